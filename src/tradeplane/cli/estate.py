@@ -1,0 +1,73 @@
+"""`tradeplane estate validate|show|schema`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from tradeplane import estate as est
+from tradeplane.cli.output import console, print_json
+
+app = typer.Typer(no_args_is_help=True, help="Load, check and describe the estate.")
+
+EstateDir = typer.Argument(..., help="estate directory (or one YAML file)", show_default=False)
+JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
+
+
+@app.command()
+def validate(path: Path = EstateDir, json: bool = JsonOpt) -> None:
+    """Check an estate: syntax, types, unknown fields, names and references."""
+    e = est.load(path)
+    s = est.summarise(e)
+    if json:
+        print_json({"valid": True, "estate": e.name, "counts": s.counts})
+        return
+    shown = ", ".join(f"{v} {k}" for k, v in s.counts.items() if v)
+    console.print(f"[green]ok[/] estate [bold]{e.name}[/] is valid: {shown}")
+
+
+@app.command()
+def show(path: Path = EstateDir, json: bool = JsonOpt) -> None:
+    """A readable summary: counts by cloud and desk, and the tree of networks."""
+    s = est.summarise(est.load(path))
+    if json:
+        print_json(s.to_json())
+        return
+    render_summary(s)
+
+
+def render_summary(s: est.Summary) -> None:
+    console.print(f"[bold]estate {s.name}[/]")
+    t = Table("cloud", "networks", "subnets", "workloads", "instances", title="by cloud", title_justify="left")
+    for cloud, c in s.by_cloud.items():
+        t.add_row(cloud, *(str(c[k]) for k in ("networks", "subnets", "workloads", "instances")))
+    console.print(t)
+    t = Table("desk", "networks", "workloads", "instances", title="by desk", title_justify="left")
+    for desk, c in s.by_desk.items():
+        t.add_row(desk, *(str(c[k]) for k in ("networks", "workloads", "instances")))
+    console.print(t)
+    if s.links:
+        console.print("links: " + ", ".join(f"{n} {k}" for k, n in s.links.items()))
+    tree = Tree("networks")
+    for n in s.networks:
+        label = f"[bold]{n.name}[/] ({n.cloud}, {n.where}, desk {n.desk})"
+        if n.cidrs:
+            label += " " + ", ".join(n.cidrs)
+        branch = tree.add(label)
+        for name, cidr, where in n.subnets:
+            branch.add(f"{name} {cidr} {where}")
+    console.print(tree)
+
+
+@app.command()
+def schema(output: Path | None = typer.Option(None, "-o", "--output", help="write to this file")) -> None:
+    """JSON Schema of estate files, for editor completion and checks."""
+    text = est.json_schema()
+    if output is None:
+        console.file.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")

@@ -1,0 +1,25 @@
+"""The estate: one typed, validated, immutable model of what the firm runs.
+
+Public face: ``load`` (a directory of YAML files -> ``Estate``), the model
+classes, the ``catalog`` of places, ``to_yaml``/``json_schema`` and ``summarise``.
+"""
+
+from tradeplane.estate import catalog
+from tradeplane.estate.dump import json_schema, to_data, to_yaml
+from tradeplane.estate.load import estate_files, load, load_text
+from tradeplane.estate.model import *  # noqa: F403 - the model classes are the public face
+from tradeplane.estate.model import __all__ as _model_all
+from tradeplane.estate.summary import Summary, summarise
+
+__all__ = [
+    "Summary",
+    "catalog",
+    "estate_files",
+    "json_schema",
+    "load",
+    "load_text",
+    "summarise",
+    "to_data",
+    "to_yaml",
+    *_model_all,
+]

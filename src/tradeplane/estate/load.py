@@ -1,0 +1,378 @@
+"""Load an estate: a directory of YAML files merged into one validated ``Estate``.
+
+Like a Terraform directory, every ``*.yaml``/``*.yml`` file below the directory
+contributes: list sections (``networks``, ``links``, ``workloads`` ...) are
+concatenated, single sections (``name``, ``organisation``, ``tags`` ...) may be
+written once. Every problem names file:line:column, the field path, what was
+expected and a hint; all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tradeplane.errors import EstateError, Location, Problem, ProblemList
+from tradeplane.estate import refs
+from tradeplane.estate.model import Estate
+from tradeplane.estate.yamlpos import Path, Positions, YamlError, parse
+
+_LIST_SECTIONS = tuple(
+    name for name, f in Estate.model_fields.items() if typing.get_origin(f.annotation) is tuple
+)
+_SINGLE_SECTIONS = tuple(name for name in Estate.model_fields if name not in _LIST_SECTIONS)
+
+
+
+def estate_files(path: FsPath) -> list[FsPath]:
+    """The YAML files of an estate, in a stable order (so merged lists are stable)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise EstateError.single(
+            f"no estate at '{path}'", location=Location(str(path)),
+            hint="give a directory of estate YAML files, e.g. examples/dv-trading",
+        )
+    files = sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    if not files:
+        raise EstateError.single(
+            f"'{path}' holds no .yaml or .yml files", location=Location(str(path)),
+            hint="an estate is a directory of YAML files; see examples/small",
+        )
+    return files
+
+
+def load(path: str | FsPath) -> Estate:
+    """Load, merge, validate and cross-check an estate; raise ``EstateError`` with every problem."""
+    root = FsPath(path)
+    files = estate_files(root)
+    merged, positions = _merge(files, root)
+    estate = _validate(merged, positions)
+    estate.attach_sources(*_sources(estate, merged, positions))
+    problems = refs.check(estate)
+    if problems:
+        n = len(problems)
+        raise EstateError(f"estate '{root}' has {n} problem{'s' if n != 1 else ''}", problems)
+    return estate
+
+
+def load_text(text: str, file: str = "<estate>") -> Estate:
+    """Load an estate from one YAML text (tests, generated estates)."""
+    merged, positions = _merge_docs([(file, text)])
+    estate = _validate(merged, positions)
+    estate.attach_sources(*_sources(estate, merged, positions))
+    problems = refs.check(estate)
+    if problems:
+        raise EstateError(f"estate '{file}' has {len(problems)} problem(s)", problems)
+    return estate
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _merge(files: list[FsPath], root: FsPath) -> tuple[dict[str, Any], Positions]:
+    docs: list[tuple[str, str]] = []
+    for f in files:
+        try:
+            docs.append((_display(f, root), f.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EstateError.single(f"cannot read: {exc}", location=Location(str(f))) from None
+    return _merge_docs(docs)
+
+
+def _display(f: FsPath, root: FsPath) -> str:
+    return str(f) if root.is_file() else str(root / f.relative_to(root))
+
+
+def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positions]:
+    problems = ProblemList()
+    merged: dict[str, Any] = {}
+    positions = Positions()
+    defined_at: dict[str, Location] = {}
+    for file, text in docs:
+        try:
+            data, pos = parse(text, file)
+        except YamlError as exc:
+            problems.extend(exc.problems)
+            continue
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.add("an estate file must be a mapping of sections (networks:, desks: ...)",
+                         location=pos.of_value(()) or Location(file),
+                         hint="start the file with a section name such as 'networks:'")
+            continue
+        for key, value in data.items():
+            key_loc = pos.of_key((key,)) or Location(file)
+            if key in _LIST_SECTIONS:
+                if value is None:
+                    continue
+                if not isinstance(value, list):
+                    problems.add(f"section '{key}' must be a list", location=key_loc, field=key,
+                                 hint=f"write each item under '{key}:' starting with '- '")
+                    continue
+                items = merged.setdefault(key, [])
+                base = len(items)
+                for i in range(len(value)):
+                    positions.update(pos.shifted((key, i), (key, base + i)))
+                items.extend(value)
+                positions.keys.setdefault((key,), key_loc)
+            elif key in _SINGLE_SECTIONS:
+                if key in defined_at:
+                    problems.add(f"section '{key}' is written in two places", location=key_loc, field=key,
+                                 hint=f"it is also at {defined_at[key]}; keep one")
+                    continue
+                defined_at[key] = key_loc
+                merged[key] = value
+                positions.update(pos.shifted((key,), (key,)))
+            else:
+                problems.add(f"unknown section '{key}'", location=key_loc, field=key,
+                             hint=_did_you_mean(key, Estate.model_fields))
+    problems.raise_if_any("the estate files cannot be read")
+    return merged, positions
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    options = sorted(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "expected one of: " + ", ".join(options)
+
+
+# --------------------------------------------------------------------------- validation errors
+
+
+def _validate(data: dict[str, Any], positions: Positions) -> Estate:
+    try:
+        return Estate.model_validate(data)
+    except ValidationError as exc:
+        problems = _dedupe([_problem(err, data, positions) for err in exc.errors(include_url=False)])
+        n = len(problems)
+        raise EstateError(f"the estate is invalid: {n} problem{'s' if n != 1 else ''}", problems) from None
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """Drop repeats, and "too short" echoes of an item that already failed on its own."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    fields = [p.field for p in problems]
+    for p in problems:
+        if p.message.startswith(("Tuple should have at least", "List should have at least")) and any(
+            f != p.field and f.startswith(p.field + "[") for f in fields
+        ):
+            continue
+        key = (str(p.location), p.field, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _data_path(loc: tuple[str | int, ...], data: Any) -> Path:
+    """Map a pydantic error location onto the raw data, skipping union tags pydantic inserts."""
+    path: list[str | int] = []
+    node: Any = data
+    for part in loc:
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_list or (isinstance(node, dict) and part in node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not _looks_like_tag(part) \
+                and part not in _ALL_TAGS:
+            path.append(part)  # a missing or unknown key: keep it for the field name
+            node = None
+        # else: a discriminator tag or union member name; not in the data
+    return tuple(path)
+
+
+def _all_tags() -> frozenset[str]:
+    from tradeplane.estate.model import Link, Network
+
+    tags: set[str] = set()
+    for union in (Link, Network):
+        for member in _union_members(_strip(union)):
+            tags.update(str(t) for t in _tags(member))
+    return frozenset(tags)
+
+
+def _looks_like_tag(part: str) -> bool:
+    return "[" in part or part[:1].isupper()
+
+
+def _field_name(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _problem(err: Any, data: Any, positions: Positions) -> Problem:
+    loc = tuple(err["loc"])
+    path = _data_path(loc, data)
+    kind = err["type"]
+    field = _field_name(path)
+    # Name the object the field sits in, so "networks[3].subnets[1].cidr" reads well.
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1], data)
+        allowed = sorted(model.model_fields) if model else []
+        key = str(loc[-1])
+        return Problem(f"unknown field '{key}'", positions.of_key(path) or positions.nearest(path),
+                       field, _did_you_mean(key, allowed) if allowed else "remove it")
+    if kind == "missing":
+        return Problem(f"missing required field '{loc[-1]}'", positions.nearest(path[:-1]), field,
+                       _field_hint(loc, data))
+    message = _message(err)
+    hint = "" if kind == "string_pattern_mismatch" else _field_hint(loc, data)
+    return Problem(message, positions.of_value(path) or positions.nearest(path), field, hint)
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "string_pattern_mismatch" and "a-z][a-z0-9-]" in str(err.get("ctx", {}).get("pattern", "")):
+        return f"names must be lower-case letters, digits and hyphens, starting with a letter; got {given!r}"
+    if kind == "literal_error":
+        return f"{err['msg'].replace('Input should be', 'must be')}; got {given!r}"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"unknown {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r}; expected {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        ctx = err.get("ctx", {})
+        return f"missing {ctx.get('discriminator', 'kind')}; it says which kind of object this is"
+    if kind.startswith("ip_v4_network") or kind == "ip_any_network":
+        return f"not an IPv4 network in CIDR form (like 10.0.0.0/16): {given!r}"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    msg = str(err["msg"]).replace("Input should be", "must be")
+    return f"{msg}; got {given!r}" if not isinstance(given, dict | list) else msg
+
+
+def _field_hint(loc: tuple[str | int, ...], data: Any) -> str:
+    model = _model_at(loc[:-1], data)
+    if model is None:
+        return ""
+    f = model.model_fields.get(str(loc[-1]))
+    return f.description or "" if f else ""
+
+
+def _model_at(loc: tuple[str | int, ...], data: Any) -> type[BaseModel] | None:
+    """The model class that validates the object at ``loc`` (walking tags pydantic inserted)."""
+    tp: Any = Estate
+    node = data
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        tp = _strip(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            f = tp.model_fields.get(str(part))
+            if f is None:
+                return None
+            tp = f.annotation
+            node = node.get(part) if isinstance(node, dict) else None
+            continue
+        origin = typing.get_origin(tp)
+        if origin in (tuple, list):
+            tp = typing.get_args(tp)[0]
+            node = node[part] if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) else None
+            continue
+        if origin is dict:
+            tp = typing.get_args(tp)[1]
+            continue
+        members = _union_members(tp)
+        if members:
+            tp = _pick(members, part, node, parts)
+            if tp is None:
+                return None
+            continue
+        return None
+    tp = _strip(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    members = _union_members(tp)
+    if members and isinstance(node, dict):
+        return _pick(members, None, node, [])
+    return None
+
+
+def _strip(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _union_members(tp: Any) -> list[type[BaseModel]]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return [m for m in (_strip(a) for a in typing.get_args(tp))
+                if isinstance(m, type) and issubclass(m, BaseModel)]
+    return []
+
+
+def _pick(members: list[type[BaseModel]], part: str | int | None, node: Any,
+          rest: list[str | int]) -> type[BaseModel] | None:
+    """Choose the union member: by a tag pydantic put in the path, else by the data's own tag."""
+    for m in members:
+        if part in _tags(m):
+            return m
+    if part is not None:
+        rest.insert(0, part)
+    if isinstance(node, dict):
+        for m in members:
+            if any(node.get(d) in _tags(m) for d in _DISCRIMINATORS):
+                return m
+    return members[0] if len(members) == 1 else None
+
+
+_DISCRIMINATORS = ("kind", "cloud")
+
+
+def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    tags: tuple[Any, ...] = ()
+    for d in _DISCRIMINATORS:
+        f = model.model_fields.get(d)
+        if f is not None:
+            tags += typing.get_args(f.annotation)
+    return tags
+
+
+# --------------------------------------------------------------------------- source map
+
+
+def _sources(estate: Estate, data: Any, positions: Positions) -> tuple[dict[tuple[int, str], Location],
+                                                                       dict[int, str]]:
+    """Map every model object (by identity) and each of its fields to where it was written,
+    and every object to its field path (``networks[2].subnets[0]``)."""
+    out: dict[tuple[int, str], Location] = {}
+    paths: dict[int, str] = {}
+
+    def walk(obj: Any, raw: Any, path: Path) -> None:
+        if isinstance(obj, BaseModel):
+            loc = positions.of_value(path)
+            if loc is not None:
+                out[(id(obj), "")] = loc
+            paths[id(obj)] = _field_name(path)
+            if not isinstance(raw, dict):
+                return
+            for name in type(obj).model_fields:
+                if name not in raw:
+                    continue
+                key_loc = positions.of_key((*path, name))
+                if key_loc is not None:
+                    out[(id(obj), name)] = key_loc
+                walk(getattr(obj, name), raw[name], (*path, name))
+        elif isinstance(obj, tuple) and isinstance(raw, list):
+            for i, (item, raw_item) in enumerate(zip(obj, raw, strict=False)):
+                walk(item, raw_item, (*path, i))
+
+    walk(estate, data, ())
+    return out, paths
+
+
+_ALL_TAGS = _all_tags()

@@ -1,0 +1,422 @@
+"""Cross-object checks: unique names, references that resolve, places the catalog knows.
+
+Pydantic checks each object alone; this module checks the estate as a whole.
+Every problem points at the field that holds the bad name, with a "did you
+mean" drawn from the names that do exist.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from collections.abc import Iterable, Mapping
+from ipaddress import IPv4Network, ip_network
+
+from tradeplane.errors import Problem
+from tradeplane.estate import catalog
+from tradeplane.estate.model import (
+    AwsRoute,
+    AwsVpc,
+    CloudRouter,
+    Control,
+    CrossCloud,
+    DirectConnect,
+    Estate,
+    GcpNextHop,
+    GcpVpc,
+    Interconnect,
+    PrivateEndpoint,
+    RouteTarget,
+    TgwPeering,
+    TransitGateway,
+    VpcPeering,
+    Vpn,
+)
+
+
+class _Checker:
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self.problems: list[Problem] = []
+
+    def add(self, obj: object, field: str, message: str, hint: str = "") -> None:
+        path = self.estate.path_of(obj)
+        self.problems.append(Problem(message, self.estate.where(obj, field), f"{path}.{field}" if path else field,
+                                     hint))
+
+    def need(self, obj: object, field: str, value: str | None, pool: Iterable[str], what: str) -> bool:
+        """``value`` must name one of ``pool``; say what exists when it does not."""
+        if value is None:
+            return True
+        names = sorted(set(pool))
+        if value in names:
+            return True
+        close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif names:
+            shown = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+            hint = f"known: {shown}"
+        else:
+            hint = f"none is declared; declare '{value}' first"
+        self.add(obj, field, f"unknown {what} '{value}'", hint)
+        return False
+
+    def unique(self, items: Iterable[object], what: str, key: str = "name") -> None:
+        seen: dict[str, object] = {}
+        for item in items:
+            name = getattr(item, key)
+            if name in seen:
+                first = self.estate.where(seen[name])
+                self.add(item, key, f"duplicate {what} name '{name}'",
+                         f"the first is at {first}; names must be unique" if first else "names must be unique")
+            else:
+                seen[name] = item
+
+
+def check(estate: Estate) -> list[Problem]:
+    """Every cross-reference problem of the estate, sorted by where it was written."""
+    c = _Checker(estate)
+    _organisation(c)
+    _sites_and_desks(c)
+    _networks(c)
+    _links(c)
+    _workloads(c)
+    _venues(c)
+    _governance(c)
+    return sorted(c.problems, key=Problem.sort_key)
+
+
+def _organisation(c: _Checker) -> None:
+    e = c.estate
+    desks = [d.name for d in e.desks]
+    aws = e.organisation.aws
+    if aws is not None:
+        c.unique(aws.ous, "OU")
+        c.unique([a for ou in aws.ous for a in ou.accounts], "AWS account")
+        c.unique([a for ou in aws.ous for a in ou.accounts], "AWS account id", key="account_id")
+        ou_names = [o.name for o in aws.ous]
+        for ou in aws.ous:
+            c.need(ou, "parent", ou.parent, ou_names, "OU")
+            for acct in ou.accounts:
+                c.need(acct, "desk", acct.desk, desks, "desk")
+    gcp = e.organisation.gcp
+    if gcp is not None:
+        c.unique(gcp.folders, "folder")
+        c.unique(gcp.projects, "project")
+        c.unique(gcp.projects, "project id", key="project_id")
+        folders = [f.name for f in gcp.folders]
+        hosts = [p.name for p in gcp.projects if p.shared_vpc_host]
+        for folder in gcp.folders:
+            c.need(folder, "parent", folder.parent, folders, "folder")
+        for p in gcp.projects:
+            c.need(p, "folder", p.folder, folders, "folder")
+            c.need(p, "desk", p.desk, desks, "desk")
+            c.need(p, "shared_vpc_host_project", p.shared_vpc_host_project, hosts, "Shared VPC host project")
+
+
+def _accounts(e: Estate) -> list[str]:
+    return [a.name for ou in e.organisation.aws.ous for a in ou.accounts] if e.organisation.aws else []
+
+
+def _projects(e: Estate) -> list[str]:
+    return [p.name for p in e.organisation.gcp.projects] if e.organisation.gcp else []
+
+
+def _sites_and_desks(c: _Checker) -> None:
+    e = c.estate
+    desks = [d.name for d in e.desks]
+    c.unique(e.sites, "site")
+    c.unique(e.desks, "desk")
+    for s in e.sites:
+        c.need(s, "location", s.location, catalog.SITES, "catalog site")
+        c.need(s, "desk", s.desk, desks, "desk")
+    workloads = [w.name for w in e.workloads]
+    for d in e.desks:
+        for other in d.may_talk_to:
+            c.need(d, "may_talk_to", other, desks, "desk")
+        for svc in d.shared_services:
+            c.need(d, "shared_services", svc, workloads, "workload")
+
+
+def _networks(c: _Checker) -> None:
+    e = c.estate
+    c.unique(e.networks, "network")
+    desks = [d.name for d in e.desks]
+    aws_regions = [r.name for r in catalog.REGIONS.values() if r.cloud == "aws"]
+    gcp_regions = [r.name for r in catalog.REGIONS.values() if r.cloud == "gcp"]
+    links = {link.name: link for link in e.links}
+    for n in e.networks:
+        c.need(n, "desk", n.desk, desks, "desk")
+        if isinstance(n, AwsVpc):
+            c.need(n, "account", n.account, _accounts(e), "AWS account")
+            if c.need(n, "region", n.region, aws_regions, "AWS region"):
+                zones = [z.name for z in catalog.zones_of(n.region)]
+                for s in n.subnets:
+                    c.need(s, "zone", s.zone, zones, f"zone id of {n.region}")
+            _aws_vpc(c, n, links)
+        else:
+            c.need(n, "project", n.project, _projects(e), "GCP project")
+            for gs in n.subnets:
+                c.need(gs, "region", gs.region, gcp_regions, "GCP region")
+            for sp in n.shared_vpc_service_projects:
+                c.need(n, "shared_vpc_service_projects", sp, _projects(e), "GCP project")
+            c.unique(n.subnets, "subnet")
+            c.unique(n.routes, "route")
+            c.unique(n.firewall_rules, "firewall rule")
+            _no_overlaps(c, n, [(s, s.cidr) for s in n.subnets])
+            for r in n.routes:
+                if r.next_hop is GcpNextHop.VPN_TUNNEL:
+                    tunnels = [t.name for v in e.links_of(Vpn) for t in v.tunnels]
+                    c.need(r, "via", r.via, tunnels, "VPN tunnel")
+            for region in n.cloud_nat_regions:
+                c.need(n, "cloud_nat_regions", region, gcp_regions, "GCP region")
+    c.unique(e.firewall_policies, "firewall policy")
+    folders = [f.name for f in e.organisation.gcp.folders] if e.organisation.gcp else []
+    for fp in e.firewall_policies:
+        pool = [n.name for n in e.gcp_vpcs] if fp.kind == "network" else [*folders, "organization"]
+        for target in fp.attached_to:
+            c.need(fp, "attached_to", target, pool, "GCP network" if fp.kind == "network" else "folder")
+
+
+def _aws_vpc(c: _Checker, n: AwsVpc, links: Mapping[str, object]) -> None:
+    c.unique(n.subnets, "subnet")
+    c.unique(n.route_tables, "route table")
+    c.unique(n.security_groups, "security group")
+    c.unique(n.nacls, "NACL")
+    c.unique(n.nat_gateways, "NAT gateway")
+    tables = [t.name for t in n.route_tables]
+    nacls = [a.name for a in n.nacls]
+    subnets = [s.name for s in n.subnets]
+    for s in n.subnets:
+        c.need(s, "route_table", s.route_table, tables, "route table")
+        c.need(s, "nacl", s.nacl, nacls, "NACL")
+        if not any(s.cidr.subnet_of(block) for block in n.cidrs):
+            c.add(s, "cidr", f"subnet {s.cidr} is outside the VPC's CIDR blocks "
+                  f"({', '.join(map(str, n.cidrs))})", "pick a range inside the VPC or add a CIDR block")
+    _no_overlaps(c, n, [(s, s.cidr) for s in n.subnets])
+    for nat in n.nat_gateways:
+        c.need(nat, "subnet", nat.subnet, subnets, "subnet")
+    sgs = [g.name for g in n.security_groups]
+    for g in n.security_groups:
+        for rule in (*g.ingress, *g.egress):
+            for peer in rule.peers:
+                c.need(peer, "security_group", peer.security_group, sgs, "security group")
+    for t in n.route_tables:
+        for r in t.routes:
+            _aws_route(c, n, r, links)
+
+
+def _aws_route(c: _Checker, n: AwsVpc, r: AwsRoute, links: Mapping[str, object]) -> None:
+    if r.target is RouteTarget.IGW and not n.internet_gateway:
+        c.add(r, "target", "route to the internet gateway, but the VPC has none",
+              "set 'internet_gateway: true' on the VPC or remove the route")
+    elif r.target is RouteTarget.NAT:
+        c.need(r, "via", r.via, [g.name for g in n.nat_gateways], "NAT gateway")
+    elif r.target is RouteTarget.TGW:
+        c.need(r, "via", r.via, [k for k, v in links.items() if isinstance(v, TransitGateway)], "transit gateway")
+    elif r.target is RouteTarget.PEERING:
+        mine = [k for k, v in links.items() if isinstance(v, VpcPeering) and n.name in (v.a, v.b)]
+        c.need(r, "via", r.via, mine, f"VPC peering of {n.name}")
+    elif r.target is RouteTarget.ENDPOINT:
+        c.need(r, "via", r.via, [k for k, v in links.items() if isinstance(v, PrivateEndpoint)], "private endpoint")
+
+
+def _no_overlaps(c: _Checker, n: object, ranges: list[tuple[object, IPv4Network]]) -> None:
+    ordered = sorted(ranges, key=lambda item: (int(item[1].network_address), item[1].prefixlen))
+    for (a_obj, a), (b_obj, b) in itertools.pairwise(ordered):
+        if a.overlaps(b):
+            name = getattr(a_obj, "name", str(a))
+            c.add(b_obj, "cidr", f"{b} overlaps {a} of subnet '{name}' in the same network",
+                  "subnets of one network must not overlap")
+
+
+def _links(c: _Checker) -> None:
+    e = c.estate
+    c.unique(e.links, "link")
+    networks = {n.name: n for n in e.networks}
+    aws_nets = [n.name for n in e.aws_vpcs]
+    gcp_nets = [n.name for n in e.gcp_vpcs]
+    sites = [s.name for s in e.sites]
+    accounts = _accounts(e)
+    tgws = [t.name for t in e.links_of(TransitGateway)]
+    routers = [r.name for r in e.links_of(CloudRouter)]
+    metros = sorted(catalog.INTERCONNECT_METROS)
+    gcp_regions = [r.name for r in catalog.REGIONS.values() if r.cloud == "gcp"]
+    aws_regions = [r.name for r in catalog.REGIONS.values() if r.cloud == "aws"]
+    by_kind: dict[str, list[str]] = {
+        "vpc": aws_nets,
+        "vpn": [v.name for v in e.links_of(Vpn)],
+        "direct_connect": [d.name for d in e.links_of(DirectConnect)],
+        "peering": [p.name for p in e.links_of(TgwPeering)],
+        "cross_cloud": [x.name for x in e.links_of(CrossCloud)],
+    }
+    for link in e.links:
+        if isinstance(link, VpcPeering):
+            ok = c.need(link, "a", link.a, networks, "network") & c.need(link, "b", link.b, networks, "network")
+            if ok and networks[link.a].cloud != networks[link.b].cloud:
+                c.add(link, "b", "VPC peering joins networks of one cloud only",
+                      "use a cross_cloud link between AWS and GCP")
+        elif isinstance(link, TransitGateway):
+            c.need(link, "account", link.account, accounts, "AWS account")
+            c.need(link, "region", link.region, aws_regions, "AWS region")
+            c.unique(link.route_tables, "transit gateway route table")
+            c.unique(link.attachments, "transit gateway attachment")
+            table_names = [t.name for t in link.route_tables]
+            attachments = [a.name for a in link.attachments]
+            for a in link.attachments:
+                if c.need(a, "target", a.target, by_kind[a.kind], f"{a.kind.replace('_', ' ')} target") \
+                        and a.kind == "vpc":
+                    vpc = networks[a.target]
+                    for s in a.subnets:
+                        c.need(a, "subnets", s, [x.name for x in vpc.subnets], f"subnet of {vpc.name}")
+                c.need(a, "route_table", a.route_table, table_names, "transit gateway route table")
+                for p in a.propagate_to:
+                    c.need(a, "propagate_to", p, table_names, "transit gateway route table")
+            for table in link.route_tables:
+                for r in table.routes:
+                    c.need(r, "attachment", r.attachment, attachments, "transit gateway attachment")
+        elif isinstance(link, TgwPeering):
+            c.need(link, "a", link.a, tgws, "transit gateway")
+            c.need(link, "b", link.b, tgws, "transit gateway")
+        elif isinstance(link, DirectConnect):
+            c.need(link, "account", link.account, accounts, "AWS account")
+            c.need(link, "site", link.site, sites, "site")
+            c.unique(link.connections, "Direct Connect connection")
+            conns = [x.name for x in link.connections]
+            for conn in link.connections:
+                c.need(conn, "location", conn.location, sites, "site")
+            for vif in link.virtual_interfaces:
+                c.need(vif, "connection", vif.connection, conns, "Direct Connect connection")
+        elif isinstance(link, Interconnect):
+            c.need(link, "network", link.network, gcp_nets, "GCP network")
+            c.need(link, "site", link.site, sites, "site")
+            c.unique(link.attachments, "VLAN attachment")
+            for att in link.attachments:
+                c.need(att, "metro", att.metro, metros, "interconnect metro")
+                c.need(att, "region", att.region, gcp_regions, "GCP region")
+                c.need(att, "router", att.router, routers, "Cloud Router")
+        elif isinstance(link, CloudRouter):
+            c.need(link, "network", link.network, gcp_nets, "GCP network")
+            c.need(link, "region", link.region, gcp_regions, "GCP region")
+        elif isinstance(link, Vpn):
+            c.need(link, "network", link.network, networks, "network")
+            c.need(link, "remote", link.remote, [*sites, *networks], "site or network")
+            c.need(link, "router", link.router, routers, "Cloud Router")
+            c.need(link, "transit_gateway", link.transit_gateway, tgws, "transit gateway")
+            c.need(link, "backup_for", link.backup_for, [x.name for x in e.links], "link")
+            c.unique(link.tunnels, "VPN tunnel")
+            net = networks.get(link.network)
+            if isinstance(net, GcpVpc) and link.router is None:
+                c.add(link, "router", "a GCP VPN needs the Cloud Router that runs its BGP sessions",
+                      "add 'router: <cloud router name>'")
+        elif isinstance(link, CrossCloud):
+            c.need(link, "gcp_network", link.gcp_network, gcp_nets, "GCP network")
+            c.need(link, "gcp_router", link.gcp_router, routers, "Cloud Router")
+            c.need(link, "aws_transit_gateway", link.aws_transit_gateway, tgws, "transit gateway")
+            c.need(link, "metro", link.metro, metros, "interconnect metro")
+        elif isinstance(link, PrivateEndpoint):
+            if c.need(link, "network", link.network, networks, "network"):
+                subnets = [s.name for s in networks[link.network].subnets]
+                for s in link.subnets:
+                    c.need(link, "subnets", s, subnets, f"subnet of {link.network}")
+            c.need(link, "venue", link.venue, [v.name for v in e.venues], "venue")
+
+
+def _workloads(c: _Checker) -> None:
+    e = c.estate
+    c.unique(e.workloads, "workload")
+    desks = {d.name: d for d in e.desks}
+    networks = {n.name: n for n in e.networks}
+    workloads = [w.name for w in e.workloads]
+    targets = [*workloads, *(v.name for v in e.venues), *(s.name for s in e.sites)]
+    for w in e.workloads:
+        if c.need(w, "desk", w.desk, desks, "desk"):
+            c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")
+        if c.need(w, "network", w.network, networks, "network"):
+            net = networks[w.network]
+            c.need(w, "subnet", w.subnet, [s.name for s in net.subnets], f"subnet of {net.name}")
+            if isinstance(net, AwsVpc):
+                for g in w.security_groups:
+                    c.need(w, "security_groups", g, [x.name for x in net.security_groups],
+                           f"security group of {net.name}")
+            elif w.security_groups:
+                c.add(w, "security_groups", "security groups are AWS only; this workload is on GCP",
+                      "use 'tags' and firewall rules on GCP")
+        for b in w.latency_budgets:
+            c.need(b, "to", b.to, targets, "workload, venue or site")
+        for d in w.depends_on:
+            c.need(d, "workload", d.workload, workloads, "workload")
+        for v in w.venues:
+            c.need(w, "venues", v, [x.name for x in e.venues], "venue")
+        for z in w.placement.zones:
+            c.need(w.placement, "zones", z, catalog.ZONES, "catalog zone")
+        for other in w.placement.anti_affinity:
+            c.need(w.placement, "anti_affinity", other, workloads, "workload")
+        if w.kind == "gke_node_pool" and w.gke_cluster is None:
+            c.add(w, "gke_cluster", "a GKE node pool needs the cluster it belongs to", "add 'gke_cluster: <name>'")
+
+
+def _venues(c: _Checker) -> None:
+    e = c.estate
+    c.unique(e.venues, "venue")
+    carriers = [*(x.name for x in e.links), *(s.name for s in e.sites)]
+    for v in e.venues:
+        c.need(v, "location", v.location, catalog.PLACES, "catalog place")
+        c.unique(v.api_keys, "API key")
+        for conn in v.connectivity:
+            c.need(conn, "via", conn.via, carriers, "link or site")
+        for key in v.api_keys:
+            if "withdraw" in key.permissions and not key.ip_restricted:
+                c.add(key, "ip_restricted", "a key with withdraw permission must be IP-restricted",
+                      "set 'ip_restricted: true' (Binance refuses API withdrawals otherwise)")
+
+
+def _governance(c: _Checker) -> None:
+    e = c.estate
+    desks = [d.name for d in e.desks]
+    c.unique(e.guardrails, "guardrail")
+    scopes = ["root"]
+    if e.organisation.aws:
+        scopes += [o.name for o in e.organisation.aws.ous]
+    if e.organisation.gcp:
+        scopes += [f.name for f in e.organisation.gcp.folders]
+    scope_exempt = [*_accounts(e), *_projects(e)]
+    for g in e.guardrails:
+        for s in g.applies_to:
+            c.need(g, "applies_to", s, scopes, "OU or folder")
+        for x in g.exempt:
+            c.need(g, "exempt", x, scope_exempt, "account or project")
+        if g.control is Control.RESTRICT_REGIONS:
+            if not g.regions:
+                c.add(g, "regions", "restrict_regions needs the list of allowed regions", "add 'regions: [...]'")
+            for r in g.regions:
+                c.need(g, "regions", r, catalog.REGIONS, "catalog region")
+        elif g.regions:
+            c.add(g, "regions", f"'regions' only applies to restrict_regions, not {g.control.value}", "remove it")
+    c.unique(e.budgets, "budget for desk", key="desk")
+    for b in e.budgets:
+        c.need(b, "desk", b.desk, desks, "desk")
+    c.unique(e.intents, "intent")
+    endpoints = _endpoint_names(e)
+    for i in e.intents:
+        for field in ("src", "dst"):
+            value = getattr(i, field)
+            if value not in endpoints and not _is_cidr(value):
+                c.need(i, field, value, endpoints, "desk, workload, network, subnet, site or venue")
+
+
+def _endpoint_names(e: Estate) -> set[str]:
+    names = {"internet"}
+    names |= {d.name for d in e.desks} | {w.name for w in e.workloads}
+    names |= {s.name for s in e.sites} | {v.name for v in e.venues} | {n.name for n in e.networks}
+    names |= {f"{n.name}/{s.name}" for n in e.networks for s in n.subnets}
+    return names
+
+
+def _is_cidr(text: str) -> bool:
+    try:
+        ip_network(text, strict=True)
+    except ValueError:
+        return False
+    return "/" in text
