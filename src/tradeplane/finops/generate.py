@@ -316,6 +316,50 @@ class _Builder:
                          unit="hour", qty_per_day=24, list_per_day=hp * 24,
                          tags=self.tags(w.desk, w.team, w.env))
 
+    def other_services(self) -> None:
+        """Spend the estate does not declare (data, databases, analytics, monitoring), per desk.
+
+        Sized so each desk lands near a fixed fraction of its budget: a bill is always more
+        than the instances the estate lists, and the budget report needs a realistic scale.
+        """
+        target = {"crypto": 0.93, "equities": 0.7, "futures": 0.62, "research": 0.82, "platform": 0.45}
+        for budget in sorted(self.e.budgets, key=lambda x: x.desk):
+            desk = budget.desk
+            declared = sum(r.list_per_day for r in self.res if r.tags.get("desk") == desk) * 30.4
+            extra = budget.monthly_usd * target.get(desk, 0.7) - declared
+            if extra <= 0:
+                continue
+            aws_acct = next((n for n, a in sorted(self.aws_accounts.items()) if a.desk == desk), None)
+            gcp_proj = next((n for n, p in sorted(self.gcp_projects.items()) if p.desk == desk
+                             and not p.shared_vpc_host), None)
+            team = _first_team(self.e, desk)
+            items: list[tuple[str, str, str, str, str, float]] = []
+            if aws_acct is not None:
+                items += [("aws", "Amazon Simple Storage Service", "Storage", "Bucket", "tick-data", 0.35),
+                          ("aws", "Amazon Relational Database Service", "Databases", "DBInstance", "positions-db", 0.2),
+                          ("aws", "Amazon CloudWatch", "Management and Governance", "LogGroup", "logs", 0.1)]
+            if gcp_proj is not None:
+                items += [("gcp", "BigQuery", "Analytics", "bigquery.googleapis.com/Dataset", "analytics", 0.25),
+                          ("gcp", "Cloud Storage", "Storage", "storage.googleapis.com/Bucket", "tick-archive", 0.1)]
+            weight = sum(i[5] for i in items)
+            for provider, service, category, rtype, what, w in items:
+                per_day = extra * (w / weight) / 30.4
+                name = f"{desk}-{what}"
+                tags = self.tags(desk, team, "prod", name)
+                if provider == "aws" and aws_acct is not None:
+                    a = self.aws_accounts[aws_acct]
+                    self.aws(aws_acct, "us-east-1", "", service=service, category=category,
+                             resource_id=f"arn:aws:{service.split()[-1].lower()}:us-east-1:{a.account_id}:{name}",
+                             resource_name=name, resource_type=rtype, sku=f"{what}-usage",
+                             description=f"{service} usage ({what})", unit="Units", qty_per_day=per_day,
+                             list_per_day=per_day, tags=tags)
+                elif gcp_proj is not None:
+                    pid = self.gcp_projects[gcp_proj].project_id
+                    self.gcp(gcp_proj, "us-central1", "", service=service, category=category,
+                             resource_id=f"//{rtype.split('/')[0]}/projects/{pid}/{name}", resource_name=name,
+                             resource_type=rtype, sku=f"{what}-usage", description=f"{service} usage ({what})",
+                             unit="Units", qty_per_day=per_day, list_per_day=per_day, tags=tags)
+
     def untagged_and_support(self) -> None:
         # Untagged spend: logs in accounts with no desk (unallocatable), buckets in desk accounts.
         for acct, gb in (("aws-log-archive", 90_000.0), ("aws-audit", 12_000.0), ("aws-research", 250_000.0),
@@ -508,7 +552,7 @@ def _focus_select(provider: str, start: date, days: int, slices: int, seed: int,
              greatest(c.daily - c.used, 0.0), c.commitment, c.commitment_type, c.commitment_category,
              'Unused', CAST([] AS VARCHAR[]), CAST([] AS VARCHAR[])
       FROM (SELECT provider, billing_account, billing_account_name, sub_account, sub_account_name,
-                   'us-east-1' AS region, 'Amazon Elastic Compute Cloud' AS service, unit, commitment,
+                   any_value(region) AS region, any_value(service) AS service, unit, commitment,
                    commitment_type, commitment_category, date_trunc('day', t0) AS day0,
                    sum(list_cost * (1 - discount)) AS used, any_value(daily) AS daily
             FROM priced JOIN commits USING (commitment) WHERE commitment IS NOT NULL
@@ -593,6 +637,7 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     b = _Builder(estate, seed, scale)
     b.workloads()
     b.network()
+    b.other_services()
     b.untagged_and_support()
     plans = _commitments(b, days)
     anomalies = _anomalies(b, days)
