@@ -704,7 +704,7 @@ def _write_utilisation(con: duckdb.DuckDBPyConnection, b: _Builder, path: Path, 
             continue
         wl = r.tags.get("workload", "")
         cpu, mem = {"research-batch": (18.0, 30.0), "md-distributor": (22.0, 35.0),
-                    "futures-risk": (31.0, 40.0), "": (6.0, 12.0)}.get(wl, (62.0, 55.0))
+                    "futures-risk": (31.0, 40.0), "": (2.0, 8.0)}.get(wl, (62.0, 55.0))
         rows.append((r.resource_id, r.provider, r.region, r.machine_type, cpu, mem))
     con.executemany("INSERT INTO inst VALUES (?, ?, ?, ?, ?, ?)", rows)
     start = end - timedelta(days=13)
