@@ -155,10 +155,9 @@ def validate(con: duckdb.DuckDBPyConnection, f: FocusFile) -> None:
     missing = [c for c in MANDATORY_COLUMNS if c not in f.columns]
     if missing:
         raise InputError(
-            f"{f.path}: not a FOCUS {FOCUS_VERSION} file: {len(missing)} mandatory column(s) missing",
-            [Problem(f"mandatory FOCUS column '{c}' is missing", where, c,
-                     "export with the FOCUS 1.2 table (AWS Data Exports) or the BigQuery FOCUS export")
-             for c in missing])
+            f"{f.path}: not a FOCUS {FOCUS_VERSION} file",
+            [Problem(f"{len(missing)} mandatory FOCUS column(s) missing: {', '.join(missing)}", where, missing[0],
+                     "export with the FOCUS 1.2 table (AWS Data Exports) or the BigQuery FOCUS export")])
     if f.format == "parquet":
         for c in DECIMAL_COLUMNS:
             t = f.type_of(c).upper()

@@ -619,11 +619,13 @@ def _focus_select(provider: str, start: date, days: int, slices: int, seed: int,
 
 
 def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed: int = 7, slices: int = 1,
-             scale: int = 1, fmt: str = "parquet", engine: EngineConfig | None = None) -> GenerateResult:
+             scale: int = 1, fmt: str = "parquet", inject: bool = True,
+             engine: EngineConfig | None = None) -> GenerateResult:
     """Write ``aws-focus.<fmt>``, ``gcp-focus.<fmt>``, ``utilisation.csv`` and ``manifest.json`` to ``out``.
 
     ``days`` ending on ``end`` (inclusive); ``slices`` rows per resource per day (1 daily, 24 hourly);
-    ``scale`` multiplies every fleet of more than one instance (for benchmarks).
+    ``scale`` multiplies every fleet of more than one instance (for benchmarks); ``inject=False`` leaves
+    out the anomalies.
     """
     if fmt not in ("parquet", "csv"):
         raise InputError.single(f"unknown format '{fmt}'", hint="parquet or csv")
@@ -640,7 +642,7 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     b.other_services()
     b.untagged_and_support()
     plans = _commitments(b, days)
-    anomalies = _anomalies(b, days)
+    anomalies = _anomalies(b, days) if inject else []
     anomalies = [InjectedAnomaly(a.desk, a.service, (start + timedelta(days=_start_of(b, a))).isoformat(),
                                  a.factor, a.resources, a.what) for a in anomalies]
     con = connect(engine)
@@ -669,8 +671,8 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
             sql = _focus_select(provider, start, days, slices, seed, fmt)
             opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
                 else "FORMAT csv, HEADER true"
-            con.execute(f"COPY ({sql} ORDER BY ChargePeriodStart, ServiceName, ResourceId, ChargeCategory, "
-                        f"CommitmentDiscountStatus) TO {quote(str(path))} ({opts})")
+            con.execute(f"COPY ({sql} ORDER BY ChargePeriodStart, ServiceName, ResourceId, SkuId, "
+                        f"ChargeCategory, CommitmentDiscountStatus, ResourceName) TO {quote(str(path))} ({opts})")
             reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else f"read_csv({quote(str(path))})"
             n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
             total += int(n[0]) if n else 0
