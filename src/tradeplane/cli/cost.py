@@ -180,9 +180,9 @@ def commitments(
         t.add_row(c.id, c.type, c.desk, _money(c.used), _money(c.unused), f"{c.utilisation:.1%}", _money(c.savings))
     console.print(t)
     t = Table("cloud", "desk", "eligible (on-demand)", "covered", "coverage", title="coverage", title_justify="left")
-    for c in rep.coverage:
-        t.add_row(c.provider, "all desks" if c.desk == "*" else c.desk, _money(c.eligible), _money(c.covered),
-                  f"{c.coverage:.1%}")
+    for cov in rep.coverage:
+        t.add_row(cov.provider, "all desks" if cov.desk == "*" else cov.desk, _money(cov.eligible),
+                  _money(cov.covered), f"{cov.coverage:.1%}")
     console.print(t)
     if utilisation is not None:
         t = Table("resource", "type", "suggest", "cpu p95", "mem p95", "saving / month", title="rightsizing",

@@ -30,8 +30,8 @@ from tradeplane.estate import (
     TransitGateway,
     Vpn,
     Workload,
+    catalog,
 )
-from tradeplane.estate import catalog
 from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, network_price, price_table
 
 __all__ = ["Assumptions", "Estimate", "EstimateChange", "EstimateDiff", "EstimateLine", "diff", "estimate",
@@ -274,13 +274,14 @@ def _links(b: _Lines, a: Assumptions) -> None:
         if ic.type == "dedicated":
             circuits = sorted({(x.metro, x.edge_availability_domain) for x in ic.attachments})
             for metro, ead in circuits:
-                att = next(x for x in ic.attachments if x.metro == metro and x.edge_availability_domain == ead)
-                b.hourly(f"interconnect.{ic.name}.circuit.{metro}-ead{ead}", "interconnect", "gcp", att.region, desk,
-                         f"Dedicated Interconnect {ic.circuit_gbps}G circuit, {metro} EAD {ead}", 1,
-                         f"interconnect_{ic.circuit_gbps}g", b.where(att))
-        for att in ic.attachments:
-            b.hourly(f"interconnect.{ic.name}.vlan.{att.name}", "interconnect", "gcp", att.region, desk,
-                     f"VLAN attachment {att.name} ({att.bandwidth_gbps}G)", 1, "vlan_attachment_10g", b.where(att))
+                first = next(x for x in ic.attachments if x.metro == metro and x.edge_availability_domain == ead)
+                b.hourly(f"interconnect.{ic.name}.circuit.{metro}-ead{ead}", "interconnect", "gcp", first.region,
+                         desk, f"Dedicated Interconnect {ic.circuit_gbps}G circuit, {metro} EAD {ead}", 1,
+                         f"interconnect_{ic.circuit_gbps}g", b.where(first))
+        for vlan in ic.attachments:
+            b.hourly(f"interconnect.{ic.name}.vlan.{vlan.name}", "interconnect", "gcp", vlan.region, desk,
+                     f"VLAN attachment {vlan.name} ({vlan.bandwidth_gbps}G)", 1, "vlan_attachment_10g",
+                     b.where(vlan))
         region = ic.attachments[0].region
         b.data(f"interconnect.{ic.name}.egress", "data_transfer", "gcp", region, desk, "Interconnect egress",
                a.interconnect_egress_gb, "interconnect_egress", b.where(ic), "interconnect_egress_gb")

@@ -116,8 +116,8 @@ def _format(p: Path) -> str | None:
 def _reader(path: str, fmt: str, *, varchar: bool = False) -> str:
     if fmt == "parquet":
         return f"read_parquet({quote(path)}, file_row_number = true)"
-    opts = "header = true, all_varchar = true" if varchar else "header = true, all_varchar = true"
-    return f"read_csv({quote(path)}, {opts})"
+    del varchar  # CSV is always read as text and cast after validation
+    return f"read_csv({quote(path)}, header = true, all_varchar = true)"
 
 
 def inspect(con: duckdb.DuckDBPyConnection, path: Path) -> FocusFile:

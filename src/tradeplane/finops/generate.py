@@ -252,8 +252,8 @@ class _Builder:
                          unit="Hours", qty_per_day=24, list_per_day=hp * 24, tags={})
         vpcs_gcp = {v.name: v for v in e.gcp_vpcs}
         for ic in e.links_of(Interconnect):
-            vpc = vpcs_gcp.get(ic.network)
-            host = vpc.project if vpc else "gcp-net-host"
+            gv = vpcs_gcp.get(ic.network)
+            host = gv.project if gv else "gcp-net-host"
             item = f"interconnect_{ic.circuit_gbps}g"
             for a in ic.attachments:
                 hp = network_price("gcp", item).usd
@@ -272,8 +272,8 @@ class _Builder:
                          description="Dedicated Interconnect VLAN attachment 10G", unit="hour",
                          qty_per_day=24, list_per_day=vp * 24, tags={})
         for xc in e.links_of(CrossCloud):
-            vpc = vpcs_gcp.get(xc.gcp_network)
-            host = vpc.project if vpc else "gcp-net-host"
+            gv = vpcs_gcp.get(xc.gcp_network)
+            host = gv.project if gv else "gcp-net-host"
             hp = network_price("gcp", f"cross_cloud_interconnect_{xc.bandwidth_gbps}g").usd
             for k in range(2 if xc.redundant else 1):
                 self.gcp(host, "us-east4", "", service="Networking", category="Networking",
@@ -283,35 +283,35 @@ class _Builder:
                          description=f"Cross-Cloud Interconnect {xc.bandwidth_gbps}G ({xc.metro})",
                          unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
         for vpn in e.links_of(Vpn):
-            vpc = vpcs_gcp.get(vpn.network)
-            if vpc is None:
+            gv = vpcs_gcp.get(vpn.network)
+            if gv is None:
                 continue
             hp = network_price("gcp", "ha_vpn_tunnel").usd
             for t in vpn.tunnels:
-                self.gcp(vpc.project, "us-central1", "", service="Networking", category="Networking",
+                self.gcp(gv.project, "us-central1", "", service="Networking", category="Networking",
                          resource_id=f"//compute.googleapis.com/projects/x/regions/us-central1/vpnTunnels/{t.name}",
                          resource_name=t.name, resource_type="compute.googleapis.com/VpnTunnel",
                          sku="VPN-" + _hex(self.seed, "vpn", n=4).upper(), description="HA VPN tunnel",
                          unit="hour", qty_per_day=24, list_per_day=hp * 24,
-                         tags=self.tags(vpc.desk or "platform", "network", "prod"))
-        for vpc in e.gcp_vpcs:
-            for region in vpc.cloud_nat_regions:
+                         tags=self.tags(gv.desk or "platform", "network", "prod"))
+        for gv in e.gcp_vpcs:
+            for region in gv.cloud_nat_regions:
                 hp = network_price("gcp", "cloud_nat_gateway").usd
-                self.gcp(vpc.project, region, "", service="Networking", category="Networking",
-                         resource_id=f"//compute.googleapis.com/projects/x/regions/{region}/routers/nat-{vpc.name}",
-                         resource_name=f"{vpc.name}/cloud-nat", resource_type="compute.googleapis.com/Router",
+                self.gcp(gv.project, region, "", service="Networking", category="Networking",
+                         resource_id=f"//compute.googleapis.com/projects/x/regions/{region}/routers/nat-{gv.name}",
+                         resource_name=f"{gv.name}/cloud-nat", resource_type="compute.googleapis.com/Router",
                          sku="NAT-" + _hex(self.seed, "nat", n=4).upper(), description="Cloud NAT Gateway uptime",
                          unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
         clusters = sorted({w.gke_cluster for w in e.workloads if w.gke_cluster})
-        for c in clusters:
-            w = next(x for x in e.workloads if x.gke_cluster == c)
-            vpc = e.network(w.network)
-            if isinstance(vpc, GcpVpc):
+        for cluster in clusters:
+            w = next(x for x in e.workloads if x.gke_cluster == cluster)
+            net = e.network(w.network)
+            if isinstance(net, GcpVpc):
                 hp = network_price("gcp", "gke_cluster").usd
-                self.gcp(self.gcp_project_for(vpc, w.desk), "us-central1", "", service="Kubernetes Engine",
+                self.gcp(self.gcp_project_for(net, w.desk), "us-central1", "", service="Kubernetes Engine",
                          category="Compute",
-                         resource_id=f"//container.googleapis.com/projects/x/locations/us-central1/clusters/{c}",
-                         resource_name=c, resource_type="container.googleapis.com/Cluster",
+                         resource_id=f"//container.googleapis.com/projects/x/locations/us-central1/clusters/{cluster}",
+                         resource_name=cluster, resource_type="container.googleapis.com/Cluster",
                          sku="GKE-" + _hex(self.seed, "gke", n=4).upper(), description="Regional Kubernetes Clusters",
                          unit="hour", qty_per_day=24, list_per_day=hp * 24,
                          tags=self.tags(w.desk, w.team, w.env))
@@ -546,7 +546,7 @@ def _focus_select(provider: str, start: date, days: int, slices: int, seed: int,
       UNION ALL
       -- the unused part of each commitment, one row a day
       SELECT c.provider, c.billing_account, c.billing_account_name, c.sub_account, c.sub_account_name,
-             c.region, '', c.service, 'Compute', c.commitment, c.commitment, c.commitment_type, 'Commitment', 
+             c.region, '', c.service, 'Compute', c.commitment, c.commitment, c.commitment_type, 'Commitment',
              c.commitment_type || ' unused commitment', c.unit, 'Usage-Based',
              c.day0, c.day0 + INTERVAL 1 DAY, 'Usage', 0.0, greatest(c.daily - c.used, 0.0), 0.0,
              greatest(c.daily - c.used, 0.0), c.commitment, c.commitment_type, c.commitment_category,

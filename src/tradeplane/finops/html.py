@@ -82,8 +82,13 @@ def _daily_chart(rep: CostReport, width: int = 760, height: int = 240) -> str:
     plot_w, plot_h = width - left - legend, height - bottom - top_pad
     stacks = [sum(val.get((d, k), 0.0) for k in desks) for d in days]
     top = max(stacks) or 1.0
-    x = lambda i: left + i * plot_w / (len(days) - 1)  # noqa: E731
-    y = lambda v: top_pad + plot_h - v / top * plot_h  # noqa: E731
+
+    def x(i: int) -> float:
+        return left + i * plot_w / (len(days) - 1)
+
+    def y(v: float) -> float:
+        return top_pad + plot_h - v / top * plot_h
+
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
            'aria-label="daily cost by desk">']
     base = [0.0] * len(days)
