@@ -51,7 +51,7 @@ def test_estimate_and_against(capsys) -> None:
 def test_generate_and_sql(capsys, tmp_path: Path) -> None:
     out = _json(capsys, ["cost", "generate", str(REFERENCE), str(tmp_path), "--end", "2026-05-31", "--days", "3",
                          "--json"])
-    assert out["synthetic"] is True and len(out["files"]) == 2
+    assert out["synthetic"] is True and len(out["files"]) == 2  # one month, two clouds
     assert main(["cost", "sql", str(REFERENCE), "--dialect", "bigquery"]) == 0
     assert "focus_normalised" in capsys.readouterr().out
 

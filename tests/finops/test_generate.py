@@ -29,11 +29,16 @@ def test_shape_of_generated_data(generated: finops.GenerateResult) -> None:
     for f in generated.files:
         cols = [d[0] for d in duckdb.execute(f"SELECT * FROM '{f}' LIMIT 0").description]
         assert set(MANDATORY_COLUMNS) <= set(cols) and "x_TradeplaneSynthetic" in cols
-    aws, gcp = generated.files
+    aws = next(f for f in generated.files if "aws-" in f)
+    gcp = next(f for f in generated.files if "gcp-" in f)
     assert {"x_ServiceCode", "x_UsageType"} <= {d[0] for d in duckdb.execute(f"SELECT * FROM '{aws}' LIMIT 0")
                                                 .description}
     assert "x_Credits" in {d[0] for d in duckdb.execute(f"SELECT * FROM '{gcp}' LIMIT 0").description}
-    (days,), = duckdb.execute(f"SELECT count(DISTINCT CAST(ChargePeriodStart AS DATE)) FROM '{aws}'").fetchall()
+    aws_files = [f for f in generated.files if "aws-" in f]
+    assert [Path(f).name for f in aws_files] == ["aws-focus-2026-08-25.parquet", "aws-focus-2026-09-01.parquet",
+                                                 "aws-focus-2026-10-01.parquet", "aws-focus-2026-11-01.parquet"]
+    (days,), = duckdb.execute(f"SELECT count(DISTINCT CAST(ChargePeriodStart AS DATE)) FROM read_parquet({aws_files!r})"
+                              ).fetchall()
     assert days == 92
 
 

@@ -138,13 +138,17 @@ def anomalies(
     if not found:
         console.print(f"[green]no anomalies[/] in the last {days} days")
         return
-    t = Table("desk", "service", "start", "days", "cost", "baseline", "excess", "peak", "drivers",
-              title="anomalies", title_justify="left")
-    for a in found:
-        drivers = "\n".join(f"{d.resource_id} +{_money(d.excess)}" for d in a.drivers)
-        t.add_row(a.desk, a.service, a.start.isoformat() + (" (ongoing)" if a.ongoing else ""), str(a.days),
-                  _money(a.cost), _money(a.baseline), _money(a.excess), f"x{a.peak_ratio:.2f}", drivers)
+    t = Table("#", "desk", "service", "start", "days", "cost", "baseline", "excess", "peak",
+              title="anomalies (daily spend against the same weekday of the 4 previous weeks)", title_justify="left")
+    for i, a in enumerate(found, 1):
+        t.add_row(str(i), a.desk, a.service, a.start.isoformat() + (" (ongoing)" if a.ongoing else ""), str(a.days),
+                  _money(a.cost), _money(a.baseline), _money(a.excess), f"x{a.peak_ratio:.2f}")
     console.print(t)
+    for i, a in enumerate(found, 1):
+        console.print(f"[bold]#{i}[/] {a.desk} / {a.service}: driven by")
+        for d in a.drivers:
+            console.print(f"  {d.resource_id}  {_money(d.before_daily)}/day -> {_money(d.during_daily)}/day "
+                          f"(+{_money(d.excess)})", soft_wrap=True)
 
 
 @app.command()

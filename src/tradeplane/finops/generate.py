@@ -486,7 +486,7 @@ _RES_COLUMNS = (
 )
 
 
-def _usage_sql(provider: str, start: date, days: int, slices: int, seed: int) -> str:
+def _usage_sql(provider: str, start: date, days: tuple[int, int], slices: int, seed: int) -> str:
     hours = 24 // slices
     return f"""
     SELECT r.*, d.d AS day_idx, s.s AS slice,
@@ -498,13 +498,13 @@ def _usage_sql(provider: str, start: date, days: int, slices: int, seed: int) ->
                      AND list_contains(r.tag_values, 'dev') THEN 0.45 ELSE 1.0 END)
              * (CASE WHEN r.anomaly_day >= 0 AND d.d >= r.anomaly_day THEN r.anomaly_factor ELSE 1.0 END)
              AS factor
-    FROM res r, range({days}) d(d), range({slices}) s(s)
+    FROM res r, range({days[0]}, {days[1]}) d(d), range({slices}) s(s)
     WHERE r.provider = {quote(provider)}
       AND (NOT r.monthly OR (s.s = 0 AND day(CAST({quote(start.isoformat())} AS DATE) + CAST(d.d AS INTEGER)) = 1))
     """
 
 
-def _focus_select(provider: str, start: date, days: int, slices: int, seed: int, fmt: str) -> str:
+def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int, seed: int, fmt: str) -> str:
     hours = 24 // slices
     frac = f"{1.0 / slices!r}"
     if provider == "aws":
@@ -568,7 +568,7 @@ def _focus_select(provider: str, start: date, days: int, slices: int, seed: int,
       FROM (SELECT DISTINCT r.provider, r.billing_account, r.billing_account_name, r.sub_account,
                    r.sub_account_name, r.service, r.commitment, r.commitment_type, r.commitment_category,
                    CAST({quote(start.isoformat())} AS TIMESTAMP) + to_days(CAST(d.d AS INTEGER)) AS day0, c.daily
-            FROM res r JOIN commits c USING (commitment), range({days}) d(d)
+            FROM res r JOIN commits c USING (commitment), range({days[0]}, {days[1]}) d(d)
             WHERE r.provider = {quote(provider)}) p
     )
     SELECT
@@ -621,7 +621,8 @@ def _focus_select(provider: str, start: date, days: int, slices: int, seed: int,
 def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed: int = 7, slices: int = 1,
              scale: int = 1, fmt: str = "parquet", inject: bool = True,
              engine: EngineConfig | None = None) -> GenerateResult:
-    """Write ``aws-focus.<fmt>``, ``gcp-focus.<fmt>``, ``utilisation.csv`` and ``manifest.json`` to ``out``.
+    """Write ``aws-focus-<day>.<fmt>``, ``gcp-focus-<day>.<fmt>`` (one file per month, or per part of a
+    month for large data, named by its first day), ``utilisation.csv`` and ``manifest.json`` to ``out``.
 
     ``days`` ending on ``end`` (inclusive); ``slices`` rows per resource per day (1 daily, 24 hourly);
     ``scale`` multiplies every fleet of more than one instance (for benchmarks); ``inject=False`` leaves
@@ -665,18 +666,22 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
         files = []
         total = 0
         for provider in ("aws", "gcp"):
-            if not any(r.provider == provider for r in b.res):
+            count = sum(1 for r in b.res if r.provider == provider)
+            if not count:
                 continue
-            path = outdir / f"{provider}-focus.{fmt}"
-            sql = _focus_select(provider, start, days, slices, seed, fmt)
-            opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
-                else "FORMAT csv, HEADER true"
-            con.execute(f"COPY ({sql} ORDER BY ChargePeriodStart, ServiceName, ResourceId, SkuId, "
-                        f"ChargeCategory, CommitmentDiscountStatus, ResourceName) TO {quote(str(path))} ({opts})")
-            reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else f"read_csv({quote(str(path))})"
-            n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
-            total += int(n[0]) if n else 0
-            files.append(str(path))
+            for lo, hi in _chunks(start, days, max(1, _CHUNK_ROWS // (count * slices))):
+                path = outdir / f"{provider}-focus-{(start + timedelta(days=lo)).isoformat()}.{fmt}"
+                sql = _focus_select(provider, start, (lo, hi), slices, seed, fmt)
+                opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
+                    else "FORMAT csv, HEADER true"
+                con.execute(f"COPY ({sql} ORDER BY ChargePeriodStart, ServiceName, ResourceId, SkuId, "
+                            f"ChargeCategory, CommitmentDiscountStatus, ResourceName) TO {quote(str(path))} "
+                            f"({opts})")
+                reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else \
+                    f"read_csv({quote(str(path))})"
+                n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
+                total += int(n[0]) if n else 0
+                files.append(str(path))
         util = outdir / "utilisation.csv"
         _write_utilisation(con, b, util, end, seed)
     except duckdb.Error as exc:
@@ -687,6 +692,22 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     (outdir / "manifest.json").write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
     return result
+
+
+_CHUNK_ROWS = 1_500_000  # rows per file at most (about); files never cross a month
+
+
+def _chunks(start: date, days: int, per_file: int) -> list[tuple[int, int]]:
+    """Day ranges [lo, hi) for one file each: within one calendar month, at most ``per_file`` days."""
+    out = []
+    lo = 0
+    while lo < days:
+        first = start + timedelta(days=lo)
+        month_end = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        hi = min(days, lo + per_file, lo + (month_end - first).days)
+        out.append((lo, hi))
+        lo = hi
+    return out
 
 
 def _start_of(b: _Builder, a: InjectedAnomaly) -> int:
