@@ -98,3 +98,16 @@ def test_no_shared_rules_keeps_everything_direct(estate, generated) -> None:
         (a,), = s.con.execute("SELECT round(sum(cost), 6) FROM allocated").fetchall()
         (b,), = s.con.execute("SELECT round(sum(billed_cost), 6) FROM billing").fetchall()
         assert a == pytest.approx(b)
+
+
+def test_data_larger_than_the_memory_limit(tmp_path: Path, estate) -> None:
+    """Over 200k hourly rows (well over 100 MB as rows) allocate under a 40 MB DuckDB limit: scanned, not loaded."""
+    from datetime import date
+
+    res = finops.generate(estate, tmp_path, end=date(2026, 2, 14), days=14, slices=24, scale=6, inject=False)
+    assert res.rows > 200_000
+    with finops.open_session(estate, res.files, engine=finops.EngineConfig(memory_limit="40MB")) as s:
+        (a,), = s.con.execute("SELECT round(sum(cost), 4) FROM allocated").fetchall()
+        (b,), = s.con.execute("SELECT round(sum(effective_cost), 4) FROM billing").fetchall()
+        (limit,), = s.con.execute("SELECT current_setting('memory_limit')").fetchall()
+    assert a == pytest.approx(b) and limit.startswith(("38", "40"))

@@ -228,14 +228,20 @@ def estimate(
     if json:
         print_json(new.to_json())
         return
+    render_estimate(new)
+
+
+def render_estimate(new: finops.Estimate, *, lines: bool = True) -> None:
+    """Print an estimate (also used by `tradeplane plan`)."""
     console.print(f"prices: {new.price_source} ({new.price_as_of}); data transfer assumptions: "
                   f"{new.assumptions.source}")
-    t = Table("resource", "desk", "what", "quantity", "unit price", "monthly", title=f"estimate {new.estate}",
-              title_justify="left")
-    for line in new.lines:
-        t.add_row(line.id, line.desk, line.description, f"{line.quantity:,.0f} {line.unit}", f"{line.unit_price:g}",
-                  _money(line.monthly))
-    console.print(t)
+    if lines:
+        t = Table("resource", "desk", "what", "quantity", "unit price", "monthly", title=f"estimate {new.estate}",
+                  title_justify="left")
+        for line in new.lines:
+            t.add_row(line.id, line.desk, line.description, f"{line.quantity:,.0f} {line.unit}",
+                      f"{line.unit_price:g}", _money(line.monthly))
+        console.print(t)
     console.print("by desk: " + ", ".join(f"{k} {_money(v)}" for k, v in new.by("desk").items()))
     console.print(f"total [bold]{_money(new.total_monthly)}[/] a month")
 

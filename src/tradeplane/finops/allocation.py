@@ -118,6 +118,10 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
     env = (f"COALESCE(CASE WHEN {_in('tag_env', m.envs)} THEN tag_env END, "
            f"{_case('sub_account', m.account_env)}, 'unknown')")
     shared_case = shared_rule_expr(estate, rules)
+    usage_rules = [r for r in rules.shared if r.split == "by_usage" and r.usage is not None]
+    usage_cols = "".join(
+        f",\n    SUM(CASE WHEN {_match(r.usage, m)} THEN COALESCE(consumed_qty, 0) ELSE 0 END) AS usage_{i}"
+        for i, r in enumerate(usage_rules) if r.usage is not None)
     weights: list[str] = []
     for r in rules.shared:
         name = quote(r.name)
@@ -126,9 +130,9 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
             weights.append(f"SELECT day, {name} AS rule, desk, SUM(cost) AS w FROM direct "
                            f"WHERE desk IS NOT NULL{only} GROUP BY day, desk")
         elif r.split == "by_usage":
-            assert r.usage is not None
-            weights.append(f"SELECT day, {name} AS rule, desk, SUM(consumed_qty) AS w FROM base "
-                           f"WHERE desk IS NOT NULL AND {_match(r.usage, m)} GROUP BY day, desk")
+            i = usage_rules.index(r)
+            weights.append(f"SELECT day, {name} AS rule, desk, SUM(usage_{i}) AS w FROM base "
+                           f"WHERE desk IS NOT NULL GROUP BY day, desk")
         else:
             pairs = (sorted(r.shares.items()) if r.split == "fixed"
                      else [(d, 1.0) for d in (r.desks or m.desks)])
@@ -141,7 +145,9 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
         "CAST(NULL AS DOUBLE) AS w FROM (SELECT 1 AS x) z WHERE 1 = 0"
     split_of = " ".join(f"WHEN {quote(r.name)} THEN {quote('shared:' + r.split)}" for r in rules.shared)
     split_case = f"CASE p.rule {split_of} END" if rules.shared else "'shared'"
-    return f"""WITH base AS (
+    # ``tagged`` is read once and aggregated at once (a streaming hash aggregate), so ``base``, which the
+    # later steps read several times, is small whatever the size of the billing data.
+    return f"""WITH tagged AS (
   SELECT day, provider, service, service_category, consumed_qty, consumed_unit, resource_type, description,
     sub_account,
     {desk} AS desk,
@@ -153,6 +159,12 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
     COALESCE({cost}, 0) AS cost,
     COALESCE(list_cost, 0) AS list_cost
   FROM {source}
+),
+base AS (
+  SELECT day, provider, service, service_category, desk, method, team, workload, env, rule,
+    SUM(cost) AS cost, SUM(list_cost) AS list_cost{usage_cols}
+  FROM tagged
+  GROUP BY day, provider, service, service_category, desk, method, team, workload, env, rule
 ),
 direct AS (
   SELECT day, provider, desk, team, workload, env, service, service_category, method, cost, list_cost

@@ -185,28 +185,30 @@ def validate(con: duckdb.DuckDBPyConnection, f: FocusFile) -> None:
     checks.append(("ChargePeriodEnd",
                    'TRY_CAST("ChargePeriodEnd" AS TIMESTAMPTZ) < TRY_CAST("ChargePeriodStart" AS TIMESTAMPTZ)',
                    "is before ChargePeriodStart"))
-    if f.format == "parquet":
-        src, rn = _reader(f.path, "parquet"), "file_row_number + 1"
-    else:
-        src, rn = _reader(f.path, "csv"), "row_number() OVER ()"
-    aggs = ", ".join(f"min(CASE WHEN {cond} THEN rn END), count(*) FILTER (WHERE {cond})"
-                     for _, cond, _ in checks)
-    con.execute("SET preserve_insertion_order = true")
+    src = _reader(f.path, f.format)
+    # First pass: count the bad rows of every check (a streaming aggregate, nothing held in memory).
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
     try:
-        row = con.execute(f"SELECT {aggs} FROM (SELECT *, {rn} AS rn FROM {src})").fetchone()
+        row = con.execute(f"SELECT {counts} FROM {src}").fetchone()
     except duckdb.Error as exc:
         raise InputError.single(f"cannot read: {str(exc).splitlines()[0]}", location=where) from None
-    finally:
-        con.execute("SET preserve_insertion_order = false")
     assert row is not None
-    for i, (col, _, what) in enumerate(checks):
-        first, count = row[2 * i], row[2 * i + 1]
-        if first is None:
-            continue
-        line = int(first) + 1 if f.format == "csv" else 0
-        more = f" ({count} rows in all)" if count > 1 else ""
-        msg = f"row {int(first)}: {col} {what}{more}"
-        problems.append(Problem(msg, Location(f.path, line) if line else where, col))
+    failing = [(c, cond, what, int(n)) for (c, cond, what), n in zip(checks, row, strict=True) if n]
+    if failing:
+        # Second pass, only for a bad file: the first bad row of each failing check.
+        rn = "file_row_number + 1" if f.format == "parquet" else "row_number() OVER ()"
+        firsts = ", ".join(f"min(CASE WHEN {cond} THEN rn END)" for _, cond, _, _ in failing)
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            first_rows = con.execute(f"SELECT {firsts} FROM (SELECT *, {rn} AS rn FROM {src})").fetchone()
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+        assert first_rows is not None
+        for (col, _, what, count), first in zip(failing, first_rows, strict=True):
+            line = int(first) + 1 if f.format == "csv" else 0
+            more = f" ({count} rows in all)" if count > 1 else ""
+            problems.append(Problem(f"row {int(first)}: {col} {what}{more}",
+                                    Location(f.path, line) if line else where, col))
     if problems:
         raise InputError(f"{f.path}: {len(problems)} problem(s) in FOCUS values", problems)
 
