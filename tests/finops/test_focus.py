@@ -128,3 +128,21 @@ def test_manifest_lists_injected_anomalies(generated: finops.GenerateResult, gen
     m = json.loads((generated_dir / "manifest.json").read_text())
     assert m["synthetic"] is True
     assert {a["desk"] for a in m["anomalies"]} == {"research", "crypto"}
+
+
+def test_focus_1_3_provider_columns(tmp_path: Path, generated: finops.GenerateResult) -> None:
+    """FOCUS 1.3 renames ProviderName/PublisherName to ServiceProviderName/HostProviderName."""
+    src = next(f for f in generated.files if "gcp-" in f)
+    new = tmp_path / "focus13.parquet"
+    duckdb.execute(f"""COPY (SELECT * EXCLUDE (ProviderName, PublisherName),
+                              ProviderName AS ServiceProviderName, PublisherName AS HostProviderName
+                       FROM read_parquet('{src}')) TO '{new}' (FORMAT parquet)""")
+    con = connect()
+    b = open_billing(con, [new])
+    assert b.files[0].version == "1.3"
+    assert con.execute("SELECT DISTINCT provider FROM billing").fetchall() == [("gcp",)]
+    gone = tmp_path / "noprovider.parquet"
+    duckdb.execute(f"COPY (SELECT * EXCLUDE (ProviderName) FROM read_parquet('{src}') LIMIT 3) TO '{gone}' "
+                   "(FORMAT parquet)")
+    with pytest.raises(InputError, match=r"ProviderName \(or ServiceProviderName\)"):
+        open_billing(connect(), [gone])

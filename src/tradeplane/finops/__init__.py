@@ -24,7 +24,14 @@ from tradeplane.finops.estimate import (
     estimate,
     load_assumptions,
 )
-from tradeplane.finops.focus import FOCUS_VERSION, MANDATORY_COLUMNS, Billing, FocusFile, open_billing
+from tradeplane.finops.focus import (
+    FOCUS_VERSION,
+    FOCUS_VERSIONS,
+    MANDATORY_COLUMNS,
+    Billing,
+    FocusFile,
+    open_billing,
+)
 from tradeplane.finops.generate import GenerateResult, InjectedAnomaly, generate
 from tradeplane.finops.html import render_html
 from tradeplane.finops.report import BudgetLine, CostReport, Period, build_report, export_allocation
@@ -36,6 +43,7 @@ from tradeplane.finops.sql import DIALECTS, warehouse_sql
 __all__ = [
     "DIALECTS",
     "FOCUS_VERSION",
+    "FOCUS_VERSIONS",
     "MANDATORY_COLUMNS",
     "UTILISATION_COLUMNS",
     "AllocationRules",

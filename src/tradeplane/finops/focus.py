@@ -3,7 +3,9 @@
 FOCUS (the FinOps Open Cost and Usage Specification) 1.2 is what both clouds export
 today: AWS as the Data Exports table "FOCUS 1.2 with AWS columns" (CUR 2.0 family,
 Parquet or gzip CSV), GCP as the BigQuery FOCUS export (saved here as Parquet or CSV).
-Later FOCUS versions add columns; extra columns are accepted and ignored.
+FOCUS 1.3 files are read too: 1.3 renames ProviderName to ServiceProviderName and
+PublisherName to HostProviderName (the old names are deprecated); either name satisfies
+the mandatory column. Other added columns are accepted and ignored.
 
 The providers differ where the spec lets them:
 
@@ -32,14 +34,16 @@ from tradeplane.errors import InputError, Location, Problem
 from tradeplane.finops.engine import quote
 
 FOCUS_VERSION = "1.2"
+FOCUS_VERSIONS = ("1.2", "1.3")
 
 DECIMAL_COLUMNS = ("BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "PricingQuantity")
 DATETIME_COLUMNS = ("BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd", "ChargePeriodStart")
 STRING_COLUMNS = (
     "BillingAccountId", "BillingAccountName", "BillingCurrency", "ChargeCategory", "ChargeClass",
-    "ChargeDescription", "InvoiceIssuerName", "PricingUnit", "ProviderName", "PublisherName",
-    "ServiceCategory", "ServiceName",
+    "ChargeDescription", "InvoiceIssuerName", "PricingUnit", "ServiceCategory", "ServiceName",
 )
+# Mandatory, under either name: (FOCUS 1.2 name, FOCUS 1.3 name).
+RENAMED_COLUMNS = (("ProviderName", "ServiceProviderName"), ("PublisherName", "HostProviderName"))
 MANDATORY_COLUMNS = tuple(sorted(DECIMAL_COLUMNS + DATETIME_COLUMNS + STRING_COLUMNS))
 # Mandatory columns that may never be null.
 NOT_NULL_COLUMNS = ("BilledCost", "BillingAccountId", "BillingCurrency", "ChargeCategory", "ChargePeriodEnd",
@@ -76,6 +80,11 @@ class FocusFile:
     types: tuple[str, ...]
     tags_shape: str  # map, list, json-object, json-array, none
     synthetic: bool
+
+    @property
+    def version(self) -> str:
+        """1.3 when the file uses the 1.3 provider columns, else 1.2."""
+        return "1.3" if "ServiceProviderName" in self.columns else "1.2"
 
     def type_of(self, column: str) -> str:
         return self.types[self.columns.index(column)]
@@ -153,9 +162,10 @@ def validate(con: duckdb.DuckDBPyConnection, f: FocusFile) -> None:
     problems: list[Problem] = []
     where = Location(f.path)
     missing = [c for c in MANDATORY_COLUMNS if c not in f.columns]
+    missing += [f"{old} (or {new})" for old, new in RENAMED_COLUMNS if old not in f.columns and new not in f.columns]
     if missing:
         raise InputError(
-            f"{f.path}: not a FOCUS {FOCUS_VERSION} file",
+            f"{f.path}: not a FOCUS {' or '.join(FOCUS_VERSIONS)} file",
             [Problem(f"{len(missing)} mandatory FOCUS column(s) missing: {', '.join(missing)}", where, missing[0],
                      "export with the FOCUS 1.2 table (AWS Data Exports) or the BigQuery FOCUS export")])
     if f.format == "parquet":
@@ -243,8 +253,9 @@ def file_sql(f: FocusFile) -> str:
     """SELECT of one file in the normalised columns."""
     ts = "CAST(\"ChargePeriodStart\" AS TIMESTAMP)" if f.format == "parquet" else \
         "CAST(CAST(\"ChargePeriodStart\" AS TIMESTAMPTZ) AS TIMESTAMP)"
-    provider = ("lower(CASE WHEN \"ProviderName\" ILIKE '%amazon%' OR \"ProviderName\" ILIKE 'aws%' THEN 'aws' "
-                "WHEN \"ProviderName\" ILIKE '%google%' THEN 'gcp' ELSE \"ProviderName\" END)")
+    name = f"COALESCE({_col(f, 'ServiceProviderName')}, {_col(f, 'ProviderName')})"
+    provider = (f"lower(CASE WHEN {name} ILIKE '%amazon%' OR {name} ILIKE 'aws%' THEN 'aws' "
+                f"WHEN {name} ILIKE '%google%' THEN 'gcp' ELSE {name} END)")
     cols = [
         f"{quote(f.path)} AS source_file",
         f"CAST({ts} AS DATE) AS day",

@@ -56,7 +56,8 @@ def _normaliser(dialect: str, table: str) -> str:
             parts = ", ".join(f"element_at(Tags, '{x}')" for x in _keys(k))
             tags.append(f"LOWER(COALESCE({parts})) AS tag_{k.replace('-', '_')}")
         return f"SELECT {common},\n    " + ",\n    ".join(tags) + f"\n  FROM {table}"
-    common = _COMMON.format(provider="lower(ProviderName)")
+    common = _COMMON.format(provider="CASE WHEN lower(ProviderName) LIKE '%amazon%' THEN 'aws' "
+                                     "WHEN lower(ProviderName) LIKE '%google%' THEN 'gcp' ELSE lower(ProviderName) END")
     for k in TAG_KEYS:
         parts = ", ".join(f"Tags['{x}']" for x in _keys(k))
         tags.append(f"LOWER(COALESCE({parts})) AS tag_{k.replace('-', '_')}")
