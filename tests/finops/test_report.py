@@ -92,3 +92,17 @@ def test_html_is_self_contained(session: finops.CostSession) -> None:
     assert "GENERATED DATA" in page
     assert not re.search(r"(src|href)=\"https?:", page) and "<script" not in page
     assert page == finops.render_html(rep, anomalies, commits)
+
+
+def test_tag_compliance_follows_the_estate_schema(session: finops.CostSession) -> None:
+    rep = _report(session)
+    assert rep.required_tags == ("cost-centre", "desk", "env", "team")
+    assert 0.5 < rep.tag_compliance < 1.0
+    missing = rep.missing_by_tag
+    # Untagged resources lack everything; research's data stores lack only a cost centre;
+    # the Coinbase hosts carry env=production, which the schema does not allow.
+    assert missing["cost-centre"] > missing["desk"] == pytest.approx(missing["team"])
+    assert missing["env"] > missing["desk"]
+    (env,), = session.con.execute("SELECT DISTINCT env FROM allocated WHERE workload = 'coinbase-mm'").fetchall()
+    assert env == "prod"  # the account's env stands in for the invalid tag
+    assert rep.to_json()["tag_compliance"]["share"] == round(rep.tag_compliance, 4)

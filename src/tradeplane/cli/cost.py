@@ -109,6 +109,9 @@ def report(
     console.print(t)
     console.print("by cloud: " + ", ".join(f"{r.key[0]} {_money(r.cost)}" for r in rep.by_cloud))
     console.print(f"untagged spend {_money(rep.untagged_cost)}; unallocatable {_money(rep.unallocated_cost)}")
+    missing = ", ".join(f"{k} {_money(v)}" for k, v in rep.missing_by_tag.items()) or "none"
+    console.print(f"tag compliance ({', '.join(rep.required_tags)}): {rep.tag_compliance:.1%} of usage cost; "
+                  f"cost lacking each tag: {missing}")
     t = Table("resource", "service", "account", "allocated to", "cost", title="untagged: top resources",
               title_justify="left")
     for u in rep.untagged_top:

@@ -66,7 +66,7 @@ NORMALISED_COLUMNS = (
     "service", "service_category", "resource_id", "resource_name", "resource_type", "sku", "description",
     "charge_category", "charge_frequency", "billed_cost", "effective_cost", "list_cost", "consumed_qty",
     "consumed_unit", "commitment_id", "commitment_type", "commitment_status", "commitment_category",
-    "tag_desk", "tag_team", "tag_env", "tag_workload", "tag_cost_centre",
+    "tag_desk", "tag_team", "tag_env", "tag_workload", "tag_cost_centre", "missing_tags",
 )
 
 
@@ -249,8 +249,13 @@ def _col(f: FocusFile, name: str, kind: str = "VARCHAR") -> str:
     return f'CAST("{name}" AS {kind})'
 
 
-def file_sql(f: FocusFile) -> str:
-    """SELECT of one file in the normalised columns."""
+def file_sql(f: FocusFile, required_tags: Sequence[str] = ("desk", "team", "env", "cost-centre"),
+             allowed_envs: Sequence[str] = ()) -> str:
+    """SELECT of one file in the normalised columns.
+
+    ``missing_tags`` lists the keys of the tag schema (``required_tags``) a row lacks; an ``env`` tag
+    outside ``allowed_envs`` counts as missing.
+    """
     ts = "CAST(\"ChargePeriodStart\" AS TIMESTAMP)" if f.format == "parquet" else \
         "CAST(CAST(\"ChargePeriodStart\" AS TIMESTAMPTZ) AS TIMESTAMP)"
     name = f"COALESCE({_col(f, 'ServiceProviderName')}, {_col(f, 'ProviderName')})"
@@ -286,6 +291,16 @@ def file_sql(f: FocusFile) -> str:
     ]
     for key in TAG_KEYS:
         cols.append(f"NULLIF(lower(trim({_tag_expr(f, key)})), '') AS tag_{key.replace('-', '_')}")
+    checks = []
+    for key in sorted(set(required_tags)):
+        value = f"NULLIF(trim({_tag_expr(f, key)}), '')"
+        bad = f"{value} IS NULL"
+        if key == "env" and allowed_envs:
+            bad += f" OR lower({value}) NOT IN ({', '.join(quote(e) for e in sorted(allowed_envs))})"
+        checks.append(f"CASE WHEN {bad} THEN {quote(key)} END")
+    missing = (f"list_filter([{', '.join(checks)}], lambda k: k IS NOT NULL)" if checks
+               else "CAST([] AS VARCHAR[])")
+    cols.append(f"{missing} AS missing_tags")
     reader = f"read_parquet({quote(f.path)})" if f.format == "parquet" else \
         f"read_csv({quote(f.path)}, header = true, all_varchar = true)"
     return "SELECT " + ", ".join(cols) + f" FROM {reader}"
@@ -306,8 +321,14 @@ class Billing:
         return tuple(f.path for f in self.files)
 
 
-def open_billing(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, check: bool = True) -> Billing:
-    """Inspect and validate every file, then create the view ``billing`` over all of them."""
+def open_billing(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, check: bool = True,
+                 required_tags: Sequence[str] = ("desk", "team", "env", "cost-centre"),
+                 allowed_envs: Sequence[str] = ()) -> Billing:
+    """Inspect and validate every file, then create the view ``billing`` over all of them.
+
+    ``required_tags``/``allowed_envs`` are the estate's tag schema (``estate.tags``), used to
+    report tag compliance (``missing_tags``).
+    """
     files = tuple(inspect(con, p) for p in discover(paths))
     if check:
         errors: list[Problem] = []
@@ -319,6 +340,6 @@ def open_billing(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *,
         if errors:
             n = len(errors)
             raise InputError(f"the billing data has {n} problem{'s' if n != 1 else ''}", errors)
-    union = "\nUNION ALL\n".join(file_sql(f) for f in files)
+    union = "\nUNION ALL\n".join(file_sql(f, required_tags, allowed_envs) for f in files)
     con.execute(f"CREATE OR REPLACE VIEW billing AS {union}")
     return Billing(files)

@@ -154,7 +154,8 @@ class _Builder:
         acct = self.aws_accounts.get(vpc.account)
         iid = "i-" + _hex(self.seed, w.name, i)
         arn = f"arn:aws:ec2:{vpc.region}:{acct.account_id if acct else vpc.account}:instance/{iid}"
-        tags = self.tags(w.desk, w.team, w.env, w.name)
+        # Tag drift: the Coinbase market makers were launched with a non-standard env value.
+        tags = self.tags(w.desk, w.team, "production" if w.name == "coinbase-mm" else w.env, w.name)
         self.aws(vpc.account, vpc.region, subnet.zone, service="Amazon Elastic Compute Cloud",
                  category="Compute", resource_id=arn, resource_name=f"{w.name}-{i:02d}",
                  resource_type="Instance", sku=f"BoxUsage:{w.machine_type}",
@@ -346,6 +347,8 @@ class _Builder:
                 per_day = extra * (w / weight) / 30.4
                 name = f"{desk}-{what}"
                 tags = self.tags(desk, team, "prod", name)
+                if desk == "research":  # tag drift: research's data stores never got a cost centre
+                    tags.pop("cost-centre")
                 if provider == "aws" and aws_acct is not None:
                     a = self.aws_accounts[aws_acct]
                     self.aws(aws_acct, "us-east-1", "", service=service, category=category,

@@ -121,7 +121,8 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.notice{background:
 <h1>Cost report</h1>
 {% if r.notice %}<p class="notice">{{ r.notice }}</p>{% endif %}
 <p>Period {{ r.period }} ({{ r.period.days }} days), cost basis <b>{{ r.cost_basis }}</b>, total <b>{{ money(r.total) }}</b>.
-Untagged spend {{ money(r.untagged_cost) }}; unallocatable {{ money(r.unallocated_cost) }}.</p>
+Untagged spend {{ money(r.untagged_cost) }}; unallocatable {{ money(r.unallocated_cost) }};
+tag compliance ({{ r.required_tags|join(", ") }}) {{ "%.1f%%"|format(100 * r.tag_compliance) }} of usage cost.</p>
 <h2>By desk</h2>{{ desk_chart|safe }}
 <table><tr><th>desk</th><th class="n">cost</th><th class="n">direct</th><th class="n">shared</th><th class="n">share</th></tr>
 {% for x in r.by_desk %}<tr><td>{{ x.key[0] }}</td><td class="n">{{ money(x.cost) }}</td><td class="n">{{ money(x.direct) }}</td>

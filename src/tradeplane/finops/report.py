@@ -108,6 +108,14 @@ class CostReport:
     untagged_cost: float = 0.0
     unallocated_cost: float = 0.0
     untagged_top: list[UntaggedResource] = field(default_factory=list)
+    required_tags: tuple[str, ...] = ()
+    compliant_cost: float = 0.0  # cost of usage rows carrying every tag of the schema
+    usage_cost: float = 0.0  # cost of all usage rows (shared-rule rows and commitments excluded)
+    missing_by_tag: dict[str, float] = field(default_factory=dict)  # tag -> cost of rows lacking it
+
+    @property
+    def tag_compliance(self) -> float:
+        return self.compliant_cost / self.usage_cost if self.usage_cost else 1.0
 
     @property
     def notice(self) -> str:
@@ -133,6 +141,10 @@ class CostReport:
                         "desks": [b.to_json() for b in self.budgets]},
             "untagged": {"cost": round(self.untagged_cost, 2), "unallocated_cost": round(self.unallocated_cost, 2),
                          "top_resources": [u.to_json() for u in self.untagged_top]},
+            "tag_compliance": {"required": list(self.required_tags), "share": round(self.tag_compliance, 4),
+                               "compliant_cost": round(self.compliant_cost, 2),
+                               "usage_cost": round(self.usage_cost, 2),
+                               "missing_by_tag": {k: round(v, 2) for k, v in sorted(self.missing_by_tag.items())}},
             "daily": [{"day": d, "desk": k, "cost": round(c, 2)} for d, k, c in self.daily],
         }
 
@@ -238,6 +250,16 @@ def _untagged(con: duckdb.DuckDBPyConnection, estate: Estate, rules: AllocationR
     un = con.execute(f"SELECT COALESCE(SUM(cost), 0) FROM allocated WHERE {where} AND desk = '{UNALLOCATED}'"
                      ).fetchone()
     rep.unallocated_cost = float(un[0]) if un else 0.0
+    # Tag compliance against the estate's tag schema, over the rows a team can tag (its own usage).
+    usage = (f"{where} AND charge_category = 'Usage' AND COALESCE(commitment_status, '') <> 'Unused' "
+             f"AND ({shared_rule_expr(estate, rules)}) IS NULL")
+    comp = con.execute(f"SELECT COALESCE(SUM({cost}), 0), COALESCE(SUM({cost}) FILTER (WHERE len(missing_tags) = 0), 0) "
+                       f"FROM billing WHERE {usage}").fetchone()
+    rep.required_tags = tuple(sorted(estate.tags.required))
+    rep.usage_cost, rep.compliant_cost = (float(comp[0]), float(comp[1])) if comp else (0.0, 0.0)
+    rep.missing_by_tag = {str(k): float(v) for k, v in con.execute(
+        f"SELECT k, SUM(c) FROM (SELECT unnest(missing_tags) AS k, {cost} AS c FROM billing WHERE {usage}) "
+        "GROUP BY k ORDER BY k").fetchall()}
 
 
 def export_allocation(con: duckdb.DuckDBPyConnection, period: Period, path: str | Path) -> str:

@@ -42,7 +42,8 @@ def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: Allocati
     r.check(estate)
     con = connect(engine)
     try:
-        billing = open_billing(con, paths, check=check)
+        billing = open_billing(con, paths, check=check, required_tags=estate.tags.required,
+                               allowed_envs=estate.tags.allowed_envs)
         n = allocate(con, estate, r)
     except BaseException:
         con.close()
