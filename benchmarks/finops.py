@@ -4,6 +4,9 @@
     uv run python benchmarks/finops.py --rows 2000000
     uv run python benchmarks/finops.py --quick      # 300k rows, seconds
 
+The generated data is cached in the temp directory (keyed by row count and generator
+source), so a second run skips generation; --fresh regenerates.
+
 Generates hourly FOCUS 1.2 Parquet (AWS + GCP) for the reference estate with the fleets
 scaled up, then runs each engine in its own child process (so each peak RSS is its own):
 
@@ -19,6 +22,7 @@ second and peak memory are printed with the ratio DuckDB / pandas.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import resource
@@ -156,6 +160,12 @@ def run_pandas(files: list[str]) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t, "rows": n, "by_desk": by_desk, "peak_rss_mib": _rss_mib()}
 
 
+def _cache_dir(rows: int) -> Path:
+    src = (ROOT / "src" / "tradeplane" / "finops" / "generate.py").read_bytes()
+    key = hashlib.sha256(src).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"tradeplane-finops-bench-{rows}-{key}"
+
+
 def _child(engine: str, files: list[str], memory_limit: str) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", engine, "--memory-limit", memory_limit, *files]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -167,7 +177,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000, help="FOCUS rows to generate (default 10M)")
     ap.add_argument("--quick", action="store_true", help="300k rows, for a run in seconds")
     ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit")
-    ap.add_argument("--keep", type=Path, help="generate into (or reuse) this directory")
+    ap.add_argument("--data", type=Path, help="generate into (or reuse) this directory (default: a temp cache)")
+    ap.add_argument("--fresh", action="store_true", help="regenerate even if cached data exists")
     ap.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
     ap.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -176,19 +187,22 @@ def main() -> None:
         print(json.dumps(res, default=str))
         return
     rows = 300_000 if a.quick else a.rows
-    with tempfile.TemporaryDirectory(prefix="tradeplane-bench-") as tmp:
-        out = a.keep or Path(tmp) / "focus"
-        manifest = out / "manifest.json"
-        if a.keep and manifest.exists():
-            m = json.loads(manifest.read_text())
-            gen = {"rows": m["rows"], "files": m["files"], "seconds": 0.0, "days": "?", "scale": "?"}
-        else:
-            gen = generate(out, rows)
-        size = sum(Path(f).stat().st_size for f in gen["files"]) / 2**20
+    out = a.data or _cache_dir(rows)
+    manifest = out / "manifest.json"
+    if manifest.exists() and not a.fresh:
+        m = json.loads(manifest.read_text())
+        gen = {"rows": m["rows"], "files": m["files"], "seconds": 0.0, "days": "cached", "scale": "?"}
+        print(f"reusing generated data in {out} (--fresh to regenerate)")
+    else:
+        gen = generate(out, rows)
+    size = sum(Path(f).stat().st_size for f in gen["files"]) / 2**20
+    if gen["days"] == "cached":
+        print(f"{gen['rows']:,} FOCUS rows, {size:,.0f} MiB Parquet")
+    else:
         print(f"generated {gen['rows']:,} FOCUS rows ({gen['days']} days hourly, fleets x{gen['scale']}), "
               f"{size:,.0f} MiB Parquet in {gen['seconds']:.1f} s")
-        duck = _child("duckdb", gen["files"], a.memory_limit)
-        pand = _child("pandas", gen["files"], a.memory_limit)
+    duck = _child("duckdb", gen["files"], a.memory_limit)
+    pand = _child("pandas", gen["files"], a.memory_limit)
     agree = set(duck["by_desk"]) == set(pand["by_desk"]) and all(
         abs(duck["by_desk"][k] - pand["by_desk"][k]) <= 0.05 for k in duck["by_desk"])
     print(f"{'engine':8} {'seconds':>9} {'rows/s':>14} {'peak RSS MiB':>13}")

@@ -510,12 +510,11 @@ def _usage_sql(provider: str, start: date, days: tuple[int, int], slices: int, s
 def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int, seed: int, fmt: str) -> str:
     hours = 24 // slices
     frac = f"{1.0 / slices!r}"
-    if provider == "aws":
-        tags = "map(list_transform(tag_keys, lambda k: 'user:' || k), tag_values)"
-    else:
-        tags = "list_transform(list_zip(tag_keys, tag_values), lambda z: {'key': z[1], 'value': z[2]})"
-    if fmt == "csv":
-        tags = f"CAST(to_json({tags}) AS VARCHAR)"
+    # Tags are built once per resource (``_add_tag_columns``), not once per row.
+    tags = f"tags_{provider}_{'json' if fmt == 'csv' else 'native'}"
+    empty = {("aws", False): "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))",
+             ("gcp", False): "CAST([] AS STRUCT(\"key\" VARCHAR, \"value\" VARCHAR)[])",
+             ("aws", True): "'{}'", ("gcp", True): "'[]'"}[(provider, fmt == "csv")]
     prov_name = AWS_PROVIDER if provider == "aws" else GCP_PROVIDER
     vendor = ("x_ServiceCode, x_UsageType, x_Operation" if provider == "aws"
               else "x_Credits, x_ExportTime")
@@ -544,7 +543,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              'Usage' AS charge_category, qty, list_cost,
              CASE WHEN commitment IS NOT NULL THEN 0.0 ELSE list_cost END AS billed_cost,
              list_cost * (1 - discount) AS effective_cost,
-             commitment, commitment_type, commitment_category, commitment_status, tag_keys, tag_values
+             commitment, commitment_type, commitment_category, commitment_status, {tags} AS tags
       FROM priced
       UNION ALL
       -- the unused part of each commitment, one row a day
@@ -553,7 +552,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              c.commitment_type || ' unused commitment', c.unit, 'Usage-Based',
              c.day0, c.day0 + INTERVAL 1 DAY, 'Usage', 0.0, greatest(c.daily - c.used, 0.0), 0.0,
              greatest(c.daily - c.used, 0.0), c.commitment, c.commitment_type, c.commitment_category,
-             'Unused', CAST([] AS VARCHAR[]), CAST([] AS VARCHAR[])
+             'Unused', {empty}
       FROM (SELECT provider, billing_account, billing_account_name, sub_account, sub_account_name,
                    any_value(region) AS region, any_value(service) AS service, unit, commitment,
                    commitment_type, commitment_category, date_trunc('day', t0) AS day0,
@@ -567,7 +566,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              p.commitment_type || ' recurring fee', 'Hours', 'Recurring',
              p.day0, p.day0 + INTERVAL 1 DAY, 'Purchase', 24.0, p.daily, p.daily, 0.0,
              p.commitment, p.commitment_type, p.commitment_category, CAST(NULL AS VARCHAR),
-             CAST([] AS VARCHAR[]), CAST([] AS VARCHAR[])
+             {empty}
       FROM (SELECT DISTINCT r.provider, r.billing_account, r.billing_account_name, r.sub_account,
                    r.sub_account_name, r.service, r.commitment, r.commitment_type, r.commitment_category,
                    CAST({quote(start.isoformat())} AS TIMESTAMP) + to_days(CAST(d.d AS INTEGER)) AS day0, c.daily
@@ -614,7 +613,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
       sku AS SkuId,
       sub_account AS SubAccountId,
       sub_account_name AS SubAccountName,
-      {tags} AS Tags,
+      tags AS Tags,
       {vendor_cols},
       true AS {SYNTHETIC_MARKER}
     FROM rows
@@ -664,6 +663,7 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
                          r.list_per_day, keys, [r.tags[k] for k in keys], r.frequency, r.weekend, r.discount,
                          r.commitment or None, ct[0], ct[1], r.anomaly_day, r.anomaly_factor, r.monthly))
         con.executemany(f"INSERT INTO res VALUES ({', '.join('?' for _ in _RES_COLUMNS)})", rows)
+        _add_tag_columns(con)
         con.execute("CREATE TABLE commits (commitment VARCHAR, daily DOUBLE)")
         con.executemany("INSERT INTO commits VALUES (?, ?)", [(p["id"], p["daily_commitment"]) for p in plans])
         files = []
@@ -695,6 +695,19 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     (outdir / "manifest.json").write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
     return result
+
+
+def _add_tag_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Each resource's Tags as AWS writes them (a map, ``user:`` keys) and as GCP does (key/value list)."""
+    con.execute("""ALTER TABLE res ADD COLUMN tags_aws_native MAP(VARCHAR, VARCHAR)""")
+    con.execute("""ALTER TABLE res ADD COLUMN tags_gcp_native STRUCT("key" VARCHAR, "value" VARCHAR)[]""")
+    con.execute("UPDATE res SET tags_aws_native = map(list_transform(tag_keys, lambda k: 'user:' || k), tag_values), "
+                "tags_gcp_native = list_transform(list_zip(tag_keys, tag_values), "
+                "lambda z: {'key': z[1], 'value': z[2]})")
+    con.execute("ALTER TABLE res ADD COLUMN tags_aws_json VARCHAR")
+    con.execute("ALTER TABLE res ADD COLUMN tags_gcp_json VARCHAR")
+    con.execute("UPDATE res SET tags_aws_json = CAST(to_json(tags_aws_native) AS VARCHAR), "
+                "tags_gcp_json = CAST(to_json(tags_gcp_native) AS VARCHAR)")
 
 
 _CHUNK_ROWS = 1_500_000  # rows per file at most (about); files never cross a month
