@@ -92,6 +92,10 @@ def test_html_is_self_contained(session: finops.CostSession) -> None:
     assert "GENERATED DATA" in page
     assert not re.search(r"(src|href)=\"https?:", page) and "<script" not in page
     assert page == finops.render_html(rep, anomalies, commits)
+    import xml.etree.ElementTree as ET
+
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        assert ET.fromstring(svg).tag.endswith("svg")
 
 
 def test_tag_compliance_follows_the_estate_schema(session: finops.CostSession) -> None:
