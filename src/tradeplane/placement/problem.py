@@ -350,6 +350,9 @@ def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str)
     # Could any cloud zone of the catalog do it?
     everywhere = sorted((estimate_rtt(z, b.place).rtt_us, z) for z in catalog.ZONES)
     meets = [z for r, z in everywhere if r <= b.rtt_us]
+    if best_est.bound_us > b.rtt_us:
+        msg += (f"; from {catalog.region_of(best_zone)} it cannot be under {_us(b.rtt_us)}: the fibre bound is "
+                f"{_us(best_est.bound_us)} ({best_est.distance_km:,.0f} km at 9.795 µs/km)")
     bound, nearest = min((estimate_rtt(r, b.place).bound_us, r) for r in catalog.REGIONS)
     near_est = estimate_rtt(nearest, b.place)
     if bound > b.rtt_us:
