@@ -341,8 +341,7 @@ def _regions_of(net: AwsVpc | GcpVpc) -> list[str]:
 
 
 def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str) -> Explanation:
-    ests = sorted((estimate_rtt(z, b.place), z) for z in before for _ in [0])
-    best, best_zone = min(((e.rtt_us, z) for e, z in ests), key=lambda t: (t[0], t[1]))
+    best, best_zone = min((estimate_rtt(z, b.place).rtt_us, z) for z in before)
     best_est = estimate_rtt(best_zone, b.place)
     target = f"{b.to} ({b.place})" if b.place != b.to else b.to
     msg = (f"{w.name}: latency budget to {target} is {_us(b.rtt_us)} round trip, but the best zone it may "

@@ -71,7 +71,7 @@ def solve_problem(problem: Problem, name: str, options: SolverOptions, free_subn
     bound = solver.best_objective_bound
     result_status: Status = "optimal" if status == cp_model.OPTIMAL else "feasible"
     values = model.values(solver)
-    if options.latency_phase and status == cp_model.OPTIMAL and model.latency_terms:
+    if options.latency_phase and status == cp_model.OPTIMAL:
         model.hint(values)
         model.m.add(model.cost_expr <= cost)
         model.m.minimize(model.tie_broken_latency())
