@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from tradeplane import estate as est
 from tradeplane import placement
 from tradeplane.cli.output import console, print_json
-from tradeplane.errors import InputError
+from tradeplane.errors import InputError, UnsupportedError
 
 
 class _SolveByDefault(TyperGroup):
@@ -55,7 +55,7 @@ def solve(
     time_limit: float | None = typer.Option(None, "--time-limit", help="wall-clock seconds for the solver"),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="CP-SAT worker threads"),
 ) -> None:
-    """Solve the placement of an estate: zones per replica, groups, cost, budgets. Exit 1 if infeasible."""
+    """Solve the placement of an estate: zones per replica, groups, cost, budgets. Exit 2 if infeasible."""
     e = est.load(path)
     cap = _capacity(capacity) if capacity else None
     result = placement.solve(e, capacity=cap, free_subnets=free_subnets,
@@ -66,7 +66,10 @@ def solve(
     else:
         _render(result, findings)
     if not result.feasible:
-        raise typer.Exit(1)
+        n = len(result.explanations)
+        raise UnsupportedError.single(
+            f"estate {e.name} cannot be placed ({result.status}): {n} reason{'s' if n != 1 else ''} above",
+            hint="act on the explanations (budgets, capacity, groups, guardrails) and solve again")
 
 
 def _capacity(path: Path) -> placement.Capacity:

@@ -30,6 +30,7 @@ from tradeplane.placement import rules
 from tradeplane.placement.capacity import Capacity, machine_family
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.latency import estimate_rtt
+from tradeplane.placement.physics import FIBRE_US_PER_KM_RTT
 
 __all__ = ["Budget", "Group", "Item", "Problem", "allowed_regions", "build_problem", "pair_rtt"]
 
@@ -348,15 +349,16 @@ def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str)
            f"use, {best_zone}, is {_us(best)} ({best_est.basis})")
     # Could any cloud zone of the catalog do it?
     everywhere = sorted((estimate_rtt(z, b.place).rtt_us, z) for z in catalog.ZONES)
-    meets = [z for r, z in everywhere if r <= b.rtt_us]
+    meets = [z for r, z in sorted(everywhere, key=lambda t: (catalog.ZONES[t[1]].cloud != cloud, t))
+             if r <= b.rtt_us]
     if best_est.bound_us > b.rtt_us:
         msg += (f"; from {catalog.region_of(best_zone)} it cannot be under {_us(b.rtt_us)}: the fibre bound is "
-                f"{_us(best_est.bound_us)} ({best_est.distance_km:,.0f} km at 9.795 µs/km)")
+                f"{_us(best_est.bound_us)} ({best_est.distance_km:,.0f} km at {FIBRE_US_PER_KM_RTT:.3f} µs/km)")
     bound, nearest = min((estimate_rtt(r, b.place).bound_us, r) for r in catalog.REGIONS)
     near_est = estimate_rtt(nearest, b.place)
     if bound > b.rtt_us:
         msg += (f"; no cloud zone can be under {_us(b.rtt_us)}: the fibre bound from the nearest region, "
-                f"{nearest}, is {_us(bound)} ({near_est.distance_km:,.0f} km at 9.795 µs/km)")
+                f"{nearest}, is {_us(bound)} ({near_est.distance_km:,.0f} km at {FIBRE_US_PER_KM_RTT:.3f} µs/km)")
         hint = (f"raise the budget to at least {_us(math.ceil(best))}, or run this workload in colocation at "
                 f"{b.place}")
     elif meets:
