@@ -16,6 +16,7 @@ from tradeplane.placement import (
     build_problem,
     check_budgets,
     default_capacity,
+    greedy,
     machine_family,
     solve,
 )
@@ -115,4 +116,12 @@ def check(e: Estate, cap: Capacity, free: bool, r: PlacementResult) -> None:
 @given(estates())
 def test_every_placement_satisfies_what_it_claims(case: tuple[Estate, Capacity, bool]) -> None:
     e, cap, free = case
-    check(e, cap, free, solve(e, capacity=cap, free_subnets=free))
+    r = solve(e, capacity=cap, free_subnets=free)
+    check(e, cap, free, r)
+    g = greedy(build_problem(e, cap, free), e.name)
+    if g.feasible:
+        check(e, cap, free, g)
+    if g.feasible and r.status == "optimal":
+        assert g.hourly_usd >= r.hourly_usd - 1e-6  # the solver never pays more than the greedy baseline
+    if g.feasible:
+        assert r.feasible  # what greedy can place, the solver can place

@@ -1,4 +1,4 @@
-"""A greedy baseline: each workload, largest first, to its cheapest zone that still fits.
+"""A greedy baseline: each workload, most constrained first, to its cheapest zone that still fits.
 
 It honours the same constraints as the solver but never revisits a choice, so it
 can pay more or fail where the solver succeeds. The benchmark compares the two.
@@ -56,6 +56,9 @@ class _State:
         return not (it.group is not None and it.strategy == "spread" and it.cloud == "aws"
                     and self.spread.get((it.group, z), 0) + n > rules.AWS_SPREAD_PER_ZONE)
 
+    def room(self, z: str, family: str) -> int:
+        return self.p.capacity.vcpus(z, family) - self.used.get((z, family), 0)
+
     def take(self, it: Item, z: str, n: int) -> None:
         self.zones.setdefault(it.name, []).extend([z] * n)
         if it.vcpus:
@@ -82,11 +85,11 @@ def greedy(problem: Problem, name: str = "") -> PlacementResult:
     zonal = [g for g in problem.groups if g.strategy in rules.ZONAL_STRATEGIES]
     in_zonal = {m for g in zonal for m in g.members}
     group_zone: dict[str, str] = {}
-    for g in sorted(zonal, key=lambda g: (-g.instances, g.name)):
+    for g in sorted(zonal, key=lambda g: (len(g.domain), -g.instances, g.name)):
         members = [st.items[m] for m in g.members]
         chosen: str | None = None
         for z in sorted(g.domain, key=lambda z: (_group_cost(g, members, z), sum(_latency(m, z) for m in members),
-                                                 z)):
+                                                 -st.room(z, members[0].family), z)):
             pending: dict[str, str] = {}
             ok = True
             for m in members:
@@ -114,9 +117,15 @@ def greedy(problem: Problem, name: str = "") -> PlacementResult:
             fam = machine_family(g.node_type)
             st.used[chosen, fam] = st.used.get((chosen, fam), 0) + g.nodes * g.node_vcpus
     rest = [i for i in problem.items if i.name not in in_zonal]
-    for it in sorted(rest, key=lambda i: (-i.count * max(i.hourly_by_zone.values(), default=0.0), i.name)):
+    # Most constrained first (fewest candidate zones), then the most expensive.
+    for it in sorted(rest, key=lambda i: (len(i.domain), -i.count * max(i.hourly_by_zone.values(), default=0.0),
+                                          i.name)):
         for _ in range(it.count):
-            order = sorted(it.domain, key=lambda z: (it.hourly_by_zone[z], _latency(it, z), z))
+            # Cheapest, then nearest, then a zone it already uses (anti-affinity partners keep the
+            # others), then the emptiest (leaves room for what comes later).
+            mine = set(st.zones.get(it.name, []))
+            order = sorted(it.domain, key=lambda z: (it.hourly_by_zone[z], _latency(it, z), z not in mine,
+                                                     -st.room(z, it.family), z))
             pick = next((z for z in order if st.fits(it, z, 1)), None)
             if pick is None:
                 return _fail(name, it.name, f"greedy: no zone left for a replica of {it.name}")

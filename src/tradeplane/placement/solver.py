@@ -370,6 +370,24 @@ def _name(v: cp_model.IntVar) -> str:
     return str(v.name)[2:].rsplit(",", 1)[0]
 
 
+def _merge_capacity(parts: list[Explanation]) -> list[Explanation]:
+    """Many zones at the same capacity read better as one line."""
+    caps: dict[tuple[str, str], list[str]] = {}
+    rest: list[Explanation] = []
+    for p in parts:
+        if p.kind == "capacity":
+            head, _, zone_limit = p.message.partition(" in ")
+            zone, _, limit = zone_limit.partition(": ")
+            caps.setdefault((head, limit), []).append(zone)
+        else:
+            rest.append(p)
+    hint = "raise the allowance in the capacity table, or use another family or zone"
+    for (head, limit), zones in sorted(caps.items()):
+        where = zones[0] if len(zones) == 1 else f"each of {', '.join(zones)} ({len(zones)} zones)"
+        rest.append(Explanation("", "capacity", f"{head}: {limit} in {where}", hint))
+    return rest
+
+
 def _explain(problem: Problem, options: SolverOptions) -> tuple[Explanation, ...]:
     model = _Model(problem, explain=True)
     keys = sorted(model.lits)
@@ -384,7 +402,7 @@ def _explain(problem: Problem, options: SolverOptions) -> tuple[Explanation, ...
                                             "isolated", "relax capacity, budgets or anti-affinity"),)
     index = {model.lits[k].index: k for k in keys}
     core = sorted(index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in index)
-    parts = [model.about[k] for k in core]
+    parts = _merge_capacity([model.about[k] for k in core])
     workloads = sorted({p.workload for p in parts if p.workload})
     message = "these constraints cannot all hold together: " + "; ".join(p.message for p in parts)
     hints = sorted({p.hint for p in parts if p.hint})
