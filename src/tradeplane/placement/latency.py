@@ -148,6 +148,6 @@ def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool
         return (route + hop.rtt_us, bound, "fibre-model",
                 f"{model} + cross-cloud interconnect edge {_us(hop.rtt_us)}",
                 (*sources, f"{hop.source} ({hop.as_of})"), km)
-    return (route + hop.rtt_us, bound, "fibre-model",
-            f"{model} + Direct Connect / Interconnect edge {_us(hop.rtt_us)}",
+    edge = {"aws": "Direct Connect", "gcp": "Interconnect"}.get(pa.cloud or pb.cloud, "provider")
+    return (route + hop.rtt_us, bound, "fibre-model", f"{model} + {edge} edge {_us(hop.rtt_us)}",
             (*sources, f"{hop.source} ({hop.as_of})"), km)

@@ -10,6 +10,7 @@ workloads, groups, anti-affinity and capacity are left to the solver.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -432,6 +433,13 @@ def _groups(estate: Estate, items: list[Item]) -> tuple[list[Group], list[Item],
                             node_hourly))
         for m in members:
             replaced[m.name] = Item(**{**m.__dict__, "domain": tuple(z for z in m.domain if z in common)})
+    per_region = Counter(catalog.region_of(g.domain[0]) for g in groups
+                         if g.cloud == "aws" and g.domain and len({catalog.region_of(z) for z in g.domain}) == 1)
+    for region, n in sorted(per_region.items()):
+        if n > rules.AWS_GROUPS_PER_REGION:
+            why.append(Explanation("", "group", f"{n} AWS placement groups in {region}; the limit is "
+                                   f"{rules.AWS_GROUPS_PER_REGION} per account and region",
+                                   "merge groups or spread them over accounts"))
     return groups, [replaced.get(i.name, i) for i in items], why
 
 
