@@ -3,7 +3,7 @@
 Every other package reads this model and none writes back into it. Objects
 refer to each other by name (a subnet's route table, a workload's desk, a
 link's ends); ``tradeplane.estate.refs`` checks that every such name resolves.
-Collections are tuples so a loaded estate is immutable and hashable.
+Collections are tuples so a loaded estate cannot be changed by any consumer.
 """
 
 from __future__ import annotations
@@ -833,9 +833,6 @@ class Estate(Frozen):
     def __eq__(self, other: object) -> bool:
         # Where an object was written is not part of what it is.
         return isinstance(other, Estate) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash(tuple(self.__dict__.values()))
 
     def where(self, obj: object, field: str = "") -> Location | None:
         """The file:line an object of this estate (or one of its fields) was written at.
