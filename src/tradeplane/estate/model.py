@@ -104,6 +104,17 @@ L = TypeVar("L")
 Asn = Annotated[int, Field(ge=1, le=4_294_967_294)]
 
 
+N = TypeVar("N")
+
+
+def _named(items: tuple[N, ...], name: str) -> N:
+    """The item called ``name``; ``KeyError`` if none is."""
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    raise KeyError(name)
+
+
 class Frozen(BaseModel):
     """Base of every estate object: immutable, unknown keys rejected."""
 
@@ -861,34 +872,19 @@ class Estate(Frozen):
         return tuple(n for n in self.networks if isinstance(n, GcpVpc))
 
     def network(self, name: str) -> AwsVpc | GcpVpc:
-        for n in self.networks:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+        return _named(self.networks, name)
 
     def desk(self, name: str) -> Desk:
-        for d in self.desks:
-            if d.name == name:
-                return d
-        raise KeyError(name)
+        return _named(self.desks, name)
 
     def workload(self, name: str) -> Workload:
-        for w in self.workloads:
-            if w.name == name:
-                return w
-        raise KeyError(name)
+        return _named(self.workloads, name)
 
     def venue(self, name: str) -> Venue:
-        for v in self.venues:
-            if v.name == name:
-                return v
-        raise KeyError(name)
+        return _named(self.venues, name)
 
     def site(self, name: str) -> Site:
-        for s in self.sites:
-            if s.name == name:
-                return s
-        raise KeyError(name)
+        return _named(self.sites, name)
 
     def links_of(self, kind: type[L]) -> tuple[L, ...]:
         """Every link of one kind, e.g. ``estate.links_of(Interconnect)``."""
