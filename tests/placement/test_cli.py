@@ -72,3 +72,12 @@ def test_place_custom_capacity(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad = tmp_path / "bad.yaml"
     bad.write_text("- not a mapping\n", encoding="utf-8")
     assert main(["place", DV, "--capacity", str(bad)]) == 2
+
+
+def test_place_small_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", str(ROOT / "examples" / "small"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (w,) = data["workloads"]
+    assert w["zones"][0].startswith("use2-")  # its subnet's zone
+    (b,) = data["budgets"]
+    assert b["met"] and b["to"] == "cme-globex"

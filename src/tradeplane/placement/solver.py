@@ -34,6 +34,7 @@ from tradeplane.placement.result import GroupPlacement, PlacementResult, Status,
 __all__ = ["SolverOptions", "solve", "solve_problem"]
 
 _CENTS = 10_000  # cost unit: 1/10,000 USD per hour
+_TIE_BREAK_MAX_VARS = 2_000  # above this many x[w, z], ties between equal zones are left to CP-SAT
 
 
 @dataclass(frozen=True)
@@ -306,8 +307,8 @@ class _Model:
                  for v in [self.x[it.name, z]] if i]
         spread = 1 + sum(it.count * (len(self.domains[it.name]) - 1) for it in self.p.items)
         most = sum(c * self.items[_name(v)].count for v, c in self.latency_terms)
-        if most * spread >= 2**50:
-            return self.latency_expr
+        if most * spread >= 2**50 or len(self.x) > _TIE_BREAK_MAX_VARS:
+            return self.latency_expr  # large models: the tie-break costs more than it is worth
         return self.latency_expr * spread + sum(v * i for v, i in ranks)
 
     # ------------------------------------------------------------------ solutions
