@@ -176,3 +176,38 @@ def test_sole_tenant_needs_more_nodes_for_more_vms(dv: Estate) -> None:
     g = r.groups[0]
     assert (g.node_type, g.nodes) == ("n2-node-80-640", 2)  # 160 vCPUs on 80-vCPU nodes
     assert r.hourly_usd == pytest.approx(g.hourly_usd)
+
+
+def test_unpriced_machine_type_is_an_estate_error_unless_priced_by_hand(dv: Estate) -> None:
+    with pytest.raises(EstateError) as exc:
+        solve(with_workloads(dv, wl("a", machine_type="x9-mega-1")))
+    assert "no price for GCP machine type 'x9-mega-1'" in str(exc.value) and "hourly_usd" in str(exc.value)
+    r = solve(with_workloads(dv, wl("a", machine_type="x9-mega-1", hourly_usd=2.5, count=2)))
+    assert r.status == "optimal" and r.hourly_usd == pytest.approx(5.0)
+
+
+def test_one_group_two_strategies_is_an_estate_error(dv: Estate) -> None:
+    e = with_workloads(dv, wl("a", placement={"strategy": "compact", "group": "g"}),
+                       wl("b", machine_type="n2-standard-8", kind="sole_tenant",
+                          placement={"strategy": "sole_tenant", "group": "g"}))
+    with pytest.raises(EstateError) as exc:
+        solve(e)
+    assert "different strategies" in str(exc.value)
+
+
+def test_capacity_override_for_an_unknown_zone_is_a_config_error() -> None:
+    from tradeplane.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        Capacity.from_mapping({"defaults": {"aws": {"vcpus_per_family": 1}, "gcp": {"vcpus_per_family": 1}},
+                               "regions": {}, "zones": {"mars-1a": {"vcpus_per_family": 2}}})
+    assert "mars-1a" in str(exc.value)
+
+
+def test_shipped_capacity_covers_every_catalog_zone() -> None:
+    from tradeplane.estate import catalog
+
+    cap = default_capacity()
+    assert set(cap.zones) == set(catalog.ZONES)
+    assert cap.vcpus("apne1-az4", "c6in") == 768  # the capped zone
+    assert not cap.offers("us-south1-a", "c2")
