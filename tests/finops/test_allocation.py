@@ -111,3 +111,26 @@ def test_data_larger_than_the_memory_limit(tmp_path: Path, estate) -> None:
         (b,), = s.con.execute("SELECT round(sum(effective_cost), 4) FROM billing").fetchall()
         (limit,), = s.con.execute("SELECT current_setting('memory_limit')").fetchall()
     assert a == pytest.approx(b) and limit.startswith(("38", "40"))
+
+
+def test_rules_per_estate(estate) -> None:
+    assert finops.default_rules(estate).source.endswith("allocation-dv-trading.yaml")
+    generic = finops.default_rules()
+    assert generic.source.endswith("config/allocation.yaml")
+    assert all(not r.desks and not r.shares and not r.match.accounts for r in generic.shared)
+
+
+def test_generic_rules_fit_another_estate(tmp_path: Path) -> None:
+    from datetime import date
+
+    from tradeplane import estate as est
+
+    small = est.load(Path(__file__).resolve().parents[2] / "examples" / "small")
+    res = finops.generate(small, tmp_path, end=date(2026, 11, 24), days=40, seed=2)
+    with finops.open_session(small, res.files) as s:
+        assert s.rules.source.endswith("config/allocation.yaml")
+        (a,), = s.con.execute("SELECT round(sum(cost), 4) FROM allocated").fetchall()
+        (b,), = s.con.execute("SELECT round(sum(effective_cost), 4) FROM billing").fetchall()
+        assert a == pytest.approx(b)
+        desks = {r[0] for r in s.con.execute("SELECT DISTINCT desk FROM allocated").fetchall()}
+        assert desks <= {d.name for d in small.desks} | {"unallocated"}

@@ -9,8 +9,10 @@ from tradeplane.errors import UnsupportedError
 
 
 @pytest.mark.parametrize("dialect", ["bigquery", "athena", "trino"])
-def test_transpiled_sql_parses(estate, dialect: str) -> None:
-    text = finops.warehouse_sql(estate, finops.default_rules(), dialect)
+@pytest.mark.parametrize("generic", [True, False])
+def test_transpiled_sql_parses(estate, dialect: str, generic: bool) -> None:
+    rules = finops.default_rules() if generic else finops.default_rules(estate)
+    text = finops.warehouse_sql(estate, rules, dialect)
     tree = sqlglot.parse_one(text, read=dialect)
     assert tree is not None
     if dialect == "bigquery":
@@ -24,7 +26,7 @@ def test_warehouse_sql_matches_the_engine(estate, generated) -> None:
     aws = [f for f in generated.files if "aws-" in f]
     con = duckdb.connect()
     con.execute(f"CREATE VIEW focus AS SELECT * FROM read_parquet({aws!r})")
-    text = finops.warehouse_sql(estate, finops.default_rules(), "duckdb", "focus")
+    text = finops.warehouse_sql(estate, finops.default_rules(estate), "duckdb", "focus")
     query = "SELECT provider || '/' || desk || '/' || method, round(sum(cost), 4) FROM ({}) GROUP BY 1"
     ours = dict(con.execute(query.format(text)).fetchall())
     with finops.open_session(estate, aws) as s:

@@ -41,7 +41,7 @@ def _money(x: float) -> str:
 
 def _session(path: Path, billing: list[Path], rules: Path | None, memory: str) -> finops.CostSession:
     e = est.load(path)
-    return finops.open_session(e, billing, rules=finops.load_rules(rules),
+    return finops.open_session(e, billing, rules=finops.load_rules(rules, e),
                                engine=finops.EngineConfig(memory_limit=memory))
 
 
@@ -87,7 +87,7 @@ def report(
         return
     _notice(rep.synthetic)
     console.print(f"[bold]cost report[/] {rep.period} ({rep.period.days} days, {rep.cost_basis} cost): "
-                  f"total [bold]{_money(rep.total)}[/]")
+                  f"total [bold]{_money(rep.total)}[/]; allocation rules {rep.rules_source}")
     t = Table("desk", "cost", "direct", "shared", "share", title="by desk", title_justify="left")
     for r in rep.by_desk:
         t.add_row(r.key[0], _money(r.cost), _money(r.direct), _money(r.shared), f"{r.share:.1%}")
@@ -285,7 +285,8 @@ def sql(
     output: Path | None = typer.Option(None, "-o", "--output", help="write to this file"),
 ) -> None:
     """The allocation query for BigQuery (GCP FOCUS export) or Athena (AWS FOCUS export)."""
-    text = finops.warehouse_sql(est.load(path), finops.load_rules(rules), dialect, table)
+    e = est.load(path)
+    text = finops.warehouse_sql(e, finops.load_rules(rules, e), dialect, table)
     if output is None:
         console.file.write(text)
     else:

@@ -381,18 +381,31 @@ class _Builder:
                      + _hex(self.seed, "orphan"), resource_name="i-orphan-build-box", resource_type="Instance",
                      sku="BoxUsage:m6i.4xlarge", description="$0.768 per On Demand Linux m6i.4xlarge Instance Hour",
                      unit="Hours", qty_per_day=24, list_per_day=0.768 * 24, tags={}, machine_type="m6i.4xlarge")
+        monthly = {p: sum(r.list_per_day for r in self.res if r.provider == p) * 30.4 for p in ("aws", "gcp")}
         mgmt = next(iter(self.aws_accounts), None)
         if mgmt is not None and self.e.organisation.aws is not None:
-            fee = 0.05 * 180_000  # Business support: a share of the monthly AWS bill
-            self.aws("aws-network", "global", "", service="AWS Support (Business)", category="Management and Governance",
+            fee = _aws_business_support(monthly["aws"])
+            # Support is billed to the management (payer) account, which belongs to no desk.
+            self.aws(self.aws_payer, "global", "", service="AWS Support (Business)", category="Management and Governance",
                      resource_id="", resource_name="", resource_type="", sku="Business-Support",
                      description="AWS Support (Business)", unit="Month", qty_per_day=1, list_per_day=fee,
                      tags={}, frequency="Recurring", monthly=True)
         if self.e.organisation.gcp is not None:
-            self.gcp("gcp-net-host", "global", "", service="Support", category="Management and Governance",
+            host = next((n for n, p in sorted(self.gcp_projects.items()) if p.shared_vpc_host),
+                        next(iter(sorted(self.gcp_projects)), self.gcp_billing))
+            self.gcp(host, "global", "", service="Support", category="Management and Governance",
                      resource_id="", resource_name="", resource_type="", sku="Enhanced-Support",
                      description="Enhanced Support monthly fee", unit="month", qty_per_day=1,
-                     list_per_day=5_000.0, tags={}, frequency="Recurring", monthly=True)
+                     list_per_day=max(500.0, 0.03 * monthly["gcp"]), tags={}, frequency="Recurring", monthly=True)
+
+
+def _aws_business_support(spend: float) -> float:
+    """AWS Business support: 10 % of the first $10k of monthly spend, 7 % to $80k, 5 % to $250k, 3 % above."""
+    fee, lower = 0.0, 0.0
+    for upper, rate in ((10_000.0, 0.10), (80_000.0, 0.07), (250_000.0, 0.05), (float("inf"), 0.03)):
+        fee += max(0.0, min(spend, upper) - lower) * rate
+        lower = upper
+    return max(100.0, fee)
 
 
 def _first_team(e: Estate, desk: str) -> str:
@@ -662,10 +675,14 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
                          r.resource_name, r.resource_type, r.sku, r.description, r.unit, r.qty_per_day,
                          r.list_per_day, keys, [r.tags[k] for k in keys], r.frequency, r.weekend, r.discount,
                          r.commitment or None, ct[0], ct[1], r.anomaly_day, r.anomaly_factor, r.monthly))
+        if not rows:
+            raise InputError.single(f"estate '{estate.name}' declares nothing to bill",
+                                    hint="declare workloads, networks or links first")
         con.executemany(f"INSERT INTO res VALUES ({', '.join('?' for _ in _RES_COLUMNS)})", rows)
         _add_tag_columns(con)
         con.execute("CREATE TABLE commits (commitment VARCHAR, daily DOUBLE)")
-        con.executemany("INSERT INTO commits VALUES (?, ?)", [(p["id"], p["daily_commitment"]) for p in plans])
+        if plans:
+            con.executemany("INSERT INTO commits VALUES (?, ?)", [(p["id"], p["daily_commitment"]) for p in plans])
         files = []
         total = 0
         for provider in ("aws", "gcp"):

@@ -109,6 +109,7 @@ class CostReport:
     unallocated_cost: float = 0.0
     untagged_top: list[UntaggedResource] = field(default_factory=list)
     required_tags: tuple[str, ...] = ()
+    rules_source: str = ""
     compliant_cost: float = 0.0  # cost of usage rows carrying every tag of the schema
     usage_cost: float = 0.0  # cost of all usage rows (shared-rule rows and commitments excluded)
     missing_by_tag: dict[str, float] = field(default_factory=dict)  # tag -> cost of rows lacking it
@@ -130,6 +131,7 @@ class CostReport:
             "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat(),
                        "days": self.period.days},
             "cost_basis": self.cost_basis,
+            "rules": self.rules_source,
             "total": round(self.total, 2),
             "by_desk": [r.to_json(("desk",)) for r in self.by_desk],
             "by_team": [r.to_json(("desk", "team")) for r in self.by_team],
@@ -186,6 +188,7 @@ def build_report(con: duckdb.DuckDBPyConnection, estate: Estate, billing: Billin
     tot = con.execute(f"SELECT COALESCE(SUM(cost), 0) FROM allocated WHERE {where}").fetchone()
     total = float(tot[0]) if tot else 0.0
     rep = CostReport(period, end.strftime("%Y-%m"), end, billing.synthetic, billing.paths, rules.cost, total)
+    rep.rules_source = rules.source
     rep.by_desk = _rows(con, "desk", where, total)
     rep.by_team = _rows(con, "desk, team", where, total)
     rep.by_service = _rows(con, "provider, service", where, total)

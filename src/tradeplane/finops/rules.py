@@ -112,15 +112,19 @@ def _parse(text: str, source: str) -> AllocationRules:
         raise ConfigError(f"{source}: invalid allocation rules", problems) from None
 
 
-def default_rules() -> AllocationRules:
-    text = resources.files("tradeplane.finops.config").joinpath("allocation.yaml").read_text(encoding="utf-8")
-    return _parse(text, "tradeplane/finops/config/allocation.yaml")
+def default_rules(estate: Estate | None = None) -> AllocationRules:
+    """The shipped rules for ``estate`` (``config/allocation-<name>.yaml``), else the generic ones."""
+    config = resources.files("tradeplane.finops.config")
+    name = "allocation.yaml"
+    if estate is not None and config.joinpath(f"allocation-{estate.name}.yaml").is_file():
+        name = f"allocation-{estate.name}.yaml"
+    return _parse(config.joinpath(name).read_text(encoding="utf-8"), f"tradeplane/finops/config/{name}")
 
 
-def load_rules(path: str | Path | None) -> AllocationRules:
-    """The rules in ``path``, or the shipped defaults when ``None``."""
+def load_rules(path: str | Path | None, estate: Estate | None = None) -> AllocationRules:
+    """The rules in ``path``, or the shipped defaults for ``estate`` when ``None``."""
     if path is None:
-        return default_rules()
+        return default_rules(estate)
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

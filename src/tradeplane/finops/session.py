@@ -38,7 +38,7 @@ class CostSession:
 def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: AllocationRules | None = None,
                  engine: EngineConfig | None = None, check: bool = True) -> CostSession:
     """Validate the FOCUS files, create the ``billing`` view and the ``allocated`` table."""
-    r = rules or default_rules()
+    r = rules or default_rules(estate)
     r.check(estate)
     con = connect(engine)
     try:
