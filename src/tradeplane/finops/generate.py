@@ -556,7 +556,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              'Usage' AS charge_category, qty, list_cost,
              CASE WHEN commitment IS NOT NULL THEN 0.0 ELSE list_cost END AS billed_cost,
              list_cost * (1 - discount) AS effective_cost,
-             commitment, commitment_type, commitment_category, commitment_status, {tags} AS tags
+             commitment, commitment_type, commitment_category, commitment_status, {tags} AS tags, idx AS ord
       FROM priced
       UNION ALL
       -- the unused part of each commitment, one row a day
@@ -565,7 +565,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              c.commitment_type || ' unused commitment', c.unit, 'Usage-Based',
              c.day0, c.day0 + INTERVAL 1 DAY, 'Usage', 0.0, greatest(c.daily - c.used, 0.0), 0.0,
              greatest(c.daily - c.used, 0.0), c.commitment, c.commitment_type, c.commitment_category,
-             'Unused', {empty}
+             'Unused', {empty}, -2 AS ord
       FROM (SELECT provider, billing_account, billing_account_name, sub_account, sub_account_name,
                    any_value(region) AS region, any_value(service) AS service, unit, commitment,
                    commitment_type, commitment_category, date_trunc('day', t0) AS day0,
@@ -579,7 +579,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              p.commitment_type || ' recurring fee', 'Hours', 'Recurring',
              p.day0, p.day0 + INTERVAL 1 DAY, 'Purchase', 24.0, p.daily, p.daily, 0.0,
              p.commitment, p.commitment_type, p.commitment_category, CAST(NULL AS VARCHAR),
-             {empty}
+             {empty}, -1 AS ord
       FROM (SELECT DISTINCT r.provider, r.billing_account, r.billing_account_name, r.sub_account,
                    r.sub_account_name, r.service, r.commitment, r.commitment_type, r.commitment_category,
                    CAST({quote(start.isoformat())} AS TIMESTAMP) + to_days(CAST(d.d AS INTEGER)) AS day0, c.daily
@@ -630,6 +630,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
       {vendor_cols},
       true AS {SYNTHETIC_MARKER}
     FROM rows
+    ORDER BY t0, ord, commitment
     """
 
 
@@ -694,9 +695,7 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
                 sql = _focus_select(provider, start, (lo, hi), slices, seed, fmt)
                 opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
                     else "FORMAT csv, HEADER true"
-                con.execute(f"COPY ({sql} ORDER BY ChargePeriodStart, ServiceName, ResourceId, SkuId, "
-                            f"ChargeCategory, CommitmentDiscountStatus, ResourceName) TO {quote(str(path))} "
-                            f"({opts})")
+                con.execute(f"COPY ({sql}) TO {quote(str(path))} ({opts})")
                 reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else \
                     f"read_csv({quote(str(path))})"
                 n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
