@@ -89,7 +89,7 @@ def run_pandas(files: list[str]) -> dict[str, Any]:
 
     e = est.load(ESTATE)
     m = maps_of(e)
-    rules = default_rules()
+    rules = default_rules(e)
     desks = set(m.desks)
     acct_desk = dict(m.account_desk)
     acct_ids = m.accounts
