@@ -14,8 +14,8 @@ The providers differ where the spec lets them:
   the BigQuery ``ARRAY<STRUCT<key, value>>`` of labels (keys lower-case, ``-`` or ``_``).
   A CSV holds either as JSON text (an object or an array of ``{"key","value"}``).
 * Vendor columns. AWS adds ``x_ServiceCode``, ``x_UsageType``, ``x_Operation``,
-  ``x_CostCategories``, ``x_Discounts``; GCP adds ``x_Credits``, ``x_ExportTime`` and
-  project columns. They are kept out of the normalised view.
+  ``x_CostCategories``, ``x_Discounts``; GCP adds its own (credits, export time, project
+  details). They are kept out of the normalised view.
 * Sub accounts. ``SubAccountId`` is the 12-digit AWS member account or the GCP project id.
 
 ``normalised_sql`` turns every file, whatever its shape, into the same columns
