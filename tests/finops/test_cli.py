@@ -64,3 +64,11 @@ def test_user_errors_exit_2(capsys, tmp_path: Path) -> None:
     assert "bad.csv" in err and "BilledCost" in err and "Traceback" not in err
     assert main(["cost", "report", str(REFERENCE), "-b", str(tmp_path), "--since", "nope"]) == 2
     assert main(["cost", "sql", str(REFERENCE), "--dialect", "oracle"]) == 2
+    assert main(["cost", "report", str(REFERENCE), "-b", str(bad), "--memory-limit", "lots"]) == 2
+    assert "memory limit 'lots'" in capsys.readouterr().err
+
+
+def test_memory_limit_too_small_is_a_clear_error(capsys, generated_dir: Path) -> None:
+    assert main(["cost", "report", str(REFERENCE), "-b", str(generated_dir), "--memory-limit", "1MB"]) == 2
+    err = capsys.readouterr().err
+    assert "memory" in err and "--memory-limit" in err and "Traceback" not in err

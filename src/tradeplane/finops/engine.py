@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from tradeplane.errors import ConfigError
+
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
@@ -26,7 +28,12 @@ def connect(config: EngineConfig | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB with a memory limit and a spill directory."""
     cfg = config or EngineConfig()
     con = duckdb.connect(":memory:")
-    con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+    try:
+        con.execute(f"SET memory_limit = {quote(cfg.memory_limit)}")
+    except duckdb.Error:
+        con.close()
+        raise ConfigError.single(f"memory limit '{cfg.memory_limit}' is not a size", field="memory_limit",
+                                 hint="write e.g. 2GB or 512MB") from None
     con.execute(f"SET threads = {int(cfg.threads)}")
     con.execute(f"SET temp_directory = '{cfg.temp_directory or tempfile.gettempdir()}/tradeplane-duckdb'")
     con.execute("SET preserve_insertion_order = false")

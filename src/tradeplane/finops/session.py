@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from tradeplane.errors import UnsupportedError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import allocate
 from tradeplane.finops.engine import EngineConfig, connect
@@ -45,6 +46,12 @@ def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: Allocati
         billing = open_billing(con, paths, check=check, required_tags=estate.tags.required,
                                allowed_envs=estate.tags.allowed_envs)
         n = allocate(con, estate, r)
+    except duckdb.OutOfMemoryException as exc:
+        con.close()
+        limit = (engine or EngineConfig()).memory_limit
+        raise UnsupportedError.single(f"the allocation needs more memory than the {limit} limit: "
+                                      f"{str(exc).splitlines()[0]}", field="memory_limit",
+                                      hint="raise --memory-limit; DuckDB spills to disk above it") from None
     except BaseException:
         con.close()
         raise
