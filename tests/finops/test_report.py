@@ -32,7 +32,7 @@ def test_report_defaults_to_month_to_date(session: finops.CostSession) -> None:
 def test_budget_forecast_is_run_rate(session: finops.CostSession) -> None:
     rep = _report(session)
     b = next(x for x in rep.budgets if x.desk == "crypto")
-    rows = session.con.execute("""SELECT day, sum(cost) FILTER (WHERE service_category <> 'Management and Governance'),
+    rows = session.con.execute("""SELECT day, sum(cost) FILTER (WHERE frequency = 'Usage-Based'),
                                   sum(cost) FROM allocated WHERE desk = 'crypto' AND day >= DATE '2026-11-01'
                                   GROUP BY day ORDER BY day""").fetchall()
     mtd = sum(r[2] for r in rows)

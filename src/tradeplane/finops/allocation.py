@@ -21,7 +21,7 @@ __all__ = ["ALLOCATED_COLUMNS", "UNALLOCATED", "AllocationMaps", "allocate", "al
 
 UNALLOCATED = "unallocated"
 ALLOCATED_COLUMNS = ("day", "provider", "desk", "team", "workload", "env", "service", "service_category",
-                     "method", "rule", "cost", "list_cost")
+                     "method", "rule", "frequency", "cost", "list_cost")
 
 
 @dataclass(frozen=True)
@@ -149,31 +149,33 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
     # later steps read several times, is small whatever the size of the billing data.
     return f"""WITH tagged AS (
   SELECT day, provider, service, service_category, consumed_qty, consumed_unit, resource_type, description,
-    sub_account,
+    sub_account, charge_frequency,
     {desk} AS desk,
     {method} AS method,
     {team} AS team,
     COALESCE(tag_workload, '(none)') AS workload,
     {env} AS env,
     {shared_case} AS rule,
+    COALESCE(charge_frequency, 'Usage-Based') AS frequency,
     COALESCE({cost}, 0) AS cost,
     COALESCE(list_cost, 0) AS list_cost
   FROM {source}
 ),
 base AS (
-  SELECT day, provider, service, service_category, desk, method, team, workload, env, rule,
+  SELECT day, provider, service, service_category, desk, method, team, workload, env, rule, frequency,
     SUM(cost) AS cost, SUM(list_cost) AS list_cost{usage_cols}
   FROM tagged
-  GROUP BY day, provider, service, service_category, desk, method, team, workload, env, rule
+  GROUP BY day, provider, service, service_category, desk, method, team, workload, env, rule, frequency
 ),
 direct AS (
-  SELECT day, provider, desk, team, workload, env, service, service_category, method, cost, list_cost
+  SELECT day, provider, desk, team, workload, env, service, service_category, method, frequency, cost, list_cost
   FROM base WHERE rule IS NULL
 ),
 pool AS (
-  SELECT day, provider, service, service_category, rule, SUM(cost) AS cost, SUM(list_cost) AS list_cost
+  SELECT day, provider, service, service_category, rule, frequency, SUM(cost) AS cost,
+    SUM(list_cost) AS list_cost
   FROM base WHERE rule IS NOT NULL
-  GROUP BY day, provider, service, service_category, rule
+  GROUP BY day, provider, service, service_category, rule, frequency
 ),
 weights AS ({weights_sql}),
 shares AS (
@@ -182,13 +184,14 @@ shares AS (
   WHERE w > 0
 )
 SELECT day, provider, COALESCE(desk, '{UNALLOCATED}') AS desk, team, workload, env, service, service_category,
-  method, CAST(NULL AS VARCHAR) AS rule, SUM(cost) AS cost, SUM(list_cost) AS list_cost
+  method, CAST(NULL AS VARCHAR) AS rule, frequency, SUM(cost) AS cost, SUM(list_cost) AS list_cost
 FROM direct
-GROUP BY day, provider, COALESCE(desk, '{UNALLOCATED}'), team, workload, env, service, service_category, method
+GROUP BY day, provider, COALESCE(desk, '{UNALLOCATED}'), team, workload, env, service, service_category, method,
+  frequency
 UNION ALL
 SELECT p.day, p.provider, COALESCE(s.desk, '{UNALLOCATED}') AS desk, 'shared' AS team, '(shared)' AS workload,
   'shared' AS env, p.service, p.service_category,
-  CASE WHEN s.desk IS NULL THEN 'shared:unsplit' ELSE {split_case} END AS method, p.rule,
+  CASE WHEN s.desk IS NULL THEN 'shared:unsplit' ELSE {split_case} END AS method, p.rule, p.frequency,
   p.cost * COALESCE(s.share, 1.0) AS cost, p.list_cost * COALESCE(s.share, 1.0) AS list_cost
 FROM pool p LEFT JOIN shares s ON s.day = p.day AND s.rule = p.rule"""
 

@@ -27,7 +27,7 @@ from tradeplane.estate import AwsVpc, Estate, GcpVpc, Interconnect, TransitGatew
 from tradeplane.estate.model import CrossCloud, DirectConnect
 from tradeplane.finops.engine import EngineConfig, connect, quote
 from tradeplane.finops.focus import SYNTHETIC_MARKER
-from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, network_price, price_table
+from tradeplane.finops.prices import instance_price, network_price, price_table
 
 __all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
 
@@ -529,8 +529,6 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
              ("gcp", False): "CAST([] AS STRUCT(\"key\" VARCHAR, \"value\" VARCHAR)[])",
              ("aws", True): "'{}'", ("gcp", True): "'[]'"}[(provider, fmt == "csv")]
     prov_name = AWS_PROVIDER if provider == "aws" else GCP_PROVIDER
-    vendor = ("x_ServiceCode, x_UsageType, x_Operation" if provider == "aws"
-              else "x_Credits, x_ExportTime")
     vendor_cols = (
         "CASE WHEN service LIKE 'Amazon Elastic%' THEN 'AmazonEC2' WHEN service LIKE 'Amazon Virtual%' "
         "THEN 'AmazonVPC' WHEN service LIKE 'Amazon Simple%' THEN 'AmazonS3' WHEN service LIKE 'AWS Direct%' "
@@ -540,7 +538,6 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
         "CASE WHEN commitment_status = 'Used' THEN -(list_cost - effective_cost) ELSE 0.0 END AS x_Credits, "
         "t0 + INTERVAL 30 HOUR AS x_ExportTime"
     )
-    del vendor
     # Monthly fees land whole on the first day; everything else per slice.
     return f"""
     WITH u AS ({_usage_sql(provider, start, days, slices, seed)}),
@@ -552,7 +549,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
     rows AS (
       SELECT provider, billing_account, billing_account_name, sub_account, sub_account_name, region, zone,
              service, category, resource_id, resource_name, resource_type, sku, description, unit, frequency,
-             t0, CASE WHEN monthly THEN t0 + INTERVAL 1 DAY ELSE t0 + to_hours({hours}) END AS t1,
+             t0, CASE WHEN monthly THEN date_trunc('month', t0) + INTERVAL 1 MONTH ELSE t0 + to_hours({hours}) END AS t1,
              'Usage' AS charge_category, qty, list_cost,
              CASE WHEN commitment IS NOT NULL THEN 0.0 ELSE list_cost END AS billed_cost,
              list_cost * (1 - discount) AS effective_cost,
@@ -776,7 +773,3 @@ def _write_utilisation(con: duckdb.DuckDBPyConnection, b: _Builder, path: Path, 
         FROM inst, range(14) d(d)
         ORDER BY date, resource_id
       ) TO {quote(str(path))} (FORMAT csv, HEADER true)""")
-
-
-# The estate's hours in a month, re-exported for callers that size commitments.
-MONTH_HOURS = HOURS_PER_MONTH

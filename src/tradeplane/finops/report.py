@@ -210,18 +210,17 @@ def _budgets(con: duckdb.DuckDBPyConnection, estate: Estate, as_of: date) -> lis
     recent_start = max(month_start, as_of - timedelta(days=6))
     q = f"""SELECT desk, SUM(cost),
                    SUM(cost) FILTER (WHERE day >= DATE {quote(recent_start.isoformat())}
-                                     AND NOT (service_category = 'Management and Governance')),
-                   SUM(cost) FILTER (WHERE service_category = 'Management and Governance')
+                                     AND frequency NOT IN ('One-Time', 'Recurring'))
             FROM allocated WHERE day BETWEEN DATE {quote(month_start.isoformat())} AND DATE {quote(as_of.isoformat())}
             GROUP BY desk"""
-    spent = {r[0]: (float(r[1] or 0), float(r[2] or 0), float(r[3] or 0)) for r in con.execute(q).fetchall()}
+    spent = {r[0]: (float(r[1] or 0), float(r[2] or 0)) for r in con.execute(q).fetchall()}
     recent_days = (as_of - recent_start).days + 1
     out = []
     for b in sorted(estate.budgets, key=lambda b: b.desk):
-        mtd, recent, monthly_fees = spent.get(b.desk, (0.0, 0.0, 0.0))
-        # Run rate of the last 7 days (monthly fees excluded: they do not recur within the month).
+        mtd, recent = spent.get(b.desk, (0.0, 0.0))
+        # Run rate of the last 7 days of usage-based charges; recurring and one-time charges are taken
+        # as already charged for the month (a monthly support fee does not recur within it).
         forecast = mtd + (recent / recent_days) * remaining if recent_days else mtd
-        del monthly_fees
         used, fused = mtd / b.monthly_usd, forecast / b.monthly_usd
         crossed = tuple(a for a in sorted(b.alert_at) if used >= a)
         warn = max((a for a in b.alert_at if a < 1.0), default=0.8)
@@ -275,8 +274,8 @@ def export_allocation(con: duckdb.DuckDBPyConnection, period: Period, path: str 
     opts = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
     p.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"""COPY (SELECT day, provider, desk, team, workload, env, service, service_category, method,
-                               rule, round(cost, 6) AS cost, round(list_cost, 6) AS list_cost
+                               rule, frequency, round(cost, 6) AS cost, round(list_cost, 6) AS list_cost
                         FROM allocated WHERE {period.sql()}
-                        ORDER BY day, provider, desk, team, workload, env, service, method, rule)
+                        ORDER BY day, provider, desk, team, workload, env, service, method, rule, frequency)
                    TO {quote(str(p))} ({opts})""")
     return str(p)

@@ -32,6 +32,7 @@ DEFAULT_TABLES = {
 _COMMON = """CAST(ChargePeriodStart AS DATE) AS day, {provider} AS provider,
     COALESCE(SubAccountId, BillingAccountId) AS sub_account, ServiceName AS service,
     ServiceCategory AS service_category, ResourceType AS resource_type, ChargeDescription AS description,
+    ChargeFrequency AS charge_frequency,
     CAST(ConsumedQuantity AS DOUBLE) AS consumed_qty, ConsumedUnit AS consumed_unit,
     CAST(EffectiveCost AS DOUBLE) AS effective_cost, CAST(BilledCost AS DOUBLE) AS billed_cost,
     CAST(ListCost AS DOUBLE) AS list_cost"""
