@@ -90,3 +90,10 @@ class Scale:
 
     def to_decimal(self, steps: int) -> Decimal:
         return Decimal(steps * self.unit).scaleb(-self.decimals)
+
+
+def rate_e9(text: str) -> int:
+    """A funding rate such as "0.0001875391284828" in units of 1e-9, rounded half-even."""
+    if not text:
+        return 0
+    return int(Decimal(text).scaleb(9).to_integral_value())

@@ -22,6 +22,7 @@ import msgspec
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.events import CHANNEL_OF, BookSnapshot, Heartbeat, MarketEvent
 from tradeplane.feeds.health import HealthBoard, RateEstimator, State, StateChange
@@ -117,6 +118,7 @@ class Gateway:
         self._rng = random.Random(self.tuning.seed)
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopping = False
+        self.decode_errors = 0
         self.board.listeners.append(self._log_change)
         if on_change:
             self.board.listeners.append(on_change)
@@ -291,7 +293,13 @@ class Gateway:
         adapter = v.adapter
         try:
             async for raw in ws:
-                on_message(v, cid, raw, time.time_ns())
+                try:
+                    on_message(v, cid, raw, time.time_ns())
+                except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
+                    self.decode_errors += 1
+                    log.warning(msgspec.json.encode(
+                        {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
+                    ).decode())
                 for r in adapter.replies(raw):
                     await ws.send(r)
         except websockets.ConnectionClosed:

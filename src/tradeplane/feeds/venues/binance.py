@@ -22,11 +22,10 @@ import msgspec
 from tradeplane.feeds.arbiter import Mode
 from tradeplane.feeds.events import BBO, BUY, NO_SEQ, SELL, BookDelta, BookSnapshot, Funding, Level, Trade, WireEvent
 from tradeplane.feeds.book import OrderBook
-from tradeplane.feeds.fixed import Scale
+from tradeplane.feeds.fixed import rate_e9
 from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenueSimulator, chunks
 
 _MS = 1_000_000
-_RATE = Scale("0.000000001")
 
 PairList = list[tuple[str, str]]
 
@@ -40,7 +39,7 @@ class _Data(msgspec.Struct, gc=False):
     u: int = NO_SEQ
     pu: int = NO_SEQ
     b: PairList | str = ""
-    a: PairList | str = ""
+    a: PairList | str | int = ""  # asks (depth), best ask (bookTicker), aggregate trade id (aggTrade)
     B: str = ""
     A: str = ""
     t: int = NO_SEQ  # trade id
@@ -57,10 +56,6 @@ class _Env(msgspec.Struct, gc=False):
     id: int | None = None
 
 
-class _AggEnv(msgspec.Struct, gc=False):
-    data: dict[str, Any] | None = None
-
-
 class _Snapshot(msgspec.Struct, gc=False):
     lastUpdateId: int
     bids: PairList
@@ -69,7 +64,6 @@ class _Snapshot(msgspec.Struct, gc=False):
 
 
 _env_decoder = msgspec.json.Decoder(_Env)
-_agg_decoder = msgspec.json.Decoder(_AggEnv)
 _snap_decoder = msgspec.json.Decoder(_Snapshot)
 
 
@@ -154,7 +148,7 @@ class BinanceSpot(VenueAdapter):
         if e == "depthUpdate":
             pt, qt = inst.price.to_int, inst.qty.to_int
             b, a = d.b, d.a
-            assert not isinstance(b, str) and not isinstance(a, str)
+            assert isinstance(b, list) and isinstance(a, list)
             prev = d.pu if self.futures else d.U - 1
             return [BookDelta(
                 self.name, inst.symbol, d.u, prev, d.E * _MS, recv_ns,
@@ -166,14 +160,14 @@ class BinanceSpot(VenueAdapter):
                 inst.qty.to_int(d.q), SELL if d.m else BUY, str(d.t),
             )]
         if e == "aggTrade":
-            raw_d = _agg_decoder.decode(raw).data or {}
-            agg = int(raw_d["a"])
+            agg = d.a
+            assert isinstance(agg, int)
             return [Trade(
                 self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
                 inst.qty.to_int(d.q), SELL if d.m else BUY, str(agg),
             )]
         if e == "markPriceUpdate":
-            rate = _RATE.to_int(d.r) if d.r else 0
+            rate = rate_e9(d.r)
             idx = inst.price.to_int(d.i) if d.i else 0
             return [Funding(
                 self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, inst.price.to_int(d.p), idx, rate, d.T * _MS,
