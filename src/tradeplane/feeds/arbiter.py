@@ -110,7 +110,7 @@ class Arbiter:
         if seq > t.high_water:
             t.high_water = seq
         last = self.last
-        if last is None or prev == NO_SEQ and seq > last:
+        if last is None or (prev == NO_SEQ and seq > last):
             self.last = seq
             t.wins += 1
             self._remember(seq, leg, recv_ns)

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from tradeplane.errors import InputError
 
-_POW10 = [10**i for i in range(40)]
+_POW10: list[int] = [10**i for i in range(40)]
 
 
 def decimals_of(step: str) -> int:

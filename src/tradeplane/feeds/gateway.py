@@ -322,7 +322,7 @@ class Gateway:
         v.conn_leg.pop(cid, None)
         for st in v.streams.values():
             st.arbiter.forget_leg(cid)
-        if not v.live:
+        if not v.live and not self._stopping:
             now = time.time_ns()
             for st in v.streams.values():
                 st.legs_down(now)
@@ -411,7 +411,7 @@ class Gateway:
         now = time.time_ns()
         streams = []
         for v in sorted(self.venues.values(), key=lambda x: x.name):
-            for (ch, sym), st in sorted(v.streams.items()):
+            for (ch, _sym), st in sorted(v.streams.items()):
                 streams.append({
                     "stream": st.name, "state": st.state.value, "mode": st.arbiter.mode,
                     "delivered": st.stats.delivered, "gaps": st.stats.gaps, "resyncs": st.stats.resyncs,
@@ -434,7 +434,7 @@ class Gateway:
 
 def _http_get(url: str) -> bytes:
     req = urllib.request.Request(url, headers={"User-Agent": "tradeplane-feeds"})
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - venue REST endpoint from config
+    with urllib.request.urlopen(req, timeout=10) as resp:
         body: bytes = resp.read()
         return body
 

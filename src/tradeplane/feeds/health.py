@@ -13,6 +13,7 @@ one is still judged within the ceiling (venue heartbeats do not count as data).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -87,7 +88,7 @@ class HealthBoard:
     streams: dict[str, State] = field(default_factory=dict)
     rates: dict[str, RateEstimator] = field(default_factory=dict)
     max_changes: int = 10_000
-    listeners: list = field(default_factory=list)
+    listeners: list[Callable[[StateChange], None]] = field(default_factory=list)
 
     def leg(self, name: str) -> LegHealth:
         h = self.legs.get(name)
@@ -125,18 +126,22 @@ class HealthBoard:
     def stale_legs(self, venue: str, legs: list[str], now_ns: int) -> list[str]:
         """Legs of ``venue`` that stay connected but deliver no data within the stale bound.
 
-        A leg is only condemned while another leg of the venue proves the market is moving
-        (delivered within the bound), or once it has been silent past the ceiling.
+        A leg is only condemned when another leg of the venue went on delivering for longer
+        than the bound after this one fell silent (the market is moving, this leg is not), or
+        once it has been silent past the ceiling.
         """
         r = self.rate(venue)
         bound = r.bound_ns()
         hs = [self.leg(n) for n in legs]
-        fresh = [h for h in hs if h.state in (State.LIVE, State.SYNCING) and now_ns - h.last_data_ns <= bound]
         out = []
         for h in hs:
             if h.state not in (State.LIVE, State.SYNCING, State.STALE):
                 continue
-            since = now_ns - max(h.last_data_ns, h.connected_ns)
-            if since > bound and (fresh or since > r.ceiling_ns):
+            last = max(h.last_data_ns, h.connected_ns)
+            since = now_ns - last
+            if since <= bound:
+                continue
+            moving = any(o is not h and o.last_data_ns - last > bound for o in hs)
+            if moving or since > r.ceiling_ns:
                 out.append(h.name)
         return out

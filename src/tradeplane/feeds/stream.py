@@ -102,12 +102,20 @@ class Stream:
             self._snapshot_requested = True
             self.actions.append(Action("fetch_snapshot", self.venue, self.symbol))
 
+    def _live(self) -> bool:
+        return self.state == State.LIVE
+
     # ------------------------------------------------------------------ input
 
     def on_wire(self, leg: str, ev: WireEvent, now_ns: int) -> list[MarketEvent]:
         if isinstance(ev, BookSnapshot):
             return self._on_inband_snapshot(ev, now_ns)
         arb = self.arbiter
+        if self.is_book and ev.seq < ev.prev_seq:  # type: ignore[union-attr]
+            # OKX: the venue reset its sequence (maintenance); the chain cannot continue
+            if self.state in (State.LIVE, State.DOWN):
+                self._resync(now_ns, "venue reset its sequence")
+            return []
         if self.keyed:
             got = arb.offer_keyed(leg, self.adapter.key(ev), ev, now_ns)
         else:
@@ -137,10 +145,8 @@ class Stream:
         buffered, self._buffer = self._buffer, []
         for d in buffered:
             self._apply(d, now_ns, out)
-            if self.state != State.LIVE:
+            if not self._live():
                 return [e for e in out if not isinstance(e, BookDelta | BookSnapshot)]
-        if self.state != State.LIVE:
-            return []
         return out
 
     def _on_inband_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:

@@ -59,29 +59,19 @@ class Market:
                 trade = (p, book.bids.get(p, 1), SELL)
                 bids[p] = 0
                 self.ref -= 1
-            lo_bid, hi_ask = self.ref - self.depth, self.ref + self.depth - 1
+            ref, depth = self.ref, self.depth
             for bp in list(book.bids):
-                if bp < lo_bid or bp >= self.ref:
+                if not ref - depth <= bp <= ref - 1:
                     bids[bp] = 0
             for ap in list(book.asks):
-                if ap > hi_ask or ap < self.ref:
+                if not ref <= ap <= ref + depth - 1:
                     asks[ap] = 0
-            # refill the window edges and the new touch
-            for k in range(self.depth):
-                bp, ap = self.ref - 1 - k, self.ref + k
+            for k in range(depth):  # keep the window full: new touch and new far levels
+                bp, ap = ref - 1 - k, ref + k
                 if bp not in book.bids or bids.get(bp) == 0:
-                    if r.random() < 0.8 and bids.get(bp) != 0 or bp not in book.bids:
-                        bids[bp] = r.randint(1, self.max_qty)
+                    bids[bp] = r.randint(1, self.max_qty)
                 if ap not in book.asks or asks.get(ap) == 0:
-                    if ap not in book.asks:
-                        asks[ap] = r.randint(1, self.max_qty)
-            if up:
-                asks.pop(self.ref - 1, None)
-                asks[self.ref - 1] = 0 if (self.ref - 1) in book.asks else asks.get(self.ref - 1, 0)
-                bids[self.ref - 1] = r.randint(1, self.max_qty)
-            else:
-                bids[self.ref] = 0 if self.ref in book.bids else 0
-                asks[self.ref] = r.randint(1, self.max_qty)
+                    asks[ap] = r.randint(1, self.max_qty)
         else:
             n = 1 + (r.random() < 0.3) + (r.random() < 0.1)
             for _ in range(n):
@@ -94,9 +84,9 @@ class Market:
                     asks[p] = 0 if (r.random() < 0.1 and k > 0) else r.randint(1, self.max_qty)
             if x > 0.95:
                 side = BUY if r.random() < 0.5 else SELL
-                p = book.best_ask if side == BUY else book.best_bid
-                if p is not None:
-                    trade = (p, r.randint(1, 50), side)
+                touch = book.best_ask if side == BUY else book.best_bid
+                if touch is not None:
+                    trade = (touch, r.randint(1, 50), side)
         # drop no-op deletes and apply
         bl = sorted(((p, q) for p, q in bids.items() if q or p in book.bids), reverse=True)
         al = sorted((p, q) for p, q in asks.items() if q or p in book.asks)

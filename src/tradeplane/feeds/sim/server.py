@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -132,10 +133,10 @@ class SimServer:
         for v in self.venues.values():
             for ep in v.endpoints.values():
                 ep.server = await serve(
-                    lambda ws, ep=ep: self._handle(ep, ws),
+                    functools.partial(self._handle, ep),
                     "127.0.0.1",
                     self.ports.get((v.name, ep.name), 0),
-                    process_request=lambda conn, req, ep=ep: self._http(ep, conn, req),
+                    process_request=functools.partial(self._http, ep),
                     compression=None,
                     max_size=None,
                     ping_interval=20,

@@ -93,7 +93,8 @@ class VenueAdapter(ABC):
         """Identity of an event for keyed arbitration: the venue's timestamp and content."""
         if isinstance(event, BookDelta):
             return (event.ts_exchange, event.bids, event.asks)
-        return (type(event).__name__, event.seq, event.ts_exchange, getattr(event, "trade_id", ""))
+        return (type(event).__name__, getattr(event, "seq", 0), getattr(event, "ts_exchange", 0),
+                getattr(event, "trade_id", ""))
 
 
 class VenueSimulator(ABC):

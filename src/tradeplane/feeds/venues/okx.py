@@ -15,14 +15,25 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import msgspec
 
 from tradeplane.feeds.arbiter import Mode
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import (
-    BBO, BUY, NO_CHECKSUM, NO_SEQ, SELL, BookDelta, BookSnapshot, Funding, Heartbeat, Level, Trade, WireEvent,
+    BBO,
+    BUY,
+    NO_CHECKSUM,
+    NO_SEQ,
+    SELL,
+    BookDelta,
+    BookSnapshot,
+    Funding,
+    Heartbeat,
+    Level,
+    Trade,
+    WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
 from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator
@@ -166,7 +177,8 @@ class OkxSim(VenueSimulator):
         if not isinstance(msg, dict) or msg.get("op") not in ("subscribe", "unsubscribe"):
             return [], [msgspec.json.encode({"event": "error", "code": "60012", "msg": "Invalid request"}).decode()]
         back = {v: k for k, v in _CHANNEL.items()}
-        topics, replies = [], []
+        topics: list[tuple[str, str]] = []
+        replies: list[str] = []
         for a in msg.get("args", []):
             replies.append(msgspec.json.encode({"event": msg["op"], "arg": a, "connId": "sim"}).decode())
             if msg["op"] == "subscribe" and a.get("channel") in back and a.get("instId") in self.instruments:
