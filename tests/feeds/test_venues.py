@@ -215,3 +215,76 @@ def test_okx_books_snapshot_update_keepalive_and_reset():
     (r,) = okx.decode(msgspec.json.encode(reset), 4)
     st.on_wire("a", r, 4)
     assert st.state == State.RESYNCING
+
+
+def test_bybit_orderbook_snapshot_delta_and_restart_snapshot():
+    from tradeplane.feeds.venues.bybit import Bybit
+
+    inst = Instrument("bybit", "BTCUSDT", "0.01", "0.001")
+    by = Bybit([inst])
+    snap = {"topic": "orderbook.50.BTCUSDT", "type": "snapshot", "ts": 1672304484978, "data": {
+        "s": "BTCUSDT", "b": [["16493.50", "0.006"], ["16493.00", "0.100"]],
+        "a": [["16611.00", "0.029"], ["16612.00", "0.213"]], "u": 18521288, "seq": 7961638724}, "cts": 1672304484976}
+    (s,) = by.decode(msgspec.json.encode(snap), 1)
+    assert isinstance(s, BookSnapshot) and s.seq == 18521288 and s.bids[0] == (1649350, 6)
+    st = Stream(by, "book", "BTCUSDT", HealthBoard())
+    st.on_wire("a", s, 1)
+    delta = {"topic": "orderbook.50.BTCUSDT", "type": "delta", "ts": 1672304484988, "data": {
+        "s": "BTCUSDT", "b": [["16493.50", "0"]], "a": [["16611.00", "0.010"]], "u": 18521289, "seq": 7961638800},
+        "cts": 1672304484986}
+    (d,) = by.decode(msgspec.json.encode(delta), 2)
+    assert (d.seq, d.prev_seq) == (18521289, 18521288)
+    assert st.on_wire("a", d, 2) == [d] and st.book.best_bid == 1649300
+    restart = dict(snap, data=dict(snap["data"], u=1))  # u=1: the service restarted, overwrite the book
+    (r,) = by.decode(msgspec.json.encode(restart), 3)
+    assert st.on_wire("b", r, 3) == [r] and st.book.best_bid == 1649350
+    trade = {"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": 1672304486868, "data": [{
+        "T": 1672304486865, "s": "BTCUSDT", "S": "Buy", "v": "0.001", "p": "16578.50", "L": "PlusTick",
+        "i": "20f43950-d8dd-5b31-9112-a178eb6023af", "BT": False}]}
+    (t,) = by.decode(msgspec.json.encode(trade), 4)
+    assert isinstance(t, Trade) and t.trade_id == "20f43950-d8dd-5b31-9112-a178eb6023af" and t.side == 1
+
+
+def test_deribit_book_change_ids_trades_and_heartbeat_reply():
+    from tradeplane.feeds.venues.deribit import Deribit
+
+    inst = Instrument("deribit", "BTC-PERPETUAL", "0.5", "10")
+    de = Deribit([inst])
+    snap = {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": "book.BTC-PERPETUAL.100ms", "data": {
+        "type": "snapshot", "timestamp": 1554373962454, "instrument_name": "BTC-PERPETUAL", "change_id": 297217,
+        "bids": [["new", 5042.5, 30], ["new", 5041.0, 40]], "asks": [["new", 5043.0, 40], ["new", 5044.5, 20]]}}}
+    (s,) = de.decode(msgspec.json.encode(snap), 1)
+    assert isinstance(s, BookSnapshot) and s.seq == 297217 and s.bids[0] == (10085, 3)
+    change = {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": "book.BTC-PERPETUAL.100ms", "data": {
+        "type": "change", "timestamp": 1554373911330, "prev_change_id": 297217, "instrument_name": "BTC-PERPETUAL",
+        "change_id": 297218, "bids": [["delete", 5041.0, 0]], "asks": [["change", 5043.0, 10]]}}}
+    (d,) = de.decode(msgspec.json.encode(change), 2)
+    assert (d.seq, d.prev_seq, d.bids, d.asks) == (297218, 297217, ((10082, 0),), ((10086, 1),))
+    trades = {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": "trades.BTC-PERPETUAL.100ms",
+              "data": [{"trade_seq": 30289432, "trade_id": "48079254", "timestamp": 1590484156350,
+                        "tick_direction": 0, "price": 8950.0, "mark_price": 8948.9, "instrument_name": "BTC-PERPETUAL",
+                        "index_price": 8955.88, "direction": "sell", "amount": 10}]}}
+    (t,) = de.decode(msgspec.json.encode(trades), 3)
+    assert (t.seq, t.prev_seq, t.price, t.qty, t.side) == (30289432, 30289431, 17900, 1, -1)
+    hb = b'{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}'
+    assert de.decode(hb, 4) == [] and "public/test" in de.replies(hb)[0]
+
+
+def test_coinbase_level2_matches_ticker():
+    from tradeplane.feeds.venues.coinbase import Coinbase
+
+    inst = Instrument("coinbase", "BTC-USD", "0.01", "0.00000001")
+    cb = Coinbase([inst])
+    (s,) = cb.decode(b'{"type":"snapshot","product_id":"BTC-USD","bids":[["10101.10","0.45054140"]],'
+                     b'"asks":[["10102.55","0.57753524"]]}', 1)
+    assert isinstance(s, BookSnapshot) and s.bids == ((1010110, 45054140),)
+    (d,) = cb.decode(b'{"type":"l2update","product_id":"BTC-USD","time":"2019-08-14T20:42:27.265Z",'
+                     b'"changes":[["buy","10101.80000000","0.162567"]]}', 2)
+    assert d.bids == ((1010180, 16256700),) and d.ts_exchange == 1565815347265000000
+    (m,) = cb.decode(b'{"type":"match","trade_id":10,"sequence":50,"maker_order_id":"ac928c66",'
+                     b'"taker_order_id":"132fb6ae","time":"2014-11-07T08:19:27.028459Z","product_id":"BTC-USD",'
+                     b'"size":"5.23512","price":"400.23","side":"sell"}', 3)
+    assert (m.seq, m.prev_seq, m.side, m.price) == (10, 9, 1, 40023)  # maker sold: the aggressor bought
+    st = Stream(cb, "book", "BTC-USD", HealthBoard())
+    st.on_wire("a", s, 1)
+    assert st.on_wire("a", d, 2) == [d] and st.on_wire("b", d, 2) == []

@@ -130,3 +130,47 @@ async def test_connection_rotation_overlaps_without_a_gap():
             assert gw.board.leg("binance/a").reconnects == 0
             assert max(lg.gen for lg in gw.venues["binance"].legs.values()) >= 3  # rotated at least twice
     assert_same(clean, col.events)
+
+
+ALL = {
+    "binance": ("BTCUSDT", "0.01", "0.001"), "binance-usdm": ("BTCUSDT", "0.1", "0.001"),
+    "okx": ("BTC-USDT", "0.1", "0.0001"), "kraken": ("BTC/USD", "0.1", "0.00000001"),
+    "bybit": ("BTCUSDT", "0.01", "0.000001"), "bybit-linear": ("BTCUSDT", "0.1", "0.001"),
+    "deribit": ("BTC-PERPETUAL", "0.5", "10"), "coinbase": ("BTC-USD", "0.01", "0.00000001"),
+}
+
+
+async def run_all(kill: bool):
+    insts = {v: Instrument(v, s, t, lot) for v, (s, t, lot) in ALL.items()}
+    async with SimServer({v: [i] for v, i in insts.items()}, rate_hz=300, steps=450, start_after=2 * len(ALL),
+                         seed=5) as sim:
+        col = Collector()
+        specs = [VenueSpec(v, (i,), ("book", "trades", "bbo", "funding"),
+                           tuple(LegSpec(e, sim.url(v, e), sim.rest(v, e)) for e in ("a", "b")))
+                 for v, i in insts.items()]
+        async with Gateway(specs, [col], tuning=TUNING) as gw:
+            if kill:
+                while sim.step_no < 150:
+                    await asyncio.sleep(0.005)
+                await asyncio.gather(*(sim.close(v, "a", refuse_s=0.3) for v in ALL))
+            await asyncio.wait_for(sim.done.wait(), 30)
+            await asyncio.sleep(0.4)
+            for v, i in insts.items():
+                truth = sim.venues[v].symbols[i.symbol].market.book
+                st = gw.venues[v].streams[("book", i.symbol)]
+                assert (st.book.bids, st.book.asks) == (truth.bids, truth.asks), v
+                if kill:
+                    assert gw.board.leg(f"{v}/a").reconnects >= 1
+            return col.events
+
+
+async def test_every_venue_survives_losing_a_leg():
+    clean, faulty = await run_all(False), await run_all(True)
+    assert not [e for e in faulty if isinstance(e, Gap)]
+    for v in ALL:
+        c = [e for e in clean if e.venue == v and isinstance(e, BookDelta)]
+        f = [e for e in faulty if e.venue == v and isinstance(e, BookDelta)]
+        # the runs start at different moments: compare the common tail (the market is the same)
+        k = min(len(c), len(f)) - 30
+        assert k > 300, v
+        assert [(e.bids, e.asks) for e in c[-k:]] == [(e.bids, e.asks) for e in f[-k:]], v

@@ -151,7 +151,9 @@ class Stream:
 
     def _on_inband_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
         if self.state == State.LIVE:
-            return []  # another leg joining: its later updates arbitrate against ours
+            last = self.arbiter.last
+            if not (self.adapter.snapshot_resets and last is not None and (snap.seq > last or snap.seq == 1)):
+                return []  # another leg joining: its later updates arbitrate against ours
         out: list[MarketEvent] = []
         if self.state == State.DOWN and not self.keyed:
             last = self.arbiter.last

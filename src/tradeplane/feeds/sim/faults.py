@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 FaultKind = Literal["close", "stall", "drop", "duplicate", "reorder", "corrupt", "burst"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("close", "stall", "drop", "duplicate", "reorder", "corrupt", "burst")
@@ -52,5 +52,5 @@ class FaultPlan:
             nums = [float(p) for p in parts[2:]]
         except ValueError as exc:
             raise InputError(f"--fault {text!r}: AT_S, DURATION_S and VALUE must be numbers") from exc
-        kind = cast(FaultKind, parts[1])
+        kind = parts[1]
         return cls(parts[0], kind, nums[0], nums[1] if len(nums) > 1 else 0.0, nums[2] if len(nums) > 2 else 0.0)

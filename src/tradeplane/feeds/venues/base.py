@@ -44,6 +44,8 @@ class VenueAdapter(ABC):
     arbitration: ClassVar[Mapping[Channel, Mode]]
     channels: ClassVar[tuple[Channel, ...]] = ("book", "trades", "bbo")
     has_checksum: ClassVar[bool] = False
+    # the venue re-sends a snapshot on the same stream to reset the book (Bybit): a newer one is applied
+    snapshot_resets: ClassVar[bool] = False
     # where the venue gives no sequence on a channel, the arbiter says so in `tradeplane feeds status`
     notes: ClassVar[Mapping[Channel, str]] = {}
 
