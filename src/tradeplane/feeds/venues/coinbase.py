@@ -20,7 +20,18 @@ import msgspec
 
 from tradeplane.feeds.arbiter import Mode
 from tradeplane.feeds.book import OrderBook
-from tradeplane.feeds.events import BBO, BUY, NO_SEQ, SELL, BookDelta, BookSnapshot, Heartbeat, Level, Trade, WireEvent
+from tradeplane.feeds.events import (
+    BBO,
+    BUY,
+    NO_SEQ,
+    SELL,
+    BookDelta,
+    BookSnapshot,
+    Heartbeat,
+    Level,
+    Trade,
+    WireEvent,
+)
 from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "level2_batch", "trades": "matches", "bbo": "ticker"}

@@ -20,7 +20,18 @@ import msgspec
 
 from tradeplane.feeds.arbiter import Mode
 from tradeplane.feeds.book import OrderBook
-from tradeplane.feeds.events import BBO, BUY, NO_SEQ, SELL, BookDelta, BookSnapshot, Funding, Level, Trade, WireEvent
+from tradeplane.feeds.events import (
+    BBO,
+    BUY,
+    NO_SEQ,
+    SELL,
+    BookDelta,
+    BookSnapshot,
+    Funding,
+    Level,
+    Trade,
+    WireEvent,
+)
 from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator
 
 _MS = 1_000_000
