@@ -257,7 +257,8 @@ class Gateway:
 
     # ------------------------------------------------------------------ legs
 
-    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, ClientConnection]:
+    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, ClientConnection, asyncio.Task[None]]:
+        """Connect, start reading at once, then subscribe within the venue's pacing."""
         lim = v.adapter.limits
         wait = v.connect_limit.wait_s(time.monotonic())
         if wait:
@@ -279,14 +280,20 @@ class Gateway:
         h = self.board.leg(leg.name)
         h.connected_ns = time.time_ns()
         self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
+        reader = asyncio.create_task(self._read(v, cid, ws))
         symbols = [i.symbol for i in v.spec.instruments]
         gap = 1.0 / lim.subscribe_per_s
-        for i, m in enumerate(v.adapter.subscribe_messages(symbols, v.spec.channels)):
-            if i:
-                await asyncio.sleep(gap)
-            await ws.send(m)
+        try:
+            for i, m in enumerate(v.adapter.subscribe_messages(symbols, v.spec.channels)):
+                if i:
+                    await asyncio.sleep(gap)
+                await ws.send(m)
+        except BaseException:
+            reader.cancel()
+            raise
+        h.connected_ns = time.time_ns()  # the stale clock starts once every subscription is sent
         v.live.add(cid)
-        return cid, ws
+        return cid, ws, reader
 
     async def _read(self, v: _Venue, cid: str, ws: ClientConnection) -> None:
         on_message = self.on_message
@@ -338,16 +345,14 @@ class Gateway:
             reason = "closed by venue"
             cid = ""
             try:
-                cid, ws = await self._open(v, leg)
-                reader = asyncio.create_task(self._read(v, cid, ws))
+                cid, ws, reader = await self._open(v, leg)
                 pinger = asyncio.create_task(self._pinger(v, ws))
                 while True:
                     done, _ = await asyncio.wait({reader}, timeout=max_age)
                     if done:
                         break
                     # rotate: overlap a new connection, switch once it delivers data
-                    new_cid, new_ws = await self._open(v, leg)
-                    new_reader = asyncio.create_task(self._read(v, new_cid, new_ws))
+                    new_cid, new_ws, new_reader = await self._open(v, leg)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(leg.first_data[new_cid].wait(), timeout=30)
                     pinger.cancel()

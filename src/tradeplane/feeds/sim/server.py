@@ -35,9 +35,29 @@ log = logging.getLogger("tradeplane.feeds.sim")
 
 @dataclass(eq=False)
 class _Conn:
+    """One client connection; its own writer task drains a bounded queue, so a client that stops
+    reading is cut off (as venues do with slow consumers) instead of stalling every other client."""
+
     ws: ServerConnection
     topics: set[tuple[str, str]] = field(default_factory=set)
     held: str | None = None  # reorder: a message held back to go after the next
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(20_000))
+    sent: int = 0
+
+    def put(self, msg: str) -> None:
+        try:
+            self.queue.put_nowait(msg)
+        except asyncio.QueueFull:
+            self.topics.clear()
+            asyncio.get_running_loop().create_task(self.ws.close(1008, "slow consumer"))
+
+    async def writer(self) -> None:
+        q, ws = self.queue, self.ws
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                msg = await q.get()
+                await ws.send(msg)
+                self.sent += 1
 
 
 @dataclass
@@ -237,18 +257,19 @@ class SimServer:
     async def _handle(self, ep: _Endpoint, ws: ServerConnection) -> None:
         conn = _Conn(ws)
         ep.conns.add(conn)
+        writer = asyncio.create_task(conn.writer())
         v = ep.venue
         try:
             async for raw in ws:
                 text = raw if isinstance(raw, str) else raw.decode()
                 if text == "ping":  # OKX's text ping
-                    await ws.send("pong")
+                    conn.put("pong")
                     continue
                 for t in v.sim.unsubscribed(text):
                     conn.topics.discard(t)
                 topics, replies = v.sim.on_client(text)
                 for r in replies:
-                    await ws.send(r)
+                    conn.put(r)
                 for t in topics:
                     conn.topics.add(t)
                     if t[0] == "book":
@@ -257,11 +278,13 @@ class SimServer:
                             book = st.market.book
                             snap = v.sim.snapshot_message(t[1], book, st.seq, time.time_ns(), v.checksum(t[1], book))
                             if snap is not None:
-                                await ws.send(snap)
+                                conn.put(snap)
         except websockets.ConnectionClosed:
             pass
         finally:
             ep.conns.discard(conn)
+            ep.sent += conn.sent
+            writer.cancel()
 
     async def _send(self, ep: _Endpoint, topic: tuple[str, str], msg: str, *, book: bool = False) -> None:
         f = ep.faults
@@ -285,11 +308,7 @@ class SimServer:
                 c.held = msg
                 out = out[1:]
             for m in out:
-                try:
-                    await c.ws.send(m)
-                    ep.sent += 1
-                except websockets.ConnectionClosed:
-                    break
+                c.put(m)
 
     async def _broadcast(self, v: SimVenue, topic: tuple[str, str], msg: str | None, *, book: bool = False) -> None:
         if msg is None:
@@ -305,8 +324,7 @@ class SimServer:
             for ep in v.endpoints.values():
                 for c in list(ep.conns):
                     if c.topics:
-                        with contextlib.suppress(websockets.ConnectionClosed):
-                            await c.ws.send(hb)
+                        c.put(hb)
 
     async def step_once(self) -> None:
         self.step_no += 1
