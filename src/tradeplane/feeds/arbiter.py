@@ -24,6 +24,7 @@ from tradeplane.feeds.events import NO_SEQ
 
 Mode = Literal["contiguous", "monotonic", "keyed"]
 MODES: Final[tuple[Mode, ...]] = ("contiguous", "monotonic", "keyed")
+RING: Final = 4096
 
 
 @dataclass
@@ -46,7 +47,13 @@ class Arbiter:
     pending: dict[int, tuple[int, Any]] = field(default_factory=dict)  # prev -> (seq, item)
     tallies: dict[str, LegTally] = field(default_factory=dict)
     _seen: OrderedDict[Hashable, tuple[str, int]] = field(default_factory=OrderedDict)
-    _win_recv: dict[int, tuple[str, int]] = field(default_factory=dict)  # seq -> (leg, recv ns) of recent wins
+    # recent wins, for the lead between legs: ring slot seq % RING -> (seq, leg, recv ns)
+    _ring: list[tuple[int, str, int]] = field(default_factory=lambda: [(NO_SEQ, "", 0)] * RING)
+
+    @property
+    def ring(self) -> list[tuple[int, str, int]]:
+        """Recent wins (slot ``seq % RING``): streams record their fast-path wins here too."""
+        return self._ring
 
     def tally(self, leg: str) -> LegTally:
         t = self.tallies.get(leg)
@@ -61,7 +68,6 @@ class Arbiter:
             self.pending.clear()
         else:
             self.pending = {p: v for p, v in self.pending.items() if v[0] > last}
-        self._win_recv.clear()
 
     def forget_leg(self, leg: str) -> None:
         self.tallies.pop(leg, None)
@@ -70,22 +76,25 @@ class Arbiter:
 
     def offer(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
         """Offer one message from ``leg``; returns the items now deliverable, in order."""
-        t = self.tally(leg)
         if self.mode == "contiguous":
-            return self._offer_contiguous(t, leg, seq, prev, item, recv_ns)
+            return self.offer_contiguous(leg, seq, prev, item, recv_ns)
         if self.mode == "monotonic":
-            if seq > t.high_water:
-                t.high_water = seq
-            last = self.last
-            if last is not None and seq <= last:
-                t.duplicates += 1
-                self._lead(leg, seq, recv_ns)
-                return []
-            self.last = seq
-            t.wins += 1
-            self._remember(seq, leg, recv_ns)
-            return [item]
+            return self.offer_monotonic(leg, seq, prev, item, recv_ns)
         raise ValueError("keyed mode uses offer_keyed")
+
+    def offer_monotonic(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
+        t = self.tallies.get(leg) or self.tally(leg)
+        if seq > t.high_water:
+            t.high_water = seq
+        last = self.last
+        if last is not None and seq <= last:
+            t.duplicates += 1
+            self._lead(leg, seq, recv_ns)
+            return []
+        self.last = seq
+        t.wins += 1
+        self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
+        return [item]
 
     def offer_keyed(self, leg: str, key: Hashable, item: Any, recv_ns: int = 0) -> list[Any]:
         t = self.tally(leg)
@@ -104,16 +113,15 @@ class Arbiter:
         t.wins += 1
         return [item]
 
-    def _offer_contiguous(
-        self, t: LegTally, leg: str, seq: int, prev: int, item: Any, recv_ns: int
-    ) -> list[Any]:
+    def offer_contiguous(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
+        t = self.tallies.get(leg) or self.tally(leg)
         if seq > t.high_water:
             t.high_water = seq
         last = self.last
-        if last is None or (prev == NO_SEQ and seq > last):
+        if prev == last or last is None or (prev == NO_SEQ and seq > last):
             self.last = seq
             t.wins += 1
-            self._remember(seq, leg, recv_ns)
+            self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
             out = [item]
             if self.pending:
                 self._drain(out)
@@ -122,14 +130,6 @@ class Arbiter:
             t.duplicates += 1
             self._lead(leg, seq, recv_ns)
             return []
-        if prev == last:
-            self.last = seq
-            t.wins += 1
-            self._remember(seq, leg, recv_ns)
-            out = [item]
-            if self.pending:
-                self._drain(out)
-            return out
         # ahead of a hole: hold it until another leg fills the hole or every leg is past it
         if prev not in self.pending and len(self.pending) < self.max_pending:
             self.pending[prev] = (seq, item)
@@ -153,19 +153,11 @@ class Arbiter:
             for p in [p for p, v in pending.items() if v[0] <= last]:
                 del pending[p]
 
-    def _remember(self, seq: int, leg: str, recv_ns: int) -> None:
-        if recv_ns:
-            w = self._win_recv
-            w[seq] = (leg, recv_ns)
-            if len(w) > 4096:
-                for k in list(w)[:2048]:
-                    del w[k]
-
     def _lead(self, leg: str, seq: int, recv_ns: int) -> None:
-        won = self._win_recv.pop(seq, None)
-        if won is not None and won[0] != leg and recv_ns:
-            w = self.tally(won[0])
-            w.lead_ns_total += recv_ns - won[1]
+        won = self._ring[seq & (RING - 1)]
+        if won[0] == seq and won[1] != leg and recv_ns and won[2]:
+            w = self.tally(won[1])
+            w.lead_ns_total += recv_ns - won[2]
             w.lead_samples += 1
 
     # ------------------------------------------------------------------ gaps

@@ -64,7 +64,7 @@ def format_scaled(value: int, decimals: int, *, strip: bool = False) -> str:
 class Scale:
     """Converts a venue's decimal text (or float) to integer steps of ``step``."""
 
-    __slots__ = ("decimals", "step", "unit")
+    __slots__ = ("decimals", "inv", "step", "unit")
 
     def __init__(self, step: str) -> None:
         self.step = step
@@ -72,6 +72,9 @@ class Scale:
         self.unit = int(Decimal(step).scaleb(self.decimals))
         if self.unit <= 0:
             raise InputError(f"step must be positive, got {step!r}")
+        # hot path: a float parsed from the venue's decimal text times ``inv``, rounded. Exact while the
+        # value in steps stays below 2**51: the float's relative error (2**-53) then moves it by < 0.5
+        self.inv = 10**self.decimals / self.unit
 
     def to_int(self, text: str) -> int:
         scaled = parse_scaled(text, self.decimals)

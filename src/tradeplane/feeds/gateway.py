@@ -24,8 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
-from tradeplane.feeds.events import CHANNEL_OF, BookSnapshot, Heartbeat, MarketEvent
-from tradeplane.feeds.health import HealthBoard, RateEstimator, State, StateChange
+from tradeplane.feeds.events import BBO, BookDelta, BookSnapshot, Funding, Heartbeat, MarketEvent, Trade
+from tradeplane.feeds.health import HealthBoard, LegHealth, RateEstimator, State, StateChange
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.stream import Action, Stream
 from tradeplane.feeds.venues import adapter_class
@@ -67,6 +67,22 @@ class Tuning:
     seed: int | None = None
 
 
+_LIVE = State.LIVE
+_ROUTES: dict[str, tuple[type, ...]] = {
+    "book": (BookDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
+}
+
+
+@dataclass(eq=False)
+class ConnState:
+    """What the hot path needs about one connection, looked up once when it opens."""
+
+    cid: str
+    health: LegHealth
+    rate: RateEstimator
+    first: asyncio.Event | None  # set on the first data message (rotation waits for it)
+
+
 @dataclass
 class _Leg:
     spec: LegSpec
@@ -87,6 +103,9 @@ class _Venue:
             for ch in spec.channels:
                 if ch in self.adapter.channels:
                     self.streams[(ch, inst.symbol)] = Stream(self.adapter, ch, inst.symbol, board)
+        self.route: dict[tuple[type, str], Stream] = {
+            (t, sym): st for (ch, sym), st in self.streams.items() for t in _ROUTES[ch]
+        }
         self.legs = {leg.name: _Leg(leg, f"{spec.venue}/{leg.name}") for leg in spec.legs}
         lim = self.adapter.limits
         self.connect_limit = RateLimit(lim.connections, lim.window_s)
@@ -167,24 +186,24 @@ class Gateway:
             for s in self.sinks:
                 s.publish(ev)
 
-    def on_message(self, v: _Venue, conn: str, raw: str | bytes, recv_ns: int) -> None:
+    def on_message(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> None:
         """Hot path: one WebSocket message from one connection."""
-        leg = self.board.leg(v.conn_leg[conn])
+        leg = cs.health
         leg.messages += 1
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
         events = v.adapter.decode(raw, recv_ns)
         if not events:
             return
-        streams = v.streams
+        route = v.route
+        conn = cs.cid
         data = False
         for ev in events:
-            if isinstance(ev, Heartbeat):
+            st = route.get((type(ev), ev.symbol))
+            if st is None:
+                data = data or type(ev) is not Heartbeat
                 continue
             data = True
-            st = streams.get((CHANNEL_OF[type(ev)], ev.symbol))
-            if st is None:
-                continue
             out = st.on_wire(conn, ev, recv_ns)
             if st.arbiter.pending:
                 out = out + st.check_hole(sorted(v.live), recv_ns)
@@ -193,15 +212,15 @@ class Gateway:
             if st.actions:
                 self._run_actions(v, st)
         if data:
-            if leg.state != State.LIVE:
+            if leg.state is not _LIVE:
                 self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
-                for st in streams.values():
+                for st in v.streams.values():
                     st.legs_back(recv_ns)
             leg.last_data_ns = recv_ns
-            self.board.rates[v.name].observe(recv_ns)
-            ev_first = self.venues[v.name].legs[leg.name.split("/", 1)[1]].first_data.get(conn)
-            if ev_first is not None and not ev_first.is_set():
-                ev_first.set()
+            cs.rate.observe(recv_ns)
+            if cs.first is not None:
+                cs.first.set()
+                cs.first = None
             if self.metrics is not None:
                 self.metrics.on_latency(v.name, events)
 
@@ -280,7 +299,8 @@ class Gateway:
         h = self.board.leg(leg.name)
         h.connected_ns = time.time_ns()
         self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
-        reader = asyncio.create_task(self._read(v, cid, ws))
+        cs = ConnState(cid, h, self.board.rates[v.name], leg.first_data[cid])
+        reader = asyncio.create_task(self._read(v, cs, ws))
         symbols = [i.symbol for i in v.spec.instruments]
         gap = 1.0 / lim.subscribe_per_s
         try:
@@ -295,13 +315,15 @@ class Gateway:
         v.live.add(cid)
         return cid, ws, reader
 
-    async def _read(self, v: _Venue, cid: str, ws: ClientConnection) -> None:
+    async def _read(self, v: _Venue, cs: ConnState, ws: ClientConnection) -> None:
         on_message = self.on_message
         adapter = v.adapter
+        cid = cs.cid
+        clock = time.time_ns
         try:
             async for raw in ws:
                 try:
-                    on_message(v, cid, raw, time.time_ns())
+                    on_message(v, cs, raw, clock())
                 except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
                     self.decode_errors += 1
                     log.warning(msgspec.json.encode(

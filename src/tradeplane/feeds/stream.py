@@ -26,6 +26,7 @@ from tradeplane.feeds.events import (
 from tradeplane.feeds.health import HealthBoard, State
 from tradeplane.feeds.venues.base import Channel, VenueAdapter
 
+_LIVE = State.LIVE
 ActionKind = Literal["fetch_snapshot", "resubscribe"]
 
 
@@ -63,6 +64,8 @@ class Stream:
 
     def __post_init__(self) -> None:
         self.arbiter = Arbiter(mode=self.adapter.arbitration.get(self.channel, "keyed"))
+        self._offer = self.arbiter.offer_contiguous if self.arbiter.mode == "contiguous" else self.arbiter.offer_monotonic
+        self._depth = self.adapter.book_depth
         self.venue = self.adapter.name
         self.name = f"{self.venue}/{self.channel}/{self.symbol}"
         self.is_book = self.channel == "book"
@@ -108,9 +111,29 @@ class Stream:
     # ------------------------------------------------------------------ input
 
     def on_wire(self, leg: str, ev: WireEvent, now_ns: int) -> list[MarketEvent]:
+        arb = self.arbiter
+        if type(ev) is BookDelta and self.state is _LIVE and ev.prev_seq == arb.last and not (
+            arb.pending or self._need_fit or self._depth or ev.checksum != NO_CHECKSUM
+        ):
+            # the common case, kept flat: the next message of the chain on a live, plain book
+            seq = ev.seq
+            t = arb.tallies.get(leg) or arb.tally(leg)
+            if seq > t.high_water:
+                t.high_water = seq
+            arb.last = seq
+            t.wins += 1
+            arb.ring[seq & 4095] = (seq, leg, now_ns)
+            book = self.book
+            book.apply(ev.bids, ev.asks)
+            bk, ak = book._bid_keys, book._ask_keys
+            if bk and ak and -bk[0] >= ak[0]:
+                self.stats.crossed += 1
+                self._resync(now_ns, "crossed book")
+                return [Gap(self.venue, self.symbol, "book", ev.seq, ev.seq, now_ns, "crossed book")]
+            self.stats.delivered += 1
+            return [ev]
         if isinstance(ev, BookSnapshot):
             return self._on_inband_snapshot(ev, now_ns)
-        arb = self.arbiter
         if self.is_book and ev.seq < ev.prev_seq:  # type: ignore[union-attr]
             # OKX: the venue reset its sequence (maintenance); the chain cannot continue
             if self.state in (State.LIVE, State.DOWN):
@@ -119,7 +142,7 @@ class Stream:
         if self.keyed:
             got = arb.offer_keyed(leg, self.adapter.key(ev), ev, now_ns)
         else:
-            got = arb.offer(leg, ev.seq, ev.prev_seq, ev, now_ns)  # type: ignore[union-attr]
+            got = self._offer(leg, ev.seq, ev.prev_seq, ev, now_ns)  # type: ignore[union-attr]
         if not got:
             return []
         if not self.is_book:

@@ -39,9 +39,12 @@ from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, Ven
 _MS = 1_000_000
 
 PairList = list[tuple[str, str]]
+FloatPairs = list[tuple[float, float]]
 
 
 class _Data(msgspec.Struct, gc=False):
+    """Every payload kind in one struct; decimal strings are parsed to floats by msgspec (strict=False)."""
+
     e: str = ""
     E: int = 0
     T: int = 0
@@ -49,13 +52,13 @@ class _Data(msgspec.Struct, gc=False):
     U: int = NO_SEQ
     u: int = NO_SEQ
     pu: int = NO_SEQ
-    b: PairList | str = ""
-    a: PairList | str | int = ""  # asks (depth), best ask (bookTicker), aggregate trade id (aggTrade)
+    b: FloatPairs | str = ""
+    a: FloatPairs | str | int = ""  # asks (depth), best ask (bookTicker), aggregate trade id (aggTrade)
     B: str = ""
     A: str = ""
     t: int = NO_SEQ  # trade id
-    p: str = ""
-    q: str = ""
+    p: float = 0.0
+    q: float = 0.0
     m: bool = False
     i: str = ""  # index price (markPriceUpdate); aggTrade has "a" as id -> see _AggData
     r: str = ""  # funding rate
@@ -74,7 +77,7 @@ class _Snapshot(msgspec.Struct, gc=False):
     E: int = 0
 
 
-_env_decoder = msgspec.json.Decoder(_Env)
+_env_decoder = msgspec.json.Decoder(_Env, strict=False)
 _snap_decoder = msgspec.json.Decoder(_Snapshot)
 
 
@@ -157,31 +160,33 @@ class BinanceSpot(VenueAdapter):
             return []
         e = d.e
         if e == "depthUpdate":
-            pt, qt = inst.price.to_int, inst.qty.to_int
+            pi, qi = inst.price.inv, inst.qty.inv
             b, a = d.b, d.a
             assert isinstance(b, list) and isinstance(a, list)
             prev = d.pu if self.futures else d.U - 1
             return [BookDelta(
                 self.name, inst.symbol, d.u, prev, d.E * _MS, recv_ns,
-                tuple([(pt(p), qt(q)) for p, q in b]), tuple([(pt(p), qt(q)) for p, q in a]), d.U,
+                tuple([(round(p * pi), round(q * qi)) for p, q in b]),
+                tuple([(round(p * pi), round(q * qi)) for p, q in a]), d.U,
             )]
         if e == "trade":
             return [Trade(
-                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
-                inst.qty.to_int(d.q), SELL if d.m else BUY, str(d.t),
+                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
+                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(d.t),
             )]
         if e == "aggTrade":
             agg = d.a
             assert isinstance(agg, int)
             return [Trade(
-                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
-                inst.qty.to_int(d.q), SELL if d.m else BUY, str(agg),
+                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
+                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(agg),
             )]
         if e == "markPriceUpdate":
             rate = rate_e9(d.r)
             idx = inst.price.to_int(d.i) if d.i else 0
             return [Funding(
-                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, inst.price.to_int(d.p), idx, rate, d.T * _MS,
+                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, round(d.p * inst.price.inv), idx, rate,
+                d.T * _MS,
             )]
         if (e == "" or e == "bookTicker") and isinstance(d.b, str) and d.b:
             pt, qt = inst.price.to_int, inst.qty.to_int
