@@ -57,6 +57,38 @@ class OrderBook:
                 del book[p]
                 del keys[bisect_left(keys, p)]
 
+    def apply_scaled(
+        self, bids: list[tuple[float, float]], asks: list[tuple[float, float]], price_inv: float, qty_inv: float
+    ) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
+        """Convert parsed levels to ticks and apply them in one pass; returns the levels in ticks."""
+        book, keys = self.bids, self._bid_keys
+        out_b = []
+        for pf, qf in bids:
+            p = round(pf * price_inv)
+            q = round(qf * qty_inv)
+            out_b.append((p, q))
+            if q:
+                if p not in book:
+                    insort(keys, -p)
+                book[p] = q
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, -p)]
+        book, keys = self.asks, self._ask_keys
+        out_a = []
+        for pf, qf in asks:
+            p = round(pf * price_inv)
+            q = round(qf * qty_inv)
+            out_a.append((p, q))
+            if q:
+                if p not in book:
+                    insort(keys, p)
+                book[p] = q
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, p)]
+        return tuple(out_b), tuple(out_a)
+
     def truncate(self, depth: int) -> None:
         """Keep the best ``depth`` levels per side (venues that stop sending levels out of scope)."""
         while len(self._bid_keys) > depth:

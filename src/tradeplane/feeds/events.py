@@ -104,8 +104,38 @@ class Heartbeat(msgspec.Struct, frozen=True, gc=False, tag="heartbeat"):
     ts_recv: int
 
 
+class ParsedDelta(msgspec.Struct, gc=False):
+    """A book delta as parsed (levels still floats from the venue's decimal text).
+
+    Internal to the gateway: the arbiter judges it on its sequence first, so a duplicate from
+    another leg is dropped without converting a single level; the winner is converted to ticks
+    while it is applied to the book and leaves as a ``BookDelta``. Conversion is exact while a
+    value in steps stays below 2**51 (see ``Scale.inv``).
+    """
+
+    venue: str
+    symbol: str
+    seq: int
+    prev_seq: int
+    first_seq: int
+    ts_exchange: int
+    ts_recv: int
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    price_inv: float
+    qty_inv: float
+
+    def ticks(self) -> BookDelta:
+        pi, qi = self.price_inv, self.qty_inv
+        return BookDelta(
+            self.venue, self.symbol, self.seq, self.prev_seq, self.ts_exchange, self.ts_recv,
+            tuple([(round(p * pi), round(q * qi)) for p, q in self.bids]),
+            tuple([(round(p * pi), round(q * qi)) for p, q in self.asks]), self.first_seq,
+        )
+
+
 MarketEvent = BookDelta | BookSnapshot | Trade | BBO | Funding | Gap
-WireEvent = BookDelta | BookSnapshot | Trade | BBO | Funding | Heartbeat
+WireEvent = BookDelta | ParsedDelta | BookSnapshot | Trade | BBO | Funding | Heartbeat
 
 CHANNEL_OF: Final[dict[type, str]] = {
     BookDelta: "book",

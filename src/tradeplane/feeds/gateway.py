@@ -24,7 +24,16 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
-from tradeplane.feeds.events import BBO, BookDelta, BookSnapshot, Funding, Heartbeat, MarketEvent, Trade
+from tradeplane.feeds.events import (
+    BBO,
+    BookDelta,
+    BookSnapshot,
+    Funding,
+    Heartbeat,
+    MarketEvent,
+    ParsedDelta,
+    Trade,
+)
 from tradeplane.feeds.health import HealthBoard, LegHealth, RateEstimator, State, StateChange
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.stream import Action, Stream
@@ -69,7 +78,7 @@ class Tuning:
 
 _LIVE = State.LIVE
 _ROUTES: dict[str, tuple[type, ...]] = {
-    "book": (BookDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
+    "book": (BookDelta, ParsedDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
 }
 
 
@@ -208,7 +217,12 @@ class Gateway:
             if st.arbiter.pending:
                 out = out + st.check_hole(sorted(v.live), recv_ns)
             if out:
-                self._publish(out)
+                if self.metrics is None:
+                    for e in out:
+                        for sink in self.sinks:
+                            sink.publish(e)
+                else:
+                    self._publish(out)
             if st.actions:
                 self._run_actions(v, st)
         if data:
@@ -217,7 +231,13 @@ class Gateway:
                 for st in v.streams.values():
                     st.legs_back(recv_ns)
             leg.last_data_ns = recv_ns
-            cs.rate.observe(recv_ns)
+            r = cs.rate  # RateEstimator.observe, inlined: this runs for every message
+            if r.last_ns:
+                gap = recv_ns - r.last_ns
+                if gap >= 0:
+                    r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
+                    r.samples += 1
+            r.last_ns = recv_ns
             if cs.first is not None:
                 cs.first.set()
                 cs.first = None
@@ -349,8 +369,6 @@ class Gateway:
         leg.conns.pop(cid, None)
         leg.first_data.pop(cid, None)
         v.conn_leg.pop(cid, None)
-        for st in v.streams.values():
-            st.arbiter.forget_leg(cid)
         if not v.live and not self._stopping:
             now = time.time_ns()
             for st in v.streams.values():
@@ -449,7 +467,8 @@ class Gateway:
         legs = []
         for name, h in sorted(self.board.legs.items()):
             v = self.venues[name.split("/", 1)[0]]
-            wins = sum(t.wins for st in v.streams.values() for c, t in st.arbiter.tallies.items() if v.conn_leg.get(c) == name)
+            wins = sum(t.wins for st in v.streams.values() for c, t in st.arbiter.tallies.items()
+                       if c.split("#", 1)[0] == name)
             legs.append({
                 "leg": name, "state": h.state.value, "messages": h.messages, "bytes": h.bytes,
                 "reconnects": h.reconnects, "wins": wins,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tradeplane.feeds.arbiter import Arbiter
+from tradeplane.feeds.arbiter import RING, Arbiter
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import (
     BBO,
@@ -20,6 +20,7 @@ from tradeplane.feeds.events import (
     Funding,
     Gap,
     MarketEvent,
+    ParsedDelta,
     Trade,
     WireEvent,
 )
@@ -112,6 +113,39 @@ class Stream:
 
     def on_wire(self, leg: str, ev: WireEvent, now_ns: int) -> list[MarketEvent]:
         arb = self.arbiter
+        if type(ev) is ParsedDelta:
+            last = arb.last
+            if last is not None and ev.seq <= last and arb.mode == "contiguous":
+                # another leg's copy of something delivered: judged without converting a level
+                t = arb.tallies.get(leg) or arb.tally(leg)
+                t.duplicates += 1
+                if ev.seq > t.high_water:
+                    t.high_water = ev.seq
+                won = arb.ring[ev.seq & (RING - 1)]
+                if won[0] == ev.seq and won[1] != leg and won[2]:
+                    w = arb.tally(won[1])
+                    w.lead_ns_total += now_ns - won[2]
+                    w.lead_samples += 1
+                return []
+            if self.state is _LIVE and ev.prev_seq == last and not (arb.pending or self._need_fit or self._depth):
+                seq = ev.seq
+                t = arb.tallies.get(leg) or arb.tally(leg)
+                if seq > t.high_water:
+                    t.high_water = seq
+                arb.last = seq
+                t.wins += 1
+                arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+                book = self.book
+                bids, asks = book.apply_scaled(ev.bids, ev.asks, ev.price_inv, ev.qty_inv)
+                bk, ak = book._bid_keys, book._ask_keys
+                if bk and ak and -bk[0] >= ak[0]:
+                    self.stats.crossed += 1
+                    self._resync(now_ns, "crossed book")
+                    return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "crossed book")]
+                self.stats.delivered += 1
+                return [BookDelta(self.venue, self.symbol, seq, ev.prev_seq, ev.ts_exchange, ev.ts_recv, bids, asks,
+                                  ev.first_seq)]
+            ev = ev.ticks()
         if type(ev) is BookDelta and self.state is _LIVE and ev.prev_seq == arb.last and not (
             arb.pending or self._need_fit or self._depth or ev.checksum != NO_CHECKSUM
         ):
@@ -122,7 +156,7 @@ class Stream:
                 t.high_water = seq
             arb.last = seq
             t.wins += 1
-            arb.ring[seq & 4095] = (seq, leg, now_ns)
+            arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
             book = self.book
             book.apply(ev.bids, ev.asks)
             bk, ak = book._bid_keys, book._ask_keys

@@ -30,6 +30,7 @@ from tradeplane.feeds.events import (
     BookSnapshot,
     Funding,
     Level,
+    ParsedDelta,
     Trade,
     WireEvent,
 )
@@ -160,14 +161,11 @@ class BinanceSpot(VenueAdapter):
             return []
         e = d.e
         if e == "depthUpdate":
-            pi, qi = inst.price.inv, inst.qty.inv
             b, a = d.b, d.a
             assert isinstance(b, list) and isinstance(a, list)
-            prev = d.pu if self.futures else d.U - 1
-            return [BookDelta(
-                self.name, inst.symbol, d.u, prev, d.E * _MS, recv_ns,
-                tuple([(round(p * pi), round(q * qi)) for p, q in b]),
-                tuple([(round(p * pi), round(q * qi)) for p, q in a]), d.U,
+            return [ParsedDelta(
+                self.name, inst.symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, recv_ns, b, a,
+                inst.price.inv, inst.qty.inv,
             )]
         if e == "trade":
             return [Trade(
