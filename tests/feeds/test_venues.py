@@ -3,7 +3,7 @@
 import msgspec
 
 from tradeplane.feeds.book import OrderBook
-from tradeplane.feeds.events import BBO, BookDelta, BookSnapshot, Funding, Gap, Trade
+from tradeplane.feeds.events import BBO, BookDelta, BookSnapshot, Funding, Gap, ParsedDelta, Trade
 from tradeplane.feeds.health import HealthBoard, State
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.stream import Stream
@@ -28,8 +28,9 @@ def test_binance_spot_depth_update_from_docs():
     # the diff-depth payload exactly as in Binance's "Diff. Depth Stream" docs
     raw = wrap("bnbbtc@depth@100ms", {"e": "depthUpdate", "E": 1672515782136, "s": "BNBBTC", "U": 157, "u": 160,
                                       "b": [["0.0024", "10"]], "a": [["0.0026", "100"]]})
-    (d,) = a.decode(raw, 5)
-    assert isinstance(d, BookDelta)
+    (parsed,) = a.decode(raw, 5)
+    assert isinstance(parsed, ParsedDelta)  # judged by the arbiter before any level is converted
+    d = parsed.ticks()
     assert (d.seq, d.first_seq, d.prev_seq) == (160, 157, 156)
     assert d.bids == ((24, 10000),) and d.asks == ((26, 100000),)
     assert d.ts_exchange == 1672515782136 * 1_000_000 and d.ts_recv == 5
@@ -61,6 +62,21 @@ def _binance_stream(venue="binance"):
 
 def _delta(U, u, pu=-1, bids=(), asks=(), venue="binance"):
     return BookDelta(venue, "BNBBTC", u, pu if pu != -1 else U - 1, 0, 0, tuple(bids), tuple(asks), U)
+
+
+def test_parsed_delta_duplicate_is_dropped_unconverted_and_winner_applied():
+    a, st = _binance_stream()
+    raw = wrap("bnbbtc@depth@100ms", {"e": "depthUpdate", "E": 1, "s": "BNBBTC", "U": 1, "u": 10,
+                                      "b": [["0.0024", "10"]], "a": [["0.0026", "100"]]})
+    st.on_wire("a", a.decode(raw, 1)[0], 1)
+    st.on_snapshot(BookSnapshot("binance", "BNBBTC", 5, 0, 0, ((24, 1),), ((26, 1),)), 1)
+    nxt = wrap("bnbbtc@depth@100ms", {"e": "depthUpdate", "E": 2, "s": "BNBBTC", "U": 11, "u": 12,
+                                      "b": [["0.0024", "0"], ["0.0023", "5"]], "a": []})
+    (out,) = st.on_wire("a", a.decode(nxt, 2)[0], 2)
+    assert isinstance(out, BookDelta) and out.bids == ((24, 0), (23, 5000))
+    assert st.on_wire("b", a.decode(nxt, 3)[0], 3) == []
+    assert st.arbiter.tallies["b"].duplicates == 1 and st.arbiter.tallies["a"].lead_samples == 1
+    assert st.book.bids == {23: 5000}
 
 
 def test_binance_spot_sync_rules():

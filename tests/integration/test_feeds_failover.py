@@ -29,11 +29,20 @@ async def run(venue, fault=None, at_step=200, steps=700):
                     await asyncio.sleep(0.005)
                 await fault(sim)
             await asyncio.wait_for(sim.done.wait(), 30)
-            await asyncio.sleep(0.4)
             truth = sim.venues[venue].symbols[inst.symbol].market.book
             stream = gw.venues[venue].streams[("book", inst.symbol)]
+            await settle(lambda: stream.book.bids == truth.bids and stream.book.asks == truth.asks)
             assert stream.book.bids == truth.bids and stream.book.asks == truth.asks
             return col.events, gw
+
+
+async def settle(done, timeout=8.0):
+    """Wait (on a busy machine) until the gateway has caught up with the venue, then a little more."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not done() and loop.time() < end:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
 
 
 def books(events, after):
@@ -126,7 +135,8 @@ async def test_connection_rotation_overlaps_without_a_gap():
         tuning = Tuning(seed=3, max_connection_age_s=0.5, stale_floor_s=0.15, backoff_base_s=0.05)
         async with Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [col], tuning=tuning) as gw:
             await asyncio.wait_for(sim.done.wait(), 30)
-            await asyncio.sleep(0.3)
+            truth = sim.venues["binance"].symbols["BTCUSDT"].market.book
+            await settle(lambda: gw.venues["binance"].streams[("book", "BTCUSDT")].book.bids == truth.bids)
             assert gw.board.leg("binance/a").reconnects == 0
             assert max(lg.gen for lg in gw.venues["binance"].legs.values()) >= 3  # rotated at least twice
     assert_same(clean, col.events)
@@ -154,7 +164,12 @@ async def run_all(kill: bool):
                     await asyncio.sleep(0.005)
                 await asyncio.gather(*(sim.close(v, "a", refuse_s=0.3) for v in ALL))
             await asyncio.wait_for(sim.done.wait(), 30)
-            await asyncio.sleep(0.4)
+
+            def synced():
+                return all(gw.venues[v].streams[("book", i.symbol)].book.bids
+                           == sim.venues[v].symbols[i.symbol].market.book.bids for v, i in insts.items())
+
+            await settle(synced)
             for v, i in insts.items():
                 truth = sim.venues[v].symbols[i.symbol].market.book
                 st = gw.venues[v].streams[("book", i.symbol)]
