@@ -320,10 +320,11 @@ def main() -> None:
     levels = sum(m.count(b"],[") + 2 for m in msgs[:2000]) / 2000
     print(f"  {sum(map(len, msgs)) / len(msgs):.0f} bytes and about {levels:.1f} levels per message")
 
-    print("\n[1] decode + arbitration + book update, one core (CPU time)")
-    one = ours(msgs, snap, 1)
-    two = ours(msgs, snap, 2)
-    base = json_dict_baseline(msgs, snap)
+    print("\n[1] decode + arbitration + book update, one core (CPU time, best of several runs)")
+    reps = 2 if args.quick else 3  # best of several: the machine is shared and noisy
+    one = max((ours(msgs, snap, 1) for _ in range(reps)), key=lambda r: r["per_s"])
+    two = max((ours(msgs, snap, 2) for _ in range(reps)), key=lambda r: r["per_s"])
+    base = max((json_dict_baseline(msgs, snap) for _ in range(reps)), key=lambda r: r["per_s"])
     print(f"  tradeplane, 1 leg : {one['per_s']:>10,.0f} msgs/s")
     print(f"  tradeplane, 2 legs: {two['per_s']:>10,.0f} unique msgs/s ({two['wire_per_s']:,.0f} wire msgs/s, "
           "every second copy dropped by the arbiter)")
@@ -331,7 +332,9 @@ def main() -> None:
     cf = None
     if not args.no_cryptofeed:
         with tempfile.TemporaryDirectory() as tmp:
-            cf = cryptofeed(msgs, snap, Path(tmp))
+            runs = [cryptofeed(msgs, snap, Path(tmp)) for _ in range(reps)]
+            ok = [r for r in runs if r is not None]
+            cf = max(ok, key=lambda r: r["per_s"]) if ok else None  # type: ignore[arg-type,return-value]
     if cf is not None:
         same = (str(INST.price.to_decimal(one["best_bid"])), str(INST.price.to_decimal(one["best_ask"]))) == (
             str(Decimal(cf["best_bid"])), str(Decimal(cf["best_ask"])))  # type: ignore[arg-type]
