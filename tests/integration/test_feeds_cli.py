@@ -32,7 +32,7 @@ venues:
     channels: [book, trades]
     legs:
       - {{name: a, url: "ws://127.0.0.1:{p[0]}/stream", rest: "http://127.0.0.1:{p[0]}"}}
-      - {{name: b, url: "ws://127.0.0.1:{p[1]}/stream", rest: "http://127.0.0.1:{p[1]}"}}
+      - {{name: b, url: "ws://127.0.0.1:{p[1]}/stream", rest: "http://127.0.0.1:{p[1]}", source: 127.0.0.1}}
   - venue: kraken
     symbols: [{{symbol: BTC/USD, tick: "0.1", lot: "0.00000001"}}]
     legs:
