@@ -42,6 +42,7 @@ CRYPTOFEED = "cryptofeed==2.4.1"
 VENV = ROOT / ".tools" / "cryptofeed-2.4.1"
 INST = Instrument("binance", "BTCUSDT", "0.01", "0.00001")
 STEPS_PER_MESSAGE = 4  # a @100ms diff-depth message batches several book changes
+BOOK_DEPTH = 50  # levels a side in the generated book
 
 DRIVER = r'''
 import asyncio, json, sys, time
@@ -79,7 +80,7 @@ asyncio.run(run())
 
 def generate(n: int, seed: int = 1, per_message: int = STEPS_PER_MESSAGE) -> tuple[list[bytes], dict[str, object], Market]:
     sim = BinanceSpotSim([INST])
-    m = Market(seed=seed, ref=6_500_000, depth=50)
+    m = Market(seed=seed, ref=6_500_000, depth=BOOK_DEPTH)
     snap = {"lastUpdateId": 1000,
             "bids": [[INST.price.to_text(p), INST.qty.to_text(q)] for p, q in m.book.top_bids(1000)],
             "asks": [[INST.price.to_text(p), INST.qty.to_text(q)] for p, q in m.book.top_asks(1000)]}
@@ -274,7 +275,7 @@ def rss_mb() -> float:
 def memory(total: int, chunk: int) -> dict[str, object]:
     gw, v, conns, _ = gateway_path(2)
     sim = BinanceSpotSim([INST])
-    m = Market(seed=9, ref=6_500_000, depth=50)
+    m = Market(seed=9, ref=6_500_000, depth=BOOK_DEPTH)
     bids = tuple(m.book.top_bids(1000))
     asks = tuple(m.book.top_asks(1000))
     st = v.streams[("book", "BTCUSDT")]  # type: ignore[attr-defined]
@@ -311,14 +312,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes: a few seconds")
     ap.add_argument("--no-cryptofeed", action="store_true", help="skip the cryptofeed comparison")
+    ap.add_argument("--depth", type=int, default=500, help="levels a side in the generated book (default 500)")
     args = ap.parse_args()
+    global BOOK_DEPTH
+    BOOK_DEPTH = args.depth
     n = 20_000 if args.quick else 200_000
     e2e_steps = 5_000 if args.quick else 60_000
     mem_total = 40_000 if args.quick else 600_000
     print(f"generating {n} Binance diff-depth messages ({STEPS_PER_MESSAGE} book changes each) ...", flush=True)
     msgs, snap, _ = generate(n)
     levels = sum(m.count(b"],[") + 2 for m in msgs[:2000]) / 2000
-    print(f"  {sum(map(len, msgs)) / len(msgs):.0f} bytes and about {levels:.1f} levels per message")
+    print(f"  {sum(map(len, msgs)) / len(msgs):.0f} bytes and about {levels:.1f} levels per message; "
+          f"book {BOOK_DEPTH} levels a side")
 
     print("\n[1] decode + arbitration + book update, one core (CPU time, best of several runs)")
     reps = 2 if args.quick else 3  # best of several: the machine is shared and noisy

@@ -60,16 +60,18 @@ class Market:
                 bids[p] = 0
                 self.ref -= 1
             ref, depth = self.ref, self.depth
-            for bp in list(book.bids):
-                if not ref - depth <= bp <= ref - 1:
+            # the window moved by one tick: only levels at its edges can fall out of it
+            for bp in (ref - depth - 1, ref, ref + 1):
+                if bp in book.bids:
                     bids[bp] = 0
-            for ap in list(book.asks):
-                if not ref <= ap <= ref + depth - 1:
+            for ap in (ref + depth, ref - 1, ref - 2):
+                if ap in book.asks:
                     asks[ap] = 0
-            for k in range(depth):  # keep the window full: new touch and new far levels
-                bp, ap = ref - 1 - k, ref + k
+            # refill the new touch and the new far levels (and the taken level if still in the window)
+            for bp in {ref - 1, ref - depth} | ({p} if ref - depth <= p <= ref - 1 else set()):
                 if bp not in book.bids or bids.get(bp) == 0:
                     bids[bp] = r.randint(1, self.max_qty)
+            for ap in {ref, ref + depth - 1} | ({p} if ref <= p <= ref + depth - 1 else set()):
                 if ap not in book.asks or asks.get(ap) == 0:
                     asks[ap] = r.randint(1, self.max_qty)
         else:
