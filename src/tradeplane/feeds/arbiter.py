@@ -69,9 +69,6 @@ class Arbiter:
         else:
             self.pending = {p: v for p, v in self.pending.items() if v[0] > last}
 
-    def forget_leg(self, leg: str) -> None:
-        self.tallies.pop(leg, None)
-
     # ------------------------------------------------------------------ offering
 
     def offer(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:

@@ -12,16 +12,13 @@ from typing import Literal
 from tradeplane.feeds.arbiter import RING, Arbiter
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import (
-    BBO,
     NO_CHECKSUM,
     NO_SEQ,
     BookDelta,
     BookSnapshot,
-    Funding,
     Gap,
     MarketEvent,
     ParsedDelta,
-    Trade,
     WireEvent,
 )
 from tradeplane.feeds.health import HealthBoard, State
@@ -297,5 +294,3 @@ class Stream:
             out.extend(got)
         return out
 
-
-StreamEvent = BookDelta | BookSnapshot | Trade | BBO | Funding
