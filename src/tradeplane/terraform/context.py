@@ -49,8 +49,15 @@ class Context:
 
     # ------------------------------------------------------------------ ids as variables
 
-    def account_id(self, mod: RootModule, account: str) -> Expr:
+    def account_ids(self) -> dict[str, str]:
+        """Every account id by name; ``management`` is the organisation's management account."""
         ids = {a.name: a.account_id for a in self.accounts.values()}
+        if self.estate.organisation.aws:
+            ids["management"] = self.estate.organisation.aws.management_account_id
+        return ids
+
+    def account_id(self, mod: RootModule, account: str) -> Expr:
+        ids = self.account_ids()
         mod.var("aws_account_ids", "map(string)", "AWS account ids by estate account name", Table(ids))
         return Expr(f'var.aws_account_ids["{account}"]')
 

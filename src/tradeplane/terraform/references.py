@@ -105,6 +105,8 @@ def parse_module(path: str, files: Mapping[str, str]) -> Module:
                 keys = {_unquote(k) for k in value} if isinstance(value, dict) else None
                 mod.outputs[_unquote(oname)] = keys
                 mod.expressions += [(name, s) for s in _strings(body)]
+        for block in doc.get("import", []):
+            mod.expressions += [(name, s) for s in _strings(block)]
         for block in doc.get("terraform", []):
             mod.expressions += [(name, s) for s in _strings(block)]
     return mod

@@ -54,7 +54,7 @@ def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None) -
     for fam in families():
         if fam.cloud in clouds:
             fam.emit(ctx)
-    account_ids = {a.name: a.account_id for a in ctx.accounts.values()}
+    account_ids = ctx.account_ids()
     files: dict[str, str] = {}
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for (cloud, stage), mod in sorted(ctx.modules.items()):

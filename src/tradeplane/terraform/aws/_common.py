@@ -48,5 +48,6 @@ def policy_document(mod: RootModule, file: str, name: str, provider_: Expr,
         for ptype, ids in st.get("principals", ()):  # type: ignore[attr-defined]
             b.block("principals", type=ptype, identifiers=list(ids))
         for test, variable, values in st.get("conditions", ()):  # type: ignore[attr-defined]
-            b.block("condition", test=test, variable=variable, values=list(values))
+            b.block("condition", test=test, variable=variable,
+                    values=values if isinstance(values, Expr) else list(values))
     return Expr(f"data.aws_iam_policy_document.{name}.json")
