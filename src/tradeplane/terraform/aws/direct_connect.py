@@ -5,7 +5,7 @@ from __future__ import annotations
 from tradeplane.estate.model import DirectConnect, TransitGateway
 from tradeplane.terraform.aws._common import ref, tgws
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.hcl import Expr, Table, Value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -24,6 +24,7 @@ def transit_gateway_of(ctx: Context, link: str, kind: str) -> TransitGateway | N
 def emit(ctx: Context) -> None:
     """DX gateway per link, connections on distinct devices, transit/private VIFs, TGW association."""
     mod = ctx.module("aws", Stage.NETWORKING)
+    ids: dict[str, Value] = {}
     for dx in sorted(ctx.estate.links_of(DirectConnect), key=lambda x: x.name):
         t = transit_gateway_of(ctx, dx.name, "direct_connect")
         # A DX gateway is global; it is managed from its transit gateway's region (us-east-1 otherwise).
@@ -36,6 +37,7 @@ def emit(ctx: Context) -> None:
             mod.resource(F, "aws_dx_connection", ident(dx.name, c.name), provider=p, name=c.name,
                          bandwidth=f"{c.bandwidth_gbps}Gbps", location=Expr(f'{locations}["{c.location}"]'),
                          request_macsec=c.bandwidth_gbps >= 10, tags={**tags, "device": c.device})
+            ids[f"{dx.name}/{c.name}"] = ref("aws_dx_connection", dx.name, c.name)
         for vif in sorted(dx.virtual_interfaces, key=lambda v: v.name):
             type_ = "aws_dx_transit_virtual_interface" if vif.kind == "transit" else "aws_dx_private_virtual_interface"
             mod.resource(F, type_, ident(dx.name, vif.name), provider=p, name=vif.name,
@@ -47,3 +49,5 @@ def emit(ctx: Context) -> None:
                          dx_gateway_id=ref("aws_dx_gateway", dx.name),
                          associated_gateway_id=ref("aws_ec2_transit_gateway", t.name),
                          allowed_prefixes=sorted(str(c) for c in dx.allowed_prefixes) or None)
+    if ids:
+        mod.output("dx_connection_ids", Table(ids), "Direct Connect connection ids by 'link/connection'")
