@@ -19,9 +19,9 @@ from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 __all__ = ["PROVIDER_PINS", "TERRAFORM_VERSION", "RootModule", "Variable", "interp"]
 
 TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
-PROVIDER_PINS: dict[str, tuple[str, str]] = {
-    "aws": ("hashicorp/aws", "~> 5.80"),
-    "google": ("hashicorp/google", "~> 6.20"),
+PROVIDER_PINS: dict[str, tuple[str, str, str]] = {  # cloud -> (provider name, source, version)
+    "aws": ("aws", "hashicorp/aws", "~> 5.80"),
+    "gcp": ("google", "hashicorp/google", "~> 6.20"),
 }
 
 
@@ -123,9 +123,9 @@ class RootModule:
 
     def _terraform_block(self) -> Block:
         t = Block("terraform").set(required_version=TERRAFORM_VERSION)
-        source, version = PROVIDER_PINS[self.cloud]
+        provider, source, version = PROVIDER_PINS[self.cloud]
         rp = t.block("required_providers")
-        rp.set(**{self.cloud: {"source": source, "version": version}})
+        rp.set(**{provider: {"source": source, "version": version}})
         if self.cloud == "aws":
             t.block("backend", "s3", key=f"{self.path}/terraform.tfstate", encrypt=True)
         else:
