@@ -89,8 +89,8 @@ MAPPING: dict[Control, ControlMapping] = {m.control: m for m in (
     ControlMapping(Control.NO_LONG_LIVED_KEYS, "creating IAM users' access keys and login profiles",
                    ("iam.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyUpload"),
                    "equivalent", "equivalent", ""),
-    ControlMapping(Control.CUSTOMER_MANAGED_KEYS, "unencrypted EBS volumes and RDS storage; S3 writes not "
-                   "using SSE-KMS", ("gcp.restrictNonCmekServices",), "equivalent", "equivalent", ""),
+    ControlMapping(Control.CUSTOMER_MANAGED_KEYS, "creating or launching with unencrypted EBS volumes "
+                   "(default EBS encryption uses the account's KMS key)", ("gcp.restrictNonCmekServices",), "equivalent", "equivalent", ""),
     ControlMapping(Control.NO_DEFAULT_NETWORK, "creating a default VPC or default subnet",
                    ("compute.skipDefaultNetworkCreation",), "equivalent", "equivalent", ""),
     ControlMapping(Control.REQUIRE_IMDSV2, "launching instances without IMDSv2 (ec2:MetadataHttpTokens) "
