@@ -101,8 +101,9 @@ def test_reordering_files_and_objects_changes_nothing(reference_rendered: Render
     assert render(load(tmp_path)).files == reference_rendered.files
 
 
-def _blocks(text: str) -> list[str]:
-    return sorted(text.split("\n\n"))
+def _blocks(text: str) -> list[list[str]]:
+    """Blocks as sorted line lists: map entries and blocks are sorted by name, so a rename may move them."""
+    return sorted(sorted(block.splitlines()) for block in text.split("\n\n"))
 
 
 def test_renaming_one_object_changes_only_what_refers_to_it(reference_rendered: Rendered, tmp_path: Path) -> None:
