@@ -108,8 +108,8 @@ MAPPING: dict[Control, ControlMapping] = {m.control: m for m in (
                    "GCP: projects may not be moved out of the organisation"),
     ControlMapping(Control.PROTECT_AUDIT_LOGS, "stopping, deleting or changing CloudTrail trails",
                    (), "equivalent", "built-in",
-                   "GCP Admin Activity audit logs cannot be disabled; the observability stage adds an "
-                   "organisation log sink that copies them out"),
+                   "GCP Admin Activity audit logs cannot be disabled; the org stage turns on data-access "
+                   "audit logs in every project and the observability stage copies them to a locked bucket"),
     ControlMapping(Control.RESTRICT_VPC_PEERING, "peering with VPCs of accounts outside the estate",
                    ("compute.restrictVpcPeering",), "equivalent", "equivalent", ""),
     ControlMapping(Control.REQUIRE_SHIELDED_VM, "launching from images not owned by the firm's golden-image "

@@ -34,11 +34,23 @@ def ref(type_: str, *names: str, attr: str = "id") -> Expr:
     return Expr(f"{type_}.{ident(*names)}.{attr}")
 
 
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*",
+    "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource",
+    "kms:UntagResource", "kms:Update*",
+)
+KEY_POLICY_SKIPS = tuple(
+    (check, "a key policy: Resource '*' is this key only, administered by its own account")
+    for check in ("CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_356"))
+
+
 def policy_document(mod: RootModule, file: str, name: str, provider_: Expr,
-                    statements: Sequence[dict[str, object]]) -> Expr:
+                    statements: Sequence[dict[str, object]], skips: Sequence[tuple[str, str]] = ()) -> Expr:
     """A ``data "aws_iam_policy_document"``; each statement dict may hold sid, effect, actions,
     not_actions, resources, principals [(type, ids)], conditions [(test, variable, values)]."""
     doc = mod.data(file, "aws_iam_policy_document", name, provider=provider_)
+    for check, reason in skips:
+        doc.skip(check, reason)
     for st in statements:
         b: Block = doc.block("statement")
         b.set(sid=st.get("sid"), effect=st.get("effect", "Allow"))  # type: ignore[arg-type]

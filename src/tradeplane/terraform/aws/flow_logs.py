@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradeplane.terraform.aws._common import policy_document, provider, ref, vpcs
+from tradeplane.terraform.aws._common import KEY_ADMIN_ACTIONS, KEY_POLICY_SKIPS, policy_document, provider, ref, vpcs
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.module import interp
@@ -25,14 +25,14 @@ def emit(ctx: Context) -> None:
         tags = ctx.aws_tags(f"{v.name}-flow-logs", v.desk, env=ctx.account_env(v.account))
         root = interp(f"arn:aws:iam::${{{account}}}:root")
         key_doc = policy_document(mod, "flow_logs", f"{name}__flow_logs_key", p, [
-            {"sid": "AccountAdministers", "actions": ["kms:*"], "resources": ["*"],
+            {"sid": "AccountAdministers", "actions": list(KEY_ADMIN_ACTIONS), "resources": ["*"],
              "principals": [("AWS", [root])]},
             {"sid": "CloudWatchLogsUse", "actions": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*",
                                                       "kms:GenerateDataKey*", "kms:ReEncrypt*"],
              "resources": ["*"], "principals": [("Service", [f"logs.{v.region}.amazonaws.com"])],
              "conditions": [("ArnLike", "kms:EncryptionContext:aws:logs:arn",
                              [interp(f"arn:aws:logs:{v.region}:${{{account}}}:log-group:/tradeplane/flow-logs/{v.name}")])]},
-        ])
+        ], skips=KEY_POLICY_SKIPS)
         mod.resource("flow_logs", "aws_kms_key", f"{name}__flow_logs", provider=p,
                      description=f"flow logs of {v.name}", enable_key_rotation=True, deletion_window_in_days=30,
                      policy=key_doc, tags=tags)

@@ -73,6 +73,7 @@ def emit(ctx: Context) -> None:
             inst = mod.resource(F, "aws_instance", ident(w.name, zone), provider=p, count=n,
                                 subnet_id=mod.remote(Stage.NETWORKING, f'subnet_ids["{vpc.name}/{subnet.name}"]'),
                                 associate_public_ip_address=False, ebs_optimized=True, monitoring=True,
+                                iam_instance_profile=Expr(f"aws_iam_instance_profile.{name}.name"),
                                 tags={**tags, "Name": f"{w.name}-{zone}"})
             inst.block("launch_template", id=Expr(f"aws_launch_template.{name}.id"),
                        version=Expr(f"aws_launch_template.{name}.latest_version"))

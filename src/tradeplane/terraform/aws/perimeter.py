@@ -68,15 +68,15 @@ def emit(ctx: Context) -> None:
 
 
 def _key_policy(ctx: Context, mod: object, v: AwsVpc, p: Expr) -> Expr:
-    from tradeplane.terraform.aws._common import policy_document
+    from tradeplane.terraform.aws._common import KEY_ADMIN_ACTIONS, KEY_POLICY_SKIPS, policy_document
     from tradeplane.terraform.module import RootModule, interp
 
     assert isinstance(mod, RootModule)
     account = ctx.account_id(mod, v.account)
     return policy_document(mod, F, f"{ident(v.name)}__waf_logs_key", p, [
-        {"sid": "AccountAdministers", "actions": ["kms:*"], "resources": ["*"],
+        {"sid": "AccountAdministers", "actions": list(KEY_ADMIN_ACTIONS), "resources": ["*"],
          "principals": [("AWS", [interp(f"arn:aws:iam::${{{account}}}:root")])]},
         {"sid": "CloudWatchLogsUse", "actions": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*",
                                                   "kms:GenerateDataKey*", "kms:ReEncrypt*"],
          "resources": ["*"], "principals": [("Service", [f"logs.{v.region}.amazonaws.com"])]},
-    ])
+    ], skips=KEY_POLICY_SKIPS)

@@ -22,10 +22,14 @@ def emit(ctx: Context) -> None:
     for v in vpcs(ctx):
         p = provider(mod, v)
         for g in sorted(v.security_groups, key=lambda g: g.name):
-            mod.resource("security_groups", "aws_security_group", ident(v.name, g.name), provider=p,
-                         name=g.name, description=g.description, vpc_id=ref("aws_vpc", v.name),
-                         revoke_rules_on_delete=True,
-                         tags=ctx.aws_tags(f"{v.name}-{g.name}", v.desk, env=ctx.account_env(v.account)))
+            sg = mod.resource("security_groups", "aws_security_group", ident(v.name, g.name), provider=p,
+                              name=g.name, description=g.description, vpc_id=ref("aws_vpc", v.name),
+                              revoke_rules_on_delete=True,
+                              tags=ctx.aws_tags(f"{v.name}-{g.name}", v.desk, env=ctx.account_env(v.account)))
+            users = sorted(w.name for w in ctx.workloads_in(v.name) if g.name in w.security_groups)
+            if users:
+                sg.skip("CKV2_AWS_5", f"attached to {', '.join(users)} in aws/30-compute through "
+                        "terraform_remote_state, which checkov does not follow across root modules")
             for direction, rules in (("ingress", g.ingress), ("egress", g.egress)):
                 for rule in rules:
                     _rules(mod, v, g.name, direction, rule)

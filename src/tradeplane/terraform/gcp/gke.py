@@ -44,6 +44,11 @@ def emit(ctx: Context) -> None:
         c.block("master_authorized_networks_config").block("cidr_blocks", cidr_block=str(subnet.cidr),
                                                             display_name=f"{subnet.name} subnet")
         c.block("release_channel", channel="STABLE")
+        c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
+                if ctx.estate.organisation.gcp else None)
+        default_pool = c.block("node_config")  # the default pool is removed; this only keeps it safe meanwhile
+        default_pool.block("workload_metadata_config", mode="GKE_METADATA")
+        default_pool.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
         c.block("workload_identity_config", workload_pool=Expr(f'"${{{project}}}.svc.id.goog"'))
         c.block("network_policy", enabled=True, provider="CALICO")
         c.block("addons_config").block("network_policy_config", disabled=False)

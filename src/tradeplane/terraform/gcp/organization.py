@@ -15,7 +15,7 @@ F = "organization"
 
 @family("organization", cloud="gcp", stage=Stage.ORG)
 def emit(ctx: Context) -> None:
-    """Folders under the organisation or their parent folder, and the estate's projects in them."""
+    """Folders under the organisation or their parent folder, the estate's projects in them, audit logging."""
     org = ctx.estate.organisation.gcp
     if org is None:
         return
@@ -34,6 +34,11 @@ def emit(ctx: Context) -> None:
                             auto_create_network=False, deletion_policy="PREVENT",
                             labels=ctx.gcp_labels(p.desk, env=p.env))
         proj.blocks.append(Block("lifecycle").set(prevent_destroy=True))
+        # Admin Activity logs are always on; data-access audit logs are switched on for every service.
+        audit = mod.resource(F, "google_project_iam_audit_config", ident(p.name), service="allServices",
+                             project=Expr(f"google_project.{ident(p.name)}.project_id"))
+        for log_type in ("ADMIN_READ", "DATA_READ", "DATA_WRITE"):
+            audit.block("audit_log_config", log_type=log_type)
     if folders:
         mod.output("folder_ids", Table(folders), "folder resource names ('folders/123') by estate name")
 

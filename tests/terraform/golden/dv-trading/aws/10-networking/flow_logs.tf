@@ -12,12 +12,15 @@ data "aws_iam_policy_document" "aws_apne1_crypto__flow_logs_deliver" {
 }
 
 data "aws_iam_policy_document" "aws_apne1_crypto__flow_logs_key" {
+  # checkov:skip=CKV_AWS_109:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_111:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_356:a key policy: Resource '*' is this key only, administered by its own account
   provider = aws.aws_crypto_prod__ap_northeast_1
 
   statement {
     sid       = "AccountAdministers"
     effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"]
     resources = ["*"]
 
     principals {
@@ -76,12 +79,15 @@ data "aws_iam_policy_document" "aws_use1_crypto__flow_logs_deliver" {
 }
 
 data "aws_iam_policy_document" "aws_use1_crypto__flow_logs_key" {
+  # checkov:skip=CKV_AWS_109:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_111:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_356:a key policy: Resource '*' is this key only, administered by its own account
   provider = aws.aws_crypto_prod__us_east_1
 
   statement {
     sid       = "AccountAdministers"
     effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"]
     resources = ["*"]
 
     principals {
@@ -140,12 +146,15 @@ data "aws_iam_policy_document" "aws_use1_equities__flow_logs_deliver" {
 }
 
 data "aws_iam_policy_document" "aws_use1_equities__flow_logs_key" {
+  # checkov:skip=CKV_AWS_109:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_111:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_356:a key policy: Resource '*' is this key only, administered by its own account
   provider = aws.aws_equities_prod__us_east_1
 
   statement {
     sid       = "AccountAdministers"
     effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"]
     resources = ["*"]
 
     principals {
@@ -204,12 +213,15 @@ data "aws_iam_policy_document" "aws_use1_research__flow_logs_deliver" {
 }
 
 data "aws_iam_policy_document" "aws_use1_research__flow_logs_key" {
+  # checkov:skip=CKV_AWS_109:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_111:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_356:a key policy: Resource '*' is this key only, administered by its own account
   provider = aws.aws_research__us_east_1
 
   statement {
     sid       = "AccountAdministers"
     effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"]
     resources = ["*"]
 
     principals {
@@ -268,12 +280,15 @@ data "aws_iam_policy_document" "aws_use1_shared__flow_logs_deliver" {
 }
 
 data "aws_iam_policy_document" "aws_use1_shared__flow_logs_key" {
+  # checkov:skip=CKV_AWS_109:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_111:a key policy: Resource '*' is this key only, administered by its own account
+  # checkov:skip=CKV_AWS_356:a key policy: Resource '*' is this key only, administered by its own account
   provider = aws.aws_shared_services__us_east_1
 
   statement {
     sid       = "AccountAdministers"
     effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*"]
     resources = ["*"]
 
     principals {

@@ -60,3 +60,54 @@ resource "google_project" "gcp_observability" {
     prevent_destroy = true
   }
 }
+
+resource "google_project_iam_audit_config" "gcp_futures_prod" {
+  service = "allServices"
+  project = google_project.gcp_futures_prod.project_id
+
+  audit_log_config {
+    log_type = "ADMIN_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
+
+resource "google_project_iam_audit_config" "gcp_net_host" {
+  service = "allServices"
+  project = google_project.gcp_net_host.project_id
+
+  audit_log_config {
+    log_type = "ADMIN_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
+
+resource "google_project_iam_audit_config" "gcp_observability" {
+  service = "allServices"
+  project = google_project.gcp_observability.project_id
+
+  audit_log_config {
+    log_type = "ADMIN_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}

@@ -38,6 +38,21 @@ resource "google_container_cluster" "futures_gke" {
     channel = "STABLE"
   }
 
+  authenticator_groups_config {
+    security_group = "gke-security-groups@dvtrading.example"
+  }
+
+  node_config {
+    workload_metadata_config {
+      mode = "GKE_METADATA"
+    }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_integrity_monitoring = true
+    }
+  }
+
   workload_identity_config {
     workload_pool = "${var.project_ids["gcp-futures-prod"]}.svc.id.goog"
   }
