@@ -65,6 +65,6 @@ def guardrails(
         fid = f"aws {r['aws_fidelity']}, gcp {r['gcp_fidelity']}"
         names = used.get(str(r["control"]))
         label = str(r["control"]) + (f"\n({', '.join(sorted(names))})" if names else "")
-        t.add_row(label, str(r["aws_scp_denies"]), "\n".join(r["gcp_constraints"]) or "(built in)",  # type: ignore[arg-type]
+        t.add_row(label, str(r["aws_scp_denies"]), "\n".join(r["gcp_constraints"]) or "(built in)",
                   f"{fid}. {note}" if note else fid)
     console.print(t)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tradeplane.errors import UnsupportedError
+from tradeplane.errors import Problem, UnsupportedError
 from tradeplane.estate import catalog
 from tradeplane.estate.model import Control, Estate, Guardrail
 
 __all__ = [
+    "GOLDEN_IMAGE_OWNERS",
     "MAPPING",
     "ControlMapping",
     "OrgPolicy",
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 Fidelity = Literal["equivalent", "approximate", "built-in"]
+GOLDEN_IMAGE_OWNERS = "<golden-image-accounts>"  # replaced by the stage's variable when rendered
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,14 @@ def _regions(g: Guardrail, cloud: str) -> list[str]:
 
 def _unsupported(estate: Estate, g: Guardrail, cloud: str, why: str, hint: str) -> UnsupportedError:
     path = estate.path_of(g)
-    return UnsupportedError.single(f"guardrail '{g.name}' ({g.control.value}) cannot render on {cloud}: {why}",
-                                   location=estate.where(g, "control"), field=f"{path}.control" if path else "",
-                                   hint=hint)
+    return UnsupportedError(f"guardrail '{g.name}' ({g.control.value}) cannot render on {cloud}: {why}", [Problem(
+        f"guardrail '{g.name}' ({g.control.value}) cannot render on {cloud}: {why}",
+        estate.where(g, "control"), f"{path}.control" if path else "", hint)])
 
 
 def scp_statement(estate: Estate, g: Guardrail, exempt_account_ids: tuple[str, ...],
-                  image_accounts: str, org_account_ids: tuple[str, ...]) -> ScpStatement:
-    """The SCP statement that enforces ``g`` (``image_accounts`` is the expression naming golden-image owners)."""
+                  org_account_ids: tuple[str, ...]) -> ScpStatement:
+    """The SCP statement that enforces ``g``; ``GOLDEN_IMAGE_OWNERS`` stands for the image accounts variable."""
     sid = _sid(g)
     c = g.control
     conds: list[tuple[str, str, tuple[str, ...]]] = []
@@ -188,7 +190,7 @@ def scp_statement(estate: Estate, g: Guardrail, exempt_account_ids: tuple[str, .
                             conditions=(*conds, ("StringNotLike", "ec2:AccepterVpc", allowed)))
     if c is Control.REQUIRE_SHIELDED_VM:
         return ScpStatement(sid, actions=("ec2:RunInstances",), resources=("arn:aws:ec2:*::image/*",),
-                            conditions=(*conds, ("StringNotEquals", "ec2:Owner", (image_accounts,))))
+                            conditions=(*conds, ("StringNotEquals", "ec2:Owner", (GOLDEN_IMAGE_OWNERS,))))
     raise _unsupported(estate, g, "aws", "no SCP is known for this control", "add it to guardrails.MAPPING")
 
 

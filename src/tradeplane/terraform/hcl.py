@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeAlias
 
 __all__ = ["Block", "Expr", "Table", "Value", "quote", "render_blocks"]
 
@@ -29,7 +29,7 @@ class Table(dict[str, "Value"]):
     """A map written one entry per line (outputs, large maps); keys sorted for stable output."""
 
 
-Value = Union[str, int, float, bool, Expr, Sequence["Value"], Mapping[str, "Value"], None]
+Value: TypeAlias = "str | int | float | bool | Expr | Sequence[Value] | Mapping[str, Value] | None"
 
 
 def quote(text: str) -> str:

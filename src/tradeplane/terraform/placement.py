@@ -44,9 +44,9 @@ def replica_zones(estate: Estate, w: Workload, zones: Mapping[str, tuple[str, ..
     else:
         assert isinstance(subnet, GcpSubnet)
         picked = (sorted(z.name for z in catalog.zones_of(subnet.region))[0],) * w.count
+    region = net.region if isinstance(net, AwsVpc) else subnet.region  # type: ignore[union-attr]
     for z in picked:
         place = catalog.ZONES.get(z)
-        region = net.region if isinstance(net, AwsVpc) else subnet.region
         if place is None or place.region != region:
             where = f"{net.region}" if isinstance(net, AwsVpc) else f"{region} (subnet {subnet.name})"
             raise InputError.single(

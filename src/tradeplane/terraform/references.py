@@ -122,9 +122,7 @@ def _addresses(expression: str) -> Iterator[str]:
                 yield f"{root}.{second}"
             elif root == "data":
                 yield f"data.{second}.{third}"
-            elif root in _PROVIDERS:
-                yield f"{root}.{second}"
-            elif "_" in root:
+            elif root in _PROVIDERS or "_" in root:
                 yield f"{root}.{second}"
 
 

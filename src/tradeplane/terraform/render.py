@@ -68,7 +68,7 @@ def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None) -
 
 
 def _clouds(estate: Estate) -> set[str]:
-    clouds = {n.cloud for n in estate.networks}
+    clouds: set[str] = {n.cloud for n in estate.networks}
     if estate.organisation.aws:
         clouds.add("aws")
     if estate.organisation.gcp:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tradeplane.terraform.aws._common import KEY_ADMIN_ACTIONS, KEY_POLICY_SKIPS, policy_document, provider, ref, vpcs
+from tradeplane.terraform.aws._common import (
+    KEY_ADMIN_ACTIONS,
+    KEY_POLICY_SKIPS,
+    policy_document,
+    provider,
+    ref,
+    vpcs,
+)
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.module import interp

@@ -7,7 +7,7 @@ from tradeplane.estate.model import Guardrail
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.organization import ou_id
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.guardrails import ScpStatement, scp_statement
+from tradeplane.terraform.guardrails import GOLDEN_IMAGE_OWNERS, ScpStatement, scp_statement
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
@@ -40,7 +40,7 @@ def emit(ctx: Context) -> None:
         if not targets:
             continue  # scoped to GCP folders only
         exempt = tuple(sorted(ids[x] for x in g.exempt if x in ids))
-        st = scp_statement(ctx.estate, g, exempt, "${each_image}", tuple(sorted(ids.values())))
+        st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
         for t in targets:
             by_target.setdefault(t, []).append((g, st))
     for target, items in sorted(by_target.items()):
@@ -57,9 +57,9 @@ def emit(ctx: Context) -> None:
                 hint="apply some guardrails to child OUs instead of the same target")
         for i, chunk in enumerate(chunks, start=1):
             name = ident(target, f"scp{i}")
-            statements = []
-            for g, st in chunk:
-                conds = [(t, v, images if "${each_image}" in vals else [_value(x) for x in vals])
+            statements: list[dict[str, object]] = []
+            for _, st in chunk:
+                conds = [(t, v, images if vals == (GOLDEN_IMAGE_OWNERS,) else [_value(x) for x in vals])
                          for t, v, vals in st.conditions]
                 statements.append({"sid": st.sid, "effect": "Deny", "actions": list(st.actions),
                                    "not_actions": list(st.not_actions), "resources": list(st.resources),

@@ -40,9 +40,10 @@ def emit(ctx: Context) -> None:
 
 def _rules(mod: RootModule, v: AwsVpc, group: str, direction: str, rule: SgRule) -> None:
     p = provider(mod, v)
-    ports: tuple[PortRange | None, ...] = (
-        tuple(sorted(rule.ports, key=lambda r: (r.start, r.end)))
-        if rule.ports and rule.protocol in (Protocol.TCP, Protocol.UDP) else _ALL_PORTS)
+    ports: tuple[PortRange | None, ...] = _ALL_PORTS
+    if rule.ports and rule.protocol in (Protocol.TCP, Protocol.UDP):
+        ordered: list[PortRange] = sorted(rule.ports, key=lambda r: (r.start, r.end))
+        ports = tuple(ordered)
     for peer in rule.peers:
         for pr in ports:
             key = digest(direction, rule.protocol.value, pr, _peer_key(peer), rule.description)
@@ -54,7 +55,7 @@ def _rules(mod: RootModule, v: AwsVpc, group: str, direction: str, rule: SgRule)
                              security_group_id=ref("aws_security_group", v.name, group),
                              description=rule.description, ip_protocol=PROTOCOL_NAMES[rule.protocol])
             if rule.protocol is Protocol.ICMP:
-                r.set(from_port=-1, to_port=-1)
+                r.set(from_port=-1, to_port=-1)  # every ICMP type and code
             elif pr is not None:
                 r.set(from_port=pr.start, to_port=pr.end)
             elif rule.protocol is not Protocol.ALL:

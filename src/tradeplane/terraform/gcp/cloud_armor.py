@@ -17,7 +17,7 @@ def emit(ctx: Context) -> None:
     crypto = {v.name for v in ctx.estate.venues if v.kind == "crypto"}
     faces = sorted({w.network for w in ctx.estate.workloads if crypto & set(w.venues)
                     and ctx.networks[w.network].cloud == "gcp"})
-    hosts = sorted({ctx.networks[n].project for n in faces} or
+    hosts = sorted({v.project for v in ctx.estate.gcp_vpcs if v.name in faces} or
                    {v.project for v in ctx.estate.gcp_vpcs if v.shared_vpc_service_projects})
     for project in hosts:
         name = ident(project, "perimeter")

@@ -24,7 +24,7 @@ def emit(ctx: Context) -> None:
                  description="organisation audit and firewall logs (locked)")
     mod.resource("log_sinks", "google_logging_organization_sink", "audit", name="org-audit", org_id=org_id,
                  include_children=True,
-                 destination=interp(f"logging.googleapis.com/${{google_logging_project_bucket_config.audit.id}}"),
+                 destination=interp("logging.googleapis.com/${google_logging_project_bucket_config.audit.id}"),
                  filter='logName:"cloudaudit.googleapis.com" OR logName:"compute.googleapis.com%2Ffirewall"')
     mod.resource("log_sinks", "google_project_iam_member", "audit_sink_writer", project=project,
                  role="roles/logging.bucketWriter",

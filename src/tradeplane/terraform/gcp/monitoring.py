@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tradeplane.estate.model import GcpVpc
 from tradeplane.terraform.context import Context
+from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -53,6 +54,5 @@ def emit(ctx: Context) -> None:
         check.block("monitored_resource", type="uptime_url", labels={"project_id": project, "host": hostname})
 
 
-def _channels(channels: object, desk: str) -> object:
-    from tradeplane.terraform.hcl import Expr
+def _channels(channels: Expr, desk: str) -> Expr:
     return Expr(f'lookup({channels}, "{desk}", [])')

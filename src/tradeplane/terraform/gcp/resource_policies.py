@@ -56,5 +56,5 @@ def emit(ctx: Context) -> None:
                                 "a compact policy keeps its VMs in one zone")
             pol.block("group_placement_policy", vm_count=total, collocation="COLLOCATED")
         else:
-            zones = Counter(z for w in ws for z in replica_zones(ctx.estate, w, ctx.zones))
-            pol.block("group_placement_policy", availability_domain_count=min(max(len(zones), 2), 8))
+            spread = Counter(z for w in ws for z in replica_zones(ctx.estate, w, ctx.zones))
+            pol.block("group_placement_policy", availability_domain_count=min(max(len(spread), 2), 8))
