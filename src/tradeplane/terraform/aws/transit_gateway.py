@@ -14,10 +14,16 @@ from tradeplane.terraform.stages import Stage
 F = "transit_gateway"
 
 
-def attachment_id(t: TransitGateway, a: TgwAttachment) -> Expr:
-    """The attachment id whatever its kind (VPC, VPN, Direct Connect, peering, cross-cloud)."""
+def attachment_id(ctx: Context, t: TransitGateway, a: TgwAttachment) -> Expr:
+    """The attachment id whatever its kind (VPC, VPN, Direct Connect, peering, cross-cloud).
+
+    A VPC of another account is read from the accepter, so associations wait for the acceptance.
+    """
     name = ident(t.name, a.name)
     if a.kind == "vpc":
+        vpc = ctx.networks[a.target]
+        if isinstance(vpc, AwsVpc) and vpc.account != t.account:
+            return Expr(f"aws_ec2_transit_gateway_vpc_attachment_accepter.{name}.transit_gateway_attachment_id")
         return Expr(f"aws_ec2_transit_gateway_vpc_attachment.{name}.id")
     if a.kind == "vpn":
         return Expr(f"aws_vpn_connection.{ident(a.target)}.transit_gateway_attachment_id")
@@ -47,7 +53,7 @@ def emit(ctx: Context) -> None:
         atts = {a.name: a for a in t.attachments}
         for a in sorted(t.attachments, key=lambda a: a.name):
             _attachment(ctx, mod, t, a, p)
-            att = attachment_id(t, a)
+            att = attachment_id(ctx, t, a)
             mod.resource(F, "aws_ec2_transit_gateway_route_table_association", ident(t.name, a.name), provider=p,
                          transit_gateway_attachment_id=att,
                          transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name,
@@ -65,7 +71,7 @@ def emit(ctx: Context) -> None:
                 if r.blackhole:
                     route.set(blackhole=True)
                 else:
-                    route.set(transit_gateway_attachment_id=attachment_id(t, atts[r.attachment or ""]))
+                    route.set(transit_gateway_attachment_id=attachment_id(ctx, t, atts[r.attachment or ""]))
     if ids:
         mod.output("transit_gateway_ids", Table(ids), "transit gateway ids by estate name")
 

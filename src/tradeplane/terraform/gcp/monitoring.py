@@ -26,21 +26,23 @@ def emit(ctx: Context) -> None:
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
         if not isinstance(ctx.networks[w.network], GcpVpc):
             continue
-        for signal, metric, threshold, comparison in (
-                ("uptime-lost", "compute.googleapis.com/instance/uptime", 1, "COMPARISON_LT"),
-                ("cpu-high", "compute.googleapis.com/instance/cpu/utilization", 0.9, "COMPARISON_GT")):
-            if w.kind == "gke_node_pool":
-                metric = metric.replace("compute.googleapis.com/instance", "kubernetes.io/node") \
-                    if signal == "cpu-high" else metric
+        if w.kind == "gke_node_pool":
+            signals = (("cpu-high", "kubernetes.io/node/cpu/allocatable_utilization", 0.9, "COMPARISON_GT"),)
+        else:
+            signals = (("uptime-lost", "compute.googleapis.com/instance/uptime", 1, "COMPARISON_LT"),
+                       ("cpu-high", "compute.googleapis.com/instance/cpu/utilization", 0.9, "COMPARISON_GT"))
+        for signal, metric, threshold, comparison in signals:
             pol = mod.resource(F, "google_monitoring_alert_policy", ident(w.name, signal.replace("-", "_")),
                                project=project, display_name=f"{prefix}-{w.desk}-{w.name}-{signal}", combiner="OR",
                                notification_channels=_channels(channels, w.desk),
                                user_labels={"desk": w.desk, "team": w.team, "env": w.env})
             cond = pol.block("conditions", display_name=f"{w.name} {signal}")
             cond.block("condition_threshold", comparison=comparison, threshold_value=threshold, duration="180s",
-                       filter=f'metric.type="{metric}" AND metadata.user_labels.desk="{w.desk}" AND '
-                              f'resource.label.instance_id!="" AND metadata.system_labels.name=starts_with("{w.name}")'
-                       if w.kind != "gke_node_pool" else f'metric.type="{metric}" AND resource.labels.cluster_name="{w.gke_cluster}"'
+                       filter=f'resource.type="gce_instance" AND metric.type="{metric}" AND '
+                              f'metadata.user_labels.desk="{w.desk}" AND '
+                              f'metadata.system_labels.name=starts_with("{w.name}-")'
+                       if w.kind != "gke_node_pool" else f'resource.type="k8s_node" AND metric.type="{metric}" AND '
+                            f'resource.labels.cluster_name="{w.gke_cluster}"'
                        ).block("aggregations", alignment_period="60s", per_series_aligner="ALIGN_MEAN")
             pol.block("documentation", content=f"{w.name} ({w.desk}/{w.team}) {signal}; see the runbook for {w.desk}.",
                       mime_type="text/markdown")

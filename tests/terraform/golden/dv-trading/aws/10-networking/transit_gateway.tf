@@ -38,7 +38,7 @@ resource "aws_ec2_transit_gateway_route" "tgw_use1__rt_research__0_0_0_0_0" {
   provider                       = aws.aws_network__us_east_1
   destination_cidr_block         = "0.0.0.0/0"
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_research.id
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_shared.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_shared.transit_gateway_attachment_id
 }
 
 resource "aws_ec2_transit_gateway_route" "tgw_use1__rt_research__10_100_0_0_15" {
@@ -52,7 +52,7 @@ resource "aws_ec2_transit_gateway_route" "tgw_use1__rt_trading__0_0_0_0_0" {
   provider                       = aws.aws_network__us_east_1
   destination_cidr_block         = "0.0.0.0/0"
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_trading.id
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_shared.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_shared.transit_gateway_attachment_id
 }
 
 resource "aws_ec2_transit_gateway_route" "tgw_use1__rt_trading__10_100_0_0_15" {
@@ -100,7 +100,7 @@ resource "aws_ec2_transit_gateway_route_table_association" "tgw_use1__att_dx_new
 
 resource "aws_ec2_transit_gateway_route_table_association" "tgw_use1__att_equities" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_equities.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_equities.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_trading.id
 }
 
@@ -112,13 +112,13 @@ resource "aws_ec2_transit_gateway_route_table_association" "tgw_use1__att_gcp" {
 
 resource "aws_ec2_transit_gateway_route_table_association" "tgw_use1__att_research" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_research.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_research.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_research.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_association" "tgw_use1__att_shared" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_shared.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_shared.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_shared.id
 }
 
@@ -160,19 +160,19 @@ resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_dx_new
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_equities__rt_onprem" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_equities.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_equities.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_onprem.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_equities__rt_shared" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_equities.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_equities.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_shared.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_equities__rt_trading" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_equities.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_equities.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_trading.id
 }
 
@@ -190,31 +190,31 @@ resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_gcp__r
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_research__rt_onprem" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_research.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_research.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_onprem.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_research__rt_shared" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_research.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_research.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_shared.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_shared__rt_onprem" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_shared.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_shared.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_onprem.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_shared__rt_research" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_shared.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_shared.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_research.id
 }
 
 resource "aws_ec2_transit_gateway_route_table_propagation" "tgw_use1__att_shared__rt_trading" {
   provider                       = aws.aws_network__us_east_1
-  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment.tgw_use1__att_shared.id
+  transit_gateway_attachment_id  = aws_ec2_transit_gateway_vpc_attachment_accepter.tgw_use1__att_shared.transit_gateway_attachment_id
   transit_gateway_route_table_id = aws_ec2_transit_gateway_route_table.tgw_use1__rt_trading.id
 }
 

@@ -11,8 +11,13 @@ variable "aurora_vpn_peer_ip_1" {
   type        = string
 }
 
-variable "cross_cloud_interconnects" {
-  description = "self link of each Cross-Cloud Interconnect port, by 'link/leg'"
+variable "cross_cloud_locations" {
+  description = "Google interconnect location URL of each Cross-Cloud Interconnect leg, by 'link/leg'"
+  type        = map(string)
+}
+
+variable "cross_cloud_remote_locations" {
+  description = "remote (AWS) location name of each cross-cloud link, as Google lists it"
   type        = map(string)
 }
 

@@ -58,8 +58,8 @@ resource "google_container_cluster" "futures_gke" {
   }
 
   network_policy {
-    enabled  = true
     provider = "CALICO"
+    enabled  = true
   }
 
   addons_config {

@@ -15,7 +15,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_a__cpu_high" {
       comparison      = "COMPARISON_GT"
       threshold_value = 0.9
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-a\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-a-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -44,7 +44,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_a__uptime_lost" {
       comparison      = "COMPARISON_LT"
       threshold_value = 1
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-a\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-a-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -73,7 +73,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_b__cpu_high" {
       comparison      = "COMPARISON_GT"
       threshold_value = 0.9
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-b\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-b-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -102,7 +102,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_b__uptime_lost" {
       comparison      = "COMPARISON_LT"
       threshold_value = 1
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-b\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-b-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -131,7 +131,7 @@ resource "google_monitoring_alert_policy" "cme_order_router__cpu_high" {
       comparison      = "COMPARISON_GT"
       threshold_value = 0.9
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"cme-order-router\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-order-router-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -160,7 +160,7 @@ resource "google_monitoring_alert_policy" "cme_order_router__uptime_lost" {
       comparison      = "COMPARISON_LT"
       threshold_value = 1
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"cme-order-router\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-order-router-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -189,7 +189,7 @@ resource "google_monitoring_alert_policy" "futures_pricer__cpu_high" {
       comparison      = "COMPARISON_GT"
       threshold_value = 0.9
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"futures-pricer\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/cpu/utilization\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"futures-pricer-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -218,7 +218,7 @@ resource "google_monitoring_alert_policy" "futures_pricer__uptime_lost" {
       comparison      = "COMPARISON_LT"
       threshold_value = 1
       duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND resource.label.instance_id!=\"\" AND metadata.system_labels.name=starts_with(\"futures-pricer\")"
+      filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"futures-pricer-\")"
 
       aggregations {
         alignment_period   = "60s"
@@ -247,7 +247,7 @@ resource "google_monitoring_alert_policy" "futures_risk__cpu_high" {
       comparison      = "COMPARISON_GT"
       threshold_value = 0.9
       duration        = "180s"
-      filter          = "metric.type=\"kubernetes.io/node/cpu/utilization\" AND resource.labels.cluster_name=\"futures-gke\""
+      filter          = "resource.type=\"k8s_node\" AND metric.type=\"kubernetes.io/node/cpu/allocatable_utilization\" AND resource.labels.cluster_name=\"futures-gke\""
 
       aggregations {
         alignment_period   = "60s"
@@ -258,35 +258,6 @@ resource "google_monitoring_alert_policy" "futures_risk__cpu_high" {
 
   documentation {
     content   = "futures-risk (futures/fut-quant) cpu-high; see the runbook for futures."
-    mime_type = "text/markdown"
-  }
-}
-
-resource "google_monitoring_alert_policy" "futures_risk__uptime_lost" {
-  project               = var.project_ids["gcp-observability"]
-  display_name          = "tradeplane-futures-futures-risk-uptime-lost"
-  combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
-  user_labels           = { desk = "futures", team = "fut-quant", env = "prod" }
-
-  conditions {
-    display_name = "futures-risk uptime-lost"
-
-    condition_threshold {
-      comparison      = "COMPARISON_LT"
-      threshold_value = 1
-      duration        = "180s"
-      filter          = "metric.type=\"compute.googleapis.com/instance/uptime\" AND resource.labels.cluster_name=\"futures-gke\""
-
-      aggregations {
-        alignment_period   = "60s"
-        per_series_aligner = "ALIGN_MEAN"
-      }
-    }
-  }
-
-  documentation {
-    content   = "futures-risk (futures/fut-quant) uptime-lost; see the runbook for futures."
     mime_type = "text/markdown"
   }
 }
