@@ -26,10 +26,11 @@ def emit(ctx: Context) -> None:
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
         if not isinstance(ctx.networks[w.network], GcpVpc):
             continue
+        signals: tuple[tuple[str, str, float, str], ...]
         if w.kind == "gke_node_pool":
             signals = (("cpu-high", "kubernetes.io/node/cpu/allocatable_utilization", 0.9, "COMPARISON_GT"),)
         else:
-            signals = (("uptime-lost", "compute.googleapis.com/instance/uptime", 1, "COMPARISON_LT"),
+            signals = (("uptime-lost", "compute.googleapis.com/instance/uptime", 1.0, "COMPARISON_LT"),
                        ("cpu-high", "compute.googleapis.com/instance/cpu/utilization", 0.9, "COMPARISON_GT"))
         for signal, metric, threshold, comparison in signals:
             pol = mod.resource(F, "google_monitoring_alert_policy", ident(w.name, signal.replace("-", "_")),

@@ -42,7 +42,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_a__uptime_lost" {
 
     condition_threshold {
       comparison      = "COMPARISON_LT"
-      threshold_value = 1
+      threshold_value = 1.0
       duration        = "180s"
       filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-a-\")"
 
@@ -100,7 +100,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_b__uptime_lost" {
 
     condition_threshold {
       comparison      = "COMPARISON_LT"
-      threshold_value = 1
+      threshold_value = 1.0
       duration        = "180s"
       filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-md-handler-b-\")"
 
@@ -158,7 +158,7 @@ resource "google_monitoring_alert_policy" "cme_order_router__uptime_lost" {
 
     condition_threshold {
       comparison      = "COMPARISON_LT"
-      threshold_value = 1
+      threshold_value = 1.0
       duration        = "180s"
       filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"cme-order-router-\")"
 
@@ -216,7 +216,7 @@ resource "google_monitoring_alert_policy" "futures_pricer__uptime_lost" {
 
     condition_threshold {
       comparison      = "COMPARISON_LT"
-      threshold_value = 1
+      threshold_value = 1.0
       duration        = "180s"
       filter          = "resource.type=\"gce_instance\" AND metric.type=\"compute.googleapis.com/instance/uptime\" AND metadata.user_labels.desk=\"futures\" AND metadata.system_labels.name=starts_with(\"futures-pricer-\")"
 
