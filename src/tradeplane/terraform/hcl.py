@@ -17,7 +17,7 @@ from typing import TypeAlias
 __all__ = ["Block", "Expr", "Table", "Value", "quote", "render_blocks"]
 
 # Meta-arguments first (count, for_each, provider), depends_on last, as Terraform's style guide has it.
-_META_ORDER = {"count": 0, "for_each": 0, "provider": 0, "depends_on": 2}
+_META_ORDER = {"count": 0, "for_each": 0, "provider": 1, "depends_on": 3}
 _BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -106,7 +106,7 @@ class Block:
         inner = "  " * (indent + 1)
         out += [f"{inner}# {c}" for c in self.comments]
         group: list[tuple[str, Value]] = []
-        ordered = sorted(self.attrs.items(), key=lambda kv: _META_ORDER.get(kv[0], 1))
+        ordered = sorted(self.attrs.items(), key=lambda kv: _META_ORDER.get(kv[0], 2))
         for k, v in [*ordered, ("", None)]:
             if k and not isinstance(v, Table):
                 group.append((k, v))

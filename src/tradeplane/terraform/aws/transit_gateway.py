@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradeplane.estate.model import AwsVpc, TgwAttachment, TransitGateway
+from tradeplane.estate.model import AwsVpc, TgwAttachment, TransitGateway, Vpn
 from tradeplane.terraform.aws._common import provider, ref, tgws
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr, Table, Value
@@ -26,10 +26,24 @@ def attachment_id(ctx: Context, t: TransitGateway, a: TgwAttachment) -> Expr:
             return Expr(f"aws_ec2_transit_gateway_vpc_attachment_accepter.{name}.transit_gateway_attachment_id")
         return Expr(f"aws_ec2_transit_gateway_vpc_attachment.{name}.id")
     if a.kind == "vpn":
-        return Expr(f"aws_vpn_connection.{ident(a.target)}.transit_gateway_attachment_id")
+        return vpn_attachment_ids(ctx, a)[0][1]
     if a.kind == "peering":
         return Expr(f"aws_ec2_transit_gateway_peering_attachment.{ident(a.target)}.id")
     return Expr(f"data.aws_ec2_transit_gateway_dx_gateway_attachment.{name}.id")
+
+
+def vpn_attachment_ids(ctx: Context, a: TgwAttachment) -> list[tuple[str, Expr]]:
+    """A VPN link is one AWS VPN connection (two AWS tunnels) per remote address: one attachment each."""
+    vpn = next(v for v in ctx.estate.links_of(Vpn) if v.name == a.target)
+    return [(t.name, Expr(f"aws_vpn_connection.{ident(vpn.name, t.name)}.transit_gateway_attachment_id"))
+            for t in sorted(vpn.tunnels, key=lambda t: t.name)]
+
+
+def attachment_ids(ctx: Context, t: TransitGateway, a: TgwAttachment) -> list[tuple[str, Expr]]:
+    """(name suffix, id) of every attachment an estate attachment stands for."""
+    if a.kind == "vpn":
+        return vpn_attachment_ids(ctx, a)
+    return [("", attachment_id(ctx, t, a))]
 
 
 @family("transit_gateway", cloud="aws", stage=Stage.NETWORKING)
@@ -53,15 +67,16 @@ def emit(ctx: Context) -> None:
         atts = {a.name: a for a in t.attachments}
         for a in sorted(t.attachments, key=lambda a: a.name):
             _attachment(ctx, mod, t, a, p)
-            att = attachment_id(ctx, t, a)
-            mod.resource(F, "aws_ec2_transit_gateway_route_table_association", ident(t.name, a.name), provider=p,
-                         transit_gateway_attachment_id=att,
-                         transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name,
-                                                            a.route_table))
-            for table in sorted(set(a.propagate_to)):
-                mod.resource(F, "aws_ec2_transit_gateway_route_table_propagation", ident(t.name, a.name, table),
+            for suffix, att in attachment_ids(ctx, t, a):
+                mod.resource(F, "aws_ec2_transit_gateway_route_table_association", ident(t.name, a.name, suffix),
                              provider=p, transit_gateway_attachment_id=att,
-                             transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name, table))
+                             transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name,
+                                                                a.route_table))
+                for table in sorted(set(a.propagate_to)):
+                    mod.resource(F, "aws_ec2_transit_gateway_route_table_propagation",
+                                 ident(t.name, a.name, suffix, table), provider=p, transit_gateway_attachment_id=att,
+                                 transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name,
+                                                                    table))
         for rt in t.route_tables:
             for r in rt.routes:
                 route = mod.resource(F, "aws_ec2_transit_gateway_route", ident(t.name, rt.name, cidr_ident(r.destination)),

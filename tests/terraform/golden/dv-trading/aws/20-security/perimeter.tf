@@ -331,15 +331,15 @@ resource "aws_wafv2_web_acl" "aws_use1_crypto" {
 }
 
 resource "aws_wafv2_web_acl_association" "aws_apne1_crypto" {
-  provider     = aws.aws_crypto_prod__ap_northeast_1
   for_each     = toset(lookup(var.crypto_perimeter_resource_arns, "aws-apne1-crypto", []))
+  provider     = aws.aws_crypto_prod__ap_northeast_1
   resource_arn = each.value
   web_acl_arn  = aws_wafv2_web_acl.aws_apne1_crypto.arn
 }
 
 resource "aws_wafv2_web_acl_association" "aws_use1_crypto" {
-  provider     = aws.aws_crypto_prod__us_east_1
   for_each     = toset(lookup(var.crypto_perimeter_resource_arns, "aws-use1-crypto", []))
+  provider     = aws.aws_crypto_prod__us_east_1
   resource_arn = each.value
   web_acl_arn  = aws_wafv2_web_acl.aws_use1_crypto.arn
 }

@@ -282,8 +282,8 @@ resource "aws_iam_role_policy_attachment" "research_batch" {
 }
 
 resource "aws_instance" "binance_mm__apne1_az4" {
-  provider                    = aws.aws_crypto_prod__ap_northeast_1
   count                       = 2
+  provider                    = aws.aws_crypto_prod__ap_northeast_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-apne1-crypto/trading-az4"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -308,8 +308,8 @@ resource "aws_instance" "binance_mm__apne1_az4" {
 }
 
 resource "aws_instance" "coinbase_mm__use1_az4" {
-  provider                    = aws.aws_crypto_prod__us_east_1
   count                       = 2
+  provider                    = aws.aws_crypto_prod__us_east_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-crypto/trading-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -334,8 +334,8 @@ resource "aws_instance" "coinbase_mm__use1_az4" {
 }
 
 resource "aws_instance" "eq_order_gateway__use1_az4" {
-  provider                    = aws.aws_equities_prod__us_east_1
   count                       = 4
+  provider                    = aws.aws_equities_prod__us_east_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-equities/trading-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -360,8 +360,8 @@ resource "aws_instance" "eq_order_gateway__use1_az4" {
 }
 
 resource "aws_instance" "eq_strategy__use1_az4" {
-  provider                    = aws.aws_equities_prod__us_east_1
   count                       = 6
+  provider                    = aws.aws_equities_prod__us_east_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-equities/trading-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -386,8 +386,8 @@ resource "aws_instance" "eq_strategy__use1_az4" {
 }
 
 resource "aws_instance" "feed_gateway_a__apne1_az4" {
-  provider                    = aws.aws_crypto_prod__ap_northeast_1
   count                       = 1
+  provider                    = aws.aws_crypto_prod__ap_northeast_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-apne1-crypto/trading-az4"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -412,8 +412,8 @@ resource "aws_instance" "feed_gateway_a__apne1_az4" {
 }
 
 resource "aws_instance" "feed_gateway_b__apne1_az1" {
-  provider                    = aws.aws_crypto_prod__ap_northeast_1
   count                       = 1
+  provider                    = aws.aws_crypto_prod__ap_northeast_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-apne1-crypto/trading-az1"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -438,8 +438,8 @@ resource "aws_instance" "feed_gateway_b__apne1_az1" {
 }
 
 resource "aws_instance" "md_distributor__use1_az4" {
-  provider                    = aws.aws_shared_services__us_east_1
   count                       = 2
+  provider                    = aws.aws_shared_services__us_east_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-shared/shared-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
@@ -464,8 +464,8 @@ resource "aws_instance" "md_distributor__use1_az4" {
 }
 
 resource "aws_instance" "research_batch__use1_az4" {
-  provider                    = aws.aws_research__us_east_1
   count                       = 20
+  provider                    = aws.aws_research__us_east_1
   subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-research/batch-a"]
   associate_public_ip_address = false
   ebs_optimized               = true

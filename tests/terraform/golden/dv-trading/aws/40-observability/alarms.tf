@@ -92,8 +92,8 @@ resource "aws_cloudwatch_metric_alarm" "aws_use1_shared__nat_b__port_allocation"
 }
 
 resource "aws_cloudwatch_metric_alarm" "binance_mm__apne1_az4__cpu_high" {
-  provider            = aws.aws_crypto_prod__ap_northeast_1
   count               = 2
+  provider            = aws.aws_crypto_prod__ap_northeast_1
   alarm_name          = "tradeplane-crypto-binance-mm-cpu-high-apne1-az4-${count.index}"
   alarm_description   = "binance-mm (crypto/crypto-mm): cpu-high"
   namespace           = "AWS/EC2"
@@ -111,8 +111,8 @@ resource "aws_cloudwatch_metric_alarm" "binance_mm__apne1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "binance_mm__apne1_az4__status_check_failed" {
-  provider            = aws.aws_crypto_prod__ap_northeast_1
   count               = 2
+  provider            = aws.aws_crypto_prod__ap_northeast_1
   alarm_name          = "tradeplane-crypto-binance-mm-status-check-failed-apne1-az4-${count.index}"
   alarm_description   = "binance-mm (crypto/crypto-mm): status-check-failed"
   namespace           = "AWS/EC2"
@@ -130,8 +130,8 @@ resource "aws_cloudwatch_metric_alarm" "binance_mm__apne1_az4__status_check_fail
 }
 
 resource "aws_cloudwatch_metric_alarm" "coinbase_mm__use1_az4__cpu_high" {
-  provider            = aws.aws_crypto_prod__us_east_1
   count               = 2
+  provider            = aws.aws_crypto_prod__us_east_1
   alarm_name          = "tradeplane-crypto-coinbase-mm-cpu-high-use1-az4-${count.index}"
   alarm_description   = "coinbase-mm (crypto/crypto-mm): cpu-high"
   namespace           = "AWS/EC2"
@@ -149,8 +149,8 @@ resource "aws_cloudwatch_metric_alarm" "coinbase_mm__use1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "coinbase_mm__use1_az4__status_check_failed" {
-  provider            = aws.aws_crypto_prod__us_east_1
   count               = 2
+  provider            = aws.aws_crypto_prod__us_east_1
   alarm_name          = "tradeplane-crypto-coinbase-mm-status-check-failed-use1-az4-${count.index}"
   alarm_description   = "coinbase-mm (crypto/crypto-mm): status-check-failed"
   namespace           = "AWS/EC2"
@@ -240,8 +240,8 @@ resource "aws_cloudwatch_metric_alarm" "dx_new_york__dxcon_ny4_b__down" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "eq_order_gateway__use1_az4__cpu_high" {
-  provider            = aws.aws_equities_prod__us_east_1
   count               = 4
+  provider            = aws.aws_equities_prod__us_east_1
   alarm_name          = "tradeplane-equities-eq-order-gateway-cpu-high-use1-az4-${count.index}"
   alarm_description   = "eq-order-gateway (equities/eq-exec): cpu-high"
   namespace           = "AWS/EC2"
@@ -259,8 +259,8 @@ resource "aws_cloudwatch_metric_alarm" "eq_order_gateway__use1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "eq_order_gateway__use1_az4__status_check_failed" {
-  provider            = aws.aws_equities_prod__us_east_1
   count               = 4
+  provider            = aws.aws_equities_prod__us_east_1
   alarm_name          = "tradeplane-equities-eq-order-gateway-status-check-failed-use1-az4-${count.index}"
   alarm_description   = "eq-order-gateway (equities/eq-exec): status-check-failed"
   namespace           = "AWS/EC2"
@@ -278,8 +278,8 @@ resource "aws_cloudwatch_metric_alarm" "eq_order_gateway__use1_az4__status_check
 }
 
 resource "aws_cloudwatch_metric_alarm" "eq_strategy__use1_az4__cpu_high" {
-  provider            = aws.aws_equities_prod__us_east_1
   count               = 6
+  provider            = aws.aws_equities_prod__us_east_1
   alarm_name          = "tradeplane-equities-eq-strategy-cpu-high-use1-az4-${count.index}"
   alarm_description   = "eq-strategy (equities/eq-quant): cpu-high"
   namespace           = "AWS/EC2"
@@ -297,8 +297,8 @@ resource "aws_cloudwatch_metric_alarm" "eq_strategy__use1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "eq_strategy__use1_az4__status_check_failed" {
-  provider            = aws.aws_equities_prod__us_east_1
   count               = 6
+  provider            = aws.aws_equities_prod__us_east_1
   alarm_name          = "tradeplane-equities-eq-strategy-status-check-failed-use1-az4-${count.index}"
   alarm_description   = "eq-strategy (equities/eq-quant): status-check-failed"
   namespace           = "AWS/EC2"
@@ -316,8 +316,8 @@ resource "aws_cloudwatch_metric_alarm" "eq_strategy__use1_az4__status_check_fail
 }
 
 resource "aws_cloudwatch_metric_alarm" "feed_gateway_a__apne1_az4__cpu_high" {
-  provider            = aws.aws_crypto_prod__ap_northeast_1
   count               = 1
+  provider            = aws.aws_crypto_prod__ap_northeast_1
   alarm_name          = "tradeplane-crypto-feed-gateway-a-cpu-high-apne1-az4-${count.index}"
   alarm_description   = "feed-gateway-a (crypto/crypto-infra): cpu-high"
   namespace           = "AWS/EC2"
@@ -335,8 +335,8 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_a__apne1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "feed_gateway_a__apne1_az4__status_check_failed" {
-  provider            = aws.aws_crypto_prod__ap_northeast_1
   count               = 1
+  provider            = aws.aws_crypto_prod__ap_northeast_1
   alarm_name          = "tradeplane-crypto-feed-gateway-a-status-check-failed-apne1-az4-${count.index}"
   alarm_description   = "feed-gateway-a (crypto/crypto-infra): status-check-failed"
   namespace           = "AWS/EC2"
@@ -354,8 +354,8 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_a__apne1_az4__status_check_
 }
 
 resource "aws_cloudwatch_metric_alarm" "feed_gateway_b__apne1_az1__cpu_high" {
-  provider            = aws.aws_crypto_prod__ap_northeast_1
   count               = 1
+  provider            = aws.aws_crypto_prod__ap_northeast_1
   alarm_name          = "tradeplane-crypto-feed-gateway-b-cpu-high-apne1-az1-${count.index}"
   alarm_description   = "feed-gateway-b (crypto/crypto-infra): cpu-high"
   namespace           = "AWS/EC2"
@@ -373,8 +373,8 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_b__apne1_az1__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "feed_gateway_b__apne1_az1__status_check_failed" {
-  provider            = aws.aws_crypto_prod__ap_northeast_1
   count               = 1
+  provider            = aws.aws_crypto_prod__ap_northeast_1
   alarm_name          = "tradeplane-crypto-feed-gateway-b-status-check-failed-apne1-az1-${count.index}"
   alarm_description   = "feed-gateway-b (crypto/crypto-infra): status-check-failed"
   namespace           = "AWS/EC2"
@@ -392,8 +392,8 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_b__apne1_az1__status_check_
 }
 
 resource "aws_cloudwatch_metric_alarm" "md_distributor__use1_az4__cpu_high" {
-  provider            = aws.aws_shared_services__us_east_1
   count               = 2
+  provider            = aws.aws_shared_services__us_east_1
   alarm_name          = "tradeplane-platform-md-distributor-cpu-high-use1-az4-${count.index}"
   alarm_description   = "md-distributor (platform/sre): cpu-high"
   namespace           = "AWS/EC2"
@@ -411,8 +411,8 @@ resource "aws_cloudwatch_metric_alarm" "md_distributor__use1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "md_distributor__use1_az4__status_check_failed" {
-  provider            = aws.aws_shared_services__us_east_1
   count               = 2
+  provider            = aws.aws_shared_services__us_east_1
   alarm_name          = "tradeplane-platform-md-distributor-status-check-failed-use1-az4-${count.index}"
   alarm_description   = "md-distributor (platform/sre): status-check-failed"
   namespace           = "AWS/EC2"
@@ -430,8 +430,8 @@ resource "aws_cloudwatch_metric_alarm" "md_distributor__use1_az4__status_check_f
 }
 
 resource "aws_cloudwatch_metric_alarm" "research_batch__use1_az4__cpu_high" {
-  provider            = aws.aws_research__us_east_1
   count               = 20
+  provider            = aws.aws_research__us_east_1
   alarm_name          = "tradeplane-research-research-batch-cpu-high-use1-az4-${count.index}"
   alarm_description   = "research-batch (research/research): cpu-high"
   namespace           = "AWS/EC2"
@@ -449,8 +449,8 @@ resource "aws_cloudwatch_metric_alarm" "research_batch__use1_az4__cpu_high" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "research_batch__use1_az4__status_check_failed" {
-  provider            = aws.aws_research__us_east_1
   count               = 20
+  provider            = aws.aws_research__us_east_1
   alarm_name          = "tradeplane-research-research-batch-status-check-failed-use1-az4-${count.index}"
   alarm_description   = "research-batch (research/research): status-check-failed"
   namespace           = "AWS/EC2"
