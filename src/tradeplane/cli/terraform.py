@@ -58,8 +58,9 @@ def guardrails(
     if json:
         print_json({"mapping": rows, "estate_guardrails": {k: sorted(v) for k, v in sorted(used.items())}})
         return
-    t = Table("control", "AWS: SCP denies", "GCP: constraints", "notes", title="guardrails on both clouds",
-              title_justify="left", show_lines=True)
+    t = Table(title="guardrails on both clouds", title_justify="left", show_lines=True)
+    for column in ("control", "AWS: SCP denies", "GCP: constraints", "notes"):
+        t.add_column(column, overflow="fold")
     for r in rows:
         note = r["note"]
         fid = f"aws {r['aws_fidelity']}, gcp {r['gcp_fidelity']}"

@@ -92,7 +92,9 @@ MAPPING: dict[Control, ControlMapping] = {m.control: m for m in (
                    ("iam.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyUpload"),
                    "equivalent", "equivalent", ""),
     ControlMapping(Control.CUSTOMER_MANAGED_KEYS, "creating or launching with unencrypted EBS volumes "
-                   "(default EBS encryption uses the account's KMS key)", ("gcp.restrictNonCmekServices",), "equivalent", "equivalent", ""),
+                   "(default EBS encryption uses the account's KMS key)", ("gcp.restrictNonCmekServices",), "approximate",
+                   "equivalent", "AWS SCPs can demand encryption but not which key; the security stage makes a "
+                   "customer-managed key the default EBS key of every account and region"),
     ControlMapping(Control.NO_DEFAULT_NETWORK, "creating a default VPC or default subnet",
                    ("compute.skipDefaultNetworkCreation",), "equivalent", "equivalent", ""),
     ControlMapping(Control.REQUIRE_IMDSV2, "launching instances without IMDSv2 (ec2:MetadataHttpTokens) "

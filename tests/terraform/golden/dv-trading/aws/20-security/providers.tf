@@ -41,6 +41,19 @@ provider "aws" {
 }
 
 provider "aws" {
+  alias  = "aws_equities_prod__us_east_1"
+  region = "us-east-1"
+
+  assume_role {
+    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
+  }
+
+  default_tags {
+    tags = { managed-by = "tradeplane", estate = "dv-trading" }
+  }
+}
+
+provider "aws" {
   alias  = "aws_futures_prod__ap_northeast_1"
   region = "ap-northeast-1"
 
@@ -80,8 +93,34 @@ provider "aws" {
 }
 
 provider "aws" {
+  alias  = "aws_research__us_east_1"
+  region = "us-east-1"
+
+  assume_role {
+    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
+  }
+
+  default_tags {
+    tags = { managed-by = "tradeplane", estate = "dv-trading" }
+  }
+}
+
+provider "aws" {
   alias  = "aws_shared_services__ap_northeast_1"
   region = "ap-northeast-1"
+
+  assume_role {
+    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
+  }
+
+  default_tags {
+    tags = { managed-by = "tradeplane", estate = "dv-trading" }
+  }
+}
+
+provider "aws" {
+  alias  = "aws_shared_services__us_east_1"
+  region = "us-east-1"
 
   assume_role {
     role_arn = "arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
