@@ -14,8 +14,7 @@ F = "desk_roles"
 
 @family("desk_roles", cloud="aws", stage=Stage.SECURITY)
 def emit(ctx: Context) -> None:
-    """An operator role per (desk, account): read its estate, operate only instances tagged with its desk,
-    read only its own venues' API-key secrets."""
+    """An operator role per (desk, account): read-only inventory, its own tagged instances, its venues' keys."""
     mod = ctx.module("aws", Stage.SECURITY)
     identity = mod.var("identity_account_id", "string",
                        "account whose federated principals (tagged with their desk) assume desk roles")
