@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import hcl2
 
 __all__ = ["Module", "Reference", "check_references", "parse_module"]
 
@@ -67,6 +66,8 @@ def _strings(value: Any) -> Iterator[str]:
 
 def parse_module(path: str, files: Mapping[str, str]) -> Module:
     """Parse the ``.tf`` files of one root module (``files`` maps file name to text)."""
+    import hcl2  # python-hcl2; imported here so rendering alone never pays for the parser
+
     mod = Module(path)
     for name, text in sorted(files.items()):
         doc = hcl2.load(io.StringIO(text))
