@@ -56,3 +56,9 @@ def test_unsupported_guardrail_exits_2_with_the_cloud_named(tmp_path: Path,
     err = capsys.readouterr().err
     assert "cannot render on gcp" in err and "guardrails.yaml:" in err
     assert "Traceback" not in err
+
+
+def test_render_with_solver_placement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["terraform", "render", str(REFERENCE), "-o", str(tmp_path), "--place", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] > 400
+    assert "us-central1-b" in (tmp_path / "gcp" / "30-compute" / "instances.tf").read_text()

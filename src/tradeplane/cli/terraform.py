@@ -10,6 +10,7 @@ from rich.table import Table
 from tradeplane import estate as est
 from tradeplane import terraform as tf
 from tradeplane.cli.output import console, print_json
+from tradeplane.errors import Problem, UnsupportedError
 
 app = typer.Typer(no_args_is_help=True, help="Terraform for AWS and GCP, compiled from the estate.")
 
@@ -20,10 +21,13 @@ JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
 def render(
     path: Path = typer.Argument(..., help="estate directory", show_default=False),
     output: Path = typer.Option(..., "-o", "--output", help="directory to write the root modules into"),
+    place: bool = typer.Option(False, "--place", help="put replicas in the zones the placement solver chooses"),
     json: bool = JsonOpt,
 ) -> None:
     """Render one Terraform root module per cloud and stage, check its references, write it."""
-    rendered = tf.render(est.load(path))
+    e = est.load(path)
+    zones = _solved_zones(e) if place else None
+    rendered = tf.render(e, zones=zones)
     problems = tf.check_references(rendered.files)
     if problems:
         raise RuntimeError("rendered Terraform has dangling references: " + "; ".join(map(str, problems)))
@@ -38,6 +42,16 @@ def render(
             t.add_row(f"{cloud}/{stage}", str(sum(types.values())), top)
     console.print(t)
     console.print(f"[green]ok[/] {rendered.total} resources in {len(rendered.files)} files; every reference resolves")
+
+
+def _solved_zones(e: est.Estate) -> dict[str, tuple[str, ...]]:
+    from tradeplane import placement
+
+    result = placement.solve(e)
+    if result.status not in ("optimal", "feasible"):
+        raise UnsupportedError(f"the placement solver found no placement ({result.status})",
+                               [Problem(x.render()) for x in result.explanations])
+    return placement.zones_by_workload(result)
 
 
 @app.command()

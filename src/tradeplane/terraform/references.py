@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
 __all__ = ["Module", "Reference", "check_references", "parse_module"]
 
 _INTERP = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")
