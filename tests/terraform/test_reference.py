@@ -122,3 +122,9 @@ def test_renaming_one_object_changes_only_what_refers_to_it(reference_rendered: 
         assert _blocks(back) == _blocks(text), path
         changed += 1
     assert changed >= 2
+
+
+def test_anti_affine_replicas_default_to_different_zones(reference_rendered: Rendered) -> None:
+    gcp = reference_rendered.files["gcp/30-compute/instances.tf"]
+    assert 'resource "google_compute_instance" "cme_md_handler_a__us_central1_a"' in gcp
+    assert 'resource "google_compute_instance" "cme_md_handler_b__us_central1_b"' in gcp

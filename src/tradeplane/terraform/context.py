@@ -11,6 +11,7 @@ from tradeplane.estate.model import AwsAccount, AwsVpc, Desk, Estate, GcpProject
 from tradeplane.terraform.hcl import Expr, Table
 from tradeplane.terraform.module import RootModule
 from tradeplane.terraform.names import label_value
+from tradeplane.terraform.placement import default_zones
 from tradeplane.terraform.stages import Stage
 
 __all__ = ["Context"]
@@ -31,6 +32,8 @@ class Context:
         self.projects: dict[str, GcpProject] = {p.name: p for p in (org.gcp.projects if org.gcp else ())}
         self.desks: dict[str, Desk] = {d.name: d for d in self.estate.desks}
         self.networks: dict[str, AwsVpc | GcpVpc] = {n.name: n for n in self.estate.networks}
+        # The solver's zones where given; anti-affinity-aware defaults for the GCP workloads it left out.
+        self.zones = {**default_zones(self.estate, self.zones), **self.zones}
 
     # ------------------------------------------------------------------ modules
 

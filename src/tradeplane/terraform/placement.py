@@ -13,7 +13,7 @@ from tradeplane.errors import InputError
 from tradeplane.estate import catalog
 from tradeplane.estate.model import AwsSubnet, AwsVpc, Estate, GcpSubnet, GcpVpc, Workload
 
-__all__ = ["replica_zones", "subnet_of"]
+__all__ = ["default_zones", "replica_zones", "subnet_of"]
 
 
 def subnet_of(estate: Estate, w: Workload) -> AwsSubnet | GcpSubnet:
@@ -55,6 +55,32 @@ def replica_zones(estate: Estate, w: Workload, zones: Mapping[str, tuple[str, ..
                 hint="choose zones of the workload's region: "
                 + ", ".join(sorted(p.name for p in catalog.zones_of(region))))
     return picked
+
+
+def default_zones(estate: Estate, chosen: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Zones for GCP workloads neither the solver nor the estate placed: the region's first zone that
+    no anti-affine workload (already placed, in name order) occupies."""
+    taken: dict[str, set[str]] = {}
+    for w in estate.workloads:
+        if w.name in chosen:
+            taken[w.name] = set(chosen[w.name])
+        elif w.placement.zones:
+            taken[w.name] = set(w.placement.zones)
+    out: dict[str, tuple[str, ...]] = {}
+    for w in sorted(estate.workloads, key=lambda w: w.name):
+        net = estate.network(w.network)
+        if w.name in taken or not isinstance(net, GcpVpc):
+            continue
+        subnet = subnet_of(estate, w)
+        assert isinstance(subnet, GcpSubnet)
+        candidates = sorted(z.name for z in catalog.zones_of(subnet.region))
+        peers = {x.name for x in estate.workloads if w.name in x.placement.anti_affinity}
+        peers |= set(w.placement.anti_affinity)
+        avoid = set().union(*(taken.get(p, set()) for p in peers)) if peers else set()
+        zone = next((z for z in candidates if z not in avoid), candidates[0])
+        out[w.name] = (zone,) * w.count
+        taken[w.name] = {zone}
+    return out
 
 
 def region_of_network(net: AwsVpc | GcpVpc) -> str:

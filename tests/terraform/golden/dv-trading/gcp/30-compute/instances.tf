@@ -47,11 +47,11 @@ resource "google_compute_instance" "cme_md_handler_a__us_central1_a" {
   }
 }
 
-resource "google_compute_instance" "cme_md_handler_b__us_central1_a" {
+resource "google_compute_instance" "cme_md_handler_b__us_central1_b" {
   count               = 1
   project             = var.project_ids["gcp-futures-prod"]
-  name                = "cme-md-handler-b-us-central1-a-${count.index}"
-  zone                = "us-central1-a"
+  name                = "cme-md-handler-b-us-central1-b-${count.index}"
+  zone                = "us-central1-b"
   machine_type        = "c2-standard-30"
   tags                = ["cme", "md"]
   labels              = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec" }
