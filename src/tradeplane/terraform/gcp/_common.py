@@ -25,3 +25,12 @@ def ref(type_: str, *names: str, attr: str = "id") -> Expr:
 
 def ports(ranges: object) -> list[str]:
     return sorted({str(r) for r in ranges})  # type: ignore[attr-defined]
+
+
+def service_project(ctx: Context, desk: str, net: GcpVpc) -> str:
+    """The desk's service project of the Shared VPC, else the network's own project."""
+    for sp in sorted(net.shared_vpc_service_projects):
+        p = ctx.projects.get(sp)
+        if p is not None and p.desk == desk:
+            return sp
+    return net.project

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tradeplane.estate.model import GcpSubnet, GcpVpc, PlacementStrategy, Workload
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.gcp.instances import _service_project
+from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
@@ -29,7 +29,7 @@ def emit(ctx: Context) -> None:
         if {"pods", "services"} - set(subnet.secondary_ranges):
             ctx.unsupported(subnet, "secondary_ranges", f"GKE cluster '{cname}' needs secondary ranges 'pods' and "
                             f"'services' on subnet {subnet.name}", "add them to the subnet")
-        project = ctx.project_id(mod, _service_project(ctx, first.desk, net))
+        project = ctx.project_id(mod, service_project(ctx, first.desk, net))
         zones = sorted({z for w in pools for z in replica_zones(ctx.estate, w, ctx.zones)})
         c = mod.resource("gke", "google_container_cluster", ident(cname), project=project, name=cname,
                          location=zones[0] if len(zones) == 1 else subnet.region,

@@ -6,6 +6,7 @@ from collections import Counter
 
 from tradeplane.estate.model import GcpVpc, PlacementStrategy
 from tradeplane.terraform.context import Context
+from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.gcp.resource_policies import policy_of
 from tradeplane.terraform.gcp.sole_tenant import node_group_of
 from tradeplane.terraform.hcl import Expr
@@ -25,7 +26,7 @@ def emit(ctx: Context) -> None:
             continue
         subnet = subnet_of(ctx.estate, w)
         region = subnet.region  # type: ignore[union-attr]
-        project = ctx.project_id(mod, _service_project(ctx, w.desk, net))
+        project = ctx.project_id(mod, service_project(ctx, w.desk, net))
         images = mod.var("images", "map(string)", "boot image per workload (hardened, Shielded VM capable)")
         policy = policy_of(w)
         group = node_group_of(w)
@@ -54,11 +55,3 @@ def emit(ctx: Context) -> None:
                 f'{mod.var("workload_service_accounts", "map(string)", "service account per workload without one in the estate")}["{w.name}"]'),
                      scopes=["cloud-platform"])
 
-
-def _service_project(ctx: Context, desk: str, net: GcpVpc) -> str:
-    """The desk's service project of the Shared VPC, else the network's own project."""
-    for sp in sorted(net.shared_vpc_service_projects):
-        p = ctx.projects.get(sp)
-        if p is not None and p.desk == desk:
-            return sp
-    return net.project

@@ -24,6 +24,7 @@ def emit(ctx: Context) -> None:
     billing = mod.var("billing_account", "string", "billing account the projects are charged to",
                       org.billing_account)
     folders: dict[str, Value] = {}
+    numbers: dict[str, Value] = {}
     for f in sorted(org.folders, key=lambda f: f.name):
         mod.resource(F, "google_folder", ident(f.name), display_name=f.name, parent=_parent(f, org_id),
                      deletion_protection=True)
@@ -34,6 +35,7 @@ def emit(ctx: Context) -> None:
                             auto_create_network=False, deletion_policy="PREVENT",
                             labels=ctx.gcp_labels(p.desk, env=p.env))
         proj.blocks.append(Block("lifecycle").set(prevent_destroy=True))
+        numbers[p.name] = Expr(f"google_project.{ident(p.name)}.number")
         # Admin Activity logs are always on; data-access audit logs are switched on for every service.
         audit = mod.resource(F, "google_project_iam_audit_config", ident(p.name), service="allServices",
                              project=Expr(f"google_project.{ident(p.name)}.project_id"))
@@ -41,6 +43,8 @@ def emit(ctx: Context) -> None:
             audit.block("audit_log_config", log_type=log_type)
     if folders:
         mod.output("folder_ids", Table(folders), "folder resource names ('folders/123') by estate name")
+    if numbers:
+        mod.output("project_numbers", Table(numbers), "project numbers by estate project name")
 
 
 def _parent(f: GcpFolder, org_id: Expr) -> Expr:

@@ -9,3 +9,12 @@ output "folder_ids" {
     trading  = google_folder.trading.name
   }
 }
+
+output "project_numbers" {
+  description = "project numbers by estate project name"
+  value = {
+    gcp-futures-prod  = google_project.gcp_futures_prod.number
+    gcp-net-host      = google_project.gcp_net_host.number
+    gcp-observability = google_project.gcp_observability.number
+  }
+}

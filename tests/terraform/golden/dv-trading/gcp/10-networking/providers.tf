@@ -5,3 +5,8 @@ provider "google" {
   region         = var.default_region
   default_labels = { managed-by = "tradeplane", estate = "dv-trading" }
 }
+
+data "terraform_remote_state" "org_guardrails" {
+  backend = "gcs"
+  config  = { bucket = var.state_bucket, prefix = "gcp/00-org-guardrails" }
+}

@@ -9,3 +9,41 @@ resource "google_compute_shared_vpc_service_project" "gcp_net_host__gcp_futures_
   host_project    = google_compute_shared_vpc_host_project.gcp_net_host.project
   service_project = var.project_ids["gcp-futures-prod"]
 }
+
+resource "google_compute_subnetwork_iam_member" "gcp_trading__futures_data__gcp_futures_prod__apis" {
+  project    = var.project_ids["gcp-net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gcp_trading__futures_data.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:${data.terraform_remote_state.org_guardrails.outputs.project_numbers["gcp-futures-prod"]}@cloudservices.gserviceaccount.com"
+}
+
+resource "google_compute_subnetwork_iam_member" "gcp_trading__futures_gke__gcp_futures_prod__apis" {
+  project    = var.project_ids["gcp-net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gcp_trading__futures_gke.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:${data.terraform_remote_state.org_guardrails.outputs.project_numbers["gcp-futures-prod"]}@cloudservices.gserviceaccount.com"
+}
+
+resource "google_compute_subnetwork_iam_member" "gcp_trading__futures_gke__gcp_futures_prod__gke" {
+  project    = var.project_ids["gcp-net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gcp_trading__futures_gke.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:service-${data.terraform_remote_state.org_guardrails.outputs.project_numbers["gcp-futures-prod"]}@container-engine-robot.iam.gserviceaccount.com"
+}
+
+resource "google_compute_subnetwork_iam_member" "gcp_trading__futures_trading__gcp_futures_prod__apis" {
+  project    = var.project_ids["gcp-net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gcp_trading__futures_trading.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:${data.terraform_remote_state.org_guardrails.outputs.project_numbers["gcp-futures-prod"]}@cloudservices.gserviceaccount.com"
+}
+
+resource "google_project_iam_member" "gcp_net_host__gcp_futures_prod__gke_host_agent" {
+  project = var.project_ids["gcp-net-host"]
+  role    = "roles/container.hostServiceAgentUser"
+  member  = "serviceAccount:service-${data.terraform_remote_state.org_guardrails.outputs.project_numbers["gcp-futures-prod"]}@container-engine-robot.iam.gserviceaccount.com"
+}

@@ -42,6 +42,11 @@ variable "project_ids" {
   }
 }
 
+variable "state_bucket" {
+  description = "bucket holding every stage's Terraform state"
+  type        = string
+}
+
 variable "vpn_shared_secrets" {
   description = "IKE pre-shared keys by 'vpn/tunnel'"
   type        = map(string)

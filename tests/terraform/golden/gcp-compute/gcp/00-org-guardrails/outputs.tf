@@ -8,3 +8,11 @@ output "folder_ids" {
     trading   = google_folder.trading.name
   }
 }
+
+output "project_numbers" {
+  description = "project numbers by estate project name"
+  value = {
+    beta-prod = google_project.beta_prod.number
+    net-host  = google_project.net_host.number
+  }
+}

@@ -9,3 +9,33 @@ resource "google_compute_shared_vpc_service_project" "net_host__beta_prod" {
   host_project    = google_compute_shared_vpc_host_project.net_host.project
   service_project = var.project_ids["beta-prod"]
 }
+
+resource "google_compute_subnetwork_iam_member" "gvpc__gke__beta_prod__apis" {
+  project    = var.project_ids["net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gvpc__gke.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:${data.terraform_remote_state.org_guardrails.outputs.project_numbers["beta-prod"]}@cloudservices.gserviceaccount.com"
+}
+
+resource "google_compute_subnetwork_iam_member" "gvpc__gke__beta_prod__gke" {
+  project    = var.project_ids["net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gvpc__gke.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:service-${data.terraform_remote_state.org_guardrails.outputs.project_numbers["beta-prod"]}@container-engine-robot.iam.gserviceaccount.com"
+}
+
+resource "google_compute_subnetwork_iam_member" "gvpc__trade__beta_prod__apis" {
+  project    = var.project_ids["net-host"]
+  region     = "us-central1"
+  subnetwork = google_compute_subnetwork.gvpc__trade.name
+  role       = "roles/compute.networkUser"
+  member     = "serviceAccount:${data.terraform_remote_state.org_guardrails.outputs.project_numbers["beta-prod"]}@cloudservices.gserviceaccount.com"
+}
+
+resource "google_project_iam_member" "net_host__beta_prod__gke_host_agent" {
+  project = var.project_ids["net-host"]
+  role    = "roles/container.hostServiceAgentUser"
+  member  = "serviceAccount:service-${data.terraform_remote_state.org_guardrails.outputs.project_numbers["beta-prod"]}@container-engine-robot.iam.gserviceaccount.com"
+}

@@ -15,3 +15,8 @@ variable "project_ids" {
     net-host  = "net-host-prod"
   }
 }
+
+variable "state_bucket" {
+  description = "bucket holding every stage's Terraform state"
+  type        = string
+}
