@@ -190,3 +190,16 @@ def test_aws_blackhole_route_is_unsupported() -> None:
     with pytest.raises(UnsupportedError, match="cannot blackhole") as info:
         render(estates.estate("bh", networks=[vpc]))
     assert "bh.yaml:" in str(info.value)  # points at the estate file and line
+
+
+def test_scps_are_packed_within_aws_quotas() -> None:
+    def rails(n: int) -> list[dict[str, str]]:
+        return [{"name": f"serial-{i:02d}", "control": "no_serial_port", "reason": "policy"} for i in range(n)]
+
+    r = render(estates.estate("packed", guardrails=rails(30)))
+    scps = r.files["aws/00-org-guardrails/scps.tf"]
+    policies = re.findall(r'resource "aws_organizations_policy" "(root__scp\d)"', scps)
+    assert 2 <= len(policies) <= 4
+    assert scps.count('resource "aws_organizations_policy_attachment"') == len(policies)
+    with pytest.raises(UnsupportedError, match="over the quota of 4 per target"):
+        render(estates.estate("too-many", guardrails=rails(150)))

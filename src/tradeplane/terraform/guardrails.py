@@ -51,7 +51,7 @@ class ScpStatement:
         """Characters in the minified JSON (SCPs are limited to 5,120)."""
         parts = [*self.actions, *self.not_actions, *self.resources, self.sid]
         parts += [x for c in self.conditions for x in (c[0], c[1], *c[2])]
-        return sum(len(p) + 3 for p in parts) + 60
+        return sum(len(p) + 3 for p in parts) + 100
 
 
 @dataclass(frozen=True)
