@@ -176,7 +176,7 @@ def gcp_compute() -> Estate:
          "subnet": "trade", "machine_type": "n2-standard-32", "count": 3, "placement": {"strategy": "sole_tenant"}},
         {"name": "risk", "desk": "beta", "team": "beta-quant", "kind": "gke_node_pool", "gke_cluster": "beta-gke",
          "network": "gvpc", "subnet": "gke", "machine_type": "n2-standard-16", "count": 3,
-         "service_account": "risk@beta-prod-1.iam.gserviceaccount.com"},
+         "service_account": "risk@beta-prod-1.iam.gserviceaccount.com", "placement": {"strategy": "compact"}},
     ]
     fps = [{"name": "fp-org", "kind": "hierarchical", "attached_to": ["organization", "desk-beta"],
             "rules": [{"priority": 10, "action": "deny", "protocol": "tcp", "ports": [3389],

@@ -74,7 +74,7 @@ def emit(ctx: Context) -> None:
                                 subnet_id=mod.remote(Stage.NETWORKING, f'subnet_ids["{vpc.name}/{subnet.name}"]'),
                                 associate_public_ip_address=False, ebs_optimized=True, monitoring=True,
                                 iam_instance_profile=Expr(f"aws_iam_instance_profile.{name}.name"),
-                                tags={**tags, "Name": f"{w.name}-{zone}"})
+                                tags={**tags, "Name": Expr(f'"{w.name}-{zone}-${{count.index}}"')})
             inst.block("launch_template", id=Expr(f"aws_launch_template.{name}.id"),
                        version=Expr(f"aws_launch_template.{name}.latest_version"))
             inst.block("metadata_options", http_endpoint="enabled", http_tokens="required")

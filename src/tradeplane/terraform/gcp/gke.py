@@ -14,7 +14,7 @@ from tradeplane.terraform.stages import Stage
 
 @family("gke", cloud="gcp", stage=Stage.COMPUTE)
 def emit(ctx: Context) -> None:
-    """One cluster per estate cluster name, one node pool per workload."""
+    """A regional private cluster per estate cluster name; a node pool per workload, compact when asked."""
     mod = ctx.module("gcp", Stage.COMPUTE)
     clusters: dict[str, list[Workload]] = {}
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
@@ -30,9 +30,8 @@ def emit(ctx: Context) -> None:
             ctx.unsupported(subnet, "secondary_ranges", f"GKE cluster '{cname}' needs secondary ranges 'pods' and "
                             f"'services' on subnet {subnet.name}", "add them to the subnet")
         project = ctx.project_id(mod, service_project(ctx, first.desk, net))
-        zones = sorted({z for w in pools for z in replica_zones(ctx.estate, w, ctx.zones)})
         c = mod.resource("gke", "google_container_cluster", ident(cname), project=project, name=cname,
-                         location=zones[0] if len(zones) == 1 else subnet.region,
+                         location=subnet.region,  # a regional control plane; pools pick their zones
                          network=mod.remote(Stage.NETWORKING, f'network_ids["{net.name}"]'),
                          subnetwork=mod.remote(Stage.NETWORKING, f'subnet_self_links["{net.name}/{subnet.name}"]'),
                          remove_default_node_pool=True, initial_node_count=1, networking_mode="VPC_NATIVE",
@@ -57,12 +56,14 @@ def emit(ctx: Context) -> None:
         c.block("database_encryption", state="ENCRYPTED", key_name=Expr(
             f'{mod.var("gke_kms_keys", "map(string)", "CMEK key per GKE cluster for etcd secrets")}["{cname}"]'))
         for w in pools:
+            zones = sorted(set(replica_zones(ctx.estate, w, ctx.zones)))
+            compact = w.placement.strategy in (PlacementStrategy.COMPACT, PlacementStrategy.CLUSTER)
+            if compact and len(zones) > 1:
+                ctx.unsupported(w.placement, "strategy", f"node pool '{w.name}' wants compact placement across "
+                                f"{', '.join(zones)}", "a compact node pool lives in one zone")
             pool = mod.resource("gke", "google_container_node_pool", ident(cname, w.name), project=project,
                                 name=w.name, cluster=Expr(f"google_container_cluster.{ident(cname)}.id"),
-                                node_count=w.count if len(zones) == 1 else None,
-                                node_locations=sorted(set(replica_zones(ctx.estate, w, ctx.zones))) if len(zones) > 1 else None)
-            if len(zones) > 1:
-                pool.set(node_count=max(1, w.count // len(zones)))
+                                node_locations=zones, node_count=-(-w.count // len(zones)))
             pool.block("management", auto_repair=True, auto_upgrade=True)
             cfg = pool.block("node_config", machine_type=w.machine_type, image_type="COS_CONTAINERD",
                              labels=ctx.gcp_labels(w.desk, w.team, w.env), tags=sorted(w.tags) or None,
@@ -71,5 +72,5 @@ def emit(ctx: Context) -> None:
             cfg.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
             cfg.block("workload_metadata_config", mode="GKE_METADATA")
             cfg.block("gvnic", enabled=True)
-            if w.placement.strategy is PlacementStrategy.COMPACT or len(zones) == 1:
+            if compact:
                 pool.block("placement_policy", type="COMPACT")

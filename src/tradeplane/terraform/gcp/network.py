@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from tradeplane.estate.model import GcpNextHop, Vpn
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import net_project, ref, vpcs
@@ -11,6 +13,7 @@ from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
 F = "network"
+PRIVATE_GOOGLE_APIS = IPv4Network("199.36.153.8/30")
 
 
 @family("network", cloud="gcp", stage=Stage.NETWORKING)
@@ -53,6 +56,13 @@ def emit(ctx: Context) -> None:
             else:
                 ctx.unsupported(r, "next_hop", "GCP routes have no blackhole next hop",
                                 "deny the prefix with a firewall rule or policy instead")
+        if any(s.private_google_access for s in v.subnets) and not any(
+                r.next_hop is GcpNextHop.INTERNET and PRIVATE_GOOGLE_APIS.subnet_of(r.destination) for r in v.routes):
+            # The default routes are deleted at creation; Private Google Access still needs its VIP range.
+            mod.resource(F, "google_compute_route", ident(v.name, "private_googleapis"), project=project,
+                         name=f"{v.name}-private-googleapis", network=ref("google_compute_network", v.name),
+                         dest_range=str(PRIVATE_GOOGLE_APIS), next_hop_gateway="default-internet-gateway",
+                         priority=1000, description="private.googleapis.com for Private Google Access")
         for region in sorted(set(v.cloud_nat_regions)):
             router = ident(v.name, region, "nat")
             mod.resource(F, "google_compute_router", router, project=project, name=f"{v.name}-{region}-nat",

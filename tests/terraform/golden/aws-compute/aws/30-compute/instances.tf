@@ -79,7 +79,7 @@ resource "aws_instance" "gw__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.gw.name
-  tags                        = { Name = "gw-use1-az4", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  tags                        = { Name = "gw-use1-az4-${count.index}", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 
   launch_template {
     id      = aws_launch_template.gw.id
@@ -105,7 +105,7 @@ resource "aws_instance" "md__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.md.name
-  tags                        = { Name = "md-use1-az4", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  tags                        = { Name = "md-use1-az4-${count.index}", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 
   launch_template {
     id      = aws_launch_template.md.id
@@ -131,7 +131,7 @@ resource "aws_instance" "md__use1_az6" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.md.name
-  tags                        = { Name = "md-use1-az6", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  tags                        = { Name = "md-use1-az6-${count.index}", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 
   launch_template {
     id      = aws_launch_template.md.id

@@ -289,7 +289,7 @@ resource "aws_instance" "binance_mm__apne1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.binance_mm.name
-  tags                        = { Name = "binance-mm-apne1-az4", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
+  tags                        = { Name = "binance-mm-apne1-az4-${count.index}", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 
   launch_template {
     id      = aws_launch_template.binance_mm.id
@@ -315,7 +315,7 @@ resource "aws_instance" "coinbase_mm__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.coinbase_mm.name
-  tags                        = { Name = "coinbase-mm-use1-az4", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
+  tags                        = { Name = "coinbase-mm-use1-az4-${count.index}", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 
   launch_template {
     id      = aws_launch_template.coinbase_mm.id
@@ -341,7 +341,7 @@ resource "aws_instance" "eq_order_gateway__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.eq_order_gateway.name
-  tags                        = { Name = "eq-order-gateway-use1-az4", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
+  tags                        = { Name = "eq-order-gateway-use1-az4-${count.index}", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 
   launch_template {
     id      = aws_launch_template.eq_order_gateway.id
@@ -367,7 +367,7 @@ resource "aws_instance" "eq_strategy__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.eq_strategy.name
-  tags                        = { Name = "eq-strategy-use1-az4", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
+  tags                        = { Name = "eq-strategy-use1-az4-${count.index}", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
 
   launch_template {
     id      = aws_launch_template.eq_strategy.id
@@ -393,7 +393,7 @@ resource "aws_instance" "feed_gateway_a__apne1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.feed_gateway_a.name
-  tags                        = { Name = "feed-gateway-a-apne1-az4", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                        = { Name = "feed-gateway-a-apne1-az4-${count.index}", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 
   launch_template {
     id      = aws_launch_template.feed_gateway_a.id
@@ -419,7 +419,7 @@ resource "aws_instance" "feed_gateway_b__apne1_az1" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.feed_gateway_b.name
-  tags                        = { Name = "feed-gateway-b-apne1-az1", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                        = { Name = "feed-gateway-b-apne1-az1-${count.index}", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 
   launch_template {
     id      = aws_launch_template.feed_gateway_b.id
@@ -445,7 +445,7 @@ resource "aws_instance" "md_distributor__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.md_distributor.name
-  tags                        = { Name = "md-distributor-use1-az4", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
+  tags                        = { Name = "md-distributor-use1-az4-${count.index}", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
 
   launch_template {
     id      = aws_launch_template.md_distributor.id
@@ -471,7 +471,7 @@ resource "aws_instance" "research_batch__use1_az4" {
   ebs_optimized               = true
   monitoring                  = true
   iam_instance_profile        = aws_iam_instance_profile.research_batch.name
-  tags                        = { Name = "research-batch-use1-az4", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
+  tags                        = { Name = "research-batch-use1-az4-${count.index}", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 
   launch_template {
     id      = aws_launch_template.research_batch.id

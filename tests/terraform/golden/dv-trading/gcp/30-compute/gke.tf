@@ -4,7 +4,7 @@
 resource "google_container_cluster" "futures_gke" {
   project                     = var.project_ids["gcp-futures-prod"]
   name                        = "futures-gke"
-  location                    = "us-central1-a"
+  location                    = "us-central1"
   network                     = data.terraform_remote_state.networking.outputs.network_ids["gcp-trading"]
   subnetwork                  = data.terraform_remote_state.networking.outputs.subnet_self_links["gcp-trading/futures-gke"]
   remove_default_node_pool    = true
@@ -85,10 +85,11 @@ resource "google_container_cluster" "futures_gke" {
 }
 
 resource "google_container_node_pool" "futures_gke__futures_risk" {
-  project    = var.project_ids["gcp-futures-prod"]
-  name       = "futures-risk"
-  cluster    = google_container_cluster.futures_gke.id
-  node_count = 3
+  project        = var.project_ids["gcp-futures-prod"]
+  name           = "futures-risk"
+  cluster        = google_container_cluster.futures_gke.id
+  node_locations = ["us-central1-a"]
+  node_count     = 3
 
   management {
     auto_repair  = true
@@ -114,9 +115,5 @@ resource "google_container_node_pool" "futures_gke__futures_risk" {
     gvnic {
       enabled = true
     }
-  }
-
-  placement_policy {
-    type = "COMPACT"
   }
 }

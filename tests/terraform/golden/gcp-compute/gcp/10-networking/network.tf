@@ -11,6 +11,16 @@ resource "google_compute_network" "gvpc" {
   description                     = "gvpc (desk beta)"
 }
 
+resource "google_compute_route" "gvpc__private_googleapis" {
+  project          = var.project_ids["net-host"]
+  name             = "gvpc-private-googleapis"
+  network          = google_compute_network.gvpc.id
+  dest_range       = "199.36.153.8/30"
+  next_hop_gateway = "default-internet-gateway"
+  priority         = 1000
+  description      = "private.googleapis.com for Private Google Access"
+}
+
 resource "google_compute_router" "gvpc__us_central1__nat" {
   project = var.project_ids["net-host"]
   name    = "gvpc-us-central1-nat"

@@ -4,7 +4,7 @@
 resource "google_container_cluster" "beta_gke" {
   project                     = var.project_ids["beta-prod"]
   name                        = "beta-gke"
-  location                    = "us-central1-a"
+  location                    = "us-central1"
   network                     = data.terraform_remote_state.networking.outputs.network_ids["gvpc"]
   subnetwork                  = data.terraform_remote_state.networking.outputs.subnet_self_links["gvpc/gke"]
   remove_default_node_pool    = true
@@ -85,10 +85,11 @@ resource "google_container_cluster" "beta_gke" {
 }
 
 resource "google_container_node_pool" "beta_gke__risk" {
-  project    = var.project_ids["beta-prod"]
-  name       = "risk"
-  cluster    = google_container_cluster.beta_gke.id
-  node_count = 3
+  project        = var.project_ids["beta-prod"]
+  name           = "risk"
+  cluster        = google_container_cluster.beta_gke.id
+  node_locations = ["us-central1-a"]
+  node_count     = 3
 
   management {
     auto_repair  = true

@@ -21,6 +21,26 @@ resource "google_compute_network" "gvpc2" {
   description                     = "gvpc2 (desk platform)"
 }
 
+resource "google_compute_route" "gvpc2__private_googleapis" {
+  project          = var.project_ids["beta-prod"]
+  name             = "gvpc2-private-googleapis"
+  network          = google_compute_network.gvpc2.id
+  dest_range       = "199.36.153.8/30"
+  next_hop_gateway = "default-internet-gateway"
+  priority         = 1000
+  description      = "private.googleapis.com for Private Google Access"
+}
+
+resource "google_compute_route" "gvpc__private_googleapis" {
+  project          = var.project_ids["net-host"]
+  name             = "gvpc-private-googleapis"
+  network          = google_compute_network.gvpc.id
+  dest_range       = "199.36.153.8/30"
+  next_hop_gateway = "default-internet-gateway"
+  priority         = 1000
+  description      = "private.googleapis.com for Private Google Access"
+}
+
 resource "google_compute_router" "gvpc__us_central1__nat" {
   project = var.project_ids["net-host"]
   name    = "gvpc-us-central1-nat"
