@@ -203,3 +203,12 @@ def test_scps_are_packed_within_aws_quotas() -> None:
     assert scps.count('resource "aws_organizations_policy_attachment"') == len(policies)
     with pytest.raises(UnsupportedError, match="over the quota of 4 per target"):
         render(estates.estate("too-many", guardrails=rails(150)))
+
+
+def test_long_names_stay_within_cloud_limits() -> None:
+    from tradeplane.terraform.names import bounded
+
+    assert bounded("short", 63) == "short"
+    long = "w" * 60 + "-us-central1-a"
+    assert len(bounded(long, 58)) == 58
+    assert bounded(long, 58) != bounded(long + "x", 58)

@@ -13,7 +13,7 @@ import hashlib
 import re
 from ipaddress import IPv4Network
 
-__all__ = ["cidr_ident", "digest", "ident", "label_value"]
+__all__ = ["bounded", "cidr_ident", "digest", "ident", "label_value"]
 
 _NON_IDENT = re.compile(r"[^a-z0-9_]")
 
@@ -38,3 +38,10 @@ def digest(*parts: object, length: int = 8) -> str:
 def label_value(text: str) -> str:
     """A GCP label value: lower-case letters, digits, ``-`` and ``_``, at most 63 characters."""
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` if it fits the cloud's name limit, else a prefix and a stable hash of the whole."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 9].rstrip('-')}-{digest(text)}"

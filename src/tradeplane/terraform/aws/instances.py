@@ -10,7 +10,7 @@ from tradeplane.terraform.aws.placement_groups import group_of
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr, Table, Value
 from tradeplane.terraform.module import RootModule
-from tradeplane.terraform.names import ident
+from tradeplane.terraform.names import bounded, ident
 from tradeplane.terraform.placement import replica_zones
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -88,9 +88,10 @@ def _role(ctx: Context, mod: RootModule, w: Workload, p: Expr, tags: dict[str, s
     name = ident(w.name)
     trust = policy_document(mod, F, f"{name}__trust", p, [
         {"actions": ["sts:AssumeRole"], "principals": [("Service", ["ec2.amazonaws.com"])]}])
-    mod.resource(F, "aws_iam_role", name, provider=p, name=f"{w.name}-instance", assume_role_policy=trust,
+    role_name = bounded(f"{w.name}-instance", 64)
+    mod.resource(F, "aws_iam_role", name, provider=p, name=role_name, assume_role_policy=trust,
                  description=f"instances of {w.name}: Session Manager only", tags=tags)
     mod.resource(F, "aws_iam_role_policy_attachment", name, provider=p, role=Expr(f"aws_iam_role.{name}.name"),
                  policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
-    mod.resource(F, "aws_iam_instance_profile", name, provider=p, name=f"{w.name}-instance",
+    mod.resource(F, "aws_iam_instance_profile", name, provider=p, name=role_name,
                  role=Expr(f"aws_iam_role.{name}.name"), tags=tags)

@@ -10,7 +10,7 @@ from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.gcp.resource_policies import policy_of
 from tradeplane.terraform.gcp.sole_tenant import node_group_of
 from tradeplane.terraform.hcl import Expr
-from tradeplane.terraform.names import ident
+from tradeplane.terraform.names import bounded, ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -32,7 +32,7 @@ def emit(ctx: Context) -> None:
         group = node_group_of(w)
         for zone, n in sorted(Counter(replica_zones(ctx.estate, w, ctx.zones)).items()):
             vm = mod.resource("instances", "google_compute_instance", ident(w.name, zone), project=project, count=n,
-                              name=Expr(f'"{w.name}-{zone}-${{count.index}}"'), zone=zone, machine_type=w.machine_type,
+                              name=Expr(f'"{bounded(f"{w.name}-{zone}", 58)}-${{count.index}}"'), zone=zone, machine_type=w.machine_type,
                               tags=sorted(w.tags) or None, labels=ctx.gcp_labels(w.desk, w.team, w.env),
                               metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "true",
                                         "serial-port-enable": "false"},
