@@ -212,3 +212,34 @@ def test_long_names_stay_within_cloud_limits() -> None:
     long = "w" * 60 + "-us-central1-a"
     assert len(bounded(long, 58)) == 58
     assert bounded(long, 58) != bounded(long + "x", 58)
+
+
+def test_partner_interconnect_and_vpn_tunnel_routes() -> None:
+    e = estates.gcp_hybrid()
+    data = e.model_dump(mode="json", exclude_defaults=False)
+    for link in data["links"]:
+        if link["kind"] == "interconnect":
+            link["type"] = "partner"
+    data["networks"][0]["routes"] = [{"name": "colo-backup", "destination": "172.16.0.0/20",
+                                      "next_hop": "vpn_tunnel", "via": "t0", "priority": 2000}]
+    sections = {k: data[k] for k in ("networks", "links", "venues")}
+    r = render(estates.estate("partner", **sections))
+    assert check_references(r.files) == []
+    ic = r.files["gcp/10-networking/interconnect.tf"]
+    assert 'resource "google_compute_interconnect" ' not in ic  # the partner owns the ports
+    assert has(ic, "type", '"PARTNER"') and has(ic, "edge_availability_domain", '"AVAILABILITY_DOMAIN_2"')
+    assert has(r.files["gcp/10-networking/network.tf"], "next_hop_vpn_tunnel",
+               "google_compute_vpn_tunnel.vpn_b__t0.id")
+
+
+def test_aws_vpn_on_a_virtual_private_gateway() -> None:
+    vpc = estates.aws_vpc("vpc-a", "acct-a", "us-east-1", "10.1.0.0/16", ("use1-az4", "use1-az6"),
+                          routes=[{"destination": "172.16.0.0/20", "target": "vgw"}])
+    links = [{"kind": "vpn", "name": "vpn-colo", "network": "vpc-a", "remote": "colo", "remote_asn": 65010,
+              "tunnels": [{"name": "t0", "peer_address": "198.51.100.7"}]}]
+    r = render(estates.estate("vgw", networks=[vpc], links=links))
+    assert check_references(r.files) == []
+    vpn = r.files["aws/10-networking/vpn.tf"]
+    assert 'resource "aws_vpn_gateway" "vpc_a"' in vpn
+    assert has(vpn, "vpn_gateway_id", "aws_vpn_gateway.vpc_a.id")
+    assert has(r.files["aws/10-networking/route_tables.tf"], "gateway_id", "aws_vpn_gateway.vpc_a.id")

@@ -78,14 +78,17 @@ def test_terraform_fmt_check(reference_rendered: Rendered, tmp_path: Path) -> No
     assert done.returncode == 0, done.stdout
 
 
-def _shuffle(value: object, rng: random.Random) -> object:
+ORDERED = {"cidrs", "zones"}  # the first CIDR is the VPC's primary; pinned zones are used round-robin
+
+
+def _shuffle(value: object, rng: random.Random, key: str = "") -> object:
     if isinstance(value, dict):
         items = list(value.items())
         rng.shuffle(items)
-        return {k: _shuffle(v, rng) for k, v in items}
+        return {k: _shuffle(v, rng, k) for k, v in items}
     if isinstance(value, list):
         items = [_shuffle(v, rng) for v in value]
-        if all(isinstance(v, dict) for v in items):
+        if key not in ORDERED:
             rng.shuffle(items)
         return items
     return value
