@@ -18,7 +18,7 @@ PRIVATE_GOOGLE_APIS = IPv4Network("199.36.153.8/30")
 
 @family("network", cloud="gcp", stage=Stage.NETWORKING)
 def emit(ctx: Context) -> None:
-    """VPCs without auto subnets or default routes to nowhere, subnets with flow logs and PGA, routes, NAT."""
+    """Custom-mode VPCs (default routes removed), subnets with flow logs and PGA, routes, Cloud NAT."""
     mod = ctx.module("gcp", Stage.NETWORKING)
     nets: dict[str, Value] = {}
     subnets: dict[str, Value] = {}
