@@ -52,7 +52,7 @@ def emit(ctx: Context) -> None:
         if secrets:
             statements.append({"sid": "ReadOwnVenueKeys", "actions": ["secretsmanager:DescribeSecret",
                                                                        "secretsmanager:GetSecretValue"],
-                               "resources": [interp(f"arn:aws:secretsmanager:*:${{{account}}}:secret:{s}-*")
+                               "resources": [interp(f"arn:aws:secretsmanager:*:${{{account}}}:secret:{s}-??????")
                                              for s in secrets]})
         policy = policy_document(mod, F, f"{name}__policy", p, statements)
         tags = ctx.aws_tags(f"{a.desk}-operator", a.desk, env=a.env)
