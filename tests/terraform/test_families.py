@@ -243,3 +243,14 @@ def test_aws_vpn_on_a_virtual_private_gateway() -> None:
     assert 'resource "aws_vpn_gateway" "vpc_a"' in vpn
     assert has(vpn, "vpn_gateway_id", "aws_vpn_gateway.vpc_a.id")
     assert has(r.files["aws/10-networking/route_tables.tf"], "gateway_id", "aws_vpn_gateway.vpc_a.id")
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on this machine")
+def test_focused_renders_are_terraform_fmt_clean(tmp_path: Path) -> None:
+    import subprocess
+
+    for name, build in FOCUSED.items():
+        write(render(build()), tmp_path / name)
+    done = subprocess.run(["terraform", "fmt", "-check", "-recursive", "-diff", str(tmp_path)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
