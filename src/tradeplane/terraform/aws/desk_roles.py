@@ -24,11 +24,12 @@ def emit(ctx: Context) -> None:
             for key in ctx.estate.venue(v).api_keys:
                 if key.secret_ref.startswith("aws-sm://"):
                     secrets_by_desk.setdefault(w.desk, set()).add(key.secret_ref.removeprefix("aws-sm://"))
-    regions = sorted({n.region for n in ctx.estate.aws_vpcs}) or ["us-east-1"]
     for a in sorted(ctx.accounts.values(), key=lambda a: a.name):
         if a.desk is None:
             continue
-        p = mod.aws_provider(a.name, regions[0])
+        # IAM is global: manage it through the account's home region (its first VPC's, else us-east-1).
+        home = sorted(n.region for n in ctx.estate.aws_vpcs if n.account == a.name) or ["us-east-1"]
+        p = mod.aws_provider(a.name, home[0])
         account = ctx.account_id(mod, a.name)
         name = ident(a.desk, a.name)
         trust = policy_document(mod, F, f"{name}__trust", p, [

@@ -59,7 +59,7 @@ data "aws_iam_policy_document" "alpha__acct_a__trust" {
 }
 
 data "aws_iam_policy_document" "beta__acct_b__policy" {
-  provider = aws.acct_b__us_east_1
+  provider = aws.acct_b__us_east_2
 
   statement {
     sid       = "ReadInventory"
@@ -96,7 +96,7 @@ data "aws_iam_policy_document" "beta__acct_b__policy" {
 }
 
 data "aws_iam_policy_document" "beta__acct_b__trust" {
-  provider = aws.acct_b__us_east_1
+  provider = aws.acct_b__us_east_2
 
   statement {
     effect  = "Allow"
@@ -125,7 +125,7 @@ resource "aws_iam_role" "alpha__acct_a" {
 }
 
 resource "aws_iam_role" "beta__acct_b" {
-  provider             = aws.acct_b__us_east_1
+  provider             = aws.acct_b__us_east_2
   name                 = "beta-operator"
   assume_role_policy   = data.aws_iam_policy_document.beta__acct_b__trust.json
   max_session_duration = 3600
@@ -141,7 +141,7 @@ resource "aws_iam_role_policy" "alpha__acct_a" {
 }
 
 resource "aws_iam_role_policy" "beta__acct_b" {
-  provider = aws.acct_b__us_east_1
+  provider = aws.acct_b__us_east_2
   name     = "beta-least-privilege"
   role     = aws_iam_role.beta__acct_b.id
   policy   = data.aws_iam_policy_document.beta__acct_b__policy.json

@@ -15,8 +15,8 @@ provider "aws" {
 }
 
 provider "aws" {
-  alias  = "acct_b__us_east_1"
-  region = "us-east-1"
+  alias  = "acct_b__us_east_2"
+  region = "us-east-2"
 
   assume_role {
     role_arn = "arn:aws:iam::${var.aws_account_ids["acct-b"]}:role/${var.terraform_role_name}"

@@ -66,7 +66,7 @@ data "aws_iam_policy_document" "crypto__aws_crypto_prod__trust" {
 }
 
 data "aws_iam_policy_document" "equities__aws_equities_prod__policy" {
-  provider = aws.aws_equities_prod__ap_northeast_1
+  provider = aws.aws_equities_prod__us_east_1
 
   statement {
     sid       = "ReadInventory"
@@ -103,7 +103,7 @@ data "aws_iam_policy_document" "equities__aws_equities_prod__policy" {
 }
 
 data "aws_iam_policy_document" "equities__aws_equities_prod__trust" {
-  provider = aws.aws_equities_prod__ap_northeast_1
+  provider = aws.aws_equities_prod__us_east_1
 
   statement {
     effect  = "Allow"
@@ -123,7 +123,7 @@ data "aws_iam_policy_document" "equities__aws_equities_prod__trust" {
 }
 
 data "aws_iam_policy_document" "futures__aws_futures_prod__policy" {
-  provider = aws.aws_futures_prod__ap_northeast_1
+  provider = aws.aws_futures_prod__us_east_1
 
   statement {
     sid       = "ReadInventory"
@@ -160,7 +160,7 @@ data "aws_iam_policy_document" "futures__aws_futures_prod__policy" {
 }
 
 data "aws_iam_policy_document" "futures__aws_futures_prod__trust" {
-  provider = aws.aws_futures_prod__ap_northeast_1
+  provider = aws.aws_futures_prod__us_east_1
 
   statement {
     effect  = "Allow"
@@ -180,7 +180,7 @@ data "aws_iam_policy_document" "futures__aws_futures_prod__trust" {
 }
 
 data "aws_iam_policy_document" "platform__aws_network__policy" {
-  provider = aws.aws_network__ap_northeast_1
+  provider = aws.aws_network__us_east_1
 
   statement {
     sid       = "ReadInventory"
@@ -217,7 +217,7 @@ data "aws_iam_policy_document" "platform__aws_network__policy" {
 }
 
 data "aws_iam_policy_document" "platform__aws_network__trust" {
-  provider = aws.aws_network__ap_northeast_1
+  provider = aws.aws_network__us_east_1
 
   statement {
     effect  = "Allow"
@@ -237,7 +237,7 @@ data "aws_iam_policy_document" "platform__aws_network__trust" {
 }
 
 data "aws_iam_policy_document" "platform__aws_shared_services__policy" {
-  provider = aws.aws_shared_services__ap_northeast_1
+  provider = aws.aws_shared_services__us_east_1
 
   statement {
     sid       = "ReadInventory"
@@ -274,7 +274,7 @@ data "aws_iam_policy_document" "platform__aws_shared_services__policy" {
 }
 
 data "aws_iam_policy_document" "platform__aws_shared_services__trust" {
-  provider = aws.aws_shared_services__ap_northeast_1
+  provider = aws.aws_shared_services__us_east_1
 
   statement {
     effect  = "Allow"
@@ -294,7 +294,7 @@ data "aws_iam_policy_document" "platform__aws_shared_services__trust" {
 }
 
 data "aws_iam_policy_document" "research__aws_research__policy" {
-  provider = aws.aws_research__ap_northeast_1
+  provider = aws.aws_research__us_east_1
 
   statement {
     sid       = "ReadInventory"
@@ -331,7 +331,7 @@ data "aws_iam_policy_document" "research__aws_research__policy" {
 }
 
 data "aws_iam_policy_document" "research__aws_research__trust" {
-  provider = aws.aws_research__ap_northeast_1
+  provider = aws.aws_research__us_east_1
 
   statement {
     effect  = "Allow"
@@ -360,7 +360,7 @@ resource "aws_iam_role" "crypto__aws_crypto_prod" {
 }
 
 resource "aws_iam_role" "equities__aws_equities_prod" {
-  provider             = aws.aws_equities_prod__ap_northeast_1
+  provider             = aws.aws_equities_prod__us_east_1
   name                 = "equities-operator"
   assume_role_policy   = data.aws_iam_policy_document.equities__aws_equities_prod__trust.json
   max_session_duration = 3600
@@ -369,7 +369,7 @@ resource "aws_iam_role" "equities__aws_equities_prod" {
 }
 
 resource "aws_iam_role" "futures__aws_futures_prod" {
-  provider             = aws.aws_futures_prod__ap_northeast_1
+  provider             = aws.aws_futures_prod__us_east_1
   name                 = "futures-operator"
   assume_role_policy   = data.aws_iam_policy_document.futures__aws_futures_prod__trust.json
   max_session_duration = 3600
@@ -378,7 +378,7 @@ resource "aws_iam_role" "futures__aws_futures_prod" {
 }
 
 resource "aws_iam_role" "platform__aws_network" {
-  provider             = aws.aws_network__ap_northeast_1
+  provider             = aws.aws_network__us_east_1
   name                 = "platform-operator"
   assume_role_policy   = data.aws_iam_policy_document.platform__aws_network__trust.json
   max_session_duration = 3600
@@ -387,7 +387,7 @@ resource "aws_iam_role" "platform__aws_network" {
 }
 
 resource "aws_iam_role" "platform__aws_shared_services" {
-  provider             = aws.aws_shared_services__ap_northeast_1
+  provider             = aws.aws_shared_services__us_east_1
   name                 = "platform-operator"
   assume_role_policy   = data.aws_iam_policy_document.platform__aws_shared_services__trust.json
   max_session_duration = 3600
@@ -396,7 +396,7 @@ resource "aws_iam_role" "platform__aws_shared_services" {
 }
 
 resource "aws_iam_role" "research__aws_research" {
-  provider             = aws.aws_research__ap_northeast_1
+  provider             = aws.aws_research__us_east_1
   name                 = "research-operator"
   assume_role_policy   = data.aws_iam_policy_document.research__aws_research__trust.json
   max_session_duration = 3600
@@ -412,35 +412,35 @@ resource "aws_iam_role_policy" "crypto__aws_crypto_prod" {
 }
 
 resource "aws_iam_role_policy" "equities__aws_equities_prod" {
-  provider = aws.aws_equities_prod__ap_northeast_1
+  provider = aws.aws_equities_prod__us_east_1
   name     = "equities-least-privilege"
   role     = aws_iam_role.equities__aws_equities_prod.id
   policy   = data.aws_iam_policy_document.equities__aws_equities_prod__policy.json
 }
 
 resource "aws_iam_role_policy" "futures__aws_futures_prod" {
-  provider = aws.aws_futures_prod__ap_northeast_1
+  provider = aws.aws_futures_prod__us_east_1
   name     = "futures-least-privilege"
   role     = aws_iam_role.futures__aws_futures_prod.id
   policy   = data.aws_iam_policy_document.futures__aws_futures_prod__policy.json
 }
 
 resource "aws_iam_role_policy" "platform__aws_network" {
-  provider = aws.aws_network__ap_northeast_1
+  provider = aws.aws_network__us_east_1
   name     = "platform-least-privilege"
   role     = aws_iam_role.platform__aws_network.id
   policy   = data.aws_iam_policy_document.platform__aws_network__policy.json
 }
 
 resource "aws_iam_role_policy" "platform__aws_shared_services" {
-  provider = aws.aws_shared_services__ap_northeast_1
+  provider = aws.aws_shared_services__us_east_1
   name     = "platform-least-privilege"
   role     = aws_iam_role.platform__aws_shared_services.id
   policy   = data.aws_iam_policy_document.platform__aws_shared_services__policy.json
 }
 
 resource "aws_iam_role_policy" "research__aws_research" {
-  provider = aws.aws_research__ap_northeast_1
+  provider = aws.aws_research__us_east_1
   name     = "research-least-privilege"
   role     = aws_iam_role.research__aws_research.id
   policy   = data.aws_iam_policy_document.research__aws_research__policy.json

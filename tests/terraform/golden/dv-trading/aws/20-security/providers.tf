@@ -28,19 +28,6 @@ provider "aws" {
 }
 
 provider "aws" {
-  alias  = "aws_equities_prod__ap_northeast_1"
-  region = "ap-northeast-1"
-
-  assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
-  }
-
-  default_tags {
-    tags = { managed-by = "tradeplane", estate = "dv-trading" }
-  }
-}
-
-provider "aws" {
   alias  = "aws_equities_prod__us_east_1"
   region = "us-east-1"
 
@@ -54,8 +41,8 @@ provider "aws" {
 }
 
 provider "aws" {
-  alias  = "aws_futures_prod__ap_northeast_1"
-  region = "ap-northeast-1"
+  alias  = "aws_futures_prod__us_east_1"
+  region = "us-east-1"
 
   assume_role {
     role_arn = "arn:aws:iam::${var.aws_account_ids["aws-futures-prod"]}:role/${var.terraform_role_name}"
@@ -67,24 +54,11 @@ provider "aws" {
 }
 
 provider "aws" {
-  alias  = "aws_network__ap_northeast_1"
-  region = "ap-northeast-1"
+  alias  = "aws_network__us_east_1"
+  region = "us-east-1"
 
   assume_role {
     role_arn = "arn:aws:iam::${var.aws_account_ids["aws-network"]}:role/${var.terraform_role_name}"
-  }
-
-  default_tags {
-    tags = { managed-by = "tradeplane", estate = "dv-trading" }
-  }
-}
-
-provider "aws" {
-  alias  = "aws_research__ap_northeast_1"
-  region = "ap-northeast-1"
-
-  assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
@@ -98,19 +72,6 @@ provider "aws" {
 
   assume_role {
     role_arn = "arn:aws:iam::${var.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
-  }
-
-  default_tags {
-    tags = { managed-by = "tradeplane", estate = "dv-trading" }
-  }
-}
-
-provider "aws" {
-  alias  = "aws_shared_services__ap_northeast_1"
-  region = "ap-northeast-1"
-
-  assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
