@@ -34,7 +34,8 @@ plan.register(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising so tests can call it."""
     try:
-        app(args=argv, prog_name="tradeplane", standalone_mode=False)
+        # Without standalone mode, an Exit(code) raised by a command comes back as the return value.
+        rc = app(args=argv, prog_name="tradeplane", standalone_mode=False)
     except TradeplaneError as exc:
         for line in exc.lines():
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -44,14 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 130
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return 2
-        raise
-    return 0
+    except typer.TyperException as exc:  # usage errors: a missing argument, an unknown option
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:
+            err_console.print(str(exc), markup=False, highlight=False)
+        return int(getattr(exc, "exit_code", 2) or 2)
+    return int(rc) if isinstance(rc, int) else 0
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""FinOps: cost by desk and team from FOCUS billing data, anomalies, commitments, estimates."""

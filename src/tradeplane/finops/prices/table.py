@@ -1,0 +1,146 @@
+"""Prices from ``catalog.yaml``: machine types multiplied out from family rates and region multipliers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from tradeplane.errors import UnsupportedError
+
+HOURS_PER_MONTH = 730.0
+
+_GCP_TYPE = re.compile(r"^(?P<family>[a-z0-9]+)-(?P<shape>standard|highmem|highcpu)-(?P<vcpus>\d+)$")
+
+
+@dataclass(frozen=True)
+class InstancePrice:
+    cloud: str
+    region: str
+    machine_type: str
+    hourly_usd: float
+    vcpus: int
+    memory_gb: float
+    basis: str  # how the figure was derived, for reports
+
+    @property
+    def monthly_usd(self) -> float:
+        return self.hourly_usd * HOURS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class NetworkPrice:
+    cloud: str
+    item: str
+    usd: float
+    unit: str  # hour, GB or month
+
+    @property
+    def monthly_usd(self) -> float:
+        if self.unit == "hour":
+            return self.usd * HOURS_PER_MONTH
+        if self.unit == "month":
+            return self.usd
+        raise ValueError(f"{self.item} is priced per {self.unit}; multiply by the volume")
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    source: str
+    as_of: str
+    data: dict[str, Any]
+
+    def regions(self, cloud: str) -> tuple[str, ...]:
+        return tuple(sorted(self.data[cloud]["region_multiplier"]))
+
+    def families(self, cloud: str) -> tuple[str, ...]:
+        return tuple(sorted(self.data[cloud]["families"]))
+
+    def instance(self, cloud: str, region: str, machine_type: str) -> InstancePrice:
+        if cloud not in ("aws", "gcp"):
+            raise UnsupportedError.single(f"no prices for cloud '{cloud}'", hint="clouds are aws and gcp")
+        block = self.data[cloud]
+        mult = block["region_multiplier"].get(region)
+        if mult is None:
+            raise UnsupportedError.single(
+                f"no {cloud} prices for region '{region}'",
+                hint="priced regions: " + ", ".join(sorted(block["region_multiplier"])),
+            )
+        if cloud == "aws":
+            return self._aws(region, machine_type, float(mult))
+        return self._gcp(region, machine_type, float(mult))
+
+    def _aws(self, region: str, machine_type: str, mult: float) -> InstancePrice:
+        block = self.data["aws"]
+        family, _, size = machine_type.partition(".")
+        fam = block["families"].get(family)
+        units = block["sizes"].get(size)
+        if fam is None or units is None:
+            raise UnsupportedError.single(
+                f"no price for AWS instance type '{machine_type}'",
+                hint="priced families: " + ", ".join(sorted(block["families"]))
+                + "; sizes: " + ", ".join(block["sizes"]) + " (or set hourly_usd on the workload)",
+            )
+        large, mem_per_vcpu = float(fam[0]), float(fam[1])
+        vcpus = 2 * int(units)
+        return InstancePrice("aws", region, machine_type, round(large * units * mult, 6), vcpus,
+                             vcpus * mem_per_vcpu,
+                             f"{family}.large {large}/h x {units} x region {mult} ({self.as_of})")
+
+    def _gcp(self, region: str, machine_type: str, mult: float) -> InstancePrice:
+        block = self.data["gcp"]
+        node = block["node_types"].get(machine_type)
+        if node is not None:
+            family = machine_type.split("-")[0]
+            vcpus, mem = int(node[0]), float(node[1])
+            premium = 1.0 + float(block["sole_tenant_premium"])
+            return self._gcp_price(region, machine_type, family, vcpus, mem, mult * premium,
+                                   f"sole-tenant node (+{block['sole_tenant_premium']:.0%})")
+        m = _GCP_TYPE.match(machine_type)
+        if m is None or m["family"] not in block["families"]:
+            raise UnsupportedError.single(
+                f"no price for GCP machine type '{machine_type}'",
+                hint="priced families: " + ", ".join(sorted(block["families"]))
+                + " as FAMILY-standard|highmem|highcpu-N, node types: "
+                + ", ".join(sorted(block["node_types"])) + " (or set hourly_usd on the workload)",
+            )
+        vcpus = int(m["vcpus"])
+        mem = float(vcpus * block["shapes"][m["shape"]])
+        return self._gcp_price(region, machine_type, m["family"], vcpus, mem, mult, "on-demand")
+
+    def _gcp_price(self, region: str, machine_type: str, family: str, vcpus: int, mem: float, mult: float,
+                   what: str) -> InstancePrice:
+        cpu_rate, mem_rate = (float(x) for x in self.data["gcp"]["families"][family])
+        hourly = (vcpus * cpu_rate + mem * mem_rate) * mult
+        return InstancePrice("gcp", region, machine_type, round(hourly, 6), vcpus, mem,
+                             f"{family} {vcpus} vCPU x {cpu_rate} + {mem:g} GB x {mem_rate}, "
+                             f"x {mult:.3f} ({what}, {self.as_of})")
+
+    def network(self, cloud: str, item: str) -> NetworkPrice:
+        entry = self.data["network"].get(cloud, {}).get(item)
+        if entry is None:
+            raise UnsupportedError.single(
+                f"no {cloud} network price '{item}'",
+                hint="priced items: " + ", ".join(sorted(self.data["network"].get(cloud, {}))),
+            )
+        return NetworkPrice(cloud, item, float(entry["usd"]), str(entry["unit"]))
+
+
+@cache
+def price_table() -> PriceTable:
+    """The shipped table, parsed once per process."""
+    text = resources.files("tradeplane.finops.prices").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return PriceTable(str(data["source"]), str(data["as_of"]), data)
+
+
+def instance_price(cloud: str, region: str, machine_type: str) -> InstancePrice:
+    return price_table().instance(cloud, region, machine_type)
+
+
+def network_price(cloud: str, item: str) -> NetworkPrice:
+    return price_table().network(cloud, item)
