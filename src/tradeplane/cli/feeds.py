@@ -100,14 +100,16 @@ def simulate(
     fault: list[str] = typer.Option([], help="ENDPOINT:KIND:AT_S[:DURATION_S[:VALUE]], KIND in close, stall, "
                                     "drop, duplicate, reorder, corrupt, burst; repeatable"),
     duration: float = typer.Option(0.0, help="stop after this many seconds (0: until Ctrl-C)"),
+    replay_dir: Path | None = typer.Option(None, "--replay", help="replay this Parquet recording instead of "
+                                           "generating a market (same venues, symbols, ticks as recorded)"),
     as_json: bool = typer.Option(False, "--json", help="print what was sent as JSON at exit"),
 ) -> None:
-    """Serve each venue's real protocol on 127.0.0.1 (WebSocket + REST snapshot) with a generated market."""
+    """Serve each venue's real protocol on 127.0.0.1 (WebSocket + REST snapshot): a generated or recorded market."""
     from tradeplane.feeds.runner import json_logging, run_simulator
 
     json_logging()
     out = asyncio.run(run_simulator(config, rate_hz=rate, steps=steps or None, seed=seed, faults=fault,
-                                    duration=duration or None))
+                                    duration=duration or None, recording=replay_dir))
     if as_json:
         print_json(out)
     else:

@@ -22,6 +22,7 @@ from tradeplane.feeds.metrics import GatewayMetrics
 from tradeplane.feeds.sim.faults import FaultPlan
 from tradeplane.feeds.sim.server import SimServer
 from tradeplane.feeds.sinks import NatsPublisher, ParquetRecorder
+from tradeplane.feeds.sinks.parquet import recorded_files
 
 
 class _JsonLines(logging.Handler):
@@ -98,7 +99,8 @@ def fetch_status(url: str) -> dict[str, Any]:
         ) from None
 
 
-def simulator_for(cfg: FeedsConfig, path: Path, *, rate_hz: float, steps: int | None, seed: int) -> SimServer:
+def simulator_for(cfg: FeedsConfig, path: Path, *, rate_hz: float, steps: int | None, seed: int,
+                  recording: Path | None = None) -> SimServer:
     """A simulator serving every leg endpoint a feeds config names (they must be loopback URLs)."""
     venues: dict[str, Any] = {}
     endpoints: dict[str, None] = {}
@@ -112,14 +114,21 @@ def simulator_for(cfg: FeedsConfig, path: Path, *, rate_hz: float, steps: int | 
                                   f"set url to ws://127.0.0.1:PORT/... (got {leg.url})")
             endpoints[leg.name] = None
             ports[(spec.venue, leg.name)] = u.port
-    return SimServer(venues, list(endpoints), rate_hz=rate_hz, steps=steps, seed=seed, ports=ports)
+    return SimServer(venues, list(endpoints), rate_hz=rate_hz, steps=steps, seed=seed, ports=ports,
+                     recording=recording)
 
 
 async def run_simulator(path: str | Path, *, rate_hz: float = 50.0, steps: int | None = None, seed: int = 1,
-                        faults: Sequence[str] = (), duration: float | None = None) -> dict[str, Any]:
+                        faults: Sequence[str] = (), duration: float | None = None,
+                        recording: str | Path | None = None) -> dict[str, Any]:
     cfg, p = load_config(path)
     plans = [FaultPlan.parse(f) for f in faults]
-    sim = simulator_for(cfg, p, rate_hz=rate_hz, steps=steps, seed=seed)
+    rec = None
+    if recording is not None:
+        rec = Path(recording)
+        if not recorded_files(rec):
+            raise InputError(f"{rec}: no md-*.parquet recording files to replay")
+    sim = simulator_for(cfg, p, rate_hz=rate_hz, steps=steps, seed=seed, recording=rec)
     try:
         await sim.start()
     except OSError as exc:

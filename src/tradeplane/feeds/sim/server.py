@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import websockets
@@ -27,6 +28,8 @@ from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.sim.faults import FaultPlan, Faults
 from tradeplane.feeds.sim.market import Market
+from tradeplane.feeds.sim.recorded import RecordedMarket
+from tradeplane.feeds.sinks.parquet import replay
 from tradeplane.feeds.venues import adapter_class, simulator_class
 from tradeplane.feeds.venues.base import VenueAdapter, VenueSimulator
 
@@ -81,7 +84,7 @@ class _Endpoint:
 
 @dataclass
 class _SymbolState:
-    market: Market
+    market: Market | RecordedMarket
     seq: int = 0
     bbo_seq: int = 0
     last_top: tuple[tuple[int, int], tuple[int, int]] | None = None
@@ -90,7 +93,8 @@ class _SymbolState:
 class SimVenue:
     """One venue of the simulator: its protocol, its markets, its endpoints."""
 
-    def __init__(self, name: str, instruments: Sequence[Instrument], endpoints: Sequence[str], seed: int) -> None:
+    def __init__(self, name: str, instruments: Sequence[Instrument], endpoints: Sequence[str], seed: int,
+                 recording: Path | None = None) -> None:
         self.name = name
         self.sim: VenueSimulator = simulator_class(name)(instruments)
         self.adapter: VenueAdapter = adapter_class(name)(instruments)
@@ -98,7 +102,11 @@ class SimVenue:
         self.endpoints = {e: _Endpoint(e, self) for e in endpoints}
         self.symbols: dict[str, _SymbolState] = {}
         for i, inst in enumerate(instruments):
-            m = Market(seed=seed * 1000 + i + sum(map(ord, name)))
+            m: Market | RecordedMarket
+            if recording is not None:
+                m = RecordedMarket(replay(recording, venue=name, symbol=inst.symbol))
+            else:
+                m = Market(seed=seed * 1000 + i + sum(map(ord, name)))
             self.symbols[inst.symbol] = _SymbolState(m, seq=1_000_000 + 17 * i)
 
     def checksum(self, symbol: str, book: OrderBook) -> int:
@@ -124,8 +132,9 @@ class SimServer:
         ports: dict[tuple[str, str], int] | None = None,
         trade_every: int = 3,
         funding_every: int = 50,
+        recording: Path | None = None,
     ) -> None:
-        self.venues = {n: SimVenue(n, insts, endpoints, seed) for n, insts in venues.items()}
+        self.venues = {n: SimVenue(n, insts, endpoints, seed, recording) for n, insts in venues.items()}
         self.rate_hz = rate_hz
         self.steps = steps
         self.start_after = start_after
@@ -326,6 +335,11 @@ class SimServer:
                     if c.topics:
                         c.put(hb)
 
+    def exhausted(self) -> bool:
+        """Every market is a recording that has been replayed to its end."""
+        return all(isinstance(st.market, RecordedMarket) and st.market.exhausted
+                   for v in self.venues.values() for st in v.symbols.values())
+
     async def step_once(self) -> None:
         self.step_no += 1
         now = time.time_ns()
@@ -333,6 +347,8 @@ class SimServer:
             sim = v.sim
             for sym, st in v.symbols.items():
                 step = st.market.step()
+                if step is None:  # a recording that has run out
+                    continue
                 book = st.market.book
                 prev = st.seq
                 first = prev + 1
@@ -348,6 +364,8 @@ class SimServer:
                 if step.trade is not None:
                     p, q, side = step.trade
                     await self._broadcast(v, ("trades", sym), sim.trade_message(sym, st.market.trade_id, now, p, q, side))
+                if not book.bids or not book.asks:
+                    continue
                 top = (book.top_bids(1)[0], book.top_asks(1)[0])
                 if top != st.last_top:
                     st.last_top = top
@@ -369,7 +387,7 @@ class SimServer:
         t0 = loop.time()
         next_hb = t0 + self.heartbeat_s
         n = 0
-        while self.steps is None or n < self.steps:
+        while (self.steps is None or n < self.steps) and not self.exhausted():
             await self.step_once()
             n += 1
             now = loop.time()
