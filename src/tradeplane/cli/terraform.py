@@ -29,26 +29,30 @@ def render(
     zones = _solved_zones(e) if place else None
     rendered = tf.render(e, zones=zones)
     problems = tf.check_references(rendered.files)
-    if problems:
+    if problems:  # a renderer bug, not a user mistake: say so plainly and write nothing
         raise RuntimeError("rendered Terraform has dangling references: " + "; ".join(map(str, problems)))
     tf.write(rendered, output)
     if json:
         print_json({"output": str(output), **rendered.to_json()})
         return
-    t = Table("stage", "resources", "top resource types", title=f"wrote {output}", title_justify="left")
+    render_counts(rendered, f"wrote {output}")
+    console.print(f"[green]ok[/] {rendered.total} resources in {len(rendered.files)} files; every reference resolves")
+
+
+def render_counts(rendered: tf.Rendered, title: str) -> None:
+    t = Table("stage", "resources", "top resource types", title=title, title_justify="left")
     for cloud, stages in rendered.counts.items():
         for stage, types in stages.items():
             top = ", ".join(f"{n} {k}" for k, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
             t.add_row(f"{cloud}/{stage}", str(sum(types.values())), top)
     console.print(t)
-    console.print(f"[green]ok[/] {rendered.total} resources in {len(rendered.files)} files; every reference resolves")
 
 
 def _solved_zones(e: est.Estate) -> dict[str, tuple[str, ...]]:
     from tradeplane import placement
 
     result = placement.solve(e)
-    if result.status not in ("optimal", "feasible"):
+    if not result.feasible:
         raise UnsupportedError(f"the placement solver found no placement ({result.status})",
                                [Problem(x.render()) for x in result.explanations])
     return placement.zones_by_workload(result)
