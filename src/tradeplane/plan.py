@@ -12,17 +12,20 @@ from typing import Any
 
 from tradeplane import feeds, placement, terraform
 from tradeplane.estate import Estate, Summary, summarise
+from tradeplane.feeds import VenueFeedPlan
+from tradeplane.placement import BudgetFinding, PlacementResult
+from tradeplane.terraform import Reference, Rendered
 
 
 @dataclass(frozen=True)
 class Plan:
     estate: Estate
     summary: Summary
-    placement: placement.PlacementResult
-    budgets: tuple[placement.BudgetFinding, ...]
-    terraform: terraform.Rendered
-    dangling: tuple[terraform.Reference, ...]
-    feeds: tuple[feeds.VenueFeedPlan, ...]
+    placement: PlacementResult
+    budgets: tuple[BudgetFinding, ...]
+    terraform: Rendered
+    dangling: tuple[Reference, ...]
+    feeds: tuple[VenueFeedPlan, ...]
 
     @property
     def blocking(self) -> list[str]:
