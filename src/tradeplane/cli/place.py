@@ -64,7 +64,7 @@ def solve(
     if json:
         print_json({**result.to_json(), "budgets": [f.to_json() for f in findings]})
     else:
-        _render(result, findings)
+        render_placement(result, findings)
     if not result.feasible:
         n = len(result.explanations)
         raise UnsupportedError.single(
@@ -88,7 +88,7 @@ def _zones_text(zones: tuple[str, ...]) -> str:
     return ", ".join(f"{z} x{n}" if n > 1 else z for z, n in sorted(counts.items()))
 
 
-def _render(r: placement.PlacementResult, findings: list[placement.BudgetFinding]) -> None:
+def render_placement(r: placement.PlacementResult, findings: list[placement.BudgetFinding]) -> None:
     if not r.feasible:
         console.print(f"[bold red]{r.status}[/]: estate {r.estate} cannot be placed")
         for x in r.explanations:
