@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tradeplane import feeds, placement, terraform
+from tradeplane import feeds, finops, placement, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
+from tradeplane.finops import Estimate
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.terraform import Reference, Rendered
 
@@ -26,6 +27,7 @@ class Plan:
     terraform: Rendered
     dangling: tuple[Reference, ...]
     feeds: tuple[VenueFeedPlan, ...]
+    cost: Estimate
 
     @property
     def blocking(self) -> list[str]:
@@ -36,6 +38,13 @@ class Plan:
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
         return out
 
+    @property
+    def warnings(self) -> list[str]:
+        """What deserves a look but does not stop an apply."""
+        by_desk = self.cost.by("desk")
+        return [f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
+                f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "estate": self.summary.to_json(),
@@ -43,7 +52,9 @@ class Plan:
             "latency_budgets": [b.to_json() for b in self.budgets],
             "terraform": self.terraform.to_json(),
             "feeds": feeds.plan_rows(self.estate),
+            "cost": self.cost.to_json(),
             "blocking": self.blocking,
+            "warnings": self.warnings,
         }
 
 
@@ -60,4 +71,5 @@ def build(estate: Estate) -> Plan:
         terraform=rendered,
         dangling=tuple(terraform.check_references(rendered.files)),
         feeds=tuple(feeds.plan(estate)),
+        cost=finops.estimate(estate),
     )

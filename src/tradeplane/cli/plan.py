@@ -10,6 +10,7 @@ from rich.table import Table
 from tradeplane import estate as est
 from tradeplane import plan as planning
 from tradeplane import terraform
+from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
 from tradeplane.cli.output import console, print_json
 from tradeplane.cli.place import render_placement
@@ -52,7 +53,11 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     for f in p.feeds:
         t.add_row(f.venue, f.integrity, str(f.legs), "; ".join(f.problems))
     console.print(t)
+    console.rule("[bold]cost[/]")
+    render_estimate(p.cost, lines=False)
     console.rule("[bold]verdict[/]")
+    for line in p.warnings:
+        console.print(f"[yellow]warning[/] {line}", highlight=False, soft_wrap=True)
     if p.blocking:
         console.print(f"[bold red]{len(p.blocking)} thing(s) block an apply[/]")
         for line in p.blocking:
