@@ -52,11 +52,12 @@ def estates(draw: st.DrawFn) -> tuple[Estate, Capacity, bool]:
                             "rtt_us": draw(st.sampled_from([50, 150, 600, 2_000, 50_000]))})
         if draw(st.booleans()):
             subnet = draw(st.sampled_from(GCP_SUBNETS))
-            strategy = draw(st.sampled_from(["none", "compact", "spread"]))
-            group = "cg" if strategy == "compact" else None
+            strategy = draw(st.sampled_from(["none", "compact", "spread", "sole_tenant"]))
+            group = {"compact": "cg", "sole_tenant": "stg"}.get(strategy)
+            kind = {"kind": "sole_tenant"} if strategy == "sole_tenant" else {}
             workloads.append(wl(name, subnet=subnet, machine_type=draw(st.sampled_from(GCP_TYPES)), count=count,
                                 placement={"strategy": strategy, "group": group, "anti_affinity": anti},
-                                latency_budgets=budgets))
+                                latency_budgets=budgets, **kind))
         else:
             net, subnet, desk, team = draw(st.sampled_from(AWS))
             strategy = draw(st.sampled_from(["none", "cluster", "spread"]))
@@ -100,6 +101,9 @@ def check(e: Estate, cap: Capacity, free: bool, r: PlacementResult) -> None:
                 used[z, machine_family(w.machine_type)] += item.vcpus
         if not free:
             assert set(p.subnets) == {w.subnet}
+    for g in r.groups:
+        if g.strategy == "sole_tenant" and g.zones:  # its VMs sit on its nodes: the nodes take the capacity
+            used[g.zones[0], machine_family(g.node_type)] += g.nodes * problem.group(g.name).node_vcpus
     for (z, fam), v in used.items():
         assert v <= cap.vcpus(z, fam), (z, fam, v)
     for g in r.groups:

@@ -32,11 +32,15 @@ class _State:
     def same_group(self, a: Item, b: Item) -> bool:
         return a.group is not None and a.group == b.group and a.strategy in ("cluster", "compact")
 
-    def fits(self, it: Item, z: str, n: int, pending: dict[str, str] | None = None) -> bool:
+    def fits(self, it: Item, z: str, n: int, pending: dict[str, str] | None = None, capacity: bool = True) -> bool:
+        """Whether ``n`` more replicas of ``it`` may go to ``z``, with ``pending`` members of its zonal
+        group already decided there (their anti-affinity and budgets count; their capacity is the
+        caller's, see ``group_fits``)."""
         placed = dict(self.zones)
         for name, zone in (pending or {}).items():
             placed[name] = [zone]
-        if it.vcpus and self.used.get((z, it.family), 0) + n * it.vcpus > self.p.capacity.vcpus(z, it.family):
+        if capacity and it.vcpus and self.used.get((z, it.family), 0) + n * it.vcpus > self.p.capacity.vcpus(
+                z, it.family):
             return False
         for o in it.anti_affinity:
             if z in placed.get(o, []):
@@ -55,6 +59,26 @@ class _State:
                 return False
         return not (it.group is not None and it.strategy == "spread" and it.cloud == "aws"
                     and self.spread.get((it.group, z), 0) + n > rules.AWS_SPREAD_PER_ZONE)
+
+    def group_fits(self, g: Group, members: list[Item], z: str) -> bool:
+        """Whether every member of a zonal group fits in ``z`` at once. The members' vCPUs add up per
+        machine family (checking each member alone against the room left would let them overfill the
+        zone together); a sole-tenant group takes its nodes' vCPUs instead of its VMs'."""
+        need: dict[str, int] = {}
+        if g.strategy == "sole_tenant":
+            need[machine_family(g.node_type)] = g.nodes * g.node_vcpus
+        else:
+            for m in members:
+                if m.vcpus:
+                    need[m.family] = need.get(m.family, 0) + m.count * m.vcpus
+        if any(self.used.get((z, fam), 0) + v > self.p.capacity.vcpus(z, fam) for fam, v in sorted(need.items())):
+            return False
+        pending: dict[str, str] = {}
+        for m in members:
+            if not self.fits(m, z, m.count, pending, capacity=False):
+                return False
+            pending[m.name] = z
+        return True
 
     def room(self, z: str, family: str) -> int:
         return self.p.capacity.vcpus(z, family) - self.used.get((z, family), 0)
@@ -90,19 +114,7 @@ def greedy(problem: Problem, name: str = "") -> PlacementResult:
         chosen: str | None = None
         for z in sorted(g.domain, key=lambda z: (_group_cost(g, members, z), sum(_latency(m, z) for m in members),
                                                  -st.room(z, members[0].family), z)):
-            pending: dict[str, str] = {}
-            ok = True
-            for m in members:
-                need = m.count
-                if g.strategy == "sole_tenant":
-                    fam, need_v = machine_family(g.node_type), g.nodes * g.node_vcpus
-                    ok = st.used.get((z, fam), 0) + need_v <= problem.capacity.vcpus(z, fam)
-                elif not st.fits(m, z, need, pending):
-                    ok = False
-                if not ok:
-                    break
-                pending[m.name] = z
-            if ok:
+            if st.group_fits(g, members, z):
                 chosen = z
                 break
         if chosen is None:

@@ -224,7 +224,7 @@ class _Model:
                 lits = self._lit(("anti_affinity", a, c), Explanation(
                     it.name, "anti_affinity", f"{a} and {c} must be in different zones (anti-affinity)",
                     "drop the anti-affinity or give one of them another zone"))
-                for z in set(self.domains[it.name]) & set(self.domains[o]):
+                for z in sorted(set(self.domains[it.name]) & set(self.domains[o])):
                     self._add(self.m.add(self.y[it.name, z] + self.y[o, z] <= 1), lits)
 
     def _pair_budgets(self) -> None:
@@ -276,7 +276,7 @@ class _Model:
             if not g.node_type:
                 continue
             fam = machine_family(g.node_type)
-            for z in {z for (gn, z) in self.b if gn == g.name}:
+            for z in sorted(z for (gn, z) in self.b if gn == g.name):
                 terms.setdefault((z, fam), []).append((self.b[g.name, z], g.nodes * g.node_vcpus, 1))
         for (z, fam), ts in sorted(terms.items()):
             limit = cap.vcpus(z, fam)
