@@ -1,0 +1,40 @@
+"""Desk segmentation: a desk reaches another only if one lists the other in ``may_talk_to``
+(or the target is one of its ``shared_services``); an isolated desk talks to no one else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tradeplane.estate.model import Desk
+from tradeplane.net.matrix import INTERNET, matrix
+from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, register
+
+
+def allowed(a: Desk, b: Desk) -> bool:
+    return b.name in a.may_talk_to or a.name in b.may_talk_to
+
+
+@register("desk-segmentation")
+def check_segmentation(ctx: Context) -> Iterator[Finding]:
+    desks = {d.name: d for d in ctx.estate.desks}
+    m = matrix(ctx.dp, replies=False)
+    for (a, b), cell in sorted(m.cells.items()):
+        if a == INTERNET or b == INTERNET:
+            continue
+        da, db = desks[a], desks[b]
+        if allowed(da, db):
+            continue
+        leaks = [p for p in cell.pairs if p.forward and p.dst.name not in da.shared_services]
+        if not leaks:
+            ctx.note_pass(f"desk segmentation: {a} does not reach {b}")
+            continue
+        traces = tuple(t for p in leaks for t in p.delivered)[:MAX_TRACES]
+        fix, loc = fix_from(traces[0] if traces else None)
+        isolated = da.isolated or db.isolated
+        yield Finding(
+            "desk-segmentation", "critical" if isolated else "high",
+            f"desk {a} reaches desk {b}" + (" (an isolated desk)" if isolated else "")
+            + f" but neither lists the other in may_talk_to",
+            tuple(sorted(f"{p.src.name} -> {p.dst.name}: {p.forward.describe()}" for p in leaks)),
+            f"{len(leaks)} of {len(cell.pairs)} endpoint pairs reach; desk {a} at {ctx.where(da)}",
+            fix or "close the path shown in the trace", loc, traces)
