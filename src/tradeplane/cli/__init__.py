@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 130
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return 2
-        raise
+    except typer.TyperException as exc:  # usage errors: a missing argument, an unknown option
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:
+            err_console.print(str(exc), markup=False, highlight=False)
+        return int(getattr(exc, "exit_code", 2) or 2)
     return 0
 
 

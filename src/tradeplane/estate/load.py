@@ -51,32 +51,39 @@ def estate_files(path: FsPath) -> list[FsPath]:
 def load(path: str | FsPath) -> Estate:
     """Load, merge, validate and cross-check an estate; raise ``EstateError`` with every problem."""
     root = FsPath(path)
-    files = estate_files(root)
-    merged, positions = _merge(files, root)
-    estate = _validate(merged, positions)
-    estate.attach_sources(*_sources(estate, merged, positions))
-    problems = refs.check(estate)
-    if problems:
-        n = len(problems)
-        raise EstateError(f"estate '{root}' has {n} problem{'s' if n != 1 else ''}", problems)
-    return estate
+    merged, positions, early = _merge(estate_files(root), root)
+    return _finish(merged, positions, early, str(root))
 
 
 def load_text(text: str, file: str = "<estate>") -> Estate:
     """Load an estate from one YAML text (tests, generated estates)."""
-    merged, positions = _merge_docs([(file, text)])
-    estate = _validate(merged, positions)
+    merged, positions, early = _merge_docs([(file, text)])
+    return _finish(merged, positions, early, file)
+
+
+def _finish(merged: dict[str, Any], positions: Positions, early: list[Problem], name: str) -> Estate:
+    """Validate and cross-check, reporting every problem found at any stage together."""
+    try:
+        estate = _validate(merged, positions)
+    except EstateError as exc:
+        _raise(name, [*early, *exc.problems])
     estate.attach_sources(*_sources(estate, merged, positions))
-    problems = refs.check(estate)
+    problems = [*early, *refs.check(estate)]
     if problems:
-        raise EstateError(f"estate '{file}' has {len(problems)} problem(s)", problems)
+        _raise(name, problems)
     return estate
+
+
+def _raise(name: str, problems: list[Problem]) -> typing.NoReturn:
+    problems = [p if p.location else Problem(p.message, Location(name), p.field, p.hint) for p in problems]
+    n = len(problems)
+    raise EstateError(f"estate '{name}' has {n} problem{'s' if n != 1 else ''}", problems)
 
 
 # --------------------------------------------------------------------------- merging
 
 
-def _merge(files: list[FsPath], root: FsPath) -> tuple[dict[str, Any], Positions]:
+def _merge(files: list[FsPath], root: FsPath) -> tuple[dict[str, Any], Positions, list[Problem]]:
     docs: list[tuple[str, str]] = []
     for f in files:
         try:
@@ -90,21 +97,24 @@ def _display(f: FsPath, root: FsPath) -> str:
     return str(f) if root.is_file() else str(root / f.relative_to(root))
 
 
-def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positions]:
+def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positions, list[Problem]]:
+    """Merge files into one mapping. Syntax errors stop here; other problems travel on."""
+    fatal = ProblemList()
     problems = ProblemList()
     merged: dict[str, Any] = {}
     positions = Positions()
     defined_at: dict[str, Location] = {}
     for file, text in docs:
         try:
-            data, pos = parse(text, file)
+            data, pos, soft = parse(text, file)
         except YamlError as exc:
-            problems.extend(exc.problems)
+            fatal.extend(exc.problems)
             continue
+        problems.extend(soft)
         if data is None:
             continue
         if not isinstance(data, dict):
-            problems.add("an estate file must be a mapping of sections (networks:, desks: ...)",
+            fatal.add("an estate file must be a mapping of sections (networks:, desks: ...)",
                          location=pos.of_value(()) or Location(file),
                          hint="start the file with a section name such as 'networks:'")
             continue
@@ -118,9 +128,7 @@ def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positi
                                  hint=f"write each item under '{key}:' starting with '- '")
                     continue
                 items = merged.setdefault(key, [])
-                base = len(items)
-                for i in range(len(value)):
-                    positions.update(pos.shifted((key, i), (key, base + i)))
+                positions.update(pos.section_items(key, offset=len(items)))
                 items.extend(value)
                 positions.keys.setdefault((key,), key_loc)
             elif key in _SINGLE_SECTIONS:
@@ -130,12 +138,14 @@ def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positi
                     continue
                 defined_at[key] = key_loc
                 merged[key] = value
-                positions.update(pos.shifted((key,), (key,)))
+                positions.update(pos.section(key))
             else:
                 problems.add(f"unknown section '{key}'", location=key_loc, field=key,
                              hint=_did_you_mean(key, Estate.model_fields))
-    problems.raise_if_any("the estate files cannot be read")
-    return merged, positions
+    if fatal:
+        fatal.extend(problems.problems)
+        fatal.raise_if_any("the estate files cannot be read")
+    return merged, positions, problems.problems
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -154,8 +164,7 @@ def _validate(data: dict[str, Any], positions: Positions) -> Estate:
         return Estate.model_validate(data)
     except ValidationError as exc:
         problems = _dedupe([_problem(err, data, positions) for err in exc.errors(include_url=False)])
-        n = len(problems)
-        raise EstateError(f"the estate is invalid: {n} problem{'s' if n != 1 else ''}", problems) from None
+        raise EstateError("the estate is invalid", problems) from None
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -226,10 +235,12 @@ def _problem(err: Any, data: Any, positions: Positions) -> Problem:
         return Problem(f"unknown field '{key}'", positions.of_key(path) or positions.nearest(path),
                        field, _did_you_mean(key, allowed) if allowed else "remove it")
     if kind == "missing":
-        return Problem(f"missing required field '{loc[-1]}'", positions.nearest(path[:-1]), field,
-                       _field_hint(loc, data))
+        hint = "give the estate a name in one of its files, e.g. 'name: my-firm'" if loc == ("name",) \
+            else _field_hint(loc, data)
+        return Problem(f"missing required field '{loc[-1]}'", positions.nearest(path[:-1]), field, hint)
     message = _message(err)
-    hint = "" if kind == "string_pattern_mismatch" else _field_hint(loc, data)
+    name_rule = kind == "string_pattern_mismatch" and message.startswith("names must")
+    hint = "" if name_rule else _field_hint(loc, data)
     return Problem(message, positions.of_value(path) or positions.nearest(path), field, hint)
 
 
@@ -242,14 +253,17 @@ def _message(err: Any) -> str:
         return f"{err['msg'].replace('Input should be', 'must be')}; got {given!r}"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
-        return f"unknown {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r}; expected {ctx.get('expected_tags')}"
+        return f"unknown {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         ctx = err.get("ctx", {})
-        return f"missing {ctx.get('discriminator', 'kind')}; it says which kind of object this is"
+        disc = str(ctx.get("discriminator", "kind")).strip("'")
+        return f"missing '{disc}', which says what this object is"
     if kind.startswith("ip_v4_network") or kind == "ip_any_network":
         return f"not an IPv4 network in CIDR form (like 10.0.0.0/16): {given!r}"
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        return f"not in the expected form; got {given!r}"
     msg = str(err["msg"]).replace("Input should be", "must be")
     return f"{msg}; got {given!r}" if not isinstance(given, dict | list) else msg
 

@@ -3,7 +3,7 @@
 Every other package reads this model and none writes back into it. Objects
 refer to each other by name (a subnet's route table, a workload's desk, a
 link's ends); ``tradeplane.estate.refs`` checks that every such name resolves.
-Collections are tuples so a loaded estate is immutable and hashable.
+Collections are tuples so a loaded estate cannot be changed by any consumer.
 """
 
 from __future__ import annotations
@@ -102,6 +102,17 @@ __all__ = [
 
 L = TypeVar("L")
 Asn = Annotated[int, Field(ge=1, le=4_294_967_294)]
+
+
+N = TypeVar("N")
+
+
+def _named(items: tuple[N, ...], name: str) -> N:
+    """The item called ``name``; ``KeyError`` if none is."""
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    raise KeyError(name)
 
 
 class Frozen(BaseModel):
@@ -834,9 +845,6 @@ class Estate(Frozen):
         # Where an object was written is not part of what it is.
         return isinstance(other, Estate) and self.__dict__ == other.__dict__
 
-    def __hash__(self) -> int:
-        return hash(tuple(self.__dict__.values()))
-
     def where(self, obj: object, field: str = "") -> Location | None:
         """The file:line an object of this estate (or one of its fields) was written at.
 
@@ -864,34 +872,19 @@ class Estate(Frozen):
         return tuple(n for n in self.networks if isinstance(n, GcpVpc))
 
     def network(self, name: str) -> AwsVpc | GcpVpc:
-        for n in self.networks:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+        return _named(self.networks, name)
 
     def desk(self, name: str) -> Desk:
-        for d in self.desks:
-            if d.name == name:
-                return d
-        raise KeyError(name)
+        return _named(self.desks, name)
 
     def workload(self, name: str) -> Workload:
-        for w in self.workloads:
-            if w.name == name:
-                return w
-        raise KeyError(name)
+        return _named(self.workloads, name)
 
     def venue(self, name: str) -> Venue:
-        for v in self.venues:
-            if v.name == name:
-                return v
-        raise KeyError(name)
+        return _named(self.venues, name)
 
     def site(self, name: str) -> Site:
-        for s in self.sites:
-            if s.name == name:
-                return s
-        raise KeyError(name)
+        return _named(self.sites, name)
 
     def links_of(self, kind: type[L]) -> tuple[L, ...]:
         """Every link of one kind, e.g. ``estate.links_of(Interconnect)``."""

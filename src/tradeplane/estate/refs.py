@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from ipaddress import IPv4Network, ip_network
 
 from tradeplane.errors import Problem
@@ -44,13 +44,11 @@ class _Checker:
         self.problems.append(Problem(message, self.estate.where(obj, field), f"{path}.{field}" if path else field,
                                      hint))
 
-    def need(self, obj: object, field: str, value: str | None, pool: Iterable[str], what: str) -> bool:
+    def need(self, obj: object, field: str, value: str | None, pool: Collection[str], what: str) -> bool:
         """``value`` must name one of ``pool``; say what exists when it does not."""
-        if value is None:
+        if value is None or value in pool:
             return True
         names = sorted(set(pool))
-        if value in names:
-            return True
         close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
         if close:
             hint = f"did you mean '{close[0]}'?"
@@ -59,7 +57,8 @@ class _Checker:
             hint = f"known: {shown}"
         else:
             hint = f"none is declared; declare '{value}' first"
-        self.add(obj, field, f"unknown {what} '{value}'", hint)
+        head, _, scope = what.partition(" of ")
+        self.add(obj, field, f"unknown {head} '{value}'" + (f" of {scope}" if scope else ""), hint)
         return False
 
     def unique(self, items: Iterable[object], what: str, key: str = "name") -> None:
@@ -131,7 +130,7 @@ def _sites_and_desks(c: _Checker) -> None:
     for s in e.sites:
         c.need(s, "location", s.location, catalog.SITES, "catalog site")
         c.need(s, "desk", s.desk, desks, "desk")
-    workloads = [w.name for w in e.workloads]
+    workloads = {w.name for w in e.workloads}
     for d in e.desks:
         for other in d.may_talk_to:
             c.need(d, "may_talk_to", other, desks, "desk")
@@ -265,7 +264,7 @@ def _links(c: _Checker) -> None:
             table_names = [t.name for t in link.route_tables]
             attachments = [a.name for a in link.attachments]
             for a in link.attachments:
-                if c.need(a, "target", a.target, by_kind[a.kind], f"{a.kind.replace('_', ' ')} target") \
+                if c.need(a, "target", a.target, by_kind[a.kind], _ATTACHMENT_TARGET[a.kind]) \
                         and a.kind == "vpc":
                     vpc = networks[a.target]
                     for s in a.subnets:
@@ -323,13 +322,22 @@ def _links(c: _Checker) -> None:
             c.need(link, "venue", link.venue, [v.name for v in e.venues], "venue")
 
 
+_ATTACHMENT_TARGET = {
+    "vpc": "AWS VPC",
+    "vpn": "VPN",
+    "direct_connect": "Direct Connect link",
+    "peering": "transit gateway peering",
+    "cross_cloud": "cross-cloud link",
+}
+
+
 def _workloads(c: _Checker) -> None:
     e = c.estate
     c.unique(e.workloads, "workload")
     desks = {d.name: d for d in e.desks}
     networks = {n.name: n for n in e.networks}
-    workloads = [w.name for w in e.workloads]
-    targets = [*workloads, *(v.name for v in e.venues), *(s.name for s in e.sites)]
+    workloads = {w.name for w in e.workloads}
+    targets = workloads | {v.name for v in e.venues} | {s.name for s in e.sites}
     for w in e.workloads:
         if c.need(w, "desk", w.desk, desks, "desk"):
             c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")

@@ -43,17 +43,27 @@ class Positions:
                 return loc
         return None
 
-    def shifted(self, old: Path, new: Path) -> Positions:
-        """The positions under ``old`` re-rooted at ``new`` (used when files are merged)."""
+    def section(self, key: str) -> Positions:
+        """The positions of one top-level section, unchanged."""
         out = Positions()
-        k = len(old)
-        for p, loc in self.values.items():
-            if p[:k] == old:
-                out.values[new + p[k:]] = loc
-        for p, loc in self.keys.items():
-            if p[:k] == old:
-                out.keys[new + p[k:]] = loc
+        out.values = {p: loc for p, loc in self.values.items() if p[:1] == (key,)}
+        out.keys = {p: loc for p, loc in self.keys.items() if p[:1] == (key,)}
         return out
+
+    def section_items(self, key: str, offset: int) -> Positions:
+        """The items of a list section, renumbered from ``offset`` (files are merged in order)."""
+
+        def moved(table: dict[Path, Location]) -> dict[Path, Location]:
+            out: dict[Path, Location] = {}
+            for p, loc in table.items():
+                if len(p) > 1 and p[0] == key and isinstance(p[1], int):
+                    out[(key, p[1] + offset, *p[2:])] = loc
+            return out
+
+        result = Positions()
+        result.values = moved(self.values)
+        result.keys = moved(self.keys)
+        return result
 
     def update(self, other: Positions) -> None:
         self.values.update(other.values)
@@ -70,8 +80,12 @@ def _loc(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def parse(text: str, file: str) -> tuple[Any, Positions]:
-    """Parse one YAML document; raise ``YamlError`` naming the line of any syntax error."""
+def parse(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
+    """Parse one YAML document.
+
+    A syntax error raises ``YamlError`` (nothing after it can be trusted); a repeated key is
+    returned as a problem beside the data (first value kept) so the rest is still checked.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -86,7 +100,7 @@ def parse(text: str, file: str) -> tuple[Any, Positions]:
     positions = Positions()
     problems: list[Problem] = []
     if node is None:
-        return None, positions
+        return None, positions, problems
     try:
         data = _build(node, (), file, positions, problems, loader)
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag
@@ -95,9 +109,7 @@ def parse(text: str, file: str) -> tuple[Any, Positions]:
         raise YamlError([Problem(f"YAML error: {exc.problem}", where)]) from None
     finally:
         loader.dispose()
-    if problems:
-        raise YamlError(problems)
-    return data, positions
+    return data, positions, problems
 
 
 def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: list[Problem],
