@@ -489,8 +489,13 @@ class Walk:
         dp = self.dp
         at = forward.at
         if at == "internet":
+            # The internet answers the public address the flow left from: a NAT gateway's if it
+            # passed one (the reply then retraces the NAT), else the instance's own via the IGW.
             gateway = next((h.node for h in reversed(forward.hops)
-                            if h.node.startswith(("nat:", "igw:", "gcp-internet:"))), "")
+                            if h.node.startswith(("igw:", "gcp-internet:"))), "")
+            nat = next((h.node for h in reversed(forward.hops) if h.node.startswith("nat:")), "")
+            if gateway.startswith("igw:") and nat.startswith(f"nat:{gateway[4:]}/"):
+                gateway = nat
             hops = (Hop("internet", "reply"),)
             if gateway.startswith("nat:"):
                 net, nat = gateway[4:].split("/", 1)
