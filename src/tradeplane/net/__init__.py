@@ -6,14 +6,28 @@ Public face: ``reach`` (can SRC reach DST, with traces and why-not), ``matrix``
 """
 
 from tradeplane.net.dataplane import Dataplane, Endpoint, failure_elements
+from tradeplane.net.diff import Change, Diff, diff
 from tradeplane.net.endpoints import Selection, resolve
+from tradeplane.net.matrix import Cell, Matrix, matrix
+from tradeplane.net.oracle import Simulator
 from tradeplane.net.reach import Answer, PairResult, reach
 from tradeplane.net.space import Box, Header, Space
 from tradeplane.net.trace import Hop, RuleRef, Trace
+from tradeplane.net.verify import CHECKS, Check, Context, Finding, Report, verify
 
 __all__ = [
+    "CHECKS",
     "Answer",
     "Box",
+    "Cell",
+    "Change",
+    "Check",
+    "Context",
+    "Diff",
+    "Finding",
+    "Matrix",
+    "Report",
+    "Simulator",
     "Dataplane",
     "Endpoint",
     "Header",
@@ -23,7 +37,10 @@ __all__ = [
     "Selection",
     "Space",
     "Trace",
+    "diff",
     "failure_elements",
+    "matrix",
     "reach",
     "resolve",
+    "verify",
 ]

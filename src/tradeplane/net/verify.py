@@ -18,7 +18,7 @@ from tradeplane.net.endpoints import resolve
 from tradeplane.net.reach import Answer, reach_selections
 from tradeplane.net.trace import RuleRef, Trace
 
-__all__ = ["SEVERITIES", "Check", "Context", "Finding", "Report", "register", "registered_checks", "verify"]
+__all__ = ["CHECKS", "SEVERITIES", "Check", "Context", "Finding", "Report", "register", "registered_checks", "verify"]
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
@@ -117,6 +117,8 @@ def flow_text(src: str, dst: str, protocol: str, ports: Sequence[PortRange] | st
 
 Check = Callable[[Context], Iterable[Finding]]
 _REGISTRY: list[tuple[str, Check]] = []
+CHECKS = _REGISTRY
+"""The default checks, in order: (name, function). Filled when ``tradeplane.net.checks`` is imported."""
 
 
 def register(name: str) -> Callable[[Check], Check]:

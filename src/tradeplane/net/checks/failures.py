@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import PortRange
 from tradeplane.net.checks.survival import degraded_by_failures, hybrid_links
 from tradeplane.net.verify import MAX_TRACES, Context, Finding, flow_text, register
@@ -29,7 +30,10 @@ def _declared(ctx: Context) -> list[tuple[str, str, str, tuple[PortRange, ...], 
 def check_failures(ctx: Context) -> Iterator[Finding]:
     hybrid = hybrid_links(ctx)
     for src, dst, proto, ports, where in _declared(ctx):
-        base = ctx.ask(src, dst, proto, ports)
+        try:
+            base = ctx.ask(src, dst, proto, ports)
+        except InputError:
+            continue  # an intent naming an absent endpoint: the intents check reports it
         if base.verdict == "unreachable":
             continue  # reported by the flow and venue checks
         used: set[str] = set()

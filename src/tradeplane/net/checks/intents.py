@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import Intent
 from tradeplane.net.checks.survival import degraded_by_failures
 from tradeplane.net.reach import Answer
@@ -17,7 +18,13 @@ def _delivered(a: Answer) -> list[str]:
 @register("intents")
 def check_intents(ctx: Context) -> Iterator[Finding]:
     for intent in sorted(ctx.estate.intents, key=lambda i: i.name):
-        yield from _one(ctx, intent)
+        try:
+            yield from _one(ctx, intent)
+        except InputError as exc:
+            yield Finding("intents", "medium", f"intent '{intent.name}' cannot be checked: {exc.message}",
+                          (flow_text(intent.src, intent.dst, intent.protocol.value, intent.ports),),
+                          "the intent names an endpoint this estate does not have", "fix the intent's src/dst",
+                          ctx.where(intent))
 
 
 def _one(ctx: Context, i: Intent) -> Iterator[Finding]:

@@ -36,5 +36,6 @@ def check_segmentation(ctx: Context) -> Iterator[Finding]:
             f"desk {a} reaches desk {b}" + (" (an isolated desk)" if isolated else "")
             + f" but neither lists the other in may_talk_to",
             tuple(sorted(f"{p.src.name} -> {p.dst.name}: {p.forward.describe()}" for p in leaks)),
-            f"{len(leaks)} of {len(cell.pairs)} endpoint pairs reach; desk {a} at {ctx.where(da)}",
+            f"{len(leaks)} of {len(cell.pairs)} endpoint pairs reach"
+            + (f"; desk {a} is declared at {ctx.where(da)}" if ctx.where(da) else ""),
             fix or "close the path shown in the trace", loc, traces)
