@@ -116,9 +116,13 @@ def matrix(estate: str = EstateArg, proto: str = typer.Option("all", "--proto"),
                 row.append("[dim]-[/]")
                 continue
             c = m.cell(a, b)
-            row.append(f"[yellow]{c.summary()}[/] ({c.count()[0]}/{c.count()[1]})" if c.reachable else "[green]none[/]")
+            row.append(f"[yellow]{c.count()[0]}/{c.count()[1]}[/]" if c.reachable else "[green]none[/]")
         t.add_row(a, *row)
     console.print(t)
+    console.print("cells: endpoint pairs that reach / all pairs; what is open:")
+    for (a, b), c in sorted(m.cells.items()):
+        if c.reachable:
+            console.print(f"  {a} -> {b}: {c.summary()}", markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -131,7 +135,9 @@ def verify(estate: str = EstateArg, json: bool = JsonOpt,
     else:
         render_report(report, traces)
     if not report.ok:
-        raise typer.Exit(1)
+        # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which turns
+        # typer.Exit into a return value that main() does not pass on.
+        raise SystemExit(1)
 
 
 def render_report(report: net.Report, traces: int = 1) -> None:
