@@ -75,3 +75,20 @@ def test_round_trip_agrees_with_oracle(seed: int) -> None:
             for h in headers:
                 assert pr.working.contains(h) == sim.working(src, pr.dst.key, h), (seed, src.key, pr.dst.key,
                                                                                    h.describe())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=2**31))
+def test_dataflow_matrix_equals_per_endpoint_walks(seed: int) -> None:
+    """The merged (dataflow) matrix reaches exactly what one walk per source endpoint reaches."""
+    from tradeplane.net.matrix import matrix, segments
+
+    dp = Dataplane.build(random_estate(seed))
+    m = matrix(dp)
+    segs = segments(dp)
+    for (a, b), cell in m.cells.items():
+        for src in segs[a]:
+            targets = [(t, t.addresses) for t in segs[b] if t.key != src.key]
+            for pr in pair_results(dp, src, src.addresses, targets, request_space("all"), replies=False):
+                merged = cell.reached.get(pr.dst.key, Space()).intersect(Space.build(src=list(src.addresses)))
+                assert merged.equals(pr.forward), (seed, src.key, pr.dst.key)

@@ -84,7 +84,7 @@ def test_diff_reports_what_a_change_opens(reference_estate: Estate, tmp_path: Pa
     d = diff(reference_estate, load(tmp_path / "e"))
     c = next(c for c in d.changes if (c.question, c.src, c.dst) == ("segments", "research", "equities"))
     # research now reaches equities' strategies on 7000, routed through the shared VPC's hairpin
-    assert c.old == "unreachable" and c.new == "partial" and "port 7000" in c.opened and c.traces
+    assert c.old == "unreachable" and c.new == "reachable" and "port 7000" in c.opened and c.traces
     hops = [h.node for h in c.traces[0].hops]
     assert "aws-use1-shared/tgw-a" in hops
     assert diff(reference_estate, reference_estate).changes == []

@@ -80,7 +80,13 @@ def flow_table(estate: Estate) -> dict[FlowKey, FlowState]:
     out: dict[FlowKey, FlowState] = {}
     m = matrix(dp)
     for (a, b), cell in m.cells.items():
-        out[("segments", a, b, "all", "all")] = _state(cell.pairs)
+        leak = next(cell.leaks(), None)
+        traces: tuple[Trace, ...] = ()
+        if leak is not None:
+            answer = reach_selections(dp, resolve(dp, leak[0].name), resolve(dp, leak[1].name), "all", replies=False)
+            traces = tuple(t for p in answer.pairs for t in p.delivered)[:3]
+        out[("segments", a, b, "all", "all")] = FlowState("reachable" if cell.reachable else "unreachable",
+                                                          cell.allowed(), traces)
 
     def ask(question: str, src: str, dst: str, proto: str, ports: tuple[object, ...]) -> None:
         try:

@@ -8,6 +8,7 @@ delivered at an endpoint or dropped with a reason, carrying the hops it took.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tradeplane.estate.model import CrossCloud, DirectConnect, Interconnect, TgwAttachment, TgwPeering, Vpn
@@ -32,6 +33,37 @@ class Walk:
     wanted: frozenset[str] | None = None
     reply: bool = False
     traces: list[Trace] = field(default_factory=list)
+    merge: bool = False
+    """Dataflow mode: routing nodes accumulate what reaches them and process it once (``drain``).
+    Every header reaches the same places, but traces keep only the last hop; used for matrices."""
+    _pending: dict[tuple[object, ...], tuple[Space, Callable[[Space], None]]] = field(default_factory=dict)
+    _done: dict[tuple[object, ...], Space] = field(default_factory=dict)
+    _now: tuple[object, ...] | None = None
+
+    def _defer(self, key: tuple[object, ...], space: Space, fn: Callable[[Space], None]) -> bool:
+        """In merge mode, queue ``space`` for the node ``key`` instead of processing it now."""
+        if not self.merge or self._now == key:
+            return False
+        old = self._pending.get(key)
+        self._pending[key] = (old[0].union(space) if old else space, old[1] if old else fn)
+        return True
+
+    def drain(self) -> None:
+        """Process queued nodes until nothing new reaches any node (terminates: spaces only grow)."""
+        while self._pending:
+            batch = sorted(self._pending.items(), key=lambda kv: repr(kv[0]))
+            self._pending = {}
+            for key, (space, fn) in batch:
+                done = self._done.get(key)
+                new = space.subtract(done) if done else space
+                if not new:
+                    continue
+                self._done[key] = done.union(new) if done else new
+                self._now = key
+                try:
+                    fn(new.compact())
+                finally:
+                    self._now = None
 
     # ------------------------------------------------------------------ outcomes
 
@@ -115,6 +147,9 @@ class Walk:
 
     def _aws_route(self, net: str, table: str, space: Space, hops: Hops, visited: frozenset[str],
                    from_subnet: str | None) -> None:
+        if self._defer(("aws", net, table, from_subnet or ""), space,
+                       lambda s: self._aws_route(net, table, s, (), frozenset(), from_subnet)):
+            return
         node = f"{net}/{table}"
         seen = self._enter(f"aws:{node}", visited, hops, space)
         if seen is None:
@@ -226,6 +261,9 @@ class Walk:
     # ------------------------------------------------------------------ transit gateways
 
     def _tgw_in(self, tgw_name: str, att: TgwAttachment, space: Space, hops: Hops, visited: frozenset[str]) -> None:
+        if self._defer(("tgw", tgw_name, att.route_table), space,
+                       lambda s: self._tgw_in(tgw_name, att, s, (), frozenset())):
+            return
         dp = self.dp
         tgw = dp.tgws[tgw_name]
         node = f"{tgw_name}/{att.route_table}"
@@ -317,6 +355,8 @@ class Walk:
                    f"site {site} does not hold the destination (sites do not transit)")
 
     def _site_route(self, site: str, space: Space, hops: Hops, visited: frozenset[str]) -> None:
+        if self._defer(("site", site), space, lambda s: self._site_route(site, s, (), frozenset())):
+            return
         dp = self.dp
         seen = self._enter(f"site:{site}", visited, hops, space)
         if seen is None:
@@ -401,6 +441,9 @@ class Walk:
 
     def _gcp_route(self, net: str, region: str, tags: tuple[str, ...], space: Space, hops: Hops,
                    visited: frozenset[str], public: bool = False) -> None:
+        if self._defer(("gcp", net, region, tags, public), space,
+                       lambda s: self._gcp_route(net, region, tags, s, (), frozenset(), public)):
+            return
         dp = self.dp
         node = f"{net}@{region}"
         seen = self._enter(f"gcp:{node}", visited, hops, space)
