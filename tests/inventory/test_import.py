@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tradeplane.errors import InputError
+from tradeplane.estate import load
 from tradeplane.estate.model import AwsVpc, GcpVpc, PortRange, RouteTarget
 from tradeplane.inventory import import_aws, import_gcp, with_policy
-from tradeplane.estate import load
 from tradeplane.net import reach, verify
 
 EXPORTS = Path(__file__).parent / "exports"
@@ -111,7 +111,7 @@ def test_missing_aws_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="search-transit-gateway-routes"):
         import_aws(d)
     (d / "describe-vpcs.json").unlink()
-    with pytest.raises(InputError, match="missing export describe-vpcs.json"):
+    with pytest.raises(InputError, match=r"missing export describe-vpcs\.json"):
         import_aws(d)
 
 

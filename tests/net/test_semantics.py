@@ -142,12 +142,12 @@ workloads:
     e = build(body)
     https = reach(e, "client", "web", "tcp", [PortRange(start=443, end=443)]).pairs[0]
     assert https.verdict == "partial"
-    assert https.working.project("src") == [(int(0x0A050080), int(0x0A0500FF))]  # deny wins the tie for .0/25
+    assert https.working.project("src") == [(0x0A050080, 0x0A0500FF)]  # deny wins the tie for .0/25
     deny = next(t for t in https.dropped if "denied" in t.reason)
     assert "deny-web" in deny.deciding_rule().text  # type: ignore[union-attr]
     assert reach(e, "client", "plain", "tcp", [PortRange(start=443, end=443)]).verdict == "unreachable"  # no tag
     ssh = reach(e, "client", "plain", "tcp", [PortRange(start=22, end=22)]).pairs[0]
-    assert ssh.working.project("src") == [(int(0x0A050000), int(0x0A05007F))]  # org policy denies the upper half
+    assert ssh.working.project("src") == [(0x0A050000, 0x0A05007F)]  # org policy denies the upper half
 
 
 def test_single_failure_of_the_only_attachment_is_found(build: Build) -> None:

@@ -12,11 +12,10 @@ import typer
 from rich.table import Table
 
 from tradeplane import estate as est
-from tradeplane import inventory
-from tradeplane import net
+from tradeplane import inventory, net
 from tradeplane.cli.output import console, print_json
-from tradeplane.estate.model import Estate, PortRange
 from tradeplane.errors import InputError
+from tradeplane.estate.model import Estate, PortRange
 
 app = typer.Typer(no_args_is_help=True, help="Prove isolation and reachability, with traces.")
 import_app = typer.Typer(no_args_is_help=True, help="Build the data plane from real cloud exports.")
@@ -54,8 +53,8 @@ def _ports(values: list[str]) -> tuple[PortRange, ...]:
 
 def _print_traces(traces: list[net.Trace], limit: int) -> None:
     for t in traces[:limit]:
-        for i, line in enumerate(t.render()):
-            console.print(("  " if i == 0 else "  ") + line, markup=False, highlight=False, soft_wrap=True)
+        for line in t.render():
+            console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
     if len(traces) > limit:
         console.print(f"  ... {len(traces) - limit} more (use --json for all)")
 

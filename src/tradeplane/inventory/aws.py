@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tradeplane.errors import InputError, Location
 from tradeplane.estate.model import (
@@ -57,6 +57,8 @@ from tradeplane.inventory.naming import estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["AWS_FILES", "import_aws"]
+
+M = TypeVar("M")
 
 AWS_FILES = {
     "vpcs": "describe-vpcs.json",
@@ -119,7 +121,7 @@ class _AwsImport:
             return []
         return [(f, p, item) for p, item in f.items(field)]
 
-    def reg(self, obj: Any, f: ExportFile, path: JsonPath, ident: str) -> Any:
+    def reg(self, obj: M, f: ExportFile, path: JsonPath, ident: str) -> M:
         self.src.add(obj, f.at(path), f"{f.path.name}#{ident}")
         return obj
 
@@ -190,7 +192,7 @@ class _AwsImport:
             sg_vpc[gid] = vid
 
         workloads, desks = self._instances(subnet_vpc, sg_vpc)
-        tgws, extra_links, sites, tgw_routes_by_vpc = self._tgws(vpc_items, subnet_vpc)
+        tgws, extra_links, sites, _tgw_routes_by_vpc = self._tgws(vpc_items, subnet_vpc)
 
         networks = []
         for vid in sorted(vpc_items):
@@ -211,7 +213,7 @@ class _AwsImport:
                 zone = s.get("AvailabilityZoneId") or sf.need(s, sp, "AvailabilityZone", sid)
                 subnets.append(self.reg(AwsSubnet(
                     name=estate_name(sid), zone=str(zone), cidr=_cidr(sf, sp, sf.need(s, sp, "CidrBlock", sid), sid),
-                    route_table=estate_name(table), tier=tier,  # type: ignore[arg-type]
+                    route_table=estate_name(table), tier=tier,
                     nacl=estate_name(nacl_of_subnet[sid]) if sid in nacl_of_subnet else None), sf, sp, sid))
             sgs = [self._sg(gf, gp, g, sg_vpc, vid) for gf, gp, g in sorted(sgs_by_vpc[vid], key=lambda t: t[2]["GroupId"])]
             region = self._region(subnets_by_vpc[vid])
@@ -230,7 +232,7 @@ class _AwsImport:
         links = [*tgws, *extra_links, *peerings.values()]
         estate = Estate(name=estate_name(f"aws-{self.dir.resolve().name}"),
                         description=f"imported from AWS exports in {self.dir}", sites=tuple(sites),
-                        networks=tuple(networks), links=tuple(links),  # type: ignore[arg-type]
+                        networks=tuple(networks), links=tuple(links),
                         desks=tuple(sorted(desks, key=lambda d: d.name)), workloads=tuple(workloads))
         estate.attach_sources(self.src.where, self.src.paths)
         counts = {"vpcs": len(networks), "subnets": sum(len(n.subnets) for n in networks),
@@ -268,8 +270,8 @@ class _AwsImport:
             if status != "active":
                 self.note(f, p, f"{pid}: skipped, status {status or 'unknown'}")
                 continue
-            a = (f.need(pc, p, "RequesterVpcInfo", pid) or {}).get("VpcId")
-            b = (f.need(pc, p, "AccepterVpcInfo", pid) or {}).get("VpcId")
+            a = str((f.need(pc, p, "RequesterVpcInfo", pid) or {}).get("VpcId"))
+            b = str((f.need(pc, p, "AccepterVpcInfo", pid) or {}).get("VpcId"))
             for side in (a, b):
                 if side not in vpcs:
                     raise f.error(p, pid, f"peer VPC {side} is not in {AWS_FILES['vpcs']}",
@@ -363,7 +365,8 @@ class _AwsImport:
         return proto
 
     def _nacl(self, f: ExportFile, p: JsonPath, a: dict[str, Any], aid: str) -> Nacl:
-        ingress, egress = [], []
+        ingress: list[NaclRule] = []
+        egress: list[NaclRule] = []
         for i, e in enumerate(a.get("Entries", []) or []):
             ep = (*p, "Entries", i)
             number = int(f.need(e, ep, "RuleNumber", aid))
@@ -380,7 +383,7 @@ class _AwsImport:
             action = str(f.need(e, ep, "RuleAction", aid))
             if action not in ("allow", "deny"):
                 raise f.error(ep, aid, f"rule {number}: RuleAction {action!r} is not allow or deny")
-            rule = self.reg(NaclRule(number=number, action=action, protocol=proto, ports=ports,  # type: ignore[arg-type]
+            rule = self.reg(NaclRule(number=number, action=action, protocol=proto, ports=ports,
                                      cidr=_cidr(f, ep, e["CidrBlock"], aid)), f, ep, f"{aid}#{number}")
             (egress if f.need(e, ep, "Egress", aid) else ingress).append(rule)
         return self.reg(Nacl(name=estate_name(aid), ingress=tuple(ingress), egress=tuple(egress)), f, p, aid)
@@ -413,7 +416,7 @@ class _AwsImport:
                         self.note(f, pp, f"{gid}: {other} peers not imported (not modelled)")
                 if not peers:
                     continue
-                rule = SgRule(protocol=proto, ports=ports, peers=tuple(peers),  # type: ignore[arg-type]
+                rule = SgRule(protocol=proto, ports=ports, peers=tuple(peers),
                               description=desc or f"imported from {gid}")
                 rules[key].append(self.reg(rule, f, pp, f"{gid}/{key}[{i}]"))
         return self.reg(SecurityGroup(name=estate_name(gid), description=g.get("Description") or g.get("GroupName") or gid,

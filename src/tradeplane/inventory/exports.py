@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradeplane.errors import InputError, Location
+from tradeplane.errors import InputError, Location, Problem
 from tradeplane.estate.model import Estate
 
 __all__ = ["ExportFile", "ImportResult", "Sources"]
@@ -115,10 +115,11 @@ class ExportFile:
         return Location(str(self.path), self.lines.get(path, 0))
 
     def error(self, path: JsonPath, ident: str, message: str, hint: str = "") -> InputError:
-        return InputError.single(f"{ident}: {message}", location=self.at(path), hint=hint)
+        return InputError(f"{ident}: {message}", [Problem(f"{ident}: {message}", self.at(path), "", hint)])
 
     def items(self, key: str | None) -> list[tuple[JsonPath, dict[str, Any]]]:
         """The objects of the top-level list (``{"Vpcs": [...]}`` or a bare ``[...]``)."""
+        base: JsonPath
         if key is None:
             if not isinstance(self.data, list):
                 raise InputError.single("expected a JSON list (gcloud ... list --format=json)",
@@ -131,7 +132,7 @@ class ExportFile:
             seq, base = self.data[key], (key,)
             if not isinstance(seq, list):
                 raise InputError.single(f"'{key}' must be a list", location=self.at(base))
-        out = []
+        out: list[tuple[JsonPath, dict[str, Any]]] = []
         for i, item in enumerate(seq):
             if not isinstance(item, dict):
                 raise InputError.single(f"{key or 'item'}[{i}] must be an object", location=self.at((*base, i)))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tradeplane.errors import InputError, Location
 from tradeplane.estate.model import (
@@ -41,6 +41,8 @@ from tradeplane.inventory.naming import estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["GCP_FILES", "import_gcp"]
+
+M = TypeVar("M")
 
 GCP_FILES = {
     "networks": "networks.json",
@@ -104,7 +106,7 @@ class _GcpImport:
         f = self.files.get(key)
         return [] if f is None else [(f, p, item) for p, item in f.items(None)]
 
-    def reg(self, obj: Any, f: ExportFile, path: JsonPath, ident: str) -> Any:
+    def reg(self, obj: M, f: ExportFile, path: JsonPath, ident: str) -> M:
         self.src.add(obj, f.at(path), f"{f.path.name}#{ident}")
         return obj
 
@@ -112,7 +114,7 @@ class _GcpImport:
         k = item.get("kind")
         if k is not None and k != expected:
             raise f.error(p, ident, f"unknown resource kind {k!r} (expected {expected!r})",
-                          f"this file should hold the output of the matching gcloud list command")
+                          "this file should hold the output of the matching gcloud list command")
 
     def run(self) -> ImportResult:
         nets: dict[str, tuple[ExportFile, JsonPath, dict[str, Any], str]] = {}
@@ -165,7 +167,7 @@ class _GcpImport:
             subnets[nk].append(self.reg(GcpSubnet(
                 name=estate_name(name), region=_last(f.need(s, p, "region", name)), cidr=cidrs[0],
                 secondary_ranges=secondary, private_google_access=bool(s.get("privateIpGoogleAccess", False)),
-                tier=tier), f, p, name))  # type: ignore[arg-type]
+                tier=tier), f, p, name))
 
         routes, sites, vpns, routers = self._routes(nets, net_of, subnets)
         rules = self._firewalls(net_of)
@@ -179,7 +181,7 @@ class _GcpImport:
             if n.get("networkFirewallPolicyEnforcementOrder") == "BEFORE_CLASSIC_FIREWALL":
                 self.note(f, p, f"network {n['name']}: BEFORE_CLASSIC_FIREWALL order; no network policies are imported")
             mtu = int(n.get("mtu") or 1460)
-            vpc = GcpVpc(cloud="gcp", name=est, project=estate_name(_project(key)), routing_mode=mode,  # type: ignore[arg-type]
+            vpc = GcpVpc(cloud="gcp", name=est, project=estate_name(_project(key)), routing_mode=mode,
                          mtu=max(1300, min(mtu, 8896)), subnets=tuple(sorted(subnets[key], key=lambda s: s.name)),
                          routes=tuple(sorted(routes[key], key=lambda r: r.name)),
                          firewall_rules=tuple(sorted(rules[key], key=lambda r: r.name)),
@@ -187,7 +189,7 @@ class _GcpImport:
             networks.append(self.reg(vpc, f, p, n["name"]))
         estate = Estate(name=estate_name(f"gcp-{self.dir.resolve().name}"),
                         description=f"imported from GCP exports in {self.dir}", sites=tuple(sites),
-                        networks=tuple(networks), links=(*routers, *vpns),  # type: ignore[arg-type]
+                        networks=tuple(networks), links=(*routers, *vpns),
                         desks=tuple(sorted(desks, key=lambda d: d.name)), workloads=tuple(workloads))
         estate.attach_sources(self.src.where, self.src.paths)
         counts = {"networks": len(networks), "subnets": sum(len(v) for v in subnets.values()),
@@ -264,20 +266,20 @@ class _GcpImport:
             if r.get("nextHopGateway"):
                 if not str(r["nextHopGateway"]).endswith("default-internet-gateway"):
                     raise f.error(p, name, f"unknown nextHopGateway {r['nextHopGateway']}")
-                routes[nk].append(self.reg(GcpRoute(next_hop="internet", **common), f, p, name))  # type: ignore[arg-type]
+                routes[nk].append(self.reg(GcpRoute(next_hop="internet", **common), f, p, name))
             elif r.get("nextHopVpnTunnel"):
                 url = str(r["nextHopVpnTunnel"])
                 region = url.split("/regions/")[1].split("/")[0] if "/regions/" in url else "unknown"
                 t = (nk, region, _last(url))
                 tunnels[t].append(dest)
                 tunnel_src.setdefault(t, (f, p))
-                routes[nk].append(self.reg(GcpRoute(next_hop="vpn_tunnel", via=estate_name(_last(url)), **common),  # type: ignore[arg-type]
+                routes[nk].append(self.reg(GcpRoute(next_hop="vpn_tunnel", via=estate_name(_last(url)), **common),
                                            f, p, name))
             elif r.get("nextHopInstance") or r.get("nextHopIp") or r.get("nextHopIlb"):
                 hop = "ilb" if r.get("nextHopIlb") else "instance"
                 via = _last(r.get("nextHopInstance") or r.get("nextHopIlb") or r.get("nextHopIp"))
                 self.note(f, p, f"route {name}: next hop {hop} {via} is an appliance; traffic it takes is not followed")
-                routes[nk].append(self.reg(GcpRoute(next_hop=hop, via=estate_name(via), **common), f, p, name))  # type: ignore[arg-type]
+                routes[nk].append(self.reg(GcpRoute(next_hop=hop, via=estate_name(via), **common), f, p, name))
             elif r.get("nextHopPeering") or r.get("nextHopHub"):
                 self.note(f, p, f"route {name}: peering/hub route not imported (GCP peering is not modelled)")
             else:
@@ -315,10 +317,10 @@ class _GcpImport:
             direction = str(r.get("direction", "INGRESS")).lower()
             if direction not in ("ingress", "egress"):
                 raise f.error(p, name, f"direction {r.get('direction')!r} is not INGRESS or EGRESS")
-            if "allowed" in r and "denied" in r or not (r.get("allowed") or r.get("denied")):
+            if ("allowed" in r and "denied" in r) or not (r.get("allowed") or r.get("denied")):
                 raise f.error(p, name, "a firewall rule has exactly one non-empty 'allowed' or 'denied' list")
             action = "allow" if r.get("allowed") else "deny"
-            entries = r.get("allowed") or r.get("denied")
+            entries: list[dict[str, Any]] = r.get("allowed") or r.get("denied") or []
             sources, bad_src = _v4(r.get("sourceRanges"))
             dests, bad_dst = _v4(r.get("destinationRanges"))
             for b in bad_src + bad_dst:
@@ -344,9 +346,9 @@ class _GcpImport:
                 ports = tuple(str(x) for x in e.get("ports", []) or []) if proto in ("tcp", "udp") else ()
                 rule_name = estate_name(name if len(entries) == 1 else f"{name}-{i}")
                 try:
-                    rule = FirewallRule(name=rule_name, direction=direction, action=action,  # type: ignore[arg-type]
-                                        priority=int(r.get("priority", 1000)), protocol=proto,  # type: ignore[arg-type]
-                                        ports=ports, sources=tuple(sources) if direction == "ingress" else (),  # type: ignore[arg-type]
+                    rule = FirewallRule(name=rule_name, direction=direction, action=action,
+                                        priority=int(r.get("priority", 1000)), protocol=proto,
+                                        ports=ports, sources=tuple(sources) if direction == "ingress" else (),
                                         source_tags=src_tags if direction == "ingress" else (),
                                         destinations=tuple(dests) if direction == "egress" else (),
                                         target_tags=tuple(sorted(r.get("targetTags", []) or [])),

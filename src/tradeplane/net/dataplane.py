@@ -34,7 +34,7 @@ from tradeplane.estate.model import (
     Vpn,
     Workload,
 )
-from tradeplane.net.filters import Filter, FilterRule, Stage, match_space
+from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space
 from tradeplane.net.routing import Route, RouteTable
 from tradeplane.net.space import Interval, Space, net_interval
 from tradeplane.net.trace import RuleRef
@@ -285,7 +285,7 @@ class Dataplane:
         for policy in self.estate.firewall_policies:
             if policy.kind == "network" and vpc.name in policy.attached_to:
                 stages.append(self._policy_stage(policy, sa, direction))
-        implied = "deny" if direction == "ingress" else "allow"
+        implied: FilterAction = "deny" if direction == "ingress" else "allow"
         default = self.ref("firewall", f"{network} implied {direction} {implied} (priority 65535)", vpc,
                            "firewall_rules")
         f = Filter(f"gcp firewall {network}", tuple(stages), implied, default)
@@ -330,9 +330,9 @@ class Dataplane:
         for r in vpc.firewall_rules:
             if r.direction.value != direction:
                 continue
-            if r.target_tags or r.target_service_accounts:
-                if not (set(r.target_tags) & set(tags) or (sa and sa in r.target_service_accounts)):
-                    continue
+            targeted = bool(r.target_tags or r.target_service_accounts)
+            if targeted and not (set(r.target_tags) & set(tags) or (sa and sa in r.target_service_accounts)):
+                continue
             applicable.append(r)
         applicable.sort(key=lambda r: (r.priority, 0 if r.action.value == "deny" else 1, r.name))
         rules = []
@@ -348,7 +348,7 @@ class Dataplane:
             else:
                 m = match_space(dst=list(r.destinations), protocol=r.protocol.value, dports=ports)
             text = f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}"
-            rules.append(FilterRule(m, r.action.value, self.ref("firewall", text, r)))  # type: ignore[arg-type]
+            rules.append(FilterRule(m, r.action.value, self.ref("firewall", text, r)))
         return Stage(f"{network} VPC firewall rules", tuple(rules))
 
     # ------------------------------------------------------------------ transit gateways
@@ -568,15 +568,15 @@ class Dataplane:
                 self._add(Endpoint(f"subnet:{n.name}/{s.name}", "subnet", f"{n.name}/{s.name}",
                                    (net_interval(s.cidr),), n.name, s.name, n.desk, s.tier))
         for w in self.estate.workloads:
-            n = nets.get(w.network)
-            sub = next((s for s in n.subnets if s.name == w.subnet), None) if n else None
+            wn = nets.get(w.network)
+            sub = next((x for x in wn.subnets if x.name == w.subnet), None) if wn else None
             if sub is None:
                 continue
             self._add(Endpoint(f"workload:{w.name}", "workload", w.name, (net_interval(sub.cidr),), w.network,
                                w.subnet, w.desk, sub.tier))
-        for s in self.estate.sites:
-            self._add(Endpoint(f"site:{s.name}", "site", s.name, tuple(net_interval(c) for c in s.cidrs),
-                               desk=s.desk))
+        for site in self.estate.sites:
+            self._add(Endpoint(f"site:{site.name}", "site", site.name, tuple(net_interval(c) for c in site.cidrs),
+                               desk=site.desk))
         self._add(Endpoint("internet", "internet", "internet", tuple(self.internet)))
         for v in self.estate.venues:
             self._add(Endpoint(f"venue:{v.name}", "venue", v.name, tuple(self.venue_addresses(v))))

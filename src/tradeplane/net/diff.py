@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import Estate
 from tradeplane.net.dataplane import Dataplane
 from tradeplane.net.endpoints import resolve
@@ -17,7 +18,6 @@ from tradeplane.net.matrix import matrix
 from tradeplane.net.reach import PairResult, reach_selections
 from tradeplane.net.space import Space
 from tradeplane.net.trace import Trace
-from tradeplane.errors import InputError
 
 __all__ = ["Change", "Diff", "diff", "flow_table"]
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tradeplane.estate.model import CrossCloud, DirectConnect, Interconnect, TgwAttachment, TgwPeering, Vpn
+from tradeplane.estate.model import (
+    CrossCloud,
+    DirectConnect,
+    Interconnect,
+    TgwAttachment,
+    TgwPeering,
+    VpcPeering,
+    Vpn,
+)
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.filters import Filter
 from tradeplane.net.routing import Route
@@ -45,7 +53,8 @@ class Walk:
         if not self.merge or self._now == key:
             return False
         old = self._pending.get(key)
-        self._pending[key] = (old[0].union(space) if old else space, old[1] if old else fn)
+        # concatenate (boxes may overlap; every operation treats a space as the union of its boxes)
+        self._pending[key] = (Space([*old[0].boxes, *space.boxes]) if old else space, old[1] if old else fn)
         return True
 
     def drain(self) -> None:
@@ -55,10 +64,11 @@ class Walk:
             self._pending = {}
             for key, (space, fn) in batch:
                 done = self._done.get(key)
+                space = space.compact()
                 new = space.subtract(done) if done else space
                 if not new:
                     continue
-                self._done[key] = done.union(new) if done else new
+                self._done[key] = Space([*done.boxes, *new.boxes]).compact() if done else new
                 self._now = key
                 try:
                     fn(new.compact())
@@ -195,7 +205,7 @@ class Walk:
             self._tgw_in(tgw.name, att, space, hops, seen)
         elif kind == "peering":
             link = dp.links.get(route.hop[1])
-            peer = (link.b if link.a == net else link.a) if link is not None and hasattr(link, "a") else ""
+            peer = (link.b if link.a == net else link.a) if isinstance(link, VpcPeering) else ""
             if peer not in dp.aws:
                 self._drop(hops, space, f"peering {route.hop[1]} does not reach an AWS VPC")
                 return
@@ -544,7 +554,7 @@ class Walk:
                 net, nat = gateway[4:].split("/", 1)
                 info = dp.aws[net]
                 sub = info.subnets[info.nat_subnet[nat]]
-                h = (*hops, Hop(gateway, "reply translated back"))
+                h: Hops = (*hops, Hop(gateway, "reply translated back"))
                 if sub.nacl:
                     space, h = self._filter(info.nacl_in[sub.nacl], space, h, f"{net}/{sub.name}", "NACL ingress")
                     if space:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from ipaddress import IPv4Network
 from typing import Literal
 
-from tradeplane.net.space import ALL_PORTS, PROTO_NUMBERS, Header, Interval, Space, net_interval
+from tradeplane.net.space import ALL_PORTS, PROTO_NUMBERS, Box, Header, Interval, Space, net_interval
 from tradeplane.net.trace import RuleRef
 
-__all__ = ["Filter", "FilterResult", "FilterRule", "Stage", "match_space", "proto_interval"]
+__all__ = ["Filter", "FilterAction", "FilterResult", "FilterRule", "Stage", "match_space", "proto_interval"]
 
 FilterAction = Literal["allow", "deny", "goto_next"]
 
@@ -63,6 +64,10 @@ class FilterRule:
     action: FilterAction
     ref: RuleRef
 
+    @cached_property
+    def bounds(self) -> Box | None:
+        return self.match.bounds()
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -94,21 +99,28 @@ class Filter:
         remaining = space
         for stage in self.stages:
             deferred = Space()
+            bounds = remaining.bounds()
             for rule in stage.rules:
-                if not remaining:
+                if bounds is None:
                     break
+                rb = rule.bounds
+                if rb is None or bounds.intersect(rb) is None:
+                    continue
                 part = remaining.intersect(rule.match)
                 if not part:
                     continue
                 remaining = remaining.subtract(part)
+                if len(remaining) > 64:
+                    remaining = remaining.compact()
+                bounds = remaining.bounds()
                 if rule.action == "allow":
                     allowed.append(part)
                     allowed_by.append(rule.ref)
                 elif rule.action == "deny":
                     denied.append((part, rule.ref))
                 else:
-                    deferred = deferred.union(part)
-            remaining = remaining.union(deferred)
+                    deferred = Space([*deferred.boxes, *part.boxes])  # disjoint: taken from remaining
+            remaining = Space([*remaining.boxes, *deferred.boxes])
         if remaining:
             if self.default == "allow":
                 allowed.append(remaining)

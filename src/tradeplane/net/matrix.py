@@ -138,8 +138,5 @@ def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool =
             if t.disposition == "delivered" and t.endpoint in seg_of:
                 got.setdefault(t.endpoint, []).append(t.space)
         for key, spaces in got.items():
-            total = Space()
-            for sp in spaces:
-                total = total.union(sp)
-            cells[(a, seg_of[key])].reached[key] = total.compact()
+            cells[(a, seg_of[key])].reached[key] = Space([b for sp in spaces for b in sp]).compact()
     return Matrix(names, cells, replies)

@@ -396,7 +396,7 @@ class Simulator:
             self._site(o.at[5:], h, set())
         elif o.at.startswith("endpoint:"):
             pe = dp.links[o.at[9:]]
-            subs = getattr(pe, "subnets", ())
+            subs: tuple[str, ...] = getattr(pe, "subnets", ())
             self._start(dp.endpoints[f"subnet:{getattr(pe, 'network', '')}/{subs[0]}"], h)
         elif o.at.startswith("subnet:"):
             key = dst_key if dst_key.startswith("workload:") else o.at

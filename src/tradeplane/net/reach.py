@@ -74,7 +74,8 @@ def _restrict(t: Trace, space: Space) -> Trace | None:
     return Trace(t.hops, t.disposition, part, t.endpoint, t.reason, t.at)
 
 
-def pair_results(dp: Dataplane, src: Endpoint, src_addrs: Sequence[Interval], dsts: Sequence[tuple[Endpoint, Sequence[Interval]]],
+def pair_results(dp: Dataplane, src: Endpoint, src_addrs: Sequence[Interval],
+                 dsts: Sequence[tuple[Endpoint, Sequence[Interval]]],
                  base: Space, *, replies: bool = True, any_endpoint: bool = False) -> list[PairResult]:
     """Walk once from ``src`` toward every destination; split the outcome per destination."""
     dst_addrs = [iv for _, ivs in dsts for iv in ivs]
@@ -164,7 +165,7 @@ def reach_selections(dp: Dataplane, s: Selection, d: Selection, protocol: str,
                      ports: Sequence[PortRange | tuple[int, int]] = (), *, replies: bool = True) -> Answer:
     base = request_space(protocol, ports)
     pairs: list[PairResult] = []
-    dsts = [(ep, ivs) for ep, ivs in d.members]
+    dsts: list[tuple[Endpoint, Sequence[Interval]]] = [(ep, ivs) for ep, ivs in d.members]
     for ep, ivs in s.members:
         targets = [(dep, divs) for dep, divs in dsts if dep.key != ep.key]
         if d.any_endpoint:

@@ -2,7 +2,8 @@
 
 A header is (source address, destination address, IP protocol, source port,
 destination port). A ``Box`` is an inclusive interval on each of those five
-dimensions; a ``Space`` is a union of pairwise-disjoint boxes. Every question
+dimensions; a ``Space`` is a union of boxes (disjoint unless built by concatenating
+spaces, which every operation here tolerates; ``size`` needs disjoint boxes). Every question
 the engine answers is a set operation on spaces, so one traversal covers all
 traffic between two places at once instead of enumerating packets.
 """
@@ -56,13 +57,33 @@ class Box:
         return (self.src, self.dst, self.proto, self.sport, self.dport)
 
     def intersect(self, other: Box) -> Box | None:
-        out: list[Interval] = []
-        for (alo, ahi), (blo, bhi) in zip(self.dims(), other.dims(), strict=True):
-            lo, hi = max(alo, blo), min(ahi, bhi)
-            if lo > hi:
-                return None
-            out.append((lo, hi))
-        return Box(*out)
+        # unrolled: this is the innermost operation of every set computation
+        a, b = self.dst, other.dst
+        dlo = a[0] if a[0] > b[0] else b[0]
+        dhi = a[1] if a[1] < b[1] else b[1]
+        if dlo > dhi:
+            return None
+        a, b = self.src, other.src
+        slo = a[0] if a[0] > b[0] else b[0]
+        shi = a[1] if a[1] < b[1] else b[1]
+        if slo > shi:
+            return None
+        a, b = self.dport, other.dport
+        plo = a[0] if a[0] > b[0] else b[0]
+        phi = a[1] if a[1] < b[1] else b[1]
+        if plo > phi:
+            return None
+        a, b = self.proto, other.proto
+        rlo = a[0] if a[0] > b[0] else b[0]
+        rhi = a[1] if a[1] < b[1] else b[1]
+        if rlo > rhi:
+            return None
+        a, b = self.sport, other.sport
+        qlo = a[0] if a[0] > b[0] else b[0]
+        qhi = a[1] if a[1] < b[1] else b[1]
+        if qlo > qhi:
+            return None
+        return Box((slo, shi), (dlo, dhi), (rlo, rhi), (qlo, qhi), (plo, phi))
 
     def subtract(self, other: Box) -> list[Box]:
         """``self - other`` as at most ten disjoint boxes."""
@@ -110,7 +131,7 @@ def net_interval(net: IPv4Network) -> Interval:
 
 
 class Space:
-    """A set of headers: a union of disjoint boxes. Immutable."""
+    """A set of headers: a union of boxes. Immutable."""
 
     __slots__ = ("boxes",)
 
@@ -188,6 +209,13 @@ class Space:
 
     def is_empty(self) -> bool:
         return not self.boxes
+
+    def bounds(self) -> Box | None:
+        """The smallest box holding the whole space (None when empty): a cheap overlap pre-check."""
+        if not self.boxes:
+            return None
+        bs = self.boxes
+        return Box(*((min(b.dims()[i][0] for b in bs), max(b.dims()[i][1] for b in bs)) for i in range(5)))
 
     def contains(self, h: Header) -> bool:
         return any(b.contains(h) for b in self.boxes)
@@ -280,7 +308,10 @@ def _proto_text(ivs: list[Interval]) -> str:
     if ivs == [(0, 255)]:
         return "all protocols"
     names = {v: k for k, v in PROTO_NUMBERS.items()}
-    out = []
+    out: list[str] = []
     for lo, hi in ivs:
-        out.extend(names.get(p, str(p)) for p in range(lo, hi + 1)) if hi - lo < 8 else out.append(f"{lo}-{hi}")
+        if hi - lo < 8:
+            out.extend(names.get(p, str(p)) for p in range(lo, hi + 1))
+        else:
+            out.append(f"{lo}-{hi}")
     return "/".join(out)

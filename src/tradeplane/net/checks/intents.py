@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterator
 
 from tradeplane.errors import InputError
@@ -44,7 +46,7 @@ def _one(ctx: Context, i: Intent) -> Iterator[Finding]:
         yield Finding("intents", "critical" if i.kind == "isolated" else "high",
                       f"intent '{i.name}' is violated: {i.kind} but traffic gets through",
                       tuple(sorted({flow_text(p.src.name, p.dst.name, proto, i.ports) for p in leaks})),
-                      "; ".join(sum((_delivered(a) for a in answers), [])) + f" (intent at {where})",
+                      "; ".join(functools.reduce(operator.iadd, (_delivered(a) for a in answers), [])) + f" (intent at {where})",
                       fix or "close the path shown in the trace", loc, traces)
         return
     a = ctx.ask(i.src, i.dst, proto, i.ports)

@@ -78,8 +78,8 @@ def check_overlaps(ctx: Context) -> Iterator[Finding]:
         else:
             for s in n.subnets:
                 prefixes += [(c, f"network {n.name}", s, "cidr") for c in (s.cidr, *s.secondary_ranges.values())]
-    for s in e.sites:
-        prefixes += [(c, f"site {s.name}", s, "cidrs") for c in s.cidrs]
+    for site in e.sites:
+        prefixes += [(c, f"site {site.name}", site, "cidrs") for c in site.cidrs]
     prefixes.sort(key=lambda p: (int(p[0].network_address), p[0].prefixlen, p[1]))
     seen: set[tuple[str, str, str, str]] = set()
     for i, (a, owner_a, _obj_a, _fa) in enumerate(prefixes):

@@ -29,10 +29,7 @@ def path_kind(dp: Dataplane, t: Trace) -> str:
 def approved(dp: Dataplane, venue: Venue, t: Trace) -> bool:
     kind = path_kind(dp, t)
     links = t.links()
-    for c in venue.connectivity:
-        if _matches(dp, c, kind, links):
-            return True
-    return False
+    return any(_matches(dp, c, kind, links) for c in venue.connectivity)
 
 
 def _matches(dp: Dataplane, c: Connectivity, kind: str, links: frozenset[str]) -> bool:
