@@ -136,6 +136,7 @@ class Dataplane:
         self._sg_filters: dict[tuple[str, tuple[str, ...], str], Filter] = {}
         self._gcp_filters: dict[tuple[str, tuple[str, ...], str, str], Filter] = {}
         self._site_tables: dict[str, RouteTable] = {}
+        self._subnet_tables: dict[str, RouteTable] = {}
         self._tgw_tables: dict[tuple[str, str], RouteTable] = {}
         self._tag_sources: dict[tuple[str, str], list[Interval]] = {}
         self._sg_members: dict[tuple[str, str], list[Interval]] = {}
@@ -608,6 +609,22 @@ class Dataplane:
     def site(self, name: str) -> Site:
         return self.sites[name]
 
+    def subnet_table(self, network: str) -> RouteTable:
+        """A network's subnets (and GCP secondary ranges) as a table, to split headers by subnet in one pass."""
+        if network not in self._subnet_tables:
+            n = self.aws[network].vpc if network in self.aws else self.gcp[network].vpc
+            routes = []
+            for s in n.subnets:
+                ranges = (s.cidr, *s.secondary_ranges.values()) if isinstance(s, GcpSubnet) else (s.cidr,)
+                for c in ranges:
+                    routes.append(Route(c, 0, ("subnet", s.name), RuleRef("subnet", f"{network}/{s.name} {c}")))
+            self._subnet_tables[network] = RouteTable(f"{network} subnets", routes)
+        return self._subnet_tables[network]
+
     def internet_space(self) -> Space:
+        return self._internet_space
+
+    @cached_property
+    def _internet_space(self) -> Space:
         return Space.build(dst=self.internet)
 

@@ -23,7 +23,7 @@ from tradeplane.estate.model import (
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.filters import Filter
 from tradeplane.net.routing import Route
-from tradeplane.net.space import Space, net_interval
+from tradeplane.net.space import Box, Space, net_interval
 from tradeplane.net.trace import Hop, RuleRef, Trace
 
 __all__ = ["Walk"]
@@ -87,8 +87,31 @@ class Walk:
             self.traces.append(Trace((*hops, Hop(ep.name if ep else key, "delivered", rules)), "delivered",
                                      space, key, "", at))
 
+    def _by_route(self, groups: list[tuple[tuple[Route, ...], Space]]) -> list[tuple[Route, Space]]:
+        """Each winning route with its headers (ECMP: each route gets the part). In merge mode,
+        routes with the same next hop are coalesced so the next node is entered once."""
+        if not self.merge:
+            return [(route, part) for winners, part in groups for route in winners]
+        by_hop: dict[tuple[object, ...], tuple[Route, list[Box]]] = {}
+        for winners, part in groups:
+            for route in winners:
+                cur = by_hop.get(route.hop)
+                if cur is None:
+                    by_hop[route.hop] = (route, list(part.boxes))
+                else:
+                    cur[1].extend(part.boxes)
+        return [(route, Space(boxes)) for route, boxes in by_hop.values()]
+
     def _want(self, key: str) -> bool:
         return self.wanted is None or key in self.wanted
+
+    def _any_wanted(self, net: str, subnet: str) -> bool:
+        """Does the subnet hold anything this walk delivers to? (Only then are its filters worth running.)"""
+        if self.wanted is None:
+            return True
+        if any(ep.key in self.wanted for ep in self.dp.by_subnet.get((net, subnet), [])):
+            return True
+        return any(f"venue:{pe.venue}" in self.wanted for pe in self.dp.pe_by_subnet.get((net, subnet), []))
 
     def _filter(self, f: Filter, space: Space, hops: Hops, node: str, what: str) -> tuple[Space, Hops]:
         res = f.evaluate(space)
@@ -166,10 +189,9 @@ class Walk:
             return
         groups, unrouted = self.dp.aws[net].tables[table].lookup(space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
-        for winners, part in groups:
-            for route in winners:
-                self._aws_hop(net, route, part, (*hops, Hop(node, f"routed {route.prefix}", (route.ref,))), seen,
-                              from_subnet)
+        for route, part in self._by_route(groups):
+            self._aws_hop(net, route, part, (*hops, Hop(node, f"routed {route.prefix}", (route.ref,))), seen,
+                          from_subnet)
 
     def _aws_hop(self, net: str, route: Route, space: Space, hops: Hops, seen: frozenset[str],
                  from_subnet: str | None) -> None:
@@ -182,7 +204,7 @@ class Walk:
                 self._drop(hops, space, f"{net} has no internet gateway")
                 return
             public = space.intersect(dp.internet_space())
-            self._drop(hops, space.subtract(public), "private destination sent to the internet gateway")
+            self._drop(hops, space.subtract(dp.internet_space()), "private destination sent to the internet gateway")
             self._internet_out(public, (*hops, Hop(f"igw:{net}", "to the internet", (), f"{net}/igw")))
         elif kind == "nat":
             nat = route.hop[1]
@@ -209,8 +231,9 @@ class Walk:
             if peer not in dp.aws:
                 self._drop(hops, space, f"peering {route.hop[1]} does not reach an AWS VPC")
                 return
-            inside = space.intersect(Space.build(dst=dp.aws[peer].cidrs))
-            self._drop(hops, space.subtract(inside),
+            peer_space = Space.build(dst=dp.aws[peer].cidrs)
+            inside = space.intersect(peer_space)
+            self._drop(hops, space.subtract(peer_space),
                        f"VPC peering is not transitive: destination outside {peer}")
             self._aws_local(peer, inside, (*hops, Hop(f"peering {route.hop[1]}", f"to {peer}", (), route.hop[1])),
                             None)
@@ -235,12 +258,11 @@ class Walk:
 
     def _aws_local(self, net: str, space: Space, hops: Hops, from_subnet: str | None) -> None:
         info = self.dp.aws[net]
-        rest = space
-        for sub in info.vpc.subnets:
-            part = rest.intersect(Space.build(dst=[net_interval(sub.cidr)]))
-            if not part:
+        groups, rest = self.dp.subnet_table(net).lookup(space)
+        for winners, part in groups:
+            sub = info.subnets[str(winners[0].hop[1])]
+            if not self._any_wanted(net, sub.name):
                 continue
-            rest = rest.subtract(part)
             h = hops
             if sub.nacl and sub.name != from_subnet:
                 part, h = self._filter(info.nacl_in[sub.nacl], part, h, f"{net}/{sub.name}", "NACL ingress")
@@ -285,27 +307,27 @@ class Walk:
         groups, unrouted = dp.tgw_table(tgw, att.route_table).lookup(space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         by_name = {a.name: a for a in tgw.attachments}
-        for winners, part in groups:
-            for route in winners:
-                h = (*hops, Hop(node, f"routed {route.prefix}", (route.ref,)))
-                if route.hop[0] == "blackhole":
-                    self._drop(h, part, "blackhole route")
-                    continue
-                out = by_name[route.hop[1]]
-                if not dp.attachment_up(out):
-                    self._drop(h, part, f"attachment {out.name} is down ({out.target})")
-                    continue
-                self._tgw_out(tgw_name, out, part, h, seen)
+        for route, part in self._by_route(groups):
+            h = (*hops, Hop(node, f"routed {route.prefix}", (route.ref,)))
+            if route.hop[0] == "blackhole":
+                self._drop(h, part, "blackhole route")
+                continue
+            out = by_name[route.hop[1]]
+            if not dp.attachment_up(out):
+                self._drop(h, part, f"attachment {out.name} is down ({out.target})")
+                continue
+            self._tgw_out(tgw_name, out, part, h, seen)
 
     def _tgw_out(self, tgw_name: str, out: TgwAttachment, space: Space, hops: Hops, seen: frozenset[str]) -> None:
         dp = self.dp
         link = dp.links.get(out.target)
         if out.kind == "vpc":
             info = dp.aws[out.target]
-            inside = space.intersect(Space.build(dst=info.cidrs))
+            cidrs = Space.build(dst=info.cidrs)
+            inside = space.intersect(cidrs)
             if inside:
                 self._aws_local(out.target, inside, hops, None)
-            rest = space.subtract(inside)
+            rest = space.subtract(cidrs)
             if rest:
                 if not out.subnets:
                     self._drop(hops, rest, f"attachment {out.name} has no subnets")
@@ -374,37 +396,36 @@ class Walk:
         groups, unrouted = dp.site_table(site).lookup(space)
         self._drop((*hops, Hop(f"site {site}", "no route learned")), unrouted,
                    f"site {site} has learned no route to the destination")
-        for winners, part in groups:
-            for route in winners:
-                h = (*hops, Hop(f"site {site}", f"routed {route.prefix}", (route.ref,)))
-                kind, name = route.hop[0], route.hop[1]
-                link = dp.links[name]
-                if isinstance(link, Interconnect):
-                    att = next(a for a in link.attachments if a.name == route.hop[2])
-                    self._gcp_route(link.network, att.region, (), part,
-                                    (*h, Hop(f"interconnect {link.name}/{att.name}", f"to {link.network}", (),
-                                             link.name)), seen)
-                elif isinstance(link, Vpn):
-                    hh = (*h, Hop(f"vpn {link.name}", "tunnel", (), link.name))
-                    if link.network in dp.gcp:
-                        router = dp.links.get(link.router or "")
-                        self._gcp_route(link.network, getattr(router, "region", ""), (), part, hh, seen)
-                    elif link.transit_gateway and link.transit_gateway in dp.tgws:
-                        att2 = dp.tgw_attachment_for(dp.tgws[link.transit_gateway], "vpn", link.name)
-                        if att2 is None:
-                            self._drop(hh, part, f"VPN {link.name} is not attached to {link.transit_gateway}")
-                        else:
-                            self._tgw_in(link.transit_gateway, att2, part, hh, seen)
+        for route, part in self._by_route(groups):
+            h = (*hops, Hop(f"site {site}", f"routed {route.prefix}", (route.ref,)))
+            kind, name = route.hop[0], route.hop[1]
+            link = dp.links[name]
+            if isinstance(link, Interconnect):
+                att = next(a for a in link.attachments if a.name == route.hop[2])
+                self._gcp_route(link.network, att.region, (), part,
+                                (*h, Hop(f"interconnect {link.name}/{att.name}", f"to {link.network}", (),
+                                         link.name)), seen)
+            elif isinstance(link, Vpn):
+                hh = (*h, Hop(f"vpn {link.name}", "tunnel", (), link.name))
+                if link.network in dp.gcp:
+                    router = dp.links.get(link.router or "")
+                    self._gcp_route(link.network, getattr(router, "region", ""), (), part, hh, seen)
+                elif link.transit_gateway and link.transit_gateway in dp.tgws:
+                    att2 = dp.tgw_attachment_for(dp.tgws[link.transit_gateway], "vpn", link.name)
+                    if att2 is None:
+                        self._drop(hh, part, f"VPN {link.name} is not attached to {link.transit_gateway}")
                     else:
-                        self._remote(link.network, part, hh, seen)
-                elif isinstance(link, DirectConnect) and kind == "direct_connect":
-                    hh = (*h, Hop(f"direct connect {link.name}", "to AWS", (), link.name))
-                    found = [(t, a) for t in dp.tgws.values() for a in t.attachments
-                             if a.kind == "direct_connect" and a.target == link.name]
-                    if not found:
-                        self._drop(hh, part, f"Direct Connect {link.name} is not attached to a transit gateway")
-                    for t, a in found:
-                        self._tgw_in(t.name, a, part, hh, seen)
+                        self._tgw_in(link.transit_gateway, att2, part, hh, seen)
+                else:
+                    self._remote(link.network, part, hh, seen)
+            elif isinstance(link, DirectConnect) and kind == "direct_connect":
+                hh = (*h, Hop(f"direct connect {link.name}", "to AWS", (), link.name))
+                found = [(t, a) for t in dp.tgws.values() for a in t.attachments
+                         if a.kind == "direct_connect" and a.target == link.name]
+                if not found:
+                    self._drop(hh, part, f"Direct Connect {link.name} is not attached to a transit gateway")
+                for t, a in found:
+                    self._tgw_in(t.name, a, part, hh, seen)
 
     def _internet_out(self, space: Space, hops: Hops) -> None:
         dp = self.dp
@@ -462,60 +483,59 @@ class Walk:
         groups, unrouted = dp.gcp_table(net, region, tags).lookup(space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         vpc = dp.gcp[net].vpc
-        for winners, part in groups:
-            for route in winners:
-                h = (*hops, Hop(node, f"routed {route.prefix}", (route.ref,)))
-                kind = route.hop[0]
-                if kind == "subnet":
-                    self._gcp_local(net, part, h)
-                elif kind == "internet":
-                    public_part = part.intersect(dp.internet_space())
-                    self._drop(h, part.subtract(public_part), "private destination sent to the default internet gateway")
-                    if public_part and not (public or region in vpc.cloud_nat_regions):
-                        self._drop(h, public_part, f"no external IP and no Cloud NAT in {region}")
-                    elif public_part:
-                        self._internet_out(public_part, (*h, Hop(f"gcp-internet:{net}@{region}",
-                                                               "Cloud NAT" if not public else "external IP", (),
-                                                               f"{net}/internet")))
-                elif kind == "vpn_tunnel":
-                    vpn = next((v for v in dp.estate.links_of(Vpn) for t in v.tunnels if t.name == route.hop[1]), None)
-                    if vpn is None or not dp.up(f"{vpn.name}/{route.hop[1]}"):
-                        self._drop(h, part, f"VPN tunnel {route.hop[1]} is down or unknown")
-                    else:
-                        self._remote(vpn.remote, part, (*h, Hop(f"vpn {vpn.name}", "tunnel", (), vpn.name)), seen)
-                elif kind == "interconnect":
-                    link = dp.links[route.hop[1]]
-                    assert isinstance(link, Interconnect)
-                    self._site_deliver(link.site, part, (*h, Hop(f"interconnect {link.name}/{route.hop[2]}",
-                                                                 "to site", (), link.name)))
-                elif kind == "vpn":
-                    vpn2 = dp.links[route.hop[1]]
-                    assert isinstance(vpn2, Vpn)
-                    self._remote(vpn2.remote, part, (*h, Hop(f"vpn {vpn2.name}", "tunnel", (), vpn2.name)), seen)
-                elif kind == "cross_cloud":
-                    xc = dp.links[route.hop[1]]
-                    assert isinstance(xc, CrossCloud)
-                    tgw = dp.tgws.get(xc.aws_transit_gateway)
-                    att = dp.tgw_attachment_for(tgw, "cross_cloud", xc.name) if tgw else None
-                    hh = (*h, Hop(f"cross-cloud {xc.name}", "to AWS", (), xc.name))
-                    if tgw is None or att is None:
-                        self._drop(hh, part, f"cross-cloud {xc.name} is not attached to its transit gateway")
-                    else:
-                        self._tgw_in(tgw.name, att, part, hh, seen)
-                elif kind == "blackhole":
-                    self._drop(h, part, "blackhole route")
+        for route, part in self._by_route(groups):
+            h = (*hops, Hop(node, f"routed {route.prefix}", (route.ref,)))
+            kind = route.hop[0]
+            if kind == "subnet":
+                self._gcp_local(net, part, h)
+            elif kind == "internet":
+                public_part = part.intersect(dp.internet_space())
+                self._drop(h, part.subtract(dp.internet_space()),
+                           "private destination sent to the default internet gateway")
+                if public_part and not (public or region in vpc.cloud_nat_regions):
+                    self._drop(h, public_part, f"no external IP and no Cloud NAT in {region}")
+                elif public_part:
+                    self._internet_out(public_part, (*h, Hop(f"gcp-internet:{net}@{region}",
+                                                           "Cloud NAT" if not public else "external IP", (),
+                                                           f"{net}/internet")))
+            elif kind == "vpn_tunnel":
+                vpn = next((v for v in dp.estate.links_of(Vpn) for t in v.tunnels if t.name == route.hop[1]), None)
+                if vpn is None or not dp.up(f"{vpn.name}/{route.hop[1]}"):
+                    self._drop(h, part, f"VPN tunnel {route.hop[1]} is down or unknown")
                 else:
-                    self._drop(h, part, f"next hop {kind} {route.hop[1:]} (an appliance) is not modelled")
+                    self._remote(vpn.remote, part, (*h, Hop(f"vpn {vpn.name}", "tunnel", (), vpn.name)), seen)
+            elif kind == "interconnect":
+                link = dp.links[route.hop[1]]
+                assert isinstance(link, Interconnect)
+                self._site_deliver(link.site, part, (*h, Hop(f"interconnect {link.name}/{route.hop[2]}",
+                                                             "to site", (), link.name)))
+            elif kind == "vpn":
+                vpn2 = dp.links[route.hop[1]]
+                assert isinstance(vpn2, Vpn)
+                self._remote(vpn2.remote, part, (*h, Hop(f"vpn {vpn2.name}", "tunnel", (), vpn2.name)), seen)
+            elif kind == "cross_cloud":
+                xc = dp.links[route.hop[1]]
+                assert isinstance(xc, CrossCloud)
+                tgw = dp.tgws.get(xc.aws_transit_gateway)
+                att = dp.tgw_attachment_for(tgw, "cross_cloud", xc.name) if tgw else None
+                hh = (*h, Hop(f"cross-cloud {xc.name}", "to AWS", (), xc.name))
+                if tgw is None or att is None:
+                    self._drop(hh, part, f"cross-cloud {xc.name} is not attached to its transit gateway")
+                else:
+                    self._tgw_in(tgw.name, att, part, hh, seen)
+            elif kind == "blackhole":
+                self._drop(h, part, "blackhole route")
+            else:
+                self._drop(h, part, f"next hop {kind} {route.hop[1:]} (an appliance) is not modelled")
 
     def _gcp_local(self, net: str, space: Space, hops: Hops) -> None:
-        info = self.dp.gcp[net]
-        rest = space
-        for sub in info.vpc.subnets:
-            ranges = [net_interval(c) for c in (sub.cidr, *sub.secondary_ranges.values())]
-            part = rest.intersect(Space.build(dst=ranges))
-            if part:
-                rest = rest.subtract(part)
-                self._gcp_subnet(net, sub.name, part, hops)
+        groups, rest = self.dp.subnet_table(net).lookup(space)
+        by_subnet: dict[str, list[Box]] = {}
+        for winners, part in groups:
+            by_subnet.setdefault(str(winners[0].hop[1]), []).extend(part.boxes)  # primary and secondary ranges
+        for name in sorted(by_subnet):
+            if self._any_wanted(net, name):
+                self._gcp_subnet(net, name, Space(by_subnet[name]), hops)
         self._drop(hops, rest, f"no subnet of {net} holds the destination")
 
     def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops) -> None:

@@ -128,10 +128,11 @@ def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool =
                     cell = cells[(a, seg_of[pr.dst.key])]
                     cell.reached[pr.dst.key] = cell.reached.get(pr.dst.key, Space()).union(pr.working)
             continue
-        dst_addrs = [iv for t in targets for iv in t.addresses]
+        # Destinations stay unrestricted: one box per source instead of one per target range; the
+        # walk only delivers to the wanted endpoints, and skips subnets that hold none of them.
         walk = Walk(dp, frozenset(t.key for t in targets), merge=True)
         for src in segs[a]:
-            walk.start(src, base.intersect(Space.build(src=list(src.addresses), dst=dst_addrs)))
+            walk.start(src, base.intersect(Space.build(src=list(src.addresses))))
         walk.drain()
         got: dict[str, list[Space]] = {}
         for t in walk.traces:

@@ -108,6 +108,7 @@ class RouteTable:
                 else:
                     unrouted.append(Box(box.src, (cur, hi), box.proto, box.sport, box.dport))
                     break
-        out = [(winners, Space(boxes).compact()) for winners, boxes in groups.items()]
+        out = [(winners, Space(boxes).compact() if len(boxes) > 64 else Space(boxes))
+               for winners, boxes in groups.items()]
         out.sort(key=lambda item: [r.ref for r in item[0]])
-        return out, Space(unrouted).compact()
+        return out, Space(unrouted)

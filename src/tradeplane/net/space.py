@@ -215,7 +215,13 @@ class Space:
         if not self.boxes:
             return None
         bs = self.boxes
-        return Box(*((min(b.dims()[i][0] for b in bs), max(b.dims()[i][1] for b in bs)) for i in range(5)))
+        if len(bs) == 1:
+            return bs[0]
+        return Box((min(b.src[0] for b in bs), max(b.src[1] for b in bs)),
+                   (min(b.dst[0] for b in bs), max(b.dst[1] for b in bs)),
+                   (min(b.proto[0] for b in bs), max(b.proto[1] for b in bs)),
+                   (min(b.sport[0] for b in bs), max(b.sport[1] for b in bs)),
+                   (min(b.dport[0] for b in bs), max(b.dport[1] for b in bs)))
 
     def contains(self, h: Header) -> bool:
         return any(b.contains(h) for b in self.boxes)
@@ -239,27 +245,30 @@ class Space:
 
     def compact(self) -> Space:
         """Merge boxes that differ in one dimension only and touch there (keeps spaces small)."""
-        boxes = sorted(set(self.boxes))
-        changed = True
-        while changed and len(boxes) > 1:
-            changed = False
+        if len(self.boxes) < 2:
+            return self
+        dims = sorted({b.dims() for b in self.boxes})
+        for _ in range(2):
+            before = len(dims)
             for i in range(5):
-                groups: dict[tuple[Interval, ...], list[Interval]] = {}
-                for b in boxes:
-                    d = b.dims()
-                    groups.setdefault(d[:i] + d[i + 1:], []).append(d[i])
-                if all(len(v) == 1 for v in groups.values()):
-                    continue
-                merged: list[Box] = []
-                for key, ivs in groups.items():
-                    for iv in _normalise(ivs):
-                        dims = list(key)
-                        dims.insert(i, iv)
-                        merged.append(Box(*dims))
-                if len(merged) < len(boxes):
-                    changed = True
-                boxes = sorted(merged)
-        return Space(boxes)
+                if len(dims) < 2:
+                    break
+                dims.sort(key=lambda d, i=i: (d[:i] + d[i + 1:], d[i]))  # type: ignore[misc]
+                out: list[tuple[Interval, ...]] = []
+                last_key: tuple[Interval, ...] | None = None
+                for d in dims:
+                    key = d[:i] + d[i + 1:]
+                    if last_key == key and d[i][0] <= out[-1][i][1] + 1:
+                        if d[i][1] > out[-1][i][1]:
+                            prev = out[-1]
+                            out[-1] = (*prev[:i], (prev[i][0], d[i][1]), *prev[i + 1:])
+                        continue
+                    out.append(d)
+                    last_key = key
+                dims = out
+            if len(dims) == before:
+                break
+        return Space(Box(*d) for d in sorted(dims))
 
     def describe(self, limit: int = 3) -> str:
         """A short human description: address ranges, protocols and destination ports."""
