@@ -247,7 +247,7 @@ class Space:
         """Merge boxes that differ in one dimension only and touch there (keeps spaces small)."""
         if len(self.boxes) < 2:
             return self
-        dims = sorted({b.dims() for b in self.boxes})
+        dims: list[tuple[Interval, ...]] = sorted({b.dims() for b in self.boxes})
         for _ in range(2):
             before = len(dims)
             for i in range(5):
