@@ -103,10 +103,10 @@ def synthetic(desks: int, aws_per_desk: int, gcp_per_desk: int, seed: int = 7) -
             attachments.append(TgwAttachment.model_construct(name=f"att-{name}", kind="vpc", target=name,
                                                              subnets=("s9",), route_table=table,
                                                              propagate_to=(table, *neighbours)))
-            for j in (0, 1):
+            for j in range(len(subs)):  # one workload per subnet, all with the VPC's two groups
                 workloads.append(Workload.model_construct(
                     name=f"w-{name}-{j}", desk=desk, team="t", network=name, subnet=f"s{j}", machine_type="m",
-                    count=1, security_groups=(f"sg{j}", f"sg{j + 2}"), tags=(), service_account=None,
+                    count=1, security_groups=("sg0", "sg2"), tags=(), service_account=None,
                     depends_on=(), venues=()))
         for i in range(gcp_per_desk):
             name = f"gcp-{desk}-{i}"
@@ -130,10 +130,10 @@ def synthetic(desks: int, aws_per_desk: int, gcp_per_desk: int, seed: int = 7) -
             attachments.append(TgwAttachment.model_construct(name=f"att-xc-{name}", kind="cross_cloud",
                                                              target=f"xc-{name}", subnets=(), route_table=table,
                                                              propagate_to=(table, *neighbours)))
-            for j in (0, 1):
+            for j in range(len(subs)):
                 workloads.append(Workload.model_construct(
                     name=f"w-{name}-{j}", desk=desk, team="t", network=name, subnet=f"s{j}", machine_type="m",
-                    count=1, security_groups=(), tags=("t1",) if j else (), service_account=None, depends_on=(),
+                    count=1, security_groups=(), tags=("t1",) if j % 2 else (), service_account=None, depends_on=(),
                     venues=()))
         del block
     tgw = TransitGateway.model_construct(kind="transit_gateway", name="tgw", account="acct", region="us-east-1",
@@ -160,9 +160,9 @@ def count(e: Estate) -> tuple[int, int, int]:
 
 
 def oracle_matrix(dp: Dataplane, ports: list[int]) -> tuple[dict[tuple[str, str, int], bool], int]:
-    """Brute force: for every source/target endpoint pair, one concrete packet per TCP port."""
+    """Brute force: for each VPC's first workload to every other desk's, one concrete packet per TCP port."""
     sim = Simulator(dp)
-    segs = segments(dp)
+    segs = {name: [ep for ep in eps if ep.key.endswith("-0")] for name, eps in segments(dp).items()}
     out: dict[tuple[str, str, int], bool] = {}
     packets = 0
     for a, eps in segs.items():
@@ -235,10 +235,15 @@ def main() -> None:
         agree = agree and got == delivered
     v2, s2, r2 = count(small)
     print(f"oracle comparison on {v2} VPCs / {s2} subnets / {r2} rules: symbolic matrix {t_sym * 1000:.1f} ms "
-          f"(all headers), oracle {t_oracle:.1f} s ({packets:,} concrete packets, one address pair and "
-          f"{len(ports):,} TCP ports per endpoint pair); verdicts agree: {agree}")
-    print(f"speed-up of the symbolic engine over the oracle: {t_oracle / t_sym:,.0f}x "
-          f"(the oracle covered only {len(ports):,} of the {2**32 * 2**32 * 65536:.1e} headers per pair)")
+          f"(all headers, all endpoints), oracle {t_oracle:.1f} s ({packets:,} concrete packets: one workload per "
+          f"VPC, one address pair and {len(ports):,} TCP ports per endpoint pair); verdicts agree: {agree}")
+    pairs = packets // len(ports)
+    per_pair_oracle = t_oracle / pairs * (65536 / len(ports))
+    per_pair_symbolic = t_sym / max(1, sum(c.count()[1] for c in sm.cells.values()))
+    print(f"speed-up of the symbolic engine over the oracle: {t_oracle / t_sym:,.0f}x measured (the symbolic "
+          f"matrix did more: every endpoint and header); per endpoint pair, covering all 65,536 TCP ports of "
+          f"one address pair: oracle {per_pair_oracle * 1000:,.0f} ms (extrapolated) vs symbolic "
+          f"{per_pair_symbolic * 1000:.3f} ms for every header = {per_pair_oracle / per_pair_symbolic:,.0f}x")
 
 
 if __name__ == "__main__":

@@ -480,10 +480,20 @@ class Dataplane:
             routes.append(Route(r.destination, r.priority, hop, self.ref(
                 "route", f"{network}/{r.name} {r.destination} -> {r.next_hop.value}"
                 f"{' ' + r.via if r.via else ''} priority {r.priority}", r)))
-        for link in self.estate.links:
+        for link in self._links_of_network.get(network, ()):
             routes += self._dynamic_routes(link, network, region)
         out = RouteTable(f"{network}@{region}", routes)
         info.tables[key] = out
+        return out
+
+    @cached_property
+    def _links_of_network(self) -> dict[str, list[object]]:
+        out: dict[str, list[object]] = {}
+        for link in self.estate.links:
+            if isinstance(link, Interconnect | Vpn):
+                out.setdefault(link.network, []).append(link)
+            elif isinstance(link, CrossCloud):
+                out.setdefault(link.gcp_network, []).append(link)
         return out
 
     def _router_usable(self, router: str, region: str, vpc: GcpVpc) -> bool:

@@ -17,9 +17,9 @@ from tradeplane.estate.model import Estate
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.engine import Walk
 from tradeplane.net.reach import pair_results, request_space
-from tradeplane.net.space import PROTO_NUMBERS, Space
+from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
 
-__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments"]
+__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
 
 INTERNET = "internet"
 
@@ -107,6 +107,30 @@ def segments(dp: Dataplane) -> dict[str, list[Endpoint]]:
     return out
 
 
+def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoint, list[Interval]]]:
+    """Sources that leave the same way (same network, route table, NACL, security groups, tags,
+    service account), merged: one start per class with the union of their addresses."""
+    classes: dict[tuple[object, ...], tuple[Endpoint, list[Interval]]] = {}
+    for ep in sources:
+        w = dp.workload(ep)
+        key: tuple[object, ...]
+        if ep.kind in ("workload", "subnet") and ep.network in dp.aws:
+            sub = dp.aws[ep.network].subnets[ep.subnet]
+            key = ("aws", ep.network, sub.route_table, sub.nacl or "",
+                   tuple(w.security_groups) if w else None)
+        elif ep.kind in ("workload", "subnet") and ep.network in dp.gcp:
+            gsub = dp.gcp[ep.network].subnets[ep.subnet]
+            key = ("gcp", ep.network, gsub.region, gsub.tier == "public", tuple(sorted(w.tags)) if w else (),
+                   (w.service_account or "") if w else "")
+        else:
+            key = ("one", ep.key)
+        if key in classes:
+            classes[key][1].extend(ep.addresses)
+        else:
+            classes[key] = (ep, list(ep.addresses))
+    return list(classes.values())
+
+
 def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool = False) -> Matrix:
     """Reachability between every pair of segments."""
     dp = target if isinstance(target, Dataplane) else Dataplane.build(target)
@@ -131,8 +155,8 @@ def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool =
         # Destinations stay unrestricted: one box per source instead of one per target range; the
         # walk only delivers to the wanted endpoints, and skips subnets that hold none of them.
         walk = Walk(dp, frozenset(t.key for t in targets), merge=True)
-        for src in segs[a]:
-            walk.start(src, base.intersect(Space.build(src=list(src.addresses))))
+        for src, addrs in source_classes(dp, segs[a]):
+            walk.start(src, base.intersect(Space.build(src=addrs)))
         walk.drain()
         got: dict[str, list[Space]] = {}
         for t in walk.traces:

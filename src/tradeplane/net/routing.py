@@ -84,7 +84,7 @@ class RouteTable:
 
     def lookup(self, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
         """Split ``space`` by winning routes; also return the part with no route."""
-        groups: dict[tuple[Route, ...], list[Box]] = {}
+        groups: dict[int, tuple[tuple[Route, ...], list[Box]]] = {}  # keyed by the winners' identity
         unrouted: list[Box] = []
         for box in space:
             lo, hi = box.dst
@@ -102,13 +102,16 @@ class RouteTable:
                         cur = end + 1
                         continue
                     end = min(hi, shi)
-                    groups.setdefault(winners, []).append(Box(box.src, (cur, end), box.proto, box.sport, box.dport))
+                    g = groups.get(id(winners))
+                    if g is None:
+                        g = groups[id(winners)] = (winners, [])
+                    g[1].append(Box(box.src, (cur, end), box.proto, box.sport, box.dport))
                     cur = end + 1
                     i += 1
                 else:
                     unrouted.append(Box(box.src, (cur, hi), box.proto, box.sport, box.dport))
                     break
         out = [(winners, Space(boxes).compact() if len(boxes) > 64 else Space(boxes))
-               for winners, boxes in groups.items()]
+               for winners, boxes in groups.values()]
         out.sort(key=lambda item: [r.ref for r in item[0]])
         return out, Space(unrouted)
