@@ -133,7 +133,7 @@ def synthetic(desks: int, aws_per_desk: int, gcp_per_desk: int, seed: int = 7) -
             for j in range(len(subs)):
                 workloads.append(Workload.model_construct(
                     name=f"w-{name}-{j}", desk=desk, team="t", network=name, subnet=f"s{j}", machine_type="m",
-                    count=1, security_groups=(), tags=("t1",) if j % 2 else (), service_account=None, depends_on=(),
+                    count=1, security_groups=(), tags=("t1",) if i % 2 else (), service_account=None, depends_on=(),
                     venues=()))
         del block
     tgw = TransitGateway.model_construct(kind="transit_gateway", name="tgw", account="acct", region="us-east-1",

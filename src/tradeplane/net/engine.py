@@ -258,6 +258,9 @@ class Walk:
 
     def _aws_local(self, net: str, space: Space, hops: Hops, from_subnet: str | None) -> None:
         info = self.dp.aws[net]
+        if self.merge:
+            self._aws_local_batched(net, space, from_subnet)
+            return
         groups, rest = self.dp.subnet_table(net).lookup(space)
         for winners, part in groups:
             sub = info.subnets[str(winners[0].hop[1])]
@@ -269,6 +272,47 @@ class Walk:
             if part:
                 self._aws_subnet(net, sub.name, part, h)
         self._drop(hops, rest, f"no subnet of {net} holds the destination")
+
+    def _aws_local_batched(self, net: str, space: Space, from_subnet: str | None) -> None:
+        """Merge mode: one NACL evaluation per NACL and one security-group evaluation per group set for
+        the whole VPC, then split by subnet (filters do not depend on which subnet holds the address)."""
+        dp = self.dp
+        info = dp.aws[net]
+        groups, _rest = dp.subnet_table(net).lookup(space)
+        by_nacl: dict[str, list[Box]] = {}
+        for winners, part in groups:
+            sub = info.subnets[str(winners[0].hop[1])]
+            if not self._any_wanted(net, sub.name):
+                continue
+            key = sub.nacl if sub.nacl and sub.name != from_subnet else ""
+            by_nacl.setdefault(key, []).extend(part.boxes)
+        arrived: list[Box] = []
+        for nacl, boxes in sorted(by_nacl.items()):
+            part = Space(boxes)
+            arrived.extend((info.nacl_in[nacl].evaluate(part).allowed if nacl else part).boxes)
+        if not arrived:
+            return
+        here = Space(arrived)
+        by_groups: dict[tuple[str, ...], list[Endpoint]] = {}
+        for winners, _part in groups:
+            name = str(winners[0].hop[1])
+            for ep in dp.by_subnet.get((net, name), []):
+                if not self._want(ep.key):
+                    continue
+                w = dp.workload(ep)
+                if w is None or self.reply:
+                    self._deliver((), here.intersect(Space.build(dst=list(ep.addresses))), ep.key, f"subnet:{net}/{name}")
+                else:
+                    by_groups.setdefault(tuple(w.security_groups), []).append(ep)
+            for pe in dp.pe_by_subnet.get((net, name), []):
+                self._deliver((), here.intersect(Space.build(dst=[net_interval(info.subnets[name].cidr)])),
+                              f"venue:{pe.venue}", f"subnet:{net}/{name}")
+        for sgs, eps in sorted(by_groups.items()):
+            mine = here.intersect(Space.build(dst=[iv for ep in eps for iv in ep.addresses]))
+            allowed = dp.sg_filter(net, sgs, "ingress").evaluate(mine).allowed
+            for ep in eps:
+                self._deliver((), allowed.intersect(Space.build(dst=list(ep.addresses))), ep.key,
+                              f"subnet:{net}/{ep.subnet}")
 
     def _aws_subnet(self, net: str, subnet: str, space: Space, hops: Hops) -> None:
         dp = self.dp
