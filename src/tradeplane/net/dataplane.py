@@ -137,6 +137,7 @@ class Dataplane:
         self._gcp_filters: dict[tuple[str, tuple[str, ...], str, str], Filter] = {}
         self._site_tables: dict[str, RouteTable] = {}
         self._subnet_tables: dict[str, RouteTable] = {}
+        self._advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]] = {}
         self._tgw_tables: dict[tuple[str, str], RouteTable] = {}
         self._tag_sources: dict[tuple[str, str], list[Interval]] = {}
         self._sg_members: dict[tuple[str, str], list[Interval]] = {}
@@ -402,9 +403,17 @@ class Dataplane:
     def tgw_advertised(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[IPv4Network]:
         """What a TGW advertises over an attachment: the routes of its associated table,
         except those pointing back over the attachment itself."""
-        table = self.tgw_table(tgw, attachment.route_table)
-        return sorted({r.prefix for r in table.routes if r.hop != ("attachment", attachment.name)
-                       and r.hop[0] != "blackhole"})
+        key = (tgw.name, attachment.route_table)
+        if key not in self._advertised:
+            table = self.tgw_table(tgw, attachment.route_table)
+            by_prefix: dict[IPv4Network, set[tuple[object, ...]]] = {}
+            for r in table.routes:
+                if r.hop[0] != "blackhole":
+                    by_prefix.setdefault(r.prefix, set()).add(r.hop)
+            self._advertised[key] = sorted(by_prefix.items(), key=lambda kv: (int(kv[0].network_address),
+                                                                              kv[0].prefixlen))
+        mine = ("attachment", attachment.name)
+        return [p for p, hops in self._advertised[key] if hops != {mine}]
 
     # ------------------------------------------------------------------ GCP and sites
 
@@ -521,10 +530,10 @@ class Dataplane:
             tgw = self.tgws.get(link.aws_transit_gateway)
             att = self.tgw_attachment_for(tgw, "cross_cloud", link.name) if tgw else None
             if tgw and att and self.link_up(link.name) and self._router_usable(link.gcp_router, region, vpc):
-                for p in self.tgw_advertised(tgw, att):
-                    routes.append(Route(p, 100, ("cross_cloud", link.name), self.ref(
-                        "bgp-route", f"{network} {p} learned by {link.gcp_router} over {link.name} from "
-                        f"{tgw.name}/{att.route_table}", link)))
+                ref = self.ref("bgp-route", f"{network} routes learned by {link.gcp_router} over {link.name} from "
+                               f"{tgw.name}/{att.route_table}", link)
+                hop = ("cross_cloud", link.name)
+                routes += [Route(p, 100, hop, ref) for p in self.tgw_advertised(tgw, att)]
         return routes
 
     def site_table(self, site: str) -> RouteTable:
