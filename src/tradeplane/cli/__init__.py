@@ -34,7 +34,8 @@ plan.register(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising so tests can call it."""
     try:
-        app(args=argv, prog_name="tradeplane", standalone_mode=False)
+        # Without standalone mode, an Exit(code) raised by a command comes back as the return value.
+        rc = app(args=argv, prog_name="tradeplane", standalone_mode=False)
     except TradeplaneError as exc:
         for line in exc.lines():
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(str(exc), markup=False, highlight=False)
         return int(getattr(exc, "exit_code", 2) or 2)
-    return 0
+    return int(rc) if isinstance(rc, int) else 0
 
 
 def run() -> None:

@@ -1,7 +1,140 @@
-"""`tradeplane place ...`."""
+"""`tradeplane place ESTATE` (solve) and `tradeplane place latency A B`.
+
+``tradeplane place ESTATE`` is short for ``tradeplane place solve ESTATE``: the
+group runs ``solve`` when its first argument is not one of its commands.
+"""
 
 from __future__ import annotations
 
-import typer
+from collections import Counter
+from pathlib import Path
+from typing import Any
 
-app = typer.Typer(no_args_is_help=True, help="place")
+import typer
+import yaml
+from rich.table import Table
+from typer.core import TyperGroup
+
+from tradeplane import estate as est
+from tradeplane import placement
+from tradeplane.cli.output import console, print_json
+from tradeplane.errors import InputError, UnsupportedError
+
+
+class _SolveByDefault(TyperGroup):
+    """``place ESTATE`` means ``place solve ESTATE``."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["solve", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_SolveByDefault,
+    no_args_is_help=True,
+    help="Place workloads where they meet their latency budgets at the lowest cost "
+    "(`tradeplane place ESTATE` solves; `tradeplane place latency A B` estimates a round trip).",
+)
+
+JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
+
+
+def _us(x: float) -> str:
+    return f"{x:,.0f} µs" if x >= 10 else f"{x:.1f} µs"
+
+
+@app.command()
+def solve(
+    path: Path = typer.Argument(..., help="estate directory (or one YAML file)", show_default=False),
+    json: bool = JsonOpt,
+    free_subnets: bool = typer.Option(
+        False, "--free-subnets",
+        help="let the solver move a workload to another subnet of its network with the same tier"),
+    capacity: Path | None = typer.Option(None, "--capacity", help="a capacity table YAML (default: shipped)"),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="wall-clock seconds for the solver"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="CP-SAT worker threads"),
+) -> None:
+    """Solve the placement of an estate: zones per replica, groups, cost, budgets. Exit 2 if infeasible."""
+    e = est.load(path)
+    cap = _capacity(capacity) if capacity else None
+    result = placement.solve(e, capacity=cap, free_subnets=free_subnets,
+                             options=placement.SolverOptions(workers=workers, time_limit_s=time_limit))
+    findings = placement.check_budgets(e, result)
+    if json:
+        print_json({**result.to_json(), "budgets": [f.to_json() for f in findings]})
+    else:
+        render_placement(result, findings)
+    if not result.feasible:
+        n = len(result.explanations)
+        raise UnsupportedError.single(
+            f"estate {e.name} cannot be placed ({result.status}): {n} reason{'s' if n != 1 else ''} above",
+            hint="act on the explanations (budgets, capacity, groups, guardrails) and solve again")
+
+
+def _capacity(path: Path) -> placement.Capacity:
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError.single(f"cannot read capacity table {path}: {exc}",
+                                hint="give a YAML file laid out like placement/capacity.yaml") from exc
+    if not isinstance(data, dict):
+        raise InputError.single(f"{path}: a capacity table is a mapping", hint="see placement/capacity.yaml")
+    return placement.Capacity.from_mapping(data, str(path))
+
+
+def _zones_text(zones: tuple[str, ...]) -> str:
+    counts = Counter(zones)
+    return ", ".join(f"{z} x{n}" if n > 1 else z for z, n in sorted(counts.items()))
+
+
+def render_placement(r: placement.PlacementResult, findings: list[placement.BudgetFinding]) -> None:
+    if not r.feasible:
+        console.print(f"[bold red]{r.status}[/]: estate {r.estate} cannot be placed")
+        for x in r.explanations:
+            console.print(f"- {x.render()}", markup=False, highlight=False, soft_wrap=True)
+        return
+    t = Table("workload", "cloud", "zones", "group", "$/hour", title="placement", title_justify="left")
+    for w in r.workloads:
+        group = f"{w.group} ({w.strategy})" if w.group else ("" if w.strategy == "none" else w.strategy)
+        t.add_row(w.workload, w.cloud, _zones_text(w.zones), group, f"{w.hourly_usd:,.4f}")
+    console.print(t)
+    if r.groups:
+        g = Table("group", "strategy", "cloud", "zones", "instances", "nodes", title="groups",
+                  title_justify="left")
+        for grp in r.groups:
+            nodes = f"{grp.nodes} x {grp.node_type}" if grp.node_type else ""
+            g.add_row(grp.name, grp.strategy, grp.cloud, ", ".join(grp.zones), str(grp.instances), nodes)
+        console.print(g)
+    if findings:
+        b = Table("workload", "to", "budget", "estimate", "ok", "between", title="latency budgets",
+                  title_justify="left")
+        for f in findings:
+            b.add_row(f.workload, f.to, _us(f.budget_us), _us(f.rtt_us), "yes" if f.met else "[red]NO[/]",
+                      f"{f.zone} - {f.to_place}")
+        console.print(b)
+    gap = f"gap {r.gap:.2%}"
+    console.print(f"[bold]{r.status}[/] ({gap}): ${r.hourly_usd:,.2f}/hour, ${r.monthly_usd:,.0f}/month; "
+                  f"round trips to venues and sites {r.latency_us:,.0f} µs summed over replicas")
+    console.print("(tradeplane place latency A B shows the basis of any estimate; --json has every basis)")
+
+
+@app.command()
+def latency(
+    a: str = typer.Argument(..., help="a catalog region, zone, site or venue", show_default=False),
+    b: str = typer.Argument(..., help="a catalog region, zone, site or venue", show_default=False),
+    json: bool = JsonOpt,
+) -> None:
+    """The round-trip estimate between two places, the physical bound and the basis."""
+    e = placement.estimate_rtt(a, b)
+    if json:
+        print_json(e.to_json())
+        return
+    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind})")
+    console.print(f"  basis: {e.basis}", markup=False, highlight=False, soft_wrap=True)
+    if e.distance_km:
+        console.print(f"  physical bound: {_us(e.bound_us)} ({e.distance_km:,.0f} km great circle in fibre)")
+    else:
+        console.print(f"  best possible here: {_us(e.bound_us)}")
+    for s in e.sources:
+        console.print(f"  source: {s}", markup=False, highlight=False, soft_wrap=True)

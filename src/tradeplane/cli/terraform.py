@@ -1,7 +1,89 @@
-"""`tradeplane terraform ...`."""
+"""`tradeplane terraform render|guardrails`."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
 
-app = typer.Typer(no_args_is_help=True, help="terraform")
+import typer
+from rich.table import Table
+
+from tradeplane import estate as est
+from tradeplane import terraform as tf
+from tradeplane.cli.output import console, print_json
+from tradeplane.errors import Problem, UnsupportedError
+
+app = typer.Typer(no_args_is_help=True, help="Terraform for AWS and GCP, compiled from the estate.")
+
+JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
+
+
+@app.command()
+def render(
+    path: Path = typer.Argument(..., help="estate directory", show_default=False),
+    output: Path = typer.Option(..., "-o", "--output", help="directory to write the root modules into"),
+    place: bool = typer.Option(False, "--place", help="put replicas in the zones the placement solver chooses"),
+    json: bool = JsonOpt,
+) -> None:
+    """Render one Terraform root module per cloud and stage, check its references, write it."""
+    e = est.load(path)
+    zones = _solved_zones(e) if place else None
+    rendered = tf.render(e, zones=zones)
+    problems = tf.check_references(rendered.files)
+    if problems:  # a renderer bug, not a user mistake: say so plainly and write nothing
+        raise RuntimeError("rendered Terraform has dangling references: " + "; ".join(map(str, problems)))
+    tf.write(rendered, output)
+    if json:
+        print_json({"output": str(output), **rendered.to_json()})
+        return
+    render_counts(rendered, f"wrote {output}")
+    console.print(f"[green]ok[/] {rendered.total} resources in {len(rendered.files)} files; every reference resolves")
+
+
+def render_counts(rendered: tf.Rendered, title: str) -> None:
+    t = Table("stage", "resources", "top resource types", title=title, title_justify="left")
+    for cloud, stages in rendered.counts.items():
+        for stage, types in stages.items():
+            top = ", ".join(f"{n} {k}" for k, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+            t.add_row(f"{cloud}/{stage}", str(sum(types.values())), top)
+    console.print(t)
+
+
+def _solved_zones(e: est.Estate) -> dict[str, tuple[str, ...]]:
+    from tradeplane import placement
+
+    result = placement.solve(e)
+    if not result.feasible:
+        raise UnsupportedError(f"the placement solver found no placement ({result.status})",
+                               [Problem(x.render()) for x in result.explanations])
+    return placement.zones_by_workload(result)
+
+
+@app.command()
+def guardrails(
+    path: Path | None = typer.Argument(None, help="estate directory: also show its guardrails", show_default=False),
+    json: bool = JsonOpt,
+) -> None:
+    """The AWS SCP <-> GCP Organization Policy mapping of every guardrail control."""
+    rows = [{"control": m.control.value, "aws_scp_denies": m.aws, "aws_fidelity": m.aws_fidelity,
+             "gcp_constraints": list(m.gcp), "gcp_fidelity": m.gcp_fidelity, "note": m.note}
+            for m in sorted(tf.MAPPING.values(), key=lambda m: m.control.value)]
+    used: dict[str, list[str]] = {}
+    if path is not None:
+        e = est.load(path)
+        tf.render(e)  # raises UnsupportedError when a guardrail cannot render on a cloud
+        for g in e.guardrails:
+            used.setdefault(g.control.value, []).append(g.name)
+    if json:
+        print_json({"mapping": rows, "estate_guardrails": {k: sorted(v) for k, v in sorted(used.items())}})
+        return
+    t = Table(title="guardrails on both clouds", title_justify="left", show_lines=True)
+    for column in ("control", "AWS: SCP denies", "GCP: constraints", "notes"):
+        t.add_column(column, overflow="fold")
+    for r in rows:
+        note = r["note"]
+        fid = f"aws {r['aws_fidelity']}, gcp {r['gcp_fidelity']}"
+        names = used.get(str(r["control"]))
+        label = str(r["control"]) + (f"\n({', '.join(sorted(names))})" if names else "")
+        t.add_row(label, str(r["aws_scp_denies"]), "\n".join(r["gcp_constraints"]) or "(built in)",
+                  f"{fid}. {note}" if note else fid)
+    console.print(t)

@@ -1,0 +1,113 @@
+"""Resources rendered per second on a synthetic estate of about 10,000 resources.
+
+The peer is Terraform itself: ``terraform fmt -check`` only reads and re-formats the
+same files, so the ratio says how our whole compile (estate -> checked HCL) compares
+with the cheapest pass Terraform makes over its output. Without a terraform binary
+the peer is python-hcl2 parsing the output.
+
+    uv run python benchmarks/terraform_render.py           # ~10,000 resources
+    uv run python benchmarks/terraform_render.py --quick   # ~1,000 resources
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tradeplane.estate import catalog, load_text
+from tradeplane.terraform import check_references, render, write
+
+REGIONS = ("us-east-1", "ap-northeast-1", "us-east-2")
+
+
+def synthetic(vpcs: int) -> dict[str, Any]:
+    """``vpcs`` AWS VPCs (subnets, routes, security groups, NACLs, workloads) and half as many GCP VPCs."""
+    accounts = [{"name": f"acct-{i}", "account_id": f"{200000000000 + i}", "desk": "alpha"} for i in range(8)]
+    networks: list[dict[str, Any]] = []
+    workloads: list[dict[str, Any]] = []
+    for i in range(vpcs):
+        region = REGIONS[i % len(REGIONS)]
+        zones = sorted(z.name for z in catalog.zones_of(region))
+        a, b = divmod(i, 250)
+        subnets = [{"name": f"s{j}", "zone": zones[j % len(zones)], "cidr": f"10.{a * 4 + j // 4}.{b}.{(j % 4) * 64}/26",
+                    "route_table": f"rt{j % 2}", "tier": "trading", "nacl": "acl" if j < 2 else None}
+                   for j in range(6)]
+        for s in subnets:
+            if s["nacl"] is None:
+                del s["nacl"]
+        sgs = [{"name": f"sg{k}", "description": f"tier {k}",
+                "ingress": [{"protocol": "tcp", "ports": [f"{9000 + r}"],
+                             "peers": [{"security_group": f"sg{(k + 1) % 4}"}, {"cidr": "10.0.0.0/8"}],
+                             "description": f"service {r}"} for r in range(3)],
+                "egress": [{"protocol": "tcp", "ports": ["443"], "peers": [{"cidr": "0.0.0.0/0"}],
+                            "description": "tls out"}]} for k in range(4)]
+        networks.append({
+            "cloud": "aws", "name": f"vpc-{i}", "account": f"acct-{i % 8}", "region": region, "desk": "alpha",
+            "cidrs": [f"10.{a * 4 + j}.{b}.0/24" for j in range(2)],
+            "internet_gateway": True,
+            "route_tables": [{"name": "rt0", "routes": [{"destination": "0.0.0.0/0", "target": "igw"}]},
+                             {"name": "rt1", "routes": [{"destination": "0.0.0.0/0", "target": "igw"},
+                                                        {"destination": "192.168.0.0/16", "target": "igw"}]}],
+            "subnets": subnets, "security_groups": sgs,
+            "nacls": [{"name": "acl", "ingress": [{"number": 100 + n, "action": "allow", "cidr": f"10.{n}.0.0/16"}
+                                                  for n in range(3)],
+                       "egress": [{"number": 100, "action": "allow", "cidr": "0.0.0.0/0"}]}],
+        })
+        workloads.append({"name": f"w-{i}", "desk": "alpha", "team": "alpha-exec", "network": f"vpc-{i}",
+                          "subnet": "s0", "machine_type": "c6i.4xlarge", "count": 2, "security_groups": ["sg0"],
+                          "placement": {"strategy": "cluster"}})
+    return {"name": "synthetic", "organisation": {"aws": {"management_account_id": "100000000000",
+                                                          "ous": [{"name": "trading", "accounts": accounts}]}},
+            "desks": [{"name": "alpha", "owner": "a@example.test", "cost_centre": "CC-1", "teams": ["alpha-exec"]}],
+            "networks": networks, "workloads": workloads}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="about 1,000 resources, in seconds")
+    parser.add_argument("--check", action="store_true",
+                        help="also parse the output with python-hcl2 and walk every reference (slow: about a minute)")
+    args = parser.parse_args()
+    vpcs = 10 if args.quick else 140
+    estate = load_text(yaml.safe_dump(synthetic(vpcs), sort_keys=False), "synthetic.yaml")
+    render(estate)  # warm imports and family discovery
+    start = time.perf_counter()
+    rendered = render(estate)
+    seconds = time.perf_counter() - start
+    n = rendered.total
+    size = sum(len(t) for t in rendered.files.values())
+    print(f"rendered {n} resources ({len(rendered.files)} files, {size / 1e6:.1f} MB of HCL) in {seconds:.3f} s: "
+          f"{n / seconds:,.0f} resources/s")
+    problems: list[object] = []
+    walk = 0.0
+    terraform = shutil.which("terraform")
+    if args.check or args.quick or terraform is None:
+        start = time.perf_counter()
+        problems = list(check_references(rendered.files))
+        walk = time.perf_counter() - start
+        print(f"python-hcl2 parse + reference walk: {walk:.3f} s ({n / walk:,.0f} resources/s), "
+              f"{len(problems)} dangling references")
+    if terraform is None:
+        print(f"peer: python-hcl2 parsing the output; render / parse speed ratio {walk / seconds:.2f}x")
+        return 0 if not problems else 1
+    with tempfile.TemporaryDirectory() as tmp:
+        write(rendered, Path(tmp))
+        start = time.perf_counter()
+        done = subprocess.run([terraform, "fmt", "-check", "-recursive", tmp], capture_output=True, check=False)
+        fmt = time.perf_counter() - start
+    print(f"peer: terraform fmt -check over the same files: {fmt:.3f} s ({n / fmt:,.0f} resources/s), "
+          f"exit {done.returncode}")
+    print(f"ratio: our render is {fmt / seconds:.2f}x the speed of terraform fmt -check on its output")
+    return 0 if not problems and done.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Arbitration of one stream delivered on N legs: first copy wins, duplicates dropped, gaps found.
+
+Three modes, chosen per venue channel by what the venue's messages allow:
+
+- ``contiguous``: each message names the position it follows (``prev``); the arbiter
+  delivers exactly the chain, holds messages that arrive ahead of a hole, and reports a
+  gap once every live leg has moved past the hole (TCP keeps each leg in order, so a leg
+  that is past a position will never deliver it).
+- ``monotonic``: positions only increase (e.g. an event time or a non-contiguous id);
+  newer wins, older or equal is a duplicate; a lost message cannot be detected.
+- ``keyed``: no usable sequence; a message's identity is a key (the venue's timestamp
+  and content); first copy of a key wins within a bounded window; losses cannot be
+  detected from sequence (the venue's checksum, where there is one, catches them).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from tradeplane.feeds.events import NO_SEQ
+
+Mode = Literal["contiguous", "monotonic", "keyed"]
+MODES: Final[tuple[Mode, ...]] = ("contiguous", "monotonic", "keyed")
+RING: Final = 4096
+
+
+@dataclass
+class LegTally:
+    wins: int = 0
+    duplicates: int = 0
+    high_water: int = NO_SEQ
+    lead_ns_total: int = 0  # summed lead of this leg's wins over the first duplicate that followed
+    lead_samples: int = 0
+
+
+@dataclass
+class Arbiter:
+    """Merges copies of one stream from several legs. Pure: no clock, no I/O."""
+
+    mode: Mode = "contiguous"
+    window: int = 65536  # keyed mode: how many recent keys are remembered
+    max_pending: int = 100_000
+    last: int | None = None
+    pending: dict[int, tuple[int, Any]] = field(default_factory=dict)  # prev -> (seq, item)
+    tallies: dict[str, LegTally] = field(default_factory=dict)
+    _seen: OrderedDict[Hashable, tuple[str, int]] = field(default_factory=OrderedDict)
+    # recent wins, for the lead between legs: ring slot seq % RING -> (seq, leg, recv ns)
+    _ring: list[tuple[int, str, int]] = field(default_factory=lambda: [(NO_SEQ, "", 0)] * RING)
+
+    @property
+    def ring(self) -> list[tuple[int, str, int]]:
+        """Recent wins (slot ``seq % RING``): streams record their fast-path wins here too."""
+        return self._ring
+
+    def tally(self, leg: str) -> LegTally:
+        t = self.tallies.get(leg)
+        if t is None:
+            t = self.tallies[leg] = LegTally()
+        return t
+
+    def reset(self, last: int | None = None) -> None:
+        """Forget the chain (after a resync); ``last`` is the new position, if known."""
+        self.last = last
+        if last is None:
+            self.pending.clear()
+        else:
+            self.pending = {p: v for p, v in self.pending.items() if v[0] > last}
+
+    # ------------------------------------------------------------------ offering
+
+    def offer(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
+        """Offer one message from ``leg``; returns the items now deliverable, in order."""
+        if self.mode == "contiguous":
+            return self.offer_contiguous(leg, seq, prev, item, recv_ns)
+        if self.mode == "monotonic":
+            return self.offer_monotonic(leg, seq, prev, item, recv_ns)
+        raise ValueError("keyed mode uses offer_keyed")
+
+    def offer_monotonic(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
+        t = self.tallies.get(leg) or self.tally(leg)
+        if seq > t.high_water:
+            t.high_water = seq
+        last = self.last
+        if last is not None and seq <= last:
+            t.duplicates += 1
+            self._lead(leg, seq, recv_ns)
+            return []
+        self.last = seq
+        t.wins += 1
+        self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
+        return [item]
+
+    def offer_keyed(self, leg: str, key: Hashable, item: Any, recv_ns: int = 0) -> list[Any]:
+        t = self.tally(leg)
+        seen = self._seen
+        first = seen.get(key)
+        if first is not None:
+            t.duplicates += 1
+            if first[0] != leg and recv_ns and first[1]:
+                w = self.tally(first[0])
+                w.lead_ns_total += recv_ns - first[1]
+                w.lead_samples += 1
+            return []
+        seen[key] = (leg, recv_ns)
+        if len(seen) > self.window:
+            seen.popitem(last=False)
+        t.wins += 1
+        return [item]
+
+    def offer_contiguous(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
+        t = self.tallies.get(leg) or self.tally(leg)
+        if seq > t.high_water:
+            t.high_water = seq
+        last = self.last
+        if prev == last or last is None or (prev == NO_SEQ and seq > last):
+            self.last = seq
+            t.wins += 1
+            self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
+            out = [item]
+            if self.pending:
+                self._drain(out)
+            return out
+        if seq <= last:
+            t.duplicates += 1
+            self._lead(leg, seq, recv_ns)
+            return []
+        # ahead of a hole: hold it until another leg fills the hole or every leg is past it
+        if prev not in self.pending and len(self.pending) < self.max_pending:
+            self.pending[prev] = (seq, item)
+            t.wins += 1
+        else:
+            t.duplicates += 1
+        return []
+
+    def _drain(self, out: list[Any]) -> None:
+        pending = self.pending
+        last = self.last
+        assert last is not None
+        while True:
+            nxt = pending.pop(last, None)
+            if nxt is None:
+                break
+            last = nxt[0]
+            out.append(nxt[1])
+        self.last = last
+        if pending:
+            for p in [p for p, v in pending.items() if v[0] <= last]:
+                del pending[p]
+
+    def _lead(self, leg: str, seq: int, recv_ns: int) -> None:
+        won = self._ring[seq & (RING - 1)]
+        if won[0] == seq and won[1] != leg and recv_ns and won[2]:
+            w = self.tally(won[1])
+            w.lead_ns_total += recv_ns - won[2]
+            w.lead_samples += 1
+
+    # ------------------------------------------------------------------ gaps
+
+    def hole(self, live_legs: Iterable[str]) -> tuple[int, int] | None:
+        """The lost range ``(first, last)`` if every live leg has passed it, else None.
+
+        With no live legs at all there is nobody left to fill the hole, so it is lost too.
+        """
+        if self.mode != "contiguous" or not self.pending or self.last is None:
+            return None
+        last = self.last
+        for leg in live_legs:
+            t = self.tallies.get(leg)
+            if t is None or t.high_water <= last:
+                return None
+        nxt = min(self.pending)
+        return (last + 1, nxt)
+
+    def skip_hole(self) -> list[Any]:
+        """Accept the loss: continue the chain from the earliest held message."""
+        if not self.pending:
+            return []
+        nxt = min(self.pending)
+        self.last = nxt
+        out: list[Any] = []
+        self._drain(out)
+        return out

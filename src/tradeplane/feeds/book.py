@@ -1,0 +1,123 @@
+"""An L2 order book on integer ticks, with validation (crossed book) and top-N access."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable
+
+from tradeplane.feeds.events import Level
+
+
+class OrderBook:
+    """Price levels per side. Sorted keys: asks ascending, bids stored negated (ascending = best first)."""
+
+    __slots__ = ("_ask_keys", "_bid_keys", "asks", "bids")
+
+    def __init__(self) -> None:
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self._bid_keys: list[int] = []  # negated prices
+        self._ask_keys: list[int] = []
+
+    def clear(self) -> None:
+        self.bids.clear()
+        self.asks.clear()
+        self._bid_keys.clear()
+        self._ask_keys.clear()
+
+    def load(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
+        self.clear()
+        for p, q in bids:
+            if q:
+                self.bids[p] = q
+        for p, q in asks:
+            if q:
+                self.asks[p] = q
+        self._bid_keys = sorted(-p for p in self.bids)
+        self._ask_keys = sorted(self.asks)
+
+    def apply(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
+        """Set each level to its absolute quantity; 0 removes it."""
+        book, keys = self.bids, self._bid_keys
+        for p, q in bids:
+            if q:
+                if p not in book:
+                    insort(keys, -p)
+                book[p] = q
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, -p)]
+        book, keys = self.asks, self._ask_keys
+        for p, q in asks:
+            if q:
+                if p not in book:
+                    insort(keys, p)
+                book[p] = q
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, p)]
+
+    def apply_scaled(
+        self, bids: list[tuple[float, float]], asks: list[tuple[float, float]], price_inv: float, qty_inv: float
+    ) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
+        """Convert parsed levels to ticks and apply them in one pass; returns the levels in ticks."""
+        book, keys = self.bids, self._bid_keys
+        out_b = []
+        for pf, qf in bids:
+            p = round(pf * price_inv)
+            q = round(qf * qty_inv)
+            out_b.append((p, q))
+            if q:
+                if p not in book:
+                    insort(keys, -p)
+                book[p] = q
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, -p)]
+        book, keys = self.asks, self._ask_keys
+        out_a = []
+        for pf, qf in asks:
+            p = round(pf * price_inv)
+            q = round(qf * qty_inv)
+            out_a.append((p, q))
+            if q:
+                if p not in book:
+                    insort(keys, p)
+                book[p] = q
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, p)]
+        return tuple(out_b), tuple(out_a)
+
+    def truncate(self, depth: int) -> None:
+        """Keep the best ``depth`` levels per side (venues that stop sending levels out of scope)."""
+        while len(self._bid_keys) > depth:
+            del self.bids[-self._bid_keys.pop()]
+        while len(self._ask_keys) > depth:
+            del self.asks[self._ask_keys.pop()]
+
+    @property
+    def best_bid(self) -> int | None:
+        return -self._bid_keys[0] if self._bid_keys else None
+
+    @property
+    def best_ask(self) -> int | None:
+        return self._ask_keys[0] if self._ask_keys else None
+
+    def crossed(self) -> bool:
+        """True when the best bid is at or above the best ask: the book cannot be right."""
+        return bool(self._bid_keys and self._ask_keys and -self._bid_keys[0] >= self._ask_keys[0])
+
+    def top_bids(self, n: int) -> list[Level]:
+        b = self.bids
+        return [(-k, b[-k]) for k in self._bid_keys[:n]]
+
+    def top_asks(self, n: int) -> list[Level]:
+        a = self.asks
+        return [(k, a[k]) for k in self._ask_keys[:n]]
+
+    def levels(self) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
+        return tuple(self.top_bids(len(self.bids))), tuple(self.top_asks(len(self.asks)))
+
+    def __len__(self) -> int:
+        return len(self.bids) + len(self.asks)

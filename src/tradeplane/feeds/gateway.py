@@ -1,0 +1,488 @@
+"""The gateway runtime: legs (WebSocket connections) -> streams (arbitration, books) -> sinks.
+
+asyncio service with clean start/stop. Per venue: N legs, each one task that connects,
+subscribes within the venue's limits, reads, and reconnects with backoff + jitter; a
+watchdog replaces stale legs, declares gaps once every live leg has passed them, and
+rotates connections before a venue's forced disconnect (overlapping, so no gap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgspec
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+
+from tradeplane.errors import TradeplaneError
+from tradeplane.feeds.backoff import Backoff, RateLimit
+from tradeplane.feeds.events import (
+    BBO,
+    BookDelta,
+    BookSnapshot,
+    Funding,
+    Heartbeat,
+    MarketEvent,
+    ParsedDelta,
+    Trade,
+)
+from tradeplane.feeds.health import HealthBoard, LegHealth, RateEstimator, State, StateChange
+from tradeplane.feeds.instrument import Instrument
+from tradeplane.feeds.stream import Action, Stream
+from tradeplane.feeds.venues import adapter_class
+from tradeplane.feeds.venues.base import Channel, VenueAdapter
+
+log = logging.getLogger("tradeplane.feeds")
+
+
+class Sink(Protocol):
+    def publish(self, event: MarketEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class LegSpec:
+    name: str
+    url: str
+    rest: str = ""
+    source: str | None = None  # local source address to bind
+
+
+@dataclass(frozen=True)
+class VenueSpec:
+    venue: str
+    instruments: tuple[Instrument, ...]
+    channels: tuple[Channel, ...]
+    legs: tuple[LegSpec, ...]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    stale_k: float = 20.0
+    stale_floor_s: float = 0.2
+    stale_ceiling_s: float = 30.0
+    backoff_base_s: float = 0.1
+    backoff_cap_s: float = 30.0
+    rotate_margin_s: float = 300.0  # rotate this long before the venue's forced disconnect
+    max_connection_age_s: float | None = None  # override (tests): rotate after this many seconds
+    watchdog_s: float = 0.05
+    seed: int | None = None
+
+
+_LIVE = State.LIVE
+_ROUTES: dict[str, tuple[type, ...]] = {
+    "book": (BookDelta, ParsedDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
+}
+
+
+@dataclass(eq=False)
+class ConnState:
+    """What the hot path needs about one connection, looked up once when it opens."""
+
+    cid: str
+    health: LegHealth
+    rate: RateEstimator
+    first: asyncio.Event | None  # set on the first data message (rotation waits for it)
+
+
+@dataclass
+class _Leg:
+    spec: LegSpec
+    name: str  # venue/leg
+    task: asyncio.Task[None] | None = None
+    conns: dict[str, ClientConnection] = field(default_factory=dict)  # conn id -> socket (2 while rotating)
+    first_data: dict[str, asyncio.Event] = field(default_factory=dict)
+    gen: int = 0
+
+
+class _Venue:
+    def __init__(self, spec: VenueSpec, board: HealthBoard, tuning: Tuning) -> None:
+        self.spec = spec
+        self.adapter: VenueAdapter = adapter_class(spec.venue)(spec.instruments)
+        self.name = spec.venue
+        self.streams: dict[tuple[str, str], Stream] = {}
+        for inst in spec.instruments:
+            for ch in spec.channels:
+                if ch in self.adapter.channels:
+                    self.streams[(ch, inst.symbol)] = Stream(self.adapter, ch, inst.symbol, board)
+        self.route: dict[tuple[type, str], Stream] = {
+            (t, sym): st for (ch, sym), st in self.streams.items() for t in _ROUTES[ch]
+        }
+        self.legs = {leg.name: _Leg(leg, f"{spec.venue}/{leg.name}") for leg in spec.legs}
+        lim = self.adapter.limits
+        self.connect_limit = RateLimit(lim.connections, lim.window_s)
+        self.snapshot_limit = RateLimit(10, 60.0)
+        self.live: set[str] = set()  # conn ids open and not stale
+        self.conn_leg: dict[str, str] = {}
+        board.rates[self.name] = RateEstimator(
+            k=tuning.stale_k, floor_ns=int(tuning.stale_floor_s * 1e9), ceiling_ns=int(tuning.stale_ceiling_s * 1e9)
+        )
+
+
+class Gateway:
+    """Runs the feeds of several venues into sinks. ``await gw.start()`` ... ``await gw.stop()``."""
+
+    def __init__(
+        self,
+        venues: Sequence[VenueSpec],
+        sinks: Sequence[Sink] = (),
+        *,
+        tuning: Tuning | None = None,
+        on_change: Callable[[StateChange], None] | None = None,
+        metrics: Any = None,
+    ) -> None:
+        self.tuning = tuning or Tuning()
+        self.board = HealthBoard()
+        self.venues = {v.venue: _Venue(v, self.board, self.tuning) for v in venues}
+        self.sinks = list(sinks)
+        self.metrics = metrics
+        self._rng = random.Random(self.tuning.seed)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stopping = False
+        self.decode_errors = 0
+        self.board.listeners.append(self._log_change)
+        if on_change:
+            self.board.listeners.append(on_change)
+        if metrics is not None:
+            metrics.bind(self)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        for v in self.venues.values():
+            for leg in v.legs.values():
+                leg.task = asyncio.create_task(self._run_leg(v, leg), name=f"leg {leg.name}")
+                self._tasks.append(leg.task)
+        self._tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+        for s in self.sinks:
+            close = getattr(s, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def __aenter__(self) -> Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ events
+
+    def _log_change(self, c: StateChange) -> None:
+        log.info(msgspec.json.encode(c).decode())
+
+    def _publish(self, events: list[MarketEvent]) -> None:
+        m = self.metrics
+        for ev in events:
+            if m is not None:
+                m.on_event(ev)
+            for s in self.sinks:
+                s.publish(ev)
+
+    def on_message(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> None:
+        """Hot path: one WebSocket message from one connection."""
+        leg = cs.health
+        leg.messages += 1
+        leg.bytes += len(raw)
+        leg.last_any_ns = recv_ns
+        events = v.adapter.decode(raw, recv_ns)
+        if not events:
+            return
+        route = v.route
+        conn = cs.cid
+        data = False
+        for ev in events:
+            st = route.get((type(ev), ev.symbol))
+            if st is None:
+                data = data or type(ev) is not Heartbeat
+                continue
+            data = True
+            out = st.on_wire(conn, ev, recv_ns)
+            if st.arbiter.pending:
+                out = out + st.check_hole(sorted(v.live), recv_ns)
+            if out:
+                if self.metrics is None:
+                    for e in out:
+                        for sink in self.sinks:
+                            sink.publish(e)
+                else:
+                    self._publish(out)
+            if st.actions:
+                self._run_actions(v, st)
+        if data:
+            if leg.state is not _LIVE:
+                self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+                for st in v.streams.values():
+                    st.legs_back(recv_ns)
+            leg.last_data_ns = recv_ns
+            r = cs.rate  # RateEstimator.observe, inlined: this runs for every message
+            if r.last_ns:
+                gap = recv_ns - r.last_ns
+                if gap >= 0:
+                    r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
+                    r.samples += 1
+            r.last_ns = recv_ns
+            if cs.first is not None:
+                cs.first.set()
+                cs.first = None
+            if self.metrics is not None:
+                self.metrics.on_latency(v.name, events)
+
+    # ------------------------------------------------------------------ actions
+
+    def _run_actions(self, v: _Venue, st: Stream) -> None:
+        acts, st.actions = st.actions, []
+        for a in acts:
+            self._tasks.append(asyncio.create_task(self._act(v, st, a)))
+
+    async def _act(self, v: _Venue, st: Stream, a: Action) -> None:
+        if a.kind == "fetch_snapshot":
+            await self._fetch_snapshot(v, st)
+        else:
+            await self._resubscribe(v, st)
+
+    async def _fetch_snapshot(self, v: _Venue, st: Stream) -> None:
+        legs = [lg for lg in v.legs.values() if lg.spec.rest] or list(v.legs.values())
+        attempt = 0
+        while not self._stopping:
+            leg = legs[attempt % len(legs)]
+            rest = leg.spec.rest or v.adapter.default_rest
+            url = v.adapter.snapshot_url(rest, st.symbol)
+            wait = v.snapshot_limit.wait_s(time.monotonic())
+            if wait:
+                await asyncio.sleep(wait)
+            v.snapshot_limit.take(time.monotonic())
+            try:
+                body = await asyncio.to_thread(_http_get, url)
+                snap = v.adapter.parse_snapshot(body, st.symbol, time.time_ns())
+            except Exception as exc:  # network or venue error: try the next leg's endpoint
+                log.warning(msgspec.json.encode({"event": "snapshot_failed", "url": url, "error": str(exc)}).decode())
+                attempt += 1
+                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
+                continue
+            out = st.on_snapshot(snap, time.time_ns())
+            if out:
+                self._publish(out)
+            if st.actions:
+                self._run_actions(v, st)
+            return
+
+    async def _resubscribe(self, v: _Venue, st: Stream) -> None:
+        for conn in sorted(v.live):
+            leg = v.legs[v.conn_leg[conn].split("/", 1)[1]]
+            ws = leg.conns.get(conn)
+            if ws is None:
+                continue
+            with contextlib.suppress(websockets.ConnectionClosed):
+                for m in v.adapter.resubscribe_messages(st.symbol):
+                    await ws.send(m)
+                return
+
+    # ------------------------------------------------------------------ legs
+
+    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, ClientConnection, asyncio.Task[None]]:
+        """Connect, start reading at once, then subscribe within the venue's pacing."""
+        lim = v.adapter.limits
+        wait = v.connect_limit.wait_s(time.monotonic())
+        if wait:
+            await asyncio.sleep(wait)
+        v.connect_limit.take(time.monotonic())
+        self.board.set_leg(leg.name, State.CONNECTING, time.time_ns(), "connecting")
+        kwargs: dict[str, Any] = {}
+        if leg.spec.source:
+            kwargs["local_addr"] = (leg.spec.source, 0)
+        ws = await connect(
+            v.adapter.url(leg.spec.url), compression=None, max_size=None, open_timeout=10,
+            ping_interval=20, ping_timeout=20, close_timeout=1, **kwargs,
+        )
+        leg.gen += 1
+        cid = f"{leg.name}#{leg.gen}"
+        v.conn_leg[cid] = leg.name
+        leg.conns[cid] = ws
+        leg.first_data[cid] = asyncio.Event()
+        h = self.board.leg(leg.name)
+        h.connected_ns = time.time_ns()
+        self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
+        cs = ConnState(cid, h, self.board.rates[v.name], leg.first_data[cid])
+        reader = asyncio.create_task(self._read(v, cs, ws))
+        symbols = [i.symbol for i in v.spec.instruments]
+        gap = 1.0 / lim.subscribe_per_s
+        try:
+            for i, m in enumerate(v.adapter.subscribe_messages(symbols, v.spec.channels)):
+                if i:
+                    await asyncio.sleep(gap)
+                await ws.send(m)
+        except BaseException:
+            reader.cancel()
+            raise
+        h.connected_ns = time.time_ns()  # the stale clock starts once every subscription is sent
+        v.live.add(cid)
+        return cid, ws, reader
+
+    async def _read(self, v: _Venue, cs: ConnState, ws: ClientConnection) -> None:
+        on_message = self.on_message
+        adapter = v.adapter
+        cid = cs.cid
+        clock = time.time_ns
+        try:
+            async for raw in ws:
+                try:
+                    on_message(v, cs, raw, clock())
+                except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
+                    self.decode_errors += 1
+                    log.warning(msgspec.json.encode(
+                        {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
+                    ).decode())
+                for r in adapter.replies(raw):
+                    await ws.send(r)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def _pinger(self, v: _Venue, ws: ClientConnection) -> None:
+        msg = v.adapter.ping_message()
+        every = v.adapter.limits.ping_interval_s
+        if msg is None or not every:
+            return
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.sleep(every)
+                await ws.send(msg)
+
+    def _close_conn(self, v: _Venue, leg: _Leg, cid: str) -> None:
+        v.live.discard(cid)
+        leg.conns.pop(cid, None)
+        leg.first_data.pop(cid, None)
+        v.conn_leg.pop(cid, None)
+        if not v.live and not self._stopping:
+            now = time.time_ns()
+            for st in v.streams.values():
+                st.legs_down(now)
+
+    async def _run_leg(self, v: _Venue, leg: _Leg) -> None:
+        t = self.tuning
+        backoff = Backoff(t.backoff_base_s, t.backoff_cap_s, rng=random.Random(self._rng.random()))
+        max_age = t.max_connection_age_s or (
+            v.adapter.limits.max_connection_age_s - t.rotate_margin_s
+            if v.adapter.limits.max_connection_age_s else None
+        )
+        while not self._stopping:
+            reason = "closed by venue"
+            cid = ""
+            try:
+                cid, ws, reader = await self._open(v, leg)
+                pinger = asyncio.create_task(self._pinger(v, ws))
+                while True:
+                    done, _ = await asyncio.wait({reader}, timeout=max_age)
+                    if done:
+                        break
+                    # rotate: overlap a new connection, switch once it delivers data
+                    new_cid, new_ws, new_reader = await self._open(v, leg)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(leg.first_data[new_cid].wait(), timeout=30)
+                    pinger.cancel()
+                    await ws.close()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await reader
+                    self._close_conn(v, leg, cid)
+                    log.info(msgspec.json.encode({"event": "rotated", "leg": leg.name, "old": cid, "new": new_cid}).decode())
+                    cid, ws, reader = new_cid, new_ws, new_reader
+                    pinger = asyncio.create_task(self._pinger(v, ws))
+                pinger.cancel()
+                backoff.reset() if self.board.leg(leg.name).last_data_ns > self.board.leg(leg.name).connected_ns else None
+            except asyncio.CancelledError:
+                for c in list(leg.conns.values()):
+                    with contextlib.suppress(Exception):
+                        await c.close()
+                raise
+            except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            finally:
+                if cid:
+                    self._close_conn(v, leg, cid)
+            if self._stopping:
+                return
+            h = self.board.leg(leg.name)
+            h.reconnects += 1
+            self.board.set_leg(leg.name, State.DOWN, time.time_ns(), reason)
+            await asyncio.sleep(backoff.next_delay())
+
+    # ------------------------------------------------------------------ watchdog
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(self.tuning.watchdog_s)
+            now = time.time_ns()
+            for v in self.venues.values():
+                legs = [leg.name for leg in v.legs.values() if leg.conns]
+                for name in self.board.stale_legs(v.name, legs, now):
+                    leg = v.legs[name.split("/", 1)[1]]
+                    self.board.set_leg(name, State.STALE, now, "connected but silent past the stale bound")
+                    for cid, ws in list(leg.conns.items()):
+                        v.live.discard(cid)
+                        self._tasks.append(asyncio.create_task(ws.close(4000, "stale")))
+                if not v.live:
+                    for st in v.streams.values():
+                        st.legs_down(now)
+                for st in v.streams.values():
+                    if st.arbiter.pending:
+                        out = st.check_hole(sorted(v.live), now)
+                        if out:
+                            self._publish(out)
+                        if st.actions:
+                            self._run_actions(v, st)
+            if self.metrics is not None:
+                self.metrics.refresh(self)
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-able picture of every stream and leg (served on /status)."""
+        now = time.time_ns()
+        streams = []
+        for v in sorted(self.venues.values(), key=lambda x: x.name):
+            for (ch, _sym), st in sorted(v.streams.items()):
+                streams.append({
+                    "stream": st.name, "state": st.state.value, "mode": st.arbiter.mode,
+                    "delivered": st.stats.delivered, "gaps": st.stats.gaps, "resyncs": st.stats.resyncs,
+                    "checksum_failures": st.stats.checksum_failures,
+                    "note": v.adapter.notes.get(ch, ""),  # type: ignore[call-overload]
+                    "best_bid": st.book.best_bid, "best_ask": st.book.best_ask,
+                })
+        legs = []
+        for name, h in sorted(self.board.legs.items()):
+            v = self.venues[name.split("/", 1)[0]]
+            wins = sum(t.wins for st in v.streams.values() for c, t in st.arbiter.tallies.items()
+                       if c.split("#", 1)[0] == name)
+            legs.append({
+                "leg": name, "state": h.state.value, "messages": h.messages, "bytes": h.bytes,
+                "reconnects": h.reconnects, "wins": wins,
+                "silent_ms": (now - h.last_data_ns) / 1e6 if h.last_data_ns else None,
+                "stale_bound_ms": self.board.rates[v.name].bound_ns() / 1e6,
+            })
+        return {"streams": streams, "legs": legs}
+
+
+def _http_get(url: str) -> bytes:
+    req = urllib.request.Request(url, headers={"User-Agent": "tradeplane-feeds"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        body: bytes = resp.read()
+        return body
+
+
+__all__ = ["BookSnapshot", "Gateway", "LegSpec", "Sink", "Tuning", "VenueSpec"]

@@ -1,0 +1,296 @@
+"""One logical stream (venue, channel, symbol): arbitration, book sync and validation.
+
+Pure: the caller passes time in and executes the returned actions (fetch a REST
+snapshot, resubscribe a leg for a fresh in-band snapshot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tradeplane.feeds.arbiter import RING, Arbiter
+from tradeplane.feeds.book import OrderBook
+from tradeplane.feeds.events import (
+    NO_CHECKSUM,
+    NO_SEQ,
+    BookDelta,
+    BookSnapshot,
+    Gap,
+    MarketEvent,
+    ParsedDelta,
+    WireEvent,
+)
+from tradeplane.feeds.health import HealthBoard, State
+from tradeplane.feeds.venues.base import Channel, VenueAdapter
+
+_LIVE = State.LIVE
+ActionKind = Literal["fetch_snapshot", "resubscribe"]
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    venue: str
+    symbol: str
+
+
+@dataclass
+class StreamStats:
+    delivered: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    checksum_failures: int = 0
+    crossed: int = 0
+
+
+@dataclass
+class Stream:
+    adapter: VenueAdapter
+    channel: Channel
+    symbol: str
+    board: HealthBoard
+    arbiter: Arbiter = field(init=False)
+    book: OrderBook = field(default_factory=OrderBook)
+    stats: StreamStats = field(default_factory=StreamStats)
+    actions: list[Action] = field(default_factory=list)
+    max_buffer: int = 50_000
+    _buffer: list[BookDelta] = field(default_factory=list)
+    _snapshot_seq: int = NO_SEQ
+    _need_fit: bool = False
+    _snapshot_requested: bool = False
+
+    def __post_init__(self) -> None:
+        self.arbiter = Arbiter(mode=self.adapter.arbitration.get(self.channel, "keyed"))
+        self._offer = self.arbiter.offer_contiguous if self.arbiter.mode == "contiguous" else self.arbiter.offer_monotonic
+        self._depth = self.adapter.book_depth
+        self.venue = self.adapter.name
+        self.name = f"{self.venue}/{self.channel}/{self.symbol}"
+        self.is_book = self.channel == "book"
+        self.keyed = self.arbiter.mode == "keyed"
+        self.state = State.SYNCING
+        self.board.set_stream(self.name, State.SYNCING, 0, "created")
+
+    # ------------------------------------------------------------------ state
+
+    def _set(self, state: State, now_ns: int, reason: str) -> None:
+        self.state = state
+        self.board.set_stream(self.name, state, now_ns, reason)
+
+    def legs_down(self, now_ns: int) -> None:
+        """Every leg of the venue is down or stale."""
+        if self.state == State.LIVE:
+            self._set(State.DOWN, now_ns, "no live leg")
+
+    def legs_back(self, now_ns: int) -> None:
+        if self.state == State.DOWN and not self.is_book:
+            self._set(State.LIVE, now_ns, "leg back")
+
+    def _resync(self, now_ns: int, reason: str) -> None:
+        self.stats.resyncs += 1
+        self.book.clear()
+        self._buffer.clear()
+        self._need_fit = False
+        self._snapshot_requested = False
+        self._set(State.RESYNCING, now_ns, reason)
+        if self.adapter.book_sync == "rest":
+            self._request_snapshot()
+        else:
+            self.actions.append(Action("resubscribe", self.venue, self.symbol))
+
+    def _request_snapshot(self) -> None:
+        if not self._snapshot_requested:
+            self._snapshot_requested = True
+            self.actions.append(Action("fetch_snapshot", self.venue, self.symbol))
+
+    def _live(self) -> bool:
+        return self.state == State.LIVE
+
+    # ------------------------------------------------------------------ input
+
+    def on_wire(self, leg: str, ev: WireEvent, now_ns: int) -> list[MarketEvent]:
+        arb = self.arbiter
+        if type(ev) is ParsedDelta:
+            last = arb.last
+            if last is not None and ev.seq <= last and arb.mode == "contiguous":
+                # another leg's copy of something delivered: judged without converting a level
+                t = arb.tallies.get(leg) or arb.tally(leg)
+                t.duplicates += 1
+                if ev.seq > t.high_water:
+                    t.high_water = ev.seq
+                won = arb.ring[ev.seq & (RING - 1)]
+                if won[0] == ev.seq and won[1] != leg and won[2]:
+                    w = arb.tally(won[1])
+                    w.lead_ns_total += now_ns - won[2]
+                    w.lead_samples += 1
+                return []
+            if self.state is _LIVE and ev.prev_seq == last and not (arb.pending or self._need_fit or self._depth):
+                seq = ev.seq
+                t = arb.tallies.get(leg) or arb.tally(leg)
+                if seq > t.high_water:
+                    t.high_water = seq
+                arb.last = seq
+                t.wins += 1
+                arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+                book = self.book
+                bids, asks = book.apply_scaled(ev.bids, ev.asks, ev.price_inv, ev.qty_inv)
+                bk, ak = book._bid_keys, book._ask_keys
+                if bk and ak and -bk[0] >= ak[0]:
+                    self.stats.crossed += 1
+                    self._resync(now_ns, "crossed book")
+                    return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "crossed book")]
+                self.stats.delivered += 1
+                return [BookDelta(self.venue, self.symbol, seq, ev.prev_seq, ev.ts_exchange, ev.ts_recv, bids, asks,
+                                  ev.first_seq)]
+            ev = ev.ticks()
+        if type(ev) is BookDelta and self.state is _LIVE and ev.prev_seq == arb.last and not (
+            arb.pending or self._need_fit or self._depth or ev.checksum != NO_CHECKSUM
+        ):
+            # the common case, kept flat: the next message of the chain on a live, plain book
+            seq = ev.seq
+            t = arb.tallies.get(leg) or arb.tally(leg)
+            if seq > t.high_water:
+                t.high_water = seq
+            arb.last = seq
+            t.wins += 1
+            arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+            book = self.book
+            book.apply(ev.bids, ev.asks)
+            bk, ak = book._bid_keys, book._ask_keys
+            if bk and ak and -bk[0] >= ak[0]:
+                self.stats.crossed += 1
+                self._resync(now_ns, "crossed book")
+                return [Gap(self.venue, self.symbol, "book", ev.seq, ev.seq, now_ns, "crossed book")]
+            self.stats.delivered += 1
+            return [ev]
+        if isinstance(ev, BookSnapshot):
+            return self._on_inband_snapshot(ev, now_ns)
+        if self.is_book and ev.seq < ev.prev_seq:  # type: ignore[union-attr]
+            # OKX: the venue reset its sequence (maintenance); the chain cannot continue
+            if self.state in (State.LIVE, State.DOWN):
+                self._resync(now_ns, "venue reset its sequence")
+            return []
+        if self.keyed:
+            got = arb.offer_keyed(leg, self.adapter.key(ev), ev, now_ns)
+        else:
+            got = self._offer(leg, ev.seq, ev.prev_seq, ev, now_ns)  # type: ignore[union-attr]
+        if not got:
+            return []
+        if not self.is_book:
+            if self.state != State.LIVE:
+                self._set(State.LIVE, now_ns, "first message")
+            self.stats.delivered += len(got)
+            return got
+        out: list[MarketEvent] = []
+        for d in got:
+            self._apply(d, now_ns, out)
+        return out
+
+    def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
+        """A REST snapshot arrived (venues that sync from REST)."""
+        self._snapshot_requested = False
+        if self.state == State.LIVE:
+            return []
+        self.book.load(snap.bids, snap.asks)
+        self._snapshot_seq = snap.seq
+        self._need_fit = True
+        out: list[MarketEvent] = [snap]
+        self._set(State.LIVE, now_ns, "snapshot applied")
+        buffered, self._buffer = self._buffer, []
+        for d in buffered:
+            self._apply(d, now_ns, out)
+            if not self._live():
+                return [e for e in out if not isinstance(e, BookDelta | BookSnapshot)]
+        return out
+
+    def _on_inband_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
+        if self.state == State.LIVE:
+            last = self.arbiter.last
+            if not (self.adapter.snapshot_resets and last is not None and (snap.seq > last or snap.seq == 1)):
+                return []  # another leg joining: its later updates arbitrate against ours
+        out: list[MarketEvent] = []
+        if self.state == State.DOWN and not self.keyed:
+            last = self.arbiter.last
+            if last is not None and snap.seq <= last:
+                self._set(State.LIVE, now_ns, "leg back, nothing missed")
+                return []
+            if last is not None:
+                self.stats.gaps += 1
+                out.append(Gap(self.venue, self.symbol, "book", last + 1, snap.seq, now_ns, "all legs down"))
+        elif self.state == State.DOWN:
+            self.stats.gaps += 1
+            out.append(Gap(self.venue, self.symbol, "book", NO_SEQ, NO_SEQ, now_ns,
+                           "all legs down; venue has no sequence to prove nothing was lost"))
+        self.book.load(snap.bids, snap.asks)
+        if self.adapter.book_depth:
+            self.book.truncate(self.adapter.book_depth)
+        if not self.keyed:
+            self.arbiter.reset(snap.seq)
+        if snap.checksum != NO_CHECKSUM and self.adapter.has_checksum and (
+            self.adapter.checksum(self.book, self.symbol) != snap.checksum
+        ):
+            self.stats.checksum_failures += 1
+            self._resync(now_ns, "checksum mismatch on snapshot")
+            return out
+        self._set(State.LIVE, now_ns, "snapshot applied")
+        out.append(snap)
+        return out
+
+    def _apply(self, d: BookDelta, now_ns: int, out: list[MarketEvent]) -> None:
+        st = self.state
+        if st != State.LIVE and st != State.DOWN:
+            if self.adapter.book_sync == "rest":
+                if len(self._buffer) < self.max_buffer:
+                    self._buffer.append(d)
+                self._request_snapshot()
+            return
+        if self._need_fit:
+            fit = self.adapter.first_fit(self._snapshot_seq, d)
+            if fit == "drop":
+                return
+            if fit == "refetch":
+                self._resync(now_ns, "snapshot does not meet the update stream")
+                self._buffer.append(d)
+                return
+            self._need_fit = False
+        if d.prev_seq != NO_SEQ and d.seq < d.prev_seq:
+            self._resync(now_ns, "venue reset its sequence")
+            return
+        book = self.book
+        book.apply(d.bids, d.asks)
+        depth = self.adapter.book_depth
+        if depth:
+            book.truncate(depth)
+        if d.checksum != NO_CHECKSUM and self.adapter.checksum(book, self.symbol) != d.checksum:
+            self.stats.checksum_failures += 1
+            out.append(Gap(self.venue, self.symbol, "book", d.seq, d.seq, now_ns, "checksum mismatch"))
+            self._resync(now_ns, "checksum mismatch")
+            return
+        if book.crossed():
+            self.stats.crossed += 1
+            out.append(Gap(self.venue, self.symbol, "book", d.seq, d.seq, now_ns, "crossed book"))
+            self._resync(now_ns, "crossed book")
+            return
+        if st == State.DOWN:
+            self._set(State.LIVE, now_ns, "leg back")
+        self.stats.delivered += 1
+        out.append(d)
+
+    def check_hole(self, live_legs: list[str], now_ns: int) -> list[MarketEvent]:
+        """Declare a gap when every live leg has moved past a missing position."""
+        hole = self.arbiter.hole(live_legs)
+        if hole is None:
+            return []
+        self.stats.gaps += 1
+        out: list[MarketEvent] = [Gap(self.venue, self.symbol, self.channel, hole[0], hole[1], now_ns, "lost on every leg")]
+        if self.is_book:
+            self._resync(now_ns, f"gap {hole[0]}..{hole[1]} on every leg")
+        got = self.arbiter.skip_hole()
+        if self.is_book:
+            for d in got:
+                self._apply(d, now_ns, out)
+        else:
+            self.stats.delivered += len(got)
+            out.extend(got)
+        return out
+

@@ -1,0 +1,180 @@
+"""What every venue module provides: the client side (subscribe, decode, sync rules,
+checksum) and the simulator side (the same protocol spoken by our local server)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, ClassVar, Literal
+
+from tradeplane.feeds.arbiter import Mode
+from tradeplane.feeds.book import OrderBook
+from tradeplane.feeds.events import BookDelta, BookSnapshot, Level, WireEvent
+from tradeplane.feeds.instrument import Instrument
+
+Channel = Literal["book", "trades", "bbo", "funding"]
+CHANNELS: tuple[Channel, ...] = ("book", "trades", "bbo", "funding")
+Fit = Literal["drop", "apply", "refetch"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A venue's published connection and subscription limits."""
+
+    connections: int  # new connections allowed per window
+    window_s: float
+    subscribe_per_s: float  # outgoing control messages per second on one connection
+    streams_per_connection: int
+    max_connection_age_s: float | None = None  # forced disconnect (Binance: 24 h)
+    ping_interval_s: float | None = None  # client-side application ping, if the venue wants one
+
+
+class VenueAdapter(ABC):
+    """One venue's public market-data protocol, client side."""
+
+    name: ClassVar[str]
+    default_url: ClassVar[str]
+    default_rest: ClassVar[str] = ""
+    limits: ClassVar[Limits]
+    book_sync: ClassVar[Literal["rest", "inband"]] = "inband"
+    book_depth: ClassVar[int | None] = None  # truncate the book to this many levels after each update
+    arbitration: ClassVar[Mapping[Channel, Mode]]
+    channels: ClassVar[tuple[Channel, ...]] = ("book", "trades", "bbo")
+    has_checksum: ClassVar[bool] = False
+    # the venue re-sends a snapshot on the same stream to reset the book (Bybit): a newer one is applied
+    snapshot_resets: ClassVar[bool] = False
+    # where the venue gives no sequence on a channel, the arbiter says so in `tradeplane feeds status`
+    notes: ClassVar[Mapping[Channel, str]] = {}
+
+    def __init__(self, instruments: Sequence[Instrument]) -> None:
+        self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
+
+    # ----------------------------------------------------------------- session
+
+    def url(self, base: str) -> str:
+        return base
+
+    @abstractmethod
+    def subscribe_messages(self, symbols: Sequence[str], channels: Sequence[Channel]) -> list[str]:
+        """Control messages that subscribe to every (symbol, channel), within the venue's limits."""
+
+    def resubscribe_messages(self, symbol: str) -> list[str]:
+        """Messages that make the venue send a fresh book snapshot for ``symbol`` on this connection."""
+        return []
+
+    def ping_message(self) -> str | None:
+        return None
+
+    def replies(self, raw: str | bytes) -> list[str]:
+        """Answers the venue demands to control traffic (e.g. Deribit test_request)."""
+        return []
+
+    @abstractmethod
+    def decode(self, raw: str | bytes, recv_ns: int) -> list[WireEvent]:
+        """Normalised events from one WebSocket message (control traffic yields [])."""
+
+    # ----------------------------------------------------------------- books
+
+    def checksum(self, book: OrderBook, symbol: str) -> int:
+        raise NotImplementedError(f"{self.name} has no book checksum")
+
+    def snapshot_url(self, rest_base: str, symbol: str) -> str:
+        raise NotImplementedError(f"{self.name} sends book snapshots in-band")
+
+    def parse_snapshot(self, body: bytes, symbol: str, recv_ns: int) -> BookSnapshot:
+        raise NotImplementedError(f"{self.name} sends book snapshots in-band")
+
+    def first_fit(self, snapshot_seq: int, delta: BookDelta) -> Fit:
+        """REST-synced venues: may ``delta`` be the first applied on a snapshot at ``snapshot_seq``?"""
+        raise NotImplementedError
+
+    def key(self, event: WireEvent) -> Hashable:
+        """Identity of an event for keyed arbitration: the venue's timestamp and content."""
+        if isinstance(event, BookDelta):
+            return (event.ts_exchange, event.bids, event.asks)
+        return (type(event).__name__, getattr(event, "seq", 0), getattr(event, "ts_exchange", 0),
+                getattr(event, "trade_id", ""))
+
+
+class VenueSimulator(ABC):
+    """The same venue's protocol, server side, for the local simulator."""
+
+    name: ClassVar[str]
+    rest_snapshot: ClassVar[bool] = False
+
+    def __init__(self, instruments: Sequence[Instrument]) -> None:
+        self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
+
+    @abstractmethod
+    def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """A client message -> (topics subscribed [(channel, symbol)], replies to send)."""
+
+    def unsubscribed(self, raw: str) -> list[tuple[str, str]]:
+        return []
+
+    @abstractmethod
+    def snapshot_message(self, symbol: str, book: OrderBook, seq: int, ts_ns: int, checksum: int) -> str | None:
+        """The in-band snapshot a new subscriber gets (None for REST-synced venues)."""
+
+    @abstractmethod
+    def delta_message(
+        self, symbol: str, seq: int, prev: int, ts_ns: int, bids: Sequence[Level], asks: Sequence[Level],
+        checksum: int, first: int,
+    ) -> str: ...
+
+    @abstractmethod
+    def trade_message(self, symbol: str, trade_id: int, ts_ns: int, price: int, qty: int, side: int) -> str: ...
+
+    @abstractmethod
+    def bbo_message(self, symbol: str, seq: int, ts_ns: int, bid: Level, ask: Level) -> str: ...
+
+    def funding_message(self, symbol: str, seq: int, ts_ns: int, mark: int, rate_e9: int) -> str | None:
+        return None
+
+    def heartbeat_message(self, symbol: str, ts_ns: int) -> str | None:
+        return None
+
+    def rest_response(self, path: str, query: Mapping[str, str], book: OrderBook, seq: int) -> bytes | None:
+        return None
+
+    def corrupt_checksum(self, message: str) -> str:
+        return message
+
+    def seq_step(self) -> int:
+        """How far the venue's book sequence advances per message (Binance: the batched update ids)."""
+        return 1
+
+
+# ---------------------------------------------------------------------- shared helpers
+
+
+@lru_cache(maxsize=4096)
+def _iso_seconds(prefix: str) -> int:
+    return int(datetime.fromisoformat(prefix).replace(tzinfo=UTC).timestamp())
+
+
+def iso_to_ns(text: str) -> int:
+    """"2023-10-06T17:35:55.440295Z" -> ns since the epoch (exact; cached per second)."""
+    body = text.rstrip("Z")
+    dot = body.find(".")
+    if dot < 0:
+        return _iso_seconds(body) * 1_000_000_000
+    frac = body[dot + 1 :]
+    plus = max(frac.find("+"), frac.find("-"))
+    if plus >= 0:
+        frac = frac[:plus]
+    return _iso_seconds(body[:dot]) * 1_000_000_000 + int(frac[:9].ljust(9, "0"))
+
+
+def ns_to_iso(ns: int, digits: int = 6) -> str:
+    s, frac = divmod(ns, 1_000_000_000)
+    base = datetime.fromtimestamp(s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{str(frac).rjust(9, '0')[:digits]}Z"
+
+
+def chunks(items: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]

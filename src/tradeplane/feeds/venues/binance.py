@@ -1,0 +1,334 @@
+"""Binance spot and USD-M futures market streams.
+
+Follows "How to manage a local order book correctly" (spot and USD-M):
+open the diff-depth stream, buffer, GET the REST depth snapshot, then
+- spot: drop events with ``u <= lastUpdateId``; the first applied has
+  ``U <= lastUpdateId + 1 <= u``; each next ``U`` is the previous ``u + 1``.
+- USD-M: drop events with ``u < lastUpdateId``; the first applied has
+  ``U <= lastUpdateId <= u``; each next ``pu`` equals the previous ``u``.
+Anything else: fetch the snapshot again. A connection is cut after 24 hours, so the
+gateway rotates it before then (a second connection overlaps; the arbiter drops the copies).
+The server pings every 20 s (spot) / 3 min (futures); the websockets library answers pongs.
+Combined streams (``/stream?streams=``) wrap each payload as ``{"stream": ..., "data": ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import msgspec
+
+from tradeplane.feeds.arbiter import Mode
+from tradeplane.feeds.book import OrderBook
+from tradeplane.feeds.events import (
+    BBO,
+    BUY,
+    NO_SEQ,
+    SELL,
+    BookDelta,
+    BookSnapshot,
+    Funding,
+    Level,
+    ParsedDelta,
+    Trade,
+    WireEvent,
+)
+from tradeplane.feeds.fixed import rate_e9
+from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenueSimulator, chunks
+
+_MS = 1_000_000
+
+PairList = list[tuple[str, str]]
+FloatPairs = list[tuple[float, float]]
+
+
+class _Data(msgspec.Struct, gc=False):
+    """Every payload kind in one struct; decimal strings are parsed to floats by msgspec (strict=False)."""
+
+    e: str = ""
+    E: int = 0
+    T: int = 0
+    s: str = ""
+    U: int = NO_SEQ
+    u: int = NO_SEQ
+    pu: int = NO_SEQ
+    b: FloatPairs | str = ""
+    a: FloatPairs | str | int = ""  # asks (depth), best ask (bookTicker), aggregate trade id (aggTrade)
+    B: str = ""
+    A: str = ""
+    t: int = NO_SEQ  # trade id
+    p: float = 0.0
+    q: float = 0.0
+    m: bool = False
+    i: str = ""  # index price (markPriceUpdate); aggTrade has "a" as id -> see _AggData
+    r: str = ""  # funding rate
+
+
+class _Env(msgspec.Struct, gc=False):
+    stream: str = ""
+    data: _Data | None = None
+    id: int | None = None
+
+
+class _Snapshot(msgspec.Struct, gc=False):
+    lastUpdateId: int
+    bids: PairList
+    asks: PairList
+    E: int = 0
+
+
+_env_decoder = msgspec.json.Decoder(_Env, strict=False)
+_snap_decoder = msgspec.json.Decoder(_Snapshot)
+
+
+class BinanceSpot(VenueAdapter):
+    name: ClassVar[str] = "binance"
+    default_url: ClassVar[str] = "wss://stream.binance.com:9443/stream"
+    default_rest: ClassVar[str] = "https://api.binance.com"
+    # 5 incoming messages/s per connection, 1024 streams per connection,
+    # 300 connections per 5 minutes per IP, 24 h connection lifetime.
+    limits: ClassVar[Limits] = Limits(
+        connections=300, window_s=300.0, subscribe_per_s=5.0, streams_per_connection=1024,
+        max_connection_age_s=24 * 3600.0,
+    )
+    book_sync: ClassVar = "rest"
+    arbitration: ClassVar[Mapping[Channel, Mode]] = {
+        "book": "contiguous", "trades": "contiguous", "bbo": "monotonic", "funding": "monotonic",
+    }
+    notes: ClassVar[Mapping[Channel, str]] = {
+        "bbo": "bookTicker: newest order-book update id wins; a lost tick cannot be detected",
+    }
+    futures: ClassVar[bool] = False
+    depth_path: ClassVar[str] = "/api/v3/depth"
+    depth_limit: ClassVar[int] = 5000
+    depth_stream: ClassVar[str] = "depth@100ms"
+    trade_stream: ClassVar[str] = "trade"
+
+    def __init__(self, instruments: Sequence[Any]) -> None:
+        super().__init__(instruments)
+        self._by_upper = {s.upper(): i for s, i in self.instruments.items()}
+        self._sub_id = 0
+
+    def _streams(self, symbol: str, channels: Sequence[Channel]) -> list[str]:
+        s = symbol.lower()
+        out = []
+        for ch in channels:
+            if ch == "book":
+                out.append(f"{s}@{self.depth_stream}")
+            elif ch == "trades":
+                out.append(f"{s}@{self.trade_stream}")
+            elif ch == "bbo":
+                out.append(f"{s}@bookTicker")
+            elif ch == "funding" and self.futures:
+                out.append(f"{s}@markPrice@1s")
+        return out
+
+    def subscribe_messages(self, symbols: Sequence[str], channels: Sequence[Channel]) -> list[str]:
+        streams = [st for sym in symbols for st in self._streams(sym, channels)]
+        msgs = []
+        for part in chunks(streams, 200):
+            self._sub_id += 1
+            msgs.append(msgspec.json.encode({"method": "SUBSCRIBE", "params": list(part), "id": self._sub_id}).decode())
+        return msgs
+
+    def snapshot_url(self, rest_base: str, symbol: str) -> str:
+        return f"{rest_base.rstrip('/')}{self.depth_path}?symbol={symbol.upper()}&limit={self.depth_limit}"
+
+    def parse_snapshot(self, body: bytes, symbol: str, recv_ns: int) -> BookSnapshot:
+        snap = _snap_decoder.decode(body)
+        inst = self.instruments[symbol]
+        pt, qt = inst.price.to_int, inst.qty.to_int
+        return BookSnapshot(
+            self.name, symbol, snap.lastUpdateId, snap.E * _MS, recv_ns,
+            tuple((pt(p), qt(q)) for p, q in snap.bids), tuple((pt(p), qt(q)) for p, q in snap.asks),
+        )
+
+    def first_fit(self, snapshot_seq: int, delta: BookDelta) -> Fit:
+        if delta.seq <= snapshot_seq:
+            return "drop"
+        if delta.first_seq <= snapshot_seq + 1 <= delta.seq:
+            return "apply"
+        return "refetch"
+
+    def decode(self, raw: str | bytes, recv_ns: int) -> list[WireEvent]:
+        env = _env_decoder.decode(raw)
+        d = env.data
+        if d is None:
+            return []
+        inst = self._by_upper.get(d.s)
+        if inst is None:
+            return []
+        e = d.e
+        if e == "depthUpdate":
+            b, a = d.b, d.a
+            assert isinstance(b, list) and isinstance(a, list)
+            return [ParsedDelta(
+                self.name, inst.symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, recv_ns, b, a,
+                inst.price.inv, inst.qty.inv,
+            )]
+        if e == "trade":
+            return [Trade(
+                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
+                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(d.t),
+            )]
+        if e == "aggTrade":
+            agg = d.a
+            assert isinstance(agg, int)
+            return [Trade(
+                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
+                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(agg),
+            )]
+        if e == "markPriceUpdate":
+            rate = rate_e9(d.r)
+            idx = inst.price.to_int(d.i) if d.i else 0
+            return [Funding(
+                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, round(d.p * inst.price.inv), idx, rate,
+                d.T * _MS,
+            )]
+        if (e == "" or e == "bookTicker") and isinstance(d.b, str) and d.b:
+            pt, qt = inst.price.to_int, inst.qty.to_int
+            return [BBO(
+                self.name, inst.symbol, d.u, NO_SEQ, (d.E or 0) * _MS, recv_ns,
+                pt(d.b), qt(d.B), pt(d.a), qt(d.A),  # type: ignore[arg-type]
+            )]
+        return []
+
+
+class BinanceUsdm(BinanceSpot):
+    name: ClassVar[str] = "binance-usdm"
+    default_url: ClassVar[str] = "wss://fstream.binance.com/stream"
+    default_rest: ClassVar[str] = "https://fapi.binance.com"
+    # 10 incoming messages/s per connection, 1024 streams per connection, 24 h lifetime.
+    limits: ClassVar[Limits] = Limits(
+        connections=300, window_s=300.0, subscribe_per_s=10.0, streams_per_connection=1024,
+        max_connection_age_s=24 * 3600.0,
+    )
+    channels: ClassVar[tuple[Channel, ...]] = ("book", "trades", "bbo", "funding")
+    futures: ClassVar[bool] = True
+    depth_path: ClassVar[str] = "/fapi/v1/depth"
+    depth_limit: ClassVar[int] = 1000
+    trade_stream: ClassVar[str] = "aggTrade"
+    notes: ClassVar[Mapping[Channel, str]] = {
+        "bbo": "bookTicker: newest order-book update id wins; a lost tick cannot be detected",
+        "funding": "markPrice@1s: newest event time wins",
+    }
+
+    def first_fit(self, snapshot_seq: int, delta: BookDelta) -> Fit:
+        if delta.seq < snapshot_seq:
+            return "drop"
+        if delta.first_seq <= snapshot_seq <= delta.seq:
+            return "apply"
+        return "refetch"
+
+
+# ---------------------------------------------------------------------- simulator side
+
+
+def _txt(inst: Any, levels: Sequence[Level]) -> list[list[str]]:
+    return [[inst.price.to_text(p), inst.qty.to_text(q)] for p, q in levels]
+
+
+class BinanceSpotSim(VenueSimulator):
+    name: ClassVar[str] = "binance"
+    rest_snapshot: ClassVar[bool] = True
+    futures: ClassVar[bool] = False
+    trade_stream: ClassVar[str] = "trade"
+
+    def _topic(self, stream: str) -> tuple[str, str] | None:
+        sym, _, kind = stream.partition("@")
+        inst = next((i for s, i in self.instruments.items() if s.lower() == sym), None)
+        if inst is None:
+            return None
+        kind = kind.split("@")[0]
+        ch = {"depth": "book", "trade": "trades", "aggTrade": "trades", "bookTicker": "bbo", "markPrice": "funding"}
+        return (ch[kind], inst.symbol) if kind in ch else None
+
+    def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
+        msg = msgspec.json.decode(raw)
+        if not isinstance(msg, dict) or msg.get("method") not in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            return [], [msgspec.json.encode({"error": {"code": 2, "msg": "Invalid request"}, "id": None}).decode()]
+        topics = [t for t in (self._topic(s) for s in msg.get("params", [])) if t]
+        reply = msgspec.json.encode({"result": None, "id": msg.get("id")}).decode()
+        return (topics if msg["method"] == "SUBSCRIBE" else []), [reply]
+
+    def unsubscribed(self, raw: str) -> list[tuple[str, str]]:
+        msg = msgspec.json.decode(raw)
+        if isinstance(msg, dict) and msg.get("method") == "UNSUBSCRIBE":
+            return [t for t in (self._topic(s) for s in msg.get("params", [])) if t]
+        return []
+
+    def snapshot_message(self, symbol: str, book: OrderBook, seq: int, ts_ns: int, checksum: int) -> str | None:
+        return None
+
+    def _wrap(self, stream: str, data: dict[str, Any]) -> str:
+        return msgspec.json.encode({"stream": stream, "data": data}).decode()
+
+    def delta_message(self, symbol, seq, prev, ts_ns, bids, asks, checksum, first) -> str:  # type: ignore[no-untyped-def]
+        inst = self.instruments[symbol]
+        data: dict[str, Any] = {"e": "depthUpdate", "E": ts_ns // _MS}
+        if self.futures:
+            data["T"] = ts_ns // _MS
+        data.update({"s": symbol.upper(), "U": first, "u": seq})
+        if self.futures:
+            data["pu"] = prev
+        data.update({"b": _txt(inst, bids), "a": _txt(inst, asks)})
+        return self._wrap(f"{symbol.lower()}@depth@100ms" if not self.futures else f"{symbol.lower()}@depth", data)
+
+    def trade_message(self, symbol, trade_id, ts_ns, price, qty, side) -> str:  # type: ignore[no-untyped-def]
+        inst = self.instruments[symbol]
+        ms = ts_ns // _MS
+        if self.futures:
+            data = {"e": "aggTrade", "E": ms, "s": symbol.upper(), "a": trade_id, "p": inst.price.to_text(price),
+                    "q": inst.qty.to_text(qty), "f": trade_id * 2, "l": trade_id * 2 + 1, "T": ms, "m": side == SELL}
+            return self._wrap(f"{symbol.lower()}@aggTrade", data)
+        data = {"e": "trade", "E": ms, "s": symbol.upper(), "t": trade_id, "p": inst.price.to_text(price),
+                "q": inst.qty.to_text(qty), "T": ms, "m": side == SELL, "M": True}
+        return self._wrap(f"{symbol.lower()}@trade", data)
+
+    def bbo_message(self, symbol, seq, ts_ns, bid, ask) -> str:  # type: ignore[no-untyped-def]
+        inst = self.instruments[symbol]
+        data: dict[str, Any] = {"u": seq, "s": symbol.upper(), "b": inst.price.to_text(bid[0]),
+                                "B": inst.qty.to_text(bid[1]), "a": inst.price.to_text(ask[0]),
+                                "A": inst.qty.to_text(ask[1])}
+        if self.futures:
+            data = {"e": "bookTicker", **data, "E": ts_ns // _MS, "T": ts_ns // _MS}
+        return self._wrap(f"{symbol.lower()}@bookTicker", data)
+
+    def rest_response(self, path, query, book, seq) -> bytes | None:  # type: ignore[no-untyped-def]
+        want = "/fapi/v1/depth" if self.futures else "/api/v3/depth"
+        if path != want:
+            return None
+        sym = query.get("symbol", "")
+        inst = next((i for s, i in self.instruments.items() if s.upper() == sym), None)
+        if inst is None:
+            return msgspec.json.encode({"code": -1121, "msg": "Invalid symbol."})
+        limit = int(query.get("limit", "100"))
+        body: dict[str, Any] = {"lastUpdateId": seq}
+        if self.futures:
+            body["E"] = 0
+            body["T"] = 0
+        body["bids"] = _txt(inst, book.top_bids(limit))
+        body["asks"] = _txt(inst, book.top_asks(limit))
+        return msgspec.json.encode(body)
+
+    def seq_step(self) -> int:
+        return 3
+
+
+class BinanceUsdmSim(BinanceSpotSim):
+    name: ClassVar[str] = "binance-usdm"
+    futures: ClassVar[bool] = True
+
+    def funding_message(self, symbol, seq, ts_ns, mark, rate_e9) -> str | None:  # type: ignore[no-untyped-def]
+        inst = self.instruments[symbol]
+        ms = ts_ns // _MS
+        rate = f"{rate_e9 / 1e9:.8f}"
+        data = {"e": "markPriceUpdate", "E": ms, "s": symbol.upper(), "p": inst.price.to_text(mark),
+                "i": inst.price.to_text(mark), "P": inst.price.to_text(mark), "r": rate,
+                "T": (ms // 28_800_000 + 1) * 28_800_000}
+        return self._wrap(f"{symbol.lower()}@markPrice@1s", data)
+
+
+ADAPTERS = (BinanceSpot, BinanceUsdm)
+SIMULATORS = (BinanceSpotSim, BinanceUsdmSim)

@@ -1,0 +1,775 @@
+"""Realistic, deterministic FOCUS billing data for an estate (tests, demos and benchmarks).
+
+Every declared instance, volume, NAT gateway, transit gateway attachment, Direct
+Connect port, Interconnect circuit, VPN tunnel and GKE cluster becomes a billed
+resource priced from the shared price table, with weekday seasonality, seeded noise,
+AWS Savings Plans and GCP committed use discounts, a few untagged resources, and
+injected anomalies listed in ``manifest.json`` so tests can check they are found.
+
+Rows are produced by DuckDB (``range`` x resources) and written straight to
+Parquet or CSV, so ten million rows never pass through Python. Every file carries
+the column ``x_TradeplaneSynthetic`` so any report run on it says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tradeplane.errors import InputError, Location
+from tradeplane.estate import AwsVpc, Estate, GcpVpc, Interconnect, TransitGateway, Vpn, Workload
+from tradeplane.estate.model import CrossCloud, DirectConnect
+from tradeplane.finops.engine import EngineConfig, connect, quote
+from tradeplane.finops.focus import SYNTHETIC_MARKER
+from tradeplane.finops.prices import instance_price, network_price, price_table
+
+__all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
+
+AWS_PROVIDER = "Amazon Web Services"
+GCP_PROVIDER = "Google Cloud"
+
+
+@dataclass(frozen=True)
+class InjectedAnomaly:
+    desk: str
+    service: str
+    start: str
+    factor: float
+    resources: tuple[str, ...]
+    what: str
+
+
+@dataclass
+class GenerateResult:
+    files: list[str]
+    utilisation: str
+    rows: int
+    start: str
+    end: str
+    seed: int
+    anomalies: list[InjectedAnomaly] = field(default_factory=list)
+    commitments: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["synthetic"] = True
+        return d
+
+
+@dataclass
+class _Res:
+    provider: str
+    billing_account: str
+    billing_account_name: str
+    sub_account: str
+    sub_account_name: str
+    region: str
+    zone: str
+    service: str
+    category: str
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    sku: str
+    description: str
+    unit: str
+    qty_per_day: float
+    list_per_day: float
+    tags: dict[str, str]
+    frequency: str = "Usage-Based"
+    weekend: float = 1.0
+    discount: float = 0.0  # negotiated (contracted) discount vs list
+    commitment: str = ""
+    anomaly_day: int = -1
+    anomaly_factor: float = 1.0
+    machine_type: str = ""
+    monthly: bool = False  # one charge on the first day of each month (support)
+
+
+def _hex(seed: int, *parts: object, n: int = 17) -> str:
+    return hashlib.sha256(f"{seed}:{':'.join(map(str, parts))}".encode()).hexdigest()[:n]
+
+
+class _Builder:
+    def __init__(self, estate: Estate, seed: int, scale: int) -> None:
+        self.e = estate
+        self.seed = seed
+        self.scale = scale
+        self.res: list[_Res] = []
+        org = estate.organisation
+        self.aws_payer = org.aws.management_account_id if org.aws else "000000000000"
+        self.gcp_billing = org.gcp.billing_account if org.gcp else "000000-000000-000000"
+        self.aws_accounts = {a.name: a for ou in (org.aws.ous if org.aws else ()) for a in ou.accounts}
+        self.gcp_projects = {p.name: p for p in (org.gcp.projects if org.gcp else ())}
+        self.desk_cc = {d.name: d.cost_centre for d in estate.desks}
+
+    def tags(self, desk: str, team: str, env: str, workload: str = "") -> dict[str, str]:
+        t = {"desk": desk, "team": team, "env": env, "cost-centre": self.desk_cc.get(desk, "")}
+        if workload:
+            t["workload"] = workload
+        return t
+
+    def aws(self, account: str, region: str, zone: str, **kw: Any) -> _Res:
+        acct = self.aws_accounts.get(account)
+        acct_id = acct.account_id if acct else account
+        r = _Res("aws", self.aws_payer, "dv-trading-payer", acct_id, account, region, zone, **kw)
+        self.res.append(r)
+        return r
+
+    def gcp(self, project: str, region: str, zone: str, **kw: Any) -> _Res:
+        p = self.gcp_projects.get(project)
+        pid = p.project_id if p else project
+        r = _Res("gcp", self.gcp_billing, "dv-trading-billing", pid, project, region, zone, **kw)
+        self.res.append(r)
+        return r
+
+    def gcp_project_for(self, vpc: GcpVpc, desk: str) -> str:
+        for name in vpc.shared_vpc_service_projects:
+            p = self.gcp_projects.get(name)
+            if p is not None and p.desk == desk:
+                return name
+        return vpc.project
+
+    # ------------------------------------------------------------------ workloads
+    def workloads(self) -> None:
+        for w in self.e.workloads:
+            vpc = self.e.network(w.network)
+            count = w.count * (self.scale if w.count > 1 or self.scale > 1 else 1)
+            for i in range(count):
+                if isinstance(vpc, AwsVpc):
+                    self.aws_instance(w, vpc, i)
+                else:
+                    self.gcp_instance(w, vpc, i)
+
+    def aws_instance(self, w: Workload, vpc: AwsVpc, i: int) -> None:
+        subnet = next(s for s in vpc.subnets if s.name == w.subnet)
+        hourly = w.hourly_usd if w.hourly_usd is not None else \
+            instance_price("aws", vpc.region, w.machine_type).hourly_usd
+        acct = self.aws_accounts.get(vpc.account)
+        iid = "i-" + _hex(self.seed, w.name, i)
+        arn = f"arn:aws:ec2:{vpc.region}:{acct.account_id if acct else vpc.account}:instance/{iid}"
+        # Tag drift: the Coinbase market makers were launched with a non-standard env value.
+        tags = self.tags(w.desk, w.team, "production" if w.name == "coinbase-mm" else w.env, w.name)
+        self.aws(vpc.account, vpc.region, subnet.zone, service="Amazon Elastic Compute Cloud",
+                 category="Compute", resource_id=arn, resource_name=f"{w.name}-{i:02d}",
+                 resource_type="Instance", sku=f"BoxUsage:{w.machine_type}",
+                 description=f"${hourly:.4f} per On Demand Linux {w.machine_type} Instance Hour",
+                 unit="Hours", qty_per_day=24.0, list_per_day=hourly * 24, tags=tags,
+                 machine_type=w.machine_type)
+        vol = "vol-" + _hex(self.seed, w.name, i, "ebs")
+        gb = 500.0
+        self.aws(vpc.account, vpc.region, subnet.zone, service="Amazon Elastic Compute Cloud",
+                 category="Storage", resource_id=f"arn:aws:ec2:{vpc.region}:{acct.account_id if acct else ''}"
+                 f":volume/{vol}", resource_name=f"{w.name}-{i:02d}-root", resource_type="Volume",
+                 sku="EBS:VolumeUsage.gp3", description="$0.08 per GB-month of General Purpose (gp3)",
+                 unit="GB-Mo", qty_per_day=gb / 30.0, list_per_day=gb * 0.08 / 30.0, tags=tags)
+
+    def gcp_instance(self, w: Workload, vpc: GcpVpc, i: int) -> None:
+        subnet = next(s for s in vpc.subnets if s.name == w.subnet)
+        project = self.gcp_project_for(vpc, w.desk)
+        price = instance_price("gcp", subnet.region, w.machine_type)
+        hourly = w.hourly_usd if w.hourly_usd is not None else price.hourly_usd
+        if w.kind == "sole_tenant" and w.hourly_usd is None:
+            hourly *= 1.0 + float(price_table().data["gcp"]["sole_tenant_premium"])
+        pid = self.gcp_projects[project].project_id if project in self.gcp_projects else project
+        zone = f"{subnet.region}-a"
+        name = f"{w.name}-{i:02d}"
+        family = w.machine_type.split("-")[0].upper()
+        what = "Sole Tenancy" if w.kind == "sole_tenant" else "Instance"
+        self.gcp(project, subnet.region, zone, service="Compute Engine", category="Compute",
+                 resource_id=f"//compute.googleapis.com/projects/{pid}/zones/{zone}/instances/{name}",
+                 resource_name=name, resource_type="compute.googleapis.com/Instance",
+                 sku=f"{family}-{_hex(self.seed, w.machine_type, n=4).upper()}",
+                 description=f"{family} {what} Core and Ram running in {subnet.region}",
+                 unit="hour", qty_per_day=24.0, list_per_day=hourly * 24,
+                 tags=self.tags(w.desk, w.team, w.env, w.name), machine_type=w.machine_type)
+        self.gcp(project, subnet.region, zone, service="Compute Engine", category="Storage",
+                 resource_id=f"//compute.googleapis.com/projects/{pid}/zones/{zone}/disks/{name}",
+                 resource_name=f"{name}-boot", resource_type="compute.googleapis.com/Disk",
+                 sku="PD-SSD-" + _hex(self.seed, "pd", n=4).upper(), description="SSD backed PD Capacity",
+                 unit="gibibyte month", qty_per_day=500 / 30.0, list_per_day=500 * 0.17 / 30.0,
+                 tags=self.tags(w.desk, w.team, w.env, w.name))
+
+    # ------------------------------------------------------------------ network and shared
+    def network(self) -> None:
+        e = self.e
+        for vpc in e.aws_vpcs:
+            desk = vpc.desk or "platform"
+            acct = self.aws_accounts.get(vpc.account)
+            env = acct.env if acct else "prod"
+            for nat in vpc.nat_gateways:
+                zone = next((s.zone for s in vpc.subnets if s.name == nat.subnet), "")
+                nid = "nat-" + _hex(self.seed, vpc.name, nat.name)
+                rid = f"arn:aws:ec2:{vpc.region}:{acct.account_id if acct else ''}:natgateway/{nid}"
+                tags = self.tags(desk, "network" if desk == "platform" else _first_team(e, desk), env)
+                hp = network_price("aws", "nat_gateway").usd
+                self.aws(vpc.account, vpc.region, zone, service="Amazon Virtual Private Cloud",
+                         category="Networking", resource_id=rid, resource_name=f"{vpc.name}/{nat.name}",
+                         resource_type="NatGateway", sku="NatGateway-Hours",
+                         description=f"${hp} per NAT Gateway Hour", unit="Hours", qty_per_day=24,
+                         list_per_day=hp * 24, tags=tags)
+                gb = 400.0 if desk == "crypto" else 150.0
+                dp = network_price("aws", "nat_data").usd
+                self.aws(vpc.account, vpc.region, zone, service="Amazon Virtual Private Cloud",
+                         category="Networking", resource_id=rid, resource_name=f"{vpc.name}/{nat.name}",
+                         resource_type="NatGateway", sku="NatGateway-Bytes",
+                         description=f"${dp} per GB Data Processed by NAT Gateways", unit="GB",
+                         qty_per_day=gb, list_per_day=gb * dp, tags=tags)
+        for tgw in e.links_of(TransitGateway):
+            acct = self.aws_accounts.get(tgw.account)
+            for att in tgw.attachments:
+                target_desk = _attachment_desk(e, att.kind, att.target)
+                aid = "tgw-attach-" + _hex(self.seed, tgw.name, att.name)
+                rid = f"arn:aws:ec2:{tgw.region}:{acct.account_id if acct else ''}:transit-gateway-attachment/{aid}"
+                hp = network_price("aws", "tgw_attachment").usd
+                # Hours are billed to the network account and left untagged: a shared cost.
+                self.aws(tgw.account, tgw.region, "", service="Amazon Virtual Private Cloud",
+                         category="Networking", resource_id=rid, resource_name=f"{tgw.name}/{att.name}",
+                         resource_type="TransitGatewayAttachment", sku="TransitGateway-Hours",
+                         description=f"${hp} per Transit Gateway attachment hour", unit="Hours",
+                         qty_per_day=24, list_per_day=hp * 24, tags={})
+                gb = {"equities": 900.0, "research": 2500.0, "futures": 600.0}.get(target_desk, 300.0)
+                dp = network_price("aws", "tgw_data").usd
+                self.aws(tgw.account, tgw.region, "", service="Amazon Virtual Private Cloud",
+                         category="Networking", resource_id=rid, resource_name=f"{tgw.name}/{att.name}",
+                         resource_type="TransitGatewayAttachment", sku="TransitGateway-Bytes",
+                         description=f"${dp} per GB Data Processed by Transit Gateway", unit="GB",
+                         qty_per_day=gb, list_per_day=gb * dp,
+                         tags={"desk": target_desk} if target_desk else {})
+        for dx in e.links_of(DirectConnect):
+            for c in dx.connections:
+                hp = network_price("aws", f"dx_port_{c.bandwidth_gbps}g").usd
+                self.aws(dx.account, "us-east-1", "", service="AWS Direct Connect", category="Networking",
+                         resource_id=f"dxcon-{_hex(self.seed, dx.name, c.name, n=8)}",
+                         resource_name=f"{dx.name}/{c.name}", resource_type="DirectConnectConnection",
+                         sku=f"{c.bandwidth_gbps}G-PortHours",
+                         description=f"${hp} per {c.bandwidth_gbps}G port-hour at {c.location}",
+                         unit="Hours", qty_per_day=24, list_per_day=hp * 24, tags={})
+        vpcs_gcp = {v.name: v for v in e.gcp_vpcs}
+        for ic in e.links_of(Interconnect):
+            gv = vpcs_gcp.get(ic.network)
+            host = gv.project if gv else "gcp-net-host"
+            item = f"interconnect_{ic.circuit_gbps}g"
+            for a in ic.attachments:
+                hp = network_price("gcp", item).usd
+                self.gcp(host, a.region, "", service="Networking", category="Networking",
+                         resource_id=f"//compute.googleapis.com/projects/x/global/interconnects/{ic.name}-{a.name}",
+                         resource_name=f"{ic.name}/{a.name}", resource_type="compute.googleapis.com/Interconnect",
+                         sku="IC-" + _hex(self.seed, item, n=4).upper(),
+                         description=f"Dedicated Interconnect {ic.circuit_gbps}G circuit ({a.metro})",
+                         unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
+                vp = network_price("gcp", "vlan_attachment_10g").usd
+                self.gcp(host, a.region, "", service="Networking", category="Networking",
+                         resource_id=f"//compute.googleapis.com/projects/x/regions/{a.region}/"
+                                     f"interconnectAttachments/{a.name}",
+                         resource_name=a.name, resource_type="compute.googleapis.com/InterconnectAttachment",
+                         sku="VLAN-" + _hex(self.seed, "vlan", n=4).upper(),
+                         description="Dedicated Interconnect VLAN attachment 10G", unit="hour",
+                         qty_per_day=24, list_per_day=vp * 24, tags={})
+        for xc in e.links_of(CrossCloud):
+            gv = vpcs_gcp.get(xc.gcp_network)
+            host = gv.project if gv else "gcp-net-host"
+            hp = network_price("gcp", f"cross_cloud_interconnect_{xc.bandwidth_gbps}g").usd
+            for k in range(2 if xc.redundant else 1):
+                self.gcp(host, "us-east4", "", service="Networking", category="Networking",
+                         resource_id=f"//compute.googleapis.com/projects/x/global/interconnects/{xc.name}-{k}",
+                         resource_name=f"{xc.name}-{k}", resource_type="compute.googleapis.com/Interconnect",
+                         sku="CCI-" + _hex(self.seed, "cci", n=4).upper(),
+                         description=f"Cross-Cloud Interconnect {xc.bandwidth_gbps}G ({xc.metro})",
+                         unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
+        for vpn in e.links_of(Vpn):
+            gv = vpcs_gcp.get(vpn.network)
+            if gv is None:
+                continue
+            hp = network_price("gcp", "ha_vpn_tunnel").usd
+            for t in vpn.tunnels:
+                self.gcp(gv.project, "us-central1", "", service="Networking", category="Networking",
+                         resource_id=f"//compute.googleapis.com/projects/x/regions/us-central1/vpnTunnels/{t.name}",
+                         resource_name=t.name, resource_type="compute.googleapis.com/VpnTunnel",
+                         sku="VPN-" + _hex(self.seed, "vpn", n=4).upper(), description="HA VPN tunnel",
+                         unit="hour", qty_per_day=24, list_per_day=hp * 24,
+                         tags=self.tags(gv.desk or "platform", "network", "prod"))
+        for gv in e.gcp_vpcs:
+            for region in gv.cloud_nat_regions:
+                hp = network_price("gcp", "cloud_nat_gateway").usd
+                self.gcp(gv.project, region, "", service="Networking", category="Networking",
+                         resource_id=f"//compute.googleapis.com/projects/x/regions/{region}/routers/nat-{gv.name}",
+                         resource_name=f"{gv.name}/cloud-nat", resource_type="compute.googleapis.com/Router",
+                         sku="NAT-" + _hex(self.seed, "nat", n=4).upper(), description="Cloud NAT Gateway uptime",
+                         unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
+        clusters = sorted({w.gke_cluster for w in e.workloads if w.gke_cluster})
+        for cluster in clusters:
+            w = next(x for x in e.workloads if x.gke_cluster == cluster)
+            net = e.network(w.network)
+            if isinstance(net, GcpVpc):
+                hp = network_price("gcp", "gke_cluster").usd
+                self.gcp(self.gcp_project_for(net, w.desk), "us-central1", "", service="Kubernetes Engine",
+                         category="Compute",
+                         resource_id=f"//container.googleapis.com/projects/x/locations/us-central1/clusters/{cluster}",
+                         resource_name=cluster, resource_type="container.googleapis.com/Cluster",
+                         sku="GKE-" + _hex(self.seed, "gke", n=4).upper(), description="Regional Kubernetes Clusters",
+                         unit="hour", qty_per_day=24, list_per_day=hp * 24,
+                         tags=self.tags(w.desk, w.team, w.env))
+
+    def other_services(self) -> None:
+        """Spend the estate does not declare (data, databases, analytics, monitoring), per desk.
+
+        Sized so each desk lands near a fixed fraction of its budget: a bill is always more
+        than the instances the estate lists, and the budget report needs a realistic scale.
+        """
+        target = {"crypto": 0.93, "equities": 0.7, "futures": 0.62, "research": 0.82, "platform": 0.45}
+        for budget in sorted(self.e.budgets, key=lambda x: x.desk):
+            desk = budget.desk
+            declared = sum(r.list_per_day for r in self.res if r.tags.get("desk") == desk) * 30.4
+            extra = budget.monthly_usd * target.get(desk, 0.7) - declared
+            if extra <= 0:
+                continue
+            aws_acct = next((n for n, a in sorted(self.aws_accounts.items()) if a.desk == desk), None)
+            gcp_proj = next((n for n, p in sorted(self.gcp_projects.items()) if p.desk == desk
+                             and not p.shared_vpc_host), None)
+            team = _first_team(self.e, desk)
+            items: list[tuple[str, str, str, str, str, float]] = []
+            if aws_acct is not None:
+                items += [("aws", "Amazon Simple Storage Service", "Storage", "Bucket", "tick-data", 0.35),
+                          ("aws", "Amazon Relational Database Service", "Databases", "DBInstance", "positions-db", 0.2),
+                          ("aws", "Amazon CloudWatch", "Management and Governance", "LogGroup", "logs", 0.1)]
+            if gcp_proj is not None:
+                items += [("gcp", "BigQuery", "Analytics", "bigquery.googleapis.com/Dataset", "analytics", 0.25),
+                          ("gcp", "Cloud Storage", "Storage", "storage.googleapis.com/Bucket", "tick-archive", 0.1)]
+            weight = sum(i[5] for i in items)
+            for provider, service, category, rtype, what, w in items:
+                per_day = extra * (w / weight) / 30.4
+                name = f"{desk}-{what}"
+                tags = self.tags(desk, team, "prod", name)
+                if desk == "research":  # tag drift: research's data stores never got a cost centre
+                    tags.pop("cost-centre")
+                if provider == "aws" and aws_acct is not None:
+                    a = self.aws_accounts[aws_acct]
+                    self.aws(aws_acct, "us-east-1", "", service=service, category=category,
+                             resource_id=f"arn:aws:{service.split()[-1].lower()}:us-east-1:{a.account_id}:{name}",
+                             resource_name=name, resource_type=rtype, sku=f"{what}-usage",
+                             description=f"{service} usage ({what})", unit="Units", qty_per_day=per_day,
+                             list_per_day=per_day, tags=tags)
+                elif gcp_proj is not None:
+                    pid = self.gcp_projects[gcp_proj].project_id
+                    self.gcp(gcp_proj, "us-central1", "", service=service, category=category,
+                             resource_id=f"//{rtype.split('/')[0]}/projects/{pid}/{name}", resource_name=name,
+                             resource_type=rtype, sku=f"{what}-usage", description=f"{service} usage ({what})",
+                             unit="Units", qty_per_day=per_day, list_per_day=per_day, tags=tags)
+
+    def untagged_and_support(self) -> None:
+        # Untagged spend: logs in accounts with no desk (unallocatable), buckets in desk accounts.
+        for acct, gb in (("aws-log-archive", 90_000.0), ("aws-audit", 12_000.0), ("aws-research", 250_000.0),
+                         ("aws-equities-prod", 40_000.0)):
+            a = self.aws_accounts.get(acct)
+            if a is None:
+                continue
+            bucket = f"dvt-{acct}-data"
+            self.aws(acct, "us-east-1", "", service="Amazon Simple Storage Service", category="Storage",
+                     resource_id=f"arn:aws:s3:::{bucket}", resource_name=bucket, resource_type="Bucket",
+                     sku="TimedStorage-ByteHrs", description="$0.023 per GB-Month of storage used in Standard",
+                     unit="GB-Mo", qty_per_day=gb / 30.0, list_per_day=gb * 0.023 / 30.0, tags={})
+        if "aws-shared-services" in self.aws_accounts:
+            self.aws("aws-shared-services", "us-east-1", "use1-az4", service="Amazon Elastic Compute Cloud",
+                     category="Compute", resource_id="arn:aws:ec2:us-east-1:222222222222:instance/i-"
+                     + _hex(self.seed, "orphan"), resource_name="i-orphan-build-box", resource_type="Instance",
+                     sku="BoxUsage:m6i.4xlarge", description="$0.768 per On Demand Linux m6i.4xlarge Instance Hour",
+                     unit="Hours", qty_per_day=24, list_per_day=0.768 * 24, tags={}, machine_type="m6i.4xlarge")
+        monthly = {p: sum(r.list_per_day for r in self.res if r.provider == p) * 30.4 for p in ("aws", "gcp")}
+        mgmt = next(iter(self.aws_accounts), None)
+        if mgmt is not None and self.e.organisation.aws is not None:
+            fee = _aws_business_support(monthly["aws"])
+            # Support is billed to the management (payer) account, which belongs to no desk.
+            self.aws(self.aws_payer, "global", "", service="AWS Support (Business)", category="Management and Governance",
+                     resource_id="", resource_name="", resource_type="", sku="Business-Support",
+                     description="AWS Support (Business)", unit="Month", qty_per_day=1, list_per_day=fee,
+                     tags={}, frequency="Recurring", monthly=True)
+        if self.e.organisation.gcp is not None:
+            host = next((n for n, p in sorted(self.gcp_projects.items()) if p.shared_vpc_host),
+                        next(iter(sorted(self.gcp_projects)), self.gcp_billing))
+            self.gcp(host, "global", "", service="Support", category="Management and Governance",
+                     resource_id="", resource_name="", resource_type="", sku="Enhanced-Support",
+                     description="Enhanced Support monthly fee", unit="month", qty_per_day=1,
+                     list_per_day=max(500.0, 0.03 * monthly["gcp"]), tags={}, frequency="Recurring", monthly=True)
+
+
+def _aws_business_support(spend: float) -> float:
+    """AWS Business support: 10 % of the first $10k of monthly spend, 7 % to $80k, 5 % to $250k, 3 % above."""
+    fee, lower = 0.0, 0.0
+    for upper, rate in ((10_000.0, 0.10), (80_000.0, 0.07), (250_000.0, 0.05), (float("inf"), 0.03)):
+        fee += max(0.0, min(spend, upper) - lower) * rate
+        lower = upper
+    return max(100.0, fee)
+
+
+def _first_team(e: Estate, desk: str) -> str:
+    for d in e.desks:
+        if d.name == desk:
+            return d.teams[0]
+    return "unknown"
+
+
+def _attachment_desk(e: Estate, kind: str, target: str) -> str:
+    if kind == "vpc":
+        try:
+            n = e.network(target)
+        except KeyError:
+            return ""
+        return n.desk or ""
+    if kind == "cross_cloud":
+        return "futures"
+    if kind == "direct_connect":
+        return "equities"
+    return ""
+
+
+def _commitments(b: _Builder, days: int) -> list[dict[str, Any]]:
+    """Savings Plans on equities and crypto compute, a CUD on the futures CME hosts."""
+    plans = []
+    groups = (
+        ("aws", "equities", "Savings Plan", "Spend", 0.28, 0.92, "eq-order-gateway eq-strategy"),
+        ("aws", "crypto", "Savings Plan", "Spend", 0.28, 0.97, "binance-mm coinbase-mm"),
+        ("aws", "research", "Reserved Instance", "Usage", 0.35, 0.64, "research-batch"),
+        ("gcp", "futures", "Committed Use Discount", "Usage", 0.37, 0.88, "cme-order-router cme-md-handler-a"),
+    )
+    for provider, desk, ctype, category, disc, util, workloads in groups:
+        wl = set(workloads.split())
+        covered = [r for r in b.res if r.provider == provider and r.category == "Compute"
+                   and r.tags.get("workload") in wl]
+        if desk == "research":
+            covered = covered[: max(1, len(covered) // 2)]
+        if not covered:
+            continue
+        acct = covered[0].sub_account
+        if provider == "aws":
+            cid = (f"arn:aws:savingsplans::{acct}:savingsplan/{_hex(b.seed, desk, 'sp', n=12)}"
+                   if ctype == "Savings Plan" else f"arn:aws:ec2:us-east-1:{acct}:reserved-instances/"
+                   f"{_hex(b.seed, desk, 'ri', n=12)}")
+        else:
+            cid = f"projects/{acct}/regions/us-central1/commitments/cud-{desk}-{_hex(b.seed, 'cud', n=6)}"
+        used = 0.0
+        for r in covered:
+            r.commitment = cid
+            r.discount = disc
+            used += r.list_per_day * (1 - disc)
+        daily = used / util
+        plans.append({"id": cid, "provider": provider, "desk": desk, "type": ctype, "category": category,
+                      "sub_account": acct, "daily_commitment": round(daily, 4), "discount": disc,
+                      "target_utilisation": util, "covers": sorted(wl)})
+    return plans
+
+
+def _anomalies(b: _Builder, days: int) -> list[InjectedAnomaly]:
+    found: list[InjectedAnomaly] = []
+    batch = [r for r in b.res if r.tags.get("workload") == "research-batch" and r.category == "Compute"
+             and not r.commitment]
+    if batch and days > 35:
+        start = days - 12
+        hit = batch[:4]
+        for r in hit:
+            r.anomaly_day, r.anomaly_factor = start, 3.0
+        found.append(InjectedAnomaly("research", "Amazon Elastic Compute Cloud", "", 3.0,
+                                     tuple(sorted(r.resource_id for r in hit)),
+                                     "four research batch hosts run three times their usual hours"))
+    nat = [r for r in b.res if r.resource_type == "NatGateway" and r.sku == "NatGateway-Bytes"
+           and r.tags.get("desk") == "crypto" and r.region == "ap-northeast-1"]
+    if nat and days > 35:
+        start = days - 5
+        for r in nat:
+            r.anomaly_day, r.anomaly_factor = start, 6.0
+        found.append(InjectedAnomaly("crypto", "Amazon Virtual Private Cloud", "", 6.0,
+                                     tuple(sorted({r.resource_id for r in nat})),
+                                     "NAT data processing in ap-northeast-1 jumps six-fold"))
+    return found
+
+
+_RES_COLUMNS = (
+    ("idx", "INTEGER"), ("provider", "VARCHAR"), ("billing_account", "VARCHAR"),
+    ("billing_account_name", "VARCHAR"), ("sub_account", "VARCHAR"), ("sub_account_name", "VARCHAR"),
+    ("region", "VARCHAR"), ("zone", "VARCHAR"), ("service", "VARCHAR"), ("category", "VARCHAR"),
+    ("resource_id", "VARCHAR"), ("resource_name", "VARCHAR"), ("resource_type", "VARCHAR"), ("sku", "VARCHAR"),
+    ("description", "VARCHAR"), ("unit", "VARCHAR"), ("qty_per_day", "DOUBLE"), ("list_per_day", "DOUBLE"),
+    ("tag_keys", "VARCHAR[]"), ("tag_values", "VARCHAR[]"), ("frequency", "VARCHAR"), ("weekend", "DOUBLE"),
+    ("discount", "DOUBLE"), ("commitment", "VARCHAR"), ("commitment_type", "VARCHAR"),
+    ("commitment_category", "VARCHAR"), ("anomaly_day", "INTEGER"), ("anomaly_factor", "DOUBLE"),
+    ("monthly", "BOOLEAN"),
+)
+
+
+def _usage_sql(provider: str, start: date, days: tuple[int, int], slices: int, seed: int) -> str:
+    hours = 24 // slices
+    return f"""
+    SELECT r.*, d.d AS day_idx, s.s AS slice,
+           CAST({quote(start.isoformat())} AS TIMESTAMP) + to_days(CAST(d.d AS INTEGER))
+               + to_hours(CAST(s.s * {hours} AS INTEGER)) AS t0,
+           (1.0 + ((hash({seed}, r.idx, d.d, s.s) % 2001) / 1000.0 - 1.0) * 0.04)
+             * (CASE WHEN dayofweek(CAST({quote(start.isoformat())} AS DATE) + CAST(d.d AS INTEGER)) IN (0, 6)
+                     AND r.category = 'Compute' AND r.tag_values IS NOT NULL
+                     AND list_contains(r.tag_values, 'dev') THEN 0.45 ELSE 1.0 END)
+             * (CASE WHEN r.anomaly_day >= 0 AND d.d >= r.anomaly_day THEN r.anomaly_factor ELSE 1.0 END)
+             AS factor
+    FROM res r, range({days[0]}, {days[1]}) d(d), range({slices}) s(s)
+    WHERE r.provider = {quote(provider)}
+      AND (NOT r.monthly OR (s.s = 0 AND day(CAST({quote(start.isoformat())} AS DATE) + CAST(d.d AS INTEGER)) = 1))
+    """
+
+
+def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int, seed: int, fmt: str) -> str:
+    hours = 24 // slices
+    frac = f"{1.0 / slices!r}"
+    # Tags are built once per resource (``_add_tag_columns``), not once per row.
+    tags = f"tags_{provider}_{'json' if fmt == 'csv' else 'native'}"
+    empty = {("aws", False): "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))",
+             ("gcp", False): "CAST([] AS STRUCT(\"key\" VARCHAR, \"value\" VARCHAR)[])",
+             ("aws", True): "'{}'", ("gcp", True): "'[]'"}[(provider, fmt == "csv")]
+    prov_name = AWS_PROVIDER if provider == "aws" else GCP_PROVIDER
+    vendor_cols = (
+        "CASE WHEN service LIKE 'Amazon Elastic%' THEN 'AmazonEC2' WHEN service LIKE 'Amazon Virtual%' "
+        "THEN 'AmazonVPC' WHEN service LIKE 'Amazon Simple%' THEN 'AmazonS3' WHEN service LIKE 'AWS Direct%' "
+        "THEN 'AWSDirectConnect' ELSE 'AWSSupportBusiness' END AS x_ServiceCode, sku AS x_UsageType, "
+        "'RunInstances' AS x_Operation"
+        if provider == "aws" else
+        "CASE WHEN commitment_status = 'Used' THEN -(list_cost - effective_cost) ELSE 0.0 END AS x_Credits, "
+        "t0 + INTERVAL 30 HOUR AS x_ExportTime"
+    )
+    # Monthly fees land whole on the first day; everything else per slice.
+    return f"""
+    WITH u AS ({_usage_sql(provider, start, days, slices, seed)}),
+    priced AS (
+      SELECT *, list_per_day * (CASE WHEN monthly THEN 1.0 ELSE {frac} END) * factor AS list_cost,
+             qty_per_day * (CASE WHEN monthly THEN 1.0 ELSE {frac} END) * factor AS qty,
+             CASE WHEN commitment IS NOT NULL THEN 'Used' END AS commitment_status
+      FROM u),
+    rows AS (
+      SELECT provider, billing_account, billing_account_name, sub_account, sub_account_name, region, zone,
+             service, category, resource_id, resource_name, resource_type, sku, description, unit, frequency,
+             t0, CASE WHEN monthly THEN date_trunc('month', t0) + INTERVAL 1 MONTH ELSE t0 + to_hours({hours}) END AS t1,
+             'Usage' AS charge_category, qty, list_cost,
+             CASE WHEN commitment IS NOT NULL THEN 0.0 ELSE list_cost END AS billed_cost,
+             list_cost * (1 - discount) AS effective_cost,
+             commitment, commitment_type, commitment_category, commitment_status, {tags} AS tags, idx AS ord
+      FROM priced
+      UNION ALL
+      -- the unused part of each commitment, one row a day
+      SELECT c.provider, c.billing_account, c.billing_account_name, c.sub_account, c.sub_account_name,
+             c.region, '', c.service, 'Compute', c.commitment, c.commitment, c.commitment_type, 'Commitment',
+             c.commitment_type || ' unused commitment', c.unit, 'Usage-Based',
+             c.day0, c.day0 + INTERVAL 1 DAY, 'Usage', 0.0, greatest(c.daily - c.used, 0.0), 0.0,
+             greatest(c.daily - c.used, 0.0), c.commitment, c.commitment_type, c.commitment_category,
+             'Unused', {empty}, -2 AS ord
+      FROM (SELECT provider, billing_account, billing_account_name, sub_account, sub_account_name,
+                   any_value(region) AS region, any_value(service) AS service, unit, commitment,
+                   commitment_type, commitment_category, date_trunc('day', t0) AS day0,
+                   sum(list_cost * (1 - discount)) AS used, any_value(daily) AS daily
+            FROM priced JOIN commits USING (commitment) WHERE commitment IS NOT NULL
+            GROUP BY ALL) c
+      UNION ALL
+      -- the recurring purchase of each commitment (amortised into the usage rows, so EffectiveCost 0)
+      SELECT p.provider, p.billing_account, p.billing_account_name, p.sub_account, p.sub_account_name,
+             'global', '', p.service, 'Compute', p.commitment, p.commitment, p.commitment_type, 'Commitment',
+             p.commitment_type || ' recurring fee', 'Hours', 'Recurring',
+             p.day0, p.day0 + INTERVAL 1 DAY, 'Purchase', 24.0, p.daily, p.daily, 0.0,
+             p.commitment, p.commitment_type, p.commitment_category, CAST(NULL AS VARCHAR),
+             {empty}, -1 AS ord
+      FROM (SELECT DISTINCT r.provider, r.billing_account, r.billing_account_name, r.sub_account,
+                   r.sub_account_name, r.service, r.commitment, r.commitment_type, r.commitment_category,
+                   CAST({quote(start.isoformat())} AS TIMESTAMP) + to_days(CAST(d.d AS INTEGER)) AS day0, c.daily
+            FROM res r JOIN commits c USING (commitment), range({days[0]}, {days[1]}) d(d)
+            WHERE r.provider = {quote(provider)}) p
+    )
+    SELECT
+      billed_cost AS BilledCost,
+      billing_account AS BillingAccountId,
+      billing_account_name AS BillingAccountName,
+      {quote('Organization' if provider == 'aws' else 'Billing Account')} AS BillingAccountType,
+      'USD' AS BillingCurrency,
+      date_trunc('month', t0) + INTERVAL 1 MONTH AS BillingPeriodEnd,
+      date_trunc('month', t0) AS BillingPeriodStart,
+      charge_category AS ChargeCategory,
+      CAST(NULL AS VARCHAR) AS ChargeClass,
+      description AS ChargeDescription,
+      frequency AS ChargeFrequency,
+      t1 AS ChargePeriodEnd,
+      t0 AS ChargePeriodStart,
+      CASE WHEN commitment IS NOT NULL THEN CASE WHEN commitment_category = 'Spend' THEN 'Spend' ELSE 'Usage' END
+      END AS CommitmentDiscountCategory,
+      commitment AS CommitmentDiscountId,
+      CASE WHEN commitment IS NOT NULL THEN commitment_type END AS CommitmentDiscountName,
+      commitment_status AS CommitmentDiscountStatus,
+      commitment_type AS CommitmentDiscountType,
+      qty AS ConsumedQuantity,
+      unit AS ConsumedUnit,
+      list_cost AS ContractedCost,
+      effective_cost AS EffectiveCost,
+      {quote(prov_name)} AS InvoiceIssuerName,
+      list_cost AS ListCost,
+      qty AS PricingQuantity,
+      unit AS PricingUnit,
+      {quote(prov_name)} AS ProviderName,
+      {quote(prov_name)} AS PublisherName,
+      region AS RegionId,
+      NULLIF(zone, '') AS AvailabilityZone,
+      NULLIF(resource_id, '') AS ResourceId,
+      NULLIF(resource_name, '') AS ResourceName,
+      NULLIF(resource_type, '') AS ResourceType,
+      category AS ServiceCategory,
+      service AS ServiceName,
+      sku AS SkuId,
+      sub_account AS SubAccountId,
+      sub_account_name AS SubAccountName,
+      tags AS Tags,
+      {vendor_cols},
+      true AS {SYNTHETIC_MARKER}
+    FROM rows
+    ORDER BY t0, ord, commitment
+    """
+
+
+def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed: int = 7, slices: int = 1,
+             scale: int = 1, fmt: str = "parquet", inject: bool = True,
+             engine: EngineConfig | None = None) -> GenerateResult:
+    """Write ``aws-focus-<day>.<fmt>``, ``gcp-focus-<day>.<fmt>`` (one file per month, or per part of a
+    month for large data, named by its first day), ``utilisation.csv`` and ``manifest.json`` to ``out``.
+
+    ``days`` ending on ``end`` (inclusive); ``slices`` rows per resource per day (1 daily, 24 hourly);
+    ``scale`` multiplies every fleet of more than one instance (for benchmarks); ``inject=False`` leaves
+    out the anomalies.
+    """
+    if fmt not in ("parquet", "csv"):
+        raise InputError.single(f"unknown format '{fmt}'", hint="parquet or csv")
+    if slices not in (1, 2, 3, 4, 6, 8, 12, 24):
+        raise InputError.single(f"slices must divide 24, got {slices}", hint="1 (daily) or 24 (hourly)")
+    if days < 1:
+        raise InputError.single("days must be at least 1")
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    start = end - timedelta(days=days - 1)
+    b = _Builder(estate, seed, scale)
+    b.workloads()
+    b.network()
+    b.other_services()
+    b.untagged_and_support()
+    plans = _commitments(b, days)
+    anomalies = _anomalies(b, days) if inject else []
+    anomalies = [InjectedAnomaly(a.desk, a.service, (start + timedelta(days=_start_of(b, a))).isoformat(),
+                                 a.factor, a.resources, a.what) for a in anomalies]
+    con = connect(engine)
+    try:
+        cols = ", ".join(f"{n} {t}" for n, t in _RES_COLUMNS)
+        con.execute(f"CREATE TABLE res ({cols})")
+        ctype = {p["id"]: (p["type"], p["category"]) for p in plans}
+        rows = []
+        for i, r in enumerate(b.res):
+            keys = sorted(k for k, v in r.tags.items() if v)
+            ct = ctype.get(r.commitment, (None, None))
+            rows.append((i, r.provider, r.billing_account, r.billing_account_name, r.sub_account,
+                         r.sub_account_name, r.region, r.zone, r.service, r.category, r.resource_id,
+                         r.resource_name, r.resource_type, r.sku, r.description, r.unit, r.qty_per_day,
+                         r.list_per_day, keys, [r.tags[k] for k in keys], r.frequency, r.weekend, r.discount,
+                         r.commitment or None, ct[0], ct[1], r.anomaly_day, r.anomaly_factor, r.monthly))
+        if not rows:
+            raise InputError.single(f"estate '{estate.name}' declares nothing to bill",
+                                    hint="declare workloads, networks or links first")
+        con.executemany(f"INSERT INTO res VALUES ({', '.join('?' for _ in _RES_COLUMNS)})", rows)
+        _add_tag_columns(con)
+        con.execute("CREATE TABLE commits (commitment VARCHAR, daily DOUBLE)")
+        if plans:
+            con.executemany("INSERT INTO commits VALUES (?, ?)", [(p["id"], p["daily_commitment"]) for p in plans])
+        files = []
+        total = 0
+        for provider in ("aws", "gcp"):
+            count = sum(1 for r in b.res if r.provider == provider)
+            if not count:
+                continue
+            for lo, hi in _chunks(start, days, max(1, _CHUNK_ROWS // (count * slices))):
+                path = outdir / f"{provider}-focus-{(start + timedelta(days=lo)).isoformat()}.{fmt}"
+                sql = _focus_select(provider, start, (lo, hi), slices, seed, fmt)
+                opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
+                    else "FORMAT csv, HEADER true"
+                con.execute(f"COPY ({sql}) TO {quote(str(path))} ({opts})")
+                reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else \
+                    f"read_csv({quote(str(path))})"
+                n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
+                total += int(n[0]) if n else 0
+                files.append(str(path))
+        util = outdir / "utilisation.csv"
+        _write_utilisation(con, b, util, end, seed)
+    except duckdb.Error as exc:
+        raise InputError.single(f"cannot write generated data: {exc}", location=Location(str(outdir))) from None
+    finally:
+        con.close()
+    result = GenerateResult(files, str(util), total, start.isoformat(), end.isoformat(), seed, anomalies, plans)
+    (outdir / "manifest.json").write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+    return result
+
+
+def _add_tag_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Each resource's Tags as AWS writes them (a map, ``user:`` keys) and as GCP does (key/value list)."""
+    con.execute("""ALTER TABLE res ADD COLUMN tags_aws_native MAP(VARCHAR, VARCHAR)""")
+    con.execute("""ALTER TABLE res ADD COLUMN tags_gcp_native STRUCT("key" VARCHAR, "value" VARCHAR)[]""")
+    con.execute("UPDATE res SET tags_aws_native = map(list_transform(tag_keys, lambda k: 'user:' || k), tag_values), "
+                "tags_gcp_native = list_transform(list_zip(tag_keys, tag_values), "
+                "lambda z: {'key': z[1], 'value': z[2]})")
+    con.execute("ALTER TABLE res ADD COLUMN tags_aws_json VARCHAR")
+    con.execute("ALTER TABLE res ADD COLUMN tags_gcp_json VARCHAR")
+    con.execute("UPDATE res SET tags_aws_json = CAST(to_json(tags_aws_native) AS VARCHAR), "
+                "tags_gcp_json = CAST(to_json(tags_gcp_native) AS VARCHAR)")
+
+
+_CHUNK_ROWS = 1_500_000  # rows per file at most (about); files never cross a month
+
+
+def _chunks(start: date, days: int, per_file: int) -> list[tuple[int, int]]:
+    """Day ranges [lo, hi) for one file each: within one calendar month, at most ``per_file`` days."""
+    out = []
+    lo = 0
+    while lo < days:
+        first = start + timedelta(days=lo)
+        month_end = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        hi = min(days, lo + per_file, lo + (month_end - first).days)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def _start_of(b: _Builder, a: InjectedAnomaly) -> int:
+    for r in b.res:
+        if r.resource_id in a.resources and r.anomaly_day >= 0:
+            return r.anomaly_day
+    return 0
+
+
+def _write_utilisation(con: duckdb.DuckDBPyConnection, b: _Builder, path: Path, end: date, seed: int) -> None:
+    """Fourteen days of CPU and memory utilisation per instance (the rightsizing input)."""
+    con.execute("CREATE OR REPLACE TABLE inst (resource_id VARCHAR, provider VARCHAR, region VARCHAR, "
+                "machine_type VARCHAR, cpu DOUBLE, mem DOUBLE)")
+    rows = []
+    for r in b.res:
+        if r.resource_type not in ("Instance", "compute.googleapis.com/Instance") or not r.machine_type:
+            continue
+        wl = r.tags.get("workload", "")
+        cpu, mem = {"research-batch": (18.0, 30.0), "md-distributor": (22.0, 35.0),
+                    "futures-risk": (31.0, 40.0), "": (2.0, 8.0)}.get(wl, (62.0, 55.0))
+        rows.append((r.resource_id, r.provider, r.region, r.machine_type, cpu, mem))
+    con.executemany("INSERT INTO inst VALUES (?, ?, ?, ?, ?, ?)", rows)
+    start = end - timedelta(days=13)
+    con.execute(f"""
+      COPY (
+        SELECT CAST({quote(start.isoformat())} AS DATE) + CAST(d.d AS INTEGER) AS date, resource_id, provider,
+               region, machine_type,
+               round(least(100.0, cpu * (1.0 + ((hash({seed}, resource_id, d.d) % 201) / 1000.0 - 0.1))), 2)
+                 AS cpu_avg_pct,
+               round(least(100.0, 1.6 * cpu * (1.0 + ((hash({seed}, resource_id, d.d, 1) % 201) / 1000.0 - 0.1))), 2)
+                 AS cpu_p95_pct,
+               round(least(100.0, mem * (1.0 + ((hash({seed}, resource_id, d.d, 2) % 201) / 1000.0 - 0.1))), 2)
+                 AS mem_p95_pct
+        FROM inst, range(14) d(d)
+        ORDER BY date, resource_id
+      ) TO {quote(str(path))} (FORMAT csv, HEADER true)""")

@@ -1,0 +1,42 @@
+"""Locality-aware placement: put each workload where it meets its latency budgets, at the lowest cost.
+
+- ``estimate_rtt(a, b)``: the round trip between two catalog places (or venues) and its basis.
+- ``solve(estate)``: every replica of every workload to a zone (and its placement group, compact
+  policy or sole-tenant node group), honouring budgets, capacity, group rules, anti-affinity, region
+  guardrails and subnets, minimising cost then latency (OR-Tools CP-SAT). Infeasible input gets
+  explanations a human can act on.
+- ``zones_by_workload(result)``: what the Terraform renderer takes.
+- ``check_budgets(estate, result)``: each latency budget, met or not, for ``net verify``.
+"""
+
+from tradeplane.placement.budgets import BudgetFinding, check_budgets
+from tradeplane.placement.capacity import Capacity, ZoneCapacity, default_capacity, machine_family
+from tradeplane.placement.explanation import Explanation
+from tradeplane.placement.greedy import greedy
+from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place
+from tradeplane.placement.problem import Problem, build_problem
+from tradeplane.placement.result import GroupPlacement, PlacementResult, WorkloadPlacement, zones_by_workload
+from tradeplane.placement.solver import SolverOptions, solve, solve_problem
+
+__all__ = [
+    "BudgetFinding",
+    "Capacity",
+    "Estimate",
+    "Explanation",
+    "GroupPlacement",
+    "PlacementResult",
+    "Problem",
+    "SolverOptions",
+    "WorkloadPlacement",
+    "ZoneCapacity",
+    "build_problem",
+    "check_budgets",
+    "default_capacity",
+    "estimate_rtt",
+    "greedy",
+    "machine_family",
+    "resolve_place",
+    "solve",
+    "solve_problem",
+    "zones_by_workload",
+]

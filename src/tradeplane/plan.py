@@ -1,0 +1,75 @@
+"""The plan: everything tradeplane derives from one estate, in one pure call.
+
+``tradeplane plan`` (the main job) is this function plus printing. Each section
+comes from its package's public API; the plan only decides the order (placement
+first, because Terraform renders the zones it chose) and what counts as blocking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tradeplane import feeds, finops, placement, terraform
+from tradeplane.estate import Estate, Summary, summarise
+from tradeplane.feeds import VenueFeedPlan
+from tradeplane.finops import Estimate
+from tradeplane.placement import BudgetFinding, PlacementResult
+from tradeplane.terraform import Reference, Rendered
+
+
+@dataclass(frozen=True)
+class Plan:
+    estate: Estate
+    summary: Summary
+    placement: PlacementResult
+    budgets: tuple[BudgetFinding, ...]
+    terraform: Rendered
+    dangling: tuple[Reference, ...]
+    feeds: tuple[VenueFeedPlan, ...]
+    cost: Estimate
+
+    @property
+    def blocking(self) -> list[str]:
+        """What must be fixed before this estate is applied, one line each."""
+        out = [f"placement {self.placement.status}: {x.render()}" for x in self.placement.explanations]
+        out += [f"latency budget not met: {b.name} ({b.rtt_us:,.0f} µs > {b.budget_us:,.0f} µs)"
+                for b in self.budgets if not b.met]
+        out += [f"terraform: dangling reference {r}" for r in self.dangling]
+        return out
+
+    @property
+    def warnings(self) -> list[str]:
+        """What deserves a look but does not stop an apply."""
+        by_desk = self.cost.by("desk")
+        return [f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
+                f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "estate": self.summary.to_json(),
+            "placement": self.placement.to_json(),
+            "latency_budgets": [b.to_json() for b in self.budgets],
+            "terraform": self.terraform.to_json(),
+            "feeds": feeds.plan_rows(self.estate),
+            "cost": self.cost.to_json(),
+            "blocking": self.blocking,
+            "warnings": self.warnings,
+        }
+
+
+def build(estate: Estate) -> Plan:
+    """Place, render, verify and cost the estate; never raises for findings, only for bad input."""
+    placed = placement.solve(estate)
+    zones = placement.zones_by_workload(placed) if placed.feasible else None
+    rendered = terraform.render(estate, zones=zones)
+    return Plan(
+        estate=estate,
+        summary=summarise(estate),
+        placement=placed,
+        budgets=tuple(placement.check_budgets(estate, placed)),
+        terraform=rendered,
+        dangling=tuple(terraform.check_references(rendered.files)),
+        feeds=tuple(feeds.plan(estate)),
+        cost=finops.estimate(estate),
+    )

@@ -1,0 +1,1 @@
+"""AWS resource families: one module each, registered with ``tradeplane.terraform.registry``."""

@@ -1,0 +1,56 @@
+"""AWS side of a cross-cloud link: DX connections from GCP Cross-Cloud Interconnect into a transit gateway."""
+
+from __future__ import annotations
+
+from tradeplane.estate.model import CrossCloud
+from tradeplane.terraform.aws._common import ref, tgw
+from tradeplane.terraform.context import Context
+from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.names import ident
+from tradeplane.terraform.registry import family
+from tradeplane.terraform.stages import Stage
+
+F = "cross_cloud"
+
+
+def legs(link: CrossCloud) -> tuple[str, ...]:
+    """The physical legs: two (separate devices) when redundant."""
+    return ("a", "b") if link.redundant else ("a",)
+
+
+@family("cross_cloud", cloud="aws", stage=Stage.NETWORKING)
+def emit(ctx: Context) -> None:
+    """DX gateway, one connection and transit VIF per leg, associated with the transit gateway."""
+    mod = ctx.module("aws", Stage.NETWORKING)
+    for link in sorted(ctx.estate.links_of(CrossCloud), key=lambda x: x.name):
+        t = tgw(ctx, link.aws_transit_gateway)
+        p = mod.aws_provider(t.account, t.region)
+        tags = ctx.aws_tags(link.name, "platform")
+        router = next((r for r in ctx.estate.links if r.name == link.gcp_router), None)
+        gcp_asn = getattr(router, "asn", 16550)
+        mod.resource(F, "aws_dx_gateway", ident(link.name), provider=p, name=link.name,
+                     amazon_side_asn=str(t.asn + 1000 if t.asn + 1000 <= 65534 else t.asn))
+        locations = mod.var("cross_cloud_locations", "map(string)",
+                            "AWS Direct Connect location code of each cross-cloud link's metro")
+        for i, leg in enumerate(legs(link)):
+            mod.resource(F, "aws_dx_connection", ident(link.name, leg), provider=p, name=f"{link.name}-{leg}",
+                         bandwidth=f"{link.bandwidth_gbps}Gbps", location=Expr(f'{locations}["{link.name}"]'),
+                         request_macsec=True, tags=tags)
+            mod.resource(F, "aws_dx_transit_virtual_interface", ident(link.name, leg), provider=p,
+                         name=f"{link.name}-{leg}", connection_id=ref("aws_dx_connection", link.name, leg),
+                         dx_gateway_id=ref("aws_dx_gateway", link.name), vlan=3000 + i, address_family="ipv4",
+                         bgp_asn=gcp_asn, mtu=8500, tags=tags)
+        prefixes = sorted({str(s.cidr) for n in ctx.estate.aws_vpcs for s in n.subnets
+                           if any(a.kind == "vpc" and a.target == n.name for a in t.attachments)})
+        mod.resource(F, "aws_dx_gateway_association", ident(link.name), provider=p,
+                     dx_gateway_id=ref("aws_dx_gateway", link.name),
+                     associated_gateway_id=ref("aws_ec2_transit_gateway", t.name),
+                     allowed_prefixes=_summarise(prefixes, ctx, t.name) or None)
+
+
+def _summarise(prefixes: list[str], ctx: Context, tgw_name: str) -> list[str]:
+    """The attached VPCs' CIDR blocks (fewer, larger prefixes than their subnets)."""
+    t = tgw(ctx, tgw_name)
+    blocks = {str(c) for n in ctx.estate.aws_vpcs for c in n.cidrs
+              if any(a.kind == "vpc" and a.target == n.name for a in t.attachments)}
+    return sorted(blocks) if blocks else prefixes

@@ -1,0 +1,102 @@
+"""What every family sees while rendering: the estate, lookups, the root modules, placement zones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from tradeplane.errors import UnsupportedError
+from tradeplane.estate.model import AwsAccount, AwsVpc, Desk, Estate, GcpProject, GcpVpc, Workload
+from tradeplane.terraform.hcl import Expr, Table
+from tradeplane.terraform.module import RootModule
+from tradeplane.terraform.names import label_value
+from tradeplane.terraform.placement import default_zones
+from tradeplane.terraform.stages import Stage
+
+__all__ = ["Context"]
+
+
+@dataclass
+class Context:
+    estate: Estate
+    zones: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    modules: dict[tuple[str, Stage], RootModule] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        org = self.estate.organisation
+        self.accounts: dict[str, AwsAccount] = {
+            a.name: a for ou in (org.aws.ous if org.aws else ()) for a in ou.accounts}
+        self.account_ou: dict[str, str] = {
+            a.name: ou.name for ou in (org.aws.ous if org.aws else ()) for a in ou.accounts}
+        self.projects: dict[str, GcpProject] = {p.name: p for p in (org.gcp.projects if org.gcp else ())}
+        self.desks: dict[str, Desk] = {d.name: d for d in self.estate.desks}
+        self.networks: dict[str, AwsVpc | GcpVpc] = {n.name: n for n in self.estate.networks}
+        # The solver's zones where given; anti-affinity-aware defaults for the GCP workloads it left out.
+        self.zones = {**default_zones(self.estate, self.zones), **self.zones}
+
+    # ------------------------------------------------------------------ modules
+
+    def module(self, cloud: str, stage: Stage) -> RootModule:
+        key = (cloud, stage)
+        if key not in self.modules:
+            self.modules[key] = RootModule(cloud, stage, self.estate.name)
+        return self.modules[key]
+
+    # ------------------------------------------------------------------ errors
+
+    def unsupported(self, obj: object, field_: str, message: str, hint: str = "") -> NoReturn:
+        path = self.estate.path_of(obj)
+        raise UnsupportedError.single(message, location=self.estate.where(obj, field_),
+                                      field=f"{path}.{field_}" if path else field_, hint=hint)
+
+    # ------------------------------------------------------------------ ids as variables
+
+    def account_ids(self) -> dict[str, str]:
+        """Every account id by name; ``management`` is the organisation's management account."""
+        ids = {a.name: a.account_id for a in self.accounts.values()}
+        if self.estate.organisation.aws:
+            ids["management"] = self.estate.organisation.aws.management_account_id
+        return ids
+
+    def account_id(self, mod: RootModule, account: str) -> Expr:
+        ids = self.account_ids()
+        mod.var("aws_account_ids", "map(string)", "AWS account ids by estate account name", Table(ids))
+        return Expr(f'var.aws_account_ids["{account}"]')
+
+    def project_id(self, mod: RootModule, project: str) -> Expr:
+        ids = {p.name: p.project_id for p in self.projects.values()}
+        mod.var("project_ids", "map(string)", "GCP project ids by estate project name", Table(ids))
+        return Expr(f'var.project_ids["{project}"]')
+
+    def org_id(self, mod: RootModule) -> Expr:
+        gcp = self.estate.organisation.gcp
+        return mod.var("gcp_org_id", "string", "GCP organisation id", gcp.org_id if gcp else None)
+
+    # ------------------------------------------------------------------ tags and labels
+
+    def owner(self, desk: str | None, team: str | None = None, env: str | None = None) -> dict[str, str]:
+        """The required tags (desk, team, env, cost-centre) for something a desk owns."""
+        d = self.desks.get(desk or "")
+        values = {
+            "desk": desk or "platform",
+            "team": team or (sorted(d.teams)[0] if d else "platform"),
+            "env": env or "prod",
+            "cost-centre": d.cost_centre if d else "shared",
+        }
+        required = self.estate.tags.required
+        return {k: values.get(k, "unset") for k in sorted({*required, *values})}
+
+    def aws_tags(self, name: str, desk: str | None, team: str | None = None,
+                 env: str | None = None) -> dict[str, str]:
+        return {"Name": name, **self.owner(desk, team, env)}
+
+    def gcp_labels(self, desk: str | None, team: str | None = None, env: str | None = None) -> dict[str, str]:
+        return {k.replace("-", "_"): label_value(v) for k, v in self.owner(desk, team, env).items()}
+
+    def account_env(self, account: str) -> str:
+        a = self.accounts.get(account)
+        return a.env if a else "prod"
+
+    def workloads_in(self, network: str) -> list[Workload]:
+        return sorted((w for w in self.estate.workloads if w.network == network), key=lambda w: w.name)

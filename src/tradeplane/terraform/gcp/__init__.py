@@ -1,0 +1,1 @@
+"""GCP resource families: one module each, registered with ``tradeplane.terraform.registry``."""

@@ -1,0 +1,76 @@
+"""GKE: private regional-control-plane clusters and node pools with compact placement."""
+
+from __future__ import annotations
+
+from tradeplane.estate.model import GcpSubnet, GcpVpc, PlacementStrategy, Workload
+from tradeplane.terraform.context import Context
+from tradeplane.terraform.gcp._common import service_project
+from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.names import ident
+from tradeplane.terraform.placement import replica_zones, subnet_of
+from tradeplane.terraform.registry import family
+from tradeplane.terraform.stages import Stage
+
+
+@family("gke", cloud="gcp", stage=Stage.COMPUTE)
+def emit(ctx: Context) -> None:
+    """A regional private cluster per estate cluster name; a node pool per workload, compact when asked."""
+    mod = ctx.module("gcp", Stage.COMPUTE)
+    clusters: dict[str, list[Workload]] = {}
+    for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
+        if w.kind == "gke_node_pool" and w.gke_cluster and isinstance(ctx.networks[w.network], GcpVpc):
+            clusters.setdefault(w.gke_cluster, []).append(w)
+    for cname, pools in sorted(clusters.items()):
+        first = pools[0]
+        net = ctx.networks[first.network]
+        assert isinstance(net, GcpVpc)
+        subnet = subnet_of(ctx.estate, first)
+        assert isinstance(subnet, GcpSubnet)
+        if {"pods", "services"} - set(subnet.secondary_ranges):
+            ctx.unsupported(subnet, "secondary_ranges", f"GKE cluster '{cname}' needs secondary ranges 'pods' and "
+                            f"'services' on subnet {subnet.name}", "add them to the subnet")
+        project = ctx.project_id(mod, service_project(ctx, first.desk, net))
+        c = mod.resource("gke", "google_container_cluster", ident(cname), project=project, name=cname,
+                         location=subnet.region,  # a regional control plane; pools pick their zones
+                         network=mod.remote(Stage.NETWORKING, f'network_ids["{net.name}"]'),
+                         subnetwork=mod.remote(Stage.NETWORKING, f'subnet_self_links["{net.name}/{subnet.name}"]'),
+                         remove_default_node_pool=True, initial_node_count=1, networking_mode="VPC_NATIVE",
+                         enable_intranode_visibility=True, enable_shielded_nodes=True, enable_legacy_abac=False,
+                         deletion_protection=True, resource_labels=ctx.gcp_labels(first.desk, first.team, first.env))
+        c.block("ip_allocation_policy", cluster_secondary_range_name="pods", services_secondary_range_name="services")
+        c.block("private_cluster_config", enable_private_nodes=True, enable_private_endpoint=True,
+                master_ipv4_cidr_block=Expr(f'{mod.var("gke_master_cidrs", "map(string)", "control-plane /28 per GKE cluster")}["{cname}"]'))
+        c.block("master_authorized_networks_config").block("cidr_blocks", cidr_block=str(subnet.cidr),
+                                                            display_name=f"{subnet.name} subnet")
+        c.block("release_channel", channel="STABLE")
+        c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
+                if ctx.estate.organisation.gcp else None)
+        default_pool = c.block("node_config")  # the default pool is removed; this only keeps it safe meanwhile
+        default_pool.block("workload_metadata_config", mode="GKE_METADATA")
+        default_pool.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
+        c.block("workload_identity_config", workload_pool=Expr(f'"${{{project}}}.svc.id.goog"'))
+        c.block("network_policy", enabled=True, provider="CALICO")
+        c.block("addons_config").block("network_policy_config", disabled=False)
+        c.block("binary_authorization", evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE")
+        c.block("master_auth").block("client_certificate_config", issue_client_certificate=False)
+        c.block("database_encryption", state="ENCRYPTED", key_name=Expr(
+            f'{mod.var("gke_kms_keys", "map(string)", "CMEK key per GKE cluster for etcd secrets")}["{cname}"]'))
+        for w in pools:
+            zones = sorted(set(replica_zones(ctx.estate, w, ctx.zones)))
+            compact = w.placement.strategy in (PlacementStrategy.COMPACT, PlacementStrategy.CLUSTER)
+            if compact and len(zones) > 1:
+                ctx.unsupported(w.placement, "strategy", f"node pool '{w.name}' wants compact placement across "
+                                f"{', '.join(zones)}", "a compact node pool lives in one zone")
+            pool = mod.resource("gke", "google_container_node_pool", ident(cname, w.name), project=project,
+                                name=w.name, cluster=Expr(f"google_container_cluster.{ident(cname)}.id"),
+                                node_locations=zones, node_count=-(-w.count // len(zones)))
+            pool.block("management", auto_repair=True, auto_upgrade=True)
+            cfg = pool.block("node_config", machine_type=w.machine_type, image_type="COS_CONTAINERD",
+                             labels=ctx.gcp_labels(w.desk, w.team, w.env), tags=sorted(w.tags) or None,
+                             service_account=w.service_account, oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"])
+            cfg.set(metadata={"disable-legacy-endpoints": "true"})
+            cfg.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
+            cfg.block("workload_metadata_config", mode="GKE_METADATA")
+            cfg.block("gvnic", enabled=True)
+            if compact:
+                pool.block("placement_policy", type="COMPACT")

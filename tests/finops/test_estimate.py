@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tradeplane import estate as est
+from tradeplane import finops
+from tradeplane.errors import ConfigError, UnsupportedError
+from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, network_price
+
+from .conftest import REFERENCE
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "estate"
+    shutil.copytree(REFERENCE, dst)
+    return dst
+
+
+def test_estimate_prices_every_declared_item(estate) -> None:
+    e = finops.estimate(estate)
+    lines = {line.id: line for line in e.lines}
+    gw = lines["workload.eq-order-gateway"]
+    assert gw.monthly == pytest.approx(4 * instance_price("aws", "us-east-1", "c6in.8xlarge").hourly_usd
+                                       * HOURS_PER_MONTH)
+    assert gw.where.endswith("workloads.yaml:" + gw.where.split(":")[-2] + ":" + gw.where.split(":")[-1])
+    kinds = {line.kind for line in e.lines}
+    assert {"instance", "sole_tenant_node", "gke_cluster", "nat_gateway", "tgw_attachment", "dx_port",
+            "interconnect", "cross_cloud", "vpn", "private_endpoint", "data_transfer"} <= kinds
+    # 4 Dedicated Interconnect circuits (2 metros x 2 edge domains) and 4 Direct Connect 10G ports.
+    assert sum(1 for i in lines if ".circuit." in i) == 4
+    assert sum(1 for line in e.lines if line.kind == "dx_port") == 4
+    assert lines["dx.dx-chicago.dxcon-ch1-a"].monthly == pytest.approx(
+        network_price("aws", "dx_port_10g").usd * HOURS_PER_MONTH)
+    assert "sole-tenant.st-pricing" in lines and "workload.futures-pricer" not in lines
+    assert e.total_monthly == pytest.approx(sum(line.monthly for line in e.lines))
+    j = e.to_json()
+    assert j["prices"]["as_of"] and j["prices"]["source"]
+    assert [x["id"] for x in j["lines"]] == sorted(x["id"] for x in j["lines"])
+
+
+def test_diff_resource_by_resource(tmp_path: Path, estate) -> None:
+    new_dir = _copy(tmp_path)
+    wl = new_dir / "workloads.yaml"
+    text = wl.read_text()
+    text = text.replace("machine_type: m6i.8xlarge\n    count: 20", "machine_type: m6i.8xlarge\n    count: 10")
+    wl.write_text(text)
+    links = new_dir / "links.yaml"
+    links.write_text(links.read_text().replace(
+        "      - {name: dxcon-ny4-b, location: ny4-meetme, device: EqNY4-3efgh2, bandwidth_gbps: 10}\n", ""
+    ).replace("{name: vif-ny4-b, connection: dxcon-ny4-b", "{name: vif-ny4-b, connection: dxcon-ny4-a"))
+    old, new = finops.estimate(estate), finops.estimate(est.load(new_dir))
+    d = finops.diff(old, new)
+    changes = {c.id: c for c in d.changes}
+    assert changes["workload.research-batch"].change == "changed"
+    assert changes["workload.research-batch"].delta == pytest.approx(
+        -10 * instance_price("aws", "us-east-1", "m6i.8xlarge").hourly_usd * HOURS_PER_MONTH)
+    assert changes["dx.dx-new-york.dxcon-ny4-b"].change == "removed"
+    assert set(changes) == {"workload.research-batch", "dx.dx-new-york.dxcon-ny4-b"}
+    assert d.delta == pytest.approx(sum(c.delta for c in d.changes))
+    assert d.delta == pytest.approx(new.total_monthly - old.total_monthly)
+    assert finops.diff(old, old).changes == ()
+    back = finops.diff(new, old)
+    assert {c.id: c.change for c in back.changes}["dx.dx-new-york.dxcon-ny4-b"] == "added"
+
+
+def test_unpriced_machine_type_points_at_the_estate(tmp_path: Path) -> None:
+    d = _copy(tmp_path)
+    wl = d / "workloads.yaml"
+    wl.write_text(wl.read_text().replace("machine_type: c6i.4xlarge", "machine_type: x9z.4xlarge"))
+    with pytest.raises(UnsupportedError) as exc:
+        finops.estimate(est.load(d))
+    p = exc.value.problems[0]
+    assert "x9z.4xlarge" in p.message and p.location is not None and p.location.file.endswith("workloads.yaml")
+    assert p.location.line > 0
+
+
+def test_assumptions_file(tmp_path: Path, estate) -> None:
+    p = tmp_path / "a.yaml"
+    p.write_text("nat_gateway_gb: 0\n")
+    e = finops.estimate(estate, finops.load_assumptions(p))
+    assert not any(line.id.startswith("nat.") and line.id.endswith(".data") for line in e.lines)
+    p.write_text("nat_gb: 10\n")
+    with pytest.raises(ConfigError, match="unknown assumption"):
+        finops.load_assumptions(p)

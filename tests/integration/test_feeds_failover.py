@@ -1,0 +1,199 @@
+"""Failover against the real simulator over loopback WebSocket: legs killed, stalled, both down."""
+
+import asyncio
+
+import pytest
+
+from tradeplane.feeds.events import BookDelta, Gap, Trade
+from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
+from tradeplane.feeds.health import State
+from tradeplane.feeds.instrument import Instrument
+from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sinks import Collector
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+SYMBOL = {"binance": "BTCUSDT", "binance-usdm": "BTCUSDT", "okx": "BTC-USDT", "kraken": "BTC/USD"}
+TUNING = Tuning(seed=3, stale_floor_s=0.15, stale_ceiling_s=5.0, backoff_base_s=0.05, backoff_cap_s=0.2)
+
+
+async def run(venue, fault=None, at_step=200, steps=700):
+    inst = Instrument(venue, SYMBOL[venue], "0.01", "0.001")
+    async with SimServer({venue: [inst]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
+        col = Collector()
+        legs = tuple(LegSpec(e, sim.url(venue, e), sim.rest(venue, e)) for e in ("a", "b"))
+        gw = Gateway([VenueSpec(venue, (inst,), ("book", "trades"), legs)], [col], tuning=TUNING)
+        async with gw:
+            if fault is not None:
+                while sim.step_no < at_step:
+                    await asyncio.sleep(0.005)
+                await fault(sim)
+            await asyncio.wait_for(sim.done.wait(), 30)
+            truth = sim.venues[venue].symbols[inst.symbol].market.book
+            stream = gw.venues[venue].streams[("book", inst.symbol)]
+            await settle(lambda: stream.book.bids == truth.bids and stream.book.asks == truth.asks)
+            assert stream.book.bids == truth.bids and stream.book.asks == truth.asks
+            return col.events, gw
+
+
+async def settle(done, timeout=8.0):
+    """Wait (on a busy machine) until the gateway has caught up with the venue, then a little more."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not done() and loop.time() < end:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+
+
+def books(events, after):
+    return [(e.seq, e.bids, e.asks) for e in events if isinstance(e, BookDelta) and e.seq > after]
+
+
+def trades(events, after):
+    return [(e.seq, e.price, e.qty, e.side) for e in events if isinstance(e, Trade) and e.seq > after]
+
+
+def first_seq(events, kind):
+    return next(e.seq for e in events if isinstance(e, kind))
+
+
+def assert_same(clean, faulty):
+    if first_seq(clean, BookDelta) == -1:  # keyed venue (no sequence): the common tail must match
+        c = [(e.bids, e.asks) for e in clean if isinstance(e, BookDelta)]
+        f = [(e.bids, e.asks) for e in faulty if isinstance(e, BookDelta)]
+        k = min(len(c), len(f)) - 30
+        assert k > 300 and c[-k:] == f[-k:]
+        assert not [e for e in faulty if isinstance(e, Gap)]
+        return
+    s = max(first_seq(clean, BookDelta), first_seq(faulty, BookDelta))
+    t = max(first_seq(clean, Trade), first_seq(faulty, Trade))
+    assert books(clean, s) == books(faulty, s) and len(books(clean, s)) > 300
+    assert trades(clean, t) == trades(faulty, t)
+    assert not [e for e in faulty if isinstance(e, Gap)]
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx"])
+async def test_killing_one_leg_loses_nothing(venue):
+    clean, _ = await run(venue)
+
+    async def kill(sim):
+        await sim.close(venue, "a", refuse_s=0.5)
+
+    faulty, gw = await run(venue, kill)
+    assert_same(clean, faulty)
+    assert gw.board.leg(f"{venue}/a").reconnects >= 1
+
+
+@pytest.mark.parametrize("venue", ["binance", "kraken"])  # Kraken keeps sending heartbeats while stalled
+async def test_stalled_leg_is_detected_replaced_and_loses_nothing(venue):
+    clean, _ = await run(venue)
+
+    async def stall(sim):
+        sim.stall(venue, "a")
+        await asyncio.sleep(0.6)
+        sim.stall(venue, "a", on=False)
+
+    faulty, gw = await run(venue, stall)
+    assert_same(clean, faulty)
+    changes = [(c.name, c.new) for c in gw.board.changes]
+    assert (f"{venue}/a", "stale") in changes
+    assert gw.board.leg(f"{venue}/a").reconnects >= 1
+
+
+async def test_drops_duplicates_and_reorders_on_one_leg_are_absorbed():
+    clean, _ = await run("okx")
+
+    async def noisy(sim):
+        f = sim.faults("okx", "a")
+        f.drop, f.duplicate, f.reorder = 0.1, 0.1, 0.1
+
+    faulty, _ = await run("okx", noisy)
+    assert_same(clean, faulty)
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx"])
+async def test_both_legs_down_reports_gap_and_resyncs(venue):
+    async def both(sim):
+        await asyncio.gather(sim.close(venue, "a", refuse_s=0.4), sim.close(venue, "b", refuse_s=0.4))
+
+    events, gw = await run(venue, both)  # run() asserts the final book equals the venue's
+    gaps = [e for e in events if isinstance(e, Gap)]
+    assert gaps and gaps[0].channel in ("book", "trades")
+    st = gw.venues[venue].streams[("book", SYMBOL[venue])]
+    assert st.stats.gaps >= 1 and st.state == State.LIVE
+
+
+async def test_kraken_corrupt_checksum_resyncs_and_book_recovers():
+    async def corrupt(sim):
+        sim.faults("kraken", "a").corrupt = 1
+        sim.faults("kraken", "b").corrupt = 1
+
+    events, gw = await run("kraken", corrupt)
+    st = gw.venues["kraken"].streams[("book", "BTC/USD")]
+    assert st.stats.checksum_failures >= 1 and st.stats.resyncs >= 1 and st.state == State.LIVE
+    assert any(isinstance(e, Gap) and e.reason == "checksum mismatch" for e in events)
+
+
+async def test_connection_rotation_overlaps_without_a_gap():
+    clean, _ = await run("binance")
+    inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
+    async with SimServer({"binance": [inst]}, rate_hz=400, steps=700, start_after=1, seed=11) as sim:
+        col = Collector()
+        legs = (LegSpec("a", sim.url("binance", "a"), sim.rest("binance", "a")),)
+        tuning = Tuning(seed=3, max_connection_age_s=0.5, stale_floor_s=0.15, backoff_base_s=0.05)
+        async with Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [col], tuning=tuning) as gw:
+            await asyncio.wait_for(sim.done.wait(), 30)
+            truth = sim.venues["binance"].symbols["BTCUSDT"].market.book
+            await settle(lambda: gw.venues["binance"].streams[("book", "BTCUSDT")].book.bids == truth.bids)
+            assert gw.board.leg("binance/a").reconnects == 0
+            assert max(lg.gen for lg in gw.venues["binance"].legs.values()) >= 3  # rotated at least twice
+    assert_same(clean, col.events)
+
+
+ALL = {
+    "binance": ("BTCUSDT", "0.01", "0.001"), "binance-usdm": ("BTCUSDT", "0.1", "0.001"),
+    "okx": ("BTC-USDT", "0.1", "0.0001"), "kraken": ("BTC/USD", "0.1", "0.00000001"),
+    "bybit": ("BTCUSDT", "0.01", "0.000001"), "bybit-linear": ("BTCUSDT", "0.1", "0.001"),
+    "deribit": ("BTC-PERPETUAL", "0.5", "10"), "coinbase": ("BTC-USD", "0.01", "0.00000001"),
+}
+
+
+async def run_all(kill: bool):
+    insts = {v: Instrument(v, s, t, lot) for v, (s, t, lot) in ALL.items()}
+    async with SimServer({v: [i] for v, i in insts.items()}, rate_hz=300, steps=450, start_after=2 * len(ALL),
+                         seed=5) as sim:
+        col = Collector()
+        specs = [VenueSpec(v, (i,), ("book", "trades", "bbo", "funding"),
+                           tuple(LegSpec(e, sim.url(v, e), sim.rest(v, e)) for e in ("a", "b")))
+                 for v, i in insts.items()]
+        async with Gateway(specs, [col], tuning=TUNING) as gw:
+            if kill:
+                while sim.step_no < 150:
+                    await asyncio.sleep(0.005)
+                await asyncio.gather(*(sim.close(v, "a", refuse_s=0.3) for v in ALL))
+            await asyncio.wait_for(sim.done.wait(), 30)
+
+            def synced():
+                return all(gw.venues[v].streams[("book", i.symbol)].book.bids
+                           == sim.venues[v].symbols[i.symbol].market.book.bids for v, i in insts.items())
+
+            await settle(synced)
+            for v, i in insts.items():
+                truth = sim.venues[v].symbols[i.symbol].market.book
+                st = gw.venues[v].streams[("book", i.symbol)]
+                assert (st.book.bids, st.book.asks) == (truth.bids, truth.asks), v
+                if kill:
+                    assert gw.board.leg(f"{v}/a").reconnects >= 1
+            return col.events
+
+
+async def test_every_venue_survives_losing_a_leg():
+    clean, faulty = await run_all(False), await run_all(True)
+    assert not [e for e in faulty if isinstance(e, Gap)]
+    for v in ALL:
+        c = [e for e in clean if e.venue == v and isinstance(e, BookDelta)]
+        f = [e for e in faulty if e.venue == v and isinstance(e, BookDelta)]
+        # the runs start at different moments: compare the common tail (the market is the same)
+        k = min(len(c), len(f)) - 30
+        assert k > 300, v
+        assert [(e.bids, e.asks) for e in c[-k:]] == [(e.bids, e.asks) for e in f[-k:]], v

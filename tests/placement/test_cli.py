@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tradeplane.cli import main
+
+from .conftest import ROOT
+
+DV = str(ROOT / "examples" / "dv-trading")
+
+
+def test_place_estate_is_solve(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", DV, "--json"]) == 0
+    short = capsys.readouterr().out
+    assert main(["place", "solve", DV, "--json"]) == 0
+    assert capsys.readouterr().out == short  # same command, byte-identical output
+    data = json.loads(short)
+    assert data["status"] == "optimal" and data["gap"] == 0.0
+    assert all(b["met"] for b in data["budgets"])
+    assert {w["workload"] for w in data["workloads"]} >= {"cme-order-router", "binance-mm"}
+
+
+def test_place_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", DV]) == 0
+    out = capsys.readouterr().out
+    assert "optimal" in out and "latency budgets" in out and "cme-order-router" in out
+
+
+def test_place_infeasible_exits_2_with_the_explanation(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    est = tmp_path / "est"
+    est.mkdir()
+    for f in Path(DV).glob("*.yaml"):
+        text = f.read_text(encoding="utf-8")
+        if f.name == "workloads.yaml":
+            text = text.replace("{to: cme-globex, rtt_us: 9000}", "{to: cme-globex, rtt_us: 3000}", 1)
+        (est / f.name).write_text(text, encoding="utf-8")
+    assert main(["place", str(est)]) == 2
+    cap = capsys.readouterr()
+    assert "infeasible" in cap.out and "fibre bound" in cap.out and "workloads.yaml:" in cap.out
+    assert "cannot be placed" in cap.err
+    assert main(["place", str(est), "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "infeasible" and data["explanations"][0]["kind"] == "budget"
+
+
+def test_place_latency(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", "latency", "cme-aurora", "ap-northeast-1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "fibre-model" and 98_000 < data["bound_us"] < 100_500
+    assert main(["place", "latency", "use1-az4", "apne1-az1"]) == 0
+    out = capsys.readouterr().out
+    assert "measured" in out and "cloudping" in out
+
+
+def test_place_latency_unknown_place_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", "latency", "atlantis", "use1-az4"]) == 2
+    assert "unknown place 'atlantis'" in capsys.readouterr().err
+
+
+def test_place_custom_capacity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load((ROOT / "src/tradeplane/placement/capacity.yaml").read_text(encoding="utf-8"))
+    data["zones"] = {"use1-az4": {"vcpus_per_family": 64}}
+    cap = tmp_path / "cap.yaml"
+    cap.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["place", DV, "--capacity", str(cap)]) == 2
+    assert "capacity" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- not a mapping\n", encoding="utf-8")
+    assert main(["place", DV, "--capacity", str(bad)]) == 2
+
+
+def test_place_small_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", str(ROOT / "examples" / "small"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (w,) = data["workloads"]
+    assert w["zones"][0].startswith("use2-")  # its subnet's zone
+    (b,) = data["budgets"]
+    assert b["met"] and b["to"] == "cme-globex"
