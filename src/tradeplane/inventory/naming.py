@@ -1,0 +1,25 @@
+"""Turning cloud ids, tags and labels into estate names (lower-case, hyphens, <= 63 characters)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+__all__ = ["estate_name", "label_name"]
+
+_BAD = re.compile(r"[^a-z0-9-]+")
+
+
+def estate_name(raw: str, prefix: str = "x") -> str:
+    """A valid estate name for a cloud id: kept as is when it already is one."""
+    text = _BAD.sub("-", raw.lower()).strip("-") or prefix
+    if not text[0].isalpha():
+        text = f"{prefix}-{text}"
+    if len(text) > 63:
+        digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
+        text = f"{text[:54].rstrip('-')}-{digest}"
+    return text
+
+
+def label_name(value: str | None, default: str = "unassigned") -> str:
+    return estate_name(value, "d") if value else default

@@ -1,0 +1,46 @@
+"""Network verification: symbolic reachability with traces over an estate's data plane.
+
+Public face: ``reach`` (can SRC reach DST, with traces and why-not), ``matrix``
+(desk x desk), ``verify`` (intents and built-in checks -> ``Report``), ``diff``
+(flows whose verdict changes), the ``Dataplane`` and the brute-force ``oracle``.
+"""
+
+from tradeplane.net.dataplane import Dataplane, Endpoint, failure_elements
+from tradeplane.net.diff import Change, Diff, diff
+from tradeplane.net.endpoints import Selection, resolve
+from tradeplane.net.matrix import Cell, Matrix, matrix
+from tradeplane.net.oracle import Simulator
+from tradeplane.net.reach import Answer, PairResult, reach
+from tradeplane.net.space import Box, Header, Space
+from tradeplane.net.trace import Hop, RuleRef, Trace
+from tradeplane.net.verify import CHECKS, Check, Context, Finding, Report, verify
+
+__all__ = [
+    "CHECKS",
+    "Answer",
+    "Box",
+    "Cell",
+    "Change",
+    "Check",
+    "Context",
+    "Dataplane",
+    "Diff",
+    "Endpoint",
+    "Finding",
+    "Header",
+    "Hop",
+    "Matrix",
+    "PairResult",
+    "Report",
+    "RuleRef",
+    "Selection",
+    "Simulator",
+    "Space",
+    "Trace",
+    "diff",
+    "failure_elements",
+    "matrix",
+    "reach",
+    "resolve",
+    "verify",
+]

@@ -1,0 +1,141 @@
+"""Packet filters compiled to ordered stages: NACLs, security groups, GCP firewalls and policies.
+
+Every filter the clouds have becomes a sequence of *stages*; each stage is an
+ordered first-match list of (match space, action, rule) with actions allow,
+deny or goto_next. Unmatched traffic (and goto_next traffic) falls to the next
+stage; after the last stage the filter's default decides. So:
+
+- a NACL is one stage in rule-number order, default deny;
+- a security group set is one stage of allows, default deny (allow-only);
+- a GCP firewall is hierarchical policies, then VPC rules (priority, deny first
+  on ties), then network policies, then the implied rule (deny ingress, allow egress).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from ipaddress import IPv4Network
+from typing import Literal
+
+from tradeplane.net.space import ALL_PORTS, PROTO_NUMBERS, Box, Header, Interval, Space, net_interval
+from tradeplane.net.trace import RuleRef
+
+__all__ = ["Filter", "FilterAction", "FilterResult", "FilterRule", "Stage", "match_space", "proto_interval"]
+
+FilterAction = Literal["allow", "deny", "goto_next"]
+
+
+def proto_interval(protocol: str) -> list[Interval] | None:
+    """``tcp`` -> [(6, 6)]; ``all`` -> None (every protocol)."""
+    if protocol == "all":
+        return None
+    return [(PROTO_NUMBERS[protocol], PROTO_NUMBERS[protocol])]
+
+
+def match_space(
+    *,
+    src: Iterable[IPv4Network] | Sequence[Interval] | None = None,
+    dst: Iterable[IPv4Network] | Sequence[Interval] | None = None,
+    protocol: str = "all",
+    dports: Sequence[Interval] | None = None,
+) -> Space:
+    """The headers a rule matches. Ports only constrain TCP and UDP rules."""
+    proto = proto_interval(protocol)
+    ports = dports if (dports and protocol in ("tcp", "udp")) else None
+    if ports is not None and ALL_PORTS in ports:
+        ports = None
+    return Space.build(src=_intervals(src), dst=_intervals(dst), proto=proto, dport=ports)
+
+
+def _intervals(values: Iterable[IPv4Network] | Sequence[Interval] | None) -> list[Interval] | None:
+    if values is None:
+        return None
+    out: list[Interval] = []
+    for v in values:
+        out.append(net_interval(v) if isinstance(v, IPv4Network) else v)
+    return out
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    match: Space
+    action: FilterAction
+    ref: RuleRef
+
+    @cached_property
+    def bounds(self) -> Box | None:
+        return self.match.bounds()
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    rules: tuple[FilterRule, ...]
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    allowed: Space
+    allowed_by: tuple[RuleRef, ...]
+    denied: tuple[tuple[Space, RuleRef], ...]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Ordered stages and a default for what no stage decided."""
+
+    name: str
+    stages: tuple[Stage, ...]
+    default: FilterAction
+    default_ref: RuleRef
+
+    def evaluate(self, space: Space) -> FilterResult:
+        """Split ``space`` into allowed and denied parts, naming the deciding rules."""
+        allowed: list[Space] = []
+        allowed_by: list[RuleRef] = []
+        denied: list[tuple[Space, RuleRef]] = []
+        remaining = space
+        for stage in self.stages:
+            deferred = Space()
+            bounds = remaining.bounds()
+            for rule in stage.rules:
+                if bounds is None:
+                    break
+                rb = rule.bounds
+                if rb is None or bounds.intersect(rb) is None:
+                    continue
+                part = remaining.intersect(rule.match)
+                if not part:
+                    continue
+                remaining = remaining.subtract(rule.match)  # = remaining - part, with far fewer boxes
+                if len(remaining) > 64:
+                    remaining = remaining.compact()
+                bounds = remaining.bounds()
+                if rule.action == "allow":
+                    allowed.append(part)
+                    allowed_by.append(rule.ref)
+                elif rule.action == "deny":
+                    denied.append((part, rule.ref))
+                else:
+                    deferred = Space([*deferred.boxes, *part.boxes])  # disjoint: taken from remaining
+            remaining = Space([*remaining.boxes, *deferred.boxes])
+        if remaining:
+            if self.default == "allow":
+                allowed.append(remaining)
+                allowed_by.append(self.default_ref)
+            else:
+                denied.append((remaining, self.default_ref))
+        total = Space([b for s in allowed for b in s])
+        return FilterResult(total.compact() if len(total) > 1 else total, tuple(allowed_by), tuple(denied))
+
+    def decide(self, h: Header) -> tuple[bool, RuleRef]:
+        """Concrete evaluation of one header (the oracle's path): first match per stage."""
+        for stage in self.stages:
+            for rule in stage.rules:
+                if rule.match.contains(h):
+                    if rule.action == "goto_next":
+                        break
+                    return rule.action == "allow", rule.ref
+        return self.default == "allow", self.default_ref

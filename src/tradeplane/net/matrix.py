@@ -1,0 +1,167 @@
+"""The desk x desk reachability matrix (plus the internet as a segment).
+
+By default one dataflow walk per source segment: every source endpoint of the
+desk starts at once, routing nodes accumulate what reaches them and process it
+once, so the cost grows with the network, not with sources x destinations. The
+cells say which headers *arrive* (forward reachability). ``replies=True`` uses
+the per-endpoint engine instead and keeps only flows whose replies come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tradeplane.estate.model import Estate
+from tradeplane.net.dataplane import Dataplane, Endpoint
+from tradeplane.net.engine import Walk
+from tradeplane.net.reach import pair_results, request_space
+from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
+
+__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
+
+INTERNET = "internet"
+
+
+@dataclass
+class Cell:
+    """What one segment's endpoints can send to another's: headers reached per destination endpoint."""
+
+    src: str
+    dst: str
+    sources: list[Endpoint] = field(default_factory=list)
+    targets: list[Endpoint] = field(default_factory=list)
+    reached: dict[str, Space] = field(default_factory=dict)
+
+    @property
+    def reachable(self) -> bool:
+        return any(self.reached.values())
+
+    def allowed(self) -> Space:
+        return Space([b for s in self.reached.values() for b in s])
+
+    def leaks(self) -> Iterator[tuple[Endpoint, Endpoint, Space]]:
+        """(source, destination, headers) for every endpoint pair that reaches, sorted."""
+        by_key = {t.key: t for t in self.targets}
+        for key in sorted(self.reached):
+            space = self.reached[key]
+            if not space:
+                continue
+            for src in self.sources:
+                part = space.intersect(Space.build(src=list(src.addresses)))
+                if part:
+                    yield src, by_key[key], part
+
+    def summary(self) -> str:
+        """What is open, as protocol/port lists (e.g. ``tcp 7000, tcp 9000-9010``)."""
+        if not self.reachable:
+            return ""
+        services: set[str] = set()
+        names = {v: k for k, v in PROTO_NUMBERS.items()}
+        for b in self.allowed():
+            lo, hi = b.proto
+            if hi - lo > 3:
+                return "all"
+            for proto in range(lo, hi + 1):
+                name = names.get(proto, str(proto))
+                if name in ("tcp", "udp"):
+                    services.add(f"{name} {b.dport[0]}" + (f"-{b.dport[1]}" if b.dport[1] != b.dport[0] else ""))
+                else:
+                    services.add(name)
+        text = sorted(services)
+        return ", ".join(text[:4]) + (f", +{len(text) - 4}" if len(text) > 4 else "")
+
+    def count(self) -> tuple[int, int]:
+        """Endpoint pairs that reach, and all endpoint pairs."""
+        return sum(1 for _ in self.leaks()), len(self.sources) * len(self.targets)
+
+
+@dataclass
+class Matrix:
+    segments: list[str]
+    cells: dict[tuple[str, str], Cell]
+    replies: bool = False
+
+    def cell(self, src: str, dst: str) -> Cell:
+        return self.cells[(src, dst)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "segments": self.segments, "replies_checked": self.replies,
+            "cells": [
+                {"src": a, "dst": b, "reachable": c.reachable, "services": c.summary(),
+                 "endpoint_pairs_reachable": c.count()[0], "endpoint_pairs": c.count()[1]}
+                for (a, b), c in sorted(self.cells.items())
+            ],
+        }
+
+
+def segments(dp: Dataplane) -> dict[str, list[Endpoint]]:
+    """Each desk's endpoints (its workloads and sites), and the internet."""
+    out: dict[str, list[Endpoint]] = {d.name: [] for d in sorted(dp.estate.desks, key=lambda d: d.name)}
+    for ep in sorted(dp.endpoints.values(), key=lambda e: e.key):
+        if ep.kind in ("workload", "site") and ep.desk in out:
+            out[ep.desk].append(ep)
+    out[INTERNET] = [dp.endpoints["internet"]]
+    return out
+
+
+def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoint, list[Interval]]]:
+    """Sources that leave the same way (same network, route table, NACL, security groups, tags,
+    service account), merged: one start per class with the union of their addresses."""
+    classes: dict[tuple[object, ...], tuple[Endpoint, list[Interval]]] = {}
+    for ep in sources:
+        w = dp.workload(ep)
+        key: tuple[object, ...]
+        if ep.kind in ("workload", "subnet") and ep.network in dp.aws:
+            sub = dp.aws[ep.network].subnets[ep.subnet]
+            key = ("aws", ep.network, sub.route_table, sub.nacl or "",
+                   tuple(w.security_groups) if w else None)
+        elif ep.kind in ("workload", "subnet") and ep.network in dp.gcp:
+            gsub = dp.gcp[ep.network].subnets[ep.subnet]
+            key = ("gcp", ep.network, gsub.region, gsub.tier == "public", tuple(sorted(w.tags)) if w else (),
+                   (w.service_account or "") if w else "")
+        else:
+            key = ("one", ep.key)
+        if key in classes:
+            classes[key][1].extend(ep.addresses)
+        else:
+            classes[key] = (ep, list(ep.addresses))
+    return list(classes.values())
+
+
+def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool = False) -> Matrix:
+    """Reachability between every pair of segments."""
+    dp = target if isinstance(target, Dataplane) else Dataplane.build(target)
+    segs = segments(dp)
+    names = list(segs)
+    seg_of = {ep.key: name for name, eps in segs.items() for ep in eps}
+    base = request_space(protocol)
+    cells = {(a, b): Cell(a, b, segs[a], segs[b]) for a in names for b in names if a != b}
+    for a in names:
+        targets = [ep for b in names if b != a for ep in segs[b]]
+        if a == INTERNET:
+            targets = [t for t in targets if t.kind != "internet"]
+        if not targets or not segs[a]:
+            continue
+        if replies:
+            for src in segs[a]:
+                mine = [(t, t.addresses) for t in targets if t.key != src.key]
+                for pr in pair_results(dp, src, src.addresses, mine, base):
+                    cell = cells[(a, seg_of[pr.dst.key])]
+                    cell.reached[pr.dst.key] = cell.reached.get(pr.dst.key, Space()).union(pr.working)
+            continue
+        # Destinations stay unrestricted: one box per source instead of one per target range; the
+        # walk only delivers to the wanted endpoints, and skips subnets that hold none of them.
+        walk = Walk(dp, frozenset(t.key for t in targets), merge=True)
+        for src, addrs in source_classes(dp, segs[a]):
+            walk.start(src, base.intersect(Space.build(src=addrs)))
+        walk.drain()
+        got: dict[str, list[Space]] = {}
+        for t in walk.traces:
+            if t.disposition == "delivered" and t.endpoint in seg_of:
+                got.setdefault(t.endpoint, []).append(t.space)
+        for key, spaces in got.items():
+            cells[(a, seg_of[key])].reached[key] = Space([b for sp in spaces for b in sp]).compact()
+    return Matrix(names, cells, replies)

@@ -1,0 +1,117 @@
+"""Route tables compiled for symbolic lookup: longest prefix, then priority, ties are ECMP.
+
+A table's prefixes are laminar (any two are nested or disjoint), so one sweep
+turns them into sorted, disjoint destination intervals, each with the routes that
+win there. A lookup splits a header space by those intervals in one pass.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Any
+
+from tradeplane.net.space import Box, Space
+from tradeplane.net.trace import RuleRef
+
+__all__ = ["Route", "RouteTable"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route. ``priority``: lower wins among equal prefixes (GCP priority, static over propagated)."""
+
+    prefix: IPv4Network
+    priority: int
+    hop: tuple[Any, ...]  # the next hop, interpreted by the engine, e.g. ("tgw", name)
+    ref: RuleRef
+
+
+class RouteTable:
+    """Compiled routes: ``lookup`` splits a space by the winning route(s) for each destination."""
+
+    def __init__(self, name: str, routes: Sequence[Route]) -> None:
+        self.name = name
+        self.routes = tuple(routes)
+        self._starts: list[int] = []
+        self._segments: list[tuple[int, int, tuple[Route, ...]]] = []
+        self._compile()
+
+    def _compile(self) -> None:
+        best: dict[tuple[int, int], list[Route]] = {}
+        for r in self.routes:
+            key = (int(r.prefix.network_address), int(r.prefix.broadcast_address))
+            cur = best.get(key)
+            if cur is None or r.priority < cur[0].priority:
+                best[key] = [r]
+            elif r.priority == cur[0].priority:
+                cur.append(r)
+        prefixes = sorted(best.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
+        segs: list[tuple[int, int, tuple[Route, ...]]] = []
+        stack: list[tuple[int, int, tuple[Route, ...]]] = []
+        pos = 0
+
+        def emit(lo: int, hi: int, winners: tuple[Route, ...]) -> None:
+            if lo <= hi:
+                segs.append((lo, hi, winners))
+
+        for (lo, hi), winners in prefixes:
+            while stack and stack[-1][1] < lo:
+                top = stack.pop()
+                emit(pos, top[1], top[2])
+                pos = top[1] + 1
+            if stack:
+                emit(pos, lo - 1, stack[-1][2])
+            stack.append((lo, hi, tuple(sorted(winners, key=lambda r: r.ref))))
+            pos = lo
+        while stack:
+            top = stack.pop()
+            emit(pos, top[1], top[2])
+            pos = top[1] + 1
+        self._segments = segs
+        self._starts = [s[0] for s in segs]
+
+    def match(self, address: int) -> tuple[Route, ...]:
+        """The winning routes for one destination address (empty: no route)."""
+        i = bisect.bisect_right(self._starts, address) - 1
+        if i >= 0:
+            lo, hi, winners = self._segments[i]
+            if lo <= address <= hi:
+                return winners
+        return ()
+
+    def lookup(self, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
+        """Split ``space`` by winning routes; also return the part with no route."""
+        groups: dict[int, tuple[tuple[Route, ...], list[Box]]] = {}  # keyed by the winners' identity
+        unrouted: list[Box] = []
+        for box in space:
+            lo, hi = box.dst
+            i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+            cur = lo
+            while cur <= hi:
+                if i < len(self._segments):
+                    slo, shi, winners = self._segments[i]
+                    if shi < cur:
+                        i += 1
+                        continue
+                    if slo > cur:
+                        end = min(hi, slo - 1)
+                        unrouted.append(Box(box.src, (cur, end), box.proto, box.sport, box.dport))
+                        cur = end + 1
+                        continue
+                    end = min(hi, shi)
+                    g = groups.get(id(winners))
+                    if g is None:
+                        g = groups[id(winners)] = (winners, [])
+                    g[1].append(Box(box.src, (cur, end), box.proto, box.sport, box.dport))
+                    cur = end + 1
+                    i += 1
+                else:
+                    unrouted.append(Box(box.src, (cur, hi), box.proto, box.sport, box.dport))
+                    break
+        out = [(winners, Space(boxes).compact() if len(boxes) > 64 else Space(boxes))
+               for winners, boxes in groups.values()]
+        out.sort(key=lambda item: [r.ref for r in item[0]])
+        return out, Space(unrouted)

@@ -1,0 +1,326 @@
+"""Packet header space: sets of headers as unions of disjoint boxes.
+
+A header is (source address, destination address, IP protocol, source port,
+destination port). A ``Box`` is an inclusive interval on each of those five
+dimensions; a ``Space`` is a union of boxes (disjoint unless built by concatenating
+spaces, which every operation here tolerates; ``size`` needs disjoint boxes). Every question
+the engine answers is a set operation on spaces, so one traversal covers all
+traffic between two places at once instead of enumerating packets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+__all__ = ["ALL_PORTS", "DIMS", "EPHEMERAL", "PROTO_NUMBERS", "Box", "Header", "Interval", "Space"]
+
+Interval = tuple[int, int]
+DIMS = ("src", "dst", "proto", "sport", "dport")
+MAX_IP = 2**32 - 1
+ALL_PORTS: Interval = (0, 65535)
+EPHEMERAL: Interval = (1024, 65535)
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1}
+
+
+@dataclass(frozen=True, order=True)
+class Header:
+    """One concrete packet header (the oracle's unit, and a space's example)."""
+
+    src: int
+    dst: int
+    proto: int
+    sport: int
+    dport: int
+
+    def describe(self) -> str:
+        proto = {v: k for k, v in PROTO_NUMBERS.items()}.get(self.proto, str(self.proto))
+        ports = f" {self.sport}->{self.dport}" if self.proto in (6, 17) else ""
+        return f"{IPv4Address(self.src)} -> {IPv4Address(self.dst)} {proto}{ports}"
+
+    def reply(self) -> Header:
+        return Header(self.dst, self.src, self.proto, self.dport, self.sport)
+
+
+@dataclass(frozen=True, order=True)
+class Box:
+    """An inclusive interval on each dimension."""
+
+    src: Interval
+    dst: Interval
+    proto: Interval
+    sport: Interval
+    dport: Interval
+
+    def dims(self) -> tuple[Interval, Interval, Interval, Interval, Interval]:
+        return (self.src, self.dst, self.proto, self.sport, self.dport)
+
+    def intersect(self, other: Box) -> Box | None:
+        # unrolled: this is the innermost operation of every set computation
+        a, b = self.dst, other.dst
+        dlo = a[0] if a[0] > b[0] else b[0]
+        dhi = a[1] if a[1] < b[1] else b[1]
+        if dlo > dhi:
+            return None
+        a, b = self.src, other.src
+        slo = a[0] if a[0] > b[0] else b[0]
+        shi = a[1] if a[1] < b[1] else b[1]
+        if slo > shi:
+            return None
+        a, b = self.dport, other.dport
+        plo = a[0] if a[0] > b[0] else b[0]
+        phi = a[1] if a[1] < b[1] else b[1]
+        if plo > phi:
+            return None
+        a, b = self.proto, other.proto
+        rlo = a[0] if a[0] > b[0] else b[0]
+        rhi = a[1] if a[1] < b[1] else b[1]
+        if rlo > rhi:
+            return None
+        a, b = self.sport, other.sport
+        qlo = a[0] if a[0] > b[0] else b[0]
+        qhi = a[1] if a[1] < b[1] else b[1]
+        if qlo > qhi:
+            return None
+        return Box((slo, shi), (dlo, dhi), (rlo, rhi), (qlo, qhi), (plo, phi))
+
+    def subtract(self, other: Box) -> list[Box]:
+        """``self - other`` as at most ten disjoint boxes."""
+        cut = self.intersect(other)
+        if cut is None:
+            return [self]
+        pieces: list[Box] = []
+        current = list(self.dims())
+        for i, (clo, chi) in enumerate(cut.dims()):
+            lo, hi = current[i]
+            if lo < clo:
+                below = list(current)
+                below[i] = (lo, clo - 1)
+                pieces.append(Box(*below))
+            if chi < hi:
+                above = list(current)
+                above[i] = (chi + 1, hi)
+                pieces.append(Box(*above))
+            current[i] = (clo, chi)
+        return pieces
+
+    def contains(self, h: Header) -> bool:
+        return all(lo <= v <= hi for (lo, hi), v in
+                   zip(self.dims(), (h.src, h.dst, h.proto, h.sport, h.dport), strict=True))
+
+    def size(self) -> int:
+        n = 1
+        for lo, hi in self.dims():
+            n *= hi - lo + 1
+        return n
+
+    def sample(self) -> Header:
+        return Header(self.src[0], self.dst[0], self.proto[0], self.sport[0], self.dport[0])
+
+    def swap(self) -> Box:
+        """The reply direction: addresses and ports exchanged."""
+        return Box(self.dst, self.src, self.proto, self.dport, self.sport)
+
+
+FULL_BOX = Box((0, MAX_IP), (0, MAX_IP), (0, 255), ALL_PORTS, ALL_PORTS)
+
+
+def net_interval(net: IPv4Network) -> Interval:
+    return (int(net.network_address), int(net.broadcast_address))
+
+
+class Space:
+    """A set of headers: a union of boxes. Immutable."""
+
+    __slots__ = ("boxes",)
+
+    def __init__(self, boxes: Iterable[Box] = ()) -> None:
+        self.boxes: tuple[Box, ...] = tuple(boxes)
+
+    # ------------------------------------------------------------------ constructors
+
+    @staticmethod
+    def full() -> Space:
+        return Space([FULL_BOX])
+
+    @staticmethod
+    def empty() -> Space:
+        return Space()
+
+    @staticmethod
+    def build(
+        src: Iterable[Interval] | None = None,
+        dst: Iterable[Interval] | None = None,
+        proto: Iterable[Interval] | None = None,
+        sport: Iterable[Interval] | None = None,
+        dport: Iterable[Interval] | None = None,
+    ) -> Space:
+        """The product of unions of intervals per dimension (None means everything)."""
+        dims: list[list[Interval]] = []
+        for given, full in zip((src, dst, proto, sport, dport), FULL_BOX.dims(), strict=True):
+            dims.append(_normalise(given) if given is not None else [full])
+        boxes = [Box(a, b, c, d, e) for a in dims[0] for b in dims[1] for c in dims[2]
+                 for d in dims[3] for e in dims[4]]
+        return Space(boxes)
+
+    @staticmethod
+    def of_header(h: Header) -> Space:
+        return Space([Box((h.src, h.src), (h.dst, h.dst), (h.proto, h.proto), (h.sport, h.sport),
+                          (h.dport, h.dport))])
+
+    # ------------------------------------------------------------------ algebra
+
+    def __bool__(self) -> bool:
+        return bool(self.boxes)
+
+    def __iter__(self) -> Iterator[Box]:
+        return iter(self.boxes)
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def intersect(self, other: Space) -> Space:
+        out: list[Box] = []
+        for a in self.boxes:
+            for b in other.boxes:
+                c = a.intersect(b)
+                if c is not None:
+                    out.append(c)
+        return Space(out)
+
+    def subtract(self, other: Space) -> Space:
+        pieces = list(self.boxes)
+        for b in other.boxes:
+            nxt: list[Box] = []
+            for p in pieces:
+                nxt.extend(p.subtract(b))
+            pieces = nxt
+            if not pieces:
+                break
+        return Space(pieces)
+
+    def union(self, other: Space) -> Space:
+        if not self.boxes:
+            return other
+        if not other.boxes:
+            return self
+        return Space([*self.boxes, *other.subtract(self).boxes])
+
+    def is_empty(self) -> bool:
+        return not self.boxes
+
+    def bounds(self) -> Box | None:
+        """The smallest box holding the whole space (None when empty): a cheap overlap pre-check."""
+        if not self.boxes:
+            return None
+        bs = self.boxes
+        if len(bs) == 1:
+            return bs[0]
+        return Box((min(b.src[0] for b in bs), max(b.src[1] for b in bs)),
+                   (min(b.dst[0] for b in bs), max(b.dst[1] for b in bs)),
+                   (min(b.proto[0] for b in bs), max(b.proto[1] for b in bs)),
+                   (min(b.sport[0] for b in bs), max(b.sport[1] for b in bs)),
+                   (min(b.dport[0] for b in bs), max(b.dport[1] for b in bs)))
+
+    def contains(self, h: Header) -> bool:
+        return any(b.contains(h) for b in self.boxes)
+
+    def size(self) -> int:
+        return sum(b.size() for b in self.boxes)
+
+    def sample(self) -> Header | None:
+        return min((b.sample() for b in self.boxes), default=None)
+
+    def swap(self) -> Space:
+        return Space(b.swap() for b in self.boxes)
+
+    def equals(self, other: Space) -> bool:
+        return self.subtract(other).is_empty() and other.subtract(self).is_empty()
+
+    def project(self, dim: str) -> list[Interval]:
+        """The union of one dimension's intervals, merged and sorted."""
+        i = DIMS.index(dim)
+        return _normalise(b.dims()[i] for b in self.boxes)
+
+    def compact(self) -> Space:
+        """Merge boxes that differ in one dimension only and touch there (keeps spaces small)."""
+        if len(self.boxes) < 2:
+            return self
+        dims: list[tuple[Interval, ...]] = sorted({b.dims() for b in self.boxes})
+        for _ in range(2):
+            before = len(dims)
+            for i in range(5):
+                if len(dims) < 2:
+                    break
+                dims.sort(key=lambda d, i=i: (d[:i] + d[i + 1:], d[i]))  # type: ignore[misc]
+                out: list[tuple[Interval, ...]] = []
+                last_key: tuple[Interval, ...] | None = None
+                for d in dims:
+                    key = d[:i] + d[i + 1:]
+                    if last_key == key and d[i][0] <= out[-1][i][1] + 1:
+                        if d[i][1] > out[-1][i][1]:
+                            prev = out[-1]
+                            out[-1] = (*prev[:i], (prev[i][0], d[i][1]), *prev[i + 1:])
+                        continue
+                    out.append(d)
+                    last_key = key
+                dims = out
+            if len(dims) == before:
+                break
+        return Space(Box(*d) for d in sorted(dims))
+
+    def describe(self, limit: int = 3) -> str:
+        """A short human description: address ranges, protocols and destination ports."""
+        parts = [
+            "src " + _ranges_text(self.project("src"), ip=True, limit=limit),
+            "dst " + _ranges_text(self.project("dst"), ip=True, limit=limit),
+            _proto_text(self.project("proto")),
+        ]
+        dports = self.project("dport")
+        if dports != [ALL_PORTS]:
+            parts.append("port " + _ranges_text(dports, ip=False, limit=limit))
+        return " ".join(parts)
+
+
+def _normalise(intervals: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for lo, hi in sorted(intervals):
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _ip_range_text(lo: int, hi: int) -> str:
+    if lo == 0 and hi == MAX_IP:
+        return "any"
+    size = hi - lo + 1
+    if size & (size - 1) == 0 and lo % size == 0:
+        return str(IPv4Network((lo, 32 - size.bit_length() + 1)))
+    return f"{IPv4Address(lo)}-{IPv4Address(hi)}"
+
+
+def _ranges_text(ivs: list[Interval], *, ip: bool, limit: int) -> str:
+    if ip:
+        texts = [_ip_range_text(lo, hi) for lo, hi in ivs]
+    else:
+        texts = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ivs]
+    if len(texts) > limit:
+        return ",".join(texts[:limit]) + f",+{len(texts) - limit} more"
+    return ",".join(texts)
+
+
+def _proto_text(ivs: list[Interval]) -> str:
+    if ivs == [(0, 255)]:
+        return "all protocols"
+    names = {v: k for k, v in PROTO_NUMBERS.items()}
+    out: list[str] = []
+    for lo, hi in ivs:
+        if hi - lo < 8:
+            out.extend(names.get(p, str(p)) for p in range(lo, hi + 1))
+        else:
+            out.append(f"{lo}-{hi}")
+    return "/".join(out)

@@ -1,0 +1,74 @@
+"""`tradeplane net ...` as a user runs it: exit codes, JSON, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tradeplane.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DV = str(ROOT / "examples/dv-trading")
+EXPORTS = ROOT / "tests/inventory/exports"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # net verify exits 1 when it finds critical or high problems
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_reach_prints_traces_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "net", "reach", DV, "aurora-colo", "cme-order-router", "--port", "9050")
+    assert code == 0 and err == ""
+    assert "reachable" in out and "allow-colo-orders" in out and "links.yaml" in out
+    code, out, _ = run(capsys, "net", "reach", DV, "research", "eq-order-gateway", "--port", "9100", "--json")
+    data = json.loads(out)
+    assert data["verdict"] == "unreachable" and data["pairs"][0]["why_not"]
+
+
+def test_reach_with_a_failed_element(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "net", "reach", DV, "eq-strategy", "futures-pricer", "--port", "7000",
+                       "--fail", "xc-gcp/leg-a", "--json")
+    assert code == 0 and json.loads(out)["verdict"] == "reachable"
+    code, _, err = run(capsys, "net", "reach", DV, "eq-strategy", "futures-pricer", "--fail", "nope")
+    assert code == 2 and "not a link element" in err
+
+
+def test_bad_names_and_ports_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "net", "reach", DV, "eq-stratgy", "futures-pricer")
+    assert code == 2 and "eq-strategy" in err and "Traceback" not in err
+    code, _, err = run(capsys, "net", "reach", DV, "eq-strategy", "futures-pricer", "--port", "70000")
+    assert code == 2 and "--port" in err
+
+
+def test_verify_matrix_diff(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "net", "verify", DV, "--json")
+    assert code == 1  # the nasdaq finding is high
+    data = json.loads(out)
+    assert data["counts"]["high"] == 1 and data["findings"][0]["check"] == "exchange-egress"
+    code, out, _ = run(capsys, "net", "verify", DV)
+    assert code == 1 and "HIGH" in out and "fix:" in out
+    code, out, _ = run(capsys, "net", "matrix", DV)
+    assert code == 0 and "crypto" in out and "tcp 9000-9010" in out
+    code, out, _ = run(capsys, "net", "diff", DV, DV, "--json")
+    assert code == 0 and json.loads(out)["changes"] == []
+
+
+def test_import_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "net", "import", "aws", str(EXPORTS / "aws"), "--json", "--policy", DV)
+    assert code == 0
+    data = json.loads(out)
+    assert data["summary"]["vpcs"] == 3 and any("protocol 50" in n for n in data["notes"])
+    code, out, _ = run(capsys, "net", "import", "gcp", str(EXPORTS / "gcp"), "--yaml", str(tmp_path / "g.yaml"))
+    assert code == 0 and (tmp_path / "g.yaml").is_file()
+    code, out, _ = run(capsys, "net", "reach", f"gcp:{EXPORTS / 'gcp'}", "internet", "web-1", "--port", "443",
+                       "--json")
+    data = json.loads(out)
+    assert data["verdict"] == "reachable"
+    assert "firewall-rules.json" in json.dumps(data)
