@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tradeplane import feeds, finops, placement, terraform
+from tradeplane import feeds, finops, net, placement, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
+from tradeplane.net import Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.terraform import Reference, Rendered
 
@@ -28,22 +29,26 @@ class Plan:
     dangling: tuple[Reference, ...]
     feeds: tuple[VenueFeedPlan, ...]
     cost: Estimate
+    verify: Report
 
     @property
     def blocking(self) -> list[str]:
         """What must be fixed before this estate is applied, one line each."""
         out = [f"placement {self.placement.status}: {x.render()}" for x in self.placement.explanations]
-        out += [f"latency budget not met: {b.name} ({b.rtt_us:,.0f} µs > {b.budget_us:,.0f} µs)"
-                for b in self.budgets if not b.met]
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
+        out += [f"net verify {f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
+                for f in self.verify.findings if f.severity in ("critical", "high")]
         return out
 
     @property
     def warnings(self) -> list[str]:
         """What deserves a look but does not stop an apply."""
         by_desk = self.cost.by("desk")
-        return [f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
-                f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+        out = [f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
+               f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+        out += [f"net verify {f.severity}: {f.title}" for f in self.verify.findings
+                if f.severity not in ("critical", "high")]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,7 @@ class Plan:
             "terraform": self.terraform.to_json(),
             "feeds": feeds.plan_rows(self.estate),
             "cost": self.cost.to_json(),
+            "verify": self.verify.to_json(),
             "blocking": self.blocking,
             "warnings": self.warnings,
         }
@@ -72,4 +78,5 @@ def build(estate: Estate) -> Plan:
         dangling=tuple(terraform.check_references(rendered.files)),
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
+        verify=net.verify(estate),
     )

@@ -12,17 +12,42 @@ from tradeplane.estate.model import PortRange
 from tradeplane.net import Dataplane, diff, matrix, reach, verify
 
 
-def test_intents_hold_and_the_one_real_finding(reference_estate: Estate) -> None:
+def without_nasdaq_route(tmp: Path) -> Estate:
+    """The reference estate as first written: nothing carried Nasdaq's prefix over dx-new-york."""
+    shutil.copytree(EXAMPLES / "dv-trading", tmp / "dv")
+    links = tmp / "dv" / "links.yaml"
+    links.write_text(links.read_text().replace(", 203.0.113.0/25]", "]"))
+    nets = tmp / "dv" / "networks-aws.yaml"
+    text = nets.read_text()
+    cut = text.index("          - protocol: tcp\n            peers: [{cidr: 203.0.113.0/25}]")
+    end = text.index("\n", text.index("description: order entry", cut))
+    nets.write_text(text[:cut] + text[end + 1:])
+    return load(tmp / "dv")
+
+
+def test_every_property_of_the_reference_estate_holds(reference_estate: Estate) -> None:
     report = verify(reference_estate)
     intents = [p for p in report.passed if p.startswith("intent ")]
     assert len(intents) == len(reference_estate.intents)
+    assert report.findings == []
+    assert report.to_json() == verify(reference_estate).to_json()  # deterministic
+    json.dumps(report.to_json())
+
+
+def test_a_venue_with_no_route_is_a_high_finding_naming_the_rule(tmp_path: Path) -> None:
+    report = verify(without_nasdaq_route(tmp_path))
     # eq-order-gateway trades on nasdaq, but nothing carries 203.0.113.0/25 over dx-new-york
-    # (its VIFs advertise only 172.21.0.0/16) and sg-order-gateway egress allows only 10/8 and 172.16/12.
+    # and sg-order-gateway egress allows only 10/8 and 172.16/12.
     assert [(f.check, f.severity) for f in report.findings] == [("exchange-egress", "high")]
     f = report.findings[0]
     assert "nasdaq" in f.title and f.fix_location and "networks-aws.yaml" in f.fix_location
-    assert report.to_json() == verify(reference_estate).to_json()  # deterministic
-    json.dumps(report.to_json())
+
+
+def test_order_routers_take_no_ssh(reference_estate: Estate) -> None:
+    a = reach(reference_estate, "futures-risk", "cme-order-router", "tcp", [PortRange(start=22, end=22)])
+    assert a.verdict == "unreachable"
+    (dropped,) = a.pairs[0].dropped[:1]
+    assert "deny-ssh-order-routers" in dropped.hops[-1].rules[-1].text
 
 
 def test_traces_name_the_estate_lines(reference_estate: Estate) -> None:

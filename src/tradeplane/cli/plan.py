@@ -12,6 +12,7 @@ from tradeplane import plan as planning
 from tradeplane import terraform
 from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
+from tradeplane.cli.net import render_report
 from tradeplane.cli.output import console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
@@ -47,6 +48,8 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     render_counts(p.terraform, f"wrote {output}" if output else "rendered (write with -o DIR)")
     console.print(f"{p.terraform.total} resources in {len(p.terraform.files)} files; "
                   + ("every reference resolves" if not p.dangling else f"{len(p.dangling)} dangling references"))
+    console.rule("[bold]network verification[/]")
+    render_report(p.verify)
     console.rule("[bold]feeds[/]")
     t = Table("venue", "integrity", "legs", "problems", title="market-data legs per venue (tradeplane feeds)",
               title_justify="left")

@@ -4,6 +4,7 @@ from tradeplane.net.checks import (  # noqa: F401 - imported for registration
     failures,
     flows,
     intents,
+    latency,
     overlaps,
     perimeter,
     segmentation,

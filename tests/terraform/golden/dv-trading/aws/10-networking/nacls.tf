@@ -115,6 +115,18 @@ resource "aws_network_acl_rule" "aws_use1_equities__nacl_trading__egress_110" {
   cidr_block     = "172.16.0.0/12"
 }
 
+resource "aws_network_acl_rule" "aws_use1_equities__nacl_trading__egress_120" {
+  provider       = aws.aws_equities_prod__us_east_1
+  network_acl_id = aws_network_acl.aws_use1_equities__nacl_trading.id
+  rule_number    = 120
+  egress         = true
+  protocol       = "6"
+  rule_action    = "allow"
+  cidr_block     = "203.0.113.0/25"
+  from_port      = 0
+  to_port        = 65535
+}
+
 resource "aws_network_acl_rule" "aws_use1_equities__nacl_trading__egress_90" {
   provider       = aws.aws_equities_prod__us_east_1
   network_acl_id = aws_network_acl.aws_use1_equities__nacl_trading.id
@@ -145,6 +157,19 @@ resource "aws_network_acl_rule" "aws_use1_equities__nacl_trading__ingress_110" {
   protocol       = "-1"
   rule_action    = "allow"
   cidr_block     = "172.16.0.0/12"
+}
+
+resource "aws_network_acl_rule" "aws_use1_equities__nacl_trading__ingress_120" {
+  # checkov:skip=CKV_AWS_352:all ports from the private range 203.0.113.0/25; security groups filter ports
+  provider       = aws.aws_equities_prod__us_east_1
+  network_acl_id = aws_network_acl.aws_use1_equities__nacl_trading.id
+  rule_number    = 120
+  egress         = false
+  protocol       = "6"
+  rule_action    = "allow"
+  cidr_block     = "203.0.113.0/25"
+  from_port      = 0
+  to_port        = 65535
 }
 
 resource "aws_network_acl_rule" "aws_use1_equities__nacl_trading__ingress_90" {

@@ -139,20 +139,30 @@ resource "aws_vpc_security_group_egress_rule" "aws_use1_crypto__sg_market_maker_
   cidr_ipv4         = "10.100.0.0/16"
 }
 
-resource "aws_vpc_security_group_egress_rule" "aws_use1_equities__sg_order_gateway__egress_81d64aac" {
+resource "aws_vpc_security_group_egress_rule" "aws_use1_equities__sg_order_gateway__egress_44832c70" {
   provider          = aws.aws_equities_prod__us_east_1
   security_group_id = aws_security_group.aws_use1_equities__sg_order_gateway.id
-  description       = "exchange sessions over Direct Connect and internal services"
-  ip_protocol       = "-1"
-  cidr_ipv4         = "172.16.0.0/12"
+  description       = "order entry and drop-copy sessions to Nasdaq over the New York Direct Connect"
+  ip_protocol       = "tcp"
+  from_port         = 0
+  to_port           = 65535
+  cidr_ipv4         = "203.0.113.0/25"
 }
 
-resource "aws_vpc_security_group_egress_rule" "aws_use1_equities__sg_order_gateway__egress_dac9106d" {
+resource "aws_vpc_security_group_egress_rule" "aws_use1_equities__sg_order_gateway__egress_7d81e40d" {
   provider          = aws.aws_equities_prod__us_east_1
   security_group_id = aws_security_group.aws_use1_equities__sg_order_gateway.id
-  description       = "exchange sessions over Direct Connect and internal services"
+  description       = "internal services and the offices over Direct Connect"
   ip_protocol       = "-1"
   cidr_ipv4         = "10.0.0.0/8"
+}
+
+resource "aws_vpc_security_group_egress_rule" "aws_use1_equities__sg_order_gateway__egress_8d926103" {
+  provider          = aws.aws_equities_prod__us_east_1
+  security_group_id = aws_security_group.aws_use1_equities__sg_order_gateway.id
+  description       = "internal services and the offices over Direct Connect"
+  ip_protocol       = "-1"
+  cidr_ipv4         = "172.16.0.0/12"
 }
 
 resource "aws_vpc_security_group_egress_rule" "aws_use1_equities__sg_strategy__egress_6929fb6a" {

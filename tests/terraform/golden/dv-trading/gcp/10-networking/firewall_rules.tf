@@ -134,3 +134,23 @@ resource "google_compute_firewall" "gcp_trading__deny_crypto_ingress" {
     metadata = "INCLUDE_ALL_METADATA"
   }
 }
+
+resource "google_compute_firewall" "gcp_trading__deny_ssh_order_routers" {
+  project                 = var.project_ids["gcp-net-host"]
+  name                    = "gcp-trading-deny-ssh-order-routers"
+  network                 = google_compute_network.gcp_trading.id
+  description             = "order routers take no SSH at all (VPC rules run before the network policy)"
+  direction               = "INGRESS"
+  priority                = 90
+  source_ranges           = ["0.0.0.0/0"]
+  target_service_accounts = ["order-router@dvt-futures-prod.iam.gserviceaccount.com"]
+
+  deny {
+    protocol = "tcp"
+    ports    = ["22"]
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}

@@ -1,0 +1,62 @@
+"""The main job: one call that places, renders, verifies and costs the estate, and says what blocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tradeplane import estate as est
+from tradeplane import plan
+from tradeplane.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def reference_plan() -> plan.Plan:
+    return plan.build(est.load(ROOT / "examples/dv-trading"))
+
+
+def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: plan.Plan) -> None:
+    p = reference_plan
+    assert p.placement.status == "optimal"
+    assert p.terraform.total > 400 and not p.dangling
+    assert p.verify.ok and "latency-budgets" in p.verify.checks
+    assert {f.venue for f in p.feeds} == {"binance", "bybit", "coinbase", "deribit", "kraken", "okx"}
+    assert p.cost.total_monthly > 0
+    assert p.blocking == []
+    data = p.to_json()
+    assert set(data) == {"estate", "placement", "latency_budgets", "terraform", "feeds", "cost", "verify",
+                         "blocking", "warnings"}
+
+
+def test_terraform_uses_the_zones_the_solver_chose(reference_plan: plan.Plan) -> None:
+    placed = {w.workload: w.zones for w in reference_plan.placement.workloads}
+    compute = "".join(text for path, text in reference_plan.terraform.files.items() if "gcp/30-compute" in path)
+    for zone in placed["cme-order-router"]:
+        assert f'"{zone}"' in compute
+
+
+def test_a_broken_estate_blocks_and_strict_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = ROOT / "examples/dv-trading"
+    for f in src.glob("*.yaml"):
+        text = f.read_text(encoding="utf-8")
+        if f.name == "workloads.yaml":  # an order router that must sit 50 µs from CME: physically impossible
+            text = text.replace("- {to: cme-globex, rtt_us: 9000}\n      - {to: cme-md-handler-a",
+                                "- {to: cme-globex, rtt_us: 50}\n      - {to: cme-md-handler-a")
+        (tmp_path / f.name).write_text(text, encoding="utf-8")
+    assert main(["plan", str(tmp_path), "--strict", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["placement"]["status"] == "infeasible"
+    assert any("fibre bound" in line for line in data["blocking"])
+    assert main(["plan", str(tmp_path), "--json"]) == 0  # without --strict the plan only reports
+
+
+def test_plan_writes_terraform_and_json_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(ROOT / "examples/small"), "--json", "-o", str(tmp_path / "tf")]) == 0
+    first = capsys.readouterr().out
+    assert main(["plan", str(ROOT / "examples/small"), "--json"]) == 0
+    assert capsys.readouterr().out == first
+    assert (tmp_path / "tf" / "aws" / "10-networking").is_dir()
