@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tradeplane.errors import InputError
 from tradeplane.feeds.arbiter import RING, Arbiter
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import (
@@ -133,7 +134,11 @@ class Stream:
                 t.wins += 1
                 arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
                 book = self.book
-                bids, asks = book.apply_scaled(ev.bids, ev.asks, ev.price_inv, ev.qty_inv)
+                try:
+                    bids, asks = book.apply_text(ev.bids, ev.asks, ev.price, ev.qty)
+                except InputError as exc:  # a level that is no multiple of its step: the book is lost
+                    self._resync(now_ns, f"undecodable level: {exc}")
+                    return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "undecodable level")]
                 bk, ak = book._bid_keys, book._ask_keys
                 if bk and ak and -bk[0] >= ak[0]:
                     self.stats.crossed += 1
