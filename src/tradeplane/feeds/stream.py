@@ -114,16 +114,7 @@ class Stream:
         if type(ev) is ParsedDelta:
             last = arb.last
             if last is not None and ev.seq <= last and arb.mode == "contiguous":
-                # another leg's copy of something delivered: judged without converting a level
-                t = arb.tallies.get(leg) or arb.tally(leg)
-                t.duplicates += 1
-                if ev.seq > t.high_water:
-                    t.high_water = ev.seq
-                won = arb.ring[ev.seq & (RING - 1)]
-                if won[0] == ev.seq and won[1] != leg and won[2]:
-                    w = arb.tally(won[1])
-                    w.lead_ns_total += now_ns - won[2]
-                    w.lead_samples += 1
+                self.drop_copy(leg, ev.seq, now_ns)
                 return []
             if self.state is _LIVE and ev.prev_seq == last and not (arb.pending or self._need_fit or self._depth):
                 seq = ev.seq
@@ -190,6 +181,25 @@ class Stream:
         for d in got:
             self._apply(d, now_ns, out)
         return out
+
+    def drop_copy(self, leg: str, seq: int, now_ns: int) -> bool:
+        """If book position ``seq`` from ``leg`` is a copy of one the chain already holds, account
+        for it (duplicate, high water, lead of the winning leg) and return True: the caller drops
+        the message without converting (or even decoding) a level. Else change nothing, False."""
+        arb = self.arbiter
+        last = arb.last
+        if last is None or seq > last or arb.mode != "contiguous":
+            return False
+        t = arb.tallies.get(leg) or arb.tally(leg)
+        t.duplicates += 1
+        if seq > t.high_water:
+            t.high_water = seq
+        won = arb.ring[seq & (RING - 1)]
+        if won[0] == seq and won[1] != leg and won[2]:
+            w = arb.tally(won[1])
+            w.lead_ns_total += now_ns - won[2]
+            w.lead_samples += 1
+        return True
 
     def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
         """A REST snapshot arrived (venues that sync from REST)."""
