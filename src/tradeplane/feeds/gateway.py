@@ -77,6 +77,7 @@ class Tuning:
 
 
 _LIVE = State.LIVE
+MEMO = 4096  # recent raw book deltas remembered per venue for their other legs' copies
 _ROUTES: dict[str, tuple[type, ...]] = {
     "book": (BookDelta, ParsedDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
 }
@@ -122,6 +123,8 @@ class _Venue:
             sym: st for (ch, sym), st in self.streams.items() if ch == "book" and st.arbiter.mode == "contiguous"
         }
         has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
+        # raw message -> what peek_book says of it, for the leading leg's recent book deltas (bounded)
+        self.memo: dict[str | bytes, tuple[str, int, int]] = {}
         self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
             self.adapter.peek_book if has_peek and self.books and len(self.legs) > 1 else None
         )
@@ -214,9 +217,13 @@ class Gateway:
         peek = v.peek
         if peek is not None and cs.behind:
             # this connection trails another leg, so this is likely a copy of a book delta already in
-            # the chain: judged on its sequence alone and dropped undecoded. (The leading leg skips
-            # the peek; a wrong guess either way only costs time: the full path judges it the same.)
-            seen = peek(raw)
+            # the chain: judged on its sequence alone and dropped undecoded. A byte-identical copy of
+            # a message the leading leg brought is found in the memo (no parse at all); any other is
+            # peeked at. (The leading leg skips both; a wrong guess either way only costs time: the
+            # full path judges a message the same.)
+            seen = v.memo.get(raw)
+            if seen is None:
+                seen = peek(raw)
             if seen is not None:
                 st = v.books.get(seen[0])
                 if st is not None and st.drop_copy(conn, seen[1], recv_ns):
@@ -242,7 +249,12 @@ class Gateway:
             data = True
             if peek is not None and type(ev) is ParsedDelta:
                 last = st.arbiter.last
-                cs.behind = last is not None and ev.seq <= last
+                cs.behind = behind = last is not None and ev.seq <= last
+                if not behind and len(events) == 1:  # remember what a peek would say of this message
+                    memo = v.memo
+                    if len(memo) >= MEMO:
+                        memo.clear()
+                    memo[raw] = (ev.symbol, ev.seq, ev.ts_exchange)
             out = st.on_wire(conn, ev, recv_ns)
             if st.arbiter.pending:
                 out = out + st.check_hole(sorted(v.live), recv_ns)
@@ -255,8 +267,24 @@ class Gateway:
                     self._publish(out)
             if st.actions:
                 self._run_actions(v, st)
-        if data:
-            self._data(v, cs, recv_ns, getattr(events[0], "ts_exchange", 0))
+        if data:  # as in _data, inlined: this runs for every message
+            if leg.state is not _LIVE:
+                self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+                for st in v.streams.values():
+                    st.legs_back(recv_ns)
+            leg.last_data_ns = recv_ns
+            r = cs.rate
+            if r.last_ns:
+                gap = recv_ns - r.last_ns
+                if gap >= 0:
+                    r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
+                    r.samples += 1
+            r.last_ns = recv_ns
+            if cs.first is not None:
+                cs.first.set()
+                cs.first = None
+            if self.metrics is not None:
+                self.metrics.on_latency(v.name, getattr(events[0], "ts_exchange", 0), recv_ns)
 
     def _deliver(self, out: list[MarketEvent]) -> None:
         if self.metrics is None:
@@ -274,7 +302,7 @@ class Gateway:
             for st in v.streams.values():
                 st.legs_back(recv_ns)
         leg.last_data_ns = recv_ns
-        r = cs.rate  # RateEstimator.observe, inlined: this runs for every message
+        r = cs.rate  # RateEstimator.observe, inlined
         if r.last_ns:
             gap = recv_ns - r.last_ns
             if gap >= 0:

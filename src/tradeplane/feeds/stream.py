@@ -63,6 +63,7 @@ class Stream:
 
     def __post_init__(self) -> None:
         self.arbiter = Arbiter(mode=self.adapter.arbitration.get(self.channel, "keyed"))
+        self._ring = self.arbiter.ring  # the same list for the arbiter's life
         self._offer = self.arbiter.offer_contiguous if self.arbiter.mode == "contiguous" else self.arbiter.offer_monotonic
         self._depth = self.adapter.book_depth
         self.venue = self.adapter.name
@@ -123,7 +124,7 @@ class Stream:
                     t.high_water = seq
                 arb.last = seq
                 t.wins += 1
-                arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+                self._ring[seq & (RING - 1)] = (seq, leg, now_ns)
                 book = self.book
                 try:
                     bids, asks = book.apply_text(ev.bids, ev.asks, ev.price, ev.qty)

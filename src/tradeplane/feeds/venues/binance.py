@@ -125,7 +125,7 @@ class BinanceSpot(VenueAdapter):
         super().__init__(instruments)
         self._by_upper = {s.upper(): i for s, i in self.instruments.items()}
         # per instrument: bounded exact text -> ticks / lots maps for depth levels
-        self._ticks = {s: (TickCache(i.price), TickCache(i.qty)) for s, i in self.instruments.items()}
+        self._ticks = {s.upper(): (i, TickCache(i.price), TickCache(i.qty)) for s, i in self.instruments.items()}
         self._sub_id = 0
 
     def _streams(self, symbol: str, channels: Sequence[Channel]) -> list[str]:
@@ -184,17 +184,20 @@ class BinanceSpot(VenueAdapter):
         d = env.data
         if d is None:
             return []
+        if d.e == "depthUpdate":
+            got = self._ticks.get(d.s)
+            if got is None:
+                return []
+            di, pc, qc = got
+            b, a = d.b, d.a
+            assert isinstance(b, list) and isinstance(a, list)
+            return [ParsedDelta(
+                self.name, di.symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, recv_ns, b, a, pc, qc,
+            )]
         inst = self._by_upper.get(d.s)
         if inst is None:
             return []
         e = d.e
-        if e == "depthUpdate":
-            b, a = d.b, d.a
-            assert isinstance(b, list) and isinstance(a, list)
-            pc, qc = self._ticks[inst.symbol]
-            return [ParsedDelta(
-                self.name, inst.symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, recv_ns, b, a, pc, qc,
-            )]
         if e == "trade":
             return [Trade(
                 self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
