@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradeplane.errors import InputError
+from tradeplane.feeds import gateway
 from tradeplane.feeds.events import BookDelta, BookSnapshot, Gap, ParsedDelta
 from tradeplane.feeds.fixed import Scale
 from tradeplane.feeds.gateway import ConnState, Gateway, LegSpec, Tuning, VenueSpec
@@ -123,7 +124,12 @@ class Collect:
         self.events.append(ev)
 
 
-def _gateway(peek: bool):
+class _Forget(dict):
+    def __setitem__(self, key, value):  # a memo that never remembers: every trailing copy is peeked at
+        pass
+
+
+def _gateway(mode: str):
     sink = Collect()
     spec = VenueSpec("binance", (BTC,), ("book",), (LegSpec("a", "ws://127.0.0.1:1/stream"),
                                                     LegSpec("b", "ws://127.0.0.1:1/stream")))
@@ -131,7 +137,9 @@ def _gateway(peek: bool):
     v = gw.venues["binance"]
     assert v.peek is not None  # two legs on a venue that can peek
     peeked = []
-    if peek:
+    if mode == "off":
+        v.peek = None
+    else:
         inner = v.peek
 
         def counted(raw):
@@ -139,8 +147,8 @@ def _gateway(peek: bool):
             return inner(raw)
 
         v.peek = counted
-    else:
-        v.peek = None
+        if mode == "peek":
+            v.memo = _Forget()
     conns = {}
     for leg in v.legs.values():
         cid = f"{leg.name}#1"
@@ -181,25 +189,31 @@ def _wire():
     return snap, msgs, order
 
 
-def test_dropping_copies_on_the_peek_changes_nothing_but_speed():
+def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
     snap, msgs, order = _wire()
     results = []
-    for peek in (True, False):
-        gw, v, conns, sink, peeked = _gateway(peek)
+    for mode in ("memo", "small memo", "peek", "off"):
+        monkeypatch.setattr(gateway, "MEMO", 16 if mode == "small memo" else 4096)
+        gw, v, conns, sink, peeked = _gateway(mode)
         st = v.streams[("book", "BTCUSDT")]
         st.on_snapshot(snap, 1)
         clock = 10
         for leg, raw in order:
             clock += 7
-            gw.on_message(v, conns[leg], raw, clock)
+            # each leg's copy is its own object, as when read from two sockets
+            gw.on_message(v, conns[leg], bytes(bytearray(raw)), clock)
         tallies = {k: (t.wins, t.duplicates, t.high_water, t.lead_ns_total, t.lead_samples)
                    for k, t in st.arbiter.tallies.items()}
         legs = [(c.health.messages, c.health.bytes, c.health.last_data_ns, c.rate.samples, c.rate.mean_ns)
                 for c in conns.values()]
         results.append((sink.events, tallies, legs, st.book.levels(), st.stats, st.state))
-        if peek:  # only trailing copies were peeked at: the leading leg's messages go straight to decode
+        if mode == "peek":  # only trailing copies were peeked at: the leading leg's go straight to decode
             assert len(msgs) // 2 < len(peeked) < len(order) - len(msgs) // 2
-    assert results[0] == results[1]
+        if mode == "memo":  # byte-identical copies were found in the memo, not parsed
+            assert len(peeked) < len(msgs) // 10 and 0 < len(v.memo) <= 4096
+        if mode == "small memo":  # bounded: emptied when full, and still right
+            assert len(v.memo) <= 16
+    assert results[0] == results[1] == results[2] == results[3]
     events, tallies, _, _, stats, state = results[0]
     assert state is State.LIVE and stats.gaps == 0 and stats.delivered == len(msgs)
     assert all(isinstance(e, BookDelta) for e in events) and len(events) == len(msgs)
