@@ -123,8 +123,9 @@ class _Venue:
             sym: st for (ch, sym), st in self.streams.items() if ch == "book" and st.arbiter.mode == "contiguous"
         }
         has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
-        # raw message -> what peek_book says of it, for the leading leg's recent book deltas (bounded)
-        self.memo: dict[str | bytes, tuple[str, int, int]] = {}
+        # raw message -> (its stream, seq, exchange ns) as peek_book would say, for the leading
+        # leg's recent book deltas (bounded by MEMO)
+        self.memo: dict[str | bytes, tuple[Stream, int, int]] = {}
         self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
             self.adapter.peek_book if has_peek and self.books and len(self.legs) > 1 else None
         )
@@ -223,10 +224,14 @@ class Gateway:
             # full path judges a message the same.)
             seen = v.memo.get(raw)
             if seen is None:
-                seen = peek(raw)
+                peeked = peek(raw)
+                if peeked is not None:
+                    st = v.books.get(peeked[0])
+                    if st is not None:
+                        seen = (st, peeked[1], peeked[2])
             if seen is not None:
-                st = v.books.get(seen[0])
-                if st is not None and st.drop_copy(conn, seen[1], recv_ns):
+                st = seen[0]
+                if st.drop_copy(conn, seen[1], recv_ns):
                     if st.arbiter.pending:
                         out = st.check_hole(sorted(v.live), recv_ns)
                         if out:
@@ -254,7 +259,7 @@ class Gateway:
                     memo = v.memo
                     if len(memo) >= MEMO:
                         memo.clear()
-                    memo[raw] = (ev.symbol, ev.seq, ev.ts_exchange)
+                    memo[raw] = (st, ev.seq, ev.ts_exchange)
             out = st.on_wire(conn, ev, recv_ns)
             if st.arbiter.pending:
                 out = out + st.check_hole(sorted(v.live), recv_ns)

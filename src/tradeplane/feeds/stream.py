@@ -195,9 +195,9 @@ class Stream:
         t.duplicates += 1
         if seq > t.high_water:
             t.high_water = seq
-        won = arb.ring[seq & (RING - 1)]
+        won = self._ring[seq & (RING - 1)]
         if won[0] == seq and won[1] != leg and won[2]:
-            w = arb.tally(won[1])
+            w = arb.tallies.get(won[1]) or arb.tally(won[1])
             w.lead_ns_total += now_ns - won[2]
             w.lead_samples += 1
         return True
