@@ -70,11 +70,13 @@ class OrderBook:
         book, keys = self.bids, self._bid_keys
         out_b = []
         for pt, qt in bids:
-            p = pm.get(pt)
-            if p is None:
+            try:  # a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
+                p = pm[pt]
+            except KeyError:
                 p = price.miss(pt)
-            q = qm.get(qt)
-            if q is None:
+            try:
+                q = qm[qt]
+            except KeyError:
                 q = qty.miss(qt)
             out_b.append((p, q))
             if q:
@@ -87,11 +89,13 @@ class OrderBook:
         book, keys = self.asks, self._ask_keys
         out_a = []
         for pt, qt in asks:
-            p = pm.get(pt)
-            if p is None:
+            try:  # a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
+                p = pm[pt]
+            except KeyError:
                 p = price.miss(pt)
-            q = qm.get(qt)
-            if q is None:
+            try:
+                q = qm[qt]
+            except KeyError:
                 q = qty.miss(qt)
             out_a.append((p, q))
             if q:
