@@ -26,8 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from tradeplane.feeds.events import BookDelta, BookSnapshot
 from tradeplane.feeds.gateway import ConnState, Gateway, LegSpec, Tuning, VenueSpec
@@ -139,21 +143,100 @@ def ours(msgs: list[bytes], snap: dict[str, object], legs: int) -> dict[str, flo
     on = gw.on_message
     rest = msgs[1:]
     clock = time.time_ns
-    t0 = time.process_time()
     if legs == 1:
         c = conns[0]
+        t0 = time.process_time()
         for raw in rest:
             on(v, c, raw, clock())  # type: ignore[arg-type]
     else:
         a, b = conns
-        for raw in rest:
+        # the second leg's copy is its own object with equal bytes, as read from a second socket
+        pairs = [(raw, bytes(bytearray(raw))) for raw in rest]
+        t0 = time.process_time()
+        for raw, copy in pairs:
             on(v, a, raw, clock())  # type: ignore[arg-type]
-            on(v, b, raw, clock())  # type: ignore[arg-type]
+            on(v, b, copy, clock())  # type: ignore[arg-type]
     cpu = time.process_time() - t0
     st = v.streams[("book", "BTCUSDT")]  # type: ignore[attr-defined]
     assert st.stats.gaps == 0 and st.state == State.LIVE and count.n >= len(rest)
     return {"messages": len(msgs), "cpu_s": cpu, "per_s": len(rest) / cpu, "wire_per_s": len(rest) * legs / cpu,
             "best_bid": st.book.best_bid, "best_ask": st.book.best_ask}
+
+
+def breakdown(msgs: list[bytes], snap: dict[str, object], reps: int) -> dict[str, float]:
+    """Where the time of one message goes, in µs (CPU time, best of ``reps``), stage by stage."""
+    rest = msgs[1:]
+    n = len(rest)
+    env = msgspec.json.Decoder(_EnvText)
+
+    def best(run: Callable[[], None], setup: Callable[[], None] = lambda: None) -> float:
+        out = []
+        for _ in range(reps):
+            setup()
+            t0 = time.process_time()
+            run()
+            out.append(time.process_time() - t0)
+        return min(out) / n * 1e6
+
+    def parse() -> None:
+        for raw in rest:
+            env.decode(raw)
+
+    box: dict[str, Any] = {}
+
+    def fresh(legs: int = 1) -> None:
+        gw, v, conns, _ = gateway_path(legs)
+        seed_snapshot(v, snap, msgs[0], conns[0], gw)
+        box.update(gw=gw, v=v, conns=conns, st=v.streams[("book", "BTCUSDT")])  # type: ignore[attr-defined]
+
+    def decode() -> None:
+        d = box["v"].adapter.decode
+        for raw in rest:
+            d(raw, 1)
+
+    def stream() -> None:
+        d, on_wire = box["v"].adapter.decode, box["st"].on_wire
+        for raw in rest:
+            for ev in d(raw, 1):
+                on_wire("a#1", ev, 1)
+
+    def gateway() -> None:
+        on, v, c = box["gw"].on_message, box["v"], box["conns"][0]
+        for raw in rest:
+            on(v, c, raw, 1)
+
+    copies = [bytes(bytearray(raw)) for raw in rest]
+
+    def both() -> None:
+        on, v, (a, b) = box["gw"].on_message, box["v"], box["conns"]
+        for raw, copy in zip(rest, copies, strict=True):
+            on(v, a, raw, 1)
+            on(v, b, copy, 1)
+
+    def peeks() -> None:
+        peek = box["v"].adapter.peek_book
+        for raw in copies:
+            peek(raw)
+
+    out = {"parse": best(parse), "decode": best(decode, fresh), "stream": best(stream, fresh),
+           "gateway": best(gateway, fresh), "two_legs": best(both, lambda: fresh(2)), "peek": best(peeks, fresh)}
+    out["copy"] = out["two_legs"] - out["gateway"]
+    return out
+
+
+class _DataText(msgspec.Struct):
+    e: str = ""
+    E: int = 0
+    s: str = ""
+    U: int = 0
+    u: int = 0
+    b: list[tuple[str, str]] = []
+    a: list[tuple[str, str]] = []
+
+
+class _EnvText(msgspec.Struct):
+    stream: str = ""
+    data: _DataText | None = None
 
 
 def ensure_cryptofeed() -> tuple[Path | None, str]:
@@ -348,6 +431,19 @@ def main() -> None:
         print(f"  ratio tradeplane/cryptofeed: {one['per_s'] / cf['per_s']:.2f}x (1 leg), "
               f"{two['per_s'] / cf['per_s']:.2f}x (2 legs, unique msgs)")
     print(f"  ratio tradeplane/json+dict : {one['per_s'] / base['per_s']:.2f}x")
+    bd = breakdown(msgs, snap, reps)
+    levels_txt = f"{levels:.1f} levels"
+    print("  where the time of one message goes (µs, CPU):")
+    print(f"    msgspec parse of the JSON alone (levels as text)   {bd['parse']:5.2f}")
+    print(f"    venue decode (sequence fields, ParsedDelta)        {bd['decode']:5.2f}")
+    print(f"    + stream: arbitration, {levels_txt} text->ticks, book, BookDelta {bd['stream'] - bd['decode']:5.2f}")
+    print(f"    + gateway: leg health, rate, routing, sink         {bd['gateway'] - bd['stream']:5.2f}"
+          f"   = {bd['gateway']:.2f} per message on one leg")
+    print(f"    + the second leg's copy (memo hit; a peek alone is {bd['peek']:.2f}) {bd['copy']:5.2f}"
+          f"   = {bd['two_legs']:.2f} per unique message on two legs")
+    if cf is not None:
+        print(f"    cryptofeed, for reference                          {1e6 / cf['per_s']:5.2f}"  # type: ignore[operator]
+              f"   (3x would be {1e6 / cf['per_s'] / 3:.2f})")  # type: ignore[operator]
 
     print("\n[2] end to end over loopback WebSocket (simulator in its own process, 2 legs)")
     flood = asyncio.run(end_to_end(e2e_steps, 0.0))

@@ -29,7 +29,7 @@ def test_binance_spot_depth_update_from_docs():
     raw = wrap("bnbbtc@depth@100ms", {"e": "depthUpdate", "E": 1672515782136, "s": "BNBBTC", "U": 157, "u": 160,
                                       "b": [["0.0024", "10"]], "a": [["0.0026", "100"]]})
     (parsed,) = a.decode(raw, 5)
-    assert isinstance(parsed, ParsedDelta)  # judged by the arbiter before any level is converted
+    assert isinstance(parsed, ParsedDelta)  # judged by the arbiter before any level is decoded
     d = parsed.ticks()
     assert (d.seq, d.first_seq, d.prev_seq) == (160, 157, 156)
     assert d.bids == ((24, 10000),) and d.asks == ((26, 100000),)

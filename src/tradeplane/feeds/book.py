@@ -6,6 +6,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable
 
 from tradeplane.feeds.events import Level
+from tradeplane.feeds.ticks import TextLevels, TickCache
 
 
 class OrderBook:
@@ -57,15 +58,26 @@ class OrderBook:
                 del book[p]
                 del keys[bisect_left(keys, p)]
 
-    def apply_scaled(
-        self, bids: list[tuple[float, float]], asks: list[tuple[float, float]], price_inv: float, qty_inv: float
+    def apply_text(
+        self, bids: TextLevels, asks: TextLevels, price: TickCache, qty: TickCache
     ) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
-        """Convert parsed levels to ticks and apply them in one pass; returns the levels in ticks."""
+        """Convert text levels to ticks (exactly, through the caches) and apply them in one pass.
+
+        Returns the levels in ticks. A text that is not a multiple of its step raises InputError
+        part way: the caller must then treat the book as lost (resync).
+        """
+        pm, qm = price.map, qty.map
         book, keys = self.bids, self._bid_keys
         out_b = []
-        for pf, qf in bids:
-            p = round(pf * price_inv)
-            q = round(qf * qty_inv)
+        for pt, qt in bids:
+            try:  # a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
+                p = pm[pt]
+            except KeyError:
+                p = price.miss(pt)
+            try:
+                q = qm[qt]
+            except KeyError:
+                q = qty.miss(qt)
             out_b.append((p, q))
             if q:
                 if p not in book:
@@ -76,9 +88,15 @@ class OrderBook:
                 del keys[bisect_left(keys, -p)]
         book, keys = self.asks, self._ask_keys
         out_a = []
-        for pf, qf in asks:
-            p = round(pf * price_inv)
-            q = round(qf * qty_inv)
+        for pt, qt in asks:
+            try:  # a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
+                p = pm[pt]
+            except KeyError:
+                p = price.miss(pt)
+            try:
+                q = qm[qt]
+            except KeyError:
+                q = qty.miss(qt)
             out_a.append((p, q))
             if q:
                 if p not in book:

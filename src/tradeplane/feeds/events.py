@@ -12,6 +12,8 @@ from typing import Final
 
 import msgspec
 
+from tradeplane.feeds.ticks import TextLevels, TickCache, to_levels
+
 NO_SEQ: Final = -1
 NO_CHECKSUM: Final = -(1 << 40)  # outside both signed (OKX) and unsigned (Kraken) 32-bit ranges
 
@@ -105,12 +107,12 @@ class Heartbeat(msgspec.Struct, frozen=True, gc=False, tag="heartbeat"):
 
 
 class ParsedDelta(msgspec.Struct, gc=False):
-    """A book delta as parsed (levels still floats from the venue's decimal text).
+    """A book delta as parsed: levels still the venue's decimal text.
 
     Internal to the gateway: the arbiter judges it on its sequence first, so a duplicate from
-    another leg is dropped without converting a single level; the winner is converted to ticks
-    while it is applied to the book and leaves as a ``BookDelta``. Conversion is exact while a
-    value in steps stays below 2**51 (see ``Scale.inv``).
+    another leg is dropped without converting a single level; the winner's levels are converted
+    to ticks through the instrument's bounded ``TickCache`` (exact: a miss is parsed exactly)
+    while they are applied to the book, and it leaves as a ``BookDelta``.
     """
 
     venue: str
@@ -120,17 +122,17 @@ class ParsedDelta(msgspec.Struct, gc=False):
     first_seq: int
     ts_exchange: int
     ts_recv: int
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    price_inv: float
-    qty_inv: float
+    bids: TextLevels  # [("price", "qty"), ...] as the venue wrote them
+    asks: TextLevels
+    price: TickCache
+    qty: TickCache
 
     def ticks(self) -> BookDelta:
-        pi, qi = self.price_inv, self.qty_inv
+        pc, qc = self.price, self.qty
         return BookDelta(
             self.venue, self.symbol, self.seq, self.prev_seq, self.ts_exchange, self.ts_recv,
-            tuple([(round(p * pi), round(q * qi)) for p, q in self.bids]),
-            tuple([(round(p * pi), round(q * qi)) for p, q in self.asks]), self.first_seq,
+            to_levels(self.bids, pc, qc), to_levels(self.asks, pc, qc),
+            self.first_seq,
         )
 
 

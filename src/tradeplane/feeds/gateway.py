@@ -77,6 +77,7 @@ class Tuning:
 
 
 _LIVE = State.LIVE
+MEMO = 4096  # recent raw book deltas remembered per venue for their other legs' copies
 _ROUTES: dict[str, tuple[type, ...]] = {
     "book": (BookDelta, ParsedDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
 }
@@ -90,6 +91,7 @@ class ConnState:
     health: LegHealth
     rate: RateEstimator
     first: asyncio.Event | None  # set on the first data message (rotation waits for it)
+    behind: bool = False  # its last book delta was another leg's copy: peek at the next one first
 
 
 @dataclass
@@ -116,6 +118,17 @@ class _Venue:
             (t, sym): st for (ch, sym), st in self.streams.items() for t in _ROUTES[ch]
         }
         self.legs = {leg.name: _Leg(leg, f"{spec.venue}/{leg.name}") for leg in spec.legs}
+        # contiguous book streams by symbol, for dropping other legs' copies on a peek at their sequence
+        self.books: dict[str, Stream] = {
+            sym: st for (ch, sym), st in self.streams.items() if ch == "book" and st.arbiter.mode == "contiguous"
+        }
+        has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
+        # raw message -> (its stream, seq, exchange ns) as peek_book would say, for the leading
+        # leg's recent book deltas (bounded by MEMO)
+        self.memo: dict[str | bytes, tuple[Stream, int, int]] = {}
+        self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
+            self.adapter.peek_book if has_peek and self.books and len(self.legs) > 1 else None
+        )
         lim = self.adapter.limits
         self.connect_limit = RateLimit(lim.connections, lim.window_s)
         self.snapshot_limit = RateLimit(10, 60.0)
@@ -201,11 +214,37 @@ class Gateway:
         leg.messages += 1
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
+        conn = cs.cid
+        peek = v.peek
+        if peek is not None and cs.behind:
+            # this connection trails another leg, so this is likely a copy of a book delta already in
+            # the chain: judged on its sequence alone and dropped undecoded. A byte-identical copy of
+            # a message the leading leg brought is found in the memo (no parse at all); any other is
+            # peeked at. (The leading leg skips both; a wrong guess either way only costs time: the
+            # full path judges a message the same.)
+            seen = v.memo.get(raw)
+            if seen is None:
+                peeked = peek(raw)
+                if peeked is not None:
+                    st = v.books.get(peeked[0])
+                    if st is not None:
+                        seen = (st, peeked[1], peeked[2])
+            if seen is not None:
+                st = seen[0]
+                if st.drop_copy(conn, seen[1], recv_ns):
+                    if st.arbiter.pending:
+                        out = st.check_hole(sorted(v.live), recv_ns)
+                        if out:
+                            self._deliver(out)
+                    if st.actions:
+                        self._run_actions(v, st)
+                    self._data(v, cs, recv_ns, seen[2])
+                    return
+            cs.behind = False
         events = v.adapter.decode(raw, recv_ns)
         if not events:
             return
         route = v.route
-        conn = cs.cid
         data = False
         for ev in events:
             st = route.get((type(ev), ev.symbol))
@@ -213,6 +252,14 @@ class Gateway:
                 data = data or type(ev) is not Heartbeat
                 continue
             data = True
+            if peek is not None and type(ev) is ParsedDelta:
+                last = st.arbiter.last
+                cs.behind = behind = last is not None and ev.seq <= last
+                if not behind and len(events) == 1:  # remember what a peek would say of this message
+                    memo = v.memo
+                    if len(memo) >= MEMO:
+                        memo.clear()
+                    memo[raw] = (st, ev.seq, ev.ts_exchange)
             out = st.on_wire(conn, ev, recv_ns)
             if st.arbiter.pending:
                 out = out + st.check_hole(sorted(v.live), recv_ns)
@@ -225,13 +272,13 @@ class Gateway:
                     self._publish(out)
             if st.actions:
                 self._run_actions(v, st)
-        if data:
+        if data:  # as in _data, inlined: this runs for every message
             if leg.state is not _LIVE:
                 self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
                 for st in v.streams.values():
                     st.legs_back(recv_ns)
             leg.last_data_ns = recv_ns
-            r = cs.rate  # RateEstimator.observe, inlined: this runs for every message
+            r = cs.rate
             if r.last_ns:
                 gap = recv_ns - r.last_ns
                 if gap >= 0:
@@ -242,7 +289,36 @@ class Gateway:
                 cs.first.set()
                 cs.first = None
             if self.metrics is not None:
-                self.metrics.on_latency(v.name, events)
+                self.metrics.on_latency(v.name, getattr(events[0], "ts_exchange", 0), recv_ns)
+
+    def _deliver(self, out: list[MarketEvent]) -> None:
+        if self.metrics is None:
+            for e in out:
+                for sink in self.sinks:
+                    sink.publish(e)
+        else:
+            self._publish(out)
+
+    def _data(self, v: _Venue, cs: ConnState, recv_ns: int, ts_exchange: int) -> None:
+        """A data message (not only a heartbeat) arrived on ``cs``: the leg is alive."""
+        leg = cs.health
+        if leg.state is not _LIVE:
+            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+            for st in v.streams.values():
+                st.legs_back(recv_ns)
+        leg.last_data_ns = recv_ns
+        r = cs.rate  # RateEstimator.observe, inlined
+        if r.last_ns:
+            gap = recv_ns - r.last_ns
+            if gap >= 0:
+                r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
+                r.samples += 1
+        r.last_ns = recv_ns
+        if cs.first is not None:
+            cs.first.set()
+            cs.first = None
+        if self.metrics is not None:
+            self.metrics.on_latency(v.name, ts_exchange, recv_ns)
 
     # ------------------------------------------------------------------ actions
 

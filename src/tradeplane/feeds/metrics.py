@@ -8,7 +8,7 @@ per WebSocket message.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Histogram
@@ -43,13 +43,12 @@ class GatewayMetrics(Collector):
         key = (ev.venue, type(ev).__name__)
         self.events[key] = self.events.get(key, 0) + 1
 
-    def on_latency(self, venue: str, events: Sequence[Any]) -> None:
-        ts = getattr(events[0], "ts_exchange", 0)
-        if ts > 0:
+    def on_latency(self, venue: str, ts_exchange: int, ts_recv: int) -> None:
+        if ts_exchange > 0:
             child = self._children.get(venue)
             if child is None:
                 child = self._children[venue] = self.latency.labels(venue)
-            child.observe(max(0.0, (events[0].ts_recv - ts) / 1e9))
+            child.observe(max(0.0, (ts_recv - ts_exchange) / 1e9))
 
     def refresh(self, gateway: Gateway) -> None:
         """Called by the watchdog; the collector reads live state, so nothing to do."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tradeplane.errors import InputError
 from tradeplane.feeds.arbiter import RING, Arbiter
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import (
@@ -62,6 +63,7 @@ class Stream:
 
     def __post_init__(self) -> None:
         self.arbiter = Arbiter(mode=self.adapter.arbitration.get(self.channel, "keyed"))
+        self._ring = self.arbiter.ring  # the same list for the arbiter's life
         self._offer = self.arbiter.offer_contiguous if self.arbiter.mode == "contiguous" else self.arbiter.offer_monotonic
         self._depth = self.adapter.book_depth
         self.venue = self.adapter.name
@@ -113,16 +115,7 @@ class Stream:
         if type(ev) is ParsedDelta:
             last = arb.last
             if last is not None and ev.seq <= last and arb.mode == "contiguous":
-                # another leg's copy of something delivered: judged without converting a level
-                t = arb.tallies.get(leg) or arb.tally(leg)
-                t.duplicates += 1
-                if ev.seq > t.high_water:
-                    t.high_water = ev.seq
-                won = arb.ring[ev.seq & (RING - 1)]
-                if won[0] == ev.seq and won[1] != leg and won[2]:
-                    w = arb.tally(won[1])
-                    w.lead_ns_total += now_ns - won[2]
-                    w.lead_samples += 1
+                self.drop_copy(leg, ev.seq, now_ns)
                 return []
             if self.state is _LIVE and ev.prev_seq == last and not (arb.pending or self._need_fit or self._depth):
                 seq = ev.seq
@@ -131,9 +124,13 @@ class Stream:
                     t.high_water = seq
                 arb.last = seq
                 t.wins += 1
-                arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+                self._ring[seq & (RING - 1)] = (seq, leg, now_ns)
                 book = self.book
-                bids, asks = book.apply_scaled(ev.bids, ev.asks, ev.price_inv, ev.qty_inv)
+                try:
+                    bids, asks = book.apply_text(ev.bids, ev.asks, ev.price, ev.qty)
+                except InputError as exc:  # a level that is no multiple of its step: the book is lost
+                    self._resync(now_ns, f"undecodable level: {exc}")
+                    return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "undecodable level")]
                 bk, ak = book._bid_keys, book._ask_keys
                 if bk and ak and -bk[0] >= ak[0]:
                     self.stats.crossed += 1
@@ -185,6 +182,25 @@ class Stream:
         for d in got:
             self._apply(d, now_ns, out)
         return out
+
+    def drop_copy(self, leg: str, seq: int, now_ns: int) -> bool:
+        """If book position ``seq`` from ``leg`` is a copy of one the chain already holds, account
+        for it (duplicate, high water, lead of the winning leg) and return True: the caller drops
+        the message without converting (or even decoding) a level. Else change nothing, False."""
+        arb = self.arbiter
+        last = arb.last
+        if last is None or seq > last or arb.mode != "contiguous":
+            return False
+        t = arb.tallies.get(leg) or arb.tally(leg)
+        t.duplicates += 1
+        if seq > t.high_water:
+            t.high_water = seq
+        won = self._ring[seq & (RING - 1)]
+        if won[0] == seq and won[1] != leg and won[2]:
+            w = arb.tallies.get(won[1]) or arb.tally(won[1])
+            w.lead_ns_total += now_ns - won[2]
+            w.lead_samples += 1
+        return True
 
     def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
         """A REST snapshot arrived (venues that sync from REST)."""

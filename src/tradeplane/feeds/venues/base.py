@@ -76,6 +76,16 @@ class VenueAdapter(ABC):
     def decode(self, raw: str | bytes, recv_ns: int) -> list[WireEvent]:
         """Normalised events from one WebSocket message (control traffic yields [])."""
 
+    def peek_book(self, raw: str | bytes) -> tuple[str, int, int] | None:
+        """``(symbol, seq, exchange ns)`` of an incremental book message, read without decoding it.
+
+        Lets the gateway drop another leg's copy of a delta the arbiter already has for the price
+        of a byte scan. None when ``raw`` is anything else or cannot be read cheaply and surely
+        (the message then takes the full ``decode``). Where it answers it must agree with
+        ``decode`` (the venue tests check this on every sample).
+        """
+        return None
+
     # ----------------------------------------------------------------- books
 
     def checksum(self, book: OrderBook, symbol: str) -> int:

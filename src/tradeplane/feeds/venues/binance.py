@@ -35,16 +35,18 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
+from tradeplane.feeds.ticks import TextLevels, TickCache
 from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenueSimulator, chunks
 
 _MS = 1_000_000
 
 PairList = list[tuple[str, str]]
-FloatPairs = list[tuple[float, float]]
 
 
 class _Data(msgspec.Struct, gc=False):
-    """Every payload kind in one struct; decimal strings are parsed to floats by msgspec (strict=False)."""
+    """Every payload kind in one struct. Trade/mark prices are parsed to floats by msgspec
+    (strict=False); depth levels stay text, converted exactly to ticks through a bounded cache
+    only for the copy the arbiter keeps."""
 
     e: str = ""
     E: int = 0
@@ -53,15 +55,15 @@ class _Data(msgspec.Struct, gc=False):
     U: int = NO_SEQ
     u: int = NO_SEQ
     pu: int = NO_SEQ
-    b: FloatPairs | str = ""
-    a: FloatPairs | str | int = ""  # asks (depth), best ask (bookTicker), aggregate trade id (aggTrade)
+    b: TextLevels | str = ""  # bids (depth) or best bid (bookTicker)
+    a: TextLevels | str | int = ""  # asks (depth), best ask (bookTicker), aggregate trade id (aggTrade)
     B: str = ""
     A: str = ""
     t: int = NO_SEQ  # trade id
     p: float = 0.0
     q: float = 0.0
     m: bool = False
-    i: str = ""  # index price (markPriceUpdate); aggTrade has "a" as id -> see _AggData
+    i: str = ""  # index price (markPriceUpdate)
     r: str = ""  # funding rate
 
 
@@ -78,7 +80,21 @@ class _Snapshot(msgspec.Struct, gc=False):
     E: int = 0
 
 
+class _PeekData(msgspec.Struct, gc=False):
+    """Only what arbitration needs of a depth update; everything else is skipped unparsed."""
+
+    e: str = ""
+    E: int = 0
+    s: str = ""
+    u: int = NO_SEQ
+
+
+class _PeekEnv(msgspec.Struct, gc=False):
+    data: _PeekData | None = None
+
+
 _env_decoder = msgspec.json.Decoder(_Env, strict=False)
+_peek_decoder = msgspec.json.Decoder(_PeekEnv)
 _snap_decoder = msgspec.json.Decoder(_Snapshot)
 
 
@@ -108,6 +124,8 @@ class BinanceSpot(VenueAdapter):
     def __init__(self, instruments: Sequence[Any]) -> None:
         super().__init__(instruments)
         self._by_upper = {s.upper(): i for s, i in self.instruments.items()}
+        # per instrument: bounded exact text -> ticks / lots maps for depth levels
+        self._ticks = {s.upper(): (i, TickCache(i.price), TickCache(i.qty)) for s, i in self.instruments.items()}
         self._sub_id = 0
 
     def _streams(self, symbol: str, channels: Sequence[Channel]) -> list[str]:
@@ -151,22 +169,35 @@ class BinanceSpot(VenueAdapter):
             return "apply"
         return "refetch"
 
+    def peek_book(self, raw: str | bytes) -> tuple[str, int, int] | None:
+        # a real JSON parse that skips the levels without building them (about half a full decode)
+        d = _peek_decoder.decode(raw).data
+        if d is None or d.e != "depthUpdate":
+            return None
+        inst = self._by_upper.get(d.s)
+        if inst is None:
+            return None
+        return inst.symbol, d.u, d.E * _MS
+
     def decode(self, raw: str | bytes, recv_ns: int) -> list[WireEvent]:
         env = _env_decoder.decode(raw)
         d = env.data
         if d is None:
             return []
+        if d.e == "depthUpdate":
+            got = self._ticks.get(d.s)
+            if got is None:
+                return []
+            di, pc, qc = got
+            b, a = d.b, d.a
+            assert isinstance(b, list) and isinstance(a, list)
+            return [ParsedDelta(
+                self.name, di.symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, recv_ns, b, a, pc, qc,
+            )]
         inst = self._by_upper.get(d.s)
         if inst is None:
             return []
         e = d.e
-        if e == "depthUpdate":
-            b, a = d.b, d.a
-            assert isinstance(b, list) and isinstance(a, list)
-            return [ParsedDelta(
-                self.name, inst.symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, recv_ns, b, a,
-                inst.price.inv, inst.qty.inv,
-            )]
         if e == "trade":
             return [Trade(
                 self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
