@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tradeplane.errors import InputError, Location
 from tradeplane.estate.model import (
@@ -52,13 +52,12 @@ from tradeplane.estate.model import (
     VpnTunnel,
     Workload,
 )
-from tradeplane.inventory.exports import ExportFile, ImportResult, JsonPath, Sources
+from tradeplane.inventory.exports import ExportDirectory, ExportFile, ImportResult, JsonPath
 from tradeplane.inventory.naming import estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["AWS_FILES", "import_aws"]
 
-M = TypeVar("M")
 
 AWS_FILES = {
     "vpcs": "describe-vpcs.json",
@@ -95,35 +94,13 @@ def _cidr(f: ExportFile, path: JsonPath, text: Any, ident: str) -> IPv4Network:
         raise f.error(path, ident, f"not an IPv4 CIDR: {text!r}") from None
 
 
-class _AwsImport:
+class _AwsImport(ExportDirectory):
     def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        if not directory.is_dir():
-            raise InputError.single(f"no export directory at '{directory}'", location=Location(str(directory)),
-                                    hint="run the export commands of docs/net.md into a directory")
-        self.files: dict[str, ExportFile] = {}
-        for key, name in AWS_FILES.items():
-            p = directory / name
-            if p.is_file():
-                self.files[key] = ExportFile.read(p)
-            elif key in REQUIRED:
-                raise InputError.single(f"missing export {name}", location=Location(str(p)),
-                                        hint=f"run `aws ec2 {name.removesuffix('.json')} --output json > {p}`")
-        self.src = Sources()
-        self.notes: list[str] = []
-
-    def note(self, f: ExportFile, path: JsonPath, text: str) -> None:
-        self.notes.append(f"{f.at(path)}: {text}")
+        super().__init__(directory, AWS_FILES, REQUIRED,
+                         lambda key, name: f"aws ec2 {name.removesuffix('.json')} --output json")
 
     def items(self, key: str, field: str) -> list[tuple[ExportFile, JsonPath, dict[str, Any]]]:
-        f = self.files.get(key)
-        if f is None:
-            return []
-        return [(f, p, item) for p, item in f.items(field)]
-
-    def reg(self, obj: M, f: ExportFile, path: JsonPath, ident: str) -> M:
-        self.src.add(obj, f.at(path), f"{f.path.name}#{ident}")
-        return obj
+        return self.file_items(key, field)
 
     # ------------------------------------------------------------------ run
 

@@ -8,14 +8,15 @@ just as it points at an estate YAML line.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tradeplane.errors import InputError, Location, Problem
 from tradeplane.estate.model import Estate
 
-__all__ = ["ExportFile", "ImportResult", "Sources"]
+__all__ = ["ExportDirectory", "ExportFile", "ImportResult", "Sources"]
 
 JsonPath = tuple[str | int, ...]
 
@@ -170,3 +171,42 @@ class ImportResult:
 
     def summary(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
+
+
+M = TypeVar("M")
+
+
+class ExportDirectory:
+    """One cloud's export files in a directory, and the sources and notes an import collects.
+
+    ``files`` maps a key to the file name; ``required`` keys must be present, and
+    ``command(key, name)`` says which CLI command writes a missing one.
+    """
+
+    def __init__(self, directory: Path, files: Mapping[str, str], required: Collection[str],
+                 command: Callable[[str, str], str]) -> None:
+        self.dir = directory
+        if not directory.is_dir():
+            raise InputError.single(f"no export directory at '{directory}'", location=Location(str(directory)),
+                                    hint="run the export commands of docs/net.md into a directory")
+        self.files: dict[str, ExportFile] = {}
+        for key, name in files.items():
+            p = directory / name
+            if p.is_file():
+                self.files[key] = ExportFile.read(p)
+            elif key in required:
+                raise InputError.single(f"missing export {name}", location=Location(str(p)),
+                                        hint=f"run `{command(key, name)} > {p}`")
+        self.src = Sources()
+        self.notes: list[str] = []
+
+    def note(self, f: ExportFile, path: JsonPath, text: str) -> None:
+        self.notes.append(f"{f.at(path)}: {text}")
+
+    def file_items(self, key: str, field: str | None) -> list[tuple[ExportFile, JsonPath, dict[str, Any]]]:
+        f = self.files.get(key)
+        return [] if f is None else [(f, p, item) for p, item in f.items(field)]
+
+    def reg(self, obj: M, f: ExportFile, path: JsonPath, ident: str) -> M:
+        self.src.add(obj, f.at(path), f"{f.path.name}#{ident}")
+        return obj

@@ -20,9 +20,8 @@ from __future__ import annotations
 from collections import defaultdict
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from tradeplane.errors import InputError, Location
 from tradeplane.estate.model import (
     CloudRouter,
     Desk,
@@ -36,13 +35,12 @@ from tradeplane.estate.model import (
     VpnTunnel,
     Workload,
 )
-from tradeplane.inventory.exports import ExportFile, ImportResult, JsonPath, Sources
+from tradeplane.inventory.exports import ExportDirectory, ExportFile, ImportResult, JsonPath
 from tradeplane.inventory.naming import estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["GCP_FILES", "import_gcp"]
 
-M = TypeVar("M")
 
 GCP_FILES = {
     "networks": "networks.json",
@@ -82,33 +80,17 @@ def _v4(values: Any) -> tuple[list[IPv4Network], list[str]]:
     return good, skipped
 
 
-class _GcpImport:
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        if not directory.is_dir():
-            raise InputError.single(f"no export directory at '{directory}'", location=Location(str(directory)),
-                                    hint="run the export commands of docs/net.md into a directory")
-        self.files: dict[str, ExportFile] = {}
-        for key, name in GCP_FILES.items():
-            p = directory / name
-            if p.is_file():
-                self.files[key] = ExportFile.read(p)
-            elif key in REQUIRED:
-                raise InputError.single(f"missing export {name}", location=Location(str(p)),
-                                        hint=f"run `gcloud compute {name.removesuffix('.json').replace('-', ' ') if key != 'firewalls' else 'firewall-rules'} list --format=json > {p}`")
-        self.src = Sources()
-        self.notes: list[str] = []
+def _gcloud_command(key: str, name: str) -> str:
+    noun = "firewall-rules" if key == "firewalls" else name.removesuffix(".json").replace("-", " ")
+    return f"gcloud compute {noun} list --format=json"
 
-    def note(self, f: ExportFile, path: JsonPath, text: str) -> None:
-        self.notes.append(f"{f.at(path)}: {text}")
+
+class _GcpImport(ExportDirectory):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory, GCP_FILES, REQUIRED, _gcloud_command)
 
     def items(self, key: str) -> list[tuple[ExportFile, JsonPath, dict[str, Any]]]:
-        f = self.files.get(key)
-        return [] if f is None else [(f, p, item) for p, item in f.items(None)]
-
-    def reg(self, obj: M, f: ExportFile, path: JsonPath, ident: str) -> M:
-        self.src.add(obj, f.at(path), f"{f.path.name}#{ident}")
-        return obj
+        return self.file_items(key, None)
 
     def kind(self, f: ExportFile, p: JsonPath, item: dict[str, Any], expected: str, ident: str) -> None:
         k = item.get("kind")
