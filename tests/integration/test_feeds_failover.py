@@ -197,3 +197,18 @@ async def test_every_venue_survives_losing_a_leg():
         k = min(len(c), len(f)) - 30
         assert k > 300, v
         assert [(e.bids, e.asks) for e in c[-k:]] == [(e.bids, e.asks) for e in f[-k:]], v
+
+
+async def test_streams_stay_up_while_legs_pace_their_subscriptions():
+    """Kraken paces subscriptions (5/s): data on the first channel flows before the last is sent,
+    and the watchdog must not call the streams down in that window (it once flapped every 50 ms)."""
+    inst = Instrument("kraken", SYMBOL["kraken"], "0.01", "0.001")
+    async with SimServer({"kraken": [inst]}, rate_hz=400, steps=600, start_after=0, seed=11) as sim:
+        legs = tuple(LegSpec(e, sim.url("kraken", e), sim.rest("kraken", e)) for e in ("a", "b"))
+        gw = Gateway([VenueSpec("kraken", (inst,), ("book", "trades", "bbo"), legs)], [Collector()], tuning=TUNING)
+        async with gw:
+            await asyncio.wait_for(sim.done.wait(), 30)
+            changes = list(gw.board.changes)
+    streams = [c for c in changes if c.scope == "stream"]
+    assert any(c.new == State.LIVE.value for c in streams)
+    assert not [c for c in streams if c.new == State.DOWN.value], streams

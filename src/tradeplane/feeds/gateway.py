@@ -133,6 +133,7 @@ class _Venue:
         self.connect_limit = RateLimit(lim.connections, lim.window_s)
         self.snapshot_limit = RateLimit(10, 60.0)
         self.live: set[str] = set()  # conn ids open and not stale
+        self.subscribing: set[str] = set()  # conn ids open, still sending their subscriptions
         self.conn_leg: dict[str, str] = {}
         board.rates[self.name] = RateEstimator(
             k=tuning.stale_k, floor_ns=int(tuning.stale_floor_s * 1e9), ceiling_ns=int(tuning.stale_ceiling_s * 1e9)
@@ -399,6 +400,7 @@ class Gateway:
         reader = asyncio.create_task(self._read(v, cs, ws))
         symbols = [i.symbol for i in v.spec.instruments]
         gap = 1.0 / lim.subscribe_per_s
+        v.subscribing.add(cid)
         try:
             for i, m in enumerate(v.adapter.subscribe_messages(symbols, v.spec.channels)):
                 if i:
@@ -407,6 +409,8 @@ class Gateway:
         except BaseException:
             reader.cancel()
             raise
+        finally:
+            v.subscribing.discard(cid)
         h.connected_ns = time.time_ns()  # the stale clock starts once every subscription is sent
         v.live.add(cid)
         return cid, ws, reader
@@ -512,7 +516,7 @@ class Gateway:
                     for cid, ws in list(leg.conns.items()):
                         v.live.discard(cid)
                         self._tasks.append(asyncio.create_task(ws.close(4000, "stale")))
-                if not v.live:
+                if not v.live and not v.subscribing:  # a leg still subscribing is on its way up
                     for st in v.streams.values():
                         st.legs_down(now)
                 for st in v.streams.values():
