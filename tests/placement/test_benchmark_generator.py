@@ -49,3 +49,20 @@ def test_cheap_capacity_shrinks_with_the_share_and_results_recheck(bench: Module
     r = solve_problem(problem, e.name, SolverOptions(workers=1, seed=1, latency_phase=False), free_subnets=True)
     assert r.feasible
     assert bench.verify(e, problem, r).startswith("ok:")
+
+
+def test_pairs_only_add_budgets_between_workloads(bench: ModuleType) -> None:
+    coupled, independent = bench.synthetic_estate(80, seed=5), bench.synthetic_estate(80, seed=5, pairs=False)
+    assert [w.machine_type for w in coupled.workloads] == [w.machine_type for w in independent.workloads]
+    names = {w.name for w in coupled.workloads}
+    extra = [b for w in coupled.workloads for b in w.latency_budgets if b.to in names and b.rtt_us == 3_000.0]
+    assert extra
+    assert not [b for w in independent.workloads for b in w.latency_budgets if b.to in names and b.rtt_us == 3_000.0]
+
+
+def test_unlimited_capacity_cost_is_a_lower_bound(bench: ModuleType) -> None:
+    e = bench.synthetic_estate(60, seed=3)
+    problem = build_problem(e, bench.capacity_for(e, 0.2), free_subnets=True)
+    r = solve_problem(problem, e.name, SolverOptions(workers=1, seed=1, latency_phase=False), free_subnets=True)
+    assert r.feasible
+    assert bench.uncapacitated_cost(problem) <= r.hourly_usd + 1e-6
