@@ -22,7 +22,7 @@ from tradeplane.estate.model import (
 )
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.filters import Filter
-from tradeplane.net.routing import Route
+from tradeplane.net.routing import Route, RouteTable
 from tradeplane.net.space import Box, Space, net_interval
 from tradeplane.net.trace import Hop, RuleRef, Trace
 
@@ -86,6 +86,10 @@ class Walk:
             ep = self.dp.endpoints.get(key)
             self.traces.append(Trace((*hops, Hop(ep.name if ep else key, "delivered", rules)), "delivered",
                                      space, key, "", at))
+
+    def _lookup(self, table: RouteTable, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
+        """Split by route; in merge mode by next hop (``_by_route`` coalesces by next hop anyway)."""
+        return table.lookup_by_hop(space) if self.merge else table.lookup(space)
 
     def _by_route(self, groups: list[tuple[tuple[Route, ...], Space]]) -> list[tuple[Route, Space]]:
         """Each winning route with its headers (ECMP: each route gets the part). In merge mode,
@@ -187,7 +191,7 @@ class Walk:
         seen = self._enter(f"aws:{node}", visited, hops, space)
         if seen is None:
             return
-        groups, unrouted = self.dp.aws[net].tables[table].lookup(space)
+        groups, unrouted = self._lookup(self.dp.aws[net].tables[table], space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         for route, part in self._by_route(groups):
             self._aws_hop(net, route, part, (*hops, Hop(node, f"routed {route.prefix}", (route.ref,))), seen,
@@ -348,7 +352,7 @@ class Walk:
             return
         hops = (*hops, Hop(f"{tgw_name}", f"via attachment {att.name}", (dp.ref(
             "tgw-association", f"{tgw_name}/{att.name} associated with {att.route_table}", att, "route_table"),)))
-        groups, unrouted = dp.tgw_table(tgw, att.route_table).lookup(space)
+        groups, unrouted = self._lookup(dp.tgw_table(tgw, att.route_table), space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         by_name = {a.name: a for a in tgw.attachments}
         for route, part in self._by_route(groups):
@@ -437,7 +441,7 @@ class Walk:
         seen = self._enter(f"site:{site}", visited, hops, space)
         if seen is None:
             return
-        groups, unrouted = dp.site_table(site).lookup(space)
+        groups, unrouted = self._lookup(dp.site_table(site), space)
         self._drop((*hops, Hop(f"site {site}", "no route learned")), unrouted,
                    f"site {site} has learned no route to the destination")
         for route, part in self._by_route(groups):
@@ -524,7 +528,7 @@ class Walk:
         seen = self._enter(f"gcp:{node}", visited, hops, space)
         if seen is None:
             return
-        groups, unrouted = dp.gcp_table(net, region, tags).lookup(space)
+        groups, unrouted = self._lookup(dp.gcp_table(net, region, tags), space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         vpc = dp.gcp[net].vpc
         for route, part in self._by_route(groups):

@@ -37,6 +37,7 @@ class RouteTable:
         self.routes = tuple(routes)
         self._starts: list[int] = []
         self._segments: list[tuple[int, int, tuple[Route, ...]]] = []
+        self._by_hop: tuple[list[int], list[tuple[int, int, tuple[Route, ...]]]] | None = None
         self._compile()
 
     def _compile(self) -> None:
@@ -84,15 +85,40 @@ class RouteTable:
 
     def lookup(self, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
         """Split ``space`` by winning routes; also return the part with no route."""
+        return self._split(space, self._starts, self._segments)
+
+    def lookup_by_hop(self, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
+        """Like ``lookup``, but adjacent destinations whose winners lead to the same next hops are one
+        group (its winners are those of the group's first interval). Every header gets the same next
+        hops as with ``lookup``; only which route is named for them differs. For dataflow walks, where a
+        table with hundreds of learned prefixes behind one next hop would otherwise split every box
+        hundreds of times."""
+        if self._by_hop is None:
+            merged: list[tuple[int, int, tuple[Route, ...]]] = []
+            last: tuple[tuple[Any, ...], ...] | None = None
+            for lo, hi, winners in self._segments:
+                hops = tuple(r.hop for r in winners)
+                if merged and last == hops and merged[-1][1] + 1 == lo:
+                    merged[-1] = (merged[-1][0], hi, merged[-1][2])
+                else:
+                    merged.append((lo, hi, winners))
+                    last = hops
+            self._by_hop = ([m[0] for m in merged], merged)
+        return self._split(space, *self._by_hop)
+
+    @staticmethod
+    def _split(space: Space, starts: list[int], segments: list[tuple[int, int, tuple[Route, ...]]],
+               ) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
         groups: dict[int, tuple[tuple[Route, ...], list[Box]]] = {}  # keyed by the winners' identity
         unrouted: list[Box] = []
+        n = len(segments)
         for box in space:
             lo, hi = box.dst
-            i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+            i = max(bisect.bisect_right(starts, lo) - 1, 0)
             cur = lo
             while cur <= hi:
-                if i < len(self._segments):
-                    slo, shi, winners = self._segments[i]
+                if i < n:
+                    slo, shi, winners = segments[i]
                     if shi < cur:
                         i += 1
                         continue
