@@ -581,10 +581,40 @@ class Walk:
         by_subnet: dict[str, list[Box]] = {}
         for winners, part in groups:
             by_subnet.setdefault(str(winners[0].hop[1]), []).extend(part.boxes)  # primary and secondary ranges
+        if self.merge and not self.reply:
+            self._gcp_local_batched(net, by_subnet, hops)
+            return
         for name in sorted(by_subnet):
             if self._any_wanted(net, name):
                 self._gcp_subnet(net, name, Space(by_subnet[name]), hops)
         self._drop(hops, rest, f"no subnet of {net} holds the destination")
+
+    def _gcp_local_batched(self, net: str, by_subnet: dict[str, list[Box]], hops: Hops) -> None:
+        """Merge mode: one firewall evaluation per (tags, service account) for the whole VPC, then split by
+        endpoint (a filter decides each header on its own, so evaluating the union and cutting it by
+        destination equals evaluating each part)."""
+        dp = self.dp
+        classes: dict[tuple[tuple[str, ...], str], tuple[list[Box], list[tuple[Endpoint, Space]]]] = {}
+        for name in sorted(by_subnet):
+            if not self._any_wanted(net, name):
+                continue
+            part = Space(by_subnet[name])
+            for ep in dp.by_subnet.get((net, name), []):
+                if not self._want(ep.key):
+                    continue
+                w = dp.workload(ep)
+                key = (tuple(sorted(w.tags)) if w else (), (w.service_account or "") if w else "")
+                boxes, eps = classes.setdefault(key, ([], []))
+                if not eps or eps[-1][1] is not part:
+                    boxes.extend(part.boxes)
+                eps.append((ep, part))
+        for (tags, sa), (boxes, eps) in sorted(classes.items(), key=lambda kv: kv[0]):
+            res = dp.gcp_filter(net, tags, sa, "ingress").evaluate(Space(boxes).compact())
+            for ep, part in eps:
+                # the subnet's part: the allowed headers whose destination is where this part's are
+                # (subnets' parts are disjoint by destination)
+                mine = res.allowed.intersect(Space.build(dst=part.project("dst")))
+                self._deliver(hops, mine, ep.key, f"subnet:{net}/{ep.subnet}", res.allowed_by)
 
     def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops) -> None:
         dp = self.dp
