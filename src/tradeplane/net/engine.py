@@ -64,7 +64,7 @@ class Walk:
             self._pending = {}
             for key, (space, fn) in batch:
                 done = self._done.get(key)
-                space = space.compact()
+                space = space.regroup().compact()
                 new = space.subtract(done) if done else space
                 if not new:
                     continue
