@@ -479,7 +479,9 @@ class Dataplane:
     def gcp_table(self, network: str, region: str, tags: tuple[str, ...]) -> RouteTable:
         """The routes an instance (with ``tags``) in ``region`` of a GCP VPC uses."""
         info = self.gcp[network]
-        key = (region, tags)
+        # only tags that some route is limited to make a difference: instances differing in others share a table
+        used = {t for r in info.vpc.routes for t in r.tags}
+        key = (region, tuple(t for t in tags if t in used))
         if key in info.tables:
             return info.tables[key]
         vpc = info.vpc

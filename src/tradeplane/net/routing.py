@@ -29,6 +29,10 @@ class Route:
     ref: RuleRef
 
 
+def _by_ref(r: Route) -> RuleRef:
+    return r.ref
+
+
 class RouteTable:
     """Compiled routes: ``lookup`` splits a space by the winning route(s) for each destination."""
 
@@ -51,25 +55,23 @@ class RouteTable:
                 cur.append(r)
         prefixes = sorted(best.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
         segs: list[tuple[int, int, tuple[Route, ...]]] = []
+        append = segs.append
         stack: list[tuple[int, int, tuple[Route, ...]]] = []
         pos = 0
-
-        def emit(lo: int, hi: int, winners: tuple[Route, ...]) -> None:
-            if lo <= hi:
-                segs.append((lo, hi, winners))
-
         for (lo, hi), winners in prefixes:
             while stack and stack[-1][1] < lo:
                 top = stack.pop()
-                emit(pos, top[1], top[2])
+                if pos <= top[1]:
+                    append((pos, top[1], top[2]))
                 pos = top[1] + 1
-            if stack:
-                emit(pos, lo - 1, stack[-1][2])
-            stack.append((lo, hi, tuple(sorted(winners, key=lambda r: r.ref))))
+            if stack and pos <= lo - 1:
+                append((pos, lo - 1, stack[-1][2]))
+            stack.append((lo, hi, (winners[0],) if len(winners) == 1 else tuple(sorted(winners, key=_by_ref))))
             pos = lo
         while stack:
             top = stack.pop()
-            emit(pos, top[1], top[2])
+            if pos <= top[1]:
+                append((pos, top[1], top[2]))
             pos = top[1] + 1
         self._segments = segs
         self._starts = [s[0] for s in segs]
@@ -97,7 +99,7 @@ class RouteTable:
             merged: list[tuple[int, int, tuple[Route, ...]]] = []
             last: tuple[tuple[Any, ...], ...] | None = None
             for lo, hi, winners in self._segments:
-                hops = tuple(r.hop for r in winners)
+                hops = (winners[0].hop,) if len(winners) == 1 else tuple(r.hop for r in winners)
                 if merged and last == hops and merged[-1][1] + 1 == lo:
                     merged[-1] = (merged[-1][0], hi, merged[-1][2])
                 else:
