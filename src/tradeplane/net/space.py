@@ -315,7 +315,7 @@ class Space:
             out.extend(Box(iv, (slab_lo, slab_hi), proto, sport, dport) for iv in slab)
             if len(out) > limit:
                 return self
-        return Space(out)
+        return Space(out) if len(out) <= limit else self
 
     def describe(self, limit: int = 3) -> str:
         """A short human description: address ranges, protocols and destination ports."""
