@@ -138,6 +138,7 @@ class Dataplane:
         self._site_tables: dict[str, RouteTable] = {}
         self._subnet_tables: dict[str, RouteTable] = {}
         self._advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]] = {}
+        self._attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]] = {}
         self._tgw_tables: dict[tuple[str, str], RouteTable] = {}
         self._tag_sources: dict[tuple[str, str], list[Interval]] = {}
         self._sg_members: dict[tuple[str, str], list[Interval]] = {}
@@ -356,7 +357,12 @@ class Dataplane:
     # ------------------------------------------------------------------ transit gateways
 
     def tgw_attachment_for(self, tgw: TransitGateway, kind: str, target: str) -> TgwAttachment | None:
-        return next((a for a in tgw.attachments if a.kind == kind and a.target == target), None)
+        index = self._attachment_index.get(tgw.name)
+        if index is None:
+            index = self._attachment_index[tgw.name] = {}
+            for a in reversed(tgw.attachments):  # the first one wins, as a scan would find it
+                index[(a.kind, a.target)] = a
+        return index.get((kind, target))
 
     def attachment_up(self, a: TgwAttachment) -> bool:
         if a.kind in ("direct_connect", "vpn", "cross_cloud"):
@@ -473,7 +479,9 @@ class Dataplane:
     def gcp_table(self, network: str, region: str, tags: tuple[str, ...]) -> RouteTable:
         """The routes an instance (with ``tags``) in ``region`` of a GCP VPC uses."""
         info = self.gcp[network]
-        key = (region, tags)
+        # only tags that some route is limited to make a difference: instances differing in others share a table
+        used = {t for r in info.vpc.routes for t in r.tags}
+        key = (region, tuple(t for t in tags if t in used))
         if key in info.tables:
             return info.tables[key]
         vpc = info.vpc

@@ -22,7 +22,7 @@ from tradeplane.estate.model import (
 )
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.filters import Filter
-from tradeplane.net.routing import Route
+from tradeplane.net.routing import Route, RouteTable
 from tradeplane.net.space import Box, Space, net_interval
 from tradeplane.net.trace import Hop, RuleRef, Trace
 
@@ -64,7 +64,7 @@ class Walk:
             self._pending = {}
             for key, (space, fn) in batch:
                 done = self._done.get(key)
-                space = space.compact()
+                space = space.regroup().compact()
                 new = space.subtract(done) if done else space
                 if not new:
                     continue
@@ -86,6 +86,10 @@ class Walk:
             ep = self.dp.endpoints.get(key)
             self.traces.append(Trace((*hops, Hop(ep.name if ep else key, "delivered", rules)), "delivered",
                                      space, key, "", at))
+
+    def _lookup(self, table: RouteTable, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
+        """Split by route; in merge mode by next hop (``_by_route`` coalesces by next hop anyway)."""
+        return table.lookup_by_hop(space) if self.merge else table.lookup(space)
 
     def _by_route(self, groups: list[tuple[tuple[Route, ...], Space]]) -> list[tuple[Route, Space]]:
         """Each winning route with its headers (ECMP: each route gets the part). In merge mode,
@@ -187,7 +191,7 @@ class Walk:
         seen = self._enter(f"aws:{node}", visited, hops, space)
         if seen is None:
             return
-        groups, unrouted = self.dp.aws[net].tables[table].lookup(space)
+        groups, unrouted = self._lookup(self.dp.aws[net].tables[table], space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         for route, part in self._by_route(groups):
             self._aws_hop(net, route, part, (*hops, Hop(node, f"routed {route.prefix}", (route.ref,))), seen,
@@ -348,7 +352,7 @@ class Walk:
             return
         hops = (*hops, Hop(f"{tgw_name}", f"via attachment {att.name}", (dp.ref(
             "tgw-association", f"{tgw_name}/{att.name} associated with {att.route_table}", att, "route_table"),)))
-        groups, unrouted = dp.tgw_table(tgw, att.route_table).lookup(space)
+        groups, unrouted = self._lookup(dp.tgw_table(tgw, att.route_table), space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         by_name = {a.name: a for a in tgw.attachments}
         for route, part in self._by_route(groups):
@@ -437,7 +441,7 @@ class Walk:
         seen = self._enter(f"site:{site}", visited, hops, space)
         if seen is None:
             return
-        groups, unrouted = dp.site_table(site).lookup(space)
+        groups, unrouted = self._lookup(dp.site_table(site), space)
         self._drop((*hops, Hop(f"site {site}", "no route learned")), unrouted,
                    f"site {site} has learned no route to the destination")
         for route, part in self._by_route(groups):
@@ -524,7 +528,7 @@ class Walk:
         seen = self._enter(f"gcp:{node}", visited, hops, space)
         if seen is None:
             return
-        groups, unrouted = dp.gcp_table(net, region, tags).lookup(space)
+        groups, unrouted = self._lookup(dp.gcp_table(net, region, tags), space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         vpc = dp.gcp[net].vpc
         for route, part in self._by_route(groups):
@@ -577,10 +581,40 @@ class Walk:
         by_subnet: dict[str, list[Box]] = {}
         for winners, part in groups:
             by_subnet.setdefault(str(winners[0].hop[1]), []).extend(part.boxes)  # primary and secondary ranges
+        if self.merge and not self.reply:
+            self._gcp_local_batched(net, by_subnet, hops)
+            return
         for name in sorted(by_subnet):
             if self._any_wanted(net, name):
                 self._gcp_subnet(net, name, Space(by_subnet[name]), hops)
         self._drop(hops, rest, f"no subnet of {net} holds the destination")
+
+    def _gcp_local_batched(self, net: str, by_subnet: dict[str, list[Box]], hops: Hops) -> None:
+        """Merge mode: one firewall evaluation per (tags, service account) for the whole VPC, then split by
+        endpoint (a filter decides each header on its own, so evaluating the union and cutting it by
+        destination equals evaluating each part)."""
+        dp = self.dp
+        classes: dict[tuple[tuple[str, ...], str], tuple[list[Box], list[tuple[Endpoint, Space]]]] = {}
+        for name in sorted(by_subnet):
+            if not self._any_wanted(net, name):
+                continue
+            part = Space(by_subnet[name])
+            for ep in dp.by_subnet.get((net, name), []):
+                if not self._want(ep.key):
+                    continue
+                w = dp.workload(ep)
+                key = (tuple(sorted(w.tags)) if w else (), (w.service_account or "") if w else "")
+                boxes, eps = classes.setdefault(key, ([], []))
+                if not eps or eps[-1][1] is not part:
+                    boxes.extend(part.boxes)
+                eps.append((ep, part))
+        for (tags, sa), (boxes, eps) in sorted(classes.items(), key=lambda kv: kv[0]):
+            res = dp.gcp_filter(net, tags, sa, "ingress").evaluate(Space(boxes).compact())
+            for ep, part in eps:
+                # the subnet's part: the allowed headers whose destination is where this part's are
+                # (subnets' parts are disjoint by destination)
+                mine = res.allowed.intersect(Space.build(dst=part.project("dst")))
+                self._deliver(hops, mine, ep.key, f"subnet:{net}/{ep.subnet}", res.allowed_by)
 
     def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops) -> None:
         dp = self.dp

@@ -29,6 +29,10 @@ class Route:
     ref: RuleRef
 
 
+def _by_ref(r: Route) -> RuleRef:
+    return r.ref
+
+
 class RouteTable:
     """Compiled routes: ``lookup`` splits a space by the winning route(s) for each destination."""
 
@@ -37,6 +41,7 @@ class RouteTable:
         self.routes = tuple(routes)
         self._starts: list[int] = []
         self._segments: list[tuple[int, int, tuple[Route, ...]]] = []
+        self._by_hop: tuple[list[int], list[tuple[int, int, tuple[Route, ...]]]] | None = None
         self._compile()
 
     def _compile(self) -> None:
@@ -50,25 +55,23 @@ class RouteTable:
                 cur.append(r)
         prefixes = sorted(best.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
         segs: list[tuple[int, int, tuple[Route, ...]]] = []
+        append = segs.append
         stack: list[tuple[int, int, tuple[Route, ...]]] = []
         pos = 0
-
-        def emit(lo: int, hi: int, winners: tuple[Route, ...]) -> None:
-            if lo <= hi:
-                segs.append((lo, hi, winners))
-
         for (lo, hi), winners in prefixes:
             while stack and stack[-1][1] < lo:
                 top = stack.pop()
-                emit(pos, top[1], top[2])
+                if pos <= top[1]:
+                    append((pos, top[1], top[2]))
                 pos = top[1] + 1
-            if stack:
-                emit(pos, lo - 1, stack[-1][2])
-            stack.append((lo, hi, tuple(sorted(winners, key=lambda r: r.ref))))
+            if stack and pos <= lo - 1:
+                append((pos, lo - 1, stack[-1][2]))
+            stack.append((lo, hi, (winners[0],) if len(winners) == 1 else tuple(sorted(winners, key=_by_ref))))
             pos = lo
         while stack:
             top = stack.pop()
-            emit(pos, top[1], top[2])
+            if pos <= top[1]:
+                append((pos, top[1], top[2]))
             pos = top[1] + 1
         self._segments = segs
         self._starts = [s[0] for s in segs]
@@ -84,15 +87,40 @@ class RouteTable:
 
     def lookup(self, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
         """Split ``space`` by winning routes; also return the part with no route."""
+        return self._split(space, self._starts, self._segments)
+
+    def lookup_by_hop(self, space: Space) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
+        """Like ``lookup``, but adjacent destinations whose winners lead to the same next hops are one
+        group (its winners are those of the group's first interval). Every header gets the same next
+        hops as with ``lookup``; only which route is named for them differs. For dataflow walks, where a
+        table with hundreds of learned prefixes behind one next hop would otherwise split every box
+        hundreds of times."""
+        if self._by_hop is None:
+            merged: list[tuple[int, int, tuple[Route, ...]]] = []
+            last: tuple[tuple[Any, ...], ...] | None = None
+            for lo, hi, winners in self._segments:
+                hops = (winners[0].hop,) if len(winners) == 1 else tuple(r.hop for r in winners)
+                if merged and last == hops and merged[-1][1] + 1 == lo:
+                    merged[-1] = (merged[-1][0], hi, merged[-1][2])
+                else:
+                    merged.append((lo, hi, winners))
+                    last = hops
+            self._by_hop = ([m[0] for m in merged], merged)
+        return self._split(space, *self._by_hop)
+
+    @staticmethod
+    def _split(space: Space, starts: list[int], segments: list[tuple[int, int, tuple[Route, ...]]],
+               ) -> tuple[list[tuple[tuple[Route, ...], Space]], Space]:
         groups: dict[int, tuple[tuple[Route, ...], list[Box]]] = {}  # keyed by the winners' identity
         unrouted: list[Box] = []
+        n = len(segments)
         for box in space:
             lo, hi = box.dst
-            i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+            i = max(bisect.bisect_right(starts, lo) - 1, 0)
             cur = lo
             while cur <= hi:
-                if i < len(self._segments):
-                    slo, shi, winners = self._segments[i]
+                if i < n:
+                    slo, shi, winners = segments[i]
                     if shi < cur:
                         i += 1
                         continue

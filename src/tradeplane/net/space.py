@@ -270,6 +270,53 @@ class Space:
                 break
         return Space(Box(*d) for d in sorted(dims))
 
+    def regroup(self) -> Space:
+        """The same set with boxes that differ only in source merged across destinations: for each
+        (protocol, source port, destination port) the destination axis is cut at every box edge and
+        each slab gets the union of the sources over it. Many sources whose destinations differ a
+        little (each misses its own network, say) become slabs with narrow destinations, so a route
+        lookup splits each slab by the few routes under it instead of every source's wide box by all of
+        them (n sources x m routes boxes become about n + m). Returns ``self`` when the result would have
+        more than twice the boxes. Disjoint boxes stay disjoint."""
+        if len(self.boxes) < 2:
+            return self
+        by_rest: dict[tuple[Interval, Interval, Interval], list[tuple[Interval, Interval]]] = {}
+        for b in self.boxes:
+            by_rest.setdefault((b.proto, b.sport, b.dport), []).append((b.dst, b.src))
+        if len(by_rest) == len(self.boxes):
+            return self
+        limit = 2 * len(self.boxes)
+        out: list[Box] = []
+        for (proto, sport, dport), items in by_rest.items():
+            if len(items) == 1:
+                out.append(Box(items[0][1], items[0][0], proto, sport, dport))
+                continue
+            items.sort()
+            points = sorted({d[0] for d, _ in items} | {d[1] + 1 for d, _ in items})
+            active: dict[int, Interval] = {}
+            ends: dict[int, list[int]] = {}
+            j = 0
+            slab: list[Interval] = []
+            slab_lo, slab_hi = 0, -1
+            for k in range(len(points) - 1):
+                p, nxt = points[k], points[k + 1]
+                for idx in ends.pop(p, ()):
+                    del active[idx]
+                while j < len(items) and items[j][0][0] == p:
+                    active[j] = items[j][1]
+                    ends.setdefault(items[j][0][1] + 1, []).append(j)
+                    j += 1
+                srcs = _normalise(active.values()) if active else []
+                if srcs == slab and slab_hi + 1 == p:
+                    slab_hi = nxt - 1
+                    continue
+                out.extend(Box(iv, (slab_lo, slab_hi), proto, sport, dport) for iv in slab)
+                slab, slab_lo, slab_hi = srcs, p, nxt - 1
+            out.extend(Box(iv, (slab_lo, slab_hi), proto, sport, dport) for iv in slab)
+            if len(out) > limit:
+                return self
+        return Space(out) if len(out) <= limit else self
+
     def describe(self, limit: int = 3) -> str:
         """A short human description: address ranges, protocols and destination ports."""
         parts = [
