@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from tradeplane import estate as est
+from tradeplane import placement
 from tradeplane import terraform as tf
 from tradeplane.cli.output import console, print_json
-from tradeplane.errors import Problem, UnsupportedError
 
 app = typer.Typer(no_args_is_help=True, help="Terraform for AWS and GCP, compiled from the estate.")
 
@@ -26,7 +26,7 @@ def render(
 ) -> None:
     """Render one Terraform root module per cloud and stage, check its references, write it."""
     e = est.load(path)
-    zones = _solved_zones(e) if place else None
+    zones = placement.solved_zones(e) if place else None
     rendered = tf.render(e, zones=zones)
     problems = tf.check_references(rendered.files)
     if problems:  # a renderer bug, not a user mistake: say so plainly and write nothing
@@ -46,16 +46,6 @@ def render_counts(rendered: tf.Rendered, title: str) -> None:
             top = ", ".join(f"{n} {k}" for k, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
             t.add_row(f"{cloud}/{stage}", str(sum(types.values())), top)
     console.print(t)
-
-
-def _solved_zones(e: est.Estate) -> dict[str, tuple[str, ...]]:
-    from tradeplane import placement
-
-    result = placement.solve(e)
-    if not result.feasible:
-        raise UnsupportedError(f"the placement solver found no placement ({result.status})",
-                               [Problem(x.render()) for x in result.explanations])
-    return placement.zones_by_workload(result)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from tradeplane.placement.greedy import greedy
 from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place
 from tradeplane.placement.problem import Problem, build_problem
 from tradeplane.placement.result import GroupPlacement, PlacementResult, WorkloadPlacement, zones_by_workload
-from tradeplane.placement.solver import SolverOptions, solve, solve_problem
+from tradeplane.placement.solver import SolverOptions, solve, solve_problem, solved_zones
 
 __all__ = [
     "BudgetFinding",
@@ -38,5 +38,6 @@ __all__ = [
     "resolve_place",
     "solve",
     "solve_problem",
+    "solved_zones",
     "zones_by_workload",
 ]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from tradeplane.errors import Problem as ErrorProblem
+from tradeplane.errors import UnsupportedError
 from tradeplane.estate import catalog
 from tradeplane.estate.model import Estate
 from tradeplane.placement import rules
@@ -29,7 +31,13 @@ from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.figures import FABRIC
 from tradeplane.placement.latency import estimate_rtt
 from tradeplane.placement.problem import Group, Item, Problem, build_problem, pair_rtt
-from tradeplane.placement.result import GroupPlacement, PlacementResult, Status, WorkloadPlacement
+from tradeplane.placement.result import (
+    GroupPlacement,
+    PlacementResult,
+    Status,
+    WorkloadPlacement,
+    zones_by_workload,
+)
 
 __all__ = ["SolverOptions", "solve", "solve_problem"]
 
@@ -52,6 +60,15 @@ def solve(estate: Estate, *, capacity: Capacity | None = None, free_subnets: boo
     an infeasible placement is a result (status ``infeasible``) with explanations."""
     problem = build_problem(estate, capacity or default_capacity(), free_subnets)
     return solve_problem(problem, estate.name, options or SolverOptions(), free_subnets)
+
+
+def solved_zones(estate: Estate) -> dict[str, tuple[str, ...]]:
+    """The zone of every replica, for the Terraform renderer; ``UnsupportedError`` when nothing fits."""
+    result = solve(estate)
+    if not result.feasible:
+        raise UnsupportedError(f"the placement solver found no placement ({result.status})",
+                               [ErrorProblem(x.render()) for x in result.explanations])
+    return zones_by_workload(result)
 
 
 def solve_problem(problem: Problem, name: str, options: SolverOptions, free_subnets: bool = False
