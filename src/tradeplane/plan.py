@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from tradeplane import feeds, finops, net, placement, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
@@ -17,6 +19,8 @@ from tradeplane.finops import Estimate
 from tradeplane.net import Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.terraform import Reference, Rendered
+
+BLOCKING_SEVERITIES = ("critical", "high")  # a verify finding of these stops an apply
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Plan:
         out = [f"placement {self.placement.status}: {x.render()}" for x in self.placement.explanations]
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
         out += [f"net verify {f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
-                for f in self.verify.findings if f.severity in ("critical", "high")]
+                for f in self.verify.findings if f.severity in BLOCKING_SEVERITIES]
         return out
 
     @property
@@ -47,7 +51,7 @@ class Plan:
         out = [f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
                f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
         out += [f"net verify {f.severity}: {f.title}" for f in self.verify.findings
-                if f.severity not in ("critical", "high")]
+                if f.severity not in BLOCKING_SEVERITIES]
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -56,7 +60,7 @@ class Plan:
             "placement": self.placement.to_json(),
             "latency_budgets": [b.to_json() for b in self.budgets],
             "terraform": self.terraform.to_json(),
-            "feeds": feeds.plan_rows(self.estate),
+            "feeds": [msgspec.to_builtins(f) for f in self.feeds],
             "cost": self.cost.to_json(),
             "verify": self.verify.to_json(),
             "blocking": self.blocking,
