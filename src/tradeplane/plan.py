@@ -82,5 +82,5 @@ def build(estate: Estate) -> Plan:
         dangling=tuple(terraform.check_references(rendered.files)),
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
-        verify=net.verify(estate),
+        verify=net.verify(estate, placement=placed),
     )

@@ -17,6 +17,7 @@ from tradeplane.net.dataplane import Dataplane
 from tradeplane.net.endpoints import resolve
 from tradeplane.net.reach import Answer, reach_selections
 from tradeplane.net.trace import RuleRef, Trace
+from tradeplane.placement import PlacementResult
 
 __all__ = ["CHECKS", "SEVERITIES", "Check", "Context", "Finding", "Report", "register", "registered_checks", "verify"]
 
@@ -71,8 +72,9 @@ class Report:
 class Context:
     """What checks share: the estate, its data plane, cached answers and failure data planes."""
 
-    def __init__(self, estate: Estate) -> None:
+    def __init__(self, estate: Estate, placement: PlacementResult | None = None) -> None:
         self.estate = estate
+        self.placement = placement  # the solver's result when the caller already has it
         self.dp = Dataplane.build(estate)
         self._answers: dict[tuple[object, ...], Answer] = {}
         self._failed: dict[frozenset[str], Dataplane] = {}
@@ -138,9 +140,12 @@ def registered_checks() -> list[tuple[str, Check]]:
 
 
 def verify(estate: Estate, *, checks: Sequence[tuple[str, Check]] | None = None,
-           extra: Sequence[tuple[str, Check]] = ()) -> Report:
-    """Run every check (the registered ones, or ``checks``) plus ``extra``; findings sorted."""
-    ctx = Context(estate)
+           extra: Sequence[tuple[str, Check]] = (), placement: PlacementResult | None = None) -> Report:
+    """Run every check (the registered ones, or ``checks``) plus ``extra``; findings sorted.
+
+    ``placement`` is the solver's result for this estate when the caller has one (``plan``
+    does), so the latency-budget check need not solve again."""
+    ctx = Context(estate, placement)
     chosen = [*(registered_checks() if checks is None else checks), *extra]
     findings: list[Finding] = []
     for _name, fn in chosen:

@@ -16,7 +16,7 @@ from tradeplane.placement import check_budgets, solve
 def check_latency(ctx: Context) -> Iterator[Finding]:
     if not any(w.latency_budgets for w in ctx.estate.workloads):
         return
-    result = solve(ctx.estate)
+    result = ctx.placement if ctx.placement is not None else solve(ctx.estate)
     if not result.feasible:
         for x in result.explanations:
             yield Finding("latency-budgets", "high", f"no placement meets every budget: {x.message}",
