@@ -1,17 +1,22 @@
 """The ``tradeplane`` command: ``tradeplane <noun> <verb>``.
 
-Each noun is one module here holding a Typer sub-app that only parses
-arguments, calls its package and prints. Errors a user can cause arrive as
-``TradeplaneError`` and leave as clear lines on stderr with exit code 2.
+Each noun is one module here holding a Typer sub-app named ``app`` (mounted as
+``tradeplane <module name>``) or a ``register(app)`` function for top-level
+commands; modules are discovered, never listed by hand (``output`` and names
+starting with ``_`` are helpers, not nouns). A module may set ``NOUN`` to mount
+under another name. Each only parses arguments, calls its package and prints.
+Errors a user can cause arrive as ``TradeplaneError`` and leave as clear lines on
+stderr with exit code 2.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import typer
 
-from tradeplane.cli import cost, estate, feeds, net, place, plan, terraform
 from tradeplane.cli.output import err_console
 from tradeplane.errors import TradeplaneError
 
@@ -22,13 +27,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(estate.app, name="estate")
-app.add_typer(terraform.app, name="terraform")
-app.add_typer(net.app, name="net")
-app.add_typer(place.app, name="place")
-app.add_typer(feeds.app, name="feeds")
-app.add_typer(cost.app, name="cost")
-plan.register(app)
+_HELPERS = {"output"}
+
+
+def _mount_nouns() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name in _HELPERS:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        sub = getattr(module, "app", None)
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=getattr(module, "NOUN", info.name.replace("_", "-")))
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(app)
+
+
+_mount_nouns()
 
 
 def main(argv: list[str] | None = None) -> int:

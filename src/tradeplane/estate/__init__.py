@@ -1,10 +1,10 @@
 """The estate: one typed, validated, immutable model of what the firm runs.
 
 Public face: ``load`` (a directory of YAML files -> ``Estate``), the model
-classes, the ``catalog`` of places, ``to_yaml``/``json_schema`` and ``summarise``.
+classes, the ``catalog`` of places, market ``hours``, ``to_yaml``/``json_schema`` and ``summarise``.
 """
 
-from tradeplane.estate import catalog
+from tradeplane.estate import catalog, hours
 from tradeplane.estate.dump import json_schema, to_data, to_yaml
 from tradeplane.estate.load import estate_files, load, load_text
 from tradeplane.estate.model import *  # noqa: F403 - the model classes are the public face
@@ -14,6 +14,7 @@ from tradeplane.estate.summary import Summary, summarise
 __all__ = [
     "Summary",
     "catalog",
+    "hours",
     "estate_files",
     "json_schema",
     "load",

@@ -61,12 +61,15 @@ __all__ = [
     "GcpRoute",
     "GcpSubnet",
     "GcpVpc",
+    "ClockTime",
+    "DailyHalt",
     "Guardrail",
     "Intent",
     "Interconnect",
     "InterconnectAttachment",
     "LatencyBudget",
     "Link",
+    "MarketHours",
     "Nacl",
     "NaclRule",
     "Name",
@@ -92,11 +95,13 @@ __all__ = [
     "TgwPeering",
     "TgwRoute",
     "TgwRouteTable",
+    "TradingSession",
     "TransitGateway",
     "Venue",
     "VpcPeering",
     "Vpn",
     "VpnTunnel",
+    "Weekday",
     "Workload",
 ]
 
@@ -737,6 +742,84 @@ class ApiKey(Frozen):
     ip_restricted: bool = True
 
 
+# --------------------------------------------------------------------------- market hours
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+ClockTime = Annotated[
+    str,
+    Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="a wall-clock time HH:MM in the venue's time zone"),
+]
+
+
+class TradingSession(Frozen):
+    """One weekly trading session, in the venue's time zone.
+
+    The session opens at ``open`` on each of ``days`` and closes at ``close``; a ``close``
+    at or before ``open`` is on the next day (CME Globex: opens Sun-Thu 17:00, closes the
+    next day 16:00, which leaves the daily 16:00-17:00 maintenance halt between sessions).
+    """
+
+    days: tuple[Weekday, ...] = Field(min_length=1, description="the days on which this session opens")
+    open: ClockTime
+    close: ClockTime
+
+
+class DailyHalt(Frozen):
+    """A halt inside a session (e.g. a mid-session maintenance window), in the venue's time zone."""
+
+    days: tuple[Weekday, ...] = Field(min_length=1)
+    start: ClockTime
+    end: ClockTime
+    reason: str = ""
+
+
+class MarketHours(Frozen):
+    """When a venue trades: weekly sessions, halts and holidays in the venue's own time zone.
+
+    The one place market hours live; change freezes, SLO budgets, escalation, maintenance and
+    migration windows all read them through ``tradeplane.estate.hours``.
+    """
+
+    timezone: str = Field(description="IANA time zone of the venue, e.g. America/Chicago")
+    always_open: bool = Field(default=False, description="trades 24x7 (crypto); sessions are then ignored")
+    sessions: tuple[TradingSession, ...] = ()
+    halts: tuple[DailyHalt, ...] = ()
+    holidays: tuple[str, ...] = Field(
+        default=(), description="dates YYYY-MM-DD on which no session opens (the exchange's holiday calendar)"
+    )
+    source: str = Field(default="", description="where these hours are published")
+
+    @model_validator(mode="after")
+    def _check(self) -> MarketHours:
+        from datetime import date
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {self.timezone!r}: use an IANA name such as America/Chicago"
+            ) from None
+        if not self.always_open and not self.sessions:
+            raise ValueError("give at least one trading session, or always_open: true")
+        for day in self.holidays:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"holiday {day!r} is not a date YYYY-MM-DD") from None
+        return self
+
+
 class Venue(Frozen):
     name: Name
     kind: Literal["futures", "equities", "crypto", "options"]
@@ -747,6 +830,7 @@ class Venue(Frozen):
     rest: str | None = Field(default=None, pattern=r"^https?://")
     api_keys: tuple[ApiKey, ...] = ()
     ip_allowlist: bool = Field(default=False, description="the venue only accepts allow-listed source IPs")
+    hours: MarketHours | None = Field(default=None, description="trading sessions, halts and holidays")
 
 
 # --------------------------------------------------------------------------- guardrails, budgets, tags

@@ -1,0 +1,172 @@
+"""Market hours: is a venue open at an instant, and its open and closed intervals.
+
+The estate declares each venue's :class:`~tradeplane.estate.model.MarketHours` once (weekly
+sessions, halts and holidays in the venue's own time zone); everything that needs to know
+when a desk trades (change freezes, SLO error budgets, escalation, maintenance and migration
+windows) asks this module. Pure functions: instants in, intervals out, no clock.
+
+Instants are timezone-aware ``datetime`` values; naive ones raise ``ValueError``. Intervals
+are half-open ``[start, end)`` pairs in UTC, sorted and merged. Daylight-saving changes are
+handled by working in the venue's zone (a session "17:00 Chicago" is 23:00 UTC in winter and
+22:00 UTC in summer).
+
+Holidays: no session *opens* on a holiday date (the exchange's calendar lists the dates on
+which the session that would open is cancelled); a session that opened the day before runs
+to its close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tradeplane.estate.model import Estate, MarketHours, Venue, Weekday
+
+__all__ = [
+    "Interval",
+    "closed_intervals",
+    "desk_hours",
+    "is_open",
+    "next_change",
+    "open_intervals",
+    "venue_hours",
+]
+
+Interval = tuple[datetime, datetime]
+
+_WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI, Weekday.SAT, Weekday.SUN)
+
+
+def _clock(text: str) -> time:
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+def _aware(instant: datetime, what: str) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware (got {instant.isoformat()})")
+    return instant.astimezone(UTC)
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for start, end in intervals:
+        pieces = [(start, end)]
+        for h_start, h_end in holes:
+            next_pieces: list[Interval] = []
+            for p_start, p_end in pieces:
+                if h_end <= p_start or h_start >= p_end:
+                    next_pieces.append((p_start, p_end))
+                    continue
+                if p_start < h_start:
+                    next_pieces.append((p_start, h_start))
+                if h_end < p_end:
+                    next_pieces.append((h_end, p_end))
+            pieces = next_pieces
+        out.extend(pieces)
+    return _merge(out)
+
+
+def _local_span(day: date, start: str, end: str, zone: ZoneInfo) -> Interval:
+    """``start`` on ``day`` to ``end`` (on the next day when at or before ``start``), in UTC."""
+    opens = datetime.combine(day, _clock(start), zone)
+    close_day = day if _clock(end) > _clock(start) else day + timedelta(days=1)
+    closes = datetime.combine(close_day, _clock(end), zone)
+    return opens.astimezone(UTC), closes.astimezone(UTC)
+
+
+def _days(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[date]:
+    # One day of margin either side: a session that opened yesterday may still run.
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def open_intervals(hours: MarketHours, start: datetime, end: datetime) -> list[Interval]:
+    """The intervals within ``[start, end)`` in which the venue trades, in UTC, sorted and merged."""
+    start, end = _aware(start, "start"), _aware(end, "end")
+    if end <= start:
+        return []
+    if hours.always_open:
+        return [(start, end)]
+    zone = ZoneInfo(hours.timezone)
+    holidays = {date.fromisoformat(d) for d in hours.holidays}
+    sessions: list[Interval] = []
+    halts: list[Interval] = []
+    for day in _days(start, end, zone):
+        weekday = _WEEKDAYS[day.weekday()]
+        if day not in holidays:
+            sessions.extend(
+                _local_span(day, s.open, s.close, zone) for s in hours.sessions if weekday in s.days
+            )
+        halts.extend(_local_span(day, h.start, h.end, zone) for h in hours.halts if weekday in h.days)
+    clipped = [(max(s, start), min(e, end)) for s, e in _subtract(_merge(sessions), _merge(halts))]
+    return _merge(clipped)
+
+
+def closed_intervals(hours: MarketHours, start: datetime, end: datetime) -> list[Interval]:
+    """The complement of :func:`open_intervals` within ``[start, end)``: halts, nights, weekends, holidays."""
+    start, end = _aware(start, "start"), _aware(end, "end")
+    closed: list[Interval] = []
+    cursor = start
+    for o_start, o_end in open_intervals(hours, start, end):
+        if o_start > cursor:
+            closed.append((cursor, o_start))
+        cursor = max(cursor, o_end)
+    if cursor < end:
+        closed.append((cursor, end))
+    return closed
+
+
+def is_open(hours: MarketHours, instant: datetime) -> bool:
+    """Whether the venue trades at ``instant`` (timezone-aware)."""
+    instant = _aware(instant, "instant")
+    return bool(open_intervals(hours, instant, instant + timedelta(microseconds=1)))
+
+
+def next_change(hours: MarketHours, instant: datetime, horizon: timedelta = timedelta(days=14)) -> datetime | None:
+    """The next instant after ``instant`` at which the venue opens or closes; ``None`` when it
+    trades 24x7 or nothing changes within ``horizon``."""
+    instant = _aware(instant, "instant")
+    if hours.always_open:
+        return None
+    limit = instant + horizon
+    intervals = open_intervals(hours, instant, limit)
+    if not intervals:
+        return None
+    first_start, first_end = intervals[0]
+    if first_start > instant:
+        return first_start
+    return first_end if first_end < limit else None
+
+
+def venue_hours(venue: Venue) -> MarketHours:
+    """A venue's declared hours; a venue with none declared is treated as trading 24x7 (the safe
+    assumption for freezes and budgets: never assume a market is closed)."""
+    return venue.hours or MarketHours(timezone="UTC", always_open=True, source="not declared: assumed 24x7")
+
+
+def desk_hours(estate: Estate, desk: str) -> list[MarketHours]:
+    """The hours of every venue the desk's workloads depend on (sorted by venue name)."""
+    names: set[str] = set()
+    for workload in estate.workloads:
+        if workload.desk == desk:
+            names.update(workload.venues)
+            names.update(budget.to for budget in workload.latency_budgets)
+    return [venue_hours(v) for v in sorted(estate.venues, key=lambda v: v.name) if v.name in names]
