@@ -9,7 +9,7 @@ Collections are tuples so a loaded estate cannot be changed by any consumer.
 from __future__ import annotations
 
 from enum import StrEnum
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
@@ -41,6 +41,7 @@ __all__ = [
     "Budget",
     "ChainWatch",
     "Cidr",
+    "CloudNatAddresses",
     "Cloud",
     "CloudRouter",
     "Connectivity",
@@ -309,6 +310,9 @@ class AwsSubnet(Frozen):
 class NatGateway(Frozen):
     name: Name
     subnet: Name
+    public_ips: tuple[IPv4Address, ...] = Field(
+        default=(), description="its Elastic IPs, once allocated: what venues allow-list as the firm's egress"
+    )
 
 
 class SgPeer(Frozen):
@@ -428,6 +432,11 @@ class FirewallRule(Frozen):
         return self
 
 
+class CloudNatAddresses(Frozen):
+    region: str
+    addresses: tuple[IPv4Address, ...] = Field(min_length=1)
+
+
 class GcpVpc(Frozen):
     cloud: Literal["gcp"]
     name: Name
@@ -439,6 +448,9 @@ class GcpVpc(Frozen):
     routes: tuple[GcpRoute, ...] = ()
     firewall_rules: tuple[FirewallRule, ...] = ()
     cloud_nat_regions: tuple[str, ...] = ()
+    cloud_nat_addresses: tuple[CloudNatAddresses, ...] = Field(
+        default=(), description="reserved Cloud NAT addresses per region: what venues allow-list as egress"
+    )
     shared_vpc_service_projects: tuple[Name, ...] = ()
 
 
@@ -724,6 +736,9 @@ class Workload(Frozen):
     tags: tuple[str, ...] = Field(default=(), description="GCP: network tags used by firewall rules")
     service_account: str | None = None
     venues: tuple[Name, ...] = Field(default=(), description="venues this workload trades on or reads")
+    api_keys: tuple[Name, ...] = Field(
+        default=(), description="the venue API keys it uses, by name (default: every key of its venues)"
+    )
     gke_cluster: Name | None = Field(default=None, description="gke_node_pool: the cluster it belongs to")
     hourly_usd: float | None = Field(default=None, ge=0, description="override the price table")
 
@@ -744,6 +759,9 @@ class ApiKey(Frozen):
     )
     permissions: tuple[Literal["read", "trade", "withdraw"], ...] = ("read",)
     ip_restricted: bool = True
+    allowlist: tuple[IPv4Address, ...] = Field(
+        default=(), description="source addresses registered with the venue for this key (its IP allowlist)"
+    )
 
 
 # --------------------------------------------------------------------------- security
