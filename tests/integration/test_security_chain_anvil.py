@@ -28,6 +28,12 @@ ANVIL = shutil.which("anvil") or next((str(p) for p in [ROOT / ".tools/node/node
                                       None)
 
 
+# A transfer between two of anvil's default accounts: the re-mined blocks then differ from the old
+# ones (without a transaction anvil may re-mine byte-identical blocks with the same hashes).
+TX = {"from": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "to": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      "value": "0x1"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,7 +80,7 @@ async def test_depth_three_reorg_on_anvil(anvil_url: str) -> None:
     await watcher.step()
     assert [e.kind for e in events] == ["credited"]
     old = [rpc(anvil_url, "eth_getBlockByNumber", [hex(n), False]) for n in (8, 9, 10)]
-    rpc(anvil_url, "anvil_reorg", [3, []])  # replace blocks 8..10
+    rpc(anvil_url, "anvil_reorg", [3, [[TX, 0]]])  # replace blocks 8..10
     await watcher.step()
     await watcher.step()
     assert len(watcher.reorgs) == 1

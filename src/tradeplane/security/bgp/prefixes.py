@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from ipaddress import ip_network
-from socket import AF_INET6, inet_pton
+from socket import AF_INET, AF_INET6, inet_pton
 from typing import Generic, TypeVar
 
 __all__ = ["Prefix", "PrefixIndex", "covers", "format_prefix", "parse_prefix"]
@@ -28,22 +28,16 @@ def parse_prefix(text: str) -> Prefix:
     Raises ``ValueError`` with the text when it is not a prefix.
     """
     addr, sep, length_text = text.partition("/")
-    if not sep:
+    if not sep or not length_text.isdigit():
         raise ValueError(f"{text!r} is not a prefix (no /length)")
     length = int(length_text)
-    if ":" in addr:
-        value = int.from_bytes(inet_pton(AF_INET6, addr), "big")
-        version = 6
-    else:
-        parts = addr.split(".")
-        if len(parts) != 4:
-            raise ValueError(f"{text!r} is not a prefix")
-        a, b, c, d = (int(p) for p in parts)
-        if not (0 <= a <= 255 and 0 <= b <= 255 and 0 <= c <= 255 and 0 <= d <= 255):
-            raise ValueError(f"{text!r} is not a prefix")
-        value = (a << 24) | (b << 16) | (c << 8) | d
-        version = 4
-    width = _WIDTH[version]
+    try:
+        if ":" in addr:
+            value, version, width = int.from_bytes(inet_pton(AF_INET6, addr), "big"), 6, 128
+        else:
+            value, version, width = int.from_bytes(inet_pton(AF_INET, addr), "big"), 4, 32
+    except OSError:
+        raise ValueError(f"{text!r} is not a prefix") from None
     if not 0 <= length <= width:
         raise ValueError(f"{text!r} has a length outside 0-{width}")
     shift = width - length
