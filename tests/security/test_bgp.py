@@ -163,3 +163,36 @@ def test_malformed_ris_lines_are_counted_with_their_position(tmp_path: Path) -> 
     items = list(read_ris(path, stats))
     assert len(items) == 1 and stats.read == 3 and stats.malformed == 2
     assert stats.examples[0].startswith(f"{path}:2:")
+
+
+async def test_ris_live_stream_subscribes_and_yields_updates() -> None:
+    """A local WebSocket server speaking RIS Live's protocol: subscriptions in, ris_message out."""
+    import websockets
+
+    from tradeplane.security.bgp import ris_live
+
+    subscriptions: list[dict[str, object]] = []
+
+    async def serve(ws: websockets.ServerConnection) -> None:
+        for _ in range(2):
+            subscriptions.append(json.loads(await ws.recv()))
+        await ws.send(json.dumps({"type": "ris_message", "data": {
+            "timestamp": 1524567900.0, "peer": "80.249.208.1", "peer_asn": "6939", "type": "UPDATE",
+            "path": [6939, 10297], "announcements": [{"next_hop": "80.249.208.1", "prefixes": ["205.251.193.0/24"]}]}}))
+        await ws.send("not json")
+        await ws.send(json.dumps({"type": "ris_message", "data": {
+            "timestamp": 1524575100.0, "peer": "80.249.208.1", "type": "UPDATE", "withdrawals": ["205.251.193.0/24"]}}))
+        await ws.close()
+
+    async with websockets.serve(serve, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        stats = SourceStats()
+        items = [item async for item in ris_live(f"ws://127.0.0.1:{port}/v1/ws/", ["205.251.192.0/21", "198.18.10.0/24"],
+                                                 stats)]
+    assert [s["data"]["prefix"] for s in subscriptions] == ["205.251.192.0/21", "198.18.10.0/24"]  # type: ignore[index]
+    assert all(s["type"] == "ris_subscribe" for s in subscriptions)
+    monitor = BgpMonitor(Watchlist([watched("205.251.192.0/21", (16509,), max_length=24)], min_peers=1))
+    alerts = monitor.run(items)
+    assert [(a.status, a.labels["announced"]) for a in alerts] == [("firing", "205.251.193.0/24"),
+                                                                   ("resolved", "205.251.193.0/24")]
+    assert stats.malformed == 1
