@@ -19,7 +19,7 @@ import pytest
 
 from tradeplane.estate import ChainWatch
 from tradeplane.security.alerts import ListSink
-from tradeplane.security.chain import ChainWatcher, Deposit, DepositEvent, EthereumRpc
+from tradeplane.security.chain import ChainWatcher, Deposit, EthereumRpc
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -161,7 +161,7 @@ def test_bitcoin_recorded_headers_replay(tmp_path: Path) -> None:
 
 
 class Garbage(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"<html>not json-rpc</html>")
@@ -185,7 +185,7 @@ async def test_unreachable_and_garbage_endpoints_are_unhealthy_not_fatal() -> No
         await watcher.step()
         unhealthy = sorted(a.labels["endpoint"] for a in sink.alerts if a.labels["alertname"] == "ChainEndpointUnhealthy")
         assert len(unhealthy) == 2
-        assert watcher._reference() is not None and watcher._reference().endpoint is good  # noqa: SLF001
+        assert watcher._reference() is not None and watcher._reference().endpoint is good
         with pytest.raises(EndpointError):
             await garbage.head()
         await garbage.close()

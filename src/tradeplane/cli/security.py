@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 from datetime import date
@@ -127,11 +128,9 @@ def bgp_watch(path: Path = EstateArg,
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     source = Path(exabgp) if exabgp not in (None, "-") else (ris if ris else None)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         watch(est.load(path), source, "exabgp" if exabgp else "ris", _sink(intake, token), vrps,
               follow=True, stop=stop.is_set)
-    except KeyboardInterrupt:
-        pass
 
 
 @chain_app.command("watch")

@@ -12,7 +12,15 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from tradeplane.errors import Location
 
@@ -41,12 +49,14 @@ __all__ = [
     "Budget",
     "ChainWatch",
     "Cidr",
-    "CloudNatAddresses",
+    "ClockTime",
     "Cloud",
+    "CloudNatAddresses",
     "CloudRouter",
     "Connectivity",
     "Control",
     "CrossCloud",
+    "DailyHalt",
     "Dependency",
     "Desk",
     "DirectConnect",
@@ -64,8 +74,6 @@ __all__ = [
     "GcpRoute",
     "GcpSubnet",
     "GcpVpc",
-    "ClockTime",
-    "DailyHalt",
     "Guardrail",
     "Intent",
     "Interconnect",
@@ -1076,6 +1084,17 @@ class Estate(Frozen):
 
     def venue(self, name: str) -> Venue:
         return _named(self.venues, name)
+
+    def api_keys_of(self, workload: Workload) -> list[tuple[Venue, ApiKey]]:
+        """The venue API keys a workload uses: those it names in ``api_keys``, or, naming none,
+        every key of its venues. The one rule Terraform (who may read a secret) and the security
+        check (who should) both follow."""
+        return [(v, k) for v in sorted(self.venues, key=lambda v: v.name) if v.name in workload.venues
+                for k in v.api_keys if k.name in workload.api_keys or not workload.api_keys]
+
+    def key_users(self, venue: Venue, key: ApiKey) -> list[Workload]:
+        """The workloads that use ``key`` of ``venue`` (sorted by name)."""
+        return sorted((w for w in self.workloads if (venue, key) in self.api_keys_of(w)), key=lambda w: w.name)
 
     def site(self, name: str) -> Site:
         return _named(self.sites, name)

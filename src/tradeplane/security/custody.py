@@ -30,11 +30,16 @@ __all__ = ["EgressLike", "check_custody", "key_users"]
 
 
 class EgressLike(Protocol):
-    workload: str
-    venue: str
-    addresses: tuple[str, ...]
-    via: str
-    known: bool
+    @property
+    def workload(self) -> str: ...
+    @property
+    def venue(self) -> str: ...
+    @property
+    def addresses(self) -> tuple[str, ...]: ...
+    @property
+    def via(self) -> str: ...
+    @property
+    def known(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,8 @@ class _Secret:
 
 
 def key_users(estate: Estate, venue: Venue, key: ApiKey) -> list[Workload]:
-    """Workloads that use ``key``: those naming it in ``api_keys``, or, naming none, using its venue."""
-    return sorted((w for w in estate.workloads if venue.name in w.venues
-                   and (key.name in w.api_keys or not w.api_keys)), key=lambda w: w.name)
+    """Workloads that use ``key`` (``Estate.key_users``: named in ``api_keys``, or all keys of its venues)."""
+    return estate.key_users(venue, key)
 
 
 def _where(estate: Estate, obj: object, field: str = "") -> str:

@@ -168,14 +168,14 @@ def read_principals(resources: Iterable[Resource]) -> list[Principal]:
         if r.kind != "resource" or not (r.type.startswith("google_secret_manager_secret_iam")
                                         or r.type.startswith("google_project_iam")):
             continue
-        role = r.text("role")
-        if role not in SECRET_READERS_GCP:
+        granted = r.text("role")
+        if granted not in SECRET_READERS_GCP:
             continue
         scope = r.text("secret_id") or f"project:{r.text('project')}"
         for member in [r.text("member"), *r.body.get("members", [])]:
             if member:
                 principal = members.setdefault(member, Principal(member, member, "gcp", None, None))
-                principal.gcp_roles.append((role, scope))
+                principal.gcp_roles.append((granted, scope))
     return sorted([*roles.values(), *members.values()], key=lambda p: p.address)
 
 

@@ -44,7 +44,7 @@ def load_inventory(path: Path) -> KeyInventory:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.single(f"cannot read the key inventory: {exc}", location=Location(str(path)))
+        raise InputError.single(f"cannot read the key inventory: {exc}", location=Location(str(path))) from None
     try:
         data, positions, problems = parse(text, str(path))
     except YamlError as exc:

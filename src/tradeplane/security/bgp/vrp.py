@@ -77,12 +77,12 @@ def load_vrps(path: Path) -> VrpSet:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.single(f"cannot read the VRP file: {exc}", location=Location(str(path)),
-                                hint="give the JSON that rpki-client -j or routinator --format json writes")
+                                hint="give the JSON that rpki-client -j or routinator --format json writes") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError.single(f"not JSON: {exc.msg}", location=Location(str(path), exc.lineno, exc.colno),
-                                hint="give the JSON that rpki-client -j or routinator --format json writes")
+                                hint="give the JSON that rpki-client -j or routinator --format json writes") from None
     roas = data.get("roas") if isinstance(data, dict) else None
     if not isinstance(roas, list):
         raise InputError.single("no 'roas' list", location=Location(str(path)), field="roas",

@@ -21,6 +21,7 @@ Deposit events (credited, reversed) go to ``on_deposit`` exactly once each.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ class ChainWatcher:
         if tip is not None and reference is not None:
             if finalized_time is not None and reference.tracker.tip is not None:
                 stalled = reference.tracker.tip.time - finalized_time > self.chain.finality_stall_s
-                key = ("finality",)
+                key: tuple[str, ...] = ("finality",)
                 if stalled:
                     self._fire(alerts, key, "ChainFinalityStall", "critical", {},
                                f"finalized block {finalized} is {reference.tracker.tip.time - finalized_time} s "
@@ -117,10 +118,8 @@ class ChainWatcher:
         try:
             while not stop.is_set():
                 await self.step()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_s)
-                except TimeoutError:
-                    pass
         finally:
             for state in self.states:
                 await state.endpoint.close()
