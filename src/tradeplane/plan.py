@@ -8,16 +8,18 @@ first, because Terraform renders the zones it chose) and what counts as blocking
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import msgspec
 
-from tradeplane import feeds, finops, net, placement, terraform
+from tradeplane import feeds, finops, net, placement, security, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
 from tradeplane.net import Report
 from tradeplane.placement import BudgetFinding, PlacementResult
+from tradeplane.security import KeyInventory, SecurityReport
 from tradeplane.terraform import Reference, Rendered
 
 BLOCKING_SEVERITIES = ("critical", "high")  # a verify finding of these stops an apply
@@ -34,6 +36,7 @@ class Plan:
     feeds: tuple[VenueFeedPlan, ...]
     cost: Estimate
     verify: Report
+    security: SecurityReport
 
     @property
     def blocking(self) -> list[str]:
@@ -42,6 +45,8 @@ class Plan:
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
         out += [f"net verify {f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
                 for f in self.verify.findings if f.severity in BLOCKING_SEVERITIES]
+        out += [f"security {f.severity}: {f.title}" + (f" (fix at {f.location})" if f.location else "")
+                for f in self.security.blocking]
         return out
 
     @property
@@ -52,6 +57,8 @@ class Plan:
                f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
         out += [f"net verify {f.severity}: {f.title}" for f in self.verify.findings
                 if f.severity not in BLOCKING_SEVERITIES]
+        out += [f"security {f.severity}: {f.title}" for f in self.security.sorted()
+                if f not in self.security.blocking]
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +70,7 @@ class Plan:
             "feeds": [msgspec.to_builtins(f) for f in self.feeds],
             "cost": self.cost.to_json(),
             "verify": self.verify.to_json(),
+            "security": self.security.to_json(),
             "blocking": self.blocking,
             "warnings": self.warnings,
         }
@@ -83,4 +91,23 @@ def build(estate: Estate) -> Plan:
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
         verify=net.verify(estate, placement=placed),
+        security=security_review(estate, rendered),
     )
+
+
+def security_review(estate: Estate, rendered: Rendered, inventory: KeyInventory | None = None,
+                    as_of: date | None = None) -> SecurityReport:
+    """Key custody and the DDoS perimeter: the rendered IAM and secrets, the egress addresses and
+    the internet exposure the network engine computes, handed to ``security.check``."""
+    resources = security.parse_resources(rendered.files)
+    crypto = {n.name for n in security.crypto_networks(estate)}
+    exposure: dict[str, security.Exposure] = {}
+    if crypto:
+        dp = net.Dataplane.build(estate)
+        for w in sorted(estate.workloads, key=lambda w: w.name):
+            if w.network in crypto:
+                answer = net.reach(dp, "internet", w.name, "all", replies=False)
+                traces = [t for p in answer.pairs for t in p.delivered][:3]
+                exposure[w.name] = security.Exposure(w.name, answer.verdict != "unreachable",
+                                                     tuple(line for t in traces for line in t.render()))
+    return security.check(estate, resources, net.egress_addresses(estate), exposure, inventory, as_of)

@@ -9,10 +9,18 @@ Collections are tuples so a loaded estate cannot be changed by any consumer.
 from __future__ import annotations
 
 from enum import StrEnum
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from tradeplane.errors import Location
 
@@ -37,13 +45,18 @@ __all__ = [
     "AwsRouteTable",
     "AwsSubnet",
     "AwsVpc",
+    "BgpWatch",
     "Budget",
+    "ChainWatch",
     "Cidr",
+    "ClockTime",
     "Cloud",
+    "CloudNatAddresses",
     "CloudRouter",
     "Connectivity",
     "Control",
     "CrossCloud",
+    "DailyHalt",
     "Dependency",
     "Desk",
     "DirectConnect",
@@ -61,8 +74,6 @@ __all__ = [
     "GcpRoute",
     "GcpSubnet",
     "GcpVpc",
-    "ClockTime",
-    "DailyHalt",
     "Guardrail",
     "Intent",
     "Interconnect",
@@ -86,6 +97,7 @@ __all__ = [
     "Protocol",
     "RouteTarget",
     "SecurityGroup",
+    "SecurityPolicy",
     "SgPeer",
     "SgRule",
     "Site",
@@ -101,6 +113,7 @@ __all__ = [
     "VpcPeering",
     "Vpn",
     "VpnTunnel",
+    "WatchedPrefix",
     "Weekday",
     "Workload",
 ]
@@ -305,6 +318,9 @@ class AwsSubnet(Frozen):
 class NatGateway(Frozen):
     name: Name
     subnet: Name
+    public_ips: tuple[IPv4Address, ...] = Field(
+        default=(), description="its Elastic IPs, once allocated: what venues allow-list as the firm's egress"
+    )
 
 
 class SgPeer(Frozen):
@@ -424,6 +440,11 @@ class FirewallRule(Frozen):
         return self
 
 
+class CloudNatAddresses(Frozen):
+    region: str
+    addresses: tuple[IPv4Address, ...] = Field(min_length=1)
+
+
 class GcpVpc(Frozen):
     cloud: Literal["gcp"]
     name: Name
@@ -435,6 +456,9 @@ class GcpVpc(Frozen):
     routes: tuple[GcpRoute, ...] = ()
     firewall_rules: tuple[FirewallRule, ...] = ()
     cloud_nat_regions: tuple[str, ...] = ()
+    cloud_nat_addresses: tuple[CloudNatAddresses, ...] = Field(
+        default=(), description="reserved Cloud NAT addresses per region: what venues allow-list as egress"
+    )
     shared_vpc_service_projects: tuple[Name, ...] = ()
 
 
@@ -720,6 +744,9 @@ class Workload(Frozen):
     tags: tuple[str, ...] = Field(default=(), description="GCP: network tags used by firewall rules")
     service_account: str | None = None
     venues: tuple[Name, ...] = Field(default=(), description="venues this workload trades on or reads")
+    api_keys: tuple[Name, ...] = Field(
+        default=(), description="the venue API keys it uses, by name (default: every key of its venues)"
+    )
     gke_cluster: Name | None = Field(default=None, description="gke_node_pool: the cluster it belongs to")
     hourly_usd: float | None = Field(default=None, ge=0, description="override the price table")
 
@@ -740,6 +767,95 @@ class ApiKey(Frozen):
     )
     permissions: tuple[Literal["read", "trade", "withdraw"], ...] = ("read",)
     ip_restricted: bool = True
+    allowlist: tuple[IPv4Address, ...] = Field(
+        default=(), description="source addresses registered with the venue for this key (its IP allowlist)"
+    )
+
+
+# --------------------------------------------------------------------------- security
+
+
+def _check_prefix(text: str) -> str:
+    from ipaddress import ip_network
+
+    try:
+        return str(ip_network(text, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a network prefix ({exc}); write it as 192.0.2.0/24 or 2001:db8::/32") from None
+
+
+class WatchedPrefix(Frozen):
+    """A prefix whose BGP origin the firm watches: its own, a venue's, or a cloud endpoint it depends on."""
+
+    prefix: str = Field(description="IPv4 or IPv6 prefix, e.g. 205.251.192.0/21")
+    origins: tuple[Asn, ...] = Field(min_length=1, description="the AS numbers allowed to originate it")
+    max_length: int | None = Field(
+        default=None, ge=0, le=128, description="longest announcement the owner makes (default: the prefix length)"
+    )
+    upstreams: tuple[Asn, ...] = Field(
+        default=(), description="the origin's expected neighbours (first hops); empty = not checked"
+    )
+    owner: str = Field(min_length=1, description="whose space this is, e.g. 'firm', 'binance', 'aws route53'")
+    desk: Name | None = Field(default=None, description="the desk an incident about it belongs to")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return _check_prefix(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> WatchedPrefix:
+        from ipaddress import ip_network
+
+        length = ip_network(self.prefix).prefixlen
+        limit = 32 if ip_network(self.prefix).version == 4 else 128
+        if self.max_length is not None and not length <= self.max_length <= limit:
+            raise ValueError(f"max_length {self.max_length} must be between {length} and {limit} for {self.prefix}")
+        return self
+
+
+class BgpWatch(Frozen):
+    """What the BGP hijack watcher watches and how sure it must be before it alerts."""
+
+    prefixes: tuple[WatchedPrefix, ...] = ()
+    venues: bool = Field(default=True, description="also watch every venue's cidrs against the venue's asns")
+    min_peers: int = Field(
+        default=2, ge=1, le=10_000, description="visibility: alert when fewer collector peers than this see a route"
+    )
+
+
+class ChainWatch(Frozen):
+    """A chain whose deposits the crypto desk credits, and the policy that says when."""
+
+    name: Name
+    kind: Literal["ethereum", "bitcoin"]
+    endpoints: tuple[str, ...] = Field(min_length=1, description="JSON-RPC URLs (http:// or https://)")
+    confirmations: int = Field(ge=1, le=100_000, description="blocks on top before a deposit is credited")
+    use_finalized: bool = Field(default=False, description="Ethereum: credit only at or below the 'finalized' block")
+    max_reorg_depth: int = Field(default=2, ge=1, le=100_000, description="alert on a reorg deeper than this (blocks)")
+    finality_stall_s: int = Field(
+        default=1_800, ge=1, le=604_800, description="alert when the finalized block has not moved for this long (s)"
+    )
+    raise_factor: int = Field(
+        default=2, ge=1, le=100, description="multiply confirmations by this while the chain shows reorgs or disagreement"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ChainWatch:
+        for url in self.endpoints:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"endpoint {url!r} must be an http:// or https:// JSON-RPC URL")
+        if self.use_finalized and self.kind != "ethereum":
+            raise ValueError("use_finalized is only for ethereum ('finalized' block tag)")
+        return self
+
+
+class SecurityPolicy(Frozen):
+    """The crypto desk's security posture: BGP watch, chains, key rotation."""
+
+    bgp: BgpWatch = Field(default_factory=BgpWatch)
+    chains: tuple[ChainWatch, ...] = ()
+    key_rotation_days: int = Field(default=90, ge=1, le=3_650, description="API keys older than this are a finding (days)")
 
 
 # --------------------------------------------------------------------------- market hours
@@ -831,6 +947,7 @@ class Venue(Frozen):
     api_keys: tuple[ApiKey, ...] = ()
     ip_allowlist: bool = Field(default=False, description="the venue only accepts allow-listed source IPs")
     hours: MarketHours | None = Field(default=None, description="trading sessions, halts and holidays")
+    asns: tuple[Asn, ...] = Field(default=(), description="AS numbers that originate the venue's cidrs")
 
 
 # --------------------------------------------------------------------------- guardrails, budgets, tags
@@ -921,6 +1038,7 @@ class Estate(Frozen):
     tags: TagSchema = Field(default_factory=TagSchema)
     observability: ObservabilityStandards = Field(default_factory=ObservabilityStandards)
     intents: tuple[Intent, ...] = ()
+    security: SecurityPolicy = Field(default_factory=SecurityPolicy)
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)
@@ -966,6 +1084,17 @@ class Estate(Frozen):
 
     def venue(self, name: str) -> Venue:
         return _named(self.venues, name)
+
+    def api_keys_of(self, workload: Workload) -> list[tuple[Venue, ApiKey]]:
+        """The venue API keys a workload uses: those it names in ``api_keys``, or, naming none,
+        every key of its venues. The one rule Terraform (who may read a secret) and the security
+        check (who should) both follow."""
+        return [(v, k) for v in sorted(self.venues, key=lambda v: v.name) if v.name in workload.venues
+                for k in v.api_keys if k.name in workload.api_keys or not workload.api_keys]
+
+    def key_users(self, venue: Venue, key: ApiKey) -> list[Workload]:
+        """The workloads that use ``key`` of ``venue`` (sorted by name)."""
+        return sorted((w for w in self.workloads if (venue, key) in self.api_keys_of(w)), key=lambda w: w.name)
 
     def site(self, name: str) -> Site:
         return _named(self.sites, name)

@@ -357,6 +357,9 @@ def _workloads(c: _Checker) -> None:
             c.need(d, "workload", d.workload, workloads, "workload")
         for v in w.venues:
             c.need(w, "venues", v, [x.name for x in e.venues], "venue")
+        keys = [k.name for x in e.venues if x.name in w.venues for k in x.api_keys]
+        for key_name in w.api_keys:
+            c.need(w, "api_keys", key_name, keys, "API key of its venues")
         for z in w.placement.zones:
             c.need(w.placement, "zones", z, catalog.ZONES, "catalog zone")
         for other in w.placement.anti_affinity:
@@ -368,6 +371,7 @@ def _workloads(c: _Checker) -> None:
 def _venues(c: _Checker) -> None:
     e = c.estate
     c.unique(e.venues, "venue")
+    c.unique(e.security.chains, "chain")
     carriers = [*(x.name for x in e.links), *(s.name for s in e.sites)]
     for v in e.venues:
         c.need(v, "location", v.location, catalog.PLACES, "catalog place")

@@ -7,6 +7,7 @@ Public face: ``reach`` (can SRC reach DST, with traces and why-not), ``matrix``
 
 from tradeplane.net.dataplane import Dataplane, Endpoint, failure_elements
 from tradeplane.net.diff import Change, Diff, diff
+from tradeplane.net.egress import Egress, egress_addresses
 from tradeplane.net.endpoints import Selection, resolve
 from tradeplane.net.matrix import Cell, Matrix, matrix
 from tradeplane.net.oracle import Simulator
@@ -25,6 +26,7 @@ __all__ = [
     "Context",
     "Dataplane",
     "Diff",
+    "Egress",
     "Endpoint",
     "Finding",
     "Header",
@@ -38,6 +40,7 @@ __all__ = [
     "Space",
     "Trace",
     "diff",
+    "egress_addresses",
     "failure_elements",
     "matrix",
     "reach",

@@ -1,0 +1,154 @@
+"""`tradeplane security check|bgp|chain`: key custody, perimeter, BGP hijack and reorg watch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tradeplane import estate as est
+from tradeplane.cli.output import console, err_console, print_json
+from tradeplane.errors import InputError
+
+app = typer.Typer(no_args_is_help=True, help="Crypto security: key custody, perimeter, BGP hijacks, chain reorgs.")
+bgp_app = typer.Typer(no_args_is_help=True, help="BGP hijack watch over RIS Live, MRT or a live ExaBGP session.")
+chain_app = typer.Typer(no_args_is_help=True, help="Chain reorganisation watch over several RPC endpoints.")
+app.add_typer(bgp_app, name="bgp")
+app.add_typer(chain_app, name="chain")
+
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+EstateArg = typer.Argument(..., help="estate directory", show_default=False)
+JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
+IntakeOpt = typer.Option(None, "--intake", help="POST alerts (Alertmanager webhook v4) to this URL; default stdout")
+TokenOpt = typer.Option(None, "--token", envvar="TRADEPLANE_INTAKE_TOKEN", help="bearer token for --intake")
+
+
+def _sink(intake: str | None, token: str | None):  # type: ignore[no-untyped-def]
+    from tradeplane.security import JsonLinesSink, WebhookSink
+
+    return WebhookSink(intake, token) if intake else JsonLinesSink()
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError.single(f"--as-of {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+@app.command()
+def check(path: Path = EstateArg,
+          keys: Path | None = typer.Option(None, "--keys", help="key inventory YAML (creation dates, desks)"),
+          as_of: str | None = typer.Option(None, "--as-of", help="judge key ages on this date (default today)"),
+          strict: bool = typer.Option(False, "--strict", help="exit 1 when a finding blocks an apply"),
+          json: bool = JsonOpt) -> None:
+    """Key custody and the DDoS perimeter, on the estate and its rendered Terraform."""
+    from tradeplane import terraform
+    from tradeplane.plan import security_review
+    from tradeplane.security import load_inventory
+
+    e = est.load(path)
+    inventory = load_inventory(keys) if keys else None
+    judged = _date(as_of) or (date.today() if inventory else None)
+    report = security_review(e, terraform.render(e), inventory, judged)
+    if json:
+        print_json(report.to_json())
+    else:
+        findings = report.sorted()
+        console.print(f"[bold]security check {e.name}[/]: {len(report.passed)} rules hold, "
+                      f"{len(findings)} finding(s), {len(report.blocking)} blocking")
+        for f in findings:
+            console.print(f"[{SEVERITY_STYLE.get(f.severity, 'default')}]{f.severity.upper()}[/] "
+                          + escape(f"[{f.rule}] {f.subject}: {f.title}"), soft_wrap=True, highlight=False)
+            for line in (f.detail, f"fix: {f.fix}" + (f" at {f.location}" if f.location else "") if f.fix else ""):
+                if line:
+                    console.print(f"  {line}", markup=False, soft_wrap=True)
+            for line in f.trace[:8]:
+                console.print(f"  trace: {line}", markup=False, soft_wrap=True)
+    if strict and report.blocking:
+        raise typer.Exit(1)
+
+
+@bgp_app.command("replay")
+def bgp_replay(path: Path = EstateArg,
+               updates: Path = typer.Argument(..., help="RIS Live JSON lines, an MRT file, or ExaBGP JSON lines"),
+               fmt: str | None = typer.Option(None, "--format", help="ris, mrt or exabgp (default: guessed)"),
+               vrps: Path | None = typer.Option(None, "--vrps", help="RPKI VRPs (rpki-client / routinator JSON)"),
+               json: bool = JsonOpt) -> None:
+    """Replay recorded BGP updates through the watcher; print every alert that fired or resolved."""
+    from tradeplane.security.bgp.run import replay
+
+    if fmt not in (None, "ris", "mrt", "exabgp"):
+        raise InputError.single(f"--format {fmt!r} is not one of ris, mrt, exabgp")
+    result = replay(est.load(path), updates, fmt, vrps)  # type: ignore[arg-type]
+    if json:
+        print_json({"alerts": [a.to_dict() for a in result.alerts], "watched": result.watched,
+                    "read": result.source.read, "malformed": result.source.malformed,
+                    "malformed_examples": result.source.examples, "notes": result.notes,
+                    "updates": result.monitor.updates, "relevant": result.monitor.relevant})
+        return
+    console.print(f"[bold]bgp replay[/] {updates}: {result.source.read} messages, {result.monitor.relevant} "
+                  f"announcements in watched space ({result.watched} prefixes), {len(result.alerts)} alert changes")
+    table = Table("time (UTC)", "status", "alert", "announced", "origin", "watched")
+    for a in result.alerts:
+        d = a.to_dict()
+        when = (d["startsAt"] if a.status == "firing" else d["endsAt"])[:19].replace("T", " ")
+        table.add_row(when, a.status, a.labels["alertname"].removeprefix("Bgp"), a.labels.get("announced", ""),
+                      a.labels.get("origin_as", ""), a.labels.get("prefix", ""))
+    if result.alerts:
+        console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
+    if result.source.malformed:
+        err_console.print(f"{result.source.malformed} malformed message(s) skipped; first: "
+                          f"{result.source.examples[0]}", markup=False)
+
+
+@bgp_app.command("watch")
+def bgp_watch(path: Path = EstateArg,
+              exabgp: str | None = typer.Option(None, "--exabgp", help="ExaBGP JSON API output: a file to follow, "
+                                                "or - for stdin (run it as ExaBGP's process)"),
+              ris: Path | None = typer.Option(None, "--ris", help="a RIS Live JSON-lines file to follow"),
+              vrps: Path | None = typer.Option(None, "--vrps", help="RPKI VRPs (rpki-client / routinator JSON)"),
+              intake: str | None = IntakeOpt, token: str | None = TokenOpt) -> None:
+    """Watch a live BGP feed and send alerts (firing and resolved) as they change; Ctrl-C stops."""
+    from tradeplane.security.bgp.run import watch
+
+    if (exabgp is None) == (ris is None):
+        raise InputError.single("give exactly one of --exabgp FILE|- or --ris FILE")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    source = Path(exabgp) if exabgp not in (None, "-") else (ris if ris else None)
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(est.load(path), source, "exabgp" if exabgp else "ris", _sink(intake, token), vrps,
+              follow=True, stop=stop.is_set)
+
+
+@chain_app.command("watch")
+def chain_watch(path: Path = EstateArg,
+                chain: list[str] = typer.Option([], "--chain", help="only these chains (repeat); default all"),
+                poll: float = typer.Option(2.0, "--poll", min=0.05, max=3600, help="seconds between polls"),
+                once: bool = typer.Option(False, "--once", help="poll every endpoint once and exit"),
+                intake: str | None = IntakeOpt, token: str | None = TokenOpt) -> None:
+    """Watch the estate's chains: reorgs, endpoint disagreement, finality; deposit events on stdout."""
+    from tradeplane.security.chain.run import select_chains, watch_chains
+
+    chains = select_chains(est.load(path), chain)
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await watch_chains(chains, _sink(intake, token), poll, stop, once=once)
+
+    asyncio.run(main())

@@ -1,0 +1,33 @@
+"""Crypto security: exchange key custody, BGP hijack watch, chain reorganisation watch, DDoS perimeter.
+
+Rooms: ``custody`` and ``perimeter`` (static checks over the estate and its rendered Terraform,
+composed by ``security check``), ``bgp`` (the hijack watcher) and ``chain`` (the reorg watcher).
+Every alert leaves as an Alertmanager webhook v4 payload (``alerts``) for the incidents intake,
+or as JSON lines on stdout when it is not running.
+"""
+
+from tradeplane.security.alerts import Alert, JsonLinesSink, ListSink, WebhookSink, webhook_payload
+from tradeplane.security.check import check
+from tradeplane.security.custody import key_users
+from tradeplane.security.finding import Finding, SecurityReport
+from tradeplane.security.iam import Resource, parse_resources
+from tradeplane.security.inventory import KeyInventory, load_inventory
+from tradeplane.security.perimeter import Exposure, crypto_networks
+
+__all__ = [
+    "Alert",
+    "Exposure",
+    "Finding",
+    "JsonLinesSink",
+    "KeyInventory",
+    "ListSink",
+    "Resource",
+    "SecurityReport",
+    "WebhookSink",
+    "check",
+    "crypto_networks",
+    "key_users",
+    "load_inventory",
+    "parse_resources",
+    "webhook_payload",
+]

@@ -1,0 +1,190 @@
+"""Who can read what, from the rendered Terraform (the IAM as it will be applied, not as assumed).
+
+Input: rendered files (``path -> HCL text``, e.g. ``Rendered.files``). Only the files that hold
+IAM, secrets or perimeter resources are parsed (python-hcl2), so the cost stays small.
+
+AWS: ``aws_iam_role`` (its trust policy says whose it is: an EC2 service principal is a
+workload's instance role, anything else a human or federated role), inline
+``aws_iam_role_policy`` and ``aws_iam_policy`` + ``aws_iam_role_policy_attachment``, and
+``data "aws_iam_policy_document"`` statements. GCP: ``google_secret_manager_secret_iam_*`` and
+project-level ``google_project_iam_*`` bindings (``roles/secretmanager.secretAccessor``,
+``roles/secretmanager.admin``, ``roles/owner``, ``roles/editor``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+__all__ = ["Principal", "Resource", "Statement", "parse_resources", "read_principals"]
+
+_INTERESTING = ("aws_iam", "aws_secretsmanager", "google_secret_manager", "secretmanager", "google_project_iam",
+                "aws_shield", "aws_wafv2", "google_compute_security_policy", "aws_kms", "google_kms")
+_REF = re.compile(r"\$\{([^}]*)\}")
+SECRET_READERS_GCP = ("roles/secretmanager.secretAccessor", "roles/secretmanager.admin", "roles/owner",
+                      "roles/editor")
+
+
+def _unquote(value: Any) -> Any:
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
+    if isinstance(value, dict):
+        return {_unquote(k): _unquote(v) for k, v in value.items() if k != "__is_block__"}
+    return value
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One rendered resource or data block: ``kind`` is ``resource`` or ``data``."""
+
+    kind: str
+    type: str
+    name: str
+    body: Mapping[str, Any]
+    file: str
+
+    @property
+    def address(self) -> str:
+        return f"{'data.' if self.kind == 'data' else ''}{self.type}.{self.name}"
+
+    def text(self, key: str) -> str:
+        value = self.body.get(key)
+        return value if isinstance(value, str) else ""
+
+
+def parse_resources(files: Mapping[str, str]) -> list[Resource]:
+    """Every resource and data block of the relevant rendered files, sorted by address."""
+    import hcl2
+
+    out: list[Resource] = []
+    for path, text in sorted(files.items()):
+        if not path.endswith(".tf") or not any(word in text for word in _INTERESTING):
+            continue
+        doc = hcl2.loads(text)
+        for kind in ("resource", "data"):
+            for group in doc.get(kind, []):
+                for type_, named in group.items():
+                    for name, body in named.items():
+                        out.append(Resource(kind, _unquote(type_), _unquote(name), _unquote(body), path))
+    return sorted(out, key=lambda r: (r.address, r.file))
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    def allows(self, action: str, resource: str) -> bool:
+        if self.effect != "Allow":
+            return False
+        acts = any(fnmatchcase(action.lower(), a.lower()) for a in self.actions)
+        return acts and any(fnmatchcase(resource, _pattern(r)) for r in self.resources)
+
+
+def _pattern(resource: str) -> str:
+    """A rendered ARN pattern: interpolations become wildcards (the account is a variable)."""
+    return _REF.sub("*", resource)
+
+
+@dataclass
+class Principal:
+    """A role or member that can hold permissions; ``kind`` is ``instance``, ``human`` or ``gcp``."""
+
+    address: str
+    name: str
+    kind: str
+    workload: str | None
+    desk: str | None
+    statements: list[Statement] = field(default_factory=list)
+    gcp_roles: list[tuple[str, str]] = field(default_factory=list)  # (role, scope: secret address or project)
+
+
+def _doc_statements(doc: Resource) -> list[Statement]:
+    out = []
+    for st in doc.body.get("statement", []):
+        out.append(Statement(str(st.get("effect", "Allow")), tuple(st.get("actions", ())),
+                             tuple(st.get("resources", ()))))
+    return out
+
+
+def _referenced(expr: str, docs: Mapping[str, Resource]) -> Resource | None:
+    for ref in _REF.findall(expr or ""):
+        parts = ref.split(".")
+        if parts[:2] == ["data", "aws_iam_policy_document"] and len(parts) >= 3:
+            return docs.get(parts[2])
+    return None
+
+
+def _trust_kind(doc: Resource | None) -> str:
+    if doc is None:
+        return "human"
+    for st in doc.body.get("statement", []):
+        for p in st.get("principals", []):
+            ids = p.get("identifiers", [])
+            if p.get("type") == "Service" and any("ec2.amazonaws.com" in str(i) for i in ids):
+                return "instance"
+    return "human"
+
+
+def read_principals(resources: Iterable[Resource]) -> list[Principal]:
+    """Every AWS role and GCP member with the statements or roles it holds, sorted by address."""
+    items = list(resources)
+    docs = {r.name: r for r in items if r.kind == "data" and r.type == "aws_iam_policy_document"}
+    policies = {r.name: r for r in items if r.kind == "resource" and r.type == "aws_iam_policy"}
+    roles: dict[str, Principal] = {}
+    for r in items:
+        if r.kind == "resource" and r.type == "aws_iam_role":
+            tags = r.body.get("tags") or {}
+            kind = _trust_kind(_referenced(r.text("assume_role_policy"), docs))
+            roles[r.name] = Principal(r.address, r.text("name") or r.name, kind,
+                                      str(tags.get("Name")) if kind == "instance" and tags.get("Name") else None,
+                                      str(tags["desk"]) if tags.get("desk") else None)
+    for r in items:
+        if r.kind != "resource":
+            continue
+        if r.type == "aws_iam_role_policy":
+            role = _role_of(r.text("role"), roles)
+            doc = _referenced(r.text("policy"), docs)
+            if role is not None and doc is not None:
+                role.statements.extend(_doc_statements(doc))
+        elif r.type == "aws_iam_role_policy_attachment":
+            role = _role_of(r.text("role"), roles)
+            arn = r.text("policy_arn")
+            match = re.search(r"aws_iam_policy\.([A-Za-z0-9_-]+)", arn)
+            if role is not None and match and match.group(1) in policies:
+                doc = _referenced(policies[match.group(1)].text("policy"), docs)
+                if doc is not None:
+                    role.statements.extend(_doc_statements(doc))
+            elif role is not None and arn.endswith((":policy/AdministratorAccess", ":policy/SecretsManagerReadWrite")):
+                role.statements.append(Statement("Allow", ("*",), ("*",)))
+    members: dict[str, Principal] = {}
+    for r in items:
+        if r.kind != "resource" or not (r.type.startswith("google_secret_manager_secret_iam")
+                                        or r.type.startswith("google_project_iam")):
+            continue
+        granted = r.text("role")
+        if granted not in SECRET_READERS_GCP:
+            continue
+        scope = r.text("secret_id") or f"project:{r.text('project')}"
+        for member in [r.text("member"), *r.body.get("members", [])]:
+            if member:
+                principal = members.setdefault(member, Principal(member, member, "gcp", None, None))
+                principal.gcp_roles.append((granted, scope))
+    return sorted([*roles.values(), *members.values()], key=lambda p: p.address)
+
+
+def _role_of(expr: str, roles: Mapping[str, Principal]) -> Principal | None:
+    for ref in _REF.findall(expr or ""):
+        parts = ref.split(".")
+        if parts[:1] == ["aws_iam_role"] and len(parts) >= 2:
+            return roles.get(parts[1])
+    for role in roles.values():  # a literal role name
+        if role.name == expr:
+            return role
+    return None
