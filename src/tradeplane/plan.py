@@ -8,12 +8,12 @@ first, because Terraform renders the zones it chose) and what counts as blocking
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
-from tradeplane import feeds, finops, net, placement, security, terraform
+from tradeplane import feeds, finops, net, placement, review, security, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
@@ -61,6 +61,36 @@ class Plan:
                 if f not in self.security.blocking]
         return out
 
+    def items(self) -> list[review.Item]:
+        """Every finding of every analysis, flattened with its estate location (for the review formats)."""
+        out = [review.Item("verify", f.severity, f.check, f.title, f.fix_location or "", f.fix)
+               for f in self.verify.findings]
+        out += [review.Item("security", f.severity, f.rule, f"{f.subject}: {f.title}", f.location, f.fix)
+                for f in self.security.findings]
+        out += [review.Item("placement", "high", "placement", x.render()) for x in self.placement.explanations]
+        out += [review.Item("terraform", "high", "dangling-reference", str(r)) for r in self.dangling]
+        return sorted(out)
+
+    def passed(self) -> dict[str, list[str]]:
+        """What holds, per section (passing test cases in JUnit)."""
+        return {"verify": sorted(self.verify.passed), "security": sorted(self.security.passed)}
+
+    def render(self, fmt: str) -> str:
+        """The plan as ``markdown`` (a pull-request comment), ``sarif`` (code scanning) or ``junit``."""
+        from tradeplane import __version__
+
+        if fmt == "markdown":
+            summary = {"resources": str(self.terraform.total), "placement": self.placement.status,
+                       "verify": f"{len(self.verify.passed)} properties hold, {len(self.verify.findings)} findings",
+                       "security": f"{len(self.security.passed)} rules hold, {len(self.security.findings)} findings",
+                       "monthly cost (USD)": f"{self.cost.total_monthly:,.0f}"}
+            return review.markdown(self.estate.name, self.items(), self.blocking, self.warnings, summary)
+        if fmt == "sarif":
+            return review.sarif(self.estate.name, self.items(), __version__)
+        if fmt == "junit":
+            return review.junit(self.estate.name, self.items(), self.passed())
+        raise ValueError(f"unknown format {fmt!r}")
+
     def to_json(self) -> dict[str, Any]:
         return {
             "estate": self.summary.to_json(),
@@ -93,6 +123,22 @@ def build(estate: Estate) -> Plan:
         verify=net.verify(estate, placement=placed),
         security=security_review(estate, rendered),
     )
+
+
+def freeze_gate(new: Estate, old: Estate, at: datetime, emergency: str | None = None) -> list[str]:
+    """Change-freeze lines for ``plan --strict --against OLD``: a change to a desk's path while its
+    venues trade blocks, unless marked as an emergency (then it is said, not blocked)."""
+    verdicts = review.freeze(new, review.changed_desks(old, new), at)
+    if emergency:
+        return []
+    return [v.line() for v in verdicts]
+
+
+def freeze_notes(new: Estate, old: Estate, at: datetime, emergency: str | None) -> list[str]:
+    """What the gate let through as an emergency (printed, never silent)."""
+    if not emergency:
+        return []
+    return [f"EMERGENCY ({emergency}): {v.line()}" for v in review.freeze(new, review.changed_desks(old, new), at)]
 
 
 def security_review(estate: Estate, rendered: Rendered, inventory: KeyInventory | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ from tradeplane.cli.net import render_report
 from tradeplane.cli.output import console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
+from tradeplane.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -25,18 +27,51 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "-o", "--output", help="also write the Terraform here"),
         strict: bool = typer.Option(False, "--strict", help="exit 1 when anything blocks an apply"),
         json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+        fmt: str = typer.Option("table", "--format", help="table, json, markdown (a PR comment), sarif or junit"),
+        against: Path | None = typer.Option(None, "--against", help="the estate before this change: with --strict, "
+                                            "refuse a change to a desk's path while its venues trade"),
+        at: str | None = typer.Option(None, "--at", help="judge the change freeze at this ISO 8601 instant "
+                                      "(default now)"),
+        emergency: str | None = typer.Option(None, "--emergency", help="let a frozen change through; give the reason"),
     ) -> None:
         """Validate, place, render, verify and cost the estate; say what blocks an apply."""
+        if fmt not in FORMATS:
+            raise InputError.single(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+        when = _instant(at)
         e = est.load(path)
+        old = est.load(against) if against is not None else None
         p = planning.build(e)
+        frozen = planning.freeze_gate(e, old, when, emergency) if old is not None else []
+        notes = planning.freeze_notes(e, old, when, emergency) if old is not None else []
         if output is not None:
             terraform.write(p.terraform, output)
-        if json:
-            print_json(p.to_json())
-        else:
+        if json or fmt == "json":
+            print_json({**p.to_json(), "freeze": frozen, "emergency": notes})
+        elif fmt == "table":
             _print(p, path, output)
-        if strict and p.blocking:
+            for line in [*notes, *frozen]:
+                console.print(f"[bold red]{line}[/]" if line in frozen else f"[yellow]{line}[/]", highlight=False,
+                              soft_wrap=True)
+        else:
+            console.file.write(p.render(fmt))
+        if strict and (p.blocking or frozen):
             raise typer.Exit(1)
+
+
+FORMATS = ("table", "json", "markdown", "sarif", "junit")
+
+
+def _instant(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError.single(f"--at {text!r} is not an ISO 8601 instant",
+                                hint="write it like 2026-12-01T15:30:00-06:00") from None
+    if value.tzinfo is None:
+        raise InputError.single(f"--at {text!r} has no time zone", hint="add Z or an offset such as -06:00")
+    return value
 
 
 def _print(p: planning.Plan, path: Path, output: Path | None) -> None:

@@ -1,0 +1,133 @@
+"""The plan for the team's existing tools: a pull-request comment (Markdown), code scanning
+(SARIF 2.1.0) and CI test reports (JUnit XML).
+
+Every finding keeps its estate ``file:line`` (SARIF ``physicalLocation``, a link in Markdown, the
+JUnit failure's message). Deterministic: findings sorted, no timestamps.
+
+SARIF: OASIS "Static Analysis Results Interchange Format 2.1.0" (one run, one rule per check,
+``level`` error for blocking severities, warning otherwise). JUnit: the de-facto Ant/Surefire
+schema (one testsuite per section, one testcase per check or finding).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+__all__ = ["Item", "junit", "markdown", "sarif"]
+
+_LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+_BLOCKING = ("critical", "high")
+
+
+@dataclass(frozen=True, order=True)
+class Item:
+    """One finding of any analysis, flattened: ``section`` (verify, security, ...), ``rule`` (the check)."""
+
+    section: str
+    severity: str
+    rule: str
+    title: str
+    location: str = ""
+    fix: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity in _BLOCKING
+
+
+def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any]) -> str:
+    """A pull-request comment: the verdict first, then counts, then each finding with its line."""
+    verdict = "**Blocks an apply**" if blocking else "**Nothing blocks an apply**"
+    lines = [f"### tradeplane plan: `{estate}`", "", f"{verdict} ({len(blocking)} blocking, {len(warnings)} warnings)",
+             "", "| | |", "| --- | --- |"]
+    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    if blocking:
+        lines += ["", "#### Blocking", ""] + [f"- {_md(b)}" for b in blocking]
+    if warnings:
+        lines += ["", "<details><summary>Warnings</summary>", ""] + [f"- {_md(w)}" for w in warnings]
+        lines += ["", "</details>"]
+    if items:
+        lines += ["", "#### Findings", "", "| severity | section | check | finding | where |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {i.severity} | {i.section} | `{i.rule}` | {_md(i.title)} | {f'`{i.location}`' if i.location else ''} |"
+                  for i in sorted(items, key=_order)]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _order(i: Item) -> tuple[int, str, str, str]:
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}.get(i.severity, 5)
+    return (rank, i.section, i.rule, i.title)
+
+
+def _relative(path: str) -> str:
+    """Code-scanning tools resolve URIs against the repository root: make paths under the working
+    directory relative to it."""
+    from pathlib import Path
+
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def sarif(estate: str, items: list[Item], tool_version: str) -> str:
+    rules = sorted({(i.section, i.rule) for i in items})
+    index = {r: n for n, r in enumerate(rules)}
+    results = []
+    for i in sorted(items, key=_order):
+        result: dict[str, Any] = {
+            "ruleId": f"{i.section}/{i.rule}", "ruleIndex": index[(i.section, i.rule)],
+            "level": "error" if i.blocking else "warning",
+            "message": {"text": i.title + (f" Fix: {i.fix}" if i.fix else "")},
+            "properties": {"severity": i.severity},
+        }
+        match = _LOC.match(i.location or "")
+        if match:
+            region: dict[str, int] = {"startLine": int(match["line"])}
+            if match["col"]:
+                region["startColumn"] = int(match["col"])
+            result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _relative(match["file"])},
+                                                         "region": region}}]
+        results.append(result)
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "tradeplane", "version": tool_version, "informationUri": "docs/console.md",
+                            "rules": [{"id": f"{s}/{r}", "name": r, "shortDescription": {"text": f"{s}: {r}"}}
+                                      for s, r in rules]}},
+        "automationDetails": {"id": f"tradeplane-plan/{estate}"},
+        "results": results}]}
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def junit(estate: str, items: list[Item], passed: dict[str, list[str]]) -> str:
+    """One testsuite per section; passed properties as passing testcases, findings as failures
+    (blocking) or skipped-with-message (warnings), so CI dashboards count them."""
+    sections = sorted({i.section for i in items} | set(passed))
+    out = ['<?xml version="1.0" encoding="UTF-8"?>']
+    total = sum(len(passed.get(s, [])) for s in sections) + len(items)
+    failures = sum(1 for i in items if i.blocking)
+    out.append(f'<testsuites name={quoteattr("tradeplane plan " + estate)} tests="{total}" failures="{failures}">')
+    for section in sections:
+        mine = sorted((i for i in items if i.section == section), key=_order)
+        ok = sorted(passed.get(section, []))
+        fails = sum(1 for i in mine if i.blocking)
+        skips = len(mine) - fails
+        out.append(f'  <testsuite name={quoteattr(section)} tests="{len(mine) + len(ok)}" failures="{fails}" '
+                   f'skipped="{skips}">')
+        for name in ok:
+            out.append(f'    <testcase classname={quoteattr(section)} name={quoteattr(name)}/>')
+        for i in mine:
+            tag = "failure" if i.blocking else "skipped"
+            where = f" at {i.location}" if i.location else ""
+            out.append(f'    <testcase classname={quoteattr(section + "." + i.rule)} name={quoteattr(i.title)}>')
+            out.append(f'      <{tag} message={quoteattr(i.severity + where)}>{escape(i.fix)}</{tag}>')
+            out.append("    </testcase>")
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,45 @@
+"""The change-freeze gate: no change to a desk's path while its venues trade, unless an emergency.
+
+Reads the venues' market hours from the estate (``tradeplane.estate.hours``): a desk is frozen at
+an instant when any venue its workloads use is open then. ``plan --strict --against OLD`` refuses
+(exit 1) a change that touches a frozen desk; ``--emergency REASON`` lets it through and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tradeplane.estate import Estate
+from tradeplane.estate.hours import is_open, next_change, venue_hours
+
+__all__ = ["FreezeVerdict", "freeze"]
+
+
+@dataclass(frozen=True)
+class FreezeVerdict:
+    desk: str
+    open_venues: tuple[str, ...]
+    changes: tuple[str, ...]
+    reopens: str  # when the freeze lifts (the next close of the last open venue), ISO 8601, or ""
+
+    def line(self) -> str:
+        until = f"; the window opens at {self.reopens}" if self.reopens else "; its venues trade around the clock"
+        return (f"change freeze: desk {self.desk} is trading on {', '.join(self.open_venues)} and this change "
+                f"touches {', '.join(self.changes)}{until}")
+
+
+def freeze(estate: Estate, changed: dict[str, list[str]], at: datetime) -> list[FreezeVerdict]:
+    """One verdict per changed desk whose venues are open at ``at`` (timezone-aware)."""
+    out = []
+    for desk, changes in sorted(changed.items()):
+        venues = sorted({v for w in estate.workloads if w.desk == desk for v in w.venues})
+        hours = {v: venue_hours(estate.venue(v)) for v in venues if any(x.name == v for x in estate.venues)}
+        open_now = tuple(v for v, h in hours.items() if is_open(h, at))
+        if not open_now:
+            continue
+        closes = [next_change(hours[v], at) for v in open_now]
+        last = None if any(c is None for c in closes) else max(c for c in closes if c is not None)
+        reopens = "" if last is None else last.astimezone(at.tzinfo).isoformat()
+        out.append(FreezeVerdict(desk, open_now, tuple(changes), reopens))
+    return out
