@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from tradeplane import feeds, finops, net, placement, review, security, terraform
+from tradeplane import feeds, finops, k8s, net, placement, review, security, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
@@ -37,12 +37,15 @@ class Plan:
     cost: Estimate
     verify: Report
     security: SecurityReport
+    kubernetes: tuple[k8s.ClusterManifests, ...] = ()
+    kubernetes_problems: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> list[str]:
         """What must be fixed before this estate is applied, one line each."""
         out = [f"placement {self.placement.status}: {x.render()}" for x in self.placement.explanations]
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
+        out += [f"kubernetes: {p}" for p in self.kubernetes_problems]
         out += [f"net verify {f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
                 for f in self.verify.findings if f.severity in BLOCKING_SEVERITIES]
         out += [f"security {f.severity}: {f.title}" + (f" (fix at {f.location})" if f.location else "")
@@ -101,6 +104,8 @@ class Plan:
             "cost": self.cost.to_json(),
             "verify": self.verify.to_json(),
             "security": self.security.to_json(),
+            "kubernetes": {"clusters": {m.cluster: sorted(m.files) for m in self.kubernetes},
+                           "problems": list(self.kubernetes_problems)},
             "blocking": self.blocking,
             "warnings": self.warnings,
         }
@@ -122,6 +127,7 @@ def build(estate: Estate) -> Plan:
         cost=finops.estimate(estate),
         verify=net.verify(estate, placement=placed),
         security=security_review(estate, rendered),
+        **_kubernetes(estate, zones),
     )
 
 
@@ -157,3 +163,21 @@ def security_review(estate: Estate, rendered: Rendered, inventory: KeyInventory 
                 exposure[w.name] = security.Exposure(w.name, answer.verdict != "unreachable",
                                                      tuple(line for t in traces for line in t.render()))
     return security.check(estate, resources, net.egress_addresses(estate), exposure, inventory, as_of)
+
+
+def kubernetes(estate: Estate) -> tuple[list[k8s.ClusterManifests], list[str]]:
+    """The GKE manifests in the zones the solver chose, and what GKE cannot give (``k8s render``)."""
+    placed = placement.solve(estate)
+    if not placed.feasible:
+        return [], [f"placement {placed.status}: {x.render()}" for x in placed.explanations]
+    parts = _kubernetes(estate, placement.zones_by_workload(placed))
+    return list(parts["kubernetes"]), list(parts["kubernetes_problems"])
+
+
+def _kubernetes(estate: Estate, zones: dict[str, tuple[str, ...]] | None) -> dict[str, Any]:
+    if zones is None:
+        return {}
+    manifests = k8s.render(estate, zones)
+    problems = [p.render() for p in k8s.problems(estate, zones)]
+    problems += k8s.single_failure_violations(estate, manifests)
+    return {"kubernetes": tuple(manifests), "kubernetes_problems": tuple(problems)}

@@ -29,7 +29,8 @@ def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: pla
     assert p.blocking == []
     data = p.to_json()
     assert set(data) == {"estate", "placement", "latency_budgets", "terraform", "feeds", "cost", "verify",
-                         "blocking", "warnings"}
+                         "kubernetes", "security", "blocking", "warnings"}
+    assert data["kubernetes"]["problems"] == [] and "futures-gke" in data["kubernetes"]["clusters"]
 
 
 def test_terraform_uses_the_zones_the_solver_chose(reference_plan: plan.Plan) -> None:

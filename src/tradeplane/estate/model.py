@@ -90,6 +90,7 @@ __all__ = [
     "Organisation",
     "Placement",
     "PlacementStrategy",
+    "PodSpec",
     "PolicyAction",
     "PolicyRule",
     "PortRange",
@@ -726,6 +727,20 @@ class Dependency(Frozen):
     ports: tuple[PortRange, ...] = Field(min_length=1)
 
 
+class PodSpec(Frozen):
+    """What a GKE workload runs on its node pool: one Deployment of ``replicas`` pods.
+
+    ``cpu`` is whole CPUs (latency-critical pods get requests = limits, so the kubelet's static
+    CPU manager pins them to exclusive cores); other pods get a CPU request and no CPU limit.
+    """
+
+    image: str = Field(min_length=1, description="container image, pinned by tag or digest")
+    replicas: int = Field(default=1, ge=1, le=1_000)
+    cpu: int = Field(ge=1, le=256, description="whole CPUs per pod")
+    memory_gib: float = Field(gt=0, le=4_096, allow_inf_nan=False, description="memory per pod (GiB)")
+    ports: tuple[int, ...] = Field(default=(), description="container ports")
+
+
 class Workload(Frozen):
     name: Name
     desk: Name
@@ -748,6 +763,7 @@ class Workload(Frozen):
         default=(), description="the venue API keys it uses, by name (default: every key of its venues)"
     )
     gke_cluster: Name | None = Field(default=None, description="gke_node_pool: the cluster it belongs to")
+    pods: PodSpec | None = Field(default=None, description="gke_node_pool: the pods it runs (tradeplane k8s render)")
     hourly_usd: float | None = Field(default=None, ge=0, description="override the price table")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradeplane.estate.model import GcpSubnet, GcpVpc, PlacementStrategy, Workload
+from tradeplane.estate.scheduling import latency_class, node_labels, node_taints
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.hcl import Expr
@@ -10,6 +11,8 @@ from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
+
+TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
 
 @family("gke", cloud="gcp", stage=Stage.COMPUTE)
@@ -66,11 +69,16 @@ def emit(ctx: Context) -> None:
                                 node_locations=zones, node_count=-(-w.count // len(zones)))
             pool.block("management", auto_repair=True, auto_upgrade=True)
             cfg = pool.block("node_config", machine_type=w.machine_type, image_type="COS_CONTAINERD",
-                             labels=ctx.gcp_labels(w.desk, w.team, w.env), tags=sorted(w.tags) or None,
+                             labels={**ctx.gcp_labels(w.desk, w.team, w.env), **node_labels(w)},
+                             tags=sorted(w.tags) or None,
                              service_account=w.service_account, oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"])
             cfg.set(metadata={"disable-legacy-endpoints": "true"})
             cfg.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
             cfg.block("workload_metadata_config", mode="GKE_METADATA")
             cfg.block("gvnic", enabled=True)
+            for key, value, effect in node_taints(w):  # the pods' tolerations match these (tradeplane k8s render)
+                cfg.block("taint", key=key, value=value, effect=TAINT_EFFECTS[effect])
+            if latency_class(w) == "critical":  # Guaranteed pods get exclusive cores
+                cfg.block("kubelet_config", cpu_manager_policy="static", cpu_cfs_quota=True)
             if compact:
                 pool.block("placement_policy", type="COMPACT")

@@ -14,7 +14,7 @@ resource "google_container_cluster" "futures_gke" {
   enable_shielded_nodes       = true
   enable_legacy_abac          = false
   deletion_protection         = true
-  resource_labels             = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant" }
+  resource_labels             = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec" }
 
   ip_allocation_policy {
     cluster_secondary_range_name  = "pods"
@@ -84,6 +84,110 @@ resource "google_container_cluster" "futures_gke" {
   }
 }
 
+resource "google_container_node_pool" "futures_gke__cme_md_feed_a" {
+  project        = var.project_ids["gcp-futures-prod"]
+  name           = "cme-md-feed-a"
+  cluster        = google_container_cluster.futures_gke.id
+  node_locations = ["us-central1-a"]
+  node_count     = 1
+
+  management {
+    auto_repair  = true
+    auto_upgrade = true
+  }
+
+  node_config {
+    machine_type = "c2-standard-8"
+    image_type   = "COS_CONTAINERD"
+    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "critical" }
+    tags         = ["cme", "md"]
+    oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata     = { disable-legacy-endpoints = "true" }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_integrity_monitoring = true
+    }
+
+    workload_metadata_config {
+      mode = "GKE_METADATA"
+    }
+
+    gvnic {
+      enabled = true
+    }
+
+    taint {
+      key    = "tradeplane.io/desk"
+      value  = "futures"
+      effect = "NO_SCHEDULE"
+    }
+
+    taint {
+      key    = "tradeplane.io/latency-class"
+      value  = "critical"
+      effect = "NO_SCHEDULE"
+    }
+
+    kubelet_config {
+      cpu_manager_policy = "static"
+      cpu_cfs_quota      = true
+    }
+  }
+}
+
+resource "google_container_node_pool" "futures_gke__cme_md_feed_b" {
+  project        = var.project_ids["gcp-futures-prod"]
+  name           = "cme-md-feed-b"
+  cluster        = google_container_cluster.futures_gke.id
+  node_locations = ["us-central1-b"]
+  node_count     = 1
+
+  management {
+    auto_repair  = true
+    auto_upgrade = true
+  }
+
+  node_config {
+    machine_type = "c2-standard-8"
+    image_type   = "COS_CONTAINERD"
+    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "critical" }
+    tags         = ["cme", "md"]
+    oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata     = { disable-legacy-endpoints = "true" }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_integrity_monitoring = true
+    }
+
+    workload_metadata_config {
+      mode = "GKE_METADATA"
+    }
+
+    gvnic {
+      enabled = true
+    }
+
+    taint {
+      key    = "tradeplane.io/desk"
+      value  = "futures"
+      effect = "NO_SCHEDULE"
+    }
+
+    taint {
+      key    = "tradeplane.io/latency-class"
+      value  = "critical"
+      effect = "NO_SCHEDULE"
+    }
+
+    kubelet_config {
+      cpu_manager_policy = "static"
+      cpu_cfs_quota      = true
+    }
+  }
+}
+
 resource "google_container_node_pool" "futures_gke__futures_risk" {
   project        = var.project_ids["gcp-futures-prod"]
   name           = "futures-risk"
@@ -99,7 +203,7 @@ resource "google_container_node_pool" "futures_gke__futures_risk" {
   node_config {
     machine_type = "n2-standard-16"
     image_type   = "COS_CONTAINERD"
-    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant" }
+    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "standard" }
     oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
     metadata     = { disable-legacy-endpoints = "true" }
 
@@ -114,6 +218,12 @@ resource "google_container_node_pool" "futures_gke__futures_risk" {
 
     gvnic {
       enabled = true
+    }
+
+    taint {
+      key    = "tradeplane.io/desk"
+      value  = "futures"
+      effect = "NO_SCHEDULE"
     }
   }
 }

@@ -99,7 +99,7 @@ resource "google_container_node_pool" "beta_gke__risk" {
   node_config {
     machine_type    = "n2-standard-16"
     image_type      = "COS_CONTAINERD"
-    labels          = { cost_centre = "cc-2", desk = "beta", env = "prod", team = "beta-quant" }
+    labels          = { cost_centre = "cc-2", desk = "beta", env = "prod", team = "beta-quant", "tradeplane.io/desk" = "beta", "tradeplane.io/latency-class" = "standard" }
     service_account = "risk@beta-prod-1.iam.gserviceaccount.com"
     oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
     metadata        = { disable-legacy-endpoints = "true" }
@@ -115,6 +115,12 @@ resource "google_container_node_pool" "beta_gke__risk" {
 
     gvnic {
       enabled = true
+    }
+
+    taint {
+      key    = "tradeplane.io/desk"
+      value  = "beta"
+      effect = "NO_SCHEDULE"
     }
   }
 
