@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import typer
-import yaml
 from rich.table import Table
 from typer.core import TyperGroup
 
 from tradeplane import estate as est
 from tradeplane import placement
 from tradeplane.cli.output import console, print_json
-from tradeplane.errors import InputError, UnsupportedError
+from tradeplane.errors import UnsupportedError
 
 
 class _SolveByDefault(TyperGroup):
@@ -73,14 +71,7 @@ def solve(
 
 
 def _capacity(path: Path) -> placement.Capacity:
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError.single(f"cannot read capacity table {path}: {exc}",
-                                hint="give a YAML file laid out like placement/capacity.yaml") from exc
-    if not isinstance(data, dict):
-        raise InputError.single(f"{path}: a capacity table is a mapping", hint="see placement/capacity.yaml")
-    return placement.Capacity.from_mapping(data, str(path))
+    return placement.load_capacity(path)
 
 
 def _zones_text(zones: tuple[str, ...]) -> str:
