@@ -79,7 +79,7 @@ def build(estate: Estate) -> Plan:
         placement=placed,
         budgets=tuple(placement.check_budgets(estate, placed)),
         terraform=rendered,
-        dangling=tuple(terraform.check_references(rendered.files)),
+        dangling=tuple(terraform.check_references(rendered)),
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
         verify=net.verify(estate, placement=placed),

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from tradeplane import estate as est
-from tradeplane import plan as planning
-from tradeplane import terraform
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
 from tradeplane.cli.net import render_report
 from tradeplane.cli.output import console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
+from tradeplane.writing import check_dir
+
+if TYPE_CHECKING:
+    from tradeplane import estate as est
+    from tradeplane import plan as planning
+    from tradeplane import terraform
+else:
+    est = lazy("tradeplane.estate")
+    planning = lazy("tradeplane.plan")
+    terraform = lazy("tradeplane.terraform")
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +36,8 @@ def register(app: typer.Typer) -> None:
         json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
     ) -> None:
         """Validate, place, render, verify and cost the estate; say what blocks an apply."""
+        if output is not None:
+            check_dir(output)  # before any work
         e = est.load(path)
         p = planning.build(e)
         if output is not None:
