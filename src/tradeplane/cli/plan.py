@@ -12,12 +12,14 @@ from tradeplane.cli._lazy import lazy
 from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
 from tradeplane.cli.net import render_report
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import console, err_console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
 from tradeplane.writing import check_dir
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from tradeplane import estate as est
     from tradeplane import plan as planning
     from tradeplane import terraform
@@ -39,7 +41,7 @@ def register(app: typer.Typer) -> None:
         if output is not None:
             check_dir(output)  # before any work
         e = est.load(path)
-        p = planning.build(e)
+        p = _build_with_progress(e, show=not json and err_console.is_terminal)
         if output is not None:
             terraform.write(p.terraform, output)
         if json:
@@ -48,6 +50,26 @@ def register(app: typer.Typer) -> None:
             _print(p, path, output)
         if strict and p.blocking:
             raise typer.Exit(1)
+
+
+def _build_with_progress(e: est.Estate, *, show: bool) -> planning.Plan:
+    """``plan.build`` with a Rich progress display on stderr (a terminal only, and not with --json):
+    one line per stage once it has run for a moment, gone when the plan is done."""
+    if not show:
+        return planning.build(e)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_stage(name: str, seconds: float | None) -> None:
+            if seconds is None:
+                tasks[name] = progress.add_task(name, total=1)
+            else:
+                progress.update(tasks[name], completed=1, visible=False)
+
+        return planning.build(e, on_stage=on_stage)
 
 
 def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
