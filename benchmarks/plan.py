@@ -14,6 +14,7 @@ The ratio of the headline: the whole plan's growth exponent against 1 (linear).
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import tempfile
 import time
@@ -58,15 +59,14 @@ def main() -> None:
     stages = list(results[sizes[0]])
     print()
     head = f"{'stage':<11}" + "".join(f"{f'{n:,} s':>12}" for n in sizes) + "".join(
-        f"{f'k {a}->{b}':>14}" for a, b in zip(sizes, sizes[1:], strict=False)) + f"{'share':>8}"
+        f"{f'k {a}->{b}':>14}" for a, b in itertools.pairwise(sizes)) + f"{'share':>8}"
     print(head)
     big = sizes[-1]
     big_total = sum(results[big].values())
     for st in [*stages, "total"]:
         times = [sum(results[n].values()) if st == "total" else results[n][st] for n in sizes]
         ks = [math.log(max(t2, 1e-6) / max(t1, 1e-6)) / math.log(n2 / n1)
-              for (n1, t1), (n2, t2) in zip(zip(sizes, times, strict=False), zip(sizes[1:], times[1:], strict=False),
-                                            strict=False)]
+              for (n1, t1), (n2, t2) in itertools.pairwise(zip(sizes, times, strict=True))]
         share = times[-1] / big_total if big_total else 0.0
         print(f"{st:<11}" + "".join(f"{t:12.3f}" for t in times) + "".join(f"{k:14.2f}" for k in ks)
               + f"{share:8.1%}")
