@@ -85,6 +85,10 @@ class ConfigError(TradeplaneError):
     """A runtime configuration (feeds, console, incidents) is invalid."""
 
 
+class OutputError(TradeplaneError):
+    """An output path cannot be written (checked before any work; see ``tradeplane.writing``)."""
+
+
 class UnsupportedError(TradeplaneError):
     """The request is valid but cannot be honoured (e.g. a guardrail with no equivalent on a cloud)."""
 

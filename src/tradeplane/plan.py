@@ -7,9 +7,11 @@ first, because Terraform renders the zones it chose) and what counts as blocking
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -37,6 +39,8 @@ class Plan:
     cost: Estimate
     verify: Report
     security: SecurityReport
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+    """Seconds each stage took (``STAGES`` order); for benchmarks and the progress display, not in JSON."""
     kubernetes: tuple[k8s.ClusterManifests, ...] = ()
     kubernetes_problems: tuple[str, ...] = ()
 
@@ -111,23 +115,57 @@ class Plan:
         }
 
 
-def build(estate: Estate) -> Plan:
-    """Place, render, verify and cost the estate; never raises for findings, only for bad input."""
-    placed = placement.solve(estate)
+STAGES = ("summary", "placement", "budgets", "terraform", "references", "feeds", "cost", "verify", "security",
+          "kubernetes")
+"""The stages of ``build``, in the order it runs them."""
+
+StageHook = Callable[[str, "float | None"], None]
+"""Called with (stage, None) when a stage starts and (stage, seconds) when it ends."""
+
+T = TypeVar("T")
+
+
+def build(estate: Estate, on_stage: StageHook | None = None) -> Plan:
+    """Place, render, verify and cost the estate; never raises for findings, only for bad input.
+
+    ``on_stage`` hears each stage start and end (the CLI's progress display); the seconds
+    of each stage are kept in ``Plan.timings`` either way."""
+    timings: dict[str, float] = {}
+
+    def stage(name: str, work: Callable[[], T]) -> T:
+        if on_stage is not None:
+            on_stage(name, None)
+        start = time.perf_counter()
+        out = work()
+        timings[name] = time.perf_counter() - start
+        if on_stage is not None:
+            on_stage(name, timings[name])
+        return out
+
+    summary = stage("summary", lambda: summarise(estate))
+    placed = stage("placement", lambda: placement.solve(estate))
+    budgets = stage("budgets", lambda: tuple(placement.check_budgets(estate, placed)))
     zones = placement.zones_by_workload(placed) if placed.feasible else None
-    rendered = terraform.render(estate, zones=zones)
+    rendered = stage("terraform", lambda: terraform.render(estate, zones=zones))
+    dangling = stage("references", lambda: tuple(terraform.check_references(rendered)))
+    feed_plans = stage("feeds", lambda: tuple(feeds.plan(estate)))
+    cost = stage("cost", lambda: finops.estimate(estate))
+    verified = stage("verify", lambda: net.verify(estate, placement=placed))
+    secured = stage("security", lambda: security_review(estate, rendered))
+    kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
     return Plan(
         estate=estate,
-        summary=summarise(estate),
+        summary=summary,
         placement=placed,
-        budgets=tuple(placement.check_budgets(estate, placed)),
+        budgets=budgets,
         terraform=rendered,
-        dangling=tuple(terraform.check_references(rendered.files)),
-        feeds=tuple(feeds.plan(estate)),
-        cost=finops.estimate(estate),
-        verify=net.verify(estate, placement=placed),
-        security=security_review(estate, rendered),
-        **_kubernetes(estate, zones),
+        dangling=dangling,
+        feeds=feed_plans,
+        cost=cost,
+        verify=verified,
+        security=secured,
+        timings=timings,
+        **kube,
     )
 
 

@@ -83,5 +83,8 @@ def test_assumptions_file(tmp_path: Path, estate) -> None:
     e = finops.estimate(estate, finops.load_assumptions(p))
     assert not any(line.id.startswith("nat.") and line.id.endswith(".data") for line in e.lines)
     p.write_text("nat_gb: 10\n")
-    with pytest.raises(ConfigError, match="unknown assumption"):
+    with pytest.raises(ConfigError, match=r"a\.yaml:1:1: nat_gb: unknown field 'nat_gb'"):
+        finops.load_assumptions(p)
+    p.write_text("nat_gateway_gb: .inf\n")
+    with pytest.raises(ConfigError, match=r"a\.yaml:1:17: nat_gateway_gb: "):
         finops.load_assumptions(p)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tradeplane.terraform import check_references
+from tradeplane.terraform import Rendered, check_references, render
+from tradeplane.terraform.hcl import Block, Expr, Table, render_blocks
+from tradeplane.terraform.module import interp
+from tradeplane.terraform.references import module_of_blocks
 
 NET = '''
 resource "aws_vpc" "hub" {
@@ -70,3 +73,51 @@ def test_walker_reports_every_dangling_reference() -> None:
 
 def test_walker_accepts_a_clean_module() -> None:
     assert check_references({"aws/10-networking/main.tf": NET}) == []
+
+
+def _blocks() -> tuple[dict[str, list[Block]], dict[str, list[Block]]]:
+    """NET and COMPUTE above, as the renderer's blocks."""
+    net = {"main.tf": [
+        Block("resource", ("aws_vpc", "hub")).set(provider=Expr("aws.net"), cidr_block="10.0.0.0/16"),
+        Block("output", ("subnet_ids",)).set(value=Table({"hub/a": Expr("aws_vpc.hub.id")})),
+        Block("provider", ("aws",)).set(alias="net", region="us-east-1"),
+    ]}
+    compute = {"main.tf": [
+        Block("data", ("terraform_remote_state", "networking")).set(
+            backend="s3", config={"bucket": Expr("var.state_bucket"), "key": "aws/10-networking/terraform.tfstate"}),
+        Block("variable", ("state_bucket",)).set(type=Expr("string")),
+        Block("resource", ("aws_instance", "ok")).set(
+            provider=Expr("aws.net"), count=2, tags={"Name": interp("ok-${count.index}")},
+            subnet_id=Expr('data.terraform_remote_state.networking.outputs.subnet_ids["hub/a"]')),
+        Block("resource", ("aws_instance", "bad")).set(
+            provider=Expr("aws.missing"), ami=Expr("var.nope"),
+            subnet_id=Expr('data.terraform_remote_state.networking.outputs.subnet_ids["hub/zz"]'),
+            user_data=interp('echo ${aws_vpc.elsewhere.id} and ${lookup(local.absent, "k", "")}'),
+            other=Expr('data.terraform_remote_state.networking.outputs.vpc_ids["hub"]'),
+            literal="not ${interpolated.at_all}"),
+        Block("provider", ("aws",)).set(alias="net", region="us-east-1"),
+    ]}
+    return net, compute
+
+
+def test_structural_check_finds_what_the_text_parse_finds() -> None:
+    """The check plan runs (on the blocks) and the python-hcl2 parse of their text agree."""
+    net, compute = _blocks()
+    structural = {"aws/10-networking": module_of_blocks("aws/10-networking", net),
+                  "aws/30-compute": module_of_blocks("aws/30-compute", compute)}
+    rendered = Rendered({}, {}, structural)
+    text = {f"{m}/main.tf": render_blocks(b["main.tf"])
+            for m, b in (("aws/10-networking", net), ("aws/30-compute", compute))}
+    by_structure = {(p.module, p.address, p.problem) for p in check_references(rendered)}
+    by_text = {(p.module, p.address, p.problem) for p in check_references(text)}
+    assert by_structure == by_text
+    assert {a for _, a, _ in by_structure} == {
+        "aws.missing", "var.nope", "aws_vpc.elsewhere", "local.absent",
+        'data.terraform_remote_state.networking.outputs.subnet_ids["hub/zz"]',
+        'data.terraform_remote_state.networking.outputs.vpc_ids["hub"]',
+    }
+
+
+def test_rendered_estate_structure_and_text_agree(small_estate) -> None:  # type: ignore[no-untyped-def]
+    r = render(small_estate)
+    assert r.structure and check_references(r) == check_references(r.files) == []

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from tradeplane import estate as est
-from tradeplane import finops
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
 from tradeplane.errors import InputError
+from tradeplane.writing import check_dir, check_file, write_file
+
+if TYPE_CHECKING:
+    from tradeplane import estate as est
+    from tradeplane import finops
+else:
+    est = lazy("tradeplane.estate")
+    finops = lazy("tradeplane.finops")
 
 app = typer.Typer(no_args_is_help=True,
                   help="Cost by desk and team from FOCUS billing data; anomalies, commitments, estimates.")
@@ -66,6 +74,9 @@ def report(
     json: bool = JsonOpt,
 ) -> None:
     """Cost by desk, team, service and cloud; month to date against budget with a forecast; untagged spend."""
+    for option, out in (("--csv", csv), ("--parquet", parquet), ("--html", html)):
+        if out is not None:
+            check_file(out, option)  # before any work
     with _session(path, billing, rules, memory_limit) as s:
         rep = finops.build_report(s.con, s.estate, s.billing, s.rules, since=_day(since, "since"),
                                   until=_day(until, "until"), top=top, allocated=True)
@@ -77,8 +88,7 @@ def report(
             anomalies = finops.find_anomalies(s.con, s.estate, s.rules)
             commits = finops.commitment_report(s.con, s.estate, since=rep.period.start, until=rep.period.end,
                                                synthetic=rep.synthetic)
-            html.parent.mkdir(parents=True, exist_ok=True)
-            html.write_text(finops.render_html(rep, anomalies, commits), encoding="utf-8")
+            write_file(html, finops.render_html(rep, anomalies, commits), "--html")
             written.append(str(html))
     if json:
         data = rep.to_json()
@@ -262,6 +272,7 @@ def generate(
     json: bool = JsonOpt,
 ) -> None:
     """Write synthetic FOCUS billing (AWS and GCP), utilisation data and a manifest for an estate."""
+    check_dir(out, "OUT")  # before any work
     last = _day(end, "end") or (datetime.now(timezone.utc).date() - timedelta(days=1))  # noqa: UP017
     res = finops.generate(est.load(path), out, end=last, days=days, seed=seed, slices=24 if hourly else 1,
                           scale=scale, fmt=fmt)
@@ -285,10 +296,12 @@ def sql(
     output: Path | None = typer.Option(None, "-o", "--output", help="write to this file"),
 ) -> None:
     """The allocation query for BigQuery (GCP FOCUS export) or Athena (AWS FOCUS export)."""
+    if output is not None:
+        check_file(output)  # before any work
     e = est.load(path)
     text = finops.warehouse_sql(e, finops.load_rules(rules, e), dialect, table)
     if output is None:
         console.file.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
         console.print(f"wrote {output}")

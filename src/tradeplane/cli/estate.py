@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from tradeplane import estate as est
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
+from tradeplane.writing import write_file
+
+if TYPE_CHECKING:
+    from tradeplane import estate as est
+else:
+    est = lazy("tradeplane.estate")
 
 app = typer.Typer(no_args_is_help=True, help="Load, check and describe the estate.")
 
@@ -69,5 +76,5 @@ def schema(output: Path | None = typer.Option(None, "-o", "--output", help="writ
     if output is None:
         console.file.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
         console.print(f"wrote {output}")

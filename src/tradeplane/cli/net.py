@@ -7,15 +7,24 @@ directory of real cloud exports (see docs/net.md for the export commands).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from tradeplane import estate as est
-from tradeplane import inventory, net
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
 from tradeplane.errors import InputError
-from tradeplane.estate.model import Estate, PortRange
+from tradeplane.writing import check_file, write_file
+
+if TYPE_CHECKING:
+    from tradeplane import estate as est
+    from tradeplane import inventory, net
+    from tradeplane.estate.model import Estate, PortRange
+else:
+    est = lazy("tradeplane.estate")
+    inventory = lazy("tradeplane.inventory")
+    net = lazy("tradeplane.net")
 
 app = typer.Typer(no_args_is_help=True, help="Prove isolation and reachability, with traces.")
 import_app = typer.Typer(no_args_is_help=True, help="Build the data plane from real cloud exports.")
@@ -44,7 +53,7 @@ def _ports(values: list[str]) -> tuple[PortRange, ...]:
     for v in values:
         for part in v.split(","):
             try:
-                out.append(PortRange.model_validate(part.strip()))
+                out.append(est.PortRange.model_validate(part.strip()))
             except ValueError:
                 raise InputError.single(f"--port {part!r} is not a port or range",
                                         hint="use 443 or 1024-65535; repeat --port or separate with commas") from None
@@ -174,12 +183,14 @@ def diff(old: str = typer.Argument(..., help="the estate before"), new: str = ty
 
 def _import(kind: str, directory: Path, json: bool, yaml_out: Path | None, run_verify: bool,
             policy: Path | None) -> None:
+    if yaml_out is not None:
+        check_file(yaml_out, "--yaml")  # before any work
     result = inventory.import_aws(directory) if kind == "aws" else inventory.import_gcp(directory)
     e = result.estate
     if policy is not None:
         e = inventory.with_policy(e, est.load(policy))
     if yaml_out is not None:
-        yaml_out.write_text(est.to_yaml(e), encoding="utf-8")
+        write_file(yaml_out, est.to_yaml(e), "--yaml")
     report = net.verify(e) if run_verify else None
     if json:
         print_json({"summary": result.summary(), "notes": result.notes,

@@ -6,19 +6,25 @@ group runs ``solve`` when its first argument is not one of its commands.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
 from rich.table import Table
 from typer.core import TyperGroup
 
-from tradeplane import estate as est
-from tradeplane import placement
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
 from tradeplane.errors import InputError, UnsupportedError
+
+if TYPE_CHECKING:
+    from tradeplane import estate as est
+    from tradeplane import placement
+else:
+    est = lazy("tradeplane.estate")
+    placement = lazy("tradeplane.placement")
 
 
 class _SolveByDefault(TyperGroup):
@@ -56,6 +62,9 @@ def solve(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="CP-SAT worker threads"),
 ) -> None:
     """Solve the placement of an estate: zones per replica, groups, cost, budgets. Exit 2 if infeasible."""
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise InputError.single(f"--time-limit: must be a positive number of seconds; got {time_limit:g}",
+                                hint="leave it out to let the solver finish, or give e.g. --time-limit 30")
     e = est.load(path)
     cap = _capacity(capacity) if capacity else None
     result = placement.solve(e, capacity=cap, free_subnets=free_subnets,
@@ -73,14 +82,7 @@ def solve(
 
 
 def _capacity(path: Path) -> placement.Capacity:
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError.single(f"cannot read capacity table {path}: {exc}",
-                                hint="give a YAML file laid out like placement/capacity.yaml") from exc
-    if not isinstance(data, dict):
-        raise InputError.single(f"{path}: a capacity table is a mapping", hint="see placement/capacity.yaml")
-    return placement.Capacity.from_mapping(data, str(path))
+    return placement.load_capacity(path)
 
 
 def _zones_text(zones: tuple[str, ...]) -> str:

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from tradeplane import estate as est
-from tradeplane import plan as planning
-from tradeplane import terraform
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
 from tradeplane.cli.net import render_report
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import console, err_console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
 from tradeplane.errors import InputError
+from tradeplane.writing import check_dir
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from tradeplane import estate as est
+    from tradeplane import plan as planning
+    from tradeplane import terraform
+else:
+    est = lazy("tradeplane.estate")
+    planning = lazy("tradeplane.plan")
+    terraform = lazy("tradeplane.terraform")
 
 
 def register(app: typer.Typer) -> None:
@@ -38,9 +49,11 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise InputError.single(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
         when = _instant(at)
+        if output is not None:
+            check_dir(output)  # before any work
         e = est.load(path)
         old = est.load(against) if against is not None else None
-        p = planning.build(e)
+        p = _build_with_progress(e, show=not json and fmt == "table" and err_console.is_terminal)
         frozen = planning.freeze_gate(e, old, when, emergency) if old is not None else []
         notes = planning.freeze_notes(e, old, when, emergency) if old is not None else []
         if output is not None:
@@ -72,6 +85,26 @@ def _instant(text: str | None) -> datetime:
     if value.tzinfo is None:
         raise InputError.single(f"--at {text!r} has no time zone", hint="add Z or an offset such as -06:00")
     return value
+
+
+def _build_with_progress(e: est.Estate, *, show: bool) -> planning.Plan:
+    """``plan.build`` with a Rich progress display on stderr (a terminal only, and not with --json):
+    one line per stage once it has run for a moment, gone when the plan is done."""
+    if not show:
+        return planning.build(e)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_stage(name: str, seconds: float | None) -> None:
+            if seconds is None:
+                tasks[name] = progress.add_task(name, total=1)
+            else:
+                progress.update(tasks[name], completed=1, visible=False)
+
+        return planning.build(e, on_stage=on_stage)
 
 
 def _print(p: planning.Plan, path: Path, output: Path | None) -> None:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from tradeplane import estate as est
-from tradeplane import placement
-from tradeplane import terraform as tf
+from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
+from tradeplane.errors import Problem, TradeplaneError
+from tradeplane.writing import check_dir
+
+if TYPE_CHECKING:
+    from tradeplane import estate as est
+    from tradeplane import placement
+    from tradeplane import terraform as tf
+else:
+    est = lazy("tradeplane.estate")
+    placement = lazy("tradeplane.placement")
+    tf = lazy("tradeplane.terraform")
 
 app = typer.Typer(no_args_is_help=True, help="Terraform for AWS and GCP, compiled from the estate.")
 
@@ -25,12 +35,17 @@ def render(
     json: bool = JsonOpt,
 ) -> None:
     """Render one Terraform root module per cloud and stage, check its references, write it."""
+    check_dir(output)  # before any work: a folder that cannot be written is one line, not a traceback
     e = est.load(path)
     zones = placement.solved_zones(e) if place else None
     rendered = tf.render(e, zones=zones)
-    problems = tf.check_references(rendered.files)
-    if problems:  # a renderer bug, not a user mistake: say so plainly and write nothing
-        raise RuntimeError("rendered Terraform has dangling references: " + "; ".join(map(str, problems)))
+    problems = tf.check_references(rendered)
+    if problems:  # a renderer bug, not a user mistake: the finding plan blocks on, and nothing written
+        n = len(problems)
+        raise TradeplaneError(
+            f"rendered Terraform has {n} dangling reference{'s' if n != 1 else ''}; nothing written",
+            [Problem(f"terraform: dangling reference {r}",
+                     hint="a renderer bug, not an estate mistake: report it with the estate") for r in problems])
     tf.write(rendered, output)
     if json:
         print_json({"output": str(output), **rendered.to_json()})

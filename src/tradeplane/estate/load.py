@@ -14,14 +14,14 @@ import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tradeplane.errors import EstateError, Location, Problem, ProblemList
+from tradeplane.errors import ConfigError, EstateError, Location, Problem, ProblemList, TradeplaneError
 from tradeplane.estate import refs
 from tradeplane.estate.model import Estate
-from tradeplane.estate.yamlpos import Path, Positions, YamlError, parse
+from tradeplane.estate.yamlpos import Path, Positions, YamlError, parse, read
 
 _LIST_SECTIONS = tuple(
     name for name, f in Estate.model_fields.items() if typing.get_origin(f.annotation) is tuple
@@ -85,11 +85,17 @@ def _raise(name: str, problems: list[Problem]) -> typing.NoReturn:
 
 def _merge(files: list[FsPath], root: FsPath) -> tuple[dict[str, Any], Positions, list[Problem]]:
     docs: list[tuple[str, str]] = []
+    unreadable = ProblemList()
     for f in files:
+        name = _display(f, root)
         try:
-            docs.append((_display(f, root), f.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise EstateError.single(f"cannot read: {exc}", location=Location(str(f))) from None
+            docs.append((name, read(f, name)))
+        except OSError as exc:
+            unreadable.add(f"cannot read: {exc.strerror or exc}", location=Location(name),
+                           hint="check the file exists and is readable")
+        except YamlError as exc:
+            unreadable.extend(exc.problems)
+    unreadable.raise_if_any("cannot read the estate files")
     return _merge_docs(docs)
 
 
@@ -154,6 +160,54 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     if close:
         return f"did you mean '{close[0]}'?"
     return "expected one of: " + ", ".join(options)
+
+
+# --------------------------------------------------------------------------- any YAML file -> a model
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: str | FsPath, model: type[M], *, text: str | None = None,
+                    error: type[TradeplaneError] = ConfigError, what: str = "") -> M:
+    """Load one YAML file into a pydantic ``model`` through the estate's loader.
+
+    The one way the project reads a YAML config (feeds config, finops rules and assumptions,
+    the capacity table, and the packages to come): the same limits (size, depth, alias
+    expansion; see ``yamlpos.Limits``), the same UTF-8 and control-character checks, and the
+    same located problems as an estate: ``file:line:column: field: message (hint: ...)``,
+    every problem of the file at once. ``text`` stands for the file's content when it does not
+    come from disk (package resources); ``path`` then only names it. An empty file validates
+    as ``{}``. Raises ``error`` (``ConfigError`` unless told) with one ``Problem`` per fault;
+    ``what`` names the file's kind in the summary line ("feeds config").
+    """
+    name = str(path)
+    kind = what or f"{model.__name__} file"
+    try:
+        if text is None:
+            text = read(path, name)
+        data, positions, problems = parse(text, name)
+    except OSError as exc:
+        raise error.single(f"cannot read the {kind}: {exc.strerror or exc}", location=Location(name),
+                           hint="check the path") from None
+    except YamlError as exc:
+        raise error(f"{name}: the {kind} cannot be read", exc.problems) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise error.single(f"the {kind} must be a mapping of fields, not a {type(data).__name__}",
+                           location=positions.of_value(()) or Location(name),
+                           hint="start the file with a field name and a colon")
+    try:
+        result = model.model_validate(data)
+    except ValidationError as exc:
+        problems = [*problems, *_dedupe([_problem(err, data, positions, model)
+                                         for err in exc.errors(include_url=False)])]
+        result = None
+    if problems or result is None:
+        problems = [p if p.location else Problem(p.message, Location(name), p.field, p.hint) for p in problems]
+        n = len(problems)
+        raise error(f"{name}: invalid {kind}: {n} problem{'s' if n != 1 else ''}", problems)
+    return result
 
 
 # --------------------------------------------------------------------------- validation errors
@@ -222,25 +276,25 @@ def _field_name(path: Path) -> str:
     return out
 
 
-def _problem(err: Any, data: Any, positions: Positions) -> Problem:
+def _problem(err: Any, data: Any, positions: Positions, root: type[BaseModel] = Estate) -> Problem:
     loc = tuple(err["loc"])
     path = _data_path(loc, data)
     kind = err["type"]
     field = _field_name(path)
     # Name the object the field sits in, so "networks[3].subnets[1].cidr" reads well.
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1], data)
+        model = _model_at(loc[:-1], data, root)
         allowed = sorted(model.model_fields) if model else []
         key = str(loc[-1])
         return Problem(f"unknown field '{key}'", positions.of_key(path) or positions.nearest(path),
                        field, _did_you_mean(key, allowed) if allowed else "remove it")
     if kind == "missing":
         hint = "give the estate a name in one of its files, e.g. 'name: my-firm'" if loc == ("name",) \
-            else _field_hint(loc, data)
+            else _field_hint(loc, data, root)
         return Problem(f"missing required field '{loc[-1]}'", positions.nearest(path[:-1]), field, hint)
     message = _message(err)
     name_rule = kind == "string_pattern_mismatch" and message.startswith("names must")
-    hint = "" if name_rule else _field_hint(loc, data)
+    hint = "" if name_rule else _field_hint(loc, data, root)
     return Problem(message, positions.of_value(path) or positions.nearest(path), field, hint)
 
 
@@ -268,17 +322,17 @@ def _message(err: Any) -> str:
     return f"{msg}; got {given!r}" if not isinstance(given, dict | list) else msg
 
 
-def _field_hint(loc: tuple[str | int, ...], data: Any) -> str:
-    model = _model_at(loc[:-1], data)
+def _field_hint(loc: tuple[str | int, ...], data: Any, root: type[BaseModel] = Estate) -> str:
+    model = _model_at(loc[:-1], data, root)
     if model is None:
         return ""
     f = model.model_fields.get(str(loc[-1]))
     return f.description or "" if f else ""
 
 
-def _model_at(loc: tuple[str | int, ...], data: Any) -> type[BaseModel] | None:
+def _model_at(loc: tuple[str | int, ...], data: Any, root: type[BaseModel] = Estate) -> type[BaseModel] | None:
     """The model class that validates the object at ``loc`` (walking tags pydantic inserted)."""
-    tp: Any = Estate
+    tp: Any = root
     node = data
     parts = list(loc)
     while parts:

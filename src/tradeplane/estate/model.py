@@ -135,9 +135,10 @@ def _named(items: tuple[N, ...], name: str) -> N:
 
 
 class Frozen(BaseModel):
-    """Base of every estate object: immutable, unknown keys rejected."""
+    """Base of every estate object: immutable, unknown keys rejected, no inf or nan in any number
+    (each number field also has a range that says its unit)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Cloud(StrEnum):
@@ -718,7 +719,8 @@ class Placement(Frozen):
 
 class LatencyBudget(Frozen):
     to: Name = Field(description="a venue, site or workload")
-    rtt_us: float = Field(gt=0, description="round-trip budget in microseconds")
+    rtt_us: float = Field(gt=0, le=10_000_000,
+                          description="round-trip budget in microseconds (more than 0, at most 10,000,000 = 10 s)")
 
 
 class Dependency(Frozen):
@@ -750,7 +752,7 @@ class Workload(Frozen):
     network: Name
     subnet: Name
     machine_type: str
-    count: int = Field(default=1, ge=1, le=10_000)
+    count: int = Field(default=1, ge=1, le=10_000, description="instances (replicas), 1 to 10,000")
     placement: Placement = Field(default_factory=Placement)
     latency_budgets: tuple[LatencyBudget, ...] = ()
     depends_on: tuple[Dependency, ...] = ()
@@ -764,7 +766,9 @@ class Workload(Frozen):
     )
     gke_cluster: Name | None = Field(default=None, description="gke_node_pool: the cluster it belongs to")
     pods: PodSpec | None = Field(default=None, description="gke_node_pool: the pods it runs (tradeplane k8s render)")
-    hourly_usd: float | None = Field(default=None, ge=0, description="override the price table")
+    hourly_usd: float | None = Field(
+        default=None, ge=0, le=10_000,
+        description="override the price table: US dollars per hour per instance (0 to 10,000)")
 
 
 # --------------------------------------------------------------------------- venues
@@ -998,8 +1002,10 @@ class Guardrail(Frozen):
 
 class Budget(Frozen):
     desk: Name
-    monthly_usd: float = Field(gt=0)
-    alert_at: tuple[float, ...] = Field(default=(0.5, 0.8, 1.0))
+    monthly_usd: float = Field(gt=0, le=1_000_000_000,
+                               description="US dollars per month (more than 0, at most 1,000,000,000)")
+    alert_at: tuple[Annotated[float, Field(gt=0, le=10)], ...] = Field(
+        default=(0.5, 0.8, 1.0), description="fractions of the monthly budget that alert (0.8 = 80%; up to 10)")
 
 
 class TagSchema(Frozen):
@@ -1011,7 +1017,7 @@ class Slo(Frozen):
     name: Name
     description: str
     objective: float = Field(gt=0, lt=100, description="percent, e.g. 99.9")
-    window_days: int = Field(default=28, ge=1, le=90)
+    window_days: int = Field(default=28, ge=1, le=90, description="days the objective is measured over (1 to 90)")
     indicator: str = Field(description="the SLI, as the metric expression of the standards")
 
 

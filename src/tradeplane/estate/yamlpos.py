@@ -3,11 +3,20 @@
 PyYAML's composer gives nodes with marks; we build the data ourselves so the
 loader can turn any validation error's field path back into file:line:column.
 Uses libyaml's composer when present (several times faster on big estates).
+
+This is the one YAML reader of the project (estates and every config file go
+through it), so it also bounds what a hostile or careless file can cost
+(``Limits``): the file's size, the nesting depth, and the number of nodes that
+aliases expand to (a 330-byte "billion laughs" file expands to 9^9 nodes); a
+recursive alias is refused. Each refusal names the limit and file:line:column.
+Bytes that are not UTF-8 and control characters are located the same way.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
@@ -70,6 +79,28 @@ class Positions:
         self.keys.update(other.keys)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one YAML file may cost before it is refused.
+
+    ``max_bytes``: size of the file in bytes (an estate of 20,000 subnets is about 5 MB).
+    ``max_depth``: nesting of mappings and sequences (estates nest about 8 deep).
+    ``max_alias_nodes``: nodes that aliases add when expanded (anchors for shared tags
+    stay far below it; a billion-laughs file exceeds it within its first few lines).
+    """
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_depth: int = 64
+    max_alias_nodes: int = 200_000
+
+
+LIMITS = Limits()
+
+# YAML 1.1 printable set (PyYAML's reader): tab, LF, CR, NEL and everything from space up, minus
+# DEL, C1 controls, surrogates and the two non-characters. Anything else is refused, with its place.
+_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
 class YamlError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(p.render() for p in problems))
@@ -80,12 +111,58 @@ def _loc(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def parse(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
+def _text_loc(text: str, file: str, offset: int) -> Location:
+    """file:line:column of a character offset in ``text`` (1-based, like every other location)."""
+    line = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    return Location(file, line, offset - start + 1)
+
+
+def decode(data: bytes, file: str, limits: Limits = LIMITS) -> str:
+    """Bytes of a YAML file to text: refuse files over the size limit and bytes that are not UTF-8,
+    each at file:line:column. A UTF-8 byte-order mark is dropped."""
+    if len(data) > limits.max_bytes:
+        raise YamlError([Problem(
+            f"YAML error: the file is {len(data):,} bytes, more than the limit of {limits.max_bytes:,} bytes",
+            Location(file), hint="split it into several files of the same directory")])
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start:exc.start].decode("utf-8", errors="replace")) + 1
+        raise YamlError([Problem(f"not UTF-8 (byte 0x{data[exc.start]:02x})", Location(file, line, column),
+                                 hint="save the file as UTF-8")]) from None
+
+
+def read(path: str | FsPath, file: str | None = None, limits: Limits = LIMITS) -> str:
+    """Read one YAML file as text (size, UTF-8); ``OSError`` is the caller's to report."""
+    p = FsPath(path)
+    name = file if file is not None else str(p)
+    size = p.stat().st_size
+    if size > limits.max_bytes:
+        raise YamlError([Problem(
+            f"YAML error: the file is {size:,} bytes, more than the limit of {limits.max_bytes:,} bytes",
+            Location(name), hint="split it into several files of the same directory")])
+    return decode(p.read_bytes(), name, limits)
+
+
+def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions, list[Problem]]:
     """Parse one YAML document.
 
-    A syntax error raises ``YamlError`` (nothing after it can be trusted); a repeated key is
-    returned as a problem beside the data (first value kept) so the rest is still checked.
+    A syntax error, a character YAML does not allow, or a file over one of ``limits`` raises
+    ``YamlError`` (nothing after it can be trusted); a repeated key is returned as a problem
+    beside the data (first value kept) so the rest is still checked.
     """
+    if len(text) > limits.max_bytes:
+        raise YamlError([Problem(
+            f"YAML error: the text is {len(text):,} characters, more than the limit of {limits.max_bytes:,}",
+            Location(file), hint="split it into several files of the same directory")])
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        ch = ord(bad.group())
+        raise YamlError([Problem(f"control character U+{ch:04X} is not allowed in YAML", _text_loc(text, file, bad.start()),
+                                 hint="remove it, or write it as an escape inside a double-quoted string")])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -101,6 +178,11 @@ def parse(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
     problems: list[Problem] = []
     if node is None:
         return None, positions, problems
+    try:
+        _check_shape(node, text, file, limits)
+    except YamlError:
+        loader.dispose()
+        raise
     try:
         data = _build(node, (), file, positions, problems, loader)
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag
@@ -137,3 +219,80 @@ def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: lis
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), file, pos, problems, loader) for i, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
+
+
+def _check_shape(root: yaml.Node, text: str, file: str, limits: Limits) -> None:
+    """Refuse recursive aliases, nesting past ``max_depth`` and alias expansion past ``max_alias_nodes``
+    before anything is built: one pass over the distinct nodes (iterative, so no recursion limit),
+    sizing each node once with its aliases expanded."""
+    size: dict[int, int] = {}
+    distinct = 0
+    on_path: set[int] = set()
+    # (node, depth, children entered?)
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, entered = stack.pop()
+        key = id(node)
+        if entered:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise _recursive(node, text, file)
+        if depth > limits.max_depth:
+            raise YamlError([Problem(
+                f"YAML error: nested more than {limits.max_depth} levels deep",
+                _loc(file, node.start_mark), hint="estates and configs nest a few levels; flatten this part")])
+        distinct += 1
+        children = _children(node)
+        if not children:
+            size[key] = 1
+            continue
+        on_path.add(key)
+        stack.append((node, depth, True))
+        for child in reversed(children):
+            cid = id(child)
+            if cid in on_path:
+                raise _recursive(child, text, file)
+            if cid not in size:
+                stack.append((child, depth + 1, False))
+        # sizes are summed when the node is popped again; check the running total at each parent
+    total = size[id(root)]
+    if total - distinct > limits.max_alias_nodes:
+        raise YamlError([Problem(
+            f"YAML error: alias expansion too large ({total:,} nodes from {distinct:,} written; "
+            f"more than {limits.max_alias_nodes:,} added by aliases)",
+            _loc(file, _first_big(root, size, limits.max_alias_nodes).start_mark),
+            hint="estates and configs do not need anchors this deep; write the values out")])
+
+
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+
+
+def _recursive(node: yaml.Node, text: str, file: str) -> YamlError:
+    index = getattr(node.start_mark, "index", None)
+    m = _ANCHOR.match(text, index) if isinstance(index, int) else None
+    alias = f" *{m.group(1)}" if m else ""
+    return YamlError([Problem(
+        f"YAML error: recursive alias{alias} (an alias may not refer to a node that contains it)",
+        _loc(file, node.start_mark), hint="replace the alias by the values it should repeat")])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _first_big(root: yaml.Node, size: dict[int, int], limit: int) -> yaml.Node:
+    """The innermost node, first in the document, whose expansion alone passes ``limit``."""
+    node = root
+    while True:
+        nxt = next((c for c in _children(node) if size.get(id(c), 0) > limit), None)
+        if nxt is None:
+            return node
+        node = nxt

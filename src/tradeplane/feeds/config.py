@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradeplane.errors import ConfigError, Location, Problem
+from tradeplane.estate.load import load_yaml_model
 from tradeplane.feeds.gateway import LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.venues import adapter_class, venue_names
@@ -87,42 +86,11 @@ class FeedsConfig(_Model):
     stale: StaleConfig = StaleConfig()
 
 
-def _positions(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            out[(*path, k.value)] = k.start_mark.line + 1
-            _positions(v, (*path, k.value), out)
-            out[(*path, k.value)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _positions(v, (*path, i), out)
-
-
 def load_config(path: str | Path) -> tuple[FeedsConfig, Path]:
+    """The feeds config at ``path`` and its path; ``ConfigError`` with file:line:column per problem
+    (read through the estate's one YAML loader: ``tradeplane.estate.load_yaml_model``)."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the feeds config ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise ConfigError.single(f"YAML syntax error: {exc.problem}", location=Location(str(p), line)) from None
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _positions(node, (), lines)
-    try:
-        return FeedsConfig.model_validate(data or {}), p
-    except ValidationError as exc:
-        problems = []
-        for e in exc.errors():
-            loc = tuple(e["loc"])
-            line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 0)
-            problems.append(Problem(e["msg"], Location(str(p), line), ".".join(map(str, loc))))
-        raise ConfigError(f"{p}: invalid feeds config", problems) from None
+    return load_yaml_model(p, FeedsConfig, what="feeds config"), p
 
 
 def venue_specs(cfg: FeedsConfig, base: Path) -> list[VenueSpec]:

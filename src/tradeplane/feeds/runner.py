@@ -23,6 +23,7 @@ from tradeplane.feeds.sim.faults import FaultPlan
 from tradeplane.feeds.sim.server import SimServer
 from tradeplane.feeds.sinks import NatsPublisher, ParquetRecorder
 from tradeplane.feeds.sinks.parquet import recorded_files
+from tradeplane.writing import check_dir
 
 
 class _JsonLines(logging.Handler):
@@ -59,6 +60,7 @@ async def run_gateway(path: str | Path, *, duration: float | None = None, port: 
     specs = venue_specs(cfg, p)
     sinks: list[Sink] = []
     if cfg.sinks.parquet:
+        check_dir((p.parent / cfg.sinks.parquet.dir).resolve(), f"{p}: sinks.parquet.dir")  # before connecting
         sinks.append(ParquetRecorder((p.parent / cfg.sinks.parquet.dir).resolve(), rotate_rows=cfg.sinks.parquet.rotate_rows,
                                      rotate_s=cfg.sinks.parquet.rotate_s))
     nats_pub = None

@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
-from tradeplane.errors import ConfigError, Location, Problem, TradeplaneError, UnsupportedError
+from tradeplane.errors import Problem, TradeplaneError, UnsupportedError
 from tradeplane.estate import (
     AwsVpc,
     CrossCloud,
@@ -32,6 +32,7 @@ from tradeplane.estate import (
     Workload,
     catalog,
 )
+from tradeplane.estate.load import load_yaml_model
 from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, network_price, price_table
 
 __all__ = ["Assumptions", "Estimate", "EstimateChange", "EstimateDiff", "EstimateLine", "diff", "estimate",
@@ -52,29 +53,32 @@ class Assumptions:
         return {k: v for k, v in self.__dict__.items()}
 
 
+class _AssumptionsFile(BaseModel):
+    """The layout of ``assumptions.yaml``: each item optional, in GB per month (finite, >= 0)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    nat_gateway_gb: float | None = Field(default=None, ge=0, le=1e9, description="GB per month per NAT gateway")
+    cloud_nat_gb: float | None = Field(default=None, ge=0, le=1e9, description="GB per month per Cloud NAT region")
+    tgw_attachment_gb: float | None = Field(default=None, ge=0, le=1e9,
+                                            description="GB per month per transit gateway attachment")
+    dx_out_gb: float | None = Field(default=None, ge=0, le=1e9, description="GB per month per Direct Connect")
+    interconnect_egress_gb: float | None = Field(default=None, ge=0, le=1e9,
+                                                 description="GB per month per Interconnect")
+    cross_cloud_gb: float | None = Field(default=None, ge=0, le=1e9, description="GB per month per cross-cloud link")
+
+
 def load_assumptions(path: str | Path | None = None) -> Assumptions:
+    """The traffic assumptions in ``path`` (or the shipped ones), read through the estate's YAML loader:
+    ``ConfigError`` with file:line:column per problem."""
     if path is None:
-        text = resources.files("tradeplane.finops.config").joinpath("assumptions.yaml").read_text(encoding="utf-8")
+        text: str | None = resources.files("tradeplane.finops.config").joinpath("assumptions.yaml") \
+            .read_text(encoding="utf-8")
         source = Assumptions.source
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError.single(f"cannot read assumptions: {exc.strerror}", location=Location(str(path))) \
-                from None
-        source = str(path)
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError.single(f"not valid YAML: {exc}", location=Location(source)) from None
-    known = {k for k in Assumptions.__dataclass_fields__ if k != "source"}
-    problems = [Problem(f"unknown assumption '{k}'", Location(source), str(k), "known: " + ", ".join(sorted(known)))
-                for k in data if k not in known]
-    problems += [Problem("must be a number of GB per month >= 0", Location(source), str(k))
-                 for k, v in data.items() if k in known and (not isinstance(v, int | float) or v < 0)]
-    if problems:
-        raise ConfigError(f"{source}: invalid assumptions", problems)
-    return Assumptions(**{k: float(v) for k, v in data.items()}, source=source)
+        text, source = None, str(path)
+    given = load_yaml_model(source, _AssumptionsFile, text=text, what="assumptions")
+    return Assumptions(**given.model_dump(exclude_none=True), source=source)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradeplane.errors import ConfigError, Location, Problem
 from tradeplane.estate import Estate
+from tradeplane.estate.load import load_yaml_model
 
 __all__ = ["AllocationRules", "Match", "SharedRule", "default_rules", "load_rules"]
 
@@ -98,18 +98,10 @@ def account_ids(estate: Estate) -> dict[str, str]:
     return _account_ids(estate)
 
 
-def _parse(text: str, source: str) -> AllocationRules:
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError.single(f"not valid YAML: {exc}", location=Location(source)) from None
-    if not isinstance(data, dict):
-        raise ConfigError.single("allocation rules must be a mapping", location=Location(source))
-    try:
-        return AllocationRules.model_validate({**data, "source": source})
-    except ValidationError as exc:
-        problems = [Problem(e["msg"], Location(source), ".".join(str(p) for p in e["loc"])) for e in exc.errors()]
-        raise ConfigError(f"{source}: invalid allocation rules", problems) from None
+def _parse(text: str | None, source: str) -> AllocationRules:
+    """Rules from ``text`` (or the file ``source`` when ``None``), through the estate's YAML loader."""
+    rules = load_yaml_model(source, AllocationRules, text=text, what="allocation rules")
+    return rules.model_copy(update={"source": source})
 
 
 def default_rules(estate: Estate | None = None) -> AllocationRules:
@@ -125,9 +117,4 @@ def load_rules(path: str | Path | None, estate: Estate | None = None) -> Allocat
     """The rules in ``path``, or the shipped defaults for ``estate`` when ``None``."""
     if path is None:
         return default_rules(estate)
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError.single(f"cannot read allocation rules: {exc.strerror}", location=Location(str(p))) from None
-    return _parse(text, str(p))
+    return _parse(None, str(Path(path)))

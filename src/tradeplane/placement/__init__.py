@@ -10,7 +10,13 @@
 """
 
 from tradeplane.placement.budgets import BudgetFinding, check_budgets
-from tradeplane.placement.capacity import Capacity, ZoneCapacity, default_capacity, machine_family
+from tradeplane.placement.capacity import (
+    Capacity,
+    ZoneCapacity,
+    default_capacity,
+    load_capacity,
+    machine_family,
+)
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.greedy import greedy
 from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place
@@ -34,6 +40,7 @@ __all__ = [
     "default_capacity",
     "estimate_rtt",
     "greedy",
+    "load_capacity",
     "machine_family",
     "resolve_place",
     "solve",

@@ -1,7 +1,9 @@
 """Where each machine family may run and how much of it: the planning capacity table.
 
-``capacity.yaml`` beside this module ships the firm's planning allowance per zone.
-Tests and benchmarks build their own ``Capacity`` from a mapping.
+``capacity.yaml`` beside this module ships the firm's planning allowance per zone;
+``load_capacity`` reads it (or a user's table) through the estate's one YAML loader, so
+every problem has file:line:column. Tests and benchmarks build their own ``Capacity``
+from a mapping.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from tradeplane.errors import ConfigError
 from tradeplane.estate import catalog
+from tradeplane.estate.load import load_yaml_model
 
-__all__ = ["Capacity", "ZoneCapacity", "default_capacity", "machine_family"]
+__all__ = ["Capacity", "CapacityFile", "ZoneCapacity", "default_capacity", "load_capacity", "machine_family"]
 
 
 def machine_family(machine_type: str) -> str:
@@ -81,8 +85,47 @@ class Capacity:
                                      hint="see src/tradeplane/placement/capacity.yaml for the layout") from exc
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_VCPUS_DOC = "vCPUs of one machine family the firm may place in one zone"
+
+
+class _CloudDefault(_Strict):
+    vcpus_per_family: int = Field(ge=0, le=10_000_000, description=_VCPUS_DOC)
+
+
+class _RegionCapacity(_Strict):
+    families: tuple[str, ...] = Field(min_length=1, description="machine families offered, e.g. c6in, c2")
+    vcpus_per_family: int | None = Field(default=None, ge=0, le=10_000_000, description=_VCPUS_DOC)
+
+
+class _ZoneOverride(_Strict):
+    families: tuple[str, ...] | None = Field(default=None, description="replaces the region's families")
+    vcpus_per_family: int | None = Field(default=None, ge=0, le=10_000_000, description=_VCPUS_DOC)
+
+
+class CapacityFile(_Strict):
+    """The layout of ``capacity.yaml`` (validated with file:line:column before ``Capacity`` is built)."""
+
+    source: str = ""
+    as_of: str = ""
+    defaults: dict[Literal["aws", "gcp"], _CloudDefault] = Field(
+        description="vcpus_per_family per cloud, for regions that give none")
+    regions: dict[str, _RegionCapacity] = Field(description="catalog region -> families (and limit)")
+    zones: dict[str, _ZoneOverride] | None = Field(default=None, description="catalog zone -> override")
+
+
+def load_capacity(path: str | Path, text: str | None = None) -> Capacity:
+    """A capacity table laid out like ``placement/capacity.yaml``; ``ConfigError`` with
+    file:line:column for each problem (``text`` for a table that is not on disk)."""
+    f = load_yaml_model(path, CapacityFile, text=text, what="capacity table")
+    return Capacity.from_mapping(f.model_dump(exclude_none=True), str(path))
+
+
 @cache
 def default_capacity() -> Capacity:
     """The shipped table."""
     text = resources.files("tradeplane.placement").joinpath("capacity.yaml").read_text(encoding="utf-8")
-    return Capacity.from_mapping(yaml.safe_load(text), "placement/capacity.yaml")
+    return load_capacity("placement/capacity.yaml", text)

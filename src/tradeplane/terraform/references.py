@@ -1,9 +1,18 @@
-"""Parse rendered root modules with python-hcl2 and check that every reference resolves.
+"""Check that every reference of rendered root modules resolves.
 
 A reference must name a resource, data source, variable, local or provider
 alias defined in the same root module; a ``terraform_remote_state`` read must
 name an output (and, for a literal key, an entry of it) that the earlier stage
 defines. ``check_references`` returns every dangling reference, sorted.
+
+Two ways to learn what a module defines and references, one check:
+
+- ``check_references(rendered)``: from the blocks the renderer wrote the text from
+  (``Rendered.structure``, built by ``module_of_blocks``): linear in the output, no parsing;
+  this is what ``plan`` and ``terraform render`` run.
+- ``check_references(files)``: parse the text with python-hcl2 (``parse_module``), about 30
+  times slower; the tests run it on the rendered text to prove that the text says what the
+  blocks say.
 """
 
 from __future__ import annotations
@@ -12,9 +21,14 @@ import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Module", "Reference", "check_references", "parse_module"]
+from tradeplane.terraform.hcl import Block, Expr
+
+if TYPE_CHECKING:
+    from tradeplane.terraform.render import Rendered
+
+__all__ = ["Module", "Reference", "check_references", "module_of_blocks", "parse_module"]
 
 _INTERP = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -126,14 +140,79 @@ def _addresses(expression: str) -> Iterator[str]:
                 yield f"{root}.{second}"
 
 
-def check_references(files: Mapping[str, str]) -> list[Reference]:
-    """Every reference in rendered output (path -> text) that does not resolve; empty when all do."""
+def _expressions(value: Any) -> Iterator[str]:
+    """The expressions of a block value, in the form python-hcl2 gives them (``${...}``)."""
+    if isinstance(value, Expr):
+        yield str(value) if value.startswith('"') else f"${{{value}}}"
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _expressions(v)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _expressions(item)
+    # plain str: a quoted literal whose ${ is escaped; numbers, bools, None: nothing to resolve
+
+
+def _block_expressions(block: Block) -> Iterator[str]:
+    for v in block.attrs.values():
+        yield from _expressions(v)
+    for child in block.blocks:
+        yield from _block_expressions(child)
+
+
+def module_of_blocks(path: str, files: Mapping[str, list[Block]]) -> Module:
+    """What one root module defines and references, from the blocks it is rendered from
+    (the structural twin of ``parse_module``; same ``Module``)."""
+    mod = Module(path)
+    for name, blocks in sorted(files.items()):
+        for block in blocks:
+            kind, labels = block.type, block.labels
+            if kind == "resource":
+                mod.defined.add(f"{labels[0]}.{labels[1]}")
+            elif kind == "data":
+                mod.defined.add(f"data.{labels[0]}.{labels[1]}")
+                if labels[0] == "terraform_remote_state":
+                    config = block.attrs.get("config")
+                    key = ""
+                    if isinstance(config, Mapping):
+                        key = str(config.get("key", config.get("prefix", "")))
+                    mod.remote[labels[1]] = key.removesuffix("/terraform.tfstate")
+            elif kind == "variable":
+                mod.defined.add(f"var.{labels[0]}")
+                mod.expressions += [(name, s) for c in block.blocks if c.type == "validation"
+                                    for s in _block_expressions(c)]
+                continue
+            elif kind == "locals":
+                mod.defined.update(f"local.{k}" for k in block.attrs)
+            elif kind == "provider":
+                alias = block.attrs.get("alias")
+                mod.defined.add(f"{labels[0]}.{alias}" if alias else labels[0])
+            elif kind == "output":
+                value = block.attrs.get("value")
+                mod.outputs[labels[0]] = set(value) if isinstance(value, Mapping) else None
+            mod.expressions += [(name, s) for s in _block_expressions(block)]
+    return mod
+
+
+def check_references(rendered: Rendered | Mapping[str, str]) -> list[Reference]:
+    """Every reference of rendered Terraform that does not resolve, sorted; empty when all do.
+
+    Given a ``Rendered``, checks the structure it was rendered from (fast, what ``plan`` runs);
+    given files (path -> text), parses each root module with python-hcl2 first (a test of the
+    rendered text)."""
+    structure = getattr(rendered, "structure", None)
+    if structure:
+        return _check(structure)
+    files: Mapping[str, str] = getattr(rendered, "files", rendered)
     by_module: dict[str, dict[str, str]] = {}
     for path, text in files.items():
         if path.endswith(".tf"):
             module, _, name = path.rpartition("/")
             by_module.setdefault(module, {})[name] = text
-    modules = {path: parse_module(path, fs) for path, fs in by_module.items()}
+    return _check({path: parse_module(path, fs) for path, fs in by_module.items()})
+
+
+def _check(modules: Mapping[str, Module]) -> list[Reference]:
     problems: set[Reference] = set()
     for mod in modules.values():
         for file, expression in mod.expressions:

@@ -1,0 +1,80 @@
+"""The main job at scale: ``plan`` on synthetic estates of 200, 2,000 and 20,000 subnets, stage by stage.
+
+For each size the estate comes from ``tradeplane.estate.synth.synthetic`` (peered AWS VPCs
+with routes, security groups and firewall rules, one workload per subnet with latency
+budgets to venues, venues and intents), is written as YAML files and loaded, then
+``plan.build`` runs every stage. Printed, in one run: each stage's seconds at each size,
+its share of the plan, and the growth exponent k between consecutive sizes
+(time ~ size^k: 1 is linear, about 1.1 is n log n over a decade, 2 is quadratic).
+The ratio of the headline: the whole plan's growth exponent against 1 (linear).
+
+    uv run python benchmarks/plan.py [--sizes 200,2000,20000] [--quick]   # --quick: 200 and 2,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from tradeplane import estate as est
+from tradeplane import plan
+from tradeplane.estate.synth import synthetic
+
+
+def run(subnets: int) -> dict[str, float]:
+    data = synthetic(subnets)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        nets = data.pop("networks")
+        for i in range(0, len(nets), 50):
+            (root / f"networks-{i // 50:04d}.yaml").write_text(yaml.safe_dump({"networks": nets[i:i + 50]}))
+        (root / "estate.yaml").write_text(yaml.safe_dump(data))
+        start = time.perf_counter()
+        e = est.load(root)
+        load_s = time.perf_counter() - start
+    p = plan.build(e)
+    assert not p.dangling and p.placement.feasible, (p.dangling[:3], p.placement.status)
+    return {"load": load_s, **p.timings}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="200,2000,20000", help="subnet counts, comma-separated")
+    parser.add_argument("--quick", action="store_true", help="200 and 2,000 subnets only")
+    args = parser.parse_args()
+    sizes = [200, 2000] if args.quick else [int(x) for x in args.sizes.split(",")]
+    plan.build(est.load(Path(__file__).resolve().parents[1] / "examples/small"))  # warm imports and caches
+    results: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        results[n] = run(n)
+        total = sum(results[n].values())
+        print(f"{n:>6} subnets: {total:8.2f} s  " + "  ".join(f"{k} {v:.2f}" for k, v in results[n].items()),
+              flush=True)
+    stages = list(results[sizes[0]])
+    print()
+    head = f"{'stage':<11}" + "".join(f"{f'{n:,} s':>12}" for n in sizes) + "".join(
+        f"{f'k {a}->{b}':>14}" for a, b in itertools.pairwise(sizes)) + f"{'share':>8}"
+    print(head)
+    big = sizes[-1]
+    big_total = sum(results[big].values())
+    for st in [*stages, "total"]:
+        times = [sum(results[n].values()) if st == "total" else results[n][st] for n in sizes]
+        ks = [math.log(max(t2, 1e-6) / max(t1, 1e-6)) / math.log(n2 / n1)
+              for (n1, t1), (n2, t2) in itertools.pairwise(zip(sizes, times, strict=True))]
+        share = times[-1] / big_total if big_total else 0.0
+        print(f"{st:<11}" + "".join(f"{t:12.3f}" for t in times) + "".join(f"{k:14.2f}" for k in ks)
+              + f"{share:8.1%}")
+    totals = [sum(results[n].values()) for n in sizes]
+    k_all = math.log(totals[-1] / totals[0]) / math.log(sizes[-1] / sizes[0])
+    print(f"\nplan growth exponent {sizes[0]:,} -> {big:,} subnets: k = {k_all:.2f} "
+          f"(ratio to linear {k_all / 1.0:.2f}); {big:,} subnets in {totals[-1]:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
