@@ -16,7 +16,9 @@ from tradeplane.net.trace import Trace
 
 __all__ = ["Answer", "PairResult", "Verdict", "pair_results", "reach", "request_space"]
 
-Verdict = Literal["reachable", "partial", "unreachable"]
+Verdict = Literal["reachable", "partial", "unreachable", "unknown"]
+"""``unknown``: some requested headers are decided by a rule the model cannot resolve (the traces
+in ``undecided`` say which); never answered as reachable or unreachable."""
 
 
 def request_space(protocol: str, ports: Sequence[PortRange | tuple[int, int]] = ()) -> Space:
@@ -40,13 +42,16 @@ class PairResult:
     delivered: list[Trace] = field(default_factory=list)
     dropped: list[Trace] = field(default_factory=list)
     reply_dropped: list[Trace] = field(default_factory=list)
+    undecided: list[Trace] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
+        if self.working and self.requested.subtract(self.working).is_empty():
+            return "reachable"
+        if self.undecided:
+            return "unknown"
         if not self.working:
             return "unreachable"
-        if self.requested.subtract(self.working).is_empty():
-            return "reachable"
         return "partial"
 
     def links(self) -> frozenset[str]:
@@ -64,6 +69,7 @@ class PairResult:
             out["traces"] = [t.to_json() for t in self.delivered]
             out["why_not"] = [t.to_json() for t in self.dropped]
             out["reply_dropped"] = [t.to_json() for t in self.reply_dropped]
+            out["undecided"] = [t.to_json() for t in self.undecided]
         return out
 
 
@@ -94,10 +100,10 @@ def pair_results(dp: Dataplane, src: Endpoint, src_addrs: Sequence[Interval],
                 r = _restrict(t, requested)
                 if r is not None:
                     pr.delivered.append(r)
-            elif t.disposition == "dropped":
+            elif t.disposition in ("dropped", "unknown"):
                 r = _restrict(t, requested)
                 if r is not None:
-                    pr.dropped.append(r)
+                    (pr.dropped if t.disposition == "dropped" else pr.undecided).append(r)
         fwd = Space([b for t in pr.delivered for b in t.space])
         pr.forward = fwd
         if replies:
@@ -108,6 +114,7 @@ def pair_results(dp: Dataplane, src: Endpoint, src_addrs: Sequence[Interval],
                 returned = Space([b for r in back.traces if r.disposition == "delivered" for b in r.space]).swap()
                 ok.append(t.space.intersect(returned) if returned else Space())
                 pr.reply_dropped += [r for r in back.traces if r.disposition == "dropped"]
+                pr.undecided += [r for r in back.traces if r.disposition == "unknown"]
             pr.working = Space([b for s in ok for b in s])
         else:
             pr.working = fwd
@@ -141,6 +148,8 @@ class Answer:
         verdicts = {p.verdict for p in self.pairs}
         if verdicts == {"reachable"}:
             return "reachable"
+        if "unknown" in verdicts:
+            return "unknown"
         if verdicts <= {"unreachable"}:
             return "unreachable"
         return "partial"

@@ -9,6 +9,8 @@ from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, flow_t
 
 
 def _classify(reason: str) -> str:
+    if reason.endswith("is not modelled"):
+        return "undecided"
     if reason.startswith("routing loop"):
         return "routing loop"
     if reason == "blackhole route":
@@ -29,7 +31,7 @@ def check_flows(ctx: Context) -> Iterator[Finding]:
                 ctx.note_pass(f"declared flow {flow}: delivered and replies return")
                 continue
             where = ctx.where(dep)
-            fwd_drops = [t for p in a.pairs for t in p.dropped]
+            fwd_drops = [t for p in a.pairs for t in (*p.undecided, *p.dropped)]
             reply_drops = [t for p in a.pairs for t in p.reply_dropped]
             forward_ok = all(p.forward and p.requested.subtract(p.forward).is_empty() for p in a.pairs)
             if forward_ok and reply_drops:
