@@ -61,7 +61,9 @@ def test_gcp_import_builds_the_data_plane() -> None:
     net = e.network("trading")
     assert isinstance(net, GcpVpc) and net.routing_mode == "GLOBAL" and net.cloud_nat_regions == ("us-central1",)
     names = sorted(f.name for f in net.firewall_rules)
-    assert "allow-internal-0" in names and "old-debug" not in names and "allow-esp" not in names
+    assert "allow-internal-0" in names and "old-debug" not in names
+    esp = next(f for f in net.firewall_rules if f.name == "allow-esp")  # ESP is modelled by protocol number
+    assert esp.protocol_number == 50
     assert {s.name: s.tier for s in net.subnets}["edge"] == "public"
     assert [r.next_hop.value for r in net.routes] == ["internet", "vpn_tunnel"]
     assert any("disabled" in n for n in r.notes)

@@ -212,6 +212,8 @@ class Row:
         return str(value)
 
     def integer(self, field: str, lo: int, hi: int, default: int | None = None, what: str = "") -> int:
+        if field in self.item and self.item[field] is None:
+            raise self.error(f"{field}: expected an integer, got null", field=field)
         value = self._get(field, default is None)
         if value is None:
             assert default is not None
