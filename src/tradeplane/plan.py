@@ -16,11 +16,9 @@ from tradeplane import feeds, finops, net, placement, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
-from tradeplane.net import Report
+from tradeplane.net import BLOCKING_SEVERITIES, LatencyVerdicts, Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.terraform import Reference, Rendered
-
-BLOCKING_SEVERITIES = ("critical", "high")  # a verify finding of these stops an apply
 
 
 @dataclass(frozen=True)
@@ -68,19 +66,35 @@ class Plan:
         }
 
 
+def latency_verdicts(estate: Estate, placed: PlacementResult,
+                     budgets: tuple[BudgetFinding, ...] | None = None) -> LatencyVerdicts:
+    """Placement's latency-budget verdicts in the shape ``net.verify`` takes (computed once per plan)."""
+    if not placed.feasible:
+        return LatencyVerdicts(unplaceable=tuple(placed.explanations))
+    return LatencyVerdicts(budgets=budgets if budgets is not None else tuple(placement.check_budgets(estate, placed)))
+
+
+def verify(estate: Estate) -> Report:
+    """``net verify`` with the latency-budget verdicts: placement solves only when a workload has a budget."""
+    if not any(w.latency_budgets for w in estate.workloads):
+        return net.verify(estate)
+    return net.verify(estate, latency=latency_verdicts(estate, placement.solve(estate)))
+
+
 def build(estate: Estate) -> Plan:
     """Place, render, verify and cost the estate; never raises for findings, only for bad input."""
     placed = placement.solve(estate)
     zones = placement.zones_by_workload(placed) if placed.feasible else None
     rendered = terraform.render(estate, zones=zones)
+    budgets = tuple(placement.check_budgets(estate, placed))
     return Plan(
         estate=estate,
         summary=summarise(estate),
         placement=placed,
-        budgets=tuple(placement.check_budgets(estate, placed)),
+        budgets=budgets,
         terraform=rendered,
         dangling=tuple(terraform.check_references(rendered.files)),
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
-        verify=net.verify(estate, placement=placed),
+        verify=net.verify(estate, latency=latency_verdicts(estate, placed, budgets)),
     )

@@ -8,10 +8,12 @@ cross-cloud leg): their dynamic routes are withdrawn, as BGP would.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Network
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import (
     AwsSubnet,
     AwsVpc,
@@ -39,7 +41,7 @@ from tradeplane.net.routing import Route, RouteTable
 from tradeplane.net.space import Interval, Space, net_interval
 from tradeplane.net.trace import RuleRef
 
-__all__ = ["INTERNET_EXCLUDED", "Dataplane", "Endpoint", "failure_elements", "internet_intervals"]
+__all__ = ["INTERNET_EXCLUDED", "Dataplane", "Endpoint", "check_failed", "failure_elements", "internet_intervals"]
 
 INTERNET_EXCLUDED = tuple(IPv4Network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
@@ -97,6 +99,16 @@ def failure_elements(estate: Estate) -> list[tuple[str, str]]:
             legs = ("leg-a", "leg-b") if link.redundant else ("leg-a",)
             out += [(f"{link.name}/{leg}", link.name) for leg in legs]
     return sorted(out)
+
+
+def check_failed(estate: Estate, names: Iterable[str]) -> frozenset[str]:
+    """``--fail`` names, checked against the estate's link elements (``InputError`` naming the known ones)."""
+    known = {el for el, _ in failure_elements(estate)}
+    for f in names:
+        if f not in known:
+            raise InputError.single(f"--fail {f!r} is not a link element of {estate.name}",
+                                    hint="one of: " + ", ".join(sorted(known)) if known else "the estate has none")
+    return frozenset(names)
 
 
 @dataclass

@@ -342,7 +342,11 @@ class Walk:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
         for ep in dp.by_subnet.get((net, subnet), []):
-            if not self._want(ep.key) or (public_only and not dp.has_public_ip(ep)):
+            if not self._want(ep.key):
+                continue
+            if public_only and not dp.has_public_ip(ep):
+                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
+                                        "the internet reaches an instance only at its own public address")
                 continue
             w = dp.workload(ep)
             if w is not None and not self.reply:
@@ -659,7 +663,11 @@ class Walk:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
         for ep in dp.by_subnet.get((net, subnet), []):
-            if not self._want(ep.key) or (public_only and not dp.has_public_ip(ep)):
+            if not self._want(ep.key):
+                continue
+            if public_only and not dp.has_public_ip(ep):
+                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
+                                        "the internet reaches an instance only at its own public address")
                 continue
             if self.reply:
                 self._deliver(hops, space, ep.key, at)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import Estate, PortRange
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.endpoints import Selection, resolve
@@ -14,7 +15,30 @@ from tradeplane.net.filters import match_space
 from tradeplane.net.space import EPHEMERAL, Interval, Space
 from tradeplane.net.trace import Trace
 
-__all__ = ["Answer", "PairResult", "Verdict", "pair_results", "reach", "request_space"]
+__all__ = ["PROTOCOLS", "Answer", "PairResult", "Verdict", "pair_results", "parse_ports", "parse_protocol", "reach",
+           "request_space"]
+
+PROTOCOLS = ("tcp", "udp", "icmp", "all")
+
+
+def parse_protocol(proto: str) -> str:
+    """A question's protocol, checked: ``InputError`` (one line) when it is not tcp, udp, icmp or all."""
+    if proto not in PROTOCOLS:
+        raise InputError.single(f"--proto {proto!r} is not tcp, udp, icmp or all")
+    return proto
+
+
+def parse_ports(values: Sequence[str]) -> tuple[PortRange, ...]:
+    """``--port`` values (``443``, ``1024-65535``, comma-separated lists) as port ranges."""
+    out = []
+    for v in values:
+        for part in v.split(","):
+            try:
+                out.append(PortRange.model_validate(part.strip()))
+            except ValueError:
+                raise InputError.single(f"--port {part!r} is not a port or range",
+                                        hint="use 443 or 1024-65535; repeat --port or separate with commas") from None
+    return tuple(out)
 
 Verdict = Literal["reachable", "partial", "unreachable", "unknown"]
 """``unknown``: some requested headers are decided by a rule the model cannot resolve (the traces

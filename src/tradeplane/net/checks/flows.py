@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, flow_text, register
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 
 
 def _classify(reason: str) -> str:
@@ -20,7 +20,8 @@ def _classify(reason: str) -> str:
     return "filtered"
 
 
-@register("declared-flows")
+@register("declared-flows", severity="high", order=60,
+          proves="each depends_on flow is delivered and its replies return")
 def check_flows(ctx: Context) -> Iterator[Finding]:
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
         for dep in w.depends_on:

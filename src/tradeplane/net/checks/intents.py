@@ -10,14 +10,15 @@ from tradeplane.errors import InputError
 from tradeplane.estate.model import Intent
 from tradeplane.net.checks.survival import degraded_by_failures
 from tradeplane.net.reach import Answer
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, flow_text, register
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 
 
 def _delivered(a: Answer) -> list[str]:
     return sorted({f"{p.src.name} -> {p.dst.name}: {p.forward.describe()}" for p in a.pairs if p.forward})
 
 
-@register("intents")
+@register("intents", severity="critical", order=10,
+          proves="every intents: entry holds (isolated, unreachable, reachable, survives_single_failure)")
 def check_intents(ctx: Context) -> Iterator[Finding]:
     for intent in sorted(ctx.estate.intents, key=lambda i: i.name):
         try:
