@@ -19,12 +19,10 @@ from tradeplane import feeds, finops, k8s, net, placement, review, security, ter
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
-from tradeplane.net import Report
+from tradeplane.net import BLOCKING_SEVERITIES, LatencyVerdicts, Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.security import KeyInventory, SecurityReport
 from tradeplane.terraform import Reference, Rendered
-
-BLOCKING_SEVERITIES = ("critical", "high")  # a verify finding of these stops an apply
 
 
 @dataclass(frozen=True)
@@ -115,6 +113,21 @@ class Plan:
         }
 
 
+def latency_verdicts(estate: Estate, placed: PlacementResult,
+                     budgets: tuple[BudgetFinding, ...] | None = None) -> LatencyVerdicts:
+    """Placement's latency-budget verdicts in the shape ``net.verify`` takes (computed once per plan)."""
+    if not placed.feasible:
+        return LatencyVerdicts(unplaceable=tuple(placed.explanations))
+    return LatencyVerdicts(budgets=budgets if budgets is not None else tuple(placement.check_budgets(estate, placed)))
+
+
+def verify(estate: Estate) -> Report:
+    """``net verify`` with the latency-budget verdicts: placement solves only when a workload has a budget."""
+    if not any(w.latency_budgets for w in estate.workloads):
+        return net.verify(estate)
+    return net.verify(estate, latency=latency_verdicts(estate, placement.solve(estate)))
+
+
 STAGES = ("summary", "placement", "budgets", "terraform", "references", "feeds", "cost", "verify", "security",
           "kubernetes")
 """The stages of ``build``, in the order it runs them."""
@@ -150,7 +163,7 @@ def build(estate: Estate, on_stage: StageHook | None = None) -> Plan:
     dangling = stage("references", lambda: tuple(terraform.check_references(rendered)))
     feed_plans = stage("feeds", lambda: tuple(feeds.plan(estate)))
     cost = stage("cost", lambda: finops.estimate(estate))
-    verified = stage("verify", lambda: net.verify(estate, placement=placed))
+    verified = stage("verify", lambda: net.verify(estate, latency=latency_verdicts(estate, placed, budgets)))
     secured = stage("security", lambda: security_review(estate, rendered))
     kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
     return Plan(

@@ -32,7 +32,9 @@ def test_aws_import_builds_the_data_plane() -> None:
     eq = e.network("vpc-0b22equities")
     assert isinstance(eq, AwsVpc) and [n.name for n in eq.nacls] == ["acl-0b1trading"]
     assert len(eq.nacls[0].ingress) == 3  # the 32767 default is implicit
-    assert any("protocol 50" in n for n in r.notes) and any("pl-63a5400a" in n for n in r.notes)
+    # ESP (IP protocol 50) is modelled by number; the prefix-list peer is kept unresolved and noted
+    assert any(rule.protocol_number == 50 for g in eq.security_groups for rule in g.egress)
+    assert any("pl-63a5400a" in n for n in r.notes)
     loc = e.where(shared)
     assert loc is not None and loc.file.endswith("describe-vpcs.json") and loc.line == 3
 
@@ -59,7 +61,9 @@ def test_gcp_import_builds_the_data_plane() -> None:
     net = e.network("trading")
     assert isinstance(net, GcpVpc) and net.routing_mode == "GLOBAL" and net.cloud_nat_regions == ("us-central1",)
     names = sorted(f.name for f in net.firewall_rules)
-    assert "allow-internal-0" in names and "old-debug" not in names and "allow-esp" not in names
+    assert "allow-internal-0" in names and "old-debug" not in names
+    esp = next(f for f in net.firewall_rules if f.name == "allow-esp")  # ESP is modelled by protocol number
+    assert esp.protocol_number == 50
     assert {s.name: s.tier for s in net.subnets}["edge"] == "public"
     assert [r.next_hop.value for r in net.routes] == ["internet", "vpn_tunnel"]
     assert any("disabled" in n for n in r.notes)
@@ -91,7 +95,7 @@ def _edit(path: Path, fn: object) -> None:
      lambda d: d["RouteTables"][2]["Routes"].append({"DestinationCidrBlock": "1.0.0.0/8", "WeirdGatewayId": "x-1"}),
      "unknown target"),
     ("describe-transit-gateway-attachments.json",
-     lambda d: d["TransitGatewayAttachments"][0].update(ResourceType="connect"), "ResourceType 'connect'"),
+     lambda d: d["TransitGatewayAttachments"][0].update(ResourceType=7), "ResourceType: expected a string"),
     ("describe-instances.json", lambda d: d["Reservations"][0]["Instances"][0].update(SubnetId="subnet-0gone"),
      "i-0aaa1111mddist: SubnetId subnet-0gone"),
     ("describe-vpcs.json", lambda d: d.pop("Vpcs"), "expected an object with 'Vpcs'"),

@@ -72,7 +72,7 @@ def test_import_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     code, out, _ = run(capsys, "net", "import", "aws", str(EXPORTS / "aws"), "--json", "--policy", DV)
     assert code == 0
     data = json.loads(out)
-    assert data["summary"]["vpcs"] == 3 and any("protocol 50" in n for n in data["notes"])
+    assert data["summary"]["vpcs"] == 3 and any("pl-63a5400a" in n for n in data["notes"])
     code, out, _ = run(capsys, "net", "import", "gcp", str(EXPORTS / "gcp"), "--yaml", str(tmp_path / "g.yaml"))
     assert code == 0 and (tmp_path / "g.yaml").is_file()
     code, out, _ = run(capsys, "net", "reach", f"gcp:{EXPORTS / 'gcp'}", "internet", "web-1", "--port", "443",

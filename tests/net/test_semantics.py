@@ -192,7 +192,8 @@ def test_internet_ingress_overlap_and_isolated_desk(build: Build) -> None:
                  extra=extra).replace("route_table: rt}", "route_table: rt, tier: trading}", 1)
         + vpc("b", 2, "{destination: 10.1.0.0/16, target: peering, via: ab}"),
         links="  - {kind: vpc_peering, name: ab, a: a, b: b}\n",
-        workloads=wl("wa", "a") + wl("wg", "b", desk="gamma")))
+        # wa has a public IP in a trading-tier subnet routed to the internet gateway: outside the perimeter
+        workloads=wl("wa", "a", deps=", public_ip: true") + wl("wg", "b", desk="gamma")))
     report = verify(e)
     checks = {(f.check, f.severity) for f in report.findings}
     assert ("internet-ingress", "critical") in checks

@@ -14,17 +14,16 @@ from rich.table import Table
 
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
-from tradeplane.errors import InputError
 from tradeplane.writing import check_file, write_file
 
 if TYPE_CHECKING:
     from tradeplane import estate as est
-    from tradeplane import inventory, net
-    from tradeplane.estate.model import Estate, PortRange
+    from tradeplane import inventory, net, plan
 else:
     est = lazy("tradeplane.estate")
     inventory = lazy("tradeplane.inventory")
     net = lazy("tradeplane.net")
+    plan = lazy("tradeplane.plan")
 
 app = typer.Typer(no_args_is_help=True, help="Prove isolation and reachability, with traces.")
 import_app = typer.Typer(no_args_is_help=True, help="Build the data plane from real cloud exports.")
@@ -36,28 +35,8 @@ JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
 PolicyOpt = typer.Option(None, "--policy", help="estate whose desk policy (may_talk_to, isolated) and intents "
                          "apply to the imported data plane")
 
+VERDICT_STYLE = {"reachable": "green", "partial": "yellow", "unreachable": "red", "unknown": "magenta"}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-
-
-def load_any(spec: str) -> Estate:
-    """An estate from YAML, or imported from ``aws:DIR`` / ``gcp:DIR`` exports."""
-    if spec.startswith("aws:"):
-        return inventory.import_aws(Path(spec[4:])).estate
-    if spec.startswith("gcp:"):
-        return inventory.import_gcp(Path(spec[4:])).estate
-    return est.load(Path(spec))
-
-
-def _ports(values: list[str]) -> tuple[PortRange, ...]:
-    out = []
-    for v in values:
-        for part in v.split(","):
-            try:
-                out.append(est.PortRange.model_validate(part.strip()))
-            except ValueError:
-                raise InputError.single(f"--port {part!r} is not a port or range",
-                                        hint="use 443 or 1024-65535; repeat --port or separate with commas") from None
-    return tuple(out)
 
 
 def _print_traces(traces: list[net.Trace], limit: int) -> None:
@@ -80,23 +59,17 @@ def reach(
     json: bool = JsonOpt,
 ) -> None:
     """Can SRC reach DST (and do replies come back)? Verdict, traces, and why not."""
-    if proto not in ("tcp", "udp", "icmp", "all"):
-        raise InputError.single(f"--proto {proto!r} is not tcp, udp, icmp or all")
-    e = load_any(estate)
-    known = {el for el, _ in net.failure_elements(e)}
-    for f in fail:
-        if f not in known:
-            raise InputError.single(f"--fail {f!r} is not a link element of {e.name}",
-                                    hint="one of: " + ", ".join(sorted(known)) if known else "the estate has none")
-    dp = net.Dataplane.build(e, frozenset(fail))
-    answer = net.reach(dp, src, dst, proto, _ports(port))
+    net.parse_protocol(proto)
+    e = inventory.load_any(estate)
+    dp = net.Dataplane.build(e, net.check_failed(e, fail))
+    answer = net.reach(dp, src, dst, proto, net.parse_ports(port))
     if json:
         print_json(answer.to_json())
         return
-    style = {"reachable": "green", "partial": "yellow", "unreachable": "red"}[answer.verdict]
+    style = VERDICT_STYLE[answer.verdict]
     console.print(f"[bold]{src}[/] -> [bold]{dst}[/] {proto} {answer.ports}: [{style}]{answer.verdict}[/]")
     for p in answer.pairs:
-        ps = {"reachable": "green", "partial": "yellow", "unreachable": "red"}[p.verdict]
+        ps = VERDICT_STYLE[p.verdict]
         console.print(f"[bold]{p.src.name} -> {p.dst.name}[/]: [{ps}]{p.verdict}[/]"
                       + (f"  allowed: {p.working.describe()}" if p.working else ""), soft_wrap=True)
         _print_traces(p.delivered, traces)
@@ -107,12 +80,15 @@ def reach(
             if p.reply_dropped:
                 console.print("  [bold]replies dropped:[/]")
                 _print_traces(p.reply_dropped, traces)
+            if p.undecided:
+                console.print("  [bold]undecided (rules the model does not resolve):[/]")
+                _print_traces(p.undecided, traces)
 
 
 @app.command()
 def matrix(estate: str = EstateArg, proto: str = typer.Option("all", "--proto"), json: bool = JsonOpt) -> None:
     """Desk x desk (and internet) reachability: what each segment can open to each other."""
-    m = net.matrix(load_any(estate), proto)
+    m = net.matrix(inventory.load_any(estate), net.parse_protocol(proto))
     if json:
         print_json(m.to_json())
         return
@@ -137,7 +113,9 @@ def matrix(estate: str = EstateArg, proto: str = typer.Option("all", "--proto"),
 def verify(estate: str = EstateArg, json: bool = JsonOpt,
            traces: int = typer.Option(1, "--traces", help="traces to print per finding")) -> None:
     """Check the estate's intents and the built-in properties; exit 1 on critical/high findings."""
-    report = net.verify(load_any(estate))
+    from tradeplane import plan  # the composer: latency-budget verdicts come from placement
+
+    report = plan.verify(inventory.load_any(estate))
     if json:
         print_json(report.to_json())
     else:
@@ -169,7 +147,7 @@ def render_report(report: net.Report, traces: int = 1) -> None:
 def diff(old: str = typer.Argument(..., help="the estate before"), new: str = typer.Argument(..., help="after"),
          json: bool = JsonOpt) -> None:
     """Flows whose verdict changes between two estates: what a change opens or breaks."""
-    d = net.diff(load_any(old), load_any(new))
+    d = net.diff(inventory.load_any(old), inventory.load_any(new))
     if json:
         print_json(d.to_json())
         return

@@ -326,14 +326,17 @@ class NatGateway(Frozen):
 
 
 class SgPeer(Frozen):
-    """One side of a security-group rule: a CIDR or another security group (same VPC)."""
+    """One side of a security-group rule: a CIDR, another security group (same VPC), or a peer
+    whose addresses the model does not know (``unresolved``: imported prefix lists, groups of
+    other VPCs or accounts). Verification answers "unknown" for traffic only such a peer decides."""
 
     cidr: Cidr | None = None
     security_group: Name | None = None
+    unresolved: str | None = Field(default=None, description="what the peer is, when its addresses are unknown")
 
     @model_validator(mode="after")
     def _one(self) -> SgPeer:
-        if (self.cidr is None) == (self.security_group is None):
+        if sum(x is not None for x in (self.cidr, self.security_group, self.unresolved)) != 1:
             raise ValueError("give exactly one of 'cidr' or 'security_group'")
         return self
 
@@ -342,6 +345,9 @@ class SgRule(Frozen):
     protocol: Protocol = Protocol.TCP
     ports: tuple[PortRange, ...] = Field(default=(), description="empty means all ports")
     peers: tuple[SgPeer, ...] = Field(min_length=1)
+    protocol_number: int | None = Field(
+        default=None, ge=0, le=255,
+        description="an IP protocol number other than TCP, UDP and ICMP (47 GRE, 50 ESP...); set protocol to all")
     description: str = Field(min_length=1, description="why this rule exists; reviewers read it")
 
 
@@ -360,6 +366,9 @@ class NaclRule(Frozen):
     protocol: Protocol = Protocol.ALL
     ports: PortRange | None = None
     cidr: Cidr
+    protocol_number: int | None = Field(
+        default=None, ge=0, le=255,
+        description="an IP protocol number other than TCP, UDP and ICMP (47 GRE, 50 ESP...); set protocol to all")
 
 
 class Nacl(Frozen):
@@ -425,18 +434,25 @@ class FirewallRule(Frozen):
     priority: int = Field(default=1000, ge=0, le=65535)
     protocol: Protocol = Protocol.TCP
     ports: tuple[PortRange, ...] = ()
-    sources: tuple[Cidr, ...] = Field(default=(), description="ingress: source ranges")
+    sources: tuple[Cidr, ...] = Field(default=(), description="source ranges (ingress; egress: optional filter)")
     source_tags: tuple[str, ...] = ()
-    destinations: tuple[Cidr, ...] = Field(default=(), description="egress: destination ranges")
+    destinations: tuple[Cidr, ...] = Field(
+        default=(), description="destination ranges (egress; ingress: optional filter on the target's address)")
     target_tags: tuple[str, ...] = ()
     target_service_accounts: tuple[str, ...] = ()
+    source_service_accounts: tuple[str, ...] = Field(
+        default=(), description="ingress: instances running as these service accounts (like source tags)")
     description: str = Field(min_length=1)
     log: bool = True
+    protocol_number: int | None = Field(
+        default=None, ge=0, le=255,
+        description="an IP protocol number other than TCP, UDP and ICMP (47 GRE, 50 ESP...); set protocol to all")
 
     @model_validator(mode="after")
     def _ranges(self) -> FirewallRule:
-        if self.direction is Direction.INGRESS and not (self.sources or self.source_tags):
-            raise ValueError("an ingress rule needs 'sources' or 'source_tags'")
+        if self.direction is Direction.INGRESS and not (self.sources or self.source_tags
+                                                        or self.source_service_accounts):
+            raise ValueError("an ingress rule needs 'sources', 'source_tags' or 'source_service_accounts'")
         if self.direction is Direction.EGRESS and not self.destinations:
             raise ValueError("an egress rule needs 'destinations'")
         return self
@@ -534,7 +550,9 @@ class TgwAttachment(Frozen):
         description="the VPC, VPN, Direct Connect link, transit gateway peering or cross-cloud link attached"
     )
     subnets: tuple[Name, ...] = Field(default=(), description="vpc attachments: one subnet per zone")
-    route_table: Name = Field(description="the route table this attachment is associated with")
+    route_table: Name | None = Field(
+        description="the route table this attachment is associated with; none: the attachment still receives "
+                    "traffic, but what enters the transit gateway from it is dropped")
     propagate_to: tuple[Name, ...] = Field(
         default=(), description="route tables this attachment's prefixes propagate into"
     )
@@ -760,6 +778,9 @@ class Workload(Frozen):
     security_groups: tuple[Name, ...] = Field(default=(), description="AWS: security groups of its VPC")
     tags: tuple[str, ...] = Field(default=(), description="GCP: network tags used by firewall rules")
     service_account: str | None = None
+    public_ip: bool | None = Field(
+        default=None, description="has a public IPv4 or Elastic IP (AWS) / external IP (GCP); unset: yes exactly "
+                                  "when its subnet is in the public tier")
     venues: tuple[Name, ...] = Field(default=(), description="venues this workload trades on or reads")
     api_keys: tuple[Name, ...] = Field(
         default=(), description="the venue API keys it uses, by name (default: every key of its venues)"

@@ -269,7 +269,8 @@ def _links(c: _Checker) -> None:
                     vpc = networks[a.target]
                     for s in a.subnets:
                         c.need(a, "subnets", s, [x.name for x in vpc.subnets], f"subnet of {vpc.name}")
-                c.need(a, "route_table", a.route_table, table_names, "transit gateway route table")
+                if a.route_table is not None:
+                    c.need(a, "route_table", a.route_table, table_names, "transit gateway route table")
                 for p in a.propagate_to:
                     c.need(a, "propagate_to", p, table_names, "transit gateway route table")
             for table in link.route_tables:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from tradeplane.errors import InputError, Location, Problem
 from tradeplane.estate.model import Estate
 
-__all__ = ["ExportDirectory", "ExportFile", "ImportResult", "Sources"]
+__all__ = ["ExportDirectory", "ExportFile", "ImportResult", "Row", "Sources"]
 
 JsonPath = tuple[str | int, ...]
 
@@ -28,18 +28,20 @@ class _Scanner:
         self.text = text
         self.i = 0
         self.line = 1
-        self.lines: dict[JsonPath, int] = {}
+        self.line_start = 0
+        self.lines: dict[JsonPath, tuple[int, int]] = {}
 
     def ws(self) -> None:
         t = self.text
         while self.i < len(t) and t[self.i] in " \t\r\n":
             if t[self.i] == "\n":
                 self.line += 1
+                self.line_start = self.i + 1
             self.i += 1
 
     def value(self, path: JsonPath) -> None:
         self.ws()
-        self.lines[path] = self.line
+        self.lines[path] = (self.line, self.i - self.line_start + 1)
         c = self.text[self.i: self.i + 1]
         if c == "{":
             self.i += 1
@@ -95,7 +97,7 @@ class ExportFile:
 
     path: Path
     data: Any
-    lines: dict[JsonPath, int]
+    lines: dict[JsonPath, tuple[int, int]]
 
     @classmethod
     def read(cls, path: Path) -> ExportFile:
@@ -113,10 +115,24 @@ class ExportFile:
         return cls(path, data, scanner.lines)
 
     def at(self, path: JsonPath) -> Location:
-        return Location(str(self.path), self.lines.get(path, 0))
+        while path and path not in self.lines:
+            path = path[:-1]  # a missing field: the object that lacks it
+        line, col = self.lines.get(path, (0, 0))
+        return Location(str(self.path), line, col)
 
     def error(self, path: JsonPath, ident: str, message: str, hint: str = "") -> InputError:
         return InputError(f"{ident}: {message}", [Problem(f"{ident}: {message}", self.at(path), "", hint)])
+
+    def row(self, path: JsonPath, item: dict[str, Any], ident: str) -> Row:
+        return Row(self, path, item, ident)
+
+    def rows(self, key: str | None, id_field: str, kind: str) -> list[Row]:
+        """The top-level objects as rows, each named by its ``id_field`` (a string, checked)."""
+        out = []
+        for p, item in self.items(key):
+            where = f"{key or kind}[{p[-1]}]"
+            out.append(Row(self, p, item, where).renamed(Row(self, p, item, where).text(id_field)))
+        return out
 
     def items(self, key: str | None) -> list[tuple[JsonPath, dict[str, Any]]]:
         """The objects of the top-level list (``{"Vpcs": [...]}`` or a bare ``[...]``)."""
@@ -145,6 +161,114 @@ class ExportFile:
             raise self.error(path, ident, f"missing field '{field}'",
                              "re-export with the full CLI output; do not filter fields with --query")
         return item[field]
+
+
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+               float: "a number", type(None): "null"}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One object of an export, with typed field readers that fail with the file, line, object id and
+    field (the clouds' documented types and ranges; a field the cloud omits when empty reads as empty)."""
+
+    file: ExportFile
+    path: JsonPath
+    item: dict[str, Any]
+    ident: str
+
+    def renamed(self, ident: str) -> Row:
+        return Row(self.file, self.path, self.item, ident)
+
+    def error(self, message: str, hint: str = "", field: str | int | None = None) -> InputError:
+        path = self.path if field is None else (*self.path, field)
+        return self.file.error(path, self.ident, message, hint)
+
+    def _get(self, field: str, required: bool) -> Any:
+        value = self.item.get(field)
+        if value is None and required:
+            raise self.error(f"missing field '{field}'",
+                             "re-export with the full CLI output; do not filter fields with --query", field)
+        return value
+
+    def _type(self, field: str, value: Any, want: type | tuple[type, ...], name: str) -> None:
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            raise self.error(f"{field}: expected {name}, got {_json_type(value)}", field=field)
+
+    def text(self, field: str) -> str:
+        value = self._get(field, True)
+        self._type(field, value, str, "a string")
+        return str(value)
+
+    def opt_text(self, field: str, default: str | None = None) -> str | None:
+        value = self._get(field, False)
+        if value is None:
+            return default
+        self._type(field, value, str, "a string")
+        return str(value)
+
+    def integer(self, field: str, lo: int, hi: int, default: int | None = None, what: str = "") -> int:
+        if field in self.item and self.item[field] is None:
+            raise self.error(f"{field}: expected an integer, got null", field=field)
+        value = self._get(field, default is None)
+        if value is None:
+            assert default is not None
+            return default
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            value = int(value)  # gcloud prints some int64 fields as strings
+        self._type(field, value, int, "an integer")
+        if not lo <= value <= hi:
+            raise self.error(f"{field} {value} is not {what or 'in range'} ({lo}-{hi})", field=field)
+        return int(value)
+
+    def flag(self, field: str, default: bool = False) -> bool:
+        value = self._get(field, False)
+        if value is None:
+            return default
+        self._type(field, value, bool, "a boolean")
+        return bool(value)
+
+    def seq(self, field: str) -> list[Any]:
+        value = self._get(field, False)
+        if value is None:
+            return []
+        self._type(field, value, list, "a list")
+        return list(value)
+
+    def strings(self, field: str) -> list[str]:
+        values = self.seq(field)
+        for i, v in enumerate(values):
+            if not isinstance(v, str):
+                raise self.error(f"{field}[{i}]: expected a string, got {_json_type(v)}", field=field)
+        return [str(v) for v in values]
+
+    def sub(self, field: str, index: int | None = None) -> Row:
+        """A nested object (``field`` or ``field[index]``) as a row of the same object id."""
+        if index is None:
+            value = self._get(field, False)
+            path: JsonPath = (*self.path, field)
+            label = field
+            value = {} if value is None else value
+        else:
+            value = self.seq(field)[index]
+            path, label = (*self.path, field, index), f"{field}[{index}]"
+        if not isinstance(value, dict):
+            raise self.error(f"{label}: expected an object, got {_json_type(value)}", field=field)
+        return Row(self.file, path, value, self.ident)
+
+    def subs(self, field: str) -> list[Row]:
+        return [self.sub(field, i) for i in range(len(self.seq(field)))]
+
+    def has(self, field: str) -> bool:
+        return self.item.get(field) is not None
+
+    def where(self, label: str) -> Row:
+        """The same object with ``label`` prefixed to its field names in messages."""
+        return Row(self.file, self.path, self.item, f"{self.ident}: {label}")
 
 
 @dataclass
@@ -207,6 +331,16 @@ class ExportDirectory:
         f = self.files.get(key)
         return [] if f is None else [(f, p, item) for p, item in f.items(field)]
 
+    def file_rows(self, key: str, field: str | None, id_field: str, kind: str) -> list[Row]:
+        f = self.files.get(key)
+        return [] if f is None else f.rows(field, id_field, kind)
+
     def reg(self, obj: M, f: ExportFile, path: JsonPath, ident: str) -> M:
         self.src.add(obj, f.at(path), f"{f.path.name}#{ident}")
         return obj
+
+    def reg_row(self, obj: M, row: Row, ident: str | None = None) -> M:
+        return self.reg(obj, row.file, row.path, ident or row.ident)
+
+    def note_row(self, row: Row, text: str) -> None:
+        self.note(row.file, row.path, text)

@@ -6,21 +6,24 @@ Files read from the export directory (docs/net.md has the commands):
   routes.json, firewall-rules.json, instances.json,
   routers.json (Cloud NAT regions)                     (optional)
 
-Subnet routes are implicit (the model derives them from the subnets); static
-routes keep their priority and tags; VPN-tunnel next hops become an on-premises
-site per tunnel holding the ranges routed to it. Firewall rules keep priority,
-direction, allow/deny, ranges, tags and service accounts; a rule with several
-protocol entries becomes one rule per entry. Anything malformed, unknown or
-dangling raises ``InputError`` naming the file, line and name; anything valid
-the model cannot express is listed in the result's notes.
+Everything is keyed by the cloud's identity (self links: project, region, name), never by a
+display name: an auto-mode network has a subnet called ``default`` in every region, and each
+becomes its own estate subnet (``default-us-east1``...). Subnet routes are implicit (the model
+derives them from the subnets); static routes keep their priority and tags; VPN-tunnel next hops
+become an on-premises site per tunnel holding the ranges routed to it. Firewall rules keep
+priority, direction, allow/deny, source and destination ranges (both directions), source and
+target tags and service accounts, and any IP protocol (by name or number); a rule with several
+protocol entries becomes one rule per entry. Field types and ranges are the Compute API
+reference's (priorities 0-65535, ports 0-65535, CIDRs). Anything malformed, unknown or dangling
+raises ``InputError`` naming the file, line, object and field; anything valid the model cannot
+express (IPv6 ranges, appliance next hops, peering routes, disabled rules) is listed in the notes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any
 
 from tradeplane.estate.model import (
     CloudRouter,
@@ -30,12 +33,13 @@ from tradeplane.estate.model import (
     GcpRoute,
     GcpSubnet,
     GcpVpc,
+    PortRange,
     Site,
     Vpn,
     VpnTunnel,
     Workload,
 )
-from tradeplane.inventory.exports import ExportDirectory, ExportFile, ImportResult, JsonPath
+from tradeplane.inventory.exports import ExportDirectory, ImportResult, Row
 from tradeplane.inventory.naming import estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
@@ -51,33 +55,24 @@ GCP_FILES = {
     "routers": "routers.json",
 }
 REQUIRED = ("networks", "subnets")
-_PROTOCOLS = {"all": "all", "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp"}
+# Compute API Firewall.allowed[].IPProtocol: a name or an IP protocol number
+_PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "esp": 50, "ah": 51, "sctp": 132, "ipip": 4}
+LIVE_STATUSES = ("RUNNING", "PROVISIONING", "STAGING")
 
 
-def _last(url: Any) -> str:
-    return str(url).rstrip("/").rsplit("/", 1)[-1]
+def _last(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _project(url: Any) -> str:
-    parts = str(url).split("/")
-    return parts[parts.index("projects") + 1] if "projects" in parts else "unknown"
+def _project(url: str) -> str:
+    parts = url.split("/")
+    return parts[parts.index("projects") + 1] if "projects" in parts[:-1] else "unknown"
 
 
-def _net_key(url: Any) -> str:
-    """``projects/P/global/networks/N`` from a full or partial URL."""
-    text = str(url)
-    i = text.find("projects/")
-    return text[i:] if i >= 0 else text
-
-
-def _v4(values: Any) -> tuple[list[IPv4Network], list[str]]:
-    good, skipped = [], []
-    for v in values or []:
-        try:
-            good.append(IPv4Network(str(v), strict=False))
-        except ValueError:
-            skipped.append(str(v))
-    return good, skipped
+def _key(url: str) -> str:
+    """``projects/P/...`` from a full or partial resource URL (the identity the API uses)."""
+    i = url.find("projects/")
+    return url[i:] if i >= 0 else url
 
 
 def _gcloud_command(key: str, name: str) -> str:
@@ -85,90 +80,110 @@ def _gcloud_command(key: str, name: str) -> str:
     return f"gcloud compute {noun} list --format=json"
 
 
+def _ranges(row: Row, fld: str) -> tuple[list[IPv4Network], int]:
+    """IPv4 CIDRs of ``fld`` (a list of strings) and how many IPv6 ones were left out."""
+    out: list[IPv4Network] = []
+    v6 = 0
+    for i, text in enumerate(row.strings(fld)):
+        try:
+            net = ip_network(text, strict=False)
+        except ValueError:
+            raise row.error(f"{fld}[{i}] {text!r} is not a CIDR", field=fld) from None
+        if isinstance(net, IPv6Network):
+            v6 += 1
+        else:
+            out.append(net)
+    return out, v6
+
+
 class _GcpImport(ExportDirectory):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, GCP_FILES, REQUIRED, _gcloud_command)
+        self.nets: dict[str, tuple[Row, str]] = {}  # projects/P/global/networks/N -> (row, estate name)
 
-    def items(self, key: str) -> list[tuple[ExportFile, JsonPath, dict[str, Any]]]:
-        return self.file_items(key, None)
+    def rows(self, key: str, kind: str, expected: str) -> list[Row]:
+        out = []
+        for r in self.file_rows(key, None, "name", kind):
+            k = r.opt_text("kind")
+            if k is not None and k != expected:
+                raise r.error(f"unknown resource kind {k!r} (expected {expected!r})",
+                              "this file should hold the output of the matching gcloud list command", "kind")
+            out.append(r)
+        return out
 
-    def kind(self, f: ExportFile, p: JsonPath, item: dict[str, Any], expected: str, ident: str) -> None:
-        k = item.get("kind")
-        if k is not None and k != expected:
-            raise f.error(p, ident, f"unknown resource kind {k!r} (expected {expected!r})",
-                          "this file should hold the output of the matching gcloud list command")
+    def net_of(self, row: Row, fld: str = "network") -> str:
+        url = row.text(fld)
+        key = _key(url)
+        if key in self.nets:
+            return key
+        matches = [k for k in self.nets if k.endswith(f"/networks/{_last(url)}")]
+        if len(matches) == 1:
+            return matches[0]
+        raise row.error(f"{fld} {url} is not in {GCP_FILES['networks']}", field=fld)
+
+    # ------------------------------------------------------------------ run
 
     def run(self) -> ImportResult:
-        nets: dict[str, tuple[ExportFile, JsonPath, dict[str, Any], str]] = {}
+        net_rows = self.rows("networks", "networks", "compute#network")
         names_seen: dict[str, int] = defaultdict(int)
-        for f, p, n in self.items("networks"):
-            name = f.need(n, p, "name", "network")
-            self.kind(f, p, n, "compute#network", name)
-            names_seen[name] += 1
-        for f, p, n in self.items("networks"):
-            name = n["name"]
-            key = _net_key(n.get("selfLink") or f"projects/{_project(n.get('selfLink'))}/global/networks/{name}")
-            est = estate_name(name if names_seen[name] == 1 else f"{_project(key)}-{name}")
-            nets[key] = (f, p, n, est)
+        for n in net_rows:
+            names_seen[n.ident] += 1
+        for n in net_rows:
+            key = _key(n.opt_text("selfLink") or f"projects/unknown/global/networks/{n.ident}")
+            est = estate_name(n.ident if names_seen[n.ident] == 1 else f"{_project(key)}-{n.ident}")
+            self.nets[key] = (n, est)
 
-        def net_of(f: ExportFile, p: JsonPath, url: Any, ident: str) -> str:
-            key = _net_key(url)
-            if key in nets:
-                return key
-            matches = [k for k in nets if k.endswith(f"/networks/{_last(url)}")]
-            if len(matches) == 1:
-                return matches[0]
-            raise f.error(p, ident, f"network {url} is not in {GCP_FILES['networks']}")
+        sub_rows: list[tuple[Row, str, str, str]] = []  # row, network key, region, self-link key
+        per_name: dict[tuple[str, str], int] = defaultdict(int)
+        for s in self.rows("subnets", "subnets", "compute#subnetwork"):
+            nk = self.net_of(s)
+            region = _last(s.text("region"))
+            link = _key(s.opt_text("selfLink") or f"projects/{_project(nk)}/regions/{region}/subnetworks/{s.ident}")
+            sub_rows.append((s, nk, region, link))
+            per_name[(nk, s.ident)] += 1
+        subnet_of: dict[str, tuple[str, str]] = {}  # self link -> (network key, estate subnet name)
+        for s, nk, region, link in sub_rows:
+            name = s.ident if per_name[(nk, s.ident)] == 1 else f"{s.ident}-{region}"
+            subnet_of[link] = (nk, estate_name(name))
 
+        workloads, desks, external = self._instances(subnet_of)
         subnets: dict[str, list[GcpSubnet]] = defaultdict(list)
-        subnet_of_url: dict[str, tuple[str, str]] = {}
-        sub_items: list[tuple[ExportFile, JsonPath, dict[str, Any], str]] = []
-        for f, p, s in self.items("subnets"):
-            name = f.need(s, p, "name", "subnet")
-            self.kind(f, p, s, "compute#subnetwork", name)
-            nk = net_of(f, p, f.need(s, p, "network", name), name)
-            sub_items.append((f, p, s, nk))
-            subnet_of_url[_net_key(s.get("selfLink") or f"{_project(nk)}/regions/{_last(s.get('region'))}/subnetworks/{name}")] = (nk, name)
-
-        workloads, desks, external = self._instances(subnet_of_url, nets)
-        for f, p, s, nk in sub_items:
-            name = s["name"]
-            cidr_text = f.need(s, p, "ipCidrRange", name)
-            cidrs, bad = _v4([cidr_text])
-            if bad:
-                raise f.error(p, name, f"ipCidrRange {cidr_text!r} is not an IPv4 CIDR")
+        for s, nk, region, link in sub_rows:
+            name = subnet_of[link][1]
+            primary = self._cidr(s, "ipCidrRange", s.text("ipCidrRange"))
             secondary = {}
-            for i, r in enumerate(s.get("secondaryIpRanges", []) or []):
-                rc, rbad = _v4([r.get("ipCidrRange")])
-                if rbad or not r.get("rangeName"):
-                    raise f.error((*p, "secondaryIpRanges", i), name, "secondary range needs rangeName and an IPv4 ipCidrRange")
-                secondary[str(r["rangeName"])] = rc[0]
-            if s.get("purpose", "PRIVATE") not in ("PRIVATE", "PRIVATE_RFC_1918"):
-                self.note(f, p, f"subnet {name}: purpose {s.get('purpose')} (proxy/PSC ranges) imported as a plain subnet")
+            for r in s.subs("secondaryIpRanges"):
+                rr = r.where(f"secondaryIpRanges[{r.path[-1]}]")
+                secondary[rr.text("rangeName")] = self._cidr(rr, "ipCidrRange", rr.text("ipCidrRange"))
+            purpose = s.opt_text("purpose", "PRIVATE")
+            if purpose not in ("PRIVATE", "PRIVATE_RFC_1918"):
+                self.note_row(s, f"subnet {s.ident} ({region}): purpose {purpose} (proxy/PSC ranges) imported as a "
+                                 "plain subnet")
             tier = "public" if (nk, name) in external else "private"
-            subnets[nk].append(self.reg(GcpSubnet(
-                name=estate_name(name), region=_last(f.need(s, p, "region", name)), cidr=cidrs[0],
-                secondary_ranges=secondary, private_google_access=bool(s.get("privateIpGoogleAccess", False)),
-                tier=tier), f, p, name))
+            subnets[nk].append(self.reg_row(GcpSubnet(
+                name=name, region=region, cidr=primary, secondary_ranges=secondary,
+                private_google_access=s.flag("privateIpGoogleAccess"), tier=tier), s, f"{region}/{s.ident}"))
 
-        routes, sites, vpns, routers = self._routes(nets, net_of, subnets)
-        rules = self._firewalls(net_of)
-        nat_regions = self._nat_regions(net_of)
+        routes, sites, vpns, routers = self._routes(subnets)
+        rules = self._firewalls()
+        nat_regions = self._nat_regions()
         networks = []
-        for key in sorted(nets, key=lambda k: nets[k][3]):
-            f, p, n, est = nets[key]
-            mode = str((n.get("routingConfig") or {}).get("routingMode", "REGIONAL"))
+        for key in sorted(self.nets, key=lambda k: self.nets[k][1]):
+            n, est = self.nets[key]
+            rc = n.sub("routingConfig")
+            mode = rc.opt_text("routingMode", "REGIONAL") or "REGIONAL"
             if mode not in ("GLOBAL", "REGIONAL"):
-                raise f.error(p, n["name"], f"routingConfig.routingMode {mode!r} is not GLOBAL or REGIONAL")
-            if n.get("networkFirewallPolicyEnforcementOrder") == "BEFORE_CLASSIC_FIREWALL":
-                self.note(f, p, f"network {n['name']}: BEFORE_CLASSIC_FIREWALL order; no network policies are imported")
-            mtu = int(n.get("mtu") or 1460)
-            vpc = GcpVpc(cloud="gcp", name=est, project=estate_name(_project(key)), routing_mode=mode,
-                         mtu=max(1300, min(mtu, 8896)), subnets=tuple(sorted(subnets[key], key=lambda s: s.name)),
+                raise rc.error(f"routingConfig.routingMode {mode!r} is not GLOBAL or REGIONAL", field="routingMode")
+            if n.opt_text("networkFirewallPolicyEnforcementOrder") == "BEFORE_CLASSIC_FIREWALL":
+                self.note_row(n, f"network {n.ident}: BEFORE_CLASSIC_FIREWALL order; no network policies are "
+                                 "imported")
+            mtu = n.integer("mtu", 1300, 8896, default=1460, what="an MTU")
+            vpc = GcpVpc(cloud="gcp", name=est, project=estate_name(_project(key)), routing_mode=mode, mtu=mtu,
+                         subnets=tuple(sorted(subnets[key], key=lambda s: s.name)),
                          routes=tuple(sorted(routes[key], key=lambda r: r.name)),
                          firewall_rules=tuple(sorted(rules[key], key=lambda r: r.name)),
                          cloud_nat_regions=tuple(sorted(nat_regions[key])))
-            networks.append(self.reg(vpc, f, p, n["name"]))
+            networks.append(self.reg_row(vpc, n))
         estate = Estate(name=estate_name(f"gcp-{self.dir.resolve().name}"),
                         description=f"imported from GCP exports in {self.dir}", sites=tuple(sites),
                         networks=tuple(networks), links=(*routers, *vpns),
@@ -180,176 +195,236 @@ class _GcpImport(ExportDirectory):
                   "vpn tunnels": len(vpns)}
         return ImportResult(estate, sorted(self.notes), counts)
 
-    def _instances(self, subnet_of_url: dict[str, tuple[str, str]], nets: dict[str, Any]) -> tuple[
+    def _cidr(self, row: Row, fld: str, text: str) -> IPv4Network:
+        try:
+            net = ip_network(text, strict=False)
+        except ValueError:
+            raise row.error(f"{fld} {text!r} is not a CIDR", field=fld) from None
+        if isinstance(net, IPv6Network):
+            raise row.error(f"{fld} {text!r} is not an IPv4 CIDR", field=fld)
+        return net
+
+    # ------------------------------------------------------------------ instances
+
+    def _instances(self, subnet_of: dict[str, tuple[str, str]]) -> tuple[
             list[Workload], list[Desk], set[tuple[str, str]]]:
         workloads: list[Workload] = []
         teams: dict[str, set[str]] = defaultdict(set)
         external: set[tuple[str, str]] = set()
         seen: set[str] = set()
-        for f, p, inst in self.items("instances"):
-            name = f.need(inst, p, "name", "instance")
-            self.kind(f, p, inst, "compute#instance", name)
-            status = inst.get("status", "RUNNING")
-            if status in ("TERMINATED", "STOPPED", "SUSPENDED"):
-                self.note(f, p, f"instance {name}: skipped, {status}")
+        for inst in self.rows("instances", "instances", "compute#instance"):
+            name = inst.ident
+            status = inst.opt_text("status", "RUNNING") or "RUNNING"
+            if status not in LIVE_STATUSES:
+                self.note_row(inst, f"instance {name}: skipped, {status} (not a live endpoint)")
                 continue
-            nics = f.need(inst, p, "networkInterfaces", name)
+            if not inst.has("networkInterfaces"):
+                raise inst.error("missing field 'networkInterfaces'", field="networkInterfaces")
+            nics = inst.subs("networkInterfaces")
             if not nics:
-                raise f.error(p, name, "no networkInterfaces")
-            if len(nics) > 1:
-                self.note(f, p, f"instance {name}: {len(nics)} interfaces; nic0 is modelled")
-            nic = nics[0]
-            sub_url = f.need(nic, (*p, "networkInterfaces", 0), "subnetwork", name)
-            key = _net_key(sub_url)
-            if key not in subnet_of_url:
-                raise f.error(p, name, f"subnetwork {sub_url} is not in {GCP_FILES['subnets']}")
-            nk, sub = subnet_of_url[key]
-            if any(a.get("natIP") or a.get("type") == "ONE_TO_ONE_NAT" for a in nic.get("accessConfigs", []) or []):
+                raise inst.error("no networkInterfaces", field="networkInterfaces")
+            for extra in nics[1:]:
+                self.note_row(extra, f"instance {name}: interface {extra.opt_text('name', '?')} in "
+                                     f"{_last(extra.opt_text('subnetwork', '?') or '?')} not modelled (nic0 is)")
+            nic = nics[0].where("networkInterfaces[0]")
+            sub_url = nic.text("subnetwork")
+            key = _key(sub_url)
+            if key not in subnet_of:
+                tail = "/".join(key.split("/")[-3:])
+                found = [k for k in subnet_of if k.endswith(tail)]
+                if len(found) != 1:
+                    raise nic.error(f"subnetwork {sub_url} is not in {GCP_FILES['subnets']}", field="subnetwork")
+                key = found[0]
+            nk, sub = subnet_of[key]
+            public = False
+            for ac in nic.subs("accessConfigs"):
+                if ac.opt_text("natIP") or ac.opt_text("type") == "ONE_TO_ONE_NAT":
+                    public = True
+            if public:
                 external.add((nk, sub))
-                self.note(f, p, f"instance {name} has an external IP: subnet {sub} is treated as public")
-            labels = inst.get("labels") or {}
-            desk, team = label_name(labels.get("desk")), label_name(labels.get("team"))
+            labels = inst.sub("labels").item
+            desk = label_name(labels.get("desk") if isinstance(labels.get("desk"), str) else None)
+            team = label_name(labels.get("team") if isinstance(labels.get("team"), str) else None)
             teams[desk].add(team)
             wname = estate_name(name)
             if wname in seen:
-                wname = estate_name(f"{name}-{_last(inst.get('zone', 'zone'))}")
+                wname = estate_name(f"{name}-{_last(inst.opt_text('zone', 'zone') or 'zone')}")
             seen.add(wname)
-            sas = inst.get("serviceAccounts") or []
-            w = Workload(name=wname, desk=desk, team=team, network=nets[nk][3], subnet=estate_name(sub),
-                         machine_type=_last(inst.get("machineType", "unknown")),
-                         tags=tuple(sorted((inst.get("tags") or {}).get("items", []) or [])),
-                         service_account=sas[0].get("email") if sas else None)
-            workloads.append(self.reg(w, f, p, name))
+            sas = inst.subs("serviceAccounts")
+            w = Workload(name=wname, desk=desk, team=team, network=self.nets[nk][1], subnet=sub,
+                         machine_type=_last(inst.opt_text("machineType", "unknown") or "unknown"),
+                         tags=tuple(sorted(inst.sub("tags").strings("items"))),
+                         service_account=sas[0].opt_text("email") if sas else None, public_ip=public)
+            workloads.append(self.reg_row(w, inst, name))
         desks = [Desk(name=d, owner="unknown", cost_centre="unknown", teams=tuple(sorted(t))) for d, t in teams.items()]
-        desks = open_policy(desks)
-        return sorted(workloads, key=lambda w: w.name), desks, external
+        return sorted(workloads, key=lambda w: w.name), open_policy(desks), external
 
-    def _routes(self, nets: dict[str, Any], net_of: Any, subnets: dict[str, list[GcpSubnet]]) -> tuple[
+    # ------------------------------------------------------------------ routes
+
+    def _routes(self, subnets: dict[str, list[GcpSubnet]]) -> tuple[
             dict[str, list[GcpRoute]], list[Site], list[Vpn], list[CloudRouter]]:
         routes: dict[str, list[GcpRoute]] = defaultdict(list)
         tunnels: dict[tuple[str, str, str], list[IPv4Network]] = defaultdict(list)
-        tunnel_src: dict[tuple[str, str, str], tuple[ExportFile, JsonPath]] = {}
-        for f, p, r in self.items("routes"):
-            name = f.need(r, p, "name", "route")
-            self.kind(f, p, r, "compute#route", name)
-            nk = net_of(f, p, f.need(r, p, "network", name), name)
-            dests, bad = _v4([f.need(r, p, "destRange", name)])
-            if bad:
-                self.note(f, p, f"route {name}: destination {bad[0]} (IPv6) not imported")
+        tunnel_src: dict[tuple[str, str, str], Row] = {}
+        for r in self.rows("routes", "routes", "compute#route"):
+            name = r.ident
+            nk = self.net_of(r)
+            dest = self._dest(r)
+            if dest is None:
                 continue
-            dest = dests[0]
-            prio = int(r.get("priority", 1000))
-            tags = tuple(sorted(r.get("tags", []) or []))
+            prio = r.integer("priority", 0, 65535, default=1000, what="a route priority")
+            tags = tuple(sorted(r.strings("tags")))
             common = {"name": estate_name(name), "destination": dest, "priority": prio, "tags": tags}
-            if r.get("nextHopNetwork"):
+            if r.has("nextHopNetwork"):
                 if not any(s.cidr == dest or dest in s.secondary_ranges.values() for s in subnets[nk]):
-                    self.note(f, p, f"route {name}: subnet route {dest} matches no exported subnet; not imported")
+                    self.note_row(r, f"route {name}: subnet route {dest} matches no exported subnet; not imported")
                 continue
-            if r.get("nextHopGateway"):
-                if not str(r["nextHopGateway"]).endswith("default-internet-gateway"):
-                    raise f.error(p, name, f"unknown nextHopGateway {r['nextHopGateway']}")
-                routes[nk].append(self.reg(GcpRoute(next_hop="internet", **common), f, p, name))
-            elif r.get("nextHopVpnTunnel"):
-                url = str(r["nextHopVpnTunnel"])
+            if r.has("nextHopGateway"):
+                gw = r.text("nextHopGateway")
+                if not gw.endswith("default-internet-gateway"):
+                    raise r.error(f"unknown nextHopGateway {gw}", field="nextHopGateway")
+                routes[nk].append(self.reg_row(GcpRoute(next_hop="internet", **common), r))
+            elif r.has("nextHopVpnTunnel"):
+                url = r.text("nextHopVpnTunnel")
                 region = url.split("/regions/")[1].split("/")[0] if "/regions/" in url else "unknown"
                 t = (nk, region, _last(url))
                 tunnels[t].append(dest)
-                tunnel_src.setdefault(t, (f, p))
-                routes[nk].append(self.reg(GcpRoute(next_hop="vpn_tunnel", via=estate_name(_last(url)), **common),
-                                           f, p, name))
-            elif r.get("nextHopInstance") or r.get("nextHopIp") or r.get("nextHopIlb"):
-                hop = "ilb" if r.get("nextHopIlb") else "instance"
-                via = _last(r.get("nextHopInstance") or r.get("nextHopIlb") or r.get("nextHopIp"))
-                self.note(f, p, f"route {name}: next hop {hop} {via} is an appliance; traffic it takes is not followed")
-                routes[nk].append(self.reg(GcpRoute(next_hop=hop, via=estate_name(via), **common), f, p, name))
-            elif r.get("nextHopPeering") or r.get("nextHopHub"):
-                self.note(f, p, f"route {name}: peering/hub route not imported (GCP peering is not modelled)")
+                tunnel_src.setdefault(t, r)
+                routes[nk].append(self.reg_row(GcpRoute(next_hop="vpn_tunnel", via=estate_name(_last(url)), **common),
+                                               r))
+            elif r.has("nextHopInstance") or r.has("nextHopIp") or r.has("nextHopIlb"):
+                hop = "ilb" if r.has("nextHopIlb") else "instance"
+                via = _last(r.opt_text("nextHopInstance") or r.opt_text("nextHopIlb") or r.text("nextHopIp"))
+                self.note_row(r, f"route {name}: next hop {hop} {via} is an appliance; traffic it takes is not "
+                                 "followed")
+                routes[nk].append(self.reg_row(GcpRoute(next_hop=hop, via=estate_name(via), **common), r))
+            elif r.has("nextHopPeering") or r.has("nextHopHub"):
+                self.note_row(r, f"route {name}: peering/hub route not imported (GCP peering is not modelled)")
             else:
-                raise f.error(p, name, "route has no next hop the importer knows",
+                raise r.error("route has no next hop the importer knows",
                               "expected nextHopGateway, nextHopNetwork, nextHopVpnTunnel, nextHopInstance, "
                               "nextHopIp, nextHopIlb or nextHopPeering")
         sites: list[Site] = []
         vpns: list[Vpn] = []
         routers: dict[tuple[str, str], CloudRouter] = {}
         for (nk, region, tunnel), dests in sorted(tunnels.items()):
-            f, p = tunnel_src[(nk, region, tunnel)]
-            net = nets[nk][3]
+            src = tunnel_src[(nk, region, tunnel)]
+            net = self.nets[nk][1]
             rkey = (net, region)
             if rkey not in routers:
                 routers[rkey] = CloudRouter(kind="cloud_router", name=estate_name(f"cr-{net}-{region}"), network=net,
                                             region=region, asn=64512)
             site = estate_name(f"onprem-{tunnel}")
-            sites.append(self.reg(Site(name=site, location="unknown", kind="datacenter",
-                                       cidrs=tuple(sorted(set(dests)))), f, p, tunnel))
-            vpns.append(self.reg(Vpn(kind="vpn", name=estate_name(f"vpn-{tunnel}"), type="classic", network=net,
-                                     remote=site, router=routers[rkey].name, remote_asn=65000,
-                                     tunnels=(VpnTunnel(name=estate_name(tunnel), peer_address="exported"),)),
-                                 f, p, tunnel))
+            sites.append(self.reg_row(Site(name=site, location="unknown", kind="datacenter",
+                                           cidrs=tuple(sorted(set(dests)))), src, tunnel))
+            vpns.append(self.reg_row(Vpn(kind="vpn", name=estate_name(f"vpn-{tunnel}"), type="classic", network=net,
+                                         remote=site, router=routers[rkey].name, remote_asn=65000,
+                                         tunnels=(VpnTunnel(name=estate_name(tunnel), peer_address="exported"),)),
+                                     src, tunnel))
         return routes, sites, vpns, list(routers.values())
 
-    def _firewalls(self, net_of: Any) -> dict[str, list[FirewallRule]]:
+    def _dest(self, r: Row) -> IPv4Network | None:
+        text = r.text("destRange")
+        try:
+            net = ip_network(text, strict=False)
+        except ValueError:
+            raise r.error(f"destRange {text!r} is not a CIDR", field="destRange") from None
+        if isinstance(net, IPv6Network):
+            self.note_row(r, f"route {r.ident}: destination {text} (IPv6) not imported")
+            return None
+        return net
+
+    # ------------------------------------------------------------------ firewalls
+
+    def _firewalls(self) -> dict[str, list[FirewallRule]]:
         out: dict[str, list[FirewallRule]] = defaultdict(list)
-        for f, p, r in self.items("firewalls"):
-            name = f.need(r, p, "name", "firewall rule")
-            self.kind(f, p, r, "compute#firewall", name)
-            nk = net_of(f, p, f.need(r, p, "network", name), name)
-            if r.get("disabled"):
-                self.note(f, p, f"firewall rule {name}: disabled; not imported")
+        for r in self.rows("firewalls", "firewall-rules", "compute#firewall"):
+            name = r.ident
+            nk = self.net_of(r)
+            if r.flag("disabled"):
+                self.note_row(r, f"firewall rule {name}: disabled; not imported")
                 continue
-            direction = str(r.get("direction", "INGRESS")).lower()
+            direction = (r.opt_text("direction", "INGRESS") or "INGRESS").lower()
             if direction not in ("ingress", "egress"):
-                raise f.error(p, name, f"direction {r.get('direction')!r} is not INGRESS or EGRESS")
-            if ("allowed" in r and "denied" in r) or not (r.get("allowed") or r.get("denied")):
-                raise f.error(p, name, "a firewall rule has exactly one non-empty 'allowed' or 'denied' list")
-            action = "allow" if r.get("allowed") else "deny"
-            entries: list[dict[str, Any]] = r.get("allowed") or r.get("denied") or []
-            sources, bad_src = _v4(r.get("sourceRanges"))
-            dests, bad_dst = _v4(r.get("destinationRanges"))
-            for b in bad_src + bad_dst:
-                self.note(f, p, f"firewall rule {name}: range {b} (IPv6) not imported")
-            if r.get("sourceServiceAccounts"):
-                self.note(f, p, f"firewall rule {name}: sourceServiceAccounts are not modelled")
-            src_tags = tuple(sorted(r.get("sourceTags", []) or []))
-            if direction == "ingress" and not sources and not src_tags:
-                if r.get("sourceServiceAccounts") or bad_src:
-                    self.note(f, p, f"firewall rule {name}: no IPv4 source left; not imported")
+                raise r.error(f"direction {r.opt_text('direction')!r} is not INGRESS or EGRESS", field="direction")
+            allowed, denied = r.subs("allowed"), r.subs("denied")
+            if bool(allowed) == bool(denied):
+                raise r.error("a firewall rule has exactly one non-empty 'allowed' or 'denied' list")
+            action = "allow" if allowed else "deny"
+            entries = allowed or denied
+            field_of = "allowed" if allowed else "denied"
+            sources, src_v6 = _ranges(r, "sourceRanges")
+            dests, dst_v6 = _ranges(r, "destinationRanges")
+            if src_v6 or dst_v6:
+                self.note_row(r, f"firewall rule {name}: {src_v6 + dst_v6} IPv6 range(s) not imported "
+                                 "(IPv6 is not modelled)")
+            src_tags = tuple(sorted(r.strings("sourceTags")))
+            src_sas = tuple(sorted(r.strings("sourceServiceAccounts")))
+            if direction == "ingress" and not sources and not src_tags and not src_sas:
+                if src_v6:
+                    self.note_row(r, f"firewall rule {name}: only IPv6 sources; matches no IPv4 traffic, not imported")
                     continue
                 sources = [IPv4Network("0.0.0.0/0")]  # the API's default
             if direction == "egress" and not dests:
-                if bad_dst:
-                    self.note(f, p, f"firewall rule {name}: no IPv4 destination left; not imported")
+                if dst_v6:
+                    self.note_row(r, f"firewall rule {name}: only IPv6 destinations; matches no IPv4 traffic, "
+                                     "not imported")
                     continue
                 dests = [IPv4Network("0.0.0.0/0")]  # the API's default
-            for i, e in enumerate(entries):
-                proto = _PROTOCOLS.get(str(e.get("IPProtocol", "")).lower())
-                if proto is None:
-                    self.note(f, p, f"firewall rule {name}: protocol {e.get('IPProtocol')} is not modelled; entry skipped")
-                    continue
-                ports = tuple(str(x) for x in e.get("ports", []) or []) if proto in ("tcp", "udp") else ()
-                rule_name = estate_name(name if len(entries) == 1 else f"{name}-{i}")
-                try:
-                    rule = FirewallRule(name=rule_name, direction=direction, action=action,
-                                        priority=int(r.get("priority", 1000)), protocol=proto,
-                                        ports=ports, sources=tuple(sources) if direction == "ingress" else (),
-                                        source_tags=src_tags if direction == "ingress" else (),
-                                        destinations=tuple(dests) if direction == "egress" else (),
-                                        target_tags=tuple(sorted(r.get("targetTags", []) or [])),
-                                        target_service_accounts=tuple(sorted(r.get("targetServiceAccounts", []) or [])),
-                                        description=r.get("description") or f"imported {name}",
-                                        log=bool((r.get("logConfig") or {}).get("enable", False)))
-                except ValueError as exc:
-                    raise f.error(p, name, f"invalid rule: {exc}") from None
-                out[nk].append(self.reg(rule, f, p, name))
+            if (direction == "ingress" and dst_v6 and not dests) or (direction == "egress" and src_v6 and not sources):
+                self.note_row(r, f"firewall rule {name}: only IPv6 in its narrowing ranges; matches no IPv4 traffic, "
+                                 "not imported")
+                continue
+            priority = r.integer("priority", 0, 65535, default=1000, what="a firewall priority")
+            for e in entries:
+                er = e.where(f"{field_of}[{e.path[-1]}]")
+                proto, number = self._protocol(er)
+                ports: tuple[PortRange, ...] = ()
+                if proto in ("tcp", "udp") or number == 132:
+                    ports = tuple(self._port(er, i, p) for i, p in enumerate(er.strings("ports")))
+                    if number == 132:  # SCTP ports: the model's port axis is TCP/UDP only
+                        if ports:
+                            self.note_row(e, f"firewall rule {name}: SCTP ports are matched as all SCTP traffic")
+                        ports = ()
+                rule_name = estate_name(name if len(entries) == 1 else f"{name}-{e.path[-1]}")
+                rule = FirewallRule(name=rule_name, direction=direction, action=action, priority=priority,
+                                    protocol=proto, protocol_number=number, ports=ports, sources=tuple(sources),
+                                    source_tags=src_tags if direction == "ingress" else (),
+                                    source_service_accounts=src_sas if direction == "ingress" else (),
+                                    destinations=tuple(dests),
+                                    target_tags=tuple(sorted(r.strings("targetTags"))),
+                                    target_service_accounts=tuple(sorted(r.strings("targetServiceAccounts"))),
+                                    description=r.opt_text("description") or f"imported {name}",
+                                    log=r.sub("logConfig").flag("enable"))
+                out[nk].append(self.reg_row(rule, r, name))
         return out
 
-    def _nat_regions(self, net_of: Any) -> dict[str, set[str]]:
+    def _protocol(self, er: Row) -> tuple[str, int | None]:
+        raw = er.text("IPProtocol")
+        v = raw.lower()
+        if v == "all":
+            return "all", None
+        if v in _PROTOCOL_NUMBERS:
+            n = _PROTOCOL_NUMBERS[v]
+        elif v.isdigit() and int(v) <= 255:
+            n = int(v)
+        else:
+            raise er.error(f"IPProtocol {raw!r} is not a protocol name or number (0-255)", field="IPProtocol")
+        named = {6: "tcp", 17: "udp", 1: "icmp"}
+        return (named[n], None) if n in named else ("all", n)
+
+    def _port(self, er: Row, i: int, text: str) -> PortRange:
+        try:
+            return PortRange.model_validate(text)
+        except ValueError:
+            raise er.error(f"ports[{i}] {text!r} is not a port or range (0-65535)", field="ports") from None
+
+    def _nat_regions(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = defaultdict(set)
-        for f, p, r in self.items("routers"):
-            name = f.need(r, p, "name", "router")
-            self.kind(f, p, r, "compute#router", name)
-            nk = net_of(f, p, f.need(r, p, "network", name), name)
-            if r.get("nats"):
-                out[nk].add(_last(f.need(r, p, "region", name)))
+        for r in self.rows("routers", "routers", "compute#router"):
+            nk = self.net_of(r)
+            if r.seq("nats"):
+                out[nk].add(_last(r.text("region")))
         return out
 
 

@@ -5,18 +5,28 @@ Public face: ``reach`` (can SRC reach DST, with traces and why-not), ``matrix``
 (flows whose verdict changes), the ``Dataplane`` and the brute-force ``oracle``.
 """
 
-from tradeplane.net.dataplane import Dataplane, Endpoint, failure_elements
+from tradeplane.net.dataplane import Dataplane, Endpoint, check_failed, failure_elements
 from tradeplane.net.diff import Change, Diff, diff
 from tradeplane.net.egress import Egress, egress_addresses
 from tradeplane.net.endpoints import Selection, resolve
 from tradeplane.net.matrix import Cell, Matrix, matrix
 from tradeplane.net.oracle import Simulator
-from tradeplane.net.reach import Answer, PairResult, reach
+from tradeplane.net.reach import Answer, PairResult, parse_ports, parse_protocol, reach
 from tradeplane.net.space import Box, Header, Space
 from tradeplane.net.trace import Hop, RuleRef, Trace
-from tradeplane.net.verify import CHECKS, Check, Context, Finding, Report, verify
+from tradeplane.net.verify import (
+    BLOCKING_SEVERITIES,
+    CHECKS,
+    Check,
+    Context,
+    Finding,
+    LatencyVerdicts,
+    Report,
+    verify,
+)
 
 __all__ = [
+    "BLOCKING_SEVERITIES",
     "CHECKS",
     "Answer",
     "Box",
@@ -31,6 +41,7 @@ __all__ = [
     "Finding",
     "Header",
     "Hop",
+    "LatencyVerdicts",
     "Matrix",
     "PairResult",
     "Report",
@@ -39,10 +50,13 @@ __all__ = [
     "Simulator",
     "Space",
     "Trace",
+    "check_failed",
     "diff",
     "egress_addresses",
     "failure_elements",
     "matrix",
+    "parse_ports",
+    "parse_protocol",
     "reach",
     "resolve",
     "verify",

@@ -8,10 +8,12 @@ cross-cloud leg): their dynamic routes are withdrawn, as BGP would.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Network
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import (
     AwsSubnet,
     AwsVpc,
@@ -34,12 +36,12 @@ from tradeplane.estate.model import (
     Vpn,
     Workload,
 )
-from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space
+from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
 from tradeplane.net.routing import Route, RouteTable
 from tradeplane.net.space import Interval, Space, net_interval
 from tradeplane.net.trace import RuleRef
 
-__all__ = ["INTERNET_EXCLUDED", "Dataplane", "Endpoint", "failure_elements", "internet_intervals"]
+__all__ = ["INTERNET_EXCLUDED", "Dataplane", "Endpoint", "check_failed", "failure_elements", "internet_intervals"]
 
 INTERNET_EXCLUDED = tuple(IPv4Network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
@@ -97,6 +99,16 @@ def failure_elements(estate: Estate) -> list[tuple[str, str]]:
             legs = ("leg-a", "leg-b") if link.redundant else ("leg-a",)
             out += [(f"{link.name}/{leg}", link.name) for leg in legs]
     return sorted(out)
+
+
+def check_failed(estate: Estate, names: Iterable[str]) -> frozenset[str]:
+    """``--fail`` names, checked against the estate's link elements (``InputError`` naming the known ones)."""
+    known = {el for el, _ in failure_elements(estate)}
+    for f in names:
+        if f not in known:
+            raise InputError.single(f"--fail {f!r} is not a link element of {estate.name}",
+                                    hint="one of: " + ", ".join(sorted(known)) if known else "the estate has none")
+    return frozenset(names)
 
 
 @dataclass
@@ -209,10 +221,11 @@ class Dataplane:
         rules = []
         for r in sorted(getattr(nacl, direction), key=lambda x: x.number):
             ports = [(r.ports.start, r.ports.end)] if r.ports else None
+            proto = rule_protocol(r.protocol.value, r.protocol_number)
             m = match_space(src=[r.cidr] if direction == "ingress" else None,
                             dst=[r.cidr] if direction == "egress" else None,
-                            protocol=r.protocol.value, dports=ports)
-            text = f"{n.name}/{nacl.name} {direction} #{r.number} {r.action.value} {r.protocol.value}" \
+                            protocol=proto, dports=ports)
+            text = f"{n.name}/{nacl.name} {direction} #{r.number} {r.action.value} {proto}" \
                    f"{' ' + str(r.ports) if r.ports else ''} {r.cidr}"
             rules.append(FilterRule(m, "allow" if r.action.value == "allow" else "deny", self.ref("nacl", text, r)))
         default = self.ref("nacl", f"{n.name}/{nacl.name} {direction} * deny (implicit)", nacl, direction)
@@ -236,11 +249,18 @@ class Dataplane:
             return self._sg_filters[key]
         info = self.aws[network]
         rules: list[FilterRule] = []
+        undecided: list[FilterRule] = []  # after every allow: only what no rule allows is undecided
         for name in groups:
             sg = info.sgs[name]
             for rule in getattr(sg, direction):
                 ports = [(p.start, p.end) for p in rule.ports] or None
+                proto = rule_protocol(rule.protocol.value, rule.protocol_number)
                 for peer in rule.peers:
+                    if peer.unresolved is not None:
+                        m = match_space(protocol=proto, dports=ports)
+                        text = f"{network}/{name} {direction} allow {proto} from {peer.unresolved}"
+                        undecided.append(FilterRule(m, "unknown", self.ref("security-group", text, rule)))
+                        continue
                     if peer.cidr is not None:
                         peer_space: list[Interval] = [net_interval(peer.cidr)]
                         peer_text = str(peer.cidr)
@@ -251,10 +271,11 @@ class Dataplane:
                             continue
                     m = match_space(src=peer_space if direction == "ingress" else None,
                                     dst=peer_space if direction == "egress" else None,
-                                    protocol=rule.protocol.value, dports=ports)
+                                    protocol=proto, dports=ports)
                     ports_text = ",".join(str(p) for p in rule.ports) or "all ports"
-                    text = f"{network}/{name} {direction} allow {rule.protocol.value} {ports_text} {peer_text}"
+                    text = f"{network}/{name} {direction} allow {proto} {ports_text} {peer_text}"
                     rules.append(FilterRule(m, "allow", self.ref("security-group", text, rule)))
+        rules += undecided
         label = ",".join(groups) or "(none)"
         default = RuleRef("security-group", f"{network}/{label} {direction}: no rule allows (implicit deny)",
                           None, "")
@@ -273,6 +294,16 @@ class Dataplane:
             info = self.gcp[network]
             self._tag_sources[key] = [net_interval(info.subnets[w.subnet].cidr) for w in self.estate.workloads
                                       if w.network == network and tag in w.tags and w.subnet in info.subnets]
+        return self._tag_sources[key]
+
+    def sa_sources(self, network: str, account: str) -> list[Interval]:
+        """Addresses of instances running as a service account (firewall ``sourceServiceAccounts``)."""
+        key = (network, f"sa:{account}")
+        if key not in self._tag_sources:
+            info = self.gcp[network]
+            self._tag_sources[key] = [net_interval(info.subnets[w.subnet].cidr) for w in self.estate.workloads
+                                      if w.network == network and w.service_account == account
+                                      and w.subnet in info.subnets]
         return self._tag_sources[key]
 
     def gcp_filter(self, network: str, tags: tuple[str, ...], sa: str, direction: str) -> Filter:
@@ -341,15 +372,19 @@ class Dataplane:
         rules = []
         for r in applicable:
             ports = [(p.start, p.end) for p in r.ports] or None
+            proto = rule_protocol(r.protocol.value, r.protocol_number)
             if direction == "ingress":
                 srcs: list[Interval] = [net_interval(c) for c in r.sources]
                 for t in r.source_tags:
                     srcs += self.tag_sources(network, t)
+                for account in r.source_service_accounts:
+                    srcs += self.sa_sources(network, account)
                 if not srcs:
                     continue
-                m = match_space(src=srcs, protocol=r.protocol.value, dports=ports)
+                # destinationRanges on an ingress rule narrow the target's addresses
+                m = match_space(src=srcs, dst=list(r.destinations) or None, protocol=proto, dports=ports)
             else:
-                m = match_space(dst=list(r.destinations), protocol=r.protocol.value, dports=ports)
+                m = match_space(src=list(r.sources) or None, dst=list(r.destinations), protocol=proto, dports=ports)
             text = f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}"
             rules.append(FilterRule(m, r.action.value, self.ref("firewall", text, r)))
         return Stage(f"{network} VPC firewall rules", tuple(rules))
@@ -363,6 +398,23 @@ class Dataplane:
             for a in reversed(tgw.attachments):  # the first one wins, as a scan would find it
                 index[(a.kind, a.target)] = a
         return index.get((kind, target))
+
+    def attachment_serves_zone(self, a: TgwAttachment, network: str, zone: str) -> bool:
+        """Can a subnet in ``zone`` reach the transit gateway over VPC attachment ``a``? Only zones where
+        the attachment has a subnet can (AWS Transit Gateway guide, "Transit gateway attachments to a
+        VPC"). An attachment that names no subnets (declared estates) serves every zone."""
+        if not a.subnets or network not in self.aws:
+            return True
+        subs = self.aws[network].subnets
+        return any(subs[s].zone == zone for s in a.subnets if s in subs)
+
+    def has_public_ip(self, ep: Endpoint) -> bool:
+        """Does the internet reach this endpoint at a public address? Per instance (``Workload.public_ip``,
+        unset: its subnet's tier decides); a bare subnet endpoint stands for an instance of the subnet's tier."""
+        w = self.workload(ep)
+        if w is not None and w.public_ip is not None:
+            return w.public_ip
+        return ep.tier == "public"
 
     def attachment_up(self, a: TgwAttachment) -> bool:
         if a.kind in ("direct_connect", "vpn", "cross_cloud"):
@@ -409,6 +461,8 @@ class Dataplane:
     def tgw_advertised(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[IPv4Network]:
         """What a TGW advertises over an attachment: the routes of its associated table,
         except those pointing back over the attachment itself."""
+        if attachment.route_table is None:
+            return []
         key = (tgw.name, attachment.route_table)
         if key not in self._advertised:
             table = self.tgw_table(tgw, attachment.route_table)

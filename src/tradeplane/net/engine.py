@@ -81,6 +81,11 @@ class Walk:
         if space:
             self.traces.append(Trace(hops, "dropped", space, "", reason))
 
+    def _unknown(self, hops: Hops, space: Space, reason: str) -> None:
+        """Headers a rule the model cannot resolve decides: neither delivered nor dropped."""
+        if space:
+            self.traces.append(Trace(hops, "unknown", space, "", reason))
+
     def _deliver(self, hops: Hops, space: Space, key: str, at: str, rules: tuple[RuleRef, ...] = ()) -> None:
         if space and (self.wanted is None or key in self.wanted):
             ep = self.dp.endpoints.get(key)
@@ -121,6 +126,9 @@ class Walk:
         res = f.evaluate(space)
         for part, ref in res.denied:
             self._drop((*hops, Hop(node, f"{what} denied", (ref,))), part, f"{what} denied by {ref.kind} rule")
+        for part, ref in res.unknown:
+            self._unknown((*hops, Hop(node, f"{what} undecided", (ref,))), part,
+                          f"{what}: {ref.text} is not modelled")
         return res.allowed, (*hops, Hop(node, f"{what} allowed", res.allowed_by)) if res.allowed else hops
 
     # ------------------------------------------------------------------ sources
@@ -153,8 +161,14 @@ class Walk:
             space, hops = self._filter(dp.sg_filter(ep.network, w.security_groups, "egress"), space, hops,
                                        ep.name, "security group egress")
         if sub.nacl and space:
-            space, hops = self._filter(info.nacl_out[sub.nacl], space, hops, f"{ep.network}/{sub.name}",
-                                       "NACL egress")
+            # NACLs filter what crosses the subnet's edge, not traffic between its own instances
+            # (AWS VPC user guide, "Control subnet traffic with network ACLs")
+            own = Space.build(dst=[net_interval(sub.cidr)])
+            inside = space.intersect(own)
+            if inside:
+                self._aws_route(ep.network, sub.route_table, inside, hops, frozenset(), sub.name)
+            space, hops = self._filter(info.nacl_out[sub.nacl], space.subtract(own), hops,
+                                       f"{ep.network}/{sub.name}", "NACL egress")
         if space:
             self._aws_route(ep.network, sub.route_table, space, hops, frozenset(), sub.name)
 
@@ -169,7 +183,7 @@ class Walk:
             space, hops = self._filter(dp.gcp_filter(ep.network, tags, sa, "egress"), space, hops, ep.name,
                                        "firewall egress")
         if space:
-            self._gcp_route(ep.network, sub.region, tags, space, hops, frozenset(), public=sub.tier == "public")
+            self._gcp_route(ep.network, sub.region, tags, space, hops, frozenset(), public=dp.has_public_ip(ep))
 
     # ------------------------------------------------------------------ AWS
 
@@ -227,6 +241,12 @@ class Walk:
             att = dp.tgw_attachment_for(tgw, "vpc", net) if tgw else None
             if tgw is None or att is None:
                 self._drop(hops, space, f"{net} is not attached to transit gateway {route.hop[1]}")
+                return
+            zone = dp.aws[net].subnets[from_subnet].zone if from_subnet in dp.aws[net].subnets else None
+            if zone is not None and not dp.attachment_serves_zone(att, net, zone):
+                # AWS TGW docs: "resources in an Availability Zone without an attachment subnet
+                # cannot reach the transit gateway"
+                self._drop(hops, space, f"attachment {att.name} has no subnet in zone {zone} of {from_subnet}")
                 return
             self._tgw_in(tgw.name, att, space, hops, seen)
         elif kind == "peering":
@@ -318,11 +338,15 @@ class Walk:
                 self._deliver((), allowed.intersect(Space.build(dst=list(ep.addresses))), ep.key,
                               f"subnet:{net}/{ep.subnet}")
 
-    def _aws_subnet(self, net: str, subnet: str, space: Space, hops: Hops) -> None:
+    def _aws_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
         for ep in dp.by_subnet.get((net, subnet), []):
             if not self._want(ep.key):
+                continue
+            if public_only and not dp.has_public_ip(ep):
+                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
+                                        "the internet reaches an instance only at its own public address")
                 continue
             w = dp.workload(ep)
             if w is not None and not self.reply:
@@ -331,9 +355,14 @@ class Walk:
                 for part, ref in res.denied:
                     self._drop((*hops, Hop(ep.name, "security group ingress denied", (ref,))), part,
                                "security group ingress denied")
+                for part, ref in res.unknown:
+                    self._unknown((*hops, Hop(ep.name, "security group ingress undecided", (ref,))), part,
+                                  f"security group ingress: {ref.text} is not modelled")
                 self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
             else:
                 self._deliver(hops, space, ep.key, at)
+        if public_only:
+            return
         for pe in dp.pe_by_subnet.get((net, subnet), []):
             self._deliver((*hops, Hop(f"private endpoint {pe.name}", "to venue", (), pe.name)), space,
                           f"venue:{pe.venue}", at)
@@ -350,6 +379,12 @@ class Walk:
         seen = self._enter(f"tgw:{node}", visited, hops, space)
         if seen is None:
             return
+        if att.route_table is None:
+            ref = dp.ref("tgw-association", f"{tgw_name}/{att.name} has no associated route table", att)
+            self._drop((*hops, Hop(tgw_name, f"via attachment {att.name}", (ref,))), space,
+                       f"attachment {att.name} has no associated route table: what enters {tgw_name} from it "
+                       "is dropped")
+            return
         hops = (*hops, Hop(f"{tgw_name}", f"via attachment {att.name}", (dp.ref(
             "tgw-association", f"{tgw_name}/{att.name} associated with {att.route_table}", att, "route_table"),)))
         groups, unrouted = self._lookup(dp.tgw_table(tgw, att.route_table), space)
@@ -360,7 +395,10 @@ class Walk:
             if route.hop[0] == "blackhole":
                 self._drop(h, part, "blackhole route")
                 continue
-            out = by_name[route.hop[1]]
+            out = by_name.get(str(route.hop[1]))
+            if out is None:
+                self._drop(h, part, f"attachment {route.hop[1]} is not on {tgw_name}")
+                continue
             if not dp.attachment_up(out):
                 self._drop(h, part, f"attachment {out.name} is down ({out.target})")
                 continue
@@ -485,7 +523,9 @@ class Walk:
             self._deliver(hops, space.intersect(Space.build(dst=addrs)), f"venue:{v.name}", "internet")
 
     def _internet_in(self, space: Space, hops: Hops) -> None:
-        """From the internet: only public subnets (AWS: routed to an IGW; GCP: public tier) take traffic."""
+        """From the internet: only endpoints with a public address take traffic (per instance, both clouds:
+        an AWS internet gateway translates only an instance's public or Elastic IP, and its subnet must
+        route to the gateway for the replies; a GCP instance needs an external IP on its interface)."""
         dp = self.dp
         rest = space
         for net, info in dp.aws.items():
@@ -495,26 +535,29 @@ class Walk:
                 table = info.tables[sub.route_table]
                 if not any(r.hop[0] == "igw" for r in table.routes):
                     continue
+                if not any(dp.has_public_ip(ep) for ep in dp.by_subnet.get((net, sub.name), [])):
+                    continue
                 part = rest.intersect(Space.build(dst=[net_interval(sub.cidr)]))
                 if not part:
                     continue
                 rest = rest.subtract(part)
-                h = (*hops, Hop(f"igw:{net}", f"inbound to public subnet {sub.name}", (), f"{net}/igw"))
+                h = (*hops, Hop(f"igw:{net}", f"inbound to public address in {sub.name}", (), f"{net}/igw"))
                 if sub.nacl:
                     part, h = self._filter(info.nacl_in[sub.nacl], part, h, f"{net}/{sub.name}", "NACL ingress")
                 if part:
-                    self._aws_subnet(net, sub.name, part, h)
+                    self._aws_subnet(net, sub.name, part, h, public_only=True)
         for net, ginfo in dp.gcp.items():
             if not any(r.next_hop.value == "internet" for r in ginfo.vpc.routes):
                 continue
             for gsub in ginfo.vpc.subnets:
-                if gsub.tier != "public":
+                if not any(dp.has_public_ip(ep) for ep in dp.by_subnet.get((net, gsub.name), [])):
                     continue
                 part = rest.intersect(Space.build(dst=[net_interval(gsub.cidr)]))
                 rest = rest.subtract(part)
                 if part:
-                    self._gcp_subnet(net, gsub.name, part, (*hops, Hop(f"{net} external IP", "inbound", (), "")))
-        self._drop(hops, rest, "not publicly reachable: no public subnet holds the destination")
+                    self._gcp_subnet(net, gsub.name, part, (*hops, Hop(f"{net} external IP", "inbound", (), "")),
+                                     public_only=True)
+        self._drop(hops, rest, "not publicly reachable: no endpoint with a public address holds the destination")
 
     # ------------------------------------------------------------------ GCP
 
@@ -616,11 +659,15 @@ class Walk:
                 mine = res.allowed.intersect(Space.build(dst=part.project("dst")))
                 self._deliver(hops, mine, ep.key, f"subnet:{net}/{ep.subnet}", res.allowed_by)
 
-    def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops) -> None:
+    def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
         for ep in dp.by_subnet.get((net, subnet), []):
             if not self._want(ep.key):
+                continue
+            if public_only and not dp.has_public_ip(ep):
+                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
+                                        "the internet reaches an instance only at its own public address")
                 continue
             if self.reply:
                 self._deliver(hops, space, ep.key, at)
@@ -631,6 +678,9 @@ class Walk:
             res = dp.gcp_filter(net, tags, sa, "ingress").evaluate(space)
             for part, ref in res.denied:
                 self._drop((*hops, Hop(ep.name, "firewall ingress denied", (ref,))), part, "firewall ingress denied")
+            for part, ref in res.unknown:
+                self._unknown((*hops, Hop(ep.name, "firewall ingress undecided", (ref,))), part,
+                              f"firewall ingress: {ref.text} is not modelled")
             self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
 
     # ------------------------------------------------------------------ replies

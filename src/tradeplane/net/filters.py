@@ -22,16 +22,26 @@ from typing import Literal
 from tradeplane.net.space import ALL_PORTS, PROTO_NUMBERS, Box, Header, Interval, Space, net_interval
 from tradeplane.net.trace import RuleRef
 
-__all__ = ["Filter", "FilterAction", "FilterResult", "FilterRule", "Stage", "match_space", "proto_interval"]
+__all__ = ["Filter", "FilterAction", "FilterResult", "FilterRule", "Stage", "match_space", "proto_interval",
+           "rule_protocol"]
 
-FilterAction = Literal["allow", "deny", "goto_next"]
+FilterAction = Literal["allow", "deny", "goto_next", "unknown"]
+"""``unknown``: a rule whose match the model cannot resolve (e.g. an imported prefix-list peer); what it
+matches is reported as undecided, never as allowed or denied."""
 
 
 def proto_interval(protocol: str) -> list[Interval] | None:
-    """``tcp`` -> [(6, 6)]; ``all`` -> None (every protocol)."""
+    """``tcp`` -> [(6, 6)]; ``"47"`` (any IP protocol number 0-255) -> [(47, 47)]; ``all`` -> None."""
     if protocol == "all":
         return None
+    if protocol.isdigit() and int(protocol) <= 255:
+        return [(int(protocol), int(protocol))]
     return [(PROTO_NUMBERS[protocol], PROTO_NUMBERS[protocol])]
+
+
+def rule_protocol(protocol: str, number: int | None) -> str:
+    """The protocol a rule matches: its IP protocol number when it has one, else its name."""
+    return str(number) if number is not None else protocol
 
 
 def match_space(
@@ -80,6 +90,7 @@ class FilterResult:
     allowed: Space
     allowed_by: tuple[RuleRef, ...]
     denied: tuple[tuple[Space, RuleRef], ...]
+    unknown: tuple[tuple[Space, RuleRef], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class Filter:
         allowed: list[Space] = []
         allowed_by: list[RuleRef] = []
         denied: list[tuple[Space, RuleRef]] = []
+        unknown: list[tuple[Space, RuleRef]] = []
         remaining = space
         for stage in self.stages:
             deferred = Space()
@@ -118,6 +130,8 @@ class Filter:
                     allowed_by.append(rule.ref)
                 elif rule.action == "deny":
                     denied.append((part, rule.ref))
+                elif rule.action == "unknown":
+                    unknown.append((part, rule.ref))
                 else:
                     deferred = Space([*deferred.boxes, *part.boxes])  # disjoint: taken from remaining
             remaining = Space([*remaining.boxes, *deferred.boxes])
@@ -128,7 +142,8 @@ class Filter:
             else:
                 denied.append((remaining, self.default_ref))
         total = Space([b for s in allowed for b in s])
-        return FilterResult(total.compact() if len(total) > 1 else total, tuple(allowed_by), tuple(denied))
+        return FilterResult(total.compact() if len(total) > 1 else total, tuple(allowed_by), tuple(denied),
+                            tuple(unknown))
 
     def decide(self, h: Header) -> tuple[bool, RuleRef]:
         """Concrete evaluation of one header (the oracle's path): first match per stage."""

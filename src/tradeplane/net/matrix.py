@@ -18,7 +18,7 @@ from typing import Any
 from tradeplane.estate.model import Estate
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.engine import Walk
-from tradeplane.net.reach import pair_results, request_space
+from tradeplane.net.reach import pair_results, parse_protocol, request_space
 from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
 
 __all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
@@ -149,7 +149,9 @@ def _collector_paused() -> Iterator[None]:
 
 
 def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool = False) -> Matrix:
-    """Reachability between every pair of segments."""
+    """Reachability between every pair of segments (``InputError`` for a protocol other than
+    tcp, udp, icmp or all)."""
+    parse_protocol(protocol)
     dp = target if isinstance(target, Dataplane) else Dataplane.build(target)
     with _collector_paused():
         return _matrix(dp, protocol, replies)

@@ -89,7 +89,8 @@ class Simulator:
                 if w is not None and not self.reply and not dp.sg_filter(ep.network, w.security_groups,
                                                                           "egress").decide(h)[0]:
                     return self._drop("sg egress")
-                if sub.nacl and not info.nacl_out[sub.nacl].decide(h)[0]:
+                own = int(sub.cidr.network_address) <= h.dst <= int(sub.cidr.broadcast_address)
+                if sub.nacl and not own and not info.nacl_out[sub.nacl].decide(h)[0]:
                     return self._drop("nacl egress")
                 self._aws(ep.network, sub.route_table, h, sub.name, set())
             else:
@@ -99,7 +100,7 @@ class Simulator:
                 sa = (w.service_account or "") if w else ""
                 if not self.reply and not dp.gcp_filter(ep.network, tags, sa, "egress").decide(h)[0]:
                     return self._drop("firewall egress")
-                self._gcp(ep.network, sub2.region, tags, h, set(), sub2.tier == "public")
+                self._gcp(ep.network, sub2.region, tags, h, set(), dp.has_public_ip(ep))
         elif ep.kind == "site":
             self._site(ep.name, h, set())
         elif ep.kind == "internet":
@@ -135,8 +136,11 @@ class Simulator:
             elif kind == "tgw":
                 tgw = dp.tgws.get(r.hop[1])
                 att = dp.tgw_attachment_for(tgw, "vpc", net) if tgw else None
+                zone = dp.aws[net].subnets[from_subnet].zone if from_subnet in dp.aws[net].subnets else None
                 if tgw is None or att is None:
                     self._drop("not attached")
+                elif zone is not None and not dp.attachment_serves_zone(att, net, zone):
+                    self._drop("no attachment subnet in the zone")
                 else:
                     self._tgw(tgw.name, att.name, h, seen, nat)
             elif kind == "peering":
@@ -161,7 +165,7 @@ class Simulator:
                 self._drop("blackhole")
         return None
 
-    def _aws_local(self, net: str, h: Header, from_subnet: str | None) -> None:
+    def _aws_local(self, net: str, h: Header, from_subnet: str | None, public_only: bool = False) -> None:
         dp = self.dp
         info = dp.aws[net]
         for sub in info.vpc.subnets:
@@ -172,12 +176,14 @@ class Simulator:
                 return self._drop("nacl ingress")
             at = f"subnet:{net}/{sub.name}"
             for ep in dp.by_subnet.get((net, sub.name), []):
+                if public_only and not dp.has_public_ip(ep):
+                    continue
                 w = dp.workload(ep)
                 if w is None or self.reply or dp.sg_filter(net, w.security_groups, "ingress").decide(h)[0]:
                     self._deliver(ep.key, at)
                 else:
                     self._drop("sg ingress")
-            for pe in dp.pe_by_subnet.get((net, sub.name), []):
+            for pe in [] if public_only else dp.pe_by_subnet.get((net, sub.name), []):
                 self._deliver(f"venue:{pe.venue}", at)
             return None
         return self._drop("no subnet")
@@ -186,6 +192,8 @@ class Simulator:
         dp = self.dp
         tgw = dp.tgws[tgw_name]
         att = next(a for a in tgw.attachments if a.name == att_name)
+        if att.route_table is None:
+            return self._drop("attachment not associated")
         node = f"tgw:{tgw_name}/{att.route_table}"
         if node in seen:
             return self._drop("loop")
@@ -197,7 +205,10 @@ class Simulator:
             if r.hop[0] == "blackhole":
                 self._drop("blackhole")
                 continue
-            out = next(a for a in tgw.attachments if a.name == r.hop[1])
+            out = next((a for a in tgw.attachments if a.name == r.hop[1]), None)
+            if out is None:
+                self._drop("unknown attachment")
+                continue
             if not dp.attachment_up(out):
                 self._drop("down")
                 continue
@@ -301,16 +312,20 @@ class Simulator:
             for sub in info.vpc.subnets:
                 if not any(r.hop[0] == "igw" for r in info.tables[sub.route_table].routes):
                     continue
+                if not any(dp.has_public_ip(ep) for ep in dp.by_subnet.get((net, sub.name), [])):
+                    continue
                 if int(sub.cidr.network_address) <= h.dst <= int(sub.cidr.broadcast_address):
                     if sub.nacl and not info.nacl_in[sub.nacl].decide(h)[0]:
                         return self._drop("nacl")
-                    return self._aws_local(net, h, sub.name)
+                    return self._aws_local(net, h, sub.name, public_only=True)
         for net, ginfo in dp.gcp.items():
             if not any(r.next_hop.value == "internet" for r in ginfo.vpc.routes):
                 continue
             for gsub in ginfo.vpc.subnets:
-                if gsub.tier == "public" and int(gsub.cidr.network_address) <= h.dst <= int(gsub.cidr.broadcast_address):
-                    return self._gcp_subnet(net, gsub.name, h)
+                if not any(dp.has_public_ip(ep) for ep in dp.by_subnet.get((net, gsub.name), [])):
+                    continue
+                if int(gsub.cidr.network_address) <= h.dst <= int(gsub.cidr.broadcast_address):
+                    return self._gcp_subnet(net, gsub.name, h, public_only=True)
         return self._drop("not public")
 
     def _gcp(self, net: str, region: str, tags: tuple[str, ...], h: Header, seen: set[str],
@@ -363,10 +378,12 @@ class Simulator:
                     return self._gcp_subnet(net, sub.name, h)
         return self._drop("no subnet")
 
-    def _gcp_subnet(self, net: str, subnet: str, h: Header) -> None:
+    def _gcp_subnet(self, net: str, subnet: str, h: Header, public_only: bool = False) -> None:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
         for ep in dp.by_subnet.get((net, subnet), []):
+            if public_only and not dp.has_public_ip(ep):
+                continue
             w = dp.workload(ep)
             tags = tuple(sorted(w.tags)) if w else ()
             sa = (w.service_account or "") if w else ""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tradeplane.errors import InputError
 from tradeplane.estate.model import Estate, PortRange
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.endpoints import Selection, resolve
@@ -14,9 +15,34 @@ from tradeplane.net.filters import match_space
 from tradeplane.net.space import EPHEMERAL, Interval, Space
 from tradeplane.net.trace import Trace
 
-__all__ = ["Answer", "PairResult", "Verdict", "pair_results", "reach", "request_space"]
+__all__ = ["PROTOCOLS", "Answer", "PairResult", "Verdict", "pair_results", "parse_ports", "parse_protocol", "reach",
+           "request_space"]
 
-Verdict = Literal["reachable", "partial", "unreachable"]
+PROTOCOLS = ("tcp", "udp", "icmp", "all")
+
+
+def parse_protocol(proto: str) -> str:
+    """A question's protocol, checked: ``InputError`` (one line) when it is not tcp, udp, icmp or all."""
+    if proto not in PROTOCOLS:
+        raise InputError.single(f"--proto {proto!r} is not tcp, udp, icmp or all")
+    return proto
+
+
+def parse_ports(values: Sequence[str]) -> tuple[PortRange, ...]:
+    """``--port`` values (``443``, ``1024-65535``, comma-separated lists) as port ranges."""
+    out = []
+    for v in values:
+        for part in v.split(","):
+            try:
+                out.append(PortRange.model_validate(part.strip()))
+            except ValueError:
+                raise InputError.single(f"--port {part!r} is not a port or range",
+                                        hint="use 443 or 1024-65535; repeat --port or separate with commas") from None
+    return tuple(out)
+
+Verdict = Literal["reachable", "partial", "unreachable", "unknown"]
+"""``unknown``: some requested headers are decided by a rule the model cannot resolve (the traces
+in ``undecided`` say which); never answered as reachable or unreachable."""
 
 
 def request_space(protocol: str, ports: Sequence[PortRange | tuple[int, int]] = ()) -> Space:
@@ -40,13 +66,16 @@ class PairResult:
     delivered: list[Trace] = field(default_factory=list)
     dropped: list[Trace] = field(default_factory=list)
     reply_dropped: list[Trace] = field(default_factory=list)
+    undecided: list[Trace] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
+        if self.working and self.requested.subtract(self.working).is_empty():
+            return "reachable"
+        if self.undecided:
+            return "unknown"
         if not self.working:
             return "unreachable"
-        if self.requested.subtract(self.working).is_empty():
-            return "reachable"
         return "partial"
 
     def links(self) -> frozenset[str]:
@@ -64,6 +93,7 @@ class PairResult:
             out["traces"] = [t.to_json() for t in self.delivered]
             out["why_not"] = [t.to_json() for t in self.dropped]
             out["reply_dropped"] = [t.to_json() for t in self.reply_dropped]
+            out["undecided"] = [t.to_json() for t in self.undecided]
         return out
 
 
@@ -94,10 +124,10 @@ def pair_results(dp: Dataplane, src: Endpoint, src_addrs: Sequence[Interval],
                 r = _restrict(t, requested)
                 if r is not None:
                     pr.delivered.append(r)
-            elif t.disposition == "dropped":
+            elif t.disposition in ("dropped", "unknown"):
                 r = _restrict(t, requested)
                 if r is not None:
-                    pr.dropped.append(r)
+                    (pr.dropped if t.disposition == "dropped" else pr.undecided).append(r)
         fwd = Space([b for t in pr.delivered for b in t.space])
         pr.forward = fwd
         if replies:
@@ -108,6 +138,7 @@ def pair_results(dp: Dataplane, src: Endpoint, src_addrs: Sequence[Interval],
                 returned = Space([b for r in back.traces if r.disposition == "delivered" for b in r.space]).swap()
                 ok.append(t.space.intersect(returned) if returned else Space())
                 pr.reply_dropped += [r for r in back.traces if r.disposition == "dropped"]
+                pr.undecided += [r for r in back.traces if r.disposition == "unknown"]
             pr.working = Space([b for s in ok for b in s])
         else:
             pr.working = fwd
@@ -141,6 +172,8 @@ class Answer:
         verdicts = {p.verdict for p in self.pairs}
         if verdicts == {"reachable"}:
             return "reachable"
+        if "unknown" in verdicts:
+            return "unknown"
         if verdicts <= {"unreachable"}:
             return "unreachable"
         return "partial"

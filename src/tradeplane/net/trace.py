@@ -9,7 +9,8 @@ from tradeplane.net.space import Space
 
 __all__ = ["Disposition", "Hop", "RuleRef", "Trace"]
 
-Disposition = Literal["delivered", "dropped"]
+Disposition = Literal["delivered", "dropped", "unknown"]
+"""``unknown``: a rule the model cannot resolve decided these headers (the reason says which)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -86,5 +87,5 @@ class Trace:
 
     def render(self) -> list[str]:
         head = (f"delivered to {self.endpoint}" if self.disposition == "delivered"
-                else f"dropped: {self.reason}")
+                else f"dropped: {self.reason}" if self.disposition == "dropped" else f"undecided: {self.reason}")
         return [f"{head} ({self.space.describe()})", *(f"  {i + 1}. {h.render()}" for i, h in enumerate(self.hops))]

@@ -1,12 +1,5 @@
-"""Built-in verification checks, one module per check; importing registers them in order."""
+"""Built-in verification checks, one module per check (discovered by ``tradeplane.net.verify``).
 
-from tradeplane.net.checks import (  # noqa: F401 - imported for registration
-    failures,
-    flows,
-    intents,
-    latency,
-    overlaps,
-    perimeter,
-    segmentation,
-    venues,
-)
+Add a check: a new module here with a function decorated by
+``tradeplane.net.checks.base.register(id, severity=..., proves=..., order=...)``; nothing else to edit.
+"""

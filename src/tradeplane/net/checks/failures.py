@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from tradeplane.errors import InputError
 from tradeplane.estate.model import PortRange
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, flow_text, register
 from tradeplane.net.checks.survival import degraded_by_failures, hybrid_links
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, flow_text, register
 
 
 def _declared(ctx: Context) -> list[tuple[str, str, str, tuple[PortRange, ...], str | None]]:
@@ -26,7 +26,8 @@ def _declared(ctx: Context) -> list[tuple[str, str, str, tuple[PortRange, ...], 
     return sorted(set(flows), key=lambda f: (f[0], f[1], f[2], tuple(str(p) for p in f[3])))
 
 
-@register("single-failure")
+@register("single-failure", severity="high", order=70,
+          proves="every declared flow over a hybrid link survives each single failure")
 def check_failures(ctx: Context) -> Iterator[Finding]:
     hybrid = hybrid_links(ctx)
     for src, dst, proto, ports, where in _declared(ctx):

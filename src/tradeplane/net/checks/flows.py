@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, flow_text, register
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 
 
 def _classify(reason: str) -> str:
+    if reason.endswith("is not modelled"):
+        return "undecided"
     if reason.startswith("routing loop"):
         return "routing loop"
     if reason == "blackhole route":
@@ -18,7 +20,8 @@ def _classify(reason: str) -> str:
     return "filtered"
 
 
-@register("declared-flows")
+@register("declared-flows", severity="high", order=60,
+          proves="each depends_on flow is delivered and its replies return")
 def check_flows(ctx: Context) -> Iterator[Finding]:
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
         for dep in w.depends_on:
@@ -29,7 +32,7 @@ def check_flows(ctx: Context) -> Iterator[Finding]:
                 ctx.note_pass(f"declared flow {flow}: delivered and replies return")
                 continue
             where = ctx.where(dep)
-            fwd_drops = [t for p in a.pairs for t in p.dropped]
+            fwd_drops = [t for p in a.pairs for t in (*p.undecided, *p.dropped)]
             reply_drops = [t for p in a.pairs for t in p.reply_dropped]
             forward_ok = all(p.forward and p.requested.subtract(p.forward).is_empty() for p in a.pairs)
             if forward_ok and reply_drops:

@@ -8,16 +8,17 @@ from collections.abc import Iterator
 
 from tradeplane.errors import InputError
 from tradeplane.estate.model import Intent
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 from tradeplane.net.checks.survival import degraded_by_failures
 from tradeplane.net.reach import Answer
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 
 
 def _delivered(a: Answer) -> list[str]:
     return sorted({f"{p.src.name} -> {p.dst.name}: {p.forward.describe()}" for p in a.pairs if p.forward})
 
 
-@register("intents")
+@register("intents", severity="critical", order=10,
+          proves="every intents: entry holds (isolated, unreachable, reachable, survives_single_failure)")
 def check_intents(ctx: Context) -> Iterator[Finding]:
     for intent in sorted(ctx.estate.intents, key=lambda i: i.name):
         try:
@@ -38,6 +39,16 @@ def _one(ctx: Context, i: Intent) -> Iterator[Finding]:
         if i.kind == "isolated":
             answers.append(ctx.ask(i.dst, i.src, proto, i.ports, replies=False))
         leaks = [p for a in answers for p in a.pairs if p.forward]
+        undecided = [p for a in answers for p in a.pairs if p.undecided]
+        if not leaks and undecided:
+            traces = tuple(t for p in undecided for t in p.undecided)[:MAX_TRACES]
+            fix, loc = fix_from(traces[0])
+            yield Finding("intents", "high", f"intent '{i.name}' cannot be proven: {i.kind} depends on rules "
+                          "the model does not resolve",
+                          tuple(sorted({flow_text(p.src.name, p.dst.name, proto, i.ports) for p in undecided})),
+                          "; ".join(sorted({t.reason for t in traces})) + f" (intent at {where})",
+                          fix or "model the rule or replace it with explicit ranges", loc, traces)
+            return
         if not leaks:
             ctx.note_pass(f"intent {i.name}: {i.kind} holds ({flow})")
             return
@@ -52,9 +63,9 @@ def _one(ctx: Context, i: Intent) -> Iterator[Finding]:
     a = ctx.ask(i.src, i.dst, proto, i.ports)
     if a.verdict != "reachable":
         bad = [p for p in a.pairs if p.verdict != "reachable"]
-        traces = tuple(t for p in bad for t in (*p.dropped, *p.reply_dropped))[:MAX_TRACES]
+        traces = tuple(t for p in bad for t in (*p.undecided, *p.dropped, *p.reply_dropped))[:MAX_TRACES]
         fix, loc = fix_from(traces[0] if traces else None)
-        reasons = sorted({t.reason for p in bad for t in (*p.dropped, *p.reply_dropped)})
+        reasons = sorted({t.reason for p in bad for t in (*p.undecided, *p.dropped, *p.reply_dropped)})
         yield Finding("intents", "high", f"intent '{i.name}' is violated: {i.src} does not reach {i.dst}"
                       f" ({a.verdict})", tuple(sorted(flow_text(p.src.name, p.dst.name, proto, i.ports) for p in bad)),
                       "; ".join(reasons) + f" (intent at {where})", fix or "open the path", loc, traces)

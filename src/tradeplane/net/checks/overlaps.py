@@ -1,4 +1,11 @@
-"""No overlapping CIDRs within a routing domain (networks and sites joined by any link)."""
+"""No overlapping CIDRs between places that route to each other.
+
+Routing domains follow the walk's semantics: a transit gateway, an interconnect, a VPN, Direct
+Connect or a cross-cloud link joins everything attached to it (they transit), but VPC peering is
+not transitive: a peering joins exactly its two VPCs. So two spokes peered with one hub may
+overlap each other (AWS documents this design, with specific routes in the hub, as supported);
+they may not overlap the hub.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ from tradeplane.estate.model import (
     VpcPeering,
     Vpn,
 )
-from tradeplane.net.verify import Context, Finding, register
+from tradeplane.net.checks.base import Context, Finding, register
 
 
 class _Domains:
@@ -34,7 +41,8 @@ class _Domains:
 
 
 def routing_domains(ctx: Context) -> dict[str, str]:
-    """Each network and site, mapped to a representative of its routing domain."""
+    """Each network and site, mapped to a representative of its transitive routing domain
+    (every link but VPC peering, which ``peered_pairs`` lists)."""
     e = ctx.estate
     d = _Domains()
     for n in e.networks:
@@ -44,8 +52,8 @@ def routing_domains(ctx: Context) -> dict[str, str]:
             d.find(f"site {s.name}")
     for link in e.links:
         if isinstance(link, VpcPeering):
-            d.join(f"network {link.a}", f"network {link.b}")
-        elif isinstance(link, TransitGateway):
+            continue  # not transitive: see peered_pairs
+        if isinstance(link, TransitGateway):
             for a in link.attachments:
                 if a.kind == "vpc":
                     d.join(f"tgw {link.name}", f"network {a.target}")
@@ -67,10 +75,17 @@ def routing_domains(ctx: Context) -> dict[str, str]:
     return {k: d.find(k) for k in list(d.parent) if not k.startswith("tgw ")}
 
 
-@register("cidr-overlap")
+def peered_pairs(ctx: Context) -> set[frozenset[str]]:
+    """Owners joined directly by a VPC peering (and only those two)."""
+    return {frozenset((f"network {p.a}", f"network {p.b}")) for p in ctx.estate.links_of(VpcPeering)}
+
+
+@register("cidr-overlap", severity="high", order=50,
+          proves="no two places that route to each other have overlapping prefixes")
 def check_overlaps(ctx: Context) -> Iterator[Finding]:
     e = ctx.estate
     domains = routing_domains(ctx)
+    peered = peered_pairs(ctx)
     prefixes: list[tuple[IPv4Network, str, object, str]] = []
     for n in e.networks:
         if isinstance(n, AwsVpc):
@@ -86,13 +101,16 @@ def check_overlaps(ctx: Context) -> Iterator[Finding]:
         for b, owner_b, obj_b, fb in prefixes[i + 1:]:
             if int(b.network_address) > int(a.broadcast_address):
                 break
-            if owner_a == owner_b or domains.get(owner_a) != domains.get(owner_b):
+            if owner_a == owner_b:
+                continue
+            if domains.get(owner_a) != domains.get(owner_b) and frozenset((owner_a, owner_b)) not in peered:
                 continue
             key = (str(a), owner_a, str(b), owner_b)
             if key in seen:
                 continue
             seen.add(key)
-            yield Finding("cidr-overlap", "high", f"{owner_a} {a} overlaps {owner_b} {b} in one routing domain",
+            joined = "in one routing domain" if domains.get(owner_a) == domains.get(owner_b) else "across a peering"
+            yield Finding("cidr-overlap", "high", f"{owner_a} {a} overlaps {owner_b} {b} {joined}",
                           (f"{a} <-> {b}",), "overlapping prefixes make routing ambiguous across the domain",
                           f"renumber {owner_b} {b}", ctx.where(obj_b, fb))
     if not seen:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 from tradeplane.net.reach import pair_results, request_space
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, register
 
 
-@register("internet-ingress")
+@register("internet-ingress", severity="critical", order=30,
+          proves="nothing on the internet reaches a non-public subnet or its workloads")
 def check_perimeter(ctx: Context) -> Iterator[Finding]:
     dp = ctx.dp
     inside = [ep for ep in sorted(dp.endpoints.values(), key=lambda e: e.key)

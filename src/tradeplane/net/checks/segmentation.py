@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tradeplane.estate.model import Desk
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 from tradeplane.net.matrix import INTERNET, matrix
 from tradeplane.net.trace import Trace
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, register
 
 
 def allowed(a: Desk, b: Desk) -> bool:
     return b.name in a.may_talk_to or a.name in b.may_talk_to
 
 
-@register("desk-segmentation")
+@register("desk-segmentation", severity="critical", order=20,
+          proves="a desk reaches another only if its policy (may_talk_to, shared_services, isolated) allows it")
 def check_segmentation(ctx: Context) -> Iterator[Finding]:
     desks = {d.name: d for d in ctx.estate.desks}
     m = matrix(ctx.dp)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tradeplane.estate.model import Connectivity, DirectConnect, Interconnect, PrivateEndpoint, Venue, Vpn
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 from tradeplane.net.dataplane import Dataplane
 from tradeplane.net.trace import Trace
-from tradeplane.net.verify import MAX_TRACES, Context, Finding, fix_from, register
 
 
 def path_kind(dp: Dataplane, t: Trace) -> str:
@@ -50,7 +50,8 @@ def _matches(dp: Dataplane, c: Connectivity, kind: str, links: frozenset[str]) -
     return isinstance(link, Vpn) and link.remote == site
 
 
-@register("exchange-egress")
+@register("exchange-egress", severity="high", order=40,
+          proves="each workload reaches each venue it trades on, only over a path the venue lists")
 def check_venues(ctx: Context) -> Iterator[Finding]:
     dp = ctx.dp
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):

@@ -68,10 +68,11 @@ def emit(ctx: Context) -> None:
         for a in sorted(t.attachments, key=lambda a: a.name):
             _attachment(ctx, mod, t, a, p)
             for suffix, att in attachment_ids(ctx, t, a):
-                mod.resource(F, "aws_ec2_transit_gateway_route_table_association", ident(t.name, a.name, suffix),
-                             provider=p, transit_gateway_attachment_id=att,
-                             transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name,
-                                                                a.route_table))
+                if a.route_table is not None:
+                    mod.resource(F, "aws_ec2_transit_gateway_route_table_association",
+                                 ident(t.name, a.name, suffix), provider=p, transit_gateway_attachment_id=att,
+                                 transit_gateway_route_table_id=ref("aws_ec2_transit_gateway_route_table", t.name,
+                                                                    a.route_table))
                 for table in sorted(set(a.propagate_to)):
                     mod.resource(F, "aws_ec2_transit_gateway_route_table_propagation",
                                  ident(t.name, a.name, suffix, table), provider=p, transit_gateway_attachment_id=att,

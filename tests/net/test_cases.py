@@ -1,0 +1,107 @@
+"""Real-shaped exports that once gave wrong answers (issue 15), each with its right verdict.
+
+Each folder under ``tests/net/cases`` is a minimal export with a README giving the command and
+the expected answer (copied from the field reports); the tests run the same commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tradeplane.cli import main
+from tradeplane.estate.model import PortRange
+from tradeplane.inventory import import_aws, import_gcp
+from tradeplane.net import reach, verify
+
+CASES = Path(__file__).parent / "cases"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def p(port: int) -> list[PortRange]:
+    return [PortRange(start=port, end=port)]
+
+
+def test_unassociated_tgw_attachment_receives_but_does_not_send(capsys: pytest.CaptureFixture[str]) -> None:
+    d = CASES / "aws-tgw-unassociated-attachment"
+    code, out, err = run(capsys, "net", "import", "aws", str(d))
+    assert code == 0 and "Traceback" not in err
+    assert "tgw-attach-b: not associated with a route table" in out
+    a = reach(import_aws(d).estate, "i-a", "i-b", "tcp", p(22))
+    pair = a.pairs[0]
+    assert pair.forward  # delivered through the unassociated attachment
+    assert a.verdict == "unreachable"  # the replies enter the TGW from it and are dropped
+    assert any("no associated route table" in t.reason for t in pair.reply_dropped)
+    code, out, _ = run(capsys, "net", "reach", f"aws:{d}", "i-a", "i-b", "--port", "22", "--json")
+    assert code == 0 and json.loads(out)["verdict"] == "unreachable"
+
+
+def test_subnets_are_keyed_by_region_not_by_name() -> None:
+    d = CASES / "gcp-same-subnet-name-two-regions"
+    e = import_gcp(d).estate
+    subnets = {s.name: (s.region, str(s.cidr)) for n in e.networks for s in n.subnets}
+    assert subnets["default-us-east1"] == ("us-east1", "10.142.0.0/20")
+    a = reach(e, "app-east", "db-central", "tcp", p(5432))
+    assert a.verdict == "reachable"
+    assert a.pairs[0].src.addresses == ((int.from_bytes(bytes([10, 142, 0, 0]), "big"),
+                                         int.from_bytes(bytes([10, 142, 15, 255]), "big")),)
+
+
+def test_no_transit_gateway_from_a_zone_without_an_attachment_subnet() -> None:
+    e = import_aws(CASES / "aws-tgw-az-without-attachment").estate
+    a2 = reach(e, "i-a2", "i-b", "tcp", p(22))
+    assert a2.verdict == "unreachable"
+    assert any("has no subnet in zone" in t.reason for t in a2.pairs[0].dropped)
+    assert reach(e, "i-a1", "i-b", "tcp", p(22)).verdict == "reachable"
+
+
+def test_nacls_do_not_filter_inside_a_subnet() -> None:
+    e = import_aws(CASES / "aws-nacl-intra-subnet").estate
+    a = reach(e, "i-1", "i-2", "tcp", p(22))
+    assert a.verdict == "reachable"
+    assert not any("NACL" in h.action for t in a.pairs[0].delivered for h in t.hops)
+
+
+def test_internet_reaches_only_instances_with_a_public_address() -> None:
+    e = import_aws(CASES / "aws-no-public-ip").estate
+    a = reach(e, "internet", "i-nopub", "tcp", p(443))
+    assert a.verdict == "unreachable"
+    assert any("public address" in t.reason for t in a.pairs[0].dropped)
+
+
+def test_peered_spokes_that_overlap_each_other_are_not_one_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    d = CASES / "aws-peering-overlap-false-positive"
+    report = verify(import_aws(d).estate)
+    assert not [f for f in report.findings if f.check == "cidr-overlap"]
+    code, _, _ = run(capsys, "net", "verify", f"aws:{d}")
+    assert code == 0
+
+
+def test_tgw_peering_attachment_is_a_note_not_a_refusal(capsys: pytest.CaptureFixture[str]) -> None:
+    d = CASES / "aws-tgw-peering-attachment"
+    code, out, _ = run(capsys, "net", "import", "aws", str(d))
+    assert code == 0 and "tgw-attach-peer" in out and "not followed" in out
+    a = reach(import_aws(d).estate, "i-a", "10.9.0.1/32", "tcp", p(22))
+    assert a.verdict == "unreachable"
+    why = [t for pr in a.pairs for t in pr.dropped]
+    assert why and any("search-transit-gateway-routes" in (r.location or "") for t in why for h in t.hops
+                       for r in h.rules)
+
+
+def test_stopped_instance_is_not_an_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    d = CASES / "aws-stopped-instance"
+    r = import_aws(d)
+    assert [w.name for w in r.estate.workloads] == ["i-run"]
+    assert any("i-stopped: skipped, stopped" in n for n in r.notes)
+    code, _, err = run(capsys, "net", "reach", f"aws:{d}", "i-run", "i-stopped", "--port", "22")
+    assert code == 2 and "names nothing" in err
