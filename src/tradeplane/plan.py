@@ -18,7 +18,7 @@ from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
 from tradeplane.net import Report
 from tradeplane.placement import BudgetFinding, PlacementResult
-from tradeplane.terraform import Reference, Rendered
+from tradeplane.terraform import ConformanceFinding, Reference, Rendered
 
 BLOCKING_SEVERITIES = ("critical", "high")  # a verify finding of these stops an apply
 
@@ -34,12 +34,14 @@ class Plan:
     feeds: tuple[VenueFeedPlan, ...]
     cost: Estimate
     verify: Report
+    conformance: tuple[ConformanceFinding, ...] = ()  # the rendered Terraform against its guardrails and links
 
     @property
     def blocking(self) -> list[str]:
         """What must be fixed before this estate is applied, one line each."""
         out = [f"placement {self.placement.status}: {x.render()}" for x in self.placement.explanations]
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
+        out += [f"terraform conformance: {c}" for c in self.conformance]
         out += [f"net verify {f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
                 for f in self.verify.findings if f.severity in BLOCKING_SEVERITIES]
         return out
@@ -83,4 +85,5 @@ def build(estate: Estate) -> Plan:
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
         verify=net.verify(estate, placement=placed),
+        conformance=tuple(terraform.check_conformance(rendered.files, estate)),
     )

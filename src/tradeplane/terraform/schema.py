@@ -53,6 +53,16 @@ class HclBlock:
     line: int
     attrs: dict[str, int] = field(default_factory=dict)
     blocks: list[HclBlock] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)  # attribute -> its expression as written
+
+    def value(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def children(self, type_: str) -> list[HclBlock]:
+        return [b for b in self.blocks if b.type == type_]
+
+    def child(self, type_: str) -> HclBlock | None:
+        return next((b for b in self.blocks if b.type == type_), None)
 
 
 @dataclass(frozen=True, order=True)
@@ -137,11 +147,13 @@ def scan(text: str) -> list[HclBlock]:
             name = m.group(1).strip('"')
             path[-1].attrs.setdefault(name, number)
             rest = m.group(2)
+            first = i
             doc = _HEREDOC.search(rest)
             if doc:
                 end = doc.group(1)
                 while i < len(lines) and lines[i].strip() != end:
                     i += 1
+                path[-1].values.setdefault(name, "\n".join(lines[first:i]))
                 i += 1
                 continue
             stack: list[str] = []
@@ -151,6 +163,7 @@ def scan(text: str) -> list[HclBlock]:
                 i += 1
             if stack:
                 raise HclScanError(number, f"the value of '{name}' never closes")
+            path[-1].values.setdefault(name, rest if i == first else " ".join([rest, *(x.strip() for x in lines[first:i])]))
             continue
         b = _BLOCK.match(line)
         if b:

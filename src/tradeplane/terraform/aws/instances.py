@@ -9,7 +9,7 @@ from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.placement_groups import group_of
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr, Table, Value
-from tradeplane.terraform.module import RootModule
+from tradeplane.terraform.module import RootModule, interp
 from tradeplane.terraform.names import bounded, ident
 from tradeplane.terraform.placement import replica_zones
 from tradeplane.terraform.registry import family
@@ -95,3 +95,23 @@ def _role(ctx: Context, mod: RootModule, w: Workload, p: Expr, tags: dict[str, s
                  policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
     mod.resource(F, "aws_iam_instance_profile", name, provider=p, name=role_name,
                  role=Expr(f"aws_iam_role.{name}.name"), tags=tags)
+    secrets = venue_secrets(ctx, w)
+    if secrets:
+        vpc = ctx.networks[w.network]
+        assert isinstance(vpc, AwsVpc)
+        account = ctx.account_id(mod, vpc.account)
+        region = vpc.region
+        policy = policy_document(mod, F, f"{name}__venue_keys", p, [
+            {"sid": "ReadVenueKeys", "actions": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+             "resources": [interp(f"arn:aws:secretsmanager:{region}:${{{account}}}:secret:{s}-??????") for s in secrets]},
+            {"sid": "DecryptThroughSecretsManager", "actions": ["kms:Decrypt"],
+             "resources": [interp(f"arn:aws:kms:{region}:${{{account}}}:key/*")],
+             "conditions": [("StringEquals", "kms:ViaService", [f"secretsmanager.{region}.amazonaws.com"])]}])
+        mod.resource(F, "aws_iam_role_policy", name, provider=p, name=f"{w.name}-venue-keys",
+                     role=Expr(f"aws_iam_role.{name}.id"), policy=policy)
+
+
+def venue_secrets(ctx: Context, w: Workload) -> list[str]:
+    """The Secrets Manager names of the API keys of the venues ``w`` trades on or reads."""
+    return sorted({k.secret_ref.removeprefix("aws-sm://") for v in w.venues for k in ctx.estate.venue(v).api_keys
+                   if k.secret_ref.startswith("aws-sm://")})

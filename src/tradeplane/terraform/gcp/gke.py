@@ -45,7 +45,13 @@ def emit(ctx: Context) -> None:
         c.block("release_channel", channel="STABLE")
         c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
                 if ctx.estate.organisation.gcp else None)
-        default_pool = c.block("node_config")  # the default pool is removed; this only keeps it safe meanwhile
+        disk_keys = mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")
+        accounts = mod.var("workload_service_accounts", "map(string)",
+                           "service account per workload without one in the estate")
+        # The default pool is removed, but it is created first: it must pass the same org policy
+        # (CMEK boot disks) and never run as the Compute Engine default service account.
+        default_pool = c.block("node_config", boot_disk_kms_key=Expr(f'{disk_keys}["{first.desk}"]'),
+                               service_account=first.service_account or Expr(f'{accounts}["{first.name}"]'))
         default_pool.block("workload_metadata_config", mode="GKE_METADATA")
         default_pool.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
         c.block("workload_identity_config", workload_pool=Expr(f'"${{{project}}}.svc.id.goog"'))
@@ -67,7 +73,9 @@ def emit(ctx: Context) -> None:
             pool.block("management", auto_repair=True, auto_upgrade=True)
             cfg = pool.block("node_config", machine_type=w.machine_type, image_type="COS_CONTAINERD",
                              labels=ctx.gcp_labels(w.desk, w.team, w.env), tags=sorted(w.tags) or None,
-                             service_account=w.service_account, oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"])
+                             service_account=w.service_account or Expr(f'{accounts}["{w.name}"]'),
+                             boot_disk_kms_key=Expr(f'{disk_keys}["{w.desk}"]'),
+                             oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"])
             cfg.set(metadata={"disable-legacy-endpoints": "true"})
             cfg.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
             cfg.block("workload_metadata_config", mode="GKE_METADATA")

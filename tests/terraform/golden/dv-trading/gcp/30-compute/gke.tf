@@ -43,6 +43,9 @@ resource "google_container_cluster" "futures_gke" {
   }
 
   node_config {
+    boot_disk_kms_key = var.disk_kms_keys["futures"]
+    service_account   = var.workload_service_accounts["futures-risk"]
+
     workload_metadata_config {
       mode = "GKE_METADATA"
     }
@@ -97,11 +100,13 @@ resource "google_container_node_pool" "futures_gke__futures_risk" {
   }
 
   node_config {
-    machine_type = "n2-standard-16"
-    image_type   = "COS_CONTAINERD"
-    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant" }
-    oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
-    metadata     = { disable-legacy-endpoints = "true" }
+    machine_type      = "n2-standard-16"
+    image_type        = "COS_CONTAINERD"
+    labels            = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant" }
+    service_account   = var.workload_service_accounts["futures-risk"]
+    boot_disk_kms_key = var.disk_kms_keys["futures"]
+    oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata          = { disable-legacy-endpoints = "true" }
 
     shielded_instance_config {
       enable_secure_boot          = true
