@@ -79,6 +79,9 @@ def emit(ctx: Context) -> None:
                        version=Expr(f"aws_launch_template.{name}.latest_version"))
             inst.block("metadata_options", http_endpoint="enabled", http_tokens="required")
             inst.block("root_block_device", encrypted=True, volume_type="gp3")
+            # A launch-template edit reaches running hosts only through an explicit
+            # `terraform apply -replace=...` in a change window, never as a surprise replacement.
+            inst.block("lifecycle", ignore_changes=[Expr("launch_template")])
             ids[f"{w.name}/{zone}"] = Expr(f"aws_instance.{ident(w.name, zone)}[*].id")
     if ids:
         mod.output("instance_ids", Table(ids), "instance ids by 'workload/zone'")

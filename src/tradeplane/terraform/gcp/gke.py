@@ -6,6 +6,7 @@ from tradeplane.estate.model import GcpSubnet, GcpVpc, PlacementStrategy, Worklo
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.maintenance import weekly_window
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
 from tradeplane.terraform.registry import family
@@ -43,6 +44,14 @@ def emit(ctx: Context) -> None:
         c.block("master_authorized_networks_config").block("cidr_blocks", cidr_block=str(subnet.cidr),
                                                             display_name=f"{subnet.name} subnet")
         c.block("release_channel", channel="STABLE")
+        window = weekly_window(ctx.estate, first.desk)
+        if window is None:
+            ctx.unsupported(first, "desk", f"GKE cluster '{cname}' belongs to desk '{first.desk}', whose venues never "
+                            "close for the 4 hours GKE needs as a maintenance window",
+                            "run the desk's GKE workloads in a cluster of a desk with market hours, or declare "
+                            "the venues' hours")
+        c.block("maintenance_policy").block("recurring_window", start_time=window.start_time,
+                                            end_time=window.end_time, recurrence=window.recurrence)
         c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
                 if ctx.estate.organisation.gcp else None)
         disk_keys = mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")
