@@ -22,7 +22,7 @@ from tradeplane.finops import Estimate
 from tradeplane.net import BLOCKING_SEVERITIES, LatencyVerdicts, Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.security import KeyInventory, SecurityReport
-from tradeplane.terraform import Reference, Rendered
+from tradeplane.terraform import ConformanceFinding, Reference, Rendered
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Plan:
     """Seconds each stage took (``STAGES`` order); for benchmarks and the progress display, not in JSON."""
     kubernetes: tuple[k8s.ClusterManifests, ...] = ()
     kubernetes_problems: tuple[str, ...] = ()
+    conformance: tuple[ConformanceFinding, ...] = ()  # the rendered Terraform against its guardrails and links
 
     @property
     def blocking(self) -> list[str]:
@@ -48,6 +49,7 @@ class Plan:
         out = [f"placement {self.placement.status}: {x.render()}" for x in self.placement.explanations]
         out += [f"terraform: dangling reference {r}" for r in self.dangling]
         out += [f"kubernetes: {p}" for p in self.kubernetes_problems]
+        out += [f"terraform conformance: {c}" for c in self.conformance]
         out += [f"net verify {f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
                 for f in self.verify.findings if f.severity in BLOCKING_SEVERITIES]
         out += [f"security {f.severity}: {f.title}" + (f" (fix at {f.location})" if f.location else "")
@@ -129,7 +131,7 @@ def verify(estate: Estate) -> Report:
 
 
 STAGES = ("summary", "placement", "budgets", "terraform", "references", "feeds", "cost", "verify", "security",
-          "kubernetes")
+          "kubernetes", "conformance")
 """The stages of ``build``, in the order it runs them."""
 
 StageHook = Callable[[str, "float | None"], None]
@@ -166,6 +168,7 @@ def build(estate: Estate, on_stage: StageHook | None = None) -> Plan:
     verified = stage("verify", lambda: net.verify(estate, latency=latency_verdicts(estate, placed, budgets)))
     secured = stage("security", lambda: security_review(estate, rendered))
     kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
+    conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered.files, estate)))
     return Plan(
         estate=estate,
         summary=summary,
@@ -179,6 +182,7 @@ def build(estate: Estate, on_stage: StageHook | None = None) -> Plan:
         security=secured,
         timings=timings,
         **kube,
+        conformance=conformance,
     )
 
 

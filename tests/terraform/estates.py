@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -196,3 +197,14 @@ def guardrails(regions: tuple[str, ...] = ("us-east-1", "us-central1")) -> Estat
     rails[1]["applies_to"] = ["trading", "desk-beta"]
     rails[1]["exempt"] = ["acct-a", "beta-prod"]
     return estate("guardrails", guardrails=rails)
+
+
+# Every focused estate by the name of its golden directory (tests/terraform/golden/<name>).
+ALL: dict[str, Callable[[], Estate]] = {
+    "aws-networking": aws_networking,
+    "aws-hub": aws_hub,
+    "aws-compute": aws_compute,
+    "gcp-hybrid": gcp_hybrid,
+    "gcp-compute": gcp_compute,
+    "guardrails": guardrails,
+}

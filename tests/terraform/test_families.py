@@ -17,14 +17,7 @@ from tradeplane.terraform import Rendered, check_references, families, render, w
 from . import estates
 
 GOLDEN = Path(__file__).parent / "golden"
-FOCUSED: dict[str, Callable[[], Estate]] = {
-    "aws-networking": estates.aws_networking,
-    "aws-hub": estates.aws_hub,
-    "aws-compute": estates.aws_compute,
-    "gcp-hybrid": estates.gcp_hybrid,
-    "gcp-compute": estates.gcp_compute,
-    "guardrails": estates.guardrails,
-}
+FOCUSED: dict[str, Callable[[], Estate]] = estates.ALL
 
 
 def has(text: str, key: str, value: str) -> bool:

@@ -39,7 +39,7 @@ def test_layout_is_staged_per_cloud(reference_rendered: Rendered) -> None:
     for module in reference_rendered.modules():
         versions = reference_rendered.files[f"{module}/versions.tf"]
         assert "required_version" in versions
-        assert re.search(r'version = "~> \d+\.\d+"', versions)
+        assert re.search(r'version = "\d+\.\d+\.\d+"', versions)  # exact pins
         assert 'backend "s3"' in versions or 'backend "gcs"' in versions
 
 

@@ -14,7 +14,7 @@ project-level ``google_project_iam_*`` bindings (``roles/secretmanager.secretAcc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -57,15 +57,39 @@ class Resource:
         return value if isinstance(value, str) else ""
 
 
+_TYPES = re.compile(
+    r'^(resource|data) "(aws_iam_[a-z_]+|aws_secretsmanager_[a-z_]+|google_secret_manager_[a-z_]+'
+    r'|google_project_iam_[a-z_]+|aws_shield_protection|aws_wafv2_web_acl[a-z_]*|google_compute_security_policy)"'
+    r' "[^"]+" \{$', re.M)
+
+
+_PRINCIPAL_TYPES = ("aws_iam_role", "aws_iam_policy", "aws_secretsmanager_secret")
+
+
+def _relevant_blocks(text: str) -> Iterator[str]:
+    """The top-level blocks of the types this package reads, cut from ``terraform fmt``-style text
+    (a block opens at column 0 and closes with ``}`` alone at column 0), so python-hcl2 parses only
+    those and not a stage's hundreds of instances."""
+    principals = any(f'resource "{t}"' in text for t in _PRINCIPAL_TYPES)
+    for match in _TYPES.finditer(text):
+        if match.group(2) == "aws_iam_policy_document" and not principals:
+            continue  # SCPs, key and topic policies: documents no role of this file holds
+        end = text.find("\n}\n", match.start())
+        yield text[match.start(): len(text) if end < 0 else end + 3]
+
+
 def parse_resources(files: Mapping[str, str]) -> list[Resource]:
-    """Every resource and data block of the relevant rendered files, sorted by address."""
+    """Every IAM, secret and perimeter resource or data block of the rendered files, sorted by address."""
     import hcl2
 
     out: list[Resource] = []
     for path, text in sorted(files.items()):
         if not path.endswith(".tf") or not any(word in text for word in _INTERESTING):
             continue
-        doc = hcl2.loads(text)
+        chunk = "\n".join(_relevant_blocks(text))
+        if not chunk:
+            continue
+        doc = hcl2.loads(chunk)
         for kind in ("resource", "data"):
             for group in doc.get(kind, []):
                 for type_, named in group.items():
@@ -81,10 +105,20 @@ class Statement:
     resources: tuple[str, ...]
 
     def allows(self, action: str, resource: str) -> bool:
+        """Whether this statement allows ``action`` on ``resource``. The rendered ARN's region and
+        account are often literals or variables, so an ARN is matched service part (anything of the
+        same service) and resource part (glob) apart: ``arn:aws:SERVICE:*:*:KIND:NAME``."""
         if self.effect != "Allow":
             return False
         acts = any(fnmatchcase(action.lower(), a.lower()) for a in self.actions)
-        return acts and any(fnmatchcase(resource, _pattern(r)) for r in self.resources)
+        return acts and any(_arn_matches(_pattern(r), resource) for r in self.resources)
+
+
+def _arn_matches(pattern: str, arn: str) -> bool:
+    parts, wanted = pattern.split(":", 5), arn.split(":", 5)
+    if len(parts) == 6 and len(wanted) == 6 and parts[:3] == wanted[:3]:
+        return fnmatchcase(wanted[5], parts[5])  # same partition and service; any region and account
+    return fnmatchcase(arn, pattern)
 
 
 def _pattern(resource: str) -> str:

@@ -16,12 +16,14 @@ from tradeplane.estate import catalog
 from tradeplane.estate.model import Control, Estate, Guardrail
 
 __all__ = [
+    "CONDITION_KEY_RESOURCES",
     "GOLDEN_IMAGE_OWNERS",
     "MAPPING",
     "ControlMapping",
     "OrgPolicy",
     "ScpStatement",
     "org_policies",
+    "scoping_problems",
     "scp_statement",
 ]
 
@@ -138,6 +140,35 @@ def _unsupported(estate: Estate, g: Guardrail, cloud: str, why: str, hint: str) 
         estate.where(g, "control"), f"{path}.control" if path else "", hint)])
 
 
+# Service condition keys that exist only on some resource types of an action (from the Service
+# Authorization Reference, "Actions, resources, and condition keys for Amazon EC2"): a Deny
+# statement testing one with a negated or null-sensitive operator must be scoped to those ARNs,
+# or the condition is evaluated as absent on every other resource of the request and denies it.
+CONDITION_KEY_RESOURCES: dict[str, tuple[str, ...]] = {
+    "ec2:AccepterVpc": ("vpc-peering-connection/",),
+    "ec2:RequesterVpc": ("vpc-peering-connection/",),
+    "ec2:AssociatePublicIpAddress": ("network-interface/",),
+    "ec2:Encrypted": ("volume/",),
+    "ec2:MetadataHttpTokens": ("instance/",),
+    "ec2:Owner": ("image/", "snapshot/"),
+}
+
+
+def scoping_problems(st: ScpStatement) -> list[str]:
+    """Why ``st`` denies more than it means: a resource-specific condition key on ``Resource "*"``
+    or on ARNs of resource types that do not carry the key. Empty when the statement is scoped."""
+    problems = []
+    for _, key, _ in st.conditions:
+        kinds = CONDITION_KEY_RESOURCES.get(key)
+        if kinds is None:
+            continue  # global (aws:*) or request keys exist on every resource of the request
+        for r in st.resources:
+            if not any(f":{k}" in r for k in kinds):
+                problems.append(f"statement {st.sid} tests {key}, which exists only on {', '.join(kinds)} "
+                                f"resources, but applies to {r!r}")
+    return problems
+
+
 def scp_statement(estate: Estate, g: Guardrail, exempt_account_ids: tuple[str, ...],
                   org_account_ids: tuple[str, ...]) -> ScpStatement:
     """The SCP statement that enforces ``g``; ``GOLDEN_IMAGE_OWNERS`` stands for the image accounts variable."""
@@ -189,6 +220,7 @@ def scp_statement(estate: Estate, g: Guardrail, exempt_account_ids: tuple[str, .
     if c is Control.RESTRICT_VPC_PEERING:
         allowed = tuple(f"arn:aws:ec2:*:{a}:vpc/*" for a in sorted(org_account_ids))
         return ScpStatement(sid, actions=("ec2:AcceptVpcPeeringConnection", "ec2:CreateVpcPeeringConnection"),
+                            resources=("arn:aws:ec2:*:*:vpc-peering-connection/*",),
                             conditions=(*conds, ("StringNotLike", "ec2:AccepterVpc", allowed)))
     if c is Control.REQUIRE_SHIELDED_VM:
         return ScpStatement(sid, actions=("ec2:RunInstances",), resources=("arn:aws:ec2:*::image/*",),

@@ -19,9 +19,12 @@ from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 __all__ = ["PROVIDER_PINS", "TERRAFORM_VERSION", "RootModule", "Variable", "interp"]
 
 TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
-PROVIDER_PINS: dict[str, tuple[str, str, str]] = {  # cloud -> (provider name, source, version)
-    "aws": ("aws", "hashicorp/aws", "~> 5.80"),
-    "gcp": ("google", "hashicorp/google", "~> 6.20"),
+# cloud -> (provider name, source, exact version): pinned per tradeplane release to the versions whose
+# schemas provider_schema.json holds (tests/terraform/build_provider_schema.py), so what the schema
+# check passes is what `terraform init` installs.
+PROVIDER_PINS: dict[str, tuple[str, str, str]] = {
+    "aws": ("aws", "hashicorp/aws", "5.99.1"),
+    "gcp": ("google", "hashicorp/google", "6.50.0"),
 }
 
 

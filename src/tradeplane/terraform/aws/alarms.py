@@ -1,14 +1,16 @@
-"""CloudWatch alarms named by the estate's observability standards, to a KMS-encrypted topic per desk."""
+"""CloudWatch alarms named by the estate's observability standards, to a subscribed topic per desk under a CMK
+that CloudWatch may use (``conformance.check_alert_delivery`` proves every alarm can deliver)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from tradeplane.estate.model import AwsVpc, DirectConnect
+from tradeplane.terraform.aws._common import KEY_ADMIN_ACTIONS, KEY_POLICY_SKIPS, policy_document
 from tradeplane.terraform.aws.direct_connect import transit_gateway_of
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
-from tradeplane.terraform.module import RootModule
+from tradeplane.terraform.module import RootModule, interp
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones
 from tradeplane.terraform.registry import family
@@ -23,13 +25,44 @@ def alarm_name(prefix: str, desk: str, subject: str, signal: str) -> str:
 
 
 def _topic(ctx: Context, mod: RootModule, account: str, region: str, desk: str) -> Expr:
+    """The desk's alert topic in (account, region): encrypted with a key CloudWatch may use, and
+    subscribed by the desk owner (an alarm cannot publish to a topic under ``alias/aws/sns``)."""
     name = ident(desk, account, region)
     if not mod.has(f"aws_sns_topic.{name}"):
         prefix = ctx.estate.observability.metric_prefix
-        mod.resource(F, "aws_sns_topic", name, provider=mod.aws_provider(account, region),
-                     name=f"{prefix}-{desk}-alerts", kms_master_key_id="alias/aws/sns",
+        p = mod.aws_provider(account, region)
+        key = _alerts_key(ctx, mod, account, region)
+        mod.resource(F, "aws_sns_topic", name, provider=p, name=f"{prefix}-{desk}-alerts", kms_master_key_id=key,
                      tags=ctx.aws_tags(f"{prefix}-{desk}-alerts", desk))
+        owner = ctx.desks[desk].owner if desk in ctx.desks else None
+        endpoint: str | Expr = owner or mod.var(
+            "platform_alert_email", "string", "who receives the platform's alerts (desks' alerts go to their owners)")
+        mod.resource(F, "aws_sns_topic_subscription", name, provider=p, topic_arn=Expr(f"aws_sns_topic.{name}.arn"),
+                     protocol="email", endpoint=endpoint)
     return Expr(f"aws_sns_topic.{name}.arn")
+
+
+def _alerts_key(ctx: Context, mod: RootModule, account: str, region: str) -> Expr:
+    """A rotated KMS key per (account, region) that CloudWatch alarms may publish through."""
+    name = ident(account, region, "alerts")
+    if not mod.has(f"aws_kms_key.{name}"):
+        p = mod.aws_provider(account, region)
+        acct = ctx.account_id(mod, account)
+        root = interp(f"arn:aws:iam::${{{acct}}}:root")
+        policy = policy_document(mod, F, name, p, [
+            {"sid": "AccountAdministers", "actions": list(KEY_ADMIN_ACTIONS), "resources": ["*"],
+             "principals": [("AWS", [root])]},
+            {"sid": "AccountUsesThroughSns", "actions": ["kms:Decrypt", "kms:GenerateDataKey*"], "resources": ["*"],
+             "principals": [("AWS", [root])],
+             "conditions": [("StringEquals", "kms:ViaService", [f"sns.{region}.amazonaws.com"])]},
+            {"sid": "CloudWatchPublishes", "actions": ["kms:Decrypt", "kms:GenerateDataKey*"], "resources": ["*"],
+             "principals": [("Service", ["cloudwatch.amazonaws.com"])],
+             "conditions": [("StringEquals", "aws:SourceAccount", [acct])]},
+        ], skips=KEY_POLICY_SKIPS)
+        mod.resource(F, "aws_kms_key", name, provider=p, description=f"alert topics of {account} in {region}",
+                     enable_key_rotation=True, deletion_window_in_days=30, policy=policy,
+                     tags=ctx.aws_tags(f"{account}-alerts", None, env="shared"))
+    return Expr(f"aws_kms_key.{name}.arn")
 
 
 @family("alarms", cloud="aws", stage=Stage.OBSERVABILITY)

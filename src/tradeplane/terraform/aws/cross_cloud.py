@@ -6,6 +6,7 @@ from tradeplane.estate.model import CrossCloud
 from tradeplane.terraform.aws._common import ref, tgw
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.links import MD5_KEYS_VAR, cross_cloud_legs, dx_gateway_asn
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -22,24 +23,28 @@ def legs(link: CrossCloud) -> tuple[str, ...]:
 def emit(ctx: Context) -> None:
     """DX gateway, one connection and transit VIF per leg, associated with the transit gateway."""
     mod = ctx.module("aws", Stage.NETWORKING)
+    shared = cross_cloud_legs(ctx.estate)
     for link in sorted(ctx.estate.links_of(CrossCloud), key=lambda x: x.name):
         t = tgw(ctx, link.aws_transit_gateway)
         p = mod.aws_provider(t.account, t.region)
         tags = ctx.aws_tags(link.name, "platform")
-        router = next((r for r in ctx.estate.links if r.name == link.gcp_router), None)
-        gcp_asn = getattr(router, "asn", 16550)
         mod.resource(F, "aws_dx_gateway", ident(link.name), provider=p, name=link.name,
-                     amazon_side_asn=str(t.asn + 1000 if t.asn + 1000 <= 65534 else t.asn))
+                     amazon_side_asn=str(dx_gateway_asn(t)))
         locations = mod.var("cross_cloud_locations", "map(string)",
                             "AWS Direct Connect location code of each cross-cloud link's metro")
-        for i, leg in enumerate(legs(link)):
-            mod.resource(F, "aws_dx_connection", ident(link.name, leg), provider=p, name=f"{link.name}-{leg}",
+        keys = mod.var(MD5_KEYS_VAR, "map(string)", "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same "
+                       "secret feeds the GCP networking stage)", sensitive=True)
+        for leg in (x for x in shared if x.link == link.name):
+            # No MACsec: the Google end of a Cross-Cloud Interconnect does not negotiate it with AWS.
+            mod.resource(F, "aws_dx_connection", ident(link.name, leg.leg), provider=p, name=f"{link.name}-{leg.leg}",
                          bandwidth=f"{link.bandwidth_gbps}Gbps", location=Expr(f'{locations}["{link.name}"]'),
-                         request_macsec=True, tags=tags)
-            mod.resource(F, "aws_dx_transit_virtual_interface", ident(link.name, leg), provider=p,
-                         name=f"{link.name}-{leg}", connection_id=ref("aws_dx_connection", link.name, leg),
-                         dx_gateway_id=ref("aws_dx_gateway", link.name), vlan=3000 + i, address_family="ipv4",
-                         bgp_asn=gcp_asn, mtu=8500, tags=tags)
+                         tags=tags)
+            mod.resource(F, "aws_dx_transit_virtual_interface", ident(link.name, leg.leg), provider=p,
+                         name=f"{link.name}-{leg.leg}", connection_id=ref("aws_dx_connection", link.name, leg.leg),
+                         dx_gateway_id=ref("aws_dx_gateway", link.name), vlan=leg.vlan, address_family="ipv4",
+                         bgp_asn=leg.gcp_asn, amazon_address=leg.cidr(leg.aws_address),
+                         customer_address=leg.cidr(leg.gcp_address), bgp_auth_key=Expr(f'{keys}["{leg.key}"]'),
+                         mtu=8500, tags=tags)
         prefixes = sorted({str(s.cidr) for n in ctx.estate.aws_vpcs for s in n.subnets
                            if any(a.kind == "vpc" and a.target == n.name for a in t.attachments)})
         mod.resource(F, "aws_dx_gateway_association", ident(link.name), provider=p,

@@ -1,4 +1,8 @@
-"""Least-privilege IAM roles per desk in each account the desk owns."""
+"""Least-privilege IAM roles per desk in each account the desk owns.
+
+People never read the venues' API keys: only the instance roles of the workloads that trade a venue
+do (``aws/instances.py``), and ``conformance.check_secret_access`` proves it on the output.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +18,10 @@ F = "desk_roles"
 
 @family("desk_roles", cloud="aws", stage=Stage.SECURITY)
 def emit(ctx: Context) -> None:
-    """An operator role per (desk, account): read-only inventory, its own tagged instances, its venues' keys."""
+    """An operator role per (desk, account): read-only inventory and its own tagged instances; never venue keys."""
     mod = ctx.module("aws", Stage.SECURITY)
     identity = mod.var("identity_account_id", "string",
                        "account whose federated principals (tagged with their desk) assume desk roles")
-    secrets_by_desk: dict[str, set[str]] = {}
-    for w in ctx.estate.workloads:
-        for v in w.venues:
-            for key in ctx.estate.venue(v).api_keys:
-                if key.secret_ref.startswith("aws-sm://"):
-                    secrets_by_desk.setdefault(w.desk, set()).add(key.secret_ref.removeprefix("aws-sm://"))
     for a in sorted(ctx.accounts.values(), key=lambda a: a.name):
         if a.desk is None:
             continue
@@ -49,12 +47,6 @@ def emit(ctx: Context) -> None:
              "resources": [interp(f"arn:aws:ec2:*:${{{account}}}:instance/*")],
              "conditions": [("StringEquals", "ssm:resourceTag/desk", [a.desk])]},
         ]
-        secrets = sorted(secrets_by_desk.get(a.desk, ()))
-        if secrets:
-            statements.append({"sid": "ReadOwnVenueKeys", "actions": ["secretsmanager:DescribeSecret",
-                                                                       "secretsmanager:GetSecretValue"],
-                               "resources": [interp(f"arn:aws:secretsmanager:*:${{{account}}}:secret:{s}-??????")
-                                             for s in secrets]})
         policy = policy_document(mod, F, f"{name}__policy", p, statements)
         tags = ctx.aws_tags(f"{a.desk}-operator", a.desk, env=a.env)
         mod.resource(F, "aws_iam_role", name, provider=p, name=f"{a.desk}-operator", assume_role_policy=trust,

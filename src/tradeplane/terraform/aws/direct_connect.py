@@ -34,9 +34,19 @@ def emit(ctx: Context) -> None:
         locations = mod.var("direct_connect_locations", "map(string)",
                             "AWS Direct Connect location code per estate site (e.g. EqC2 for Equinix CH1)")
         for c in sorted(dx.connections, key=lambda c: c.name):
-            mod.resource(F, "aws_dx_connection", ident(dx.name, c.name), provider=p, name=c.name,
-                         bandwidth=f"{c.bandwidth_gbps}Gbps", location=Expr(f'{locations}["{c.location}"]'),
-                         request_macsec=c.bandwidth_gbps >= 10, tags={**tags, "device": c.device})
+            macsec = c.bandwidth_gbps >= 10
+            conn = mod.resource(F, "aws_dx_connection", ident(dx.name, c.name), provider=p, name=c.name,
+                                bandwidth=f"{c.bandwidth_gbps}Gbps", location=Expr(f'{locations}["{c.location}"]'),
+                                request_macsec=macsec, tags={**tags, "device": c.device})
+            if macsec:
+                # MACsec is half-configured without a CKN/CAK: associate the secret that holds them
+                # (a reference; the key never enters Terraform) and refuse unencrypted traffic.
+                conn.set(encryption_mode="must_encrypt")
+                secrets = mod.var("dx_macsec_secret_arns", "map(string)",
+                                  "Secrets Manager ARN of each MACsec CKN/CAK pair by 'link/connection'")
+                mod.resource(F, "aws_dx_macsec_key_association", ident(dx.name, c.name), provider=p,
+                             connection_id=ref("aws_dx_connection", dx.name, c.name),
+                             secret_arn=Expr(f'{secrets}["{dx.name}/{c.name}"]'))
             ids[f"{dx.name}/{c.name}"] = ref("aws_dx_connection", dx.name, c.name)
         for vif in sorted(dx.virtual_interfaces, key=lambda v: v.name):
             type_ = "aws_dx_transit_virtual_interface" if vif.kind == "transit" else "aws_dx_private_virtual_interface"

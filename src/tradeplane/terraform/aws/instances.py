@@ -9,7 +9,7 @@ from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.placement_groups import group_of
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr, Table, Value
-from tradeplane.terraform.module import RootModule
+from tradeplane.terraform.module import RootModule, interp
 from tradeplane.terraform.names import bounded, ident
 from tradeplane.terraform.placement import replica_zones
 from tradeplane.terraform.registry import family
@@ -79,6 +79,9 @@ def emit(ctx: Context) -> None:
                        version=Expr(f"aws_launch_template.{name}.latest_version"))
             inst.block("metadata_options", http_endpoint="enabled", http_tokens="required")
             inst.block("root_block_device", encrypted=True, volume_type="gp3")
+            # A launch-template edit reaches running hosts only through an explicit
+            # `terraform apply -replace=...` in a change window, never as a surprise replacement.
+            inst.block("lifecycle", ignore_changes=[Expr("launch_template")])
             ids[f"{w.name}/{zone}"] = Expr(f"aws_instance.{ident(w.name, zone)}[*].id")
     if ids:
         mod.output("instance_ids", Table(ids), "instance ids by 'workload/zone'")
@@ -95,3 +98,24 @@ def _role(ctx: Context, mod: RootModule, w: Workload, p: Expr, tags: dict[str, s
                  policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
     mod.resource(F, "aws_iam_instance_profile", name, provider=p, name=role_name,
                  role=Expr(f"aws_iam_role.{name}.name"), tags=tags)
+    secrets = venue_secrets(ctx, w)
+    if secrets:
+        vpc = ctx.networks[w.network]
+        assert isinstance(vpc, AwsVpc)
+        account = ctx.account_id(mod, vpc.account)
+        region = vpc.region
+        policy = policy_document(mod, F, f"{name}__venue_keys", p, [
+            {"sid": "ReadVenueKeys", "actions": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+             "resources": [interp(f"arn:aws:secretsmanager:{region}:${{{account}}}:secret:{s}-??????") for s in secrets]},
+            {"sid": "DecryptThroughSecretsManager", "actions": ["kms:Decrypt"],
+             "resources": [interp(f"arn:aws:kms:{region}:${{{account}}}:key/*")],
+             "conditions": [("StringEquals", "kms:ViaService", [f"secretsmanager.{region}.amazonaws.com"])]}])
+        mod.resource(F, "aws_iam_role_policy", name, provider=p, name=f"{w.name}-venue-keys",
+                     role=Expr(f"aws_iam_role.{name}.id"), policy=policy)
+
+
+def venue_secrets(ctx: Context, w: Workload) -> list[str]:
+    """The Secrets Manager names of the API keys ``w`` uses (``Estate.api_keys_of``: those it names, or
+    every key of its venues)."""
+    return sorted({k.secret_ref.removeprefix("aws-sm://") for _, k in ctx.estate.api_keys_of(w)
+                   if k.secret_ref.startswith("aws-sm://")})

@@ -7,7 +7,7 @@ from tradeplane.estate.model import Guardrail
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.organization import ou_id
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.guardrails import GOLDEN_IMAGE_OWNERS, ScpStatement, scp_statement
+from tradeplane.terraform.guardrails import GOLDEN_IMAGE_OWNERS, ScpStatement, scoping_problems, scp_statement
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
@@ -41,6 +41,9 @@ def emit(ctx: Context) -> None:
             continue  # scoped to GCP folders only
         exempt = tuple(sorted(ids[x] for x in g.exempt if x in ids))
         st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
+        for problem in scoping_problems(st):
+            raise UnsupportedError.single(f"aws: {problem}", location=ctx.estate.where(g, "control"),
+                                          hint="scope the statement to the resources that carry the key")
         for t in targets:
             by_target.setdefault(t, []).append((g, st))
     for target, items in sorted(by_target.items()):

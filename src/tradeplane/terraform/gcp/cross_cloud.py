@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from tradeplane.estate.model import CloudRouter, CrossCloud, GcpVpc, TransitGateway
-from tradeplane.terraform.aws.cross_cloud import legs
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import net_project, ref
+from tradeplane.terraform.gcp.interconnect import BFD
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.links import MD5_KEYS_VAR, cross_cloud_legs
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -20,18 +21,21 @@ def emit(ctx: Context) -> None:
     mod = ctx.module("gcp", Stage.NETWORKING)
     routers = {r.name: r for r in ctx.estate.links_of(CloudRouter)}
     tgws = {t.name: t for t in ctx.estate.links_of(TransitGateway)}
+    legs_ = cross_cloud_legs(ctx.estate)
     for link in sorted(ctx.estate.links_of(CrossCloud), key=lambda x: x.name):
         net = ctx.networks[link.gcp_network]
         assert isinstance(net, GcpVpc)
         router = routers[link.gcp_router]
         t = tgws[link.aws_transit_gateway]
-        aws_asn = t.asn + 1000 if t.asn + 1000 <= 65534 else t.asn
         project = net_project(ctx, mod, net)
         locations = mod.var("cross_cloud_locations", "map(string)",
                             "Google interconnect location URL of each Cross-Cloud Interconnect leg, by 'link/leg'")
         remote = mod.var("cross_cloud_remote_locations", "map(string)",
                          "remote (AWS) location name of each cross-cloud link, as Google lists it")
-        for leg in legs(link):
+        keys = mod.var(MD5_KEYS_VAR, "map(string)", "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same "
+                       "secret feeds the AWS networking stage)", sensitive=True)
+        for shared in (x for x in legs_ if x.link == link.name):
+            leg = shared.leg
             name = ident(link.name, leg)
             mod.resource(F, "google_compute_interconnect", name, project=project, name=f"{link.name}-{leg}",
                          customer_name=ctx.estate.name, interconnect_type="DEDICATED",
@@ -41,14 +45,17 @@ def emit(ctx: Context) -> None:
                          description=f"Cross-Cloud Interconnect to AWS {t.name}, leg {leg}")
             mod.resource(F, "google_compute_interconnect_attachment", name, project=project, name=f"{link.name}-{leg}",
                          region=router.region, router=ref("google_compute_router", router.name), type="DEDICATED",
-                         interconnect=Expr(f"google_compute_interconnect.{name}.self_link"), vlan_tag8021q=3000 + legs(link).index(leg),
+                         interconnect=Expr(f"google_compute_interconnect.{name}.self_link"), vlan_tag8021q=shared.vlan,
+                         candidate_subnets=[str(shared.subnet)],
                          bandwidth=f"BPS_{link.bandwidth_gbps}G", mtu="8896",
                          description=f"cross-cloud to AWS {t.name} ({link.metro})")
             mod.resource(F, "google_compute_router_interface", name, project=project, name=f"{link.name}-{leg}-if",
                          region=router.region, router=ref("google_compute_router", router.name, attr="name"),
-                         ip_range=Expr(f"google_compute_interconnect_attachment.{name}.cloud_router_ip_address"),
+                         ip_range=shared.cidr(shared.gcp_address),
                          interconnect_attachment=Expr(f"google_compute_interconnect_attachment.{name}.self_link"))
-            mod.resource(F, "google_compute_router_peer", name, project=project, name=f"{link.name}-{leg}-bgp",
-                         region=router.region, router=ref("google_compute_router", router.name, attr="name"),
-                         interface=Expr(f"google_compute_router_interface.{name}.name"), peer_asn=aws_asn,
-                         peer_ip_address=Expr(f'split("/", google_compute_interconnect_attachment.{name}.customer_router_ip_address)[0]'))
+            peer = mod.resource(F, "google_compute_router_peer", name, project=project, name=f"{link.name}-{leg}-bgp",
+                                region=router.region, router=ref("google_compute_router", router.name, attr="name"),
+                                interface=Expr(f"google_compute_router_interface.{name}.name"), peer_asn=shared.aws_asn,
+                                ip_address=shared.gcp_address, peer_ip_address=shared.aws_address)
+            peer.block("md5_authentication_key", name=f"{link.name}-{leg}", key=Expr(f'{keys}["{shared.key}"]'))
+            peer.block("bfd", **BFD)

@@ -7,6 +7,7 @@ from tradeplane.estate.scheduling import latency_class, node_labels, node_taints
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.maintenance import weekly_window
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
 from tradeplane.terraform.registry import family
@@ -46,9 +47,23 @@ def emit(ctx: Context) -> None:
         c.block("master_authorized_networks_config").block("cidr_blocks", cidr_block=str(subnet.cidr),
                                                             display_name=f"{subnet.name} subnet")
         c.block("release_channel", channel="STABLE")
+        window = weekly_window(ctx.estate, first.desk)
+        if window is None:
+            ctx.unsupported(first, "desk", f"GKE cluster '{cname}' belongs to desk '{first.desk}', whose venues never "
+                            "close for the 4 hours GKE needs as a maintenance window",
+                            "run the desk's GKE workloads in a cluster of a desk with market hours, or declare "
+                            "the venues' hours")
+        c.block("maintenance_policy").block("recurring_window", start_time=window.start_time,
+                                            end_time=window.end_time, recurrence=window.recurrence)
         c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
                 if ctx.estate.organisation.gcp else None)
-        default_pool = c.block("node_config")  # the default pool is removed; this only keeps it safe meanwhile
+        disk_keys = mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")
+        accounts = mod.var("workload_service_accounts", "map(string)",
+                           "service account per workload without one in the estate")
+        # The default pool is removed, but it is created first: it must pass the same org policy
+        # (CMEK boot disks) and never run as the Compute Engine default service account.
+        default_pool = c.block("node_config", boot_disk_kms_key=Expr(f'{disk_keys}["{first.desk}"]'),
+                               service_account=first.service_account or Expr(f'{accounts}["{first.name}"]'))
         default_pool.block("workload_metadata_config", mode="GKE_METADATA")
         default_pool.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
         c.block("workload_identity_config", workload_pool=Expr(f'"${{{project}}}.svc.id.goog"'))
@@ -71,7 +86,9 @@ def emit(ctx: Context) -> None:
             cfg = pool.block("node_config", machine_type=w.machine_type, image_type="COS_CONTAINERD",
                              labels={**ctx.gcp_labels(w.desk, w.team, w.env), **node_labels(w)},
                              tags=sorted(w.tags) or None,
-                             service_account=w.service_account, oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"])
+                             service_account=w.service_account or Expr(f'{accounts}["{w.name}"]'),
+                             boot_disk_kms_key=Expr(f'{disk_keys}["{w.desk}"]'),
+                             oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"])
             cfg.set(metadata={"disable-legacy-endpoints": "true"})
             cfg.block("shielded_instance_config", enable_secure_boot=True, enable_integrity_monitoring=True)
             cfg.block("workload_metadata_config", mode="GKE_METADATA")

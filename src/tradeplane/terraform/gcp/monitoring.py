@@ -5,6 +5,7 @@ from __future__ import annotations
 from tradeplane.estate.model import GcpVpc
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.module import RootModule
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -22,7 +23,6 @@ def emit(ctx: Context) -> None:
     host = next((p.name for p in sorted(ctx.projects.values(), key=lambda p: p.name)
                  if "observability" in p.name), sorted(ctx.projects)[0])
     project = ctx.project_id(mod, host)
-    channels = mod.var("notification_channels", "map(list(string))", "Cloud Monitoring notification channels per desk", {})
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
         if not isinstance(ctx.networks[w.network], GcpVpc):
             continue
@@ -35,7 +35,7 @@ def emit(ctx: Context) -> None:
         for signal, metric, threshold, comparison in signals:
             pol = mod.resource(F, "google_monitoring_alert_policy", ident(w.name, signal.replace("-", "_")),
                                project=project, display_name=f"{prefix}-{w.desk}-{w.name}-{signal}", combiner="OR",
-                               notification_channels=_channels(channels, w.desk),
+                               notification_channels=[_channel(ctx, mod, project, w.desk)],
                                user_labels={"desk": w.desk, "team": w.team, "env": w.env})
             cond = pol.block("conditions", display_name=f"{w.name} {signal}")
             cond.block("condition_threshold", comparison=comparison, threshold_value=threshold, duration="180s",
@@ -57,5 +57,14 @@ def emit(ctx: Context) -> None:
         check.block("monitored_resource", type="uptime_url", labels={"project_id": project, "host": hostname})
 
 
-def _channels(channels: Expr, desk: str) -> Expr:
-    return Expr(f'lookup({channels}, "{desk}", [])')
+def _channel(ctx: Context, mod: RootModule, project: Expr, desk: str) -> Expr:
+    """The desk's e-mail notification channel (to the desk owner), created once per desk."""
+    name = ident(desk, "email")
+    if not mod.has(f"google_monitoring_notification_channel.{name}"):
+        owner = ctx.desks[desk].owner if desk in ctx.desks else None
+        address: str | Expr = owner or mod.var(
+            "platform_alert_email", "string", "who receives the platform's alerts (desks' alerts go to their owners)")
+        mod.resource(F, "google_monitoring_notification_channel", name, project=project,
+                     display_name=f"{desk} owner", type="email", labels={"email_address": address},
+                     user_labels={"desk": desk}, enabled=True)
+    return Expr(f"google_monitoring_notification_channel.{name}.id")

@@ -6,6 +6,7 @@ from collections import Counter
 
 from tradeplane.estate.model import GcpVpc, PlacementStrategy, Workload
 from tradeplane.terraform.context import Context
+from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
 from tradeplane.terraform.registry import family
@@ -20,6 +21,17 @@ def policy_of(w: Workload) -> str | None:
     if w.placement.strategy not in (PlacementStrategy.COMPACT, PlacementStrategy.SPREAD) or w.kind == "gke_node_pool":
         return None
     return w.placement.group or w.name
+
+
+def consumer_project(ctx: Context, ws: list[Workload], net: GcpVpc, what: str) -> str:
+    """The one project whose VMs use a shared compute resource (the members' service project):
+    a resource policy or node group in another project (the Shared VPC host) cannot be attached."""
+    projects = {service_project(ctx, w.desk, net) for w in ws}
+    if len(projects) > 1:
+        ctx.unsupported(ws[0].placement, "group", f"{what} '{ws[0].placement.group}' is shared by workloads in "
+                        f"projects {', '.join(sorted(projects))}; a VM can use it only in its own project",
+                        "give each project's workloads their own group")
+    return projects.pop()
 
 
 @family("resource_policies", cloud="gcp", stage=Stage.COMPUTE)
@@ -39,7 +51,8 @@ def emit(ctx: Context) -> None:
         compact = first.placement.strategy is PlacementStrategy.COMPACT
         total = sum(w.count for w in ws)
         pol = mod.resource("resource_policies", "google_compute_resource_policy", ident(region, group),
-                           project=ctx.project_id(mod, net.project), name=group, region=region,
+                           project=ctx.project_id(mod, consumer_project(ctx, ws, net, "placement group")),
+                           name=group, region=region,
                            description=f"{first.placement.strategy.value} placement of {', '.join(w.name for w in ws)}")
         if compact:
             if total > COMPACT_MAX_VMS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tradeplane.estate.model import GcpVpc, Workload
 from tradeplane.terraform.context import Context
+from tradeplane.terraform.gcp.resource_policies import consumer_project
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
@@ -40,7 +41,7 @@ def emit(ctx: Context) -> None:
         if fam not in NODE_TYPES:
             ctx.unsupported(ws[0], "machine_type", f"no sole-tenant node type for {ws[0].machine_type}",
                             f"use one of the families {', '.join(sorted(NODE_TYPES))}")
-        project = ctx.project_id(mod, net.project)
+        project = ctx.project_id(mod, consumer_project(ctx, ws, net, "sole-tenant group"))
         mod.resource("sole_tenant", "google_compute_node_template", ident(region, group), project=project,
                      name=group, region=region, node_type=NODE_TYPES[fam], cpu_overcommit_type="NONE")
         per_zone: dict[str, int] = {}

@@ -22,6 +22,11 @@ variable "direct_connect_locations" {
   type        = map(string)
 }
 
+variable "dx_macsec_secret_arns" {
+  description = "Secrets Manager ARN of each MACsec CKN/CAK pair by 'link/connection'"
+  type        = map(string)
+}
+
 variable "flow_log_retention_days" {
   description = "days VPC flow logs are kept"
   type        = number

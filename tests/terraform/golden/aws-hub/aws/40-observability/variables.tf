@@ -12,6 +12,11 @@ variable "aws_account_ids" {
   }
 }
 
+variable "platform_alert_email" {
+  description = "who receives the platform's alerts (desks' alerts go to their owners)"
+  type        = string
+}
+
 variable "state_bucket" {
   description = "bucket holding every stage's Terraform state"
   type        = string

@@ -17,6 +17,12 @@ variable "aws_account_ids" {
   }
 }
 
+variable "cross_cloud_bgp_md5_keys" {
+  description = "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same secret feeds the GCP networking stage)"
+  type        = map(string)
+  sensitive   = true
+}
+
 variable "cross_cloud_locations" {
   description = "AWS Direct Connect location code of each cross-cloud link's metro"
   type        = map(string)
@@ -24,6 +30,11 @@ variable "cross_cloud_locations" {
 
 variable "direct_connect_locations" {
   description = "AWS Direct Connect location code per estate site (e.g. EqC2 for Equinix CH1)"
+  type        = map(string)
+}
+
+variable "dx_macsec_secret_arns" {
+  description = "Secrets Manager ARN of each MACsec CKN/CAK pair by 'link/connection'"
   type        = map(string)
 }
 

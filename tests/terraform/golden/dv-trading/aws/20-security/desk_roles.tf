@@ -36,13 +36,6 @@ data "aws_iam_policy_document" "crypto__aws_crypto_prod__policy" {
       values   = ["crypto"]
     }
   }
-
-  statement {
-    sid       = "ReadOwnVenueKeys"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = ["arn:aws:secretsmanager:*:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????", "arn:aws:secretsmanager:*:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/mm-trade-??????", "arn:aws:secretsmanager:*:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/coinbase/mm-trade-??????"]
-  }
 }
 
 data "aws_iam_policy_document" "crypto__aws_crypto_prod__trust" {

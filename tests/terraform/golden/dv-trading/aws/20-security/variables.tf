@@ -48,3 +48,8 @@ variable "terraform_role_name" {
   type        = string
   default     = "tradeplane-terraform"
 }
+
+variable "venue_key_rotation_lambda_arns" {
+  description = "ARN of the Lambda that rotates venue API keys (asks the venue for a new key and updates its allowlist), by AWS account name"
+  type        = map(string)
+}

@@ -15,6 +15,30 @@ data "aws_iam_policy_document" "binance_mm__trust" {
   }
 }
 
+data "aws_iam_policy_document" "binance_mm__venue_keys" {
+  provider = aws.aws_crypto_prod__ap_northeast_1
+
+  statement {
+    sid       = "ReadVenueKeys"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/mm-trade-??????"]
+  }
+
+  statement {
+    sid       = "DecryptThroughSecretsManager"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.ap-northeast-1.amazonaws.com"]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "coinbase_mm__trust" {
   provider = aws.aws_crypto_prod__us_east_1
 
@@ -25,6 +49,30 @@ data "aws_iam_policy_document" "coinbase_mm__trust" {
     principals {
       type        = "Service"
       identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "coinbase_mm__venue_keys" {
+  provider = aws.aws_crypto_prod__us_east_1
+
+  statement {
+    sid       = "ReadVenueKeys"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:us-east-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/coinbase/mm-trade-??????"]
+  }
+
+  statement {
+    sid       = "DecryptThroughSecretsManager"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:us-east-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.us-east-1.amazonaws.com"]
     }
   }
 }
@@ -71,6 +119,30 @@ data "aws_iam_policy_document" "feed_gateway_a__trust" {
   }
 }
 
+data "aws_iam_policy_document" "feed_gateway_a__venue_keys" {
+  provider = aws.aws_crypto_prod__ap_northeast_1
+
+  statement {
+    sid       = "ReadVenueKeys"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????"]
+  }
+
+  statement {
+    sid       = "DecryptThroughSecretsManager"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.ap-northeast-1.amazonaws.com"]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "feed_gateway_b__trust" {
   provider = aws.aws_crypto_prod__ap_northeast_1
 
@@ -81,6 +153,30 @@ data "aws_iam_policy_document" "feed_gateway_b__trust" {
     principals {
       type        = "Service"
       identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "feed_gateway_b__venue_keys" {
+  provider = aws.aws_crypto_prod__ap_northeast_1
+
+  statement {
+    sid       = "ReadVenueKeys"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????"]
+  }
+
+  statement {
+    sid       = "DecryptThroughSecretsManager"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:aws:kms:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.ap-northeast-1.amazonaws.com"]
     }
   }
 }
@@ -233,6 +329,34 @@ resource "aws_iam_role" "research_batch" {
   tags               = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 
+resource "aws_iam_role_policy" "binance_mm" {
+  provider = aws.aws_crypto_prod__ap_northeast_1
+  name     = "binance-mm-venue-keys"
+  role     = aws_iam_role.binance_mm.id
+  policy   = data.aws_iam_policy_document.binance_mm__venue_keys.json
+}
+
+resource "aws_iam_role_policy" "coinbase_mm" {
+  provider = aws.aws_crypto_prod__us_east_1
+  name     = "coinbase-mm-venue-keys"
+  role     = aws_iam_role.coinbase_mm.id
+  policy   = data.aws_iam_policy_document.coinbase_mm__venue_keys.json
+}
+
+resource "aws_iam_role_policy" "feed_gateway_a" {
+  provider = aws.aws_crypto_prod__ap_northeast_1
+  name     = "feed-gateway-a-venue-keys"
+  role     = aws_iam_role.feed_gateway_a.id
+  policy   = data.aws_iam_policy_document.feed_gateway_a__venue_keys.json
+}
+
+resource "aws_iam_role_policy" "feed_gateway_b" {
+  provider = aws.aws_crypto_prod__ap_northeast_1
+  name     = "feed-gateway-b-venue-keys"
+  role     = aws_iam_role.feed_gateway_b.id
+  policy   = data.aws_iam_policy_document.feed_gateway_b__venue_keys.json
+}
+
 resource "aws_iam_role_policy_attachment" "binance_mm" {
   provider   = aws.aws_crypto_prod__ap_northeast_1
   role       = aws_iam_role.binance_mm.name
@@ -305,6 +429,10 @@ resource "aws_instance" "binance_mm__apne1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "coinbase_mm__use1_az4" {
@@ -330,6 +458,10 @@ resource "aws_instance" "coinbase_mm__use1_az4" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 
@@ -357,6 +489,10 @@ resource "aws_instance" "eq_order_gateway__use1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "eq_strategy__use1_az4" {
@@ -382,6 +518,10 @@ resource "aws_instance" "eq_strategy__use1_az4" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 
@@ -409,6 +549,10 @@ resource "aws_instance" "feed_gateway_a__apne1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "feed_gateway_b__apne1_az1" {
@@ -434,6 +578,10 @@ resource "aws_instance" "feed_gateway_b__apne1_az1" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 
@@ -461,6 +609,10 @@ resource "aws_instance" "md_distributor__use1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "research_batch__use1_az4" {
@@ -486,6 +638,10 @@ resource "aws_instance" "research_batch__use1_az4" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 

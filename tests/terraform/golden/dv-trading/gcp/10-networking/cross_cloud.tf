@@ -28,29 +28,31 @@ resource "google_compute_interconnect" "xc_gcp__b" {
 }
 
 resource "google_compute_interconnect_attachment" "xc_gcp__a" {
-  project       = var.project_ids["gcp-net-host"]
-  name          = "xc-gcp-a"
-  region        = "us-central1"
-  router        = google_compute_router.cr_usc1_xc.id
-  type          = "DEDICATED"
-  interconnect  = google_compute_interconnect.xc_gcp__a.self_link
-  vlan_tag8021q = 3000
-  bandwidth     = "BPS_10G"
-  mtu           = "8896"
-  description   = "cross-cloud to AWS tgw-use1 (iad)"
+  project           = var.project_ids["gcp-net-host"]
+  name              = "xc-gcp-a"
+  region            = "us-central1"
+  router            = google_compute_router.cr_usc1_xc.id
+  type              = "DEDICATED"
+  interconnect      = google_compute_interconnect.xc_gcp__a.self_link
+  vlan_tag8021q     = 3000
+  candidate_subnets = ["169.254.250.96/29"]
+  bandwidth         = "BPS_10G"
+  mtu               = "8896"
+  description       = "cross-cloud to AWS tgw-use1 (iad)"
 }
 
 resource "google_compute_interconnect_attachment" "xc_gcp__b" {
-  project       = var.project_ids["gcp-net-host"]
-  name          = "xc-gcp-b"
-  region        = "us-central1"
-  router        = google_compute_router.cr_usc1_xc.id
-  type          = "DEDICATED"
-  interconnect  = google_compute_interconnect.xc_gcp__b.self_link
-  vlan_tag8021q = 3001
-  bandwidth     = "BPS_10G"
-  mtu           = "8896"
-  description   = "cross-cloud to AWS tgw-use1 (iad)"
+  project           = var.project_ids["gcp-net-host"]
+  name              = "xc-gcp-b"
+  region            = "us-central1"
+  router            = google_compute_router.cr_usc1_xc.id
+  type              = "DEDICATED"
+  interconnect      = google_compute_interconnect.xc_gcp__b.self_link
+  vlan_tag8021q     = 3001
+  candidate_subnets = ["169.254.198.64/29"]
+  bandwidth         = "BPS_10G"
+  mtu               = "8896"
+  description       = "cross-cloud to AWS tgw-use1 (iad)"
 }
 
 resource "google_compute_router_interface" "xc_gcp__a" {
@@ -58,7 +60,7 @@ resource "google_compute_router_interface" "xc_gcp__a" {
   name                    = "xc-gcp-a-if"
   region                  = "us-central1"
   router                  = google_compute_router.cr_usc1_xc.name
-  ip_range                = google_compute_interconnect_attachment.xc_gcp__a.cloud_router_ip_address
+  ip_range                = "169.254.250.97/29"
   interconnect_attachment = google_compute_interconnect_attachment.xc_gcp__a.self_link
 }
 
@@ -67,7 +69,7 @@ resource "google_compute_router_interface" "xc_gcp__b" {
   name                    = "xc-gcp-b-if"
   region                  = "us-central1"
   router                  = google_compute_router.cr_usc1_xc.name
-  ip_range                = google_compute_interconnect_attachment.xc_gcp__b.cloud_router_ip_address
+  ip_range                = "169.254.198.65/29"
   interconnect_attachment = google_compute_interconnect_attachment.xc_gcp__b.self_link
 }
 
@@ -78,7 +80,20 @@ resource "google_compute_router_peer" "xc_gcp__a" {
   router          = google_compute_router.cr_usc1_xc.name
   interface       = google_compute_router_interface.xc_gcp__a.name
   peer_asn        = 65512
-  peer_ip_address = split("/", google_compute_interconnect_attachment.xc_gcp__a.customer_router_ip_address)[0]
+  ip_address      = "169.254.250.97"
+  peer_ip_address = "169.254.250.98"
+
+  md5_authentication_key {
+    name = "xc-gcp-a"
+    key  = var.cross_cloud_bgp_md5_keys["xc-gcp/a"]
+  }
+
+  bfd {
+    session_initialization_mode = "ACTIVE"
+    min_receive_interval        = 1000
+    min_transmit_interval       = 1000
+    multiplier                  = 5
+  }
 }
 
 resource "google_compute_router_peer" "xc_gcp__b" {
@@ -88,5 +103,18 @@ resource "google_compute_router_peer" "xc_gcp__b" {
   router          = google_compute_router.cr_usc1_xc.name
   interface       = google_compute_router_interface.xc_gcp__b.name
   peer_asn        = 65512
-  peer_ip_address = split("/", google_compute_interconnect_attachment.xc_gcp__b.customer_router_ip_address)[0]
+  ip_address      = "169.254.198.65"
+  peer_ip_address = "169.254.198.66"
+
+  md5_authentication_key {
+    name = "xc-gcp-b"
+    key  = var.cross_cloud_bgp_md5_keys["xc-gcp/b"]
+  }
+
+  bfd {
+    session_initialization_mode = "ACTIVE"
+    min_receive_interval        = 1000
+    min_transmit_interval       = 1000
+    multiplier                  = 5
+  }
 }

@@ -11,6 +11,12 @@ variable "aurora_vpn_peer_ip_1" {
   type        = string
 }
 
+variable "cross_cloud_bgp_md5_keys" {
+  description = "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same secret feeds the AWS networking stage)"
+  type        = map(string)
+  sensitive   = true
+}
+
 variable "cross_cloud_locations" {
   description = "Google interconnect location URL of each Cross-Cloud Interconnect leg, by 'link/leg'"
   type        = map(string)

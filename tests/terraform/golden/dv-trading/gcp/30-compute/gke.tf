@@ -38,11 +38,22 @@ resource "google_container_cluster" "futures_gke" {
     channel = "STABLE"
   }
 
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-17T23:00:00Z"
+      end_time   = "2025-01-19T21:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=FR"
+    }
+  }
+
   authenticator_groups_config {
     security_group = "gke-security-groups@dvtrading.example"
   }
 
   node_config {
+    boot_disk_kms_key = var.disk_kms_keys["futures"]
+    service_account   = var.workload_service_accounts["cme-md-feed-a"]
+
     workload_metadata_config {
       mode = "GKE_METADATA"
     }
@@ -97,12 +108,14 @@ resource "google_container_node_pool" "futures_gke__cme_md_feed_a" {
   }
 
   node_config {
-    machine_type = "c2-standard-8"
-    image_type   = "COS_CONTAINERD"
-    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "critical" }
-    tags         = ["cme", "md"]
-    oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
-    metadata     = { disable-legacy-endpoints = "true" }
+    machine_type      = "c2-standard-8"
+    image_type        = "COS_CONTAINERD"
+    labels            = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "critical" }
+    tags              = ["cme", "md"]
+    service_account   = var.workload_service_accounts["cme-md-feed-a"]
+    boot_disk_kms_key = var.disk_kms_keys["futures"]
+    oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata          = { disable-legacy-endpoints = "true" }
 
     shielded_instance_config {
       enable_secure_boot          = true
@@ -149,12 +162,14 @@ resource "google_container_node_pool" "futures_gke__cme_md_feed_b" {
   }
 
   node_config {
-    machine_type = "c2-standard-8"
-    image_type   = "COS_CONTAINERD"
-    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "critical" }
-    tags         = ["cme", "md"]
-    oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
-    metadata     = { disable-legacy-endpoints = "true" }
+    machine_type      = "c2-standard-8"
+    image_type        = "COS_CONTAINERD"
+    labels            = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-exec", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "critical" }
+    tags              = ["cme", "md"]
+    service_account   = var.workload_service_accounts["cme-md-feed-b"]
+    boot_disk_kms_key = var.disk_kms_keys["futures"]
+    oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata          = { disable-legacy-endpoints = "true" }
 
     shielded_instance_config {
       enable_secure_boot          = true
@@ -201,11 +216,13 @@ resource "google_container_node_pool" "futures_gke__futures_risk" {
   }
 
   node_config {
-    machine_type = "n2-standard-16"
-    image_type   = "COS_CONTAINERD"
-    labels       = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "standard" }
-    oauth_scopes = ["https://www.googleapis.com/auth/cloud-platform"]
-    metadata     = { disable-legacy-endpoints = "true" }
+    machine_type      = "n2-standard-16"
+    image_type        = "COS_CONTAINERD"
+    labels            = { cost_centre = "cc-1200", desk = "futures", env = "prod", team = "fut-quant", "tradeplane.io/desk" = "futures", "tradeplane.io/latency-class" = "standard" }
+    service_account   = var.workload_service_accounts["futures-risk"]
+    boot_disk_kms_key = var.disk_kms_keys["futures"]
+    oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata          = { disable-legacy-endpoints = "true" }
 
     shielded_instance_config {
       enable_secure_boot          = true

@@ -5,7 +5,7 @@ resource "google_monitoring_alert_policy" "cme_md_feed_a__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-md-feed-a-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -34,7 +34,7 @@ resource "google_monitoring_alert_policy" "cme_md_feed_b__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-md-feed-b-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -63,7 +63,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_a__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-md-handler-a-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -92,7 +92,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_a__uptime_lost" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-md-handler-a-uptime-lost"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -121,7 +121,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_b__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-md-handler-b-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -150,7 +150,7 @@ resource "google_monitoring_alert_policy" "cme_md_handler_b__uptime_lost" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-md-handler-b-uptime-lost"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -179,7 +179,7 @@ resource "google_monitoring_alert_policy" "cme_order_router__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-order-router-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -208,7 +208,7 @@ resource "google_monitoring_alert_policy" "cme_order_router__uptime_lost" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-cme-order-router-uptime-lost"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-exec", env = "prod" }
 
   conditions {
@@ -237,7 +237,7 @@ resource "google_monitoring_alert_policy" "futures_pricer__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-futures-pricer-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-quant", env = "prod" }
 
   conditions {
@@ -266,7 +266,7 @@ resource "google_monitoring_alert_policy" "futures_pricer__uptime_lost" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-futures-pricer-uptime-lost"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-quant", env = "prod" }
 
   conditions {
@@ -295,7 +295,7 @@ resource "google_monitoring_alert_policy" "futures_risk__cpu_high" {
   project               = var.project_ids["gcp-observability"]
   display_name          = "tradeplane-futures-futures-risk-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   user_labels           = { desk = "futures", team = "fut-quant", env = "prod" }
 
   conditions {
@@ -318,6 +318,15 @@ resource "google_monitoring_alert_policy" "futures_risk__cpu_high" {
     content   = "futures-risk (futures/fut-quant) cpu-high; see the runbook for futures."
     mime_type = "text/markdown"
   }
+}
+
+resource "google_monitoring_notification_channel" "futures__email" {
+  project      = var.project_ids["gcp-observability"]
+  display_name = "futures owner"
+  type         = "email"
+  labels       = { email_address = "fut-head@dvtrading.example" }
+  user_labels  = { desk = "futures" }
+  enabled      = true
 }
 
 resource "google_monitoring_uptime_check_config" "binance__rest" {

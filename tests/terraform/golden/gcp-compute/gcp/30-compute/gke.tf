@@ -38,11 +38,22 @@ resource "google_container_cluster" "beta_gke" {
     channel = "STABLE"
   }
 
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-18T00:00:00Z"
+      end_time   = "2025-01-20T00:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=SA"
+    }
+  }
+
   authenticator_groups_config {
     security_group = "gke-security-groups@example.test"
   }
 
   node_config {
+    boot_disk_kms_key = var.disk_kms_keys["beta"]
+    service_account   = "risk@beta-prod-1.iam.gserviceaccount.com"
+
     workload_metadata_config {
       mode = "GKE_METADATA"
     }
@@ -97,12 +108,13 @@ resource "google_container_node_pool" "beta_gke__risk" {
   }
 
   node_config {
-    machine_type    = "n2-standard-16"
-    image_type      = "COS_CONTAINERD"
-    labels          = { cost_centre = "cc-2", desk = "beta", env = "prod", team = "beta-quant", "tradeplane.io/desk" = "beta", "tradeplane.io/latency-class" = "standard" }
-    service_account = "risk@beta-prod-1.iam.gserviceaccount.com"
-    oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
-    metadata        = { disable-legacy-endpoints = "true" }
+    machine_type      = "n2-standard-16"
+    image_type        = "COS_CONTAINERD"
+    labels            = { cost_centre = "cc-2", desk = "beta", env = "prod", team = "beta-quant", "tradeplane.io/desk" = "beta", "tradeplane.io/latency-class" = "standard" }
+    service_account   = "risk@beta-prod-1.iam.gserviceaccount.com"
+    boot_disk_kms_key = var.disk_kms_keys["beta"]
+    oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
+    metadata          = { disable-legacy-endpoints = "true" }
 
     shielded_instance_config {
       enable_secure_boot          = true

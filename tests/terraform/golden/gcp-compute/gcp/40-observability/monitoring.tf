@@ -5,7 +5,7 @@ resource "google_monitoring_alert_policy" "pricer__cpu_high" {
   project               = var.project_ids["beta-prod"]
   display_name          = "tradeplane-beta-pricer-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "beta", [])
+  notification_channels = [google_monitoring_notification_channel.beta__email.id]
   user_labels           = { desk = "beta", team = "beta-quant", env = "prod" }
 
   conditions {
@@ -34,7 +34,7 @@ resource "google_monitoring_alert_policy" "pricer__uptime_lost" {
   project               = var.project_ids["beta-prod"]
   display_name          = "tradeplane-beta-pricer-uptime-lost"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "beta", [])
+  notification_channels = [google_monitoring_notification_channel.beta__email.id]
   user_labels           = { desk = "beta", team = "beta-quant", env = "prod" }
 
   conditions {
@@ -63,7 +63,7 @@ resource "google_monitoring_alert_policy" "risk__cpu_high" {
   project               = var.project_ids["beta-prod"]
   display_name          = "tradeplane-beta-risk-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "beta", [])
+  notification_channels = [google_monitoring_notification_channel.beta__email.id]
   user_labels           = { desk = "beta", team = "beta-quant", env = "prod" }
 
   conditions {
@@ -92,7 +92,7 @@ resource "google_monitoring_alert_policy" "router__cpu_high" {
   project               = var.project_ids["beta-prod"]
   display_name          = "tradeplane-beta-router-cpu-high"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "beta", [])
+  notification_channels = [google_monitoring_notification_channel.beta__email.id]
   user_labels           = { desk = "beta", team = "beta-exec", env = "prod" }
 
   conditions {
@@ -121,7 +121,7 @@ resource "google_monitoring_alert_policy" "router__uptime_lost" {
   project               = var.project_ids["beta-prod"]
   display_name          = "tradeplane-beta-router-uptime-lost"
   combiner              = "OR"
-  notification_channels = lookup(var.notification_channels, "beta", [])
+  notification_channels = [google_monitoring_notification_channel.beta__email.id]
   user_labels           = { desk = "beta", team = "beta-exec", env = "prod" }
 
   conditions {
@@ -144,4 +144,13 @@ resource "google_monitoring_alert_policy" "router__uptime_lost" {
     content   = "router (beta/beta-exec) uptime-lost; see the runbook for beta."
     mime_type = "text/markdown"
   }
+}
+
+resource "google_monitoring_notification_channel" "beta__email" {
+  project      = var.project_ids["beta-prod"]
+  display_name = "beta owner"
+  type         = "email"
+  labels       = { email_address = "b@example.test" }
+  user_labels  = { desk = "beta" }
+  enabled      = true
 }

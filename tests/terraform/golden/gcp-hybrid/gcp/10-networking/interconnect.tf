@@ -12,6 +12,14 @@ resource "google_compute_interconnect" "ic__chi_ead1" {
   location             = var.interconnect_locations["ic/chi-ead1"]
   macsec_enabled       = true
   requested_features   = ["IF_MACSEC"]
+
+  macsec {
+    fail_open = false
+
+    pre_shared_keys {
+      name = "ic-chi-ead1-k1"
+    }
+  }
 }
 
 resource "google_compute_interconnect" "ic__chi_ead2" {
@@ -25,6 +33,14 @@ resource "google_compute_interconnect" "ic__chi_ead2" {
   location             = var.interconnect_locations["ic/chi-ead2"]
   macsec_enabled       = true
   requested_features   = ["IF_MACSEC"]
+
+  macsec {
+    fail_open = false
+
+    pre_shared_keys {
+      name = "ic-chi-ead2-k1"
+    }
+  }
 }
 
 resource "google_compute_interconnect" "ic__dfw_ead1" {
@@ -38,6 +54,14 @@ resource "google_compute_interconnect" "ic__dfw_ead1" {
   location             = var.interconnect_locations["ic/dfw-ead1"]
   macsec_enabled       = true
   requested_features   = ["IF_MACSEC"]
+
+  macsec {
+    fail_open = false
+
+    pre_shared_keys {
+      name = "ic-dfw-ead1-k1"
+    }
+  }
 }
 
 resource "google_compute_interconnect" "ic__dfw_ead2" {
@@ -51,6 +75,14 @@ resource "google_compute_interconnect" "ic__dfw_ead2" {
   location             = var.interconnect_locations["ic/dfw-ead2"]
   macsec_enabled       = true
   requested_features   = ["IF_MACSEC"]
+
+  macsec {
+    fail_open = false
+
+    pre_shared_keys {
+      name = "ic-dfw-ead2-k1"
+    }
+  }
 }
 
 resource "google_compute_interconnect_attachment" "ic__ic_0_chi_1" {
@@ -150,6 +182,13 @@ resource "google_compute_router_peer" "ic__ic_0_chi_1" {
   peer_asn                  = 65010
   peer_ip_address           = split("/", google_compute_interconnect_attachment.ic__ic_0_chi_1.customer_router_ip_address)[0]
   advertised_route_priority = 100
+
+  bfd {
+    session_initialization_mode = "ACTIVE"
+    min_receive_interval        = 1000
+    min_transmit_interval       = 1000
+    multiplier                  = 5
+  }
 }
 
 resource "google_compute_router_peer" "ic__ic_0_chi_2" {
@@ -161,6 +200,13 @@ resource "google_compute_router_peer" "ic__ic_0_chi_2" {
   peer_asn                  = 65010
   peer_ip_address           = split("/", google_compute_interconnect_attachment.ic__ic_0_chi_2.customer_router_ip_address)[0]
   advertised_route_priority = 100
+
+  bfd {
+    session_initialization_mode = "ACTIVE"
+    min_receive_interval        = 1000
+    min_transmit_interval       = 1000
+    multiplier                  = 5
+  }
 }
 
 resource "google_compute_router_peer" "ic__ic_1_dfw_1" {
@@ -172,6 +218,13 @@ resource "google_compute_router_peer" "ic__ic_1_dfw_1" {
   peer_asn                  = 65010
   peer_ip_address           = split("/", google_compute_interconnect_attachment.ic__ic_1_dfw_1.customer_router_ip_address)[0]
   advertised_route_priority = 100
+
+  bfd {
+    session_initialization_mode = "ACTIVE"
+    min_receive_interval        = 1000
+    min_transmit_interval       = 1000
+    multiplier                  = 5
+  }
 }
 
 resource "google_compute_router_peer" "ic__ic_1_dfw_2" {
@@ -183,4 +236,11 @@ resource "google_compute_router_peer" "ic__ic_1_dfw_2" {
   peer_asn                  = 65010
   peer_ip_address           = split("/", google_compute_interconnect_attachment.ic__ic_1_dfw_2.customer_router_ip_address)[0]
   advertised_route_priority = 100
+
+  bfd {
+    session_initialization_mode = "ACTIVE"
+    min_receive_interval        = 1000
+    min_transmit_interval       = 1000
+    multiplier                  = 5
+  }
 }

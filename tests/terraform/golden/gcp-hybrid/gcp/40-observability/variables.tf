@@ -13,12 +13,6 @@ variable "gcp_org_id" {
   default     = "123456789"
 }
 
-variable "notification_channels" {
-  description = "Cloud Monitoring notification channels per desk"
-  type        = map(list(string))
-  default     = {}
-}
-
 variable "project_ids" {
   description = "GCP project ids by estate project name"
   type        = map(string)

@@ -109,7 +109,7 @@ data "aws_iam_policy_document" "root__scp1" {
     sid       = "RestrictVpcPeering"
     effect    = "Deny"
     actions   = ["ec2:AcceptVpcPeeringConnection", "ec2:CreateVpcPeeringConnection"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:*:*:vpc-peering-connection/*"]
 
     condition {
       test     = "StringNotLike"

@@ -5,7 +5,7 @@ terraform {
   required_version = ">= 1.6.0, < 2.0.0"
 
   required_providers {
-    aws = { source = "hashicorp/aws", version = "~> 5.80" }
+    aws = { source = "hashicorp/aws", version = "5.99.1" }
   }
 
   backend "s3" {

@@ -5,7 +5,7 @@ terraform {
   required_version = ">= 1.6.0, < 2.0.0"
 
   required_providers {
-    google = { source = "hashicorp/google", version = "~> 6.20" }
+    google = { source = "hashicorp/google", version = "6.50.0" }
   }
 
   backend "gcs" {

@@ -1,0 +1,525 @@
+"""What must hold *between* rendered resources, checked on the rendered files themselves.
+
+The provider schema (``schema.py``) says each resource is well formed; these checks say the
+estate's output would work and would pass its own guardrails once applied. Each takes the
+rendered files (path -> text, as ``Rendered.files`` or a directory read back) and returns
+findings with the file and line, so they run equally on a fresh render and on golden files:
+
+- ``alert-delivery``: every CloudWatch alarm publishes to a topic of its module that has a
+  subscription and a customer-managed key whose policy lets CloudWatch use it (an alarm cannot
+  publish to a topic under ``alias/aws/sns``); every GCP alert policy names notification
+  channels rendered beside it.
+- ``placement``: a GCP VM's resource policy and sole-tenant node group are in the VM's project
+  and region/zone (a policy in the Shared VPC host project cannot be attached to a service
+  project's VM).
+- ``half-configured``: MACsec switched on with its keys (GCP ``macsec.pre_shared_keys``, an AWS
+  ``aws_dx_macsec_key_association`` per connection that requests it).
+- ``link-agreement``: both ends of a cross-cloud BGP session (AWS transit VIF, GCP router peer
+  paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
+- ``secret-access``: roles people assume never read secrets; the instance role of every
+  workload that uses a venue may read that venue's Secrets Manager keys (needs the estate).
+- ``guardrail``: each of the estate's guardrails evaluated on every rendered resource in its
+  scope (CMEK, no external IPs, Shielded VM, IMDSv2, OS Login, no serial port, allowed
+  regions), plus GKE nodes never running as the Compute Engine default service account.
+
+``check_conformance(files, estate)`` runs them all, sorted by file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from tradeplane.estate import catalog
+from tradeplane.estate.model import Control, Estate, Guardrail
+from tradeplane.terraform.names import ident
+from tradeplane.terraform.schema import HclBlock, HclScanError, scan
+
+__all__ = ["ConformanceFinding", "Index", "check_conformance"]
+
+_REF = re.compile(r"\b((?:data\.)?[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.")
+_STR = re.compile(r'^"((?:[^"\\$]|\\.)*)"$')
+_PROJECT = re.compile(r'var\.project_ids\["([^"]+)"\]')
+
+
+@dataclass(frozen=True, order=True)
+class ConformanceFinding:
+    """``file:line: address: [rule] message``."""
+
+    file: str
+    line: int
+    address: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.address}: [{self.rule}] {self.message}"
+
+
+@dataclass(frozen=True)
+class Item:
+    module: str
+    file: str
+    kind: str  # resource | data | provider
+    type: str
+    name: str
+    block: HclBlock
+
+    @property
+    def address(self) -> str:
+        return f"data.{self.type}.{self.name}" if self.kind == "data" else f"{self.type}.{self.name}"
+
+
+class Index:
+    """Every resource, data source and provider block of the rendered files, by module and address."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.items: list[Item] = []
+        self.errors: list[ConformanceFinding] = []
+        self.by_address: dict[tuple[str, str], Item] = {}
+        for path, text in sorted(files.items()):
+            if not path.endswith(".tf"):
+                continue
+            module = path.rsplit("/", 1)[0] if "/" in path else ""
+            try:
+                blocks = scan(text)
+            except HclScanError as e:
+                self.errors.append(ConformanceFinding(path, e.line, "", "scan", str(e)))
+                continue
+            for b in blocks:
+                if b.type in ("resource", "data") and len(b.labels) == 2:
+                    item = Item(module, path, b.type, b.labels[0], b.labels[1], b)
+                elif b.type == "provider" and b.labels:
+                    item = Item(module, path, "provider", b.labels[0], b.value("alias") or "", b)
+                else:
+                    continue
+                self.items.append(item)
+                self.by_address[(module, item.address)] = item
+
+    def of(self, *types: str, kind: str = "resource") -> Iterator[Item]:
+        return (i for i in self.items if i.kind == kind and i.type in types)
+
+    def ref(self, module: str, expr: str | None, type_: str) -> Item | None:
+        """The item of ``module`` that ``expr`` refers to as ``type_.name.<attr>``."""
+        for t, name in _REF.findall(expr or ""):
+            if t == type_:
+                return self.by_address.get((module, f"{t}.{name}"))
+        return None
+
+    def referring(self, module: str, type_: str, attr: str, target: Item) -> list[Item]:
+        """Items of ``type_`` in ``module`` whose ``attr`` refers to ``target``."""
+        needle = f"{target.address}."
+        return [i for i in self.of(type_) if i.module == module and needle in (i.block.value(attr) or "")]
+
+
+def literal(value: str | None) -> str | None:
+    """The content of a plain string literal (no interpolation), else None."""
+    m = _STR.match(value or "")
+    return m.group(1) if m else None
+
+
+def _f(item: Item, rule: str, message: str, block: HclBlock | None = None, attr: str | None = None) -> ConformanceFinding:
+    b = block or item.block
+    line = b.attrs.get(attr, b.line) if attr else b.line
+    return ConformanceFinding(item.file, line, item.address, rule, message)
+
+
+# ---------------------------------------------------------------------------------------- delivery
+
+def check_alert_delivery(ix: Index) -> list[ConformanceFinding]:
+    out: list[ConformanceFinding] = []
+    for alarm in ix.of("aws_cloudwatch_metric_alarm"):
+        actions = alarm.block.value("alarm_actions") or ""
+        topics = [t for t, _ in _REF.findall(actions) if t == "aws_sns_topic"]
+        if not topics:
+            out.append(_f(alarm, "alert-delivery", "the alarm notifies no SNS topic", attr="alarm_actions"))
+            continue
+        topic = ix.ref(alarm.module, actions, "aws_sns_topic")
+        if topic is None:
+            out.append(_f(alarm, "alert-delivery", "the alarm's topic is not rendered in its stage", attr="alarm_actions"))
+            continue
+        out += _topic_problems(ix, alarm, topic)
+    for pol in ix.of("google_monitoring_alert_policy"):
+        channels = pol.block.value("notification_channels") or ""
+        if ix.ref(pol.module, channels, "google_monitoring_notification_channel") is None:
+            out.append(_f(pol, "alert-delivery", f"notification_channels ({channels or 'unset'}) names no channel "
+                          "rendered beside it, so the alert reaches nobody", attr="notification_channels"))
+    return out
+
+
+def _topic_problems(ix: Index, alarm: Item, topic: Item) -> list[ConformanceFinding]:
+    out = []
+    key_expr = topic.block.value("kms_master_key_id")
+    if key_expr is not None:
+        key = ix.ref(topic.module, key_expr, "aws_kms_key")
+        if key is None:
+            out.append(_f(alarm, "alert-delivery", f"topic {topic.address} is encrypted with {key_expr}, whose key "
+                          "policy cannot let CloudWatch publish (use a customer-managed key)", attr="alarm_actions"))
+        else:
+            doc = ix.ref(key.module, key.block.value("policy"), "data.aws_iam_policy_document")
+            services = {literal(s.strip()) for st in (doc.block.children("statement") if doc else [])
+                        for pr in st.children("principals") if literal(pr.value("type")) == "Service"
+                        for s in (pr.value("identifiers") or "").strip("[]").split(",")}
+            if "cloudwatch.amazonaws.com" not in services:
+                out.append(_f(alarm, "alert-delivery", f"the key of topic {topic.address} ({key.address}) does not "
+                              "let cloudwatch.amazonaws.com use it", attr="alarm_actions"))
+    if not ix.referring(topic.module, "aws_sns_topic_subscription", "topic_arn", topic):
+        out.append(_f(alarm, "alert-delivery", f"topic {topic.address} has no subscription", attr="alarm_actions"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- placement
+
+def _region_of_zone(zone: str) -> str:
+    return zone.rsplit("-", 1)[0]
+
+
+def check_placement(ix: Index) -> list[ConformanceFinding]:
+    out: list[ConformanceFinding] = []
+    for vm in ix.of("google_compute_instance"):
+        project = vm.block.value("project")
+        zone = literal(vm.block.value("zone")) or ""
+        for pol_name in re.findall(r"google_compute_resource_policy\.(\w+)\.", vm.block.value("resource_policies") or ""):
+            pol = ix.by_address.get((vm.module, f"google_compute_resource_policy.{pol_name}"))
+            if pol is None:
+                continue
+            if pol.block.value("project") != project:
+                out.append(_f(vm, "placement", f"resource policy {pol.address} is in {pol.block.value('project')}, "
+                              f"not the VM's project {project}; it cannot be attached", attr="resource_policies"))
+            if zone and literal(pol.block.value("region")) not in (None, _region_of_zone(zone)):
+                out.append(_f(vm, "placement", f"resource policy {pol.address} is in region "
+                              f"{literal(pol.block.value('region'))}, the VM in zone {zone}", attr="resource_policies"))
+        sched = vm.block.child("scheduling")
+        for aff in sched.children("node_affinities") if sched else []:
+            group = ix.ref(vm.module, aff.value("values"), "google_compute_node_group")
+            if group is None:
+                continue
+            if group.block.value("project") != project:
+                out.append(_f(vm, "placement", f"node group {group.address} is in {group.block.value('project')}, "
+                              f"not the VM's project {project}, and is not shared", block=aff, attr="values"))
+            if zone and literal(group.block.value("zone")) not in (None, zone):
+                out.append(_f(vm, "placement", f"node group {group.address} is in {literal(group.block.value('zone'))}, "
+                              f"the VM in {zone}", block=aff, attr="values"))
+            template = ix.ref(group.module, group.block.value("node_template"), "google_compute_node_template")
+            if template is not None and template.block.value("project") != group.block.value("project"):
+                out.append(_f(group, "placement", f"node template {template.address} is in another project",
+                              attr="node_template"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- half-configured
+
+def check_half_configured(ix: Index) -> list[ConformanceFinding]:
+    out: list[ConformanceFinding] = []
+    for port in ix.of("google_compute_interconnect"):
+        if port.block.value("macsec_enabled") == "true":
+            macsec = port.block.child("macsec")
+            if macsec is None or not macsec.children("pre_shared_keys"):
+                out.append(_f(port, "half-configured", "MACsec is enabled without a macsec block holding "
+                              "pre_shared_keys; the API rejects it", attr="macsec_enabled"))
+    for conn in ix.of("aws_dx_connection"):
+        if conn.block.value("request_macsec") == "true":
+            if not ix.referring(conn.module, "aws_dx_macsec_key_association", "connection_id", conn):
+                out.append(_f(conn, "half-configured", "MACsec is requested but no aws_dx_macsec_key_association "
+                              "gives the connection its CKN/CAK", attr="request_macsec"))
+            if literal(conn.block.value("encryption_mode")) != "must_encrypt":
+                out.append(_f(conn, "half-configured", "MACsec is requested but encryption_mode is not "
+                              "must_encrypt, so the link silently runs in clear", attr="request_macsec"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- links
+
+def _host(value: str | None) -> str | None:
+    text = literal(value)
+    return text.split("/", 1)[0] if text else None
+
+
+def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
+    out: list[ConformanceFinding] = []
+    attachments = {literal(a.block.value("name")): a for a in ix.of("google_compute_interconnect_attachment")}
+    for vif in ix.of("aws_dx_transit_virtual_interface", "aws_dx_private_virtual_interface"):
+        att = attachments.get(literal(vif.block.value("name")))
+        if att is None:
+            continue  # not a cross-cloud leg: the other end is a site's router
+        peer = next((p for p in ix.of("google_compute_router_peer") if p.module == att.module
+                     and f"google_compute_router_interface.{att.name}." in (p.block.value("interface") or "")), None)
+        gw = ix.ref(vif.module, vif.block.value("dx_gateway_id"), "aws_dx_gateway")
+        router = ix.ref(att.module, att.block.value("router"), "google_compute_router")
+        if peer is None:
+            out.append(_f(vif, "link-agreement", f"the GCP end {att.address} has no BGP peer"))
+            continue
+        bgp = router.block.child("bgp") if router else None
+        pairs = [
+            ("VLAN", vif.block.value("vlan"), att.block.value("vlan_tag8021q")),
+            ("AWS address", _host(vif.block.value("amazon_address")), literal(peer.block.value("peer_ip_address"))),
+            ("GCP address", _host(vif.block.value("customer_address")), literal(peer.block.value("ip_address"))),
+            ("AWS ASN", literal(gw.block.value("amazon_side_asn")) if gw else None, peer.block.value("peer_asn")),
+            ("GCP ASN", vif.block.value("bgp_asn"), bgp.value("asn") if bgp else None),
+        ]
+        md5 = peer.block.child("md5_authentication_key")
+        pairs.append(("MD5 key", vif.block.value("bgp_auth_key"), md5.value("key") if md5 else None))
+        for what, aws, gcp in pairs:
+            if aws is None or gcp is None:
+                out.append(_f(vif, "link-agreement", f"{what} is not set on both ends ({vif.address}: {aws or 'unset'}, "
+                              f"{peer.address}: {gcp or 'unset'}); the side left open picks its own"))
+            elif aws != gcp:
+                out.append(_f(vif, "link-agreement", f"{what} differs: {aws} here, {gcp} on {peer.address}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- secrets
+
+_SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
+
+
+def _statements_granting(doc: Item | None, actions: tuple[str, ...]) -> list[HclBlock]:
+    found = []
+    for st in doc.block.children("statement") if doc else []:
+        if literal(st.value("effect")) == "Deny":
+            continue
+        granted = {literal(a.strip()) for a in (st.value("actions") or "").strip("[]").split(",")}
+        if granted & set(actions):
+            found.append(st)
+    return found
+
+
+def check_secret_access(ix: Index, estate: Estate | None) -> list[ConformanceFinding]:
+    out: list[ConformanceFinding] = []
+    grants: dict[tuple[str, str], list[str]] = {}  # (module, role address) -> resources readable
+    for rp in ix.of("aws_iam_role_policy"):
+        role = ix.ref(rp.module, rp.block.value("role"), "aws_iam_role")
+        doc = ix.ref(rp.module, rp.block.value("policy"), "data.aws_iam_policy_document")
+        if role is None:
+            continue
+        trust = ix.ref(role.module, role.block.value("assume_role_policy"), "data.aws_iam_policy_document")
+        human = any(literal(p.value("type")) in ("AWS", "Federated")
+                    for st in (trust.block.children("statement") if trust else []) for p in st.children("principals"))
+        for st in _statements_granting(doc, _SECRET_READ):
+            if human:
+                out.append(_f(rp, "secret-access", f"{role.address} is assumed by people and may read secrets "
+                              f"({st.value('resources')}); only workloads' instance roles may"))
+            grants.setdefault((role.module, role.address), []).append(st.value("resources") or "")
+    if estate is None:
+        return out
+    for w in sorted(estate.workloads, key=lambda w: w.name):
+        names = sorted({k.secret_ref.removeprefix("aws-sm://") for _, k in estate.api_keys_of(w)
+                        if k.secret_ref.startswith("aws-sm://")})
+        if not names:
+            continue
+        roles = [i for i in ix.of("aws_iam_role") if i.name == ident(w.name) and i.module.endswith("30-compute")]
+        if not roles:
+            continue  # not an AWS workload, or its compute stage was not rendered
+        readable = " ".join(r for key, rs in grants.items() if key == (roles[0].module, roles[0].address) for r in rs)
+        for name in names:
+            if f":secret:{name}-" not in readable:
+                out.append(_f(roles[0], "secret-access", f"the instance role of {w.name} cannot read its venue key "
+                              f"'{name}'"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- guardrails
+
+@dataclass(frozen=True)
+class Owner:
+    """Who a rendered resource belongs to: the cloud, its account or project, and scopes it sits in."""
+
+    cloud: str
+    name: str
+    scopes: frozenset[str]
+
+
+def _owners(estate: Estate) -> tuple[dict[str, str], dict[str, Owner], dict[str, Owner]]:
+    """(provider alias -> account), account -> Owner, project -> Owner."""
+    org = estate.organisation
+    accounts: dict[str, Owner] = {}
+    for ou in org.aws.ous if org.aws else ():
+        for a in ou.accounts:
+            accounts[a.name] = Owner("aws", a.name, frozenset({"root", ou.name, a.name}))
+    projects: dict[str, Owner] = {}
+    if org.gcp:
+        parents = {f.name: f.parent for f in org.gcp.folders}
+        for p in org.gcp.projects:
+            scopes = {"root", p.name}
+            folder: str | None = p.folder
+            while folder:
+                scopes.add(folder)
+                folder = parents.get(folder)
+            projects[p.name] = Owner("gcp", p.name, frozenset(scopes))
+    return {ident(a): a for a in accounts}, accounts, projects
+
+
+def _owner_of(item: Item, aliases: dict[str, str], accounts: dict[str, Owner],
+              projects: dict[str, Owner]) -> Owner | None:
+    if item.type.startswith("aws_") or item.type == "aws":
+        alias = (item.block.value("provider") or "").removeprefix("aws.") if item.kind != "provider" else \
+            literal(item.block.value("alias")) or ""
+        account = aliases.get(alias.split("__", 1)[0])
+        return accounts.get(account or "")
+    m = _PROJECT.search(item.block.value("project") or "")
+    return projects.get(m.group(1)) if m else None
+
+
+def _applies(g: Guardrail, owner: Owner | None) -> bool:
+    if owner is None:
+        return "root" in g.applies_to
+    return bool(owner.scopes & set(g.applies_to)) and owner.name not in g.exempt
+
+
+Rule = Callable[[Item, Guardrail], list[ConformanceFinding]]
+
+
+def _g(item: Item, g: Guardrail, message: str, block: HclBlock | None = None, attr: str | None = None) -> ConformanceFinding:
+    return _f(item, "guardrail", f"{g.name} ({g.control.value}): {message}", block, attr)
+
+
+def _node_configs(item: Item) -> list[HclBlock]:
+    return item.block.children("node_config")
+
+
+def _cmek(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    out = []
+    if item.type == "google_compute_instance":
+        boot = item.block.child("boot_disk")
+        if boot is None or boot.value("kms_key_self_link") is None:
+            out.append(_g(item, g, "boot disk without a customer-managed key (kms_key_self_link)", boot))
+    elif item.type in ("google_container_cluster", "google_container_node_pool"):
+        for cfg in _node_configs(item):
+            if cfg.value("boot_disk_kms_key") is None:
+                out.append(_g(item, g, "GKE nodes' boot disks without boot_disk_kms_key; creation is refused", cfg))
+    elif item.type == "aws_instance":
+        root = item.block.child("root_block_device")
+        if root is None or root.value("encrypted") != "true":
+            out.append(_g(item, g, "root volume not encrypted", root))
+    elif item.type == "aws_launch_template":
+        for bdm in item.block.children("block_device_mappings"):
+            ebs = bdm.child("ebs")
+            if ebs is None or ebs.value("encrypted") != "true":
+                out.append(_g(item, g, "EBS volume not encrypted", bdm))
+    return out
+
+
+def _no_external_ips(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    out = []
+    if item.type == "google_compute_instance":
+        for nic in item.block.children("network_interface"):
+            if nic.children("access_config"):
+                out.append(_g(item, g, "network interface with an external IP (access_config)", nic))
+    elif item.type == "aws_instance" and item.block.value("associate_public_ip_address") != "false":
+        out.append(_g(item, g, "associate_public_ip_address is not false", attr="associate_public_ip_address"))
+    elif item.type == "aws_launch_template":
+        for nic in item.block.children("network_interfaces"):
+            if nic.value("associate_public_ip_address") == "true":
+                out.append(_g(item, g, "launch template associates a public IP", nic))
+    return out
+
+
+def _shielded(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    configs: list[HclBlock] = []
+    if item.type == "google_compute_instance":
+        configs = [item.block]
+    elif item.type in ("google_container_cluster", "google_container_node_pool"):
+        configs = _node_configs(item)
+    out = []
+    for cfg in configs:
+        sh = cfg.child("shielded_instance_config")
+        if sh is None or sh.value("enable_secure_boot") != "true":
+            out.append(_g(item, g, "Shielded VM secure boot is not enabled", sh or cfg))
+    return out
+
+
+def _imdsv2(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    if item.type not in ("aws_instance", "aws_launch_template"):
+        return []
+    md = item.block.child("metadata_options")
+    if md is None or literal(md.value("http_tokens")) != "required":
+        return [_g(item, g, "metadata_options.http_tokens is not \"required\" (IMDSv1 allowed)", md)]
+    return []
+
+
+def _os_login(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    if item.type == "google_compute_instance":
+        meta = item.block.value("metadata") or ""
+        if not re.search(r'enable-oslogin\s*=\s*"(TRUE|true)"', meta):
+            return [_g(item, g, "metadata does not set enable-oslogin = TRUE", attr="metadata")]
+    elif item.type in ("aws_instance", "aws_launch_template") and "key_name" in item.block.attrs:
+        return [_g(item, g, "launches with an EC2 key pair", attr="key_name")]
+    return []
+
+
+def _serial_port(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    if item.type == "google_compute_instance" and re.search(r'serial-port-enable\s*=\s*"(TRUE|true|1)"',
+                                                            item.block.value("metadata") or ""):
+        return [_g(item, g, "metadata enables the serial port", attr="metadata")]
+    return []
+
+
+def _regions(item: Item, g: Guardrail) -> list[ConformanceFinding]:
+    allowed = set(g.regions)
+    if item.kind == "provider" and item.type == "aws":
+        region = literal(item.block.value("region"))
+        if region and not _region_allowed(region, allowed, "aws"):
+            return [_g(item, g, f"provider region {region} is not an allowed region", attr="region")]
+        return []
+    if not item.type.startswith("google_"):
+        return []
+    for attr in ("region", "zone", "location"):
+        place = literal(item.block.value(attr))
+        if place is None:
+            continue
+        region = _region_of_zone(place) if attr == "zone" or place.count("-") == 2 else place
+        if "-" in region and not _region_allowed(region, allowed, "gcp"):
+            return [_g(item, g, f"{attr} {place} is outside the allowed regions", attr=attr)]
+    return []
+
+
+def _region_allowed(region: str, allowed: set[str], cloud: str) -> bool:
+    """Allowed when the guardrail lists no region of this cloud (it does not render there)."""
+    mine = {r for r in allowed if r in catalog.REGIONS and catalog.REGIONS[r].cloud == cloud}
+    return not mine or region in mine
+
+
+RULES: dict[Control, Rule] = {
+    Control.CUSTOMER_MANAGED_KEYS: _cmek,
+    Control.NO_EXTERNAL_IPS: _no_external_ips,
+    Control.REQUIRE_SHIELDED_VM: _shielded,
+    Control.REQUIRE_IMDSV2: _imdsv2,
+    Control.REQUIRE_OS_LOGIN: _os_login,
+    Control.NO_SERIAL_PORT: _serial_port,
+    Control.RESTRICT_REGIONS: _regions,
+}
+
+
+def check_guardrails(ix: Index, estate: Estate) -> list[ConformanceFinding]:
+    """Each guardrail's rule on every rendered resource (and AWS provider) in its scope."""
+    aliases, accounts, projects = _owners(estate)
+    out: list[ConformanceFinding] = []
+    guardrails = sorted(estate.guardrails, key=lambda g: g.name)
+    for item in ix.items:
+        if item.kind == "data":
+            continue
+        owner = _owner_of(item, aliases, accounts, projects)
+        for g in guardrails:
+            rule = RULES.get(g.control)
+            if rule is not None and _applies(g, owner):
+                out += rule(item, g)
+        if item.type in ("google_container_cluster", "google_container_node_pool"):
+            for cfg in _node_configs(item):
+                if cfg.value("service_account") is None:
+                    out.append(_f(item, "guardrail", "GKE nodes run as the Compute Engine default service account "
+                                  "(Editor on the project); name a service account", cfg))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- all
+
+def check_conformance(files: Mapping[str, str], estate: Estate | None = None) -> list[ConformanceFinding]:
+    """Every conformance finding of the rendered ``files``; guardrails and workloads' secret access
+    need the ``estate`` they were rendered from."""
+    ix = Index(files)
+    out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
+           *check_link_agreement(ix), *check_secret_access(ix, estate)]
+    if estate is not None:
+        out += check_guardrails(ix, estate)
+    return sorted(set(out))

@@ -1,0 +1,113 @@
+"""Conformance: what must hold between rendered resources, on the reference, goldens and the old defects."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tradeplane.estate import Estate
+from tradeplane.estate.model import Control
+from tradeplane.terraform import Rendered
+from tradeplane.terraform.conformance import check_conformance
+from tradeplane.terraform.guardrails import ScpStatement, scoping_problems, scp_statement
+
+from . import estates
+
+HERE = Path(__file__).parent
+DEFECTS = HERE / "defects" / "dv-trading"
+GOLDEN = HERE / "golden"
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in root.rglob("*.tf")}
+
+
+def test_reference_render_conforms(reference_estate: Estate, reference_rendered: Rendered) -> None:
+    findings = check_conformance(reference_rendered.files, reference_estate)
+    assert findings == [], "\n".join(map(str, findings))
+
+
+@pytest.mark.parametrize("name", sorted(estates.ALL))
+def test_every_golden_estate_conforms(name: str) -> None:
+    findings = check_conformance(_files(GOLDEN / name), estates.ALL[name]())
+    assert findings == [], "\n".join(map(str, findings))
+
+
+@pytest.fixture(scope="module")
+def old(reference_estate: Estate) -> list[tuple[str, int, str, str]]:
+    return [(f.file, f.line, f.rule, f.message) for f in check_conformance(_files(DEFECTS), reference_estate)]
+
+
+def _has(found: list[tuple[str, int, str, str]], file: str, line: int, rule: str, text: str) -> bool:
+    return any(f == file and ln == line and r == rule and text in m for f, ln, r, m in found)
+
+
+def test_defect_1_alerts_that_reach_nobody(old: list[tuple[str, int, str, str]]) -> None:
+    assert _has(old, "aws/40-observability/alarms.tf", 17, "alert-delivery", '"alias/aws/sns"')
+    assert _has(old, "aws/40-observability/alarms.tf", 17, "alert-delivery", "has no subscription")
+    assert _has(old, "gcp/40-observability/monitoring.tf", 66, "alert-delivery", "reaches nobody")
+    counts = Counter(f for f, _, r, _ in old if r == "alert-delivery")
+    assert counts["gcp/40-observability/monitoring.tf"] == 9  # every GCP alert policy
+    assert counts["aws/40-observability/alarms.tf"] == 2 * 25  # every alarm: wrong key and no subscriber
+
+
+def test_defect_2_shared_compute_in_the_host_project(old: list[tuple[str, int, str, str]]) -> None:
+    assert _has(old, "gcp/30-compute/instances.tf", 13, "placement", "us_central1__cme_compact is in "
+                'var.project_ids["gcp-net-host"], not the VM\'s project var.project_ids["gcp-futures-prod"]')
+    assert _has(old, "gcp/30-compute/instances.tf", 177, "placement", "node group "
+                "google_compute_node_group.us_central1_a__st_pricing")
+
+
+def test_defect_3_macsec_without_keys(old: list[tuple[str, int, str, str]]) -> None:
+    assert _has(old, "gcp/10-networking/interconnect.tf", 39, "half-configured", "pre_shared_keys")
+    assert _has(old, "aws/10-networking/direct_connect.tf", 27, "half-configured", "aws_dx_macsec_key_association")
+    assert _has(old, "aws/10-networking/cross_cloud.tf", 18, "half-configured", "aws_dx_macsec_key_association")
+
+
+def test_defect_4_gke_breaks_the_cmek_policy_and_runs_as_the_default_account(
+        old: list[tuple[str, int, str, str]]) -> None:
+    assert _has(old, "gcp/30-compute/gke.tf", 45, "guardrail", "cmek-everywhere (customer_managed_keys): GKE nodes'")
+    assert _has(old, "gcp/30-compute/gke.tf", 45, "guardrail", "default service account")
+    assert any(f == "gcp/30-compute/gke.tf" and r == "guardrail" and "boot_disk_kms_key" in m and ln > 90
+               for f, ln, r, m in old)  # the node pool too
+
+
+def test_defect_6_bgp_sessions_that_never_agree(old: list[tuple[str, int, str, str]]) -> None:
+    assert _has(old, "aws/10-networking/cross_cloud.tf", 35, "link-agreement", "MD5 key is not set on both ends")
+    assert _has(old, "aws/10-networking/cross_cloud.tf", 47, "link-agreement", "MD5 key is not set on both ends")
+
+
+def test_defect_7_secret_access_inverted(old: list[tuple[str, int, str, str]]) -> None:
+    assert _has(old, "aws/20-security/desk_roles.tf", 407, "secret-access", "is assumed by people")
+    assert _has(old, "aws/30-compute/instances.tf", 180, "secret-access",
+                "the instance role of coinbase-mm cannot read its venue key 'crypto/coinbase/mm-trade'")
+
+
+def test_scp_statements_are_scoped_to_the_resources_of_their_condition_keys(reference_estate: Estate) -> None:
+    ids = ("100000000001", "100000000002")
+    for g in reference_estate.guardrails:
+        if g.control is Control.RESTRICT_REGIONS and not any(r.count("-") == 2 for r in g.regions):
+            continue
+        st = scp_statement(reference_estate, g, (), ids)
+        assert scoping_problems(st) == [], g.name
+
+
+def test_defect_5_the_old_peering_statement_is_caught() -> None:
+    old = ScpStatement("RestrictVpcPeering", actions=("ec2:CreateVpcPeeringConnection",),
+                       conditions=(("StringNotLike", "ec2:AccepterVpc", ("arn:aws:ec2:*:1:vpc/*",)),))
+    (problem,) = scoping_problems(old)
+    assert "ec2:AccepterVpc" in problem and "'*'" in problem
+    ok = ScpStatement("x", actions=("ec2:RunInstances",), resources=("arn:aws:ec2:*:*:instance/*",),
+                      conditions=(("StringNotEquals", "ec2:MetadataHttpTokens", ("required",)),
+                                  ("StringNotEquals", "aws:PrincipalAccount", ("1",))))
+    assert scoping_problems(ok) == []
+
+
+def test_guardrails_respect_exemptions_and_scopes(reference_estate: Estate, reference_rendered: Rendered) -> None:
+    files = dict(reference_rendered.files)
+    path = "gcp/30-compute/instances.tf"
+    files[path] = files[path].replace("enable_secure_boot          = true", "enable_secure_boot          = false", 1)
+    found = check_conformance(files, reference_estate)
+    assert [f.rule for f in found] == ["guardrail"] and "secure boot" in found[0].message
