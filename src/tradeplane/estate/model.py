@@ -1133,7 +1133,7 @@ class Estate(Frozen):
         every key of its venues. The one rule Terraform (who may read a secret) and the security
         check (who should) both follow."""
         return [(v, k) for v in sorted(self.venues, key=lambda v: v.name) if v.name in workload.venues
-                for k in v.api_keys if k.name in workload.api_keys or not workload.api_keys]
+                for k in sorted(v.api_keys, key=lambda k: k.name) if k.name in workload.api_keys or not workload.api_keys]
 
     def key_users(self, venue: Venue, key: ApiKey) -> list[Workload]:
         """The workloads that use ``key`` of ``venue`` (sorted by name)."""

@@ -31,7 +31,7 @@ def emit(ctx: Context) -> None:
     mod = ctx.module("aws", Stage.SECURITY)
     keys_made: set[tuple[str, str]] = set()
     for venue in sorted(ctx.estate.venues, key=lambda v: v.name):
-        for key in venue.api_keys:
+        for key in sorted(venue.api_keys, key=lambda k: k.name):
             if not key.secret_ref.startswith("aws-sm://"):
                 continue
             users = [w for w in ctx.estate.key_users(venue, key) if isinstance(ctx.networks.get(w.network), AwsVpc)]
@@ -59,7 +59,7 @@ def emit(ctx: Context) -> None:
             name = ident(venue.name, key.name)
             path = key.secret_ref.removeprefix("aws-sm://")
             mod.resource(F, "aws_secretsmanager_secret", name, provider=p, name=path,
-                         description=f"{venue.name} API key {key.name} ({', '.join(key.permissions)}); "
+                         description=f"{venue.name} API key {key.name} ({', '.join(sorted(key.permissions))}); "
                                      f"used by {', '.join(w.name for w in users)}",
                          kms_key_id=Expr(f"aws_kms_key.{cmk}.arn"), recovery_window_in_days=30,
                          tags=ctx.aws_tags(key.name, desk, env=ctx.account_env(vpc.account)))
