@@ -67,7 +67,7 @@ def test_unwritable_outputs_are_one_line_before_any_work(
     a_file = tmp_path / "hostname"
     a_file.write_text("x")
     argv = [a.format(file=a_file, dir=tmp_path) for a in args]
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and ": cannot write: " in lines[0] and "(hint: " in lines[0]
@@ -78,7 +78,7 @@ def test_unwritable_outputs_are_one_line_before_any_work(
 def test_read_only_folder_is_refused(tmp_path: Path) -> None:
     tmp_path.chmod(0o555)
     try:
-        with pytest.raises(OutputError, match="not writable|permission denied"):
+        with pytest.raises(OutputError, match=r"not writable|permission denied"):
             check_dir(tmp_path / "out")
     finally:
         tmp_path.chmod(0o755)
