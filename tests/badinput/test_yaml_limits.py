@@ -131,3 +131,13 @@ def test_every_config_loader_reports_file_line_column(tmp_path: Path) -> None:
     for loader in (load_config, finops.load_rules, finops.load_assumptions, placement.load_capacity):
         with pytest.raises(ConfigError, match=r"bad\.yaml:1:4: YAML error: recursive alias \*a"):
             loader(bad)
+
+
+def test_line_100_is_not_an_emoji(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Found by the estate fuzz test: Rich turned ':100:' of 'file:100:44' into an emoji."""
+    (tmp_path / "e.yaml").write_text("#\n" * 99 + "name: x\n  bad: [\n")
+    code, _, err = run(capsys, "estate", "validate", str(tmp_path))
+    assert code == 2 and "e.yaml:101:" in err
+    (tmp_path / "e.yaml").write_text("#\n" * 99 + "x: {a: 1: 2}\n")
+    code, _, err = run(capsys, "estate", "validate", str(tmp_path))
+    assert code == 2 and "e.yaml:100:" in err, err

@@ -77,7 +77,7 @@ def test_config_errors_name_file_line_and_field(tmp_path, capsys):
     bad.write_text("venues:\n  - venue: binanse\n    symbols: [{symbol: X, tick: '0.01', lot: '1'}]\n")
     assert main(["feeds", "run", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert f"{bad}:2" in err and "unknown venue 'binanse'" in err and "venues.0.venue" in err
+    assert f"{bad}:2" in err and "unknown venue 'binanse'" in err and "venues[0].venue" in err
     assert main(["feeds", "run", str(tmp_path / "missing.yaml")]) == 2
 
 

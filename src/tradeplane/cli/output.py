@@ -7,8 +7,9 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# emoji=False: Rich would print "estate.yaml:100:44" as "estate.yaml💯44" (":100:" is an emoji code).
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 def print_json(data: Any) -> None:

@@ -31,6 +31,7 @@ from tradeplane.estate.model import (
     TransitGateway,
     VpcPeering,
     Vpn,
+    Workload,
 )
 
 
@@ -367,6 +368,42 @@ def _workloads(c: _Checker) -> None:
             c.need(w.placement, "anti_affinity", other, workloads, "workload")
         if w.kind == "gke_node_pool" and w.gke_cluster is None:
             c.add(w, "gke_cluster", "a GKE node pool needs the cluster it belongs to", "add 'gke_cluster: <name>'")
+        if w.network in networks:
+            _placement_fits_cloud(c, w.name, w, networks[w.network].cloud)
+    _groups_in_one_cloud(c, networks)
+
+
+# Placement strategies per cloud (AWS placement groups: cluster, spread, partition; GCP: compact
+# placement policies and sole-tenant node groups; spread is offered on both).
+_AWS_STRATEGIES = frozenset({"none", "cluster", "spread", "partition"})
+_GCP_STRATEGIES = frozenset({"none", "compact", "spread", "sole_tenant"})
+
+
+def _placement_fits_cloud(c: _Checker, name: str, w: Workload, cloud: str) -> None:
+    """The rules ``place`` enforces, checked where ``estate validate`` sees them."""
+    strategy = w.placement.strategy.value
+    allowed = _AWS_STRATEGIES if cloud == "aws" else _GCP_STRATEGIES
+    if strategy not in allowed:
+        other = "cluster, spread or partition" if cloud == "aws" else "compact, spread or sole_tenant"
+        c.add(w.placement, "strategy", f"workload '{name}' is on {cloud} but asks for placement strategy "
+              f"'{strategy}'", f"on {cloud} use {other}")
+    if w.kind == "sole_tenant" and cloud != "gcp":
+        c.add(w, "kind", f"workload '{name}' is sole_tenant but on {cloud}",
+              "sole-tenant nodes are GCP; use dedicated hosts outside tradeplane")
+
+
+def _groups_in_one_cloud(c: _Checker, networks: Mapping[str, AwsVpc | GcpVpc]) -> None:
+    """A placement group lives in one cloud: members naming one group must share it."""
+    first: dict[str, tuple[str, Workload]] = {}
+    for w in c.estate.workloads:
+        group, net = w.placement.group, networks.get(w.network)
+        if group is None or net is None:
+            continue
+        seen = first.setdefault(group, (net.cloud, w))
+        if seen[0] != net.cloud:
+            c.add(w.placement, "group", f"placement group '{group}' has members on {seen[0]} "
+                  f"({seen[1].name}) and {net.cloud} ({w.name}); a group is in one cloud",
+                  "split the group per cloud")
 
 
 def _venues(c: _Checker) -> None:

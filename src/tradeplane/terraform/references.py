@@ -200,10 +200,12 @@ def check_references(rendered: Rendered | Mapping[str, str]) -> list[Reference]:
     Given a ``Rendered``, checks the structure it was rendered from (fast, what ``plan`` runs);
     given files (path -> text), parses each root module with python-hcl2 first (a test of the
     rendered text)."""
-    structure = getattr(rendered, "structure", None)
-    if structure:
-        return _check(structure)
-    files: Mapping[str, str] = getattr(rendered, "files", rendered)
+    if isinstance(rendered, Mapping):
+        files: Mapping[str, str] = rendered
+    elif rendered.structure:
+        return _check(rendered.structure)
+    else:
+        files = rendered.files
     by_module: dict[str, dict[str, str]] = {}
     for path, text in files.items():
         if path.endswith(".tf"):
