@@ -29,10 +29,10 @@ def test_checks_run_in_their_documented_order() -> None:
 
 
 def test_a_new_check_module_runs_without_editing_anything(small_estate: object) -> None:
+    import importlib
     from pathlib import Path
 
     import tradeplane.net.checks as pkg
-    import importlib
 
     v = importlib.import_module("tradeplane.net.verify")
 

@@ -27,7 +27,6 @@ from tradeplane.net.verify import (
 __all__ = [
     "BLOCKING_SEVERITIES",
     "CHECKS",
-    "LatencyVerdicts",
     "Answer",
     "Box",
     "Cell",
@@ -40,6 +39,7 @@ __all__ = [
     "Finding",
     "Header",
     "Hop",
+    "LatencyVerdicts",
     "Matrix",
     "PairResult",
     "Report",

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from tradeplane.errors import InputError
 from tradeplane.estate.model import PortRange
-from tradeplane.net.checks.survival import degraded_by_failures, hybrid_links
 from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, flow_text, register
+from tradeplane.net.checks.survival import degraded_by_failures, hybrid_links
 
 
 def _declared(ctx: Context) -> list[tuple[str, str, str, tuple[PortRange, ...], str | None]]:

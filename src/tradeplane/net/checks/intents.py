@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from tradeplane.errors import InputError
 from tradeplane.estate.model import Intent
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 from tradeplane.net.checks.survival import degraded_by_failures
 from tradeplane.net.reach import Answer
-from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, flow_text, register
 
 
 def _delivered(a: Answer) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
+from tradeplane.net.reach import pair_results, request_space
 
 
 @register("internet-ingress", severity="critical", order=30,

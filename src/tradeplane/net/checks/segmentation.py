@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tradeplane.estate.model import Desk
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 from tradeplane.net.matrix import INTERNET, matrix
 from tradeplane.net.trace import Trace
-from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 
 
 def allowed(a: Desk, b: Desk) -> bool:

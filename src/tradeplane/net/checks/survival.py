@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tradeplane.estate.model import PortRange
+from tradeplane.net.checks.base import Context
 from tradeplane.net.dataplane import failure_elements
 from tradeplane.net.reach import Answer
-from tradeplane.net.checks.base import Context
 
 
 def degraded_by_failures(ctx: Context, src: str, dst: str, protocol: str, ports: tuple[PortRange, ...],

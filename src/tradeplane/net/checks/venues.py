@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tradeplane.estate.model import Connectivity, DirectConnect, Interconnect, PrivateEndpoint, Venue, Vpn
+from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 from tradeplane.net.dataplane import Dataplane
 from tradeplane.net.trace import Trace
-from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
 
 
 def path_kind(dp: Dataplane, t: Trace) -> str:
