@@ -373,3 +373,20 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
         return await service.read(lambda s: {"rows": report(s, who[1])})
 
     return app
+
+
+def serve(config_path: str, *, host: str | None = None, port: int | None = None) -> None:
+    """Load the config and its estate, and serve the API on uvicorn until interrupted."""
+    import logging
+
+    import uvicorn
+
+    from tradeplane.estate import load
+    from tradeplane.incidents.config import load_config
+
+    config = load_config(config_path)
+    estate = load(config.estate_path())
+    app = create_app(Service(config, estate))
+    logging.basicConfig(level=logging.INFO, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+    uvicorn.run(app, host=host or config.listen.host, port=config.listen.port if port is None else port,
+                log_level="warning", access_log=False, timeout_graceful_shutdown=5)

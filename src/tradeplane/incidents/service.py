@@ -55,6 +55,7 @@ class Service:
         self.enricher = Enricher(estate, config.enrich)
         self.notifier = Notifier(config.notify)
         self._lock = asyncio.Lock()
+        self._paging = asyncio.Lock()
         self._queue: asyncio.Queue[tuple[int, dict[str, str], dict[str, str]]] = asyncio.Queue(maxsize=1000)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -63,11 +64,14 @@ class Service:
 
     # ------------------------------------------------------------------ lifecycle of the runtime
 
-    async def start(self) -> None:
+    async def start(self, *, background: bool = True) -> None:
+        """Open the HTTP client; with ``background``, start the enricher and the escalator
+        (tests drive ``enrich`` and ``escalate_due`` themselves)."""
         self._running = True
         self._client = httpx.AsyncClient()
-        self._tasks = [asyncio.create_task(self._enrich_loop(), name="incidents-enrich"),
-                       asyncio.create_task(self._escalate_loop(), name="incidents-escalate")]
+        if background:
+            self._tasks = [asyncio.create_task(self._enrich_loop(), name="incidents-enrich"),
+                           asyncio.create_task(self._escalate_loop(), name="incidents-escalate")]
 
     async def stop(self) -> None:
         self._running = False
@@ -162,7 +166,12 @@ class Service:
             self._wake.clear()
 
     async def escalate_due(self) -> int:
-        """Send every page that is due now; return how many incidents were paged."""
+        """Send every page that is due now; return how many incidents were paged. Passes never
+        overlap (one page per step)."""
+        async with self._paging:
+            return await self._escalate_due()
+
+    async def _escalate_due(self) -> int:
         now = self.clock()
         stamp = iso(now)
 
