@@ -25,7 +25,9 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +46,7 @@ from tradeplane.incidents.views import Scope as DeskScope
 __all__ = ["create_app"]
 
 _RANK = {"viewer": 0, "responder": 1, "admin": 2}
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the incident's id")]
 
 
 # ---------------------------------------------------------------------- response shapes
@@ -123,7 +126,7 @@ class IncidentView(IncidentSummary):
 
 class ActionRequest(BaseModel):
     text: str = Field(default="", max_length=20_000)
-    item: int | None = Field(default=None, ge=1, description="action_done: the seq of the action item")
+    item: int | None = Field(default=None, ge=1, le=2**31 - 1, description="action_done: the seq of the action item")
 
 
 class ActionResult(BaseModel):
@@ -314,7 +317,7 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.get("/api/v1/incidents", tags=["incidents"], response_model=list[IncidentSummary], responses=errors)
     async def incidents(status: Literal["triggered", "acknowledged", "mitigated", "resolved"] | None = None,
                         desk: str | None = Query(default=None, max_length=63),
-                        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+                        limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0, le=2**31 - 1),
                         who: tuple[TokenConfig, DeskScope] = Depends(viewer)) -> list[dict[str, Any]]:
         """Incidents visible to the token, newest first."""
         return await service.read(lambda s: list_incidents(s, who[1], status=status, desk=desk, limit=limit,
@@ -322,12 +325,12 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/api/v1/incidents/{incident_id}", tags=["incidents"], response_model=IncidentView,
              responses=errors)
-    async def incident(incident_id: int, who: tuple[TokenConfig, DeskScope] = Depends(viewer)) -> dict[str, Any]:
+    async def incident(incident_id: IncidentId, who: tuple[TokenConfig, DeskScope] = Depends(viewer)) -> dict[str, Any]:
         """One incident with its owner, alerts, timeline and open action items."""
         return await service.read(lambda s: incident_json(s, load_incident(s, incident_id, who[1])))
 
     def _action(action: Action) -> None:
-        async def run(incident_id: int, body: ActionRequest | None = None,
+        async def run(incident_id: IncidentId, body: ActionRequest | None = None,
                       who: tuple[TokenConfig, DeskScope] = Depends(responder)) -> dict[str, Any]:
             req = body or ActionRequest()
             return await service.act(incident_id, action, f"token:{who[0].name}", who[1], text=req.text,
@@ -344,13 +347,13 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/api/v1/incidents/{incident_id}/verify", tags=["audit"], response_model=VerifyView,
              responses=errors)
-    async def verify_chain(incident_id: int,
+    async def verify_chain(incident_id: IncidentId,
                            who: tuple[TokenConfig, DeskScope] = Depends(viewer)) -> dict[str, Any]:
         """Recompute the timeline's hash chain; ``ok`` false names each edited or deleted entry."""
         return await service.read(lambda s: verify(s, load_incident(s, incident_id, who[1])).to_json())
 
     @app.get("/api/v1/incidents/{incident_id}/audit", tags=["audit"], response_model=AuditView, responses=errors)
-    async def audit(incident_id: int, who: tuple[TokenConfig, DeskScope] = Depends(admin)) -> dict[str, Any]:
+    async def audit(incident_id: IncidentId, who: tuple[TokenConfig, DeskScope] = Depends(admin)) -> dict[str, Any]:
         """The incident, every timeline entry with its hashes, and the chain's verification."""
         def run(s: Any) -> dict[str, Any]:
             row: IncidentRow = load_incident(s, incident_id, who[1])
@@ -358,9 +361,10 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
 
         return await service.read(run)
 
-    @app.get("/api/v1/incidents/{incident_id}/postmortem", tags=["reports"], response_class=PlainTextResponse,
-             responses={**errors, 200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}})
-    async def postmortem_md(incident_id: int,
+    @app.get("/api/v1/incidents/{incident_id}/postmortem", tags=["reports"], response_model=None,
+             responses={**errors, 200: {"description": "the postmortem draft",
+                                        "content": {"text/markdown": {"schema": {"type": "string"}}}}})
+    async def postmortem_md(incident_id: IncidentId,
                             who: tuple[TokenConfig, DeskScope] = Depends(viewer)) -> PlainTextResponse:
         """The postmortem draft in markdown."""
         text = await service.read(lambda s: postmortem(service.estate, incident_json(

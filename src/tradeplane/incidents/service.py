@@ -68,6 +68,9 @@ class Service:
         """Open the HTTP client; with ``background``, start the enricher and the escalator
         (tests drive ``enrich`` and ``escalate_due`` themselves)."""
         self._running = True
+        # asyncio primitives belong to the loop that runs the service
+        self._lock, self._paging, self._wake = asyncio.Lock(), asyncio.Lock(), asyncio.Event()
+        self._queue = asyncio.Queue(maxsize=1000)
         self._client = httpx.AsyncClient()
         if background:
             self._tasks = [asyncio.create_task(self._enrich_loop(), name="incidents-enrich"),
