@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +14,6 @@ from sqlalchemy import update
 from tradeplane import estate as est
 from tradeplane.incidents.actions import act
 from tradeplane.incidents.alerts import Alert
-import itertools
-
 from tradeplane.incidents.grouping import Grouping
 from tradeplane.incidents.intake import Intake
 from tradeplane.incidents.lifecycle import Action, LifecycleError, Status, next_status

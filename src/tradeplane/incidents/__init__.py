@@ -6,7 +6,14 @@ the ``Service`` runtime and its ASGI app (``create_app``), ``load_config``, the 
 (``Status``, ``Action``, ``next_status``), ``postmortem`` and ``report``.
 """
 
-from tradeplane.incidents.alerts import Alert, AlertmanagerWebhook, Event, GenericAlert, fingerprint_of, webhook_of
+from tradeplane.incidents.alerts import (
+    Alert,
+    AlertmanagerWebhook,
+    Event,
+    GenericAlert,
+    fingerprint_of,
+    webhook_of,
+)
 from tradeplane.incidents.config import Config, load_config
 from tradeplane.incidents.escalation import Page, Recipient, page_for
 from tradeplane.incidents.lifecycle import Action, LifecycleError, Status, next_status

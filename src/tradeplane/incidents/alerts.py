@@ -62,9 +62,9 @@ class Alert(BaseModel):
     status: Literal["firing", "resolved"] = "firing"
     labels: dict[str, str] = Field(default_factory=dict, max_length=128)
     annotations: dict[str, str] = Field(default_factory=dict, max_length=128)
-    startsAt: datetime = Field(description="RFC 3339; when the alert started firing")  # noqa: N815
-    endsAt: datetime | None = Field(default=None, description="RFC 3339; 0001-01-01T00:00:00Z means none")  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
+    startsAt: datetime = Field(description="RFC 3339; when the alert started firing")
+    endsAt: datetime | None = Field(default=None, description="RFC 3339; 0001-01-01T00:00:00Z means none")
+    generatorURL: str = ""
     fingerprint: str = Field(default="", max_length=128,
                              description="Alertmanager's fingerprint of the labels; computed when empty")
 
@@ -90,14 +90,14 @@ class AlertmanagerWebhook(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     version: str = "4"
-    groupKey: str = ""  # noqa: N815
-    truncatedAlerts: int = 0  # noqa: N815
+    groupKey: str = ""
+    truncatedAlerts: int = 0
     status: Literal["firing", "resolved"] = "firing"
     receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    externalURL: str = ""  # noqa: N815
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str = ""
     alerts: list[Alert] = Field(default_factory=list, max_length=5000)
 
 

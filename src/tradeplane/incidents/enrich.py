@@ -118,7 +118,7 @@ class Enricher:
         if link and self.config.net_analysis:
             try:
                 out["network"] = await asyncio.to_thread(self._link, link)
-            except Exception as exc:  # noqa: BLE001 - evidence must never stop the intake
+            except Exception as exc:
                 out["network"] = {"link": link, "analysis": "failed", "why": f"{type(exc).__name__}: {exc}"}
         if event == "cost_anomaly" or name == "CostAnomaly":
             out["cost"] = _cost(annotations)

@@ -21,7 +21,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tradeplane.estate import hours
-from tradeplane.estate.model import Contact, Estate, EscalationLevel, EscalationPolicy, QuietHours, Rotation
+from tradeplane.estate.model import Contact, EscalationLevel, EscalationPolicy, Estate, QuietHours, Rotation
 
 __all__ = ["Page", "Recipient", "desk_market_open", "on_call", "page_for", "policy_of"]
 
@@ -77,11 +77,16 @@ def desk_market_open(estate: Estate, desk: str, now: datetime) -> tuple[bool, st
     return False, f"closed: {', '.join(venue_names)}"
 
 
+def _clock(text: str) -> time:
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
 def _quiet(q: QuietHours | None, zone: str, now: datetime) -> bool:
     if q is None:
         return False
     local = now.astimezone(ZoneInfo(zone)).time()
-    start, end = (time(*map(int, q.start.split(":"))), time(*map(int, q.end.split(":"))))
+    start, end = _clock(q.start), _clock(q.end)
     return start <= local < end if start < end else (local >= start or local < end)
 
 

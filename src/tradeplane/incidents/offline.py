@@ -7,6 +7,7 @@ job: an acknowledgement written here stops the service's escalation at its next 
 
 from __future__ import annotations
 
+import builtins
 import getpass
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +67,6 @@ class Database:
     def postmortem(self, incident_id: int) -> str:
         return postmortem(self.estate, self.show(incident_id))
 
-    def report(self) -> list[dict[str, Any]]:
+    def report(self) -> builtins.list[dict[str, Any]]:
         with self.sessions() as s:
             return report(s, Scope())

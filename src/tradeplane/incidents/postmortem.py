@@ -27,7 +27,7 @@ __all__ = ["affected", "duration_text", "postmortem", "report"]
 def duration_text(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    s = int(round(seconds))
+    s = round(seconds)
     d, s = divmod(s, 86400)
     h, s = divmod(s, 3600)
     m, s = divmod(s, 60)

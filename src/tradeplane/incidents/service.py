@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -136,7 +137,7 @@ class Service:
             incident_id, labels, annotations = await self._queue.get()
             try:
                 await self.enrich(incident_id, labels, annotations)
-            except Exception:  # noqa: BLE001 - one bad enrichment must not stop the loop
+            except Exception:
                 log.exception("enrichment of incident %s failed", incident_id)
 
     async def enrich(self, incident_id: int, labels: dict[str, str], annotations: dict[str, str]) -> None:
@@ -160,7 +161,7 @@ class Service:
         while self._running:
             try:
                 await self.escalate_due()
-            except Exception:  # noqa: BLE001 - keep paging whatever one incident does
+            except Exception:
                 log.exception("escalation pass failed")
             # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
             with contextlib.suppress(TimeoutError):
@@ -194,7 +195,7 @@ class Service:
                                   self._summary(desk, page.market_basis, step),
                                   self._link(incident_id))
                 deliveries = await self._send(page.recipients, message)
-            await self._write(lambda i=incident_id, p=page, d=deliveries, st=step: self._record_page(i, st, p, d, now))
+            await self._write(partial(self._record_page, incident_id, step, page, deliveries, now))
             paged += 1
         return paged
 
