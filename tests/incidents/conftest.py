@@ -79,7 +79,7 @@ def make_service(tmp_path: Path, dv: est.Estate, clock: Clock) -> Callable[..., 
 @pytest.fixture
 async def client(make_service: Callable[..., Service]) -> AsyncIterator[httpx.AsyncClient]:
     service = make_service()
-    await service.start()
+    await service.start(background=False)  # tests drive enrichment and paging themselves
     app = create_app(service, manage_lifecycle=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://incidents") as c:
         c.service = service  # type: ignore[attr-defined]
