@@ -54,6 +54,7 @@ __all__ = [
     "CloudNatAddresses",
     "CloudRouter",
     "Connectivity",
+    "Contact",
     "Control",
     "CrossCloud",
     "DailyHalt",
@@ -63,6 +64,8 @@ __all__ = [
     "Direction",
     "DxConnection",
     "DxVirtualInterface",
+    "EscalationLevel",
+    "EscalationPolicy",
     "Estate",
     "FirewallPolicy",
     "FirewallRule",
@@ -87,6 +90,7 @@ __all__ = [
     "NatGateway",
     "Network",
     "ObservabilityStandards",
+    "Oncall",
     "Organisation",
     "Placement",
     "PlacementStrategy",
@@ -96,6 +100,8 @@ __all__ = [
     "PortRange",
     "PrivateEndpoint",
     "Protocol",
+    "QuietHours",
+    "Rotation",
     "RouteTarget",
     "SecurityGroup",
     "SecurityPolicy",
@@ -1060,6 +1066,110 @@ class Intent(Frozen):
     reason: str = Field(min_length=1)
 
 
+# --------------------------------------------------------------------------- on-call and escalation
+
+
+def _check_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/London") from None
+    return name
+
+
+class QuietHours(Frozen):
+    """A span of a contact's local night, in the contact's own time zone (``end`` at or before
+    ``start`` is on the next day). While the desk's venues are closed a contact in quiet hours
+    is paged only for critical incidents; the rotation's next awake member is paged instead."""
+
+    start: ClockTime
+    end: ClockTime
+
+
+class Contact(Frozen):
+    """A person who can be paged."""
+
+    name: Name
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="where e-mail pages go")
+    timezone: str = Field(description="IANA time zone the person lives in, e.g. Asia/Singapore")
+    quiet_hours: QuietHours | None = Field(default=None, description="local night; see QuietHours")
+    webhook: str | None = Field(default=None, pattern=r"^https?://",
+                                description="a personal chat webhook (Slack-compatible); the team's otherwise")
+
+    @model_validator(mode="after")
+    def _zone(self) -> Contact:
+        _check_zone(self.timezone)
+        return self
+
+
+class Rotation(Frozen):
+    """A team's on-call rotation: ``members`` take ``shift_hours`` turns from ``start``."""
+
+    team: Name = Field(description="a team of one of the estate's desks")
+    members: tuple[Name, ...] = Field(min_length=1, description="contacts, in rotation order")
+    start: str = Field(description="when the first member's first shift begins, ISO 8601 with offset")
+    shift_hours: int = Field(default=168, ge=1, le=24 * 28)
+    webhook: str | None = Field(default=None, pattern=r"^https?://",
+                                description="the team's chat webhook (Slack-compatible)")
+
+    @model_validator(mode="after")
+    def _start(self) -> Rotation:
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(self.start)
+        except ValueError:
+            raise ValueError(f"start {self.start!r} is not an ISO 8601 date-time") from None
+        if when.tzinfo is None:
+            raise ValueError(f"start {self.start!r} needs a UTC offset, e.g. 2026-01-05T09:00:00+00:00")
+        return self
+
+
+class EscalationLevel(Frozen):
+    """One level of a desk's escalation: who is paged, how, and how long they have to acknowledge.
+
+    Targets: ``oncall:TEAM`` (the rotation's current on-call), ``team:TEAM`` (every member),
+    ``contact:NAME``. ``when`` restricts the level to the times the desk's venues are open or
+    closed (market hours from the estate's venues)."""
+
+    notify: tuple[str, ...] = Field(min_length=1, description="oncall:TEAM, team:TEAM or contact:NAME")
+    timeout_minutes: int = Field(default=15, ge=1, le=24 * 60,
+                                 description="minutes to acknowledge before the next level is paged")
+    closed_timeout_minutes: int | None = Field(
+        default=None, ge=1, le=24 * 60, description="the timeout while the desk's venues are closed"
+    )
+    when: Literal["always", "market_open", "market_closed"] = "always"
+    channels: tuple[Literal["webhook", "email"], ...] = ("webhook", "email")
+
+    @model_validator(mode="after")
+    def _targets(self) -> EscalationLevel:
+        for t in self.notify:
+            kind, sep, name = t.partition(":")
+            if not sep or kind not in ("oncall", "team", "contact") or not name:
+                raise ValueError(f"target {t!r} must be oncall:TEAM, team:TEAM or contact:NAME")
+        return self
+
+
+class EscalationPolicy(Frozen):
+    desk: Name
+    levels: tuple[EscalationLevel, ...] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10, description="times to run the levels again when nobody acks")
+
+
+class Oncall(Frozen):
+    """Who is paged for what: contacts, team rotations and one escalation policy per desk."""
+
+    contacts: tuple[Contact, ...] = ()
+    rotations: tuple[Rotation, ...] = ()
+    policies: tuple[EscalationPolicy, ...] = ()
+    infrastructure_desk: Name | None = Field(
+        default=None,
+        description="the desk owning links and networks no desk owns, and seeing every desk's incidents",
+    )
+
+
 # --------------------------------------------------------------------------- the estate
 
 
@@ -1082,6 +1192,7 @@ class Estate(Frozen):
     observability: ObservabilityStandards = Field(default_factory=ObservabilityStandards)
     intents: tuple[Intent, ...] = ()
     security: SecurityPolicy = Field(default_factory=SecurityPolicy)
+    oncall: Oncall = Field(default_factory=Oncall)
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)

@@ -84,6 +84,7 @@ def check(estate: Estate) -> list[Problem]:
     _workloads(c)
     _venues(c)
     _governance(c)
+    _oncall(c)
     return sorted(c.problems, key=Problem.sort_key)
 
 
@@ -470,3 +471,29 @@ def _is_cidr(text: str) -> bool:
     except ValueError:
         return False
     return "/" in text
+
+
+def _oncall(c: _Checker) -> None:
+    e = c.estate
+    oc = e.oncall
+    desks = [d.name for d in e.desks]
+    teams = sorted({t for d in e.desks for t in d.teams})
+    contacts = [x.name for x in oc.contacts]
+    c.unique(oc.contacts, "contact")
+    c.unique(oc.rotations, "rotation for team", key="team")
+    c.unique(oc.policies, "escalation policy for desk", key="desk")
+    c.need(oc, "infrastructure_desk", oc.infrastructure_desk, desks, "desk")
+    rotated = [r.team for r in oc.rotations]
+    for r in oc.rotations:
+        c.need(r, "team", r.team, teams, "team")
+        for m in r.members:
+            c.need(r, "members", m, contacts, "contact")
+    for p in oc.policies:
+        c.need(p, "desk", p.desk, desks, "desk")
+        for level in p.levels:
+            for target in level.notify:
+                kind, _, name = target.partition(":")
+                if kind == "contact":
+                    c.need(level, "notify", name, contacts, "contact")
+                else:  # oncall:TEAM and team:TEAM page the team's rotation
+                    c.need(level, "notify", name, rotated, "team with a rotation")
