@@ -30,6 +30,7 @@ __all__ = [
     "Action",
     "ApiKey",
     "Asn",
+    "AuditLogging",
     "AwsAccount",
     "AwsOrganisation",
     "AwsOu",
@@ -39,11 +40,13 @@ __all__ = [
     "AwsVpc",
     "Budget",
     "Cidr",
+    "ClockTime",
     "Cloud",
     "CloudRouter",
     "Connectivity",
     "Control",
     "CrossCloud",
+    "DailyHalt",
     "Dependency",
     "Desk",
     "DirectConnect",
@@ -61,8 +64,6 @@ __all__ = [
     "GcpRoute",
     "GcpSubnet",
     "GcpVpc",
-    "ClockTime",
-    "DailyHalt",
     "Guardrail",
     "Intent",
     "Interconnect",
@@ -882,6 +883,19 @@ class Slo(Frozen):
     indicator: str = Field(description="the SLI, as the metric expression of the standards")
 
 
+class AuditLogging(Frozen):
+    """Where the organisation's audit trail is kept, and for how long it cannot be deleted."""
+
+    retention_years: int = Field(
+        default=6, ge=1, le=100,
+        description="object-lock (compliance mode) retention of the AWS organisation trail; 6 years is what "
+                    "broker-dealer record-keeping asks for (SEC 17a-4, FINRA 4511)")
+    log_archive_account: Name | None = Field(
+        default=None, description="AWS account holding the locked trail bucket and AWS Config history")
+    security_account: Name | None = Field(
+        default=None, description="AWS account delegated to administer GuardDuty and aggregate AWS Config")
+
+
 class ObservabilityStandards(Frozen):
     metric_prefix: Name = "tradeplane"
     required_labels: tuple[str, ...] = ("desk", "team", "env")
@@ -921,6 +935,7 @@ class Estate(Frozen):
     tags: TagSchema = Field(default_factory=TagSchema)
     observability: ObservabilityStandards = Field(default_factory=ObservabilityStandards)
     intents: tuple[Intent, ...] = ()
+    audit: AuditLogging = Field(default_factory=AuditLogging)
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)

@@ -95,6 +95,10 @@ resource "aws_instance" "gw__use1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "md__use1_az4" {
@@ -121,6 +125,10 @@ resource "aws_instance" "md__use1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "md__use1_az6" {
@@ -146,6 +154,10 @@ resource "aws_instance" "md__use1_az6" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 

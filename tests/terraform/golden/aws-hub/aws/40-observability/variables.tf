@@ -10,6 +10,11 @@ variable "aws_account_ids" {
     acct-net   = "100000000003"
     management = "100000000000"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "platform_alert_email" {

@@ -429,6 +429,10 @@ resource "aws_instance" "binance_mm__apne1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "coinbase_mm__use1_az4" {
@@ -454,6 +458,10 @@ resource "aws_instance" "coinbase_mm__use1_az4" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 
@@ -481,6 +489,10 @@ resource "aws_instance" "eq_order_gateway__use1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "eq_strategy__use1_az4" {
@@ -506,6 +518,10 @@ resource "aws_instance" "eq_strategy__use1_az4" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 
@@ -533,6 +549,10 @@ resource "aws_instance" "feed_gateway_a__apne1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "feed_gateway_b__apne1_az1" {
@@ -558,6 +578,10 @@ resource "aws_instance" "feed_gateway_b__apne1_az1" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 
@@ -585,6 +609,10 @@ resource "aws_instance" "md_distributor__use1_az4" {
     encrypted   = true
     volume_type = "gp3"
   }
+
+  lifecycle {
+    ignore_changes = [launch_template]
+  }
 }
 
 resource "aws_instance" "research_batch__use1_az4" {
@@ -610,6 +638,10 @@ resource "aws_instance" "research_batch__use1_az4" {
   root_block_device {
     encrypted   = true
     volume_type = "gp3"
+  }
+
+  lifecycle {
+    ignore_changes = [launch_template]
   }
 }
 

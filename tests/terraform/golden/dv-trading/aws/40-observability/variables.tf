@@ -15,6 +15,11 @@ variable "aws_account_ids" {
     aws-shared-services = "222222222222"
     management          = "111111111111"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "state_bucket" {

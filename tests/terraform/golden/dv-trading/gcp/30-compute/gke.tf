@@ -38,6 +38,14 @@ resource "google_container_cluster" "futures_gke" {
     channel = "STABLE"
   }
 
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-17T23:00:00Z"
+      end_time   = "2025-01-19T21:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=FR"
+    }
+  }
+
   authenticator_groups_config {
     security_group = "gke-security-groups@dvtrading.example"
   }

@@ -14,6 +14,11 @@ variable "project_ids" {
     beta-prod = "beta-prod-1"
     net-host  = "net-host-prod"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
 }
 
 variable "state_bucket" {

@@ -38,6 +38,14 @@ resource "google_container_cluster" "beta_gke" {
     channel = "STABLE"
   }
 
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-18T00:00:00Z"
+      end_time   = "2025-01-20T00:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=SA"
+    }
+  }
+
   authenticator_groups_config {
     security_group = "gke-security-groups@example.test"
   }
