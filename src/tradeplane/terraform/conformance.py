@@ -79,6 +79,7 @@ class Index:
         self.items: list[Item] = []
         self.errors: list[ConformanceFinding] = []
         self.by_address: dict[tuple[str, str], Item] = {}
+        self._by_type: dict[tuple[str, str], list[Item]] = {}
         for path, text in sorted(files.items()):
             if not path.endswith(".tf"):
                 continue
@@ -97,9 +98,10 @@ class Index:
                     continue
                 self.items.append(item)
                 self.by_address[(module, item.address)] = item
+                self._by_type.setdefault((item.kind, item.type), []).append(item)
 
     def of(self, *types: str, kind: str = "resource") -> Iterator[Item]:
-        return (i for i in self.items if i.kind == kind and i.type in types)
+        return (i for t in types for i in self._by_type.get((kind, t), ()))
 
     def ref(self, module: str, expr: str | None, type_: str) -> Item | None:
         """The item of ``module`` that ``expr`` refers to as ``type_.name.<attr>``."""
