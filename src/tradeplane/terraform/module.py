@@ -187,13 +187,19 @@ class RootModule:
 
     def _provider_blocks(self, account_ids: dict[str, str]) -> list[Block]:
         if self.cloud == "gcp":
+            # One automation identity per stage: this stage's service account, impersonated, so the
+            # networking stage's identity cannot change organisation policy.
             p = Block("provider", ("google",)).set(
                 region=self.var("default_region", "string", "region for resources that do not name one",
-                                "us-central1"))
+                                "us-central1"),
+                impersonate_service_account=self.var(
+                    "terraform_service_account", "string",
+                    f"service account this stage ({self.stage.value}) impersonates; no other stage uses it"))
             p.set(default_labels={"managed-by": "tradeplane", "estate": self.estate_name})
             return [p]
         role = self.var("terraform_role_name", "string",
-                        "role Terraform assumes in every account", "tradeplane-terraform")
+                        f"role this stage ({self.stage.value}) assumes in every account; one role per stage, so "
+                        "a stage cannot change what another owns", f"tradeplane-terraform-{self.stage.short}")
         ids = self.var("aws_account_ids", "map(string)", "AWS account ids by estate account name",
                        Table(account_ids))
         blocks = []

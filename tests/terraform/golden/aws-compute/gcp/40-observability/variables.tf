@@ -31,3 +31,8 @@ variable "project_ids" {
     error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
   }
 }
+
+variable "terraform_service_account" {
+  description = "service account this stage (40-observability) impersonates; no other stage uses it"
+  type        = string
+}

@@ -33,7 +33,7 @@ variable "golden_image_account_ids" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (00-org-guardrails) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-org_guardrails"
 }

@@ -44,7 +44,7 @@ variable "flow_log_retention_days" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (10-networking) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-networking"
 }

@@ -28,7 +28,7 @@ variable "identity_account_id" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (20-security) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-security"
 }

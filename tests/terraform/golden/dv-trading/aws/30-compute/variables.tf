@@ -43,7 +43,7 @@ variable "state_region" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (30-compute) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-compute"
 }

@@ -37,3 +37,8 @@ variable "state_bucket" {
   description = "bucket holding every stage's Terraform state"
   type        = string
 }
+
+variable "terraform_service_account" {
+  description = "service account this stage (20-security) impersonates; no other stage uses it"
+  type        = string
+}

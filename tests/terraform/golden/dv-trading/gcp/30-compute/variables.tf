@@ -47,6 +47,11 @@ variable "state_bucket" {
   type        = string
 }
 
+variable "terraform_service_account" {
+  description = "service account this stage (30-compute) impersonates; no other stage uses it"
+  type        = string
+}
+
 variable "workload_service_accounts" {
   description = "service account per workload without one in the estate"
   type        = map(string)

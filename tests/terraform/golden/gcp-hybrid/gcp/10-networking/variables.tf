@@ -26,6 +26,11 @@ variable "project_ids" {
   }
 }
 
+variable "terraform_service_account" {
+  description = "service account this stage (10-networking) impersonates; no other stage uses it"
+  type        = string
+}
+
 variable "vpn_shared_secrets" {
   description = "IKE pre-shared keys by 'vpn/tunnel'"
   type        = map(string)
