@@ -5,6 +5,12 @@ same files, so the ratio says how our whole compile (estate -> checked HCL) comp
 with the cheapest pass Terraform makes over its output. Without a terraform binary
 the peer is python-hcl2 parsing the output.
 
+It also times the checks that run on the output: the provider-schema validation
+(``check_schema``: every block against the hashicorp/aws and hashicorp/google schemas) and the
+conformance checks (``check_conformance``: guardrails, alert delivery, placement, links,
+secret access, project services), as resources checked per second and as a share of the
+render time.
+
     uv run python benchmarks/terraform_render.py           # ~10,000 resources
     uv run python benchmarks/terraform_render.py --quick   # ~1,000 resources
 """
@@ -23,7 +29,7 @@ from typing import Any
 import yaml
 
 from tradeplane.estate import catalog, load_text
-from tradeplane.terraform import check_references, render, write
+from tradeplane.terraform import check_conformance, check_references, check_schema, render, write
 
 REGIONS = ("us-east-1", "ap-northeast-1", "us-east-2")
 
@@ -86,12 +92,24 @@ def main() -> int:
     size = sum(len(t) for t in rendered.files.values())
     print(f"rendered {n} resources ({len(rendered.files)} files, {size / 1e6:.1f} MB of HCL) in {seconds:.3f} s: "
           f"{n / seconds:,.0f} resources/s")
-    problems: list[object] = []
+    start = time.perf_counter()
+    schema_findings = check_schema(rendered.files)
+    schema_s = time.perf_counter() - start
+    start = time.perf_counter()
+    conformance_findings = check_conformance(rendered.files, estate)
+    conformance_s = time.perf_counter() - start
+    print(f"provider-schema check: {schema_s:.3f} s ({n / schema_s:,.0f} resources/s, {schema_s / seconds:.2f}x the "
+          f"render time), {len(schema_findings)} findings")
+    print(f"conformance checks: {conformance_s:.3f} s ({n / conformance_s:,.0f} resources/s, "
+          f"{conformance_s / seconds:.2f}x the render time), {len(conformance_findings)} findings")
+    for f in [*schema_findings, *conformance_findings][:5]:
+        print(f"  {f}")
+    problems: list[object] = [*schema_findings, *conformance_findings]
     walk = 0.0
     terraform = shutil.which("terraform")
     if args.check or args.quick or terraform is None:
         start = time.perf_counter()
-        problems = list(check_references(rendered.files))
+        problems += list(check_references(rendered.files))
         walk = time.perf_counter() - start
         print(f"python-hcl2 parse + reference walk: {walk:.3f} s ({n / walk:,.0f} resources/s), "
               f"{len(problems)} dangling references")

@@ -5,8 +5,8 @@
 Fetches ``@cdktf/provider-aws`` and ``@cdktf/provider-google`` (the versions in ``PACKAGES``,
 each generated from the provider version it records in ``package.json``: ``cdktf.provider``)
 with ``npm pack`` into the cache, reads their JSII assemblies (``.jsii``) and keeps, for every
-resource, data source and provider tradeplane renders (the reference estate, every example
-and every focused test estate), the arguments, required arguments and nested blocks.
+resource, data source and provider tradeplane renders (the reference estate, every example,
+every focused test estate and the benchmark's synthetic estate), the arguments, required arguments and nested blocks.
 
 How the assembly encodes a provider schema: each resource is a class whose docs summary reads
 ``Represents a {@link https://registry.terraform.io/providers/hashicorp/aws/5.99.1/docs/resources/instance aws_instance}``;
@@ -20,6 +20,7 @@ Only these JSON lines are committed; the packages stay in the cache.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import subprocess
@@ -121,14 +122,20 @@ def index(jsii: dict[str, Any]) -> dict[tuple[str, str], str]:
 def rendered_types() -> set[tuple[str, str]]:
     """(kind, type) of every resource, data source and provider in the renders tradeplane is tested on."""
     sys.path.insert(0, str(ROOT))
+    import yaml
+
     from tests.terraform import estates
-    from tradeplane.estate import load
+    from tradeplane.estate import load, load_text
     from tradeplane.terraform import render
     from tradeplane.terraform.schema import scan
 
     found: set[tuple[str, str]] = set()
     renders = [load(ROOT / "examples" / name) for name in ("dv-trading", "small")]
     renders += [build() for build in estates.ALL.values()]
+    spec = importlib.util.spec_from_file_location("terraform_render", ROOT / "benchmarks" / "terraform_render.py")
+    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    renders.append(load_text(yaml.safe_dump(bench.synthetic(4), sort_keys=False), "synthetic.yaml"))
     for est in renders:
         for path, text in render(est).files.items():
             if path.endswith(".tf"):

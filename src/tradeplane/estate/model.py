@@ -38,6 +38,7 @@ __all__ = [
     "Action",
     "ApiKey",
     "Asn",
+    "AuditLogging",
     "AwsAccount",
     "AwsOrganisation",
     "AwsOu",
@@ -1048,6 +1049,19 @@ class Slo(Frozen):
     indicator: str = Field(description="the SLI, as the metric expression of the standards")
 
 
+class AuditLogging(Frozen):
+    """Where the organisation's audit trail is kept, and for how long it cannot be deleted."""
+
+    retention_years: int = Field(
+        default=6, ge=1, le=100,
+        description="object-lock (compliance mode) retention of the AWS organisation trail; 6 years is what "
+                    "broker-dealer record-keeping asks for (SEC 17a-4, FINRA 4511)")
+    log_archive_account: Name | None = Field(
+        default=None, description="AWS account holding the locked trail bucket and AWS Config history")
+    security_account: Name | None = Field(
+        default=None, description="AWS account delegated to administer GuardDuty and aggregate AWS Config")
+
+
 class ObservabilityStandards(Frozen):
     metric_prefix: Name = "tradeplane"
     required_labels: tuple[str, ...] = ("desk", "team", "env")
@@ -1193,6 +1207,7 @@ class Estate(Frozen):
     intents: tuple[Intent, ...] = ()
     security: SecurityPolicy = Field(default_factory=SecurityPolicy)
     oncall: Oncall = Field(default_factory=Oncall)
+    audit: AuditLogging = Field(default_factory=AuditLogging)
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)

@@ -445,6 +445,8 @@ def _governance(c: _Checker) -> None:
                 c.need(g, "regions", r, catalog.REGIONS, "catalog region")
         elif g.regions:
             c.add(g, "regions", f"'regions' only applies to restrict_regions, not {g.control.value}", "remove it")
+    for field in ("log_archive_account", "security_account"):
+        c.need(e.audit, field, getattr(e.audit, field), _accounts(e), "AWS account")
     c.unique(e.budgets, "budget for desk", key="desk")
     for b in e.budgets:
         c.need(b, "desk", b.desk, desks, "desk")

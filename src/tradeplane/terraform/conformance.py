@@ -18,6 +18,7 @@ findings with the file and line, so they run equally on a fresh render and on go
   paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
 - ``secret-access``: roles people assume never read secrets; the instance role of every
   workload that uses a venue may read that venue's Secrets Manager keys (needs the estate).
+- ``project-services``: the APIs each GCP resource type needs are enabled in its project.
 - ``guardrail``: each of the estate's guardrails evaluated on every rendered resource in its
   scope (CMEK, no external IPs, Shielded VM, IMDSv2, OS Login, no serial port, allowed
   regions), plus GKE nodes never running as the Compute Engine default service account.
@@ -78,6 +79,7 @@ class Index:
         self.items: list[Item] = []
         self.errors: list[ConformanceFinding] = []
         self.by_address: dict[tuple[str, str], Item] = {}
+        self._by_type: dict[tuple[str, str], list[Item]] = {}
         for path, text in sorted(files.items()):
             if not path.endswith(".tf"):
                 continue
@@ -96,9 +98,10 @@ class Index:
                     continue
                 self.items.append(item)
                 self.by_address[(module, item.address)] = item
+                self._by_type.setdefault((item.kind, item.type), []).append(item)
 
     def of(self, *types: str, kind: str = "resource") -> Iterator[Item]:
-        return (i for i in self.items if i.kind == kind and i.type in types)
+        return (i for t in types for i in self._by_type.get((kind, t), ()))
 
     def ref(self, module: str, expr: str | None, type_: str) -> Item | None:
         """The item of ``module`` that ``expr`` refers to as ``type_.name.<attr>``."""
@@ -512,6 +515,27 @@ def check_guardrails(ix: Index, estate: Estate) -> list[ConformanceFinding]:
     return out
 
 
+# ---------------------------------------------------------------------------------------- services
+
+def check_project_services(ix: Index) -> list[ConformanceFinding]:
+    """Every GCP resource's project enables the APIs its type needs (``google_project_service``)."""
+    from tradeplane.terraform.gcp.project_services import apis_for
+
+    enabled = {(m.group(1), literal(i.block.value("service")))
+               for i in ix.of("google_project_service") if (m := _PROJECT.search(i.block.value("project") or ""))}
+    if not any(i.type.startswith("google_") for i in ix.items):
+        return []
+    out = []
+    for item in ix.items:
+        m = _PROJECT.search(item.block.value("project") or "") if item.kind == "resource" else None
+        if m is None:
+            continue
+        for api in apis_for(item.type):
+            if (m.group(1), api) not in enabled:
+                out.append(_f(item, "project-services", f"project {m.group(1)} does not enable {api}", attr="project"))
+    return out
+
+
 # ---------------------------------------------------------------------------------------- all
 
 def check_conformance(files: Mapping[str, str], estate: Estate | None = None) -> list[ConformanceFinding]:
@@ -519,7 +543,7 @@ def check_conformance(files: Mapping[str, str], estate: Estate | None = None) ->
     need the ``estate`` they were rendered from."""
     ix = Index(files)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
-           *check_link_agreement(ix), *check_secret_access(ix, estate)]
+           *check_link_agreement(ix), *check_secret_access(ix, estate), *check_project_services(ix)]
     if estate is not None:
         out += check_guardrails(ix, estate)
     return sorted(set(out))

@@ -28,6 +28,28 @@ PROVIDER_PINS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Input validation by variable name (Terraform ``validation`` blocks): ids, ARNs and keys are
+# checked at plan time, before any provider call, with a message that says what is wrong.
+VALIDATIONS: dict[str, tuple[str, str]] = {
+    "aws_account_ids": ('alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])',
+                        "every AWS account id is 12 digits"),
+    "golden_image_account_ids": ('alltrue([for v in var.golden_image_account_ids : can(regex("^[0-9]{12}$", v))])',
+                                 "every golden-image account id is 12 digits"),
+    "identity_account_id": ('can(regex("^[0-9]{12}$", var.identity_account_id))', "an AWS account id is 12 digits"),
+    "project_ids": ('alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])',
+                    "every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter"),
+    "gcp_org_id": ('can(regex("^[0-9]+$", var.gcp_org_id))', "the GCP organisation id is numeric"),
+    "vpn_shared_secrets": ("alltrue([for k, v in var.vpn_shared_secrets : length(v) >= 32])",
+                           "IKE pre-shared keys are at least 32 characters"),
+    "cross_cloud_bgp_md5_keys": ("alltrue([for k, v in var.cross_cloud_bgp_md5_keys : length(v) >= 16 && length(v) <= 80])",
+                                 "BGP MD5 keys are 16 to 80 characters (AWS allows at most 80)"),
+    "dx_macsec_secret_arns": ('alltrue([for k, v in var.dx_macsec_secret_arns : startswith(v, "arn:aws:secretsmanager:")])',
+                              "MACsec keys are given as Secrets Manager ARNs, never as values"),
+    "audit_bucket_name": ('can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_bucket_name))',
+                          "an S3 bucket name is 3-63 lowercase letters, digits, dots or hyphens"),
+}
+
+
 def interp(template: str) -> Expr:
     """A quoted string template whose ``${...}`` parts are interpolated (no quotes outside them)."""
     return Expr(f'"{template}"')
@@ -166,13 +188,19 @@ class RootModule:
 
     def _provider_blocks(self, account_ids: dict[str, str]) -> list[Block]:
         if self.cloud == "gcp":
+            # One automation identity per stage: this stage's service account, impersonated, so the
+            # networking stage's identity cannot change organisation policy.
             p = Block("provider", ("google",)).set(
                 region=self.var("default_region", "string", "region for resources that do not name one",
-                                "us-central1"))
+                                "us-central1"),
+                impersonate_service_account=self.var(
+                    "terraform_service_account", "string",
+                    f"service account this stage ({self.stage.value}) impersonates; no other stage uses it"))
             p.set(default_labels={"managed-by": "tradeplane", "estate": self.estate_name})
             return [p]
         role = self.var("terraform_role_name", "string",
-                        "role Terraform assumes in every account", "tradeplane-terraform")
+                        f"role this stage ({self.stage.value}) assumes in every account; one role per stage, so "
+                        "a stage cannot change what another owns", f"tradeplane-terraform-{self.stage.short}")
         ids = self.var("aws_account_ids", "map(string)", "AWS account ids by estate account name",
                        Table(account_ids))
         blocks = []
@@ -190,5 +218,8 @@ class RootModule:
             b.set(default=v.default)
         if v.sensitive:
             b.set(sensitive=True)
+        rule = VALIDATIONS.get(v.name)
+        if rule is not None:
+            b.block("validation", condition=Expr(rule[0]), error_message=rule[1][0].upper() + rule[1][1:] + ".")
         return b
 

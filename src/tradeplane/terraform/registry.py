@@ -32,6 +32,7 @@ class Family:
     stage: Stage
     emit: Emit
     doc: str
+    late: bool = False  # runs after every other family (it derives resources from what they rendered)
 
     @property
     def file(self) -> str:
@@ -42,15 +43,16 @@ class Family:
 _REGISTRY: dict[tuple[str, str], Family] = {}
 
 
-def family(name: str, *, cloud: str, stage: Stage) -> Callable[[Emit], Emit]:
-    """Register ``emit`` as the family ``name`` of ``cloud`` in ``stage``."""
+def family(name: str, *, cloud: str, stage: Stage, late: bool = False) -> Callable[[Emit], Emit]:
+    """Register ``emit`` as the family ``name`` of ``cloud`` in ``stage``; a ``late`` family runs
+    after all the others, so it can read what they rendered (``ctx.modules``)."""
 
     def register(emit: Emit) -> Emit:
         key = (cloud, name)
         known = _REGISTRY.get(key)
         if known is not None and known.emit is not emit:
             raise RuntimeError(f"terraform family {cloud}/{name} registered twice")
-        _REGISTRY[key] = Family(name, cloud, stage, emit, (emit.__doc__ or "").strip().splitlines()[0])
+        _REGISTRY[key] = Family(name, cloud, stage, emit, (emit.__doc__ or "").strip().splitlines()[0], late)
         return emit
 
     return register
@@ -65,7 +67,7 @@ def _discover() -> None:
 
 
 def families(cloud: str | None = None) -> tuple[Family, ...]:
-    """Every registered family (of one cloud), in stage then name order."""
+    """Every registered family (of one cloud), in stage then name order, late families last."""
     _discover()
     found = (f for f in _REGISTRY.values() if cloud is None or f.cloud == cloud)
-    return tuple(sorted(found, key=lambda f: (f.cloud, f.stage.value, f.name)))
+    return tuple(sorted(found, key=lambda f: (f.late, f.cloud, f.stage.value, f.name)))

@@ -10,6 +10,11 @@ variable "aws_account_ids" {
     acct-net   = "100000000003"
     management = "100000000000"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "flow_log_retention_days" {
@@ -19,7 +24,7 @@ variable "flow_log_retention_days" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (10-networking) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-networking"
 }

@@ -10,15 +10,25 @@ variable "aws_account_ids" {
     acct-net   = "100000000003"
     management = "100000000000"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "identity_account_id" {
   description = "account whose federated principals (tagged with their desk) assume desk roles"
   type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.identity_account_id))
+    error_message = "An AWS account id is 12 digits."
+  }
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (20-security) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-security"
 }

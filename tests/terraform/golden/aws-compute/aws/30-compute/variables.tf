@@ -15,6 +15,11 @@ variable "aws_account_ids" {
     acct-net   = "100000000003"
     management = "100000000000"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "state_bucket" {
@@ -33,7 +38,7 @@ variable "state_region" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (30-compute) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-compute"
 }

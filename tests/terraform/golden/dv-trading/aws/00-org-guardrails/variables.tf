@@ -6,6 +6,17 @@ variable "account_emails" {
   type        = map(string)
 }
 
+variable "audit_bucket_name" {
+  description = "name of the organisation trail bucket in the log-archive account"
+  type        = string
+  default     = "dv-trading-org-audit-trail"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_bucket_name))
+    error_message = "An S3 bucket name is 3-63 lowercase letters, digits, dots or hyphens."
+  }
+}
+
 variable "aws_account_ids" {
   description = "AWS account ids by estate account name"
   type        = map(string)
@@ -20,15 +31,25 @@ variable "aws_account_ids" {
     aws-shared-services = "222222222222"
     management          = "111111111111"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "golden_image_account_ids" {
   description = "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)"
   type        = list(string)
+
+  validation {
+    condition     = alltrue([for v in var.golden_image_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every golden-image account id is 12 digits."
+  }
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (00-org-guardrails) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-org_guardrails"
 }

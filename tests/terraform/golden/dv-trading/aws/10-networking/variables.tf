@@ -15,12 +15,22 @@ variable "aws_account_ids" {
     aws-shared-services = "222222222222"
     management          = "111111111111"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "cross_cloud_bgp_md5_keys" {
   description = "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same secret feeds the GCP networking stage)"
   type        = map(string)
   sensitive   = true
+
+  validation {
+    condition     = alltrue([for k, v in var.cross_cloud_bgp_md5_keys : length(v) >= 16 && length(v) <= 80])
+    error_message = "BGP MD5 keys are 16 to 80 characters (AWS allows at most 80)."
+  }
 }
 
 variable "cross_cloud_locations" {
@@ -36,6 +46,11 @@ variable "direct_connect_locations" {
 variable "dx_macsec_secret_arns" {
   description = "Secrets Manager ARN of each MACsec CKN/CAK pair by 'link/connection'"
   type        = map(string)
+
+  validation {
+    condition     = alltrue([for k, v in var.dx_macsec_secret_arns : startswith(v, "arn:aws:secretsmanager:")])
+    error_message = "MACsec keys are given as Secrets Manager ARNs, never as values."
+  }
 }
 
 variable "flow_log_retention_days" {
@@ -45,7 +60,7 @@ variable "flow_log_retention_days" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (10-networking) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-networking"
 }

@@ -15,6 +15,11 @@ variable "aws_account_ids" {
     aws-shared-services = "222222222222"
     management          = "111111111111"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "crypto_perimeter_resource_arns" {
@@ -26,6 +31,11 @@ variable "crypto_perimeter_resource_arns" {
 variable "identity_account_id" {
   description = "account whose federated principals (tagged with their desk) assume desk roles"
   type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.identity_account_id))
+    error_message = "An AWS account id is 12 digits."
+  }
 }
 
 variable "state_bucket" {
@@ -44,9 +54,9 @@ variable "state_region" {
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (20-security) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-security"
 }
 
 variable "venue_key_rotation_lambda_arns" {

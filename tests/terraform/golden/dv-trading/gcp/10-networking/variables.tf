@@ -15,6 +15,11 @@ variable "cross_cloud_bgp_md5_keys" {
   description = "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same secret feeds the AWS networking stage)"
   type        = map(string)
   sensitive   = true
+
+  validation {
+    condition     = alltrue([for k, v in var.cross_cloud_bgp_md5_keys : length(v) >= 16 && length(v) <= 80])
+    error_message = "BGP MD5 keys are 16 to 80 characters (AWS allows at most 80)."
+  }
 }
 
 variable "cross_cloud_locations" {
@@ -46,6 +51,11 @@ variable "project_ids" {
     gcp-net-host      = "dvt-net-host-prod"
     gcp-observability = "dvt-observability"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
 }
 
 variable "state_bucket" {
@@ -53,8 +63,18 @@ variable "state_bucket" {
   type        = string
 }
 
+variable "terraform_service_account" {
+  description = "service account this stage (10-networking) impersonates; no other stage uses it"
+  type        = string
+}
+
 variable "vpn_shared_secrets" {
   description = "IKE pre-shared keys by 'vpn/tunnel'"
   type        = map(string)
   sensitive   = true
+
+  validation {
+    condition     = alltrue([for k, v in var.vpn_shared_secrets : length(v) >= 32])
+    error_message = "IKE pre-shared keys are at least 32 characters."
+  }
 }

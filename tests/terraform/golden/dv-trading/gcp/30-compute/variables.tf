@@ -35,10 +35,20 @@ variable "project_ids" {
     gcp-net-host      = "dvt-net-host-prod"
     gcp-observability = "dvt-observability"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
 }
 
 variable "state_bucket" {
   description = "bucket holding every stage's Terraform state"
+  type        = string
+}
+
+variable "terraform_service_account" {
+  description = "service account this stage (30-compute) impersonates; no other stage uses it"
   type        = string
 }
 

@@ -11,6 +11,11 @@ variable "gcp_org_id" {
   description = "GCP organisation id"
   type        = string
   default     = "812345678901"
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gcp_org_id))
+    error_message = "The GCP organisation id is numeric."
+  }
 }
 
 variable "project_ids" {
@@ -21,4 +26,14 @@ variable "project_ids" {
     gcp-net-host      = "dvt-net-host-prod"
     gcp-observability = "dvt-observability"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "terraform_service_account" {
+  description = "service account this stage (40-observability) impersonates; no other stage uses it"
+  type        = string
 }

@@ -17,6 +17,16 @@ variable "gcp_org_id" {
   description = "GCP organisation id"
   type        = string
   default     = "123456789"
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gcp_org_id))
+    error_message = "The GCP organisation id is numeric."
+  }
+}
+
+variable "platform_contact_email" {
+  description = "who receives the organisation's security and technical notices"
+  type        = string
 }
 
 variable "project_ids" {
@@ -26,4 +36,14 @@ variable "project_ids" {
     beta-prod = "beta-prod-1"
     net-host  = "net-host-prod"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "terraform_service_account" {
+  description = "service account this stage (00-org-guardrails) impersonates; no other stage uses it"
+  type        = string
 }

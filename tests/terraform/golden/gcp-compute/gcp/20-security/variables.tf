@@ -11,6 +11,11 @@ variable "gcp_org_id" {
   description = "GCP organisation id"
   type        = string
   default     = "123456789"
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gcp_org_id))
+    error_message = "The GCP organisation id is numeric."
+  }
 }
 
 variable "project_ids" {
@@ -20,9 +25,19 @@ variable "project_ids" {
     beta-prod = "beta-prod-1"
     net-host  = "net-host-prod"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
 }
 
 variable "state_bucket" {
   description = "bucket holding every stage's Terraform state"
+  type        = string
+}
+
+variable "terraform_service_account" {
+  description = "service account this stage (20-security) impersonates; no other stage uses it"
   type        = string
 }

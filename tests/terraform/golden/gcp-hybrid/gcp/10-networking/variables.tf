@@ -19,10 +19,25 @@ variable "project_ids" {
     beta-prod = "beta-prod-1"
     net-host  = "net-host-prod"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
+    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "terraform_service_account" {
+  description = "service account this stage (10-networking) impersonates; no other stage uses it"
+  type        = string
 }
 
 variable "vpn_shared_secrets" {
   description = "IKE pre-shared keys by 'vpn/tunnel'"
   type        = map(string)
   sensitive   = true
+
+  validation {
+    condition     = alltrue([for k, v in var.vpn_shared_secrets : length(v) >= 32])
+    error_message = "IKE pre-shared keys are at least 32 characters."
+  }
 }

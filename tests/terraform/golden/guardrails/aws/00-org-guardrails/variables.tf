@@ -15,15 +15,25 @@ variable "aws_account_ids" {
     acct-net   = "100000000003"
     management = "100000000000"
   }
+
+  validation {
+    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every AWS account id is 12 digits."
+  }
 }
 
 variable "golden_image_account_ids" {
   description = "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)"
   type        = list(string)
+
+  validation {
+    condition     = alltrue([for v in var.golden_image_account_ids : can(regex("^[0-9]{12}$", v))])
+    error_message = "Every golden-image account id is 12 digits."
+  }
 }
 
 variable "terraform_role_name" {
-  description = "role Terraform assumes in every account"
+  description = "role this stage (00-org-guardrails) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
-  default     = "tradeplane-terraform"
+  default     = "tradeplane-terraform-org_guardrails"
 }
