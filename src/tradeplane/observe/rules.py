@@ -139,7 +139,7 @@ def link_rules(standard: Standard) -> dict[str, Any] | None:
             "alert": LINK_DOWN_ALERT,
             "expr": f'max by (link) (hybrid_bgp_session_up{{link="{link}"}}) == 0',
             "for": duration(LINK_DOWN_FOR),
-            "labels": {"severity": "page", "desk": slo.desk, "team": slo.team, "env": slo.env},
+            "labels": {"severity": "page", "desk": slo.desk, "team": slo.team, "env": slo.env, "link": link},
             "annotations": {"summary": f"hybrid link {link}: every BGP session is down",
                             "description": "traffic over this link has failed over or stopped; "
                                            "feed-freshness alerts of venues behind it are inhibited"},
