@@ -94,10 +94,14 @@ def lint_text(text: str, estate: Estate | None = None, source: str = "metrics") 
         raise InputError(f"{source}: not a Prometheus exposition ({exc})") from None
     prefixes, specs, o = _declared(estate)
     out: list[Finding] = []
+    names = {f.name for f in families} | {f"{f.name}_total" for f in families if f.type == "counter"}
     for fam in families:
         name = fam.name
         if name.startswith(_RUNTIME):
             continue
+        if name.endswith("_created") and (name[: -len("_created")] in names or
+                                          name[: -len("_created")] + "_total" in names):
+            continue  # the creation timestamps client libraries add next to counters and histograms
         exposed = f"{name}_total" if fam.type == "counter" else name
         service = name.split("_", 1)[0]
         if service not in prefixes or "_" not in name:

@@ -36,7 +36,7 @@ __all__ = ["render", "render_standard", "slo_table", "write"]
 
 
 def _yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, width=100_000, default_flow_style=False)
+    return yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, width=100_000, default_flow_style=False)
 
 
 def slo_table(standard: Standard) -> list[dict[str, Any]]:
