@@ -97,7 +97,7 @@ def lint_text(text: str, estate: Estate | None = None, source: str = "metrics") 
     names = {f.name for f in families} | {f"{f.name}_total" for f in families if f.type == "counter"}
     for fam in families:
         name = fam.name
-        if name.startswith(_RUNTIME):
+        if name.startswith(_RUNTIME) or not fam.samples:
             continue
         if name.endswith("_created") and (name[: -len("_created")] in names or
                                           name[: -len("_created")] + "_total" in names):
