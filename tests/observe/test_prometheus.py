@@ -75,7 +75,7 @@ def test_cme_calendar_excludes_the_daily_halt_weekends_and_maintenance(standard,
     assert any(s <= datetime(2026, 12, 12, 23, tzinfo=UTC) and e >= datetime(2026, 12, 13, 4, tzinfo=UTC)
                for s, e in closed)
     rule = slo_rules(standard, slo, START)["groups"][0]["rules"]
-    assert rule[0]["record"] == "tradeplane:slo_open" 
+    assert rule[0]["record"] == "tradeplane:slo_open"
     halt = int(datetime(2026, 12, 1, 22, tzinfo=UTC).timestamp())
     assert f">= {halt} < {halt + 3600}" in rule[0]["expr"]
     assert all("and on() tradeplane:slo_open" in r["expr"] for r in rule[1:3])

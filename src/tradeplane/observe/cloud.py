@@ -29,10 +29,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradeplane.estate.model import Estate
-from tradeplane.observe.standard import SloSpec, Standard, compile_standard, good_when, metric_of, selector_matchers
+from tradeplane.observe.standard import (
+    SloSpec,
+    Standard,
+    compile_standard,
+    good_when,
+    metric_of,
+    selector_matchers,
+)
 
-__all__ = ["CloudResource", "Nested", "Ref", "cloud_alert_resources", "cloud_resources", "gmp_filter",
-           "cloudwatch_metric"]
+__all__ = [
+    "CloudResource",
+    "Nested",
+    "Ref",
+    "cloud_alert_resources",
+    "cloud_resources",
+    "cloudwatch_metric",
+    "gmp_filter",
+]
 
 
 class Nested(dict[str, Any]):

@@ -26,7 +26,7 @@ from prometheus_client.utils import floatToGoString
 from tradeplane.observe.calendar import closed_intervals, open_expression
 from tradeplane.observe.standard import HYBRID_LINKS, SloSpec, Standard, duration, good_when, metric_of
 
-__all__ = ["BURN_ALERT", "LINK_DOWN_ALERT", "LINK_DOWN_FOR", "alert_labels", "link_rules", "number",
+__all__ = ["BURN_ALERT", "LINK_DOWN_ALERT", "LINK_DOWN_FOR", "alert_labels", "le_value", "link_rules", "number",
            "rate_window", "slo_rules", "with_matcher"]
 
 BURN_ALERT = "SloErrorBudgetBurn"
@@ -37,6 +37,11 @@ LINK_DOWN_FOR = timedelta(minutes=1)
 def number(x: float) -> str:
     """A float as rules and tests print it (10 significant digits, stable)."""
     return f"{x:.10g}"
+
+
+def le_value(bound: float) -> str:
+    """A histogram bucket bound as client libraries write its ``le`` label (``0.25``, ``1.0``)."""
+    return str(floatToGoString(bound))  # type: ignore[no-untyped-call]
 
 
 def rate_window(standard: Standard) -> timedelta:
@@ -65,7 +70,7 @@ def _bad_total(slo: SloSpec, r: str) -> tuple[str, str]:
         return f"{agg}(1 - {good})", f"{count}({s.gauge})"
     if s.histogram is not None and s.threshold_seconds is not None:
         total = f"{agg}(rate({with_matcher(s.histogram, '_count')}[{r}]))"
-        le = f'le="{floatToGoString(s.threshold_seconds)}"'
+        le = f'le="{le_value(s.threshold_seconds)}"'
         good = f"{agg}(rate({with_matcher(s.histogram, '_bucket', le)}[{r}]))"
         return f"{total} - {good}", total
     assert s.total is not None
@@ -99,8 +104,8 @@ def slo_rules(standard: Standard, slo: SloSpec, start: datetime) -> dict[str, An
                       "labels": {"slo": slo.name}})
     windows = sorted({*(w.long for w in slo.windows), *(w.short for w in slo.windows),
                       timedelta(days=slo.window_days)})
-    for w in windows:
-        d = duration(w)
+    for span in windows:
+        d = duration(span)
         rules.append({"record": f"slo:sli_error:ratio_rate{d}",
                       "expr": f"sum_over_time(slo:sli_bad:rate{r}{sel}[{d}]) / "
                               f"sum_over_time(slo:sli_total:rate{r}{sel}[{d}])"})

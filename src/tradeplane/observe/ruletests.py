@@ -16,9 +16,15 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from prometheus_client.utils import floatToGoString
-
-from tradeplane.observe.rules import BURN_ALERT, LINK_DOWN_ALERT, LINK_DOWN_FOR, alert_labels, number, rate_window
+from tradeplane.observe.rules import (
+    BURN_ALERT,
+    LINK_DOWN_ALERT,
+    LINK_DOWN_FOR,
+    alert_labels,
+    le_value,
+    number,
+    rate_window,
+)
 from tradeplane.observe.standard import SloSpec, Standard, duration, good_when, metric_of, selector_matchers
 
 __all__ = ["BURN", "LEAD", "Prediction", "link_test", "predict", "slo_test"]
@@ -193,7 +199,7 @@ def slo_test(standard: Standard, slo: SloSpec, rule_file: str) -> dict[str, Any]
         base = metric_of(s.histogram)
         labels = _labels(s.histogram, s.by, {})
         inputs.append({"series": _series_text(f"{base}_count", labels), "values": _encode(data["count"])})
-        inputs.append({"series": _series_text(f"{base}_bucket", {**labels, "le": floatToGoString(s.threshold_seconds)}),
+        inputs.append({"series": _series_text(f"{base}_bucket", {**labels, "le": le_value(s.threshold_seconds)}),
                        "values": _encode(data["bucket"])})
     else:
         for role in ("good", "bad", "total"):
