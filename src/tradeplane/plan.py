@@ -19,6 +19,7 @@ from tradeplane.finops import Estimate
 from tradeplane.net import Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.terraform import Reference, Rendered
+from tradeplane.tracing import span
 
 BLOCKING_SEVERITIES = ("critical", "high")  # a verify finding of these stops an apply
 
@@ -69,7 +70,14 @@ class Plan:
 
 
 def build(estate: Estate) -> Plan:
-    """Place, render, verify and cost the estate; never raises for findings, only for bad input."""
+    """Place, render, verify and cost the estate; never raises for findings, only for bad input.
+
+    A span ``tradeplane.plan`` when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``tradeplane.tracing``)."""
+    with span("tradeplane.plan", estate=estate.name):
+        return _build(estate)
+
+
+def _build(estate: Estate) -> Plan:
     placed = placement.solve(estate)
     zones = placement.zones_by_workload(placed) if placed.feasible else None
     rendered = terraform.render(estate, zones=zones)
