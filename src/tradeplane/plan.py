@@ -23,6 +23,7 @@ from tradeplane.net import BLOCKING_SEVERITIES, LatencyVerdicts, Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.security import KeyInventory, SecurityReport
 from tradeplane.terraform import ConformanceFinding, Reference, Rendered
+from tradeplane.tracing import span
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,13 @@ def build(estate: Estate, on_stage: StageHook | None = None) -> Plan:
     """Place, render, verify and cost the estate; never raises for findings, only for bad input.
 
     ``on_stage`` hears each stage start and end (the CLI's progress display); the seconds
-    of each stage are kept in ``Plan.timings`` either way."""
+    of each stage are kept in ``Plan.timings`` either way. A span ``tradeplane.plan`` is emitted
+    when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``tradeplane.tracing``)."""
+    with span("tradeplane.plan", estate=estate.name):
+        return _build(estate, on_stage)
+
+
+def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     timings: dict[str, float] = {}
 
     def stage(name: str, work: Callable[[], T]) -> T:

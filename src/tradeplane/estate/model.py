@@ -36,6 +36,7 @@ Name = Annotated[
 Cidr = IPv4Network
 __all__ = [
     "Action",
+    "AlertRoute",
     "ApiKey",
     "Asn",
     "AuditLogging",
@@ -48,6 +49,8 @@ __all__ = [
     "AwsVpc",
     "BgpWatch",
     "Budget",
+    "BuiltinSlo",
+    "BuiltinSlos",
     "ChainWatch",
     "Cidr",
     "ClockTime",
@@ -84,7 +87,10 @@ __all__ = [
     "InterconnectAttachment",
     "LatencyBudget",
     "Link",
+    "MaintenanceWindow",
     "MarketHours",
+    "MetricService",
+    "MetricSpec",
     "Nacl",
     "NaclRule",
     "Name",
@@ -109,7 +115,9 @@ __all__ = [
     "SgPeer",
     "SgRule",
     "Site",
+    "Sli",
     "Slo",
+    "SloCalendar",
     "TagSchema",
     "TgwAttachment",
     "TgwPeering",
@@ -1041,12 +1049,152 @@ class TagSchema(Frozen):
     allowed_envs: tuple[str, ...] = ("prod", "staging", "dev", "shared")
 
 
+MetricName = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9_]*[a-z0-9]$", max_length=200,
+          description="a Prometheus metric name: lower-case snake case"),
+]
+LabelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=100, description="a label name")]
+Selector = Annotated[
+    str,
+    Field(pattern=r'^[a-z][a-z0-9_]*[a-z0-9](\{[^{}]*\})?$', max_length=500,
+          description='a metric with optional label matchers, e.g. feeds_events_total{venue="binance"}'),
+]
+
+
+class MetricSpec(Frozen):
+    """One metric a service exposes, as the standard requires it (name, type, labels, cardinality)."""
+
+    name: MetricName
+    type: Literal["counter", "gauge", "histogram", "summary"]
+    help: str = ""
+    labels: tuple[LabelName, ...] = Field(default=(), description="labels the service puts on every series")
+    max_series: int | None = Field(default=None, ge=1, description="cardinality limit; the standard's default when omitted")
+
+
+class MetricService(Frozen):
+    """A service exposing /metrics: every metric name it exposes starts with ``<name>_``.
+
+    ``feeds`` (the feed gateway) and ``hybrid`` (hybrid-link BGP state) are built into
+    ``tradeplane.observe`` with their metrics; other services declare theirs here.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]*$", max_length=30, description="the service's metric prefix")
+    workloads: tuple[Name, ...] = Field(min_length=1, description="workloads running it (desk, team, env come from them)")
+    port: int = Field(default=9464, ge=1, le=65535, description="the /metrics port")
+    metrics: tuple[MetricSpec, ...] = ()
+
+
+class Sli(Frozen):
+    """A service level indicator: exactly one of three forms.
+
+    * ratio: ``bad`` (or ``good``) events over ``total`` events, both counters;
+    * latency: the share of a ``histogram``'s observations at or under ``threshold_seconds``
+      (a bucket boundary of the histogram);
+    * time: the share of time a ``gauge`` satisfies ``good_when`` (e.g. ``"== 2"``).
+
+    ``by`` lists labels the SLO is evaluated per (one burn-rate alert per stream, per link).
+    """
+
+    good: Selector | None = None
+    bad: Selector | None = None
+    total: Selector | None = None
+    histogram: Selector | None = None
+    threshold_seconds: float | None = Field(default=None, gt=0)
+    gauge: Selector | None = None
+    good_when: str | None = Field(default=None, pattern=r"^(==|!=|<=|>=|<|>) ?-?[0-9]+(\.[0-9]+)?$")
+    by: tuple[LabelName, ...] = ()
+
+    @property
+    def kind(self) -> Literal["ratio", "latency", "time"]:
+        if self.histogram is not None:
+            return "latency"
+        if self.gauge is not None:
+            return "time"
+        return "ratio"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Sli:
+        ratio = self.good is not None or self.bad is not None or self.total is not None
+        latency = self.histogram is not None or self.threshold_seconds is not None
+        time_ = self.gauge is not None or self.good_when is not None
+        if sum((ratio, latency, time_)) != 1:
+            raise ValueError("give one indicator form: good|bad with total (ratio), histogram with "
+                             "threshold_seconds (latency), or gauge with good_when (time)")
+        if ratio and (self.total is None or (self.good is None) == (self.bad is None)):
+            raise ValueError("a ratio indicator needs 'total' and exactly one of 'good' or 'bad'")
+        if latency and (self.histogram is None or self.threshold_seconds is None):
+            raise ValueError("a latency indicator needs 'histogram' and 'threshold_seconds'")
+        if time_ and (self.gauge is None or self.good_when is None):
+            raise ValueError("a time indicator needs 'gauge' and 'good_when'")
+        return self
+
+
+class MaintenanceWindow(Frozen):
+    """A one-off maintenance period (UTC, ISO 8601) excluded from an SLO's error budget."""
+
+    start: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$", description="e.g. 2026-12-05T02:00Z")
+    end: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$")
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceWindow:
+        if self.end.rstrip("Z") <= self.start.rstrip("Z"):
+            raise ValueError(f"maintenance window ends ({self.end}) at or before it starts ({self.start})")
+        return self
+
+
+class SloCalendar(Frozen):
+    """When an SLO's error budget is spent: only while one of ``venues`` trades (their declared
+    market hours) and outside the ``maintenance`` windows."""
+
+    venues: tuple[Name, ...] = Field(default=(), description="budget spent only while one of these venues is open")
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+
+
 class Slo(Frozen):
+    """A service level objective of the firm's standard, owned by a desk and one of its teams."""
+
     name: Name
     description: str
     objective: float = Field(gt=0, lt=100, description="percent, e.g. 99.9")
-    window_days: int = Field(default=28, ge=1, le=90, description="days the objective is measured over (1 to 90)")
-    indicator: str = Field(description="the SLI, as the metric expression of the standards")
+    window_days: int = Field(default=28, ge=7, le=90,
+                             description="rolling window; at least 7 days (the ticket alert looks back 3 days)")
+    desk: Name
+    team: Name
+    indicator: Sli
+    calendar: SloCalendar | None = None
+
+
+class AlertRoute(Frozen):
+    """Where a desk's (or one team's) alerts go: an Alertmanager webhook (v4 payload)."""
+
+    desk: Name
+    team: Name | None = Field(default=None, description="only this team's alerts; all of the desk's when omitted")
+    webhook_url: str = Field(pattern=r"^https?://", description="the receiver (the incidents intake)")
+    ticket_webhook_url: str | None = Field(default=None, pattern=r"^https?://",
+                                           description="tickets go here instead when given")
+
+
+class BuiltinSlo(Frozen):
+    """Objective and window of one of tradeplane's built-in SLOs."""
+
+    enabled: bool = True
+    objective: float = Field(gt=0, lt=100)
+    window_days: int = Field(default=28, ge=7, le=90)
+    threshold_seconds: float | None = Field(default=None, gt=0, description="latency SLOs: the good bound")
+    desk: Name | None = Field(default=None, description="owner; feeds: the gateway workloads' desk when omitted")
+    team: Name | None = None
+
+
+class BuiltinSlos(Frozen):
+    """The SLOs of what tradeplane itself runs: feeds per stream and hybrid links per session."""
+
+    feed_freshness: BuiltinSlo = BuiltinSlo(objective=99.9)
+    feed_gaps: BuiltinSlo = BuiltinSlo(objective=99.99)
+    feed_resyncs: BuiltinSlo = BuiltinSlo(objective=99.99)
+    feed_latency: BuiltinSlo = BuiltinSlo(objective=99.0, threshold_seconds=0.25)
+    link_availability: BuiltinSlo = BuiltinSlo(objective=99.99)
 
 
 class AuditLogging(Frozen):
@@ -1063,8 +1211,17 @@ class AuditLogging(Frozen):
 
 
 class ObservabilityStandards(Frozen):
-    metric_prefix: Name = "tradeplane"
-    required_labels: tuple[str, ...] = ("desk", "team", "env")
+    """The firm's metric, SLO and alerting standard; ``tradeplane.observe`` compiles it."""
+
+    metric_prefix: Name = Field(default="tradeplane", description="prefix of recording rules and cloud resources")
+    required_labels: tuple[LabelName, ...] = ("desk", "team", "env")
+    cardinality_limit: int = Field(default=10_000, ge=1, description="series per metric unless the metric says")
+    scrape_interval_seconds: int = Field(default=15, ge=1, le=60)
+    pending_seconds: int = Field(default=120, ge=0, le=3600, description="how long a burn must last before it fires")
+    group_wait_seconds: int = Field(default=30, ge=0, le=600, description="Alertmanager group_wait")
+    services: tuple[MetricService, ...] = ()
+    routes: tuple[AlertRoute, ...] = ()
+    builtin: BuiltinSlos = Field(default_factory=BuiltinSlos)
     slos: tuple[Slo, ...] = ()
 
 

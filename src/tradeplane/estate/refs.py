@@ -85,6 +85,7 @@ def check(estate: Estate) -> list[Problem]:
     _venues(c)
     _governance(c)
     _oncall(c)
+    _observability(c)
     return sorted(c.problems, key=Problem.sort_key)
 
 
@@ -457,6 +458,33 @@ def _governance(c: _Checker) -> None:
             value = getattr(i, field)
             if value not in endpoints and not _is_cidr(value):
                 c.need(i, field, value, endpoints, "desk, workload, network, subnet, site or venue")
+
+
+def _observability(c: _Checker) -> None:
+    e = c.estate
+    o = e.observability
+    desks = {d.name: d for d in e.desks}
+    workloads = [w.name for w in e.workloads]
+    venues = [v.name for v in e.venues]
+    c.unique(o.services, "metric service")
+    for svc in o.services:
+        c.unique(svc.metrics, f"metric of service {svc.name}")
+        for w in svc.workloads:
+            c.need(svc, "workloads", w, workloads, "workload")
+    for r in o.routes:
+        if c.need(r, "desk", r.desk, desks, "desk") and r.team is not None:
+            c.need(r, "team", r.team, desks[r.desk].teams, f"team of desk {r.desk}")
+    for kind in type(o.builtin).model_fields:
+        b = getattr(o.builtin, kind)
+        if c.need(b, "desk", b.desk, desks, "desk") and b.desk is not None and b.team is not None:
+            c.need(b, "team", b.team, desks[b.desk].teams, f"team of desk {b.desk}")
+    c.unique(o.slos, "SLO")
+    for slo in o.slos:
+        if c.need(slo, "desk", slo.desk, desks, "desk"):
+            c.need(slo, "team", slo.team, desks[slo.desk].teams, f"team of desk {slo.desk}")
+        if slo.calendar is not None:
+            for v in slo.calendar.venues:
+                c.need(slo.calendar, "venues", v, venues, "venue")
 
 
 def _endpoint_names(e: Estate) -> set[str]:

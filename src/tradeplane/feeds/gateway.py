@@ -22,6 +22,7 @@ import msgspec
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.events import (
@@ -170,6 +171,7 @@ class Gateway:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        tracing.record("tradeplane.feeds.start", venues=",".join(sorted(self.venues)))  # no-op without OTLP
         for v in self.venues.values():
             for leg in v.legs.values():
                 leg.task = asyncio.create_task(self._run_leg(v, leg), name=f"leg {leg.name}")

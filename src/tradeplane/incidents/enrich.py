@@ -66,7 +66,7 @@ def link_impact(estate: Estate, link: str) -> dict[str, Any]:
     if not elements:
         return {"link": link, "analysis": "unavailable",
                 "why": f"'{link}' is not a hybrid link of the estate (interconnect, Direct Connect, VPN, cross-cloud)"}
-    chosen = [c for c in CHECKS if c[0] == "single-failure"]
+    chosen = [c for c in CHECKS if c.id == "single-failure"]
     report = verify(estate, checks=chosen)
     single = [{"title": f.title, "detail": f.detail, "fix": f.fix} for f in report.findings
               if any(f"when {e} fails" in f.title for e in elements)]

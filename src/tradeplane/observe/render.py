@@ -1,0 +1,117 @@
+"""``observe render``: every file the standard compiles to, and writing them all or nothing.
+
+Layout of the output folder::
+
+    prometheus/prometheus.yml            scrape jobs (desk/team/env target labels), rule files, Alertmanager
+    prometheus/rules/<slo>.rules.yml     recording + burn-rate alert rules (promtool check rules)
+    prometheus/rules/hybrid-links.rules.yml
+    prometheus/tests/<name>.test.yml     generated unit tests (promtool test rules)
+    alertmanager/alertmanager.yml        routes and inhibitions (amtool check-config)
+    grafana/desk-<desk>.json, grafana/venue-<venue>.json
+    otel/collector.yaml                  OpenTelemetry Collector: both clouds
+    slos.json                            the compiled SLOs (what `observe slo` prints)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tradeplane.estate.model import Estate
+from tradeplane.observe.alertmanager import alertmanager_config
+from tradeplane.observe.dashboards import dashboards
+from tradeplane.observe.otel import collector_config, scrape_jobs
+from tradeplane.observe.rules import link_rules, slo_rules
+from tradeplane.observe.ruletests import link_test, slo_test
+from tradeplane.observe.standard import Standard, compile_standard, duration
+
+__all__ = ["render", "render_standard", "slo_table", "write"]
+
+
+def _yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, width=100_000, default_flow_style=False)
+
+
+def slo_table(standard: Standard) -> list[dict[str, Any]]:
+    """One row per SLO: owner, objective, window, error budget (ratio and minutes), alert windows."""
+    rows = []
+    for s in standard.slos:
+        rows.append({
+            "slo": s.name, "kind": s.kind, "desk": s.desk, "team": s.team, "objective": s.objective,
+            "window_days": s.window_days, "error_budget": round(s.budget, 10),
+            "budget_minutes": round(s.budget * s.window_days * 1440, 2),
+            "calendar": list(s.calendar_venues) + [f"maintenance {a}..{b}" for a, b, _ in s.maintenance],
+            "alerts": [{"severity": w.severity, "long": duration(w.long), "short": duration(w.short),
+                        "burn_rate": round(w.factor, 4), "error_ratio_over": round(w.threshold(s.objective), 10)}
+                       for w in s.windows],
+        })
+    return rows
+
+
+def render_standard(standard: Standard, start: datetime) -> dict[str, str]:
+    """``{relative path: text}`` of every output file (pure; ``start`` anchors trading calendars)."""
+    files: dict[str, str] = {}
+    rule_files = []
+    for slo in standard.slos:
+        rf = f"rules/{slo.name}.rules.yml"
+        rule_files.append(rf)
+        files[f"prometheus/{rf}"] = _yaml(slo_rules(standard, slo, start))
+        files[f"prometheus/tests/{slo.name}.test.yml"] = _yaml(slo_test(standard, slo, f"../{rf}"))
+    links = link_rules(standard)
+    if links is not None:
+        files["prometheus/rules/hybrid-links.rules.yml"] = _yaml(links)
+        test = link_test(standard, "../rules/hybrid-links.rules.yml")
+        assert test is not None
+        files["prometheus/tests/hybrid-links.test.yml"] = _yaml(test)
+    o = standard.estate.observability
+    files["prometheus/prometheus.yml"] = _yaml({
+        "global": {"scrape_interval": f"{o.scrape_interval_seconds}s",
+                   "evaluation_interval": f"{o.scrape_interval_seconds}s"},
+        "rule_files": ["rules/*.rules.yml"],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": ["alertmanager:9093"]}]}]},
+        "scrape_configs": scrape_jobs(standard),
+    })
+    files["alertmanager/alertmanager.yml"] = _yaml(alertmanager_config(standard))
+    for name, text in dashboards(standard).items():
+        files[f"grafana/{name}"] = text
+    files["otel/collector.yaml"] = _yaml(collector_config(standard))
+    files["slos.json"] = json.dumps(slo_table(standard), indent=2, sort_keys=True) + "\n"
+    return dict(sorted(files.items()))
+
+
+def render(estate: Estate, start: datetime) -> dict[str, str]:
+    """Compile the standard of ``estate`` and render it; ``EstateError`` (located) when it is broken."""
+    return render_standard(compile_standard(estate), start)
+
+
+def write(files: dict[str, str], out: Path) -> None:
+    """Write ``files`` under ``out`` all or nothing: into a sibling temporary folder first, then
+    swapped in (an existing ``out`` is replaced only once everything is written)."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for rel, text in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
