@@ -44,9 +44,9 @@ PairList = list[tuple[str, str]]
 
 
 class _Data(msgspec.Struct, gc=False):
-    """Every payload kind in one struct. Trade/mark prices are parsed to floats by msgspec
-    (strict=False); depth levels stay text, converted exactly to ticks through a bounded cache
-    only for the copy the arbiter keeps."""
+    """Every payload kind in one struct. Every price and quantity stays the venue's decimal text
+    and converts exactly (no float anywhere); depth levels go through a bounded cache, and only
+    for the copy the arbiter keeps."""
 
     e: str = ""
     E: int = 0
@@ -60,8 +60,8 @@ class _Data(msgspec.Struct, gc=False):
     B: str = ""
     A: str = ""
     t: int = NO_SEQ  # trade id
-    p: float = 0.0
-    q: float = 0.0
+    p: str = ""
+    q: str = ""
     m: bool = False
     i: str = ""  # index price (markPriceUpdate)
     r: str = ""  # funding rate
@@ -200,21 +200,21 @@ class BinanceSpot(VenueAdapter):
         e = d.e
         if e == "trade":
             return [Trade(
-                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
-                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(d.t),
+                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
+                inst.qty.to_int(d.q), SELL if d.m else BUY, str(d.t),
             )]
         if e == "aggTrade":
             agg = d.a
             assert isinstance(agg, int)
             return [Trade(
-                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
-                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(agg),
+                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
+                inst.qty.to_int(d.q), SELL if d.m else BUY, str(agg),
             )]
         if e == "markPriceUpdate":
             rate = rate_e9(d.r)
             idx = inst.price.to_int(d.i) if d.i else 0
             return [Funding(
-                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, round(d.p * inst.price.inv), idx, rate,
+                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, inst.price.to_int(d.p), idx, rate,
                 d.T * _MS,
             )]
         if (e == "" or e == "bookTicker") and isinstance(d.b, str) and d.b:
