@@ -44,6 +44,7 @@ class StreamStats:
     resyncs: int = 0
     checksum_failures: int = 0
     crossed: int = 0
+    resync_blocked: int = 0  # resyncs the venue's limits held back past the patience
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Stream:
     stats: StreamStats = field(default_factory=StreamStats)
     actions: list[Action] = field(default_factory=list)
     max_buffer: int = 50_000
+    route: str = ""  # the venue route (endpoint) whose connections carry this stream
     _buffer: list[BookDelta] = field(default_factory=list)
     # keyed in-band books while resyncing: first copy of each update, in arrival order (see _on_inband_snapshot)
     _held: dict[Hashable, tuple[str, BookDelta]] = field(default_factory=dict)
@@ -103,6 +105,16 @@ class Stream:
             self._request_snapshot()
         else:
             self.actions.append(Action("resubscribe", self.venue, self.symbol))
+
+    def cannot_resync(self, now_ns: int, reason: str) -> None:
+        """The resync this stream needs is held back by the venue's limits (see feeds.budget)."""
+        if self.state in (State.RESYNCING, State.SYNCING):
+            self.stats.resync_blocked += 1
+            self._set(State.CANNOT_RESYNC, now_ns, reason)
+
+    @property
+    def needs_snapshot(self) -> bool:
+        return self.state in (State.RESYNCING, State.SYNCING, State.CANNOT_RESYNC)
 
     def _request_snapshot(self) -> None:
         if not self._snapshot_requested:
@@ -233,9 +245,10 @@ class Stream:
 
     def _on_inband_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
         last = self.arbiter.last
-        if self.state == State.LIVE:
-            if not (self.adapter.snapshot_resets and last is not None and (snap.seq > last or snap.seq == 1)):
-                return []  # another leg joining: its later updates arbitrate against ours
+        if self.state == State.LIVE and not (
+            self.adapter.snapshot_resets and last is not None and (snap.seq > last or snap.seq == 1)
+        ):
+            return []  # another leg joining: its later updates arbitrate against ours
         out: list[MarketEvent] = []
         if self.state == State.DOWN and not self.keyed:
             if last is not None and snap.seq == last:

@@ -246,9 +246,11 @@ class SimServer:
     def _http(self, ep: _Endpoint, conn: ServerConnection, req: Request) -> Response | None:
         if ep.faults.refuse:
             return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "endpoint down (simulated)\n")
-        if "upgrade" in req.headers.get("Connection", "").lower():
-            return None
         parts = urlsplit(req.path)
+        if "upgrade" in req.headers.get("Connection", "").lower():
+            if ep.venue.sim.channels_on(parts.path) == frozenset():
+                return conn.respond(HTTPStatus.NOT_FOUND, "no streams on this path\n")
+            return None
         st = next(iter(ep.venue.symbols.values()), None)
         query = dict(parse_qsl(parts.query))
         for sym, s in ep.venue.symbols.items():
@@ -268,6 +270,7 @@ class SimServer:
         ep.conns.add(conn)
         writer = asyncio.create_task(conn.writer())
         v = ep.venue
+        served = v.sim.channels_on(urlsplit(ws.request.path).path if ws.request else "/")
         try:
             async for raw in ws:
                 text = raw if isinstance(raw, str) else raw.decode()
@@ -280,6 +283,8 @@ class SimServer:
                 for r in replies:
                     conn.put(r)
                 for t in topics:
+                    if served is not None and t[0] not in served:
+                        continue  # not served on this endpoint: no data, as at the venue
                     conn.topics.add(t)
                     if t[0] == "book":
                         st = v.symbols.get(t[1])
@@ -398,10 +403,9 @@ class SimServer:
             if self.rate_hz > 0:
                 t0 += 1.0 / (self.rate_hz * self.burst)
                 delay = t0 - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif n % 64 == 0:
-                    await asyncio.sleep(0)
+                # behind schedule: still yield every step, so the clients sharing the loop (and REST
+                # snapshot requests) are served while the market catches up
+                await asyncio.sleep(max(0.0, delay))
             elif n % 64 == 0:
                 await asyncio.sleep(0)
         self.done.set()

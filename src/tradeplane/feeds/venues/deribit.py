@@ -90,6 +90,8 @@ class Deribit(VenueAdapter):
     # credit-based limits; unauthenticated non-matching requests are cheap: pace control at 5/s
     limits: ClassVar[Limits] = Limits(
         connections=20, window_s=1.0, subscribe_per_s=5.0, streams_per_connection=10_000,
+        # credit-based limits (non-matching requests), approximated as 20 per second per connection
+        control_per_connection=(20, 1.0),
     )
     arbitration: ClassVar[Mapping[Channel, Mode]] = {
         "book": "contiguous", "trades": "contiguous", "bbo": "monotonic", "funding": "monotonic",

@@ -105,13 +105,15 @@ class Kraken(VenueAdapter):
     default_rest: ClassVar[str] = "https://api.kraken.com"
     limits: ClassVar[Limits] = Limits(
         connections=150, window_s=600.0, subscribe_per_s=5.0, streams_per_connection=10_000, ping_interval_s=None,
+        # no published (un)subscribe limit for public v2: a conservative 60 per minute per connection
+        control_per_connection=(60, 60.0),
     )
     book_depth: ClassVar[int | None] = 10
-    arbitration: ClassVar[Mapping[Channel, Mode]] = {"book": "keyed", "trades": "monotonic", "bbo": "keyed"}
+    arbitration: ClassVar[Mapping[Channel, Mode]] = {"book": "keyed", "trades": "keyed", "bbo": "keyed"}
     has_checksum: ClassVar[bool] = True
     notes: ClassVar[Mapping[Channel, str]] = {
         "book": "no sequence: arbitrated by update timestamp + content; losses caught by the CRC32 checksum",
-        "trades": "trade_id: newest wins",
+        "trades": "trade_id: arbitrated by id (a copy one leg reorders is still delivered)",
         "bbo": "ticker has no sequence: arbitrated by content",
     }
 
@@ -190,6 +192,7 @@ class Kraken(VenueAdapter):
 
 
 _numbers = msgspec.json.Encoder(decimal_format="number")  # Kraken sends JSON numbers: written exactly
+_exact = msgspec.json.Decoder(float_hook=Decimal)
 
 
 class KrakenSim(VenueSimulator):
@@ -254,7 +257,7 @@ class KrakenSim(VenueSimulator):
         return '{"channel":"heartbeat"}'
 
     def corrupt_checksum(self, message: str) -> str:
-        msg = msgspec.json.decode(message, float_hook=Decimal)
+        msg = _exact.decode(message)
         msg["data"][0]["checksum"] = (int(msg["data"][0]["checksum"]) ^ 0x5A5A) & 0xFFFFFFFF
         return _numbers.encode(msg).decode()
 

@@ -98,14 +98,17 @@ class Okx(VenueAdapter):
     limits: ClassVar[Limits] = Limits(
         connections=3, window_s=1.0, subscribe_per_s=50.0, streams_per_connection=10_000,  # one batched subscribe
         ping_interval_s=25.0,
+        # "480 subscribe/unsubscribe/login requests per hour per connection" (v5 docs, WebSocket limits)
+        control_per_connection=(480, 3600.0),
     )
     arbitration: ClassVar[Mapping[Channel, Mode]] = {
-        "book": "contiguous", "trades": "monotonic", "bbo": "monotonic", "funding": "monotonic",
+        "book": "contiguous", "trades": "keyed", "bbo": "monotonic", "funding": "monotonic",
     }
     channels: ClassVar[tuple[Channel, ...]] = ("book", "trades", "bbo", "funding")
     has_checksum: ClassVar[bool] = True
     notes: ClassVar[Mapping[Channel, str]] = {
-        "trades": "tradeId increases but is not contiguous: newest wins, a lost trade cannot be detected",
+        "trades": "tradeId increases but is not contiguous: arbitrated by id (a copy one leg reorders is still "
+                  "delivered); a trade lost on every leg cannot be detected",
         "bbo": "bbo-tbt seqId: newest wins",
         "funding": "funding-rate ts: newest wins; the channel carries no mark price (0)",
     }
