@@ -37,6 +37,7 @@ class LegTally:
     high_water: int = NO_SEQ
     lead_ns_total: int = 0  # summed lead of this leg's wins over the first duplicate that followed
     lead_samples: int = 0
+    lead_peak_ns: int = 0  # largest recent lead, decaying by 1/64 a sample (the reorder window's lag)
 
 
 @dataclass
@@ -90,19 +91,16 @@ class Arbiter:
             self._seen.popitem(last=False)
 
     def lag_ns(self) -> int:
-        """The largest mean lead of one leg over another's copies seen so far (0 before any sample)."""
-        worst = 0
-        for t in self.tallies.values():
-            if t.lead_samples:
-                worst = max(worst, t.lead_ns_total // t.lead_samples)
-        return worst
+        """How late a copy on a trailing leg has recently been: the largest decaying peak lead of one
+        leg over another's copies (0 before any sample)."""
+        return max((t.lead_peak_ns for t in self.tallies.values()), default=0)
 
-    def reorder_window_ns(self, interarrival_ns: int, floor_ns: int = 5_000_000, ceiling_ns: int = 1_000_000_000) -> int:
+    def reorder_window_ns(self, interarrival_ns: int, floor_ns: int = 10_000_000, ceiling_ns: int = 1_000_000_000) -> int:
         """How long a hole may stay open before it can be declared lost, in ns.
 
         Four times the legs' observed lag (a copy late on the trailing leg) plus four mean
         inter-arrival times (a message one leg holds back behind the next), clamped to
-        ``[floor_ns, ceiling_ns]`` (5 ms .. 1 s by default)."""
+        ``[floor_ns, ceiling_ns]`` (10 ms .. 1 s by default)."""
         return max(floor_ns, min(ceiling_ns, 4 * self.lag_ns() + 4 * max(0, interarrival_ns)))
 
     # ------------------------------------------------------------------ offering
@@ -137,8 +135,10 @@ class Arbiter:
             t.duplicates += 1
             if first[0] != leg and recv_ns and first[1]:
                 w = self.tally(first[0])
-                w.lead_ns_total += recv_ns - first[1]
+                lead = recv_ns - first[1]
+                w.lead_ns_total += lead
                 w.lead_samples += 1
+                w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
             return []
         seen[key] = (leg, recv_ns)
         if len(seen) > self.window:
@@ -195,8 +195,10 @@ class Arbiter:
         won = self._ring[seq & (RING - 1)]
         if won[0] == seq and won[1] != leg and recv_ns and won[2]:
             w = self.tally(won[1])
-            w.lead_ns_total += recv_ns - won[2]
+            lead = recv_ns - won[2]
+            w.lead_ns_total += lead
             w.lead_samples += 1
+            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
 
     # ------------------------------------------------------------------ gaps
 

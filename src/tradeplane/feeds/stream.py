@@ -222,8 +222,10 @@ class Stream:
         won = self._ring[seq & (RING - 1)]
         if won[0] == seq and won[1] != leg and won[2]:
             w = arb.tallies.get(won[1]) or arb.tally(won[1])
-            w.lead_ns_total += now_ns - won[2]
+            lead = now_ns - won[2]
+            w.lead_ns_total += lead
             w.lead_samples += 1
+            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
         return True
 
     def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
