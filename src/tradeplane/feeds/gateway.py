@@ -474,7 +474,8 @@ class Gateway:
             self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
         resp = await self._http.get(url)
         resp.raise_for_status()
-        return resp.content
+        body: bytes = resp.content
+        return body
 
     def _source(self, v: _Venue, conn: str) -> str:
         """The local address a connection leaves from (the venue sees its IP)."""
