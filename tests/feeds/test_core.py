@@ -1,4 +1,5 @@
 import random
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -24,8 +25,13 @@ def test_fixed_point_round_trip_and_strictness():
     assert half.to_int("5042.5") == 10085
     with pytest.raises(InputError):
         half.to_int("5042.3")
-    assert Scale("0.1").float_to_int(45283.5) == 452835
-    assert Scale("0.00000001").float_to_int(1e-05) == 1000
+    assert Scale("0.1").decimal_to_int(Decimal("45283.5")) == 452835
+    assert Scale("0.00000001").decimal_to_int(Decimal("1E-5")) == 1000
+    assert Scale("0.00000001").decimal_to_int(Decimal("1234567890.12345678")) == 123456789012345678
+    with pytest.raises(InputError):
+        Scale("0.1").decimal_to_int(Decimal("45283.55"))
+    with pytest.raises(InputError):
+        Scale("0.1").decimal_to_int(Decimal("Infinity"))
     assert rate_e9("0.0001875391284828") == 187539
     assert format_scaled(-5, 3) == "-0.005"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -123,21 +122,12 @@ def replay(
     as_json: bool = typer.Option(False, "--json", help="print the counts as JSON"),
 ) -> None:
     """Summarise a recording: events per venue, channel and symbol, and the gaps it holds."""
-    from tradeplane.feeds.events import CHANNEL_OF, Gap
-    from tradeplane.feeds.sinks import replay as replay_events
+    from tradeplane.feeds.sinks.parquet import summarise
 
-    counts: Counter[tuple[str, str, str]] = Counter()
-    gaps = []
-    for ev in replay_events(directory):
-        counts[(ev.venue, CHANNEL_OF[type(ev)], ev.symbol)] += 1
-        if isinstance(ev, Gap):
-            gaps.append({"venue": ev.venue, "symbol": ev.symbol, "channel": ev.channel, "from": ev.from_seq,
-                         "to": ev.to_seq, "reason": ev.reason})
-    rows: list[dict[str, Any]] = [
-        {"venue": v, "channel": c, "symbol": s, "events": n} for (v, c, s), n in sorted(counts.items())
-    ]
+    summary = summarise(directory)
+    rows, gaps = summary["streams"], summary["gaps"]
     if as_json:
-        print_json({"streams": rows, "gaps": gaps})
+        print_json(summary)
         return
     t = Table(title=f"recording {directory}", title_justify="left")
     for col in ("venue", "channel", "symbol", "events"):

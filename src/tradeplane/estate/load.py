@@ -323,6 +323,8 @@ def _message(err: Any) -> str:
 
 
 def _field_hint(loc: tuple[str | int, ...], data: Any, root: type[BaseModel] = Estate) -> str:
+    if not loc:  # a model-level error (a model validator): no one field to describe
+        return ""
     model = _model_at(loc[:-1], data, root)
     if model is None:
         return ""

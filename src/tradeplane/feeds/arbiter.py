@@ -4,8 +4,11 @@ Three modes, chosen per venue channel by what the venue's messages allow:
 
 - ``contiguous``: each message names the position it follows (``prev``); the arbiter
   delivers exactly the chain, holds messages that arrive ahead of a hole, and reports a
-  gap once every live leg has moved past the hole (TCP keeps each leg in order, so a leg
-  that is past a position will never deliver it).
+  gap once every live leg has moved past the hole *and* the hole has stayed open for a
+  reorder window. TCP keeps one connection in order, but a venue's gateway may not: a leg
+  can deliver 104 and then 103. The window is derived from what the legs show (how far
+  the winning leg leads the other's copies, and the stream's inter-arrival time), so a
+  message still in flight on a healthy leg is taken from it instead of being declared lost.
 - ``monotonic``: positions only increase (e.g. an event time or a non-contiguous id);
   newer wins, older or equal is a duplicate; a lost message cannot be detected.
 - ``keyed``: no usable sequence; a message's identity is a key (the venue's timestamp
@@ -34,6 +37,7 @@ class LegTally:
     high_water: int = NO_SEQ
     lead_ns_total: int = 0  # summed lead of this leg's wins over the first duplicate that followed
     lead_samples: int = 0
+    lead_peak_ns: int = 0  # largest recent lead, decaying by 1/64 a sample (the reorder window's lag)
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Arbiter:
     last: int | None = None
     pending: dict[int, tuple[int, Any]] = field(default_factory=dict)  # prev -> (seq, item)
     tallies: dict[str, LegTally] = field(default_factory=dict)
+    held_ns: dict[int, int] = field(default_factory=dict)  # prev -> when the message held ahead of a hole arrived
     _seen: OrderedDict[Hashable, tuple[str, int]] = field(default_factory=OrderedDict)
     # recent wins, for the lead between legs: ring slot seq % RING -> (seq, leg, recv ns)
     _ring: list[tuple[int, str, int]] = field(default_factory=lambda: [(NO_SEQ, "", 0)] * RING)
@@ -63,11 +68,40 @@ class Arbiter:
 
     def reset(self, last: int | None = None) -> None:
         """Forget the chain (after a resync); ``last`` is the new position, if known."""
+        if last is not None and self.last is not None and last < self.last:
+            # the sequence went back (venue reset or restart): no leg is "past" anything of the new chain
+            for t in self.tallies.values():
+                t.high_water = min(t.high_water, last)
         self.last = last
         if last is None:
             self.pending.clear()
+            self.held_ns.clear()
         else:
             self.pending = {p: v for p, v in self.pending.items() if v[0] > last}
+            self.held_ns = {p: t for p, t in self.held_ns.items() if p in self.pending}
+
+    def forget_keys(self) -> None:
+        """Keyed mode: forget every key (after a resync the next snapshot starts a new history)."""
+        self._seen.clear()
+
+    def mark_seen(self, key: Hashable, leg: str, recv_ns: int = 0) -> None:
+        """Keyed mode: remember ``key`` as delivered (its later copies are duplicates)."""
+        self._seen[key] = (leg, recv_ns)
+        if len(self._seen) > self.window:
+            self._seen.popitem(last=False)
+
+    def lag_ns(self) -> int:
+        """How late a copy on a trailing leg has recently been: the largest decaying peak lead of one
+        leg over another's copies (0 before any sample)."""
+        return max((t.lead_peak_ns for t in self.tallies.values()), default=0)
+
+    def reorder_window_ns(self, interarrival_ns: int, floor_ns: int = 10_000_000, ceiling_ns: int = 1_000_000_000) -> int:
+        """How long a hole may stay open before it can be declared lost, in ns.
+
+        Four times the legs' observed lag (a copy late on the trailing leg) plus four mean
+        inter-arrival times (a message one leg holds back behind the next), clamped to
+        ``[floor_ns, ceiling_ns]`` (10 ms .. 1 s by default)."""
+        return max(floor_ns, min(ceiling_ns, 4 * self.lag_ns() + 4 * max(0, interarrival_ns)))
 
     # ------------------------------------------------------------------ offering
 
@@ -101,8 +135,10 @@ class Arbiter:
             t.duplicates += 1
             if first[0] != leg and recv_ns and first[1]:
                 w = self.tally(first[0])
-                w.lead_ns_total += recv_ns - first[1]
+                lead = recv_ns - first[1]
+                w.lead_ns_total += lead
                 w.lead_samples += 1
+                w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
             return []
         seen[key] = (leg, recv_ns)
         if len(seen) > self.window:
@@ -130,6 +166,7 @@ class Arbiter:
         # ahead of a hole: hold it until another leg fills the hole or every leg is past it
         if prev not in self.pending and len(self.pending) < self.max_pending:
             self.pending[prev] = (seq, item)
+            self.held_ns[prev] = recv_ns
             t.wins += 1
         else:
             t.duplicates += 1
@@ -149,29 +186,39 @@ class Arbiter:
         if pending:
             for p in [p for p, v in pending.items() if v[0] <= last]:
                 del pending[p]
+        held = self.held_ns
+        if len(held) > len(pending):
+            for p in [p for p in held if p not in pending]:
+                del held[p]
 
     def _lead(self, leg: str, seq: int, recv_ns: int) -> None:
         won = self._ring[seq & (RING - 1)]
         if won[0] == seq and won[1] != leg and recv_ns and won[2]:
             w = self.tally(won[1])
-            w.lead_ns_total += recv_ns - won[2]
+            lead = recv_ns - won[2]
+            w.lead_ns_total += lead
             w.lead_samples += 1
+            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
 
     # ------------------------------------------------------------------ gaps
 
-    def hole(self, live_legs: Iterable[str]) -> tuple[int, int] | None:
-        """The lost range ``(first, last)`` if every live leg has passed it, else None.
+    def hole(self, live_legs: Iterable[str], now_ns: int = 0, window_ns: int = 0) -> tuple[int, int] | None:
+        """The lost range ``(first, last)`` if no live leg can still deliver it, else None.
 
-        With no live legs at all there is nobody left to fill the hole, so it is lost too.
+        Lost means: every live leg has passed it, and it has been open for at least
+        ``window_ns`` (a leg that reorders may still bring it). With no live legs at all
+        there is nobody left to fill the hole, so it is lost too.
         """
         if self.mode != "contiguous" or not self.pending or self.last is None:
             return None
         last = self.last
+        nxt = min(self.pending)
+        if window_ns and now_ns - self.held_ns.get(nxt, now_ns) < window_ns:
+            return None
         for leg in live_legs:
             t = self.tallies.get(leg)
             if t is None or t.high_water <= last:
                 return None
-        nxt = min(self.pending)
         return (last + 1, nxt)
 
     def skip_hole(self) -> list[Any]:

@@ -26,6 +26,13 @@ class OrderBook:
         self._bid_keys.clear()
         self._ask_keys.clear()
 
+    def copy(self) -> OrderBook:
+        """An independent copy (trial application during a resync)."""
+        other = OrderBook()
+        other.bids, other.asks = dict(self.bids), dict(self.asks)
+        other._bid_keys, other._ask_keys = list(self._bid_keys), list(self._ask_keys)
+        return other
+
     def load(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
         self.clear()
         for p, q in bids:

@@ -7,11 +7,14 @@ published default. Errors name the file, line and field.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from tradeplane.errors import ConfigError, Location
 from tradeplane.estate.load import load_yaml_model
 from tradeplane.feeds.gateway import LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.instrument import Instrument
@@ -37,11 +40,33 @@ class LegConfig(_Model):
     source: str | None = Field(default=None, description="local source address to bind (a second NIC or path)")
 
 
+MAX_LEGS = 26  # legs given as a number are named a..z
+
+
 class VenueConfig(_Model):
     venue: str
     symbols: tuple[SymbolConfig, ...] = Field(min_length=1)
-    channels: tuple[ChannelName, ...] = ("book", "trades", "bbo")
-    legs: tuple[LegConfig, ...] | int = 2
+    channels: tuple[ChannelName, ...] = Field(default=("book", "trades", "bbo"), min_length=1)
+    legs: tuple[LegConfig, ...] | int = Field(
+        default=2, description=f"1 to {MAX_LEGS} legs: a list, or a number of legs to the default endpoint"
+    )
+
+    @field_validator("legs")
+    @classmethod
+    def _legs(cls, v: tuple[LegConfig, ...] | int) -> tuple[LegConfig, ...] | int:
+        n = v if isinstance(v, int) else len(v)
+        if not 1 <= n <= MAX_LEGS:
+            raise ValueError(f"between 1 and {MAX_LEGS} legs (got {n}): a venue with no leg never receives data")
+        if not isinstance(v, int):
+            seen: set[str] = set()
+            for i, leg in enumerate(v):
+                if leg.name in seen:
+                    raise PydanticCustomError(
+                        "duplicate_leg", "legs[{i}].name: {name!r} is used twice; give each leg its own name",
+                        {"i": i, "name": leg.name},
+                    )
+                seen.add(leg.name)
+        return v
 
     @field_validator("venue")
     @classmethod
@@ -52,7 +77,7 @@ class VenueConfig(_Model):
 
 
 class ParquetConfig(_Model):
-    dir: str
+    dir: str = Field(min_length=1, description="recording directory (relative to the config file)")
     rotate_rows: int = Field(default=1_000_000, gt=0)
     rotate_s: float = Field(default=3600.0, gt=0)
 
@@ -77,6 +102,12 @@ class StaleConfig(_Model):
     floor_ms: float = Field(default=200.0, gt=0)
     ceiling_ms: float = Field(default=30_000.0, gt=0)
 
+    @model_validator(mode="after")
+    def _order(self) -> StaleConfig:
+        if self.floor_ms > self.ceiling_ms:
+            raise ValueError(f"floor_ms ({self.floor_ms:g}) is above ceiling_ms ({self.ceiling_ms:g})")
+        return self
+
 
 class FeedsConfig(_Model):
     estate: str | None = Field(default=None, description="estate directory whose venues give default endpoints")
@@ -85,12 +116,56 @@ class FeedsConfig(_Model):
     metrics: MetricsConfig = MetricsConfig()
     stale: StaleConfig = StaleConfig()
 
+    @model_validator(mode="after")
+    def _venues_once(self) -> FeedsConfig:
+        first: dict[str, int] = {}
+        for i, vc in enumerate(self.venues):
+            if vc.venue in first:
+                raise PydanticCustomError(
+                    "duplicate_venue",
+                    "venues[{i}].venue: {venue} is listed twice (also venues[{j}]); list each venue once, "
+                    "with all its symbols",
+                    {"i": i, "j": first[vc.venue], "venue": vc.venue},
+                )
+            first[vc.venue] = i
+        return self
+
 
 def load_config(path: str | Path) -> tuple[FeedsConfig, Path]:
     """The feeds config at ``path`` and its path; ``ConfigError`` with file:line:column per problem
     (read through the estate's one YAML loader: ``tradeplane.estate.load_yaml_model``)."""
     p = Path(path)
     return load_yaml_model(p, FeedsConfig, what="feeds config"), p
+
+
+def recording_dir(cfg: FeedsConfig, config_path: Path) -> Path | None:
+    """The Parquet sink's directory resolved against the config file, checked before any leg
+    connects. Raises ConfigError (file and field) when it is a file or cannot be created."""
+    if cfg.sinks.parquet is None:
+        return None
+    d = (config_path.parent / cfg.sinks.parquet.dir).resolve()
+    where = Location(str(config_path), _line_of(config_path, "dir"))
+    if d.exists() and not d.is_dir():
+        raise ConfigError.single(f"{str(d)!r} is a file, not a directory", location=where, field="sinks.parquet.dir",
+                                 hint="name a directory for the recording")
+    parent = d
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError.single(f"{str(d)!r} cannot be created ({parent} is not a writable directory)",
+                                 location=where, field="sinks.parquet.dir")
+    return d
+
+
+def _line_of(path: Path, key: str) -> int:
+    """The line of the first ``key:`` in the file (0 if not found): the recording dir's location."""
+    try:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if f"{key}:" in line:
+                return n
+    except OSError:
+        return 0
+    return 0
 
 
 def venue_specs(cfg: FeedsConfig, base: Path) -> list[VenueSpec]:

@@ -62,9 +62,9 @@ def format_scaled(value: int, decimals: int, *, strip: bool = False) -> str:
 
 
 class Scale:
-    """Converts a venue's decimal text (or float) to integer steps of ``step``."""
+    """Converts a venue's decimal text (or exactly decoded JSON number) to integer steps of ``step``."""
 
-    __slots__ = ("decimals", "inv", "step", "unit")
+    __slots__ = ("decimals", "step", "unit")
 
     def __init__(self, step: str) -> None:
         self.step = step
@@ -72,9 +72,6 @@ class Scale:
         self.unit = int(Decimal(step).scaleb(self.decimals))
         if self.unit <= 0:
             raise InputError(f"step must be positive, got {step!r}")
-        # hot path: a float parsed from the venue's decimal text times ``inv``, rounded. Exact while the
-        # value in steps stays below 2**51: the float's relative error (2**-53) then moves it by < 0.5
-        self.inv = 10**self.decimals / self.unit
 
     def to_int(self, text: str) -> int:
         scaled = parse_scaled(text, self.decimals)
@@ -85,8 +82,21 @@ class Scale:
             raise InputError(f"{text} is not a multiple of the step {self.step}")
         return q
 
-    def float_to_int(self, value: float) -> int:
-        return self.to_int(repr(value)) if isinstance(value, float) else self.to_int(str(value))
+    def decimal_to_int(self, value: Decimal) -> int:
+        """A number the venue sent as a JSON number, decoded exactly (msgspec ``Decimal`` field) -> steps.
+
+        Raises InputError when it is not finite or not a multiple of the step. No float is involved,
+        so the result is exact at any magnitude (e.g. a quantity of ``1234567890.12345678``)."""
+        if not value.is_finite():
+            raise InputError(f"{value} is not a finite number")
+        scaled = value.scaleb(self.decimals)
+        integral = scaled.to_integral_value()
+        if scaled != integral:
+            raise InputError(f"{value} has more than {self.decimals} decimal places (finer than the step {self.step})")
+        q, r = divmod(int(integral), self.unit)
+        if r:
+            raise InputError(f"{value} is not a multiple of the step {self.step}")
+        return q
 
     def to_text(self, steps: int, *, strip: bool = False) -> str:
         return format_scaled(steps * self.unit, self.decimals, strip=strip)

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import random
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
+from tradeplane.feeds.budget import ResyncBudget, StreamResync
 from tradeplane.feeds.events import (
     BBO,
     BookDelta,
@@ -75,6 +75,12 @@ class Tuning:
     max_connection_age_s: float | None = None  # override (tests): rotate after this many seconds
     watchdog_s: float = 0.05
     seed: int | None = None
+    # resyncs (feeds.budget): a stream whose next resync must wait longer than the patience is
+    # cannot_resync until it can; a snapshot not in within the timeout is asked for again
+    resync_patience_s: float = 10.0
+    snapshot_timeout_s: float = 5.0
+    resync_backoff_base_s: float = 0.25
+    resync_backoff_cap_s: float = 30.0
 
 
 _LIVE = State.LIVE
@@ -99,6 +105,9 @@ class ConnState:
 class _Leg:
     spec: LegSpec
     name: str  # venue/leg
+    route: str = ""  # which of the venue's endpoints this connection serves (adapter.routes)
+    url: str = ""
+    channels: tuple[Channel, ...] = ()
     task: asyncio.Task[None] | None = None
     conns: dict[str, ClientConnection] = field(default_factory=dict)  # conn id -> socket (2 while rotating)
     first_data: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -118,7 +127,19 @@ class _Venue:
         self.route: dict[tuple[type, str], Stream] = {
             (t, sym): st for (ch, sym), st in self.streams.items() for t in _ROUTES[ch]
         }
-        self.legs = {leg.name: _Leg(leg, f"{spec.venue}/{leg.name}") for leg in spec.legs}
+        # one connection per configured leg and venue route (Binance USD-M: /public and /market)
+        routes = self.adapter.routes(spec.channels)
+        self.legs: dict[str, _Leg] = {}
+        for leg in spec.legs:
+            for r, chans in routes.items():
+                key = f"{leg.name}.{r}" if r else leg.name
+                self.legs[key] = _Leg(leg, f"{spec.venue}/{key}", r, self.adapter.route_url(leg.url, r), chans)
+        self.stream_route: dict[str, str] = {
+            st.name: next((r for r, chans in routes.items() if st.channel in chans), "")
+            for st in self.streams.values()
+        }
+        for st in self.streams.values():
+            st.route = self.stream_route[st.name]
         # contiguous book streams by symbol, for dropping other legs' copies on a peek at their sequence
         self.books: dict[str, Stream] = {
             sym: st for (ch, sym), st in self.streams.items() if ch == "book" and st.arbiter.mode == "contiguous"
@@ -132,13 +153,34 @@ class _Venue:
         )
         lim = self.adapter.limits
         self.connect_limit = RateLimit(lim.connections, lim.window_s)
-        self.snapshot_limit = RateLimit(10, 60.0)
+        self.budget = ResyncBudget(lim)
+        rng = random.Random(tuning.seed)
+        self.resync = {
+            st.name: StreamResync.new(rng, tuning.resync_backoff_base_s, tuning.resync_backoff_cap_s)
+            for st in self.streams.values()
+        }
         self.live: set[str] = set()  # conn ids open and not stale
+        self.live_on: dict[str, set[str]] = {r: set() for r in routes}  # the same, per route
         self.subscribing: set[str] = set()  # conn ids open, still sending their subscriptions
         self.conn_leg: dict[str, str] = {}
-        board.rates[self.name] = RateEstimator(
-            k=tuning.stale_k, floor_ns=int(tuning.stale_floor_s * 1e9), ceiling_ns=int(tuning.stale_ceiling_s * 1e9)
-        )
+        self.conn_route: dict[str, str] = {}
+        # the stale bound compares legs that carry the same channels: one rate per route
+        self.rate_key = {r: self.name if i == 0 else f"{self.name}:{r}" for i, r in enumerate(routes)}
+        for key in self.rate_key.values():
+            board.rates[key] = RateEstimator(
+                k=tuning.stale_k, floor_ns=int(tuning.stale_floor_s * 1e9),
+                ceiling_ns=int(tuning.stale_ceiling_s * 1e9),
+            )
+
+    def go_live(self, cid: str) -> None:
+        self.live.add(cid)
+        self.live_on[self.conn_route[cid]].add(cid)
+
+    def not_live(self, cid: str) -> None:
+        self.live.discard(cid)
+        r = self.conn_route.get(cid)
+        if r is not None:
+            self.live_on[r].discard(cid)
 
 
 class Gateway:
@@ -162,6 +204,7 @@ class Gateway:
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopping = False
         self.decode_errors = 0
+        self._http: Any = None  # httpx.AsyncClient for REST snapshots, made on first use
         self.board.listeners.append(self._log_change)
         if on_change:
             self.board.listeners.append(on_change)
@@ -186,6 +229,9 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         for s in self.sinks:
             close = getattr(s, "aclose", None)
             if close is not None:
@@ -236,7 +282,7 @@ class Gateway:
                 st = seen[0]
                 if st.drop_copy(conn, seen[1], recv_ns):
                     if st.arbiter.pending:
-                        out = st.check_hole(sorted(v.live), recv_ns)
+                        out = self._check_hole(v, st, recv_ns)
                         if out:
                             self._deliver(out)
                     if st.actions:
@@ -265,7 +311,7 @@ class Gateway:
                     memo[raw] = (st, ev.seq, ev.ts_exchange)
             out = st.on_wire(conn, ev, recv_ns)
             if st.arbiter.pending:
-                out = out + st.check_hole(sorted(v.live), recv_ns)
+                out = out + self._check_hole(v, st, recv_ns)
             if out:
                 if self.metrics is None:
                     for e in out:
@@ -293,6 +339,12 @@ class Gateway:
                 cs.first = None
             if self.metrics is not None:
                 self.metrics.on_latency(v.name, getattr(events[0], "ts_exchange", 0), recv_ns)
+
+    def _check_hole(self, v: _Venue, st: Stream, now_ns: int) -> list[MarketEvent]:
+        """A gap only once no live leg can still deliver the hole: every live leg is past it and it
+        has stayed open for the reorder window derived from the legs' observed lag and the rate."""
+        window = st.arbiter.reorder_window_ns(int(self.board.rates[v.rate_key[st.route]].mean_ns))
+        return st.check_hole(sorted(v.live_on[st.route]), now_ns, window)
 
     def _deliver(self, out: list[MarketEvent]) -> None:
         if self.metrics is None:
@@ -331,24 +383,46 @@ class Gateway:
             self._tasks.append(asyncio.create_task(self._act(v, st, a)))
 
     async def _act(self, v: _Venue, st: Stream, a: Action) -> None:
-        if a.kind == "fetch_snapshot":
-            await self._fetch_snapshot(v, st)
-        else:
-            await self._resubscribe(v, st)
+        rs = v.resync[st.name]
+        if rs.inflight:  # one resync per stream at a time: the one running sees this request through
+            return
+        rs.inflight = True
+        try:
+            delay = rs.delay_s(time.monotonic())
+            if delay:
+                await asyncio.sleep(delay)
+            if a.kind == "fetch_snapshot":
+                await self._fetch_snapshot(v, st)
+            else:
+                await self._resubscribe(v, st)
+        finally:
+            rs.inflight = False
+
+    async def _within_budget(self, v: _Venue, st: Stream, wait_s: float, what: str) -> bool:
+        """Wait ``wait_s`` for the venue's budget; past the patience the stream says it cannot resync.
+        False when the stream no longer needs a snapshot (another path brought one)."""
+        if wait_s <= 0:
+            return True
+        if wait_s > self.tuning.resync_patience_s:
+            v.resync[st.name].blocked += 1
+            st.cannot_resync(time.time_ns(), f"{what}: the venue's limits allow the next in {wait_s:.0f} s")
+        await asyncio.sleep(min(wait_s, 3600.0))
+        return st.needs_snapshot and not self._stopping
 
     async def _fetch_snapshot(self, v: _Venue, st: Stream) -> None:
         legs = [lg for lg in v.legs.values() if lg.spec.rest] or list(v.legs.values())
         attempt = 0
-        while not self._stopping:
+        while not self._stopping and st.needs_snapshot:
             leg = legs[attempt % len(legs)]
+            ip = leg.spec.source or ""
             rest = leg.spec.rest or v.adapter.default_rest
             url = v.adapter.snapshot_url(rest, st.symbol)
-            wait = v.snapshot_limit.wait_s(time.monotonic())
-            if wait:
-                await asyncio.sleep(wait)
-            v.snapshot_limit.take(time.monotonic())
+            if not await self._within_budget(v, st, v.budget.snapshot_wait_s(ip, time.monotonic()),
+                                             "REST snapshot budget spent"):
+                return
+            v.budget.take_snapshot(ip, time.monotonic())
             try:
-                body = await asyncio.to_thread(_http_get, url)
+                body = await self._http_get(url)
                 snap = v.adapter.parse_snapshot(body, st.symbol, time.time_ns())
             except Exception as exc:  # network or venue error: try the next leg's endpoint
                 log.warning(msgspec.json.encode({"event": "snapshot_failed", "url": url, "error": str(exc)}).decode())
@@ -363,15 +437,53 @@ class Gateway:
             return
 
     async def _resubscribe(self, v: _Venue, st: Stream) -> None:
-        for conn in sorted(v.live):
-            leg = v.legs[v.conn_leg[conn].split("/", 1)[1]]
-            ws = leg.conns.get(conn)
-            if ws is None:
+        """Ask one live connection for a fresh in-band snapshot, within the venue's budget; ask again
+        (on the next connection) if none arrives within the timeout."""
+        msgs = v.adapter.resubscribe_messages(st.symbol)
+        attempt = 0
+        while not self._stopping and st.needs_snapshot:
+            conns = sorted(v.live_on[st.route])
+            if not conns:
+                await asyncio.sleep(self.tuning.watchdog_s)
                 continue
-            with contextlib.suppress(websockets.ConnectionClosed):
-                for m in v.adapter.resubscribe_messages(st.symbol):
-                    await ws.send(m)
+            now = time.monotonic()
+
+            def wait(c: str, now: float = now) -> float:
+                return v.budget.resubscribe_wait_s(c, self._source(v, c), len(msgs), now)
+
+            conn = min(conns[attempt % len(conns):] + conns[: attempt % len(conns)], key=wait)
+            if not await self._within_budget(v, st, wait(conn), "resubscribe budget spent"):
                 return
+            leg = v.legs[v.conn_leg.get(conn, "/").split("/", 1)[1]] if conn in v.conn_leg else None
+            ws = leg.conns.get(conn) if leg is not None else None
+            if ws is None:
+                attempt += 1
+                continue
+            v.budget.take_resubscribe(conn, self._source(v, conn), len(msgs), time.monotonic())
+            with contextlib.suppress(websockets.ConnectionClosed):
+                for m in msgs:
+                    await ws.send(m)
+            deadline = time.monotonic() + self.tuning.snapshot_timeout_s
+            while st.needs_snapshot and time.monotonic() < deadline and not self._stopping:
+                await asyncio.sleep(self.tuning.watchdog_s)
+            attempt += 1
+
+    async def _http_get(self, url: str) -> bytes:
+        """GET on the event loop (httpx): a thread-pool hop waited seconds behind a busy loop."""
+        import httpx
+
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
+        resp = await self._http.get(url)
+        resp.raise_for_status()
+        body: bytes = resp.content
+        return body
+
+    def _source(self, v: _Venue, conn: str) -> str:
+        """The local address a connection leaves from (the venue sees its IP)."""
+        name = v.conn_leg.get(conn, "")
+        leg = v.legs.get(name.split("/", 1)[1]) if "/" in name else None
+        return (leg.spec.source or "") if leg is not None else ""
 
     # ------------------------------------------------------------------ legs
 
@@ -387,24 +499,25 @@ class Gateway:
         if leg.spec.source:
             kwargs["local_addr"] = (leg.spec.source, 0)
         ws = await connect(
-            v.adapter.url(leg.spec.url), compression=None, max_size=None, open_timeout=10,
+            leg.url, compression=None, max_size=None, open_timeout=10,
             ping_interval=20, ping_timeout=20, close_timeout=1, **kwargs,
         )
         leg.gen += 1
         cid = f"{leg.name}#{leg.gen}"
         v.conn_leg[cid] = leg.name
+        v.conn_route[cid] = leg.route
         leg.conns[cid] = ws
         leg.first_data[cid] = asyncio.Event()
         h = self.board.leg(leg.name)
         h.connected_ns = time.time_ns()
         self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
-        cs = ConnState(cid, h, self.board.rates[v.name], leg.first_data[cid])
+        cs = ConnState(cid, h, self.board.rates[v.rate_key[leg.route]], leg.first_data[cid])
         reader = asyncio.create_task(self._read(v, cs, ws))
         symbols = [i.symbol for i in v.spec.instruments]
         gap = 1.0 / lim.subscribe_per_s
         v.subscribing.add(cid)
         try:
-            for i, m in enumerate(v.adapter.subscribe_messages(symbols, v.spec.channels)):
+            for i, m in enumerate(v.adapter.subscribe_messages(symbols, leg.channels)):
                 if i:
                     await asyncio.sleep(gap)
                 await ws.send(m)
@@ -414,7 +527,7 @@ class Gateway:
         finally:
             v.subscribing.discard(cid)
         h.connected_ns = time.time_ns()  # the stale clock starts once every subscription is sent
-        v.live.add(cid)
+        v.go_live(cid)
         return cid, ws, reader
 
     async def _read(self, v: _Venue, cs: ConnState, ws: ClientConnection) -> None:
@@ -447,14 +560,17 @@ class Gateway:
                 await ws.send(msg)
 
     def _close_conn(self, v: _Venue, leg: _Leg, cid: str) -> None:
-        v.live.discard(cid)
+        v.not_live(cid)
+        v.budget.forget(cid)
         leg.conns.pop(cid, None)
         leg.first_data.pop(cid, None)
         v.conn_leg.pop(cid, None)
-        if not v.live and not self._stopping:
+        v.conn_route.pop(cid, None)
+        if not v.live_on[leg.route] and not self._stopping:
             now = time.time_ns()
             for st in v.streams.values():
-                st.legs_down(now)
+                if st.route == leg.route:
+                    st.legs_down(now)
 
     async def _run_leg(self, v: _Venue, leg: _Leg) -> None:
         t = self.tuning
@@ -511,19 +627,22 @@ class Gateway:
             await asyncio.sleep(self.tuning.watchdog_s)
             now = time.time_ns()
             for v in self.venues.values():
-                legs = [leg.name for leg in v.legs.values() if leg.conns]
-                for name in self.board.stale_legs(v.name, legs, now):
-                    leg = v.legs[name.split("/", 1)[1]]
-                    self.board.set_leg(name, State.STALE, now, "connected but silent past the stale bound")
-                    for cid, ws in list(leg.conns.items()):
-                        v.live.discard(cid)
-                        self._tasks.append(asyncio.create_task(ws.close(4000, "stale")))
-                if not v.live and not v.subscribing:  # a leg still subscribing is on its way up
-                    for st in v.streams.values():
-                        st.legs_down(now)
+                for route, key in v.rate_key.items():
+                    legs = [leg.name for leg in v.legs.values() if leg.conns and leg.route == route]
+                    for name in self.board.stale_legs(key, legs, now):
+                        leg = v.legs[name.split("/", 1)[1]]
+                        self.board.set_leg(name, State.STALE, now, "connected but silent past the stale bound")
+                        for cid, ws in list(leg.conns.items()):
+                            v.not_live(cid)
+                            self._tasks.append(asyncio.create_task(ws.close(4000, "stale")))
+                    # a leg still subscribing is on its way up
+                    if not v.live_on[route] and not any(v.conn_route.get(c) == route for c in v.subscribing):
+                        for st in v.streams.values():
+                            if st.route == route:
+                                st.legs_down(now)
                 for st in v.streams.values():
                     if st.arbiter.pending:
-                        out = st.check_hole(sorted(v.live), now)
+                        out = self._check_hole(v, st, now)
                         if out:
                             self._publish(out)
                         if st.actions:
@@ -555,16 +674,9 @@ class Gateway:
                 "leg": name, "state": h.state.value, "messages": h.messages, "bytes": h.bytes,
                 "reconnects": h.reconnects, "wins": wins,
                 "silent_ms": (now - h.last_data_ns) / 1e6 if h.last_data_ns else None,
-                "stale_bound_ms": self.board.rates[v.name].bound_ns() / 1e6,
+                "stale_bound_ms": self.board.rates[v.rate_key[v.legs[name.split("/", 1)[1]].route]].bound_ns() / 1e6,
             })
         return {"streams": streams, "legs": legs}
-
-
-def _http_get(url: str) -> bytes:
-    req = urllib.request.Request(url, headers={"User-Agent": "tradeplane-feeds"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        body: bytes = resp.read()
-        return body
 
 
 __all__ = ["BookSnapshot", "Gateway", "LegSpec", "Sink", "Tuning", "VenueSpec"]

@@ -27,6 +27,7 @@ class State(StrEnum):
     STALE = "stale"
     RESYNCING = "resyncing"
     DOWN = "down"
+    CANNOT_RESYNC = "cannot_resync"  # a resync is needed but the venue's limits do not allow one yet
 
 
 STATE_CODE = {s: i for i, s in enumerate(State)}

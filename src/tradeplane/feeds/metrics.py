@@ -93,8 +93,10 @@ class GatewayMetrics(Collector):
         gaps = CounterMetricFamily("feeds_gaps", "gaps lost on every leg", labels=s_labels)
         resyncs = CounterMetricFamily("feeds_resyncs", "book resyncs", labels=s_labels)
         cks = CounterMetricFamily("feeds_checksum_failures", "book checksum mismatches", labels=s_labels)
+        blocked = CounterMetricFamily("feeds_resync_blocked", "resyncs the venue's limits held back past the patience",
+                                      labels=s_labels)
         delivered = CounterMetricFamily("feeds_events", "normalised events delivered", labels=s_labels)
-        sstate = GaugeMetricFamily("feeds_stream_state", "stream state (0 connecting .. 5 down)", labels=s_labels)
+        sstate = GaugeMetricFamily("feeds_stream_state", "stream state (0 connecting .. 5 down, 6 cannot_resync)", labels=s_labels)
         bound = GaugeMetricFamily("feeds_stale_bound_seconds", "stale bound derived from the observed rate",
                                   labels=["venue"])
         for vname, v in sorted(gw.venues.items()):
@@ -104,6 +106,7 @@ class GatewayMetrics(Collector):
                 gaps.add_metric(lv, st.stats.gaps)
                 resyncs.add_metric(lv, st.stats.resyncs)
                 cks.add_metric(lv, st.stats.checksum_failures)
+                blocked.add_metric(lv, st.stats.resync_blocked)
                 delivered.add_metric(lv, st.stats.delivered)
                 sstate.add_metric(lv, STATE_CODE[st.state])
-        yield from (msgs, byts, recon, wins, lead, state, stale, gaps, resyncs, cks, delivered, sstate, bound)
+        yield from (msgs, byts, recon, wins, lead, state, stale, gaps, resyncs, cks, blocked, delivered, sstate, bound)

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tradeplane.errors import ConfigError, InputError
-from tradeplane.feeds.config import FeedsConfig, load_config, tuning, venue_specs
+from tradeplane.feeds.config import FeedsConfig, load_config, recording_dir, tuning, venue_specs
 from tradeplane.feeds.endpoint import StatusEndpoint
 from tradeplane.feeds.gateway import Gateway, Sink
 from tradeplane.feeds.metrics import GatewayMetrics
@@ -23,7 +23,6 @@ from tradeplane.feeds.sim.faults import FaultPlan
 from tradeplane.feeds.sim.server import SimServer
 from tradeplane.feeds.sinks import NatsPublisher, ParquetRecorder
 from tradeplane.feeds.sinks.parquet import recorded_files
-from tradeplane.writing import check_dir
 
 
 class _JsonLines(logging.Handler):
@@ -58,10 +57,10 @@ async def run_gateway(path: str | Path, *, duration: float | None = None, port: 
     """Run the gateway of a feeds config until SIGINT/SIGTERM (or ``duration``); return its final status."""
     cfg, p = load_config(path)
     specs = venue_specs(cfg, p)
+    rec_dir = recording_dir(cfg, p)  # checked before any leg connects
     sinks: list[Sink] = []
-    if cfg.sinks.parquet:
-        check_dir((p.parent / cfg.sinks.parquet.dir).resolve(), f"{p}: sinks.parquet.dir")  # before connecting
-        sinks.append(ParquetRecorder((p.parent / cfg.sinks.parquet.dir).resolve(), rotate_rows=cfg.sinks.parquet.rotate_rows,
+    if cfg.sinks.parquet and rec_dir is not None:
+        sinks.append(ParquetRecorder(rec_dir, rotate_rows=cfg.sinks.parquet.rotate_rows,
                                      rotate_s=cfg.sinks.parquet.rotate_s))
     nats_pub = None
     if cfg.sinks.nats:

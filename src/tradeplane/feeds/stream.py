@@ -6,6 +6,7 @@ snapshot, resubscribe a leg for a fresh in-band snapshot).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,6 +44,7 @@ class StreamStats:
     resyncs: int = 0
     checksum_failures: int = 0
     crossed: int = 0
+    resync_blocked: int = 0  # resyncs the venue's limits held back past the patience
 
 
 @dataclass
@@ -56,7 +58,10 @@ class Stream:
     stats: StreamStats = field(default_factory=StreamStats)
     actions: list[Action] = field(default_factory=list)
     max_buffer: int = 50_000
+    route: str = ""  # the venue route (endpoint) whose connections carry this stream
     _buffer: list[BookDelta] = field(default_factory=list)
+    # keyed in-band books while resyncing: first copy of each update, in arrival order (see _on_inband_snapshot)
+    _held: dict[Hashable, tuple[str, BookDelta]] = field(default_factory=dict)
     _snapshot_seq: int = NO_SEQ
     _need_fit: bool = False
     _snapshot_requested: bool = False
@@ -92,6 +97,7 @@ class Stream:
         self.stats.resyncs += 1
         self.book.clear()
         self._buffer.clear()
+        self._held.clear()
         self._need_fit = False
         self._snapshot_requested = False
         self._set(State.RESYNCING, now_ns, reason)
@@ -99,6 +105,16 @@ class Stream:
             self._request_snapshot()
         else:
             self.actions.append(Action("resubscribe", self.venue, self.symbol))
+
+    def cannot_resync(self, now_ns: int, reason: str) -> None:
+        """The resync this stream needs is held back by the venue's limits (see feeds.budget)."""
+        if self.state in (State.RESYNCING, State.SYNCING):
+            self.stats.resync_blocked += 1
+            self._set(State.CANNOT_RESYNC, now_ns, reason)
+
+    @property
+    def needs_snapshot(self) -> bool:
+        return self.state in (State.RESYNCING, State.SYNCING, State.CANNOT_RESYNC)
 
     def _request_snapshot(self) -> None:
         if not self._snapshot_requested:
@@ -168,7 +184,15 @@ class Stream:
                 self._resync(now_ns, "venue reset its sequence")
             return []
         if self.keyed:
-            got = arb.offer_keyed(leg, self.adapter.key(ev), ev, now_ns)
+            key = self.adapter.key(ev)
+            if self.is_book and self.state is not _LIVE and self.state is not State.DOWN:
+                # waiting for a snapshot: an update may be one the snapshot will not contain, so it is
+                # held, not marked seen (else the resubscribed leg's copy after its snapshot would be
+                # dropped as a duplicate and the next checksum would fail again)
+                if key not in self._held and len(self._held) < self.max_buffer and isinstance(ev, BookDelta):
+                    self._held[key] = (leg, ev)
+                return []
+            got = arb.offer_keyed(leg, key, ev, now_ns)
         else:
             got = self._offer(leg, ev.seq, ev.prev_seq, ev, now_ns)  # type: ignore[union-attr]
         if not got:
@@ -198,8 +222,10 @@ class Stream:
         won = self._ring[seq & (RING - 1)]
         if won[0] == seq and won[1] != leg and won[2]:
             w = arb.tallies.get(won[1]) or arb.tally(won[1])
-            w.lead_ns_total += now_ns - won[2]
+            lead = now_ns - won[2]
+            w.lead_ns_total += lead
             w.lead_samples += 1
+            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
         return True
 
     def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
@@ -220,17 +246,23 @@ class Stream:
         return out
 
     def _on_inband_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
-        if self.state == State.LIVE:
-            last = self.arbiter.last
-            if not (self.adapter.snapshot_resets and last is not None and (snap.seq > last or snap.seq == 1)):
-                return []  # another leg joining: its later updates arbitrate against ours
+        last = self.arbiter.last
+        if self.state == State.LIVE and not (
+            self.adapter.snapshot_resets and last is not None and (snap.seq > last or snap.seq == 1)
+        ):
+            return []  # another leg joining: its later updates arbitrate against ours
         out: list[MarketEvent] = []
         if self.state == State.DOWN and not self.keyed:
-            last = self.arbiter.last
-            if last is not None and snap.seq <= last:
+            if last is not None and snap.seq == last:
                 self._set(State.LIVE, now_ns, "leg back, nothing missed")
                 return []
-            if last is not None:
+            if last is not None and snap.seq < last:
+                # the sequence went back after every leg was down: the venue restarted or reset it
+                # (Bybit: u = 1; OKX: maintenance). The snapshot is the book now; the old chain is over.
+                self.stats.gaps += 1
+                out.append(Gap(self.venue, self.symbol, "book", NO_SEQ, NO_SEQ, now_ns,
+                               f"venue reset its sequence (snapshot {snap.seq} after {last})"))
+            elif last is not None:
                 self.stats.gaps += 1
                 out.append(Gap(self.venue, self.symbol, "book", last + 1, snap.seq, now_ns, "all legs down"))
         elif self.state == State.DOWN:
@@ -250,7 +282,44 @@ class Stream:
             return out
         self._set(State.LIVE, now_ns, "snapshot applied")
         out.append(snap)
+        if self.keyed:
+            self._replay_held(snap, now_ns, out)
         return out
+
+    def _replay_held(self, snap: BookSnapshot, now_ns: int, out: list[MarketEvent]) -> None:
+        """Keyed book, snapshot just applied: apply the held updates the snapshot does not contain.
+
+        Updates set absolute quantities, so re-applying the last one a snapshot already holds
+        changes nothing; the first held update whose own checksum matches the snapshot book with
+        it applied is where the snapshot stands, and every later held update follows it. Without a
+        checksum, updates stamped after the snapshot follow it. Every held key is then marked seen,
+        so the other legs' copies are dropped."""
+        held, self._held = self._held, {}
+        arb = self.arbiter
+        arb.forget_keys()
+        items = list(held.items())
+        start = len(items)
+        if self.adapter.has_checksum:
+            for i, (_key, (_leg, d)) in enumerate(items):
+                if d.checksum == NO_CHECKSUM:
+                    continue
+                trial = self.book.copy()
+                trial.apply(d.bids, d.asks)
+                if self._depth:
+                    trial.truncate(self._depth)
+                if self.adapter.checksum(trial, self.symbol) == d.checksum:
+                    start = i
+                    break
+        else:
+            start = next((i for i, (_k, (_l, d)) in enumerate(items) if d.ts_exchange > snap.ts_exchange), start)
+        for key, (leg, _d) in items[:start]:
+            arb.mark_seen(key, leg, now_ns)
+        for key, (leg, d) in items[start:]:
+            arb.mark_seen(key, leg, now_ns)
+            arb.tally(leg).wins += 1
+            self._apply(d, now_ns, out)
+            if not self._live():
+                return
 
     def _apply(self, d: BookDelta, now_ns: int, out: list[MarketEvent]) -> None:
         st = self.state
@@ -292,9 +361,10 @@ class Stream:
         self.stats.delivered += 1
         out.append(d)
 
-    def check_hole(self, live_legs: list[str], now_ns: int) -> list[MarketEvent]:
-        """Declare a gap when every live leg has moved past a missing position."""
-        hole = self.arbiter.hole(live_legs)
+    def check_hole(self, live_legs: list[str], now_ns: int, window_ns: int = 0) -> list[MarketEvent]:
+        """Declare a gap when no live leg can still deliver a missing position: every live leg has
+        moved past it and it has stayed missing for ``window_ns`` (the reorder window)."""
+        hole = self.arbiter.hole(live_legs, now_ns, window_ns)
         if hole is None:
             return []
         self.stats.gaps += 1

@@ -6,8 +6,18 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["close", "stall", "drop", "duplicate", "reorder", "corrupt", "burst"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("close", "stall", "drop", "duplicate", "reorder", "corrupt", "burst")
+FaultKind = Literal[
+    "close", "stall", "drop", "duplicate", "reorder", "corrupt", "burst", "delay", "nosnapshot", "restart",
+    "zerochecksum",
+]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "close", "stall", "drop", "duplicate", "reorder", "corrupt", "burst", "delay", "nosnapshot", "restart",
+    "zerochecksum",
+)
+# delay: this endpoint's data arrives VALUE ms late (legs at different speeds); nosnapshot: subscriptions
+# on it get no in-band snapshot; restart: the venue restarts (every endpoint closed, book sequences
+# start again from 1: Bybit's u = 1, OKX's reset after maintenance); zerochecksum: the venue sends
+# "checksum": 0 on every book push (OKX since 2026-06-23)
 
 
 @dataclass
@@ -20,12 +30,16 @@ class Faults:
     duplicate: float = 0.0
     reorder: float = 0.0
     corrupt: int = 0  # corrupt the checksum of the next n book messages
+    delay_s: float = 0.0  # every data message leaves this long late
+    no_snapshot: bool = False  # in-band snapshots withheld
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     def clear(self) -> None:
         self.refuse = self.stalled = False
         self.drop = self.duplicate = self.reorder = 0.0
         self.corrupt = 0
+        self.delay_s = 0.0
+        self.no_snapshot = False
 
 
 @dataclass(frozen=True)

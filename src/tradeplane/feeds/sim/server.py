@@ -72,6 +72,7 @@ class _Endpoint:
     conns: set[_Conn] = field(default_factory=set)
     faults: Faults = field(default_factory=Faults)
     sent: int = 0
+    control: int = 0  # control messages received from clients (subscribe, unsubscribe, ping ...)
 
     @property
     def url(self) -> str:
@@ -109,7 +110,11 @@ class SimVenue:
                 m = Market(seed=seed * 1000 + i + sum(map(ord, name)))
             self.symbols[inst.symbol] = _SymbolState(m, seq=1_000_000 + 17 * i)
 
+    zero_checksum: bool = False  # the venue sends "checksum": 0 (OKX retired its checksum on 2026-06-23)
+
     def checksum(self, symbol: str, book: OrderBook) -> int:
+        if self.zero_checksum:
+            return 0
         return self.adapter.checksum(book, symbol) if self.adapter.has_checksum else 0
 
     def subscribers(self, channel: str = "book") -> int:
@@ -205,6 +210,14 @@ class SimServer:
         for c in list(ep.conns):
             await c.ws.close(1001, "going away")
 
+    async def restart(self, venue: str, down_s: float = 0.2) -> None:
+        """The venue restarts: every endpoint closes (refusing for ``down_s``) and every book's
+        sequence starts again from 1 (the next snapshot carries 1, the next update 2)."""
+        v = self.venues[venue]
+        for st in v.symbols.values():
+            st.seq = 1
+        await asyncio.gather(*(self.close(venue, ep, down_s) for ep in v.endpoints))
+
     def stall(self, venue: str, endpoint: str, on: bool = True) -> None:
         self.endpoint(venue, endpoint).faults.stalled = on
 
@@ -232,7 +245,15 @@ class SimServer:
                     f.corrupt = int(plan.value or 1)
                 elif plan.kind == "burst":
                     self.burst = plan.value or 10.0
-            if plan.duration_s and plan.kind != "close":
+                elif plan.kind == "delay":
+                    f.delay_s = (plan.value or 20.0) / 1000.0
+                elif plan.kind == "nosnapshot":
+                    f.no_snapshot = True
+                elif plan.kind == "restart":
+                    await self.restart(v.name, plan.duration_s or 0.2)
+                elif plan.kind == "zerochecksum":
+                    v.zero_checksum = True
+            if plan.duration_s and plan.kind not in ("close", "restart"):
                 await asyncio.sleep(plan.duration_s)
                 for v in self.venues.values():
                     if plan.endpoint in v.endpoints:
@@ -246,9 +267,11 @@ class SimServer:
     def _http(self, ep: _Endpoint, conn: ServerConnection, req: Request) -> Response | None:
         if ep.faults.refuse:
             return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "endpoint down (simulated)\n")
-        if "upgrade" in req.headers.get("Connection", "").lower():
-            return None
         parts = urlsplit(req.path)
+        if "upgrade" in req.headers.get("Connection", "").lower():
+            if ep.venue.sim.channels_on(parts.path) == frozenset():
+                return conn.respond(HTTPStatus.NOT_FOUND, "no streams on this path\n")
+            return None
         st = next(iter(ep.venue.symbols.values()), None)
         query = dict(parse_qsl(parts.query))
         for sym, s in ep.venue.symbols.items():
@@ -268,9 +291,11 @@ class SimServer:
         ep.conns.add(conn)
         writer = asyncio.create_task(conn.writer())
         v = ep.venue
+        served = v.sim.channels_on(urlsplit(ws.request.path).path if ws.request else "/")
         try:
             async for raw in ws:
                 text = raw if isinstance(raw, str) else raw.decode()
+                ep.control += 1
                 if text == "ping":  # OKX's text ping
                     conn.put("pong")
                     continue
@@ -280,10 +305,12 @@ class SimServer:
                 for r in replies:
                     conn.put(r)
                 for t in topics:
+                    if served is not None and t[0] not in served:
+                        continue  # not served on this endpoint: no data, as at the venue
                     conn.topics.add(t)
                     if t[0] == "book":
                         st = v.symbols.get(t[1])
-                        if st is not None:
+                        if st is not None and not ep.faults.no_snapshot:
                             book = st.market.book
                             snap = v.sim.snapshot_message(t[1], book, st.seq, time.time_ns(), v.checksum(t[1], book))
                             if snap is not None:
@@ -316,6 +343,11 @@ class SimServer:
             elif f.reorder and r.random() < f.reorder:
                 c.held = msg
                 out = out[1:]
+            if f.delay_s:  # a slower leg: same order, later
+                loop = asyncio.get_running_loop()
+                for m in out:
+                    loop.call_later(f.delay_s, c.put, m)
+                continue
             for m in out:
                 c.put(m)
 
@@ -398,10 +430,9 @@ class SimServer:
             if self.rate_hz > 0:
                 t0 += 1.0 / (self.rate_hz * self.burst)
                 delay = t0 - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif n % 64 == 0:
-                    await asyncio.sleep(0)
+                # behind schedule: still yield every step, so the clients sharing the loop (and REST
+                # snapshot requests) are served while the market catches up
+                await asyncio.sleep(max(0.0, delay))
             elif n % 64 == 0:
                 await asyncio.sleep(0)
         self.done.set()

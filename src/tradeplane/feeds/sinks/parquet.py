@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -117,15 +118,25 @@ def recorded_files(directory: Path) -> list[Path]:
 def replay(directory: Path, *, venue: str | None = None, symbol: str | None = None) -> Iterator[MarketEvent]:
     """Every recorded event, in recorded order (optionally one venue / symbol)."""
     for path in recorded_files(directory):
-        pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(columns=["venue", "symbol", "payload"], batch_size=65_536):
-            venues = batch.column(0).to_pylist()
-            symbols = batch.column(1).to_pylist()
-            payloads = batch.column(2).to_pylist()
-            decode = event_decoder.decode
-            for v, s, p in zip(venues, symbols, payloads, strict=True):
-                if (venue is None or v == venue) and (symbol is None or s == symbol):
-                    yield decode(p)
+        try:
+            pf = pq.ParquetFile(path)
+            batches = pf.iter_batches(columns=["venue", "symbol", "payload"], batch_size=65_536)
+            for n, batch in enumerate(batches):
+                venues = batch.column(0).to_pylist()
+                symbols = batch.column(1).to_pylist()
+                payloads = batch.column(2).to_pylist()
+                decode = event_decoder.decode
+                for row, (v, s, p) in enumerate(zip(venues, symbols, payloads, strict=True)):
+                    if (venue is None or v == venue) and (symbol is None or s == symbol):
+                        try:
+                            ev = decode(p)
+                        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+                            raise InputError(f"{path}: row {n * 65_536 + row + 1}: payload is not a recorded event "
+                                             f"({exc}); the recording is damaged") from None
+                        yield ev
+        except (pa.ArrowException, OSError, KeyError) as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"{path}: not a readable Parquet recording (truncated?): {msg}") from None
 
 
 async def replay_into(directory: Path, sinks: Sequence[Any], *, speed: float = 0.0) -> int:
@@ -147,3 +158,20 @@ async def replay_into(directory: Path, sinks: Sequence[Any], *, speed: float = 0
         if n % 4096 == 0:
             await asyncio.sleep(0)
     return n
+
+
+def summarise(directory: Path) -> dict[str, list[dict[str, Any]]]:
+    """A recording at a glance: ``{"streams": [{venue, channel, symbol, events}], "gaps": [{venue, symbol,
+    channel, from, to, reason}]}``, streams sorted. Raises InputError for a missing or damaged recording."""
+    counts: dict[tuple[str, str, str], int] = {}
+    gaps: list[dict[str, Any]] = []
+    for ev in replay(directory):
+        key = (ev.venue, CHANNEL_OF[type(ev)], ev.symbol)
+        counts[key] = counts.get(key, 0) + 1
+        if isinstance(ev, Gap):
+            gaps.append({"venue": ev.venue, "symbol": ev.symbol, "channel": ev.channel, "from": ev.from_seq,
+                         "to": ev.to_seq, "reason": ev.reason})
+    streams: list[dict[str, Any]] = [
+        {"venue": v, "channel": c, "symbol": s, "events": n} for (v, c, s), n in sorted(counts.items())
+    ]
+    return {"streams": streams, "gaps": gaps}

@@ -30,6 +30,12 @@ class Limits:
     streams_per_connection: int
     max_connection_age_s: float | None = None  # forced disconnect (Binance: 24 h)
     ping_interval_s: float | None = None  # client-side application ping, if the venue wants one
+    # resync budget (feeds.budget): (requests, window s) of control messages (subscribe/unsubscribe)
+    control_per_connection: tuple[int, float] | None = None
+    control_per_ip: tuple[int, float] | None = None
+    # REST request weight per IP, (weight, window s), and what one depth snapshot costs
+    rest_weight_per_ip: tuple[int, float] | None = None
+    snapshot_weight: int = 1
 
 
 class VenueAdapter(ABC):
@@ -56,6 +62,15 @@ class VenueAdapter(ABC):
 
     def url(self, base: str) -> str:
         return base
+
+    def routes(self, channels: Sequence[Channel]) -> dict[str, tuple[Channel, ...]]:
+        """Which endpoint carries which channels: route name -> channels. One connection per leg
+        and route. The default is one route ("") for every channel."""
+        return {"": tuple(channels)}
+
+    def route_url(self, url: str, route: str) -> str:
+        """The URL of ``route`` given a leg's configured URL (or the venue's default)."""
+        return self.url(url)
 
     @abstractmethod
     def subscribe_messages(self, symbols: Sequence[str], channels: Sequence[Channel]) -> list[str]:
@@ -124,6 +139,11 @@ class VenueSimulator(ABC):
 
     def unsubscribed(self, raw: str) -> list[tuple[str, str]]:
         return []
+
+    def channels_on(self, path: str) -> frozenset[str] | None:
+        """Channels the venue serves on a WebSocket path (None: every channel on any path;
+        an empty set: nothing there, the handshake is refused)."""
+        return None
 
     @abstractmethod
     def snapshot_message(self, symbol: str, book: OrderBook, seq: int, ts_ns: int, checksum: int) -> str | None:

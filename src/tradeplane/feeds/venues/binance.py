@@ -44,9 +44,9 @@ PairList = list[tuple[str, str]]
 
 
 class _Data(msgspec.Struct, gc=False):
-    """Every payload kind in one struct. Trade/mark prices are parsed to floats by msgspec
-    (strict=False); depth levels stay text, converted exactly to ticks through a bounded cache
-    only for the copy the arbiter keeps."""
+    """Every payload kind in one struct. Every price and quantity stays the venue's decimal text
+    and converts exactly (no float anywhere); depth levels go through a bounded cache, and only
+    for the copy the arbiter keeps."""
 
     e: str = ""
     E: int = 0
@@ -60,8 +60,8 @@ class _Data(msgspec.Struct, gc=False):
     B: str = ""
     A: str = ""
     t: int = NO_SEQ  # trade id
-    p: float = 0.0
-    q: float = 0.0
+    p: str = ""
+    q: str = ""
     m: bool = False
     i: str = ""  # index price (markPriceUpdate)
     r: str = ""  # funding rate
@@ -107,6 +107,8 @@ class BinanceSpot(VenueAdapter):
     limits: ClassVar[Limits] = Limits(
         connections=300, window_s=300.0, subscribe_per_s=5.0, streams_per_connection=1024,
         max_connection_age_s=24 * 3600.0,
+        # REST: 6000 request weight per minute per IP; GET /api/v3/depth limit=5000 weighs 250
+        rest_weight_per_ip=(6000, 60.0), snapshot_weight=250,
     )
     book_sync: ClassVar = "rest"
     arbitration: ClassVar[Mapping[Channel, Mode]] = {
@@ -200,21 +202,21 @@ class BinanceSpot(VenueAdapter):
         e = d.e
         if e == "trade":
             return [Trade(
-                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
-                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(d.t),
+                self.name, inst.symbol, d.t, d.t - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
+                inst.qty.to_int(d.q), SELL if d.m else BUY, str(d.t),
             )]
         if e == "aggTrade":
             agg = d.a
             assert isinstance(agg, int)
             return [Trade(
-                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, round(d.p * inst.price.inv),
-                round(d.q * inst.qty.inv), SELL if d.m else BUY, str(agg),
+                self.name, inst.symbol, agg, agg - 1, d.T * _MS, recv_ns, inst.price.to_int(d.p),
+                inst.qty.to_int(d.q), SELL if d.m else BUY, str(agg),
             )]
         if e == "markPriceUpdate":
             rate = rate_e9(d.r)
             idx = inst.price.to_int(d.i) if d.i else 0
             return [Funding(
-                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, round(d.p * inst.price.inv), idx, rate,
+                self.name, inst.symbol, d.E, NO_SEQ, d.E * _MS, recv_ns, inst.price.to_int(d.p), idx, rate,
                 d.T * _MS,
             )]
         if (e == "" or e == "bookTicker") and isinstance(d.b, str) and d.b:
@@ -226,14 +228,22 @@ class BinanceSpot(VenueAdapter):
         return []
 
 
+# USD-M market streams by endpoint (Binance change notice 2026-03-06; the legacy
+# wss://fstream.binance.com/stream and /ws URLs were retired on 2026-04-23): order-book data
+# (depth, bookTicker) from /public, market data (aggTrade, markPrice, kline, ticker) from /market.
+USDM_ROUTES: dict[str, tuple[Channel, ...]] = {"public": ("book", "bbo"), "market": ("trades", "funding")}
+
+
 class BinanceUsdm(BinanceSpot):
     name: ClassVar[str] = "binance-usdm"
-    default_url: ClassVar[str] = "wss://fstream.binance.com/stream"
+    default_url: ClassVar[str] = "wss://fstream.binance.com"  # + /public/stream or /market/stream per channel
     default_rest: ClassVar[str] = "https://fapi.binance.com"
     # 10 incoming messages/s per connection, 1024 streams per connection, 24 h lifetime.
     limits: ClassVar[Limits] = Limits(
         connections=300, window_s=300.0, subscribe_per_s=10.0, streams_per_connection=1024,
         max_connection_age_s=24 * 3600.0,
+        # REST: 2400 request weight per minute per IP; GET /fapi/v1/depth limit=1000 weighs 20
+        rest_weight_per_ip=(2400, 60.0), snapshot_weight=20,
     )
     channels: ClassVar[tuple[Channel, ...]] = ("book", "trades", "bbo", "funding")
     futures: ClassVar[bool] = True
@@ -244,6 +254,22 @@ class BinanceUsdm(BinanceSpot):
         "bbo": "bookTicker: newest order-book update id wins; a lost tick cannot be detected",
         "funding": "markPrice@1s: newest event time wins",
     }
+
+    def routes(self, channels: Sequence[Channel]) -> dict[str, tuple[Channel, ...]]:
+        out = {r: tuple(c for c in channels if c in chans) for r, chans in USDM_ROUTES.items()}
+        return {r: chans for r, chans in out.items() if chans}
+
+    def route_url(self, url: str, route: str) -> str:
+        """``wss://fstream.binance.com`` (or a legacy ``.../stream``, ``.../ws``, or a route's own URL)
+        -> ``wss://fstream.binance.com/<route>/stream`` (combined streams on that endpoint)."""
+        base = url.rstrip("/")
+        for tail in ("/stream", "/ws"):
+            if base.endswith(tail):
+                base = base[: -len(tail)]
+        for r in USDM_ROUTES:
+            if base.endswith(f"/{r}"):
+                base = base[: -len(r) - 1]
+        return f"{base}/{route}/stream"
 
     def first_fit(self, snapshot_seq: int, delta: BookDelta) -> Fit:
         if delta.seq < snapshot_seq:
@@ -350,6 +376,14 @@ class BinanceSpotSim(VenueSimulator):
 class BinanceUsdmSim(BinanceSpotSim):
     name: ClassVar[str] = "binance-usdm"
     futures: ClassVar[bool] = True
+
+    def channels_on(self, path: str) -> frozenset[str] | None:
+        """As Binance serves USD-M since 2026-04-23: depth/bookTicker on /public, aggTrade/markPrice
+        on /market; the retired legacy paths serve nothing (empty set: the handshake is refused)."""
+        for route, chans in USDM_ROUTES.items():
+            if path.startswith(f"/{route}/"):
+                return frozenset(chans)
+        return frozenset()
 
     def funding_message(self, symbol, seq, ts_ns, mark, rate_e9) -> str | None:  # type: ignore[no-untyped-def]
         inst = self.instruments[symbol]

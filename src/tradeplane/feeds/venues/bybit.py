@@ -73,6 +73,8 @@ class Bybit(VenueAdapter):
     default_rest: ClassVar[str] = "https://api.bybit.com"
     limits: ClassVar[Limits] = Limits(
         connections=500, window_s=300.0, subscribe_per_s=10.0, streams_per_connection=10_000, ping_interval_s=20.0,
+        # no published (un)subscribe rate for public v5 streams: a conservative 60 per minute per connection
+        control_per_connection=(60, 60.0),
     )
     arbitration: ClassVar[Mapping[Channel, Mode]] = {
         "book": "contiguous", "trades": "keyed", "bbo": "monotonic", "funding": "monotonic",

@@ -64,6 +64,8 @@ class Coinbase(VenueAdapter):
     default_rest: ClassVar[str] = "https://api.exchange.coinbase.com"
     limits: ClassVar[Limits] = Limits(
         connections=8, window_s=1.0, subscribe_per_s=8.0, streams_per_connection=10_000,
+        # "8 requests per second per IP" for unauthenticated WebSocket messages
+        control_per_ip=(8, 1.0),
     )
     arbitration: ClassVar[Mapping[Channel, Mode]] = {"book": "keyed", "trades": "contiguous", "bbo": "monotonic"}
     notes: ClassVar[Mapping[Channel, str]] = {

@@ -13,6 +13,7 @@ is closed. Trades carry ``trade_seq``, continuous per instrument.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from itertools import count
 from typing import Any, ClassVar
 
@@ -37,29 +38,32 @@ from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSim
 _MS = 1_000_000
 
 
+_ZERO = Decimal(0)
+
+
 class _Book(msgspec.Struct, gc=False):
     type: str = ""
     timestamp: int = 0
     instrument_name: str = ""
     change_id: int = NO_SEQ
     prev_change_id: int = NO_SEQ
-    bids: list[tuple[str, float, float]] = []
-    asks: list[tuple[str, float, float]] = []
-    best_bid_price: float | None = None
-    best_bid_amount: float = 0.0
-    best_ask_price: float | None = None
-    best_ask_amount: float = 0.0
-    mark_price: float | None = None
-    index_price: float = 0.0
-    current_funding: float = 0.0
+    bids: list[tuple[str, Decimal, Decimal]] = []
+    asks: list[tuple[str, Decimal, Decimal]] = []
+    best_bid_price: Decimal | None = None
+    best_bid_amount: Decimal = _ZERO
+    best_ask_price: Decimal | None = None
+    best_ask_amount: Decimal = _ZERO
+    mark_price: Decimal | None = None
+    index_price: Decimal = _ZERO
+    current_funding: Decimal = _ZERO
 
 
 class _Trade(msgspec.Struct, gc=False):
     trade_seq: int
     trade_id: str
     timestamp: int
-    price: float
-    amount: float
+    price: Decimal
+    amount: Decimal
     direction: str
     instrument_name: str
 
@@ -86,6 +90,8 @@ class Deribit(VenueAdapter):
     # credit-based limits; unauthenticated non-matching requests are cheap: pace control at 5/s
     limits: ClassVar[Limits] = Limits(
         connections=20, window_s=1.0, subscribe_per_s=5.0, streams_per_connection=10_000,
+        # credit-based limits (non-matching requests), approximated as 20 per second per connection
+        control_per_connection=(20, 1.0),
     )
     arbitration: ClassVar[Mapping[Channel, Mode]] = {
         "book": "contiguous", "trades": "contiguous", "bbo": "monotonic", "funding": "monotonic",
@@ -135,14 +141,14 @@ class Deribit(VenueAdapter):
                 inst = self.instruments.get(t.instrument_name)
                 if inst is not None:
                     out.append(Trade(self.name, inst.symbol, t.trade_seq, t.trade_seq - 1, t.timestamp * _MS, recv_ns,
-                                     inst.price.float_to_int(t.price), inst.qty.float_to_int(t.amount),
+                                     inst.price.decimal_to_int(t.price), inst.qty.decimal_to_int(t.amount),
                                      BUY if t.direction == "buy" else SELL, t.trade_id))
             return out
         d = p.data
         inst = self.instruments.get(d.instrument_name)
         if inst is None:
             return []
-        pf, qf = inst.price.float_to_int, inst.qty.float_to_int
+        pf, qf = inst.price.decimal_to_int, inst.qty.decimal_to_int
         ts = d.timestamp * _MS
         if kind == "book":
             bids = tuple([(pf(x[1]), 0 if x[0] == "delete" else qf(x[2])) for x in d.bids])
@@ -156,11 +162,14 @@ class Deribit(VenueAdapter):
                         qf(d.best_bid_amount), pf(d.best_ask_price), qf(d.best_ask_amount))]
         if kind == "ticker" and d.mark_price is not None:
             return [Funding(self.name, inst.symbol, d.timestamp, NO_SEQ, ts, recv_ns, pf(d.mark_price),
-                            pf(d.index_price or d.mark_price), round(d.current_funding * 1e9), 0)]
+                            pf(d.index_price or d.mark_price), int(d.current_funding.scaleb(9).to_integral_value()), 0)]
         return []
 
 
 # ---------------------------------------------------------------------- simulator side
+
+
+_numbers = msgspec.json.Encoder(decimal_format="number")  # Deribit sends JSON numbers: written exactly
 
 
 class DeribitSim(VenueSimulator):
@@ -194,13 +203,13 @@ class DeribitSim(VenueSimulator):
         return []
 
     def _note(self, channel: str, data: Any) -> str:
-        return msgspec.json.encode({"jsonrpc": "2.0", "method": "subscription",
-                                    "params": {"channel": channel, "data": data}}).decode()
+        return _numbers.encode({"jsonrpc": "2.0", "method": "subscription",
+                                "params": {"channel": channel, "data": data}}).decode()
 
     def _lv(self, symbol: str, levels: Sequence[Level], snapshot: bool) -> list[list[Any]]:
         inst = self.instruments[symbol]
-        return [["new" if snapshot else ("delete" if q == 0 else "change"), float(inst.price.to_decimal(p)),
-                 float(inst.qty.to_decimal(q))] for p, q in levels]
+        return [["new" if snapshot else ("delete" if q == 0 else "change"), inst.price.to_decimal(p),
+                 inst.qty.to_decimal(q)] for p, q in levels]
 
     def snapshot_message(self, symbol: str, book: OrderBook, seq: int, ts_ns: int, checksum: int) -> str | None:
         return self._note(f"book.{symbol}.100ms", {
@@ -216,22 +225,22 @@ class DeribitSim(VenueSimulator):
         inst = self.instruments[symbol]
         return self._note(f"trades.{symbol}.100ms", [{
             "trade_seq": trade_id, "trade_id": str(trade_id + 48_000_000), "timestamp": ts_ns // _MS,
-            "tick_direction": 0, "price": float(inst.price.to_decimal(price)), "instrument_name": symbol,
-            "direction": "buy" if side == BUY else "sell", "amount": float(inst.qty.to_decimal(qty))}])
+            "tick_direction": 0, "price": inst.price.to_decimal(price), "instrument_name": symbol,
+            "direction": "buy" if side == BUY else "sell", "amount": inst.qty.to_decimal(qty)}])
 
     def bbo_message(self, symbol, seq, ts_ns, bid, ask) -> str:  # type: ignore[no-untyped-def]
         inst = self.instruments[symbol]
         return self._note(f"quote.{symbol}", {
             "timestamp": ts_ns // _MS + seq, "instrument_name": symbol,
-            "best_bid_price": float(inst.price.to_decimal(bid[0])), "best_bid_amount": float(inst.qty.to_decimal(bid[1])),
-            "best_ask_price": float(inst.price.to_decimal(ask[0])), "best_ask_amount": float(inst.qty.to_decimal(ask[1]))})
+            "best_bid_price": inst.price.to_decimal(bid[0]), "best_bid_amount": inst.qty.to_decimal(bid[1]),
+            "best_ask_price": inst.price.to_decimal(ask[0]), "best_ask_amount": inst.qty.to_decimal(ask[1])})
 
     def funding_message(self, symbol, seq, ts_ns, mark, rate_e9) -> str | None:  # type: ignore[no-untyped-def]
         inst = self.instruments[symbol]
-        m = float(inst.price.to_decimal(mark))
+        m = inst.price.to_decimal(mark)
         return self._note(f"ticker.{symbol}.100ms", {
             "timestamp": ts_ns // _MS + seq, "instrument_name": symbol, "mark_price": m, "index_price": m,
-            "current_funding": rate_e9 / 1e9, "funding_8h": rate_e9 / 1e9})
+            "current_funding": Decimal(rate_e9).scaleb(-9), "funding_8h": Decimal(rate_e9).scaleb(-9)})
 
     def heartbeat_message(self, symbol: str, ts_ns: int) -> str | None:
         return '{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}'

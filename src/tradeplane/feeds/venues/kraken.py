@@ -15,7 +15,8 @@ losses are caught by the checksum. Connection attempts: about 150 per rolling 10
 from __future__ import annotations
 
 import zlib
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from itertools import count
 from typing import ClassVar
 
@@ -36,14 +37,18 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
+from tradeplane.feeds.fixed import Scale, format_scaled
 from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "book", "trades": "trade", "bbo": "ticker"}
 
 
+_ZERO = Decimal(0)
+
+
 class _Level(msgspec.Struct, gc=False):
-    price: float
-    qty: float
+    price: Decimal  # Kraken sends JSON numbers; msgspec keeps their exact text (no float)
+    qty: Decimal
 
 
 class _Data(msgspec.Struct, gc=False):
@@ -53,13 +58,13 @@ class _Data(msgspec.Struct, gc=False):
     checksum: int | None = None
     timestamp: str = ""
     side: str = ""
-    price: float = 0.0
-    qty: float = 0.0
+    price: Decimal = _ZERO
+    qty: Decimal = _ZERO
     trade_id: int = NO_SEQ
-    bid: float = 0.0
-    bid_qty: float = 0.0
-    ask: float = 0.0
-    ask_qty: float = 0.0
+    bid: Decimal = _ZERO
+    bid_qty: Decimal = _ZERO
+    ask: Decimal = _ZERO
+    ask_qty: Decimal = _ZERO
 
 
 class _Msg(msgspec.Struct, gc=False):
@@ -72,6 +77,24 @@ class _Msg(msgspec.Struct, gc=False):
 _decoder = msgspec.json.Decoder(_Msg)
 
 
+def _decimals(values: Iterable[Decimal]) -> int:
+    """The most decimal places among numbers as sent (Kraken pads to the pair's precision)."""
+    most = 0
+    for v in values:
+        exp = v.as_tuple().exponent
+        if isinstance(exp, int) and -exp > most:
+            most = -exp
+    return most
+
+
+def _text(scale: Scale, steps: int, decimals: int) -> str:
+    """``steps`` of ``scale`` written with exactly ``decimals`` places (exact; no float)."""
+    value = steps * scale.unit
+    if decimals >= scale.decimals:
+        return format_scaled(value * 10 ** (decimals - scale.decimals), decimals)
+    return format(scale.to_decimal(steps).quantize(Decimal(1).scaleb(-decimals)), "f")
+
+
 def kraken_level_text(price: str, qty: str) -> str:
     return price.replace(".", "").lstrip("0") + qty.replace(".", "").lstrip("0")
 
@@ -82,19 +105,22 @@ class Kraken(VenueAdapter):
     default_rest: ClassVar[str] = "https://api.kraken.com"
     limits: ClassVar[Limits] = Limits(
         connections=150, window_s=600.0, subscribe_per_s=5.0, streams_per_connection=10_000, ping_interval_s=None,
+        # no published (un)subscribe limit for public v2: a conservative 60 per minute per connection
+        control_per_connection=(60, 60.0),
     )
     book_depth: ClassVar[int | None] = 10
-    arbitration: ClassVar[Mapping[Channel, Mode]] = {"book": "keyed", "trades": "monotonic", "bbo": "keyed"}
+    arbitration: ClassVar[Mapping[Channel, Mode]] = {"book": "keyed", "trades": "keyed", "bbo": "keyed"}
     has_checksum: ClassVar[bool] = True
     notes: ClassVar[Mapping[Channel, str]] = {
         "book": "no sequence: arbitrated by update timestamp + content; losses caught by the CRC32 checksum",
-        "trades": "trade_id: newest wins",
+        "trades": "trade_id: arbitrated by id (a copy one leg reorders is still delivered)",
         "bbo": "ticker has no sequence: arbitrated by content",
     }
 
     def __init__(self, instruments: Sequence) -> None:  # type: ignore[type-arg]
         super().__init__(instruments)
         self._req = count(1)
+        self._precision: dict[str, tuple[int, int]] = {}  # symbol -> (price, qty) decimals as Kraken writes them
 
     def _sub(self, method: str, channel: str, symbols: Sequence[str]) -> str:
         params: dict[str, object] = {"channel": channel, "symbol": list(symbols)}
@@ -114,10 +140,13 @@ class Kraken(VenueAdapter):
         return [self._sub("unsubscribe", "book", [symbol]), self._sub("subscribe", "book", [symbol])]
 
     def checksum(self, book: OrderBook, symbol: str) -> int:
+        """CRC32 over the levels as Kraken writes them: at the pair's precision, which is read off
+        the wire (the decimals of the snapshot's own numbers), so the text is the exact text sent."""
         inst = self.instruments[symbol]
-        pt, qt = inst.price.to_text, inst.qty.to_text
-        parts = [kraken_level_text(pt(p), qt(q)) for p, q in book.top_asks(10)]
-        parts += [kraken_level_text(pt(p), qt(q)) for p, q in book.top_bids(10)]
+        pd, qd = self._precision.get(symbol, (inst.price.decimals, inst.qty.decimals))
+        pt, qt = inst.price, inst.qty
+        parts = [kraken_level_text(_text(pt, p, pd), _text(qt, q, qd)) for p, q in book.top_asks(10)]
+        parts += [kraken_level_text(_text(pt, p, pd), _text(qt, q, qd)) for p, q in book.top_bids(10)]
         return zlib.crc32("".join(parts).encode())
 
     def key(self, event: WireEvent) -> Hashable:
@@ -138,11 +167,14 @@ class Kraken(VenueAdapter):
             if inst is None:
                 continue
             ts = iso_to_ns(d.timestamp) if d.timestamp else 0
-            pf, qf = inst.price.float_to_int, inst.qty.float_to_int
+            pf, qf = inst.price.decimal_to_int, inst.qty.decimal_to_int
             if ch == "book":
                 bids = tuple([(pf(x.price), qf(x.qty)) for x in d.bids])
                 asks = tuple([(pf(x.price), qf(x.qty)) for x in d.asks])
                 cs = NO_CHECKSUM if d.checksum is None else d.checksum
+                if msg.type == "snapshot" and (d.bids or d.asks):
+                    self._precision[inst.symbol] = (_decimals(x.price for x in (*d.bids, *d.asks)),
+                                                    _decimals(x.qty for x in (*d.bids, *d.asks)))
                 if msg.type == "snapshot":
                     out.append(BookSnapshot(self.name, inst.symbol, NO_SEQ, ts, recv_ns, bids, asks, cs))
                 else:
@@ -157,6 +189,10 @@ class Kraken(VenueAdapter):
 
 
 # ---------------------------------------------------------------------- simulator side
+
+
+_numbers = msgspec.json.Encoder(decimal_format="number")  # Kraken sends JSON numbers: written exactly
+_exact = msgspec.json.Decoder(float_hook=Decimal)
 
 
 class KrakenSim(VenueSimulator):
@@ -189,41 +225,41 @@ class KrakenSim(VenueSimulator):
             return [(ch, s) for s in p.get("symbol", [])] if ch else []
         return []
 
-    def _lv(self, symbol: str, levels: Sequence[Level]) -> list[dict[str, float]]:
+    def _lv(self, symbol: str, levels: Sequence[Level]) -> list[dict[str, Decimal]]:
         inst = self.instruments[symbol]
-        return [{"price": float(inst.price.to_decimal(p)), "qty": float(inst.qty.to_decimal(q))} for p, q in levels]
+        return [{"price": inst.price.to_decimal(p), "qty": inst.qty.to_decimal(q)} for p, q in levels]
 
     def snapshot_message(self, symbol: str, book: OrderBook, seq: int, ts_ns: int, checksum: int) -> str | None:
-        return msgspec.json.encode({"channel": "book", "type": "snapshot", "data": [{
+        return _numbers.encode({"channel": "book", "type": "snapshot", "data": [{
             "symbol": symbol, "bids": self._lv(symbol, book.top_bids(10)), "asks": self._lv(symbol, book.top_asks(10)),
             "checksum": checksum, "timestamp": ns_to_iso(ts_ns)}]}).decode()
 
     def delta_message(self, symbol, seq, prev, ts_ns, bids, asks, checksum, first) -> str:  # type: ignore[no-untyped-def]
-        return msgspec.json.encode({"channel": "book", "type": "update", "data": [{
+        return _numbers.encode({"channel": "book", "type": "update", "data": [{
             "symbol": symbol, "bids": self._lv(symbol, bids), "asks": self._lv(symbol, asks), "checksum": checksum,
             "timestamp": ns_to_iso(ts_ns + seq % 1000)}]}).decode()
 
     def trade_message(self, symbol, trade_id, ts_ns, price, qty, side) -> str:  # type: ignore[no-untyped-def]
         inst = self.instruments[symbol]
-        return msgspec.json.encode({"channel": "trade", "type": "update", "data": [{
-            "symbol": symbol, "side": "buy" if side == BUY else "sell", "price": float(inst.price.to_decimal(price)),
-            "qty": float(inst.qty.to_decimal(qty)), "ord_type": "market", "trade_id": trade_id,
+        return _numbers.encode({"channel": "trade", "type": "update", "data": [{
+            "symbol": symbol, "side": "buy" if side == BUY else "sell", "price": inst.price.to_decimal(price),
+            "qty": inst.qty.to_decimal(qty), "ord_type": "market", "trade_id": trade_id,
             "timestamp": ns_to_iso(ts_ns)}]}).decode()
 
     def bbo_message(self, symbol, seq, ts_ns, bid, ask) -> str:  # type: ignore[no-untyped-def]
         inst = self.instruments[symbol]
-        return msgspec.json.encode({"channel": "ticker", "type": "update", "data": [{
-            "symbol": symbol, "bid": float(inst.price.to_decimal(bid[0])), "bid_qty": float(inst.qty.to_decimal(bid[1])),
-            "ask": float(inst.price.to_decimal(ask[0])), "ask_qty": float(inst.qty.to_decimal(ask[1])),
+        return _numbers.encode({"channel": "ticker", "type": "update", "data": [{
+            "symbol": symbol, "bid": inst.price.to_decimal(bid[0]), "bid_qty": inst.qty.to_decimal(bid[1]),
+            "ask": inst.price.to_decimal(ask[0]), "ask_qty": inst.qty.to_decimal(ask[1]),
             "timestamp": ns_to_iso(ts_ns + seq % 1000)}]}).decode()
 
     def heartbeat_message(self, symbol: str, ts_ns: int) -> str | None:
         return '{"channel":"heartbeat"}'
 
     def corrupt_checksum(self, message: str) -> str:
-        msg = msgspec.json.decode(message)
+        msg = _exact.decode(message)
         msg["data"][0]["checksum"] = (int(msg["data"][0]["checksum"]) ^ 0x5A5A) & 0xFFFFFFFF
-        return msgspec.json.encode(msg).decode()
+        return _numbers.encode(msg).decode()
 
 
 ADAPTERS = (Kraken,)

@@ -4,7 +4,10 @@ Rules from the v5 docs: subscribe with ``{"op": "subscribe", "args": [{"channel"
 the first ``books`` push is a snapshot (``prevSeqId`` -1), each update's ``prevSeqId`` equals
 the previous push's ``seqId``; an update with no change repeats ``seqId == prevSeqId``
 (keep-alive); ``seqId < prevSeqId`` after maintenance means the sequence was reset.
-Checksum: the top 25 levels interleaved ``bid_px:bid_sz:ask_px:ask_sz:...`` (a side that
+Checksum (retired: OKX announced on 2026-05-21 that from 2026-06-23 the ``checksum`` field of
+``books``, ``books-l2-tbt`` and ``books50-l2-tbt`` stays in the push but is always 0, and
+continuity is to be verified by ``seqId``/``prevSeqId`` only; a 0 is therefore read as "no
+checksum"; a non-zero value, from an endpoint not yet changed, is still checked): the top 25 levels interleaved ``bid_px:bid_sz:ask_px:ask_sz:...`` (a side that
 runs out just stops contributing), CRC32 as a signed 32-bit integer, over the price and
 size strings as sent (OKX spells them without trailing zeros). The client sends "ping"
 when it has had nothing for under 30 s; the server closes idle connections after 30 s.
@@ -95,14 +98,17 @@ class Okx(VenueAdapter):
     limits: ClassVar[Limits] = Limits(
         connections=3, window_s=1.0, subscribe_per_s=50.0, streams_per_connection=10_000,  # one batched subscribe
         ping_interval_s=25.0,
+        # "480 subscribe/unsubscribe/login requests per hour per connection" (v5 docs, WebSocket limits)
+        control_per_connection=(480, 3600.0),
     )
     arbitration: ClassVar[Mapping[Channel, Mode]] = {
-        "book": "contiguous", "trades": "monotonic", "bbo": "monotonic", "funding": "monotonic",
+        "book": "contiguous", "trades": "keyed", "bbo": "monotonic", "funding": "monotonic",
     }
     channels: ClassVar[tuple[Channel, ...]] = ("book", "trades", "bbo", "funding")
     has_checksum: ClassVar[bool] = True
     notes: ClassVar[Mapping[Channel, str]] = {
-        "trades": "tradeId increases but is not contiguous: newest wins, a lost trade cannot be detected",
+        "trades": "tradeId increases but is not contiguous: arbitrated by id (a copy one leg reorders is still "
+                  "delivered); a trade lost on every leg cannot be detected",
         "bbo": "bbo-tbt seqId: newest wins",
         "funding": "funding-rate ts: newest wins; the channel carries no mark price (0)",
     }
@@ -144,7 +150,9 @@ class Okx(VenueAdapter):
                 pt, qt = inst.price.to_int, inst.qty.to_int
                 bids = tuple([(pt(x[0]), qt(x[1])) for x in d.bids])
                 asks = tuple([(pt(x[0]), qt(x[1])) for x in d.asks])
-                cs = NO_CHECKSUM if d.checksum is None else d.checksum
+                # from 2026-06-23 OKX sends "checksum": 0 on every push (retired; continuity is by
+                # seqId/prevSeqId): 0 means "no checksum", never "the CRC is 0"
+                cs = NO_CHECKSUM if not d.checksum else d.checksum
                 if msg.action == "snapshot":
                     out.append(BookSnapshot(self.name, sym, d.seqId, ts, recv_ns, bids, asks, cs))
                 elif d.seqId == d.prevSeqId and not bids and not asks:
