@@ -467,8 +467,8 @@ def _colocation(c: _Checker) -> None:
     for w in colo.workloads:
         if c.need(w, "desk", w.desk, desks, "desk"):
             c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")
-        for h in w.hosts:
-            c.need(w, "hosts", h, hosts, "colocation host")
+        for host in w.hosts:
+            c.need(w, "hosts", host, hosts, "colocation host")
         for d in w.depends_on:
             c.need(d, "workload", d.workload, workloads, "workload")
         for f in w.flows:
@@ -491,12 +491,12 @@ def _colocation(c: _Checker) -> None:
                   "name a GCP network")
             continue
         subnets = {s.name: s for s in net.subnets}
-        if c.need(t, "subnet", t.subnet, subnets, f"subnet of {net.name}") and t.zone is not None:
-            if c.need(t, "zone", t.zone, catalog.ZONES, "catalog zone"):
-                region = catalog.region_of(t.zone)
-                if region != subnets[t.subnet].region:
-                    c.add(t, "zone", f"zone {t.zone} is in {region} but subnet {t.subnet} is in "
-                                     f"{subnets[t.subnet].region}", "pick a zone of the subnet's region")
+        subnet_ok = c.need(t, "subnet", t.subnet, subnets, f"subnet of {net.name}")
+        if subnet_ok and t.zone is not None and c.need(t, "zone", t.zone, catalog.ZONES, "catalog zone"):
+            region = catalog.region_of(t.zone)
+            if region != subnets[t.subnet].region:
+                c.add(t, "zone", f"zone {t.zone} is in {region} but subnet {t.subnet} is in "
+                                 f"{subnets[t.subnet].region}", "pick a zone of the subnet's region")
         for other in t.placement.anti_affinity:
             c.need(t.placement, "anti_affinity", other, workloads, "workload")
     m = colo.migration

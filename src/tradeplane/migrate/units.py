@@ -56,10 +56,10 @@ class Blocked:
 
 @dataclass
 class Units:
-    graph: nx.DiGraph
+    graph: nx.DiGraph[str]
     units: list[Unit]
     blocked: list[Blocked] = field(default_factory=list)
-    unit_graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    unit_graph: nx.DiGraph[int] = field(default_factory=nx.DiGraph)
 
     def unit_of(self) -> dict[str, int]:
         return {m: i for i, u in enumerate(self.units) for m in u.members}
@@ -79,10 +79,10 @@ def target_place(estate: Estate, w: ColoWorkload) -> str | None:
     return None
 
 
-def build_graph(estate: Estate) -> nx.DiGraph:
+def build_graph(estate: Estate) -> nx.DiGraph[str]:
     """A -> B when colocation workload A needs B (depends on it, or consumes B's flow)."""
     colo = estate.colocation
-    g: nx.DiGraph = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     if colo is None:
         return g
     names = {w.name for w in colo.workloads}
@@ -178,32 +178,35 @@ def build_units(estate: Estate) -> Units:
         reasons[lo] = [*reasons[lo], *(r for r in reasons[hi] if r not in reasons[lo]), why]
         reasons[hi] = []
 
+    def merge_cycles() -> None:
+        while True:
+            q: nx.DiGraph[str] = nx.DiGraph()
+            q.add_nodes_from({find(n) for n in g.nodes})
+            for a, b in g.edges:
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    q.add_edge(ra, rb)
+            cycles = [c for c in nx.strongly_connected_components(q) if len(c) > 1]
+            if not cycles:
+                return
+            for comp in sorted(sorted(c) for c in cycles):
+                members = sorted(n for n in g.nodes if find(n) in comp)
+                try:
+                    cyc = [a for a, _ in nx.find_cycle(g.subgraph(members))]
+                    shown = " -> ".join([*cyc, cyc[0]])
+                except nx.NetworkXNoCycle:
+                    shown = " -> ".join(members) + " (through glued units)"
+                for other in comp[1:]:
+                    union(comp[0], other, f"dependency cycle {shown}: one move-group")
+
+    merge_cycles()  # cycles of the declared dependencies first, so each is shown as written
     migration = colo.migration
     for mg in migration.move_groups if migration else ():
         for other in mg.workloads[1:]:
             union(mg.workloads[0], other, f"move-group {mg.name}: {mg.reason}")
     for a, b, why in _budget_glue(estate, colo.site):
         union(a, b, why)
-    while True:
-        q: nx.DiGraph = nx.DiGraph()
-        q.add_nodes_from({find(n) for n in g.nodes})
-        for a, b in g.edges:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                q.add_edge(ra, rb)
-        cycles = [c for c in nx.strongly_connected_components(q) if len(c) > 1]
-        if not cycles:
-            break
-        for comp in sorted(sorted(c) for c in cycles):
-            members = sorted(n for n in g.nodes if find(n) in comp)
-            sub = g.subgraph(members)
-            try:
-                cyc = [a for a, _ in nx.find_cycle(sub)]
-                shown = " -> ".join([*cyc, cyc[0]])
-            except nx.NetworkXNoCycle:
-                shown = " -> ".join(sorted(comp))
-            for other in comp[1:]:
-                union(comp[0], other, f"dependency cycle {shown}: one move-group")
+    merge_cycles()  # gluing may close new cycles between units
     groups: dict[str, list[str]] = {}
     for n in g.nodes:
         groups.setdefault(find(n), []).append(n)
@@ -224,7 +227,7 @@ def build_units(estate: Estate) -> Units:
                                            _where(estate, colo.workload(m))))
             continue
         units.append(Unit(tuple(members), tuple(reasons[root])))
-    ug: nx.DiGraph = nx.DiGraph()
+    ug: nx.DiGraph[int] = nx.DiGraph()
     index = {m: i for i, u in enumerate(units) for m in u.members}
     ug.add_nodes_from(range(len(units)))
     for a, b in g.edges:

@@ -37,20 +37,20 @@ def order_waves(units: Units, max_wave_workloads: int) -> list[Wave]:
     """The waves, in order; ``units.unit_graph`` must be acyclic (``build_units`` makes it so)."""
     g = units.unit_graph
     level: dict[int, int] = {}
-    for u in reversed(list(nx.topological_sort(g))):
-        level[u] = 1 + max((level[v] for v in g.successors(u)), default=-1)
+    for node in reversed(list(nx.topological_sort(g))):
+        level[node] = 1 + max((level[v] for v in g.successors(node)), default=-1)
     waves: list[Wave] = []
     for lvl in sorted(set(level.values())):
         chosen = sorted((i for i in level if level[i] == lvl), key=lambda i: units.units[i].members)
         batch: list[Unit] = []
         size = 0
         for i in chosen:
-            u = units.units[i]
-            if batch and size + len(u.members) > max_wave_workloads:
+            unit = units.units[i]
+            if batch and size + len(unit.members) > max_wave_workloads:
                 waves.append(Wave(len(waves) + 1, lvl, tuple(batch)))
                 batch, size = [], 0
-            batch.append(u)
-            size += len(u.members)
+            batch.append(unit)
+            size += len(unit.members)
         if batch:
             waves.append(Wave(len(waves) + 1, lvl, tuple(batch)))
     return waves

@@ -42,10 +42,11 @@ class Slot:
     needs_minutes: int
     window: Window | None
     reason: str
+    label: str = ""  # the window in the venue's local time, e.g. "daily halt Mon 2026-12-07 16:00 CST"
 
     def to_json(self) -> dict[str, Any]:
         w = self.window
-        return {"wave": self.wave, "needs_minutes": self.needs_minutes, "reason": self.reason,
+        return {"wave": self.wave, "needs_minutes": self.needs_minutes, "reason": self.reason, "label": self.label,
                 "window": None if w is None else {"kind": w.kind, "start": w.start.isoformat(),
                                                   "end": w.end.isoformat(), "minutes": w.minutes}}
 
@@ -79,10 +80,12 @@ def schedule(h: MarketHours, first_day: str, needs: list[int], allowed: tuple[st
         chosen = next((w for w in pool if w.start >= cursor and w.minutes >= need), None)
         if chosen is None:
             slots.append(Slot(i, need, None, f"no {'/'.join(allowed)} window of {venue} within "
-                                             f"{HORIZON_DAYS} days is long enough ({arithmetic})"))
+                                             f"{HORIZON_DAYS} days is long enough ({arithmetic})", "none"))
             continue
         local = chosen.start.astimezone(zone)
-        when = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()} ({chosen.minutes} min closed)"
+        short = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+        when = f"{short} ({chosen.minutes} min closed)"
+        label = f"{chosen.kind.replace('-', ' ')} {short}"
         if chosen.kind == "daily-halt":
             why = f"daily halt {when}: {arithmetic} fits"
         elif halt and need <= halt and "daily-halt" in allowed:
@@ -91,6 +94,6 @@ def schedule(h: MarketHours, first_day: str, needs: list[int], allowed: tuple[st
             why = f"{chosen.kind} {when}: {arithmetic} does not fit the {halt} min daily halt"
         else:
             why = f"{chosen.kind} {when}: {arithmetic}"
-        slots.append(Slot(i, need, chosen, why))
+        slots.append(Slot(i, need, chosen, why, label))
         cursor = max(cursor, chosen.start + timedelta(minutes=need) + timedelta(days=soak_days))
     return slots
