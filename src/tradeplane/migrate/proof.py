@@ -183,8 +183,13 @@ def prove(estate: Estate, moved: Iterable[str], baseline: set[tuple[str, str]] |
     report = net.verify(s, checks=net_checks())
     new = [f for f in report.findings if f.severity in BLOCKING
            and (baseline is None or finding_key(f) not in baseline)]
-    probs = tuple(f"{f.severity}: {f.title}" + (f" (fix at {f.fix_location})" if f.fix_location else "")
-                  for f in new)
+    why = {i.name: i.reason.removeprefix("migration: ") for i in s.intents if i.name.startswith("migrate-")}
+
+    def explain(title: str) -> str:
+        return "".join(f" [{text}]" for name, text in why.items() if f"'{name}'" in title)
+
+    probs = tuple(f"{f.severity}: {f.title}{explain(f.title)}"
+                  + (f" (fix at {f.fix_location})" if f.fix_location else "") for f in new)
     migrate_passes = sum(1 for p in report.passed if "migrate-" in p or "single failure" in p)
     checks.append(CheckResult("network", not probs, f"{len(report.passed)} properties proved "
                               f"({migrate_passes} about crossing flows), {len(new)} new blocking finding(s)",

@@ -192,7 +192,10 @@ def build_units(estate: Estate) -> Units:
             for comp in sorted(sorted(c) for c in cycles):
                 members = sorted(n for n in g.nodes if find(n) in comp)
                 try:
-                    cyc = [a for a, _ in nx.find_cycle(g.subgraph(members))]
+                    sub: nx.DiGraph[str] = nx.DiGraph()
+                    sub.add_nodes_from(members)
+                    sub.add_edges_from(sorted(g.subgraph(members).edges))
+                    cyc = [a for a, _ in nx.find_cycle(sub, source=members[0])]
                     shown = " -> ".join([*cyc, cyc[0]])
                 except nx.NetworkXNoCycle:
                     shown = " -> ".join(members) + " (through glued units)"
