@@ -12,10 +12,11 @@ from typing import Any
 
 import msgspec
 
-from tradeplane import feeds, finops, net, placement, terraform
+from tradeplane import feeds, finops, migrate, net, placement, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
+from tradeplane.migrate import MigrationPlan
 from tradeplane.net import Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.terraform import Reference, Rendered
@@ -34,6 +35,7 @@ class Plan:
     feeds: tuple[VenueFeedPlan, ...]
     cost: Estimate
     verify: Report
+    migration: MigrationPlan | None = None  # the colocation's move into GCP, when the estate declares one
 
     @property
     def blocking(self) -> list[str]:
@@ -52,6 +54,8 @@ class Plan:
                f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
         out += [f"net verify {f.severity}: {f.title}" for f in self.verify.findings
                 if f.severity not in BLOCKING_SEVERITIES]
+        if self.migration is not None:
+            out += [f"migration wave {w.number} is blocked: {b}" for w in self.migration.waves for b in w.blocking]
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +67,8 @@ class Plan:
             "feeds": [msgspec.to_builtins(f) for f in self.feeds],
             "cost": self.cost.to_json(),
             "verify": self.verify.to_json(),
+            "migration": None if self.migration is None else
+            {"ok": self.migration.ok, "summary": self.migration.summary_lines()},
             "blocking": self.blocking,
             "warnings": self.warnings,
         }
@@ -83,4 +89,5 @@ def build(estate: Estate) -> Plan:
         feeds=tuple(feeds.plan(estate)),
         cost=finops.estimate(estate),
         verify=net.verify(estate, placement=placed),
+        migration=migrate.plan(estate) if estate.colocation and estate.colocation.migration else None,
     )
