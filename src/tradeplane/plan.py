@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from tradeplane import feeds, finops, k8s, net, placement, review, security, terraform
+from tradeplane import feeds, finops, k8s, migrate, net, placement, review, security, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
+from tradeplane.migrate import MigrationPlan
 from tradeplane.net import BLOCKING_SEVERITIES, LatencyVerdicts, Report
 from tradeplane.placement import BudgetFinding, PlacementResult
 from tradeplane.security import KeyInventory, SecurityReport
@@ -43,6 +44,7 @@ class Plan:
     kubernetes: tuple[k8s.ClusterManifests, ...] = ()
     kubernetes_problems: tuple[str, ...] = ()
     conformance: tuple[ConformanceFinding, ...] = ()  # the rendered Terraform against its guardrails and links
+    migration: MigrationPlan | None = None  # the colocation's move into GCP, when the estate declares one
 
     @property
     def blocking(self) -> list[str]:
@@ -67,6 +69,8 @@ class Plan:
                 if f.severity not in BLOCKING_SEVERITIES]
         out += [f"security {f.severity}: {f.title}" for f in self.security.sorted()
                 if f not in self.security.blocking]
+        if self.migration is not None:
+            out += [f"migration wave {w.number} is blocked: {b}" for w in self.migration.waves for b in w.blocking]
         return out
 
     def items(self) -> list[review.Item]:
@@ -111,6 +115,8 @@ class Plan:
             "security": self.security.to_json(),
             "kubernetes": {"clusters": {m.cluster: sorted(m.files) for m in self.kubernetes},
                            "problems": list(self.kubernetes_problems)},
+            "migration": None if self.migration is None else
+            {"ok": self.migration.ok, "summary": self.migration.summary_lines()},
             "blocking": self.blocking,
             "warnings": self.warnings,
         }
@@ -132,7 +138,7 @@ def verify(estate: Estate) -> Report:
 
 
 STAGES = ("summary", "placement", "budgets", "terraform", "references", "feeds", "cost", "verify", "security",
-          "kubernetes", "conformance")
+          "kubernetes", "conformance", "migration")
 """The stages of ``build``, in the order it runs them."""
 
 StageHook = Callable[[str, "float | None"], None]
@@ -176,6 +182,8 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     secured = stage("security", lambda: security_review(estate, rendered))
     kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
     conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered.files, estate)))
+    migration = stage("migration", lambda: migrate.plan(estate) if estate.colocation and estate.colocation.migration
+                      else None)
     return Plan(
         estate=estate,
         summary=summary,
@@ -190,6 +198,7 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
         timings=timings,
         **kube,
         conformance=conformance,
+        migration=migration,
     )
 
 

@@ -126,6 +126,11 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     console.print(t)
     console.rule("[bold]cost[/]")
     render_estimate(p.cost, lines=False)
+    if p.migration is not None:
+        from tradeplane.cli.migrate import render_summary as migration_summary
+
+        console.rule("[bold]migration[/] (tradeplane migrate plan)")
+        migration_summary(p.migration)
     console.rule("[bold]verdict[/]")
     for line in p.warnings:
         console.print(f"[yellow]warning[/] {line}", highlight=False, soft_wrap=True)

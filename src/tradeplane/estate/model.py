@@ -57,11 +57,17 @@ __all__ = [
     "Cloud",
     "CloudNatAddresses",
     "CloudRouter",
+    "ColoHost",
+    "ColoRole",
+    "ColoWorkload",
+    "Colocation",
     "Connectivity",
     "Contact",
     "Control",
     "CrossCloud",
+    "CutoverCriteria",
     "DailyHalt",
+    "DataFlow",
     "Dependency",
     "Desk",
     "DirectConnect",
@@ -91,6 +97,9 @@ __all__ = [
     "MarketHours",
     "MetricService",
     "MetricSpec",
+    "Migration",
+    "MigrationTarget",
+    "MoveGroup",
     "Nacl",
     "NaclRule",
     "Name",
@@ -108,6 +117,7 @@ __all__ = [
     "PrivateEndpoint",
     "Protocol",
     "QuietHours",
+    "Rack",
     "Rotation",
     "RouteTarget",
     "SecurityGroup",
@@ -1339,6 +1349,148 @@ class Oncall(Frozen):
         default=None,
         description="the desk owning links and networks no desk owns, and seeing every desk's incidents",
     )
+# --------------------------------------------------------------------------- colocation and migration
+
+
+class ColoRole(StrEnum):
+    """What a colocation workload does; the runbooks and windows read it."""
+
+    MARKET_DATA = "market-data"
+    STRATEGY = "strategy"
+    ORDER_GATEWAY = "order-gateway"
+    RISK = "risk"
+    DROP_COPY = "drop-copy"
+    CLOCK = "clock"
+    MONITORING = "monitoring"
+
+
+class ColoHost(Frozen):
+    """One server in a colocation rack."""
+
+    name: Name
+    address: IPv4Address = Field(description="its address on the colocation network (inside the site's cidrs)")
+    model: str = Field(default="", description="hardware model, for the inventory")
+    cores: int = Field(default=0, ge=0)
+
+
+class Rack(Frozen):
+    """A rack (or half-rack) at the colocation site; released once its last workload has moved."""
+
+    name: Name
+    cage: str = ""
+    monthly_usd: float = Field(default=0.0, ge=0, description="rent, power and cross-connects, USD a month")
+    hosts: tuple[ColoHost, ...] = Field(min_length=1)
+
+
+class DataFlow(Frozen):
+    """Data a colocation workload sends to another workload or a venue (market data, drop copies, orders)."""
+
+    to: Name = Field(description="a colocation workload, an estate workload or a venue")
+    protocol: Protocol = Protocol.TCP
+    ports: tuple[PortRange, ...] = Field(default=(), description="empty means all ports")
+    mbps: float = Field(default=0.0, ge=0, description="peak rate in megabits per second")
+    description: str = ""
+
+
+class MigrationTarget(Frozen):
+    """Where a colocation workload runs in GCP once moved: network, subnet, zone, machine, placement."""
+
+    network: Name = Field(description="a GCP network of the estate")
+    subnet: Name
+    zone: str | None = Field(default=None, description="pin to this zone; the solver chooses in the subnet's region "
+                                                       "when omitted")
+    machine_type: str
+    count: int = Field(default=1, ge=1, le=10_000)
+    kind: Literal["vm", "sole_tenant"] = "vm"
+    placement: Placement = Field(default_factory=Placement)
+    tags: tuple[str, ...] = Field(default=(), description="GCP network tags used by firewall rules")
+    service_account: str | None = None
+
+
+class ColoWorkload(Frozen):
+    """A workload running on hosts at the colocation site, and where it goes in GCP.
+
+    ``depends_on`` and ``latency_budgets`` use the estate's own classes; their names may be other
+    colocation workloads or estate workloads. A workload without ``target`` stays in the colocation
+    (``stays`` says why): the migration plan reports it as a finding.
+    """
+
+    name: Name
+    role: ColoRole
+    desk: Name
+    team: Name
+    env: Literal["prod", "staging", "dev"] = "prod"
+    hosts: tuple[Name, ...] = Field(min_length=1, description="the colocation hosts it runs on")
+    listens_on: tuple[PortRange, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    flows: tuple[DataFlow, ...] = ()
+    latency_budgets: tuple[LatencyBudget, ...] = ()
+    venues: tuple[Name, ...] = ()
+    cutover_minutes: int = Field(default=20, ge=1, le=2880, description="time to switch it over, minutes")
+    target: MigrationTarget | None = None
+    stays: str = Field(default="", description="why it has no GCP target")
+
+
+class MoveGroup(Frozen):
+    """Colocation workloads that must move in the same wave."""
+
+    name: Name
+    workloads: tuple[Name, ...] = Field(min_length=2)
+    reason: str = Field(min_length=1)
+
+
+class CutoverCriteria(Frozen):
+    """What a parallel-run comparison (``tradeplane migrate compare``) must show before a cutover."""
+
+    max_missing: int = Field(default=0, ge=0, description="events on the colo side absent from the GCP side")
+    max_extra: int = Field(default=0, ge=0, description="events on the GCP side absent from the colo side")
+    max_duplicated: int = Field(default=0, ge=0)
+    max_reordered: int = Field(default=0, ge=0)
+    max_differing: int = Field(default=0, ge=0, description="same sequence number, different content")
+    max_p99_us: float = Field(default=1000.0, gt=0, description="p99 of GCP-minus-colo latency, microseconds")
+    max_us: float | None = Field(default=None, gt=0, description="worst GCP-minus-colo latency, microseconds")
+
+
+class Migration(Frozen):
+    """How the colocation moves: the venue whose hours give the windows, constraints and criteria."""
+
+    venue: Name = Field(description="the venue whose trading hours decide the cutover windows (read from its hours)")
+    windows: tuple[Literal["weekend", "daily-halt"], ...] = Field(
+        default=("weekend", "daily-halt"), min_length=1,
+        description="closed periods cutovers may use: the weekend close or the daily maintenance halt")
+    start: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first date (YYYY-MM-DD, venue's zone) a wave "
+                                                                   "may be scheduled")
+    soak_days: int = Field(default=1, ge=0, le=60, description="parallel-run days between two waves")
+    rollback_minutes: int = Field(default=30, ge=1, le=1440, description="rollback time objective, minutes")
+    max_wave_workloads: int = Field(default=8, ge=1, description="at most this many workloads in one wave")
+    move_groups: tuple[MoveGroup, ...] = ()
+    criteria: CutoverCriteria = Field(default_factory=CutoverCriteria)
+
+    @model_validator(mode="after")
+    def _start_is_a_date(self) -> Migration:
+        from datetime import date
+
+        try:
+            date.fromisoformat(self.start)
+        except ValueError:
+            raise ValueError(f"start {self.start!r} is not a date YYYY-MM-DD") from None
+        return self
+
+
+class Colocation(Frozen):
+    """The colocation inventory: racks, hosts and workloads at one site, and the plan to move them."""
+
+    site: Name = Field(description="the estate site (kind colocation) these racks are in")
+    racks: tuple[Rack, ...] = ()
+    workloads: tuple[ColoWorkload, ...] = ()
+    migration: Migration | None = None
+
+    def workload(self, name: str) -> ColoWorkload:
+        return _named(self.workloads, name)
+
+    def hosts(self) -> dict[str, tuple[Rack, ColoHost]]:
+        """Every host by name, with its rack."""
+        return {h.name: (r, h) for r in self.racks for h in r.hosts}
 
 
 # --------------------------------------------------------------------------- the estate
@@ -1365,6 +1517,7 @@ class Estate(Frozen):
     security: SecurityPolicy = Field(default_factory=SecurityPolicy)
     oncall: Oncall = Field(default_factory=Oncall)
     audit: AuditLogging = Field(default_factory=AuditLogging)
+    colocation: Colocation | None = Field(default=None, description="the colocation inventory and its migration")
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)

@@ -86,6 +86,7 @@ def check(estate: Estate) -> list[Problem]:
     _governance(c)
     _oncall(c)
     _observability(c)
+    _colocation(c)
     return sorted(c.problems, key=Problem.sort_key)
 
 
@@ -527,3 +528,79 @@ def _oncall(c: _Checker) -> None:
                     c.need(level, "notify", name, contacts, "contact")
                 else:  # oncall:TEAM and team:TEAM page the team's rotation
                     c.need(level, "notify", name, rotated, "team with a rotation")
+def _colocation(c: _Checker) -> None:
+    """The colocation inventory: its site, hosts inside the site's prefixes, every name it uses."""
+    e = c.estate
+    colo = e.colocation
+    if colo is None:
+        return
+    sites = {s.name: s for s in e.sites}
+    if c.need(colo, "site", colo.site, sites, "site"):
+        site = sites[colo.site]
+        if site.kind != "colocation":
+            c.add(colo, "site", f"site '{site.name}' is a {site.kind}, not a colocation",
+                  "name a site of kind colocation")
+        for rack in colo.racks:
+            for h in rack.hosts:
+                if site.cidrs and not any(h.address in n for n in site.cidrs):
+                    c.add(h, "address", f"host address {h.address} is outside site {site.name}'s cidrs "
+                                        f"({', '.join(str(n) for n in site.cidrs)})",
+                          "give an address inside the site's prefixes, or add the prefix to the site")
+    c.unique(colo.racks, "rack")
+    c.unique([h for r in colo.racks for h in r.hosts], "host")
+    c.unique([h for r in colo.racks for h in r.hosts], "host address", key="address")
+    c.unique(colo.workloads, "colocation workload")
+    estate_workloads = {w.name for w in e.workloads}
+    for w in colo.workloads:
+        if w.name in estate_workloads:
+            c.add(w, "name", f"colocation workload '{w.name}' has the name of an estate workload",
+                  "once moved it becomes a workload of that name; rename one of them")
+    colo_names = {w.name for w in colo.workloads}
+    hosts = {h.name for r in colo.racks for h in r.hosts}
+    desks = {d.name: d for d in e.desks}
+    venues = {v.name for v in e.venues}
+    workloads = colo_names | estate_workloads
+    networks = {n.name: n for n in e.networks}
+    for w in colo.workloads:
+        if c.need(w, "desk", w.desk, desks, "desk"):
+            c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")
+        for host in w.hosts:
+            c.need(w, "hosts", host, hosts, "colocation host")
+        for d in w.depends_on:
+            c.need(d, "workload", d.workload, workloads, "workload")
+        for f in w.flows:
+            c.need(f, "to", f.to, workloads | venues, "workload or venue")
+        for b in w.latency_budgets:
+            c.need(b, "to", b.to, workloads | venues | set(sites), "workload, venue or site")
+        for v in w.venues:
+            c.need(w, "venues", v, venues, "venue")
+        t = w.target
+        if t is None:
+            if not w.stays:
+                c.add(w, "target", f"colocation workload '{w.name}' has no GCP target",
+                      "give 'target:' (network, subnet, machine_type) or say why it stays with 'stays:'")
+            continue
+        if not c.need(t, "network", t.network, networks, "network"):
+            continue
+        net = networks[t.network]
+        if not isinstance(net, GcpVpc):
+            c.add(t, "network", f"network '{net.name}' is on {net.cloud}; the colocation moves into GCP",
+                  "name a GCP network")
+            continue
+        subnets = {s.name: s for s in net.subnets}
+        subnet_ok = c.need(t, "subnet", t.subnet, subnets, f"subnet of {net.name}")
+        if subnet_ok and t.zone is not None and c.need(t, "zone", t.zone, catalog.ZONES, "catalog zone"):
+            region = catalog.region_of(t.zone)
+            if region != subnets[t.subnet].region:
+                c.add(t, "zone", f"zone {t.zone} is in {region} but subnet {t.subnet} is in "
+                                 f"{subnets[t.subnet].region}", "pick a zone of the subnet's region")
+        for other in t.placement.anti_affinity:
+            c.need(t.placement, "anti_affinity", other, workloads, "workload")
+    m = colo.migration
+    if m is None:
+        return
+    c.need(m, "venue", m.venue, venues, "venue")
+    c.unique(m.move_groups, "move group")
+    for g in m.move_groups:
+        for name in g.workloads:
+            c.need(g, "workloads", name, colo_names, "colocation workload")

@@ -1,0 +1,135 @@
+"""``plan(estate)``: the whole migration, composed from the units, waves, proofs and windows.
+
+The plan is pure (estate in, plan out). Stage 0 is the estate as it is (nothing moved); stage *i*
+has waves 1..i moved. Each stage is proven (``proof.prove``) against stage 0's network findings,
+its Terraform is diffed against the previous stage's, and each wave gets a window (``windows``).
+A wave is ready when every check of its stage passes and it has a window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from tradeplane.errors import EstateError, Location
+from tradeplane.estate import Estate, hours
+from tradeplane.migrate.proof import CheckResult, StageProof, finding_key, prove
+from tradeplane.migrate.tfdiff import ResourceDiff, resource_diff
+from tradeplane.migrate.units import Blocked, Unit, build_units
+from tradeplane.migrate.waves import Wave, order_waves
+from tradeplane.migrate.windows import Slot, schedule
+
+__all__ = ["MigrationPlan", "WavePlan", "plan"]
+
+
+@dataclass(frozen=True)
+class WavePlan:
+    wave: Wave
+    cutover_minutes: int
+    slot: Slot
+    proof: StageProof
+    terraform: ResourceDiff
+    roles: tuple[str, ...]
+
+    @property
+    def number(self) -> int:
+        return self.wave.number
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        window = CheckResult("window", self.slot.window is not None, self.slot.reason,
+                             () if self.slot.window is not None else (self.slot.reason,))
+        return [*self.proof.checks, window]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def blocking(self) -> list[str]:
+        return [f"{c.name}: {p}" for c in self.checks if not c.ok for p in c.problems]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.wave.to_json(), "ok": self.ok, "roles": list(self.roles),
+                "cutover_minutes": self.cutover_minutes, "slot": self.slot.to_json(),
+                "checks": [c.to_json() for c in self.checks], "blocking": self.blocking,
+                "proof": self.proof.to_json(), "terraform": self.terraform.to_json()}
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    estate: str
+    site: str
+    venue: str
+    units: tuple[Unit, ...]
+    blocked: tuple[Blocked, ...]
+    waves: tuple[WavePlan, ...]
+    baseline: StageProof
+    rollback_minutes: int
+
+    @property
+    def ok(self) -> bool:
+        return all(w.ok for w in self.waves)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the waves change (the state file checks it)."""
+        text = ";".join(",".join(w.wave.workloads) for w in self.waves)
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def wave(self, number: int) -> WavePlan:
+        for w in self.waves:
+            if w.number == number:
+                return w
+        raise KeyError(number)
+
+    def summary_lines(self) -> list[str]:
+        """One screen: the waves, their windows and verdicts, and what cannot move."""
+        lines = [f"{sum(len(w.wave.workloads) for w in self.waves)} colocation workloads at {self.site} in "
+                 f"{len(self.waves)} wave(s); windows from {self.venue}'s hours; "
+                 f"rollback objective {self.rollback_minutes} min"]
+        for w in self.waves:
+            verdict = "ready" if w.ok else f"BLOCKED ({len(w.blocking)})"
+            cost = w.proof.cloud_monthly + w.proof.colo_monthly
+            lines.append(f"wave {w.number}: {', '.join(w.wave.workloads)} | {w.slot.reason} | "
+                         f"${cost:,.0f}/month both sides | terraform {w.terraform.summary()} | {verdict}")
+        for b in self.blocked:
+            lines.append(f"stays: {b.workload}: {b.reason}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {"estate": self.estate, "site": self.site, "venue": self.venue, "ok": self.ok,
+                "fingerprint": self.fingerprint, "rollback_minutes": self.rollback_minutes,
+                "units": [u.to_json() for u in self.units], "blocked": [b.to_json() for b in self.blocked],
+                "baseline": self.baseline.to_json(), "waves": [w.to_json() for w in self.waves]}
+
+
+def plan(estate: Estate) -> MigrationPlan:
+    """The migration plan of the estate's colocation; ``EstateError`` when it declares none."""
+    colo = estate.colocation
+    if colo is None or colo.migration is None:
+        raise EstateError.single(
+            f"estate '{estate.name}' declares no colocation migration", location=Location(estate.name),
+            field="colocation.migration",
+            hint="add a 'colocation:' section with racks, workloads and 'migration:' (see examples/dv-trading)")
+    m = colo.migration
+    units = build_units(estate)
+    waves = order_waves(units, m.max_wave_workloads)
+    by_name = {w.name: w for w in colo.workloads}
+    baseline = prove(estate, ())
+    base_keys = {finding_key(f) for f in baseline.findings}
+    needs = [sum(by_name[n].cutover_minutes for n in w.workloads) for w in waves]
+    slots = schedule(hours.venue_hours(estate.venue(m.venue)), m.start, needs, m.windows, m.soak_days,
+                     m.rollback_minutes, m.venue)
+    out: list[WavePlan] = []
+    moved: list[str] = []
+    previous = baseline
+    for w, need, slot in zip(waves, needs, slots, strict=True):
+        moved.extend(w.workloads)
+        proof = prove(estate, moved, base_keys)
+        roles = tuple(sorted({by_name[n].role.value for n in w.workloads}))
+        out.append(WavePlan(w, need, slot, proof, resource_diff(previous.resources, proof.resources), roles))
+        previous = proof
+    return MigrationPlan(estate.name, colo.site, m.venue, tuple(units.units), tuple(units.blocked), tuple(out),
+                         baseline, m.rollback_minutes)

@@ -1,0 +1,144 @@
+"""The migration plan of the reference estate, and what it says when a move cannot be made safely."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tradeplane import estate as est
+from tradeplane import migrate
+from tradeplane.errors import EstateError
+from tradeplane.migrate import MigrationPlan
+from tradeplane.migrate.proof import finding_key
+from tradeplane.migrate.units import build_units
+
+from .conftest import Edit, workload
+
+
+def test_reference_waves_in_dependency_order(reference_plan: MigrationPlan, reference_estate: est.Estate) -> None:
+    p = reference_plan
+    assert [w.wave.workloads for w in p.waves] == [
+        ("aur-dropcopy", "aur-mdh-a", "aur-mdh-b"),
+        ("aur-ogw", "aur-risk", "aur-strat-spread"),
+        ("aur-mon",),
+    ]
+    assert p.ok and all(w.ok for w in p.waves)
+    # Nothing a workload needs moves after it.
+    wave_of = {n: w.number for w in p.waves for n in w.wave.workloads}
+    colo = reference_estate.colocation
+    assert colo is not None
+    for w in colo.workloads:
+        for d in w.depends_on:
+            if w.name in wave_of and d.workload in wave_of:
+                assert wave_of[d.workload] <= wave_of[w.name], (w.name, d.workload)
+
+
+def test_cycles_move_groups_and_physics_glue_units(reference_plan: MigrationPlan) -> None:
+    reasons = {u.members: u.reasons for u in reference_plan.units}
+    order = reasons[("aur-ogw", "aur-risk", "aur-strat-spread")]
+    assert any(r.startswith("dependency cycle aur-ogw -> aur-risk -> aur-ogw") for r in order)
+    physics = [r for r in order if "cannot cross the Interconnect" in r]
+    assert len(physics) == 2 and all("bound" in r and "chi metro" in r for r in physics)
+    assert reasons[("aur-mdh-a", "aur-mdh-b")][0].startswith("move-group md-feeds")
+
+
+def test_workloads_that_cannot_move_are_findings(reference_plan: MigrationPlan) -> None:
+    blocked = {b.workload: b for b in reference_plan.blocked}
+    assert set(blocked) == {"aur-ptp-gm", "aur-strat-queue"}
+    assert blocked["aur-ptp-gm"].reason.startswith("no GCP target: GPS-disciplined")
+    queue = blocked["aur-strat-queue"]
+    assert "no feasible target" in queue.reason and "budget of 50 µs" in queue.reason
+    assert queue.where.endswith("colocation.yaml:141:42")
+
+
+def test_windows_come_from_the_venue_hours(reference_plan: MigrationPlan) -> None:
+    w1, w2, w3 = reference_plan.waves
+    assert w1.slot.window is not None and w1.slot.window.kind == "daily-halt"
+    # CME's daily halt: 16:00-17:00 Central (CST = UTC-6 in December).
+    assert w1.slot.window.start == datetime(2026, 12, 7, 22, 0, tzinfo=UTC)
+    assert w1.slot.needs_minutes == 60 and "fits" in w1.slot.reason
+    assert w2.slot.window is not None and w2.slot.window.kind == "weekend"
+    assert w2.slot.window.start == datetime(2026, 12, 11, 22, 0, tzinfo=UTC)
+    assert "100 min does not fit the 60 min daily halt" in w2.slot.reason
+    assert w3.slot.window is not None and w3.slot.window.start == datetime(2026, 12, 14, 22, 0, tzinfo=UTC)
+
+
+def test_each_stage_is_proven(reference_plan: MigrationPlan) -> None:
+    w1 = reference_plan.waves[0]
+    names = [c.name for c in w1.checks]
+    assert names == ["placement", "network", "latency across the Interconnect", "link capacity", "window"]
+    # The colo strategy still reads the moved handler across the Interconnect: budget judged on the metro path.
+    (c,) = w1.proof.crossings
+    assert (c.workload, c.to, c.met) == ("aur-strat-spread", "aur-mdh-a", True)
+    assert "chi metro" in c.basis and c.bound_us < c.rtt_us < c.budget_us
+    assert w1.proof.cross_mbps == 805
+    # Terraform: the moved handlers appear as instances in the zones of their targets.
+    assert "gcp/30-compute google_compute_instance.aur_mdh_a__us_central1_a" in w1.terraform.added
+    assert not w1.terraform.removed
+    # Both sides cost money until a rack is empty: rack aur-r2 is released after the last wave.
+    assert reference_plan.baseline.colo_monthly == 19_000
+    assert reference_plan.waves[-1].proof.colo_monthly == 9_500
+    assert w1.proof.cloud_monthly > reference_plan.baseline.cloud_monthly
+
+
+def test_a_blocked_crossing_flow_fails_the_network_check(variant: Callable[[Edit], Path]) -> None:
+    def no_tags(colo: dict) -> None:  # the firewall admits colo traffic only to instances tagged cme
+        workload(colo, "aur-mdh-a")["target"]["tags"] = ["md"]
+
+    e = est.load(variant(no_tags))
+    base = {finding_key(f) for f in migrate.prove(e, ()).findings}
+    proof = migrate.prove(e, ["aur-dropcopy", "aur-mdh-a", "aur-mdh-b"], base)
+    net = next(c for c in proof.checks if c.name == "network")
+    assert not net.ok
+    assert any("172.16.2.13/32 does not reach aur-mdh-a" in p and "[dependency aur-strat-spread -> aur-mdh-a" in p
+               and "networks-gcp.yaml:22" in p for p in net.problems)
+
+
+def test_capacity_and_windows_block_waves(variant: Callable[[Edit], Path]) -> None:
+    def heavy(colo: dict) -> None:
+        workload(colo, "aur-mdh-a")["flows"][0]["mbps"] = 40_000
+        workload(colo, "aur-mon")["cutover_minutes"] = 2880
+        colo["migration"]["rollback_minutes"] = 200  # 3,080 min: longer than any weekend close (3,000 min at the
+        # autumn clock change)
+
+    p = migrate.plan(est.load(variant(heavy)))
+    w1 = p.waves[0]
+    assert not w1.ok and any(b.startswith("link capacity: 40,405 Mb/s crosses") for b in w1.blocking)
+    w3 = p.waves[-1]
+    assert w3.slot.window is None and any(b.startswith("window: no weekend/daily-halt window") for b in w3.blocking)
+    assert "BLOCKED" in p.summary_lines()[3]
+
+
+def test_a_cycle_is_one_move_group_shown_as_written(variant: Callable[[Edit], Path]) -> None:
+    def cycle(colo: dict) -> None:
+        workload(colo, "aur-mdh-a").setdefault("depends_on", []).append({"workload": "aur-mon", "ports": [9090]})
+
+    units = build_units(est.load(variant(cycle)))
+    (unit,) = [u for u in units.units if "aur-mon" in u.members]
+    assert {"aur-mon", "aur-mdh-a", "aur-mdh-b"} <= set(unit.members)
+    assert any("dependency cycle" in r and "aur-mon" in r and "aur-mdh-a" in r for r in unit.reasons)
+
+
+@pytest.mark.parametrize(("edit", "message", "line_of"), [
+    (lambda c: c["racks"][0]["hosts"][0].update(address="10.9.9.9"), "outside site aurora-colo's cidrs", "address"),
+    (lambda c: workload(c, "aur-ogw").update(hosts=["aur-r9-h01"]), "unknown colocation host 'aur-r9-h01'", "hosts"),
+    (lambda c: workload(c, "aur-mon")["target"].update(network="aws-use1-shared"), "the colocation moves into GCP",
+     "network"),
+    (lambda c: workload(c, "aur-ptp-gm").pop("stays"), "has no GCP target", "target"),
+])
+def test_bad_inventory_is_a_located_error(variant: Callable[[Edit], Path], edit: Edit, message: str,
+                                          line_of: str) -> None:
+    with pytest.raises(EstateError) as exc:
+        est.load(variant(edit))
+    lines = [p.render() for p in exc.value.problems]
+    hit = [x for x in lines if message in x]
+    assert hit, lines
+    assert "colocation.yaml:" in hit[0]
+
+
+def test_an_estate_without_a_colocation_says_so(small_estate: est.Estate) -> None:
+    with pytest.raises(EstateError, match="declares no colocation migration"):
+        migrate.plan(small_estate)
