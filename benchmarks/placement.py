@@ -51,7 +51,7 @@ from pathlib import Path
 from tradeplane import estate as est
 from tradeplane.estate import catalog
 from tradeplane.estate.model import AwsVpc, Estate, GcpVpc, Workload
-from tradeplane.finops.prices import price_table
+from tradeplane.estate.prices import price_table
 from tradeplane.placement import (
     Capacity,
     PlacementResult,

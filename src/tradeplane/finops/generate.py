@@ -27,7 +27,7 @@ from tradeplane.estate import AwsVpc, Estate, GcpVpc, Interconnect, TransitGatew
 from tradeplane.estate.model import CrossCloud, DirectConnect
 from tradeplane.finops.engine import EngineConfig, connect, quote
 from tradeplane.finops.focus import SYNTHETIC_MARKER
-from tradeplane.finops.prices import instance_price, network_price, price_table
+from tradeplane.estate.prices import instance_price, network_price, price_table
 
 __all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
 

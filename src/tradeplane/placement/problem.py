@@ -26,7 +26,7 @@ from tradeplane.estate.model import (
     PlacementStrategy,
     Workload,
 )
-from tradeplane.finops.prices import instance_price, price_table
+from tradeplane.estate.prices import instance_price, price_table
 from tradeplane.placement import rules
 from tradeplane.placement.capacity import Capacity, machine_family
 from tradeplane.placement.explanation import Explanation
