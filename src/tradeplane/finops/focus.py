@@ -331,6 +331,21 @@ def _type_problems(f: FocusFile) -> list[Problem]:
     return problems
 
 
+def _first_bad_line(path: Path, columns: int) -> int:
+    """The first line Python's csv module cannot read as ``columns`` clean fields (0 when it reads them all)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            next(reader, None)
+            for row in reader:
+                if len(row) != columns or any("\x00" in c for c in row):
+                    return reader.line_num
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError):
+        return max(1, reader.line_num) if "reader" in locals() else 1
+    return 0
+
+
 def _check_csv_lines(con: duckdb.DuckDBPyConnection, f: FocusFile) -> None:
     """A CSV line DuckDB cannot split into the header's columns (ragged, unclosed quote, bad encoding) is
     one located error, found in one pass that stores rejected lines instead of failing on the first."""
@@ -340,7 +355,9 @@ def _check_csv_lines(con: duckdb.DuckDBPyConnection, f: FocusFile) -> None:
     except duckdb.OutOfMemoryException:
         raise
     except duckdb.Error as exc:
-        raise InputError.single(f"cannot read: {str(exc).splitlines()[0]}", location=Location(f.path)) from None
+        raise InputError.single(f"cannot read: {str(exc).splitlines()[0]}",
+                                location=Location(f.path, _first_bad_line(Path(f.path), len(f.columns))),
+                                hint="repair or re-export the file (UTF-8, comma separated, quotes closed)") from None
     try:
         bad = con.execute(f"SELECT line, error_type, error_message FROM {rejects} ORDER BY line LIMIT 1").fetchone()
         n = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchone()
