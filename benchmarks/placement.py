@@ -51,7 +51,7 @@ from pathlib import Path
 from tradeplane import estate as est
 from tradeplane.estate import catalog
 from tradeplane.estate.model import AwsVpc, Estate, GcpVpc, Workload
-from tradeplane.finops.prices import price_table
+from tradeplane.estate.prices import price_table
 from tradeplane.placement import (
     Capacity,
     PlacementResult,
@@ -403,6 +403,20 @@ def run(e: Estate, sc: Scenario, seed: int, workers: int, limit: float) -> tuple
             f"${abs(round(g.hourly_usd - floor, 2)):,.2f}" if g.feasible else "n/a", premium)
 
 
+def latency_accuracy() -> list[tuple[str, ...]]:
+    """For every measured pair shipped: the model's estimate with that pair left out, against the measurement."""
+    from tradeplane.placement import figures
+    from tradeplane.placement.latency import model_rtt
+
+    rows = [("pair", "measured", "model", "error", "basis of the model figure")]
+    for m in figures.MEASURED:
+        est = model_rtt(m.a, m.b, figures.fitted_route(exclude=frozenset((m.a, m.b))))
+        err = (est.rtt_us - m.rtt_us) / m.rtt_us
+        rows.append((f"{m.a} <-> {m.b}", f"{m.rtt_us / 1000:,.1f} ms", f"{est.rtt_us / 1000:,.1f} ms", f"{err:+.1%}",
+                     est.kind))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="150 workloads, 10 s limit")
@@ -424,6 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     widths = [max(len(row[k]) for row in table) for k in range(len(head))]
     print()
     for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    acc = latency_accuracy()
+    widths = [max(len(row[k]) for row in acc) for k in range(len(acc[0]))]
+    print("\nlatency model against every shipped measurement (each pair left out of the fit it is scored on)")
+    for row in acc:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return 0 if all(rows) else 1
 

@@ -8,7 +8,7 @@ import pytest
 from tradeplane import estate as est
 from tradeplane import finops
 from tradeplane.errors import ConfigError, UnsupportedError
-from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, network_price
+from tradeplane.estate.prices import HOURS_PER_MONTH, instance_price, network_price
 
 from .conftest import REFERENCE
 

@@ -88,14 +88,14 @@ def test_html_is_self_contained(session: finops.CostSession) -> None:
     anomalies = finops.find_anomalies(session.con, session.estate, session.rules)
     commits = finops.commitment_report(session.con, session.estate, since=rep.period.start, until=rep.period.end)
     page = finops.render_html(rep, anomalies, commits)
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") >= 4
+    assert page.startswith("<!DOCTYPE html>")
+    # Charts are plotly figures (desk, budget, daily, service), plotly.js inlined once: opens offline.
+    assert page.count("Plotly.newPlot(") >= 4 and "<polygon points" not in page
+    assert page.count("plotly.js v") == 1
     assert "GENERATED DATA" in page
-    assert not re.search(r"(src|href)=\"https?:", page) and "<script" not in page
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)  # plotly.js itself names its home page
+    assert not re.search(r"<script[^>]+src=", page) and not re.search(r"(src|href)=\"https?:", markup)
     assert page == finops.render_html(rep, anomalies, commits)
-    import xml.etree.ElementTree as ET
-
-    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
-        assert ET.fromstring(svg).tag.endswith("svg")
 
 
 def test_tag_compliance_follows_the_estate_schema(session: finops.CostSession) -> None:

@@ -32,6 +32,9 @@ RulesOpt = typer.Option(None, "--rules", help="allocation rules YAML (default: t
 MemOpt = typer.Option("2GB", "--memory-limit", help="DuckDB memory limit; larger data spills to disk")
 SinceOpt = typer.Option(None, "--since", help="first day (YYYY-MM-DD); default: first of the last month in the data")
 UntilOpt = typer.Option(None, "--until", help="last day (YYYY-MM-DD); default: the last day in the data")
+CurrencyOpt = typer.Option(None, "--currency",
+                           help="report in this ISO 4217 currency: convert with --rates, else only its rows")
+RatesOpt = typer.Option(None, "--rates", help="exchange-rate table YAML (currency, as_of, source, rates)")
 
 
 def _day(text: str | None, name: str) -> date | None:
@@ -43,14 +46,20 @@ def _day(text: str | None, name: str) -> date | None:
         raise InputError.single(f"--{name} '{text}' is not a date", field=name, hint="write YYYY-MM-DD") from None
 
 
-def _money(x: float) -> str:
-    return f"${x:,.2f}"
+def _money(x: float, currency: str = "USD") -> str:
+    return finops.money(x, currency)
 
 
-def _session(path: Path, billing: list[Path], rules: Path | None, memory: str) -> finops.CostSession:
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def _session(path: Path, billing: list[Path], rules: Path | None, memory: str, currency: str | None = None,
+             rates: Path | None = None) -> finops.CostSession:
     e = est.load(path)
     return finops.open_session(e, billing, rules=finops.load_rules(rules, e),
-                               engine=finops.EngineConfig(memory_limit=memory))
+                               engine=finops.EngineConfig(memory_limit=memory), currency=currency,
+                               rates=finops.load_rates(rates) if rates is not None else None)
 
 
 def _notice(synthetic: bool) -> None:
@@ -71,24 +80,22 @@ def report(
     top: int = typer.Option(10, "--top", help="untagged resources to list"),
     rules: Path | None = RulesOpt,
     memory_limit: str = MemOpt,
+    currency: str | None = CurrencyOpt,
+    rates: Path | None = RatesOpt,
     json: bool = JsonOpt,
 ) -> None:
     """Cost by desk, team, service and cloud; month to date against budget with a forecast; untagged spend."""
     for option, out in (("--csv", csv), ("--parquet", parquet), ("--html", html)):
         if out is not None:
             check_file(out, option)  # before any work
-    with _session(path, billing, rules, memory_limit) as s:
-        rep = finops.build_report(s.con, s.estate, s.billing, s.rules, since=_day(since, "since"),
-                                  until=_day(until, "until"), top=top, allocated=True)
+    with _session(path, billing, rules, memory_limit, currency, rates) as s:
+        rep = s.report(since=_day(since, "since"), until=_day(until, "until"), top=top)
         written = []
         for out in (csv, parquet):
             if out is not None:
                 written.append(finops.export_allocation(s.con, rep.period, out))
         if html is not None:
-            anomalies = finops.find_anomalies(s.con, s.estate, s.rules)
-            commits = finops.commitment_report(s.con, s.estate, since=rep.period.start, until=rep.period.end,
-                                               synthetic=rep.synthetic)
-            write_file(html, finops.render_html(rep, anomalies, commits), "--html")
+            write_file(html, s.html(rep), "--html")
             written.append(str(html))
     if json:
         data = rep.to_json()
@@ -96,36 +103,50 @@ def report(
         print_json(data)
         return
     _notice(rep.synthetic)
+
+    def amounts(d: dict[str, float]) -> str:
+        return ", ".join(_money(v, c) for c, v in sorted(d.items())) or _money(0.0)
+
     console.print(f"[bold]cost report[/] {rep.period} ({rep.period.days} days, {rep.cost_basis} cost): "
-                  f"total [bold]{_money(rep.total)}[/]; allocation rules {rep.rules_source}")
+                  f"total [bold]{amounts(rep.totals)}[/]; allocation rules {rep.rules_source}")
+    console.print(f"currency: {rep.currency.note}", markup=False, highlight=False, soft_wrap=True)
     t = Table("desk", "cost", "direct", "shared", "share", title="by desk", title_justify="left")
     for r in rep.by_desk:
-        t.add_row(r.key[0], _money(r.cost), _money(r.direct), _money(r.shared), f"{r.share:.1%}")
+        t.add_row(r.key[0], _money(r.cost, r.currency), _money(r.direct, r.currency), _money(r.shared, r.currency),
+                  f"{r.share:.1%}")
     console.print(t)
-    t = Table("desk", "budget", "month to date", "forecast", "forecast %", "status",
-              title=f"budgets {rep.month} (as of {rep.as_of})", title_justify="left")
+    t = Table("desk", "budget", "month to date", "forecast", "forecast %", "status", "not compared",
+              title=f"budgets {rep.month} (as of {rep.as_of}; each in its own currency)", title_justify="left")
     for b in rep.budgets:
         colour = {"over": "red", "at-risk": "yellow"}.get(b.status, "green")
-        t.add_row(b.desk, _money(b.budget), _money(b.month_to_date), _money(b.forecast), f"{b.forecast_used:.0%}",
-                  f"[{colour}]{b.status}[/]")
+        t.add_row(b.desk, _money(b.budget, b.currency), _money(b.month_to_date, b.currency),
+                  _money(b.forecast, b.currency), f"{b.forecast_used:.0%}", f"[{colour}]{b.status}[/]",
+                  ", ".join(_money(v, c) for c, v in b.not_compared))
     console.print(t)
     t = Table("desk", "team", "cost", title="by team", title_justify="left")
     for r in rep.by_team:
-        t.add_row(r.key[0], r.key[1], _money(r.cost))
+        t.add_row(r.key[0], r.key[1], _money(r.cost, r.currency))
     console.print(t)
     t = Table("cloud", "service", "cost", "share", title="by service", title_justify="left")
     for r in rep.by_service:
-        t.add_row(r.key[0], r.key[1], _money(r.cost), f"{r.share:.1%}")
+        t.add_row(r.key[0], r.key[1], _money(r.cost, r.currency), f"{r.share:.1%}")
     console.print(t)
-    console.print("by cloud: " + ", ".join(f"{r.key[0]} {_money(r.cost)}" for r in rep.by_cloud))
-    console.print(f"untagged spend {_money(rep.untagged_cost)}; unallocatable {_money(rep.unallocated_cost)}")
-    missing = ", ".join(f"{k} {_money(v)}" for k, v in rep.missing_by_tag.items()) or "none"
+    console.print("by cloud: " + ", ".join(f"{r.key[0]} {_money(r.cost, r.currency)}" for r in rep.by_cloud))
+    console.print(f"untagged spend {amounts(rep.untagged_costs)}; unallocatable {amounts(rep.unallocated_costs)}")
+    missing = "; ".join(", ".join(f"{k} {_money(v, c)}" for k, v in m.items())
+                        for c, m in sorted(rep.missing_costs.items())) or "none"
     console.print(f"tag compliance ({', '.join(rep.required_tags)}): {rep.tag_compliance:.1%} of usage cost; "
                   f"cost lacking each tag: {missing}")
+    if rep.tag_keys:
+        console.print("tag keys read: " + ", ".join(f"{m.key} from {m.matched} ({m.rows} rows)" for m in rep.tag_keys),
+                      markup=False, highlight=False, soft_wrap=True)
+    for c in rep.corrections:
+        console.print(f"correction: {_money(c.cost, c.currency)} ({c.rows} rows) booked in billing period "
+                      f"{c.billing_period} ({c.booked}), counted in {c.charge_month}, the period it corrects")
     t = Table("resource", "service", "account", "allocated to", "cost", title="untagged: top resources",
               title_justify="left")
     for u in rep.untagged_top:
-        t.add_row(u.resource_id, u.service, u.sub_account, u.allocated_to, _money(u.cost))
+        t.add_row(u.resource_id, u.service, u.sub_account, u.allocated_to, _money(u.cost, u.currency))
     console.print(t)
     for w in written:
         console.print(f"wrote {w}")
@@ -135,17 +156,20 @@ def report(
 def anomalies(
     path: Path = EstateDir,
     billing: list[Path] = BillingOpt,
-    days: int = typer.Option(30, "--days", help="examine the last N days"),
+    days: int = typer.Option(30, "--days", min=1, help="examine the last N days (at most the days in the data)"),
     rules: Path | None = RulesOpt,
     memory_limit: str = MemOpt,
+    currency: str | None = CurrencyOpt,
+    rates: Path | None = RatesOpt,
     json: bool = JsonOpt,
 ) -> None:
     """Daily spend per desk and service against its weekday baseline: size, start and driving resources."""
-    with _session(path, billing, rules, memory_limit) as s:
+    with _session(path, billing, rules, memory_limit, currency, rates) as s:
         found = finops.find_anomalies(s.con, s.estate, s.rules, finops.AnomalySettings(days=days))
         synthetic = s.billing.synthetic
+        view = s.currency
     if json:
-        print_json({"synthetic": synthetic, "anomalies": [a.to_json() for a in found]})
+        print_json({"synthetic": synthetic, "currency": view.to_json(), "anomalies": [a.to_json() for a in found]})
         return
     _notice(synthetic)
     if not found:
@@ -154,14 +178,20 @@ def anomalies(
     t = Table("#", "desk", "service", "start", "days", "cost", "baseline", "excess", "peak",
               title="anomalies (daily spend against the same weekday of the 4 previous weeks)", title_justify="left")
     for i, a in enumerate(found, 1):
-        t.add_row(str(i), a.desk, a.service, a.start.isoformat() + (" (ongoing)" if a.ongoing else ""), str(a.days),
-                  _money(a.cost), _money(a.baseline), _money(a.excess), f"x{a.peak_ratio:.2f}")
+        what = a.start.isoformat() + (" (ongoing)" if a.ongoing else "")
+        if a.frequency == "Recurring":
+            what += " (recurring, vs the month before)"
+        t.add_row(str(i), a.desk, a.service, what, str(a.days), _money(a.cost, a.currency),
+                  _money(a.baseline, a.currency), _money(a.excess, a.currency), f"x{a.peak_ratio:.2f}")
     console.print(t)
     for i, a in enumerate(found, 1):
+        if not a.drivers:
+            continue
         console.print(f"[bold]#{i}[/] {a.desk} / {a.service}: driven by")
         for d in a.drivers:
-            console.print(f"  {d.resource_id}  {_money(d.before_daily)}/day -> {_money(d.during_daily)}/day "
-                          f"(+{_money(d.excess)})", soft_wrap=True)
+            console.print(f"  {d.resource_id}  {_money(d.before_daily, a.currency)}/day -> "
+                          f"{_money(d.during_daily, a.currency)}/day (+{_money(d.excess, a.currency)})",
+                          soft_wrap=True)
 
 
 @app.command()
@@ -174,16 +204,14 @@ def commitments(
     until: str | None = UntilOpt,
     rules: Path | None = RulesOpt,
     memory_limit: str = MemOpt,
+    currency: str | None = CurrencyOpt,
+    rates: Path | None = RatesOpt,
     json: bool = JsonOpt,
 ) -> None:
     """Savings Plan / RI / CUD coverage and utilisation; rightsizing hints from utilisation data."""
-    with _session(path, billing, rules, memory_limit) as s:
-        first, last = s.con.execute("SELECT min(day), max(day) FROM billing").fetchone() or (None, None)
-        if first is None:
-            raise InputError.single("the billing data has no rows")
-        end = _day(until, "until") or last
-        start = _day(since, "since") or end.replace(day=1)
-        rep = finops.commitment_report(s.con, s.estate, since=start, until=end, synthetic=s.billing.synthetic)
+    with _session(path, billing, rules, memory_limit, currency, rates) as s:
+        rep = finops.commitment_report(s.con, s.estate, since=_day(since, "since"), until=_day(until, "until"),
+                                       synthetic=s.billing.synthetic)
         hints = finops.rightsizing_hints(s.con, utilisation) if utilisation is not None else []
     if json:
         data = rep.to_json()
@@ -194,12 +222,13 @@ def commitments(
     t = Table("commitment", "type", "desk", "used", "unused", "utilisation", "savings",
               title=f"commitments {rep.period.start} .. {rep.period.end}", title_justify="left")
     for c in rep.commitments:
-        t.add_row(c.id, c.type, c.desk, _money(c.used), _money(c.unused), f"{c.utilisation:.1%}", _money(c.savings))
+        t.add_row(c.id, c.type, c.desk, _money(c.used, c.currency), _money(c.unused, c.currency),
+                  _pct(c.utilisation), _money(c.savings, c.currency))
     console.print(t)
     t = Table("cloud", "desk", "eligible (on-demand)", "covered", "coverage", title="coverage", title_justify="left")
     for cov in rep.coverage:
-        t.add_row(cov.provider, "all desks" if cov.desk == "*" else cov.desk, _money(cov.eligible),
-                  _money(cov.covered), f"{cov.coverage:.1%}")
+        t.add_row(cov.provider, "all desks" if cov.desk == "*" else cov.desk, _money(cov.eligible, cov.currency),
+                  _money(cov.covered, cov.currency), _pct(cov.coverage))
     console.print(t)
     if utilisation is not None:
         t = Table("resource", "type", "suggest", "cpu p95", "mem p95", "saving / month", title="rightsizing",

@@ -132,10 +132,13 @@ def latency(
     if json:
         print_json(e.to_json())
         return
-    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind})")
+    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind}, {e.confidence} confidence)")
     console.print(f"  basis: {e.basis}", markup=False, highlight=False, soft_wrap=True)
     if e.distance_km:
-        console.print(f"  physical bound: {_us(e.bound_us)} ({e.distance_km:,.0f} km great circle in fibre)")
+        console.print(f"  physical floor: {_us(e.bound_us)} ({e.distance_km:,.0f} km great circle at the speed of "
+                      "light in vacuum; no network can beat it)")
+        console.print(f"  fibre floor: {_us(e.fibre_bound_us)} (the same great circle in fibre; no fibre path can "
+                      "beat it, microwave can)")
     else:
         console.print(f"  best possible here: {_us(e.bound_us)}")
     for s in e.sources:

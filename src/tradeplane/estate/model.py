@@ -1052,11 +1052,34 @@ class Budget(Frozen):
                                description="US dollars per month (more than 0, at most 1,000,000,000)")
     alert_at: tuple[Annotated[float, Field(gt=0, le=10)], ...] = Field(
         default=(0.5, 0.8, 1.0), description="fractions of the monthly budget that alert (0.8 = 80%; up to 10)")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$",
+                          description="ISO 4217 code of monthly_usd (the monthly amount); only spend in it is compared")
+
+
+def _default_tag_aliases() -> dict[str, tuple[str, ...]]:
+    return {"env": ("environment",), "cost-centre": ("cost-center", "costcenter", "costcentre")}
 
 
 class TagSchema(Frozen):
+    """The tag (label) keys every billable resource carries, and the other names people write them as.
+
+    Keys are matched case-insensitively, with AWS's ``user:`` prefix dropped and ``_`` read as ``-``
+    (``user:CostCentre``, ``cost_centre`` and ``Cost-Centre`` are one key).
+    """
+
     required: tuple[str, ...] = ("desk", "team", "env", "cost-centre")
     allowed_envs: tuple[str, ...] = ("prod", "staging", "dev", "shared")
+    aliases: dict[str, tuple[str, ...]] = Field(
+        default_factory=_default_tag_aliases,
+        description="key -> other key names that mean it (e.g. env: [environment]; cost-centre: [CostCenter])")
+
+    @model_validator(mode="after")
+    def _aliases_of_known_keys(self) -> TagSchema:
+        known = {"desk", "team", "env", "workload", "cost-centre", *self.required}
+        unknown = sorted(set(self.aliases) - known)
+        if unknown:
+            raise ValueError(f"aliases for unknown tag key(s) {', '.join(unknown)}; keys: {', '.join(sorted(known))}")
+        return self
 
 
 MetricName = Annotated[

@@ -13,6 +13,7 @@ Entry points:
 from tradeplane.finops.allocation import allocate, allocation_sql
 from tradeplane.finops.anomalies import Anomaly, AnomalySettings, Driver, find_anomalies
 from tradeplane.finops.commitments import CommitmentReport, CommitmentUse, Coverage, commitment_report
+from tradeplane.finops.currency import CurrencyView, Rates, load_rates, money
 from tradeplane.finops.engine import EngineConfig
 from tradeplane.finops.estimate import (
     Assumptions,
@@ -34,7 +35,16 @@ from tradeplane.finops.focus import (
 )
 from tradeplane.finops.generate import GenerateResult, InjectedAnomaly, generate
 from tradeplane.finops.html import render_html
-from tradeplane.finops.report import BudgetLine, CostReport, Period, build_report, export_allocation
+from tradeplane.finops.report import (
+    BudgetLine,
+    Correction,
+    CostReport,
+    Period,
+    TagKeyMatch,
+    build_report,
+    default_period,
+    export_allocation,
+)
 from tradeplane.finops.rightsizing import UTILISATION_COLUMNS, RightsizingHint, rightsizing_hints
 from tradeplane.finops.rules import AllocationRules, SharedRule, default_rules, load_rules
 from tradeplane.finops.session import CostSession, open_session
@@ -54,9 +64,11 @@ __all__ = [
     "BudgetLine",
     "CommitmentReport",
     "CommitmentUse",
+    "Correction",
     "CostReport",
     "CostSession",
     "Coverage",
+    "CurrencyView",
     "Driver",
     "EngineConfig",
     "Estimate",
@@ -67,12 +79,15 @@ __all__ = [
     "GenerateResult",
     "InjectedAnomaly",
     "Period",
+    "Rates",
     "RightsizingHint",
     "SharedRule",
+    "TagKeyMatch",
     "allocate",
     "allocation_sql",
     "build_report",
     "commitment_report",
+    "default_period",
     "default_rules",
     "diff",
     "estimate",
@@ -80,7 +95,9 @@ __all__ = [
     "find_anomalies",
     "generate",
     "load_assumptions",
+    "load_rates",
     "load_rules",
+    "money",
     "open_billing",
     "open_session",
     "render_html",

@@ -21,7 +21,7 @@ __all__ = ["ALLOCATED_COLUMNS", "UNALLOCATED", "AllocationMaps", "allocate", "al
 
 UNALLOCATED = "unallocated"
 ALLOCATED_COLUMNS = ("day", "provider", "desk", "team", "workload", "env", "service", "service_category",
-                     "method", "rule", "frequency", "cost", "list_cost")
+                     "method", "rule", "frequency", "currency", "cost", "list_cost")
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,17 @@ def _match(m: Match, maps: AllocationMaps) -> str:
     return "(" + " AND ".join(conds) + ")"
 
 
-def desk_expr(estate: Estate) -> str:
-    """SQL giving a normalised row's desk by tag, then by account (NULL when neither)."""
+def desk_expr(estate: Estate, *, by_tag: bool = True) -> str:
+    """SQL giving a normalised row's desk: by its desk tag when the tag names a desk of the estate
+    (``by_tag``), else by the desk of its account or project (NULL when neither).
+
+    The one desk rule of every billing query (allocation, anomaly drivers, commitments, untagged spend).
+    """
     m = maps_of(estate)
-    return (f"CASE WHEN {_in('tag_desk', m.desks)} THEN tag_desk "
-            f"ELSE {_case('sub_account', m.account_desk)} END")
+    account = _case('sub_account', m.account_desk)
+    if not by_tag:
+        return account
+    return f"CASE WHEN {_in('tag_desk', m.desks)} THEN tag_desk ELSE {account} END"
 
 
 def shared_rule_expr(estate: Estate, rules: AllocationRules) -> str:
@@ -127,21 +133,24 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
         name = quote(r.name)
         if r.split == "proportional":
             only = f" AND {_in('desk', list(r.desks))}" if r.desks else ""
-            weights.append(f"SELECT day, {name} AS rule, desk, SUM(cost) AS w FROM direct "
-                           f"WHERE desk IS NOT NULL{only} GROUP BY day, desk")
+            # Weighed by direct spend in the pool's own currency: amounts of two currencies never meet.
+            weights.append(f"SELECT day, {name} AS rule, currency, desk, SUM(cost) AS w FROM direct "
+                           f"WHERE desk IS NOT NULL{only} GROUP BY day, currency, desk")
         elif r.split == "by_usage":
             i = usage_rules.index(r)
-            weights.append(f"SELECT day, {name} AS rule, desk, SUM(usage_{i}) AS w FROM base "
+            weights.append(f"SELECT day, {name} AS rule, CAST(NULL AS VARCHAR) AS currency, desk, "
+                           f"SUM(usage_{i}) AS w FROM base "
                            f"WHERE desk IS NOT NULL GROUP BY day, desk")
         else:
             pairs = (sorted(r.shares.items()) if r.split == "fixed"
                      else [(d, 1.0) for d in (r.desks or m.desks)])
             values = " UNION ALL ".join(f"SELECT {quote(d)} AS desk, {float(w)!r} AS w" for d, w in pairs)
-            weights.append(f"SELECT p.day, {name} AS rule, v.desk, v.w FROM "
+            weights.append(f"SELECT p.day, {name} AS rule, CAST(NULL AS VARCHAR) AS currency, v.desk, v.w FROM "
                            f"(SELECT DISTINCT day FROM pool WHERE rule = {name}) p "
                            f"CROSS JOIN ({values}) v")
     weights_sql = " UNION ALL ".join(weights) if weights else \
-        "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS VARCHAR) AS desk, " \
+        "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS VARCHAR) AS currency, " \
+        "CAST(NULL AS VARCHAR) AS desk, " \
         "CAST(NULL AS DOUBLE) AS w FROM (SELECT 1 AS x) z WHERE 1 = 0"
     split_of = " ".join(f"WHEN {quote(r.name)} THEN {quote('shared:' + r.split)}" for r in rules.shared)
     split_case = f"CASE p.rule {split_of} END" if rules.shared else "'shared'"
@@ -149,7 +158,7 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
     # later steps read several times, is small whatever the size of the billing data.
     return f"""WITH tagged AS (
   SELECT day, provider, service, service_category, consumed_qty, consumed_unit, resource_type, description,
-    sub_account, charge_frequency,
+    sub_account, charge_frequency, currency,
     {desk} AS desk,
     {method} AS method,
     {team} AS team,
@@ -162,38 +171,40 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
   FROM {source}
 ),
 base AS (
-  SELECT day, provider, service, service_category, desk, method, team, workload, env, rule, frequency,
+  SELECT day, provider, service, service_category, desk, method, team, workload, env, rule, frequency, currency,
     SUM(cost) AS cost, SUM(list_cost) AS list_cost{usage_cols}
   FROM tagged
-  GROUP BY day, provider, service, service_category, desk, method, team, workload, env, rule, frequency
+  GROUP BY day, provider, service, service_category, desk, method, team, workload, env, rule, frequency, currency
 ),
 direct AS (
-  SELECT day, provider, desk, team, workload, env, service, service_category, method, frequency, cost, list_cost
+  SELECT day, provider, desk, team, workload, env, service, service_category, method, frequency, currency, cost,
+    list_cost
   FROM base WHERE rule IS NULL
 ),
 pool AS (
-  SELECT day, provider, service, service_category, rule, frequency, SUM(cost) AS cost,
+  SELECT day, provider, service, service_category, rule, frequency, currency, SUM(cost) AS cost,
     SUM(list_cost) AS list_cost
   FROM base WHERE rule IS NOT NULL
-  GROUP BY day, provider, service, service_category, rule, frequency
+  GROUP BY day, provider, service, service_category, rule, frequency, currency
 ),
 weights AS ({weights_sql}),
 shares AS (
-  SELECT day, rule, desk, w / SUM(w) OVER (PARTITION BY day, rule) AS share
-  FROM (SELECT day, rule, desk, SUM(w) AS w FROM weights GROUP BY day, rule, desk) x
+  SELECT day, rule, currency, desk, w / SUM(w) OVER (PARTITION BY day, rule, currency) AS share
+  FROM (SELECT day, rule, currency, desk, SUM(w) AS w FROM weights GROUP BY day, rule, currency, desk) x
   WHERE w > 0
 )
 SELECT day, provider, COALESCE(desk, '{UNALLOCATED}') AS desk, team, workload, env, service, service_category,
-  method, CAST(NULL AS VARCHAR) AS rule, frequency, SUM(cost) AS cost, SUM(list_cost) AS list_cost
+  method, CAST(NULL AS VARCHAR) AS rule, frequency, currency, SUM(cost) AS cost, SUM(list_cost) AS list_cost
 FROM direct
 GROUP BY day, provider, COALESCE(desk, '{UNALLOCATED}'), team, workload, env, service, service_category, method,
-  frequency
+  frequency, currency
 UNION ALL
 SELECT p.day, p.provider, COALESCE(s.desk, '{UNALLOCATED}') AS desk, 'shared' AS team, '(shared)' AS workload,
   'shared' AS env, p.service, p.service_category,
-  CASE WHEN s.desk IS NULL THEN 'shared:unsplit' ELSE {split_case} END AS method, p.rule, p.frequency,
+  CASE WHEN s.desk IS NULL THEN 'shared:unsplit' ELSE {split_case} END AS method, p.rule, p.frequency, p.currency,
   p.cost * COALESCE(s.share, 1.0) AS cost, p.list_cost * COALESCE(s.share, 1.0) AS list_cost
-FROM pool p LEFT JOIN shares s ON s.day = p.day AND s.rule = p.rule"""
+FROM pool p LEFT JOIN shares s ON s.day = p.day AND s.rule = p.rule
+  AND (s.currency IS NULL OR s.currency = p.currency)"""
 
 
 def allocate(con: duckdb.DuckDBPyConnection, estate: Estate, rules: AllocationRules,

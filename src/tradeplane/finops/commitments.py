@@ -7,6 +7,9 @@ From the FOCUS commitment columns:
   commitment-eligible compute usage (``ServiceCategory = 'Compute'``, ``ChargeCategory = 'Usage'``,
   unused-commitment rows excluded), per provider and per desk;
 * savings = ListCost - EffectiveCost of covered usage.
+
+A commitment with nothing used and nothing unused in the period has no utilisation (``None``,
+shown as n/a), not 0 %. Amounts stay in their billing currency.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import duckdb
 
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import desk_expr
-from tradeplane.finops.report import Period
+from tradeplane.finops.report import Period, default_period
 
 __all__ = ["CommitmentReport", "CommitmentUse", "Coverage", "commitment_report"]
 
@@ -33,16 +36,19 @@ class CommitmentUse:
     used: float
     unused: float
     savings: float
+    currency: str = "USD"
 
     @property
-    def utilisation(self) -> float:
+    def utilisation(self) -> float | None:
+        """Used / (used + unused); ``None`` (n/a) when the period has neither."""
         total = self.used + self.unused
-        return self.used / total if total else 0.0
+        return self.used / total if total else None
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "provider": self.provider, "type": self.type, "desk": self.desk,
                 "used": round(self.used, 2), "unused": round(self.unused, 2), "savings": round(self.savings, 2),
-                "utilisation": round(self.utilisation, 4)}
+                "currency": self.currency,
+                "utilisation": None if self.utilisation is None else round(self.utilisation, 4)}
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,17 @@ class Coverage:
     desk: str
     eligible: float  # on-demand equivalent of eligible compute usage
     covered: float
+    currency: str = "USD"
 
     @property
-    def coverage(self) -> float:
-        return self.covered / self.eligible if self.eligible else 0.0
+    def coverage(self) -> float | None:
+        """Covered / eligible; ``None`` (n/a) when nothing was eligible."""
+        return self.covered / self.eligible if self.eligible else None
 
     def to_json(self) -> dict[str, Any]:
-        return {"provider": self.provider, "desk": self.desk, "eligible": round(self.eligible, 2),
-                "covered": round(self.covered, 2), "coverage": round(self.coverage, 4)}
+        return {"provider": self.provider, "desk": self.desk, "currency": self.currency,
+                "eligible": round(self.eligible, 2), "covered": round(self.covered, 2),
+                "coverage": None if self.coverage is None else round(self.coverage, 4)}
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,12 @@ class CommitmentReport:
                 "coverage": [c.to_json() for c in self.coverage]}
 
 
-def commitment_report(con: duckdb.DuckDBPyConnection, estate: Estate, *, since: date, until: date,
-                      synthetic: bool = False) -> CommitmentReport:
-    period = Period(since, until)
+def commitment_report(con: duckdb.DuckDBPyConnection, estate: Estate, *, since: date | None = None,
+                      until: date | None = None, synthetic: bool = False) -> CommitmentReport:
+    """Utilisation, coverage and savings of every commitment in ``since``..``until`` (default: the month of
+    the last day in the data)."""
+    period = default_period(con, since, until, table="billing") if since is None or until is None \
+        else Period(since, until)
     where = period.sql()
     desk = f"COALESCE({desk_expr(estate)}, 'unallocated')"
     rows = con.execute(f"""
@@ -84,19 +96,20 @@ def commitment_report(con: duckdb.DuckDBPyConnection, estate: Estate, *, since: 
                COALESCE(mode({desk}), 'unallocated'),
                COALESCE(SUM(effective_cost) FILTER (WHERE commitment_status = 'Used'), 0),
                COALESCE(SUM(effective_cost) FILTER (WHERE commitment_status = 'Unused'), 0),
-               COALESCE(SUM(list_cost - effective_cost) FILTER (WHERE commitment_status = 'Used'), 0)
+               COALESCE(SUM(list_cost - effective_cost) FILTER (WHERE commitment_status = 'Used'), 0), currency
         FROM billing WHERE {where} AND commitment_id IS NOT NULL AND charge_category = 'Usage'
-        GROUP BY commitment_id ORDER BY commitment_id""").fetchall()
+        GROUP BY commitment_id, currency ORDER BY commitment_id, currency""").fetchall()
     uses = tuple(CommitmentUse(str(r[0]), str(r[1]), str(r[2]), str(r[3]), float(r[4]), float(r[5]),
-                               float(r[6])) for r in rows)
+                               float(r[6]), str(r[7])) for r in rows)
     cov = con.execute(f"""
         SELECT provider, {desk} AS desk, SUM(list_cost) AS eligible,
-               COALESCE(SUM(list_cost) FILTER (WHERE commitment_id IS NOT NULL AND commitment_status = 'Used'), 0)
+               COALESCE(SUM(list_cost) FILTER (WHERE commitment_id IS NOT NULL AND commitment_status = 'Used'), 0),
+               currency
         FROM billing
         WHERE {where} AND service_category = 'Compute' AND charge_category = 'Usage'
           AND COALESCE(commitment_status, '') <> 'Unused'
-        GROUP BY GROUPING SETS ((provider), (provider, {desk}))
-        ORDER BY provider, desk NULLS FIRST""").fetchall()
-    coverage = tuple(Coverage(str(r[0]), "*" if r[1] is None else str(r[1]), float(r[2] or 0), float(r[3] or 0))
-                     for r in cov)
+        GROUP BY GROUPING SETS ((provider, currency), (provider, currency, {desk}))
+        ORDER BY provider, currency, desk NULLS FIRST""").fetchall()
+    coverage = tuple(Coverage(str(r[0]), "*" if r[1] is None else str(r[1]), float(r[2] or 0), float(r[3] or 0),
+                              str(r[4])) for r in cov)
     return CommitmentReport(period, synthetic, uses, coverage)

@@ -33,7 +33,7 @@ from tradeplane.estate import (
     catalog,
 )
 from tradeplane.estate.load import load_yaml_model
-from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, network_price, price_table
+from tradeplane.estate.prices import HOURS_PER_MONTH, instance_price, network_price, price_table
 
 __all__ = ["Assumptions", "Estimate", "EstimateChange", "EstimateDiff", "EstimateLine", "diff", "estimate",
            "load_assumptions"]

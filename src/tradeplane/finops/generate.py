@@ -25,9 +25,9 @@ import duckdb
 from tradeplane.errors import InputError, Location
 from tradeplane.estate import AwsVpc, Estate, GcpVpc, Interconnect, TransitGateway, Vpn, Workload
 from tradeplane.estate.model import CrossCloud, DirectConnect
+from tradeplane.estate.prices import instance_price, network_price, price_table
 from tradeplane.finops.engine import EngineConfig, connect, quote
 from tradeplane.finops.focus import SYNTHETIC_MARKER
-from tradeplane.finops.prices import instance_price, network_price, price_table
 
 __all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
 

@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 
 from tradeplane.errors import InputError, Location, TradeplaneError
+from tradeplane.estate.prices import HOURS_PER_MONTH, instance_price, price_table
 from tradeplane.finops.engine import quote
-from tradeplane.finops.prices import HOURS_PER_MONTH, instance_price, price_table
 
 __all__ = ["UTILISATION_COLUMNS", "RightsizingHint", "rightsizing_hints", "smaller_type"]
 

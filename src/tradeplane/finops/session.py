@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -11,8 +12,13 @@ import duckdb
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import allocate
+from tradeplane.finops.anomalies import find_anomalies
+from tradeplane.finops.commitments import commitment_report
+from tradeplane.finops.currency import CurrencyView, Rates, currency_sql
 from tradeplane.finops.engine import EngineConfig, connect
 from tradeplane.finops.focus import Billing, open_billing
+from tradeplane.finops.html import render_html
+from tradeplane.finops.report import CostReport, build_report
 from tradeplane.finops.rules import AllocationRules, default_rules
 
 __all__ = ["CostSession", "open_session"]
@@ -25,6 +31,19 @@ class CostSession:
     billing: Billing
     rules: AllocationRules
     allocated_rows: int
+    currency: CurrencyView
+
+    def html(self, report: CostReport) -> str:
+        """The HTML page of ``report`` with this session's anomalies and the period's commitments."""
+        anomalies = find_anomalies(self.con, self.estate, self.rules)
+        commits = commitment_report(self.con, self.estate, since=report.period.start, until=report.period.end,
+                                    synthetic=report.synthetic)
+        return render_html(report, anomalies, commits)
+
+    def report(self, *, since: date | None = None, until: date | None = None, top: int = 10) -> CostReport:
+        """The cost report of this session (see ``build_report``)."""
+        return build_report(self.con, self.estate, self.billing, self.rules, since=since, until=until, top=top,
+                            allocated=True, currency=self.currency)
 
     def close(self) -> None:
         self.con.close()
@@ -37,14 +56,26 @@ class CostSession:
 
 
 def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: AllocationRules | None = None,
-                 engine: EngineConfig | None = None, check: bool = True) -> CostSession:
-    """Validate the FOCUS files, create the ``billing`` view and the ``allocated`` table."""
+                 engine: EngineConfig | None = None, check: bool = True, currency: str | None = None,
+                 rates: Rates | None = None) -> CostSession:
+    """Validate the FOCUS files, create the ``billing`` view and the ``allocated`` table.
+
+    ``currency``/``rates``: how amounts of different billing currencies are read (see
+    ``tradeplane.finops.currency``); by default every figure stays per currency.
+    """
     r = rules or default_rules(estate)
     r.check(estate)
     con = connect(engine)
     try:
         billing = open_billing(con, paths, check=check, required_tags=estate.tags.required,
-                               allowed_envs=estate.tags.allowed_envs)
+                               allowed_envs=estate.tags.allowed_envs, aliases=estate.tags.aliases,
+                               view="billing_source")
+        sql, view = currency_sql(billing.currencies, "billing_source", currency, rates)
+        if view.mode == "only":
+            left = con.execute("SELECT currency, count(*) FROM billing_source WHERE currency <> "
+                               f"'{view.currency}' GROUP BY currency").fetchall()
+            view = CurrencyView(view.mode, view.currencies, view.currency, None, {str(c): int(n) for c, n in left})
+        con.execute(f"CREATE OR REPLACE VIEW billing AS {sql}")
         n = allocate(con, estate, r)
     except duckdb.OutOfMemoryException as exc:
         con.close()
@@ -55,4 +86,4 @@ def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: Allocati
     except BaseException:
         con.close()
         raise
-    return CostSession(con, estate, billing, r, n)
+    return CostSession(con, estate, billing, r, n, view)

@@ -16,7 +16,7 @@ from sqlglot.errors import ParseError
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import allocation_sql
-from tradeplane.finops.focus import TAG_KEYS
+from tradeplane.finops.focus import TAG_KEYS, tag_key_names
 from tradeplane.finops.rules import AllocationRules
 
 __all__ = ["DIALECTS", "warehouse_sql"]
@@ -32,36 +32,37 @@ DEFAULT_TABLES = {
 _COMMON = """CAST(ChargePeriodStart AS DATE) AS day, {provider} AS provider,
     COALESCE(SubAccountId, BillingAccountId) AS sub_account, ServiceName AS service,
     ServiceCategory AS service_category, ResourceType AS resource_type, ChargeDescription AS description,
-    ChargeFrequency AS charge_frequency,
+    ChargeFrequency AS charge_frequency, UPPER(BillingCurrency) AS currency,
     CAST(ConsumedQuantity AS DOUBLE) AS consumed_qty, ConsumedUnit AS consumed_unit,
     CAST(EffectiveCost AS DOUBLE) AS effective_cost, CAST(BilledCost AS DOUBLE) AS billed_cost,
     CAST(ListCost AS DOUBLE) AS list_cost"""
 
 
-def _keys(key: str) -> list[str]:
-    return list(dict.fromkeys([key, f"user:{key}", key.replace("-", "_"), f"user:{key.replace('-', '_')}"]))
-
-
-def _normaliser(dialect: str, table: str) -> str:
+def _normaliser(dialect: str, table: str, estate: Estate) -> str:
+    """Each warehouse reads tag keys as tradeplane does: the schema's keys and aliases, case-insensitively,
+    AWS's ``user:`` prefix dropped, ``_`` as ``-``."""
+    names = tag_key_names(estate.tags.aliases)
     tags = []
     if dialect == "bigquery":
         common = _COMMON.replace("DOUBLE", "FLOAT64").format(provider="'gcp'")
         for k in TAG_KEYS:
-            inlist = ", ".join(f"'{x}'" for x in _keys(k))
-            tags.append(f"LOWER((SELECT t.value FROM UNNEST(Tags) AS t WHERE t.key IN ({inlist}) LIMIT 1)) "
-                        f"AS tag_{k.replace('-', '_')}")
+            inlist = ", ".join(f"'{x}'" for x in names[k])
+            tags.append(f"LOWER((SELECT t.value FROM UNNEST(Tags) AS t WHERE REPLACE(REGEXP_REPLACE(LOWER(t.key), "
+                        f"'^user:', ''), '_', '-') IN ({inlist}) LIMIT 1)) AS tag_{k.replace('-', '_')}")
         return f"SELECT {common},\n    " + ",\n    ".join(tags) + f"\n  FROM `{table}`"
     if dialect in ("athena", "trino"):
         common = _COMMON.format(provider="'aws'")
         for k in TAG_KEYS:
-            parts = ", ".join(f"element_at(Tags, '{x}')" for x in _keys(k))
-            tags.append(f"LOWER(COALESCE({parts})) AS tag_{k.replace('-', '_')}")
+            inlist = ", ".join(f"'{x}'" for x in names[k])
+            tags.append(f"LOWER(element_at(map_values(map_filter(Tags, (k, v) -> REPLACE(REGEXP_REPLACE(LOWER(k), "
+                        f"'^user:', ''), '_', '-') IN ({inlist}))), 1)) AS tag_{k.replace('-', '_')}")
         return f"SELECT {common},\n    " + ",\n    ".join(tags) + f"\n  FROM {table}"
     common = _COMMON.format(provider="CASE WHEN lower(ProviderName) LIKE '%amazon%' THEN 'aws' "
                                      "WHEN lower(ProviderName) LIKE '%google%' THEN 'gcp' ELSE lower(ProviderName) END")
     for k in TAG_KEYS:
-        parts = ", ".join(f"Tags['{x}']" for x in _keys(k))
-        tags.append(f"LOWER(COALESCE({parts})) AS tag_{k.replace('-', '_')}")
+        inlist = ", ".join(f"'{x}'" for x in names[k])
+        tags.append(f"LOWER(list_filter(map_entries(Tags), lambda t: replace(regexp_replace(lower(t.key), "
+                    f"'^user:', ''), '_', '-') IN ({inlist}))[1].value) AS tag_{k.replace('-', '_')}")
     return f"SELECT {common},\n    " + ",\n    ".join(tags) + f"\n  FROM {table}"
 
 
@@ -73,7 +74,7 @@ def warehouse_sql(estate: Estate, rules: AllocationRules, dialect: str, table: s
     core = sqlglot.transpile(allocation_sql(estate, rules, "focus_normalised"), read="duckdb", write=write,
                              pretty=True)[0]
     assert core.startswith("WITH ")
-    norm = _normaliser(dialect, table or DEFAULT_TABLES[dialect])
+    norm = _normaliser(dialect, table or DEFAULT_TABLES[dialect], estate)
     text = f"WITH focus_normalised AS (\n  {norm}\n),\n{core[len('WITH '):]}\n"
     try:
         sqlglot.parse_one(text, read=write)

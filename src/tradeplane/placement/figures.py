@@ -17,9 +17,12 @@ __all__ = [
     "FABRIC",
     "MEASURED",
     "METRO_SPAN",
+    "ROUTE_FIT",
     "CloudFabric",
     "Figure",
     "Measurement",
+    "RouteFit",
+    "fitted_route",
     "measured_rtt",
 ]
 
@@ -45,11 +48,14 @@ class CloudFabric:
 
 @dataclass(frozen=True)
 class Measurement:
-    a: str  # region names of the catalog
+    """A published round trip between two catalog places (regions or sites), over fibre."""
+
+    a: str  # place names of the catalog
     b: str
     rtt_us: float
     source: str
     as_of: str
+    confidence: str = "high"  # high: measured and dated; medium: measured with overhead or old
 
 
 _PUTRA = ("Anton Putra, video 'Reduce AWS Latency by 200x: Drop from 7ms to 35us' (EC2 ping: placement group "
@@ -98,17 +104,70 @@ METRO_SPAN = Figure(
 )
 
 _CLOUDPING = "cloudping.co AWS inter-region p50 (includes some measurement overhead)"
+_REGISTER = ("The Register, 2013-02-27: Aurora <-> Carteret over fibre 12.98 ms round trip "
+             "(microwave 8.23 ms on the same route)")
 
+# Every published figure we could source (../shared/FACTS.md). No public static file of GCP's per-pair
+# medians was found (Google shows them in its Performance Dashboard), so GCP pairs, and AWS pairs
+# without a row here, are derived from the route model fitted on these pairs (``fitted_route``).
 MEASURED: tuple[Measurement, ...] = (
-    Measurement("ap-northeast-1", "us-east-1", 149_400.0, _CLOUDPING, "2025-05-29"),
-    Measurement("ap-northeast-1", "us-east-2", 135_500.0, _CLOUDPING, "2025-05-29"),
-    Measurement("ap-northeast-1", "ap-southeast-1", 70_500.0, _CLOUDPING, "2025-05-29"),
-    Measurement("us-east-1", "us-east-2", 14_700.0, _CLOUDPING, "2025-05-29"),
+    Measurement("ap-northeast-1", "us-east-1", 149_400.0, _CLOUDPING, "2025-05-29", "medium"),
+    Measurement("ap-northeast-1", "us-east-2", 135_500.0, _CLOUDPING, "2025-05-29", "medium"),
+    Measurement("ap-northeast-1", "ap-southeast-1", 70_500.0, _CLOUDPING, "2025-05-29", "medium"),
+    Measurement("us-east-1", "us-east-2", 14_700.0, _CLOUDPING, "2025-05-29", "medium"),
+    Measurement("cme-aurora", "nasdaq-carteret", 12_980.0, _REGISTER, "2013-02-27", "medium"),
 )
 
 _BY_PAIR: dict[frozenset[str], Measurement] = {frozenset((m.a, m.b)): m for m in MEASURED}
 
 
 def measured_rtt(a: str, b: str) -> Measurement | None:
-    """The shipped measurement between two regions, either way round."""
+    """The shipped measurement between two places, either way round."""
     return _BY_PAIR.get(frozenset((a, b)))
+
+
+@dataclass(frozen=True)
+class RouteFit:
+    """Round trip = ``fixed_us`` + great-circle km x ``factor`` x fibre µs/km, least squares on measured pairs.
+
+    The fixed part is what every path pays whatever its length (routers, the provider's edge, the
+    measurement's own overhead); the factor is how much longer than the great circle the fibre runs.
+    """
+
+    fixed_us: float
+    factor: float
+    pairs: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        return (f"route model fitted on {len(self.pairs)} measured pairs ({', '.join(self.pairs)}): "
+                f"{self.fixed_us:,.0f} µs + {self.factor:.3f} x great circle in fibre")
+
+
+def fitted_route(exclude: frozenset[str] | None = None) -> RouteFit:
+    """The route model fitted on the measured region pairs (``exclude``: leave one pair out, to test it)."""
+    from tradeplane.estate import catalog
+    from tradeplane.placement import physics
+
+    pts: list[tuple[float, float]] = []
+    names: list[str] = []
+    for m in MEASURED:
+        if exclude is not None and frozenset((m.a, m.b)) == exclude:
+            continue
+        if m.a not in catalog.REGIONS or m.b not in catalog.REGIONS:
+            continue
+        pa, pb = catalog.REGIONS[m.a], catalog.REGIONS[m.b]
+        x = physics.great_circle_km(pa.lat, pa.lon, pb.lat, pb.lon) * physics.FIBRE_US_PER_KM_RTT
+        pts.append((x, m.rtt_us))
+        names.append(f"{m.a}-{m.b}")
+    n = len(pts)
+    mx, my = sum(x for x, _ in pts) / n, sum(y for _, y in pts) / n
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    factor = sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx else physics.ROUTE_FACTOR
+    fixed = my - factor * mx
+    if fixed < 0 or factor < 1.0:  # physics: never shorter than the great circle, never a negative delay
+        factor, fixed = max(1.0, sum(y for _, y in pts) / sum(x for x, _ in pts)), 0.0
+    return RouteFit(fixed, factor, tuple(names))
+
+
+ROUTE_FIT = fitted_route()

@@ -2,11 +2,13 @@
 
 A place is a catalog region, zone or site (``tradeplane.estate.catalog``), or a
 catalog venue name, which stands for the place its matching engine runs.
-Preference order: a shipped measurement between two regions, the cloud's
-fabric figure inside one region, else the fibre model (great circle x route
-factor at the speed of light in fibre) plus the hops the path must take. Every
-estimate also carries the physical bound: the great-circle fibre round trip no
-network can beat.
+Preference order: the cloud's fabric figure inside one region; a shipped
+measurement between two regions or sites; between regions without one, the
+route model fitted on the measured pairs (``figures.ROUTE_FIT``); else the fibre
+model (great circle x route factor at the speed of light in fibre), plus the hops
+the path must take. Every estimate carries its basis and confidence, and two
+floors: the great circle at the speed of light in vacuum (no network, microwave
+included, can beat it) and in fibre.
 """
 
 from __future__ import annotations
@@ -19,23 +21,32 @@ from tradeplane.errors import InputError
 from tradeplane.estate import catalog
 from tradeplane.placement import figures, physics
 
-__all__ = ["Estimate", "EstimateKind", "estimate_rtt", "resolve_place"]
+__all__ = ["Confidence", "Estimate", "EstimateKind", "estimate_rtt", "model_rtt", "resolve_place"]
 
-EstimateKind = Literal["measured", "fabric", "cross-connect", "fibre-model"]
+EstimateKind = Literal["measured", "fabric", "cross-connect", "fitted", "fibre-model"]
+Confidence = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A round-trip estimate from ``a`` to ``b`` in microseconds, and why."""
+    """A round-trip estimate from ``a`` to ``b`` in microseconds, and why.
+
+    ``bound_us`` is the physical floor: the great circle at the speed of light in vacuum (no network,
+    microwave included, can beat it); ``fibre_bound_us`` the floor of any fibre path. Inside a region
+    both are the best fabric figure. ``kind`` is the basis (measured, fabric, cross-connect, fitted:
+    the route model fitted on measured pairs, fibre-model) and ``confidence`` how far to trust it.
+    """
 
     a: str
     b: str
     rtt_us: float
-    bound_us: float  # the physical floor: great-circle fibre (or the best fabric figure inside a region)
+    bound_us: float
     kind: EstimateKind
     basis: str
     sources: tuple[str, ...]
     distance_km: float
+    fibre_bound_us: float = 0.0
+    confidence: Confidence = "low"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,7 +54,9 @@ class Estimate:
             "b": self.b,
             "rtt_us": round(self.rtt_us, 1),
             "bound_us": round(self.bound_us, 1),
+            "fibre_bound_us": round(self.fibre_bound_us, 1),
             "kind": self.kind,
+            "confidence": self.confidence,
             "basis": self.basis,
             "sources": list(self.sources),
             "distance_km": round(self.distance_km, 1),
@@ -79,38 +92,54 @@ def estimate_rtt(a: str, b: str, same_group: bool = False) -> Estimate:
     pa, pb = resolve_place(a), resolve_place(b)
     if (pa.kind, pa.name) > (pb.kind, pb.name):
         pa, pb = pb, pa
-    rtt, bound, kind, basis, sources, km = _estimate(pa, pb, same_group)
-    return Estimate(a, b, rtt, bound, kind, basis, sources, km)
+    e = _estimate(pa, pb, same_group, figures.ROUTE_FIT, use_measured=True)
+    return Estimate(a, b, e.rtt_us, e.bound_us, e.kind, e.basis, e.sources, e.distance_km, e.fibre_bound_us,
+                    e.confidence)
+
+
+def model_rtt(a: str, b: str, fit: figures.RouteFit) -> Estimate:
+    """What the model says for a pair with its measurement set aside and ``fit`` as the route model
+    (``benchmarks/placement.py`` scores the model this way, pair by pair)."""
+    pa, pb = resolve_place(a), resolve_place(b)
+    if (pa.kind, pa.name) > (pb.kind, pb.name):
+        pa, pb = pb, pa
+    return _estimate(pa, pb, False, fit, use_measured=False)
 
 
 def _fabric_sources(f: figures.Figure) -> tuple[str, ...]:
     return (f"{f.source} ({f.as_of})",)
 
 
-def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool
-              ) -> tuple[float, float, EstimateKind, str, tuple[str, ...], float]:
+def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool, fit: figures.RouteFit,
+              use_measured: bool) -> Estimate:
     km = physics.great_circle_km(pa.lat, pa.lon, pb.lat, pb.lon)
     cloud_a, cloud_b = pa.kind != "site", pb.kind != "site"
     region_a = pa.name if pa.kind == "region" else pa.region
     region_b = pb.name if pb.kind == "region" else pb.region
 
+    def out(rtt: float, bound: float, kind: EstimateKind, basis: str, sources: tuple[str, ...], dist: float,
+            fibre: float, confidence: Confidence) -> Estimate:
+        return Estimate(pa.name, pb.name, rtt, bound, kind, basis, sources, dist, fibre, confidence)
+
     # Inside one cloud region: the fabric figures.
     if cloud_a and cloud_b and region_a == region_b:
         fab = figures.FABRIC[pa.cloud]
+        conf: Confidence = "medium" if pa.cloud == "aws" else "low"
         if pa.kind == "zone" and pa.name == pb.name:
             f = fab.group if same_group else fab.zone
             what = "same placement group" if same_group else "same zone"
-            return (f.rtt_us, fab.group.rtt_us, "fabric", f"{pa.cloud} {what} in {pa.name}: {_us(f.rtt_us)}",
-                    _fabric_sources(f), 0.0)
+            return out(f.rtt_us, fab.group.rtt_us, "fabric", f"{pa.cloud} {what} in {pa.name}: {_us(f.rtt_us)}",
+                       _fabric_sources(f), 0.0, fab.group.rtt_us, conf)
         f = fab.inter_zone
         if pa.kind == "zone" and pb.kind == "zone":
             what = f"different zones of {region_a}"
         else:
             what = f"somewhere in region {region_a} (its zone is not known, so across zones)"
-        return (f.rtt_us, fab.group.rtt_us, "fabric", f"{pa.cloud} {what}: {_us(f.rtt_us)}",
-                _fabric_sources(f), 0.0)
+        return out(f.rtt_us, fab.group.rtt_us, "fabric", f"{pa.cloud} {what}: {_us(f.rtt_us)}",
+                   _fabric_sources(f), 0.0, fab.group.rtt_us, conf)
 
-    bound = physics.fibre_bound_rtt_us(km)
+    bound = physics.vacuum_bound_rtt_us(km)
+    fibre = physics.fibre_bound_rtt_us(km)
     floor_note = ""
     path_km = km
     if pa.metro == pb.metro and km < 1.0 and pa.name != pb.name:
@@ -118,36 +147,37 @@ def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool
         path_km = figures.METRO_SPAN.rtt_us / (physics.ROUTE_FACTOR * physics.FIBRE_US_PER_KM_RTT)
         floor_note = f" ({figures.METRO_SPAN.source})"
 
-    # Between two regions of one cloud: a measurement if there is one.
-    if cloud_a and cloud_b and pa.cloud == pb.cloud:
-        m = figures.measured_rtt(region_a, region_b)
-        if m is not None:
-            return (m.rtt_us, bound, "measured", f"measured {region_a} <-> {region_b}: {_us(m.rtt_us)}",
-                    (f"{m.source} ({m.as_of})",), km)
+    # A published measurement between the two places (regions of one cloud, or two sites).
+    m = figures.measured_rtt(region_a or pa.name, region_b or pb.name) if use_measured else None
+    if m is not None and (cloud_a == cloud_b) and (not cloud_a or pa.cloud == pb.cloud):
+        ends = f"{region_a or pa.name} <-> {region_b or pb.name}"
+        return out(m.rtt_us, bound, "measured", f"measured {ends}: {_us(m.rtt_us)}", (f"{m.source} ({m.as_of})",),
+                   km, fibre, m.confidence if m.confidence in ("high", "medium") else "low")  # type: ignore[arg-type]
 
     route = physics.route_rtt_us(path_km)
     model = (f"fibre model: {km:,.0f} km great circle x {physics.ROUTE_FACTOR} route factor x "
              f"{physics.FIBRE_US_PER_KM_RTT:.3f} µs/km = {_us(route)}{floor_note}")
-    sources = [f"{physics.ROUTE_FACTOR_SOURCE}", "speed of light in fibre, group index 1.468 at 1550 nm"]
+    sources = (f"{physics.ROUTE_FACTOR_SOURCE}", "speed of light in fibre, group index 1.468 at 1550 nm")
 
     if not cloud_a and not cloud_b:
-        if pa.name == pb.name:
-            f = figures.CROSS_CONNECT
-            return (f.rtt_us, f.rtt_us, "cross-connect", f"same building ({pa.name}): cross-connect "
-                    f"{_us(f.rtt_us)}", _fabric_sources(f), 0.0)
         f = figures.CROSS_CONNECT
-        return (route + 2 * f.rtt_us, bound, "fibre-model",
-                f"{model} + a cross-connect at each end {_us(2 * f.rtt_us)}",
-                (*sources, f"{f.source} ({f.as_of})"), km)
+        if pa.name == pb.name:
+            return out(f.rtt_us, f.rtt_us, "cross-connect", f"same building ({pa.name}): cross-connect "
+                       f"{_us(f.rtt_us)}", _fabric_sources(f), 0.0, f.rtt_us, "medium")
+        return out(route + 2 * f.rtt_us, bound, "fibre-model",
+                   f"{model} + a cross-connect at each end {_us(2 * f.rtt_us)}",
+                   (*sources, f"{f.source} ({f.as_of})"), km, fibre, "low")
 
     hop = figures.EDGE_HOP
     if cloud_a and cloud_b:
+        fitted = fit.fixed_us + fit.factor * km * physics.FIBRE_US_PER_KM_RTT
+        text = (f"fitted route model: {fit.fixed_us:,.0f} µs + {km:,.0f} km x {fit.factor:.3f} x "
+                f"{physics.FIBRE_US_PER_KM_RTT:.3f} µs/km = {_us(fitted)}")
         if pa.cloud == pb.cloud:
-            return (route, bound, "fibre-model", f"{model} (no measurement for {region_a} <-> {region_b})",
-                    tuple(sources), km)
-        return (route + hop.rtt_us, bound, "fibre-model",
-                f"{model} + cross-cloud interconnect edge {_us(hop.rtt_us)}",
-                (*sources, f"{hop.source} ({hop.as_of})"), km)
+            return out(fitted, bound, "fitted", f"{text} (no measurement for {region_a} <-> {region_b})",
+                       (fit.source,), km, fibre, "low")
+        return out(fitted + hop.rtt_us, bound, "fitted", f"{text} + cross-cloud interconnect edge {_us(hop.rtt_us)}",
+                   (fit.source, f"{hop.source} ({hop.as_of})"), km, fibre, "low")
     edge = {"aws": "Direct Connect", "gcp": "Interconnect"}.get(pa.cloud or pb.cloud, "provider")
-    return (route + hop.rtt_us, bound, "fibre-model", f"{model} + {edge} edge {_us(hop.rtt_us)}",
-            (*sources, f"{hop.source} ({hop.as_of})"), km)
+    return out(route + hop.rtt_us, bound, "fibre-model", f"{model} + {edge} edge {_us(hop.rtt_us)}",
+               (*sources, f"{hop.source} ({hop.as_of})"), km, fibre, "low")

@@ -26,7 +26,7 @@ from tradeplane.estate.model import (
     PlacementStrategy,
     Workload,
 )
-from tradeplane.finops.prices import instance_price, price_table
+from tradeplane.estate.prices import instance_price, price_table
 from tradeplane.placement import rules
 from tradeplane.placement.capacity import Capacity, machine_family
 from tradeplane.placement.explanation import Explanation
@@ -315,14 +315,15 @@ def _item(estate: Estate, w: Workload, capacity: Capacity, free_subnets: bool
     budgets: list[Budget] = []
     for b in w.latency_budgets:
         kind, place = _target(estate, b)
-        budget = Budget(w.name, b.to, kind, place, b.rtt_us, _where(estate, b, "rtt_us") or where)
-        budgets.append(budget)
-        if kind == "workload":
+        budgets.append(Budget(w.name, b.to, kind, place, b.rtt_us, _where(estate, b, "rtt_us") or where))
+    for budget in budgets:
+        if budget.kind == "workload":
             continue
         before = list(trail)
-        narrow([z for z in trail if estimate_rtt(z, place).rtt_us <= b.rtt_us], "budget", "", "", budget.where)
+        narrow([z for z in trail if estimate_rtt(z, budget.place).rtt_us <= budget.rtt_us], "budget", "", "",
+               budget.where)
         if before and not trail:
-            why[-1] = _explain_place_budget(w, budget, before, cloud)
+            why[-1] = _explain_place_budget(w, budget, before, cloud, budgets)
     item = Item(
         name=w.name, cloud=cloud, count=w.count, machine_type=w.machine_type, family=family, vcpus=vcpus,
         memory_gb=memory, strategy=strategy, group=_group_key(w), domain=tuple(sorted(trail)),
@@ -342,34 +343,67 @@ def _regions_of(net: AwsVpc | GcpVpc) -> list[str]:
     return sorted({s.region for s in net.subnets}) or ["us-central1"]
 
 
-def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str) -> Explanation:
+def _meets(b: Budget) -> set[str]:
+    return {z for z in catalog.ZONES if estimate_rtt(z, b.place).rtt_us <= b.rtt_us}
+
+
+def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str,
+                          budgets: list[Budget]) -> Explanation:
+    """Why no zone meets ``b``, considering every other venue/site budget of the workload together: a hint
+    never proposes a zone that breaks another of its budgets."""
     best, best_zone = min((estimate_rtt(z, b.place).rtt_us, z) for z in before)
     best_est = estimate_rtt(best_zone, b.place)
+    shown = math.ceil(best)
     target = f"{b.to} ({b.place})" if b.place != b.to else b.to
     msg = (f"{w.name}: latency budget to {target} is {_us(b.rtt_us)} round trip, but the best zone it may "
-           f"use, {best_zone}, is {_us(best)} ({best_est.basis})")
-    # Could any cloud zone of the catalog do it?
-    everywhere = sorted((estimate_rtt(z, b.place).rtt_us, z) for z in catalog.ZONES)
-    meets = [z for r, z in sorted(everywhere, key=lambda t: (catalog.ZONES[t[1]].cloud != cloud, t))
-             if r <= b.rtt_us]
-    if best_est.bound_us > b.rtt_us:
+           f"use, {best_zone}, is at least {_us(shown)} ({best_est.basis})")
+    others = [o for o in budgets if o.kind != "workload" and o is not b]
+    # Two budgets no single zone can meet together: say so, with both bounds.
+    for o in others:
+        if _meets(b) & _meets(o):
+            continue
+        pair = estimate_rtt(b.place, o.place)
+        o_target = f"{o.to} ({o.place})" if o.place != o.to else o.to
+        msg = (f"{w.name}: no zone meets both its latency budgets, {_us(b.rtt_us)} to {target} and "
+               f"{_us(o.rtt_us)} to {o_target}")
+        if pair.fibre_bound_us > b.rtt_us + o.rtt_us:
+            msg += (f": {b.place} and {o.place} are {pair.distance_km:,.0f} km apart (fibre bound "
+                    f"{_us(pair.fibre_bound_us)}, physical floor {_us(pair.bound_us)}), so no single zone can be "
+                    f"within {_us(b.rtt_us)} of one and {_us(o.rtt_us)} of the other")
+        else:
+            msg += f": no catalog zone is estimated within both (best for {b.to}: {best_zone}, {_us(shown)})"
+        group = f" (it is in group {w.placement.group})" if w.placement.group else ""
+        return Explanation(w.name, "budget", msg,
+                           f"split the workload per venue (one deployment near each){group}, or relax one budget",
+                           b.where)
+    fibre_text = f"{FIBRE_US_PER_KM_RTT:.3f} µs/km"
+    if best_est.fibre_bound_us > b.rtt_us:
         msg += (f"; from {catalog.region_of(best_zone)} it cannot be under {_us(b.rtt_us)}: the fibre bound is "
-                f"{_us(best_est.bound_us)} ({best_est.distance_km:,.0f} km at {FIBRE_US_PER_KM_RTT:.3f} µs/km)")
-    bound, nearest = min((estimate_rtt(r, b.place).bound_us, r) for r in catalog.REGIONS)
+                f"{_us(best_est.fibre_bound_us)} ({best_est.distance_km:,.0f} km at {fibre_text}; the physical "
+                f"floor in vacuum is {_us(best_est.bound_us)})")
+    bound, nearest = min((estimate_rtt(r, b.place).fibre_bound_us, r) for r in catalog.REGIONS)
     near_est = estimate_rtt(nearest, b.place)
+    everywhere = sorted((estimate_rtt(z, b.place).rtt_us, z) for z in catalog.ZONES)
+    # Zones that meet this budget and every other venue/site budget of the workload.
+    allowed = set.intersection(_meets(b), *(_meets(o) for o in others)) if others else _meets(b)
+    meets = [z for r, z in sorted(everywhere, key=lambda t: (catalog.ZONES[t[1]].cloud != cloud, t))
+             if z in allowed]
     if bound > b.rtt_us:
         msg += (f"; no cloud zone can be under {_us(b.rtt_us)}: the fibre bound from the nearest region, "
-                f"{nearest}, is {_us(bound)} ({near_est.distance_km:,.0f} km at {FIBRE_US_PER_KM_RTT:.3f} µs/km)")
-        hint = (f"raise the budget to at least {_us(math.ceil(best))}, or run this workload in colocation at "
+                f"{nearest}, is {_us(bound)} ({near_est.distance_km:,.0f} km at {fibre_text})")
+        hint = (f"raise the budget to at least {_us(shown)}, or run this workload in colocation at "
                 f"{b.place}")
     elif meets:
-        hint = (f"zones that meet it: {', '.join(meets[:4])}; move the workload to a subnet there "
-                f"(and allow the region in the guardrails if needed), or raise the budget to "
-                f"{_us(math.ceil(best))}")
+        also = f" and its other budgets ({', '.join(o.to for o in others)})" if others else ""
+        group = f"; its group {w.placement.group} moves with it" if w.placement.group else ""
+        hint = (f"zones that meet it{also}: {', '.join(meets[:4])}; move the workload to a subnet there "
+                f"(and allow the region in the guardrails if needed){group}, or raise the budget to at least "
+                f"{_us(shown)}")
     else:
         msg += (f"; physics allows {_us(bound)} from {nearest}, but no catalog zone is estimated under "
-                f"{_us(b.rtt_us)} (best anywhere: {everywhere[0][1]}, {_us(everywhere[0][0])})")
-        hint = f"raise the budget to at least {_us(math.ceil(everywhere[0][0]))}, or use colocation at {b.place}"
+                f"{_us(b.rtt_us)} (best anywhere: {everywhere[0][1]}, {_us(math.ceil(everywhere[0][0]))})")
+        hint = (f"raise the budget to at least {_us(math.ceil(everywhere[0][0]))}, or use colocation at "
+                f"{b.place}")
     return Explanation(w.name, "budget", msg, hint, b.where)
 
 

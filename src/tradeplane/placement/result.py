@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tradeplane.finops.prices import HOURS_PER_MONTH
+from tradeplane.estate.prices import HOURS_PER_MONTH
 from tradeplane.placement.explanation import Explanation
 
 __all__ = ["GroupPlacement", "PlacementResult", "Status", "WorkloadPlacement", "zones_by_workload"]

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:  # OR-Tools (and the pandas it imports) loads only when a model is solved
+    from ortools.sat.python import cp_model
 
 from tradeplane.errors import Problem as ErrorProblem
 from tradeplane.errors import UnsupportedError
@@ -73,6 +75,8 @@ def solved_zones(estate: Estate) -> dict[str, tuple[str, ...]]:
 
 def solve_problem(problem: Problem, name: str, options: SolverOptions, free_subnets: bool = False
                   ) -> PlacementResult:
+    from ortools.sat.python import cp_model
+
     if problem.blockers:
         return _infeasible(name, problem.blockers, free_subnets)
     model = _Model(problem, explain=False)
@@ -102,6 +106,8 @@ def solve_problem(problem: Problem, name: str, options: SolverOptions, free_subn
 
 
 def _solver(options: SolverOptions) -> cp_model.CpSolver:
+    from ortools.sat.python import cp_model
+
     s = cp_model.CpSolver()
     s.parameters.num_workers = options.workers
     s.parameters.random_seed = options.seed
@@ -123,6 +129,8 @@ def _same_zonal_group(a: Item, b: Item) -> bool:
 
 class _Model:
     def __init__(self, p: Problem, explain: bool) -> None:
+        from ortools.sat.python import cp_model
+
         self.p = p
         self.explain = explain
         self.m = cp_model.CpModel()
@@ -407,6 +415,8 @@ def _merge_capacity(parts: list[Explanation]) -> list[Explanation]:
 
 
 def _explain(problem: Problem, options: SolverOptions) -> tuple[Explanation, ...]:
+    from ortools.sat.python import cp_model
+
     model = _Model(problem, explain=True)
     keys = sorted(model.lits)
     model.m.clear_objective()  # type: ignore[no-untyped-call]

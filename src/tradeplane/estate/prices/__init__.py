@@ -4,7 +4,7 @@ One table serves every consumer: ``finops`` estimates what an estate costs and
 ``placement`` minimises cost with the same figures, so the two never disagree.
 """
 
-from tradeplane.finops.prices.table import (
+from tradeplane.estate.prices.table import (
     HOURS_PER_MONTH,
     InstancePrice,
     NetworkPrice,

@@ -133,7 +133,7 @@ class PriceTable:
 @cache
 def price_table() -> PriceTable:
     """The shipped table, parsed once per process."""
-    text = resources.files("tradeplane.finops.prices").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    text = resources.files("tradeplane.estate.prices").joinpath("catalog.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     return PriceTable(str(data["source"]), str(data["as_of"]), data)
 

@@ -1,0 +1,167 @@
+"""Billing currencies: never add two of them.
+
+FOCUS makes ``BillingCurrency`` mandatory, and billing accounts bill in USD, EUR, JPY,
+GBP... tradeplane never sums amounts of different currencies. A session reads the
+billing data in one of three ways, and every report says which:
+
+* ``per-currency`` (the default): every figure is kept and reported per billing
+  currency (one currency in the data is the common case: then there is one of each);
+* ``only``: ``currency`` given without rates: only the rows billed in that currency
+  are read; the rows left out are counted and named in the report;
+* ``converted``: ``currency`` and a rate table given by the user (``rates``): every
+  amount is converted into ``currency`` with the user's rate, and the report names
+  the table, its date and its source. A billing currency without a rate is an error.
+
+Budgets are compared only with spend in their own currency (``Budget.currency``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tradeplane.errors import InputError, Location, Problem
+
+__all__ = ["CurrencyView", "Rates", "load_rates", "money"]
+
+_CODE = re.compile(r"^[A-Z]{3}$")
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def money(x: float, currency: str) -> str:
+    """``$1,234.50``, ``€100.00``, ``CHF 12.00``: an amount with its currency, never a bare number."""
+    sym = _SYMBOLS.get(currency)
+    sign = "-" if x < 0 else ""
+    return f"{sign}{sym}{abs(x):,.2f}" if sym else f"{sign}{currency} {abs(x):,.2f}"
+
+
+@dataclass(frozen=True)
+class Rates:
+    """A user's exchange-rate table: 1 unit of each currency = ``rates[code]`` units of ``currency``."""
+
+    currency: str
+    rates: dict[str, float]
+    as_of: str
+    source: str
+    path: str
+
+    def rate(self, code: str) -> float | None:
+        return 1.0 if code == self.currency else self.rates.get(code)
+
+
+def load_rates(path: str | Path) -> Rates:
+    """Read a rate table::
+
+        currency: USD          # what the rates convert into
+        as_of: 2026-10-31      # the date of the rates
+        source: ECB euro foreign exchange reference rates
+        rates: {EUR: 1.0842, GBP: 1.2913, JPY: 0.00652}
+
+    Raises ``InputError`` naming the file and the field for anything else.
+    """
+    p = Path(path)
+    where = Location(str(p))
+    try:
+        data: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError.single(f"cannot read the rate table: {exc.strerror}", location=where) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError.single(f"the rate table is not valid YAML: {str(exc).splitlines()[0]}", location=where) \
+            from None
+    if not isinstance(data, dict):
+        raise InputError.single("a rate table is a mapping with currency, as_of, source and rates", location=where,
+                                hint="currency: USD, as_of: 2026-10-31, source: ..., rates: {EUR: 1.08}")
+    problems: list[Problem] = []
+    cur = data.get("currency")
+    if not isinstance(cur, str) or not _CODE.match(cur):
+        problems.append(Problem("must be an ISO 4217 code (e.g. USD)", where, "currency"))
+    for key in ("as_of", "source"):
+        if not str(data.get(key) or "").strip():
+            problems.append(Problem("is required: say when and where the rates come from", where, key))
+    raw = data.get("rates")
+    rates: dict[str, float] = {}
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem("must map currency codes to rates, e.g. {EUR: 1.08}", where, "rates"))
+    else:
+        for k, v in raw.items():
+            if not isinstance(k, str) or not _CODE.match(k):
+                problems.append(Problem(f"'{k}' is not an ISO 4217 code", where, f"rates.{k}"))
+            elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+                problems.append(Problem(f"'{v}' is not a positive finite rate", where, f"rates.{k}"))
+            else:
+                rates[k] = float(v)
+    unknown = sorted(set(data) - {"currency", "as_of", "source", "rates"})
+    for k in unknown:
+        problems.append(Problem(f"unknown field '{k}'", where, str(k), "fields: currency, as_of, source, rates"))
+    if problems:
+        raise InputError(f"{p}: invalid rate table", problems)
+    return Rates(str(cur), rates, str(data["as_of"]), str(data["source"]), str(p))
+
+
+@dataclass(frozen=True)
+class CurrencyView:
+    """How a session reads currencies, and what it found: every report carries it."""
+
+    mode: str  # per-currency, only, converted
+    currencies: tuple[str, ...]  # billing currencies in the data
+    currency: str = ""  # only/converted: the reporting currency
+    rates: Rates | None = None
+    left_out: dict[str, int] = field(default_factory=dict)  # only: rows of other currencies not read
+
+    @property
+    def note(self) -> str:
+        found = ", ".join(self.currencies) or "none"
+        if self.mode == "converted" and self.rates is not None:
+            used = ", ".join(f"1 {c} = {self.rates.rate(c):g} {self.currency}" for c in self.currencies
+                             if c != self.currency)
+            return (f"amounts converted into {self.currency} with the rates in {self.rates.path} "
+                    f"({self.rates.source}, {self.rates.as_of}): {used or 'no conversion needed'}; "
+                    f"billing currencies: {found}")
+        if self.mode == "only":
+            out = ", ".join(f"{c} ({n} rows)" for c, n in sorted(self.left_out.items()))
+            return (f"only rows billed in {self.currency}" + (f"; left out: {out}" if out else "")
+                    + f"; billing currencies: {found}")
+        if len(self.currencies) > 1:
+            return (f"billing currencies {found}: every figure is per currency, never added "
+                    "(convert with --currency CODE --rates FILE)")
+        return f"billing currency {found}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "currencies": list(self.currencies), "currency": self.currency or None,
+                "rates": None if self.rates is None else {"path": self.rates.path, "as_of": self.rates.as_of,
+                                                          "source": self.rates.source,
+                                                          "rates": dict(sorted(self.rates.rates.items()))},
+                "left_out_rows": dict(sorted(self.left_out.items())), "note": self.note}
+
+
+def currency_sql(found: tuple[str, ...], source: str, currency: str | None, rates: Rates | None
+                 ) -> tuple[str, CurrencyView]:
+    """The SELECT over the normalised ``source`` that applies the currency choice, and its description."""
+    if rates is not None:
+        target = currency or rates.currency
+        if target != rates.currency:
+            raise InputError.single(f"the rate table converts into {rates.currency}, not {target}",
+                                    location=Location(rates.path), field="currency",
+                                    hint=f"give --currency {rates.currency} or a table whose currency is {target}")
+        missing = [c for c in found if rates.rate(c) is None]
+        if missing:
+            raise InputError.single(
+                f"no rate for {', '.join(missing)} (the billing data is in {', '.join(found)})",
+                location=Location(rates.path), field="rates",
+                hint=f"add {', '.join(f'{c}: RATE' for c in missing)} (1 {missing[0]} in {target})")
+        whens = " ".join(f"WHEN '{c}' THEN {rates.rate(c)!r}" for c in found if c != target)
+        r = f"(CASE currency {whens} ELSE 1.0 END)" if whens else "1.0"
+        sql = (f"SELECT * REPLACE (billed_cost * {r} AS billed_cost, effective_cost * {r} AS effective_cost, "
+               f"list_cost * {r} AS list_cost, '{target}' AS currency) FROM {source}")
+        return sql, CurrencyView("converted", found, target, rates)
+    if currency is not None:
+        if not _CODE.match(currency):
+            raise InputError.single(f"'{currency}' is not an ISO 4217 code", field="--currency",
+                                    hint="three capital letters, e.g. USD")
+        return f"SELECT * FROM {source} WHERE currency = '{currency}'", CurrencyView("only", found, currency)
+    return f"SELECT * FROM {source}", CurrencyView("per-currency", found)
