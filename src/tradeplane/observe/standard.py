@@ -234,7 +234,9 @@ def _builtin(estate: Estate, exposed: dict[str, Exposed], problems: list[Problem
                 out.append(_feed_slo(estate, kind, cfg, venue, desk, team, owner.env))
     links = sorted((x for x in estate.links if isinstance(x, HYBRID_LINKS)), key=lambda x: x.name)
     cfg = b.link_availability
-    if links and cfg.enabled:
+    # Link SLOs are owned by whoever runs the hybrid network: declared with an owner they are
+    # compiled; declared without one it is an error; not declared at all, there are none.
+    if links and cfg.enabled and (cfg.desk is not None or "link_availability" in b.model_fields_set):
         if cfg.desk is None or cfg.team is None:
             problems.append(Problem(
                 "the estate has hybrid links, so link_availability needs an owner",
