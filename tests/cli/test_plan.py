@@ -29,7 +29,7 @@ def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: pla
     assert p.blocking == []
     data = p.to_json()
     assert set(data) == {"estate", "placement", "latency_budgets", "terraform", "feeds", "cost", "verify",
-                         "kubernetes", "security", "blocking", "warnings"}
+                         "kubernetes", "security", "migration", "blocking", "warnings"}
     assert data["kubernetes"]["problems"] == [] and "futures-gke" in data["kubernetes"]["clusters"]
 
 

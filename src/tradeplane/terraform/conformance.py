@@ -132,7 +132,11 @@ def _f(item: Item, rule: str, message: str, block: HclBlock | None = None, attr:
 
 def check_alert_delivery(ix: Index) -> list[ConformanceFinding]:
     out: list[ConformanceFinding] = []
-    for alarm in ix.of("aws_cloudwatch_metric_alarm"):
+    # A metric alarm that only feeds a composite alarm notifies through the composite.
+    rules = [c.block.value("alarm_rule") or "" for c in ix.of("aws_cloudwatch_composite_alarm")]
+    for alarm in [*ix.of("aws_cloudwatch_metric_alarm"), *ix.of("aws_cloudwatch_composite_alarm")]:
+        if alarm.type == "aws_cloudwatch_metric_alarm" and any(f"{alarm.address}." in r for r in rules):
+            continue
         actions = alarm.block.value("alarm_actions") or ""
         topics = [t for t, _ in _REF.findall(actions) if t == "aws_sns_topic"]
         if not topics:

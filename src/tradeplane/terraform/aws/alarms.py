@@ -24,7 +24,7 @@ def alarm_name(prefix: str, desk: str, subject: str, signal: str) -> str:
     return f"{prefix}-{desk}-{subject}-{signal}"
 
 
-def _topic(ctx: Context, mod: RootModule, account: str, region: str, desk: str) -> Expr:
+def desk_topic(ctx: Context, mod: RootModule, account: str, region: str, desk: str) -> Expr:
     """The desk's alert topic in (account, region): encrypted with a key CloudWatch may use, and
     subscribed by the desk owner (an alarm cannot publish to a topic under ``alias/aws/sns``)."""
     name = ident(desk, account, region)
@@ -75,7 +75,7 @@ def emit(ctx: Context) -> None:
         if not isinstance(vpc, AwsVpc):
             continue
         p = mod.aws_provider(vpc.account, vpc.region)
-        topic = _topic(ctx, mod, vpc.account, vpc.region, w.desk)
+        topic = desk_topic(ctx, mod, vpc.account, vpc.region, w.desk)
         tags = ctx.aws_tags(w.name, w.desk, w.team, w.env)
         for zone, n in sorted(Counter(replica_zones(ctx.estate, w, ctx.zones)).items()):
             ids = mod.remote(Stage.COMPUTE, f'instance_ids["{w.name}/{zone}"]')
@@ -93,7 +93,7 @@ def emit(ctx: Context) -> None:
     for vpc in sorted(ctx.estate.aws_vpcs, key=lambda v: v.name):
         for nat in sorted(vpc.nat_gateways, key=lambda n: n.name):
             desk = vpc.desk or "platform"
-            topic = _topic(ctx, mod, vpc.account, vpc.region, desk)
+            topic = desk_topic(ctx, mod, vpc.account, vpc.region, desk)
             mod.resource(F, "aws_cloudwatch_metric_alarm", ident(vpc.name, nat.name, "port_allocation"),
                          provider=mod.aws_provider(vpc.account, vpc.region),
                          alarm_name=alarm_name(prefix, desk, f"{vpc.name}-{nat.name}", "port-allocation-errors"),
@@ -107,7 +107,7 @@ def emit(ctx: Context) -> None:
     for dx in sorted(ctx.estate.links_of(DirectConnect), key=lambda d: d.name):
         t = transit_gateway_of(ctx, dx.name, "direct_connect")
         region = t.region if t else "us-east-1"
-        topic = _topic(ctx, mod, dx.account, region, "platform")
+        topic = desk_topic(ctx, mod, dx.account, region, "platform")
         for c in sorted(dx.connections, key=lambda c: c.name):
             mod.resource(F, "aws_cloudwatch_metric_alarm", ident(dx.name, c.name, "down"),
                          provider=mod.aws_provider(dx.account, region),

@@ -35,7 +35,7 @@ def emit(ctx: Context) -> None:
         for signal, metric, threshold, comparison in signals:
             pol = mod.resource(F, "google_monitoring_alert_policy", ident(w.name, signal.replace("-", "_")),
                                project=project, display_name=f"{prefix}-{w.desk}-{w.name}-{signal}", combiner="OR",
-                               notification_channels=[_channel(ctx, mod, project, w.desk)],
+                               notification_channels=[desk_channel(ctx, mod, project, w.desk)],
                                user_labels={"desk": w.desk, "team": w.team, "env": w.env})
             cond = pol.block("conditions", display_name=f"{w.name} {signal}")
             cond.block("condition_threshold", comparison=comparison, threshold_value=threshold, duration="180s",
@@ -57,7 +57,7 @@ def emit(ctx: Context) -> None:
         check.block("monitored_resource", type="uptime_url", labels={"project_id": project, "host": hostname})
 
 
-def _channel(ctx: Context, mod: RootModule, project: Expr, desk: str) -> Expr:
+def desk_channel(ctx: Context, mod: RootModule, project: Expr, desk: str) -> Expr:
     """The desk's e-mail notification channel (to the desk owner), created once per desk."""
     name = ident(desk, "email")
     if not mod.has(f"google_monitoring_notification_channel.{name}"):

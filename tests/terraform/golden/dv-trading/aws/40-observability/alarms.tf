@@ -872,6 +872,13 @@ resource "aws_sns_topic" "equities__aws_equities_prod__us_east_1" {
   tags              = { Name = "tradeplane-equities-alerts", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 }
 
+resource "aws_sns_topic" "futures__aws_crypto_prod__ap_northeast_1" {
+  provider          = aws.aws_crypto_prod__ap_northeast_1
+  name              = "tradeplane-futures-alerts"
+  kms_master_key_id = aws_kms_key.aws_crypto_prod__ap_northeast_1__alerts.arn
+  tags              = { Name = "tradeplane-futures-alerts", cost-centre = "CC-1200", desk = "futures", env = "prod", team = "fut-exec" }
+}
+
 resource "aws_sns_topic" "platform__aws_network__us_east_1" {
   provider          = aws.aws_network__us_east_1
   name              = "tradeplane-platform-alerts"
@@ -912,6 +919,13 @@ resource "aws_sns_topic_subscription" "equities__aws_equities_prod__us_east_1" {
   topic_arn = aws_sns_topic.equities__aws_equities_prod__us_east_1.arn
   protocol  = "email"
   endpoint  = "eq-head@dvtrading.example"
+}
+
+resource "aws_sns_topic_subscription" "futures__aws_crypto_prod__ap_northeast_1" {
+  provider  = aws.aws_crypto_prod__ap_northeast_1
+  topic_arn = aws_sns_topic.futures__aws_crypto_prod__ap_northeast_1.arn
+  protocol  = "email"
+  endpoint  = "fut-head@dvtrading.example"
 }
 
 resource "aws_sns_topic_subscription" "platform__aws_network__us_east_1" {

@@ -320,12 +320,39 @@ resource "google_monitoring_alert_policy" "futures_risk__cpu_high" {
   }
 }
 
+resource "google_monitoring_notification_channel" "crypto__email" {
+  project      = var.project_ids["gcp-observability"]
+  display_name = "crypto owner"
+  type         = "email"
+  labels       = { email_address = "crypto-head@dvtrading.example" }
+  user_labels  = { desk = "crypto" }
+  enabled      = true
+}
+
+resource "google_monitoring_notification_channel" "equities__email" {
+  project      = var.project_ids["gcp-observability"]
+  display_name = "equities owner"
+  type         = "email"
+  labels       = { email_address = "eq-head@dvtrading.example" }
+  user_labels  = { desk = "equities" }
+  enabled      = true
+}
+
 resource "google_monitoring_notification_channel" "futures__email" {
   project      = var.project_ids["gcp-observability"]
   display_name = "futures owner"
   type         = "email"
   labels       = { email_address = "fut-head@dvtrading.example" }
   user_labels  = { desk = "futures" }
+  enabled      = true
+}
+
+resource "google_monitoring_notification_channel" "platform__email" {
+  project      = var.project_ids["gcp-observability"]
+  display_name = "platform owner"
+  type         = "email"
+  labels       = { email_address = "platform-lead@dvtrading.example" }
+  user_labels  = { desk = "platform" }
   enabled      = true
 }
 

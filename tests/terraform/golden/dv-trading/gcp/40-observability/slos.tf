@@ -3,7 +3,7 @@
 
 resource "google_monitoring_alert_policy" "cme_order_availability_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   display_name          = "tradeplane-futures-cme-order-availability-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "futures", team = "fut-exec", severity = "page", slo = "cme-order-availability" }
@@ -38,7 +38,7 @@ resource "google_monitoring_alert_policy" "cme_order_availability_page_21600" {
 
 resource "google_monitoring_alert_policy" "cme_order_availability_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   display_name          = "tradeplane-futures-cme-order-availability-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "futures", team = "fut-exec", severity = "page", slo = "cme-order-availability" }
@@ -73,7 +73,7 @@ resource "google_monitoring_alert_policy" "cme_order_availability_page_3600" {
 
 resource "google_monitoring_alert_policy" "cme_order_availability_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "futures", [])
+  notification_channels = [google_monitoring_notification_channel.futures__email.id]
   display_name          = "tradeplane-futures-cme-order-availability-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "futures", team = "fut-exec", severity = "ticket", slo = "cme-order-availability" }
@@ -108,7 +108,7 @@ resource "google_monitoring_alert_policy" "cme_order_availability_ticket_259200"
 
 resource "google_monitoring_alert_policy" "feed_freshness_binance_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-binance-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-binance" }
@@ -143,7 +143,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_binance_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_binance_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-binance-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-binance" }
@@ -178,7 +178,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_binance_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_binance_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-binance-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-freshness-binance" }
@@ -213,7 +213,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_binance_ticket_259200"
 
 resource "google_monitoring_alert_policy" "feed_freshness_bybit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-bybit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-bybit" }
@@ -248,7 +248,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_bybit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_bybit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-bybit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-bybit" }
@@ -283,7 +283,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_bybit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_bybit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-bybit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-freshness-bybit" }
@@ -318,7 +318,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_bybit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_deribit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-deribit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-deribit" }
@@ -353,7 +353,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_deribit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_deribit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-deribit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-deribit" }
@@ -388,7 +388,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_deribit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_deribit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-deribit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-freshness-deribit" }
@@ -423,7 +423,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_deribit_ticket_259200"
 
 resource "google_monitoring_alert_policy" "feed_freshness_kraken_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-kraken-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-kraken" }
@@ -458,7 +458,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_kraken_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_kraken_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-kraken-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-kraken" }
@@ -493,7 +493,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_kraken_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_kraken_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-kraken-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-freshness-kraken" }
@@ -528,7 +528,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_kraken_ticket_259200" 
 
 resource "google_monitoring_alert_policy" "feed_freshness_okx_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-okx-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-okx" }
@@ -563,7 +563,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_okx_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_okx_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-okx-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-freshness-okx" }
@@ -598,7 +598,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_okx_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_freshness_okx_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-freshness-okx-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-freshness-okx" }
@@ -633,7 +633,7 @@ resource "google_monitoring_alert_policy" "feed_freshness_okx_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_binance_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-binance-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-binance" }
@@ -668,7 +668,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_binance_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_binance_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-binance-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-binance" }
@@ -703,7 +703,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_binance_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_binance_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-binance-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-gaps-binance" }
@@ -738,7 +738,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_binance_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_bybit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-bybit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-bybit" }
@@ -773,7 +773,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_bybit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_bybit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-bybit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-bybit" }
@@ -808,7 +808,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_bybit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_bybit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-bybit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-gaps-bybit" }
@@ -843,7 +843,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_bybit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_deribit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-deribit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-deribit" }
@@ -878,7 +878,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_deribit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_deribit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-deribit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-deribit" }
@@ -913,7 +913,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_deribit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_deribit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-deribit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-gaps-deribit" }
@@ -948,7 +948,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_deribit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_kraken_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-kraken-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-kraken" }
@@ -983,7 +983,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_kraken_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_kraken_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-kraken-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-kraken" }
@@ -1018,7 +1018,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_kraken_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_kraken_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-kraken-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-gaps-kraken" }
@@ -1053,7 +1053,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_kraken_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_okx_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-okx-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-okx" }
@@ -1088,7 +1088,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_okx_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_okx_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-okx-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-gaps-okx" }
@@ -1123,7 +1123,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_okx_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_gaps_okx_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-gaps-okx-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-gaps-okx" }
@@ -1158,7 +1158,7 @@ resource "google_monitoring_alert_policy" "feed_gaps_okx_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_latency_binance_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-binance-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-binance" }
@@ -1193,7 +1193,7 @@ resource "google_monitoring_alert_policy" "feed_latency_binance_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_binance_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-binance-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-binance" }
@@ -1228,7 +1228,7 @@ resource "google_monitoring_alert_policy" "feed_latency_binance_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_binance_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-binance-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-latency-binance" }
@@ -1263,7 +1263,7 @@ resource "google_monitoring_alert_policy" "feed_latency_binance_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_latency_bybit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-bybit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-bybit" }
@@ -1298,7 +1298,7 @@ resource "google_monitoring_alert_policy" "feed_latency_bybit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_bybit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-bybit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-bybit" }
@@ -1333,7 +1333,7 @@ resource "google_monitoring_alert_policy" "feed_latency_bybit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_bybit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-bybit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-latency-bybit" }
@@ -1368,7 +1368,7 @@ resource "google_monitoring_alert_policy" "feed_latency_bybit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_latency_deribit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-deribit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-deribit" }
@@ -1403,7 +1403,7 @@ resource "google_monitoring_alert_policy" "feed_latency_deribit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_deribit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-deribit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-deribit" }
@@ -1438,7 +1438,7 @@ resource "google_monitoring_alert_policy" "feed_latency_deribit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_deribit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-deribit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-latency-deribit" }
@@ -1473,7 +1473,7 @@ resource "google_monitoring_alert_policy" "feed_latency_deribit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_latency_kraken_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-kraken-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-kraken" }
@@ -1508,7 +1508,7 @@ resource "google_monitoring_alert_policy" "feed_latency_kraken_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_kraken_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-kraken-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-kraken" }
@@ -1543,7 +1543,7 @@ resource "google_monitoring_alert_policy" "feed_latency_kraken_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_kraken_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-kraken-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-latency-kraken" }
@@ -1578,7 +1578,7 @@ resource "google_monitoring_alert_policy" "feed_latency_kraken_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_latency_okx_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-okx-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-okx" }
@@ -1613,7 +1613,7 @@ resource "google_monitoring_alert_policy" "feed_latency_okx_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_okx_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-okx-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-latency-okx" }
@@ -1648,7 +1648,7 @@ resource "google_monitoring_alert_policy" "feed_latency_okx_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_latency_okx_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-latency-okx-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-latency-okx" }
@@ -1683,7 +1683,7 @@ resource "google_monitoring_alert_policy" "feed_latency_okx_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_binance_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-binance-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-binance" }
@@ -1718,7 +1718,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_binance_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_binance_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-binance-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-binance" }
@@ -1753,7 +1753,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_binance_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_binance_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-binance-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-resyncs-binance" }
@@ -1788,7 +1788,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_binance_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_bybit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-bybit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-bybit" }
@@ -1823,7 +1823,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_bybit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_bybit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-bybit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-bybit" }
@@ -1858,7 +1858,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_bybit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_bybit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-bybit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-resyncs-bybit" }
@@ -1893,7 +1893,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_bybit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_deribit_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-deribit-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-deribit" }
@@ -1928,7 +1928,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_deribit_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_deribit_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-deribit-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-deribit" }
@@ -1963,7 +1963,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_deribit_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_deribit_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-deribit-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-resyncs-deribit" }
@@ -1998,7 +1998,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_deribit_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_kraken_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-kraken-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-kraken" }
@@ -2033,7 +2033,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_kraken_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_kraken_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-kraken-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-kraken" }
@@ -2068,7 +2068,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_kraken_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_kraken_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-kraken-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-resyncs-kraken" }
@@ -2103,7 +2103,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_kraken_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_okx_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-okx-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-okx" }
@@ -2138,7 +2138,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_okx_page_21600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_okx_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-okx-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "feed-resyncs-okx" }
@@ -2173,7 +2173,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_okx_page_3600" {
 
 resource "google_monitoring_alert_policy" "feed_resyncs_okx_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-feed-resyncs-okx-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "feed-resyncs-okx" }
@@ -2208,7 +2208,7 @@ resource "google_monitoring_alert_policy" "feed_resyncs_okx_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "link_availability_cme_interconnect_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-cme-interconnect-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-cme-interconnect" }
@@ -2243,7 +2243,7 @@ resource "google_monitoring_alert_policy" "link_availability_cme_interconnect_pa
 
 resource "google_monitoring_alert_policy" "link_availability_cme_interconnect_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-cme-interconnect-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-cme-interconnect" }
@@ -2278,7 +2278,7 @@ resource "google_monitoring_alert_policy" "link_availability_cme_interconnect_pa
 
 resource "google_monitoring_alert_policy" "link_availability_cme_interconnect_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-cme-interconnect-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "ticket", slo = "link-availability-cme-interconnect" }
@@ -2313,7 +2313,7 @@ resource "google_monitoring_alert_policy" "link_availability_cme_interconnect_ti
 
 resource "google_monitoring_alert_policy" "link_availability_dx_chicago_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-dx-chicago-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-dx-chicago" }
@@ -2348,7 +2348,7 @@ resource "google_monitoring_alert_policy" "link_availability_dx_chicago_page_216
 
 resource "google_monitoring_alert_policy" "link_availability_dx_chicago_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-dx-chicago-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-dx-chicago" }
@@ -2383,7 +2383,7 @@ resource "google_monitoring_alert_policy" "link_availability_dx_chicago_page_360
 
 resource "google_monitoring_alert_policy" "link_availability_dx_chicago_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-dx-chicago-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "ticket", slo = "link-availability-dx-chicago" }
@@ -2418,7 +2418,7 @@ resource "google_monitoring_alert_policy" "link_availability_dx_chicago_ticket_2
 
 resource "google_monitoring_alert_policy" "link_availability_dx_new_york_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-dx-new-york-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-dx-new-york" }
@@ -2453,7 +2453,7 @@ resource "google_monitoring_alert_policy" "link_availability_dx_new_york_page_21
 
 resource "google_monitoring_alert_policy" "link_availability_dx_new_york_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-dx-new-york-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-dx-new-york" }
@@ -2488,7 +2488,7 @@ resource "google_monitoring_alert_policy" "link_availability_dx_new_york_page_36
 
 resource "google_monitoring_alert_policy" "link_availability_dx_new_york_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-dx-new-york-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "ticket", slo = "link-availability-dx-new-york" }
@@ -2523,7 +2523,7 @@ resource "google_monitoring_alert_policy" "link_availability_dx_new_york_ticket_
 
 resource "google_monitoring_alert_policy" "link_availability_vpn_aurora_backup_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-vpn-aurora-backup-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-vpn-aurora-backup" }
@@ -2558,7 +2558,7 @@ resource "google_monitoring_alert_policy" "link_availability_vpn_aurora_backup_p
 
 resource "google_monitoring_alert_policy" "link_availability_vpn_aurora_backup_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-vpn-aurora-backup-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-vpn-aurora-backup" }
@@ -2593,7 +2593,7 @@ resource "google_monitoring_alert_policy" "link_availability_vpn_aurora_backup_p
 
 resource "google_monitoring_alert_policy" "link_availability_vpn_aurora_backup_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-vpn-aurora-backup-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "ticket", slo = "link-availability-vpn-aurora-backup" }
@@ -2628,7 +2628,7 @@ resource "google_monitoring_alert_policy" "link_availability_vpn_aurora_backup_t
 
 resource "google_monitoring_alert_policy" "link_availability_xc_gcp_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-xc-gcp-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-xc-gcp" }
@@ -2663,7 +2663,7 @@ resource "google_monitoring_alert_policy" "link_availability_xc_gcp_page_21600" 
 
 resource "google_monitoring_alert_policy" "link_availability_xc_gcp_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-xc-gcp-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "page", slo = "link-availability-xc-gcp" }
@@ -2698,7 +2698,7 @@ resource "google_monitoring_alert_policy" "link_availability_xc_gcp_page_3600" {
 
 resource "google_monitoring_alert_policy" "link_availability_xc_gcp_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "platform", [])
+  notification_channels = [google_monitoring_notification_channel.platform__email.id]
   display_name          = "tradeplane-platform-link-availability-xc-gcp-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "platform", team = "network", severity = "ticket", slo = "link-availability-xc-gcp" }
@@ -2733,7 +2733,7 @@ resource "google_monitoring_alert_policy" "link_availability_xc_gcp_ticket_25920
 
 resource "google_monitoring_alert_policy" "md_freshness_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-md-freshness-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "md-freshness" }
@@ -2768,7 +2768,7 @@ resource "google_monitoring_alert_policy" "md_freshness_page_21600" {
 
 resource "google_monitoring_alert_policy" "md_freshness_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-md-freshness-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "page", slo = "md-freshness" }
@@ -2803,7 +2803,7 @@ resource "google_monitoring_alert_policy" "md_freshness_page_3600" {
 
 resource "google_monitoring_alert_policy" "md_freshness_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "crypto", [])
+  notification_channels = [google_monitoring_notification_channel.crypto__email.id]
   display_name          = "tradeplane-crypto-md-freshness-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "crypto", team = "crypto-infra", severity = "ticket", slo = "md-freshness" }
@@ -2838,7 +2838,7 @@ resource "google_monitoring_alert_policy" "md_freshness_ticket_259200" {
 
 resource "google_monitoring_alert_policy" "order_gateway_availability_page_21600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "equities", [])
+  notification_channels = [google_monitoring_notification_channel.equities__email.id]
   display_name          = "tradeplane-equities-order-gateway-availability-burn-21600s"
   combiner              = "AND"
   user_labels           = { desk = "equities", team = "eq-exec", severity = "page", slo = "order-gateway-availability" }
@@ -2873,7 +2873,7 @@ resource "google_monitoring_alert_policy" "order_gateway_availability_page_21600
 
 resource "google_monitoring_alert_policy" "order_gateway_availability_page_3600" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "equities", [])
+  notification_channels = [google_monitoring_notification_channel.equities__email.id]
   display_name          = "tradeplane-equities-order-gateway-availability-burn-3600s"
   combiner              = "AND"
   user_labels           = { desk = "equities", team = "eq-exec", severity = "page", slo = "order-gateway-availability" }
@@ -2908,7 +2908,7 @@ resource "google_monitoring_alert_policy" "order_gateway_availability_page_3600"
 
 resource "google_monitoring_alert_policy" "order_gateway_availability_ticket_259200" {
   project               = var.project_ids["gcp-observability"]
-  notification_channels = lookup(var.notification_channels, "equities", [])
+  notification_channels = [google_monitoring_notification_channel.equities__email.id]
   display_name          = "tradeplane-equities-order-gateway-availability-burn-259200s"
   combiner              = "AND"
   user_labels           = { desk = "equities", team = "eq-exec", severity = "ticket", slo = "order-gateway-availability" }

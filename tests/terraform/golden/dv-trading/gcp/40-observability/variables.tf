@@ -18,12 +18,6 @@ variable "gcp_org_id" {
   }
 }
 
-variable "notification_channels" {
-  description = "Cloud Monitoring notification channels per desk"
-  type        = map(list(string))
-  default     = {}
-}
-
 variable "project_ids" {
   description = "GCP project ids by estate project name"
   type        = map(string)
