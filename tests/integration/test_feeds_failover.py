@@ -31,18 +31,33 @@ async def run(venue, fault=None, at_step=200, steps=700):
             await asyncio.wait_for(sim.done.wait(), 30)
             truth = sim.venues[venue].symbols[inst.symbol].market.book
             stream = gw.venues[venue].streams[("book", inst.symbol)]
-            await settle(lambda: stream.book.bids == truth.bids and stream.book.asks == truth.asks)
+            await settle(lambda: caught_up(gw, sim, venue, inst.symbol, col.events))
             assert stream.book.bids == truth.bids and stream.book.asks == truth.asks
             return col.events, gw
 
 
-async def settle(done, timeout=8.0):
-    """Wait (on a busy machine) until the gateway has caught up with the venue, then a little more."""
+async def settle(done, timeout=30.0):
+    """Wait until ``done()`` holds: the gateway has caught up with the venue. Conditions, not time:
+    ``timeout`` only keeps a broken run from hanging (the asserts that follow then say what is wrong)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not done() and loop.time() < end:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+        await asyncio.sleep(0.02)
+
+
+def caught_up(gw, sim, venue, symbol, events=None):
+    """The gateway holds everything the venue sent: the book equals the venue's on both sides and is
+    live, a sequenced book's chain has reached the venue's last sequence number, and (given the
+    collected ``events``) the venue's last trade has been delivered."""
+    v = sim.venues[venue].symbols[symbol]
+    st = gw.venues[venue].streams[("book", symbol)]
+    if st.state != State.LIVE or (st.book.bids, st.book.asks) != (v.market.book.bids, v.market.book.asks):
+        return False
+    if st.arbiter.mode == "contiguous" and st.arbiter.last != v.seq:
+        return False
+    if events is not None and ("trades", symbol) in gw.venues[venue].streams:
+        return any(isinstance(e, Trade) and e.venue == venue and e.seq == v.market.trade_id for e in reversed(events))
+    return True
 
 
 def books(events, after):
@@ -145,8 +160,7 @@ async def test_connection_rotation_overlaps_without_a_gap():
         tuning = Tuning(seed=3, max_connection_age_s=0.5, stale_floor_s=0.15, backoff_base_s=0.05)
         async with Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [col], tuning=tuning) as gw:
             await asyncio.wait_for(sim.done.wait(), 30)
-            truth = sim.venues["binance"].symbols["BTCUSDT"].market.book
-            await settle(lambda: gw.venues["binance"].streams[("book", "BTCUSDT")].book.bids == truth.bids)
+            await settle(lambda: caught_up(gw, sim, "binance", "BTCUSDT", col.events))
             assert gw.board.leg("binance/a").reconnects == 0
             assert max(lg.gen for lg in gw.venues["binance"].legs.values()) >= 3  # rotated at least twice
     assert_same(clean, col.events)
@@ -175,11 +189,7 @@ async def run_all(kill: bool):
                 await asyncio.gather(*(sim.close(v, "a", refuse_s=0.3) for v in ALL))
             await asyncio.wait_for(sim.done.wait(), 30)
 
-            def synced():
-                return all(gw.venues[v].streams[("book", i.symbol)].book.bids
-                           == sim.venues[v].symbols[i.symbol].market.book.bids for v, i in insts.items())
-
-            await settle(synced)
+            await settle(lambda: all(caught_up(gw, sim, v, i.symbol, col.events) for v, i in insts.items()))
             for v, i in insts.items():
                 truth = sim.venues[v].symbols[i.symbol].market.book
                 st = gw.venues[v].streams[("book", i.symbol)]

@@ -204,6 +204,7 @@ class Gateway:
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopping = False
         self.decode_errors = 0
+        self.loop_stalls = 0  # watchdog ticks that came late: the event loop was held up (stale judgement paused)
         self._http: Any = None  # httpx.AsyncClient for REST snapshots, made on first use
         self.board.listeners.append(self._log_change)
         if on_change:
@@ -215,6 +216,11 @@ class Gateway:
 
     async def start(self) -> None:
         tracing.record("tradeplane.feeds.start", venues=",".join(sorted(self.venues)))  # no-op without OTLP
+        if any(v.adapter.book_sync == "rest" for v in self.venues.values()):
+            # import httpx and build its client (TLS context, certificates) now, before any data flows:
+            # done lazily on the first snapshot it blocked the event loop for seconds on a loaded machine,
+            # every leg looked silent, and the watchdog closed them all (a real gap, of our own making)
+            self._http_client()
         for v in self.venues.values():
             for leg in v.legs.values():
                 leg.task = asyncio.create_task(self._run_leg(v, leg), name=f"leg {leg.name}")
@@ -470,14 +476,17 @@ class Gateway:
 
     async def _http_get(self, url: str) -> bytes:
         """GET on the event loop (httpx): a thread-pool hop waited seconds behind a busy loop."""
-        import httpx
-
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
-        resp = await self._http.get(url)
+        resp = await self._http_client().get(url)
         resp.raise_for_status()
         body: bytes = resp.content
         return body
+
+    def _http_client(self) -> Any:
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
+        return self._http
 
     def _source(self, v: _Venue, conn: str) -> str:
         """The local address a connection leaves from (the venue sees its IP)."""
@@ -623,13 +632,28 @@ class Gateway:
     # ------------------------------------------------------------------ watchdog
 
     async def _watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
+        every = self.tuning.watchdog_s
+        # a tick this late means the event loop itself was held up (a blocking call, a busy machine):
+        # data may be sitting unread in every socket, so silence seen across the stall says nothing
+        # about the legs. Stale judgements wait until the readers have run again (one stale floor).
+        stall_s = max(every, self.tuning.stale_floor_s / 2)
+        due = loop.time() + every
+        blind_until_ns = 0
         while True:
-            await asyncio.sleep(self.tuning.watchdog_s)
+            await asyncio.sleep(every)
+            late = loop.time() - due
+            due = loop.time() + every
             now = time.time_ns()
+            if late > stall_s:
+                self.loop_stalls += 1
+                blind_until_ns = now + int(max(2 * every, self.tuning.stale_floor_s) * 1e9)
+                log.warning(msgspec.json.encode({"event": "loop_stall", "late_s": round(late, 3)}).decode())
+            judge = now >= blind_until_ns
             for v in self.venues.values():
                 for route, key in v.rate_key.items():
                     legs = [leg.name for leg in v.legs.values() if leg.conns and leg.route == route]
-                    for name in self.board.stale_legs(key, legs, now):
+                    for name in self.board.stale_legs(key, legs, now) if judge else ():
                         leg = v.legs[name.split("/", 1)[1]]
                         self.board.set_leg(name, State.STALE, now, "connected but silent past the stale bound")
                         for cid, ws in list(leg.conns.items()):

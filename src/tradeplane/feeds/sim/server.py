@@ -34,6 +34,7 @@ from tradeplane.feeds.venues import adapter_class, simulator_class
 from tradeplane.feeds.venues.base import VenueAdapter, VenueSimulator
 
 log = logging.getLogger("tradeplane.feeds.sim")
+REORDER_HOLD_S = 0.02  # longest a reordered message waits for a next one to overtake it
 
 
 @dataclass(eq=False)
@@ -341,8 +342,11 @@ class SimServer:
                 out.append(c.held)
                 c.held = None
             elif f.reorder and r.random() < f.reorder:
+                # held back to go after the next message; if none follows soon (the last message of a
+                # run, a quiet market), it goes on its own after REORDER_HOLD_S: late, never lost
                 c.held = msg
                 out = out[1:]
+                asyncio.get_running_loop().call_later(REORDER_HOLD_S + f.delay_s, self._release, c, msg)
             if f.delay_s:  # a slower leg: same order, later
                 loop = asyncio.get_running_loop()
                 for m in out:
@@ -350,6 +354,12 @@ class SimServer:
                 continue
             for m in out:
                 c.put(m)
+
+    @staticmethod
+    def _release(c: _Conn, msg: str) -> None:
+        if c.held is msg:
+            c.held = None
+            c.put(msg)
 
     async def _broadcast(self, v: SimVenue, topic: tuple[str, str], msg: str | None, *, book: bool = False) -> None:
         if msg is None:
