@@ -100,6 +100,7 @@ _snap_decoder = msgspec.json.Decoder(_Snapshot)
 
 class BinanceSpot(VenueAdapter):
     name: ClassVar[str] = "binance"
+    integrity: ClassVar[str] = 'U/u continuity (first: U <= lastUpdateId+1 <= u, then U = previous u + 1); REST snapshot /api/v3/depth'
     default_url: ClassVar[str] = "wss://stream.binance.com:9443/stream"
     default_rest: ClassVar[str] = "https://api.binance.com"
     # 5 incoming messages/s per connection, 1024 streams per connection,
@@ -236,6 +237,7 @@ USDM_ROUTES: dict[str, tuple[Channel, ...]] = {"public": ("book", "bbo"), "marke
 
 class BinanceUsdm(BinanceSpot):
     name: ClassVar[str] = "binance-usdm"
+    integrity: ClassVar[str] = 'pu = previous u (first: U <= lastUpdateId <= u); REST snapshot /fapi/v1/depth'
     default_url: ClassVar[str] = "wss://fstream.binance.com"  # + /public/stream or /market/stream per channel
     default_rest: ClassVar[str] = "https://fapi.binance.com"
     # 10 incoming messages/s per connection, 1024 streams per connection, 24 h lifetime.

@@ -69,6 +69,7 @@ _decoder = msgspec.json.Decoder(_Msg)
 
 class Bybit(VenueAdapter):
     name: ClassVar[str] = "bybit"
+    integrity: ClassVar[str] = 'u continuous; a new snapshot (or u = 1) resets'
     default_url: ClassVar[str] = "wss://stream.bybit.com/v5/public/spot"
     default_rest: ClassVar[str] = "https://api.bybit.com"
     limits: ClassVar[Limits] = Limits(

@@ -60,6 +60,7 @@ _decoder = msgspec.json.Decoder(_Msg)
 
 class Coinbase(VenueAdapter):
     name: ClassVar[str] = "coinbase"
+    integrity: ClassVar[str] = 'no sequence on level2 (trade_id continuous on matches)'
     default_url: ClassVar[str] = "wss://ws-feed.exchange.coinbase.com"
     default_rest: ClassVar[str] = "https://api.exchange.coinbase.com"
     limits: ClassVar[Limits] = Limits(

@@ -85,6 +85,7 @@ _decoder = msgspec.json.Decoder(_Msg)
 
 class Deribit(VenueAdapter):
     name: ClassVar[str] = "deribit"
+    integrity: ClassVar[str] = 'prev_change_id = previous change_id'
     default_url: ClassVar[str] = "wss://www.deribit.com/ws/api/v2"
     default_rest: ClassVar[str] = "https://www.deribit.com/api/v2"
     # credit-based limits; unauthenticated non-matching requests are cheap: pace control at 5/s

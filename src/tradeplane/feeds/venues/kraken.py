@@ -101,6 +101,7 @@ def kraken_level_text(price: str, qty: str) -> str:
 
 class Kraken(VenueAdapter):
     name: ClassVar[str] = "kraken"
+    integrity: ClassVar[str] = 'CRC32 of top 10 on every update (no sequence)'
     default_url: ClassVar[str] = "wss://ws.kraken.com/v2"
     default_rest: ClassVar[str] = "https://api.kraken.com"
     limits: ClassVar[Limits] = Limits(

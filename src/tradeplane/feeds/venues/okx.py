@@ -93,6 +93,7 @@ def signed_crc32(text: str) -> int:
 
 class Okx(VenueAdapter):
     name: ClassVar[str] = "okx"
+    integrity: ClassVar[str] = 'prevSeqId = previous seqId (seqId < prevSeqId: reset); CRC32 of top 25 retired 2026-06-23 (0 = none)'
     default_url: ClassVar[str] = "wss://ws.okx.com:8443/ws/v5/public"
     default_rest: ClassVar[str] = "https://www.okx.com"
     limits: ClassVar[Limits] = Limits(
