@@ -27,6 +27,7 @@ from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
 from tradeplane.feeds.events import (
     BBO,
+    NO_SEQ,
     BookDelta,
     BookSnapshot,
     Funding,
@@ -99,6 +100,7 @@ class ConnState:
     rate: RateEstimator
     first: asyncio.Event | None  # set on the first data message (rotation waits for it)
     behind: bool = False  # its last book delta was another leg's copy: peek at the next one first
+    seq: int = NO_SEQ  # venues that number a connection's messages: the last number read on it
 
 
 @dataclass
@@ -145,6 +147,7 @@ class _Venue:
             sym: st for (ch, sym), st in self.streams.items() if ch == "book" and st.arbiter.mode == "contiguous"
         }
         has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
+        self.conn_sequenced = self.adapter.connection_sequence
         # raw message -> (its stream, seq, exchange ns) as peek_book would say, for the leading
         # leg's recent book deltas (bounded by MEMO)
         self.memo: dict[str | bytes, tuple[Stream, int, int]] = {}
@@ -297,6 +300,8 @@ class Gateway:
                     return
             cs.behind = False
         events = v.adapter.decode(raw, recv_ns)
+        if v.conn_sequenced:
+            self._connection_seq(v, cs, recv_ns)
         if not events:
             return
         route = v.route
@@ -345,6 +350,27 @@ class Gateway:
                 cs.first = None
             if self.metrics is not None:
                 self.metrics.on_latency(v.name, getattr(events[0], "ts_exchange", 0), recv_ns)
+
+    def _connection_seq(self, v: _Venue, cs: ConnState, now_ns: int) -> None:
+        """Venues that number every message of a connection: a hole in the numbers means this
+        connection lost messages; each stream it carries judges whether another connection covered
+        them (Stream.connection_gap). A number that goes back is a new start (it is not a loss)."""
+        n = v.adapter.conn_seq
+        if n == NO_SEQ:
+            return
+        last, cs.seq = cs.seq, n
+        if last == NO_SEQ or n <= last + 1:
+            return
+        cs.health.sequence_gaps += 1
+        route = v.conn_route.get(cs.cid, "")
+        live = sorted(v.live_on.get(route, ()))
+        for st in v.streams.values():
+            if st.route == route:
+                out = st.connection_gap(cs.cid, live, now_ns, (last + 1, n - 1))
+                if out:
+                    self._publish(out)
+                if st.actions:
+                    self._run_actions(v, st)
 
     def _check_hole(self, v: _Venue, st: Stream, now_ns: int) -> list[MarketEvent]:
         """A gap only once no live leg can still deliver the hole: every live leg is past it and it

@@ -63,6 +63,9 @@ class Stream:
     # keyed in-band books while resyncing: first copy of each update, in arrival order (see _on_inband_snapshot)
     _held: dict[Hashable, tuple[str, BookDelta]] = field(default_factory=dict)
     _snapshot_seq: int = NO_SEQ
+    # connections that lost messages (a hole in their per-connection numbers) since the book was last
+    # known complete; the book is lost only when every live connection is in here (connection_gap)
+    _lossy: set[str] = field(default_factory=set)
     _need_fit: bool = False
     _snapshot_requested: bool = False
 
@@ -228,6 +231,27 @@ class Stream:
             w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
         return True
 
+    def connection_gap(self, conn: str, live_conns: list[str], now_ns: int, missed: tuple[int, int]) -> list[MarketEvent]:
+        """Connection ``conn`` skipped its own message numbers ``missed`` (first, last) (Coinbase
+        Advanced Trade ``sequence_num``, one count per connection across every channel).
+
+        The numbers cannot be compared across connections, so the legs are still merged by key; but
+        a connection that kept every number since the stream was last known complete has delivered
+        everything the venue sent, so while one live connection is clean the merged stream is
+        complete and the loss costs nothing. Once every live connection has had a hole, a message may
+        be lost on all of them: a ``Gap``, and a book resyncs (a new snapshot is a new start)."""
+        self._lossy.add(conn)
+        self._lossy &= set(live_conns) | {conn}
+        if any(c not in self._lossy for c in live_conns):
+            return []
+        self._lossy.clear()
+        self.stats.gaps += 1
+        reason = f"sequence_num {missed[0]}..{missed[1]} missed on {conn}; no live connection without a hole"
+        out: list[MarketEvent] = [Gap(self.venue, self.symbol, self.channel, NO_SEQ, NO_SEQ, now_ns, reason)]
+        if self.is_book and self.state in (State.LIVE, State.DOWN):
+            self._resync(now_ns, reason)
+        return out
+
     def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
         """A REST snapshot arrived (venues that sync from REST)."""
         self._snapshot_requested = False
@@ -281,6 +305,7 @@ class Stream:
             self._resync(now_ns, "checksum mismatch on snapshot")
             return out
         self._set(State.LIVE, now_ns, "snapshot applied")
+        self._lossy.clear()  # the snapshot is the venue's whole book: a new start for every connection
         out.append(snap)
         if self.keyed:
             self._replay_held(snap, now_ns, out)

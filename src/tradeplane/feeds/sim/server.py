@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -47,8 +47,19 @@ class _Conn:
     held: str | None = None  # reorder: a message held back to go after the next
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(20_000))
     sent: int = 0
+    # venues that number every message of a connection (Coinbase Advanced Trade): the number is stamped
+    # as the message is queued; a message lost on the way (the drop fault) still uses its number
+    stamp: Callable[[str, int], tuple[str, bool]] | None = None
+    seq: int = 0
+
+    def skip(self) -> None:
+        if self.stamp is not None:
+            self.seq += 1
 
     def put(self, msg: str) -> None:
+        if self.stamp is not None:
+            msg, numbered = self.stamp(msg, self.seq)
+            self.seq += numbered
         try:
             self.queue.put_nowait(msg)
         except asyncio.QueueFull:
@@ -288,7 +299,7 @@ class SimServer:
         return resp
 
     async def _handle(self, ep: _Endpoint, ws: ServerConnection) -> None:
-        conn = _Conn(ws)
+        conn = _Conn(ws, stamp=ep.venue.sim.stamp if ep.venue.sim.stamps_connection else None)
         ep.conns.add(conn)
         writer = asyncio.create_task(conn.writer())
         v = ep.venue
@@ -332,6 +343,9 @@ class SimServer:
             msg = ep.venue.sim.corrupt_checksum(msg)
         r = f.rng
         if f.drop and r.random() < f.drop:
+            for c in ep.conns:
+                if topic in c.topics:
+                    c.skip()
             return
         copies = 2 if f.duplicate and r.random() < f.duplicate else 1
         for c in list(ep.conns):
