@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
-import websockets
-from websockets.asyncio.client import ClientConnection, connect
 
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
+from tradeplane.feeds.connection import Connection, ConnectionLost, connect
 from tradeplane.feeds.events import (
     BBO,
     NO_SEQ,
@@ -111,7 +110,7 @@ class _Leg:
     url: str = ""
     channels: tuple[Channel, ...] = ()
     task: asyncio.Task[None] | None = None
-    conns: dict[str, ClientConnection] = field(default_factory=dict)  # conn id -> socket (2 while rotating)
+    conns: dict[str, Connection] = field(default_factory=dict)  # conn id -> socket (2 while rotating)
     first_data: dict[str, asyncio.Event] = field(default_factory=dict)
     gen: int = 0
 
@@ -492,7 +491,7 @@ class Gateway:
                 attempt += 1
                 continue
             v.budget.take_resubscribe(conn, self._source(v, conn), len(msgs), time.monotonic())
-            with contextlib.suppress(websockets.ConnectionClosed):
+            with contextlib.suppress(ConnectionLost):
                 for m in msgs:
                     await ws.send(m)
             deadline = time.monotonic() + self.tuning.snapshot_timeout_s
@@ -522,21 +521,15 @@ class Gateway:
 
     # ------------------------------------------------------------------ legs
 
-    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, ClientConnection, asyncio.Task[None]]:
-        """Connect, start reading at once, then subscribe within the venue's pacing."""
+    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, Connection, asyncio.Task[None]]:
+        """Connect (feeds.connection), take messages at once, then subscribe within the venue's pacing."""
         lim = v.adapter.limits
         wait = v.connect_limit.wait_s(time.monotonic())
         if wait:
             await asyncio.sleep(wait)
         v.connect_limit.take(time.monotonic())
         self.board.set_leg(leg.name, State.CONNECTING, time.time_ns(), "connecting")
-        kwargs: dict[str, Any] = {}
-        if leg.spec.source:
-            kwargs["local_addr"] = (leg.spec.source, 0)
-        ws = await connect(
-            leg.url, compression=None, max_size=None, open_timeout=10,
-            ping_interval=20, ping_timeout=20, close_timeout=1, **kwargs,
-        )
+        ws = await connect(leg.url, source=leg.spec.source, open_timeout=10.0, ping_s=20.0)
         leg.gen += 1
         cid = f"{leg.name}#{leg.gen}"
         v.conn_leg[cid] = leg.name
@@ -547,7 +540,8 @@ class Gateway:
         h.connected_ns = time.time_ns()
         self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
         cs = ConnState(cid, h, self.board.rates[v.rate_key[leg.route]], leg.first_data[cid])
-        reader = asyncio.create_task(self._read(v, cs, ws))
+        ws.attach(self._receiver(v, cs, ws))
+        reader = asyncio.create_task(ws.wait_closed())
         symbols = [i.symbol for i in v.spec.instruments]
         gap = 1.0 / lim.subscribe_per_s
         v.subscribing.add(cid)
@@ -558,6 +552,7 @@ class Gateway:
                 await ws.send(m)
         except BaseException:
             reader.cancel()
+            await ws.close()
             raise
         finally:
             v.subscribing.discard(cid)
@@ -565,31 +560,32 @@ class Gateway:
         v.go_live(cid)
         return cid, ws, reader
 
-    async def _read(self, v: _Venue, cs: ConnState, ws: ClientConnection) -> None:
+    def _receiver(self, v: _Venue, cs: ConnState, ws: Connection) -> Callable[[bytes, int], None]:
+        """What the connection calls with each message (from its frame callback: no task per message)."""
         on_message = self.on_message
-        adapter = v.adapter
+        replies = v.adapter.replies
         cid = cs.cid
-        clock = time.time_ns
-        try:
-            async for raw in ws:
-                try:
-                    on_message(v, cs, raw, clock())
-                except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
-                    self.decode_errors += 1
-                    log.warning(msgspec.json.encode(
-                        {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
-                    ).decode())
-                for r in adapter.replies(raw):
-                    await ws.send(r)
-        except websockets.ConnectionClosed:
-            pass
 
-    async def _pinger(self, v: _Venue, ws: ClientConnection) -> None:
+        def receive(raw: bytes, recv_ns: int) -> None:
+            try:
+                on_message(v, cs, raw, recv_ns)
+            except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
+                self.decode_errors += 1
+                log.warning(msgspec.json.encode(
+                    {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
+                ).decode())
+            for r in replies(raw):
+                with contextlib.suppress(ConnectionLost):
+                    ws.send_now(r)
+
+        return receive
+
+    async def _pinger(self, v: _Venue, ws: Connection) -> None:
         msg = v.adapter.ping_message()
         every = v.adapter.limits.ping_interval_s
         if msg is None or not every:
             return
-        with contextlib.suppress(websockets.ConnectionClosed):
+        with contextlib.suppress(ConnectionLost):
             while True:
                 await asyncio.sleep(every)
                 await ws.send(msg)
@@ -637,13 +633,14 @@ class Gateway:
                     cid, ws, reader = new_cid, new_ws, new_reader
                     pinger = asyncio.create_task(self._pinger(v, ws))
                 pinger.cancel()
+                reason = ws.reason
                 backoff.reset() if self.board.leg(leg.name).last_data_ns > self.board.leg(leg.name).connected_ns else None
             except asyncio.CancelledError:
                 for c in list(leg.conns.values()):
                     with contextlib.suppress(Exception):
                         await c.close()
                 raise
-            except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed) as exc:
+            except (OSError, TimeoutError, ConnectionLost) as exc:  # ConnectFailed is an OSError
                 reason = f"{type(exc).__name__}: {exc}"
             finally:
                 if cid:
