@@ -13,7 +13,7 @@ from tradeplane.feeds.events import BBO, BookDelta, BookSnapshot, Gap, Heartbeat
 from tradeplane.feeds.health import HealthBoard, State
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.stream import Stream
-from tradeplane.feeds.venues import adapter_class, simulator_class, venue_names
+from tradeplane.feeds.venues import adapter_class, publisher_class, venue_names
 from tradeplane.feeds.venues.coinbase_advanced import cdp_jwt
 
 VENUE = "coinbase-advanced"
@@ -31,7 +31,7 @@ def l2(kind: str, seq: int, updates: list[tuple[str, str, str]], t: str = "2023-
 
 
 def test_registered_with_a_simulator():
-    assert VENUE in venue_names() and simulator_class(VENUE).name == VENUE
+    assert VENUE in venue_names() and publisher_class(VENUE).name == VENUE
 
 
 def test_level2_trades_ticker_heartbeats_decode_exactly():
@@ -123,3 +123,30 @@ def test_a_hole_on_one_connection_is_covered_by_a_clean_one():
     for ev in a.decode(l2("snapshot", 0, [("bid", "100.00", "1"), ("offer", "101.00", "1")]), 1):
         solo.on_wire("a#1", ev, 1)
     assert solo.connection_gap("a#1", ["a#1"], 2, (3, 4)) and solo.state == State.RESYNCING
+
+
+def test_a_lossy_connection_waits_for_the_clean_one_so_updates_keep_the_venues_order():
+    """a#1 missed U1; its U2 (same level) arrives before b#1's U1. Applying a's U2 first and b's U1 after
+    would leave U1's size: wrong, and nothing would notice (no checksum). a's copies wait for b's until b
+    has brought U2, the first message a had after its hole; then a leads again."""
+    st = stream()
+    a = st.adapter
+
+    def upd(seq: int, qty: str, t: str) -> BookDelta:
+        (d,) = a.decode(l2("update", seq, [("bid", "100.00", qty)], t), 0)
+        return d
+
+    for leg in ("a#1", "b#1"):
+        for ev in a.decode(l2("snapshot", 0, [("bid", "100.00", "1"), ("offer", "101.00", "1")]), 1):
+            st.on_wire(leg, ev, 1)
+    u1, u2, u3 = (upd(i, q, f"2023-02-09T20:32:5{i}.000000001Z") for i, q in ((1, "2"), (2, "3"), (3, "4")))
+    assert st.connection_gap("a#1", ["a#1", "b#1"], 2, (1, 1)) == []
+    assert st.on_wire("a#1", u2, 3) == []  # held back: b still has U1 to bring
+    assert [d.bids for d in st.on_wire("b#1", u1, 4)] == [((10000, 200000000),)]
+    assert [d.bids for d in st.on_wire("b#1", u2, 5)] == [((10000, 300000000),)]
+    assert [d.bids for d in st.on_wire("a#1", u3, 6)] == [((10000, 400000000),)]  # b is past the hole: a leads
+    assert st.on_wire("b#1", u3, 7) == [] and st.book.bids == {10000: 400000000}
+    # the clean connection goes away before the lossy one caught up: nothing proves the rest arrived
+    assert st.connection_gap("a#1", ["a#1", "b#1"], 8, (5, 5)) == []
+    out = st.connection_closed("b#1", ["a#1"], 9)
+    assert [type(e) for e in out] == [Gap] and st.state == State.RESYNCING

@@ -223,13 +223,13 @@ def test_kraken_levels_are_exact_decimals_and_checksum_matches_exact_text():
 def test_no_float_on_any_price_or_quantity_path():
     """Every venue decodes prices and quantities exactly: a value with 17 significant digits
     survives every adapter's trade decode."""
-    from tradeplane.feeds.sim.server import SimVenue
+    from tradeplane.feeds.sim.server import SimulatedVenue
     for venue, sym in [("binance", "BTCUSDT"), ("binance-usdm", "BTCUSDT"), ("okx", "BTC-USDT"),
                        ("kraken", "BTC/USD"), ("bybit", "BTCUSDT"), ("deribit", "BTC-PERPETUAL"),
                        ("coinbase", "BTC-USD")]:
-        sv = SimVenue(venue, [Instrument(venue, sym, "0.01", "0.00000001")], ["a"], seed=1)
+        sv = SimulatedVenue(venue, [Instrument(venue, sym, "0.01", "0.00000001")], ["a"], seed=1)
         price, qty = 123456789012345, 123456789012345678  # 1234567890123.45 and 1234567890.12345678
-        raw = sv.sim.trade_message(sym, 77, 1_782_200_000_000_000_000, price, qty, 1)
+        raw = sv.publisher.trade_message(sym, 77, 1_782_200_000_000_000_000, price, qty, 1)
         (t,) = [e for e in sv.adapter.decode(raw, 1) if type(e).__name__ == "Trade"]
         assert (t.price, t.qty) == (price, qty), venue
 

@@ -9,7 +9,7 @@ from tradeplane.feeds.events import BookDelta, Gap, Trade
 from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.health import State
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.sinks import Collector
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -22,7 +22,7 @@ TUNING = Tuning(seed=3, stale_floor_s=0.15, stale_ceiling_s=5.0, backoff_base_s=
 
 
 async def run(fault=None, *, at_step=120, steps=450, legs=("a", "b")):
-    async with SimServer({VENUE: [INST]}, rate_hz=400, steps=steps, start_after=len(legs), seed=11,
+    async with ExchangeSimulator({VENUE: [INST]}, rate_hz=400, steps=steps, start_after=len(legs), seed=11,
                          heartbeat_s=0.2) as sim:
         col = Collector()
         specs = tuple(LegSpec(e, sim.url(VENUE, e)) for e in legs)

@@ -8,7 +8,7 @@ from tradeplane.feeds.events import BookDelta, Gap, Trade
 from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.health import State
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.sinks import Collector
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -19,7 +19,7 @@ TUNING = Tuning(seed=3, stale_floor_s=0.15, stale_ceiling_s=5.0, backoff_base_s=
 
 async def run(venue, fault=None, at_step=200, steps=700):
     inst = Instrument(venue, SYMBOL[venue], "0.01", "0.001")
-    async with SimServer({venue: [inst]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
+    async with ExchangeSimulator({venue: [inst]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
         col = Collector()
         legs = tuple(LegSpec(e, sim.url(venue, e), sim.rest(venue, e)) for e in ("a", "b"))
         gw = Gateway([VenueSpec(venue, (inst,), ("book", "trades"), legs)], [col], tuning=TUNING)
@@ -154,7 +154,7 @@ async def test_kraken_corrupt_checksum_resyncs_and_book_recovers():
 async def test_connection_rotation_overlaps_without_a_gap():
     clean, _ = await run("binance")
     inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
-    async with SimServer({"binance": [inst]}, rate_hz=400, steps=700, start_after=1, seed=11) as sim:
+    async with ExchangeSimulator({"binance": [inst]}, rate_hz=400, steps=700, start_after=1, seed=11) as sim:
         col = Collector()
         legs = (LegSpec("a", sim.url("binance", "a"), sim.rest("binance", "a")),)
         tuning = Tuning(seed=3, max_connection_age_s=0.5, stale_floor_s=0.15, backoff_base_s=0.05)
@@ -176,7 +176,7 @@ ALL = {
 
 async def run_all(kill: bool):
     insts = {v: Instrument(v, s, t, lot) for v, (s, t, lot) in ALL.items()}
-    async with SimServer({v: [i] for v, i in insts.items()}, rate_hz=300, steps=450, start_after=2 * len(ALL),
+    async with ExchangeSimulator({v: [i] for v, i in insts.items()}, rate_hz=300, steps=450, start_after=2 * len(ALL),
                          seed=5) as sim:
         col = Collector()
         specs = [VenueSpec(v, (i,), ("book", "trades", "bbo", "funding"),
@@ -217,7 +217,7 @@ async def test_streams_stay_up_while_legs_pace_their_subscriptions():
     """Kraken paces subscriptions (5/s): data on the first channel flows before the last is sent,
     and the watchdog must not call the streams down in that window (it once flapped every 50 ms)."""
     inst = Instrument("kraken", SYMBOL["kraken"], "0.01", "0.001")
-    async with SimServer({"kraken": [inst]}, rate_hz=400, steps=600, start_after=0, seed=11) as sim:
+    async with ExchangeSimulator({"kraken": [inst]}, rate_hz=400, steps=600, start_after=0, seed=11) as sim:
         legs = tuple(LegSpec(e, sim.url("kraken", e), sim.rest("kraken", e)) for e in ("a", "b"))
         gw = Gateway([VenueSpec("kraken", (inst,), ("book", "trades", "bbo"), legs)], [Collector()], tuning=TUNING)
         async with gw:

@@ -11,7 +11,7 @@ from tradeplane.feeds.events import BookDelta, Gap
 from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.health import State
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.sinks import Collector
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -35,7 +35,7 @@ def inst(venue):
 
 async def run(venue, fault=None, *, at_step=150, steps=500, channels=("book", "trades"), tuning=TUNING):
     i = inst(venue)
-    async with SimServer({venue: [i]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
+    async with ExchangeSimulator({venue: [i]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
         col = Collector()
         legs = tuple(LegSpec(e, sim.url(venue, e), sim.rest(venue, e)) for e in ("a", "b"))
         gw = Gateway([VenueSpec(venue, (i,), channels, legs)], [col], tuning=tuning)
@@ -140,7 +140,7 @@ async def test_checksum_failures_on_every_message_do_not_storm_the_venue():
             sim.faults("kraken", ep).corrupt = 10**9  # every book update's checksum is wrong
 
     i = inst("kraken")
-    async with SimServer({"kraken": [i]}, rate_hz=400, steps=800, start_after=2, seed=11) as sim:
+    async with ExchangeSimulator({"kraken": [i]}, rate_hz=400, steps=800, start_after=2, seed=11) as sim:
         legs = tuple(LegSpec(e, sim.url("kraken", e)) for e in ("a", "b"))
         async with Gateway([VenueSpec("kraken", (i,), ("book",), legs)], [Collector()], tuning=TUNING) as gw:
             while sim.step_no < 50:
@@ -175,7 +175,7 @@ async def test_binance_usdm_channels_route_to_public_and_market():
     import websockets
 
     i = inst("binance-usdm")
-    async with SimServer({"binance-usdm": [i]}, rate_hz=400, steps=300, start_after=0, seed=11) as sim:
+    async with ExchangeSimulator({"binance-usdm": [i]}, rate_hz=400, steps=300, start_after=0, seed=11) as sim:
         base = sim.url("binance-usdm", "a").rstrip("/")
         with pytest.raises(websockets.InvalidStatus):
             async with websockets.connect(f"{base}/stream"):

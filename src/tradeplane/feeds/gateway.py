@@ -597,6 +597,15 @@ class Gateway:
         leg.first_data.pop(cid, None)
         v.conn_leg.pop(cid, None)
         v.conn_route.pop(cid, None)
+        if v.conn_sequenced and not self._stopping:
+            live = sorted(v.live_on[leg.route])
+            for st in v.streams.values():
+                if st.route == leg.route:
+                    out = st.connection_closed(cid, live, time.time_ns())
+                    if out:
+                        self._publish(out)
+                    if st.actions:
+                        self._run_actions(v, st)
         if not v.live_on[leg.route] and not self._stopping:
             now = time.time_ns()
             for st in v.streams.values():

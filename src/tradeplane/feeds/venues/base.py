@@ -132,8 +132,8 @@ class VenueAdapter(ABC):
                 getattr(event, "trade_id", ""))
 
 
-class VenueSimulator(ABC):
-    """The same venue's protocol, server side, for the local simulator."""
+class VenuePublisher(ABC):
+    """The venue's market-data publisher: the same protocol, server side, for the exchange simulator."""
 
     name: ClassVar[str]
     rest_snapshot: ClassVar[bool] = False

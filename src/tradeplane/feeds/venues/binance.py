@@ -36,7 +36,7 @@ from tradeplane.feeds.events import (
 )
 from tradeplane.feeds.fixed import rate_e9
 from tradeplane.feeds.ticks import TextLevels, TickCache
-from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenueSimulator, chunks
+from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenuePublisher, chunks
 
 _MS = 1_000_000
 
@@ -288,7 +288,7 @@ def _txt(inst: Any, levels: Sequence[Level]) -> list[list[str]]:
     return [[inst.price.to_text(p), inst.qty.to_text(q)] for p, q in levels]
 
 
-class BinanceSpotSim(VenueSimulator):
+class BinanceSpotPublisher(VenuePublisher):
     name: ClassVar[str] = "binance"
     rest_snapshot: ClassVar[bool] = True
     futures: ClassVar[bool] = False
@@ -375,7 +375,7 @@ class BinanceSpotSim(VenueSimulator):
         return 3
 
 
-class BinanceUsdmSim(BinanceSpotSim):
+class BinanceUsdmPublisher(BinanceSpotPublisher):
     name: ClassVar[str] = "binance-usdm"
     futures: ClassVar[bool] = True
 
@@ -398,4 +398,4 @@ class BinanceUsdmSim(BinanceSpotSim):
 
 
 ADAPTERS = (BinanceSpot, BinanceUsdm)
-SIMULATORS = (BinanceSpotSim, BinanceUsdmSim)
+PUBLISHERS = (BinanceSpotPublisher, BinanceUsdmPublisher)

@@ -32,7 +32,7 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "level2_batch", "trades": "matches", "bbo": "ticker"}
 
@@ -111,7 +111,7 @@ class Coinbase(VenueAdapter):
 # ---------------------------------------------------------------------- simulator side
 
 
-class CoinbaseSim(VenueSimulator):
+class CoinbasePublisher(VenuePublisher):
     name: ClassVar[str] = "coinbase"
 
     def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -169,4 +169,4 @@ class CoinbaseSim(VenueSimulator):
 
 
 ADAPTERS = (Coinbase,)
-SIMULATORS = (CoinbaseSim,)
+PUBLISHERS = (CoinbasePublisher,)

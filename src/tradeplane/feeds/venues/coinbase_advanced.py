@@ -58,7 +58,7 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "level2", "trades": "market_trades", "bbo": "ticker"}
 _RECEIVED = {"l2_data": "book", "market_trades": "trades", "ticker": "bbo"}
@@ -231,7 +231,7 @@ class CoinbaseAdvanced(VenueAdapter):
 # ---------------------------------------------------------------------- simulator side
 
 
-class CoinbaseAdvancedSim(VenueSimulator):
+class CoinbaseAdvancedPublisher(VenuePublisher):
     """Advanced Trade as our local server speaks it: the same envelopes, one ``sequence_num`` count per
     connection (stamped as each message is queued, see ``stamp``)."""
 
@@ -307,4 +307,4 @@ class CoinbaseAdvancedSim(VenueSimulator):
 
 
 ADAPTERS = (CoinbaseAdvanced,)
-SIMULATORS = (CoinbaseAdvancedSim,)
+PUBLISHERS = (CoinbaseAdvancedPublisher,)

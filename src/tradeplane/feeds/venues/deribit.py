@@ -33,7 +33,7 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher
 
 _MS = 1_000_000
 
@@ -173,7 +173,7 @@ class Deribit(VenueAdapter):
 _numbers = msgspec.json.Encoder(decimal_format="number")  # Deribit sends JSON numbers: written exactly
 
 
-class DeribitSim(VenueSimulator):
+class DeribitPublisher(VenuePublisher):
     name: ClassVar[str] = "deribit"
 
     def _topic(self, ch: str) -> tuple[str, str] | None:
@@ -248,4 +248,4 @@ class DeribitSim(VenueSimulator):
 
 
 ADAPTERS = (Deribit,)
-SIMULATORS = (DeribitSim,)
+PUBLISHERS = (DeribitPublisher,)

@@ -38,7 +38,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import Scale, format_scaled
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "book", "trades": "trade", "bbo": "ticker"}
 
@@ -196,7 +196,7 @@ _numbers = msgspec.json.Encoder(decimal_format="number")  # Kraken sends JSON nu
 _exact = msgspec.json.Decoder(float_hook=Decimal)
 
 
-class KrakenSim(VenueSimulator):
+class KrakenPublisher(VenuePublisher):
     name: ClassVar[str] = "kraken"
 
     def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -264,4 +264,4 @@ class KrakenSim(VenueSimulator):
 
 
 ADAPTERS = (Kraken,)
-SIMULATORS = (KrakenSim,)
+PUBLISHERS = (KrakenPublisher,)

@@ -39,7 +39,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher
 
 _MS = 1_000_000
 _CHANNEL: dict[Channel, str] = {"book": "books", "trades": "trades", "bbo": "bbo-tbt", "funding": "funding-rate"}
@@ -178,7 +178,7 @@ class Okx(VenueAdapter):
 # ---------------------------------------------------------------------- simulator side
 
 
-class OkxSim(VenueSimulator):
+class OkxPublisher(VenuePublisher):
     name: ClassVar[str] = "okx"
 
     def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -245,4 +245,4 @@ class OkxSim(VenueSimulator):
 
 
 ADAPTERS = (Okx,)
-SIMULATORS = (OkxSim,)
+PUBLISHERS = (OkxPublisher,)
