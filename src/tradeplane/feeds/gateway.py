@@ -508,9 +508,16 @@ class Gateway:
 
     def _http_client(self) -> Any:
         if self._http is None:
+            import importlib
+
             import httpx
 
             self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
+            # what httpx imports on its first request (its anyio backend: ~1.5 s on this machine,
+            # blocking the loop mid-stream when it happened on the first snapshot)
+            for name in ("anyio._backends._asyncio", "anyio.streams.tls", "anyio.to_thread"):
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
         return self._http
 
     def _source(self, v: _Venue, conn: str) -> str:
