@@ -39,7 +39,7 @@ from tradeplane.feeds.health import State
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.sim.market import Market
 from tradeplane.feeds.sinks import Bus
-from tradeplane.feeds.venues.binance import BinanceSpotSim
+from tradeplane.feeds.venues.binance import BinanceSpotPublisher
 
 ROOT = Path(__file__).resolve().parent.parent
 CRYPTOFEED = "cryptofeed==2.4.1"
@@ -83,7 +83,7 @@ asyncio.run(run())
 
 
 def generate(n: int, seed: int = 1, per_message: int = STEPS_PER_MESSAGE) -> tuple[list[bytes], dict[str, object], Market]:
-    sim = BinanceSpotSim([INST])
+    sim = BinanceSpotPublisher([INST])
     m = Market(seed=seed, ref=6_500_000, depth=BOOK_DEPTH)
     snap = {"lastUpdateId": 1000,
             "bids": [[INST.price.to_text(p), INST.qty.to_text(q)] for p, q in m.book.top_bids(1000)],
@@ -301,10 +301,10 @@ def json_dict_baseline(msgs: list[bytes], snap: dict[str, object]) -> dict[str, 
 SIM_CHILD = r'''
 import asyncio, json, sys
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 async def main():
     inst = Instrument("binance", "BTCUSDT", "0.01", "0.00001")
-    async with SimServer({"binance": [inst]}, rate_hz=float(sys.argv[2]), steps=int(sys.argv[1]), start_after=2,
+    async with ExchangeSimulator({"binance": [inst]}, rate_hz=float(sys.argv[2]), steps=int(sys.argv[1]), start_after=2,
                          seed=3, trade_every=10**9, funding_every=10**9) as sim:
         print(json.dumps({e: [sim.url("binance", e), sim.rest("binance", e)] for e in ("a", "b")}), flush=True)
         await sim.done.wait()
@@ -357,7 +357,7 @@ def rss_mb() -> float:
 
 def memory(total: int, chunk: int) -> dict[str, object]:
     gw, v, conns, _ = gateway_path(2)
-    sim = BinanceSpotSim([INST])
+    sim = BinanceSpotPublisher([INST])
     m = Market(seed=9, ref=6_500_000, depth=BOOK_DEPTH)
     bids = tuple(m.book.top_bids(1000))
     asks = tuple(m.book.top_asks(1000))

@@ -20,7 +20,7 @@ from tradeplane.feeds.sim.market import Market
 from tradeplane.feeds.stream import Stream
 from tradeplane.feeds.ticks import TickCache, decode_text_levels, to_levels
 from tradeplane.feeds.venues import adapter_class
-from tradeplane.feeds.venues.binance import BinanceSpotSim, BinanceUsdmSim
+from tradeplane.feeds.venues.binance import BinanceSpotPublisher, BinanceUsdmPublisher
 
 BTC = Instrument("binance", "BTCUSDT", "0.01", "0.00001")
 
@@ -89,7 +89,7 @@ def _samples(sim_cls, venue, inst):
     return out
 
 
-@pytest.mark.parametrize("venue,sim_cls", [("binance", BinanceSpotSim), ("binance-usdm", BinanceUsdmSim)])
+@pytest.mark.parametrize("venue,sim_cls", [("binance", BinanceSpotPublisher), ("binance-usdm", BinanceUsdmPublisher)])
 def test_peek_agrees_with_full_decode_on_every_sample(venue, sim_cls):
     inst = Instrument(venue, "BTCUSDT", "0.01", "0.00001")
     a = adapter_class(venue)([inst])
@@ -162,7 +162,7 @@ def _gateway(mode: str):
 
 def _wire():
     """Two legs' arrivals: leader flips, one leg misses messages the other fills, copies trail."""
-    sim = BinanceSpotSim([BTC])
+    sim = BinanceSpotPublisher([BTC])
     m = Market(seed=11, ref=6_500_000, depth=30)
     snap = BookSnapshot("binance", "BTCUSDT", 1000, 0, 0, tuple(m.book.top_bids(1000)), tuple(m.book.top_asks(1000)))
     msgs = []

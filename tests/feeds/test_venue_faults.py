@@ -145,6 +145,34 @@ def test_one_leg_reordering_is_not_a_gap():
     assert st.book.bids == {10000: 10_400_000_000}
 
 
+def test_a_leg_read_late_after_a_loop_stall_still_fills_the_hole():
+    """The kind behind the Binance false gap: the event loop was held up (a blocking import), so leg
+    b's 104 is read long after leg a's 104, with b's 103 right behind it in the socket. The window is
+    counted on each leg's own reads: b has only just passed 103, so it is not lost yet."""
+    st = okx_stream()
+    for leg in ("a", "b"):
+        feed(st, leg, okx_books("snapshot", 100, -1, [("100.0", "1")], [("101.0", "1")]))
+    t = 1_000_000_000
+    for seq in (101, 102):
+        for leg in ("a", "b"):
+            feed(st, leg, okx_books("update", seq, seq - 1, [("100.0", str(seq))], []), t)
+        t += 2_500_000
+    feed(st, "a", okx_books("update", 104, 103, [("100.0", "104")], []), t)  # a lost 103
+    window = st.arbiter.reorder_window_ns(2_500_000)
+    late = t + 10 * window  # the loop was stalled for ten windows
+    out = feed(st, "b", okx_books("update", 104, 103, [("100.0", "104")], []), late)
+    out += st.check_hole(["a", "b"], late, window)
+    assert out == [] and st.stats.gaps == 0
+    out = feed(st, "b", okx_books("update", 103, 102, [("100.0", "103")], []), late + 50_000)
+    assert [e.seq for e in out] == [103, 104] and st.stats.resyncs == 0 and st.state == State.LIVE
+    # a hole b never fills is still declared, one window after b passed it
+    feed(st, "a", okx_books("update", 106, 105, [("100.0", "106")], []), late + 100_000)
+    feed(st, "b", okx_books("update", 106, 105, [("100.0", "106")], []), late + 200_000)
+    assert st.check_hole(["a", "b"], late + 200_000 + window - 1, window) == []
+    out = st.check_hole(["a", "b"], late + 200_000 + window, window)
+    assert [(e.from_seq, e.to_seq) for e in out if isinstance(e, Gap)] == [(105, 105)]
+
+
 def test_a_hole_no_leg_fills_is_declared_after_the_window():
     st = okx_stream()
     for leg in ("a", "b"):
@@ -195,13 +223,13 @@ def test_kraken_levels_are_exact_decimals_and_checksum_matches_exact_text():
 def test_no_float_on_any_price_or_quantity_path():
     """Every venue decodes prices and quantities exactly: a value with 17 significant digits
     survives every adapter's trade decode."""
-    from tradeplane.feeds.sim.server import SimVenue
+    from tradeplane.feeds.sim.server import SimulatedVenue
     for venue, sym in [("binance", "BTCUSDT"), ("binance-usdm", "BTCUSDT"), ("okx", "BTC-USDT"),
                        ("kraken", "BTC/USD"), ("bybit", "BTCUSDT"), ("deribit", "BTC-PERPETUAL"),
                        ("coinbase", "BTC-USD")]:
-        sv = SimVenue(venue, [Instrument(venue, sym, "0.01", "0.00000001")], ["a"], seed=1)
+        sv = SimulatedVenue(venue, [Instrument(venue, sym, "0.01", "0.00000001")], ["a"], seed=1)
         price, qty = 123456789012345, 123456789012345678  # 1234567890123.45 and 1234567890.12345678
-        raw = sv.sim.trade_message(sym, 77, 1_782_200_000_000_000_000, price, qty, 1)
+        raw = sv.publisher.trade_message(sym, 77, 1_782_200_000_000_000_000, price, qty, 1)
         (t,) = [e for e in sv.adapter.decode(raw, 1) if type(e).__name__ == "Trade"]
         assert (t.price, t.qty) == (price, qty), venue
 

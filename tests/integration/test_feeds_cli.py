@@ -1,6 +1,7 @@
 """The commands end to end: simulate + run + status (+ /metrics) + replay, offline on loopback."""
 
 import asyncio
+import contextlib
 import json
 import socket
 import urllib.request
@@ -47,7 +48,9 @@ venues:
 async def test_simulate_run_status_metrics_replay(tmp_path, capsys):
     mport = free_port()
     cfg = write_config(tmp_path, mport)
-    sim = asyncio.create_task(run_simulator(cfg, rate_hz=200, duration=4.5, faults=["a:close:1.5:0.3"]))
+    # the simulator outlives the gateway (stopped below once the gateway has reported), however long the
+    # gateway takes to start on a busy machine: its final status must see a venue that is still up
+    sim = asyncio.create_task(run_simulator(cfg, rate_hz=200, duration=60, faults=["a:close:1.5:0.3"]))
     await asyncio.sleep(0.3)
     gw = asyncio.create_task(run_gateway(cfg, duration=3.5))
     await asyncio.sleep(2.5)
@@ -55,7 +58,9 @@ async def test_simulate_run_status_metrics_replay(tmp_path, capsys):
     status = await asyncio.to_thread(fetch_status, url)
     metrics = (await asyncio.to_thread(lambda: urllib.request.urlopen(url + "/metrics", timeout=5).read())).decode()
     final = await gw
-    await sim
+    sim.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sim
     states = {s["stream"]: s["state"] for s in final["streams"]}
     assert states["binance/book/BTCUSDT"] == "live" and states["kraken/book/BTC/USD"] == "live"
     assert {lg["leg"] for lg in status["legs"]} == {"binance/a", "binance/b", "kraken/a", "kraken/b"}

@@ -8,7 +8,7 @@ from tradeplane.feeds.events import BookDelta, Gap, Trade
 from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.health import State
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.sinks import Collector
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -19,7 +19,7 @@ TUNING = Tuning(seed=3, stale_floor_s=0.15, stale_ceiling_s=5.0, backoff_base_s=
 
 async def run(venue, fault=None, at_step=200, steps=700):
     inst = Instrument(venue, SYMBOL[venue], "0.01", "0.001")
-    async with SimServer({venue: [inst]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
+    async with ExchangeSimulator({venue: [inst]}, rate_hz=400, steps=steps, start_after=2, seed=11) as sim:
         col = Collector()
         legs = tuple(LegSpec(e, sim.url(venue, e), sim.rest(venue, e)) for e in ("a", "b"))
         gw = Gateway([VenueSpec(venue, (inst,), ("book", "trades"), legs)], [col], tuning=TUNING)
@@ -31,18 +31,33 @@ async def run(venue, fault=None, at_step=200, steps=700):
             await asyncio.wait_for(sim.done.wait(), 30)
             truth = sim.venues[venue].symbols[inst.symbol].market.book
             stream = gw.venues[venue].streams[("book", inst.symbol)]
-            await settle(lambda: stream.book.bids == truth.bids and stream.book.asks == truth.asks)
+            await settle(lambda: caught_up(gw, sim, venue, inst.symbol, col.events))
             assert stream.book.bids == truth.bids and stream.book.asks == truth.asks
             return col.events, gw
 
 
-async def settle(done, timeout=8.0):
-    """Wait (on a busy machine) until the gateway has caught up with the venue, then a little more."""
+async def settle(done, timeout=30.0):
+    """Wait until ``done()`` holds: the gateway has caught up with the venue. Conditions, not time:
+    ``timeout`` only keeps a broken run from hanging (the asserts that follow then say what is wrong)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not done() and loop.time() < end:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+        await asyncio.sleep(0.02)
+
+
+def caught_up(gw, sim, venue, symbol, events=None):
+    """The gateway holds everything the venue sent: the book equals the venue's on both sides and is
+    live, a sequenced book's chain has reached the venue's last sequence number, and (given the
+    collected ``events``) the venue's last trade has been delivered."""
+    v = sim.venues[venue].symbols[symbol]
+    st = gw.venues[venue].streams[("book", symbol)]
+    if st.state != State.LIVE or (st.book.bids, st.book.asks) != (v.market.book.bids, v.market.book.asks):
+        return False
+    if st.arbiter.mode == "contiguous" and st.arbiter.last != v.seq:
+        return False
+    if events is not None and ("trades", symbol) in gw.venues[venue].streams:
+        return any(isinstance(e, Trade) and e.venue == venue and e.seq == v.market.trade_id for e in reversed(events))
+    return True
 
 
 def books(events, after):
@@ -139,14 +154,13 @@ async def test_kraken_corrupt_checksum_resyncs_and_book_recovers():
 async def test_connection_rotation_overlaps_without_a_gap():
     clean, _ = await run("binance")
     inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
-    async with SimServer({"binance": [inst]}, rate_hz=400, steps=700, start_after=1, seed=11) as sim:
+    async with ExchangeSimulator({"binance": [inst]}, rate_hz=400, steps=700, start_after=1, seed=11) as sim:
         col = Collector()
         legs = (LegSpec("a", sim.url("binance", "a"), sim.rest("binance", "a")),)
         tuning = Tuning(seed=3, max_connection_age_s=0.5, stale_floor_s=0.15, backoff_base_s=0.05)
         async with Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [col], tuning=tuning) as gw:
             await asyncio.wait_for(sim.done.wait(), 30)
-            truth = sim.venues["binance"].symbols["BTCUSDT"].market.book
-            await settle(lambda: gw.venues["binance"].streams[("book", "BTCUSDT")].book.bids == truth.bids)
+            await settle(lambda: caught_up(gw, sim, "binance", "BTCUSDT", col.events))
             assert gw.board.leg("binance/a").reconnects == 0
             assert max(lg.gen for lg in gw.venues["binance"].legs.values()) >= 3  # rotated at least twice
     assert_same(clean, col.events)
@@ -162,7 +176,7 @@ ALL = {
 
 async def run_all(kill: bool):
     insts = {v: Instrument(v, s, t, lot) for v, (s, t, lot) in ALL.items()}
-    async with SimServer({v: [i] for v, i in insts.items()}, rate_hz=300, steps=450, start_after=2 * len(ALL),
+    async with ExchangeSimulator({v: [i] for v, i in insts.items()}, rate_hz=300, steps=450, start_after=2 * len(ALL),
                          seed=5) as sim:
         col = Collector()
         specs = [VenueSpec(v, (i,), ("book", "trades", "bbo", "funding"),
@@ -175,11 +189,7 @@ async def run_all(kill: bool):
                 await asyncio.gather(*(sim.close(v, "a", refuse_s=0.3) for v in ALL))
             await asyncio.wait_for(sim.done.wait(), 30)
 
-            def synced():
-                return all(gw.venues[v].streams[("book", i.symbol)].book.bids
-                           == sim.venues[v].symbols[i.symbol].market.book.bids for v, i in insts.items())
-
-            await settle(synced)
+            await settle(lambda: all(caught_up(gw, sim, v, i.symbol, col.events) for v, i in insts.items()))
             for v, i in insts.items():
                 truth = sim.venues[v].symbols[i.symbol].market.book
                 st = gw.venues[v].streams[("book", i.symbol)]
@@ -207,7 +217,7 @@ async def test_streams_stay_up_while_legs_pace_their_subscriptions():
     """Kraken paces subscriptions (5/s): data on the first channel flows before the last is sent,
     and the watchdog must not call the streams down in that window (it once flapped every 50 ms)."""
     inst = Instrument("kraken", SYMBOL["kraken"], "0.01", "0.001")
-    async with SimServer({"kraken": [inst]}, rate_hz=400, steps=600, start_after=0, seed=11) as sim:
+    async with ExchangeSimulator({"kraken": [inst]}, rate_hz=400, steps=600, start_after=0, seed=11) as sim:
         legs = tuple(LegSpec(e, sim.url("kraken", e), sim.rest("kraken", e)) for e in ("a", "b"))
         gw = Gateway([VenueSpec("kraken", (inst,), ("book", "trades", "bbo"), legs)], [Collector()], tuning=TUNING)
         async with gw:

@@ -7,7 +7,7 @@ import pytest
 from tradeplane.feeds.events import BookDelta, Trade
 from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.sinks import Collector, ParquetRecorder
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -32,11 +32,11 @@ async def feed(sim, venue, inst, sinks):
 async def test_recorded_market_replays_through_the_simulator(tmp_path, venue):
     inst = Instrument(venue, "BTC-USDT" if venue == "okx" else "BTCUSDT", "0.01", "0.001")
     rec = ParquetRecorder(tmp_path / "rec", batch=200)
-    async with SimServer({venue: [inst]}, rate_hz=500, steps=400, start_after=2, seed=21) as sim:
+    async with ExchangeSimulator({venue: [inst]}, rate_hz=500, steps=400, start_after=2, seed=21) as sim:
         bids, asks, _ = await feed(sim, venue, inst, [rec])
     rec.close()
     col = Collector()
-    async with SimServer({venue: [inst]}, rate_hz=800, start_after=2, recording=tmp_path / "rec") as sim:
+    async with ExchangeSimulator({venue: [inst]}, rate_hz=800, start_after=2, recording=tmp_path / "rec") as sim:
         bids2, asks2, stats = await feed(sim, venue, inst, [col])
     assert (bids2, asks2) == (bids, asks)
     assert stats.checksum_failures == 0 and stats.gaps == 0

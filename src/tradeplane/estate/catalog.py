@@ -132,6 +132,8 @@ VENUE_LOCATIONS: tuple[VenueLocation, ...] = (
                   "incident reports (apne1-az4 power failure halted withdrawals, 2025-04-15)", "2025-04-15"),
     VenueLocation("bybit", "apse1-az2", "high", "Bybit API FAQ (apse1-az2/az3)", "2025"),
     VenueLocation("coinbase", "us-east-1", "medium-high", "Coinbase Prime docs; outage reports", "2025"),
+    VenueLocation("coinbase-advanced", "us-east-1", "medium-high",
+                  "Coinbase Advanced Trade docs (advanced-trade-ws.coinbase.com); outage reports", "2026"),
     VenueLocation("coinbase-intx", "apne1-az1", "high", "Coinbase INTX docs", "2025"),
     VenueLocation("deribit", "equinix-ld4", "high", "Deribit support", "2025"),
     VenueLocation("kraken", "equinix-ld4", "high",

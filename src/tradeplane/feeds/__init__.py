@@ -16,7 +16,7 @@ from tradeplane.feeds.health import HealthBoard, State, StateChange
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.plan import VenueFeedPlan, plan, plan_rows
 from tradeplane.feeds.sim.faults import FaultPlan
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.venues import venue_names
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Arbiter",
     "BookDelta",
     "BookSnapshot",
+    "ExchangeSimulator",
     "FaultPlan",
     "FeedsConfig",
     "Funding",
@@ -34,7 +35,6 @@ __all__ = [
     "LegSpec",
     "MarketEvent",
     "OrderBook",
-    "SimServer",
     "State",
     "StateChange",
     "Trade",

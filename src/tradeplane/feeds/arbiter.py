@@ -38,6 +38,10 @@ class LegTally:
     lead_ns_total: int = 0  # summed lead of this leg's wins over the first duplicate that followed
     lead_samples: int = 0
     lead_peak_ns: int = 0  # largest recent lead, decaying by 1/64 a sample (the reorder window's lag)
+    # when this leg was first seen past the chain's end ``past_of`` (read time, ns): a hole is lost only
+    # once every live leg has been past it for the reorder window, measured on each leg's own reads
+    past_of: int = NO_SEQ
+    past_ns: int = 0
 
 
 @dataclass
@@ -164,6 +168,9 @@ class Arbiter:
             self._lead(leg, seq, recv_ns)
             return []
         # ahead of a hole: hold it until another leg fills the hole or every leg is past it
+        if t.past_of != last:
+            t.past_of = last
+            t.past_ns = recv_ns
         if prev not in self.pending and len(self.pending) < self.max_pending:
             self.pending[prev] = (seq, item)
             self.held_ns[prev] = recv_ns
@@ -205,9 +212,12 @@ class Arbiter:
     def hole(self, live_legs: Iterable[str], now_ns: int = 0, window_ns: int = 0) -> tuple[int, int] | None:
         """The lost range ``(first, last)`` if no live leg can still deliver it, else None.
 
-        Lost means: every live leg has passed it, and it has been open for at least
-        ``window_ns`` (a leg that reorders may still bring it). With no live legs at all
-        there is nobody left to fill the hole, so it is lost too.
+        Lost means: every live leg has passed it, each for at least ``window_ns`` by its own
+        reads (a leg that reorders may still bring it right behind what it just delivered; a
+        leg read late, after the event loop was held up, is judged from when it was read, not
+        from when another leg was). With no live legs at all there is nobody left to fill the
+        hole, so it is lost too. A leg that passed the hole before the chain reached it (its
+        pass time is not known) starts its window at this call.
         """
         if self.mode != "contiguous" or not self.pending or self.last is None:
             return None
@@ -215,11 +225,18 @@ class Arbiter:
         nxt = min(self.pending)
         if window_ns and now_ns - self.held_ns.get(nxt, now_ns) < window_ns:
             return None
+        wait = False
         for leg in live_legs:
             t = self.tallies.get(leg)
             if t is None or t.high_water <= last:
                 return None
-        return (last + 1, nxt)
+            if window_ns:
+                if t.past_of != last:
+                    t.past_of = last
+                    t.past_ns = now_ns
+                if now_ns - t.past_ns < window_ns:
+                    wait = True
+        return None if wait else (last + 1, nxt)
 
     def skip_hole(self) -> list[Any]:
         """Accept the loss: continue the chain from the earliest held message."""

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
-import websockets
-from websockets.asyncio.client import ClientConnection, connect
 
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
+from tradeplane.feeds.connection import Connection, ConnectionLost, connect
 from tradeplane.feeds.events import (
     BBO,
+    NO_SEQ,
     BookDelta,
     BookSnapshot,
     Funding,
@@ -99,6 +99,7 @@ class ConnState:
     rate: RateEstimator
     first: asyncio.Event | None  # set on the first data message (rotation waits for it)
     behind: bool = False  # its last book delta was another leg's copy: peek at the next one first
+    seq: int = NO_SEQ  # venues that number a connection's messages: the last number read on it
 
 
 @dataclass
@@ -109,7 +110,7 @@ class _Leg:
     url: str = ""
     channels: tuple[Channel, ...] = ()
     task: asyncio.Task[None] | None = None
-    conns: dict[str, ClientConnection] = field(default_factory=dict)  # conn id -> socket (2 while rotating)
+    conns: dict[str, Connection] = field(default_factory=dict)  # conn id -> socket (2 while rotating)
     first_data: dict[str, asyncio.Event] = field(default_factory=dict)
     gen: int = 0
 
@@ -145,6 +146,7 @@ class _Venue:
             sym: st for (ch, sym), st in self.streams.items() if ch == "book" and st.arbiter.mode == "contiguous"
         }
         has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
+        self.conn_sequenced = self.adapter.connection_sequence
         # raw message -> (its stream, seq, exchange ns) as peek_book would say, for the leading
         # leg's recent book deltas (bounded by MEMO)
         self.memo: dict[str | bytes, tuple[Stream, int, int]] = {}
@@ -204,6 +206,7 @@ class Gateway:
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopping = False
         self.decode_errors = 0
+        self.loop_stalls = 0  # watchdog ticks that came late: the event loop was held up (stale judgement paused)
         self._http: Any = None  # httpx.AsyncClient for REST snapshots, made on first use
         self.board.listeners.append(self._log_change)
         if on_change:
@@ -215,6 +218,11 @@ class Gateway:
 
     async def start(self) -> None:
         tracing.record("tradeplane.feeds.start", venues=",".join(sorted(self.venues)))  # no-op without OTLP
+        if any(v.adapter.book_sync == "rest" for v in self.venues.values()):
+            # import httpx and build its client (TLS context, certificates) now, before any data flows:
+            # done lazily on the first snapshot it blocked the event loop for seconds on a loaded machine,
+            # every leg looked silent, and the watchdog closed them all (a real gap, of our own making)
+            self._http_client()
         for v in self.venues.values():
             for leg in v.legs.values():
                 leg.task = asyncio.create_task(self._run_leg(v, leg), name=f"leg {leg.name}")
@@ -291,6 +299,8 @@ class Gateway:
                     return
             cs.behind = False
         events = v.adapter.decode(raw, recv_ns)
+        if v.conn_sequenced:
+            self._connection_seq(v, cs, recv_ns)
         if not events:
             return
         route = v.route
@@ -339,6 +349,27 @@ class Gateway:
                 cs.first = None
             if self.metrics is not None:
                 self.metrics.on_latency(v.name, getattr(events[0], "ts_exchange", 0), recv_ns)
+
+    def _connection_seq(self, v: _Venue, cs: ConnState, now_ns: int) -> None:
+        """Venues that number every message of a connection: a hole in the numbers means this
+        connection lost messages; each stream it carries judges whether another connection covered
+        them (Stream.connection_gap). A number that goes back is a new start (it is not a loss)."""
+        n = v.adapter.conn_seq
+        if n == NO_SEQ:
+            return
+        last, cs.seq = cs.seq, n
+        if last == NO_SEQ or n <= last + 1:
+            return
+        cs.health.sequence_gaps += 1
+        route = v.conn_route.get(cs.cid, "")
+        live = sorted(v.live_on.get(route, ()))
+        for st in v.streams.values():
+            if st.route == route:
+                out = st.connection_gap(cs.cid, live, now_ns, (last + 1, n - 1))
+                if out:
+                    self._publish(out)
+                if st.actions:
+                    self._run_actions(v, st)
 
     def _check_hole(self, v: _Venue, st: Stream, now_ns: int) -> list[MarketEvent]:
         """A gap only once no live leg can still deliver the hole: every live leg is past it and it
@@ -460,7 +491,7 @@ class Gateway:
                 attempt += 1
                 continue
             v.budget.take_resubscribe(conn, self._source(v, conn), len(msgs), time.monotonic())
-            with contextlib.suppress(websockets.ConnectionClosed):
+            with contextlib.suppress(ConnectionLost):
                 for m in msgs:
                     await ws.send(m)
             deadline = time.monotonic() + self.tuning.snapshot_timeout_s
@@ -470,14 +501,24 @@ class Gateway:
 
     async def _http_get(self, url: str) -> bytes:
         """GET on the event loop (httpx): a thread-pool hop waited seconds behind a busy loop."""
-        import httpx
-
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
-        resp = await self._http.get(url)
+        resp = await self._http_client().get(url)
         resp.raise_for_status()
         body: bytes = resp.content
         return body
+
+    def _http_client(self) -> Any:
+        if self._http is None:
+            import importlib
+
+            import httpx
+
+            self._http = httpx.AsyncClient(timeout=10.0, headers={"User-Agent": "tradeplane-feeds"})
+            # what httpx imports on its first request (its anyio backend: ~1.5 s on this machine,
+            # blocking the loop mid-stream when it happened on the first snapshot)
+            for name in ("anyio._backends._asyncio", "anyio.streams.tls", "anyio.to_thread"):
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
+        return self._http
 
     def _source(self, v: _Venue, conn: str) -> str:
         """The local address a connection leaves from (the venue sees its IP)."""
@@ -487,21 +528,15 @@ class Gateway:
 
     # ------------------------------------------------------------------ legs
 
-    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, ClientConnection, asyncio.Task[None]]:
-        """Connect, start reading at once, then subscribe within the venue's pacing."""
+    async def _open(self, v: _Venue, leg: _Leg) -> tuple[str, Connection, asyncio.Task[None]]:
+        """Connect (feeds.connection), take messages at once, then subscribe within the venue's pacing."""
         lim = v.adapter.limits
         wait = v.connect_limit.wait_s(time.monotonic())
         if wait:
             await asyncio.sleep(wait)
         v.connect_limit.take(time.monotonic())
         self.board.set_leg(leg.name, State.CONNECTING, time.time_ns(), "connecting")
-        kwargs: dict[str, Any] = {}
-        if leg.spec.source:
-            kwargs["local_addr"] = (leg.spec.source, 0)
-        ws = await connect(
-            leg.url, compression=None, max_size=None, open_timeout=10,
-            ping_interval=20, ping_timeout=20, close_timeout=1, **kwargs,
-        )
+        ws = await connect(leg.url, source=leg.spec.source, open_timeout=10.0, ping_s=20.0)
         leg.gen += 1
         cid = f"{leg.name}#{leg.gen}"
         v.conn_leg[cid] = leg.name
@@ -512,7 +547,8 @@ class Gateway:
         h.connected_ns = time.time_ns()
         self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
         cs = ConnState(cid, h, self.board.rates[v.rate_key[leg.route]], leg.first_data[cid])
-        reader = asyncio.create_task(self._read(v, cs, ws))
+        ws.attach(self._receiver(v, cs, ws))
+        reader = asyncio.create_task(ws.wait_closed())
         symbols = [i.symbol for i in v.spec.instruments]
         gap = 1.0 / lim.subscribe_per_s
         v.subscribing.add(cid)
@@ -523,6 +559,7 @@ class Gateway:
                 await ws.send(m)
         except BaseException:
             reader.cancel()
+            await ws.close()
             raise
         finally:
             v.subscribing.discard(cid)
@@ -530,31 +567,32 @@ class Gateway:
         v.go_live(cid)
         return cid, ws, reader
 
-    async def _read(self, v: _Venue, cs: ConnState, ws: ClientConnection) -> None:
+    def _receiver(self, v: _Venue, cs: ConnState, ws: Connection) -> Callable[[bytes, int], None]:
+        """What the connection calls with each message (from its frame callback: no task per message)."""
         on_message = self.on_message
-        adapter = v.adapter
+        replies = v.adapter.replies
         cid = cs.cid
-        clock = time.time_ns
-        try:
-            async for raw in ws:
-                try:
-                    on_message(v, cs, raw, clock())
-                except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
-                    self.decode_errors += 1
-                    log.warning(msgspec.json.encode(
-                        {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
-                    ).decode())
-                for r in adapter.replies(raw):
-                    await ws.send(r)
-        except websockets.ConnectionClosed:
-            pass
 
-    async def _pinger(self, v: _Venue, ws: ClientConnection) -> None:
+        def receive(raw: bytes, recv_ns: int) -> None:
+            try:
+                on_message(v, cs, raw, recv_ns)
+            except (msgspec.DecodeError, TradeplaneError, ValueError, KeyError) as exc:
+                self.decode_errors += 1
+                log.warning(msgspec.json.encode(
+                    {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
+                ).decode())
+            for r in replies(raw):
+                with contextlib.suppress(ConnectionLost):
+                    ws.send_now(r)
+
+        return receive
+
+    async def _pinger(self, v: _Venue, ws: Connection) -> None:
         msg = v.adapter.ping_message()
         every = v.adapter.limits.ping_interval_s
         if msg is None or not every:
             return
-        with contextlib.suppress(websockets.ConnectionClosed):
+        with contextlib.suppress(ConnectionLost):
             while True:
                 await asyncio.sleep(every)
                 await ws.send(msg)
@@ -566,6 +604,15 @@ class Gateway:
         leg.first_data.pop(cid, None)
         v.conn_leg.pop(cid, None)
         v.conn_route.pop(cid, None)
+        if v.conn_sequenced and not self._stopping:
+            live = sorted(v.live_on[leg.route])
+            for st in v.streams.values():
+                if st.route == leg.route:
+                    out = st.connection_closed(cid, live, time.time_ns())
+                    if out:
+                        self._publish(out)
+                    if st.actions:
+                        self._run_actions(v, st)
         if not v.live_on[leg.route] and not self._stopping:
             now = time.time_ns()
             for st in v.streams.values():
@@ -602,13 +649,14 @@ class Gateway:
                     cid, ws, reader = new_cid, new_ws, new_reader
                     pinger = asyncio.create_task(self._pinger(v, ws))
                 pinger.cancel()
+                reason = ws.reason
                 backoff.reset() if self.board.leg(leg.name).last_data_ns > self.board.leg(leg.name).connected_ns else None
             except asyncio.CancelledError:
                 for c in list(leg.conns.values()):
                     with contextlib.suppress(Exception):
                         await c.close()
                 raise
-            except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed) as exc:
+            except (OSError, TimeoutError, ConnectionLost) as exc:  # ConnectFailed is an OSError
                 reason = f"{type(exc).__name__}: {exc}"
             finally:
                 if cid:
@@ -623,13 +671,28 @@ class Gateway:
     # ------------------------------------------------------------------ watchdog
 
     async def _watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
+        every = self.tuning.watchdog_s
+        # a tick this late means the event loop itself was held up (a blocking call, a busy machine):
+        # data may be sitting unread in every socket, so silence seen across the stall says nothing
+        # about the legs. Stale judgements wait until the readers have run again (one stale floor).
+        stall_s = max(every, self.tuning.stale_floor_s / 2)
+        due = loop.time() + every
+        blind_until_ns = 0
         while True:
-            await asyncio.sleep(self.tuning.watchdog_s)
+            await asyncio.sleep(every)
+            late = loop.time() - due
+            due = loop.time() + every
             now = time.time_ns()
+            if late > stall_s:
+                self.loop_stalls += 1
+                blind_until_ns = now + int(max(2 * every, self.tuning.stale_floor_s) * 1e9)
+                log.warning(msgspec.json.encode({"event": "loop_stall", "late_s": round(late, 3)}).decode())
+            judge = now >= blind_until_ns
             for v in self.venues.values():
                 for route, key in v.rate_key.items():
                     legs = [leg.name for leg in v.legs.values() if leg.conns and leg.route == route]
-                    for name in self.board.stale_legs(key, legs, now):
+                    for name in self.board.stale_legs(key, legs, now) if judge else ():
                         leg = v.legs[name.split("/", 1)[1]]
                         self.board.set_leg(name, State.STALE, now, "connected but silent past the stale bound")
                         for cid, ws in list(leg.conns.items()):

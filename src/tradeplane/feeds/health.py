@@ -78,6 +78,7 @@ class LegHealth:
     messages: int = 0
     bytes: int = 0
     reconnects: int = 0
+    sequence_gaps: int = 0  # venues that number a connection's messages: holes in those numbers
 
 
 @dataclass

@@ -65,6 +65,9 @@ class GatewayMetrics(Collector):
         msgs = CounterMetricFamily("feeds_messages", "WebSocket messages received", labels=leg_labels)
         byts = CounterMetricFamily("feeds_bytes", "WebSocket bytes received", labels=leg_labels)
         recon = CounterMetricFamily("feeds_reconnects", "leg reconnects", labels=leg_labels)
+        seqgaps = CounterMetricFamily("feeds_connection_sequence_gaps",
+                                      "holes in a connection's own message numbers (Coinbase Advanced Trade)",
+                                      labels=leg_labels)
         wins = CounterMetricFamily("feeds_leg_wins", "messages this leg delivered first", labels=leg_labels)
         lead = GaugeMetricFamily("feeds_arbitration_lead_seconds",
                                  "mean lead of this leg's first copies over the other legs' copies", labels=leg_labels)
@@ -77,6 +80,7 @@ class GatewayMetrics(Collector):
             msgs.add_metric(lv, h.messages)
             byts.add_metric(lv, h.bytes)
             recon.add_metric(lv, h.reconnects)
+            seqgaps.add_metric(lv, h.sequence_gaps)
             state.add_metric(lv, STATE_CODE[h.state])
             stale.add_metric(lv, (now - h.last_data_ns) / 1e9 if h.last_data_ns else 0.0)
             v = gw.venues[venue]
@@ -109,4 +113,4 @@ class GatewayMetrics(Collector):
                 blocked.add_metric(lv, st.stats.resync_blocked)
                 delivered.add_metric(lv, st.stats.delivered)
                 sstate.add_metric(lv, STATE_CODE[st.state])
-        yield from (msgs, byts, recon, wins, lead, state, stale, gaps, resyncs, cks, blocked, delivered, sstate, bound)
+        yield from (msgs, byts, recon, seqgaps, wins, lead, state, stale, gaps, resyncs, cks, blocked, delivered, sstate, bound)

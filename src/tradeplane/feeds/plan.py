@@ -29,18 +29,6 @@ class VenueFeedPlan(msgspec.Struct, frozen=True):
     problems: tuple[str, ...]
 
 
-_INTEGRITY = {
-    "binance": "U/u continuity (first: U <= lastUpdateId+1 <= u)",
-    "binance-usdm": "pu = previous u (first: U <= lastUpdateId <= u)",
-    "okx": "prevSeqId = previous seqId; CRC32 of top 25 on every update",
-    "kraken": "CRC32 of top 10 on every update (no sequence)",
-    "bybit": "u continuous; new snapshot resets",
-    "bybit-linear": "u continuous; new snapshot resets",
-    "deribit": "prev_change_id = previous change_id",
-    "coinbase": "no sequence on level2 (trade_id continuous on matches)",
-}
-
-
 def plan(estate: Estate) -> list[VenueFeedPlan]:
     known = set(venue_names())
     out = []
@@ -65,7 +53,7 @@ def plan(estate: Estate) -> list[VenueFeedPlan]:
         out.append(VenueFeedPlan(
             v.name, f"tradeplane.feeds.venues.{a.__module__.rsplit('.', 1)[-1]}", v.websocket or a.default_url,
             "REST snapshot + diff stream" if a.book_sync == "rest" else "in-band snapshot",
-            _INTEGRITY.get(v.name, ""), {ch: a.arbitration.get(ch, "keyed") for ch in a.channels}, limits, routes,
+            a.integrity, {ch: a.arbitration.get(ch, "keyed") for ch in a.channels}, limits, routes,
             max(2, len(routes)), tuple(problems),
         ))
     return out

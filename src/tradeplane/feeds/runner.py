@@ -20,7 +20,7 @@ from tradeplane.feeds.endpoint import StatusEndpoint
 from tradeplane.feeds.gateway import Gateway, Sink
 from tradeplane.feeds.metrics import GatewayMetrics
 from tradeplane.feeds.sim.faults import FaultPlan
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.feeds.sinks import NatsPublisher, ParquetRecorder
 from tradeplane.feeds.sinks.parquet import recorded_files
 
@@ -101,7 +101,7 @@ def fetch_status(url: str) -> dict[str, Any]:
 
 
 def simulator_for(cfg: FeedsConfig, path: Path, *, rate_hz: float, steps: int | None, seed: int,
-                  recording: Path | None = None) -> SimServer:
+                  recording: Path | None = None) -> ExchangeSimulator:
     """A simulator serving every leg endpoint a feeds config names (they must be loopback URLs)."""
     venues: dict[str, Any] = {}
     endpoints: dict[str, None] = {}
@@ -115,7 +115,7 @@ def simulator_for(cfg: FeedsConfig, path: Path, *, rate_hz: float, steps: int | 
                                   f"set url to ws://127.0.0.1:PORT/... (got {leg.url})")
             endpoints[leg.name] = None
             ports[(spec.venue, leg.name)] = u.port
-    return SimServer(venues, list(endpoints), rate_hz=rate_hz, steps=steps, seed=seed, ports=ports,
+    return ExchangeSimulator(venues, list(endpoints), rate_hz=rate_hz, steps=steps, seed=seed, ports=ports,
                      recording=recording)
 
 
@@ -140,7 +140,7 @@ async def run_simulator(path: str | Path, *, rate_hz: float = 50.0, steps: int |
     for v in sorted(sim.venues.values(), key=lambda x: x.name):
         for ep in v.endpoints.values():
             log.info(json.dumps({"event": "simulating", "venue": v.name, "endpoint": ep.name, "url": ep.url,
-                                 "rest": ep.rest if v.sim.rest_snapshot else None}))
+                                 "rest": ep.rest if v.publisher.rest_snapshot else None}))
     try:
         await _until_stopped(duration)
     finally:

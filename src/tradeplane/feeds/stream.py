@@ -63,6 +63,12 @@ class Stream:
     # keyed in-band books while resyncing: first copy of each update, in arrival order (see _on_inband_snapshot)
     _held: dict[Hashable, tuple[str, BookDelta]] = field(default_factory=dict)
     _snapshot_seq: int = NO_SEQ
+    # connections that lost messages (a hole in their per-connection numbers) since the book was last
+    # known complete; the book is lost only when every live connection is in here (connection_gap)
+    _lossy: set[str] = field(default_factory=set)
+    # keyed streams: lossy connections whose copies wait for a clean connection's -> the key of the first
+    # message each brought after its hole (None until it brings one); see connection_gap
+    _demoted: dict[str, Hashable | None] = field(default_factory=dict)
     _need_fit: bool = False
     _snapshot_requested: bool = False
 
@@ -192,7 +198,22 @@ class Stream:
                 if key not in self._held and len(self._held) < self.max_buffer and isinstance(ev, BookDelta):
                     self._held[key] = (leg, ev)
                 return []
-            got = arb.offer_keyed(leg, key, ev, now_ns)
+            demoted = self._demoted
+            if demoted:
+                if leg in demoted:
+                    # this connection lost messages that a clean one is still bringing: its own copies
+                    # would apply ahead of them (out of the venue's order), so the clean one's are taken
+                    # until it has caught up with the first message this one brought after its hole
+                    if demoted[leg] is None:
+                        demoted[leg] = key
+                    if key not in arb._seen:
+                        return []
+                got = arb.offer_keyed(leg, key, ev, now_ns)
+                if got:
+                    for c in [c for c, k in demoted.items() if k == key and c != leg]:
+                        del demoted[c]  # the clean connection is past the hole: c's order is good again
+            else:
+                got = arb.offer_keyed(leg, key, ev, now_ns)
         else:
             got = self._offer(leg, ev.seq, ev.prev_seq, ev, now_ns)  # type: ignore[union-attr]
         if not got:
@@ -227,6 +248,45 @@ class Stream:
             w.lead_samples += 1
             w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
         return True
+
+    def connection_gap(self, conn: str, live_conns: list[str], now_ns: int, missed: tuple[int, int]) -> list[MarketEvent]:
+        """Connection ``conn`` skipped its own message numbers ``missed`` (first, last) (Coinbase
+        Advanced Trade ``sequence_num``, one count per connection across every channel).
+
+        The numbers cannot be compared across connections, so the legs are still merged by key; but
+        a connection that kept every number since the stream was last known complete has delivered
+        everything the venue sent, so while one live connection is clean the merged stream is
+        complete and the loss costs nothing. Once every live connection has had a hole, a message may
+        be lost on all of them: a ``Gap``, and a book resyncs (a new snapshot is a new start)."""
+        self._lossy.add(conn)
+        self._lossy &= set(live_conns) | {conn}
+        if any(c not in self._lossy for c in live_conns):
+            if self.keyed:
+                self._demoted[conn] = None
+            return []
+        self._lossy.clear()
+        self._demoted.clear()
+        self.stats.gaps += 1
+        reason = f"sequence_num {missed[0]}..{missed[1]} missed on {conn}; no live connection without a hole"
+        out: list[MarketEvent] = [Gap(self.venue, self.symbol, self.channel, NO_SEQ, NO_SEQ, now_ns, reason)]
+        if self.is_book and self.state in (State.LIVE, State.DOWN):
+            self._resync(now_ns, reason)
+        return out
+
+    def connection_closed(self, conn: str, live_conns: list[str], now_ns: int) -> list[MarketEvent]:
+        """``conn`` is gone. If it was the clean connection covering another's hole before that one
+        caught up, nothing proves the covered messages all arrived: a ``Gap``, and a book resyncs."""
+        self._lossy.discard(conn)
+        self._demoted.pop(conn, None)
+        if not self._demoted or any(c not in self._demoted for c in live_conns):
+            return []
+        self._demoted.clear()
+        self._lossy.clear()
+        self.stats.gaps += 1
+        reason = f"{conn} closed while covering another connection's sequence_num hole"
+        if self.is_book and self.state in (State.LIVE, State.DOWN):
+            self._resync(now_ns, reason)
+        return [Gap(self.venue, self.symbol, self.channel, NO_SEQ, NO_SEQ, now_ns, reason)]
 
     def on_snapshot(self, snap: BookSnapshot, now_ns: int) -> list[MarketEvent]:
         """A REST snapshot arrived (venues that sync from REST)."""
@@ -281,6 +341,8 @@ class Stream:
             self._resync(now_ns, "checksum mismatch on snapshot")
             return out
         self._set(State.LIVE, now_ns, "snapshot applied")
+        self._lossy.clear()  # the snapshot is the venue's whole book: a new start for every connection
+        self._demoted.clear()
         out.append(snap)
         if self.keyed:
             self._replay_held(snap, now_ns, out)

@@ -26,6 +26,8 @@ _FEEDS = (
     MetricSpec(name="feeds_messages_total", type="counter", help="WebSocket messages received", labels=_LEG),
     MetricSpec(name="feeds_bytes_total", type="counter", help="WebSocket bytes received", labels=_LEG),
     MetricSpec(name="feeds_reconnects_total", type="counter", help="leg reconnects", labels=_LEG),
+    MetricSpec(name="feeds_connection_sequence_gaps_total", type="counter",
+               help="holes in a connection's own message numbers (Coinbase Advanced Trade)", labels=_LEG),
     MetricSpec(name="feeds_leg_wins_total", type="counter", help="messages this leg delivered first", labels=_LEG),
     MetricSpec(name="feeds_arbitration_lead_seconds", type="gauge", help="mean lead of first copies", labels=_LEG),
     MetricSpec(name="feeds_leg_state", type="gauge", help="leg state code", labels=_LEG),

@@ -1,4 +1,5 @@
-"""The venue simulator: real WebSocket servers on 127.0.0.1 speaking each venue's protocol.
+"""The exchange simulator: real WebSocket servers on 127.0.0.1, one per (venue, endpoint), each venue's
+market data published in its own protocol by its ``VenuePublisher``.
 
 Each (venue, endpoint) pair is its own server on its own port, so a gateway's legs can
 point at different endpoints and a fault on one endpoint hits one leg. Every endpoint
@@ -14,7 +15,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -30,10 +31,11 @@ from tradeplane.feeds.sim.faults import FaultPlan, Faults
 from tradeplane.feeds.sim.market import Market
 from tradeplane.feeds.sim.recorded import RecordedMarket
 from tradeplane.feeds.sinks.parquet import replay
-from tradeplane.feeds.venues import adapter_class, simulator_class
-from tradeplane.feeds.venues.base import VenueAdapter, VenueSimulator
+from tradeplane.feeds.venues import adapter_class, publisher_class
+from tradeplane.feeds.venues.base import VenueAdapter, VenuePublisher
 
 log = logging.getLogger("tradeplane.feeds.sim")
+REORDER_HOLD_S = 0.02  # longest a reordered message waits for a next one to overtake it
 
 
 @dataclass(eq=False)
@@ -46,8 +48,19 @@ class _Conn:
     held: str | None = None  # reorder: a message held back to go after the next
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(20_000))
     sent: int = 0
+    # venues that number every message of a connection (Coinbase Advanced Trade): the number is stamped
+    # as the message is queued; a message lost on the way (the drop fault) still uses its number
+    stamp: Callable[[str, int], tuple[str, bool]] | None = None
+    seq: int = 0
+
+    def skip(self) -> None:
+        if self.stamp is not None:
+            self.seq += 1
 
     def put(self, msg: str) -> None:
+        if self.stamp is not None:
+            msg, numbered = self.stamp(msg, self.seq)
+            self.seq += numbered
         try:
             self.queue.put_nowait(msg)
         except asyncio.QueueFull:
@@ -66,7 +79,7 @@ class _Conn:
 @dataclass
 class _Endpoint:
     name: str
-    venue: SimVenue
+    venue: SimulatedVenue
     server: Server | None = None
     port: int = 0
     conns: set[_Conn] = field(default_factory=set)
@@ -91,13 +104,13 @@ class _SymbolState:
     last_top: tuple[tuple[int, int], tuple[int, int]] | None = None
 
 
-class SimVenue:
+class SimulatedVenue:
     """One venue of the simulator: its protocol, its markets, its endpoints."""
 
     def __init__(self, name: str, instruments: Sequence[Instrument], endpoints: Sequence[str], seed: int,
                  recording: Path | None = None) -> None:
         self.name = name
-        self.sim: VenueSimulator = simulator_class(name)(instruments)
+        self.publisher: VenuePublisher = publisher_class(name)(instruments)
         self.adapter: VenueAdapter = adapter_class(name)(instruments)
         self.path = urlsplit(self.adapter.default_url).path or "/"
         self.endpoints = {e: _Endpoint(e, self) for e in endpoints}
@@ -121,8 +134,8 @@ class SimVenue:
         return sum(1 for ep in self.endpoints.values() for c in ep.conns for t in c.topics if t[0] == channel)
 
 
-class SimServer:
-    """Runs the endpoints and the market loop. Use as ``async with SimServer(...) as sim``."""
+class ExchangeSimulator:
+    """Runs the endpoints and the market loop. Use as ``async with ExchangeSimulator(...) as sim``."""
 
     def __init__(
         self,
@@ -139,7 +152,7 @@ class SimServer:
         funding_every: int = 50,
         recording: Path | None = None,
     ) -> None:
-        self.venues = {n: SimVenue(n, insts, endpoints, seed, recording) for n, insts in venues.items()}
+        self.venues = {n: SimulatedVenue(n, insts, endpoints, seed, recording) for n, insts in venues.items()}
         self.rate_hz = rate_hz
         self.steps = steps
         self.start_after = start_after
@@ -156,7 +169,7 @@ class SimServer:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def __aenter__(self) -> SimServer:
+    async def __aenter__(self) -> ExchangeSimulator:
         await self.start()
         return self
 
@@ -269,7 +282,7 @@ class SimServer:
             return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "endpoint down (simulated)\n")
         parts = urlsplit(req.path)
         if "upgrade" in req.headers.get("Connection", "").lower():
-            if ep.venue.sim.channels_on(parts.path) == frozenset():
+            if ep.venue.publisher.channels_on(parts.path) == frozenset():
                 return conn.respond(HTTPStatus.NOT_FOUND, "no streams on this path\n")
             return None
         st = next(iter(ep.venue.symbols.values()), None)
@@ -279,7 +292,7 @@ class SimServer:
                 st = s
         if st is None:
             return conn.respond(HTTPStatus.NOT_FOUND, "no such symbol\n")
-        body = ep.venue.sim.rest_response(parts.path, query, st.market.book, st.seq)
+        body = ep.venue.publisher.rest_response(parts.path, query, st.market.book, st.seq)
         if body is None:
             return conn.respond(HTTPStatus.NOT_FOUND, "not found\n")
         resp = conn.respond(HTTPStatus.OK, body.decode())
@@ -287,11 +300,11 @@ class SimServer:
         return resp
 
     async def _handle(self, ep: _Endpoint, ws: ServerConnection) -> None:
-        conn = _Conn(ws)
+        conn = _Conn(ws, stamp=ep.venue.publisher.stamp if ep.venue.publisher.stamps_connection else None)
         ep.conns.add(conn)
         writer = asyncio.create_task(conn.writer())
         v = ep.venue
-        served = v.sim.channels_on(urlsplit(ws.request.path).path if ws.request else "/")
+        served = v.publisher.channels_on(urlsplit(ws.request.path).path if ws.request else "/")
         try:
             async for raw in ws:
                 text = raw if isinstance(raw, str) else raw.decode()
@@ -299,9 +312,9 @@ class SimServer:
                 if text == "ping":  # OKX's text ping
                     conn.put("pong")
                     continue
-                for t in v.sim.unsubscribed(text):
+                for t in v.publisher.unsubscribed(text):
                     conn.topics.discard(t)
-                topics, replies = v.sim.on_client(text)
+                topics, replies = v.publisher.on_client(text)
                 for r in replies:
                     conn.put(r)
                 for t in topics:
@@ -312,7 +325,7 @@ class SimServer:
                         st = v.symbols.get(t[1])
                         if st is not None and not ep.faults.no_snapshot:
                             book = st.market.book
-                            snap = v.sim.snapshot_message(t[1], book, st.seq, time.time_ns(), v.checksum(t[1], book))
+                            snap = v.publisher.snapshot_message(t[1], book, st.seq, time.time_ns(), v.checksum(t[1], book))
                             if snap is not None:
                                 conn.put(snap)
         except websockets.ConnectionClosed:
@@ -328,9 +341,12 @@ class SimServer:
             return
         if book and f.corrupt > 0:
             f.corrupt -= 1
-            msg = ep.venue.sim.corrupt_checksum(msg)
+            msg = ep.venue.publisher.corrupt_checksum(msg)
         r = f.rng
         if f.drop and r.random() < f.drop:
+            for c in ep.conns:
+                if topic in c.topics:
+                    c.skip()
             return
         copies = 2 if f.duplicate and r.random() < f.duplicate else 1
         for c in list(ep.conns):
@@ -341,8 +357,11 @@ class SimServer:
                 out.append(c.held)
                 c.held = None
             elif f.reorder and r.random() < f.reorder:
+                # held back to go after the next message; if none follows soon (the last message of a
+                # run, a quiet market), it goes on its own after REORDER_HOLD_S: late, never lost
                 c.held = msg
                 out = out[1:]
+                asyncio.get_running_loop().call_later(REORDER_HOLD_S + f.delay_s, self._release, c, msg)
             if f.delay_s:  # a slower leg: same order, later
                 loop = asyncio.get_running_loop()
                 for m in out:
@@ -351,15 +370,21 @@ class SimServer:
             for m in out:
                 c.put(m)
 
-    async def _broadcast(self, v: SimVenue, topic: tuple[str, str], msg: str | None, *, book: bool = False) -> None:
+    @staticmethod
+    def _release(c: _Conn, msg: str) -> None:
+        if c.held is msg:
+            c.held = None
+            c.put(msg)
+
+    async def _broadcast(self, v: SimulatedVenue, topic: tuple[str, str], msg: str | None, *, book: bool = False) -> None:
         if msg is None:
             return
         for ep in v.endpoints.values():
             await self._send(ep, topic, msg, book=book)
 
-    async def _heartbeats(self, v: SimVenue, now: int) -> None:
+    async def _heartbeats(self, v: SimulatedVenue, now: int) -> None:
         for sym in v.symbols:
-            hb = v.sim.heartbeat_message(sym, now)
+            hb = v.publisher.heartbeat_message(sym, now)
             if hb is None:
                 continue
             for ep in v.endpoints.values():
@@ -376,7 +401,7 @@ class SimServer:
         self.step_no += 1
         now = time.time_ns()
         for v in self.venues.values():
-            sim = v.sim
+            sim = v.publisher
             for sym, st in v.symbols.items():
                 step = st.market.step()
                 if step is None:  # a recording that has run out
@@ -441,3 +466,6 @@ class SimServer:
             await asyncio.sleep(self.heartbeat_s)
             for v in self.venues.values():
                 await self._heartbeats(v, time.time_ns())
+
+
+SimServer = ExchangeSimulator  # the name before #10 (other packages' tests still use it)

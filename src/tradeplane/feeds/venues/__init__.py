@@ -1,6 +1,7 @@
 """Venue adapters, one module per venue, discovered by scanning this package.
 
-A module exports ``ADAPTERS`` (client side) and ``SIMULATORS`` (the simulator's side).
+A module exports ``ADAPTERS`` (the feed handler: client side) and ``PUBLISHERS`` (the venue's
+market-data publisher: the same protocol, server side, run by the exchange simulator).
 Adding a venue adds one module here; nothing else changes.
 """
 
@@ -11,20 +12,20 @@ import pkgutil
 from functools import cache
 
 from tradeplane.errors import ConfigError
-from tradeplane.feeds.venues.base import CHANNELS, Channel, Limits, VenueAdapter, VenueSimulator
+from tradeplane.feeds.venues.base import CHANNELS, Channel, Limits, VenueAdapter, VenuePublisher
 
 
 @cache
-def _registry() -> tuple[dict[str, type[VenueAdapter]], dict[str, type[VenueSimulator]]]:
+def _registry() -> tuple[dict[str, type[VenueAdapter]], dict[str, type[VenuePublisher]]]:
     adapters: dict[str, type[VenueAdapter]] = {}
-    sims: dict[str, type[VenueSimulator]] = {}
+    sims: dict[str, type[VenuePublisher]] = {}
     for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if mod.name == "base":
             continue
         m = importlib.import_module(f"{__name__}.{mod.name}")
         for a in getattr(m, "ADAPTERS", ()):
             adapters[a.name] = a
-        for s in getattr(m, "SIMULATORS", ()):
+        for s in getattr(m, "PUBLISHERS", ()):
             sims[s.name] = s
     return adapters, sims
 
@@ -40,12 +41,12 @@ def adapter_class(name: str) -> type[VenueAdapter]:
         raise ConfigError(f"unknown venue {name!r}; known venues: {', '.join(venue_names())}") from None
 
 
-def simulator_class(name: str) -> type[VenueSimulator]:
+def publisher_class(name: str) -> type[VenuePublisher]:
     try:
         return _registry()[1][name]
     except KeyError:
         raise ConfigError(
-            f"venue {name!r} has no simulator; simulated venues: {', '.join(sorted(_registry()[1]))}"
+            f"venue {name!r} has no publisher for the exchange simulator; simulated venues: {', '.join(sorted(_registry()[1]))}"
         ) from None
 
 
@@ -54,8 +55,8 @@ __all__ = [
     "Channel",
     "Limits",
     "VenueAdapter",
-    "VenueSimulator",
+    "VenuePublisher",
     "adapter_class",
-    "simulator_class",
+    "publisher_class",
     "venue_names",
 ]

@@ -54,6 +54,14 @@ class VenueAdapter(ABC):
     snapshot_resets: ClassVar[bool] = False
     # where the venue gives no sequence on a channel, the arbiter says so in `tradeplane feeds status`
     notes: ClassVar[Mapping[Channel, str]] = {}
+    # the venue's book integrity rules in one line, with their source in the module docstring
+    # (shown by ``tradeplane plan``'s feeds section)
+    integrity: ClassVar[str] = ""
+    # the venue numbers every message of a connection (Coinbase Advanced Trade ``sequence_num``): ``decode``
+    # leaves the number of the message it just read in ``conn_seq`` (NO_SEQ when it carries none) and
+    # the gateway checks each connection's numbers are contiguous (see Stream.connection_gap)
+    connection_sequence: ClassVar[bool] = False
+    conn_seq: int = -1
 
     def __init__(self, instruments: Sequence[Instrument]) -> None:
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
@@ -124,8 +132,8 @@ class VenueAdapter(ABC):
                 getattr(event, "trade_id", ""))
 
 
-class VenueSimulator(ABC):
-    """The same venue's protocol, server side, for the local simulator."""
+class VenuePublisher(ABC):
+    """The venue's market-data publisher: the same protocol, server side, for the exchange simulator."""
 
     name: ClassVar[str]
     rest_snapshot: ClassVar[bool] = False
@@ -172,6 +180,13 @@ class VenueSimulator(ABC):
 
     def corrupt_checksum(self, message: str) -> str:
         return message
+
+    # venues that number every message of a connection (``VenueAdapter.connection_sequence``)
+    stamps_connection: ClassVar[bool] = False
+
+    def stamp(self, message: str, n: int) -> tuple[str, bool]:
+        """``message`` as the ``n``-th of its connection, and whether it takes a number."""
+        return message, False
 
     def seq_step(self) -> int:
         """How far the venue's book sequence advances per message (Binance: the batched update ids)."""

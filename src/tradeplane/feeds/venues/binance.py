@@ -36,7 +36,7 @@ from tradeplane.feeds.events import (
 )
 from tradeplane.feeds.fixed import rate_e9
 from tradeplane.feeds.ticks import TextLevels, TickCache
-from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenueSimulator, chunks
+from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenuePublisher, chunks
 
 _MS = 1_000_000
 
@@ -100,6 +100,7 @@ _snap_decoder = msgspec.json.Decoder(_Snapshot)
 
 class BinanceSpot(VenueAdapter):
     name: ClassVar[str] = "binance"
+    integrity: ClassVar[str] = 'U/u continuity (first: U <= lastUpdateId+1 <= u, then U = previous u + 1); REST snapshot /api/v3/depth'
     default_url: ClassVar[str] = "wss://stream.binance.com:9443/stream"
     default_rest: ClassVar[str] = "https://api.binance.com"
     # 5 incoming messages/s per connection, 1024 streams per connection,
@@ -236,6 +237,7 @@ USDM_ROUTES: dict[str, tuple[Channel, ...]] = {"public": ("book", "bbo"), "marke
 
 class BinanceUsdm(BinanceSpot):
     name: ClassVar[str] = "binance-usdm"
+    integrity: ClassVar[str] = 'pu = previous u (first: U <= lastUpdateId <= u); REST snapshot /fapi/v1/depth'
     default_url: ClassVar[str] = "wss://fstream.binance.com"  # + /public/stream or /market/stream per channel
     default_rest: ClassVar[str] = "https://fapi.binance.com"
     # 10 incoming messages/s per connection, 1024 streams per connection, 24 h lifetime.
@@ -286,7 +288,7 @@ def _txt(inst: Any, levels: Sequence[Level]) -> list[list[str]]:
     return [[inst.price.to_text(p), inst.qty.to_text(q)] for p, q in levels]
 
 
-class BinanceSpotSim(VenueSimulator):
+class BinanceSpotPublisher(VenuePublisher):
     name: ClassVar[str] = "binance"
     rest_snapshot: ClassVar[bool] = True
     futures: ClassVar[bool] = False
@@ -373,7 +375,7 @@ class BinanceSpotSim(VenueSimulator):
         return 3
 
 
-class BinanceUsdmSim(BinanceSpotSim):
+class BinanceUsdmPublisher(BinanceSpotPublisher):
     name: ClassVar[str] = "binance-usdm"
     futures: ClassVar[bool] = True
 
@@ -396,4 +398,4 @@ class BinanceUsdmSim(BinanceSpotSim):
 
 
 ADAPTERS = (BinanceSpot, BinanceUsdm)
-SIMULATORS = (BinanceSpotSim, BinanceUsdmSim)
+PUBLISHERS = (BinanceSpotPublisher, BinanceUsdmPublisher)

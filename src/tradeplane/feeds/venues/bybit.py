@@ -32,7 +32,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, chunks
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, chunks
 
 _MS = 1_000_000
 
@@ -69,6 +69,7 @@ _decoder = msgspec.json.Decoder(_Msg)
 
 class Bybit(VenueAdapter):
     name: ClassVar[str] = "bybit"
+    integrity: ClassVar[str] = 'u continuous; a new snapshot (or u = 1) resets'
     default_url: ClassVar[str] = "wss://stream.bybit.com/v5/public/spot"
     default_rest: ClassVar[str] = "https://api.bybit.com"
     limits: ClassVar[Limits] = Limits(
@@ -183,7 +184,7 @@ class BybitLinear(Bybit):
 # ---------------------------------------------------------------------- simulator side
 
 
-class BybitSim(VenueSimulator):
+class BybitPublisher(VenuePublisher):
     name: ClassVar[str] = "bybit"
 
     def _topic(self, arg: str) -> tuple[str, str] | None:
@@ -252,9 +253,9 @@ class BybitSim(VenueSimulator):
             "fundingRate": f"{rate_e9 / 1e9:.9f}", "nextFundingTime": str((ms // 28_800_000 + 1) * 28_800_000)}}).decode()
 
 
-class BybitLinearSim(BybitSim):
+class BybitLinearPublisher(BybitPublisher):
     name: ClassVar[str] = "bybit-linear"
 
 
 ADAPTERS = (Bybit, BybitLinear)
-SIMULATORS = (BybitSim, BybitLinearSim)
+PUBLISHERS = (BybitPublisher, BybitLinearPublisher)

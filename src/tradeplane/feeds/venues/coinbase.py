@@ -32,7 +32,7 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "level2_batch", "trades": "matches", "bbo": "ticker"}
 
@@ -60,6 +60,7 @@ _decoder = msgspec.json.Decoder(_Msg)
 
 class Coinbase(VenueAdapter):
     name: ClassVar[str] = "coinbase"
+    integrity: ClassVar[str] = 'no sequence on level2 (trade_id continuous on matches)'
     default_url: ClassVar[str] = "wss://ws-feed.exchange.coinbase.com"
     default_rest: ClassVar[str] = "https://api.exchange.coinbase.com"
     limits: ClassVar[Limits] = Limits(
@@ -110,7 +111,7 @@ class Coinbase(VenueAdapter):
 # ---------------------------------------------------------------------- simulator side
 
 
-class CoinbaseSim(VenueSimulator):
+class CoinbasePublisher(VenuePublisher):
     name: ClassVar[str] = "coinbase"
 
     def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -168,4 +169,4 @@ class CoinbaseSim(VenueSimulator):
 
 
 ADAPTERS = (Coinbase,)
-SIMULATORS = (CoinbaseSim,)
+PUBLISHERS = (CoinbasePublisher,)

@@ -33,7 +33,7 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher
 
 _MS = 1_000_000
 
@@ -85,6 +85,7 @@ _decoder = msgspec.json.Decoder(_Msg)
 
 class Deribit(VenueAdapter):
     name: ClassVar[str] = "deribit"
+    integrity: ClassVar[str] = 'prev_change_id = previous change_id'
     default_url: ClassVar[str] = "wss://www.deribit.com/ws/api/v2"
     default_rest: ClassVar[str] = "https://www.deribit.com/api/v2"
     # credit-based limits; unauthenticated non-matching requests are cheap: pace control at 5/s
@@ -172,7 +173,7 @@ class Deribit(VenueAdapter):
 _numbers = msgspec.json.Encoder(decimal_format="number")  # Deribit sends JSON numbers: written exactly
 
 
-class DeribitSim(VenueSimulator):
+class DeribitPublisher(VenuePublisher):
     name: ClassVar[str] = "deribit"
 
     def _topic(self, ch: str) -> tuple[str, str] | None:
@@ -247,4 +248,4 @@ class DeribitSim(VenueSimulator):
 
 
 ADAPTERS = (Deribit,)
-SIMULATORS = (DeribitSim,)
+PUBLISHERS = (DeribitPublisher,)

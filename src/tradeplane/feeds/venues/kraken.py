@@ -38,7 +38,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import Scale, format_scaled
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
 
 _CHANNEL: dict[Channel, str] = {"book": "book", "trades": "trade", "bbo": "ticker"}
 
@@ -101,6 +101,7 @@ def kraken_level_text(price: str, qty: str) -> str:
 
 class Kraken(VenueAdapter):
     name: ClassVar[str] = "kraken"
+    integrity: ClassVar[str] = 'CRC32 of top 10 on every update (no sequence)'
     default_url: ClassVar[str] = "wss://ws.kraken.com/v2"
     default_rest: ClassVar[str] = "https://api.kraken.com"
     limits: ClassVar[Limits] = Limits(
@@ -195,7 +196,7 @@ _numbers = msgspec.json.Encoder(decimal_format="number")  # Kraken sends JSON nu
 _exact = msgspec.json.Decoder(float_hook=Decimal)
 
 
-class KrakenSim(VenueSimulator):
+class KrakenPublisher(VenuePublisher):
     name: ClassVar[str] = "kraken"
 
     def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -263,4 +264,4 @@ class KrakenSim(VenueSimulator):
 
 
 ADAPTERS = (Kraken,)
-SIMULATORS = (KrakenSim,)
+PUBLISHERS = (KrakenPublisher,)

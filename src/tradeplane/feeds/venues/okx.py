@@ -39,7 +39,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenueSimulator
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher
 
 _MS = 1_000_000
 _CHANNEL: dict[Channel, str] = {"book": "books", "trades": "trades", "bbo": "bbo-tbt", "funding": "funding-rate"}
@@ -93,6 +93,7 @@ def signed_crc32(text: str) -> int:
 
 class Okx(VenueAdapter):
     name: ClassVar[str] = "okx"
+    integrity: ClassVar[str] = 'prevSeqId = previous seqId (seqId < prevSeqId: reset); CRC32 of top 25 retired 2026-06-23 (0 = none)'
     default_url: ClassVar[str] = "wss://ws.okx.com:8443/ws/v5/public"
     default_rest: ClassVar[str] = "https://www.okx.com"
     limits: ClassVar[Limits] = Limits(
@@ -177,7 +178,7 @@ class Okx(VenueAdapter):
 # ---------------------------------------------------------------------- simulator side
 
 
-class OkxSim(VenueSimulator):
+class OkxPublisher(VenuePublisher):
     name: ClassVar[str] = "okx"
 
     def on_client(self, raw: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -244,4 +245,4 @@ class OkxSim(VenueSimulator):
 
 
 ADAPTERS = (Okx,)
-SIMULATORS = (OkxSim,)
+PUBLISHERS = (OkxPublisher,)
