@@ -32,6 +32,17 @@ def test_every_file_parses_with_python_hcl2(reference_rendered: Rendered) -> Non
         assert parsed.defined, module
 
 
+def test_numbers_are_written_without_exponents(reference_rendered: Rendered) -> None:
+    """checkov's parser (bc-python-hcl2) refuses ``9.3333e-05`` and skips the whole file: the SLO
+    burn-rate thresholds once hid aws/40-observability/slos.tf from every posture check."""
+    from tradeplane.terraform.hcl import float_text
+
+    text = "\n".join(t for p, t in reference_rendered.files.items() if p.endswith(".tf"))
+    assert re.search(r"=\s*-?\d+(\.\d+)?[eE][-+]?\d+\s*$", text, re.M) is None
+    assert "threshold           = 0.000093333" in reference_rendered.files["aws/40-observability/slos.tf"]
+    assert float_text(9.3333e-05) == "0.000093333" and float(float_text(1.5e16)) == 1.5e16
+
+
 def test_layout_is_staged_per_cloud(reference_rendered: Rendered) -> None:
     assert reference_rendered.modules() == [
         f"{c}/{s}" for c in ("aws", "gcp")

@@ -10,6 +10,7 @@ Consecutive attributes get their ``=`` aligned exactly as ``terraform fmt`` does
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -48,6 +49,20 @@ def quote(text: str) -> str:
     return f'"{out}"'
 
 
+def float_text(value: float) -> str:
+    """A float in positional notation (``0.000093333``, never ``9.3333e-05``): HCL accepts the
+    exponent form, but bc-python-hcl2, the parser checkov uses, refuses a negative exponent and
+    reports the whole file as a parsing error (so none of its resources are checked). The
+    digits are ``repr``'s shortest round-trip ones, so the value is exact."""
+    text = repr(value)
+    if "e" not in text and "E" not in text:
+        return text
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{value} has no HCL literal")
+    out = format(Decimal(text), "f")
+    return out if "." in out else f"{out}.0"
+
+
 def _key(name: str) -> str:
     return name if _BARE_KEY.match(name) else quote(name)
 
@@ -60,7 +75,7 @@ def value_text(value: Value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return float_text(value)
     if isinstance(value, str):
         return quote(value)
     if value is None:
