@@ -93,10 +93,10 @@ def main() -> int:
     print(f"rendered {n} resources ({len(rendered.files)} files, {size / 1e6:.1f} MB of HCL) in {seconds:.3f} s: "
           f"{n / seconds:,.0f} resources/s")
     start = time.perf_counter()
-    schema_findings = check_schema(rendered.files)
+    schema_findings = check_schema(rendered)
     schema_s = time.perf_counter() - start
     start = time.perf_counter()
-    conformance_findings = check_conformance(rendered.files, estate)
+    conformance_findings = check_conformance(rendered, estate)
     conformance_s = time.perf_counter() - start
     print(f"provider-schema check: {schema_s:.3f} s ({n / schema_s:,.0f} resources/s, {schema_s / seconds:.2f}x the "
           f"render time), {len(schema_findings)} findings")

@@ -181,7 +181,7 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     verified = stage("verify", lambda: net.verify(estate, latency=latency_verdicts(estate, placed, budgets)))
     secured = stage("security", lambda: security_review(estate, rendered))
     kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
-    conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered.files, estate)))
+    conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered, estate)))
     migration = stage("migration", lambda: migrate.plan(estate) if estate.colocation and estate.colocation.migration
                       else None)
     return Plan(
@@ -222,7 +222,7 @@ def security_review(estate: Estate, rendered: Rendered, inventory: KeyInventory 
                     as_of: date | None = None) -> SecurityReport:
     """Key custody and the DDoS perimeter: the rendered IAM and secrets, the egress addresses and
     the internet exposure the network engine computes, handed to ``security.check``."""
-    resources = security.parse_resources(rendered.files)
+    resources = security.resources_of_blocks(rendered.blocks)
     crypto = {n.name for n in security.crypto_networks(estate)}
     exposure: dict[str, security.Exposure] = {}
     if crypto:

@@ -25,7 +25,7 @@ def _files(root: Path) -> dict[str, str]:
 
 
 def test_reference_render_conforms(reference_estate: Estate, reference_rendered: Rendered) -> None:
-    findings = check_conformance(reference_rendered.files, reference_estate)
+    findings = check_conformance(reference_rendered, reference_estate)
     assert findings == [], "\n".join(map(str, findings))
 
 

@@ -1,4 +1,4 @@
-"""What must hold *between* rendered resources, checked on the rendered files themselves.
+"""What must hold *between* rendered resources, checked on the rendered output itself.
 
 The provider schema (``schema.py``) says each resource is well formed; these checks say the
 estate's output would work and would pass its own guardrails once applied. Each takes the
@@ -31,11 +31,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tradeplane.estate import catalog
 from tradeplane.estate.model import Control, Estate, Guardrail
+from tradeplane.terraform.hcl import HclBlock
 from tradeplane.terraform.names import ident
-from tradeplane.terraform.schema import HclBlock, HclScanError, scan
+from tradeplane.terraform.schema import HclScanError, scan
+
+if TYPE_CHECKING:
+    from tradeplane.terraform.render import Rendered
 
 __all__ = ["ConformanceFinding", "Index", "check_conformance"]
 
@@ -73,22 +78,28 @@ class Item:
 
 
 class Index:
-    """Every resource, data source and provider block of the rendered files, by module and address."""
+    """Every resource, data source and provider block of the rendered output, by module and address:
+    from ``Rendered.blocks`` (the renderer's own structure, no parsing) or from files (path ->
+    text) scanned with ``schema.scan``."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, rendered: Rendered | Mapping[str, str]) -> None:
         self.items: list[Item] = []
         self.errors: list[ConformanceFinding] = []
         self.by_address: dict[tuple[str, str], Item] = {}
         self._by_type: dict[tuple[str, str], list[Item]] = {}
-        for path, text in sorted(files.items()):
-            if not path.endswith(".tf"):
-                continue
+        if isinstance(rendered, Mapping):
+            files: dict[str, list[HclBlock]] = {}
+            for path, text in sorted(rendered.items()):
+                if not path.endswith(".tf"):
+                    continue
+                try:
+                    files[path] = scan(text)
+                except HclScanError as e:
+                    self.errors.append(ConformanceFinding(path, e.line, "", "scan", str(e)))
+        else:
+            files = rendered.blocks
+        for path, blocks in sorted(files.items()):
             module = path.rsplit("/", 1)[0] if "/" in path else ""
-            try:
-                blocks = scan(text)
-            except HclScanError as e:
-                self.errors.append(ConformanceFinding(path, e.line, "", "scan", str(e)))
-                continue
             for b in blocks:
                 if b.type in ("resource", "data") and len(b.labels) == 2:
                     item = Item(module, path, b.type, b.labels[0], b.labels[1], b)
@@ -542,10 +553,11 @@ def check_project_services(ix: Index) -> list[ConformanceFinding]:
 
 # ---------------------------------------------------------------------------------------- all
 
-def check_conformance(files: Mapping[str, str], estate: Estate | None = None) -> list[ConformanceFinding]:
-    """Every conformance finding of the rendered ``files``; guardrails and workloads' secret access
-    need the ``estate`` they were rendered from."""
-    ix = Index(files)
+def check_conformance(rendered: Rendered | Mapping[str, str], estate: Estate | None = None) -> list[ConformanceFinding]:
+    """Every conformance finding of the rendered output (a ``Rendered``: its block structure; or
+    files, path -> text, scanned); guardrails and workloads' secret access need the ``estate``
+    they were rendered from."""
+    ix = Index(rendered)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
            *check_link_agreement(ix), *check_secret_access(ix, estate), *check_project_services(ix)]
     if estate is not None:
