@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tradeplane.estate.model import Estate
-from tradeplane.terraform.context import Context
+from tradeplane.terraform.context import CloudAlert, Context
 from tradeplane.terraform.hcl import HclBlock, write_file
 from tradeplane.terraform.references import Module, module_of_blocks
 from tradeplane.terraform.registry import families
@@ -60,9 +60,15 @@ class Rendered:
                 "by_type": self.by_type(), "files": sorted(self.files)}
 
 
-def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None) -> Rendered:
-    """Every family of every cloud the estate uses, one root module per cloud and stage."""
-    ctx = Context(estate, dict(zones or {}))
+def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None,
+           cloud_alerts: Sequence[CloudAlert] = ()) -> Rendered:
+    """Every family of every cloud the estate uses, one root module per cloud and stage.
+
+    ``zones``: the placement solver's zones by workload; ``cloud_alerts``: the observability
+    standard's SLO and burn-rate alert resources (``observe.cloud_alert_resources``), written into
+    the ``40-observability`` stages. Both are other analyses' results, handed in by the
+    composer (``tradeplane.plan.render_terraform``); without them the render has neither."""
+    ctx = Context(estate, dict(zones or {}), cloud_alerts=tuple(cloud_alerts))
     clouds = _clouds(estate)
     for fam in families():
         if fam.cloud in clouds:
