@@ -16,8 +16,9 @@ findings with the file and line, so they run equally on a fresh render and on go
   ``aws_dx_macsec_key_association`` per connection that requests it).
 - ``link-agreement``: both ends of a cross-cloud BGP session (AWS transit VIF, GCP router peer
   paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
-- ``secret-access``: roles people assume never read secrets; the instance role of every
-  workload that uses a venue may read that venue's Secrets Manager keys (needs the estate).
+- ``secret-access``: the rule of ``estate.access`` (also what security's custody check applies):
+  roles people assume never read secrets; the instance role of every workload that uses a venue
+  key may read its Secrets Manager secret, and no other workload's may (needs the estate).
 - ``project-services``: the APIs each GCP resource type needs are enabled in its project.
 - ``guardrail``: each of the estate's guardrails evaluated on every rendered resource in its
   scope (CMEK, no external IPs, Shielded VM, IMDSv2, OS Login, no serial port, allowed
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tradeplane.estate import catalog
+from tradeplane.estate.access import Reader, allowed_readers, reads_secrets, secret_access_problems
 from tradeplane.estate.model import Control, Estate, Guardrail
 from tradeplane.terraform.hcl import HclBlock
 from tradeplane.terraform.names import ident
@@ -289,51 +291,62 @@ def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
 
 # ---------------------------------------------------------------------------------------- secrets
 
-_SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
-
-
-def _statements_granting(doc: Item | None, actions: tuple[str, ...]) -> list[HclBlock]:
+def _granting(doc: Item | None) -> list[HclBlock]:
+    """The Allow statements of a policy document that may read a secret's value."""
     found = []
     for st in doc.block.children("statement") if doc else []:
         if literal(st.value("effect")) == "Deny":
             continue
-        granted = {literal(a.strip()) for a in (st.value("actions") or "").strip("[]").split(",")}
-        if granted & set(actions):
+        actions = [literal(a.strip()) or "" for a in (st.value("actions") or "").strip("[]").split(",")]
+        if reads_secrets(actions):
             found.append(st)
     return found
 
 
 def check_secret_access(ix: Index, estate: Estate | None) -> list[ConformanceFinding]:
-    out: list[ConformanceFinding] = []
-    grants: dict[tuple[str, str], list[str]] = {}  # (module, role address) -> resources readable
+    """The rule of ``estate.access`` (who may read a venue key's secret) on the rendered AWS IAM:
+    each role's inline policies say which ``aws-sm://`` secrets it may read; people's roles
+    (trusted by AWS or federated principals) read none; a workload's instance role is in
+    ``30-compute`` and named for it."""
+    policies: dict[tuple[str, str], list[tuple[Item, list[HclBlock]]]] = {}
     for rp in ix.of("aws_iam_role_policy"):
         role = ix.ref(rp.module, rp.block.value("role"), "aws_iam_role")
-        doc = ix.ref(rp.module, rp.block.value("policy"), "data.aws_iam_policy_document")
-        if role is None:
-            continue
+        if role is not None:
+            doc = ix.ref(rp.module, rp.block.value("policy"), "data.aws_iam_policy_document")
+            policies.setdefault((role.module, role.address), []).append((rp, _granting(doc)))
+    workloads = {ident(w.name): w.name for w in (estate.workloads if estate else ())}
+    refs = sorted(r for r in (allowed_readers(estate) if estate else {}) if r.startswith("aws-sm://"))
+    readers: list[Reader] = []
+    by_principal: dict[str, Item] = {}
+    instance_roles: dict[str, Item] = {}
+    for role in sorted(ix.of("aws_iam_role"), key=lambda i: (i.module, i.address)):
         trust = ix.ref(role.module, role.block.value("assume_role_policy"), "data.aws_iam_policy_document")
         human = any(literal(p.value("type")) in ("AWS", "Federated")
                     for st in (trust.block.children("statement") if trust else []) for p in st.children("principals"))
-        for st in _statements_granting(doc, _SECRET_READ):
-            if human:
-                out.append(_f(rp, "secret-access", f"{role.address} is assumed by people and may read secrets "
-                              f"({st.value('resources')}); only workloads' instance roles may"))
-            grants.setdefault((role.module, role.address), []).append(st.value("resources") or "")
-    if estate is None:
-        return out
-    for w in sorted(estate.workloads, key=lambda w: w.name):
-        names = sorted({k.secret_ref.removeprefix("aws-sm://") for _, k in estate.api_keys_of(w)
-                        if k.secret_ref.startswith("aws-sm://")})
-        if not names:
-            continue
-        roles = [i for i in ix.of("aws_iam_role") if i.name == ident(w.name) and i.module.endswith("30-compute")]
-        if not roles:
-            continue  # not an AWS workload, or its compute stage was not rendered
-        readable = " ".join(r for key, rs in grants.items() if key == (roles[0].module, roles[0].address) for r in rs)
-        for name in names:
-            if f":secret:{name}-" not in readable:
-                out.append(_f(roles[0], "secret-access", f"the instance role of {w.name} cannot read its venue key "
-                              f"'{name}'"))
+        workload = workloads.get(role.name) if role.module.endswith("30-compute") and not human else None
+        if workload is not None:
+            instance_roles.setdefault(workload, role)
+        mine = policies.get((role.module, role.address), [])
+        readable = " ".join(st.value("resources") or "" for _, sts in mine for st in sts)
+        principal = f"{role.module}/{role.address}"
+        by_principal[principal] = role
+        readers.append(Reader(principal, human, workload,
+                              frozenset(r for r in refs if f":secret:{r.removeprefix('aws-sm://')}-" in readable),
+                              any(sts for _, sts in mine)))
+    out: list[ConformanceFinding] = []
+    for p in secret_access_problems(estate, readers, refs):
+        role = by_principal.get(p.principal or "")
+        if p.kind == "person-reads" and role is not None:
+            for rp, sts in policies.get((role.module, role.address), []):
+                for st in sts:
+                    out.append(_f(rp, "secret-access", f"{role.address} is assumed by people and may read secrets "
+                                  f"({st.value('resources')}); only workloads' instance roles may"))
+        elif p.kind == "not-a-user" and role is not None and p.workload is not None:
+            out.append(_f(role, "secret-access", f"the instance role of {p.workload} may read "
+                          f"'{(p.secret_ref or '').removeprefix('aws-sm://')}', a key it does not use"))
+        elif p.kind == "user-cannot-read" and p.workload in instance_roles:
+            out.append(_f(instance_roles[p.workload], "secret-access", f"the instance role of {p.workload} cannot "
+                          f"read its venue key '{(p.secret_ref or '').removeprefix('aws-sm://')}'"))
     return out
 
 
