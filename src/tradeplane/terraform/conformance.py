@@ -16,6 +16,9 @@ findings with the file and line, so they run equally on a fresh render and on go
   ``aws_dx_macsec_key_association`` per connection that requests it).
 - ``link-agreement``: both ends of a cross-cloud BGP session (AWS transit VIF, GCP router peer
   paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
+- ``link-agreement`` also holds for HA VPN tunnels (``check_vpn_agreement``): interface and BGP
+  peer on the tunnel's router, both addresses in one /30, the pre-shared key the sensitive
+  input keyed by the tunnel, the remote interface present, the peer ASN the VPN's.
 - ``secret-access``: the rule of ``estate.access`` (also what security's custody check applies):
   roles people assume never read secrets; the instance role of every workload that uses a venue
   key may read its Secrets Manager secret, and no other workload's may (needs the estate).
@@ -287,6 +290,87 @@ def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
             elif aws != gcp:
                 out.append(_f(vif, "link-agreement", f"{what} differs: {aws} here, {gcp} on {peer.address}"))
     return out
+
+
+_SECRET_KEY = re.compile(r'^var\.vpn_shared_secrets\["([^"]+)"\]$')
+
+
+def check_vpn_agreement(ix: Index, estate: Estate | None) -> list[ConformanceFinding]:
+    """Both ends of every HA VPN tunnel agree: the tunnel's router interface and BGP peer exist,
+    on the tunnel's router and region; the interface's /30 holds both BGP addresses (ours and the
+    remote's), distinct; the pre-shared key is the sensitive input keyed by this tunnel
+    (``var.vpn_shared_secrets["vpn/tunnel"]``, never a literal or another tunnel's key); the
+    remote interface index exists on the external gateway; and (with the estate) the peer ASN
+    is the VPN's ``remote_asn``."""
+    out: list[ConformanceFinding] = []
+    asns: dict[str, int] = {}
+    if estate is not None:
+        from tradeplane.estate.model import Vpn
+
+        asns = {v.name: v.remote_asn for v in estate.links_of(Vpn)}
+    for tun in ix.of("google_compute_vpn_tunnel"):
+        interfaces = ix.referring(tun.module, "google_compute_router_interface", "vpn_tunnel", tun)
+        if len(interfaces) != 1:
+            out.append(_f(tun, "link-agreement", f"{len(interfaces)} router interfaces carry this tunnel; "
+                          "BGP needs exactly one"))
+            continue
+        itf = interfaces[0]
+        peers = ix.referring(tun.module, "google_compute_router_peer", "interface", itf)
+        if len(peers) != 1:
+            out.append(_f(tun, "link-agreement", f"{len(peers)} BGP peers on {itf.address}; the tunnel needs one"))
+            continue
+        peer = peers[0]
+        routers = {_router_of(i) for i in (tun, itf, peer)}
+        if len(routers) != 1:
+            out.append(_f(peer, "link-agreement", "the tunnel, its interface and its BGP peer are not on one router "
+                          f"({', '.join(sorted(routers))})", attr="router"))
+        regions = {literal(i.block.value("region")) for i in (tun, itf, peer)}
+        if len(regions) != 1:
+            out.append(_f(peer, "link-agreement", f"the tunnel's ends are in regions {sorted(map(str, regions))}",
+                          attr="region"))
+        out += _tunnel_addresses(itf, peer)
+        key = _SECRET_KEY.match(tun.block.value("shared_secret") or "")
+        vpn_name = next((v for v in sorted(asns, key=len, reverse=True) if tun.name.startswith(ident(v) + "__")), None)
+        expected = f"{vpn_name}/{literal(tun.block.value('name'))}" if vpn_name else None
+        if key is None:
+            out.append(_f(tun, "link-agreement", "the pre-shared key is not the sensitive input "
+                          "var.vpn_shared_secrets[...]; both ends must take it from one place", attr="shared_secret"))
+        elif expected is not None and key.group(1) != expected:
+            out.append(_f(tun, "link-agreement", f"the pre-shared key is the one of {key.group(1)}, not of this "
+                          f"tunnel ({expected})", attr="shared_secret"))
+        ext = ix.ref(tun.module, tun.block.value("peer_external_gateway"), "google_compute_external_vpn_gateway")
+        index = tun.block.value("peer_external_gateway_interface")
+        if ext is not None and index not in {c.value("id") for c in ext.block.children("interface")}:
+            out.append(_f(tun, "link-agreement", f"remote interface {index} is not an interface of {ext.address}",
+                          attr="peer_external_gateway_interface"))
+        if vpn_name is not None and peer.block.value("peer_asn") != str(asns[vpn_name]):
+            out.append(_f(peer, "link-agreement", f"peer ASN {peer.block.value('peer_asn')} is not the remote ASN "
+                          f"{asns[vpn_name]} of VPN {vpn_name}", attr="peer_asn"))
+    return out
+
+
+def _router_of(item: Item) -> str:
+    expr = item.block.value("router") or ""
+    m = re.search(r"google_compute_router\.(\w+)\.", expr)
+    return f"google_compute_router.{m.group(1)}" if m else expr
+
+
+def _tunnel_addresses(itf: Item, peer: Item) -> list[ConformanceFinding]:
+    import ipaddress
+
+    try:
+        mine = ipaddress.ip_interface(literal(itf.block.value("ip_range")) or "")
+        theirs = ipaddress.ip_address(literal(peer.block.value("peer_ip_address")) or "")
+    except ValueError:
+        return [_f(peer, "link-agreement", "the interface range or the peer address is not a literal address; "
+                   "the two ends cannot be checked", attr="peer_ip_address")]
+    hosts = set(mine.network.hosts())
+    if mine.network.prefixlen != 30 or mine.ip not in hosts:
+        return [_f(itf, "link-agreement", f"ip_range {mine} is not a host of a /30", attr="ip_range")]
+    if theirs not in hosts or theirs == mine.ip:
+        return [_f(peer, "link-agreement", f"peer address {theirs} is not the other host of {mine.network} "
+                   f"(ours is {mine.ip})", attr="peer_ip_address")]
+    return []
 
 
 # ---------------------------------------------------------------------------------------- secrets
@@ -572,7 +656,7 @@ def check_conformance(rendered: Rendered | Mapping[str, str], estate: Estate | N
     they were rendered from."""
     ix = Index(rendered)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
-           *check_link_agreement(ix), *check_secret_access(ix, estate), *check_project_services(ix)]
+           *check_link_agreement(ix), *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix)]
     if estate is not None:
         out += check_guardrails(ix, estate)
     return sorted(set(out))
