@@ -9,7 +9,8 @@ It also times the checks that run on the output: the provider-schema validation
 (``check_schema``: every block against the hashicorp/aws and hashicorp/google schemas) and the
 conformance checks (``check_conformance``: guardrails, alert delivery, placement, links,
 secret access, project services), as resources checked per second and as a share of the
-render time.
+render time. Both walk the block structure the renderer hands on (``Rendered.blocks``); the
+same checks re-reading the text with ``schema.scan`` are timed too, as their peer.
 
     uv run python benchmarks/terraform_render.py           # ~10,000 resources
     uv run python benchmarks/terraform_render.py --quick   # ~1,000 resources
@@ -29,7 +30,8 @@ from typing import Any
 import yaml
 
 from tradeplane.estate import catalog, load_text
-from tradeplane.terraform import check_conformance, check_references, check_schema, render, write
+from tradeplane.plan import render_terraform
+from tradeplane.terraform import check_conformance, check_references, check_schema, write
 
 REGIONS = ("us-east-1", "ap-northeast-1", "us-east-2")
 
@@ -84,24 +86,30 @@ def main() -> int:
     args = parser.parse_args()
     vpcs = 10 if args.quick else 140
     estate = load_text(yaml.safe_dump(synthetic(vpcs), sort_keys=False), "synthetic.yaml")
-    render(estate)  # warm imports and family discovery
+    render_terraform(estate)  # warm imports and family discovery
     start = time.perf_counter()
-    rendered = render(estate)
+    rendered = render_terraform(estate)  # the observability standard's alerts, then the render
     seconds = time.perf_counter() - start
     n = rendered.total
     size = sum(len(t) for t in rendered.files.values())
     print(f"rendered {n} resources ({len(rendered.files)} files, {size / 1e6:.1f} MB of HCL) in {seconds:.3f} s: "
           f"{n / seconds:,.0f} resources/s")
     start = time.perf_counter()
-    schema_findings = check_schema(rendered.files)
+    schema_findings = check_schema(rendered)
     schema_s = time.perf_counter() - start
     start = time.perf_counter()
-    conformance_findings = check_conformance(rendered.files, estate)
+    conformance_findings = check_conformance(rendered, estate)
     conformance_s = time.perf_counter() - start
     print(f"provider-schema check: {schema_s:.3f} s ({n / schema_s:,.0f} resources/s, {schema_s / seconds:.2f}x the "
           f"render time), {len(schema_findings)} findings")
     print(f"conformance checks: {conformance_s:.3f} s ({n / conformance_s:,.0f} resources/s, "
           f"{conformance_s / seconds:.2f}x the render time), {len(conformance_findings)} findings")
+    start = time.perf_counter()
+    text_findings = [*check_schema(rendered.files), *check_conformance(rendered.files, estate)]
+    text_s = time.perf_counter() - start
+    print(f"the same two checks re-reading the text (schema.scan): {text_s:.3f} s, {text_s / seconds:.2f}x the render "
+          f"time; on the renderer's block structure they take {(schema_s + conformance_s) / text_s:.2f}x that "
+          f"({len(text_findings)} findings)")
     for f in [*schema_findings, *conformance_findings][:5]:
         print(f"  {f}")
     problems: list[object] = [*schema_findings, *conformance_findings]

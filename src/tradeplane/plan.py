@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from tradeplane import feeds, finops, k8s, migrate, net, placement, review, security, terraform
+from tradeplane import feeds, finops, k8s, migrate, net, observe, placement, review, security, terraform
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
@@ -174,14 +174,14 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     placed = stage("placement", lambda: placement.solve(estate))
     budgets = stage("budgets", lambda: tuple(placement.check_budgets(estate, placed)))
     zones = placement.zones_by_workload(placed) if placed.feasible else None
-    rendered = stage("terraform", lambda: terraform.render(estate, zones=zones))
+    rendered = stage("terraform", lambda: render_terraform(estate, zones))
     dangling = stage("references", lambda: tuple(terraform.check_references(rendered)))
     feed_plans = stage("feeds", lambda: tuple(feeds.plan(estate)))
     cost = stage("cost", lambda: finops.estimate(estate))
     verified = stage("verify", lambda: net.verify(estate, latency=latency_verdicts(estate, placed, budgets)))
     secured = stage("security", lambda: security_review(estate, rendered))
     kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
-    conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered.files, estate)))
+    conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered, estate)))
     migration = stage("migration", lambda: migrate.plan(estate) if estate.colocation and estate.colocation.migration
                       else None)
     return Plan(
@@ -200,6 +200,14 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
         conformance=conformance,
         migration=migration,
     )
+
+
+def render_terraform(estate: Estate, zones: dict[str, tuple[str, ...]] | None = None) -> Rendered:
+    """The estate's Terraform with what other analyses decide handed in: the placement zones
+    (when given) and the observability standard's SLO and burn-rate alert resources
+    (``observe.cloud_alert_resources``) for the observability stages. ``EstateError`` when the
+    standard is broken, ``UnsupportedError`` when a family cannot render."""
+    return terraform.render(estate, zones=zones, cloud_alerts=observe.cloud_alert_resources(estate))
 
 
 def freeze_gate(new: Estate, old: Estate, at: datetime, emergency: str | None = None) -> list[str]:
@@ -222,7 +230,7 @@ def security_review(estate: Estate, rendered: Rendered, inventory: KeyInventory 
                     as_of: date | None = None) -> SecurityReport:
     """Key custody and the DDoS perimeter: the rendered IAM and secrets, the egress addresses and
     the internet exposure the network engine computes, handed to ``security.check``."""
-    resources = security.parse_resources(rendered.files)
+    resources = security.resources_of_blocks(rendered.blocks)
     crypto = {n.name for n in security.crypto_networks(estate)}
     exposure: dict[str, security.Exposure] = {}
     if crypto:

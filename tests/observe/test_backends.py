@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
-from tradeplane import observe, terraform
+from tradeplane import observe
 from tradeplane.observe.rules import number, slo_rules
 from tradeplane.observe.standard import metric_of
+from tradeplane.plan import render_terraform
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -94,7 +95,7 @@ def test_one_threshold_changed_in_the_estate_changes_all_three(reference_estate)
             aws_view(resources, name)["objective"] == objective
     assert prometheus_view(before, name)["thresholds"] != prometheus_view(after, name)["thresholds"]
     # ...and the Terraform the observability stages hold changes with it, on both clouds.
-    tf_before, tf_after = terraform.render(reference_estate).files, terraform.render(changed).files
+    tf_before, tf_after = render_terraform(reference_estate).files, render_terraform(changed).files
     path = "gcp/40-observability/slos.tf"
     block = _block(tf_before[path], name.replace("-", "_"))
     assert "0.999" in block

@@ -200,3 +200,13 @@ def test_key_inventory_errors_are_located(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_inventory(path)
     assert f"{path}:2:" in str(info.value) and "keys.0.created" in str(info.value)
+
+
+def test_the_rendered_structure_and_the_text_give_the_same_resources(reference: est.Estate) -> None:
+    """The composer reads IAM from the renderer's block structure; python-hcl2 on the text agrees."""
+    from tradeplane.security import resources_of_blocks
+
+    rendered = terraform.render(reference)
+    from_blocks = resources_of_blocks(rendered.blocks)
+    assert len(from_blocks) > 20
+    assert from_blocks == parse_resources(rendered.files)

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from tradeplane.estate import Estate, load
-from tradeplane.terraform import Rendered, render
+from tradeplane.plan import render_terraform
+from tradeplane.terraform import Rendered
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "examples" / "dv-trading"
@@ -18,4 +19,4 @@ def reference_estate() -> Estate:
 
 @pytest.fixture(scope="session")
 def reference_rendered(reference_estate: Estate) -> Rendered:
-    return render(reference_estate)
+    return render_terraform(reference_estate)

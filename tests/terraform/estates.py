@@ -61,7 +61,9 @@ def aws_networking() -> Estate:
          "ingress": [{"protocol": "tcp", "ports": ["443", "8000-8100"], "peers": [{"security_group": "sg-lb"}],
                       "description": "from the load balancers"},
                      {"protocol": "icmp", "peers": [{"cidr": "10.0.0.0/8"}], "description": "ping from inside"}],
-         "egress": [{"protocol": "all", "peers": [{"cidr": "10.0.0.0/8"}], "description": "internal services"}]},
+         "egress": [{"protocol": "all", "peers": [{"cidr": "10.0.0.0/8"}], "description": "internal services"},
+                    {"protocol": "all", "protocol_number": 50, "peers": [{"cidr": "198.51.100.7/32"}],
+                     "description": "IPsec ESP to the colo's VPN head-end"}]},
         {"name": "sg-lb", "description": "load balancers",
          "egress": [{"protocol": "tcp", "ports": ["443"], "peers": [{"security_group": "sg-app"}],
                      "description": "to the application"}]}]
@@ -71,7 +73,9 @@ def aws_networking() -> Estate:
                                   "cidr": "0.0.0.0/0"}],
                      "egress": [{"number": 100, "action": "allow", "cidr": "10.0.0.0/8"},
                                 {"number": 110, "action": "allow", "protocol": "tcp", "ports": 443,
-                                 "cidr": "0.0.0.0/0"}]}]
+                                 "cidr": "0.0.0.0/0"},
+                                {"number": 120, "action": "allow", "protocol": "all", "protocol_number": 50,
+                                 "cidr": "198.51.100.7/32"}]}]
     return estate("aws-networking", networks=[vpc])
 
 
@@ -137,6 +141,8 @@ def gcp_vpc(**extra: Any) -> dict[str, Any]:
             "firewall_rules": [
                 {"name": "allow-colo", "protocol": "tcp", "ports": [9000], "sources": ["172.16.0.0/20"],
                  "target_tags": ["cme"], "description": "orders from the colo"},
+                {"name": "allow-gre", "protocol": "all", "protocol_number": 47, "sources": ["172.16.0.0/20"],
+                 "target_tags": ["cme"], "description": "GRE multicast tunnels from the colo"},
                 {"name": "deny-out", "direction": "egress", "action": "deny", "protocol": "all",
                  "destinations": ["10.100.0.0/15"], "priority": 100, "description": "never to crypto"}],
             **extra}

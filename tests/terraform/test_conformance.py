@@ -25,7 +25,7 @@ def _files(root: Path) -> dict[str, str]:
 
 
 def test_reference_render_conforms(reference_estate: Estate, reference_rendered: Rendered) -> None:
-    findings = check_conformance(reference_rendered.files, reference_estate)
+    findings = check_conformance(reference_rendered, reference_estate)
     assert findings == [], "\n".join(map(str, findings))
 
 
@@ -111,3 +111,28 @@ def test_guardrails_respect_exemptions_and_scopes(reference_estate: Estate, refe
     files[path] = files[path].replace("enable_secure_boot          = true", "enable_secure_boot          = false", 1)
     found = check_conformance(files, reference_estate)
     assert [f.rule for f in found] == ["guardrail"] and "secure boot" in found[0].message
+
+
+def test_ha_vpn_tunnels_agree_at_both_ends(reference_estate: Estate) -> None:
+    """Each kind of HA VPN disagreement is reported at its line: another tunnel's pre-shared key, a
+    BGP peer address outside the interface's /30, a peer ASN that is not the VPN's remote ASN."""
+    path = "dv-trading/gcp/10-networking/ha_vpn.tf"
+    good = (GOLDEN / path).read_text(encoding="utf-8")
+    assert [f for f in check_conformance({path: good}, reference_estate) if f.rule == "link-agreement"] == []
+    bad = (good.replace('var.vpn_shared_secrets["vpn-aurora-backup/vpn-aurora-t1"]',
+                        'var.vpn_shared_secrets["vpn-aurora-backup/vpn-aurora-t0"]')
+           .replace('peer_ip_address           = "169.254.119.6"', 'peer_ip_address           = "169.254.119.10"')
+           .replace("peer_asn                  = 65010\n  advertised_route_priority = 200\n}\n\nresource "
+                    '"google_compute_vpn_tunnel"', "peer_asn                  = 65011\n  advertised_route_priority = "
+                    '200\n}\n\nresource "google_compute_vpn_tunnel"'))
+    lines = bad.splitlines()
+    found = {(f.line, f.message.split(" ")[0]) for f in check_conformance({path: bad}, reference_estate)
+             if f.rule == "link-agreement"}
+    secret = next(i + 1 for i, line in enumerate(lines) if '"vpn-aurora-backup/vpn-aurora-t0"]' in line
+                  and i > next(j for j, x in enumerate(lines) if '"vpn_aurora_backup__vpn_aurora_t1" {' in x
+                               and "vpn_tunnel" in x))
+    address = next(i + 1 for i, line in enumerate(lines) if '"169.254.119.10"' in line)
+    asn = next(i + 1 for i, line in enumerate(lines) if "65011" in line)
+    assert (secret, "the") in found
+    assert (address, "peer") in found
+    assert (asn, "peer") in found

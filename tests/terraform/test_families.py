@@ -56,10 +56,22 @@ def test_security_group_rules_are_resources_with_descriptions() -> None:
     sg = r.files["aws/10-networking/security_groups.tf"]
     assert "ingress {" not in sg and "egress {" not in sg
     rules = re.findall(r'resource "aws_vpc_security_group_(?:ingress|egress)_rule" "[^"]+" \{(.*?)\n\}', sg, re.S)
-    assert len(rules) == 5  # 443 and 8000-8100 from sg-lb, icmp, all egress, 443 to sg-app
+    assert len(rules) == 6  # 443 and 8000-8100 from sg-lb, icmp, all egress, ESP egress, 443 to sg-app
     assert all("description" in body for body in rules)
     assert has(sg, 'referenced_security_group_id', 'aws_security_group.vpc_a__sg_lb.id')
     assert has(sg, 'from_port', '8000')
+
+
+def test_protocol_numbers_render_on_both_clouds() -> None:
+    """An estate rule's ``protocol_number`` (ESP 50, GRE 47) is the rule's protocol, without ports:
+    never dropped, which on an AWS NACL would leave ``protocol = "-1"``, every protocol."""
+    aws = render(estates.aws_networking()).files
+    esp = re.search(r'"IPsec ESP[^\n]*\n(.*?)\n\}', aws["aws/10-networking/security_groups.tf"], re.S)
+    assert esp is not None and 'ip_protocol       = "50"' in esp.group(1) and "from_port" not in esp.group(1)
+    nacl = re.search(r'"vpc_a__nacl_app__egress_120" \{(.*?)\n\}', aws["aws/10-networking/nacls.tf"], re.S)
+    assert nacl is not None and 'protocol       = "50"' in nacl.group(1) and "from_port" not in nacl.group(1)
+    gcp = render(estates.gcp_hybrid()).files["gcp/10-networking/firewall_rules.tf"]
+    assert re.search(r'"gvpc__allow_gre" \{.*?allow \{\n    protocol = "47"\n  \}', gcp, re.S)
 
 
 def test_nacl_rules_and_flow_logs() -> None:

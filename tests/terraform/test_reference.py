@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from tradeplane.estate import Estate, load
-from tradeplane.terraform import Rendered, check_references, render, write
+from tradeplane.plan import render_terraform
+from tradeplane.terraform import Rendered, check_references, write
 from tradeplane.terraform.references import parse_module
 
 from .conftest import REFERENCE
@@ -30,6 +31,17 @@ def test_every_file_parses_with_python_hcl2(reference_rendered: Rendered) -> Non
         files = {p.rsplit("/", 1)[1]: t for p, t in reference_rendered.files.items() if p.startswith(module + "/")}
         parsed = parse_module(module, files)
         assert parsed.defined, module
+
+
+def test_numbers_are_written_without_exponents(reference_rendered: Rendered) -> None:
+    """checkov's parser (bc-python-hcl2) refuses ``9.3333e-05`` and skips the whole file: the SLO
+    burn-rate thresholds once hid aws/40-observability/slos.tf from every posture check."""
+    from tradeplane.terraform.hcl import float_text
+
+    text = "\n".join(t for p, t in reference_rendered.files.items() if p.endswith(".tf"))
+    assert re.search(r"=\s*-?\d+(\.\d+)?[eE][-+]?\d+\s*$", text, re.M) is None
+    assert "threshold           = 0.000093333" in reference_rendered.files["aws/40-observability/slos.tf"]
+    assert float_text(9.3333e-05) == "0.000093333" and float(float_text(1.5e16)) == 1.5e16
 
 
 def test_layout_is_staged_per_cloud(reference_rendered: Rendered) -> None:
@@ -59,7 +71,7 @@ def test_no_literal_secrets(reference_rendered: Rendered) -> None:
 
 
 def test_render_is_byte_identical(reference_estate: Estate, reference_rendered: Rendered) -> None:
-    assert render(reference_estate).files == reference_rendered.files
+    assert render_terraform(reference_estate).files == reference_rendered.files
 
 
 def test_matches_golden(reference_rendered: Rendered, tmp_path: Path) -> None:
@@ -101,7 +113,7 @@ def test_reordering_files_and_objects_changes_nothing(reference_rendered: Render
     rng.shuffle(merged)
     for i, (name, data) in enumerate(merged):
         (tmp_path / f"{i:02d}-{name}").write_text(yaml.safe_dump(_shuffle(data, rng), sort_keys=False))
-    assert render(load(tmp_path)).files == reference_rendered.files
+    assert render_terraform(load(tmp_path)).files == reference_rendered.files
 
 
 def _blocks(text: str) -> list[list[str]]:
@@ -113,7 +125,7 @@ def test_renaming_one_object_changes_only_what_refers_to_it(reference_rendered: 
     old, new = "batch-a", "batch-q"
     for f in REFERENCE.glob("*.yaml"):
         (tmp_path / f.name).write_text(f.read_text().replace(old, new))
-    renamed = render(load(tmp_path)).files
+    renamed = render_terraform(load(tmp_path)).files
     assert renamed.keys() == reference_rendered.files.keys()
     changed = 0
     for path, text in reference_rendered.files.items():

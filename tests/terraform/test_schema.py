@@ -18,7 +18,7 @@ def _report(findings: list[object]) -> str:
 
 
 def test_reference_render_matches_the_provider_schemas(reference_rendered: Rendered) -> None:
-    findings = check_schema(reference_rendered.files)
+    findings = check_schema(reference_rendered)
     assert findings == [], _report(findings)  # type: ignore[arg-type]
 
 

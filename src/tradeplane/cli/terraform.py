@@ -38,7 +38,9 @@ def render(
     check_dir(output)  # before any work: a folder that cannot be written is one line, not a traceback
     e = est.load(path)
     zones = placement.solved_zones(e) if place else None
-    rendered = tf.render(e, zones=zones)
+    from tradeplane.plan import render_terraform
+
+    rendered = render_terraform(e, zones)
     problems = tf.check_references(rendered)
     if problems:  # a renderer bug, not a user mistake: the finding plan blocks on, and nothing written
         n = len(problems)

@@ -10,7 +10,7 @@ from tradeplane.security.alerts import Alert, JsonLinesSink, ListSink, WebhookSi
 from tradeplane.security.check import check
 from tradeplane.security.custody import key_users
 from tradeplane.security.finding import Finding, SecurityReport
-from tradeplane.security.iam import Resource, parse_resources
+from tradeplane.security.iam import Resource, parse_resources, resources_of_blocks
 from tradeplane.security.inventory import KeyInventory, load_inventory
 from tradeplane.security.perimeter import Exposure, crypto_networks
 
@@ -29,5 +29,6 @@ __all__ = [
     "key_users",
     "load_inventory",
     "parse_resources",
+    "resources_of_blocks",
     "webhook_payload",
 ]

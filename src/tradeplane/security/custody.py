@@ -1,5 +1,6 @@
 """Exchange API key custody: every key's secret exists, is encrypted with a customer-managed key,
-rotates, is readable only by the workloads that use it, never carries withdraw on a trading or
+rotates, is readable only by the workloads that use it (the rule of ``tradeplane.estate.access``,
+which Terraform's conformance check applies too), never carries withdraw on a trading or
 market-data path, is not shared across desks, is younger than the rotation policy, and its venue
 IP allowlist equals the egress addresses of its users.
 
@@ -22,6 +23,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from tradeplane.estate import ApiKey, Estate, Venue, Workload
+from tradeplane.estate.access import AccessProblem, Reader, secret_access_problems
 from tradeplane.security.finding import Finding
 from tradeplane.security.iam import Principal, Resource, read_principals
 from tradeplane.security.inventory import KeyInventory
@@ -99,6 +101,29 @@ def _readers(secret: _Secret, principals: Iterable[Principal]) -> list[Principal
     return out
 
 
+def _access(estate: Estate, resources: Sequence[Resource], principals: Sequence[Principal]
+            ) -> tuple[dict[str, list[AccessProblem]], dict[str, Principal]]:
+    """The rule of ``estate.access`` on the rendered IAM: each principal's readable key secrets
+    (``_readers``), judged once; problems by secret ref, and principals by address."""
+    readable: dict[str, set[str]] = {p.address: set() for p in principals}
+    scope = []
+    for venue in estate.venues:
+        for key in venue.api_keys:
+            secret = _secret(key, resources)
+            if secret.resource is None:
+                continue  # custody.secret-missing says so; nothing to judge readers on
+            scope.append(key.secret_ref)
+            for p in _readers(secret, principals):
+                readable[p.address].add(key.secret_ref)
+    readers = [Reader(p.address, p.kind != "instance", p.workload, frozenset(readable[p.address]), False)
+               for p in principals]
+    by_ref: dict[str, list[AccessProblem]] = {}
+    for prob in secret_access_problems(estate, readers, scope):
+        if prob.secret_ref is not None:
+            by_ref.setdefault(prob.secret_ref, []).append(prob)
+    return by_ref, {p.address: p for p in principals}
+
+
 def check_custody(estate: Estate, resources: Sequence[Resource], egress: Iterable[EgressLike],
                   inventory: KeyInventory | None = None, as_of: date | None = None) -> tuple[list[Finding], list[str]]:
     """Findings and the rules that passed, for every API key of every venue (sorted)."""
@@ -108,6 +133,7 @@ def check_custody(estate: Estate, resources: Sequence[Resource], egress: Iterabl
     rotations = {r.text("secret_id") for r in resources if r.type == "aws_secretsmanager_secret_rotation"}
     egress_by = {(e.workload, e.venue): e for e in egress}
     records = {(k.venue, k.name): k for k in (inventory.keys if inventory else ())}
+    access, by_address = _access(estate, resources, principals)
     for venue in sorted(estate.venues, key=lambda v: v.name):
         for key in venue.api_keys:
             subject = f"{venue.name}/{key.name}"
@@ -142,11 +168,11 @@ def check_custody(estate: Estate, resources: Sequence[Resource], egress: Iterabl
                                             "add aws_secretsmanager_secret_rotation / a rotation block", where))
                 else:
                     passed.append(f"custody.rotation {subject}")
-                readers = _readers(secret, principals)
-                allowed = {w.name for w in users}
-                for p in readers:
-                    if p.kind == "instance" and p.workload in allowed:
+                problems = access.get(key.secret_ref, [])
+                for prob in problems:
+                    if prob.kind != "not-a-user":
                         continue
+                    p = by_address[prob.principal or ""]
                     findings.append(Finding("high", "custody.reader", subject,
                                             f"{p.address} ({p.kind}) can read the secret of {key.name}",
                                             "only the workloads that use a key may read it",
@@ -154,14 +180,15 @@ def check_custody(estate: Estate, resources: Sequence[Resource], egress: Iterabl
                                             tuple(f"{p.address}: {s.effect} {','.join(s.actions)} on "
                                                   f"{','.join(s.resources)}" for s in p.statements
                                                   if any("secretsmanager" in a or a == "*" for a in s.actions))))
-                reading = {p.workload for p in readers if p.kind == "instance"}
-                for w in users:
-                    if w.name not in reading:
-                        findings.append(Finding("high", "custody.user-cannot-read", subject,
-                                                f"{w.name} uses {key.name} but its identity cannot read the secret",
-                                                "the workload will fail to authenticate to the venue",
-                                                "grant its instance role secretsmanager:GetSecretValue on this secret",
-                                                _where(estate, w, "api_keys") or _where(estate, w)))
+                for prob in problems:
+                    if prob.kind != "user-cannot-read":
+                        continue
+                    w = next(u for u in users if u.name == prob.workload)
+                    findings.append(Finding("high", "custody.user-cannot-read", subject,
+                                            f"{w.name} uses {key.name} but its identity cannot read the secret",
+                                            "the workload will fail to authenticate to the venue",
+                                            "grant its instance role secretsmanager:GetSecretValue on this secret",
+                                            _where(estate, w, "api_keys") or _where(estate, w)))
             if "withdraw" in key.permissions and users:
                 findings.append(Finding("critical", "custody.withdraw", subject,
                                         f"{key.name} carries withdraw and is used by "

@@ -1,7 +1,11 @@
 """Who can read what, from the rendered Terraform (the IAM as it will be applied, not as assumed).
 
-Input: rendered files (``path -> HCL text``, e.g. ``Rendered.files``). Only the files that hold
-IAM, secrets or perimeter resources are parsed (python-hcl2), so the cost stays small.
+Input: the blocks the renderer wrote (``Rendered.blocks``: path -> blocks, each with
+``type``, ``labels`` and ``body()`` in Terraform's JSON configuration syntax), read by
+``resources_of_blocks`` without parsing anything; this is what the composer hands in.
+``parse_resources(files)`` reads the same resources from HCL text (python-hcl2) for Terraform
+that was not rendered in this process (hand-written fixtures, a directory on disk); a test
+proves both readings agree on the reference estate.
 
 AWS: ``aws_iam_role`` (its trust policy says whose it is: an EC2 service principal is a
 workload's instance role, anything else a human or federated role), inline
@@ -14,12 +18,13 @@ project-level ``google_project_iam_*`` bindings (``roles/secretmanager.secretAcc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["Principal", "Resource", "Statement", "parse_resources", "read_principals"]
+__all__ = ["Principal", "Resource", "Statement", "WrittenBlock", "parse_resources", "read_principals",
+           "resources_of_blocks"]
 
 _INTERESTING = ("aws_iam", "aws_secretsmanager", "google_secret_manager", "secretmanager", "google_project_iam",
                 "aws_shield", "aws_wafv2", "google_compute_security_policy", "aws_kms", "google_kms")
@@ -34,7 +39,7 @@ def _unquote(value: Any) -> Any:
     if isinstance(value, list):
         return [_unquote(v) for v in value]
     if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if k != "__is_block__"}
+        return {_unquote(k): _unquote(v) for k, v in value.items() if k not in ("__is_block__", "__comments__")}
     return value
 
 
@@ -57,10 +62,10 @@ class Resource:
         return value if isinstance(value, str) else ""
 
 
-_TYPES = re.compile(
-    r'^(resource|data) "(aws_iam_[a-z_]+|aws_secretsmanager_[a-z_]+|google_secret_manager_[a-z_]+'
-    r'|google_project_iam_[a-z_]+|aws_shield_protection|aws_wafv2_web_acl[a-z_]*|google_compute_security_policy)"'
-    r' "[^"]+" \{$', re.M)
+_TYPE_NAMES = (r"aws_iam_[a-z_]+|aws_secretsmanager_[a-z_]+|google_secret_manager_[a-z_]+|google_project_iam_[a-z_]+"
+               r"|aws_shield_protection|aws_wafv2_web_acl[a-z_]*|google_compute_security_policy")
+_TYPE_NAME = re.compile(_TYPE_NAMES)
+_TYPES = re.compile(rf'^(resource|data) "({_TYPE_NAMES})" "[^"]+" \{{$', re.M)
 
 
 _PRINCIPAL_TYPES = ("aws_iam_role", "aws_iam_policy", "aws_secretsmanager_secret")
@@ -76,6 +81,33 @@ def _relevant_blocks(text: str) -> Iterator[str]:
             continue  # SCPs, key and topic policies: documents no role of this file holds
         end = text.find("\n}\n", match.start())
         yield text[match.start(): len(text) if end < 0 else end + 3]
+
+
+class WrittenBlock(Protocol):
+    """A top-level block as the renderer wrote it (``tradeplane.terraform.hcl.HclBlock``)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+    def body(self) -> dict[str, Any]: ...
+
+
+def resources_of_blocks(files: Mapping[str, Sequence[WrittenBlock]]) -> list[Resource]:
+    """Every IAM, secret and perimeter resource or data block of the rendered structure (path ->
+    blocks), sorted by address: the same resources ``parse_resources`` reads from the text."""
+    out: list[Resource] = []
+    for path, blocks in sorted(files.items()):
+        if not path.endswith(".tf"):
+            continue
+        principals = any(b.type == "resource" and b.labels and b.labels[0].startswith(_PRINCIPAL_TYPES) for b in blocks)
+        for b in blocks:
+            if b.type not in ("resource", "data") or len(b.labels) != 2 or not _TYPE_NAME.fullmatch(b.labels[0]):
+                continue
+            if b.labels[0] == "aws_iam_policy_document" and not principals:
+                continue  # as in the text reading: documents no role of this file holds
+            out.append(Resource(b.type, b.labels[0], b.labels[1], b.body(), path))
+    return sorted(out, key=lambda r: (r.address, r.file))
 
 
 def parse_resources(files: Mapping[str, str]) -> list[Resource]:

@@ -1,4 +1,4 @@
-"""What must hold *between* rendered resources, checked on the rendered files themselves.
+"""What must hold *between* rendered resources, checked on the rendered output itself.
 
 The provider schema (``schema.py``) says each resource is well formed; these checks say the
 estate's output would work and would pass its own guardrails once applied. Each takes the
@@ -16,8 +16,12 @@ findings with the file and line, so they run equally on a fresh render and on go
   ``aws_dx_macsec_key_association`` per connection that requests it).
 - ``link-agreement``: both ends of a cross-cloud BGP session (AWS transit VIF, GCP router peer
   paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
-- ``secret-access``: roles people assume never read secrets; the instance role of every
-  workload that uses a venue may read that venue's Secrets Manager keys (needs the estate).
+- ``link-agreement`` also holds for HA VPN tunnels (``check_vpn_agreement``): interface and BGP
+  peer on the tunnel's router, both addresses in one /30, the pre-shared key the sensitive
+  input keyed by the tunnel, the remote interface present, the peer ASN the VPN's.
+- ``secret-access``: the rule of ``estate.access`` (also what security's custody check applies):
+  roles people assume never read secrets; the instance role of every workload that uses a venue
+  key may read its Secrets Manager secret, and no other workload's may (needs the estate).
 - ``project-services``: the APIs each GCP resource type needs are enabled in its project.
 - ``guardrail``: each of the estate's guardrails evaluated on every rendered resource in its
   scope (CMEK, no external IPs, Shielded VM, IMDSv2, OS Login, no serial port, allowed
@@ -31,11 +35,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tradeplane.estate import catalog
+from tradeplane.estate.access import Reader, allowed_readers, reads_secrets, secret_access_problems
 from tradeplane.estate.model import Control, Estate, Guardrail
+from tradeplane.terraform.hcl import HclBlock
 from tradeplane.terraform.names import ident
-from tradeplane.terraform.schema import HclBlock, HclScanError, scan
+from tradeplane.terraform.schema import HclScanError, scan
+
+if TYPE_CHECKING:
+    from tradeplane.terraform.render import Rendered
 
 __all__ = ["ConformanceFinding", "Index", "check_conformance"]
 
@@ -73,22 +83,28 @@ class Item:
 
 
 class Index:
-    """Every resource, data source and provider block of the rendered files, by module and address."""
+    """Every resource, data source and provider block of the rendered output, by module and address:
+    from ``Rendered.blocks`` (the renderer's own structure, no parsing) or from files (path ->
+    text) scanned with ``schema.scan``."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, rendered: Rendered | Mapping[str, str]) -> None:
         self.items: list[Item] = []
         self.errors: list[ConformanceFinding] = []
         self.by_address: dict[tuple[str, str], Item] = {}
         self._by_type: dict[tuple[str, str], list[Item]] = {}
-        for path, text in sorted(files.items()):
-            if not path.endswith(".tf"):
-                continue
+        if isinstance(rendered, Mapping):
+            files: dict[str, list[HclBlock]] = {}
+            for path, text in sorted(rendered.items()):
+                if not path.endswith(".tf"):
+                    continue
+                try:
+                    files[path] = scan(text)
+                except HclScanError as e:
+                    self.errors.append(ConformanceFinding(path, e.line, "", "scan", str(e)))
+        else:
+            files = rendered.blocks
+        for path, blocks in sorted(files.items()):
             module = path.rsplit("/", 1)[0] if "/" in path else ""
-            try:
-                blocks = scan(text)
-            except HclScanError as e:
-                self.errors.append(ConformanceFinding(path, e.line, "", "scan", str(e)))
-                continue
             for b in blocks:
                 if b.type in ("resource", "data") and len(b.labels) == 2:
                     item = Item(module, path, b.type, b.labels[0], b.labels[1], b)
@@ -276,53 +292,145 @@ def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
     return out
 
 
+_SECRET_KEY = re.compile(r'^var\.vpn_shared_secrets\["([^"]+)"\]$')
+
+
+def check_vpn_agreement(ix: Index, estate: Estate | None) -> list[ConformanceFinding]:
+    """Both ends of every HA VPN tunnel agree: the tunnel's router interface and BGP peer exist,
+    on the tunnel's router and region; the interface's /30 holds both BGP addresses (ours and the
+    remote's), distinct; the pre-shared key is the sensitive input keyed by this tunnel
+    (``var.vpn_shared_secrets["vpn/tunnel"]``, never a literal or another tunnel's key); the
+    remote interface index exists on the external gateway; and (with the estate) the peer ASN
+    is the VPN's ``remote_asn``."""
+    out: list[ConformanceFinding] = []
+    asns: dict[str, int] = {}
+    if estate is not None:
+        from tradeplane.estate.model import Vpn
+
+        asns = {v.name: v.remote_asn for v in estate.links_of(Vpn)}
+    for tun in ix.of("google_compute_vpn_tunnel"):
+        interfaces = ix.referring(tun.module, "google_compute_router_interface", "vpn_tunnel", tun)
+        if len(interfaces) != 1:
+            out.append(_f(tun, "link-agreement", f"{len(interfaces)} router interfaces carry this tunnel; "
+                          "BGP needs exactly one"))
+            continue
+        itf = interfaces[0]
+        peers = ix.referring(tun.module, "google_compute_router_peer", "interface", itf)
+        if len(peers) != 1:
+            out.append(_f(tun, "link-agreement", f"{len(peers)} BGP peers on {itf.address}; the tunnel needs one"))
+            continue
+        peer = peers[0]
+        routers = {_router_of(i) for i in (tun, itf, peer)}
+        if len(routers) != 1:
+            out.append(_f(peer, "link-agreement", "the tunnel, its interface and its BGP peer are not on one router "
+                          f"({', '.join(sorted(routers))})", attr="router"))
+        regions = {literal(i.block.value("region")) for i in (tun, itf, peer)}
+        if len(regions) != 1:
+            out.append(_f(peer, "link-agreement", f"the tunnel's ends are in regions {sorted(map(str, regions))}",
+                          attr="region"))
+        out += _tunnel_addresses(itf, peer)
+        key = _SECRET_KEY.match(tun.block.value("shared_secret") or "")
+        vpn_name = next((v for v in sorted(asns, key=len, reverse=True) if tun.name.startswith(ident(v) + "__")), None)
+        expected = f"{vpn_name}/{literal(tun.block.value('name'))}" if vpn_name else None
+        if key is None:
+            out.append(_f(tun, "link-agreement", "the pre-shared key is not the sensitive input "
+                          "var.vpn_shared_secrets[...]; both ends must take it from one place", attr="shared_secret"))
+        elif expected is not None and key.group(1) != expected:
+            out.append(_f(tun, "link-agreement", f"the pre-shared key is the one of {key.group(1)}, not of this "
+                          f"tunnel ({expected})", attr="shared_secret"))
+        ext = ix.ref(tun.module, tun.block.value("peer_external_gateway"), "google_compute_external_vpn_gateway")
+        index = tun.block.value("peer_external_gateway_interface")
+        if ext is not None and index not in {c.value("id") for c in ext.block.children("interface")}:
+            out.append(_f(tun, "link-agreement", f"remote interface {index} is not an interface of {ext.address}",
+                          attr="peer_external_gateway_interface"))
+        if vpn_name is not None and peer.block.value("peer_asn") != str(asns[vpn_name]):
+            out.append(_f(peer, "link-agreement", f"peer ASN {peer.block.value('peer_asn')} is not the remote ASN "
+                          f"{asns[vpn_name]} of VPN {vpn_name}", attr="peer_asn"))
+    return out
+
+
+def _router_of(item: Item) -> str:
+    expr = item.block.value("router") or ""
+    m = re.search(r"google_compute_router\.(\w+)\.", expr)
+    return f"google_compute_router.{m.group(1)}" if m else expr
+
+
+def _tunnel_addresses(itf: Item, peer: Item) -> list[ConformanceFinding]:
+    import ipaddress
+
+    try:
+        mine = ipaddress.ip_interface(literal(itf.block.value("ip_range")) or "")
+        theirs = ipaddress.ip_address(literal(peer.block.value("peer_ip_address")) or "")
+    except ValueError:
+        return [_f(peer, "link-agreement", "the interface range or the peer address is not a literal address; "
+                   "the two ends cannot be checked", attr="peer_ip_address")]
+    hosts = set(mine.network.hosts())
+    if mine.network.prefixlen != 30 or mine.ip not in hosts:
+        return [_f(itf, "link-agreement", f"ip_range {mine} is not a host of a /30", attr="ip_range")]
+    if theirs not in hosts or theirs == mine.ip:
+        return [_f(peer, "link-agreement", f"peer address {theirs} is not the other host of {mine.network} "
+                   f"(ours is {mine.ip})", attr="peer_ip_address")]
+    return []
+
+
 # ---------------------------------------------------------------------------------------- secrets
 
-_SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
-
-
-def _statements_granting(doc: Item | None, actions: tuple[str, ...]) -> list[HclBlock]:
+def _granting(doc: Item | None) -> list[HclBlock]:
+    """The Allow statements of a policy document that may read a secret's value."""
     found = []
     for st in doc.block.children("statement") if doc else []:
         if literal(st.value("effect")) == "Deny":
             continue
-        granted = {literal(a.strip()) for a in (st.value("actions") or "").strip("[]").split(",")}
-        if granted & set(actions):
+        actions = [literal(a.strip()) or "" for a in (st.value("actions") or "").strip("[]").split(",")]
+        if reads_secrets(actions):
             found.append(st)
     return found
 
 
 def check_secret_access(ix: Index, estate: Estate | None) -> list[ConformanceFinding]:
-    out: list[ConformanceFinding] = []
-    grants: dict[tuple[str, str], list[str]] = {}  # (module, role address) -> resources readable
+    """The rule of ``estate.access`` (who may read a venue key's secret) on the rendered AWS IAM:
+    each role's inline policies say which ``aws-sm://`` secrets it may read; people's roles
+    (trusted by AWS or federated principals) read none; a workload's instance role is in
+    ``30-compute`` and named for it."""
+    policies: dict[tuple[str, str], list[tuple[Item, list[HclBlock]]]] = {}
     for rp in ix.of("aws_iam_role_policy"):
         role = ix.ref(rp.module, rp.block.value("role"), "aws_iam_role")
-        doc = ix.ref(rp.module, rp.block.value("policy"), "data.aws_iam_policy_document")
-        if role is None:
-            continue
+        if role is not None:
+            doc = ix.ref(rp.module, rp.block.value("policy"), "data.aws_iam_policy_document")
+            policies.setdefault((role.module, role.address), []).append((rp, _granting(doc)))
+    workloads = {ident(w.name): w.name for w in (estate.workloads if estate else ())}
+    refs = sorted(r for r in (allowed_readers(estate) if estate else {}) if r.startswith("aws-sm://"))
+    readers: list[Reader] = []
+    by_principal: dict[str, Item] = {}
+    instance_roles: dict[str, Item] = {}
+    for role in sorted(ix.of("aws_iam_role"), key=lambda i: (i.module, i.address)):
         trust = ix.ref(role.module, role.block.value("assume_role_policy"), "data.aws_iam_policy_document")
         human = any(literal(p.value("type")) in ("AWS", "Federated")
                     for st in (trust.block.children("statement") if trust else []) for p in st.children("principals"))
-        for st in _statements_granting(doc, _SECRET_READ):
-            if human:
-                out.append(_f(rp, "secret-access", f"{role.address} is assumed by people and may read secrets "
-                              f"({st.value('resources')}); only workloads' instance roles may"))
-            grants.setdefault((role.module, role.address), []).append(st.value("resources") or "")
-    if estate is None:
-        return out
-    for w in sorted(estate.workloads, key=lambda w: w.name):
-        names = sorted({k.secret_ref.removeprefix("aws-sm://") for _, k in estate.api_keys_of(w)
-                        if k.secret_ref.startswith("aws-sm://")})
-        if not names:
-            continue
-        roles = [i for i in ix.of("aws_iam_role") if i.name == ident(w.name) and i.module.endswith("30-compute")]
-        if not roles:
-            continue  # not an AWS workload, or its compute stage was not rendered
-        readable = " ".join(r for key, rs in grants.items() if key == (roles[0].module, roles[0].address) for r in rs)
-        for name in names:
-            if f":secret:{name}-" not in readable:
-                out.append(_f(roles[0], "secret-access", f"the instance role of {w.name} cannot read its venue key "
-                              f"'{name}'"))
+        workload = workloads.get(role.name) if role.module.endswith("30-compute") and not human else None
+        if workload is not None:
+            instance_roles.setdefault(workload, role)
+        mine = policies.get((role.module, role.address), [])
+        readable = " ".join(st.value("resources") or "" for _, sts in mine for st in sts)
+        principal = f"{role.module}/{role.address}"
+        by_principal[principal] = role
+        readers.append(Reader(principal, human, workload,
+                              frozenset(r for r in refs if f":secret:{r.removeprefix('aws-sm://')}-" in readable),
+                              any(sts for _, sts in mine)))
+    out: list[ConformanceFinding] = []
+    for p in secret_access_problems(estate, readers, refs):
+        role = by_principal.get(p.principal or "")
+        if p.kind == "person-reads" and role is not None:
+            for rp, sts in policies.get((role.module, role.address), []):
+                for st in sts:
+                    out.append(_f(rp, "secret-access", f"{role.address} is assumed by people and may read secrets "
+                                  f"({st.value('resources')}); only workloads' instance roles may"))
+        elif p.kind == "not-a-user" and role is not None and p.workload is not None:
+            out.append(_f(role, "secret-access", f"the instance role of {p.workload} may read "
+                          f"'{(p.secret_ref or '').removeprefix('aws-sm://')}', a key it does not use"))
+        elif p.kind == "user-cannot-read" and p.workload in instance_roles:
+            out.append(_f(instance_roles[p.workload], "secret-access", f"the instance role of {p.workload} cannot "
+                          f"read its venue key '{(p.secret_ref or '').removeprefix('aws-sm://')}'"))
     return out
 
 
@@ -542,12 +650,13 @@ def check_project_services(ix: Index) -> list[ConformanceFinding]:
 
 # ---------------------------------------------------------------------------------------- all
 
-def check_conformance(files: Mapping[str, str], estate: Estate | None = None) -> list[ConformanceFinding]:
-    """Every conformance finding of the rendered ``files``; guardrails and workloads' secret access
-    need the ``estate`` they were rendered from."""
-    ix = Index(files)
+def check_conformance(rendered: Rendered | Mapping[str, str], estate: Estate | None = None) -> list[ConformanceFinding]:
+    """Every conformance finding of the rendered output (a ``Rendered``: its block structure; or
+    files, path -> text, scanned); guardrails and workloads' secret access need the ``estate``
+    they were rendered from."""
+    ix = Index(rendered)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
-           *check_link_agreement(ix), *check_secret_access(ix, estate), *check_project_services(ix)]
+           *check_link_agreement(ix), *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix)]
     if estate is not None:
         out += check_guardrails(ix, estate)
     return sorted(set(out))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate.model import AwsAccount, AwsVpc, Desk, Estate, GcpProject, GcpVpc, Workload
@@ -14,7 +14,28 @@ from tradeplane.terraform.names import label_value
 from tradeplane.terraform.placement import default_zones
 from tradeplane.terraform.stages import Stage
 
-__all__ = ["Context"]
+__all__ = ["CloudAlert", "Context"]
+
+
+class CloudAlert(Protocol):
+    """One SLO or burn-rate alert resource of the observability standard, as plain data
+    (``tradeplane.observe.cloud_alert_resources`` makes them; ``plan`` hands them to ``render``).
+
+    ``cloud`` is ``aws`` or ``gcp``, ``type`` the Terraform resource type, ``desk`` the owning desk.
+    In ``body`` a value whose class is a subclass of ``dict`` (observe's ``Nested``), or a list of
+    them, is a nested block, a subclass of ``str`` (observe's ``Ref``) an expression, anything
+    else an attribute value."""
+
+    @property
+    def cloud(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def desk(self) -> str: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -22,6 +43,7 @@ class Context:
     estate: Estate
     zones: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     modules: dict[tuple[str, Stage], RootModule] = field(default_factory=dict)
+    cloud_alerts: Sequence[CloudAlert] = ()
 
     def __post_init__(self) -> None:
         org = self.estate.organisation

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from decimal import Decimal
+from typing import Any, TypeAlias
 
-__all__ = ["Block", "Expr", "Table", "Value", "quote", "render_blocks"]
+__all__ = ["Block", "Expr", "HclBlock", "Table", "Value", "json_value", "quote", "render_blocks", "write_file"]
 
 # Meta-arguments first (count, for_each, provider), depends_on last, as Terraform's style guide has it.
 _META_ORDER = {"count": 0, "for_each": 0, "provider": 1, "depends_on": 3}
@@ -48,6 +49,20 @@ def quote(text: str) -> str:
     return f'"{out}"'
 
 
+def float_text(value: float) -> str:
+    """A float in positional notation (``0.000093333``, never ``9.3333e-05``): HCL accepts the
+    exponent form, but bc-python-hcl2, the parser checkov uses, refuses a negative exponent and
+    reports the whole file as a parsing error (so none of its resources are checked). The
+    digits are ``repr``'s shortest round-trip ones, so the value is exact."""
+    text = repr(value)
+    if "e" not in text and "E" not in text:
+        return text
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{value} has no HCL literal")
+    out = format(Decimal(text), "f")
+    return out if "." in out else f"{out}.0"
+
+
 def _key(name: str) -> str:
     return name if _BARE_KEY.match(name) else quote(name)
 
@@ -60,7 +75,7 @@ def value_text(value: Value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return float_text(value)
     if isinstance(value, str):
         return quote(value)
     if value is None:
@@ -98,11 +113,21 @@ class Block:
         return self
 
     def lines(self, indent: int = 0) -> list[str]:
+        out: list[str] = []
+        self.write(out, indent)
+        return out
+
+    def write(self, out: list[str], indent: int = 0) -> HclBlock:
+        """Append this block's lines to ``out`` (a whole file's lines so far) and return the
+        block as written: its line numbers (1-based in ``out``), attribute names with their lines
+        and their values as written. This is the structure ``Rendered.blocks`` holds."""
         pad = "  " * indent
         head = " ".join([self.type, *(quote(label) for label in self.labels)])
+        written = HclBlock(self.type, self.labels, len(out) + 1, source=self)
         if not (self.attrs or self.blocks or self.comments):
-            return [f"{pad}{head} {{}}"]
-        out = [f"{pad}{head} {{"]
+            out.append(f"{pad}{head} {{}}")
+            return written
+        out.append(f"{pad}{head} {{")
         inner = "  " * (indent + 1)
         out += [f"{inner}# {c}" for c in self.comments]
         group: list[tuple[str, Value]] = []
@@ -113,16 +138,22 @@ class Block:
                 continue
             if group:
                 width = max(len(_key(gk)) for gk, _ in group)
-                out += [f"{inner}{_key(gk).ljust(width)} = {value_text(gv)}" for gk, gv in group]
+                for gk, gv in group:
+                    text = value_text(gv)
+                    written.attrs[gk] = len(out) + 1
+                    written.values[gk] = text
+                    out.append(f"{inner}{_key(gk).ljust(width)} = {text}")
                 group = []
             if isinstance(v, Table):
+                written.attrs[k] = len(out) + 1
+                written.values[k] = value_text(dict(sorted(v.items())))
                 out += _table_lines(k, v, indent + 1)
         for i, child in enumerate(self.blocks):
             if self.attrs or i:
                 out.append("")
-            out += child.lines(indent + 1)
+            written.blocks.append(child.write(out, indent + 1))
         out.append(f"{pad}}}")
-        return out
+        return written
 
 
 def _table_lines(name: str, table: Table, indent: int) -> list[str]:
@@ -138,8 +169,75 @@ def _table_lines(name: str, table: Table, indent: int) -> list[str]:
 
 def render_blocks(blocks: Sequence[Block], header: str = "") -> str:
     """A whole ``.tf`` file: an optional comment header, blocks separated by one blank line."""
-    parts: list[str] = []
+    return write_file(blocks, header)[0]
+
+
+def write_file(blocks: Sequence[Block], header: str = "") -> tuple[str, list[HclBlock]]:
+    """A whole ``.tf`` file and its blocks as written (``HclBlock``, with their line numbers):
+    the text and the structure come from one pass, so they cannot disagree."""
+    out: list[str] = []
     if header:
-        parts.append("\n".join(f"# {line}" if line else "#" for line in header.splitlines()))
-    parts += ["\n".join(b.lines()) for b in blocks]
-    return "\n\n".join(parts) + "\n"
+        out += [f"# {line}" if line else "#" for line in header.splitlines()]
+    written: list[HclBlock] = []
+    for b in blocks:
+        if out:
+            out.append("")
+        written.append(b.write(out))
+    return "\n".join(out) + "\n", written
+
+
+@dataclass
+class HclBlock:
+    """A block as written in a ``.tf`` file: type, labels, 1-based line, attribute names with their
+    lines, child blocks, and each attribute's value as written (the expression text).
+
+    The renderer makes these while it writes the text (``Block.write``; ``source`` is then the
+    block it wrote, whose values are Python data); ``schema.scan`` reads them back from text on
+    disk (``source`` is None). Schema validation, conformance and the security reading all walk
+    this one structure."""
+
+    type: str
+    labels: tuple[str, ...]
+    line: int
+    attrs: dict[str, int] = field(default_factory=dict)
+    blocks: list[HclBlock] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)  # attribute -> its expression as written
+    source: Block | None = field(default=None, compare=False, repr=False)
+
+    def value(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def children(self, type_: str) -> list[HclBlock]:
+        return [b for b in self.blocks if b.type == type_]
+
+    def child(self, type_: str) -> HclBlock | None:
+        return next((b for b in self.blocks if b.type == type_), None)
+
+    def body(self) -> dict[str, Any]:
+        """The block's content in Terraform's JSON configuration syntax (what python-hcl2 returns
+        too): a literal string as itself (``${`` escaped as ``$${``), an expression as
+        ``"${expr}"``, a template string as its content, numbers, booleans, lists and maps as
+        such, and each nested block type as a list of bodies. Only for rendered blocks
+        (``source`` set); ``ValueError`` for blocks read back from text."""
+        if self.source is None:
+            raise ValueError(f"{self.type} {' '.join(self.labels)} was read from text, not rendered")
+        out: dict[str, Any] = {k: json_value(v) for k, v in self.source.attrs.items()}
+        for child in self.blocks:
+            out.setdefault(child.type, []).append(child.body())
+        return out
+
+
+def json_value(value: Value) -> Any:
+    """A rendered value in Terraform's JSON configuration syntax (see ``HclBlock.body``)."""
+    if isinstance(value, Expr):
+        text = str(value)
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            return text[1:-1]  # a template: its content, interpolations and all
+        return f"${{{text}}}"
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, Mapping):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value

@@ -8,7 +8,9 @@ JSII assembly. ``tests/terraform/build_provider_schema.py`` reduces those assemb
 types tradeplane renders and writes ``provider_schema.json`` beside this module; the
 versions in it are the exact provider versions ``versions.tf`` pins (``module.PROVIDER_PINS``).
 
-``scan(text)`` reads HCL structurally (blocks, labels, attribute names, line numbers) without
+``check_schema(rendered)`` walks the structure the renderer wrote the text from
+(``Rendered.blocks``: ``hcl.HclBlock`` with line numbers). ``scan(text)`` reads the same structure
+back from text (blocks, labels, attribute names, line numbers) without
 evaluating expressions; it understands strings, ``${}`` templates, multi-line values,
 heredocs and comments, which is all ``terraform fmt``-style files use, and is fast enough for
 10,000-resource renders. ``check_schema(files)`` returns every unknown type, unknown argument
@@ -21,10 +23,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from tradeplane.terraform.hcl import HclBlock
+
+if TYPE_CHECKING:
+    from tradeplane.terraform.render import Rendered
 
 __all__ = ["HclBlock", "SchemaFinding", "check_schema", "load_schema", "scan"]
 
@@ -42,27 +49,6 @@ _ATTR = re.compile(r'^\s*([A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*")\s*=(?![=>])\s*(.*)$
 _BLOCK = re.compile(r'^\s*([A-Za-z_][\w-]*)((?:\s+(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][\w-]*))*)\s*\{\s*(\})?\s*$')
 _LABEL = re.compile(r'"((?:[^"\\]|\\.)*)"|([A-Za-z_][\w-]*)')
 _HEREDOC = re.compile(r"<<-?([A-Za-z_]\w*)\s*$")
-
-
-@dataclass
-class HclBlock:
-    """A block as written: its type, labels, line, attribute names (with lines) and child blocks."""
-
-    type: str
-    labels: tuple[str, ...]
-    line: int
-    attrs: dict[str, int] = field(default_factory=dict)
-    blocks: list[HclBlock] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)  # attribute -> its expression as written
-
-    def value(self, name: str) -> str | None:
-        return self.values.get(name)
-
-    def children(self, type_: str) -> list[HclBlock]:
-        return [b for b in self.blocks if b.type == type_]
-
-    def child(self, type_: str) -> HclBlock | None:
-        return next((b for b in self.blocks if b.type == type_), None)
 
 
 @dataclass(frozen=True, order=True)
@@ -263,13 +249,20 @@ def check_blocks(blocks: Iterable[HclBlock], file: str, schema: Mapping[str, Any
     return out
 
 
-def check_schema(files: Mapping[str, str], schema: Mapping[str, Any] | None = None) -> list[SchemaFinding]:
-    """Every schema problem in the ``.tf`` files of ``files`` (path -> text), sorted by file and line.
+def check_schema(rendered: Rendered | Mapping[str, str], schema: Mapping[str, Any] | None = None) -> list[SchemaFinding]:
+    """Every schema problem of rendered Terraform, sorted by file and line.
 
-    Text the scanner cannot follow is itself a finding (at its line), never an exception.
+    Given a ``Rendered``, walks the blocks the renderer wrote (``Rendered.blocks``, with their
+    lines; no parsing): what ``plan`` and the benchmark run. Given files (path -> text, e.g.
+    golden files or a directory read back), scans each ``.tf`` first; text the scanner cannot
+    follow is itself a finding (at its line), never an exception.
     """
     out: list[SchemaFinding] = []
-    for path, text in sorted(files.items()):
+    if not isinstance(rendered, Mapping):
+        for path, blocks in sorted(rendered.blocks.items()):
+            out += check_blocks(blocks, path, schema)
+        return sorted(out)
+    for path, text in sorted(rendered.items()):
         if not path.endswith(".tf"):
             continue
         try:

@@ -1,9 +1,11 @@
 """SLOs and their burn-rate alerts in the observability stages, compiled by ``tradeplane.observe``.
 
 ``observe.cloud_alert_resources`` gives the resources as plain data (one definition per SLO for
-Prometheus, Cloud Monitoring and CloudWatch alike); this module only writes them as HCL blocks
-into the ``40-observability`` stage of each cloud, with the project, provider, notification
-channels and SNS topics that stage owns. The families are registered by ``gcp/slos.py`` and
+Prometheus, Cloud Monitoring and CloudWatch alike); the composer (``plan.render_terraform``)
+hands them to ``render`` (``Context.cloud_alerts``, shape ``context.CloudAlert``): an analysis
+takes another's result, never calls it. This module only writes them as HCL blocks into the
+``40-observability`` stage of each cloud, with the project, provider, notification channels
+and SNS topics that stage owns. The families are registered by ``gcp/slos.py`` and
 ``aws/slos.py``.
 """
 
@@ -11,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tradeplane.observe.cloud import CloudResource, Nested, Ref, cloud_alert_resources
 from tradeplane.terraform.aws.alarms import desk_topic
-from tradeplane.terraform.context import Context
+from tradeplane.terraform.context import CloudAlert, Context
 from tradeplane.terraform.gcp.monitoring import desk_channel
 from tradeplane.terraform.hcl import Block, Expr, Value
 from tradeplane.terraform.module import RootModule
@@ -24,8 +25,12 @@ __all__ = ["emit_aws", "emit_gcp"]
 F = "slos"
 
 
+def _is_block(v: Any) -> bool:
+    return isinstance(v, dict) and type(v) is not dict  # observe's Nested
+
+
 def _value(v: Any) -> Value:
-    if isinstance(v, Ref):
+    if isinstance(v, str) and type(v) is not str:  # observe's Ref
         return Expr(str(v))
     if isinstance(v, dict):
         return {k: _value(x) for k, x in v.items()}
@@ -36,16 +41,16 @@ def _value(v: Any) -> Value:
 
 def _fill(block: Block, body: dict[str, Any]) -> None:
     for key, v in body.items():
-        if isinstance(v, Nested):
+        if _is_block(v):
             _fill(block.block(key), v)
-        elif isinstance(v, list) and v and all(isinstance(x, Nested) for x in v):
+        elif isinstance(v, list) and v and all(_is_block(x) for x in v):
             for x in v:
                 _fill(block.block(key), x)
         else:
             block.set(**{key: _value(v)})
 
 
-def _emit(mod: RootModule, r: CloudResource, **extra: Value) -> Block:
+def _emit(mod: RootModule, r: CloudAlert, **extra: Value) -> Block:
     block = mod.resource(F, r.type, r.name, **extra)
     _fill(block, r.body)
     return block
@@ -55,7 +60,7 @@ def emit_gcp(ctx: Context) -> None:
     """Cloud Monitoring services, SLOs and burn-rate alert policies of every SLO of the standard."""
     if ctx.estate.organisation.gcp is None or not ctx.projects:
         return
-    resources = cloud_alert_resources(ctx.estate, "gcp")
+    resources = [r for r in ctx.cloud_alerts if r.cloud == "gcp"]
     if not resources:
         return
     mod = ctx.module("gcp", Stage.OBSERVABILITY)
@@ -83,7 +88,7 @@ def emit_aws(ctx: Context) -> None:
     """Application Signals SLOs and multi-window CloudWatch burn-rate alarms of every SLO of the standard."""
     if not ctx.estate.aws_vpcs:
         return
-    resources = cloud_alert_resources(ctx.estate, "aws")
+    resources = [r for r in ctx.cloud_alerts if r.cloud == "aws"]
     if not resources:
         return
     mod = ctx.module("aws", Stage.OBSERVABILITY)

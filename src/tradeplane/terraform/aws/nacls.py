@@ -28,11 +28,14 @@ def emit(ctx: Context) -> None:
                     r = mod.resource("nacls", "aws_network_acl_rule", ident(v.name, acl.name, f"{direction}_{rule.number}"),
                                      provider=p, network_acl_id=ref("aws_network_acl", v.name, acl.name),
                                      rule_number=rule.number, egress=egress,
-                                     protocol=PROTOCOL_NUMBERS[rule.protocol], rule_action=rule.action.value,
+                                     protocol=PROTOCOL_NUMBERS[rule.protocol] if rule.protocol_number is None
+                                     else str(rule.protocol_number), rule_action=rule.action.value,
                                      cidr_block=str(rule.cidr))
                     if not egress:
                         _justify(r, rule)
-                    if rule.protocol is Protocol.ICMP:
+                    if rule.protocol_number is not None:
+                        pass  # one IP protocol (GRE, ESP ...), no ports; never "-1", which is every protocol
+                    elif rule.protocol is Protocol.ICMP:
                         r.set(icmp_type=-1, icmp_code=-1)
                     elif rule.protocol is not Protocol.ALL:
                         ports = rule.ports

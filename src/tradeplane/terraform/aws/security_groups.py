@@ -46,15 +46,18 @@ def _rules(mod: RootModule, v: AwsVpc, group: str, direction: str, rule: SgRule)
         ports = tuple(ordered)
     for peer in rule.peers:
         for pr in ports:
-            key = digest(direction, rule.protocol.value, pr, _peer_key(peer), rule.description)
+            proto = rule.protocol.value if rule.protocol_number is None else str(rule.protocol_number)
+            key = digest(direction, proto, pr, _peer_key(peer), rule.description)
             type_ = f"aws_vpc_security_group_{direction}_rule"
             name = ident(v.name, group, f"{direction}_{key}")
             if mod.has(f"{type_}.{name}"):
                 continue  # an exact duplicate of a rule already rendered
             r = mod.resource("security_groups", type_, name, provider=p,
                              security_group_id=ref("aws_security_group", v.name, group),
-                             description=rule.description, ip_protocol=PROTOCOL_NAMES[rule.protocol])
-            if rule.protocol is Protocol.ICMP:
+                             description=rule.description, ip_protocol=_ip_protocol(rule))
+            if rule.protocol_number is not None:
+                pass  # one IP protocol (GRE, ESP ...): it has no ports
+            elif rule.protocol is Protocol.ICMP:
                 r.set(from_port=-1, to_port=-1)  # every ICMP type and code
             elif pr is not None:
                 r.set(from_port=pr.start, to_port=pr.end)
@@ -64,6 +67,12 @@ def _rules(mod: RootModule, v: AwsVpc, group: str, direction: str, rule: SgRule)
                 r.set(cidr_ipv4=str(peer.cidr))
             else:
                 r.set(referenced_security_group_id=ref("aws_security_group", v.name, peer.security_group or ""))
+
+
+def _ip_protocol(rule: SgRule) -> str:
+    """The rule's ``ip_protocol``: a name, or the protocol number the estate gives (``"47"`` for
+    GRE); the provider takes any number 0-255 as a string (AWS EC2 IpProtocol)."""
+    return PROTOCOL_NAMES[rule.protocol] if rule.protocol_number is None else str(rule.protocol_number)
 
 
 def _peer_key(peer: SgPeer) -> str:

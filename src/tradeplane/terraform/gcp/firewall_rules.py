@@ -29,7 +29,10 @@ def emit(ctx: Context) -> None:
             rule.set(target_tags=sorted(r.target_tags) or None,
                      target_service_accounts=sorted(r.target_service_accounts) or None)
             kind = "allow" if r.action is Action.ALLOW else "deny"
-            rule.block(kind, protocol=PROTOCOLS[r.protocol],
-                       ports=ports(r.ports) if r.ports and PROTOCOLS[r.protocol] in ("tcp", "udp") else None)
+            if r.protocol_number is not None:  # one IP protocol by number (GRE 47, ESP 50 ...): no ports
+                rule.block(kind, protocol=str(r.protocol_number))
+            else:
+                rule.block(kind, protocol=PROTOCOLS[r.protocol],
+                           ports=ports(r.ports) if r.ports and PROTOCOLS[r.protocol] in ("tcp", "udp") else None)
             if r.log:
                 rule.block("log_config", metadata="INCLUDE_ALL_METADATA")

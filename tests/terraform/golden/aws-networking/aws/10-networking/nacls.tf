@@ -30,6 +30,16 @@ resource "aws_network_acl_rule" "vpc_a__nacl_app__egress_110" {
   to_port        = 443
 }
 
+resource "aws_network_acl_rule" "vpc_a__nacl_app__egress_120" {
+  provider       = aws.acct_a__us_east_1
+  network_acl_id = aws_network_acl.vpc_a__nacl_app.id
+  rule_number    = 120
+  egress         = true
+  protocol       = "50"
+  rule_action    = "allow"
+  cidr_block     = "198.51.100.7/32"
+}
+
 resource "aws_network_acl_rule" "vpc_a__nacl_app__ingress_100" {
   # checkov:skip=CKV_AWS_352:all ports from the private range 10.0.0.0/8; security groups filter ports
   provider       = aws.acct_a__us_east_1

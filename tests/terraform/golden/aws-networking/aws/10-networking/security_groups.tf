@@ -27,6 +27,14 @@ resource "aws_vpc_security_group_egress_rule" "vpc_a__sg_app__egress_5df34168" {
   cidr_ipv4         = "10.0.0.0/8"
 }
 
+resource "aws_vpc_security_group_egress_rule" "vpc_a__sg_app__egress_db876ea0" {
+  provider          = aws.acct_a__us_east_1
+  security_group_id = aws_security_group.vpc_a__sg_app.id
+  description       = "IPsec ESP to the colo's VPN head-end"
+  ip_protocol       = "50"
+  cidr_ipv4         = "198.51.100.7/32"
+}
+
 resource "aws_vpc_security_group_egress_rule" "vpc_a__sg_lb__egress_64e39980" {
   provider                     = aws.acct_a__us_east_1
   security_group_id            = aws_security_group.vpc_a__sg_lb.id

@@ -2246,7 +2246,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_binance_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-gaps-binance-burn-259200s-long"
   alarm_description   = "feed-gaps-binance: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-binance", severity = "ticket" }
@@ -2290,7 +2290,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_binance_ticket_259200_short" {
   alarm_name          = "tradeplane-crypto-feed-gaps-binance-burn-259200s-short"
   alarm_description   = "feed-gaps-binance: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-binance", severity = "ticket" }
@@ -2510,7 +2510,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_bybit_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-gaps-bybit-burn-259200s-long"
   alarm_description   = "feed-gaps-bybit: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-bybit", severity = "ticket" }
@@ -2554,7 +2554,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_bybit_ticket_259200_short" {
   alarm_name          = "tradeplane-crypto-feed-gaps-bybit-burn-259200s-short"
   alarm_description   = "feed-gaps-bybit: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-bybit", severity = "ticket" }
@@ -2774,7 +2774,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_deribit_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-gaps-deribit-burn-259200s-long"
   alarm_description   = "feed-gaps-deribit: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-deribit", severity = "ticket" }
@@ -2818,7 +2818,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_deribit_ticket_259200_short" {
   alarm_name          = "tradeplane-crypto-feed-gaps-deribit-burn-259200s-short"
   alarm_description   = "feed-gaps-deribit: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-deribit", severity = "ticket" }
@@ -3038,7 +3038,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_kraken_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-gaps-kraken-burn-259200s-long"
   alarm_description   = "feed-gaps-kraken: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-kraken", severity = "ticket" }
@@ -3082,7 +3082,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_kraken_ticket_259200_short" {
   alarm_name          = "tradeplane-crypto-feed-gaps-kraken-burn-259200s-short"
   alarm_description   = "feed-gaps-kraken: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-kraken", severity = "ticket" }
@@ -3302,7 +3302,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_okx_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-gaps-okx-burn-259200s-long"
   alarm_description   = "feed-gaps-okx: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-okx", severity = "ticket" }
@@ -3346,7 +3346,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gaps_okx_ticket_259200_short" {
   alarm_name          = "tradeplane-crypto-feed-gaps-okx-burn-259200s-short"
   alarm_description   = "feed-gaps-okx: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-gaps-okx", severity = "ticket" }
@@ -4886,7 +4886,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_binance_ticket_259200_long"
   alarm_name          = "tradeplane-crypto-feed-resyncs-binance-burn-259200s-long"
   alarm_description   = "feed-resyncs-binance: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-binance", severity = "ticket" }
@@ -4930,7 +4930,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_binance_ticket_259200_short
   alarm_name          = "tradeplane-crypto-feed-resyncs-binance-burn-259200s-short"
   alarm_description   = "feed-resyncs-binance: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-binance", severity = "ticket" }
@@ -5150,7 +5150,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_bybit_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-resyncs-bybit-burn-259200s-long"
   alarm_description   = "feed-resyncs-bybit: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-bybit", severity = "ticket" }
@@ -5194,7 +5194,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_bybit_ticket_259200_short" 
   alarm_name          = "tradeplane-crypto-feed-resyncs-bybit-burn-259200s-short"
   alarm_description   = "feed-resyncs-bybit: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-bybit", severity = "ticket" }
@@ -5414,7 +5414,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_deribit_ticket_259200_long"
   alarm_name          = "tradeplane-crypto-feed-resyncs-deribit-burn-259200s-long"
   alarm_description   = "feed-resyncs-deribit: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-deribit", severity = "ticket" }
@@ -5458,7 +5458,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_deribit_ticket_259200_short
   alarm_name          = "tradeplane-crypto-feed-resyncs-deribit-burn-259200s-short"
   alarm_description   = "feed-resyncs-deribit: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-deribit", severity = "ticket" }
@@ -5678,7 +5678,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_kraken_ticket_259200_long" 
   alarm_name          = "tradeplane-crypto-feed-resyncs-kraken-burn-259200s-long"
   alarm_description   = "feed-resyncs-kraken: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-kraken", severity = "ticket" }
@@ -5722,7 +5722,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_kraken_ticket_259200_short"
   alarm_name          = "tradeplane-crypto-feed-resyncs-kraken-burn-259200s-short"
   alarm_description   = "feed-resyncs-kraken: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-kraken", severity = "ticket" }
@@ -5942,7 +5942,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_okx_ticket_259200_long" {
   alarm_name          = "tradeplane-crypto-feed-resyncs-okx-burn-259200s-long"
   alarm_description   = "feed-resyncs-okx: error ratio over 259200s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-okx", severity = "ticket" }
@@ -5986,7 +5986,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_resyncs_okx_ticket_259200_short" {
   alarm_name          = "tradeplane-crypto-feed-resyncs-okx-burn-259200s-short"
   alarm_description   = "feed-resyncs-okx: error ratio over 21600s above 9.33333e-05 (0.9333x the budget of 99.99%)"
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 9.3333e-05
+  threshold           = 0.000093333
   evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   tags                = { desk = "crypto", team = "crypto-infra", slo = "feed-resyncs-okx", severity = "ticket" }

@@ -21,6 +21,25 @@ resource "google_compute_firewall" "gvpc__allow_colo" {
   }
 }
 
+resource "google_compute_firewall" "gvpc__allow_gre" {
+  project       = var.project_ids["net-host"]
+  name          = "gvpc-allow-gre"
+  network       = google_compute_network.gvpc.id
+  description   = "GRE multicast tunnels from the colo"
+  direction     = "INGRESS"
+  priority      = 1000
+  source_ranges = ["172.16.0.0/20"]
+  target_tags   = ["cme"]
+
+  allow {
+    protocol = "47"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
 resource "google_compute_firewall" "gvpc__deny_out" {
   project            = var.project_ids["net-host"]
   name               = "gvpc-deny-out"
