@@ -180,7 +180,7 @@ class _Batch:
                         self.stored[(fp, starts)] = _Stored(id_, status, incident_id, receipts, ends)
 
     def _preload(self, items: list[_Item]) -> None:
-        """The incidents the batch may touch, in three queries."""
+        """The incidents new alerts may join: two queries (by fingerprint, by group and window)."""
         new_fps = sorted({it.fp for it in items if (it.fp, it.starts) in self.new_keys})
         for k in range(0, len(new_fps), 500):
             q = (select(AlertRow.fingerprint, IncidentRow)
@@ -205,11 +205,7 @@ class _Batch:
             for incident in self.s.scalars(gq):
                 self.incidents.setdefault(incident.id, incident)
                 self.by_group.setdefault(incident.group_key, incident.id)
-        known = {st.incident_id for st in self.stored.values() if st.incident_id is not None}
-        missing = sorted(known - self.incidents.keys())
-        for k in range(0, len(missing), 500):
-            for incident in self.s.scalars(select(IncidentRow).where(IncidentRow.id.in_(missing[k:k + 500]))):
-                self.incidents[incident.id] = incident
+        # incidents of repeats are loaded only when a resolution needs them (_resolved)
 
     def _firing(self, incident_id: int) -> int:
         """Firing alerts of the incident now: stored before this transaction, plus this batch's."""
