@@ -159,3 +159,40 @@ async def test_security_watcher_posts_the_route53_replay(live: Live) -> None:
     assert len(alerts) == 4 and all(a.status == "resolved" for a in alerts)
     assert {json.loads(a.labels)["alertname"] for a in alerts} == {"BgpSubPrefixHijack"}
     assert [i.desk for i in incidents] == ["crypto"] and incidents[0].status == "resolved"
+
+
+@pytest.mark.timeout(120)
+async def test_gateway_with_both_legs_down_posts_its_gap(live: Live) -> None:
+    """The real gateway against the venue simulator, both of Binance's legs cut: the gap it
+    declares arrives as a FeedGap alert owned by the crypto desk, and the stream's FeedStale
+    (down with its legs) is resolved once the stream is live again."""
+    from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
+    from tradeplane.feeds.incidents import attach
+    from tradeplane.feeds.instrument import Instrument
+    from tradeplane.feeds.sim.server import SimServer
+    from tradeplane.feeds.sinks import Collector
+
+    tuning = Tuning(seed=3, stale_floor_s=0.15, stale_ceiling_s=5.0, backoff_base_s=0.05, backoff_cap_s=0.2)
+    inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
+    async with SimServer({"binance": [inst]}, rate_hz=400, steps=700, start_after=2, seed=11) as sim:
+        legs = tuple(LegSpec(e, sim.url("binance", e), sim.rest("binance", e)) for e in ("a", "b"))
+        gw = Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [Collector()], tuning=tuning)
+        feed = attach(gw, live.url, INTAKE, status_url="http://127.0.0.1:9100/status")
+        async with gw:
+            while sim.step_no < 200:
+                await asyncio.sleep(0.005)
+            await asyncio.gather(sim.close("binance", "a", refuse_s=0.4), sim.close("binance", "b", refuse_s=0.4))
+            await asyncio.wait_for(sim.done.wait(), 60)
+            stream = gw.venues["binance"].streams[("book", "BTCUSDT")]
+            async with asyncio.timeout(30):
+                while stream.stats.gaps < 1 or feed.open:
+                    await asyncio.sleep(0.05)
+        # the gateway's stop drained the poster
+    assert feed.poster.fallback_count == 0 and feed.poster.pending == 0
+    alerts, incidents = await live.rows()
+    labels = [json.loads(a.labels) for a in alerts]
+    gaps = [x for x in labels if x["alertname"] == "FeedGap"]
+    assert gaps and all(x["venue"] == "binance" and x["stream"].startswith("binance/") for x in gaps)
+    stale = [a.status for a, x in zip(alerts, labels, strict=True) if x["alertname"] != "FeedGap"]
+    assert stale and set(stale) == {"resolved"}  # the stream went down with its legs, and came back
+    assert {i.desk for i in incidents} == {"crypto"}
