@@ -148,3 +148,22 @@ def test_large_payload_in_one_transaction(tmp_path: Path, dv: est.Estate, n: int
     alerts = [Alert(labels={"alertname": "Big", "venue": "okx", "i": str(i)}, startsAt=T0) for i in range(n)]
     assert intake.ingest(alerts, "am", T0).new == n
     assert intake.ingest(alerts, "am", T0).duplicates == n
+
+
+FRAGMENTS = ["AKIAABCDEFGHIJKLMNOP", "Bearer abcdefgh12345", "basic dXNlcjpwYXNz", "eyJhbGciOi.eyJzdWIiOi.sig12345",
+             "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "xoxb-1234567890-abc",
+             "ghp_" + "a" * 36, "0x" + "ab" * 20, "A" * 44 + "==", "https://svc:hunter2@10.0.0.1/x", "binance",
+             "feed stale", " ", "-", "/", ":", "@", "deadbeef"]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join))
+def test_scrub_prefilter_changes_nothing(text: str) -> None:
+    """The one-pass pre-check only skips values that no pattern would change."""
+    import importlib
+
+    sc = importlib.import_module("tradeplane.incidents.scrub")
+
+    out = sc._URL_PASSWORD.sub(lambda m: m.group(1) + sc.SCRUBBED + m.group(3), text)
+    for pattern in sc._SECRET_VALUE:
+        out = pattern.sub(sc.SCRUBBED, out)
+    assert sc.scrub_text(text) == out

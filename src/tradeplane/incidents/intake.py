@@ -24,7 +24,8 @@ entries, whose hash chain is computed in memory in order. Owners come from the e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -71,6 +72,15 @@ def _title(alert: Alert, subject: str) -> str:
 
 _ALERTS = cast(Table, AlertRow.__table__)
 _TIMELINE = cast(Table, TimelineRow.__table__)
+
+
+@functools.cache
+def _insert_alerts(dialect: str) -> Any:
+    """``INSERT INTO alerts ... ON CONFLICT (fingerprint, starts_at) DO NOTHING RETURNING ...``"""
+    insert: Any = sqlite_insert if dialect == "sqlite" else pg_insert
+    t = _ALERTS
+    return (insert(t).on_conflict_do_nothing(index_elements=["fingerprint", "starts_at"])
+            .returning(t.c.id, t.c.fingerprint, t.c.starts_at, t.c.status, t.c.ends_at))
 
 
 @dataclass
@@ -130,12 +140,15 @@ class _Batch:
     def __init__(self, intake: Intake, s: Session, results: list[IntakeResult]) -> None:
         self.intake = intake
         self.s = s
+        self.db = s.connection()  # Core statements go straight to the transaction's connection
         self.results = results
         self.stored: dict[tuple[str, str], _Stored] = {}
         self.new_keys: set[tuple[str, str]] = set()
         self.incidents: dict[int, IncidentRow] = {}
-        self.by_fingerprint: dict[str, int | None] = {}  # open incident holding a fingerprint
-        self.by_group: dict[str, int | None] = {}  # latest incident of a group key
+        # incidents holding an alert of a fingerprint (open when loaded), and incidents of a group
+        # key that may be in its window; the newest that qualifies when asked is the answer
+        self.by_fingerprint: dict[str, set[int]] = {}
+        self.by_group: dict[str, set[int]] = {}
         self.firing_base: dict[int, int] = {}  # firing alerts per incident before this transaction
         self.firing_delta: dict[int, int] = {}
         self.timeline: list[dict[str, Any]] = []
@@ -158,14 +171,9 @@ class _Batch:
                          "labels": dumps(a.labels), "annotations": dumps(a.annotations),
                          "generator_url": a.generatorURL, "first_received_at": stamp, "last_received_at": stamp,
                          "receipts": 1, "incident_id": None})
-        dialect = self.s.get_bind().dialect.name
-        insert: Any = sqlite_insert if dialect == "sqlite" else pg_insert
-        table = _ALERTS
         # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row INSERTs of
         # a cached statement; rows the unique index refuses return nothing
-        stmt = (insert(table).on_conflict_do_nothing(index_elements=["fingerprint", "starts_at"])
-                .returning(table.c.id, table.c.fingerprint, table.c.starts_at, table.c.status, table.c.ends_at))
-        for id_, fp, starts, status, ends in self.s.execute(stmt, rows):
+        for id_, fp, starts, status, ends in self.db.execute(_insert_alerts(self.db.dialect.name), rows):
             self.stored[(fp, starts)] = _Stored(id_, status, None, 0, ends)
             self.new_keys.add((fp, starts))
         repeats = seen - self.new_keys
@@ -175,7 +183,7 @@ class _Batch:
                 q = select(AlertRow.id, AlertRow.fingerprint, AlertRow.starts_at, AlertRow.status,
                            AlertRow.incident_id, AlertRow.receipts, AlertRow.ends_at).where(
                     AlertRow.fingerprint.in_(fps[k:k + 500]))
-                for id_, fp, starts, status, incident_id, receipts, ends in self.s.execute(q):
+                for id_, fp, starts, status, incident_id, receipts, ends in self.db.execute(q):
                     if (fp, starts) in repeats:
                         self.stored[(fp, starts)] = _Stored(id_, status, incident_id, receipts, ends)
 
@@ -189,7 +197,7 @@ class _Batch:
                  .order_by(IncidentRow.id.desc()))
             for fp, incident in self.s.execute(q):
                 self.incidents[incident.id] = incident
-                self.by_fingerprint.setdefault(fp, incident.id)
+                self.by_fingerprint.setdefault(fp, set()).add(incident.id)
         windows: dict[str, str] = {}  # group key -> earliest window start among its alerts
         for it in items:
             if (it.fp, it.starts) in self.new_keys and it.alert.status == "firing":
@@ -204,13 +212,13 @@ class _Batch:
                   .order_by(IncidentRow.id.desc()))
             for incident in self.s.scalars(gq):
                 self.incidents.setdefault(incident.id, incident)
-                self.by_group.setdefault(incident.group_key, incident.id)
+                self.by_group.setdefault(incident.group_key, set()).add(incident.id)
         # incidents of repeats are loaded only when a resolution needs them (_resolved)
 
     def _firing(self, incident_id: int) -> int:
         """Firing alerts of the incident now: stored before this transaction, plus this batch's."""
         if incident_id not in self.firing_base:
-            self.firing_base[incident_id] = self.s.scalar(
+            self.firing_base[incident_id] = self.db.scalar(
                 select(func.count()).select_from(AlertRow).where(AlertRow.incident_id == incident_id,
                                                                   AlertRow.status == "firing")) or 0
         return self.firing_base[incident_id] + self.firing_delta.get(incident_id, 0)
@@ -221,13 +229,13 @@ class _Batch:
                     "b_ends": st.ends_at, "b_last": st.last}
                    for st in self.stored.values() if st.changed]
         if changed:
-            self.s.execute(table.update().where(table.c.id == bindparam("b_id")).values(
+            self.db.execute(table.update().where(table.c.id == bindparam("b_id")).values(
                 status=bindparam("b_status"), incident_id=bindparam("b_incident"),
                 receipts=bindparam("b_receipts"), ends_at=bindparam("b_ends"),
                 last_received_at=bindparam("b_last")), changed)
         self.s.flush()  # the incidents' counts and heads, before their entries
         if self.timeline:
-            self.s.execute(_TIMELINE.insert(), self.timeline)
+            self.db.execute(_TIMELINE.insert(), self.timeline)
 
     # ------------------------------------------------------------------ the plan
 
@@ -273,14 +281,12 @@ class _Batch:
         stamp = iso(now)
         row.receipts, row.last, row.changed = 1, stamp, True
         result.new += 1
-        open_id = self.by_fingerprint.get(fp)
-        incident = self.incidents[open_id] if open_id is not None else None
-        if incident is not None and incident.status == Status.RESOLVED.value:
-            incident = None  # resolved earlier in this transaction
+        incident = self._newest(self.by_fingerprint.get(fp), lambda i: i.status != Status.RESOLVED.value)
         if alert.status == "resolved":
             result.resolved += 1
             if incident is not None:
                 row.incident_id = incident.id
+                self.by_fingerprint.setdefault(fp, set()).add(incident.id)
                 self._resolved(incident.id, it)
                 result.incidents.append(incident.id)
             return
@@ -288,10 +294,8 @@ class _Batch:
         key = group_key(owner, alert.labels, self.intake.grouping)
         severity = severity_of(alert.labels)
         if incident is None:
-            gid = self.by_group.get(key)
-            candidate = self.incidents[gid] if gid is not None else None
-            if candidate is not None and candidate.last_alert_at >= iso(now - self.intake.grouping.window):
-                incident = candidate
+            since = iso(now - self.intake.grouping.window)
+            incident = self._newest(self.by_group.get(key), lambda i: i.last_alert_at >= since)
         if incident is None:
             incident = IncidentRow(
                 group_key=key, title=_title(alert, key), severity=severity, status=Status.TRIGGERED.value,
@@ -303,7 +307,6 @@ class _Batch:
             self.s.flush()  # its id is in every hash of its chain
             self.incidents[incident.id] = incident
             self.firing_base[incident.id] = 0
-            self.by_group[key] = incident.id
             self._entry(incident, source, Action.TRIGGER.value,
                         {"title": incident.title, "severity": severity, "group_key": key, "owner": owner.to_json()},
                         now)
@@ -317,13 +320,21 @@ class _Batch:
                         now)
             incident.severity = severity
         row.incident_id = incident.id
-        self.by_fingerprint[fp] = incident.id
+        self.by_fingerprint.setdefault(fp, set()).add(incident.id)
+        self.by_group.setdefault(incident.group_key, set()).add(incident.id)  # its last alert is now
         self._firing_changed(incident.id, 1)
         self._entry(incident, source, Action.ALERT.value,
                     {"fingerprint": fp, "status": "firing", "starts_at": it.starts,
                      "alertname": alert.labels.get("alertname", ""),
                      "summary": alert.annotations.get("summary", "")}, now)
         result.incidents.append(incident.id)
+
+    def _newest(self, ids: set[int] | None, ok: Callable[[IncidentRow], bool]) -> IncidentRow | None:
+        """The newest incident of ``ids`` for which ``ok`` holds (what ``ORDER BY id DESC LIMIT 1`` would give)."""
+        for i in sorted(ids or (), reverse=True):
+            if ok(self.incidents[i]):
+                return self.incidents[i]
+        return None
 
     def _resolved(self, incident_id: int, it: _Item) -> None:
         incident = self.incidents.get(incident_id)
