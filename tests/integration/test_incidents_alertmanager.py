@@ -1,5 +1,11 @@
 """Real Alertmanager -> the incidents service (a subprocess), killed with SIGKILL mid-burst and
-restarted: every alert is stored exactly once, and resolved notifications resolve incidents."""
+restarted: every alert is stored exactly once, and resolved notifications resolve incidents;
+on SQLite and on a real PostgreSQL.
+
+The test binds the service's listening socket itself and hands it to each service process
+(``serve --fd``), as a supervisor with socket activation does: no free-port guess that
+another process can take before the service binds it, and the port stays the same across the
+kill and restart (connections that arrive meanwhile wait in the socket's backlog)."""
 
 from __future__ import annotations
 
@@ -45,18 +51,61 @@ def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None
     raise TimeoutError(url)
 
 
-def _service(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _service(config: Path, sock: socket.socket, log: Path) -> subprocess.Popen[bytes]:
+    ready = log.with_suffix(".ready")
+    ready.unlink(missing_ok=True)
     proc = subprocess.Popen([str(Path(sys.executable).parent / "tradeplane"), "incidents", "serve", str(config),
-                             "--port", str(port)], stdout=log.open("ab"), stderr=subprocess.STDOUT)
+                             "--fd", str(sock.fileno()), "--ready-file", str(ready)],
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),))
     proc.log_path = log  # type: ignore[attr-defined]
+    proc.ready_path = ready  # type: ignore[attr-defined]
     return proc
 
 
+def _ready(proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
+    """Wait for the service's ready file (written once it serves), or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = proc.log_path.read_text()[-3000:]  # type: ignore[attr-defined]
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}:\n{tail}")
+        if proc.ready_path.exists():  # type: ignore[attr-defined]
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the service did not say it was ready")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "incidents.db")
+        return
+    from tradeplane.incidents.pgtemp import postgres, unavailable
+
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    with postgres() as url:
+        yield url
+
+
 @pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[tuple[str, int]]:
+def listener() -> Iterator[socket.socket]:
+    from tradeplane.incidents.api import listen_socket
+
+    sock = listen_socket("127.0.0.1", 0)
+    sock.set_inheritable(True)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path, listener: socket.socket) -> Iterator[tuple[str, int]]:
     if AM is None:
         pytest.skip("Debian's prometheus-alertmanager is not installed")
-    svc_port, am_port = _port(), _port()
+    svc_port, am_port = listener.getsockname()[1], _port()
     (tmp_path / "am.yml").write_text(f"""
 route:
   receiver: incidents
@@ -83,13 +132,14 @@ receivers:
         proc.wait(timeout=30)
 
 
-def test_burst_kill_restart_every_alert_exactly_once(tmp_path: Path, alertmanager: tuple[str, int]) -> None:
-    am, port = alertmanager
-    config = write_config(tmp_path)
+def test_burst_kill_restart_every_alert_exactly_once(tmp_path: Path, alertmanager: tuple[str, int],
+                                                     listener: socket.socket, database: str) -> None:
+    am = alertmanager[0]
+    config = write_config(tmp_path, database=database)
     log = tmp_path / "service.log"
-    procs = [_service(config, port, log)]
+    procs = [_service(config, listener, log)]
     try:
-        _burst(am, port, config, log, tmp_path, procs)
+        _burst(am, listener, config, log, database, procs)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -100,9 +150,10 @@ def test_burst_kill_restart_every_alert_exactly_once(tmp_path: Path, alertmanage
                     os.kill(p.pid, signal.SIGKILL)
 
 
-def _burst(am: str, port: int, config: Path, log: Path, tmp_path: Path, procs: list[subprocess.Popen[bytes]]) -> None:
+def _burst(am: str, sock: socket.socket, config: Path, log: Path, database: str,
+           procs: list[subprocess.Popen[bytes]]) -> None:
     svc = procs[0]
-    _wait(f"http://127.0.0.1:{port}/healthz", svc)
+    _ready(svc)
     n = 150
     starts = datetime.now(UTC) - timedelta(seconds=5)
     alerts = [{"labels": {"alertname": "Burst", "venue": ["binance", "bybit", "okx"][i % 3], "i": str(i),
@@ -117,12 +168,12 @@ def _burst(am: str, port: int, config: Path, log: Path, tmp_path: Path, procs: l
             svc.send_signal(signal.SIGKILL)  # mid-burst, while Alertmanager is delivering
             svc.wait()
             killed = True
-            time.sleep(1.0)  # deliveries fail meanwhile; Alertmanager retries
-            svc = _service(config, port, log)
+            time.sleep(1.0)  # deliveries wait in the backlog or fail meanwhile; Alertmanager retries
+            svc = _service(config, sock, log)
             procs.append(svc)
-            _wait(f"http://127.0.0.1:{port}/healthz", svc)
+            _ready(svc)
     assert killed
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'incidents.db'}")
+    engine = sa.create_engine(database if "://" in database else f"sqlite:///{database}")
     try:
         deadline = time.monotonic() + 240
         count = 0
@@ -152,3 +203,23 @@ def _burst(am: str, port: int, config: Path, log: Path, tmp_path: Path, procs: l
         assert statuses == ["resolved"] * 3
     finally:
         engine.dispose()
+
+
+def test_serve_on_port_zero_reports_its_port(tmp_path: Path) -> None:
+    """``serve --port 0 --ready-file F``: the kernel picks the port when the service binds it,
+    and the service writes where it listens once it serves (no port guessed beforehand)."""
+    config = write_config(tmp_path)
+    log, ready = tmp_path / "serve.log", tmp_path / "serve.ready"
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "tradeplane"), "incidents", "serve", str(config),
+                             "--port", "0", "--ready-file", str(ready)], stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    proc.log_path, proc.ready_path = log, ready  # type: ignore[attr-defined]
+    try:
+        _ready(proc)
+        import json
+
+        info = json.loads(ready.read_text())
+        assert info["pid"] == proc.pid and info["port"] > 0
+        assert httpx.get(f"{info['url']}/healthz", timeout=10).json() == {"status": "ok"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)

@@ -52,12 +52,16 @@ def run(
     duration: float = typer.Option(0.0, help="stop after this many seconds (0: until Ctrl-C / SIGTERM)"),
     port: int = typer.Option(-1, help="override metrics.port (0 picks a free port)"),
     as_json: bool = typer.Option(False, "--json", help="print the final status as JSON"),
+    incidents: str = typer.Option(None, "--incidents", help="post feed-health alerts to this incidents intake URL"),
+    incidents_token: str = typer.Option(None, "--incidents-token", envvar="TRADEPLANE_INTAKE_TOKEN",
+                                        help="bearer token for --incidents"),
 ) -> None:
     """Run the gateway: legs -> arbitration -> validated books -> sinks; /metrics and /status over HTTP."""
     from tradeplane.feeds.runner import json_logging, run_gateway
 
     json_logging()
-    status = asyncio.run(run_gateway(config, duration=duration or None, port=None if port < 0 else port))
+    status = asyncio.run(run_gateway(config, duration=duration or None, port=None if port < 0 else port,
+                                     incidents=incidents, incidents_token=incidents_token))
     if as_json:
         print_json(status)
     else:

@@ -23,11 +23,14 @@ def _db(config: Path, db: str | None):  # type: ignore[no-untyped-def]
 
 @app.command()
 def serve(config: Path = CONFIG, host: str = typer.Option(None, help="listen address (default: config)"),
-          port: int = typer.Option(None, help="listen port (default: config)")) -> None:
+          port: int = typer.Option(None, help="listen port (default: config; 0: any free port)"),
+          fd: int = typer.Option(None, "--fd", help="serve on this inherited listening socket (bound by the parent)"),
+          ready_file: Path = typer.Option(None, "--ready-file",
+                                          help="write {url, host, port, pid} here (JSON) once serving")) -> None:
     """Run the intake and API (uvicorn; OpenAPI at /openapi.json)."""
     from tradeplane.incidents.api import serve as run
 
-    run(str(config), host=host, port=port)
+    run(str(config), host=host, port=port, fd=fd, ready_file=str(ready_file) if ready_file else None)
 
 
 @app.command("list")

@@ -26,7 +26,8 @@ app.add_typer(chain_app, name="chain")
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 EstateArg = typer.Argument(..., help="estate directory", show_default=False)
 JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
-IntakeOpt = typer.Option(None, "--intake", help="POST alerts (Alertmanager webhook v4) to this URL; default stdout")
+IntakeOpt = typer.Option(None, "--incidents", "--intake",
+                         help="POST alerts (Alertmanager webhook v4) to this incidents intake URL; default stdout")
 TokenOpt = typer.Option(None, "--token", envvar="TRADEPLANE_INTAKE_TOKEN", help="bearer token for --intake")
 
 
@@ -128,9 +129,12 @@ def bgp_watch(path: Path = EstateArg,
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     source = Path(exabgp) if exabgp not in (None, "-") else (ris if ris else None)
-    with contextlib.suppress(KeyboardInterrupt):
-        watch(est.load(path), source, "exabgp" if exabgp else "ris", _sink(intake, token), vrps,
-              follow=True, stop=stop.is_set)
+    sink = _sink(intake, token)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            watch(est.load(path), source, "exabgp" if exabgp else "ris", sink, vrps, follow=True, stop=stop.is_set)
+    finally:
+        getattr(sink, "close", lambda: None)()  # deliver what is queued
 
 
 @chain_app.command("watch")
@@ -149,6 +153,10 @@ def chain_watch(path: Path = EstateArg,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await watch_chains(chains, _sink(intake, token), poll, stop, once=once)
+        await watch_chains(chains, sink, poll, stop, once=once)
 
-    asyncio.run(main())
+    sink = _sink(intake, token)
+    try:
+        asyncio.run(main())
+    finally:
+        getattr(sink, "close", lambda: None)()  # deliver what is queued

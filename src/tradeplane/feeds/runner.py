@@ -53,8 +53,10 @@ async def _until_stopped(duration: float | None) -> None:
         await asyncio.wait_for(stop.wait(), duration)
 
 
-async def run_gateway(path: str | Path, *, duration: float | None = None, port: int | None = None) -> dict[str, Any]:
-    """Run the gateway of a feeds config until SIGINT/SIGTERM (or ``duration``); return its final status."""
+async def run_gateway(path: str | Path, *, duration: float | None = None, port: int | None = None,
+                      incidents: str | None = None, incidents_token: str | None = None) -> dict[str, Any]:
+    """Run the gateway of a feeds config until SIGINT/SIGTERM (or ``duration``); return its final status.
+    With ``incidents`` (the intake's URL), feed-health alerts are posted there (``feeds.incidents``)."""
     cfg, p = load_config(path)
     specs = venue_specs(cfg, p)
     rec_dir = recording_dir(cfg, p)  # checked before any leg connects
@@ -77,6 +79,10 @@ async def run_gateway(path: str | Path, *, duration: float | None = None, port: 
         await endpoint.start()
     except OSError as exc:
         raise ConfigError(f"{p}: metrics: cannot listen on {cfg.metrics.host}:{cfg.metrics.port} ({exc.strerror})") from None
+    if incidents:
+        from tradeplane.feeds.incidents import attach
+
+        attach(gw, incidents, incidents_token, status_url=f"http://{endpoint.host}:{endpoint.port}/status")
     logging.getLogger("tradeplane.feeds").info(json.dumps(
         {"event": "started", "metrics": f"http://{endpoint.host}:{endpoint.port}/metrics",
          "status": f"http://{endpoint.host}:{endpoint.port}/status"}))

@@ -22,6 +22,10 @@ Every request body is limited to ``max_body_bytes`` (413 beyond). Errors are
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import pathlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -377,8 +381,23 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     return app
 
 
-def serve(config_path: str, *, host: str | None = None, port: int | None = None) -> None:
-    """Load the config and its estate, and serve the API on uvicorn until interrupted."""
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening (``port`` 0: any free port, chosen by
+    the kernel at bind time, so nobody can take it between choosing and binding)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def serve(config_path: str, *, host: str | None = None, port: int | None = None, fd: int | None = None,
+          ready_file: str | None = None) -> None:
+    """Load the config and its estate, and serve the API on uvicorn until interrupted.
+
+    The listening socket exists before the app starts: ``fd`` is one inherited from the
+    parent (bound by it: the parent keeps the port across restarts of the service, as with
+    systemd socket activation), else it is bound here to ``host:port`` (``port`` 0: a free
+    one). Once the service accepts requests, ``ready_file`` (when given) receives
+    ``{"url", "host", "port", "pid"}`` as JSON, written atomically: a supervisor or a test reads
+    the port there instead of guessing one, and never races for it."""
     import logging
 
     import uvicorn
@@ -388,7 +407,36 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None)
 
     config = load_config(config_path)
     estate = load(config.estate_path())
+    if fd is not None:
+        sock = socket.socket(fileno=fd)
+    else:
+        sock = listen_socket(host or config.listen.host, config.listen.port if port is None else port)
     app = create_app(Service(config, estate))
     logging.basicConfig(level=logging.INFO, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
-    uvicorn.run(app, host=host or config.listen.host, port=config.listen.port if port is None else port,
-                log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    server = _ready_server()(uvicorn.Config(app, log_level="warning", access_log=False,
+                                            timeout_graceful_shutdown=5), ready_file)
+    server.run(sockets=[sock])
+
+
+def _ready_server() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server that says where it listens once it does."""
+
+        def __init__(self, config: uvicorn.Config, ready_file: str | None) -> None:
+            super().__init__(config)
+            self.ready_file = ready_file
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.ready_file and not self.should_exit and sockets:
+                host, port = sockets[0].getsockname()[:2]
+                shown = f"[{host}]" if ":" in host else host
+                data = {"url": f"http://{shown}:{port}", "host": host, "port": port, "pid": os.getpid()}
+                tmp = pathlib.Path(self.ready_file + ".tmp")
+                tmp.write_text(json.dumps(data) + "\n")
+                tmp.replace(self.ready_file)
+
+    return Server
+

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from tradeplane.estate.model import Estate, PrivateEndpoint
 
-__all__ = ["Owner", "owner_of"]
+__all__ = ["Owner", "OwnerIndex", "owner_index", "owner_of"]
 
 
 @dataclass(frozen=True)
@@ -44,81 +44,123 @@ class Owner:
                 "affected_desks": list(self.affected_desks), "basis": self.basis, "notes": list(self.notes)}
 
 
-def _team_of(estate: Estate, desk: str) -> str | None:
-    try:
-        d = estate.desk(desk)
-    except KeyError:
-        return None
-    for policy in estate.oncall.policies:
-        if policy.desk == desk:
-            for target in policy.levels[0].notify:
+class OwnerIndex:
+    """Everything :func:`owner_of` looks up, indexed once per estate (O(1) per alert).
+
+    Built in one pass over the estate's desks, workloads, venues, networks, links and on-call
+    policies; ``owner`` answers from dictionaries and memoises the answer per combination of
+    the six labels that decide it (``workload``, ``desk``, ``team``, ``venue``, ``link``,
+    ``network``), so a burst about a few venues costs one estate walk, not one per alert.
+    """
+
+    LABELS = ("workload", "desk", "team", "venue", "link", "network")
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self.infra = estate.oncall.infrastructure_desk
+        self.desk_teams = {d.name: tuple(d.teams) for d in estate.desks}
+        self.workloads = {w.name: w for w in estate.workloads}
+        self.venues = {v.name for v in estate.venues}
+        self.networks = {n.name: n for n in estate.networks}
+        self.links = {link.name: link for link in estate.links}
+        venue_desks: dict[str, set[str]] = {}
+        for w in estate.workloads:
+            for v in (*w.venues, *(b.to for b in w.latency_budgets)):
+                venue_desks.setdefault(v, set()).add(w.desk)
+        self.venue_desks = {v: sorted(d) for v, d in venue_desks.items()}
+        first_levels: dict[str, list[str]] = {}
+        for policy in estate.oncall.policies:
+            if policy.levels:
+                first_levels.setdefault(policy.desk, []).extend(policy.levels[0].notify)
+        self.teams: dict[str, str | None] = {}
+        for desk, teams in self.desk_teams.items():
+            team = None
+            for target in first_levels.get(desk, ()):
                 kind, _, name = target.partition(":")
-                if kind in ("oncall", "team") and name in d.teams:
-                    return name
-    return d.teams[0]
+                if kind in ("oncall", "team") and name in teams:
+                    team = name
+                    break
+            self.teams[desk] = team or (teams[0] if teams else None)
+        desks_by_network: dict[str, set[str]] = {}
+        for w in estate.workloads:
+            desks_by_network.setdefault(w.network, set()).add(w.desk)
+        self.link_desks: dict[str, tuple[str, ...]] = {}
+        for link in estate.links:
+            touched = {getattr(link, f) for f in ("network", "gcp_network", "a", "b") if getattr(link, f, None)}
+            self.link_desks[link.name] = tuple(sorted(set().union(*(desks_by_network.get(n, set())
+                                                                      for n in touched))))
+        self._memo: dict[tuple[str | None, ...], Owner] = {}
+
+    def team_of(self, desk: str | None) -> str | None:
+        return self.teams.get(desk) if desk else None
+
+    def owner(self, labels: dict[str, str]) -> Owner:
+        """The owner of an alert with ``labels`` (see the module docstring for the rules)."""
+        key = tuple(labels.get(k) for k in self.LABELS)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._owner(labels)
+            if len(self._memo) < 100_000:
+                self._memo[key] = found
+        return found
+
+    def _owner(self, labels: dict[str, str]) -> Owner:
+        infra = self.infra
+        venue = labels.get("venue") if labels.get("venue") in self.venues else None
+        link_label = labels.get("link", "")
+        link = link_label.split("/", 1)[0] if link_label.split("/", 1)[0] in self.links else None
+        network = labels.get("network") if labels.get("network") in self.networks else None
+        notes: list[str] = []
+
+        w = self.workloads.get(labels.get("workload", ""))
+        if w is not None:
+            affected = tuple(sorted({w.desk, *(self.venue_desks.get(venue, []) if venue else [])}))
+            return Owner(w.desk, w.team, venue, link, w.name, w.network, affected, f"workload {w.name}")
+        desk_label = labels.get("desk")
+        if desk_label is not None and desk_label in self.desk_teams:
+            team = labels.get("team")
+            if team not in self.desk_teams[desk_label]:
+                team = self.team_of(desk_label)
+            return Owner(desk_label, team, venue, link, None, network, (desk_label,), f"desk {desk_label}")
+        if venue is not None:
+            vdesks = self.venue_desks.get(venue, [])
+            if vdesks:
+                return Owner(vdesks[0], self.team_of(vdesks[0]), venue, link, None, network, tuple(vdesks),
+                             f"venue {venue}: traded by {', '.join(vdesks)}")
+            notes.append(f"no workload of the estate uses venue {venue}")
+        if link is not None:
+            obj = self.links[link]
+            if isinstance(obj, PrivateEndpoint) and self.networks[obj.network].desk:
+                d = self.networks[obj.network].desk
+                return Owner(d, self.team_of(d), venue, link, None, obj.network,
+                             (d,) if d else (), f"link {link}: private endpoint in {obj.network}")
+            return Owner(infra, self.team_of(infra), venue, link, None, network, self.link_desks[link],
+                         f"link {link}: infrastructure", tuple(notes))
+        if network is not None:
+            d = self.networks[network].desk or infra
+            return Owner(d, self.team_of(d), venue, None, None, network, (d,) if d else (),
+                         f"network {network}", tuple(notes))
+        named = {k: v for k, v in labels.items() if k in ("workload", "desk", "venue", "link", "network")}
+        notes.append("no label names a workload, desk, venue, link or network of the estate"
+                     + (f" ({', '.join(f'{k}={v}' for k, v in sorted(named.items()))})" if named else ""))
+        return Owner(infra, self.team_of(infra), None, None, None, None,
+                     (infra,) if infra else (), "fallback: infrastructure desk", tuple(notes))
 
 
-def _venue_desks(estate: Estate, venue: str) -> list[str]:
-    desks = {w.desk for w in estate.workloads
-             if venue in w.venues or any(b.to == venue for b in w.latency_budgets)}
-    return sorted(desks)
+_INDEXES: dict[int, OwnerIndex] = {}
+
+
+def owner_index(estate: Estate) -> OwnerIndex:
+    """The :class:`OwnerIndex` of ``estate``, built on first use (estates are immutable)."""
+    found = _INDEXES.get(id(estate))
+    if found is None or found.estate is not estate:
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        found = _INDEXES[id(estate)] = OwnerIndex(estate)
+    return found
 
 
 def owner_of(estate: Estate, labels: dict[str, str]) -> Owner:
-    """The owner of an alert with ``labels`` (see the module docstring for the rules)."""
-    infra = estate.oncall.infrastructure_desk
-    desks = {d.name for d in estate.desks}
-    workloads = {w.name: w for w in estate.workloads}
-    venues = {v.name for v in estate.venues}
-    networks = {n.name: n for n in estate.networks}
-    links = {link.name: link for link in estate.links}
-    venue = labels.get("venue") if labels.get("venue") in venues else None
-    link_label = labels.get("link", "")
-    link = link_label.split("/", 1)[0] if link_label.split("/", 1)[0] in links else None
-    network = labels.get("network") if labels.get("network") in networks else None
-    notes: list[str] = []
-
-    w = workloads.get(labels.get("workload", ""))
-    if w is not None:
-        affected = tuple(sorted({w.desk, *(_venue_desks(estate, venue) if venue else [])}))
-        return Owner(w.desk, w.team, venue, link, w.name, w.network, affected, f"workload {w.name}")
-    desk_label = labels.get("desk")
-    if desk_label in desks:
-        assert desk_label is not None
-        team = labels.get("team")
-        if team not in estate.desk(desk_label).teams:
-            team = _team_of(estate, desk_label)
-        return Owner(desk_label, team, venue, link, None, network, (desk_label,), f"desk {desk_label}")
-    if venue is not None:
-        vdesks = _venue_desks(estate, venue)
-        if vdesks:
-            return Owner(vdesks[0], _team_of(estate, vdesks[0]), venue, link, None, network, tuple(vdesks),
-                         f"venue {venue}: traded by {', '.join(vdesks)}")
-        notes.append(f"no workload of the estate uses venue {venue}")
-    if link is not None:
-        obj = links[link]
-        if isinstance(obj, PrivateEndpoint) and networks[obj.network].desk:
-            d = networks[obj.network].desk
-            return Owner(d, _team_of(estate, d) if d else None, venue, link, None, obj.network,
-                         (d,) if d else (), f"link {link}: private endpoint in {obj.network}")
-        affected = _desks_over_link(estate, link)
-        return Owner(infra, _team_of(estate, infra) if infra else None, venue, link, None, network, affected,
-                     f"link {link}: infrastructure", tuple(notes))
-    if network is not None:
-        d = networks[network].desk or infra
-        return Owner(d, _team_of(estate, d) if d else None, venue, None, None, network, (d,) if d else (),
-                     f"network {network}", tuple(notes))
-    named = {k: v for k, v in labels.items() if k in ("workload", "desk", "venue", "link", "network")}
-    notes.append("no label names a workload, desk, venue, link or network of the estate"
-                 + (f" ({', '.join(f'{k}={v}' for k, v in sorted(named.items()))})" if named else ""))
-    return Owner(infra, _team_of(estate, infra) if infra else None, None, None, None, None,
-                 (infra,) if infra else (), "fallback: infrastructure desk", tuple(notes))
-
-
-def _desks_over_link(estate: Estate, link: str) -> tuple[str, ...]:
-    """Desks with a workload in a network the link touches directly (a cheap first answer; the
-    enrichment asks net verify for the real one)."""
-    obj = next(x for x in estate.links if x.name == link)
-    touched = {getattr(obj, f) for f in ("network", "gcp_network", "a", "b") if getattr(obj, f, None)}
-    desks = {w.desk for w in estate.workloads if w.network in touched}
-    return tuple(sorted(desks))
+    """The owner of an alert with ``labels`` (see the module docstring for the rules); answered
+    from the estate's :class:`OwnerIndex`."""
+    return owner_index(estate).owner(labels)

@@ -57,7 +57,8 @@ def iso(when: datetime) -> str:
     """Fixed-width UTC text of an aware ``datetime``."""
     if when.tzinfo is None:
         raise ValueError(f"naive datetime {when!r}: give a timezone")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    # isoformat pads the year to four digits (strftime's %Y does not, for years before 1000)
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_iso(text: str) -> datetime:

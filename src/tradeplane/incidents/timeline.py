@@ -20,21 +20,30 @@ from sqlalchemy.orm import Session
 
 from tradeplane.incidents.store import GENESIS, IncidentRow, TimelineRow, chain_hash, dumps, iso
 
-__all__ = ["Verification", "append", "entries", "verify"]
+__all__ = ["Verification", "append", "chained", "entries", "verify"]
+
+
+def chained(incident: IncidentRow, actor: str, kind: str, body: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The next entry of the incident's chain as a row of ``timeline`` (a dict, for a bulk
+    insert by the caller), with the incident's count and head advanced in memory. Entries of
+    one incident must be inserted in the order this returns them."""
+    seq = incident.events + 1
+    actor = actor[:200]  # the stored actor is what the hash covers
+    text = dumps(body)
+    when = iso(at)
+    digest = chain_hash(incident.head_hash, incident.id, seq, when, actor, kind, text)
+    row = {"incident_id": incident.id, "seq": seq, "at": when, "actor": actor, "kind": kind, "body": text,
+           "prev_hash": incident.head_hash, "hash": digest}
+    incident.events = seq
+    incident.head_hash = digest
+    return row
 
 
 def append(session: Session, incident: IncidentRow, actor: str, kind: str, body: dict[str, Any],
            at: datetime) -> TimelineRow:
     """Add one entry at the head of the incident's chain (in the caller's transaction)."""
-    seq = incident.events + 1
-    text = dumps(body)
-    when = iso(at)
-    digest = chain_hash(incident.head_hash, incident.id, seq, when, actor, kind, text)
-    row = TimelineRow(incident_id=incident.id, seq=seq, at=when, actor=actor[:200], kind=kind, body=text,
-                      prev_hash=incident.head_hash, hash=digest)
+    row = TimelineRow(**chained(incident, actor, kind, body, at))
     session.add(row)
-    incident.events = seq
-    incident.head_hash = digest
     return row
 
 

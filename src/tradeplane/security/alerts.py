@@ -2,8 +2,8 @@
 
 The watchers build :class:`Alert` values (firing or resolved) and hand a batch to a sink:
 :class:`JsonLinesSink` prints one webhook payload per line (stdout when the incidents intake is
-not running), :class:`WebhookSink` POSTs it to the intake, exactly as Alertmanager would, with
-retries. Times come from the event (a replay is deterministic), never from the clock.
+not running), :class:`WebhookSink` POSTs it to the intake, exactly as Alertmanager would, from a
+bounded queue on its own thread (the watcher never waits), with retries. Times come from the event (a replay is deterministic), never from the clock.
 
 Payload shape (Alertmanager docs, "webhook_config"): ``{"version": "4", "groupKey", "status",
 "receiver", "groupLabels", "commonLabels", "commonAnnotations", "externalURL", "truncatedAlerts",
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,35 +111,61 @@ class ListSink:
 
 @dataclass
 class WebhookSink:
-    """POSTs each batch to an Alertmanager-compatible intake (the incidents service).
+    """Posts alerts to an Alertmanager-compatible intake (the incidents service) without
+    blocking the watcher: ``send`` queues them on an :class:`~tradeplane.incidents.poster.IntakePoster`
+    (bounded queue, its own thread, retries with backoff until accepted) and returns at once.
 
-    ``token`` is sent as ``Authorization: Bearer``. Transient failures (connection errors, 5xx)
-    are retried ``retries`` times with exponential backoff; after that the batch is written to
-    ``fallback`` (stdout) so no alert is silently lost.
-    """
+    ``token`` is sent as ``Authorization: Bearer``. What cannot be delivered (the queue
+    overflows, the intake refuses it, or it is still queued ``drain_s`` after :meth:`close`)
+    goes to ``fallback`` (stdout), so no alert is silently lost. Call :meth:`close` when the
+    watcher stops."""
 
     url: str
     token: str | None = None
-    retries: int = 5
     timeout_s: float = 5.0
+    drain_s: float = 5.0
+    maxsize: int = 10_000
     fallback: AlertSink = field(default_factory=JsonLinesSink)
+    _poster: Any = field(default=None, init=False, repr=False)
+
+    def _start(self) -> Any:
+        if self._poster is None:
+            from tradeplane.incidents.poster import IntakePoster
+
+            self._poster = IntakePoster(self.url, self.token, receiver="tradeplane-security", maxsize=self.maxsize,
+                                        timeout_s=self.timeout_s, drain_s=self.drain_s,
+                                        fallback=self._undelivered).start()
+        return self._poster
+
+    def _undelivered(self, alerts: Sequence[dict[str, Any]]) -> None:
+        if isinstance(self.fallback, JsonLinesSink):
+            self.fallback.stream.write(json.dumps(webhook_of_dicts(alerts), sort_keys=True) + "\n")
+            self.fallback.stream.flush()
+        else:
+            self.fallback.send([_from_dict(a) for a in alerts])
 
     def send(self, alerts: Sequence[Alert]) -> None:
-        if not alerts:
-            return
-        import httpx
+        if alerts:
+            self._start().offer([a.to_dict() for a in alerts])
 
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        body = webhook_payload(alerts)
-        delay = 0.2
-        for attempt in range(self.retries + 1):
-            try:
-                response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout_s)
-                if response.status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            if attempt < self.retries:
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        self.fallback.send(alerts)
+    def close(self) -> None:
+        """Deliver what is queued (within ``drain_s``), then stop the poster."""
+        if self._poster is not None:
+            self._poster.close()
+            self._poster = None
+
+
+def webhook_of_dicts(alerts: Sequence[dict[str, Any]], receiver: str = "tradeplane-security") -> dict[str, Any]:
+    """:func:`webhook_payload` for alerts already in their wire shape."""
+    return webhook_payload([_from_dict(a) for a in alerts], receiver)
+
+
+def _ns(text: str) -> int:
+    if text.startswith("0001-"):
+        return 0
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1e9)
+
+
+def _from_dict(a: dict[str, Any]) -> Alert:
+    return Alert(a["status"], dict(a["labels"]), dict(a["annotations"]), _ns(a["startsAt"]), _ns(a["endsAt"]),
+                 a.get("generatorURL", ""))
