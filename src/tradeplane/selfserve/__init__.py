@@ -1,0 +1,36 @@
+"""Self-serve requests: a team asks for a change, tradeplane shows every consequence, an approver
+turns an acceptable one into a patch file or a branch for review. Nothing is ever applied.
+
+Public face (the console codes against exactly this):
+
+- ``Actor(name, role)``: roles viewer, requester, approver, platform, crypto (``roles``);
+- request kinds, one module each under ``kinds/`` (discovered): ``workload``, ``venue``,
+  ``flow``, ``budget``; ``parse_request(mapping)``, ``load_request(file)``, ``request_id``;
+- ``evaluate(estate_path, request) -> Outcome``: the pure core (a temporary copy is patched and
+  planned; the estate is never written);
+- ``Store(state_dir)``: requests by id and the audit log (JSONL); ``submit`` and ``approve``;
+- ``tradeplane.selfserve.api.make_router(estate_path, get_actor, state_dir)``: the HTTP API.
+"""
+
+from tradeplane.selfserve.evaluate import crypto_desks, evaluate, findings, repository_root
+from tradeplane.selfserve.kinds import Breach, Flow, RequestKind
+from tradeplane.selfserve.outcome import Finding, Outcome, Verdict
+from tradeplane.selfserve.request import Request, kinds, load_request, parse_request, request_id
+
+__all__ = [
+    "Breach",
+    "Finding",
+    "Flow",
+    "Outcome",
+    "Request",
+    "RequestKind",
+    "Verdict",
+    "crypto_desks",
+    "evaluate",
+    "findings",
+    "kinds",
+    "load_request",
+    "parse_request",
+    "repository_root",
+    "request_id",
+]

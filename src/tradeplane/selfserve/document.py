@@ -1,0 +1,267 @@
+"""The estate's YAML files as ruamel.yaml round-trip trees: edit them, keep comments and order, diff.
+
+A request is applied to these trees (``ruamel.yaml``'s round-trip mode keeps comments, key
+order, flow or block style and quoting), never to the files: ``texts()`` returns the new text
+of each changed file and ``diff()`` the unified diff (``difflib``) against the files on disk.
+
+ruamel re-renders a few constructs differently from how people wrote them (a flow mapping
+continued on a second line is joined; ``[{cidr: x}]`` becomes ``[cidr: x]``). So the new text is
+not ruamel's whole dump: the lines ruamel changed *because of the edit* (its dump before the edit
+against its dump after it) are spliced into the original text, and every other line keeps its
+original bytes. The splice is checked: the spliced text must parse to the same data as ruamel's
+dump of the edited tree, or ruamel's dump is used as it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from tradeplane.errors import InputError, Location
+
+__all__ = ["EstateDocument", "insert_after", "node", "splice"]
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap a line the author wrote
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.brace_single_entry_mapping_in_flow_sequence = True  # [{cidr: x}], as people write it
+    return y
+
+
+def _dump(tree: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(tree, out)
+    return out.getvalue()
+
+
+def _plain(tree: Any) -> Any:
+    """Round-trip nodes as plain data (for comparing two texts' meaning)."""
+    if isinstance(tree, dict):
+        return {str(k): _plain(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_plain(v) for v in tree]
+    return tree
+
+
+def node(value: Any, *, flow: bool = False) -> Any:
+    """Plain data -> round-trip nodes in the estate files' house style.
+
+    Lists of scalars and mappings of scalars are written in flow style (``[9000, 9001]``,
+    ``{to: cme-globex, rtt_us: 500}``); larger mappings in block style (``flow=True`` forces a
+    mapping into flow style, for items of a list whose other items are flow mappings)."""
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = node(v)
+        if flow or all(not isinstance(v, (dict, list)) for v in value.values()) and len(value) <= 3:
+            m.fa.set_flow_style()
+        return m
+    if isinstance(value, (list, tuple)):
+        s = CommentedSeq()
+        for v in value:
+            s.append(node(v, flow=True))
+        if all(not isinstance(v, (dict, list)) for v in value) or all(
+                isinstance(v, dict) and all(not isinstance(x, (dict, list)) for x in v.values()) for v in value):
+            s.fa.set_flow_style()
+        return s
+    return value
+
+
+def _last_key_comment(item: Any) -> tuple[Any, Any] | None:
+    """(owner, key) of the comment that trails a block mapping (the comment lines after its last value)."""
+    if not isinstance(item, CommentedMap) or not item:
+        return None
+    key = list(item.keys())[-1]
+    value = item[key]
+    if isinstance(value, CommentedMap | CommentedSeq) and not value.fa.flow_style():
+        inner = value[len(value) - 1] if isinstance(value, CommentedSeq) and value else None
+        if isinstance(value, CommentedSeq):
+            if inner is not None and _last_key_comment(inner) is not None:
+                return _last_key_comment(inner)
+            return (value, len(value) - 1) if (len(value) - 1) in value.ca.items else None
+        return _last_key_comment(value)
+    return (item, key) if key in item.ca.items else None
+
+
+def insert_after(seq: Any, index: int | None, item: Any) -> None:
+    """Insert ``item`` into a round-trip list after ``index`` (append when None or the last), moving
+    the comment lines that trailed the item at ``index`` (the next group's heading) after the new one."""
+    if index is None or index >= len(seq) - 1:
+        seq.append(item)
+        return
+    seq.insert(index + 1, item)
+    found = _last_key_comment(seq[index])
+    if found is None or not isinstance(item, CommentedMap) or not item:
+        return
+    owner, key = found
+    tokens = owner.ca.items.get(key)
+    if not tokens or len(tokens) < 3 or tokens[2] is None:
+        return
+    text = tokens[2].value
+    first, nl, rest = text.partition("\n")
+    if not rest:
+        return
+    tokens[2].value = first + nl  # keep an end-of-line comment where it is
+    last = list(item.keys())[-1]
+    item.yaml_add_eol_comment("x", last)  # creates the slot; replaced below
+    slot = item.ca.items[last]
+    from ruamel.yaml.tokens import CommentToken
+    slot[2] = CommentToken("\n" + rest, tokens[2].start_mark, None)
+    slot[0:2] = [None, None]
+    if len(slot) > 3:
+        slot[3] = None
+
+
+def splice(original: str, before: str, after: str) -> str:
+    """``original`` with the changes from ``before`` to ``after`` (two dumps of one tree, before and
+    after an edit) applied, keeping every line of ``original`` that ``before`` renders identically.
+
+    Lines of ``before`` that differ from ``original`` (ruamel's re-rendering) are replaced by
+    ``after``'s lines only where an edit touches them."""
+    o, b, a = original.splitlines(True), before.splitlines(True), after.splitlines(True)
+    # Map each line of `before` to its line in `original` where the two agree.
+    b_to_o: dict[int, int] = {}
+    for tag, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, b, o, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                b_to_o[i1 + k] = j1 + k
+    out: list[str] = []
+    o_pos = 0
+    ops = [op for op in difflib.SequenceMatcher(None, b, a, autojunk=False).get_opcodes() if op[0] != "equal"]
+    for _tag, i1, i2, j1, j2 in ops:
+        # Widen the edited region of `before` until both its ends map onto `original`.
+        lo, hi = i1, i2
+        while lo > 0 and (lo - 1) not in b_to_o:
+            lo -= 1
+        while hi < len(b) and hi not in b_to_o:
+            hi += 1
+        o_lo = b_to_o[lo - 1] + 1 if lo > 0 else 0
+        o_hi = b_to_o[hi] if hi < len(b) else len(o)
+        if o_lo < o_pos:  # overlaps the previous region: give up on splicing
+            return after
+        out += o[o_pos:o_lo]
+        out += b[lo:i1] + a[j1:j2] + b[i2:hi]
+        o_pos = o_hi
+    out += o[o_pos:]
+    return "".join(out)
+
+
+class EstateDocument:
+    """Every YAML file of one estate directory as an editable round-trip tree.
+
+    ``root`` is the estate directory (or one file); ``files`` maps each file to its tree.
+    Edits go through the trees; ``touch(file)`` marks a file changed (the finders do it for you)."""
+
+    def __init__(self, root: Path, originals: dict[Path, str]) -> None:
+        self.root = root
+        self.originals = originals
+        y = _yaml()
+        self.files: dict[Path, Any] = {}
+        for path, text in originals.items():
+            try:
+                tree = y.load(text)
+            except Exception as exc:  # ruamel raises many kinds; the estate loader named them already
+                raise InputError.single(f"cannot read as YAML: {exc}", location=Location(str(path)),
+                                        hint="run `tradeplane estate validate` on the estate first") from None
+            self.files[path] = tree if tree is not None else CommentedMap()
+        self._before = {p: _dump(t) for p, t in self.files.items()}
+        self._touched: set[Path] = set()
+
+    @classmethod
+    def load(cls, root: Path) -> EstateDocument:
+        from tradeplane.estate import estate_files
+
+        return cls(root, {f: f.read_text(encoding="utf-8") for f in estate_files(root)})
+
+    # ------------------------------------------------------------------ finding things
+
+    def items(self, section: str) -> Iterator[tuple[Path, Any]]:
+        """Every item of a list section, with the file it is written in (files in load order)."""
+        for path, tree in self.files.items():
+            seq = tree.get(section) if isinstance(tree, dict) else None
+            if isinstance(seq, list):
+                for item in seq:
+                    yield path, item
+
+    def find(self, section: str, name: str, where: Callable[[Any], bool] | None = None) -> tuple[Path, Any] | None:
+        """The item of ``section`` named ``name`` (and matching ``where``), and its file; marks the file changed."""
+        for path, item in self.items(section):
+            if isinstance(item, dict) and item.get("name") == name and (where is None or where(item)):
+                self._touched.add(path)
+                return path, item
+        return None
+
+    def section(self, section: str, prefer: Callable[[Any], bool] | None = None) -> Any:
+        """The list of ``section`` to append to: in the file whose items ``prefer`` most of (else the
+        first file holding the section, else the first file); created when no file has it."""
+        best: tuple[int, int, Path] | None = None
+        for i, (path, tree) in enumerate(self.files.items()):
+            seq = tree.get(section) if isinstance(tree, dict) else None
+            if isinstance(seq, list):
+                score = sum(1 for item in seq if prefer is not None and prefer(item))
+                if best is None or score > best[0]:
+                    best = (score, -i, path)
+        path = best[2] if best is not None else next(iter(self.files))
+        tree = self.files[path]
+        if not isinstance(tree.get(section), list):
+            tree[section] = CommentedSeq()
+        self._touched.add(path)
+        return tree[section]
+
+    def single(self, section: str) -> tuple[Path, Any] | None:
+        """A single section (``tags``, ``security`` ...) and its file."""
+        for path, tree in self.files.items():
+            if isinstance(tree, dict) and section in tree:
+                self._touched.add(path)
+                return path, tree[section]
+        return None
+
+    def touch(self, path: Path) -> None:
+        self._touched.add(path)
+
+    # ------------------------------------------------------------------ results
+
+    def texts(self) -> dict[Path, str]:
+        """The new text of every file whose content the edits changed (the others are left out)."""
+        y = _yaml()
+        out: dict[Path, str] = {}
+        for path in sorted(self._touched):
+            after = _dump(self.files[path])
+            if after == self._before[path]:
+                continue
+            text = splice(self.originals[path], self._before[path], after)
+            if text != after and _plain(y.load(text)) != _plain(y.load(after)):
+                text = after
+            out[path] = text
+        return out
+
+    def diff(self, relative_to: Path | None = None, texts: dict[Path, str] | None = None) -> str:
+        """Unified diff of the changed files, ``a/<path>`` and ``b/<path>`` relative to ``relative_to``
+        (a repository's top level, so ``git apply`` takes it), in file order."""
+        out: list[str] = []
+        for path, text in sorted((texts if texts is not None else self.texts()).items()):
+            rel = _relative(path, relative_to)
+            out.append(f"diff --git a/{rel} b/{rel}\n")
+            body = list(difflib.unified_diff(self.originals[path].splitlines(True), text.splitlines(True),
+                                             f"a/{rel}", f"b/{rel}", n=3))
+            for line in body:
+                out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+def _relative(path: Path, base: Path | None) -> str:
+    if base is None:
+        return path.as_posix()
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
