@@ -62,7 +62,7 @@ def node(value: Any, *, flow: bool = False) -> Any:
         m = CommentedMap()
         for k, v in value.items():
             m[k] = node(v)
-        if flow or all(not isinstance(v, (dict, list)) for v in value.values()) and len(value) <= 3:
+        if flow or (all(not isinstance(v, (dict, list)) for v in value.values()) and len(value) <= 3):
             m.fa.set_flow_style()
         return m
     if isinstance(value, (list, tuple)):

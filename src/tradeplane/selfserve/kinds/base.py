@@ -88,7 +88,8 @@ K = TypeVar("K", bound=type[RequestKind])
 
 def register(cls: K) -> K:
     """Class decorator: register a request kind under its ``kind`` literal (unique)."""
-    default = cls.model_fields["kind"].default
+    fields: dict[str, Any] = cls.__pydantic_fields__
+    default = fields["kind"].default
     if not isinstance(default, str) or not default:
         raise TypeError(f"{cls.__name__}.kind needs a literal default, e.g. kind: Literal['flow'] = 'flow'")
     if default in REGISTRY and REGISTRY[default] is not cls:

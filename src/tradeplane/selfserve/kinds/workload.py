@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, Literal
 
@@ -70,17 +71,15 @@ class WorkloadRequest(RequestKind):
         near = self._place_of(estate, self.near) if self.near else None
         for n in nets:
             for s in n.subnets:
-                region = n.region if isinstance(n, AwsVpc) else s.region
-                if self.region and region != self.region or self.subnet and s.name != self.subnet:
+                region = n.region if isinstance(n, AwsVpc) else getattr(s, "region", "")
+                if (self.region and region != self.region) or (self.subnet and s.name != self.subnet):
                     continue
                 if s.tier == "public" or s.name.startswith("tgw-") or getattr(s, "secondary_ranges", None):
                     continue  # not where a VM goes: internet-facing, TGW attachment, or a GKE range
                 rtt = math.inf
                 if near is not None:
-                    try:
+                    with contextlib.suppress(InputError):
                         rtt = estimate_rtt(region, near).rtt_us
-                    except InputError:
-                        pass
                 tier = _TIER_RANK.get(s.tier, 3) if (self.venues or self.near) else 0
                 candidates.append(((tier, rtt, n.name, s.name), n, s.name, str(s.cidr), region))
         if not candidates:
