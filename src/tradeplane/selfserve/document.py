@@ -25,7 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tradeplane.errors import InputError, Location
 
-__all__ = ["EstateDocument", "insert_after", "node", "splice"]
+__all__ = ["EstateDocument", "append", "insert_after", "node", "splice"]
 
 
 def _yaml() -> YAML:
@@ -93,13 +93,27 @@ def _last_key_comment(item: Any) -> tuple[Any, Any] | None:
 
 
 def insert_after(seq: Any, index: int | None, item: Any) -> None:
-    """Insert ``item`` into a round-trip list after ``index`` (append when None or the last), moving
-    the comment lines that trailed the item at ``index`` (the next group's heading) after the new one."""
+    """Insert ``item`` into a round-trip list after ``index`` (append when None), moving the blank and
+    comment lines that trailed the item at ``index`` (the next group's heading, the gap before the
+    next section) after the new one, so they keep introducing what they introduced."""
     if index is None or index >= len(seq) - 1:
+        index = len(seq) - 1
         seq.append(item)
-        return
-    seq.insert(index + 1, item)
-    found = _last_key_comment(seq[index])
+    else:
+        seq.insert(index + 1, item)
+    if index >= 0:
+        _move_trailing(seq[index], item)
+
+
+def append(seq: Any, item: Any) -> None:
+    """Append to a round-trip list (``insert_after`` its last item)."""
+    insert_after(seq, None, item)
+
+
+def _move_trailing(prev: Any, item: Any) -> None:
+    from ruamel.yaml.tokens import CommentToken
+
+    found = _last_key_comment(prev)
     if found is None or not isinstance(item, CommentedMap) or not item:
         return
     owner, key = found
@@ -110,15 +124,13 @@ def insert_after(seq: Any, index: int | None, item: Any) -> None:
     first, nl, rest = text.partition("\n")
     if not rest:
         return
-    tokens[2].value = first + nl  # keep an end-of-line comment where it is
-    last = list(item.keys())[-1]
-    item.yaml_add_eol_comment("x", last)  # creates the slot; replaced below
-    slot = item.ca.items[last]
-    from ruamel.yaml.tokens import CommentToken
-    slot[2] = CommentToken("\n" + rest, tokens[2].start_mark, None)
-    slot[0:2] = [None, None]
-    if len(slot) > 3:
-        slot[3] = None
+    tokens[2].value = first + nl  # an end-of-line comment stays where it is
+    target = item
+    last = list(target.keys())[-1]
+    while isinstance(target[last], CommentedMap) and not target[last].fa.flow_style() and target[last]:
+        target = target[last]
+        last = list(target.keys())[-1]
+    target.ca.items[last] = [None, None, CommentToken("\n" + rest, tokens[2].start_mark, None), None]
 
 
 def splice(original: str, before: str, after: str) -> str:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from tradeplane.estate import Estate, Name
-from tradeplane.selfserve.document import EstateDocument, node
+from tradeplane.selfserve.document import EstateDocument, append, node
 from tradeplane.selfserve.kinds.base import RequestKind, by_name, register, unknown
 
 
@@ -44,7 +44,7 @@ class BudgetRequest(RequestKind):
         entry: dict[str, object] = {"desk": self.desk, "monthly_usd": amount}
         if self.currency != "USD":
             entry["currency"] = self.currency
-        seq.append(node(entry, flow=flow))
+        append(seq, node(entry, flow=flow))
         return [f"budgets: desk {self.desk} gets {amount} {self.currency} per month"]
 
 

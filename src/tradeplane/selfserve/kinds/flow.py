@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from tradeplane.errors import InputError, Problem
 from tradeplane.estate import AwsVpc, Estate, Name, PortRange, Protocol
-from tradeplane.selfserve.document import EstateDocument, node
+from tradeplane.selfserve.document import EstateDocument, append, node
 from tradeplane.selfserve.kinds.base import Breach, Flow, RequestKind, by_name, register, unknown
 
 
@@ -102,7 +102,7 @@ class FlowRequest(RequestKind):
             intent["ports"] = ports
         intent["reason"] = self.reason
         seq = doc.section("intents")
-        seq.append(node(intent, flow=_flow_items(seq)))
+        append(seq, node(intent, flow=_flow_items(seq)))
         changes.append(f"intents: add {name} (reachable {self.flow_text()})")
 
         # 2. Desk policy.
@@ -205,7 +205,7 @@ def _append_to(mapping: Any, key: str, value: Any, flow: bool | None = None) -> 
         mapping[key] = node([value])
         return
     seq = mapping[key]
-    seq.append(node(value, flow=_flow_items(seq) if flow is None else flow))
+    append(seq, node(value, flow=_flow_items(seq) if flow is None else flow))
 
 
 def _cidr(net: Any, subnet: str) -> str:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from tradeplane.estate import Estate, Name, PortRange
-from tradeplane.selfserve.document import EstateDocument, node
+from tradeplane.selfserve.document import EstateDocument, append, node
 from tradeplane.selfserve.kinds.base import Flow, RequestKind, by_name, register, unknown
 
 Connection = Literal["internet", "privatelink", "private_service_connect", "cross_connect", "interconnect"]
@@ -71,7 +71,7 @@ class VenueRequest(RequestKind):
             found = doc.find("venues", self.venue)
             if found is not None:
                 conn = {"kind": self.connection, **({"via": self.via} if self.via else {})}
-                found[1]["connectivity"].append(node(conn, flow=True))
+                append(found[1]["connectivity"], node(conn, flow=True))
                 changes.append(f"venues: {self.venue} connectivity += {self.connection}"
                                + (f" via {self.via}" if self.via else ""))
         return changes
