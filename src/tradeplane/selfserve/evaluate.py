@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from tradeplane.estate import Estate
     from tradeplane.plan import Plan
 
-__all__ = ["crypto_desks", "evaluate", "findings", "repository_root"]
+__all__ = ["crypto_desks", "estate_digest", "evaluate", "findings", "repository_root"]
 
 _SEVERITY = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 _PLANS: OrderedDict[str, Plan] = OrderedDict()
@@ -57,6 +57,11 @@ def crypto_desks(estate: Estate) -> set[str]:
     out = {d.name for d in estate.desks if d.name == "crypto"}
     out |= {w.desk for w in estate.workloads if set(w.venues) & crypto_venues}
     return out
+
+
+def estate_digest(estate_path: Path) -> str:
+    """sha256 over every estate file's path and text (what an outcome was evaluated on)."""
+    return _digest(EstateDocument.load(Path(estate_path)))
 
 
 def _digest(doc: EstateDocument) -> str:
@@ -143,9 +148,10 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
     desks = request.desks(old)
     restricted = bool(desks & crypto_desks(old))
     rid = request_id(request)
+    digest = _digest(doc)
     if not texts:
         return Outcome(rid, request, str(root), "refused", ("the estate already says this: nothing to change",),
-                       tuple(changes), tuple(sorted(desks)), restricted)
+                       tuple(changes), tuple(sorted(desks)), restricted, digest=digest)
 
     with tempfile.TemporaryDirectory(prefix="tradeplane-selfserve-") as tmp:
         copy = Path(tmp) / (root.name or "estate")
@@ -164,7 +170,7 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
                         for p in exc.problems]
             raise InputError(f"the request does not fit the estate: the patched estate has {len(problems)} "
                              f"problem{'s' if len(problems) != 1 else ''}", problems) from None
-        old_plan = _plan(old, _digest(doc))
+        old_plan = _plan(old, digest)
         new_plan = _plan(new, None)
         trace = _trace(request, old, new)
         tmp_s, real_s = str(copy), str(root)
@@ -184,7 +190,7 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
                       for f in new_findings if f.blocking and f.traces), None)
     return Outcome(rid, request, str(root), "refused" if reasons else "acceptable", tuple(reasons), tuple(changes),
                    tuple(sorted(desks)), restricted, new_findings, removed, trace, tuple(placed), tf, cost, diff,
-                   rel, base)
+                   rel, base, digest)
 
 
 def _trace(request: RequestKind, old: Estate, new: Estate) -> dict[str, Any] | None:

@@ -75,6 +75,7 @@ class Outcome:
     estate_diff: str = ""
     files: dict[str, str] = field(default_factory=dict)  # repository-relative path -> new text
     base: dict[str, str] = field(default_factory=dict)  # repository-relative path -> sha256 of the text patched
+    digest: str = ""  # sha256 of every estate file evaluated: the same request on the same estate, the same outcome
 
     @property
     def acceptable(self) -> bool:
@@ -94,4 +95,5 @@ class Outcome:
 
     def stored(self) -> dict[str, Any]:
         """``to_json`` plus what approval needs (the new texts and the hashes of what they patch)."""
-        return {**self.to_json(), "file_texts": dict(sorted(self.files.items())), "base": dict(sorted(self.base.items()))}
+        return {**self.to_json(), "file_texts": dict(sorted(self.files.items())),
+                "base": dict(sorted(self.base.items())), "digest": self.digest}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tradeplane.errors import InputError, TradeplaneError
-from tradeplane.selfserve.evaluate import evaluate, repository_root
+from tradeplane.selfserve.evaluate import estate_digest, evaluate, repository_root
 from tradeplane.selfserve.gitpatch import branch as make_branch
 from tradeplane.selfserve.gitpatch import format_patch
 from tradeplane.selfserve.kinds import RequestKind
@@ -48,6 +48,11 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
         store.audit("request-invalid", actor, None, "invalid", reason=exc.lines()[0])
         raise
     rid = request_id(req)
+    known = _known(store, rid, Path(estate_path))
+    if known is not None:  # the same request on the same estate: the same outcome, logged again
+        store.audit("request", actor, rid, known["verdict"], kind=req.KIND, summary=req.summary(),
+                    reasons=list(known["reasons"]), repeated=True)
+        return public(known)
     try:
         outcome = evaluate(Path(estate_path), req)
     except TradeplaneError as exc:
@@ -60,6 +65,19 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
     store.audit("request", actor, rid, outcome.verdict, kind=req.KIND, summary=req.summary(),
                 reasons=list(outcome.reasons))
     return public(record)
+
+
+def _known(store: Store, rid: str, estate: Path) -> dict[str, Any] | None:
+    try:
+        record = store.get(rid)
+    except TradeplaneError:
+        return None
+    if record.get("estate") != str(estate) or not record.get("digest"):
+        return None
+    try:
+        return record if record["digest"] == estate_digest(estate) else None
+    except TradeplaneError:
+        return None
 
 
 def visible(store: Store, actor: Actor) -> list[dict[str, Any]]:
