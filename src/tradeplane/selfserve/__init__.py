@@ -16,16 +16,39 @@ from tradeplane.selfserve.evaluate import crypto_desks, evaluate, findings, repo
 from tradeplane.selfserve.kinds import Breach, Flow, RequestKind
 from tradeplane.selfserve.outcome import Finding, Outcome, Verdict
 from tradeplane.selfserve.request import Request, kinds, load_request, parse_request, request_id
+from tradeplane.selfserve.roles import (
+    ROLES,
+    Actor,
+    Conflict,
+    Forbidden,
+    NotFound,
+    can_approve,
+    can_read,
+    can_request,
+)
+from tradeplane.selfserve.store import Store, default_state_dir
+from tradeplane.selfserve.workflow import approve, show, submit, visible
 
 __all__ = [
+    "ROLES",
+    "Actor",
     "Breach",
+    "Conflict",
     "Finding",
     "Flow",
+    "Forbidden",
+    "NotFound",
     "Outcome",
     "Request",
     "RequestKind",
+    "Store",
     "Verdict",
+    "approve",
+    "can_approve",
+    "can_read",
+    "can_request",
     "crypto_desks",
+    "default_state_dir",
     "evaluate",
     "findings",
     "kinds",
@@ -33,4 +56,7 @@ __all__ = [
     "parse_request",
     "repository_root",
     "request_id",
+    "show",
+    "submit",
+    "visible",
 ]

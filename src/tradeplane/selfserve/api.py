@@ -19,22 +19,24 @@ runs in its thread pool, so the event loop keeps serving other calls.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from tradeplane.errors import EstateError, InputError, TradeplaneError
+from tradeplane.errors import EstateError, InputError, Problem, TradeplaneError
 from tradeplane.selfserve.roles import Actor, Conflict, Forbidden, NotFound
 from tradeplane.selfserve.store import ID_PATTERN, Store
 from tradeplane.selfserve.workflow import approve, show, submit, visible
 
 __all__ = ["ApproveBody", "make_router"]
 
-RequestIdParam = Annotated[str, PathParam(pattern=ID_PATTERN, description="a request id, req-<10 hex>")]
+RequestIdParam = Annotated[str, PathParam(description=f"a request id ({ID_PATTERN})")]
 
 
 class ApproveBody(BaseModel):
@@ -66,10 +68,10 @@ def make_router(estate_path: Path, get_actor: Callable[..., Actor], state_dir: P
     """The router over one estate; requests and the audit log live in ``state_dir`` (``store``)."""
     store = Store(state_dir)
     router = APIRouter(tags=["self-serve requests"])
-    ActorDep = Annotated[Actor, Depends(get_actor)]
+    who = Depends(_guarded(get_actor))
 
     @router.post("/api/requests", status_code=201)
-    def create_request(actor: ActorDep, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+    def create_request(actor: Actor = who, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
         """Evaluate a request (patch a copy, run the whole plan) and store it."""
         try:
             return submit(Path(estate_path), body if isinstance(body, dict) else _not_mapping(body), actor, store)
@@ -77,12 +79,12 @@ def make_router(estate_path: Path, get_actor: Callable[..., Actor], state_dir: P
             raise _http(exc) from None
 
     @router.get("/api/requests")
-    def list_requests(actor: ActorDep) -> list[dict[str, Any]]:
+    def list_requests(actor: Actor = who) -> list[dict[str, Any]]:
         """The requests this actor may read, oldest first."""
         return visible(store, actor)
 
     @router.get("/api/requests/{request_id}")
-    def get_request(request_id: RequestIdParam, actor: ActorDep) -> dict[str, Any]:
+    def get_request(request_id: RequestIdParam, actor: Actor = who) -> dict[str, Any]:
         """One request's outcome."""
         try:
             return show(store, request_id, actor)
@@ -90,15 +92,54 @@ def make_router(estate_path: Path, get_actor: Callable[..., Actor], state_dir: P
             raise _http(exc) from None
 
     @router.post("/api/requests/{request_id}/approve")
-    def approve_request(request_id: RequestIdParam, actor: ActorDep,
-                        body: Annotated[ApproveBody | None, Body()] = None) -> dict[str, Any]:
-        """Approve an acceptable request: its patch file, and a branch when asked."""
+    def approve_request(request_id: RequestIdParam, actor: Actor = who,
+                        body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+        """Approve an acceptable request: its patch file, and a branch when asked (body ``ApproveBody``)."""
         try:
-            return approve(store, request_id, actor, branch=body.branch if body else None)
+            return approve(store, request_id, actor, branch=_approve_body(body).branch)
         except TradeplaneError as exc:
             raise _http(exc) from None
 
     return router
+
+
+def _guarded(get_actor: Callable[..., Any]) -> Callable[..., Any]:
+    """``get_actor`` with the same signature (FastAPI injects its own dependencies), whose
+    ``TradeplaneError`` (an unknown role, a bad name) becomes a 403 instead of a 500."""
+    if inspect.iscoroutinefunction(get_actor):
+        @functools.wraps(get_actor)
+        async def async_inner(*args: Any, **kwargs: Any) -> Actor:
+            try:
+                actor: Actor = await get_actor(*args, **kwargs)
+            except TradeplaneError as exc:
+                raise HTTPException(403, _problems(exc)) from None
+            return actor
+
+        return async_inner
+
+    @functools.wraps(get_actor)
+    def inner(*args: Any, **kwargs: Any) -> Actor:
+        try:
+            actor: Actor = get_actor(*args, **kwargs)
+        except TradeplaneError as exc:
+            raise HTTPException(403, _problems(exc)) from None
+        return actor
+
+    return inner
+
+
+def _approve_body(body: Any) -> ApproveBody:
+    if body is None:
+        return ApproveBody()
+    try:
+        return ApproveBody.model_validate(body)
+    except ValidationError as exc:
+        problems = [_p(e) for e in exc.errors(include_url=False)]
+        raise InputError(problems[0].message, problems) from None
+
+
+def _p(err: Any) -> Problem:
+    return Problem(str(err.get("msg", "invalid")), None, ".".join(str(x) for x in err.get("loc", ())) or "body")
 
 
 def _not_mapping(body: Any) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def _kind_of(data: Mapping[str, Any], location: Location | None = None) -> type[
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in known:
         got = "missing" if kind is None else f"{kind!r} is not a request kind"
-        raise InputError(f"kind: {got}", [Problem(got, location, "kind", f"one of: {', '.join(known)}")])
+        raise InputError.single(got, location=location, field="kind", hint=f"one of: {', '.join(known)}")
     return known[kind]
 
 
@@ -47,10 +47,9 @@ def parse_request(data: Any) -> RequestKind:
     try:
         return cls.model_validate(dict(data))
     except ValidationError as exc:
-        problems = [Problem(_message(e), None, ".".join(str(x) for x in e["loc"]) or "request", _hint(e))
-                    for e in exc.errors(include_url=False)]
-        first = problems[0]
-        raise InputError(f"{first.field}: {first.message}" if len(problems) == 1 else
+        problems = _collapse([Problem(_message(e), None, ".".join(str(x) for x in e["loc"]) or "request", _hint(e))
+                              for e in exc.errors(include_url=False)])
+        raise InputError(problems[0].message if len(problems) == 1 else
                          f"invalid {cls.KIND} request: {len(problems)} problems", problems) from None
 
 
@@ -77,6 +76,20 @@ def request_id(request: RequestKind) -> str:
     """A stable id from the request's content: the same request has the same id (``req-`` + 10 hex)."""
     text = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return "req-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _collapse(problems: list[Problem]) -> list[Problem]:
+    """One problem per item: ``ports.0.start`` and ``ports.0.end`` with one message are ``ports.0``."""
+    out: list[Problem] = []
+    for p in problems:
+        parent = p.field.rsplit(".", 1)[0] if "." in p.field else p.field
+        twin = next((q for q in out if q.message == p.message and
+                     (q.field.rsplit(".", 1)[0] if "." in q.field else q.field) == parent), None)
+        if twin is None:
+            out.append(p)
+        elif twin.field != parent:
+            out[out.index(twin)] = Problem(twin.message, twin.location, parent, twin.hint)
+    return out
 
 
 def _message(err: Any) -> str:

@@ -107,8 +107,8 @@ def unknown(field: str, value: str, what: str, choices: Callable[[], list[str]] 
 
     close = difflib.get_close_matches(value, names, n=1)
     hint = f"did you mean '{close[0]}'?" if close else (f"one of: {', '.join(sorted(names)[:12])}" if names else "")
-    return InputError(f"{field}: no {what} '{value}' in the estate",
-                      [Problem(f"no {what} '{value}' in the estate", None, field, hint)])
+    message = f"no {what} '{value}' in the estate"
+    return InputError(message, [Problem(message, None, field, hint)])
 
 
 def by_name(items: Any) -> dict[str, Any]:

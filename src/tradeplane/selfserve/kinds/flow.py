@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from tradeplane.errors import InputError, Problem
+from tradeplane.errors import InputError
 from tradeplane.estate import AwsVpc, Estate, Name, PortRange, Protocol
 from tradeplane.selfserve.document import EstateDocument, append, node
 from tradeplane.selfserve.kinds.base import Breach, Flow, RequestKind, by_name, register, unknown
@@ -54,8 +54,8 @@ class FlowRequest(RequestKind):
         if self.dst not in workloads and self.dst not in by_name(estate.desks):
             raise unknown("dst", self.dst, "workload or desk", [*workloads, *by_name(estate.desks)])
         if self.dst == self.src:
-            raise InputError("dst: a flow needs two ends", [Problem("dst is the same as src", None, "dst",
-                                                                    "name the workload or desk to reach")])
+            raise InputError.single("dst is the same as src: a flow needs two ends", field="dst",
+                                    hint="name the workload or desk to reach")
 
     def desks(self, estate: Estate) -> set[str]:
         return {d for d in (desk_of(estate, self.src), desk_of(estate, self.dst)) if d}

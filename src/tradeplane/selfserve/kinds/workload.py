@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tradeplane.errors import InputError, Problem
+from tradeplane.errors import InputError
 from tradeplane.estate import AwsVpc, Cloud, Estate, Name, PortRange
 from tradeplane.selfserve.document import EstateDocument, insert_after, node
 from tradeplane.selfserve.kinds.base import RequestKind, by_name, register, unknown
@@ -85,10 +85,9 @@ class WorkloadRequest(RequestKind):
         if not candidates:
             where = " ".join(x for x in (self.cloud.value if self.cloud else "", self.region or "",
                                          self.network or "", self.subnet or "") if x)
-            raise InputError(f"desk {self.desk} has no subnet for a workload" + (f" in {where}" if where else ""),
-                             [Problem(f"desk {self.desk} has no network subnet" + (f" in {where}" if where else ""),
-                                      None, "region" if self.region else "cloud" if self.cloud else "desk",
-                                      "ask the platform team for a network first, or name another region/cloud")])
+            raise InputError.single(f"desk {self.desk} has no subnet for a workload" + (f" in {where}" if where else ""),
+                                    field="region" if self.region else "cloud" if self.cloud else "desk",
+                                    hint="ask the platform team for a network first, or name another region/cloud")
         _, n, subnet, cidr, region = min(candidates, key=lambda c: c[0])
         return n, subnet, cidr, region
 
@@ -98,9 +97,8 @@ class WorkloadRequest(RequestKind):
         if self.desk not in desks:
             raise unknown("desk", self.desk, "desk", list(desks))
         if any(w.name == self.name for w in estate.workloads):
-            raise InputError(f"name: a workload named '{self.name}' already exists",
-                             [Problem(f"a workload named '{self.name}' already exists", None, "name",
-                                      "choose another name")])
+            raise InputError.single(f"a workload named '{self.name}' already exists", field="name",
+                                    hint="choose another name")
         desk = desks[self.desk]
         if self.team is not None and self.team not in desk.teams:
             raise unknown("team", self.team, f"team of desk {self.desk}", list(desk.teams))
@@ -111,9 +109,8 @@ class WorkloadRequest(RequestKind):
         if self.near is not None and self.near not in venues and self.near not in by_name(estate.sites):
             raise unknown("near", self.near, "venue or site", [*venues, *by_name(estate.sites)])
         if self.latency_us is not None and not self._targets(estate):
-            raise InputError("latency_us: a latency budget needs a venue or a 'near' target",
-                             [Problem("a latency budget needs a venue or a 'near' target", None, "latency_us",
-                                      "add --venue or --near")])
+            raise InputError.single("a latency budget needs a venue or a 'near' target", field="latency_us",
+                                    hint="add --venue or --near")
         net, subnet, _cidr, _region = self.choose_subnet(estate)
         item: dict[str, Any] = {"name": self.name, "desk": self.desk, "team": self.team or desk.teams[0]}
         if self.env != "prod":
