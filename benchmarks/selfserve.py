@@ -24,7 +24,7 @@ import yaml
 from tradeplane import estate as est
 from tradeplane import plan
 from tradeplane.estate.synth import synthetic
-from tradeplane.selfserve import evaluate, parse_request
+from tradeplane.selfserve import evaluate, forget_plans, parse_request
 from tradeplane.selfserve.document import EstateDocument
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +37,6 @@ def _write_synthetic(root: Path, subnets: int) -> Path:
         (root / f"networks-{i // 50:04d}.yaml").write_text(yaml.safe_dump({"networks": nets[i:i + 50]}))
     (root / "estate.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return root
-
-
-def _clear_cache() -> None:
-    import tradeplane.selfserve.evaluate as ev
-
-    ev._PLANS.clear()
 
 
 def measure(path: Path, request: dict[str, Any]) -> dict[str, float]:
@@ -58,7 +52,7 @@ def measure(path: Path, request: dict[str, Any]) -> dict[str, float]:
     doc.diff(path.parent, doc.texts())
     patch = time.perf_counter() - start
 
-    _clear_cache()
+    forget_plans()
     start = time.perf_counter()
     cold_outcome = evaluate(path, req)
     cold = time.perf_counter() - start

@@ -12,7 +12,7 @@ Public face (the console codes against exactly this):
 - ``tradeplane.selfserve.api.make_router(estate_path, get_actor, state_dir)``: the HTTP API.
 """
 
-from tradeplane.selfserve.evaluate import crypto_desks, evaluate, findings, repository_root
+from tradeplane.selfserve.evaluate import crypto_desks, evaluate, findings, forget_plans, repository_root
 from tradeplane.selfserve.kinds import Breach, Flow, RequestKind
 from tradeplane.selfserve.outcome import Finding, Outcome, Verdict
 from tradeplane.selfserve.request import Request, kinds, load_request, parse_request, request_id
@@ -51,6 +51,7 @@ __all__ = [
     "default_state_dir",
     "evaluate",
     "findings",
+    "forget_plans",
     "kinds",
     "load_request",
     "parse_request",
