@@ -185,7 +185,7 @@ class EstateDocument:
                 raise InputError.single(f"cannot read as YAML: {exc}", location=Location(str(path)),
                                         hint="run `tradeplane estate validate` on the estate first") from None
             self.files[path] = tree if tree is not None else CommentedMap()
-        self._before = {p: _dump(t) for p, t in self.files.items()}
+        self._before: dict[Path, str] = {}  # ruamel's dump of a file before its first edit
         self._touched: set[Path] = set()
 
     @classmethod
@@ -208,7 +208,7 @@ class EstateDocument:
         """The item of ``section`` named ``name`` (and matching ``where``), and its file; marks the file changed."""
         for path, item in self.items(section):
             if isinstance(item, dict) and item.get("name") == name and (where is None or where(item)):
-                self._touched.add(path)
+                self.touch(path)
                 return path, item
         return None
 
@@ -224,20 +224,23 @@ class EstateDocument:
                     best = (score, -i, path)
         path = best[2] if best is not None else next(iter(self.files))
         tree = self.files[path]
+        self.touch(path)
         if not isinstance(tree.get(section), list):
             tree[section] = CommentedSeq()
-        self._touched.add(path)
         return tree[section]
 
     def single(self, section: str) -> tuple[Path, Any] | None:
         """A single section (``tags``, ``security`` ...) and its file."""
         for path, tree in self.files.items():
             if isinstance(tree, dict) and section in tree:
-                self._touched.add(path)
+                self.touch(path)
                 return path, tree[section]
         return None
 
     def touch(self, path: Path) -> None:
+        """Mark ``path`` as about to change (call it before editing its tree: its dump is taken now)."""
+        if path not in self._before:
+            self._before[path] = _dump(self.files[path])
         self._touched.add(path)
 
     # ------------------------------------------------------------------ results
