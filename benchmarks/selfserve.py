@@ -78,7 +78,7 @@ def main() -> None:
                        "venues": ["cme-globex"], "latency_us": 9000, "ports": [9300]}))
         cases.append((f"synthetic {n:,} subnets", synth,
                       {"kind": "workload", "name": "new-strategy", "desk": "desk-0", "near": "cme-globex",
-                       "venues": ["cme-globex"], "latency_us": 400_000}))
+                       "latency_us": 400_000}))
         print(f"{'estate':<24}{'plan s':>9}{'evaluate cold s':>17}{'ratio':>7}{'evaluate warm s':>17}{'ratio':>7}"
               f"{'patch+diff s':>14}  outcome")
         for name, path, request in cases:

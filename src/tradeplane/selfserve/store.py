@@ -16,16 +16,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tradeplane.errors import InputError
 from tradeplane.selfserve.roles import Actor, NotFound
+from tradeplane.writing import write_file
 
 __all__ = ["ID_PATTERN", "Store", "default_state_dir"]
 
 ID_PATTERN = r"^req-[0-9a-f]{10}$"
+_AUDIT_LOCK = threading.Lock()  # one line at a time from the API's worker threads
 
 
 def default_state_dir() -> Path:
@@ -46,16 +49,12 @@ class Store:
         self.audit_path = self.root / "audit.jsonl"
 
     def _file(self, rid: str) -> Path:
-        if not re.match(ID_PATTERN, rid):
+        if not re.fullmatch(ID_PATTERN, rid):
             raise InputError.single(f"{rid!r} is not a request id", field="id", hint="ids look like req-0123456789")
         return self.requests / f"{rid}.json"
 
     def put(self, record: dict[str, Any]) -> None:
-        path = self._file(record["id"])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_file(self._file(record["id"]), json.dumps(record, indent=2, sort_keys=True) + "\n", "--state")
 
     def get(self, rid: str) -> dict[str, Any]:
         path = self._file(rid)
@@ -76,7 +75,7 @@ class Store:
         line = {"time": _now().isoformat(), "event": event, "actor": actor.name, "role": actor.role, "id": rid,
                 "verdict": verdict, **extra}
         self.root.mkdir(parents=True, exist_ok=True)
-        with self.audit_path.open("a", encoding="utf-8") as f:
+        with _AUDIT_LOCK, self.audit_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(line, sort_keys=True) + "\n")
             f.flush()
             os.fsync(f.fileno())
