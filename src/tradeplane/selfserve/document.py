@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -170,21 +171,15 @@ def splice(original: str, before: str, after: str) -> str:
 class EstateDocument:
     """Every YAML file of one estate directory as an editable round-trip tree.
 
-    ``root`` is the estate directory (or one file); ``files`` maps each file to its tree.
+    ``root`` is the estate directory (or one file); ``originals`` maps each file to its text. A
+    file is parsed (ruamel's round trip is slow next to libyaml) only when a finder may need it:
+    when its text has the section as a top-level key and, for ``find``, the name asked for.
     Edits go through the trees; ``touch(file)`` marks a file changed (the finders do it for you)."""
 
     def __init__(self, root: Path, originals: dict[Path, str]) -> None:
         self.root = root
         self.originals = originals
-        y = _yaml()
-        self.files: dict[Path, Any] = {}
-        for path, text in originals.items():
-            try:
-                tree = y.load(text)
-            except Exception as exc:  # ruamel raises many kinds; the estate loader named them already
-                raise InputError.single(f"cannot read as YAML: {exc}", location=Location(str(path)),
-                                        hint="run `tradeplane estate validate` on the estate first") from None
-            self.files[path] = tree if tree is not None else CommentedMap()
+        self._trees: dict[Path, Any] = {}
         self._before: dict[Path, str] = {}  # ruamel's dump of a file before its first edit
         self._touched: set[Path] = set()
 
@@ -194,11 +189,29 @@ class EstateDocument:
 
         return cls(root, {f: f.read_text(encoding="utf-8") for f in estate_files(root)})
 
+    def tree(self, path: Path) -> Any:
+        """The round-trip tree of one file (parsed on first use)."""
+        if path not in self._trees:
+            try:
+                tree = _yaml().load(self.originals[path])
+            except Exception as exc:  # ruamel raises many kinds; the estate loader named them already
+                raise InputError.single(f"cannot read as YAML: {exc}", location=Location(str(path)),
+                                        hint="run `tradeplane estate validate` on the estate first") from None
+            self._trees[path] = tree if tree is not None else CommentedMap()
+        return self._trees[path]
+
+    def _with(self, section: str, *words: str) -> Iterator[tuple[Path, Any]]:
+        """(file, tree) of the files that may hold ``section`` (and each of ``words``), in load order."""
+        key = re.compile(rf"^{re.escape(section)}\s*:", re.M)
+        for path, text in self.originals.items():
+            if key.search(text) and all(w in text for w in words):
+                yield path, self.tree(path)
+
     # ------------------------------------------------------------------ finding things
 
-    def items(self, section: str) -> Iterator[tuple[Path, Any]]:
+    def items(self, section: str, *words: str) -> Iterator[tuple[Path, Any]]:
         """Every item of a list section, with the file it is written in (files in load order)."""
-        for path, tree in self.files.items():
+        for path, tree in self._with(section, *words):
             seq = tree.get(section) if isinstance(tree, dict) else None
             if isinstance(seq, list):
                 for item in seq:
@@ -206,7 +219,7 @@ class EstateDocument:
 
     def find(self, section: str, name: str, where: Callable[[Any], bool] | None = None) -> tuple[Path, Any] | None:
         """The item of ``section`` named ``name`` (and matching ``where``), and its file; marks the file changed."""
-        for path, item in self.items(section):
+        for path, item in self.items(section, name):
             if isinstance(item, dict) and item.get("name") == name and (where is None or where(item)):
                 self.touch(path)
                 return path, item
@@ -216,14 +229,14 @@ class EstateDocument:
         """The list of ``section`` to append to: in the file whose items ``prefer`` most of (else the
         first file holding the section, else the first file); created when no file has it."""
         best: tuple[int, int, Path] | None = None
-        for i, (path, tree) in enumerate(self.files.items()):
+        for i, (path, tree) in enumerate(self._with(section)):
             seq = tree.get(section) if isinstance(tree, dict) else None
             if isinstance(seq, list):
                 score = sum(1 for item in seq if prefer is not None and prefer(item))
                 if best is None or score > best[0]:
                     best = (score, -i, path)
-        path = best[2] if best is not None else next(iter(self.files))
-        tree = self.files[path]
+        path = best[2] if best is not None else next(iter(self.originals))
+        tree = self.tree(path)
         self.touch(path)
         if not isinstance(tree.get(section), list):
             tree[section] = CommentedSeq()
@@ -231,7 +244,7 @@ class EstateDocument:
 
     def single(self, section: str) -> tuple[Path, Any] | None:
         """A single section (``tags``, ``security`` ...) and its file."""
-        for path, tree in self.files.items():
+        for path, tree in self._with(section):
             if isinstance(tree, dict) and section in tree:
                 self.touch(path)
                 return path, tree[section]
@@ -240,7 +253,7 @@ class EstateDocument:
     def touch(self, path: Path) -> None:
         """Mark ``path`` as about to change (call it before editing its tree: its dump is taken now)."""
         if path not in self._before:
-            self._before[path] = _dump(self.files[path])
+            self._before[path] = _dump(self.tree(path))
         self._touched.add(path)
 
     # ------------------------------------------------------------------ results
@@ -250,7 +263,7 @@ class EstateDocument:
         y = _yaml()
         out: dict[Path, str] = {}
         for path in sorted(self._touched):
-            after = _dump(self.files[path])
+            after = _dump(self.tree(path))
             if after == self._before[path]:
                 continue
             text = splice(self.originals[path], self._before[path], after)

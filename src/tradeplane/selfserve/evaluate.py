@@ -147,8 +147,12 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
     from tradeplane import estate as est
 
     root = Path(estate_path)
-    old = est.load(root)
     doc = EstateDocument.load(root)
+    digest = _digest(doc)
+    key = f"{root}\0{digest}"  # locations in findings name the path the estate was loaded from
+    with _LOCK:
+        known = _PLANS.get(key)
+    old = known.estate if known is not None else est.load(root)  # the memoised plan holds its estate
     breaches = request.breaches(old)
     changes = request.apply(doc, old)
     texts = doc.texts()
@@ -159,7 +163,6 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
     desks = request.desks(old)
     restricted = bool(desks & crypto_desks(old))
     rid = request_id(request)
-    digest = _digest(doc)
     if not texts:
         return Outcome(rid, request, str(root), "refused", ("the estate already says this: nothing to change",),
                        tuple(changes), tuple(sorted(desks)), restricted, digest=digest)
@@ -181,7 +184,7 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
                         for p in exc.problems]
             raise InputError(f"the request does not fit the estate: the patched estate has {len(problems)} "
                              f"problem{'s' if len(problems) != 1 else ''}", problems) from None
-        old_plan = _plan(old, digest)
+        old_plan = _plan(old, key)
         new_plan = _plan(new, None)
         trace = _trace(request, old, new)
         tmp_s, real_s = str(copy), str(root)
