@@ -127,3 +127,17 @@ def test_request_on_a_missing_file_estate_is_a_located_error(tmp_path: Path) -> 
 
     with pytest.raises(EstateError):
         EstateDocument.load(tmp_path / "nowhere")
+
+
+def test_an_estate_written_by_pyyaml_keeps_its_indentation(tmp_path: Path, small_estate: est.Estate) -> None:
+    import yaml
+
+    data = yaml.safe_load((EXAMPLES / "small" / "estate.yaml").read_text())
+    (tmp_path / "estate.yaml").write_text(yaml.safe_dump(data, sort_keys=False))  # "- item" right under its key
+    doc = EstateDocument.load(tmp_path)
+    parse_request({"kind": "budget", "desk": "futures", "amount": 25000}).apply(doc, small_estate)
+    parse_request({"kind": "workload", "name": "new-thing", "desk": "futures"}).apply(doc, small_estate)
+    changed = [line for line in doc.diff().splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed[:2] == ["-  monthly_usd: 20000", "+  monthly_usd: 25000"]
+    assert [line for line in changed[2:] if line.startswith("-")] == []
+    assert "+- name: new-thing" in changed

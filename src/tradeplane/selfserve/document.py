@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,21 +27,48 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tradeplane.errors import InputError, Location
 
-__all__ = ["EstateDocument", "append", "insert_after", "node", "splice"]
+__all__ = ["HOUSE_INDENT", "EstateDocument", "Indent", "append", "guess_indent", "insert_after", "node", "splice"]
 
 
-def _yaml() -> YAML:
+Indent = tuple[int, int, int]
+HOUSE_INDENT: Indent = (2, 4, 2)
+"""(mapping, sequence, offset) as ``ruamel.yaml.YAML.indent`` takes them: the estates' own style,
+``key:`` then ``  - item`` (PyYAML's dumps write ``- item`` under the key: (2, 2, 0))."""
+
+
+def guess_indent(text: str) -> Indent:
+    """The indentation a file is written with: a mapping's indent, and how far a block sequence's
+    dash sits right of its key (the sequence indent is that plus the dash and its space)."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    mapping = offset = None
+    for prev, cur in itertools.pairwise(lines):
+        head = prev.lstrip()
+        if not head.rstrip().endswith(":") or head.startswith("- "):
+            continue
+        p_ind, c_ind = len(prev) - len(head), len(cur) - len(cur.lstrip())
+        if cur.lstrip().startswith("- "):
+            offset = c_ind - p_ind if offset is None and c_ind >= p_ind else offset
+        elif c_ind > p_ind and mapping is None:
+            mapping = c_ind - p_ind
+        if mapping is not None and offset is not None:
+            break
+    m = mapping or HOUSE_INDENT[0]
+    o = HOUSE_INDENT[2] if offset is None else offset
+    return (m, o + 2, o)
+
+
+def _yaml(indent: Indent = HOUSE_INDENT) -> YAML:
     y = YAML(typ="rt")
     y.preserve_quotes = True
     y.width = 4096  # never re-wrap a line the author wrote
-    y.indent(mapping=2, sequence=4, offset=2)
+    y.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
     y.brace_single_entry_mapping_in_flow_sequence = True  # [{cidr: x}], as people write it
     return y
 
 
-def _dump(tree: Any) -> str:
+def _dump(tree: Any, indent: Indent = HOUSE_INDENT) -> str:
     out = io.StringIO()
-    _yaml().dump(tree, out)
+    _yaml(indent).dump(tree, out)
     return out.getvalue()
 
 
@@ -180,6 +208,7 @@ class EstateDocument:
         self.root = root
         self.originals = originals
         self._trees: dict[Path, Any] = {}
+        self._indent: dict[Path, Indent] = {}
         self._before: dict[Path, str] = {}  # ruamel's dump of a file before its first edit
         self._touched: set[Path] = set()
 
@@ -198,6 +227,7 @@ class EstateDocument:
                 raise InputError.single(f"cannot read as YAML: {exc}", location=Location(str(path)),
                                         hint="run `tradeplane estate validate` on the estate first") from None
             self._trees[path] = tree if tree is not None else CommentedMap()
+            self._indent[path] = guess_indent(self.originals[path])
         return self._trees[path]
 
     def _with(self, section: str, *words: str) -> Iterator[tuple[Path, Any]]:
@@ -253,7 +283,7 @@ class EstateDocument:
     def touch(self, path: Path) -> None:
         """Mark ``path`` as about to change (call it before editing its tree: its dump is taken now)."""
         if path not in self._before:
-            self._before[path] = _dump(self.tree(path))
+            self._before[path] = _dump(self.tree(path), self._indent[path])
         self._touched.add(path)
 
     # ------------------------------------------------------------------ results
@@ -263,7 +293,7 @@ class EstateDocument:
         y = _yaml()
         out: dict[Path, str] = {}
         for path in sorted(self._touched):
-            after = _dump(self.tree(path))
+            after = _dump(self.tree(path), self._indent[path])
             if after == self._before[path]:
                 continue
             text = splice(self.originals[path], self._before[path], after)
