@@ -102,7 +102,7 @@ def findings(p: Plan) -> list[Finding]:
     from tradeplane.net import BLOCKING_SEVERITIES
 
     out = [Finding("verify", f.check, f.severity, f.title, f.severity in BLOCKING_SEVERITIES, f.fix_location or "",
-                   f.detail, tuple(t.to_json() for t in f.traces)) for f in p.verify.findings]
+                   f.detail, tuple({**t.to_json(), "lines": t.render()} for t in f.traces)) for f in p.verify.findings]
     blocking = {id(f) for f in p.security.blocking}
     out += [Finding("security", f.rule, f.severity, f"{f.subject}: {f.title}", id(f) in blocking, f.location,
                     f.detail, ({"lines": list(f.trace)},) if f.trace else ()) for f in p.security.findings]
@@ -200,7 +200,8 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
     reasons = [f"breaks {b.rule}: {b.message}" + (f" ({b.location})" if b.location else "") for b in breaches]
     reasons += [f"new blocking finding: {f.line()}" for f in new_findings if f.blocking]
     if trace is None and reasons:
-        trace = next(({"flow": f.title, "verdict": "", "traces": list(f.traces), "lines": []}
+        trace = next(({"flow": f.title, "verdict": "", "traces": list(f.traces),
+                       "lines": [line for t in f.traces for line in t.get("lines", [])]}
                       for f in new_findings if f.blocking and f.traces), None)
     return Outcome(rid, request, str(root), "refused" if reasons else "acceptable", tuple(reasons), tuple(changes),
                    tuple(sorted(desks)), restricted, new_findings, removed, trace, tuple(placed), tf, cost, diff,
