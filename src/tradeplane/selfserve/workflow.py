@@ -1,0 +1,143 @@
+"""The request path: submit (parse, evaluate, store, audit) and approve (patch file and/or branch).
+
+Both check the actor's role first (``roles``), log every outcome with its actor in the audit log
+(including refusals of permission and invalid requests), and never apply anything to the estate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tradeplane.errors import InputError, TradeplaneError
+from tradeplane.selfserve.evaluate import estate_digest, evaluate, repository_root
+from tradeplane.selfserve.gitpatch import branch as make_branch
+from tradeplane.selfserve.gitpatch import format_patch
+from tradeplane.selfserve.kinds import RequestKind
+from tradeplane.selfserve.request import parse_request, request_id
+from tradeplane.selfserve.roles import Actor, Conflict, Forbidden, can_approve, can_read, can_request
+from tradeplane.selfserve.store import Store
+from tradeplane.writing import check_file, write_file
+
+__all__ = ["approve", "public", "show", "submit", "visible"]
+
+_PRIVATE = ("file_texts", "base")
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored record without what only approval needs (the new file texts, their bases)."""
+    return {k: v for k, v in record.items() if k not in _PRIVATE}
+
+
+def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: Actor, store: Store,
+           now: datetime | None = None) -> dict[str, Any]:
+    """Evaluate ``request`` on the estate as ``actor`` and store it; the stored record (``public``).
+
+    Raises ``Forbidden`` (role), ``InputError`` (bad request), ``EstateError`` (estate does not load)."""
+    when = (now or datetime.now(UTC)).replace(microsecond=0)
+    if not can_request(actor):
+        store.audit("request-forbidden", actor, None, None, reason=f"role {actor.role} may not request")
+        raise Forbidden.single(f"role {actor.role} may not make requests", field="role",
+                               hint="requester, approver or platform may")
+    try:
+        req = request if isinstance(request, RequestKind) else parse_request(request)
+    except InputError as exc:
+        store.audit("request-invalid", actor, None, "invalid", reason=exc.lines()[0])
+        raise
+    rid = request_id(req)
+    known = _known(store, rid, Path(estate_path))
+    if known is not None:  # the same request on the same estate: the same outcome, logged again
+        store.audit("request", actor, rid, known["verdict"], kind=req.KIND, summary=req.summary(),
+                    reasons=list(known["reasons"]), repeated=True)
+        return public(known)
+    try:
+        outcome = evaluate(Path(estate_path), req)
+    except TradeplaneError as exc:
+        store.audit("request-invalid", actor, rid, "invalid", reason=exc.lines()[0])
+        raise
+    record = {**outcome.stored(), "status": "pending" if outcome.acceptable else "refused",
+              "requested_by": {"name": actor.name, "role": actor.role}, "created": when.isoformat(),
+              "approval": None}
+    store.put(record)
+    store.audit("request", actor, rid, outcome.verdict, kind=req.KIND, summary=req.summary(),
+                reasons=list(outcome.reasons))
+    return public(record)
+
+
+def _known(store: Store, rid: str, estate: Path) -> dict[str, Any] | None:
+    try:
+        record = store.get(rid)
+    except TradeplaneError:
+        return None
+    if record.get("estate") != str(estate) or not record.get("digest"):
+        return None
+    try:
+        return record if record["digest"] == estate_digest(estate) else None
+    except TradeplaneError:
+        return None
+
+
+def visible(store: Store, actor: Actor) -> list[dict[str, Any]]:
+    """Summaries of the requests ``actor`` may read (crypto-desk ones only for crypto/platform)."""
+    return [{k: r.get(k) for k in ("id", "kind", "summary", "verdict", "status", "desks", "created", "requested_by")}
+            for r in store.all() if can_read(actor, bool(r.get("restricted")))]
+
+
+def show(store: Store, rid: str, actor: Actor) -> dict[str, Any]:
+    record = store.get(rid)
+    if not can_read(actor, bool(record.get("restricted"))):
+        store.audit("read-forbidden", actor, rid, record.get("verdict"))
+        raise Forbidden.single(f"request {rid} touches the crypto desk: only the crypto and platform roles may read it",
+                               field="role")
+    return public(record)
+
+
+def approve(store: Store, rid: str, actor: Actor, *, out: Path | None = None, branch: str | None = None,
+            now: datetime | None = None) -> dict[str, Any]:
+    """Approve an acceptable request: write its patch (``out``, default ``STATE/patches/<id>.patch``)
+    and, with ``branch``, a branch of one commit in the estate's repository. Returns
+    ``{"id", "patch", "branch", "commit"}``. Raises ``Forbidden``, ``NotFound`` or ``Conflict``."""
+    when = (now or datetime.now(UTC)).replace(microsecond=0)
+    if not can_approve(actor):
+        store.audit("approve-forbidden", actor, rid, None, reason=f"role {actor.role} may not approve")
+        raise Forbidden.single(f"role {actor.role} may not approve", field="role", hint="approver or platform may")
+    record = store.get(rid)
+    if not can_read(actor, bool(record.get("restricted"))):
+        store.audit("approve-forbidden", actor, rid, record.get("verdict"), reason="crypto-desk request")
+        raise Forbidden.single(f"request {rid} touches the crypto desk: only the platform role may approve it",
+                               field="role")
+    if record["status"] != "pending":
+        raise Conflict.single(f"request {rid} is {record['status']}, not pending approval", field="id",
+                              hint="only an acceptable request is approved, once")
+    estate = Path(record["estate"])
+    repo = repository_root(estate)
+    for path, digest in record["base"].items():
+        current = (repo / path).read_text(encoding="utf-8") if (repo / path).exists() else ""
+        if hashlib.sha256(current.encode()).hexdigest() != digest:
+            raise Conflict.single(f"{repo / path} changed since request {rid} was evaluated", field="id",
+                                  hint="submit the request again on the current estate")
+    requester = record["requested_by"]
+    subject = f"{rid}: {record['summary']}"
+    body = "\n".join([*(f"- {c}" for c in record["changes"]), "",
+                      f"Requested-by: {requester['name']} ({requester['role']})",
+                      f"Approved-by: {actor.name} ({actor.role})",
+                      f"Verdict: {record['verdict']}; terraform +{len(record['terraform'].get('added', []))} "
+                      f"~{len(record['terraform'].get('changed', []))} -{len(record['terraform'].get('removed', []))}; "
+                      f"cost delta {record['cost'].get('currency', {}).get('USD', {}).get('delta', 0):+,.2f} USD/month"])
+    target = Path(out) if out is not None else store.patches / f"{rid}.patch"
+    check_file(target, "--out")  # before the branch, so a bad --out leaves nothing behind
+    commit = None
+    if branch is not None:
+        commit = make_branch(repo, branch, record["file_texts"], record["base"], f"{subject}\n\n{body}\n",
+                             actor.name, when)
+    patch = format_patch(record["estate_diff"], subject, body, actor.name, when, commit)
+    write_file(target, patch, "--out")
+    approval = {"by": {"name": actor.name, "role": actor.role}, "at": when.isoformat(), "patch": str(target),
+                "branch": branch, "commit": commit}
+    store.put({**record, "status": "approved", "approval": approval})
+    store.audit("approve", actor, rid, record["verdict"], patch=str(target), branch=branch, commit=commit,
+                self_approved=requester["name"] == actor.name)
+    return {"id": rid, "patch": str(target), "branch": branch, "commit": commit}

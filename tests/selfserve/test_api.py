@@ -1,0 +1,123 @@
+"""The router the console mounts, in a tiny FastAPI app driven by TestClient."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Header
+from fastapi.testclient import TestClient
+
+from tests.conftest import EXAMPLES
+from tests.selfserve.conftest import FUTURES_NEAR_CME
+from tradeplane.selfserve import Actor
+from tradeplane.selfserve.api import make_router
+
+
+def _actor(x_actor: str = Header("someone"), x_role: str = Header("viewer")) -> Actor:
+    return Actor(x_actor, x_role)
+
+
+def _client(estate: Path, state: Path) -> TestClient:
+    app = FastAPI()
+    app.include_router(make_router(estate, _actor, state))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def _as(role: str, name: str = "someone") -> dict[str, str]:
+    return {"X-Actor": name, "X-Role": role}
+
+
+@pytest.fixture(scope="module")
+def client(estate_repo: Path, state_dir: Path, submitted: dict[str, Any]) -> TestClient:
+    return _client(estate_repo, state_dir)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"kind": "teleport"}, "kind"),
+    ({"desk": "futures"}, "kind"),
+    ({"kind": "budget", "desk": "futures", "amount": -5}, "amount"),
+    ({"kind": "budget", "desk": "futures", "amount": "lots"}, "amount"),
+    ({"kind": "budget", "desk": "Futures!", "amount": 5}, "desk"),
+    ({"kind": "budget", "desk": "futures", "amount": 5, "colour": "red"}, "colour"),
+    ({"kind": "flow", "src": "eq-strategy", "dst": "coinbase-mm", "reason": "x"}, "request"),
+    ({"kind": "flow", "src": "nobody", "dst": "coinbase-mm", "ports": [1], "reason": "x"}, "src"),
+    ({"kind": "workload", "name": "w", "desk": "futures", "latency_us": 5}, "latency_us"),
+    ({"kind": "venue", "target": "eq-strategy", "venue": "lse"}, "venue"),
+    ([1, 2, 3], "body"),
+    ("text", "body"),
+])
+def test_bad_input_is_422_with_field_and_reason(client: TestClient, body: Any, field: str) -> None:
+    r = client.post("/api/requests", json=body, headers=_as("requester"))
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail[0]["field"] == field and detail[0]["reason"]
+
+
+def test_an_unknown_role_is_403_not_500(client: TestClient) -> None:
+    r = client.get("/api/requests", headers=_as("wizard"))
+    assert r.status_code == 403 and r.json()["detail"][0]["field"] == "role"
+
+
+def test_submitting_needs_a_requesting_role(client: TestClient) -> None:
+    for role in ("viewer", "crypto"):
+        r = client.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 1}, headers=_as(role))
+        assert r.status_code == 403
+        assert r.json()["detail"][0]["field"] == "role"
+
+
+def test_list_and_read_respect_the_crypto_desk(client: TestClient, submitted: dict[str, Any]) -> None:
+    flow, workload = submitted["flow"]["id"], submitted["workload"]["id"]
+    ids = {x["id"] for x in client.get("/api/requests", headers=_as("viewer")).json()}
+    assert workload in ids and flow not in ids
+    assert flow in {x["id"] for x in client.get("/api/requests", headers=_as("crypto")).json()}
+    assert client.get(f"/api/requests/{flow}", headers=_as("approver")).status_code == 403
+    body = client.get(f"/api/requests/{flow}", headers=_as("platform")).json()
+    assert body["verdict"] == "refused" and body["trace"]["lines"] and body["findings"]["new"]
+    assert "file_texts" not in body
+    got = client.get(f"/api/requests/{workload}", headers=_as("viewer")).json()
+    assert {"verdict", "reasons", "findings", "trace", "terraform", "cost", "estate_diff", "placement"} <= set(got)
+    assert client.get("/api/requests/req-0000000000", headers=_as("viewer")).status_code == 404
+    assert client.get("/api/requests/not-an-id", headers=_as("viewer")).json()["detail"][0]["field"] == "id"
+
+
+def test_approval_rules(client: TestClient, submitted: dict[str, Any]) -> None:
+    flow = submitted["flow"]["id"]
+    assert client.post(f"/api/requests/{flow}/approve", headers=_as("requester")).status_code == 403
+    assert client.post(f"/api/requests/{flow}/approve", headers=_as("platform")).status_code == 409
+    assert client.post("/api/requests/req-0000000000/approve", headers=_as("platform")).status_code == 404
+    r = client.post(f"/api/requests/{flow}/approve", json={"branch": 5}, headers=_as("platform"))
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "branch"
+
+
+def test_the_same_request_again_returns_its_outcome_at_once(client: TestClient, submitted: dict[str, Any]) -> None:
+    r = client.post("/api/requests", json=FUTURES_NEAR_CME, headers=_as("requester", "gus"))
+    assert r.status_code == 201
+    assert r.json()["id"] == submitted["workload"]["id"]
+    log = submitted["store"].audit_log()
+    assert log[-1]["actor"] == "gus" and log[-1]["repeated"] is True
+
+
+def test_submit_and_approve_over_http(tmp_path: Path) -> None:
+    estate = tmp_path / "small"
+    shutil.copytree(EXAMPLES / "small", estate)
+    c = _client(estate, tmp_path / "state")
+    r = c.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 25000, "currency": "USD"},
+               headers=_as("requester", "rita"))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["verdict"] == "acceptable"
+    assert body["cost"]["budgets"]["USD"] == {"old": 20000.0, "new": 25000.0, "delta": 5000.0}
+    assert "-  - {desk: futures, monthly_usd: 20000}\n+  - {desk: futures, monthly_usd: 25000}\n" in body["estate_diff"]
+    a = c.post(f"/api/requests/{body['id']}/approve", headers=_as("approver", "ada"))
+    assert a.status_code == 200, a.text
+    patch = Path(a.json()["patch"])
+    assert patch.is_file() and "monthly_usd: 25000" in patch.read_text()
+    assert a.json()["branch"] is None
+    # the estate moved after evaluation: a second, different request evaluated, then the file edited
+    r2 = c.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 30000},
+                headers=_as("requester", "rita"))
+    (estate / "estate.yaml").write_text((estate / "estate.yaml").read_text() + "\n# edited\n")
+    assert c.post(f"/api/requests/{r2.json()['id']}/approve", headers=_as("platform")).status_code == 409
