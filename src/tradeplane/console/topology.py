@@ -1,0 +1,182 @@
+"""The topology as a cytoscape.js graph: compound nodes per cloud, region or project, and VPC.
+
+Clouds hold their regions (AWS) or projects (GCP), which hold the VPCs; sites and venues sit in
+their own groups; links are edges (peerings, transit gateway attachments, VPNs, Direct Connect,
+Interconnect, cross-cloud, private endpoints). Subnets are children of their VPC while the estate
+has at most ``SUBNET_LIMIT`` of them; beyond, each VPC is one node labelled with its subnet count,
+expanded on demand (``expand=VPC``). Beyond ``PRESET_LIMIT`` VPCs the server lays the nodes out on
+a grid per group (``layout: preset``) so the browser never runs a force layout over thousands of
+nodes. Other roles than crypto and platform see the crypto desk's networks as one node.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tradeplane.console.auth import Principal
+    from tradeplane.console.state import Snapshot
+    from tradeplane.estate import Estate
+
+__all__ = ["PRESET_LIMIT", "SUBNET_LIMIT", "graph", "subnets_of"]
+
+SUBNET_LIMIT = 300
+PRESET_LIMIT = 150
+RESTRICTED_NODE = "net:crypto-desk-restricted"
+
+
+def _net_id(name: str) -> str:
+    return f"net:{name}"
+
+
+def graph(snap: Snapshot, who: Principal) -> dict[str, Any]:
+    """``{"nodes": [...], "edges": [...], "layout": "cose"|"preset", "collapsed": bool, "counts": {...}}``
+    in cytoscape.js element form (``data`` with ``id``, ``parent``, ``label``, ``kind``)."""
+    e = snap.estate
+    if e is None:
+        return {"nodes": [], "edges": [], "layout": "cose", "collapsed": False, "counts": {}}
+    key = f"topology:{who.role.sees_crypto}"
+    return dict(snap.memo(key, lambda: _graph(e, snap, who)))
+
+
+def _graph(e: Estate, snap: Snapshot, who: Principal) -> dict[str, Any]:
+    r = snap.restricted()
+    hide = not who.role.sees_crypto and bool(r.names)
+    subnets = sum(len(n.subnets) for n in e.networks)
+    collapsed = subnets > SUBNET_LIMIT
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    ids: set[str] = set()
+
+    def node(id_: str, label: str, kind: str, parent: str | None = None, **extra: Any) -> None:
+        if id_ in ids:
+            return
+        ids.add(id_)
+        data: dict[str, Any] = {"id": id_, "label": label, "kind": kind, **extra}
+        if parent:
+            data["parent"] = parent
+        nodes.append({"data": data})
+
+    workloads: dict[str, int] = {}
+    for w in e.workloads:
+        workloads[w.network] = workloads.get(w.network, 0) + 1
+    alias: dict[str, str] = {}
+    for n in sorted(e.networks, key=lambda n: (n.cloud, n.name)):
+        cloud = f"cloud:{n.cloud}"
+        node(cloud, n.cloud.upper(), "cloud")
+        where = getattr(n, "region", None) or getattr(n, "project", "")
+        group = f"{cloud}/{where}"
+        node(group, str(where), "region" if n.cloud == "aws" else "project", cloud)
+        if hide and (n.desk in r.desks or n.name in r.names):
+            node(RESTRICTED_NODE, "crypto desk (restricted)", "restricted", cloud)
+            alias[n.name] = RESTRICTED_NODE
+            continue
+        nid = _net_id(n.name)
+        alias[n.name] = nid
+        cidrs = ", ".join(str(c) for c in getattr(n, "cidrs", ()))
+        label = f"{n.name} ({len(n.subnets)} subnets)" if collapsed else n.name
+        node(nid, label, "vpc", group, desk=n.desk or "", cidrs=cidrs, subnets=len(n.subnets),
+             workloads=workloads.get(n.name, 0), expandable=collapsed and bool(n.subnets))
+        if not collapsed:
+            for s in n.subnets:
+                node(f"sub:{n.name}/{s.name}", f"{s.name} {s.cidr}", "subnet", nid, tier=s.tier)
+    if e.sites:
+        node("group:sites", "on-premises", "group")
+    for s in e.sites:
+        sid = f"site:{s.name}"
+        alias[s.name] = sid
+        node(sid, f"{s.name} ({s.location})", "site", "group:sites", desk=s.desk or "")
+    if e.venues:
+        node("group:venues", "venues", "group")
+    for v in e.venues:
+        vid = f"venue:{v.name}"
+        alias.setdefault(v.name, vid)
+        node(vid, f"{v.name} ({v.kind})", "venue", "group:venues", location=v.location)
+        for s in e.sites:
+            if s.location == v.location:
+                edges.append(_edge(vid, f"site:{s.name}", "colocated", "colocated"))
+    link_names: dict[str, Any] = {link.name: link for link in e.links}
+    for link in e.links:
+        kind = str(link.kind)
+        if kind == "vpc_peering":
+            edges.append(_edge(alias.get(link.a, ""), alias.get(link.b, ""), link.name, kind))  # type: ignore[union-attr]
+        elif kind == "transit_gateway":
+            tid = f"tgw:{link.name}"
+            group = f"cloud:aws/{link.region}"  # type: ignore[union-attr]
+            node("cloud:aws", "AWS", "cloud")
+            node(group, link.region, "region", "cloud:aws")  # type: ignore[union-attr]
+            node(tid, link.name, "tgw", group)
+            alias[link.name] = tid
+    for link in e.links:
+        kind = str(link.kind)
+        if kind == "transit_gateway":
+            tid = alias[link.name]
+            for a in link.attachments:  # type: ignore[union-attr]
+                target = link_names.get(a.target)
+                if a.kind == "vpc":
+                    edges.append(_edge(tid, alias.get(a.target, ""), a.name, "attachment"))
+                elif target is not None and str(target.kind) == "direct_connect":
+                    edges.append(_edge(tid, alias.get(target.site, ""), target.name, "direct_connect"))
+        elif kind == "tgw_peering":
+            edges.append(_edge(alias.get(link.a, ""), alias.get(link.b, ""), link.name, kind))  # type: ignore[union-attr]
+        elif kind == "vpn":
+            end = alias.get(link.transit_gateway or "", "") or alias.get(link.network, "")  # type: ignore[union-attr]
+            edges.append(_edge(end, alias.get(link.remote, ""), link.name, kind))  # type: ignore[union-attr]
+        elif kind == "interconnect":
+            edges.append(_edge(alias.get(link.network, ""), alias.get(link.site, ""), link.name, kind))  # type: ignore[union-attr]
+        elif kind == "cross_cloud":
+            edges.append(_edge(alias.get(link.gcp_network, ""), alias.get(link.aws_transit_gateway, ""),  # type: ignore[union-attr]
+                               link.name, kind))
+        elif kind == "private_endpoint":
+            edges.append(_edge(alias.get(link.network, ""), f"venue:{link.venue}", link.name, kind))  # type: ignore[union-attr]
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for ed in edges:
+        d = ed["data"]
+        k = (d["source"], d["target"], d["label"])
+        if d["source"] in ids and d["target"] in ids and d["source"] != d["target"] and k not in seen:
+            seen.add(k)
+            d["id"] = f"edge:{len(kept)}"
+            kept.append(ed)
+    vpcs = sum(1 for x in nodes if x["data"]["kind"] == "vpc")
+    layout = "preset" if vpcs > PRESET_LIMIT else "cose"
+    if layout == "preset":
+        _grid(nodes)
+    return {"nodes": nodes, "edges": kept, "layout": layout, "collapsed": collapsed,
+            "counts": {"vpcs": vpcs, "subnets": subnets, "edges": len(kept), "nodes": len(nodes)}}
+
+
+def _edge(a: str, b: str, label: str, kind: str) -> dict[str, Any]:
+    return {"data": {"source": a, "target": b, "label": label, "kind": kind}}
+
+
+def _grid(nodes: list[dict[str, Any]]) -> None:
+    """Leaf nodes on a square grid per parent; parents side by side (cytoscape sizes compounds)."""
+    children: dict[str, list[dict[str, Any]]] = {}
+    parents = {x["data"].get("parent") for x in nodes}
+    for x in nodes:
+        if x["data"]["id"] not in parents:
+            children.setdefault(x["data"].get("parent") or "", []).append(x)
+    x0 = 0.0
+    for parent in sorted(children):
+        leaves = children[parent]
+        cols = max(1, math.ceil(math.sqrt(len(leaves))))
+        for i, leaf in enumerate(leaves):
+            leaf["position"] = {"x": x0 + (i % cols) * 120.0, "y": (i // cols) * 60.0}
+        x0 += cols * 120.0 + 200.0
+
+
+def subnets_of(snap: Snapshot, who: Principal, network: str) -> list[dict[str, Any]]:
+    """The subnet nodes of one VPC (the graph's ``expand``); ``KeyError`` for an unknown or hidden one."""
+    e = snap.estate
+    if e is None:
+        raise KeyError(network)
+    r = snap.restricted()
+    for n in e.networks:
+        if n.name == network:
+            if not who.role.sees_crypto and (n.desk in r.desks or n.name in r.names):
+                raise KeyError(network)
+            return [{"data": {"id": f"sub:{n.name}/{s.name}", "label": f"{s.name} {s.cidr}", "kind": "subnet",
+                              "parent": _net_id(n.name), "tier": s.tier}} for s in n.subnets]
+    raise KeyError(network)
