@@ -167,6 +167,7 @@ class Restricted:
     desks: frozenset[str]
     names: frozenset[str]
     pattern: re.Pattern[str] | None
+    loose: re.Pattern[str] | None = None  # inside identifiers (Terraform addresses: aws_apne1_crypto_public)
 
     @classmethod
     def of(cls, estate: object) -> Restricted:
@@ -183,7 +184,7 @@ class Restricted:
         for n in estate.networks:
             if n.desk in desks:
                 names.add(n.name)
-                names |= {s.name for s in n.subnets}
+                names |= {f"{n.name}/{s.name}" for s in n.subnets}  # subnet names alone are generic
         for v in estate.venues:
             if v.name in crypto_venues:
                 names |= {k.name for k in v.api_keys}
@@ -192,15 +193,21 @@ class Restricted:
     @classmethod
     def build(cls, desks: Iterable[str], names: Iterable[str]) -> Restricted:
         ns = frozenset(n for n in names if n)
-        pattern = None
+        pattern = loose = None
         if ns:
             alt = "|".join(re.escape(n) for n in sorted(ns, key=lambda n: (-len(n), n)))
             pattern = re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])")
-        return cls(frozenset(desks), ns, pattern)
+            ids = "|".join(re.escape(n.replace("_", "-")) for n in sorted(ns, key=lambda n: (-len(n), n)) if "/" not in n)
+            loose = re.compile(rf"(?<![a-z0-9])(?:{ids})(?![a-z0-9])") if ids else None
+        return cls(frozenset(desks), ns, pattern, loose)
 
     def mentions(self, *texts: str | None) -> bool:
         """Does any text name a restricted object (as a whole word)?"""
         return self.pattern is not None and any(t and self.pattern.search(t) for t in texts)
+
+    def in_identifier(self, ident: str) -> bool:
+        """Does an identifier (``aws_instance.binance_mm_0``) embed a restricted name (``_`` read as ``-``)?"""
+        return self.loose is not None and bool(self.loose.search(ident.lower().replace("_", "-")))
 
 
 Access = Literal["read", "request", "approve"]

@@ -113,8 +113,8 @@ def reach(snap: Snapshot, who: Principal, src: str, dst: str, port: str = "", pr
     answer = net.reach(dp, src, dst, protocol, ports)
     data = answer.to_json()
     if _hide(snap, who):
-        texts = [h["node"] for pr in data["pairs"] for t in pr.get("delivered", []) + pr.get("dropped", [])
-                 for h in t.get("hops", [])]
+        texts = [h["node"] for pr in data["pairs"] for k in ("traces", "why_not", "reply_dropped", "undecided")
+                 for t in pr.get(k, []) for h in t.get("hops", [])]
         if r.mentions(*texts, *(str(pr.get("src")) + str(pr.get("dst")) for pr in data["pairs"])):
             raise PermissionError("the answer runs through the crypto desk's objects; "
                                   "it is shown only to the crypto and platform roles")
@@ -203,7 +203,7 @@ def terraform(snap: Snapshot, who: Principal) -> dict[str, Any]:
     hidden = 0
     for key in sorted(_blocks(snap)):
         module, address = key.split(" ", 1)
-        if hide and r.mentions(address.split(".", 1)[1].replace("_", "-"), address):
+        if hide and r.in_identifier(address.split(".", 1)[1]):
             hidden += 1
             continue
         modules.setdefault(module, []).append(address)
@@ -239,7 +239,7 @@ def terraform_diff(snap: Snapshot, other: Snapshot, who: Principal) -> dict[str,
     r = snap.restricted()
 
     def keep(keys: tuple[str, ...]) -> list[str]:
-        return [k for k in keys if not (hide and r.mentions(k.split(".", 1)[-1].replace("_", "-"), k))]
+        return [k for k in keys if not (hide and r.in_identifier(k.split(".", 1)[-1]))]
 
     out = {"against": str(other.path), "added": keep(d.added), "removed": keep(d.removed), "changed": keep(d.changed)}
     out["summary"] = f"+{len(out['added'])} ~{len(out['changed'])} -{len(out['removed'])}"
