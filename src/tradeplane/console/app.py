@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradeplane.console import assets, views
 from tradeplane.console.auth import ANONYMOUS, COOKIE, Principal, Role, TokenBook, bearer, book_from
@@ -191,6 +192,13 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
         status = exc.status if exc.status in (400, 404, 409, 422) else 502
         return JSONResponse({"detail": f"incidents service: {exc.detail}", "field": None}, status_code=status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = str(exc.detail)
+        field = "body" if "parsing the body" in detail else (_field_of(detail) if exc.status_code < 500 else None)
+        return JSONResponse({"detail": detail, "field": field}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
         errs = exc.errors()
@@ -306,7 +314,7 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
     async def api_feeds_stream(_who: Who) -> StreamingResponse:
         """Server-Sent Events: ``event: status`` with the picture, about once a second."""
         if poller is None:
-            raise HTTPException(503, "no feed gateway configured (--gateway URL)")
+            raise HTTPException(503, "feeds not connected: no feed gateway configured (--gateway URL)")
         return StreamingResponse(sse(poller.subscribe()), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -70,7 +70,7 @@ def network(snap: Snapshot, who: Principal) -> dict[str, Any]:
     reach query may name (workloads, subnets, networks, desks, sites, venues)."""
     p = snap.plan
     if p is None:
-        return {"findings": [], "passed": [], "counts": {}, "hidden": 0, "endpoints": []}
+        return {"findings": [], "passed": [], "checks": [], "counts": {}, "hidden": 0, "endpoints": []}
     hide = _hide(snap, who)
     shown = [f for f in p.verify.findings if not (hide and _finding_hidden(snap, f))]
     r = snap.restricted()
@@ -127,7 +127,7 @@ def placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
     latency budgets met or not, or the solver's explanations when infeasible."""
     p = snap.plan
     if p is None:
-        return {"status": "invalid", "workloads": [], "explanations": [], "hidden": 0}
+        return {"status": "invalid", "gap": None, "monthly_usd": 0.0, "workloads": [], "explanations": [], "hidden": 0}
     return dict(snap.memo(f"placement:{who.role.sees_crypto}", lambda: _placement(snap, who)))
 
 
@@ -196,7 +196,7 @@ def terraform(snap: Snapshot, who: Principal) -> dict[str, Any]:
     address by module (the crypto desk's resources counted, not named, for other roles)."""
     p = snap.plan
     if p is None:
-        return {"total": 0, "stages": [], "by_type": {}, "resources": {}, "hidden": 0}
+        return {"total": 0, "by_cloud": {}, "stages": [], "by_type": {}, "resources": {}, "hidden": 0, "dangling": []}
     hide = _hide(snap, who)
     r = snap.restricted()
     modules: dict[str, list[str]] = {}
