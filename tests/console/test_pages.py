@@ -130,7 +130,8 @@ def test_topology_is_grouped_by_cloud_and_region(client):
     assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in g["edges"])
     vpc = next(n for n in g["nodes"] if n["data"]["kind"] == "vpc")
     assert vpc["data"]["parent"].startswith("cloud:")
-    assert g["layout"] == "cose" and not g["collapsed"]
+    assert g["layout"] == "preset" and not g["collapsed"]
+    assert all("position" in n for n in g["nodes"] if n["data"]["kind"] in ("subnet", "site", "venue"))
 
 
 def test_migration_waves_and_their_checks(client):

@@ -4,7 +4,7 @@ Clouds hold their regions (AWS) or projects (GCP), which hold the VPCs; sites an
 their own groups; links are edges (peerings, transit gateway attachments, VPNs, Direct Connect,
 Interconnect, cross-cloud, private endpoints). Subnets are children of their VPC while the estate
 has at most ``SUBNET_LIMIT`` of them; beyond, each VPC is one node labelled with its subnet count,
-expanded on demand (``expand=VPC``). Beyond ``PRESET_LIMIT`` VPCs the server lays the nodes out on
+expanded on demand (``expand=VPC``). The server lays the nodes out on
 a grid per group (``layout: preset``) so the browser never runs a force layout over thousands of
 nodes. Other roles than crypto and platform see the crypto desk's networks as one node.
 """
@@ -19,10 +19,9 @@ if TYPE_CHECKING:
     from tradeplane.console.state import Snapshot
     from tradeplane.estate import Estate
 
-__all__ = ["PRESET_LIMIT", "SUBNET_LIMIT", "graph", "subnets_of"]
+__all__ = ["SUBNET_LIMIT", "graph", "subnets_of"]
 
 SUBNET_LIMIT = 300
-PRESET_LIMIT = 150
 RESTRICTED_NODE = "net:crypto-desk-restricted"
 
 
@@ -140,9 +139,8 @@ def _graph(e: Estate, snap: Snapshot, who: Principal) -> dict[str, Any]:
             d["id"] = f"edge:{len(kept)}"
             kept.append(ed)
     vpcs = sum(1 for x in nodes if x["data"]["kind"] == "vpc")
-    layout = "preset" if vpcs > PRESET_LIMIT else "cose"
-    if layout == "preset":
-        _grid(nodes)
+    layout = "preset"
+    _grid(nodes)
     return {"nodes": nodes, "edges": kept, "layout": layout, "collapsed": collapsed,
             "counts": {"vpcs": vpcs, "subnets": subnets, "edges": len(kept), "nodes": len(nodes)}}
 
@@ -152,14 +150,24 @@ def _edge(a: str, b: str, label: str, kind: str) -> dict[str, Any]:
 
 
 def _grid(nodes: list[dict[str, Any]]) -> None:
-    """Leaf nodes on a square grid per parent; parents side by side (cytoscape sizes compounds)."""
+    """Leaf nodes on a square grid per parent; the grids side by side in the order of their ancestry
+    (cloud, region, VPC), so no two compounds overlap (cytoscape sizes a compound to its children)."""
     children: dict[str, list[dict[str, Any]]] = {}
-    parents = {x["data"].get("parent") for x in nodes}
+    parent_of = {x["data"]["id"]: x["data"].get("parent") or "" for x in nodes}
+    parents = set(parent_of.values())
     for x in nodes:
         if x["data"]["id"] not in parents:
-            children.setdefault(x["data"].get("parent") or "", []).append(x)
+            children.setdefault(parent_of[x["data"]["id"]], []).append(x)
+
+    def ancestry(p: str) -> tuple[str, ...]:
+        chain: list[str] = []
+        while p:
+            chain.append(p)
+            p = parent_of.get(p, "")
+        return tuple(reversed(chain))
+
     x0 = 0.0
-    for parent in sorted(children):
+    for parent in sorted(children, key=ancestry):
         leaves = children[parent]
         cols = max(1, math.ceil(math.sqrt(len(leaves))))
         for i, leaf in enumerate(leaves):

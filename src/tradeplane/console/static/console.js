@@ -16,11 +16,11 @@ const tp = (() => {
     const el = document.getElementById("cy");
     if (!el || typeof cytoscape === "undefined") return;
     api("/api/topology").then(({body}) => {
-      const preset = body.layout === "preset";
+      const preset = body.counts.nodes > 300;  // large: no edge labels, textures while panning
       const cy = cytoscape({
         container: el, elements: {nodes: body.nodes, edges: body.edges}, wheelSensitivity: 0.3,
         textureOnViewport: preset, hideEdgesOnViewport: preset, minZoom: 0.02,
-        layout: preset ? {name: "preset", fit: true} : {name: "cose", animate: false, nodeDimensionsIncludeLabels: true, fit: true},
+        layout: {name: "preset", fit: true, padding: 20},
         style: [
           {selector: "node", style: {"label": "data(label)", "font-size": 9, "text-valign": "center", "background-color": "#4e79a7", "color": "#222", "text-wrap": "wrap", "text-max-width": 120}},
           {selector: ":parent", style: {"text-valign": "top", "background-opacity": 0.06, "border-color": "#888", "border-width": 1, "font-weight": "bold"}},
