@@ -462,7 +462,7 @@ def _mount_selfserve(app: FastAPI, estate_path: Path, principal: Callable[[Reque
     if actor_cls is None:
         import tradeplane.selfserve as ss
 
-        actor_cls = ss.Actor  # type: ignore[attr-defined]
+        actor_cls = ss.Actor
 
     def get_actor(request: Request) -> Any:
         who = principal(request)

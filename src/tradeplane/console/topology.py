@@ -82,55 +82,59 @@ def _graph(e: Estate, snap: Snapshot, who: Principal) -> dict[str, Any]:
                 node(f"sub:{n.name}/{s.name}", f"{s.name} {s.cidr}", "subnet", nid, tier=s.tier)
     if e.sites:
         node("group:sites", "on-premises", "group")
-    for s in e.sites:
-        sid = f"site:{s.name}"
-        alias[s.name] = sid
-        node(sid, f"{s.name} ({s.location})", "site", "group:sites", desk=s.desk or "")
+    for site in e.sites:
+        alias[site.name] = f"site:{site.name}"
+        node(f"site:{site.name}", f"{site.name} ({site.location})", "site", "group:sites", desk=site.desk or "")
     if e.venues:
         node("group:venues", "venues", "group")
     for v in e.venues:
         vid = f"venue:{v.name}"
         alias.setdefault(v.name, vid)
         node(vid, f"{v.name} ({v.kind})", "venue", "group:venues", location=v.location)
-        for s in e.sites:
-            if s.location == v.location:
-                edges.append(_edge(vid, f"site:{s.name}", "colocated", "colocated"))
-    link_names: dict[str, Any] = {link.name: link for link in e.links}
+        for site in e.sites:
+            if site.location == v.location:
+                edges.append(_edge(vid, f"site:{site.name}", "colocated", "colocated"))
+    from tradeplane.estate import (
+        CrossCloud,
+        DirectConnect,
+        Interconnect,
+        PrivateEndpoint,
+        TgwPeering,
+        TransitGateway,
+        VpcPeering,
+        Vpn,
+    )
+
+    dx = {link.name: link for link in e.links if isinstance(link, DirectConnect)}
     for link in e.links:
-        kind = str(link.kind)
-        if kind == "vpc_peering":
-            edges.append(_edge(alias.get(link.a, ""), alias.get(link.b, ""), link.name, kind))  # type: ignore[union-attr]
-        elif kind == "transit_gateway":
-            tid = f"tgw:{link.name}"
-            group = f"cloud:aws/{link.region}"  # type: ignore[union-attr]
+        if isinstance(link, TransitGateway):
+            group = f"cloud:aws/{link.region}"
             node("cloud:aws", "AWS", "cloud")
-            node(group, link.region, "region", "cloud:aws")  # type: ignore[union-attr]
-            node(tid, link.name, "tgw", group)
-            alias[link.name] = tid
+            node(group, link.region, "region", "cloud:aws")
+            node(f"tgw:{link.name}", link.name, "tgw", group)
+            alias[link.name] = f"tgw:{link.name}"
     for link in e.links:
-        kind = str(link.kind)
-        if kind == "transit_gateway":
-            tid = alias[link.name]
-            for a in link.attachments:  # type: ignore[union-attr]
-                target = link_names.get(a.target)
-                if a.kind == "vpc":
-                    edges.append(_edge(tid, alias.get(a.target, ""), a.name, "attachment"))
-                elif target is not None and str(target.kind) == "direct_connect":
-                    edges.append(_edge(tid, alias.get(target.site, ""), target.name, "direct_connect"))
-        elif kind == "tgw_peering":
-            edges.append(_edge(alias.get(link.a, ""), alias.get(link.b, ""), link.name, kind))  # type: ignore[union-attr]
-        elif kind == "vpn":
-            end = alias.get(link.transit_gateway or "", "") or alias.get(link.network, "")  # type: ignore[union-attr]
-            edges.append(_edge(end, alias.get(link.remote, ""), link.name, kind))  # type: ignore[union-attr]
-        elif kind == "interconnect":
-            edges.append(_edge(alias.get(link.network, ""), alias.get(link.site, ""), link.name, kind))  # type: ignore[union-attr]
-        elif kind == "cross_cloud":
-            edges.append(_edge(alias.get(link.gcp_network, ""), alias.get(link.aws_transit_gateway, ""),  # type: ignore[union-attr]
-                               link.name, kind))
-        elif kind == "private_endpoint":
-            edges.append(_edge(alias.get(link.network, ""), f"venue:{link.venue}", link.name, kind))  # type: ignore[union-attr]
+        if isinstance(link, VpcPeering | TgwPeering):
+            edges.append(_edge(alias.get(link.a, ""), alias.get(link.b, ""), link.name, str(link.kind)))
+        elif isinstance(link, TransitGateway):
+            for att in link.attachments:
+                if att.kind == "vpc":
+                    edges.append(_edge(alias[link.name], alias.get(att.target, ""), att.name, "attachment"))
+                elif att.target in dx:
+                    edges.append(_edge(alias[link.name], alias.get(dx[att.target].site, ""), att.target,
+                                       "direct_connect"))
+        elif isinstance(link, Vpn):
+            end = alias.get(link.transit_gateway or "", "") or alias.get(link.network, "")
+            edges.append(_edge(end, alias.get(link.remote, ""), link.name, "vpn"))
+        elif isinstance(link, Interconnect):
+            edges.append(_edge(alias.get(link.network, ""), alias.get(link.site, ""), link.name, "interconnect"))
+        elif isinstance(link, CrossCloud):
+            edges.append(_edge(alias.get(link.gcp_network, ""), alias.get(link.aws_transit_gateway, ""),
+                               link.name, "cross_cloud"))
+        elif isinstance(link, PrivateEndpoint):
+            edges.append(_edge(alias.get(link.network, ""), f"venue:{link.venue}", link.name, "private_endpoint"))
     seen: set[tuple[str, str, str]] = set()
-    kept = []
+    kept: list[dict[str, Any]] = []
     for ed in edges:
         d = ed["data"]
         k = (d["source"], d["target"], d["label"])

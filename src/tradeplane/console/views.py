@@ -155,7 +155,7 @@ def _placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
             continue
         venues = list(w.venues) or [v.name for v in e.venues]
         zone = wp.zones[0] if wp.zones else ""
-        latency = []
+        latency: list[dict[str, Any]] = []
         for v in sorted(venues):
             try:
                 est = estimate_rtt(zone, v)
@@ -188,7 +188,7 @@ def _blocks(snap: Snapshot) -> dict[str, str]:
     from tradeplane.migrate.tfdiff import resource_blocks
 
     assert snap.plan is not None
-    return dict(snap.memo("tf-blocks", lambda: resource_blocks(snap.plan.terraform)))  # type: ignore[union-attr]
+    return dict(snap.memo("tf-blocks", lambda: resource_blocks(snap.plan.terraform)))
 
 
 def terraform(snap: Snapshot, who: Principal) -> dict[str, Any]:
