@@ -147,3 +147,26 @@ def test_feeds_and_incidents_say_not_connected(client):
     assert client.get("/api/incidents").json() == {"connected": False, "incidents": [], "hidden": 0}
     assert "Not connected" in client.get("/incidents").text
     assert client.get("/api/feeds/stream").status_code == 503
+
+
+def test_cost_charts_have_distinct_ids_when_billing_is_read(tmp_path):
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from tests.console.conftest import ROOT
+    from tradeplane import estate as est
+    from tradeplane import finops
+    from tradeplane.console import create_app
+
+    small = ROOT / "examples" / "small"
+    finops.generate(est.load(small), tmp_path / "billing", end=date(2026, 11, 29), days=40)
+    with TestClient(create_app(small, billing=[tmp_path / "billing"])) as c:
+        data = c.get("/api/cost").json()
+        assert data["billing"]["budgets"] and data["billing"]["period"] and data["billing_error"] is None
+        html = c.get("/cost").text
+    import re
+
+    ids = re.findall(r'<div id="([a-z]+-\d+)" class="plotly-graph-div"', html)
+    assert "estimate-1" in ids and "chart-1" in ids and len(ids) == len(set(ids)) >= 3
+    assert "Budget burn" in html and "GENERATED DATA" in html

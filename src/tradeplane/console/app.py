@@ -10,6 +10,7 @@ errors on the overview.
 
 # No "from __future__ import annotations": FastAPI reads the route signatures, whose aliases are local.
 
+import asyncio
 import contextlib
 import importlib.util
 import inspect
@@ -100,6 +101,8 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Build the plan now, in a worker thread, so the first visitor does not wait for it.
+        warm = asyncio.get_running_loop().run_in_executor(None, cache.snapshot)
         if poller is not None:
             await poller.start()
         try:
@@ -107,6 +110,8 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
         finally:
             if poller is not None:
                 await poller.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(warm), 0.1)
 
     app = FastAPI(title="tradeplane console", version="1", lifespan=lifespan,
                   description="The estate in a browser: plan verdict, topology, network proofs, placement, "

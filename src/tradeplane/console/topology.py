@@ -170,13 +170,22 @@ def _grid(nodes: list[dict[str, Any]]) -> None:
             p = parent_of.get(p, "")
         return tuple(reversed(chain))
 
-    x0 = 0.0
+    # One row per top-level group (each cloud, the sites, the venues); its grids side by side.
+    rows: dict[str, list[str]] = {}
     for parent in sorted(children, key=ancestry):
-        leaves = children[parent]
-        cols = max(1, math.ceil(math.sqrt(len(leaves))))
-        for i, leaf in enumerate(leaves):
-            leaf["position"] = {"x": x0 + (i % cols) * 120.0, "y": (i // cols) * 60.0}
-        x0 += cols * 120.0 + 200.0
+        top = ancestry(parent)[0] if parent else ""
+        rows.setdefault(top, []).append(parent)
+    y0 = 0.0
+    for top in sorted(rows, key=lambda t: (t.startswith("group:"), t)):
+        x0, height = 0.0, 0.0
+        for parent in rows[top]:
+            leaves = children[parent]
+            cols = max(1, math.ceil(math.sqrt(len(leaves) * 2)))  # twice as wide as tall
+            for i, leaf in enumerate(leaves):
+                leaf["position"] = {"x": x0 + (i % cols) * 130.0, "y": y0 + (i // cols) * 60.0}
+            x0 += cols * 130.0 + 120.0
+            height = max(height, math.ceil(len(leaves) / cols) * 60.0)
+        y0 += height + 160.0
 
 
 def subnets_of(snap: Snapshot, who: Principal, network: str) -> list[dict[str, Any]]:

@@ -26,16 +26,17 @@ _LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 140, "r":
 class _Charts:
     """Plotly figures as HTML fragments: plotly.js inlined in the first, fixed div ids."""
 
-    def __init__(self, inline_js: bool = True) -> None:
+    def __init__(self, inline_js: bool = True, prefix: str = "chart") -> None:
         self.n = 0
         self.inline_js = inline_js  # False: the page loads plotly.js itself (the console serves it)
+        self.prefix = prefix  # div ids are PREFIX-N: distinct prefixes for charts sharing a page
 
     def html(self, fig: Any) -> str:
         import plotly.io as pio
 
         self.n += 1
         return str(pio.to_html(fig, full_html=False, include_plotlyjs=self.inline_js and self.n == 1,
-                               div_id=f"chart-{self.n}", config={"displaylogo": False, "responsive": True}))
+                               div_id=f"{self.prefix}-{self.n}", config={"displaylogo": False, "responsive": True}))
 
 
 def _bars(charts: _Charts, title: str, labels: list[str], direct: list[float], shared: list[float],
@@ -157,12 +158,12 @@ def render_html(rep: CostReport, anomalies: Sequence[Anomaly] | None = None,
                             anomalies=None if anomalies is None else list(anomalies), commitments=commitments)
 
 
-def chart_fragments(rep: CostReport, *, inline_js: bool = True) -> dict[str, list[str]]:
+def chart_fragments(rep: CostReport, *, inline_js: bool = True, prefix: str = "chart") -> dict[str, list[str]]:
     """The report's plotly charts as HTML fragments: ``desk`` (by desk, per currency), ``budget``
     (month to date and forecast against budget; one fragment, "" without budgets), ``daily`` (daily
     cost by desk, per currency) and ``service`` (top 10 services). ``inline_js=False`` leaves plotly.js
-    out, for a page that loads it once (the console)."""
-    charts = _Charts(inline_js)
+    out, for a page that loads it once (the console); ``prefix`` names the divs (PREFIX-1, ...)."""
+    charts = _Charts(inline_js, prefix)
     desk_charts, service_charts, daily_charts = [], [], []
     for cur in rep.currencies:
         desks = [r for r in rep.by_desk if r.currency == cur]
@@ -197,4 +198,4 @@ def estimate_chart(by_desk: dict[str, float], budgets: dict[str, float], *, inli
     fig.update_layout(barmode="overlay", title="estimated monthly cost against budget (USD)",
                       height=120 + 32 * len(desks), **_LAYOUT)
     fig.update_yaxes(autorange="reversed")
-    return _Charts(inline_js).html(fig)
+    return _Charts(inline_js, "estimate").html(fig)
