@@ -99,7 +99,6 @@ def _estate(hook: str) -> est.Estate:
 
 
 @pytest.mark.skipif(PROMETHEUS is None or ALERTMANAGER is None, reason="prometheus / alertmanager not installed")
-@pytest.mark.xfail(strict=False, reason="failed once in the merged tree under load; not diagnosed yet, see the closing note")
 async def test_stalled_stream_pages_the_desk_through_prometheus_and_alertmanager(tmp_path, capsys):
     inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
     procs: list[subprocess.Popen] = []

@@ -64,7 +64,27 @@ def test_lint_of_a_clean_file_passes_and_bad_sources_are_one_line(tmp_path, caps
 
 
 def test_the_catalog_matches_the_gateway():
+    """The gateway exposes exactly the catalog's metrics (a new gateway metric must be declared)."""
+    from prometheus_client import generate_latest
+
+    from tradeplane.feeds.gateway import Gateway, LegSpec, VenueSpec
+    from tradeplane.feeds.instrument import Instrument
+    from tradeplane.feeds.metrics import GatewayMetrics
+    from tradeplane.observe.catalog import builtin_metrics
+    from tradeplane.observe.lint import lint_text
+
     assert FEEDS_LATENCY_BUCKETS == LATENCY_BUCKETS
+    metrics = GatewayMetrics()
+    legs = tuple(LegSpec(x, "ws://127.0.0.1:9/ws", "http://127.0.0.1:9/") for x in ("a", "b"))
+    inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
+    metrics.bind(Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [], metrics=metrics))
+    metrics.on_latency("binance", 1, 2)
+    text = generate_latest(metrics.registry).decode()
+    exposed = {(m.name, m.type) for m in metrics.registry.collect()}  # counters' family names drop _total
+    declared = {(m.name.removesuffix("_total") if m.type == "counter" else m.name, m.type)
+                for m in builtin_metrics("feeds")}
+    assert exposed == declared
+    assert lint_text(text) == []
 
 
 def test_one_dashboard_per_desk_and_venue_with_slo_and_budget_panels(standard):

@@ -115,9 +115,17 @@ def test_alertmanager_routes_by_desk_team_and_severity_and_inhibits_over_links(s
         (['severity="page"'], "crypto"), (['severity="ticket"'], "crypto-ticket")]
     assert links_carrying(reference_estate) == {
         "cme-interconnect": ["cme-globex"], "dx-new-york": ["nasdaq"], "vpn-aurora-backup": ["cme-globex"]}
+    # cme-globex is carried by the Interconnect and the backup VPN: losing one must not silence its
+    # feed alerts, so the inhibition's source is the venue's "every link down" alert, per venue.
     inhibit = data["inhibit_rules"][0]
-    assert inhibit["source_matchers"] == ['alertname="HybridLinkDown"', 'link="cme-interconnect"']
-    assert 'slo_kind="feed_freshness"' in inhibit["target_matchers"]
+    assert inhibit["source_matchers"] == ['alertname="VenueLinksDown"']
+    assert 'slo_kind="feed_freshness"' in inhibit["target_matchers"] and inhibit["equal"] == ["venue"]
+    links = yaml.safe_load(observe.render_standard(standard, START)["prometheus/rules/hybrid-links.rules.yml"])
+    venue_rules = {r["labels"]["venue"]: r["expr"] for r in links["groups"][0]["rules"]
+                   if r["alert"] == "VenueLinksDown"}
+    assert set(venue_rules) == {"cme-globex", "nasdaq"}
+    assert 'link=~"cme-interconnect|vpn-aurora-backup"' in venue_rules["cme-globex"]
+    assert venue_rules["cme-globex"].endswith("== 2")
     assert all(w["webhook_configs"][0]["send_resolved"] for w in data["receivers"] if "webhook_configs" in w)
     if AMTOOL is not None:
         (tmp_path / "alertmanager.yml").write_text(cfg)

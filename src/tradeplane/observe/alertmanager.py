@@ -6,40 +6,20 @@
 * Team routes come before desk routes, so ``{desk, team}`` wins over ``{desk}``; pages repeat
   every 1 h, tickets every 24 h. Anything no desk route matches goes to ``unrouted`` (no
   notifier): ``compile_standard`` refuses an SLO whose desk has no route, so only foreign alerts land there.
-* Inhibitions: ``HybridLinkDown{link=L}`` inhibits the ``feed_freshness`` alerts of every venue whose
-  connectivity goes over ``L`` (named directly, or through the site the link lands at); a page of
-  an SLO inhibits the ticket of the same SLO and series.
+* Inhibitions: ``VenueLinksDown{venue=V}`` (every hybrid link carrying ``V`` down, see
+  ``rules.link_rules``) inhibits the ``feed_freshness`` alerts of ``V``: a venue that one link of
+  several has lost still pages when its feed goes stale, since the survivor should carry it. A page
+  of an SLO inhibits the ticket of the same SLO and series.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tradeplane.estate.model import DirectConnect, Estate, Interconnect, Vpn
-from tradeplane.observe.rules import BURN_ALERT, LINK_DOWN_ALERT
-from tradeplane.observe.standard import HYBRID_LINKS, Standard
+from tradeplane.observe.rules import BURN_ALERT, VENUE_LINKS_DOWN_ALERT
+from tradeplane.observe.standard import Standard, links_carrying
 
-__all__ = ["alertmanager_config", "links_carrying"]
-
-
-def links_carrying(estate: Estate) -> dict[str, list[str]]:
-    """Hybrid link name -> the venues whose market data travels over it (sorted)."""
-    hybrid = [x for x in estate.links if isinstance(x, HYBRID_LINKS)]
-    sites: dict[str, set[str]] = {}
-    for link in hybrid:
-        if isinstance(link, Interconnect):
-            sites.setdefault(link.name, set()).add(link.site)
-        elif isinstance(link, DirectConnect):
-            sites.setdefault(link.name, set()).update(c.location for c in link.connections)
-        elif isinstance(link, Vpn):
-            sites.setdefault(link.name, set()).add(link.remote)
-    out: dict[str, list[str]] = {}
-    for link in hybrid:
-        venues = sorted({v.name for v in estate.venues for c in v.connectivity
-                         if c.via is not None and (c.via == link.name or c.via in sites.get(link.name, set()))})
-        if venues:
-            out[link.name] = venues
-    return dict(sorted(out.items()))
+__all__ = ["alertmanager_config", "links_carrying"]  # links_carrying: re-exported from standard
 
 
 def _receiver_name(desk: str, team: str | None, ticket: bool = False) -> str:
@@ -70,12 +50,10 @@ def alertmanager_config(standard: Standard) -> dict[str, Any]:
         route["routes"] = sub
         routes.append(route)
     inhibit: list[dict[str, Any]] = []
-    for link, venues in links_carrying(standard.estate).items():
-        inhibit.append({
-            "source_matchers": [f'alertname="{LINK_DOWN_ALERT}"', f'link="{link}"'],
-            "target_matchers": [f'alertname="{BURN_ALERT}"', 'slo_kind="feed_freshness"',
-                                f'venue=~"{"|".join(venues)}"'],
-        })
+    if links_carrying(standard.estate):
+        inhibit.append({"source_matchers": [f'alertname="{VENUE_LINKS_DOWN_ALERT}"'],
+                        "target_matchers": [f'alertname="{BURN_ALERT}"', 'slo_kind="feed_freshness"'],
+                        "equal": ["venue"]})
     inhibit.append({"source_matchers": [f'alertname="{BURN_ALERT}"', 'severity="page"'],
                     "target_matchers": [f'alertname="{BURN_ALERT}"', 'severity="ticket"'],
                     "equal": ["slo", "venue", "channel", "symbol", "link", "session"]})

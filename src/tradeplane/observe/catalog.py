@@ -34,6 +34,8 @@ _FEEDS = (
     MetricSpec(name="feeds_gaps_total", type="counter", help="gaps lost on every leg", labels=_STREAM),
     MetricSpec(name="feeds_resyncs_total", type="counter", help="book resyncs", labels=_STREAM),
     MetricSpec(name="feeds_checksum_failures_total", type="counter", help="book checksum mismatches", labels=_STREAM),
+    MetricSpec(name="feeds_resync_blocked_total", type="counter",
+               help="resyncs the venue's limits held back past the patience", labels=_STREAM),
     MetricSpec(name="feeds_events_total", type="counter", help="normalised events delivered", labels=_STREAM),
     MetricSpec(name="feeds_stream_state", type="gauge", help="stream state code (2 is live)", labels=_STREAM),
     MetricSpec(name="feeds_stale_bound_seconds", type="gauge", help="stale bound from the observed rate",

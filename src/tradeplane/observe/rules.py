@@ -24,14 +24,23 @@ from typing import Any
 from prometheus_client.utils import floatToGoString
 
 from tradeplane.observe.calendar import closed_intervals, open_expression
-from tradeplane.observe.standard import HYBRID_LINKS, SloSpec, Standard, duration, good_when, metric_of
+from tradeplane.observe.standard import (
+    HYBRID_LINKS,
+    SloSpec,
+    Standard,
+    duration,
+    good_when,
+    metric_of,
+    venue_links,
+)
 
-__all__ = ["BURN_ALERT", "LINK_DOWN_ALERT", "LINK_DOWN_FOR", "alert_labels", "le_value", "link_rules", "number",
+__all__ = ["BURN_ALERT", "LINK_DOWN_ALERT", "LINK_DOWN_FOR", "VENUE_LINKS_DOWN_ALERT", "alert_labels", "le_value", "link_rules", "number",
            "rate_window", "slo_rules", "with_matcher"]
 
 BURN_ALERT = "SloErrorBudgetBurn"
 LINK_DOWN_ALERT = "HybridLinkDown"
 LINK_DOWN_FOR = timedelta(minutes=1)
+VENUE_LINKS_DOWN_ALERT = "VenueLinksDown"
 
 
 def number(x: float) -> str:
@@ -146,11 +155,32 @@ def link_rules(standard: Standard) -> dict[str, Any] | None:
             "for": duration(LINK_DOWN_FOR),
             "labels": {"severity": "page", "desk": slo.desk, "team": slo.team, "env": slo.env, "link": link},
             "annotations": {"summary": f"hybrid link {link}: every BGP session is down",
-                            "description": "traffic over this link has failed over or stopped; "
-                                           "feed-freshness alerts of venues behind it are inhibited"},
+                            "description": "traffic over this link has failed over or stopped; feed-freshness "
+                                           "alerts of venues it alone carries are inhibited"},
         })
+    for venue, links in venue_links(standard.estate).items():
+        rules.append(venue_links_down_rule(venue, links))
     interval = standard.estate.observability.scrape_interval_seconds
     return {"groups": [{"name": "hybrid-links", "interval": f"{interval}s", "rules": rules}]}
+
+
+def venue_links_down_rule(venue: str, links: list[str]) -> dict[str, Any]:
+    """``VenueLinksDown{venue}``: every hybrid link carrying ``venue`` has every BGP session down.
+
+    The source of the Alertmanager inhibition of the venue's feed-freshness alerts. It needs a
+    series from each of the links (``count by (link)`` equal to their number): a link whose state
+    is unknown may still carry the venue, so the alert stays silent and the feed alert pages. It
+    has no desk label, so it notifies nobody (the ``HybridLinkDown`` pages do that).
+    """
+    sel = f'hybrid_bgp_session_up{{link=~"{"|".join(links)}"}}'
+    return {
+        "alert": VENUE_LINKS_DOWN_ALERT,
+        "expr": f"max({sel}) == 0 and on() count(count by (link) ({sel})) == {len(links)}",
+        "for": duration(LINK_DOWN_FOR),
+        "labels": {"severity": "info", "venue": venue},
+        "annotations": {"summary": f"venue {venue}: every hybrid link carrying it is down ({', '.join(links)})",
+                        "description": "its feed-freshness alerts are inhibited while this fires"},
+    }
 
 
 def hybrid_link_names(standard: Standard) -> list[str]:

@@ -11,8 +11,10 @@ and one evaluation before each. ``promtool`` then proves that the real rules agr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -25,7 +27,15 @@ from tradeplane.observe.rules import (
     number,
     rate_window,
 )
-from tradeplane.observe.standard import SloSpec, Standard, duration, good_when, metric_of, selector_matchers
+from tradeplane.observe.standard import (
+    SloSpec,
+    Standard,
+    duration,
+    good_when,
+    metric_of,
+    selector_matchers,
+    venue_links,
+)
 
 __all__ = ["BURN", "LEAD", "Prediction", "link_test", "predict", "slo_test"]
 
@@ -52,7 +62,7 @@ def _steps(dt: int) -> int:
     return int((LEAD + BURN + TAIL).total_seconds()) // dt
 
 
-def _extrapolated_rate(values: list[float], first: int, last: int, dt: int, rng: int) -> float | None:
+def _extrapolated_rate(values: Sequence[float], first: int, last: int, dt: int, rng: int) -> float | None:
     """Prometheus 2.x ``rate()`` of samples ``first..last`` (indices, spacing ``dt``) in a range of ``rng`` s
     ending at ``last``."""
     n = last - first + 1
@@ -73,32 +83,59 @@ def _extrapolated_rate(values: list[float], first: int, last: int, dt: int, rng:
     return result * (interval / sampled) / rng
 
 
-def _series(slo: SloSpec, dt: int) -> dict[str, list[float]]:
-    """Input series (by role) of one SLO's test: counters, histogram counters or the gauge."""
-    n = _steps(dt) + 1
-    bad = [1 if _bad_at(i, dt) else 0 for i in range(n)]
+def _kind(slo: SloSpec) -> tuple[str, str | None]:
+    """The shape of an SLO's test series: ``gauge`` (with its good-when), ``count``, ``bad`` or ``good``."""
     s = slo.sli
     if s.gauge is not None and s.good_when is not None:
-        op, v = good_when(s.good_when)
+        return "gauge", s.good_when
+    if s.histogram is not None:
+        return "count", None
+    return ("bad", None) if s.bad is not None else ("good", None)
+
+
+def _series(slo: SloSpec, dt: int) -> dict[str, list[float]]:
+    """Input series (by role) of one SLO's test: counters, histogram counters or the gauge."""
+    return {k: list(v) for k, v in _series_of(*_kind(slo), dt)}
+
+
+@lru_cache(maxsize=64)
+def _series_of(kind: str, when: str | None, dt: int) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """The series of one shape (the same for every SLO of that shape: computed once per render)."""
+    n = _steps(dt) + 1
+    bad = [1 if _bad_at(i, dt) else 0 for i in range(n)]
+    if kind == "gauge" and when is not None:
+        op, v = good_when(when)
         x = float(v)
         good_v, bad_v = {"==": (x, x + 1), "!=": (x + 1, x), "<=": (x - 1, x + 1), "<": (x - 1, x + 1),
                          ">=": (x + 1, x - 1), ">": (x + 1, x - 1)}[op]
-        return {"gauge": [bad_v if b else good_v for b in bad]}
+        return (("gauge", tuple(bad_v if b else good_v for b in bad)),)
     bad_cum = list(accumulate(bad))
-    total = [_COUNTER_START + i for i in range(n)]
-    good = [t - b for t, b in zip(total, bad_cum, strict=True)]
-    if s.histogram is not None:
-        return {"count": [float(t) for t in total], "bucket": [float(g) for g in good]}
-    if s.bad is not None:
-        return {"bad": [float(b) for b in bad_cum], "total": [float(t) for t in total]}
-    return {"good": [float(g) for g in good], "total": [float(t) for t in total]}
+    total = tuple(float(_COUNTER_START + i) for i in range(n))
+    good = tuple(t - b for t, b in zip(total, bad_cum, strict=True))
+    if kind == "count":
+        return (("count", total), ("bucket", good))
+    if kind == "bad":
+        return (("bad", tuple(float(b) for b in bad_cum)), ("total", total))
+    return (("good", good), ("total", total))
 
 
 def predict(standard: Standard, slo: SloSpec) -> list[Prediction]:
-    """For each burn window of ``slo`` (in order), when its alert fires and resolves in the test."""
-    dt = standard.estate.observability.scrape_interval_seconds
-    rng = int(rate_window(standard).total_seconds())
-    series = _series(slo, dt)
+    """For each burn window of ``slo`` (in order), when its alert fires and resolves in the test.
+
+    The model depends only on the series' shape, the scrape interval, the rate window, the pending
+    time and each window's (long, short, error-ratio threshold), so SLOs that share them share one
+    computation (memoised: a render of 500 alike SLOs models the rules once).
+    """
+    obs = standard.estate.observability
+    windows = tuple((w.long, w.short, float(number(w.threshold(slo.objective)))) for w in slo.windows)
+    return list(_predict(*_kind(slo), obs.scrape_interval_seconds, int(rate_window(standard).total_seconds()),
+                         obs.pending_seconds, windows))
+
+
+@lru_cache(maxsize=256)
+def _predict(kind: str, when: str | None, dt: int, rng: int, pending: float,
+             windows: tuple[tuple[timedelta, timedelta, float], ...]) -> tuple[Prediction, ...]:
+    series = dict(_series_of(kind, when, dt))
     n = _steps(dt) + 1
     bad_rec: list[float | None] = []
     tot_rec: list[float | None] = []
@@ -134,14 +171,12 @@ def predict(standard: Standard, slo: SloSpec) -> list[Prediction]:
         bad = pb[i] - (pb[lo] if lo >= 0 else 0.0)
         return bad / total if total else None
 
-    pending = standard.estate.observability.pending_seconds
     out = []
-    for w in slo.windows:
-        theta = float(number(w.threshold(slo.objective)))
+    for long, short, theta in windows:
         active_at: int | None = None
         fires = resolves = None
         for i in range(n):
-            rl, rs = ratio(i, w.long), ratio(i, w.short)
+            rl, rs = ratio(i, long), ratio(i, short)
             active = rl is not None and rs is not None and rl > theta and rs > theta
             if active:
                 if active_at is None:
@@ -153,7 +188,7 @@ def predict(standard: Standard, slo: SloSpec) -> list[Prediction]:
                 if fires is not None and resolves is None:
                     resolves = i
         out.append(Prediction(fires, resolves))
-    return out
+    return tuple(out)
 
 
 def _encode(values: list[float]) -> str:
@@ -214,6 +249,7 @@ def slo_test(standard: Standard, slo: SloSpec, rule_file: str) -> dict[str, Any]
         for i in (p.fires, p.resolves):
             if i is not None:
                 instants.update((i - 1, i))
+    annotations = _annotations(standard, slo)
     tests = []
     for i in sorted(x for x in instants if x >= 0):
         firing = [w for w, p in zip(slo.windows, preds, strict=True)
@@ -221,54 +257,69 @@ def slo_test(standard: Standard, slo: SloSpec, rule_file: str) -> dict[str, Any]
         exp = []
         for w in firing:
             labels = {"slo": slo.name, **by_values, **alert_labels(standard, slo, w)}
-            exp.append({"exp_labels": labels, "exp_annotations": _annotations(standard, slo, w)})
+            exp.append({"exp_labels": labels, "exp_annotations": annotations.get(duration(w.long), {})})
         tests.append({"eval_time": f"{i * dt}s", "alertname": BURN_ALERT, "exp_alerts": exp})
     return {"rule_files": [rule_file], "evaluation_interval": f"{dt}s",
             "tests": [{"name": f"{slo.name}: {duration(BURN)} total burn after {duration(LEAD)}",
                        "interval": f"{dt}s", "input_series": inputs, "alert_rule_test": tests}]}
 
 
-def _annotations(standard: Standard, slo: SloSpec, w: Any) -> dict[str, str]:
+def _annotations(standard: Standard, slo: SloSpec) -> dict[str, dict[str, str]]:
+    """The burn alerts' annotations of ``slo`` by long window (``"1h"``: {...})."""
     from tradeplane.observe.rules import slo_rules
 
-    for group in slo_rules(standard, slo, _EPOCH)["groups"]:
-        for rule in group["rules"]:
-            if rule.get("alert") == BURN_ALERT and rule["labels"]["long_window"] == duration(w.long):
-                return dict(rule["annotations"])
-    return {}
+    return {rule["labels"]["long_window"]: dict(rule["annotations"])
+            for group in slo_rules(standard, slo, _EPOCH)["groups"] for rule in group["rules"]
+            if rule.get("alert") == BURN_ALERT}
 
 
 def link_test(standard: Standard, rule_file: str) -> dict[str, Any] | None:
-    """The promtool test of ``HybridLinkDown``: sessions down for ``BURN`` then back."""
-    slos = [s for s in standard.slos if s.kind == "link_availability"]
-    if not slos:
+    """The promtool tests of ``HybridLinkDown`` and ``VenueLinksDown``.
+
+    First every link's sessions go down for ``BURN`` and come back: each link's alert and each
+    carried venue's alert fire and resolve. Then, for a venue carried by several links, only one of
+    them goes down: its ``HybridLinkDown`` fires but the venue's does not (the survivor carries it).
+    """
+    from tradeplane.observe.rules import VENUE_LINKS_DOWN_ALERT, link_rules
+
+    rules = link_rules(standard)
+    if rules is None:
         return None
+    by_alert: dict[tuple[str, str], dict[str, Any]] = {}
+    for rule in rules["groups"][0]["rules"]:
+        key = rule["labels"].get("link") or rule["labels"]["venue"]
+        by_alert[(rule["alert"], key)] = rule
+    links = sorted(k for a, k in by_alert if a == LINK_DOWN_ALERT)
+    venues = {v: ls for v, ls in venue_links(standard.estate).items()}
     dt = standard.estate.observability.scrape_interval_seconds
     n = int((LEAD + BURN + timedelta(minutes=10)).total_seconds()) // dt + 1
-    inputs, tests = [], []
     down_from = int(LEAD.total_seconds()) // dt + 1
     down_to = int((LEAD + BURN).total_seconds()) // dt
     fires = down_from + int(LINK_DOWN_FOR.total_seconds()) // dt
-    for slo in slos:
-        link = dict(slo.labels)["link"]
-        values = [0.0 if down_from <= i <= down_to else 1.0 for i in range(n)]
-        inputs.append({"series": _series_text("hybrid_bgp_session_up", {"link": link, "session": "s0"}),
-                       "values": _encode(values)})
-    for i in (fires - 1, fires, down_to, down_to + 1):
-        exp = []
-        if fires <= i <= down_to:
-            for slo in slos:
-                link = dict(slo.labels)["link"]
-                exp.append({"exp_labels": {"link": link, "severity": "page", "desk": slo.desk, "team": slo.team,
-                                           "env": slo.env},
-                            "exp_annotations": {
-                                "summary": f"hybrid link {link}: every BGP session is down",
-                                "description": "traffic over this link has failed over or stopped; "
-                                               "feed-freshness alerts of venues behind it are inhibited"}})
-        tests.append({"eval_time": f"{i * dt}s", "alertname": LINK_DOWN_ALERT, "exp_alerts": exp})
-    return {"rule_files": [rule_file], "evaluation_interval": f"{dt}s",
-            "tests": [{"name": "hybrid links down then back", "interval": f"{dt}s", "input_series": inputs,
-                       "alert_rule_test": tests}]}
+
+    def scenario(name: str, down: set[str]) -> dict[str, Any]:
+        inputs = [{"series": _series_text("hybrid_bgp_session_up", {"link": link, "session": "s0"}),
+                   "values": _encode([0.0 if link in down and down_from <= i <= down_to else 1.0
+                                      for i in range(n)])} for link in links]
+        tests = []
+        for i in (fires - 1, fires, down_to, down_to + 1):
+            on = fires <= i <= down_to
+            for alert, keys in ((LINK_DOWN_ALERT, links), (VENUE_LINKS_DOWN_ALERT, sorted(venues))):
+                exp = []
+                for key in keys:
+                    gone = key in down if alert == LINK_DOWN_ALERT else set(venues[key]) <= down
+                    if on and gone:
+                        rule = by_alert[(alert, key)]
+                        exp.append({"exp_labels": dict(rule["labels"]),
+                                    "exp_annotations": dict(rule["annotations"])})
+                tests.append({"eval_time": f"{i * dt}s", "alertname": alert, "exp_alerts": exp})
+        return {"name": name, "interval": f"{dt}s", "input_series": inputs, "alert_rule_test": tests}
+
+    cases = [scenario("hybrid links down then back", set(links))]
+    shared = next((ls for ls in venues.values() if len(ls) > 1 and set(ls) <= set(links)), None)
+    if shared is not None:
+        cases.append(scenario(f"{shared[0]} down, the other links still carry its venues", {shared[0]}))
+    return {"rule_files": [rule_file], "evaluation_interval": f"{dt}s", "tests": cases}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

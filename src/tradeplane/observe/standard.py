@@ -39,8 +39,10 @@ __all__ = [
     "compile_standard",
     "duration",
     "good_when",
+    "links_carrying",
     "metric_of",
     "selector_matchers",
+    "venue_links",
 ]
 
 #: (share of the error budget spent, long window, severity): the SRE Workbook's recommended policy.
@@ -361,3 +363,33 @@ def compile_standard(estate: Estate) -> Standard:
         n = len(problems)
         raise EstateError(f"observability standard: {n} problem{'s' if n != 1 else ''}", problems)
     return Standard(estate, tuple(sorted(specs, key=lambda s: s.name)), exposed)
+
+
+def links_carrying(estate: Estate) -> dict[str, list[str]]:
+    """Hybrid link name -> the venues whose market data travels over it (sorted); a venue's
+    connectivity names the link directly, or the site the link lands at."""
+    hybrid = [x for x in estate.links if isinstance(x, HYBRID_LINKS)]
+    sites: dict[str, set[str]] = {}
+    for link in hybrid:
+        if isinstance(link, Interconnect):
+            sites.setdefault(link.name, set()).add(link.site)
+        elif isinstance(link, DirectConnect):
+            sites.setdefault(link.name, set()).update(c.location for c in link.connections)
+        elif isinstance(link, Vpn):
+            sites.setdefault(link.name, set()).add(link.remote)
+    out: dict[str, list[str]] = {}
+    for link in hybrid:
+        venues = sorted({v.name for v in estate.venues for c in v.connectivity
+                         if c.via is not None and (c.via == link.name or c.via in sites.get(link.name, set()))})
+        if venues:
+            out[link.name] = venues
+    return dict(sorted(out.items()))
+
+
+def venue_links(estate: Estate) -> dict[str, list[str]]:
+    """Venue -> the hybrid links carrying its market data (sorted): ``links_carrying`` inverted."""
+    out: dict[str, list[str]] = {}
+    for link, venues in links_carrying(estate).items():
+        for v in venues:
+            out.setdefault(v, []).append(link)
+    return {v: sorted(ls) for v, ls in sorted(out.items())}
