@@ -15,9 +15,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-
 from tests.console.conftest import NAMES, REFERENCE, TOKENS, auth
-from tests.incidents.conftest import INTAKE_AUTH, TOKENS as INCIDENT_TOKENS, am_alert, am_payload, write_config
+from tests.incidents.conftest import INTAKE_AUTH, am_alert, am_payload, write_config
+from tests.incidents.conftest import TOKENS as INCIDENT_TOKENS
+
 from tradeplane import estate as est
 from tradeplane.console import create_app
 from tradeplane.incidents.api import create_app as incidents_app
