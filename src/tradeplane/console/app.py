@@ -223,6 +223,24 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
             "page": name, "who": who, "estate_name": s.estate.name if s.estate else str(s.path),
             "estate_ok": s.ok, "selfserve": selfserve_available(), **ctx})
 
+    def cached_json(view: str, who: Principal, make: Callable[[Snapshot], Any]) -> Response:
+        """A view's JSON, serialised once per snapshot and visibility (the plan does not change between)."""
+        s = snap()
+        body = s.memo(f"json:{view}:{who.role.sees_crypto}",
+                      lambda: json.dumps(make(s), sort_keys=True, default=str).encode())
+        return Response(body, media_type="application/json")
+
+    def cached_page(request: Request, name: str, who: Principal, make: Callable[[Snapshot], dict[str, Any]]
+                    ) -> Response:
+        """A page without query parameters, rendered once per snapshot and principal."""
+        s = snap()
+
+        def render() -> bytes:
+            return bytes(page(request, name, who, **make(s)).body)
+
+        body = s.memo(f"html:{name}:{who.name}:{who.role.value}", render)
+        return HTMLResponse(body)
+
     # ----------------------------------------------------------------- vendor assets
 
     @app.get("/vendor/cytoscape.min.js", include_in_schema=False)
@@ -255,12 +273,12 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
                 "sees_crypto": who.role.sees_crypto}
 
     @app.get("/api/overview", tags=["pages"], responses=ERRORS)
-    def api_overview(who: Who) -> dict[str, Any]:
+    def api_overview(who: Who) -> Response:
         """The plan's verdict, counts by desk and cloud, what blocks an apply (or the estate's errors)."""
-        return views.overview(snap(), who)
+        return cached_json("overview", who, lambda s: views.overview(s, who))
 
     @app.get("/api/topology", tags=["pages"], responses=ERRORS)
-    def api_topology(who: Who, expand: Name | None = None) -> dict[str, Any]:
+    def api_topology(who: Who, expand: Name | None = None) -> Any:
         """The graph (cytoscape.js elements, grouped); ``expand=VPC``: that VPC's subnet nodes."""
         s = snap()
         if expand is not None:
@@ -268,12 +286,12 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
                 return {"nodes": subnets_of(s, who, expand), "edges": []}
             except KeyError:
                 raise HTTPException(404, f"expand: no network {expand!r} (or not visible to {who.role.value})") from None
-        return graph(s, who)
+        return cached_json("topology", who, lambda s: graph(s, who))
 
     @app.get("/api/network", tags=["pages"], responses=ERRORS)
-    def api_network(who: Who) -> dict[str, Any]:
+    def api_network(who: Who) -> Response:
         """Verify findings with hop-by-hop traces, the properties that hold, the endpoints to query."""
-        return views.network(snap(), who)
+        return cached_json("network", who, lambda s: views.network(s, who))
 
     @app.get("/api/reach", tags=["pages"], responses=ERRORS)
     def api_reach(who: Who, src: Name, dst: Name, port: Annotated[str, Query(max_length=40, pattern=r"^[0-9,\- ]*$")] = "",
@@ -282,9 +300,9 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
         return views.reach(snap(), who, src, dst, port, protocol)
 
     @app.get("/api/placement", tags=["pages"], responses=ERRORS)
-    def api_placement(who: Who) -> dict[str, Any]:
+    def api_placement(who: Who) -> Response:
         """Where each workload runs, its round trip to each venue with the basis, and why."""
-        return views.placement(snap(), who)
+        return cached_json("placement", who, lambda s: views.placement(s, who))
 
     @app.get("/api/terraform", tags=["pages"], responses=ERRORS)
     def api_terraform(who: Who, against: Annotated[str | None, Query(min_length=1, max_length=400)] = None) -> dict[str, Any]:
@@ -303,9 +321,11 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
         return {k: v for k, v in data.items() if k != "charts"}
 
     @app.get("/api/migration", tags=["pages"], responses=ERRORS)
-    def api_migration(who: Who) -> dict[str, Any]:
+    def api_migration(who: Who) -> Any:
         """The colocation's waves, each with its checks, window and Terraform diff."""
-        return views.migration(snap(), who, migrate_state)
+        if migrate_state is not None:  # the state file changes without the estate: read it each time
+            return views.migration(snap(), who, migrate_state)
+        return cached_json("migration", who, lambda s: views.migration(s, who, None))
 
     @app.get("/api/feeds", tags=["feeds"], responses=ERRORS)
     def api_feeds(_who: Who) -> dict[str, Any]:
@@ -376,19 +396,24 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
     # ----------------------------------------------------------------- pages
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_page(request: Request, who: Who) -> HTMLResponse:
-        return page(request, "overview", who, data=views.overview(snap(), who))
+    def overview_page(request: Request, who: Who) -> Response:
+        return cached_page(request, "overview", who, lambda s: {"data": views.overview(s, who)})
 
     @app.get("/topology", response_class=HTMLResponse, include_in_schema=False)
-    def topology_page(request: Request, who: Who) -> HTMLResponse:
-        s = snap()
-        g = graph(s, who)
-        return page(request, "topology", who, counts=g["counts"], layout=g["layout"], collapsed=g["collapsed"],
-                    cytoscape=assets.cytoscape() is not None)
+    def topology_page(request: Request, who: Who) -> Response:
+        def ctx(s: Snapshot) -> dict[str, Any]:
+            g = graph(s, who)
+            return {"counts": g["counts"], "layout": g["layout"], "collapsed": g["collapsed"],
+                    "cytoscape": assets.cytoscape() is not None}
+        return cached_page(request, "topology", who, ctx)
 
     @app.get("/network", response_class=HTMLResponse, include_in_schema=False)
     def network_page(request: Request, who: Who, src: str = "", dst: str = "", port: str = "",
-                     protocol: str = "tcp") -> HTMLResponse:
+                     protocol: str = "tcp") -> Response:
+        if not (src or dst or port) and protocol == "tcp":
+            return cached_page(request, "network", who, lambda s: {
+                "data": views.network(s, who), "answer": None, "error": None,
+                "form": {"src": "", "dst": "", "port": "", "protocol": "tcp"}})
         answer, error = None, None
         if src and dst:
             try:
@@ -399,11 +424,14 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
                     form={"src": src, "dst": dst, "port": port, "protocol": protocol})
 
     @app.get("/placement", response_class=HTMLResponse, include_in_schema=False)
-    def placement_page(request: Request, who: Who) -> HTMLResponse:
-        return page(request, "placement", who, data=views.placement(snap(), who))
+    def placement_page(request: Request, who: Who) -> Response:
+        return cached_page(request, "placement", who, lambda s: {"data": views.placement(s, who)})
 
     @app.get("/terraform", response_class=HTMLResponse, include_in_schema=False)
-    def terraform_page(request: Request, who: Who, against: str = "") -> HTMLResponse:
+    def terraform_page(request: Request, who: Who, against: str = "") -> Response:
+        if not against:
+            return cached_page(request, "terraform", who, lambda s: {
+                "data": views.terraform(s, who), "diff": None, "error": None, "against": ""})
         s = snap()
         diff, error = None, None
         if against:
@@ -414,8 +442,8 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
         return page(request, "terraform", who, data=views.terraform(s, who), diff=diff, error=error, against=against)
 
     @app.get("/cost", response_class=HTMLResponse, include_in_schema=False)
-    def cost_page(request: Request, who: Who) -> HTMLResponse:
-        return page(request, "cost", who, data=cost_view(snap(), who, billing))
+    def cost_page(request: Request, who: Who) -> Response:
+        return cached_page(request, "cost", who, lambda s: {"data": cost_view(s, who, billing)})
 
     @app.get("/feeds", response_class=HTMLResponse, include_in_schema=False)
     def feeds_page(request: Request, who: Who) -> HTMLResponse:
