@@ -57,7 +57,7 @@ class Snapshot:
     build_seconds: float
     _dataplane: Dataplane | None = field(default=None, repr=False)
     _restricted: Restricted | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # memo values nest
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
