@@ -34,7 +34,7 @@ from tradeplane.finops.focus import (
     open_billing,
 )
 from tradeplane.finops.generate import GenerateResult, InjectedAnomaly, generate
-from tradeplane.finops.html import render_html
+from tradeplane.finops.html import chart_fragments, estimate_chart, render_html
 from tradeplane.finops.report import (
     BudgetLine,
     Correction,
@@ -86,11 +86,13 @@ __all__ = [
     "allocate",
     "allocation_sql",
     "build_report",
+    "chart_fragments",
     "commitment_report",
     "default_period",
     "default_rules",
     "diff",
     "estimate",
+    "estimate_chart",
     "export_allocation",
     "find_anomalies",
     "generate",

@@ -17,7 +17,7 @@ from tradeplane.finops.commitments import CommitmentReport
 from tradeplane.finops.currency import money
 from tradeplane.finops.report import CostReport
 
-__all__ = ["render_html"]
+__all__ = ["chart_fragments", "estimate_chart", "render_html"]
 
 _LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 140, "r": 30, "t": 40, "b": 40},
                            "font": {"family": "system-ui, sans-serif", "size": 12}}
@@ -26,15 +26,17 @@ _LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 140, "r":
 class _Charts:
     """Plotly figures as HTML fragments: plotly.js inlined in the first, fixed div ids."""
 
-    def __init__(self) -> None:
+    def __init__(self, inline_js: bool = True, prefix: str = "chart") -> None:
         self.n = 0
+        self.inline_js = inline_js  # False: the page loads plotly.js itself (the console serves it)
+        self.prefix = prefix  # div ids are PREFIX-N: distinct prefixes for charts sharing a page
 
     def html(self, fig: Any) -> str:
         import plotly.io as pio
 
         self.n += 1
-        return str(pio.to_html(fig, full_html=False, include_plotlyjs=self.n == 1, div_id=f"chart-{self.n}",
-                               config={"displaylogo": False, "responsive": True}))
+        return str(pio.to_html(fig, full_html=False, include_plotlyjs=self.inline_js and self.n == 1,
+                               div_id=f"{self.prefix}-{self.n}", config={"displaylogo": False, "responsive": True}))
 
 
 def _bars(charts: _Charts, title: str, labels: list[str], direct: list[float], shared: list[float],
@@ -150,7 +152,18 @@ def _pct(x: float | None) -> str:
 def render_html(rep: CostReport, anomalies: Sequence[Anomaly] | None = None,
                 commitments: CommitmentReport | None = None) -> str:
     """The report as one HTML document with plotly charts (deterministic for the same inputs)."""
-    charts = _Charts()
+    parts = chart_fragments(rep)
+    return _TEMPLATE.render(r=rep, money=money, pct=_pct, desk_charts=parts["desk"], budget_chart=parts["budget"][0],
+                            daily_charts=parts["daily"], service_charts=parts["service"],
+                            anomalies=None if anomalies is None else list(anomalies), commitments=commitments)
+
+
+def chart_fragments(rep: CostReport, *, inline_js: bool = True, prefix: str = "chart") -> dict[str, list[str]]:
+    """The report's plotly charts as HTML fragments: ``desk`` (by desk, per currency), ``budget``
+    (month to date and forecast against budget; one fragment, "" without budgets), ``daily`` (daily
+    cost by desk, per currency) and ``service`` (top 10 services). ``inline_js=False`` leaves plotly.js
+    out, for a page that loads it once (the console); ``prefix`` names the divs (PREFIX-1, ...)."""
+    charts = _Charts(inline_js, prefix)
     desk_charts, service_charts, daily_charts = [], [], []
     for cur in rep.currencies:
         desks = [r for r in rep.by_desk if r.currency == cur]
@@ -164,6 +177,25 @@ def render_html(rep: CostReport, anomalies: Sequence[Anomaly] | None = None,
         service_charts.append(_bars(charts, f"cost by service, top 10 ({cur})",
                                     [f"{r.key[0]} {r.key[1]}" for r in services], [r.direct for r in services],
                                     [r.shared for r in services], cur))
-    return _TEMPLATE.render(r=rep, money=money, pct=_pct, desk_charts=desk_charts, budget_chart=budget_chart,
-                            daily_charts=daily_charts, service_charts=service_charts,
-                            anomalies=None if anomalies is None else list(anomalies), commitments=commitments)
+    return {"desk": desk_charts, "budget": [budget_chart], "daily": daily_charts, "service": service_charts}
+
+
+def estimate_chart(by_desk: dict[str, float], budgets: dict[str, float], *, inline_js: bool = True) -> str:
+    """The estate's estimated monthly cost by desk (``finops.estimate``) against each desk's monthly
+    budget (USD), as one plotly fragment; "" when there is nothing to draw."""
+    import plotly.graph_objects as go
+
+    desks = sorted(set(by_desk) | set(budgets))
+    if not desks:
+        return ""
+    fig = go.Figure()
+    fig.add_bar(name="budget", y=desks, x=[budgets.get(d, 0.0) for d in desks], orientation="h",
+                marker_color="#dddddd")
+    fig.add_bar(name="estimate", y=desks, x=[by_desk.get(d, 0.0) for d in desks], orientation="h",
+                marker_color="#4e79a7",
+                text=[f"{by_desk.get(d, 0.0) / budgets[d]:.0%} of budget" if budgets.get(d) else ""
+                      for d in desks])
+    fig.update_layout(barmode="overlay", title="estimated monthly cost against budget (USD)",
+                      height=120 + 32 * len(desks), **_LAYOUT)
+    fig.update_yaxes(autorange="reversed")
+    return _Charts(inline_js, "estimate").html(fig)

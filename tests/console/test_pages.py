@@ -1,0 +1,172 @@
+"""Every page and its API twin over the reference estate: what each shows, for each role."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.console.conftest import auth
+from tradeplane.console import PAGES
+
+CRYPTO_NAMES = ("binance-mm", "coinbase-mm", "aws-apne1-crypto", "aws-use1-crypto")
+
+
+@pytest.mark.parametrize("path", [p for _, p, _ in PAGES])
+def test_every_page_renders_with_the_navigation(client, path):
+    r = client.get(path, headers=auth("platform"))
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-type"].startswith("text/html")
+    for _, link, label in PAGES:
+        assert f'href="{link}"' in r.text and label in r.text
+    assert "pat · platform" in r.text
+
+
+def test_overview_verdict_counts_and_blocking(client):
+    data = client.get("/api/overview", headers=auth("platform")).json()
+    assert data["verdict"] in ("ready", "blocked") and data["errors"] == []
+    assert data["counts"]["workloads"] == 15 and data["counts"]["networks"] == 6
+    assert set(data["by_cloud"]) == {"aws", "gcp"}
+    assert set(data["by_desk"]) == {"crypto", "equities", "futures", "platform", "research"}
+    assert data["by_desk"]["crypto"]["workloads"] == 4
+    assert (data["verdict"] == "blocked") == bool(data["blocking"])
+    html = client.get("/", headers=auth("platform")).text
+    assert ("READY" if data["verdict"] == "ready" else "BLOCKED") in html
+
+
+def test_the_plan_is_built_once_not_per_request(client, console_app):
+    for path in ("/", "/api/overview", "/network", "/api/placement"):
+        client.get(path)
+    assert console_app.state.cache.builds == 1
+
+
+def test_viewers_do_not_see_the_crypto_desks_details(client):
+    viewer = client.get("/api/overview", headers=auth("viewer")).json()
+    assert viewer["by_desk"]["crypto"] == {"restricted": 1}
+    for path in ("/api/placement", "/api/network", "/api/topology", "/api/terraform"):
+        names = [*CRYPTO_NAMES, *(n.replace("-", "_") for n in CRYPTO_NAMES)]  # Terraform addresses use _
+        text = client.get(path, headers=auth("viewer")).text
+        for name in names:
+            assert name not in text, (path, name)
+        full = client.get(path, headers=auth("crypto")).text
+        assert any(name in full for name in names), path
+    placement = client.get("/api/placement", headers=auth("viewer")).json()
+    assert placement["hidden"] == 4
+    topo = client.get("/api/topology", headers=auth("viewer")).json()
+    assert any(n["data"]["kind"] == "restricted" for n in topo["nodes"])
+    r = client.get("/api/reach", params={"src": "binance-mm", "dst": "internet"}, headers=auth("viewer"))
+    assert r.status_code == 403
+    assert client.get("/api/reach", params={"src": "binance-mm", "dst": "internet"},
+                      headers=auth("platform")).status_code == 200
+
+
+def test_network_findings_carry_hop_by_hop_traces(client):
+    data = client.get("/api/network", headers=auth("platform")).json()
+    assert data["passed"] and "futures" in data["endpoints"]
+    traced = [f for f in data["findings"] if f["traces"]]
+    if traced:  # the reference estate may verify clean; then its properties are what it shows
+        assert traced[0]["traces"][0]["hops"][0]["node"]
+
+
+def test_reach_form_answers_with_traces(client):
+    r = client.get("/api/reach", params={"src": "eq-strategy", "dst": "eq-order-gateway", "port": "443"},
+                   headers=auth("viewer"))
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["verdict"] in ("reachable", "unreachable", "partial", "unknown")
+    traces = [t for p in data["pairs"] for t in p["traces"] + p["why_not"]]
+    assert traces and traces[0]["hops"] and traces[0]["hops"][0]["node"]
+    html = client.get("/network", params={"src": "eq-strategy", "dst": "eq-order-gateway", "port": "443"}).text
+    assert 'id="reach-verdict"' in html and "eq-strategy → eq-order-gateway" in html and '<div class="trace' in html
+
+
+@pytest.mark.parametrize(("params", "status", "field"), [
+    ({"src": "no-such-thing", "dst": "futures"}, 400, "src"),
+    ({"src": "futures", "dst": "nowhere-at-all"}, 400, "dst"),
+    ({"src": "futures", "dst": "equities", "port": "99999"}, 400, "port"),
+    ({"src": "futures", "dst": "equities", "port": "abc"}, 422, "port"),
+    ({"src": "futures"}, 422, "dst"),
+    ({"src": "futures", "dst": "equities", "protocol": "sctp"}, 422, "protocol"),
+])
+def test_bad_reach_input_is_a_4xx_naming_the_field(client, params, status, field):
+    r = client.get("/api/reach", params=params)
+    assert r.status_code == status, r.text
+    assert r.json()["field"] == field
+    assert field in r.json()["detail"]
+
+
+def test_placement_shows_zones_latency_basis_and_why(client):
+    data = client.get("/api/placement", headers=auth("platform")).json()
+    assert data["status"] in ("optimal", "feasible")
+    row = next(w for w in data["workloads"] if w["workload"] == "cme-order-router")
+    assert row["zones"] and row["why"]
+    lat = next(x for x in row["latency"] if x["venue"] == "cme-globex")
+    assert lat["rtt_us"] > 0 and lat["basis"] and lat["kind"]
+
+
+def test_terraform_stages_resources_and_diff_against_another_estate(client):
+    data = client.get("/api/terraform", params={"against": "examples/small"}, headers=auth("platform")).json()
+    assert data["total"] > 500 and any(s["module"] == "aws/10-networking" for s in data["stages"])
+    assert data["resources"]["aws/10-networking"]
+    diff = data["diff"]
+    assert diff["added"] and diff["summary"].startswith("+")
+    html = client.get("/terraform", params={"against": "examples/small"}, headers=auth("platform")).text
+    assert 'id="diff"' in html
+    r = client.get("/api/terraform", params={"against": "/etc"})
+    assert r.status_code == 400 and r.json()["field"] == "against"
+
+
+def test_cost_page_draws_plotly_from_the_finops_charts(client):
+    data = client.get("/api/cost", headers=auth("platform")).json()
+    assert data["estimate"]["by_desk"]["futures"] > 0 and data["estimate"]["budgets"]
+    html = client.get("/cost").text
+    assert '<script src="/vendor/plotly.min.js">' in html and "Plotly.newPlot" in html
+    assert client.get("/vendor/plotly.min.js").status_code == 200
+
+
+def test_topology_is_grouped_by_cloud_and_region(client):
+    g = client.get("/api/topology", headers=auth("platform")).json()
+    kinds = {n["data"]["kind"] for n in g["nodes"]}
+    assert {"cloud", "region", "vpc", "subnet", "site", "venue"} <= kinds
+    ids = {n["data"]["id"] for n in g["nodes"]}
+    assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in g["edges"])
+    vpc = next(n for n in g["nodes"] if n["data"]["kind"] == "vpc")
+    assert vpc["data"]["parent"].startswith("cloud:")
+    assert g["layout"] == "preset" and not g["collapsed"]
+    assert all("position" in n for n in g["nodes"] if n["data"]["kind"] in ("subnet", "site", "venue"))
+
+
+def test_migration_waves_and_their_checks(client):
+    data = client.get("/api/migration", headers=auth("viewer")).json()
+    assert data["declared"] and data["waves"]
+    assert all(w["checks"] for w in data["waves"])
+    assert "Wave 1" in client.get("/migration").text
+
+
+def test_feeds_and_incidents_say_not_connected(client):
+    assert client.get("/api/feeds").json()["connected"] is False
+    assert "Not connected" in client.get("/feeds").text
+    assert client.get("/api/incidents").json() == {"connected": False, "incidents": [], "hidden": 0}
+    assert "Not connected" in client.get("/incidents").text
+    assert client.get("/api/feeds/stream").status_code == 503
+
+
+def test_cost_charts_have_distinct_ids_when_billing_is_read(tmp_path):
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from tests.console.conftest import ROOT
+    from tradeplane import estate as est
+    from tradeplane import finops
+    from tradeplane.console import create_app
+
+    small = ROOT / "examples" / "small"
+    finops.generate(est.load(small), tmp_path / "billing", end=date(2026, 11, 29), days=40)
+    with TestClient(create_app(small, billing=[tmp_path / "billing"])) as c:
+        data = c.get("/api/cost").json()
+        assert data["billing"]["budgets"] and data["billing"]["period"] and data["billing_error"] is None
+        html = c.get("/cost").text
+    import re
+
+    ids = re.findall(r'<div id="([a-z]+-\d+)" class="plotly-graph-div"', html)
+    assert "estimate-1" in ids and "chart-1" in ids and len(ids) == len(set(ids)) >= 3
+    assert "Budget burn" in html and "GENERATED DATA" in html
