@@ -108,6 +108,7 @@ __all__ = [
     "ObservabilityStandards",
     "Oncall",
     "Organisation",
+    "PhysicalPath",
     "Placement",
     "PlacementStrategy",
     "PodSpec",
@@ -711,6 +712,44 @@ class PrivateEndpoint(Frozen):
     subnets: tuple[Name, ...] = Field(min_length=1)
 
 
+class PhysicalPath(Frozen):
+    """A physical route between two sites that no cloud API knows: a leased fibre, a microwave or a
+    millimetre-wave (E-band) link, e.g. Aurora <-> Carteret over microwave.
+
+    Nothing is rendered for it (Terraform and net verify ignore it); placement uses it for latency
+    budgets that name it in ``via``. Radio media are faster than fibre (light in air, refractive index
+    about 1.0003, against 1.468 in glass) but fade in heavy rain, so they declare their availability
+    and, usually, the fibre path taken when they are down (``fallback``).
+    """
+
+    kind: Literal["path"]
+    name: Name
+    medium: Literal["fibre", "microwave", "mmwave"]
+    a: Name = Field(description="one end: an estate site or a catalog site (e.g. aurora-colo, nasdaq-carteret)")
+    b: Name = Field(description="the other end: an estate site or a catalog site")
+    route_km: float | None = Field(
+        default=None, gt=0, le=40_075, allow_inf_nan=False,
+        description="length of the route in km; default: the great circle between the ends x the medium's "
+                    "route factor (fibre 1.3, radio 1.046)")
+    rtt_us: float | None = Field(
+        default=None, gt=0, le=10_000_000, allow_inf_nan=False,
+        description="a measured or contracted round trip end to end in µs; preferred to the model")
+    availability: float | None = Field(
+        default=None, gt=0, le=1, allow_inf_nan=False,
+        description="fraction of the time the path carries traffic (0.999 = 99.9%); required for microwave and "
+                    "mmwave, which fade in heavy rain")
+    fallback: Name | None = Field(default=None, description="the path (kind: path) taken when this one is down")
+    provider: str = Field(default="", description="who runs it")
+    source: str = Field(default="", description="where the route length or round trip comes from, with its date")
+
+    @model_validator(mode="after")
+    def _radio_declares_availability(self) -> PhysicalPath:
+        if self.medium != "fibre" and self.availability is None:
+            raise ValueError(f"a {self.medium} path needs 'availability' (the fraction of the time it is up): "
+                             "radio links fade in heavy rain; declare it, and a fibre 'fallback'")
+        return self
+
+
 Link = Annotated[
     VpcPeering
     | TransitGateway
@@ -720,7 +759,8 @@ Link = Annotated[
     | CloudRouter
     | Vpn
     | CrossCloud
-    | PrivateEndpoint,
+    | PrivateEndpoint
+    | PhysicalPath,
     Field(discriminator="kind"),
 ]
 
@@ -764,6 +804,10 @@ class LatencyBudget(Frozen):
     to: Name = Field(description="a venue, site or workload")
     rtt_us: float = Field(gt=0, le=10_000_000,
                           description="round-trip budget in microseconds (more than 0, at most 10,000,000 = 10 s)")
+    via: Name | None = Field(
+        default=None,
+        description="a link of kind path the traffic takes (e.g. a microwave route between two sites); the "
+                    "estimate runs zone -> the path's nearer end -> the path -> its far end -> the target")
 
 
 class Dependency(Frozen):
