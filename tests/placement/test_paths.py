@@ -124,3 +124,50 @@ def test_terraform_and_net_ignore_paths(reference_estate: est.Estate) -> None:
 
     assert any(isinstance(x, est.PhysicalPath) for x in reference_estate.links)
     assert not [n for n, link in failure_elements(reference_estate) if link.startswith(("mw-", "fibre-"))]
+
+
+# ------------------------------------------------------------------ colo <-> region through the declared exits
+
+
+def test_cme_budget_goes_through_the_interconnect_metro(reference_estate: est.Estate) -> None:
+    routes = Routes(reference_estate)
+    r = routes.rtt("us-central1-a", "cme-globex")
+    legs = estimate_rtt("us-central1-a", "equinix-ch1").rtt_us + estimate_rtt("equinix-ch1", "cme-aurora").rtt_us
+    assert r.kind == "routed" and r.rtt_us == pytest.approx(legs)
+    assert "Interconnect metro chi (equinix-ch1)" in r.basis and "over cme-interconnect" in r.basis
+    # longer than the straight line it replaces, never under the physical floor
+    assert r.rtt_us > estimate_rtt("us-central1-a", "cme-aurora").rtt_us > r.bound_us
+    assert 9_000 < r.rtt_us < 10_000  # the 9 ms budgets of the reference estate became infeasible
+
+
+def test_nasdaq_goes_through_the_direct_connect_location(reference_estate: est.Estate) -> None:
+    r = Routes(reference_estate).rtt("use1-az4", "nasdaq")
+    assert r.kind == "routed" and "Direct Connect location ny4-meetme (equinix-ny4)" in r.basis
+    assert "over dx-new-york" in r.basis
+
+
+def test_no_declared_exit_keeps_the_straight_model(reference_estate: est.Estate) -> None:
+    # cme-globex declares no AWS link: an AWS zone's figure stays the plain fibre model (with its edge hop)
+    r = Routes(reference_estate).rtt("use2-az1", "cme-globex")
+    assert r == estimate_rtt("use2-az1", "cme-aurora")
+
+
+def test_migrate_crossing_and_placement_use_one_function(reference_estate: est.Estate) -> None:
+    from tradeplane.migrate import crossing_rtt
+
+    c = crossing_rtt(reference_estate, "aurora-colo", "us-central1-a")
+    assert c is not None and c.metro == "chi" and c.via == "equinix-ch1"
+    assert c.rtt_us == pytest.approx(Routes(reference_estate).rtt("us-central1-a", "cme-globex").rtt_us)
+
+
+def test_infeasible_cme_budget_is_explained_with_the_route(reference_estate: est.Estate) -> None:
+    w = reference_estate.workload("cme-md-handler-a")
+    budgets = tuple(b.model_copy(update={"rtt_us": 9_000.0}) if b.to == "cme-globex" else b
+                    for b in w.latency_budgets)
+    e = reference_estate.model_copy(update={"workloads": tuple(
+        x.model_copy(update={"latency_budgets": budgets}) if x.name == w.name else x
+        for x in reference_estate.workloads)})
+    r = solve(e)
+    assert r.status == "infeasible"
+    msg = next(x.message for x in r.explanations if x.workload == "cme-md-handler-a")
+    assert "Interconnect metro chi" in msg and "9,556 µs" in msg
