@@ -64,6 +64,8 @@ __all__ = [
     "Connectivity",
     "Contact",
     "Control",
+    "CostAllocation",
+    "CostMatch",
     "CrossCloud",
     "CutoverCriteria",
     "DailyHalt",
@@ -125,6 +127,7 @@ __all__ = [
     "SecurityPolicy",
     "SgPeer",
     "SgRule",
+    "SharedCost",
     "Site",
     "Sli",
     "Slo",
@@ -1100,6 +1103,67 @@ class Budget(Frozen):
                           description="ISO 4217 code of monthly_usd (the monthly amount); only spend in it is compared")
 
 
+class CostMatch(Frozen):
+    """Which billing rows a shared-cost rule takes (every given selector must hold)."""
+
+    service: tuple[str, ...] = Field(default=(), description="FOCUS ServiceName values")
+    resource_type: tuple[str, ...] = Field(default=(), description="FOCUS ResourceType values")
+    description_like: tuple[str, ...] = Field(default=(), description="SQL LIKE patterns on ChargeDescription")
+    accounts: tuple[str, ...] = Field(default=(), description="estate AWS account or GCP project names")
+    unit: str | None = Field(default=None, description="usage selectors: ConsumedUnit")
+
+    @model_validator(mode="after")
+    def _something(self) -> CostMatch:
+        if not (self.service or self.resource_type or self.description_like or self.accounts):
+            raise ValueError("a match needs at least one of service, resource_type, description_like, accounts")
+        return self
+
+
+class SharedCost(Frozen):
+    """One shared cost and how it is split across desks, day by day.
+
+    The split methods are the FinOps Foundation's (FinOps Framework, capability "Shared Cost
+    Management"): ``proportional`` to each desk's direct spend, ``even`` among ``desks``, ``fixed``
+    ``shares`` summing to 100 %; plus ``by_usage``, proportional to each desk's consumed quantity of
+    the rows ``usage`` matches (proportional on a usage metric instead of spend).
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    match: CostMatch
+    split: Literal["proportional", "even", "fixed", "by_usage"]
+    desks: tuple[Name, ...] = Field(default=(), description="proportional/even: the desks sharing it (all if empty)")
+    shares: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict, description="fixed: desk -> fraction (0 to 1), summing to 1")
+    usage: CostMatch | None = Field(default=None, description="by_usage: the rows whose ConsumedQuantity weighs a desk")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SharedCost:
+        if self.split == "fixed":
+            if not self.shares:
+                raise ValueError("split 'fixed' needs 'shares' (desk: fraction)")
+            total = sum(self.shares.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"shares must sum to 1, they sum to {total:g}")
+        elif self.shares:
+            raise ValueError(f"'shares' is for split 'fixed', not '{self.split}'")
+        if self.split == "by_usage" and self.usage is None:
+            raise ValueError("split 'by_usage' needs 'usage' (which rows' ConsumedQuantity weighs each desk)")
+        return self
+
+
+class CostAllocation(Frozen):
+    """How the cost report allocates: which cost it counts, and the shared costs split across desks.
+
+    Direct allocation needs no rule (a row's desk tag, else its account's or project's desk); a row
+    that matches a shared rule (the first that matches) is split instead. Read by
+    ``tradeplane.finops`` (``cost report``, ``cost allocate``, the warehouse SQL).
+    """
+
+    cost: Literal["effective", "billed"] = Field(
+        default="effective", description="effective (amortised, EffectiveCost) or billed (BilledCost)")
+    shared: tuple[SharedCost, ...] = ()
+
+
 def _default_tag_aliases() -> dict[str, tuple[str, ...]]:
     return {"env": ("environment",), "cost-centre": ("cost-center", "costcenter", "costcentre")}
 
@@ -1585,6 +1649,8 @@ class Estate(Frozen):
     oncall: Oncall = Field(default_factory=Oncall)
     audit: AuditLogging = Field(default_factory=AuditLogging)
     colocation: Colocation | None = Field(default=None, description="the colocation inventory and its migration")
+    cost_allocation: CostAllocation | None = Field(
+        default=None, description="shared costs and how they split across desks (else finops' generic rules)")
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)

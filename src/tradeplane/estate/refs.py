@@ -88,6 +88,7 @@ def check(estate: Estate) -> list[Problem]:
     _oncall(c)
     _observability(c)
     _colocation(c)
+    _cost_allocation(c)
     return sorted(c.problems, key=Problem.sort_key)
 
 
@@ -648,3 +649,21 @@ def _colocation(c: _Checker) -> None:
         for name in g.workloads:
             c.need(g, "workloads", name, colo_names, "colocation workload")
 
+
+def _cost_allocation(c: _Checker) -> None:
+    """Shared-cost rules name desks and accounts of this estate; rule names are unique."""
+    ca = c.estate.cost_allocation
+    if ca is None:
+        return
+    e = c.estate
+    desks = [d.name for d in e.desks]
+    accounts = [*_accounts(e), *_projects(e)]
+    c.unique(ca.shared, "shared-cost rule")
+    for rule in ca.shared:
+        for d in rule.desks:
+            c.need(rule, "desks", d, desks, "desk")
+        for d in sorted(rule.shares):
+            c.need(rule, "shares", d, desks, "desk")
+        for m in (rule.match, rule.usage):
+            for a in (m.accounts if m is not None else ()):
+                c.need(m, "accounts", a, accounts, "AWS account or GCP project")
