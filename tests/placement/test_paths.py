@@ -81,7 +81,7 @@ def test_a_budget_via_a_path_enters_at_the_nearer_end() -> None:
 def test_reference_estate_budget_over_the_microwave(reference_estate: est.Estate) -> None:
     result = solve(reference_estate)
     f = next(f for f in check_budgets(reference_estate, result)
-             if f.workload == "eq-order-gateway" and f.to == "cme-globex")
+             if f.workload == "eq-order-gateway" and f.to == "aurora-colo")
     assert f.met and "microwave path mw-aurora-carteret: declared 8,230 µs" in f.basis
 
 
