@@ -56,12 +56,12 @@ from tradeplane.placement import (
     Capacity,
     PlacementResult,
     Problem,
+    Routes,
     SolverOptions,
     ZoneCapacity,
     build_problem,
     check_budgets,
     default_capacity,
-    estimate_rtt,
     greedy,
     machine_family,
     solve_problem,
@@ -128,22 +128,23 @@ def cheap_regions(cloud: str) -> frozenset[str]:
     return frozenset(r for r in regions if mult[r] == low)
 
 
-def _region_budget(rng: random.Random, zones: list[str], venue: str, family: str) -> float:
+def _region_budget(rng: random.Random, routes: Routes, zones: list[str], venue: str, family: str) -> float:
     """A venue budget that admits the nearest region offering ``family`` only, or the nearest two or
-    three: the round trip from the k-th nearest region's best zone, plus 2 %."""
+    three: the round trip (along the estate's declared path) from the k-th nearest region's best zone,
+    plus 2 %."""
     best: dict[str, float] = {}
     for z in zones:
         if default_capacity().offers(z, family):
             r = catalog.region_of(z)
-            best[r] = min(best.get(r, math.inf), estimate_rtt(z, venue).rtt_us)
+            best[r] = min(best.get(r, math.inf), routes.rtt(z, venue).rtt_us)
     ranked = sorted(best.values())
     k = rng.choices((0, 1, 2), (0.4, 0.35, 0.25))[0]
     return float(math.ceil(ranked[min(k, len(ranked) - 1)] * 1.02))
 
 
-def _near_budget(rng: random.Random, zones: list[str], venue: str, family: str) -> float:
+def _near_budget(rng: random.Random, routes: Routes, zones: list[str], venue: str, family: str) -> float:
     """A budget between the best the zones can do and half as much again."""
-    best = min(estimate_rtt(z, venue).rtt_us for z in zones if default_capacity().offers(z, family))
+    best = min(routes.rtt(z, venue).rtt_us for z in zones if default_capacity().offers(z, family))
     return float(math.ceil(best * rng.uniform(1.05, 1.5)))
 
 
@@ -152,6 +153,7 @@ def synthetic_estate(n: int, seed: int = 7, pairs: bool = True) -> Estate:
     pairs of cost-flexible workloads."""
     rng = random.Random(seed)
     base = est.load(ROOT / "examples" / "dv-trading")
+    routes = Routes(base)
     nets = _networks()
     aws_nets = [x for x in nets if isinstance(x, AwsVpc)]
     gcp_regions = sorted(r for r, p in catalog.REGIONS.items() if p.cloud == "gcp")
@@ -185,11 +187,11 @@ def synthetic_estate(n: int, seed: int = 7, pairs: bool = True) -> Estate:
                     mtype = "n2-standard-16"
                 if rng.random() < 0.35:
                     v = venue()
-                    budgets.append({"to": v, "rtt_us": _region_budget(rng, gcp_zones, v, machine_family(mtype))})
+                    budgets.append({"to": v, "rtt_us": _region_budget(rng, routes, gcp_zones, v, machine_family(mtype))})
             elif roll < 0.52:  # latency-constrained: a budget to one venue, maybe A/B legs
                 mtype = rng.choice(GCP_LATENCY_TYPES)
                 v = venue()
-                budgets.append({"to": v, "rtt_us": _region_budget(rng, gcp_zones, v, machine_family(mtype))})
+                budgets.append({"to": v, "rtt_us": _region_budget(rng, routes, gcp_zones, v, machine_family(mtype))})
                 if rng.random() < 0.33 and n - i >= 2:
                     size = 2
             else:  # cost-flexible
@@ -209,7 +211,7 @@ def synthetic_estate(n: int, seed: int = 7, pairs: bool = True) -> Estate:
                 placement = {"strategy": "spread", "group": f"g{group_no}"}
             if rng.random() < 0.35:
                 v = venue()
-                budgets.append({"to": v, "rtt_us": _near_budget(rng, _zones_of(nets, network), v,
+                budgets.append({"to": v, "rtt_us": _near_budget(rng, routes, _zones_of(nets, network), v,
                                                                  machine_family(mtype))})
         sole = placement.get("strategy") == "sole_tenant"
         legs = size == 2 and not placement

@@ -114,7 +114,10 @@ def test_data_larger_than_the_memory_limit(tmp_path: Path, estate) -> None:
 
 
 def test_rules_per_estate(estate) -> None:
-    assert finops.default_rules(estate).source.endswith("allocation-dv-trading.yaml")
+    rules = finops.default_rules(estate)
+    assert rules.source.startswith("estate dv-trading: cost_allocation (") and "cost-allocation.yaml:" in rules.source
+    assert rules.shared == estate.cost_allocation.shared
+    assert [r.split for r in rules.shared] == ["by_usage", "fixed", "fixed", "even", "proportional"]
     generic = finops.default_rules()
     assert generic.source.endswith("config/allocation.yaml")
     assert all(not r.desks and not r.shares and not r.match.accounts for r in generic.shared)
@@ -134,3 +137,28 @@ def test_generic_rules_fit_another_estate(tmp_path: Path) -> None:
         assert a == pytest.approx(b)
         desks = {r[0] for r in s.con.execute("SELECT DISTINCT desk FROM allocated").fetchall()}
         assert desks <= {d.name for d in small.desks} | {"unallocated"}
+
+
+def test_estate_cost_allocation_is_validated_where_it_is_written() -> None:
+    from tradeplane import estate as est
+    from tradeplane.errors import EstateError
+
+    text = (Path(__file__).resolve().parents[2] / "examples/small/estate.yaml").read_text(encoding="utf-8")
+    bad = text + """
+cost_allocation:
+  shared:
+    - {name: dx, match: {service: [AWS Direct Connect]}, split: fixed, shares: {futures: 0.5, options: 0.5}}
+    - {name: nat, match: {accounts: [nope]}, split: even, desks: [futures]}
+    - {name: sup, match: {service: [Support]}, split: even, shares: {futures: 1.0}}
+"""
+    with pytest.raises(EstateError) as info:
+        est.load_text(bad, "small.yaml")
+    got = sorted(f"{p.location.line if p.location else '?'} {p.field}: {p.message}" for p in info.value.problems)
+    assert any("'shares' is for split 'fixed', not 'even'" in g for g in got)
+    fixed = bad.replace("    - {name: sup, match: {service: [Support]}, split: even, shares: {futures: 1.0}}\n", "")
+    with pytest.raises(EstateError) as info:
+        est.load_text(fixed, "small.yaml")
+    got = sorted(f"{p.field}: {p.message}" for p in info.value.problems)
+    assert got == ["cost_allocation.shared[0].shares: unknown desk 'options'",
+                   "cost_allocation.shared[1].match.accounts: unknown AWS account or GCP project 'nope'"]
+    assert all(p.location is not None and p.location.line > 60 for p in info.value.problems)

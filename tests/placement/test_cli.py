@@ -37,7 +37,7 @@ def test_place_infeasible_exits_2_with_the_explanation(tmp_path: Path, capsys: p
     for f in Path(DV).glob("*.yaml"):
         text = f.read_text(encoding="utf-8")
         if f.name == "workloads.yaml":
-            text = text.replace("{to: cme-globex, rtt_us: 9000}", "{to: cme-globex, rtt_us: 3000}", 1)
+            text = text.replace("{to: cme-globex, rtt_us: 10000}", "{to: cme-globex, rtt_us: 3000}", 1)
         (est / f.name).write_text(text, encoding="utf-8")
     assert main(["place", str(est)]) == 2
     cap = capsys.readouterr()

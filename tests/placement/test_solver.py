@@ -109,7 +109,7 @@ def test_tokyo_to_aurora_budget_is_ruled_out_by_fibre(dv: Estate) -> None:
 
 
 def test_feasible_but_distant_budget_points_to_zones_that_meet_it(dv: Estate) -> None:
-    e = with_workloads(dv, wl("a", subnet="futures-dr", machine_type="n2-standard-32", latency_budgets=[{"to": "cme-globex", "rtt_us": 9000}]),
+    e = with_workloads(dv, wl("a", subnet="futures-dr", machine_type="n2-standard-32", latency_budgets=[{"to": "cme-globex", "rtt_us": 10000}]),
                        guardrails=())
     r = solve(e)
     assert r.status == "infeasible"

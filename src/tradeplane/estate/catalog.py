@@ -8,6 +8,7 @@ the basis of every latency estimate. Sources: ../shared/FACTS.md (2026-11).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -178,3 +179,21 @@ def venue_location(venue: str) -> VenueLocation | None:
         if v.venue == venue:
             return v
     return None
+
+
+C_VACUUM_KM_PER_S = 299_792.458  # exact, by the definition of the metre
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance on the mean-radius sphere (within about 0.5% of the ellipsoid)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def distance_km(a: str, b: str) -> float:
+    """The great circle between two catalog places (``KeyError`` for an unknown name)."""
+    pa, pb = PLACES[a], PLACES[b]
+    return great_circle_km(pa.lat, pa.lon, pb.lat, pb.lon)

@@ -64,6 +64,8 @@ __all__ = [
     "Connectivity",
     "Contact",
     "Control",
+    "CostAllocation",
+    "CostMatch",
     "CrossCloud",
     "CutoverCriteria",
     "DailyHalt",
@@ -108,6 +110,7 @@ __all__ = [
     "ObservabilityStandards",
     "Oncall",
     "Organisation",
+    "PhysicalPath",
     "Placement",
     "PlacementStrategy",
     "PodSpec",
@@ -124,6 +127,7 @@ __all__ = [
     "SecurityPolicy",
     "SgPeer",
     "SgRule",
+    "SharedCost",
     "Site",
     "Sli",
     "Slo",
@@ -711,6 +715,44 @@ class PrivateEndpoint(Frozen):
     subnets: tuple[Name, ...] = Field(min_length=1)
 
 
+class PhysicalPath(Frozen):
+    """A physical route between two sites that no cloud API knows: a leased fibre, a microwave or a
+    millimetre-wave (E-band) link, e.g. Aurora <-> Carteret over microwave.
+
+    Nothing is rendered for it (Terraform and net verify ignore it); placement uses it for latency
+    budgets that name it in ``via``. Radio media are faster than fibre (light in air, refractive index
+    about 1.0003, against 1.468 in glass) but fade in heavy rain, so they declare their availability
+    and, usually, the fibre path taken when they are down (``fallback``).
+    """
+
+    kind: Literal["path"]
+    name: Name
+    medium: Literal["fibre", "microwave", "mmwave"]
+    a: Name = Field(description="one end: an estate site or a catalog site (e.g. aurora-colo, nasdaq-carteret)")
+    b: Name = Field(description="the other end: an estate site or a catalog site")
+    route_km: float | None = Field(
+        default=None, gt=0, le=40_075, allow_inf_nan=False,
+        description="length of the route in km; default: the great circle between the ends x the medium's "
+                    "route factor (fibre 1.3, radio 1.046)")
+    rtt_us: float | None = Field(
+        default=None, gt=0, le=10_000_000, allow_inf_nan=False,
+        description="a measured or contracted round trip end to end in µs; preferred to the model")
+    availability: float | None = Field(
+        default=None, gt=0, le=1, allow_inf_nan=False,
+        description="fraction of the time the path carries traffic (0.999 = 99.9%); required for microwave and "
+                    "mmwave, which fade in heavy rain")
+    fallback: Name | None = Field(default=None, description="the path (kind: path) taken when this one is down")
+    provider: str = Field(default="", description="who runs it")
+    source: str = Field(default="", description="where the route length or round trip comes from, with its date")
+
+    @model_validator(mode="after")
+    def _radio_declares_availability(self) -> PhysicalPath:
+        if self.medium != "fibre" and self.availability is None:
+            raise ValueError(f"a {self.medium} path needs 'availability' (the fraction of the time it is up): "
+                             "radio links fade in heavy rain; declare it, and a fibre 'fallback'")
+        return self
+
+
 Link = Annotated[
     VpcPeering
     | TransitGateway
@@ -720,7 +762,8 @@ Link = Annotated[
     | CloudRouter
     | Vpn
     | CrossCloud
-    | PrivateEndpoint,
+    | PrivateEndpoint
+    | PhysicalPath,
     Field(discriminator="kind"),
 ]
 
@@ -764,6 +807,10 @@ class LatencyBudget(Frozen):
     to: Name = Field(description="a venue, site or workload")
     rtt_us: float = Field(gt=0, le=10_000_000,
                           description="round-trip budget in microseconds (more than 0, at most 10,000,000 = 10 s)")
+    via: Name | None = Field(
+        default=None,
+        description="a link of kind path the traffic takes (e.g. a microwave route between two sites); the "
+                    "estimate runs zone -> the path's nearer end -> the path -> its far end -> the target")
 
 
 class Dependency(Frozen):
@@ -1054,6 +1101,67 @@ class Budget(Frozen):
         default=(0.5, 0.8, 1.0), description="fractions of the monthly budget that alert (0.8 = 80%; up to 10)")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$",
                           description="ISO 4217 code of monthly_usd (the monthly amount); only spend in it is compared")
+
+
+class CostMatch(Frozen):
+    """Which billing rows a shared-cost rule takes (every given selector must hold)."""
+
+    service: tuple[str, ...] = Field(default=(), description="FOCUS ServiceName values")
+    resource_type: tuple[str, ...] = Field(default=(), description="FOCUS ResourceType values")
+    description_like: tuple[str, ...] = Field(default=(), description="SQL LIKE patterns on ChargeDescription")
+    accounts: tuple[str, ...] = Field(default=(), description="estate AWS account or GCP project names")
+    unit: str | None = Field(default=None, description="usage selectors: ConsumedUnit")
+
+    @model_validator(mode="after")
+    def _something(self) -> CostMatch:
+        if not (self.service or self.resource_type or self.description_like or self.accounts):
+            raise ValueError("a match needs at least one of service, resource_type, description_like, accounts")
+        return self
+
+
+class SharedCost(Frozen):
+    """One shared cost and how it is split across desks, day by day.
+
+    The split methods are the FinOps Foundation's (FinOps Framework, capability "Shared Cost
+    Management"): ``proportional`` to each desk's direct spend, ``even`` among ``desks``, ``fixed``
+    ``shares`` summing to 100 %; plus ``by_usage``, proportional to each desk's consumed quantity of
+    the rows ``usage`` matches (proportional on a usage metric instead of spend).
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    match: CostMatch
+    split: Literal["proportional", "even", "fixed", "by_usage"]
+    desks: tuple[Name, ...] = Field(default=(), description="proportional/even: the desks sharing it (all if empty)")
+    shares: dict[Name, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict, description="fixed: desk -> fraction (0 to 1), summing to 1")
+    usage: CostMatch | None = Field(default=None, description="by_usage: the rows whose ConsumedQuantity weighs a desk")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SharedCost:
+        if self.split == "fixed":
+            if not self.shares:
+                raise ValueError("split 'fixed' needs 'shares' (desk: fraction)")
+            total = sum(self.shares.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"shares must sum to 1, they sum to {total:g}")
+        elif self.shares:
+            raise ValueError(f"'shares' is for split 'fixed', not '{self.split}'")
+        if self.split == "by_usage" and self.usage is None:
+            raise ValueError("split 'by_usage' needs 'usage' (which rows' ConsumedQuantity weighs each desk)")
+        return self
+
+
+class CostAllocation(Frozen):
+    """How the cost report allocates: which cost it counts, and the shared costs split across desks.
+
+    Direct allocation needs no rule (a row's desk tag, else its account's or project's desk); a row
+    that matches a shared rule (the first that matches) is split instead. Read by
+    ``tradeplane.finops`` (``cost report``, ``cost allocate``, the warehouse SQL).
+    """
+
+    cost: Literal["effective", "billed"] = Field(
+        default="effective", description="effective (amortised, EffectiveCost) or billed (BilledCost)")
+    shared: tuple[SharedCost, ...] = ()
 
 
 def _default_tag_aliases() -> dict[str, tuple[str, ...]]:
@@ -1541,6 +1649,8 @@ class Estate(Frozen):
     oncall: Oncall = Field(default_factory=Oncall)
     audit: AuditLogging = Field(default_factory=AuditLogging)
     colocation: Colocation | None = Field(default=None, description="the colocation inventory and its migration")
+    cost_allocation: CostAllocation | None = Field(
+        default=None, description="shared costs and how they split across desks (else finops' generic rules)")
 
     _sources: dict[tuple[int, str], Location] = PrivateAttr(default_factory=dict)
     _paths: dict[int, str] = PrivateAttr(default_factory=dict)

@@ -25,6 +25,7 @@ from tradeplane.estate.model import (
     GcpNextHop,
     GcpVpc,
     Interconnect,
+    PhysicalPath,
     PrivateEndpoint,
     RouteTarget,
     TgwPeering,
@@ -87,6 +88,7 @@ def check(estate: Estate) -> list[Problem]:
     _oncall(c)
     _observability(c)
     _colocation(c)
+    _cost_allocation(c)
     return sorted(c.problems, key=Problem.sort_key)
 
 
@@ -325,6 +327,43 @@ def _links(c: _Checker) -> None:
                 for s in link.subnets:
                     c.need(link, "subnets", s, subnets, f"subnet of {link.network}")
             c.need(link, "venue", link.venue, [v.name for v in e.venues], "venue")
+        elif isinstance(link, PhysicalPath):
+            _path(c, link)
+
+
+def _path(c: _Checker, link: PhysicalPath) -> None:
+    """A physical path: ends that are places, a fallback between the same ends, figures physics allows."""
+    e = c.estate
+    sites = {s.name: s.location for s in e.sites}
+    ends: list[str] = []
+    for end in ("a", "b"):
+        name = getattr(link, end)
+        place = sites.get(name) or (name if name in catalog.SITES else None)
+        if place is None:
+            c.need(link, end, name, [*sites, *catalog.SITES], "estate or catalog site")
+        else:
+            ends.append(place)
+    if len(ends) < 2:
+        return
+    if ends[0] == ends[1]:
+        c.add(link, "b", f"path '{link.name}' starts and ends at {ends[0]}",
+              "a path joins two different sites; a cross-connect inside one building is not a path")
+        return
+    km = catalog.distance_km(ends[0], ends[1])
+    if link.route_km is not None and link.route_km < km:
+        c.add(link, "route_km", f"route_km {link.route_km:,.1f} is shorter than the great circle between "
+              f"{ends[0]} and {ends[1]} ({km:,.1f} km)", "give the route's real length (at least the great circle)")
+    floor = 2 * km / catalog.C_VACUUM_KM_PER_S * 1e6
+    if link.rtt_us is not None and link.rtt_us < floor:
+        c.add(link, "rtt_us", f"rtt_us {link.rtt_us:,.0f} is below the physical floor between {ends[0]} and "
+              f"{ends[1]}: {floor:,.0f} µs ({km:,.0f} km at the speed of light in vacuum)",
+              "check the figure: no medium beats light in vacuum")
+    paths = {p.name: p for p in e.links_of(PhysicalPath)}
+    if c.need(link, "fallback", link.fallback, [n for n in paths if n != link.name], "path"):
+        fb = paths.get(link.fallback or "")
+        if fb is not None and {fb.a, fb.b} != {link.a, link.b}:
+            c.add(link, "fallback", f"fallback '{fb.name}' joins {fb.a} and {fb.b}, not {link.a} and {link.b}",
+                  "a fallback carries the same traffic: it must join the same two ends")
 
 
 _ATTACHMENT_TARGET = {
@@ -356,8 +395,13 @@ def _workloads(c: _Checker) -> None:
             elif w.security_groups:
                 c.add(w, "security_groups", "security groups are AWS only; this workload is on GCP",
                       "use 'tags' and firewall rules on GCP")
+        paths = [p.name for p in e.links_of(PhysicalPath)]
         for b in w.latency_budgets:
             c.need(b, "to", b.to, targets, "workload, venue or site")
+            c.need(b, "via", b.via, paths, "path")
+            if b.via is not None and b.to in workloads:
+                c.add(b, "via", f"a budget to workload '{b.to}' cannot name a path",
+                      "paths join sites: use via on budgets to venues and sites")
         for d in w.depends_on:
             c.need(d, "workload", d.workload, workloads, "workload")
         for v in w.venues:
@@ -604,3 +648,22 @@ def _colocation(c: _Checker) -> None:
     for g in m.move_groups:
         for name in g.workloads:
             c.need(g, "workloads", name, colo_names, "colocation workload")
+
+
+def _cost_allocation(c: _Checker) -> None:
+    """Shared-cost rules name desks and accounts of this estate; rule names are unique."""
+    ca = c.estate.cost_allocation
+    if ca is None:
+        return
+    e = c.estate
+    desks = [d.name for d in e.desks]
+    accounts = [*_accounts(e), *_projects(e)]
+    c.unique(ca.shared, "shared-cost rule")
+    for rule in ca.shared:
+        for d in rule.desks:
+            c.need(rule, "desks", d, desks, "desk")
+        for d in sorted(rule.shares):
+            c.need(rule, "shares", d, desks, "desk")
+        for m in (rule.match, rule.usage):
+            for a in (m.accounts if m is not None else ()):
+                c.need(m, "accounts", a, accounts, "AWS account or GCP project")

@@ -1,4 +1,10 @@
-"""The allocation rules: which rows are shared costs and how each is split (``config/allocation.yaml``)."""
+"""The allocation rules: which rows are shared costs and how each is split.
+
+Where they come from, first found: ``--rules FILE``; the estate's ``cost_allocation`` section; the
+generic ``config/allocation.yaml``. The split methods are the FinOps Foundation's (FinOps Framework,
+capability "Shared Cost Management": proportional, even split, fixed coefficients summing to 100 %),
+plus ``by_usage`` (proportional on a usage metric).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from tradeplane.errors import ConfigError, Location, Problem
-from tradeplane.estate import Estate
+from tradeplane.estate import CostMatch, Estate, SharedCost
 from tradeplane.estate.load import load_yaml_model
 
 __all__ = ["AllocationRules", "Match", "SharedRule", "default_rules", "load_rules"]
@@ -19,39 +25,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Match(_Strict):
-    service: tuple[str, ...] = ()
-    resource_type: tuple[str, ...] = ()
-    description_like: tuple[str, ...] = ()
-    accounts: tuple[str, ...] = Field(default=(), description="estate AWS account or GCP project names")
-    unit: str | None = Field(default=None, description="usage selectors: ConsumedUnit")
-
-    @model_validator(mode="after")
-    def _something(self) -> Match:
-        if not (self.service or self.resource_type or self.description_like or self.accounts):
-            raise ValueError("a match needs at least one of service, resource_type, description_like, accounts")
-        return self
-
-
-class SharedRule(_Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
-    match: Match
-    split: Literal["proportional", "even", "fixed", "by_usage"]
-    desks: tuple[str, ...] = ()
-    shares: dict[str, float] = Field(default_factory=dict)
-    usage: Match | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> SharedRule:
-        if self.split == "fixed":
-            if not self.shares:
-                raise ValueError("split 'fixed' needs 'shares' (desk: fraction)")
-            total = sum(self.shares.values())
-            if abs(total - 1.0) > 1e-6 or any(v < 0 for v in self.shares.values()):
-                raise ValueError(f"shares must be non-negative and sum to 1, they sum to {total:g}")
-        if self.split == "by_usage" and self.usage is None:
-            raise ValueError("split 'by_usage' needs 'usage' (which rows' ConsumedQuantity weighs each desk)")
-        return self
+# One rule language: the estate's ``cost_allocation`` section and a rules file (``--rules FILE``) use the
+# same classes.
+Match = CostMatch
+SharedRule = SharedCost
 
 
 class AllocationRules(_Strict):
@@ -105,12 +82,16 @@ def _parse(text: str | None, source: str) -> AllocationRules:
 
 
 def default_rules(estate: Estate | None = None) -> AllocationRules:
-    """The shipped rules for ``estate`` (``config/allocation-<name>.yaml``), else the generic ones."""
+    """The estate's ``cost_allocation`` section (its ``source`` is the file:line it was written at), else
+    the generic rules shipped in ``config/allocation.yaml``."""
+    if estate is not None and estate.cost_allocation is not None:
+        ca = estate.cost_allocation
+        loc = estate.where(ca)
+        return AllocationRules(cost=ca.cost, shared=ca.shared,
+                               source=f"estate {estate.name}: cost_allocation" + (f" ({loc})" if loc else ""))
     config = resources.files("tradeplane.finops.config")
-    name = "allocation.yaml"
-    if estate is not None and config.joinpath(f"allocation-{estate.name}.yaml").is_file():
-        name = f"allocation-{estate.name}.yaml"
-    return _parse(config.joinpath(name).read_text(encoding="utf-8"), f"tradeplane/finops/config/{name}")
+    return _parse(config.joinpath("allocation.yaml").read_text(encoding="utf-8"),
+                  "tradeplane/finops/config/allocation.yaml")
 
 
 def load_rules(path: str | Path | None, estate: Estate | None = None) -> AllocationRules:

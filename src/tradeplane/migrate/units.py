@@ -22,7 +22,7 @@ import networkx as nx
 
 from tradeplane.estate import ColoWorkload, Estate
 from tradeplane.migrate.crossing import crossing_rtt
-from tradeplane.placement import estimate_rtt
+from tradeplane.placement import Routes
 
 __all__ = ["Blocked", "Unit", "Units", "build_graph", "build_units", "target_place"]
 
@@ -106,6 +106,7 @@ def _cannot_move(estate: Estate) -> list[Blocked]:
     colo = estate.colocation
     assert colo is not None
     venues = {v.name: v.location for v in estate.venues}
+    routes = Routes(estate)
     out: list[Blocked] = []
     for w in sorted(colo.workloads, key=lambda x: x.name):
         place = target_place(estate, w)
@@ -114,7 +115,7 @@ def _cannot_move(estate: Estate) -> list[Blocked]:
             continue
         for b in w.latency_budgets:
             if b.to in venues:
-                est = estimate_rtt(place, venues[b.to])
+                est = routes.rtt(place, b.to)  # through the venue's declared Interconnect metro
                 if est.rtt_us > b.rtt_us:
                     out.append(Blocked(
                         w.name, f"no feasible target: {place} -> {b.to} is {est.rtt_us:,.0f} µs "

@@ -7,6 +7,8 @@
   explanations a human can act on.
 - ``zones_by_workload(result)``: what the Terraform renderer takes.
 - ``check_budgets(estate, result)``: each latency budget, met or not, for ``net verify``.
+- ``Routes(estate)``: round trips along the declared path (Direct Connect / Interconnect exits, physical
+  paths); ``route_through`` is the zone -> exit -> site figure migrate's crossings use too.
 """
 
 from tradeplane.placement.budgets import BudgetFinding, check_budgets
@@ -20,6 +22,15 @@ from tradeplane.placement.capacity import (
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.greedy import greedy
 from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place
+from tradeplane.placement.paths import (
+    Exit,
+    Routed,
+    Routes,
+    exits_of,
+    metro_place,
+    path_estimate,
+    route_through,
+)
 from tradeplane.placement.problem import Problem, build_problem
 from tradeplane.placement.result import GroupPlacement, PlacementResult, WorkloadPlacement, zones_by_workload
 from tradeplane.placement.solver import SolverOptions, solve, solve_problem, solved_zones
@@ -28,10 +39,13 @@ __all__ = [
     "BudgetFinding",
     "Capacity",
     "Estimate",
+    "Exit",
     "Explanation",
     "GroupPlacement",
     "PlacementResult",
     "Problem",
+    "Routed",
+    "Routes",
     "SolverOptions",
     "WorkloadPlacement",
     "ZoneCapacity",
@@ -39,10 +53,14 @@ __all__ = [
     "check_budgets",
     "default_capacity",
     "estimate_rtt",
+    "exits_of",
     "greedy",
     "load_capacity",
     "machine_family",
+    "metro_place",
+    "path_estimate",
     "resolve_place",
+    "route_through",
     "solve",
     "solve_problem",
     "solved_zones",

@@ -7,6 +7,7 @@ from typing import Any
 
 from tradeplane.estate.model import Estate
 from tradeplane.placement.latency import estimate_rtt
+from tradeplane.placement.paths import Routes
 from tradeplane.placement.result import PlacementResult
 
 __all__ = ["BudgetFinding", "check_budgets"]
@@ -40,13 +41,16 @@ class BudgetFinding:
 def check_budgets(estate: Estate, result: PlacementResult) -> list[BudgetFinding]:
     """Every budget of every placed workload: met or not, the worst round trip and its basis.
 
-    A budget to a workload holds when every replica is within it of every replica of the other; two
+    A venue/site budget is estimated along the declared path (``paths.Routes``: the estate's Direct
+    Connect / Interconnect exits, and the physical path the budget names in ``via``). A budget to a
+    workload holds when every replica is within it of every replica of the other; two
     replicas in one zone and one cluster placement group / compact policy count at the group figure.
     Budgets of workloads the result does not place are skipped (an infeasible result places none).
     """
     placed = {w.workload: w for w in result.workloads}
     venues = {v.name: v.location for v in estate.venues}
     sites = {s.name: s.location for s in estate.sites}
+    routes = Routes(estate)
     out: list[BudgetFinding] = []
     for w in estate.workloads:
         p = placed.get(w.name)
@@ -57,7 +61,7 @@ def check_budgets(estate: Estate, result: PlacementResult) -> list[BudgetFinding
             where = str(loc) if loc else estate.path_of(b)
             if b.to in venues or b.to in sites:
                 place = venues.get(b.to) or sites[b.to]
-                est = max((estimate_rtt(z, place) for z in sorted(set(p.zones))), key=lambda e: (e.rtt_us, e.a))
+                est = max((routes.rtt(z, b.to, b.via) for z in sorted(set(p.zones))), key=lambda e: (e.rtt_us, e.a))
                 out.append(BudgetFinding(w.name, b.to, b.rtt_us, est.rtt_us, est.rtt_us <= b.rtt_us, est.a, place,
                                          est.basis, where))
                 continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 from tradeplane.placement import rules
 from tradeplane.placement.capacity import machine_family
 from tradeplane.placement.explanation import Explanation
-from tradeplane.placement.latency import estimate_rtt
 from tradeplane.placement.problem import Group, Item, Problem, pair_rtt
 from tradeplane.placement.result import GroupPlacement, PlacementResult, WorkloadPlacement
 
@@ -92,7 +91,7 @@ class _State:
 
 
 def _latency(it: Item, z: str) -> float:
-    return sum(estimate_rtt(z, b.place).rtt_us for b in it.budgets if b.kind != "workload")
+    return sum(b.rtt_at(z) for b in it.budgets if b.kind != "workload")
 
 
 def _group_cost(g: Group, members: list[Item], z: str) -> float:

@@ -23,7 +23,7 @@ from tradeplane.placement import figures, physics
 
 __all__ = ["Confidence", "Estimate", "EstimateKind", "estimate_rtt", "model_rtt", "resolve_place"]
 
-EstimateKind = Literal["measured", "fabric", "cross-connect", "fitted", "fibre-model"]
+EstimateKind = Literal["measured", "fabric", "cross-connect", "fitted", "fibre-model", "routed", "path"]
 Confidence = Literal["high", "medium", "low"]
 
 
@@ -34,7 +34,9 @@ class Estimate:
     ``bound_us`` is the physical floor: the great circle at the speed of light in vacuum (no network,
     microwave included, can beat it); ``fibre_bound_us`` the floor of any fibre path. Inside a region
     both are the best fabric figure. ``kind`` is the basis (measured, fabric, cross-connect, fitted:
-    the route model fitted on measured pairs, fibre-model) and ``confidence`` how far to trust it.
+    the route model fitted on measured pairs, fibre-model; ``placement.paths`` adds routed: through the
+    estate's Direct Connect / Interconnect exit, and path: over a declared physical path, whose
+    ``fibre_bound_us`` is the floor along that route) and ``confidence`` how far to trust it.
     """
 
     a: str

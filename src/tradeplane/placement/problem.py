@@ -31,6 +31,7 @@ from tradeplane.placement import rules
 from tradeplane.placement.capacity import Capacity, machine_family
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.latency import estimate_rtt
+from tradeplane.placement.paths import Routes
 from tradeplane.placement.physics import FIBRE_US_PER_KM_RTT
 
 __all__ = ["Budget", "Group", "Item", "Problem", "allowed_regions", "build_problem", "pair_rtt"]
@@ -48,6 +49,13 @@ class Budget:
     place: str  # the catalog place of a venue or site; "" for a workload
     rtt_us: float
     where: str
+    via: str | None = None  # a physical path (link of kind path) the traffic takes
+    # venue/site budgets: the round trip from each candidate zone along the declared path (``paths.Routes``)
+    rtt_by_zone: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    def rtt_at(self, zone: str) -> float:
+        """The round trip from ``zone`` (one of the workload's candidate zones) to a venue or site target."""
+        return self.rtt_by_zone[zone]
 
 
 @dataclass(frozen=True)
@@ -222,9 +230,10 @@ def build_problem(estate: Estate, capacity: Capacity, free_subnets: bool = False
     errors: list[TradeplaneError] = []
     blockers: list[Explanation] = []
     items: list[Item] = []
+    routes = Routes(estate)
     for w in sorted(estate.workloads, key=lambda x: x.name):
         try:
-            item, why = _item(estate, w, capacity, free_subnets)
+            item, why = _item(estate, w, capacity, free_subnets, routes)
         except TradeplaneError as exc:
             errors.append(exc)
             continue
@@ -239,7 +248,7 @@ def build_problem(estate: Estate, capacity: Capacity, free_subnets: bool = False
     return Problem(tuple(items), tuple(groups), capacity, tuple(sorted(set(blockers))))
 
 
-def _item(estate: Estate, w: Workload, capacity: Capacity, free_subnets: bool
+def _item(estate: Estate, w: Workload, capacity: Capacity, free_subnets: bool, routes: Routes
           ) -> tuple[Item, list[Explanation]]:
     net = estate.network(w.network)
     cloud = net.cloud
@@ -315,15 +324,16 @@ def _item(estate: Estate, w: Workload, capacity: Capacity, free_subnets: bool
     budgets: list[Budget] = []
     for b in w.latency_budgets:
         kind, place = _target(estate, b)
-        budgets.append(Budget(w.name, b.to, kind, place, b.rtt_us, _where(estate, b, "rtt_us") or where))
+        at = _where(estate, b, "rtt_us") or where
+        rtt = {z: routes.rtt(z, b.to, b.via).rtt_us for z in pre_budget} if kind != "workload" else {}
+        budgets.append(Budget(w.name, b.to, kind, place, b.rtt_us, at, b.via, rtt))
     for budget in budgets:
         if budget.kind == "workload":
             continue
         before = list(trail)
-        narrow([z for z in trail if estimate_rtt(z, budget.place).rtt_us <= budget.rtt_us], "budget", "", "",
-               budget.where)
+        narrow([z for z in trail if budget.rtt_at(z) <= budget.rtt_us], "budget", "", "", budget.where)
         if before and not trail:
-            why[-1] = _explain_place_budget(w, budget, before, cloud, budgets)
+            why[-1] = _explain_place_budget(w, budget, before, cloud, budgets, routes)
     item = Item(
         name=w.name, cloud=cloud, count=w.count, machine_type=w.machine_type, family=family, vcpus=vcpus,
         memory_gb=memory, strategy=strategy, group=_group_key(w), domain=tuple(sorted(trail)),
@@ -343,16 +353,16 @@ def _regions_of(net: AwsVpc | GcpVpc) -> list[str]:
     return sorted({s.region for s in net.subnets}) or ["us-central1"]
 
 
-def _meets(b: Budget) -> set[str]:
-    return {z for z in catalog.ZONES if estimate_rtt(z, b.place).rtt_us <= b.rtt_us}
+def _meets(b: Budget, routes: Routes) -> set[str]:
+    return {z for z in catalog.ZONES if routes.rtt(z, b.to, b.via).rtt_us <= b.rtt_us}
 
 
 def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str,
-                          budgets: list[Budget]) -> Explanation:
+                          budgets: list[Budget], routes: Routes) -> Explanation:
     """Why no zone meets ``b``, considering every other venue/site budget of the workload together: a hint
     never proposes a zone that breaks another of its budgets."""
-    best, best_zone = min((estimate_rtt(z, b.place).rtt_us, z) for z in before)
-    best_est = estimate_rtt(best_zone, b.place)
+    best, best_zone = min((b.rtt_at(z), z) for z in before)
+    best_est = routes.rtt(best_zone, b.to, b.via)
     shown = math.ceil(best)
     target = f"{b.to} ({b.place})" if b.place != b.to else b.to
     msg = (f"{w.name}: latency budget to {target} is {_us(b.rtt_us)} round trip, but the best zone it may "
@@ -360,7 +370,7 @@ def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str,
     others = [o for o in budgets if o.kind != "workload" and o is not b]
     # Two budgets no single zone can meet together: say so, with both bounds.
     for o in others:
-        if _meets(b) & _meets(o):
+        if _meets(b, routes) & _meets(o, routes):
             continue
         pair = estimate_rtt(b.place, o.place)
         o_target = f"{o.to} ({o.place})" if o.place != o.to else o.to
@@ -383,9 +393,10 @@ def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str,
                 f"floor in vacuum is {_us(best_est.bound_us)})")
     bound, nearest = min((estimate_rtt(r, b.place).fibre_bound_us, r) for r in catalog.REGIONS)
     near_est = estimate_rtt(nearest, b.place)
-    everywhere = sorted((estimate_rtt(z, b.place).rtt_us, z) for z in catalog.ZONES)
+    everywhere = sorted((routes.rtt(z, b.to, b.via).rtt_us, z) for z in catalog.ZONES)
     # Zones that meet this budget and every other venue/site budget of the workload.
-    allowed = set.intersection(_meets(b), *(_meets(o) for o in others)) if others else _meets(b)
+    allowed = (set.intersection(_meets(b, routes), *(_meets(o, routes) for o in others)) if others
+               else _meets(b, routes))
     meets = [z for r, z in sorted(everywhere, key=lambda t: (catalog.ZONES[t[1]].cloud != cloud, t))
              if z in allowed]
     if bound > b.rtt_us:

@@ -31,7 +31,6 @@ from tradeplane.placement import rules
 from tradeplane.placement.capacity import Capacity, default_capacity, machine_family
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.figures import FABRIC
-from tradeplane.placement.latency import estimate_rtt
 from tradeplane.placement.problem import Group, Item, Problem, build_problem, pair_rtt
 from tradeplane.placement.result import (
     GroupPlacement,
@@ -207,7 +206,7 @@ class _Model:
                     self.cost_terms.append((x, round(it.hourly_by_zone[z] * _CENTS)))
                 for b in it.budgets:
                     if b.kind != "workload":
-                        self.latency_terms.append((x, round(estimate_rtt(z, b.place).rtt_us)))
+                        self.latency_terms.append((x, round(b.rtt_at(z))))
             self.m.add(sum(self.x[it.name, z] for z in dom) == it.count)
 
     def _groups(self) -> None:
@@ -317,7 +316,7 @@ class _Model:
             for b in it.budgets:
                 if b.kind == "workload":
                     continue
-                bad = [z for z in self.domains[it.name] if estimate_rtt(z, b.place).rtt_us > b.rtt_us]
+                bad = [z for z in self.domains[it.name] if b.rtt_at(z) > b.rtt_us]
                 if not bad:
                     continue
                 lits = self._lit(("budget", it.name, b.to), Explanation(
@@ -357,7 +356,7 @@ class _Model:
             for z in self.domains[it.name]:
                 zones += [z] * values[it.name, z]
             cost = 0.0 if it.group in sole else sum(it.hourly_by_zone[z] for z in zones)
-            latency += sum(estimate_rtt(z, b.place).rtt_us for z in zones for b in it.budgets
+            latency += sum(b.rtt_at(z) for z in zones for b in it.budgets
                            if b.kind != "workload")
             placements.append(WorkloadPlacement(it.name, it.cloud, tuple(zones),
                                                 tuple(it.subnet_by_zone[z] for z in zones), it.strategy,
