@@ -29,8 +29,8 @@ def verdicts(p: MigrationPlan) -> list[tuple[tuple[str, ...], dict[str, tuple[bo
     return [(w.wave.workloads, {c.name: (c.ok, c.problems) for c in w.checks}) for w in p.waves]
 
 
-def terraform(p: MigrationPlan) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    return [(w.terraform.added, w.terraform.removed) for w in p.waves]
+def terraform(p: MigrationPlan) -> list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
+    return [(w.terraform.added, w.terraform.removed, w.terraform.changed) for w in p.waves]
 
 
 def test_reference_incremental_equals_whole(reference_plan: MigrationPlan, reference_estate: est.Estate) -> None:

@@ -11,12 +11,15 @@ Stage *i* differs from stage *i-1* only by the workloads of wave *i* becoming cl
   ``endpoint_class``), never by its name, so a workload of a class already in the cloud changes no
   other flow's verdict. When a wave brings a class the cloud has not had, rules that select by tag,
   service account or group admit one more subnet: the whole stage is verified instead.
-- **placement**: the moved workloads, plus the earlier-moved ones they share a budget,
-  anti-affinity or group with (pinned to their zones), plus the estate's own cloud workloads; the
-  zones' capacity less what the other earlier-moved workloads already use (``RemainingCapacity``).
+- **placement**: the moved workloads, plus the cloud workloads (the estate's own or moved earlier)
+  they share a budget, anti-affinity or group with, pinned to their zones; the zones' capacity less
+  what every other cloud workload already uses (``RemainingCapacity``).
 - **terraform**: the moved workloads' resources (instances, groups, alert policies) from a render
-  of the stage without the earlier-moved workloads; the resources of every other object are the
-  same as the previous stage's.
+  of the stage without the earlier-moved workloads (the estate's own stay: security groups and
+  rules are rendered from them); every other resource is the previous stage's.
+
+The estate's own flows and intents do not change either, except an intent naming a desk (it
+selects the desk's workloads, moved ones included): those are proven again with every wave.
 
 ``wave_scope`` builds those estates; ``proof.prove_next`` runs the checks on them and carries the
 rest from the previous stage. ``tests/migrate/test_incremental.py`` holds the equivalence proof:
@@ -63,7 +66,7 @@ class WaveScope:
     """The estates that prove wave *i* given stage *i-1*, and what they leave to the previous stage."""
 
     net_estate: Estate  # stage i with only the workloads and intents the wave touches
-    placement_estate: Estate  # the workloads to (re)place: own, moved, pinned neighbours
+    placement_estate: Estate  # the workloads to place: moved, and pinned neighbours
     render_estate: Estate  # stage i without the earlier-moved workloads (their resources are unchanged)
     new_classes: tuple[EndpointClass, ...]  # endpoint classes the cloud has not had: verify the whole stage
     context: tuple[str, ...]  # earlier-moved workloads in the net proof (neighbours, one per class)
@@ -122,24 +125,30 @@ def wave_scope(estate: Estate, stage_estate: Estate, previous: Iterable[str], wa
         context.setdefault(name, _strip(by_name[name]))
     prev_names = set(previous_intents)
     now = crossing_intents(stage_estate)
-    intents = [i for i in stage_estate.intents if not i.name.startswith("migrate-") or i.name not in prev_names]
+    # The estate's own workloads are endpoints only (their flows do not change), and its own intents
+    # are re-proven only when they name a desk (a desk selects its workloads, the moved ones too).
+    desks = {d.name for d in stage_estate.desks}
+    intents = [i for i in stage_estate.intents
+               if (i.name.startswith("migrate-") and i.name not in prev_names)
+               or (not i.name.startswith("migrate-") and (i.src in desks or i.dst in desks))]
     net_estate = stage_estate.model_copy(update={
-        "workloads": (*estate.workloads, *moved_now, *(context[n] for n in sorted(context))),
+        "workloads": (*(_strip(w) for w in estate.workloads), *moved_now, *(context[n] for n in sorted(context))),
         "intents": tuple(intents)})
     removed = {n: previous_intents[n] for n in sorted(prev_names - set(now))}
 
-    # Placement: earlier-moved workloads sharing a budget, anti-affinity or group with a moved one.
+    # Placement: the moved workloads, and the cloud workloads (the estate's own or moved earlier)
+    # sharing a budget, anti-affinity or group with one of them, pinned to their zones.
     groups = {w.placement.group for w in moved_now if w.placement.group}
     related: set[str] = set()
     for w in moved_now:
         related |= {b.to for b in w.latency_budgets} | set(w.placement.anti_affinity)
-    for name in earlier:
+    for name in earlier | own:
         w = by_name[name]
         if (w.placement.group and w.placement.group in groups) or new & (
                 {b.to for b in w.latency_budgets} | set(w.placement.anti_affinity)):
             related.add(name)
-    pinned = sorted(related & earlier)
-    inside = own | new | set(pinned)
+    pinned = sorted(related & (earlier | own))
+    inside = new | set(pinned)
 
     def pin(w: Workload) -> Workload:
         z = tuple(sorted(set(zones.get(w.name, ())))) or w.placement.zones
@@ -149,8 +158,14 @@ def wave_scope(estate: Estate, stage_estate: Estate, previous: Iterable[str], wa
                                     "latency_budgets": tuple(b for b in w.latency_budgets
                                                              if b.to in inside or b.to not in by_name)})
 
+    def trim(w: Workload) -> Workload:  # a moved workload: budgets and anti-affinity inside the problem
+        p = w.placement.model_copy(update={"anti_affinity": tuple(a for a in w.placement.anti_affinity
+                                                                   if a in inside)})
+        return w.model_copy(update={"placement": p, "latency_budgets": tuple(
+            b for b in w.latency_budgets if b.to in inside or b.to not in by_name)})
+
     placement_estate = stage_estate.model_copy(update={
-        "workloads": (*estate.workloads, *moved_now, *(pin(by_name[n]) for n in pinned))})
+        "workloads": (*(trim(w) for w in moved_now), *(pin(by_name[n]) for n in pinned))})
     render_estate = stage_estate.model_copy(update={"workloads": (*estate.workloads, *moved_now)})
     return WaveScope(net_estate, placement_estate, render_estate, new_classes, tuple(sorted(context)),
                      tuple(pinned), removed)
