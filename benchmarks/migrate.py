@@ -1,7 +1,7 @@
 """Migration figures, one run: plan a large colocation, and compare two large recordings.
 
 1. ``migrate.plan`` on the reference estate with N colocation workloads (2,000 full, 100 --quick;
-   ``tradeplane.migrate.synth``) and about 5 dependencies each (10,000 full): units, waves and every
+   ``tradeplane.migrate.synth``) and about 5 dependencies each (about 10,000 full): units, waves and every
    per-wave proof, proven incrementally (only what each wave changes). Then a few waves (first,
    middle, last) re-proven whole (``prove``): the ratio whole / incremental per wave, and whether
    the verdicts are equal. With several ``--workloads`` sizes, the growth exponent of a wave's proof.
@@ -40,7 +40,8 @@ COLUMNS = ["type", "venue", "symbol", "seq", "ts_exchange", "ts_recv", "price", 
 def load_estate(n: int, deps: int, max_wave: int, tmp: Path) -> est.Estate:
     out = tmp / f"estate-{n}"
     shutil.copytree(ROOT / "examples" / "dv-trading", out)
-    data = {"colocation": colocation(n, deps, max_wave=max_wave)}
+    # n2-standard-4: 2,000 of them fit us-central1's n2 allowance (4 zones x 2,400 vCPUs); n2-standard-8 do not.
+    data = {"colocation": colocation(n, deps, max_wave=max_wave, machine_type="n2-standard-4")}
     (out / "colocation.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     return est.load(out)
 
@@ -64,6 +65,16 @@ def bench_plan(n: int, deps: int, max_wave: int, samples: int, tmp: Path) -> tup
     base_keys = {finding_key(f) for f in p.baseline.findings}
     last_whole = 0.0
     picks = sorted({round(i * (len(p.waves) - 1) / max(1, samples - 1)) for i in range(samples)}) if p.waves else []
+    if samples == 1 and p.waves:
+        picks = [len(p.waves) - 1]  # one sample: the last wave, where the stage is largest
+    blocked: dict[str, int] = {}
+    for w in p.waves:
+        for line in w.blocking:
+            key = line.split(":", 1)[0]
+            blocked[key] = blocked.get(key, 0) + 1
+    if blocked:
+        first = next(line for w in p.waves for line in w.blocking)
+        print(f"  blocked: {blocked} (first: {first[:160]})", flush=True)
     for i in picks:
         w = p.waves[i]
         moved = [x for v in p.waves[:i + 1] for x in v.wave.workloads]
@@ -170,7 +181,7 @@ def main() -> int:
         if args.part in ("all", "compare"):
             bench_compare(events, tmp)
         if args.part in ("all", "plan"):
-            points = [bench_plan(n, 5, max(10, n // 40), args.samples, tmp) for n in sizes]
+            points = [bench_plan(n, 6, max(10, n // 40), args.samples, tmp) for n in sizes]
             if len(points) > 1:
                 (n0, t0, w0), (n1, t1, w1) = points[0], points[-1]
                 grow = math.log(n1 / n0)

@@ -283,7 +283,7 @@ def prove_next(estate: Estate, previous: StageProof, wave: Iterable[str],
     carried = tuple(p for p in before.problems if p.split(" -> ", 1)[0] not in inside) if zones_now else ()
     if carried:  # unmet budgets of workloads the wave does not touch still stand
         place = CheckResult("placement", False, place.summary, (*place.problems, *carried))
-    zones = {**previous.zones, **zones_now} if zones_now else {}
+    zones = {**previous.zones, **zones_now}  # a wave with no placement leaves the earlier zones as they were
     usage = {**previous.usage, **usage_now}
 
     # Network: what the wave changes, unless it brings an endpoint class the cloud has not had.

@@ -25,9 +25,9 @@ ROLES = ("market-data", "strategy", "order-gateway", "risk", "drop-copy", "monit
 
 
 def colocation(workloads: int, deps: int = 5, *, stack: int = 20, max_wave: int = 50,
-               seed: int = 1) -> dict[str, Any]:
-    """The ``colocation:`` section (plain data) with ``workloads`` workloads and about ``deps``
-    dependencies each; ``max_wave`` is the migration's ``max_wave_workloads``.
+               seed: int = 1, machine_type: str = "n2-standard-8") -> dict[str, Any]:
+    """The ``colocation:`` section (plain data) with ``workloads`` workloads and at most ``deps``
+    dependencies each (``deps`` 6 and ``stack`` 20 give about 5 a workload); ``max_wave`` is the migration's ``max_wave_workloads``.
     ``ValueError`` beyond 4,000 workloads (the site's /20 holds 4,096 addresses)."""
     if not 1 <= workloads <= 4000:
         raise ValueError(f"{workloads} workloads: the generator makes 1 to 4,000")
@@ -50,7 +50,7 @@ def colocation(workloads: int, deps: int = 5, *, stack: int = 20, max_wave: int 
             "hosts": [f"h{i:05d}"], "listens_on": [9000], "cutover_minutes": 5,
             "depends_on": [{"workload": f"w{t:05d}", "ports": [9000]} for t in sorted(targets)],
             "target": {"network": "gcp-trading", "subnet": "futures-data" if md else "futures-trading",
-                       "machine_type": "n2-standard-8", "tags": ["cme", "md"] if md else ["cme"]},
+                       "machine_type": machine_type, "tags": ["cme", "md"] if md else ["cme"]},
         }
         later = [j for j in range(i + 1, min(base + stack, workloads)) if ROLES.index("strategy")
                  == min(len(ROLES) - 1, (j - base) * len(ROLES) // stack)]
