@@ -84,18 +84,25 @@ def test_each_stage_is_proven(reference_plan: MigrationPlan) -> None:
     assert w1.proof.cloud_monthly > reference_plan.baseline.cloud_monthly
 
 
-@pytest.mark.xfail(strict=False, reason="known failure after merging net's new semantics (#15) into migrate (#18): the blocked crossing flow is no longer reported; see the closing note")
 def test_a_blocked_crossing_flow_fails_the_network_check(variant: Callable[[Edit], Path]) -> None:
     def no_tags(colo: dict) -> None:  # the firewall admits colo traffic only to instances tagged cme
         workload(colo, "aur-mdh-a")["target"]["tags"] = ["md"]
 
-    e = est.load(variant(no_tags))
+    root = variant(no_tags)
+    e = est.load(root)
     base = {finding_key(f) for f in migrate.prove(e, ()).findings}
     proof = migrate.prove(e, ["aur-dropcopy", "aur-mdh-a", "aur-mdh-b"], base)
     net = next(c for c in proof.checks if c.name == "network")
     assert not net.ok
+    # The fix location is gcp-trading's firewall rules (the implied ingress deny dropped the flow);
+    # found from the file, so lines added above it elsewhere do not break the test.
+    lines = (root / "networks-gcp.yaml").read_text(encoding="utf-8").splitlines()
+    rules_line = next(i for i, text in enumerate(lines, 1) if text.strip() == "firewall_rules:")
     assert any("172.16.2.13/32 does not reach aur-mdh-a" in p and "[dependency aur-strat-spread -> aur-mdh-a" in p
-               and "networks-gcp.yaml:22" in p for p in net.problems)
+               and f"networks-gcp.yaml:{rules_line}:" in p for p in net.problems), net.problems
+    dropped = [f for f in proof.findings if "172.16.2.13/32 does not reach aur-mdh-a" in f.title]
+    assert dropped and all(t.disposition == "dropped" and t.hops[-1].action == "firewall ingress denied"
+                           for t in dropped[0].traces)
 
 
 def test_capacity_and_windows_block_waves(variant: Callable[[Edit], Path]) -> None:

@@ -79,7 +79,13 @@ def test_a_corrupt_state_file_is_a_located_error(tmp_path: Path) -> None:
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate", "plan", str(REFERENCE), "--wave", "3", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["workloads"] == ["aur-mon"]
+    out3 = json.loads(capsys.readouterr().out)
+    assert out3["workloads"] == ["aur-mon"] and out3["proof"]["mode"].startswith("incremental")
+    assert main(["migrate", "plan", str(REFERENCE), "--wave", "3", "--whole", "--json"]) == 0
+    whole3 = json.loads(capsys.readouterr().out)
+    assert whole3["proof"]["mode"] == "whole stage"
+    assert [(c["name"], c["ok"], c["problems"]) for c in whole3["checks"]] == [
+        (c["name"], c["ok"], c["problems"]) for c in out3["checks"]]
     left, right = _recordings(tmp_path, lose=7)
     assert main(["migrate", "compare", str(left), str(right), "--estate", str(REFERENCE)]) == 1
     assert "verdict: fail" in capsys.readouterr().out

@@ -22,6 +22,8 @@ def plan_cmd(
     path: Path = EstateArg,
     wave: int | None = typer.Option(None, "--wave", help="show one wave in full; exit 1 unless it is ready"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any wave is blocked"),
+    whole: bool = typer.Option(False, "--whole", help="prove every stage whole instead of only what each wave "
+                                                      "changes (same verdicts, slower)"),
     json: bool = JsonOpt,
 ) -> None:
     """Waves, each intermediate state proven (network, placement, latency, capacity, cost), windows, Terraform."""
@@ -29,7 +31,7 @@ def plan_cmd(
     from tradeplane import migrate
 
     e = est.load(path)
-    p = migrate.plan(e)
+    p = migrate.plan(e, incremental=not whole)
     if wave is not None:
         try:
             w = p.wave(wave)
@@ -96,7 +98,7 @@ def render_wave(w: object) -> None:
 
     assert isinstance(w, WavePlan)
     console.rule(f"[bold]wave {w.number}[/]: {', '.join(w.wave.workloads)}")
-    t = Table("check", "ok", "summary")
+    t = Table("check", "ok", "summary", title=f"proven: {w.proof.mode}", title_justify="left")
     for c in w.checks:
         t.add_row(c.name, "[green]yes[/]" if c.ok else "[red]no[/]", c.summary)
     console.print(t)

@@ -1,7 +1,8 @@
 """``plan(estate)``: the whole migration, composed from the units, waves, proofs and windows.
 
 The plan is pure (estate in, plan out). Stage 0 is the estate as it is (nothing moved); stage *i*
-has waves 1..i moved. Each stage is proven (``proof.prove``) against stage 0's network findings,
+has waves 1..i moved. Each stage is proven (``proof.prove_next``: only what its wave changes, on
+top of the previous stage; ``proof.prove`` with ``incremental=False``) against stage 0's network findings,
 its Terraform is diffed against the previous stage's, and each wave gets a window (``windows``).
 A wave is ready when every check of its stage passes and it has a window.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from tradeplane.errors import EstateError, Location
 from tradeplane.estate import Estate, hours
-from tradeplane.migrate.proof import CheckResult, StageProof, finding_key, prove
+from tradeplane.migrate.proof import CheckResult, StageProof, finding_key, prove, prove_next
 from tradeplane.migrate.tfdiff import ResourceDiff, resource_diff
 from tradeplane.migrate.units import Blocked, Unit, build_units
 from tradeplane.migrate.waves import Wave, order_waves
@@ -105,8 +106,12 @@ class MigrationPlan:
                 "baseline": self.baseline.to_json(), "waves": [w.to_json() for w in self.waves]}
 
 
-def plan(estate: Estate) -> MigrationPlan:
-    """The migration plan of the estate's colocation; ``EstateError`` when it declares none."""
+def plan(estate: Estate, *, incremental: bool = True) -> MigrationPlan:
+    """The migration plan of the estate's colocation; ``EstateError`` when it declares none.
+
+    ``incremental`` (the default) proves each stage from the previous one, checking only what its
+    wave changes (``proof.prove_next``); ``False`` re-proves every stage whole (``proof.prove``):
+    the same verdicts (``tests/migrate/test_incremental.py``), in time growing with the estate."""
     colo = estate.colocation
     if colo is None or colo.migration is None:
         raise EstateError.single(
@@ -127,7 +132,7 @@ def plan(estate: Estate) -> MigrationPlan:
     previous = baseline
     for w, need, slot in zip(waves, needs, slots, strict=True):
         moved.extend(w.workloads)
-        proof = prove(estate, moved, base_keys)
+        proof = prove_next(estate, previous, w.workloads, base_keys) if incremental else prove(estate, moved, base_keys)
         roles = tuple(sorted({by_name[n].role.value for n in w.workloads}))
         out.append(WavePlan(w, need, slot, proof, resource_diff(previous.resources, proof.resources), roles))
         previous = proof
