@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Network
+from typing import Any
 
 from tradeplane.errors import InputError
 from tradeplane.estate.model import (
@@ -164,8 +165,14 @@ class Dataplane:
     # ------------------------------------------------------------------ references
 
     def ref(self, kind: str, text: str, obj: object, fld: str = "") -> RuleRef:
-        loc = self.estate.where(obj, fld)
-        return RuleRef(kind, text, str(loc) if loc else None, self.estate.path_of(obj))
+        """A rule's reference: its text and where the estate declares it (``Estate.where``/``path_of``)."""
+        sources, paths = self._source_maps
+        loc = sources.get((id(obj), fld)) or sources.get((id(obj), ""))
+        return RuleRef(kind, text, str(loc) if loc else None, paths.get(id(obj), ""))
+
+    @cached_property
+    def _source_maps(self) -> tuple[dict[tuple[int, str], Any], dict[int, str]]:
+        return self.estate.source_maps()
 
     # ------------------------------------------------------------------ availability
 
@@ -472,8 +479,8 @@ class Dataplane:
                     by_prefix.setdefault(r.prefix, set()).add(r.hop)
             self._advertised[key] = sorted(by_prefix.items(), key=lambda kv: (int(kv[0].network_address),
                                                                               kv[0].prefixlen))
-        mine = ("attachment", attachment.name)
-        return [p for p, hops in self._advertised[key] if hops != {mine}]
+        only_mine = {("attachment", attachment.name)}
+        return [p for p, hops in self._advertised[key] if hops != only_mine]
 
     # ------------------------------------------------------------------ GCP and sites
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradeplane.estate.model import Estate
+from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
-from tradeplane.net.engine import Walk
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
 from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
+from tradeplane.net.engine import Walk
 
 __all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
 
@@ -46,14 +47,18 @@ class Cell:
     def leaks(self) -> Iterator[tuple[Endpoint, Endpoint, Space]]:
         """(source, destination, headers) for every endpoint pair that reaches, sorted."""
         by_key = {t.key: t for t in self.targets}
+        # source atoms: each source's addresses are a bitset; a reached space is cut once per target
+        atoms = Atoms((src.addresses for src in self.sources), "src")
+        mine = [(src, list(bit_indices(atoms.bits(src.addresses)))) for src in self.sources]
         for key in sorted(self.reached):
             space = self.reached[key]
             if not space:
                 continue
-            for src in self.sources:
-                part = space.intersect(Space.build(src=list(src.addresses)))
-                if part:
-                    yield src, by_key[key], part
+            pieces = atoms.split(space)
+            for src, indices in mine:
+                boxes = [b for i in indices for b in pieces.get(i, ())]
+                if boxes:
+                    yield src, by_key[key], Space(boxes)
 
     def summary(self) -> str:
         """What is open, as protocol/port lists (e.g. ``tcp 7000, tcp 9000-9010``)."""
