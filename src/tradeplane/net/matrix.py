@@ -20,7 +20,7 @@ from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
 from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
-from tradeplane.net.engine import Walk
+from tradeplane.net.walk import Walk
 
 __all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
 

@@ -11,10 +11,10 @@ from tradeplane.estate.model import Estate, PortRange
 from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.endpoints import Selection, resolve
-from tradeplane.net.engine import Walk
 from tradeplane.net.filters import match_space
 from tradeplane.net.space import EPHEMERAL, Box, Interval, Space
 from tradeplane.net.trace import Trace
+from tradeplane.net.walk import Walk
 
 __all__ = ["PROTOCOLS", "Answer", "PairResult", "Verdict", "pair_results", "parse_ports", "parse_protocol", "reach",
            "request_space"]
