@@ -113,7 +113,10 @@ def check_failed(estate: Estate, names: Iterable[str]) -> frozenset[str]:
 
 
 @dataclass
-class AwsInfo:
+class AwsVpcTables:
+    """One AWS VPC compiled for the walk: its route tables, subnets by name, NACLs as filters (each
+    direction), security groups by name, the subnet of each NAT gateway, and its CIDRs as intervals."""
+
     vpc: AwsVpc
     tables: dict[str, RouteTable]
     subnets: dict[str, AwsSubnet]
@@ -125,7 +128,10 @@ class AwsInfo:
 
 
 @dataclass
-class GcpInfo:
+class GcpVpcTables:
+    """One GCP VPC compiled for the walk: its subnets by name and the route tables built so far, one per
+    (region, route-relevant tags)."""
+
     vpc: GcpVpc
     subnets: dict[str, GcpSubnet]
     tables: dict[tuple[str, tuple[str, ...]], RouteTable] = field(default_factory=dict)
@@ -138,8 +144,8 @@ class Dataplane:
         self.estate = estate
         self.failed = failed
         self.internet = internet_intervals()
-        self.aws: dict[str, AwsInfo] = {}
-        self.gcp: dict[str, GcpInfo] = {}
+        self.aws: dict[str, AwsVpcTables] = {}
+        self.gcp: dict[str, GcpVpcTables] = {}
         self.tgws: dict[str, TransitGateway] = {n.name: n for n in estate.links_of(TransitGateway)}
         self.links = {link.name: link for link in estate.links}
         self.sites = {s.name: s for s in estate.sites}
@@ -205,9 +211,9 @@ class Dataplane:
             if isinstance(n, AwsVpc):
                 self.aws[n.name] = self._aws(n)
             else:
-                self.gcp[n.name] = GcpInfo(n, {s.name: s for s in n.subnets})
+                self.gcp[n.name] = GcpVpcTables(n, {s.name: s for s in n.subnets})
 
-    def _aws(self, n: AwsVpc) -> AwsInfo:
+    def _aws(self, n: AwsVpc) -> AwsVpcTables:
         tables: dict[str, RouteTable] = {}
         for t in n.route_tables:
             routes = [Route(c, 0, ("local",), self.ref("route", f"{n.name}/{t.name} {c} -> local (implicit)", n, "cidrs"))
@@ -220,7 +226,7 @@ class Dataplane:
             tables[t.name] = RouteTable(f"{n.name}/{t.name}", routes)
         nacl_in = {a.name: self._nacl(n, a, "ingress") for a in n.nacls}
         nacl_out = {a.name: self._nacl(n, a, "egress") for a in n.nacls}
-        return AwsInfo(n, tables, {s.name: s for s in n.subnets}, nacl_in, nacl_out,
+        return AwsVpcTables(n, tables, {s.name: s for s in n.subnets}, nacl_in, nacl_out,
                        {g.name: g for g in n.security_groups}, {g.name: g.subnet for g in n.nat_gateways},
                        [net_interval(c) for c in n.cidrs])
 
