@@ -124,7 +124,7 @@ def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoin
         if ep.kind in ("workload", "subnet") and ep.network in dp.aws:
             sub = dp.aws[ep.network].subnets[ep.subnet]
             key = ("aws", ep.network, sub.route_table, sub.nacl or "",
-                   tuple(w.security_groups) if w else None)
+                   tuple(w.security_groups) if w else None, dp.has_public_ip(ep))
         elif ep.kind in ("workload", "subnet") and ep.network in dp.gcp:
             gsub = dp.gcp[ep.network].subnets[ep.subnet]
             key = ("gcp", ep.network, gsub.region, gsub.tier == "public", tuple(sorted(w.tags)) if w else (),

@@ -22,6 +22,7 @@ class AwsHops(WalkBase):
         info = dp.aws[ep.network]
         sub = info.subnets[ep.subnet]
         w = dp.workload(ep)
+        public = dp.has_public_ip(ep)
         if w is not None and not self.reply:
             space, hops = self._filter(dp.sg_filter(ep.network, w.security_groups, "egress"), space, hops,
                                        ep.name, "security group egress")
@@ -31,16 +32,18 @@ class AwsHops(WalkBase):
             own = Space.build(dst=[net_interval(sub.cidr)])
             inside = space.intersect(own)
             if inside:
-                self._aws_route(ep.network, sub.route_table, inside, hops, frozenset(), sub.name)
+                self._aws_route(ep.network, sub.route_table, inside, hops, frozenset(), sub.name, public)
             space, hops = self._filter(info.nacl_out[sub.nacl], space.subtract(own), hops,
                                        f"{ep.network}/{sub.name}", "NACL egress")
         if space:
-            self._aws_route(ep.network, sub.route_table, space, hops, frozenset(), sub.name)
+            self._aws_route(ep.network, sub.route_table, space, hops, frozenset(), sub.name, public)
 
     def _aws_route(self, net: str, table: str, space: Space, hops: Hops, visited: frozenset[str],
-                   from_subnet: str | None) -> None:
-        if self._defer(("aws", net, table, from_subnet or ""), space,
-                       lambda s: self._aws_route(net, table, s, (), frozenset(), from_subnet)):
+                   from_subnet: str | None, public: bool = False) -> None:
+        """Route by a VPC route table. ``public``: the headers' source is an address the internet gateway
+        translates (the source instance's public or Elastic IP, or a NAT gateway's)."""
+        if self._defer(("aws", net, table, from_subnet or "", public), space,
+                       lambda s: self._aws_route(net, table, s, (), frozenset(), from_subnet, public)):
             return
         node = f"{net}/{table}"
         seen = self._enter(f"aws:{node}", visited, hops, space)
@@ -50,10 +53,10 @@ class AwsHops(WalkBase):
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
         for route, part in self._by_route(groups):
             self._aws_hop(net, route, part, (*hops, Hop(node, f"routed {route.prefix}", (route.ref,))), seen,
-                          from_subnet)
+                          from_subnet, public)
 
     def _aws_hop(self, net: str, route: Route, space: Space, hops: Hops, seen: frozenset[str],
-                 from_subnet: str | None) -> None:
+                 from_subnet: str | None, public: bool = False) -> None:
         dp = self.dp
         kind = route.hop[0]
         if kind == "local":
@@ -62,9 +65,15 @@ class AwsHops(WalkBase):
             if not dp.aws[net].vpc.internet_gateway:
                 self._drop(hops, space, f"{net} has no internet gateway")
                 return
-            public = space.intersect(dp.internet_space())
+            outside = space.intersect(dp.internet_space())
             self._drop(hops, space.subtract(dp.internet_space()), "private destination sent to the internet gateway")
-            self._internet_out(public, (*hops, Hop(f"igw:{net}", "to the internet", (), f"{net}/igw")))
+            if not public:
+                # AWS VPC user guide, "Enable internet access with an internet gateway": the gateway
+                # translates only an instance's public IPv4 or Elastic IP (or a NAT gateway's address)
+                self._drop(hops, outside, "no public address: the internet gateway translates only an instance's "
+                                          "public or Elastic IP (or a NAT gateway's)")
+                return
+            self._internet_out(outside, (*hops, Hop(f"igw:{net}", "to the internet", (), f"{net}/igw")))
         elif kind == "nat":
             nat = route.hop[1]
             self._through_nat(net, nat, space, (*hops, Hop(f"nat:{net}/{nat}", "source translated (stateful)")),
@@ -124,7 +133,7 @@ class AwsHops(WalkBase):
             if space:
                 space, hops = self._filter(info.nacl_out[sub.nacl], space, hops, f"{net}/{sub.name}", "NACL egress")
         if space:
-            self._aws_route(net, sub.route_table, space, hops, seen, sub.name)
+            self._aws_route(net, sub.route_table, space, hops, seen, sub.name, public=True)
 
     def _aws_local(self, net: str, space: Space, hops: Hops, from_subnet: str | None) -> None:
         info = self.dp.aws[net]
