@@ -19,7 +19,7 @@ from tradeplane.estate.model import Estate
 from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
-from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
+from tradeplane.net.space import PROTO_NUMBERS, Box, Interval, Space
 from tradeplane.net.walk import Walk
 
 __all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
@@ -36,6 +36,9 @@ class Cell:
     sources: list[Endpoint] = field(default_factory=list)
     targets: list[Endpoint] = field(default_factory=list)
     reached: dict[str, Space] = field(default_factory=dict)
+    undecided: dict[str, Space] = field(default_factory=dict)
+    """Headers toward each destination endpoint whose fate a rule the model cannot resolve decides (an
+    imported security-group peer that is a prefix list, say): neither reached nor refused."""
 
     @property
     def reachable(self) -> bool:
@@ -59,6 +62,13 @@ class Cell:
                 boxes = [b for i in indices for b in pieces.get(i, ())]
                 if boxes:
                     yield src, by_key[key], Space(boxes)
+
+    def undecided_text(self) -> str:
+        """What is undecided, in short (empty when nothing is)."""
+        spaces = [sp for sp in self.undecided.values() if sp]
+        if not spaces:
+            return ""
+        return f"{len(spaces)} endpoint(s): " + Space([b for sp in spaces for b in sp]).describe(limit=3)
 
     def summary(self) -> str:
         """What is open, as protocol/port lists (e.g. ``tcp 7000, tcp 9000-9010``)."""
@@ -98,6 +108,7 @@ class Matrix:
             "segments": self.segments, "replies_checked": self.replies,
             "cells": [
                 {"src": a, "dst": b, "reachable": c.reachable, "services": c.summary(),
+                 "undecided": c.undecided_text(),
                  "endpoint_pairs_reachable": c.count()[0], "endpoint_pairs": c.count()[1]}
                 for (a, b), c in sorted(self.cells.items())
             ],
@@ -136,6 +147,18 @@ def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoin
         else:
             classes[key] = (ep, list(ep.addresses))
     return list(classes.values())
+
+
+def _attribute_undecided(cells: dict[tuple[str, str], Cell], a: str, targets: list[Endpoint],
+                         seg_of: dict[str, str], unknown: list[Box]) -> None:
+    """Undecided headers to the targets whose addresses they are for (destination atoms: each target's
+    addresses a bitset, the undecided boxes cut once)."""
+    atoms = Atoms((t.addresses for t in targets), "dst")
+    pieces = atoms.split(unknown)
+    for t in targets:
+        boxes = [b for i in bit_indices(atoms.bits(t.addresses)) for b in pieces.get(i, ())]
+        if boxes:
+            cells[(a, seg_of[t.key])].undecided[t.key] = Space(boxes).compact()
 
 
 @contextmanager
@@ -188,9 +211,14 @@ def _matrix(dp: Dataplane, protocol: str, replies: bool) -> Matrix:
             walk.start(src, base.intersect(Space.build(src=addrs)))
         walk.drain()
         got: dict[str, list[Space]] = {}
+        unknown: list[Box] = []
         for t in walk.traces:
             if t.disposition == "delivered" and t.endpoint in seg_of:
                 got.setdefault(t.endpoint, []).append(t.space)
+            elif t.disposition == "unknown":
+                unknown.extend(t.space)
         for key, spaces in got.items():
             cells[(a, seg_of[key])].reached[key] = Space([b for sp in spaces for b in sp]).compact()
+        if unknown:
+            _attribute_undecided(cells, a, targets, seg_of, unknown)
     return Matrix(names, cells, replies)

@@ -188,7 +188,10 @@ class AwsHops(WalkBase):
                               f"venue:{pe.venue}", f"subnet:{net}/{name}")
         for sgs, eps in sorted(by_groups.items()):
             mine = here.intersect(Space.build(dst=[iv for ep in eps for iv in ep.addresses]))
-            allowed = dp.sg_filter(net, sgs, "ingress").evaluate(mine).allowed
+            res = dp.sg_filter(net, sgs, "ingress").evaluate(mine)
+            allowed = res.allowed
+            for part, ref in res.unknown:  # by destination address: the matrix attributes it to endpoints
+                self._unknown((), part, f"security group ingress: {ref.text} is not modelled")
             for ep in eps:
                 self._deliver((), allowed.intersect(Space.build(dst=list(ep.addresses))), ep.key,
                               f"subnet:{net}/{ep.subnet}")

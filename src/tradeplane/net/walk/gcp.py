@@ -120,6 +120,8 @@ class GcpHops(WalkBase):
                 eps.append((ep, part))
         for (tags, sa), (boxes, eps) in sorted(classes.items(), key=lambda kv: kv[0]):
             res = dp.gcp_filter(net, tags, sa, "ingress").evaluate(Space(boxes).compact())
+            for upart, ref in res.unknown:  # by destination address: the matrix attributes it to endpoints
+                self._unknown((), upart, f"firewall ingress: {ref.text} is not modelled")
             for ep, part in eps:
                 # the subnet's part: the allowed headers whose destination is where this part's are
                 # (subnets' parts are disjoint by destination)
