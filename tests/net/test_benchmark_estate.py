@@ -1,28 +1,16 @@
-"""The benchmark's synthetic estate is what it claims: sizes, and the designed desk reachability."""
+"""The network engine's scale estate (``estate.synth.transit_mesh``, the one synthetic builder the
+benchmark also uses) is what it claims: sizes, and the designed desk reachability."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from tradeplane.estate.model import PortRange
+from tradeplane.estate.synth import mesh_count, transit_mesh
 from tradeplane.net import Dataplane, matrix, reach
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bench() -> object:
-    spec = importlib.util.spec_from_file_location("net_verify_bench", ROOT / "benchmarks/net_verify.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_synthetic_estate_sizes_and_design() -> None:
-    bench = _bench()
-    e = bench.synthetic(4, 2, 1)  # type: ignore[attr-defined]
-    vpcs, subnets, rules = bench.count(e)  # type: ignore[attr-defined]
+    e = transit_mesh(4, 2, 1)
+    vpcs, subnets, rules = mesh_count(e)
     assert (vpcs, subnets) == (12, 120) and rules == 12 * 100
     dp = Dataplane.build(e)
     m = matrix(dp)

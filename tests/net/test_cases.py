@@ -105,3 +105,11 @@ def test_stopped_instance_is_not_an_endpoint(capsys: pytest.CaptureFixture[str])
     assert any("i-stopped: skipped, stopped" in n for n in r.notes)
     code, _, err = run(capsys, "net", "reach", f"aws:{d}", "i-run", "i-stopped", "--port", "22")
     assert code == 2 and "names nothing" in err
+
+
+def test_outbound_through_an_internet_gateway_needs_the_instances_public_address() -> None:
+    e = import_aws(CASES / "aws-igw-outbound").estate
+    nopub = reach(e, "i-nopub", "internet", "tcp", p(443))
+    assert nopub.verdict == "unreachable"
+    assert any("internet gateway translates only" in t.reason for pr in nopub.pairs for t in pr.dropped)
+    assert reach(e, "i-pub", "internet", "tcp", p(443)).verdict == "reachable"

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from tests.net.netgen import random_estate
 from tradeplane.net.dataplane import Dataplane, Endpoint
-from tradeplane.net.engine import Walk
 from tradeplane.net.oracle import Simulator
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import Header, Space
+from tradeplane.net.walk import Walk
 
 DPORTS = [22, 80, 443, 1000, 1024, 9005, 40000]
 SPORTS = [80, 443, 1024, 40000]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from tradeplane.estate import Estate
 from tradeplane.estate.model import PortRange
-from tradeplane.net import Dataplane, reach, verify
+from tradeplane.net import Dataplane, matrix, reach, verify
 
 Build = Callable[[str], Estate]
 
@@ -220,3 +220,20 @@ def test_overlapping_cidrs_in_one_routing_domain(build: Build) -> None:
     overlaps = [f for f in verify(e).findings if f.check == "cidr-overlap"]
     assert len(overlaps) == 1 and "10.1.0.0/16" in overlaps[0].title
     assert overlaps[0].fix_location and overlaps[0].fix_location.startswith("test.yaml:")
+
+
+def test_matrix_reports_traffic_an_unresolved_rule_decides(build: Build) -> None:
+    b = vpc("b", 2, "{destination: 10.1.0.0/16, target: peering, via: ab}").replace(
+        "ingress: [{protocol: all, peers: [{cidr: 0.0.0.0/0}], description: in}]",
+        "ingress: [{protocol: tcp, ports: ['443'], peers: [{unresolved: prefix list pl-0abc}], description: in}]")
+    e = build(AWS3.format(
+        vpcs=vpc("a", 1, "{destination: 10.2.0.0/16, target: peering, via: ab}") + b,
+        links="  - {kind: vpc_peering, name: ab, a: a, b: b}\n",
+        workloads=wl("wa", "a") + wl("wb", "b", desk="beta")))
+    cell = matrix(e).cell("alpha", "beta")
+    assert not cell.reachable
+    assert set(cell.undecided) == {"workload:wb"} and "tcp" in cell.undecided_text()
+    assert cell.undecided["workload:wb"].project("dport") == [(443, 443)]
+    assert reach(e, "wa", "wb", "tcp", [PortRange(start=443, end=443)]).verdict == "unknown"
+    cells = {(c["src"], c["dst"]): c for c in matrix(e).to_json()["cells"]}
+    assert cells[("alpha", "beta")]["undecided"] and not cells[("beta", "alpha")]["undecided"]

@@ -107,6 +107,11 @@ def matrix(estate: str = EstateArg, proto: str = typer.Option("all", "--proto"),
     for (a, b), c in sorted(m.cells.items()):
         if c.reachable:
             console.print(f"  {a} -> {b}: {c.summary()}", markup=False, soft_wrap=True)
+    undecided = [(a, b, c.undecided_text()) for (a, b), c in sorted(m.cells.items()) if c.undecided_text()]
+    if undecided:
+        console.print("undecided (a rule the model cannot resolve decides them; see net reach for the rule):")
+        for a, b, text in undecided:
+            console.print(f"  {a} -> {b}: {text}", markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,4 +1,7 @@
-"""Synthetic estates of any size, for benchmarks and scale tests: the one builder both import.
+"""Synthetic estates of any size, for benchmarks and scale tests: the one module both import.
+
+``synthetic(subnets)``: plain data for ``plan`` at any size (written to YAML and loaded);
+``transit_mesh(desks, aws, gcp)``: the network engine's desk mesh, built in memory.
 
 Produces plain data (what YAML files hold) so the same estate can be written
 to files and loaded, or validated straight from memory. Deterministic: the
@@ -10,10 +13,40 @@ one workload per subnet (some with latency budgets to a venue), venues and inten
 
 from __future__ import annotations
 
+import random
 from ipaddress import IPv4Network
 from typing import Any
 
 from tradeplane.estate import catalog
+from tradeplane.estate.model import (
+    Action,
+    AwsRoute,
+    AwsRouteTable,
+    AwsSubnet,
+    AwsVpc,
+    CloudRouter,
+    CrossCloud,
+    Desk,
+    Direction,
+    Estate,
+    FirewallRule,
+    GcpNextHop,
+    GcpRoute,
+    GcpSubnet,
+    GcpVpc,
+    Nacl,
+    NaclRule,
+    PortRange,
+    Protocol,
+    RouteTarget,
+    SecurityGroup,
+    SgPeer,
+    SgRule,
+    TgwAttachment,
+    TgwRouteTable,
+    TransitGateway,
+    Workload,
+)
 
 _AWS_REGIONS = ("us-east-1", "us-east-2", "ap-northeast-1", "ap-southeast-1")
 _GCP_REGIONS = ("us-central1", "us-east4", "us-south1", "asia-northeast1")
@@ -113,3 +146,120 @@ def object_count(data: Any) -> int:
     if isinstance(data, list):
         return sum(object_count(v) for v in data)
     return 0
+
+
+# ---------------------------------------------------------------------- the network engine's scale estate
+
+TILES = (21, 22, 23, 24, 25, 26, 27, 28, 29, 29)  # ten subnets that exactly tile a /20
+
+
+def _tiles(base: int) -> list[IPv4Network]:
+    out, cur = [], base
+    for plen in TILES:
+        out.append(IPv4Network((cur, plen)))
+        cur += 2 ** (32 - plen)
+    return out
+
+
+def _ports(rng: random.Random) -> tuple[PortRange, ...]:
+    lo = rng.randrange(1024, 60000)
+    return (PortRange.model_construct(start=lo, end=lo + rng.randrange(0, 50)),)
+
+
+def transit_mesh(desks: int, aws_per_desk: int, gcp_per_desk: int, seed: int = 7) -> Estate:
+    """The network engine's scale estate, built in memory (``model_construct``: 200,000 rules in seconds).
+
+    ``desks`` desks, each with ``aws_per_desk`` AWS VPCs (10 subnets tiling a /20, a 20-rule NACL, 4
+    security groups of 10 rules each) and ``gcp_per_desk`` GCP VPCs (10 subnets, 100 firewall rules)
+    on one transit gateway (GCP over cross-cloud links), with one TGW route table per desk; each desk's
+    attachments propagate to its own table and its neighbours', so desk k reaches desks k-1 and k+1 and
+    nobody else (``tests/net/test_benchmark_estate.py`` proves it). One workload per subnet. Deterministic
+    for a ``seed``."""
+    rng = random.Random(seed)
+    networks: list[AwsVpc | GcpVpc] = []
+    workloads: list[Workload] = []
+    links: list[CloudRouter | CrossCloud] = []
+    attachments: list[TgwAttachment] = []
+    base = int(IPv4Network("10.0.0.0/8").network_address)
+    n = 0
+    desk_names = [f"desk{k}" for k in range(desks)]
+    for k, desk in enumerate(desk_names):
+        table = f"rt-{desk}"
+        neighbours = (f"rt-{desk_names[(k - 1) % desks]}", f"rt-{desk_names[(k + 1) % desks]}")
+        block = IPv4Network((base + n * 4096, 20))
+        for i in range(aws_per_desk):
+            name = f"aws-{desk}-{i}"
+            cidr = IPv4Network((base + n * 4096, 20))
+            n += 1
+            subs = _tiles(int(cidr.network_address))
+            nacl = Nacl.model_construct(name="acl", ingress=(*tuple(NaclRule.model_construct(number=10 + j, action=Action.DENY if j % 5 == 0 else Action.ALLOW, protocol=Protocol.TCP, ports=_ports(rng)[0], cidr=IPv4Network((base + rng.randrange(0, 2 ** 22) * 4, 30))) for j in range(9)), NaclRule.model_construct(number=100, action=Action.ALLOW, protocol=Protocol.ALL, ports=None, cidr=IPv4Network("10.0.0.0/8"))),
+                egress=(*tuple(NaclRule.model_construct(number=10 + j, action=Action.ALLOW, protocol=Protocol.TCP, ports=_ports(rng)[0], cidr=IPv4Network("192.168.0.0/16")) for j in range(9)), NaclRule.model_construct(number=100, action=Action.ALLOW, protocol=Protocol.ALL, ports=None, cidr=IPv4Network("0.0.0.0/0"))))
+            sgs = tuple(SecurityGroup.model_construct(name=f"sg{g}", description="synthetic", ingress=(*tuple(SgRule.model_construct(protocol=Protocol.TCP, ports=_ports(rng), description="r", peers=(SgPeer.model_construct(cidr=IPv4Network((base + rng.randrange(0, 2 ** 16) * 256, 24)), security_group=None),)) for _ in range(9)), SgRule.model_construct(protocol=Protocol.TCP, ports=(PortRange.model_construct(start=7000, end=7010),), description="desk traffic", peers=(SgPeer.model_construct(cidr=IPv4Network("10.0.0.0/8"), security_group=None),))),
+                egress=(*tuple(SgRule.model_construct(protocol=Protocol.TCP, ports=_ports(rng), description="r", peers=(SgPeer.model_construct(cidr=IPv4Network("172.16.0.0/12"), security_group=None),)) for _ in range(9)), SgRule.model_construct(protocol=Protocol.ALL, ports=(), description="any", peers=(SgPeer.model_construct(cidr=IPv4Network("10.0.0.0/8"), security_group=None),))))
+                for g in range(4))
+            networks.append(AwsVpc.model_construct(
+                cloud="aws", name=name, account="acct", region="us-east-1", cidrs=(cidr,), desk=desk,
+                internet_gateway=False, nat_gateways=(), flow_logs=True,
+                route_tables=(AwsRouteTable.model_construct(name="rt", routes=(AwsRoute.model_construct(
+                    destination=IPv4Network("0.0.0.0/0"), target=RouteTarget.TGW, via="tgw"),)),),
+                subnets=tuple(AwsSubnet.model_construct(name=f"s{j}", zone="use1-az4", cidr=s, route_table="rt",
+                                                        tier="private", nacl="acl") for j, s in enumerate(subs)),
+                security_groups=sgs, nacls=(nacl,)))
+            attachments.append(TgwAttachment.model_construct(name=f"att-{name}", kind="vpc", target=name,
+                                                             subnets=("s9",), route_table=table,
+                                                             propagate_to=(table, *neighbours)))
+            for j in range(len(subs)):  # one workload per subnet, all with the VPC's two groups
+                workloads.append(Workload.model_construct(
+                    name=f"w-{name}-{j}", desk=desk, team="t", network=name, subnet=f"s{j}", machine_type="m",
+                    count=1, security_groups=("sg0", "sg2"), tags=(), service_account=None,
+                    depends_on=(), venues=()))
+        for i in range(gcp_per_desk):
+            name = f"gcp-{desk}-{i}"
+            cidr = IPv4Network((base + n * 4096, 20))
+            n += 1
+            subs = _tiles(int(cidr.network_address))
+            rules = (*tuple(FirewallRule.model_construct(name=f"f{r}", direction=Direction.INGRESS, action=Action.DENY if r % 7 == 0 else Action.ALLOW, priority=rng.choice((100, 500, 1000)), protocol=Protocol.TCP, ports=_ports(rng), sources=(IPv4Network((base + rng.randrange(0, 2 ** 16) * 256, 24)),), source_tags=(), destinations=(), target_tags=("t1",) if r % 2 else (), target_service_accounts=(), description="r", log=False) for r in range(99)), FirewallRule.model_construct(name="desk", direction=Direction.INGRESS, action=Action.ALLOW, priority=2000, protocol=Protocol.TCP, ports=(PortRange.model_construct(start=7000, end=7010),), sources=(IPv4Network("10.0.0.0/8"),), source_tags=(), destinations=(), target_tags=(), target_service_accounts=(), description="desk", log=False))
+            networks.append(GcpVpc.model_construct(
+                cloud="gcp", name=name, project="proj", routing_mode="GLOBAL", desk=desk, mtu=1460,
+                subnets=tuple(GcpSubnet.model_construct(name=f"s{j}", region="us-central1", cidr=s, secondary_ranges={},
+                                                        private_google_access=True, flow_logs=True, tier="private")
+                              for j, s in enumerate(subs)),
+                routes=(GcpRoute.model_construct(name="default", destination=IPv4Network("0.0.0.0/0"),
+                                                 next_hop=GcpNextHop.INTERNET, via=None, priority=1000, tags=()),),
+                firewall_rules=rules, cloud_nat_regions=(), shared_vpc_service_projects=()))
+            links.append(CloudRouter.model_construct(kind="cloud_router", name=f"cr-{name}", network=name,
+                                                     region="us-central1", asn=64512, advertised_prefixes=()))
+            links.append(CrossCloud.model_construct(kind="cross_cloud", name=f"xc-{name}", gcp_network=name,
+                                                    gcp_router=f"cr-{name}", aws_transit_gateway="tgw", metro="iad",
+                                                    bandwidth_gbps=10, redundant=True))
+            attachments.append(TgwAttachment.model_construct(name=f"att-xc-{name}", kind="cross_cloud",
+                                                             target=f"xc-{name}", subnets=(), route_table=table,
+                                                             propagate_to=(table, *neighbours)))
+            for j in range(len(subs)):
+                workloads.append(Workload.model_construct(
+                    name=f"w-{name}-{j}", desk=desk, team="t", network=name, subnet=f"s{j}", machine_type="m",
+                    count=1, security_groups=(), tags=("t1",) if i % 2 else (), service_account=None, depends_on=(),
+                    venues=()))
+        del block
+    tgw = TransitGateway.model_construct(kind="transit_gateway", name="tgw", account="acct", region="us-east-1",
+                                         asn=64512, attachments=tuple(attachments),
+                                         route_tables=tuple(TgwRouteTable.model_construct(name=f"rt-{d}", routes=())
+                                                            for d in desk_names))
+    return Estate.model_construct(
+        name="synthetic", networks=tuple(networks), links=(tgw, *links),
+        desks=tuple(Desk.model_construct(name=d, owner="o", cost_centre="c", teams=("t",), may_talk_to=(),
+                                         shared_services=(), isolated=False) for d in desk_names),
+        workloads=tuple(workloads), sites=(), venues=(), intents=(), firewall_policies=())
+
+
+def mesh_count(e: Estate) -> tuple[int, int, int]:
+    """(VPCs, subnets, filter rules: NACL entries, security-group peers, GCP firewall rules) of an estate."""
+    subnets = sum(len(n.subnets) for n in e.networks)
+    rules = 0
+    for n in e.networks:
+        if isinstance(n, AwsVpc):
+            rules += sum(len(a.ingress) + len(a.egress) for a in n.nacls)
+            rules += sum(len(r.peers) for g in n.security_groups for r in (*g.ingress, *g.egress))
+        else:
+            rules += len(n.firewall_rules)
+    return len(e.networks), subnets, rules

@@ -124,7 +124,9 @@ class Filter:
                 remaining = remaining.subtract(rule.match)  # = remaining - part, with far fewer boxes
                 if len(remaining) > 64:
                     remaining = remaining.compact()
-                bounds = remaining.bounds()
+                # the old bounds still hold what remains (it only shrinks): recompute them only when
+                # the remainder emptied or is small enough for that to be cheap
+                bounds = remaining.bounds() if len(remaining) < 8 or not remaining else bounds
                 if rule.action == "allow":
                     allowed.append(part)
                     allowed_by.append(rule.ref)

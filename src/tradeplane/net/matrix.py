@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradeplane.estate.model import Estate
+from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
-from tradeplane.net.engine import Walk
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
-from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
+from tradeplane.net.space import PROTO_NUMBERS, Box, Interval, Space
+from tradeplane.net.walk import Walk
 
 __all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
 
@@ -35,6 +36,9 @@ class Cell:
     sources: list[Endpoint] = field(default_factory=list)
     targets: list[Endpoint] = field(default_factory=list)
     reached: dict[str, Space] = field(default_factory=dict)
+    undecided: dict[str, Space] = field(default_factory=dict)
+    """Headers toward each destination endpoint whose fate a rule the model cannot resolve decides (an
+    imported security-group peer that is a prefix list, say): neither reached nor refused."""
 
     @property
     def reachable(self) -> bool:
@@ -46,14 +50,25 @@ class Cell:
     def leaks(self) -> Iterator[tuple[Endpoint, Endpoint, Space]]:
         """(source, destination, headers) for every endpoint pair that reaches, sorted."""
         by_key = {t.key: t for t in self.targets}
+        # source atoms: each source's addresses are a bitset; a reached space is cut once per target
+        atoms = Atoms((src.addresses for src in self.sources), "src")
+        mine = [(src, list(bit_indices(atoms.bits(src.addresses)))) for src in self.sources]
         for key in sorted(self.reached):
             space = self.reached[key]
             if not space:
                 continue
-            for src in self.sources:
-                part = space.intersect(Space.build(src=list(src.addresses)))
-                if part:
-                    yield src, by_key[key], part
+            pieces = atoms.split(space)
+            for src, indices in mine:
+                boxes = [b for i in indices for b in pieces.get(i, ())]
+                if boxes:
+                    yield src, by_key[key], Space(boxes)
+
+    def undecided_text(self) -> str:
+        """What is undecided, in short (empty when nothing is)."""
+        spaces = [sp for sp in self.undecided.values() if sp]
+        if not spaces:
+            return ""
+        return f"{len(spaces)} endpoint(s): " + Space([b for sp in spaces for b in sp]).describe(limit=3)
 
     def summary(self) -> str:
         """What is open, as protocol/port lists (e.g. ``tcp 7000, tcp 9000-9010``)."""
@@ -93,6 +108,7 @@ class Matrix:
             "segments": self.segments, "replies_checked": self.replies,
             "cells": [
                 {"src": a, "dst": b, "reachable": c.reachable, "services": c.summary(),
+                 "undecided": c.undecided_text(),
                  "endpoint_pairs_reachable": c.count()[0], "endpoint_pairs": c.count()[1]}
                 for (a, b), c in sorted(self.cells.items())
             ],
@@ -119,7 +135,7 @@ def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoin
         if ep.kind in ("workload", "subnet") and ep.network in dp.aws:
             sub = dp.aws[ep.network].subnets[ep.subnet]
             key = ("aws", ep.network, sub.route_table, sub.nacl or "",
-                   tuple(w.security_groups) if w else None)
+                   tuple(w.security_groups) if w else None, dp.has_public_ip(ep))
         elif ep.kind in ("workload", "subnet") and ep.network in dp.gcp:
             gsub = dp.gcp[ep.network].subnets[ep.subnet]
             key = ("gcp", ep.network, gsub.region, gsub.tier == "public", tuple(sorted(w.tags)) if w else (),
@@ -131,6 +147,18 @@ def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoin
         else:
             classes[key] = (ep, list(ep.addresses))
     return list(classes.values())
+
+
+def _attribute_undecided(cells: dict[tuple[str, str], Cell], a: str, targets: list[Endpoint],
+                         seg_of: dict[str, str], unknown: list[Box]) -> None:
+    """Undecided headers to the targets whose addresses they are for (destination atoms: each target's
+    addresses a bitset, the undecided boxes cut once)."""
+    atoms = Atoms((t.addresses for t in targets), "dst")
+    pieces = atoms.split(unknown)
+    for t in targets:
+        boxes = [b for i in bit_indices(atoms.bits(t.addresses)) for b in pieces.get(i, ())]
+        if boxes:
+            cells[(a, seg_of[t.key])].undecided[t.key] = Space(boxes).compact()
 
 
 @contextmanager
@@ -183,9 +211,14 @@ def _matrix(dp: Dataplane, protocol: str, replies: bool) -> Matrix:
             walk.start(src, base.intersect(Space.build(src=addrs)))
         walk.drain()
         got: dict[str, list[Space]] = {}
+        unknown: list[Box] = []
         for t in walk.traces:
             if t.disposition == "delivered" and t.endpoint in seg_of:
                 got.setdefault(t.endpoint, []).append(t.space)
+            elif t.disposition == "unknown":
+                unknown.extend(t.space)
         for key, spaces in got.items():
             cells[(a, seg_of[key])].reached[key] = Space([b for sp in spaces for b in sp]).compact()
+        if unknown:
+            _attribute_undecided(cells, a, targets, seg_of, unknown)
     return Matrix(names, cells, replies)

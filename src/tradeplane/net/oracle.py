@@ -92,7 +92,7 @@ class Simulator:
                 own = int(sub.cidr.network_address) <= h.dst <= int(sub.cidr.broadcast_address)
                 if sub.nacl and not own and not info.nacl_out[sub.nacl].decide(h)[0]:
                     return self._drop("nacl egress")
-                self._aws(ep.network, sub.route_table, h, sub.name, set())
+                self._aws(ep.network, sub.route_table, h, sub.name, set(), public=dp.has_public_ip(ep))
             else:
                 sub2 = dp.gcp[ep.network].subnets[ep.subnet]
                 w = dp.workload(ep)
@@ -108,7 +108,7 @@ class Simulator:
         return None
 
     def _aws(self, net: str, table: str, h: Header, from_subnet: str | None, seen: set[str],
-             nat: str = "") -> None:
+             nat: str = "", public: bool = False) -> None:
         dp = self.dp
         node = f"aws:{net}/{table}"
         if node in seen:
@@ -122,8 +122,11 @@ class Simulator:
             if kind == "local":
                 self._aws_local(net, h, from_subnet)
             elif kind == "igw":
-                if dp.aws[net].vpc.internet_gateway and any(_in(iv, h.dst) for iv in dp.internet):
-                    self._internet_out(h, nat if nat.startswith(f"nat:{net}/") else f"igw:{net}")
+                translated = nat.startswith(f"nat:{net}/")
+                if not (translated or public):
+                    self._drop("no public address at the internet gateway")
+                elif dp.aws[net].vpc.internet_gateway and any(_in(iv, h.dst) for iv in dp.internet):
+                    self._internet_out(h, nat if translated else f"igw:{net}")
                 else:
                     self._drop("igw")
             elif kind == "nat":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
-from tradeplane.net.space import Box, Space
+from tradeplane.net.space import Box, Space, net_interval
 from tradeplane.net.trace import RuleRef
 
 __all__ = ["Route", "RouteTable"]
@@ -47,7 +47,7 @@ class RouteTable:
     def _compile(self) -> None:
         best: dict[tuple[int, int], list[Route]] = {}
         for r in self.routes:
-            key = (int(r.prefix.network_address), int(r.prefix.broadcast_address))
+            key = net_interval(r.prefix)
             cur = best.get(key)
             if cur is None or r.priority < cur[0].priority:
                 best[key] = [r]

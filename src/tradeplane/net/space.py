@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
+from operator import itemgetter
 
 __all__ = ["ALL_PORTS", "DIMS", "EPHEMERAL", "PROTO_NUMBERS", "Box", "Header", "Interval", "Space"]
 
@@ -127,7 +128,10 @@ FULL_BOX = Box((0, MAX_IP), (0, MAX_IP), (0, 255), ALL_PORTS, ALL_PORTS)
 
 
 def net_interval(net: IPv4Network) -> Interval:
-    return (int(net.network_address), int(net.broadcast_address))
+    """A network's addresses as an inclusive interval (without ``broadcast_address``, which builds an
+    address object per network: compiling 200,000 rules spent a fifth of its time there)."""
+    lo = int(net.network_address)
+    return (lo, lo | (MAX_IP >> net.prefixlen))
 
 
 class Space:
@@ -253,11 +257,12 @@ class Space:
             for i in range(5):
                 if len(dims) < 2:
                     break
-                dims.sort(key=lambda d, i=i: (d[:i] + d[i + 1:], d[i]))  # type: ignore[misc]
+                dims.sort(key=_SORT_KEYS[i])  # the other four dimensions, then this one
                 out: list[tuple[Interval, ...]] = []
                 last_key: tuple[Interval, ...] | None = None
+                rest = _REST_KEYS[i]
                 for d in dims:
-                    key = d[:i] + d[i + 1:]
+                    key = rest(d)
                     if last_key == key and d[i][0] <= out[-1][i][1] + 1:
                         if d[i][1] > out[-1][i][1]:
                             prev = out[-1]
@@ -328,6 +333,10 @@ class Space:
         if dports != [ALL_PORTS]:
             parts.append("port " + _ranges_text(dports, ip=False, limit=limit))
         return " ".join(parts)
+
+
+_REST_KEYS = tuple(itemgetter(*(j for j in range(5) if j != i)) for i in range(5))
+_SORT_KEYS = tuple(itemgetter(*(j for j in range(5) if j != i), i) for i in range(5))
 
 
 def _normalise(intervals: Iterable[Interval]) -> list[Interval]:

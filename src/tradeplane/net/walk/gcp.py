@@ -1,0 +1,170 @@
+"""GCP hops: VPC routes (priorities, tags, learned routes), firewalls (hierarchical policies, VPC rules,
+network policies, implied rules), external IPs and Cloud NAT."""
+
+from __future__ import annotations
+
+from tradeplane.estate.model import CrossCloud, Interconnect, Vpn
+from tradeplane.net.dataplane import Endpoint
+from tradeplane.net.space import Box, Space, net_interval
+from tradeplane.net.trace import Hop
+from tradeplane.net.walk.base import Hops, WalkBase
+
+__all__ = ["GcpHops"]
+
+
+class GcpHops(WalkBase):
+    """The walk through GCP VPCs."""
+
+    def _from_gcp(self, ep: Endpoint, space: Space, hops: Hops) -> None:
+        dp = self.dp
+        info = dp.gcp[ep.network]
+        sub = info.subnets[ep.subnet]
+        w = dp.workload(ep)
+        tags = tuple(sorted(w.tags)) if w else ()
+        sa = (w.service_account or "") if w else ""
+        if not self.reply:
+            space, hops = self._filter(dp.gcp_filter(ep.network, tags, sa, "egress"), space, hops, ep.name,
+                                       "firewall egress")
+        if space:
+            self._gcp_route(ep.network, sub.region, tags, space, hops, frozenset(), public=dp.has_public_ip(ep))
+
+    def _gcp_route(self, net: str, region: str, tags: tuple[str, ...], space: Space, hops: Hops,
+                   visited: frozenset[str], public: bool = False) -> None:
+        if self._defer(("gcp", net, region, tags, public), space,
+                       lambda s: self._gcp_route(net, region, tags, s, (), frozenset(), public)):
+            return
+        dp = self.dp
+        node = f"{net}@{region}"
+        seen = self._enter(f"gcp:{node}", visited, hops, space)
+        if seen is None:
+            return
+        groups, unrouted = self._lookup(dp.gcp_table(net, region, tags), space)
+        self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
+        vpc = dp.gcp[net].vpc
+        for route, part in self._by_route(groups):
+            h = (*hops, Hop(node, f"routed {route.prefix}", (route.ref,)))
+            kind = route.hop[0]
+            if kind == "subnet":
+                self._gcp_local(net, part, h)
+            elif kind == "internet":
+                public_part = part.intersect(dp.internet_space())
+                self._drop(h, part.subtract(dp.internet_space()),
+                           "private destination sent to the default internet gateway")
+                if public_part and not (public or region in vpc.cloud_nat_regions):
+                    self._drop(h, public_part, f"no external IP and no Cloud NAT in {region}")
+                elif public_part:
+                    self._internet_out(public_part, (*h, Hop(f"gcp-internet:{net}@{region}",
+                                                           "Cloud NAT" if not public else "external IP", (),
+                                                           f"{net}/internet")))
+            elif kind == "vpn_tunnel":
+                vpn = next((v for v in dp.estate.links_of(Vpn) for t in v.tunnels if t.name == route.hop[1]), None)
+                if vpn is None or not dp.up(f"{vpn.name}/{route.hop[1]}"):
+                    self._drop(h, part, f"VPN tunnel {route.hop[1]} is down or unknown")
+                else:
+                    self._remote(vpn.remote, part, (*h, Hop(f"vpn {vpn.name}", "tunnel", (), vpn.name)), seen)
+            elif kind == "interconnect":
+                link = dp.links[route.hop[1]]
+                assert isinstance(link, Interconnect)
+                self._site_deliver(link.site, part, (*h, Hop(f"interconnect {link.name}/{route.hop[2]}",
+                                                             "to site", (), link.name)))
+            elif kind == "vpn":
+                vpn2 = dp.links[route.hop[1]]
+                assert isinstance(vpn2, Vpn)
+                self._remote(vpn2.remote, part, (*h, Hop(f"vpn {vpn2.name}", "tunnel", (), vpn2.name)), seen)
+            elif kind == "cross_cloud":
+                xc = dp.links[route.hop[1]]
+                assert isinstance(xc, CrossCloud)
+                tgw = dp.tgws.get(xc.aws_transit_gateway)
+                att = dp.tgw_attachment_for(tgw, "cross_cloud", xc.name) if tgw else None
+                hh = (*h, Hop(f"cross-cloud {xc.name}", "to AWS", (), xc.name))
+                if tgw is None or att is None:
+                    self._drop(hh, part, f"cross-cloud {xc.name} is not attached to its transit gateway")
+                else:
+                    self._tgw_in(tgw.name, att, part, hh, seen)
+            elif kind == "blackhole":
+                self._drop(h, part, "blackhole route")
+            else:
+                self._drop(h, part, f"next hop {kind} {route.hop[1:]} (an appliance) is not modelled")
+
+    def _gcp_local(self, net: str, space: Space, hops: Hops) -> None:
+        groups, rest = self.dp.subnet_table(net).lookup(space)
+        by_subnet: dict[str, list[Box]] = {}
+        for winners, part in groups:
+            by_subnet.setdefault(str(winners[0].hop[1]), []).extend(part.boxes)  # primary and secondary ranges
+        if self.merge and not self.reply:
+            self._gcp_local_batched(net, by_subnet, hops)
+            return
+        for name in sorted(by_subnet):
+            if self._any_wanted(net, name):
+                self._gcp_subnet(net, name, Space(by_subnet[name]), hops)
+        self._drop(hops, rest, f"no subnet of {net} holds the destination")
+
+    def _gcp_local_batched(self, net: str, by_subnet: dict[str, list[Box]], hops: Hops) -> None:
+        """Merge mode: one firewall evaluation per (tags, service account) for the whole VPC, then split by
+        endpoint (a filter decides each header on its own, so evaluating the union and cutting it by
+        destination equals evaluating each part)."""
+        dp = self.dp
+        classes: dict[tuple[tuple[str, ...], str], tuple[list[Box], list[tuple[Endpoint, Space]]]] = {}
+        for name in sorted(by_subnet):
+            if not self._any_wanted(net, name):
+                continue
+            part = Space(by_subnet[name])
+            for ep in dp.by_subnet.get((net, name), []):
+                if not self._want(ep.key):
+                    continue
+                w = dp.workload(ep)
+                key = (tuple(sorted(w.tags)) if w else (), (w.service_account or "") if w else "")
+                boxes, eps = classes.setdefault(key, ([], []))
+                if not eps or eps[-1][1] is not part:
+                    boxes.extend(part.boxes)
+                eps.append((ep, part))
+        for (tags, sa), (boxes, eps) in sorted(classes.items(), key=lambda kv: kv[0]):
+            res = dp.gcp_filter(net, tags, sa, "ingress").evaluate(Space(boxes).compact())
+            for upart, ref in res.unknown:  # by destination address: the matrix attributes it to endpoints
+                self._unknown((), upart, f"firewall ingress: {ref.text} is not modelled")
+            for ep, part in eps:
+                # the subnet's part: the allowed headers whose destination is where this part's are
+                # (subnets' parts are disjoint by destination)
+                mine = res.allowed.intersect(Space.build(dst=part.project("dst")))
+                self._deliver(hops, mine, ep.key, f"subnet:{net}/{ep.subnet}", res.allowed_by)
+
+    def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
+        dp = self.dp
+        at = f"subnet:{net}/{subnet}"
+        for ep in dp.by_subnet.get((net, subnet), []):
+            if not self._want(ep.key):
+                continue
+            if public_only and not dp.has_public_ip(ep):
+                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
+                                        "the internet reaches an instance only at its own public address")
+                continue
+            if self.reply:
+                self._deliver(hops, space, ep.key, at)
+                continue
+            w = dp.workload(ep)
+            tags = tuple(sorted(w.tags)) if w else ()
+            sa = (w.service_account or "") if w else ""
+            res = dp.gcp_filter(net, tags, sa, "ingress").evaluate(space)
+            for part, ref in res.denied:
+                self._drop((*hops, Hop(ep.name, "firewall ingress denied", (ref,))), part, "firewall ingress denied")
+            for part, ref in res.unknown:
+                self._unknown((*hops, Hop(ep.name, "firewall ingress undecided", (ref,))), part,
+                              f"firewall ingress: {ref.text} is not modelled")
+            self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
+
+    def _gcp_public_ingress(self, rest: Space, hops: Hops) -> Space:
+        """From the internet into GCP: to the subnets of VPCs with an internet route whose instances have an
+        external IP. Returns what no subnet took."""
+        dp = self.dp
+        for net, ginfo in dp.gcp.items():
+            if not any(r.next_hop.value == "internet" for r in ginfo.vpc.routes):
+                continue
+            for gsub in ginfo.vpc.subnets:
+                if not any(dp.has_public_ip(ep) for ep in dp.by_subnet.get((net, gsub.name), [])):
+                    continue
+                part = rest.intersect(Space.build(dst=[net_interval(gsub.cidr)]))
+                rest = rest.subtract(part)
+                if part:
+                    self._gcp_subnet(net, gsub.name, part, (*hops, Hop(f"{net} external IP", "inbound", (), "")),
+                                     public_only=True)
+        return rest
