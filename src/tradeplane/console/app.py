@@ -199,6 +199,10 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.detail, list):  # a structured detail (the self-serve router's): kept as is
+            first = exc.detail[0] if exc.detail and isinstance(exc.detail[0], dict) else {}
+            return JSONResponse({"detail": exc.detail, "field": first.get("field")}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         detail = str(exc.detail)
         field = "body" if "parsing the body" in detail else (_field_of(detail) if exc.status_code < 500 else None)
         return JSONResponse({"detail": detail, "field": field}, status_code=exc.status_code,

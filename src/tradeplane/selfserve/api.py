@@ -34,9 +34,28 @@ from tradeplane.selfserve.roles import Actor, Conflict, Forbidden, NotFound
 from tradeplane.selfserve.store import ID_PATTERN, Store
 from tradeplane.selfserve.workflow import approve, show, submit, visible
 
-__all__ = ["ApproveBody", "make_router"]
+__all__ = ["ERRORS", "ApproveBody", "ProblemItem", "Problems", "make_router"]
 
 RequestIdParam = Annotated[str, PathParam(description=f"a request id ({ID_PATTERN})")]
+
+
+class ProblemItem(BaseModel):
+    """One thing wrong with a call: the field, why, and what to do."""
+
+    field: str
+    reason: str
+    hint: str = ""
+    location: str | None = Field(default=None, description="file:line:column, when the problem is in a file")
+
+
+class Problems(BaseModel):
+    """The body of every 4xx/503 this router answers."""
+
+    detail: list[ProblemItem]
+
+
+#: The error responses of every route, declared so that clients (and schemathesis) can rely on them.
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problems} for code in (403, 404, 409, 422, 503)}
 
 
 class ApproveBody(BaseModel):
@@ -67,7 +86,7 @@ def _http(exc: TradeplaneError) -> HTTPException:
 def make_router(estate_path: Path, get_actor: Callable[..., Actor], state_dir: Path | None = None) -> APIRouter:
     """The router over one estate; requests and the audit log live in ``state_dir`` (``store``)."""
     store = Store(state_dir)
-    router = APIRouter(tags=["self-serve requests"])
+    router = APIRouter(tags=["self-serve requests"], responses=ERRORS)
     who = Depends(_guarded(get_actor))
 
     @router.post("/api/requests", status_code=201)
