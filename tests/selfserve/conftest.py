@@ -18,7 +18,7 @@ from tradeplane.selfserve.workflow import submit
 FLOW_INTO_CRYPTO = {"kind": "flow", "src": "eq-strategy", "dst": "coinbase-mm", "ports": [9200],
                     "reason": "hedge crypto exposure from the equities strategy"}
 FUTURES_NEAR_CME = {"kind": "workload", "name": "cme-spreader", "desk": "futures", "near": "cme-globex",
-                    "venues": ["cme-globex"], "latency_us": 9000, "ports": [9300],
+                    "venues": ["cme-globex"], "latency_us": 10000, "ports": [9300],
                     "reason": "calendar-spread strategy on Globex"}
 
 
