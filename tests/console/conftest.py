@@ -24,8 +24,10 @@ def auth(role: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def console_app():  # type: ignore[no-untyped-def]
-    return create_app(REFERENCE, tokens=TOKENS, token_names=NAMES)
+def console_app(tmp_path_factory):  # type: ignore[no-untyped-def]
+    # requests and their audit log go to a temporary state dir, never into the checkout
+    return create_app(REFERENCE, tokens=TOKENS, token_names=NAMES,
+                      selfserve_state=tmp_path_factory.mktemp("selfserve-state"))
 
 
 @pytest.fixture(scope="session")
