@@ -8,11 +8,16 @@ from tests.console.conftest import auth
 from tradeplane.console import selfserve_available
 
 
-@pytest.mark.skipif(selfserve_available(), reason="tradeplane.selfserve is installed: the page offers the form")
-def test_without_selfserve_the_page_says_not_installed(client):
-    html = client.get("/requests").text
-    assert "self-serve not installed" in html
-    assert client.post("/api/requests", json={"kind": "budget"}).status_code in (404, 405)
+def test_without_selfserve_the_page_says_not_installed(monkeypatch, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tests.console.conftest import REFERENCE
+    from tradeplane.console import app as console_app
+
+    monkeypatch.setattr(console_app, "selfserve_available", lambda: False)
+    with TestClient(console_app.create_app(REFERENCE, selfserve_state=tmp_path)) as c:
+        assert "self-serve not installed" in c.get("/requests").text
+        assert c.post("/api/requests", json={"kind": "budget"}).status_code in (404, 405)
 
 
 needs_selfserve = pytest.mark.skipif(not selfserve_available(), reason="tradeplane.selfserve is not installed")
