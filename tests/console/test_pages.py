@@ -112,6 +112,10 @@ def test_terraform_stages_resources_and_diff_against_another_estate(client):
     assert 'id="diff"' in html
     r = client.get("/api/terraform", params={"against": "/etc"})
     assert r.status_code == 400 and r.json()["field"] == "against"
+    # found by schemathesis in CI: a NUL byte made Path.resolve raise ValueError, a 500
+    for unusable in ("\x00", "examples/\x00small", "a" * 300):
+        r = client.get("/api/terraform", params={"against": unusable})
+        assert r.status_code == 400 and r.json()["field"] == "against", r.text
 
 
 def test_cost_page_draws_plotly_from_the_finops_charts(client):

@@ -216,12 +216,20 @@ def terraform(snap: Snapshot, who: Principal) -> dict[str, Any]:
 
 def allowed_against(path: Path, roots: list[Path]) -> Path:
     """The estate to diff against, which must lie under one of ``roots`` (the console's estate's
-    parent and the working directory): the console never reads arbitrary files for a query."""
-    resolved = path.resolve()
-    if not any(resolved == root or root in resolved.parents for root in roots):
-        raise InputError.single(f"against: {path} is outside {', '.join(str(r) for r in roots)}",
-                                hint="give an estate path under the console's estate directory or its working directory")
-    if not resolved.exists():
+    parent and the working directory): the console never reads arbitrary files for a query.
+
+    Raises ``InputError`` (field ``against``) for a path outside the roots, one the operating system
+    cannot name (a NUL byte, an over-long name) or one that does not exist."""
+    hint = "give an estate path under the console's estate directory or its working directory"
+    try:
+        resolved = path.resolve()
+        inside = any(resolved == root or root in resolved.parents for root in roots)
+        exists = inside and resolved.exists()
+    except (ValueError, OSError) as e:
+        raise InputError.single(f"against: {str(path)!r} is not a usable path ({e})", hint=hint) from None
+    if not inside:
+        raise InputError.single(f"against: {path} is outside {', '.join(str(r) for r in roots)}", hint=hint)
+    if not exists:
         raise InputError.single(f"against: no estate at {path}")
     return resolved
 
