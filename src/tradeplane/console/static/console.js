@@ -113,6 +113,7 @@ const tp = (() => {
     if (o.terraform && Object.keys(o.terraform).length) parts.push(`<h3>Terraform diff</h3><pre id="req-terraform">${Object.entries(o.terraform).map(([k, v]) => `${esc(k)}:\n${(Array.isArray(v) ? v : [v]).map((x) => "  " + esc(x)).join("\n")}`).join("\n")}</pre>`);
     if (o.cost && Object.keys(o.cost).length) parts.push(`<h3>Cost delta</h3><pre id="req-cost">${esc(JSON.stringify(o.cost, null, 2))}</pre>`);
     if (o.estate_diff) parts.push(`<h3>Estate patch</h3><pre>${esc(o.estate_diff)}</pre>`);
+    if (o.hidden) parts.push(`<p class="muted" id="req-hidden">${esc(o.hidden)} details on the crypto desk's side are hidden (shown to the crypto and platform roles)</p>`);
     return parts.join("");
   }
 
