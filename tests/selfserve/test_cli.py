@@ -123,6 +123,7 @@ def test_a_bad_number_is_one_line_naming_the_field(capsys: pytest.CaptureFixture
     rc, _out, err = run(capsys, "request", *args, "--state", str(tmp_path / "s"))
     lines = [x for x in err.splitlines() if x.strip()]
     assert rc == 2 and len(lines) == 1 and field in lines[0] and "Usage" not in err, err
+    assert "hint: got" in lines[0] and "number" in lines[0]
 
 
 def test_the_actor_without_user_is_the_login_name_or_a_clear_error(monkeypatch: pytest.MonkeyPatch,
