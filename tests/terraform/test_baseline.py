@@ -85,6 +85,10 @@ def test_a_desk_that_never_closes_gets_no_window(reference_estate: Estate) -> No
 def test_trading_hosts_ignore_launch_template_edits(reference_rendered: Rendered) -> None:
     text = reference_rendered.files["aws/30-compute/instances.tf"]
     assert text.count('resource "aws_instance"') == text.count("ignore_changes = [launch_template]") > 0
+    # GCP's equivalent: a new boot image (initialize_params.image forces a new VM)
+    text = reference_rendered.files["gcp/30-compute/instances.tf"]
+    assert (text.count('resource "google_compute_instance"')
+            == text.count("ignore_changes = [boot_disk[0].initialize_params[0].image]") > 0)
 
 
 def test_inputs_are_validated_and_secrets_sensitive(reference_rendered: Rendered) -> None:

@@ -3,6 +3,7 @@ the shared maps in one globals module per cloud, every input validated, secrets 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -33,6 +34,12 @@ GOLDEN_SETS = _golden_sets()
 def _blocks(files: Mapping[str, str]) -> dict[str, list[HclBlock]]:
     """Every top-level block of every .tf file, read back from the text (not the renderer's structure)."""
     return {path: scan(text) for path, text in files.items() if path.endswith(".tf")}
+
+
+@functools.cache
+def _scanned(name: str) -> dict[str, dict[str, list[HclBlock]]]:
+    """The golden set's blocks by module and file, scanned once for all the tests here."""
+    return _by_module(GOLDEN_SETS[name])
 
 
 def _by_module(files: Mapping[str, str]) -> dict[str, dict[str, list[HclBlock]]]:
@@ -66,7 +73,7 @@ def test_no_stage_reads_another_stages_state(name: str) -> None:
     files = GOLDEN_SETS[name]
     assert not any("terraform_remote_state" in text for text in files.values())
     assert not any(b.type == "data" and b.labels[0] == "terraform_remote_state"
-                   for blocks in _blocks(files).values() for b in blocks)
+                   for module in _scanned(name).values() for blocks in module.values() for b in blocks)
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_SETS))
@@ -75,7 +82,7 @@ def test_every_cross_stage_input_is_an_earlier_stages_output_of_its_type(name: s
     the variable's type is the output's; every key the stage reads is in the output; and the
     README's wiring command for the pair writes exactly those variables."""
     files = GOLDEN_SETS[name]
-    modules = _by_module(files)
+    modules = _scanned(name)
     wiring = _wiring(files["README.md"])
     seen: dict[tuple[str, str], set[str]] = {}
     for path, module in sorted(modules.items()):
@@ -117,7 +124,7 @@ SHARED = {"aws": {"aws_account_ids"}, "gcp": {"project_ids", "gcp_org_id", "defa
 @pytest.mark.parametrize("name", sorted(GOLDEN_SETS))
 def test_shared_maps_are_rendered_once_per_cloud(name: str) -> None:
     files = GOLDEN_SETS[name]
-    modules = _by_module(files)
+    modules = _scanned(name)
     for path, module in modules.items():
         cloud = path.split("/")[0]
         declared = set(_of(module, "variable"))
@@ -143,9 +150,8 @@ SECRETS = {"vpn_shared_secrets", "cross_cloud_bgp_md5_keys"}
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_SETS))
 def test_every_input_is_validated_and_secrets_are_sensitive(name: str) -> None:
-    files = GOLDEN_SETS[name]
     sensitive: set[str] = set()
-    for path, module in _by_module(files).items():
+    for path, module in _scanned(name).items():
         for var, block in _of(module, "variable").items():
             assert block.children("validation"), f"{path}: variable {var} has no validation block"
             if var in SECRETS or (re.search(r"secret|password|md5|preshared", var) and not var.endswith("_arns")):

@@ -54,4 +54,7 @@ def emit(ctx: Context) -> None:
             vm.block("service_account", email=w.service_account or Expr(
                 f'{mod.var("workload_service_accounts", "map(string)", "service account per workload without one in the estate")}["{w.name}"]'),
                      scopes=["cloud-platform"])
+            # A new boot image (the GCP launch-template edit) would replace the VM: it reaches running
+            # hosts only through an explicit `terraform apply -replace=...` in a change window.
+            vm.block("lifecycle", ignore_changes=[Expr("boot_disk[0].initialize_params[0].image")])
 

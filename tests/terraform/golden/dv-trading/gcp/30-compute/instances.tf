@@ -45,6 +45,10 @@ resource "google_compute_instance" "cme_md_handler_a__us_central1_a" {
     email  = var.workload_service_accounts["cme-md-handler-a"]
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "cme_md_handler_b__us_central1_b" {
@@ -91,6 +95,10 @@ resource "google_compute_instance" "cme_md_handler_b__us_central1_b" {
     email  = var.workload_service_accounts["cme-md-handler-b"]
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "cme_order_router__us_central1_a" {
@@ -136,6 +144,10 @@ resource "google_compute_instance" "cme_order_router__us_central1_a" {
   service_account {
     email  = "order-router@dvt-futures-prod.iam.gserviceaccount.com"
     scopes = ["cloud-platform"]
+  }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
   }
 }
 
@@ -187,5 +199,9 @@ resource "google_compute_instance" "futures_pricer__us_central1_a" {
   service_account {
     email  = var.workload_service_accounts["futures-pricer"]
     scopes = ["cloud-platform"]
+  }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
   }
 }

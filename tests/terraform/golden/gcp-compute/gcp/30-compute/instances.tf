@@ -49,6 +49,10 @@ resource "google_compute_instance" "pricer__us_central1_a" {
     email  = var.workload_service_accounts["pricer"]
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "router__us_central1_a" {
@@ -94,5 +98,9 @@ resource "google_compute_instance" "router__us_central1_a" {
   service_account {
     email  = var.workload_service_accounts["router"]
     scopes = ["cloud-platform"]
+  }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
   }
 }
