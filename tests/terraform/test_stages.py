@@ -185,8 +185,9 @@ def _variable_text(text: str, names: set[str]) -> str:
 
 
 def _terraform(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["terraform", *args, "-no-color", "-input=false"], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
+    flags = ["-no-color"] if args[0] == "validate" else ["-no-color", "-input=false"]
+    return subprocess.run(["terraform", *args, *flags], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None or shutil.which("jq") is None,
@@ -232,3 +233,23 @@ def test_wiring_command_and_validations_run_under_terraform(reference_rendered: 
     said = " ".join(bad.stderr.split())  # terraform wraps its diagnostics
     assert "The input subnet_ids must hold every key this stage uses" in said
     assert "Every value of the input security_group_ids must match ^sg-[0-9a-f]+$" in said
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is needed to validate the variables")
+def test_every_validation_is_valid_terraform(reference_rendered: Rendered, tmp_path: Path) -> None:
+    """`terraform validate` (no provider needed) over every variable of every module of the
+    reference render, renamed apart into one configuration: each condition is an expression
+    Terraform accepts, referring only to its own variable."""
+    text = []
+    for path, content in sorted(reference_rendered.files.items()):
+        if not path.endswith("/variables.tf"):
+            continue
+        prefix = re.sub(r"\W", "_", path.rsplit("/", 1)[0])
+        for m in re.finditer(r'^variable "(\w+)" \{\n.*?^\}\n', content, re.M | re.S):
+            block = m.group(0).replace(f'variable "{m.group(1)}"', f'variable "{prefix}__{m.group(1)}"', 1)
+            text.append(re.sub(rf"\bvar\.{m.group(1)}\b", f"var.{prefix}__{m.group(1)}", block))
+    assert len(text) > 40
+    (tmp_path / "variables.tf").write_text("\n".join(text))
+    assert _terraform(tmp_path, "init", "-backend=false").returncode == 0
+    done = _terraform(tmp_path, "validate")
+    assert done.returncode == 0, done.stderr

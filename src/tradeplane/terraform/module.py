@@ -14,7 +14,7 @@ How stages meet (see docs/terraform.md, "Stage inputs"):
   are present; every value looks like what the output holds). ``resolve_upstream`` declares
   them once every family has run; the stage layout wires them with a generated
   ``<earlier-stage>.auto.tfvars.json`` made from ``terraform output -json``
-  (``STAGE_INPUTS_FILE``). No stage reads another's state.
+  (``stage_inputs_file``). No stage reads another's state.
 - the maps every stage shares (account ids, project ids, organisation id, default region)
   are rendered once per cloud, in the ``<cloud>/globals`` module (``globals_blocks``), which
   each stage calls as ``module "globals" { source = "../globals" }``.
@@ -76,7 +76,7 @@ VALIDATIONS: dict[str, tuple[str, str]] = {
     "account_emails": (_each("account_emails", _EMAIL), "every account e-mail is an e-mail address"),
     "platform_contact_email": (f'can(regex("{_EMAIL}", var.platform_contact_email))', "the contact is an e-mail address"),
     "platform_alert_email": (f'can(regex("{_EMAIL}", var.platform_alert_email))', "the alert address is an e-mail address"),
-    "ami_ids": (_each("ami_ids", "^ami-[0-9a-f]{8,17}$"), "every AMI id is ami- and 8 or 17 hex digits"),
+    "ami_ids": (_each("ami_ids", "^ami-[0-9a-f]{8,17}$"), "every AMI id is ami- and 8 to 17 hex digits"),
     "billing_account": ('can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))',
                         "a billing account id is three groups of six hex digits (XXXXXX-XXXXXX-XXXXXX)"),
     "crypto_perimeter_resource_arns": (
