@@ -223,15 +223,22 @@ def check_references(rendered: Rendered | Mapping[str, str]) -> list[Reference]:
 def _check(modules: Mapping[str, Module]) -> list[Reference]:
     problems: set[Reference] = set()
     for mod in modules.values():
+        # The same expression recurs in many blocks (a provider alias, a shared map): each
+        # distinct one is read once, its problems reported for every file it is written in.
+        files_of: dict[str, set[str]] = {}
         for file, expression in mod.expressions:
+            files_of.setdefault(expression, set()).add(file)
+        for expression, files in files_of.items():
             for address in _addresses(expression):
                 if address not in mod.defined:
-                    problems.add(Reference(mod.path, file, address, "not defined in this root module"))
+                    problems.update(Reference(mod.path, file, address, "not defined in this root module")
+                                    for file in files)
             if mod.inputs:
                 for inner in _INTERP.findall(expression):
                     for variable, key in _VAR_KEY.findall(inner):
                         if variable in mod.inputs:
-                            problems.update(_input_key_problem(modules, mod, file, variable, key))
+                            for file in files:
+                                problems.update(_input_key_problem(modules, mod, file, variable, key))
         for variable, stage in sorted(mod.inputs.items()):
             problems.update(_input_problem(modules, mod, variable, stage))
     return sorted(problems)
