@@ -223,7 +223,7 @@ def check_references(rendered: Rendered | Mapping[str, str]) -> list[Reference]:
 def _check(modules: Mapping[str, Module]) -> list[Reference]:
     problems: set[Reference] = set()
     for mod in modules.values():
-        # The same expression recurs in many blocks (a provider alias, a shared map): each
+        # The same expression recurs in many blocks (a provider alias, a shared variable): each
         # distinct one is read once, its problems reported for every file it is written in.
         files_of: dict[str, set[str]] = {}
         for file, expression in mod.expressions:
