@@ -1012,6 +1012,31 @@ class DailyHalt(Frozen):
     reason: str = ""
 
 
+class MarketEvent(Frozen):
+    """A dated stretch of unusual activity at a venue, in its time zone, from the start of
+    ``start`` to the end of ``end`` (both inclusive): a contract roll and expiry, an index
+    rebalance, quadruple witching, a scheduled release. Sessions are as usual; nothing that
+    can be deferred (cluster upgrades, changes) should happen then (GKE maintenance exclusions
+    are rendered from these)."""
+
+    name: Name
+    start: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day, YYYY-MM-DD (venue time zone)")
+    end: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day, YYYY-MM-DD (inclusive)")
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> MarketEvent:
+        from datetime import date
+
+        try:
+            first, last = date.fromisoformat(self.start), date.fromisoformat(self.end)
+        except ValueError:
+            raise ValueError(f"event {self.name!r}: start and end are dates YYYY-MM-DD") from None
+        if last < first:
+            raise ValueError(f"event {self.name!r} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
 class MarketHours(Frozen):
     """When a venue trades: weekly sessions, halts and holidays in the venue's own time zone.
 
@@ -1027,6 +1052,9 @@ class MarketHours(Frozen):
         default=(), description="dates YYYY-MM-DD on which no session opens (the exchange's holiday calendar)"
     )
     source: str = Field(default="", description="where these hours are published")
+    events: tuple[MarketEvent, ...] = Field(
+        default=(), description="dated busy periods (rolls, expiries, rebalances): no deferrable maintenance then"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MarketHours:
@@ -1046,6 +1074,9 @@ class MarketHours(Frozen):
                 date.fromisoformat(day)
             except ValueError:
                 raise ValueError(f"holiday {day!r} is not a date YYYY-MM-DD") from None
+        names = [e.name for e in self.events]
+        if len(names) != len(set(names)):
+            raise ValueError(f"event names repeat: {sorted({n for n in names if names.count(n) > 1})}")
         return self
 
 
