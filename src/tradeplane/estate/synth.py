@@ -52,6 +52,11 @@ _AWS_REGIONS = ("us-east-1", "us-east-2", "ap-northeast-1", "ap-southeast-1")
 _GCP_REGIONS = ("us-central1", "us-east4", "us-south1", "asia-northeast1")
 _VENUE_LOCATIONS = {"cme-globex": "cme-aurora", "binance": "apne1-az4"}
 _VENUES = tuple(_VENUE_LOCATIONS)
+# Machine types in turn over four families, so the demand per zone and family stays inside the
+# placement capacity table's default allowance (1,536 vCPUs per AWS zone, 768 in apne1-az4, 2,400 per
+# GCP zone) at 20,000 subnets: one family gave 2,500 workloads a region and an infeasible placement.
+_AWS_TYPES = ("c6i.large", "m6i.large", "r6i.large", "c7i.large")
+_GCP_TYPES = ("n2-standard-4", "n2d-standard-4", "e2-standard-4", "c3-standard-4")
 
 
 def synthetic(subnets: int, *, subnets_per_network: int = 20, desks: int = 8) -> dict[str, Any]:
@@ -111,7 +116,7 @@ def synthetic(subnets: int, *, subnets_per_network: int = 20, desks: int = 8) ->
             })
         for i in range(per):
             w: dict[str, Any] = {"name": f"w-{n}-{i}", "desk": desk, "team": "t", "network": name,
-                                 "subnet": f"s-{i}", "machine_type": "c6i.large" if n % 2 == 0 else "n2-standard-4"}
+                                 "subnet": f"s-{i}", "machine_type": (_AWS_TYPES if n % 2 == 0 else _GCP_TYPES)[i % 4]}
             if i == 0:  # one trading workload per network: a (loose) latency budget to a venue
                 w["latency_budgets"] = [{"to": _VENUES[n % len(_VENUES)], "rtt_us": 400_000}]
             workloads.append(w)
