@@ -19,6 +19,7 @@ __all__ = ["Block", "Expr", "HclBlock", "Table", "Value", "json_value", "quote",
 
 # Meta-arguments first (count, for_each, provider), depends_on last, as Terraform's style guide has it.
 _META_ORDER = {"count": 0, "for_each": 0, "provider": 1, "depends_on": 3}
+_META = frozenset(_META_ORDER)
 _BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -35,8 +36,13 @@ class Table(dict[str, "Value"]):
 Value: TypeAlias = "str | int | float | bool | Expr | Sequence[Value] | Mapping[str, Value] | None"
 
 
+_ESCAPED = re.compile(r'[\\"\n\r\t]|[$%]\{')  # what ``quote`` must escape
+
+
 def quote(text: str) -> str:
     """A quoted HCL string literal; ``${`` and ``%{`` are escaped so text is never interpolated."""
+    if _ESCAPED.search(text) is None:  # most text: nothing to escape
+        return f'"{text}"'
     out = (
         text.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -63,11 +69,30 @@ def float_text(value: float) -> str:
     return out if "." in out else f"{out}.0"
 
 
+_KEYS: dict[str, str] = {}  # name -> as written (attribute names and map keys repeat across blocks)
+_KEYS_MAX = 1 << 16
+
+
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else quote(name)
+    known = _KEYS.get(name)
+    if known is None:
+        known = name if _BARE_KEY.match(name) else quote(name)
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        _KEYS[name] = known
+    return known
 
 
 def value_text(value: Value) -> str:
+    kind = type(value)  # the common exact types first; subclasses go through the checks below
+    if kind is str:
+        return quote(value)  # type: ignore[arg-type]
+    if kind is Expr:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
     if isinstance(value, Expr):
         return str(value)
     if isinstance(value, bool):
@@ -131,22 +156,27 @@ class Block:
         inner = "  " * (indent + 1)
         out += [f"{inner}# {c}" for c in self.comments]
         group: list[tuple[str, Value]] = []
-        ordered = sorted(self.attrs.items(), key=lambda kv: _META_ORDER.get(kv[0], 2))
-        for k, v in [*ordered, ("", None)]:
+        items = list(self.attrs.items())
+        if not _META.isdisjoint(self.attrs):
+            items.sort(key=lambda kv: _META_ORDER.get(kv[0], 2))
+        items.append(("", None))
+        lines, values = written.attrs, written.values
+        for k, v in items:
             if k and not isinstance(v, Table):
                 group.append((k, v))
                 continue
             if group:
-                width = max(len(_key(gk)) for gk, _ in group)
-                for gk, gv in group:
+                keys = [_key(gk) for gk, _ in group]
+                width = max(map(len, keys))
+                for (gk, gv), key in zip(group, keys, strict=True):
                     text = value_text(gv)
-                    written.attrs[gk] = len(out) + 1
-                    written.values[gk] = text
-                    out.append(f"{inner}{_key(gk).ljust(width)} = {text}")
+                    lines[gk] = len(out) + 1
+                    values[gk] = text
+                    out.append(f"{inner}{key.ljust(width)} = {text}")
                 group = []
             if isinstance(v, Table):
-                written.attrs[k] = len(out) + 1
-                written.values[k] = value_text(dict(sorted(v.items())))
+                lines[k] = len(out) + 1
+                values[k] = value_text(dict(sorted(v.items())))
                 out += _table_lines(k, v, indent + 1)
         for i, child in enumerate(self.blocks):
             if self.attrs or i:
