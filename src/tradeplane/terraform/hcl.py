@@ -124,7 +124,10 @@ class Block:
     comments: list[str] = field(default_factory=list)
 
     def set(self, **attrs: Value) -> Block:
-        self.attrs.update({k: v for k, v in attrs.items() if v is not None})
+        mine = self.attrs
+        for k, v in attrs.items():
+            if v is not None:
+                mine[k] = v
         return self
 
     def block(self, type_: str, /, *labels: str, **attrs: Value) -> Block:
@@ -147,7 +150,7 @@ class Block:
         block as written: its line numbers (1-based in ``out``), attribute names with their lines
         and their values as written. This is the structure ``Rendered.blocks`` holds."""
         pad = "  " * indent
-        head = " ".join([self.type, *(quote(label) for label in self.labels)])
+        head = " ".join([self.type, *map(quote, self.labels)]) if self.labels else self.type
         written = HclBlock(self.type, self.labels, len(out) + 1, source=self)
         if not (self.attrs or self.blocks or self.comments):
             out.append(f"{pad}{head} {{}}")
@@ -155,35 +158,44 @@ class Block:
         out.append(f"{pad}{head} {{")
         inner = "  " * (indent + 1)
         out += [f"{inner}# {c}" for c in self.comments]
-        group: list[tuple[str, Value]] = []
-        items = list(self.attrs.items())
-        if not _META.isdisjoint(self.attrs):
-            items.sort(key=lambda kv: _META_ORDER.get(kv[0], 2))
-        items.append(("", None))
-        lines, values = written.attrs, written.values
-        for k, v in items:
-            if k and not isinstance(v, Table):
-                group.append((k, v))
-                continue
-            if group:
-                keys = [_key(gk) for gk, _ in group]
-                width = max(map(len, keys))
-                for (gk, gv), key in zip(group, keys, strict=True):
-                    text = value_text(gv)
-                    lines[gk] = len(out) + 1
-                    values[gk] = text
-                    out.append(f"{inner}{key.ljust(width)} = {text}")
-                group = []
-            if isinstance(v, Table):
-                lines[k] = len(out) + 1
-                values[k] = value_text(dict(sorted(v.items())))
-                out += _table_lines(k, v, indent + 1)
+        if self.attrs:
+            self._write_attrs(out, indent + 1, written)
         for i, child in enumerate(self.blocks):
             if self.attrs or i:
                 out.append("")
             written.blocks.append(child.write(out, indent + 1))
         out.append(f"{pad}}}")
         return written
+
+
+    def _write_attrs(self, out: list[str], indent: int, written: HclBlock) -> None:
+        """The attributes, meta-arguments first: each run of one-line attributes with its ``=``
+        aligned, a ``Table`` (one entry per line) ending the run before it."""
+        items = list(self.attrs.items())
+        if not _META.isdisjoint(self.attrs):
+            items.sort(key=lambda kv: _META_ORDER.get(kv[0], 2))
+        inner = "  " * indent
+        lines, values = written.attrs, written.values
+        start = 0
+        for i in range(len(items) + 1):
+            if i < len(items):
+                k, v = items[i]
+                if k and not isinstance(v, Table):
+                    continue  # one more attribute of the run
+            if i > start:  # write the run items[start:i]
+                run = items[start:i]
+                keys = [_key(name) for name, _ in run]
+                width = max(map(len, keys))
+                for (name, value), key in zip(run, keys, strict=True):
+                    text = value_text(value)
+                    lines[name] = len(out) + 1
+                    values[name] = text
+                    out.append(f"{inner}{key.ljust(width)} = {text}")
+            start = i + 1
+            if i < len(items) and isinstance(v, Table):  # an attribute named "" that is no table is dropped
+                lines[k] = len(out) + 1
+                values[k] = value_text(dict(sorted(v.items())))
+                out += _table_lines(k, v, indent)
 
 
 def _table_lines(name: str, table: Table, indent: int) -> list[str]:
