@@ -56,6 +56,7 @@ class Context:
         self.networks: dict[str, AwsVpc | GcpVpc] = {n.name: n for n in self.estate.networks}
         # The solver's zones where given; anti-affinity-aware defaults for the GCP workloads it left out.
         self.zones = {**default_zones(self.estate, self.zones), **self.zones}
+        self._by_network: dict[str, list[Workload]] | None = None
 
     # ------------------------------------------------------------------ modules
 
@@ -139,4 +140,11 @@ class Context:
         return a.env if a else "prod"
 
     def workloads_in(self, network: str) -> list[Workload]:
-        return sorted((w for w in self.estate.workloads if w.network == network), key=lambda w: w.name)
+        """The workloads of one network, sorted by name (indexed once: a scan of every workload per
+        network and security group was quadratic in the estate)."""
+        if self._by_network is None:
+            by_network: dict[str, list[Workload]] = {}
+            for w in sorted(self.estate.workloads, key=lambda w: w.name):
+                by_network.setdefault(w.network, []).append(w)
+            self._by_network = by_network
+        return list(self._by_network.get(network, ()))

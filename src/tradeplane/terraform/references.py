@@ -149,24 +149,33 @@ def _addresses(expression: str) -> Iterator[str]:
                 yield f"{root}.{second}"
 
 
-def _expressions(value: Any) -> Iterator[str]:
-    """The expressions of a block value, in the form python-hcl2 gives them (``${...}``)."""
+_LITERALS = (str, int, bool, float, type(None))
+
+
+def _expressions(value: Any, out: list[str]) -> None:
+    """Append the expressions of a block value to ``out``, in the form python-hcl2 gives them (``${...}``)."""
+    if type(value) in _LITERALS:
+        return  # plain str: a quoted literal whose ${ is escaped; numbers, bools, None: nothing to resolve
     if isinstance(value, Expr):
-        yield str(value) if value.startswith('"') else f"${{{value}}}"
+        out.append(str(value) if value.startswith('"') else f"${{{value}}}")
     elif isinstance(value, Mapping):
         for v in value.values():
-            yield from _expressions(v)
+            _expressions(v, out)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _expressions(item)
-    # plain str: a quoted literal whose ${ is escaped; numbers, bools, None: nothing to resolve
+            _expressions(item, out)
 
 
-def _block_expressions(block: Block) -> Iterator[str]:
-    for v in block.attrs.values():
-        yield from _expressions(v)
-    for child in block.blocks:
-        yield from _block_expressions(child)
+def _block_expressions(block: Block) -> list[str]:
+    """Every expression of a block and its nested blocks, in the order they are written."""
+    out: list[str] = []
+    stack = [block]
+    while stack:
+        b = stack.pop()
+        for v in b.attrs.values():
+            _expressions(v, out)
+        stack.extend(reversed(b.blocks))
+    return out
 
 
 def module_of_blocks(path: str, files: Mapping[str, list[Block]]) -> Module:
