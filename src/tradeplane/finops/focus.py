@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from tradeplane.errors import InputError, Location, Problem
-from tradeplane.finops.engine import quote
+from tradeplane.finops.billing_db import quote
 
 FOCUS_VERSION = "1.2"
 FOCUS_VERSIONS = ("1.2", "1.3")

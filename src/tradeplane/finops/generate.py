@@ -26,7 +26,7 @@ from tradeplane.errors import InputError, Location
 from tradeplane.estate import AwsVpc, Estate, GcpVpc, Interconnect, TransitGateway, Vpn, Workload
 from tradeplane.estate.model import CrossCloud, DirectConnect
 from tradeplane.estate.prices import instance_price, network_price, price_table
-from tradeplane.finops.engine import EngineConfig, connect, quote
+from tradeplane.finops.billing_db import BillingDbConfig, connect, quote
 from tradeplane.finops.focus import SYNTHETIC_MARKER
 
 __all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
@@ -633,7 +633,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
 
 def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed: int = 7, slices: int = 1,
              scale: int = 1, fmt: str = "parquet", inject: bool = True,
-             engine: EngineConfig | None = None) -> GenerateResult:
+             db: BillingDbConfig | None = None) -> GenerateResult:
     """Write ``aws-focus-<day>.<fmt>``, ``gcp-focus-<day>.<fmt>`` (one file per month, or per part of a
     month for large data, named by its first day), ``utilisation.csv`` and ``manifest.json`` to ``out``.
 
@@ -659,7 +659,7 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     anomalies = _anomalies(b, days) if inject else []
     anomalies = [InjectedAnomaly(a.desk, a.service, (start + timedelta(days=_start_of(b, a))).isoformat(),
                                  a.factor, a.resources, a.what) for a in anomalies]
-    con = connect(engine)
+    con = connect(db)
     try:
         cols = ", ".join(f"{n} {t}" for n, t in _RES_COLUMNS)
         con.execute(f"CREATE TABLE res ({cols})")
