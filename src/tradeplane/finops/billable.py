@@ -146,9 +146,10 @@ class _Owners:
 def _workload_place(e: Estate, w: Workload) -> tuple[str, str, str]:
     """(cloud, region, zone) of a workload's subnet (zone empty on GCP, where subnets are regional)."""
     vpc = e.network(w.network)
-    subnet = next((s for s in vpc.subnets if s.name == w.subnet), None)
     if isinstance(vpc, AwsVpc):
-        return "aws", vpc.region, subnet.zone if subnet is not None else ""
+        aws_subnet = next((s for s in vpc.subnets if s.name == w.subnet), None)
+        return "aws", vpc.region, aws_subnet.zone if aws_subnet is not None else ""
+    subnet = next((s for s in vpc.subnets if s.name == w.subnet), None)
     region = subnet.region if subnet is not None else ""
     if not region and w.placement.zones:
         region = catalog.region_of(w.placement.zones[0])
