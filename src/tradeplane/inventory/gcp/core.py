@@ -26,20 +26,23 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from tradeplane.estate.model import (
-    CloudRouter,
     Desk,
     Estate,
     FirewallRule,
     GcpRoute,
     GcpSubnet,
     GcpVpc,
+    Interconnect,
+    PeeringRoutes,
     PortRange,
-    Site,
-    Vpn,
-    VpnTunnel,
+    VpcPeering,
     Workload,
 )
-from tradeplane.inventory.exports import ExportDirectory, ImportResult, Row
+from tradeplane.inventory.exports import ExportDirectory, ExportFile, ImportResult, Row
+from tradeplane.inventory.gcp.fields import port_of, protocol_of, ranges_of
+from tradeplane.inventory.gcp.hybrid import read_hybrid
+from tradeplane.inventory.gcp.policies import read_ancestry, read_policies
+from tradeplane.inventory.gcp.services import read_forwarding_rules
 from tradeplane.inventory.naming import estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
@@ -53,10 +56,14 @@ GCP_FILES = {
     "firewalls": "firewall-rules.json",
     "instances": "instances.json",
     "routers": "routers.json",
+    "attachments": "interconnect-attachments.json",
+    "vpn_tunnels": "vpn-tunnels.json",
+    "vpn_gateways": "vpn-gateways.json",
+    "forwarding_rules": "forwarding-rules.json",
+    "hierarchical_policies": "firewall-policies.json",
+    "network_policies": "network-firewall-policies.json",
 }
 REQUIRED = ("networks", "subnets")
-# Compute API Firewall.allowed[].IPProtocol: a name or an IP protocol number
-_PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "esp": 50, "ah": 51, "sctp": 132, "ipip": 4}
 LIVE_STATUSES = ("RUNNING", "PROVISIONING", "STAGING")
 
 
@@ -80,26 +87,12 @@ def _gcloud_command(key: str, name: str) -> str:
     return f"gcloud compute {noun} list --format=json"
 
 
-def _ranges(row: Row, fld: str) -> tuple[list[IPv4Network], int]:
-    """IPv4 CIDRs of ``fld`` (a list of strings) and how many IPv6 ones were left out."""
-    out: list[IPv4Network] = []
-    v6 = 0
-    for i, text in enumerate(row.strings(fld)):
-        try:
-            net = ip_network(text, strict=False)
-        except ValueError:
-            raise row.error(f"{fld}[{i}] {text!r} is not a CIDR", field=fld) from None
-        if isinstance(net, IPv6Network):
-            v6 += 1
-        else:
-            out.append(net)
-    return out, v6
-
-
-class _GcpImport(ExportDirectory):
+class GcpImport(ExportDirectory):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, GCP_FILES, REQUIRED, _gcloud_command)
         self.nets: dict[str, tuple[Row, str]] = {}  # projects/P/global/networks/N -> (row, estate name)
+        self.service_projects: dict[str, set[str]] = defaultdict(set)  # network key -> Shared VPC service projects
+        self.subnet_of: dict[str, tuple[str, str]] = {}  # subnet self link key -> (network key, estate name)
 
     def rows(self, key: str, kind: str, expected: str) -> list[Row]:
         out = []
@@ -141,7 +134,7 @@ class _GcpImport(ExportDirectory):
             link = _key(s.opt_text("selfLink") or f"projects/{_project(nk)}/regions/{region}/subnetworks/{s.ident}")
             sub_rows.append((s, nk, region, link))
             per_name[(nk, s.ident)] += 1
-        subnet_of: dict[str, tuple[str, str]] = {}  # self link -> (network key, estate subnet name)
+        subnet_of = self.subnet_of  # self link -> (network key, estate subnet name)
         for s, nk, region, link in sub_rows:
             name = s.ident if per_name[(nk, s.ident)] == 1 else f"{s.ident}-{region}"
             subnet_of[link] = (nk, estate_name(name))
@@ -164,9 +157,16 @@ class _GcpImport(ExportDirectory):
                 name=name, region=region, cidr=primary, secondary_ranges=secondary,
                 private_google_access=s.flag("privateIpGoogleAccess"), tier=tier), s, f"{region}/{s.ident}"))
 
-        routes, sites, vpns, routers = self._routes(subnets)
+        routes, static_tunnels, tunnel_src = self._routes(subnets)
+        hybrid = read_hybrid(self, static_tunnels, tunnel_src)
         rules = self._firewalls()
-        nat_regions = self._nat_regions()
+        nat_regions, nat_subnets = self._cloud_nat()
+        peerings = self._peerings()
+        policies = read_policies(self)
+        psc = read_forwarding_rules(self)
+        hosts = self._shared_vpc_hosts()
+        has_folder_policies = any(p.kind == "hierarchical" and set(p.attached_to) - {"organization"}
+                                  for p in policies)
         networks = []
         for key in sorted(self.nets, key=lambda k: self.nets[k][1]):
             n, est = self.nets[key]
@@ -174,26 +174,60 @@ class _GcpImport(ExportDirectory):
             mode = rc.opt_text("routingMode", "REGIONAL") or "REGIONAL"
             if mode not in ("GLOBAL", "REGIONAL"):
                 raise rc.error(f"routingConfig.routingMode {mode!r} is not GLOBAL or REGIONAL", field="routingMode")
-            if n.opt_text("networkFirewallPolicyEnforcementOrder") == "BEFORE_CLASSIC_FIREWALL":
-                self.note_row(n, f"network {n.ident}: BEFORE_CLASSIC_FIREWALL order; no network policies are "
-                                 "imported")
+            order = n.opt_text("networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL")
+            if order not in ("AFTER_CLASSIC_FIREWALL", "BEFORE_CLASSIC_FIREWALL"):
+                raise n.error(f"networkFirewallPolicyEnforcementOrder {order!r} is not AFTER_CLASSIC_FIREWALL or "
+                              "BEFORE_CLASSIC_FIREWALL", field="networkFirewallPolicyEnforcementOrder")
             mtu = n.integer("mtu", 1300, 8896, default=1460, what="an MTU")
+            folders = read_ancestry(self, _project(key))
+            if folders is None and has_folder_policies:
+                self.note_row(n, f"network {n.ident}: no project-ancestors/{_project(key)}.json; folder firewall "
+                                 "policies are not applied to it (run `gcloud projects get-ancestors "
+                                 f"{_project(key)} --format=json`)")
+            services = self.service_projects[key] | hosts.get(_project(key), set())
             vpc = GcpVpc(cloud="gcp", name=est, project=estate_name(_project(key)), routing_mode=mode, mtu=mtu,
                          subnets=tuple(sorted(subnets[key], key=lambda s: s.name)),
                          routes=tuple(sorted(routes[key], key=lambda r: r.name)),
                          firewall_rules=tuple(sorted(rules[key], key=lambda r: r.name)),
-                         cloud_nat_regions=tuple(sorted(nat_regions[key])))
+                         cloud_nat_regions=tuple(sorted(nat_regions[key])),
+                         cloud_nat_subnets=tuple(sorted(nat_subnets[key] - {
+                             s.name for s in subnets[key] if s.region in nat_regions[key]})),
+                         shared_vpc_service_projects=tuple(sorted(estate_name(p) for p in services)),
+                         firewall_policy_order="before_classic" if order == "BEFORE_CLASSIC_FIREWALL"
+                         else "after_classic",
+                         folders=folders or (), psc_endpoints=tuple(psc.get(key, ())))
             networks.append(self.reg_row(vpc, n))
         estate = Estate(name=estate_name(f"gcp-{self.dir.resolve().name}"),
-                        description=f"imported from GCP exports in {self.dir}", sites=tuple(sites),
-                        networks=tuple(networks), links=(*routers, *vpns),
+                        description=f"imported from GCP exports in {self.dir}",
+                        sites=tuple(sorted(hybrid.sites, key=lambda s: s.name)),
+                        networks=tuple(networks), links=(*peerings, *hybrid.links),
+                        firewall_policies=tuple(policies),
                         desks=tuple(sorted(desks, key=lambda d: d.name)), workloads=tuple(workloads))
         estate.attach_sources(self.src.where, self.src.paths)
         counts = {"networks": len(networks), "subnets": sum(len(v) for v in subnets.values()),
                   "routes": sum(len(v) for v in routes.values()),
                   "firewall rules": sum(len(v) for v in rules.values()), "instances": len(workloads),
-                  "vpn tunnels": len(vpns)}
+                  "vpn tunnels": hybrid.tunnels, "peerings": len(peerings),
+                  "firewall policy rules": sum(len(p.rules) for p in policies),
+                  "interconnects": sum(1 for x in hybrid.links if isinstance(x, Interconnect)),
+                  "psc endpoints": sum(len(v) for v in psc.values())}
         return ImportResult(estate, sorted(self.notes), counts)
+
+    def _shared_vpc_hosts(self) -> dict[str, set[str]]:
+        """Service projects attached to each Shared VPC host project (``shared-vpc/HOST.json``:
+        ``gcloud compute shared-vpc associated-projects list HOST --format=json``)."""
+        out: dict[str, set[str]] = {}
+        base = self.dir / "shared-vpc"
+        if not base.is_dir():
+            return out
+        for path in sorted(base.glob("*.json")):
+            f = ExportFile.read(path)
+            projects = set()
+            for r in f.rows(None, "id", "associated-projects"):
+                if (r.opt_text("type", "PROJECT") or "PROJECT") == "PROJECT":
+                    projects.add(r.ident)
+            out[path.stem] = projects
+        return out
 
     def _cidr(self, row: Row, fld: str, text: str) -> IPv4Network:
         try:
@@ -211,8 +245,13 @@ class _GcpImport(ExportDirectory):
         workloads: list[Workload] = []
         teams: dict[str, set[str]] = defaultdict(set)
         external: set[tuple[str, str]] = set()
-        seen: set[str] = set()
-        for inst in self.rows("instances", "instances", "compute#instance"):
+        rows = self.instance_rows()
+        # names are not identities: an instance is projects/P/zones/Z/instances/N; the plain name is kept
+        # when it is unique, else the project (and zone) is added
+        by_name: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for inst in rows:
+            by_name[inst.ident].add((self._inst_project(inst), _last(inst.opt_text("zone", "zone") or "zone")))
+        for inst in rows:
             name = inst.ident
             status = inst.opt_text("status", "RUNNING") or "RUNNING"
             if status not in LIVE_STATUSES:
@@ -246,10 +285,16 @@ class _GcpImport(ExportDirectory):
             desk = label_name(labels.get("desk") if isinstance(labels.get("desk"), str) else None)
             team = label_name(labels.get("team") if isinstance(labels.get("team"), str) else None)
             teams[desk].add(team)
-            wname = estate_name(name)
-            if wname in seen:
-                wname = estate_name(f"{name}-{_last(inst.opt_text('zone', 'zone') or 'zone')}")
-            seen.add(wname)
+            project, zone = self._inst_project(inst), _last(inst.opt_text("zone", "zone") or "zone")
+            places = by_name[name]
+            if len(places) == 1:
+                wname = estate_name(name)
+            elif len({p for p, _ in places}) == len(places):
+                wname = estate_name(f"{name}-{project}")
+            else:
+                wname = estate_name(f"{name}-{project}-{zone}")
+            if project != _project(nk):
+                self.service_projects[nk].add(project)  # Shared VPC: a service project's instance in a host network
             sas = inst.subs("serviceAccounts")
             w = Workload(name=wname, desk=desk, team=team, network=self.nets[nk][1], subnet=sub,
                          machine_type=_last(inst.opt_text("machineType", "unknown") or "unknown"),
@@ -259,10 +304,29 @@ class _GcpImport(ExportDirectory):
         desks = [Desk(name=d, owner="unknown", cost_centre="unknown", teams=tuple(sorted(t))) for d, t in teams.items()]
         return sorted(workloads, key=lambda w: w.name), open_policy(desks), external
 
+    def instance_rows(self) -> list[Row]:
+        """Instances of ``instances.json`` and of ``instances-<project>.json`` (Shared VPC service projects:
+        ``gcloud compute instances list --project=P``)."""
+        rows = self.rows("instances", "instances", "compute#instance")
+        for path in sorted(self.dir.glob("instances-*.json")):
+            f = ExportFile.read(path)
+            for r in f.rows(None, "name", "instances"):
+                k = r.opt_text("kind")
+                if k is not None and k != "compute#instance":
+                    raise r.error(f"unknown resource kind {k!r} (expected 'compute#instance')", field="kind")
+                rows.append(r)
+        return rows
+
+    def _inst_project(self, inst: Row) -> str:
+        url = inst.opt_text("selfLink") or inst.opt_text("zone") or ""
+        return _project(url) if "projects/" in url else "unknown"
+
     # ------------------------------------------------------------------ routes
 
     def _routes(self, subnets: dict[str, list[GcpSubnet]]) -> tuple[
-            dict[str, list[GcpRoute]], list[Site], list[Vpn], list[CloudRouter]]:
+            dict[str, list[GcpRoute]], dict[tuple[str, str, str], list[IPv4Network]], dict[tuple[str, str, str], Row]]:
+        """Static routes per network, and the destinations routed to each VPN tunnel (network key, region,
+        tunnel name) with the first route's row."""
         routes: dict[str, list[GcpRoute]] = defaultdict(list)
         tunnels: dict[tuple[str, str, str], list[IPv4Network]] = defaultdict(list)
         tunnel_src: dict[tuple[str, str, str], Row] = {}
@@ -304,24 +368,7 @@ class _GcpImport(ExportDirectory):
                 raise r.error("route has no next hop the importer knows",
                               "expected nextHopGateway, nextHopNetwork, nextHopVpnTunnel, nextHopInstance, "
                               "nextHopIp, nextHopIlb or nextHopPeering")
-        sites: list[Site] = []
-        vpns: list[Vpn] = []
-        routers: dict[tuple[str, str], CloudRouter] = {}
-        for (nk, region, tunnel), dests in sorted(tunnels.items()):
-            src = tunnel_src[(nk, region, tunnel)]
-            net = self.nets[nk][1]
-            rkey = (net, region)
-            if rkey not in routers:
-                routers[rkey] = CloudRouter(kind="cloud_router", name=estate_name(f"cr-{net}-{region}"), network=net,
-                                            region=region, asn=64512)
-            site = estate_name(f"onprem-{tunnel}")
-            sites.append(self.reg_row(Site(name=site, location="unknown", kind="datacenter",
-                                           cidrs=tuple(sorted(set(dests)))), src, tunnel))
-            vpns.append(self.reg_row(Vpn(kind="vpn", name=estate_name(f"vpn-{tunnel}"), type="classic", network=net,
-                                         remote=site, router=routers[rkey].name, remote_asn=65000,
-                                         tunnels=(VpnTunnel(name=estate_name(tunnel), peer_address="exported"),)),
-                                     src, tunnel))
-        return routes, sites, vpns, list(routers.values())
+        return routes, tunnels, tunnel_src
 
     def _dest(self, r: Row) -> IPv4Network | None:
         text = r.text("destRange")
@@ -353,8 +400,8 @@ class _GcpImport(ExportDirectory):
             action = "allow" if allowed else "deny"
             entries = allowed or denied
             field_of = "allowed" if allowed else "denied"
-            sources, src_v6 = _ranges(r, "sourceRanges")
-            dests, dst_v6 = _ranges(r, "destinationRanges")
+            sources, src_v6 = ranges_of(r, "sourceRanges")
+            dests, dst_v6 = ranges_of(r, "destinationRanges")
             if src_v6 or dst_v6:
                 self.note_row(r, f"firewall rule {name}: {src_v6 + dst_v6} IPv6 range(s) not imported "
                                  "(IPv6 is not modelled)")
@@ -400,34 +447,113 @@ class _GcpImport(ExportDirectory):
         return out
 
     def _protocol(self, er: Row) -> tuple[str, int | None]:
-        raw = er.text("IPProtocol")
-        v = raw.lower()
-        if v == "all":
-            return "all", None
-        if v in _PROTOCOL_NUMBERS:
-            n = _PROTOCOL_NUMBERS[v]
-        elif v.isdigit() and int(v) <= 255:
-            n = int(v)
-        else:
-            raise er.error(f"IPProtocol {raw!r} is not a protocol name or number (0-255)", field="IPProtocol")
-        named = {6: "tcp", 17: "udp", 1: "icmp"}
-        return (named[n], None) if n in named else ("all", n)
+        return protocol_of(er, "IPProtocol")
 
     def _port(self, er: Row, i: int, text: str) -> PortRange:
-        try:
-            return PortRange.model_validate(text)
-        except ValueError:
-            raise er.error(f"ports[{i}] {text!r} is not a port or range (0-65535)", field="ports") from None
+        return port_of(er, i, text)
 
-    def _nat_regions(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = defaultdict(set)
+    def subnet_name(self, row: Row, url: str, fld: str) -> tuple[str, str]:
+        """(network key, estate subnet name) of a subnetwork URL (``InputError`` when it is not exported)."""
+        key = _key(url)
+        if key not in self.subnet_of:
+            tail = "/".join(key.split("/")[-3:])
+            found = [k for k in self.subnet_of if k.endswith(tail)]
+            if len(found) != 1:
+                raise row.error(f"{fld} {url} is not in {GCP_FILES['subnets']}", field=fld)
+            key = found[0]
+        return self.subnet_of[key]
+
+    def _cloud_nat(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Cloud NAT gateways on Cloud Routers (Compute API ``routers[].nats[]``): per network, the regions
+        whose every subnet is translated and the subnets of a list-of-subnetworks gateway. Only primary
+        ranges matter (instances are addressed by them); Private NAT and gateways without addresses are
+        noted."""
+        regions: dict[str, set[str]] = defaultdict(set)
+        subnets: dict[str, set[str]] = defaultdict(set)
         for r in self.rows("routers", "routers", "compute#router"):
             nk = self.net_of(r)
-            if r.seq("nats"):
-                out[nk].add(_last(r.text("region")))
+            region = _last(r.text("region"))
+            for i, nat in enumerate(r.subs("nats")):
+                nr = nat.where(f"nats[{i}]")
+                name = nr.opt_text("name", str(i))
+                if (nr.opt_text("type", "PUBLIC") or "PUBLIC") != "PUBLIC":
+                    self.note_row(nat, f"router {r.ident}: NAT {name} type {nr.opt_text('type')} (Private NAT) "
+                                       "not modelled")
+                    continue
+                option = nr.opt_text("natIpAllocateOption", "AUTO_ONLY") or "AUTO_ONLY"
+                if option not in ("AUTO_ONLY", "MANUAL_ONLY"):
+                    raise nr.error(f"natIpAllocateOption {option!r} is not AUTO_ONLY or MANUAL_ONLY",
+                                   field="natIpAllocateOption")
+                if option == "MANUAL_ONLY" and not nr.strings("natIps"):
+                    self.note_row(nat, f"router {r.ident}: NAT {name} has no addresses (MANUAL_ONLY, no natIps): "
+                                       "translates nothing")
+                    continue
+                scope = nr.opt_text("sourceSubnetworkIpRangesToNat", "ALL_SUBNETWORKS_ALL_IP_RANGES")
+                if scope in ("ALL_SUBNETWORKS_ALL_IP_RANGES", "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES"):
+                    regions[nk].add(region)
+                elif scope == "LIST_OF_SUBNETWORKS":
+                    for j, sn in enumerate(nr.subs("subnetworks")):
+                        sr = sn.where(f"nats[{i}].subnetworks[{j}]")
+                        snk, sub = self.subnet_name(sr, sr.text("name"), "name")
+                        ranges = sr.strings("sourceIpRangesToNat") or ["ALL_IP_RANGES"]
+                        bad = [x for x in ranges if x not in ("ALL_IP_RANGES", "PRIMARY_IP_RANGE",
+                                                              "LIST_OF_SECONDARY_IP_RANGES")]
+                        if bad:
+                            raise sr.error(f"sourceIpRangesToNat {bad[0]!r} is not ALL_IP_RANGES, PRIMARY_IP_RANGE "
+                                           "or LIST_OF_SECONDARY_IP_RANGES", field="sourceIpRangesToNat")
+                        if "ALL_IP_RANGES" in ranges or "PRIMARY_IP_RANGE" in ranges:
+                            subnets[snk].add(sub)
+                        else:
+                            self.note_row(sn, f"router {r.ident}: NAT {name} translates only secondary ranges of "
+                                              f"{sub} (alias IPs); its instances' primary addresses are not "
+                                              "translated")
+                else:
+                    raise nr.error(f"sourceSubnetworkIpRangesToNat {scope!r} is not ALL_SUBNETWORKS_ALL_IP_RANGES, "
+                                   "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES or LIST_OF_SUBNETWORKS",
+                                   field="sourceSubnetworkIpRangesToNat")
+        return regions, subnets
+
+    def _peerings(self) -> list[VpcPeering]:
+        """VPC peerings from both networks' ``peerings[]`` (Compute API ``NetworkPeering``). A peering is
+        active only when both sides are configured (state ACTIVE); one whose peer network is not in the
+        export, or that is inactive, is noted."""
+        sides: dict[tuple[str, str], tuple[Row, PeeringRoutes]] = {}
+        for key, (n, _est) in sorted(self.nets.items()):
+            for i, p in enumerate(n.subs("peerings")):
+                pr = p.where(f"peerings[{i}]")
+                peer_url = pr.text("network")
+                peer = _key(peer_url)
+                name = pr.text("name")
+                if peer not in self.nets:
+                    self.note_row(p, f"network {n.ident}: peering {name} to {peer} (not in the export) not "
+                                     "modelled; export the peer project's networks")
+                    continue
+                state = pr.opt_text("state", "ACTIVE")
+                if state != "ACTIVE":
+                    self.note_row(p, f"network {n.ident}: peering {name} is {state}; carries no traffic")
+                    continue
+                if pr.opt_text("stackType", "IPV4_ONLY") not in ("IPV4_ONLY", "IPV4_IPV6"):
+                    raise pr.error(f"stackType {pr.opt_text('stackType')!r} is not IPV4_ONLY or IPV4_IPV6",
+                                   field="stackType")
+                sides[(key, peer)] = (p, PeeringRoutes(
+                    export_custom_routes=pr.flag("exportCustomRoutes"),
+                    import_custom_routes=pr.flag("importCustomRoutes"),
+                    export_subnet_routes_with_public_ip=pr.flag("exportSubnetRoutesWithPublicIp", True),
+                    import_subnet_routes_with_public_ip=pr.flag("importSubnetRoutesWithPublicIp")))
+        out: list[VpcPeering] = []
+        for (a, b), (row, a_routes) in sorted(sides.items()):
+            if (b, a) not in sides:
+                self.note_row(row, f"peering to {b}: the peer network has no matching peering; inactive, not modelled")
+                continue
+            if a > b:
+                continue
+            na, nb = self.nets[a][1], self.nets[b][1]
+            link = VpcPeering(kind="vpc_peering", name=estate_name(f"peering-{na}-{nb}"), a=na, b=nb,
+                              a_routes=a_routes, b_routes=sides[(b, a)][1])
+            out.append(self.reg_row(link, row, row.item.get("name", "peering")))
         return out
 
 
 def import_gcp(directory: str | Path) -> ImportResult:
     """Read a directory of gcloud exports and build an ``Estate`` (raise ``InputError`` on bad exports)."""
-    return _GcpImport(Path(directory)).run()
+    return GcpImport(Path(directory)).run()
