@@ -362,8 +362,10 @@ class GcpImport(ExportDirectory):
                 self.note_row(r, f"route {name}: next hop {hop} {via} is an appliance; traffic it takes is not "
                                  "followed")
                 routes[nk].append(self.reg_row(GcpRoute(next_hop=hop, via=estate_name(via), **common), r))
-            elif r.has("nextHopPeering") or r.has("nextHopHub"):
-                self.note_row(r, f"route {name}: peering/hub route not imported (GCP peering is not modelled)")
+            elif r.has("nextHopPeering"):
+                continue  # a route exchanged over a peering: derived from the networks' peerings (lookups)
+            elif r.has("nextHopHub"):
+                self.note_row(r, f"route {name}: Network Connectivity Center hub route not modelled")
             else:
                 raise r.error("route has no next hop the importer knows",
                               "expected nextHopGateway, nextHopNetwork, nextHopVpnTunnel, nextHopInstance, "

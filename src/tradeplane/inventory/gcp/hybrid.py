@@ -258,7 +258,9 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         used.add(router.name)
     for (nk, prefixes), members in sorted(groups.items(), key=lambda kv: sorted(m[1].name for m in kv[1])):
         first = min(members, key=lambda m: m[1].name)
-        name = estate_name(f"ic-{first[1].name}")
+        name = estate_name(f"ic-{first[1].router}")
+        if any(getattr(link, "name", "") == name for link in links):
+            name = estate_name(f"ic-{first[1].router}-{first[1].name}")
         site = estate_name(f"onprem-{name}")
         asns = {m[3] for m in members if m[3] is not None}
         sites.append(x.reg_row(Site(name=site, location="unknown", kind="datacenter", cidrs=tuple(sorted(prefixes)),
@@ -326,7 +328,14 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         links.append(x.reg_row(vpn, vfirst, vfirst.ident))
 
     # ------------------------------------------------------------ static routes to tunnels
-    known = {(x.net_of(t), _last(t.text("region")), estate_name(t.ident)): t for t in tunnel_rows}
+    def tunnel_network(t: Row) -> str | None:  # a tunnel names no network: its router's or gateway's
+        r = routers.get(_key(t.opt_text("router") or ""))
+        if r is not None:
+            return r.network
+        gw = gateways.get(_key(t.opt_text("vpnGateway") or ""))
+        return x.net_of(gw) if gw is not None else None
+
+    known = {(tunnel_network(t), _last(t.text("region")), estate_name(t.ident)): t for t in tunnel_rows}
     for (snk, sregion, stunnel), dests in sorted(static.items()):
         if (snk, sregion, stunnel) in in_dynamic:
             continue

@@ -190,6 +190,8 @@ class WalkBase(ABC):
         elif at.startswith("subnet:"):
             key = forward.endpoint if forward.endpoint.startswith("workload:") else at
             self.start(dp.endpoints[key], space)
+        elif at.startswith("psc:"):
+            self._gcp_psc_reply(at[4:], space)
 
     # ------------------------------------------------------------------ entry points of the hop domains
 
@@ -221,6 +223,9 @@ class WalkBase(ABC):
 
     @abstractmethod
     def _gcp_public_ingress(self, rest: Space, hops: Hops) -> Space: ...
+
+    @abstractmethod
+    def _gcp_psc_reply(self, endpoint: str, space: Space) -> None: ...
 
     @abstractmethod
     def _tgw_in(self, tgw_name: str, att: TgwAttachment, space: Space, hops: Hops,

@@ -120,6 +120,17 @@ class GcpHops(WalkBase):
         self._deliver(hops, part, key, f"psc:{net}/{name}", (self.dp.ref("psc-endpoint", f"{net}/{name} -> "
                                                                           f"{pe.target}", pe),))
 
+    def _gcp_psc_reply(self, endpoint: str, space: Space) -> None:
+        """A reply from a Private Service Connect endpoint (``NET/NAME``): routed in the consumer VPC from
+        the endpoint's region (stateful: no filter)."""
+        net, name = endpoint.split("/", 1)
+        info = self.dp.gcp[net]
+        pe = next(p for p in info.vpc.psc_endpoints if p.name == name)
+        region = pe.region or next((s.region for s in info.vpc.subnets if pe.address in s.cidr), "")
+        if not region and info.vpc.subnets:
+            region = info.vpc.subnets[0].region
+        self._gcp_route(net, region, (), space, (Hop(f"psc {endpoint}", "reply"),), frozenset())
+
     def _gcp_local(self, net: str, space: Space, hops: Hops) -> None:
         for pe in self.dp.gcp[net].vpc.psc_endpoints:  # endpoints inside subnets; only when asked for
             if self._want(f"psc:{net}/{pe.name}") and self.wanted is not None:

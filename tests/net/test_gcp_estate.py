@@ -1,0 +1,201 @@
+"""What trading estates run on GCP, from the exact gcloud exports (``tests/net/cases/gcp-trading-estate``),
+each with its right verdict (issue 15, "Beyond the others"): VPC peering with custom route exchange,
+Shared VPC, Cloud NAT, Cloud Router learned routes, hierarchical and network firewall policies in
+GCP's order, Private Service Connect, Interconnect attachments and HA VPN.
+
+The estate: host project ``dvt-net-host`` runs the Shared VPC ``shared`` (GLOBAL routing) used by the
+instances of two service projects (both call their instance ``app``); ``shared`` peers with
+``partner-data`` (REGIONAL routing, HA VPN to on-premises ``ny4``, exports custom routes, ``shared``
+imports them), which peers with ``research`` (does not import). ``shared`` has two Interconnect
+attachments to the CME colocation and a Cloud NAT for the us-central1 ``apps`` subnet only.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tradeplane.cli import main
+from tradeplane.estate.model import GcpVpc, Interconnect, PortRange, Vpn
+from tradeplane.inventory import ImportResult, import_gcp
+from tradeplane.net import Dataplane, reach
+
+CASE = Path(__file__).parent / "cases" / "gcp-trading-estate"
+COLO = "onprem-ic-cr-colo"  # the site of what the Cloud Router cr-colo learned over the Interconnect
+NY4 = "onprem-vpn-cr-vpn-ny4-edge"  # the site of what cr-vpn learned over the HA VPN
+
+
+def p(port: int) -> list[PortRange]:
+    return [PortRange(start=port, end=port)]
+
+
+@pytest.fixture(scope="module")
+def imported() -> ImportResult:
+    return import_gcp(CASE)
+
+
+@pytest.fixture(scope="module")
+def dp(imported: ImportResult) -> Dataplane:
+    return Dataplane.build(imported.estate)
+
+
+def verdict(dp: Dataplane, src: str, dst: str, port: int) -> str:
+    return reach(dp, src, dst, "tcp", p(port)).verdict
+
+
+def reasons(dp: Dataplane, src: str, dst: str, port: int) -> str:
+    a = reach(dp, src, dst, "tcp", p(port))
+    return " | ".join(t.reason for pr in a.pairs for t in (*pr.dropped, *pr.reply_dropped, *pr.undecided))
+
+
+# ---------------------------------------------------------------------- Shared VPC
+
+
+def test_shared_vpc_instances_are_keyed_by_project_not_name(imported: ImportResult) -> None:
+    e = imported.estate
+    apps = {w.name: (w.network, w.subnet) for w in e.workloads if w.name.startswith("app")}
+    # two service projects call their instance "app"; the subnet "apps" exists in two regions
+    assert apps == {"app-dvt-eq-prod": ("shared", "apps-us-central1"), "app-dvt-fut-prod": ("shared", "apps-us-east4")}
+    shared = e.network("shared")
+    assert isinstance(shared, GcpVpc) and shared.project == "dvt-net-host"
+    assert shared.shared_vpc_service_projects == ("dvt-eq-prod", "dvt-fut-prod")
+
+
+# ---------------------------------------------------------------------- peering
+
+
+def test_peering_exchanges_subnet_routes_and_is_not_transitive(dp: Dataplane) -> None:
+    assert verdict(dp, "r-1", "feed-1", 9000) == "reachable"  # research <-> partner-data: subnet routes
+    # research -> shared crosses two peerings: never (not transitive)
+    assert verdict(dp, "r-1", "app-dvt-eq-prod", 9000) == "unreachable"
+    assert "no route in research" in reasons(dp, "r-1", "app-dvt-eq-prod", 9000)
+
+
+def test_custom_routes_cross_only_when_exported_and_imported(dp: Dataplane) -> None:
+    # partner-data exports its dynamic routes (ny4 over HA VPN) to both peers; only shared imports them
+    assert verdict(dp, "app-dvt-eq-prod", NY4, 443) == "reachable"
+    assert verdict(dp, "r-1", NY4, 443) == "unreachable"
+    table = dp.gcp_table("research", "us-central1", ())
+    assert not any(r.hop[0] == "peering" and str(r.prefix) == "192.168.50.0/24" for r in table.routes)
+    table = dp.gcp_table("shared", "us-central1", ())
+    assert any(r.hop[:3] == ("peering", "peering-partner-data-shared", "partner-data") and str(r.prefix) ==
+               "192.168.50.0/24" for r in table.routes)
+
+
+def test_dynamic_routes_of_a_regional_network_apply_in_the_routers_region_only(dp: Dataplane) -> None:
+    # partner-data routes dynamically in REGIONAL mode with its router in us-central1: the route it exports
+    # is usable by shared's us-central1 instances, not by the us-east4 one
+    assert verdict(dp, "app-dvt-fut-prod", NY4, 443) == "unreachable"
+
+
+# ---------------------------------------------------------------------- Cloud Router, Interconnect, HA VPN
+
+
+def test_learned_routes_from_router_status_over_interconnect_and_vpn(imported: ImportResult, dp: Dataplane) -> None:
+    e = imported.estate
+    ic = e.links_of(Interconnect)[0]
+    assert ic.network == "shared" and {a.edge_availability_domain for a in ic.attachments} == {1, 2}
+    assert [str(c) for c in e.site(COLO).cidrs] == ["172.20.0.0/16"]
+    vpn = e.links_of(Vpn)[0]
+    assert vpn.type == "ha" and {t.name for t in vpn.tunnels} == {"ny4-t0", "ny4-t1"}  # ny4-t2-old is down
+    assert [str(c) for c in e.site(NY4).cidrs] == ["192.168.50.0/24"]
+    # shared routes GLOBAL: the us-east4 instance uses the us-central1 router's learned routes too
+    assert verdict(dp, "app-dvt-eq-prod", COLO, 9050) == "reachable"
+    assert verdict(dp, "app-dvt-fut-prod", COLO, 9050) == "reachable"
+    # one attachment down: the other carries the traffic
+    one_down = Dataplane.build(e, failed=frozenset({f"{ic.name}/ic-chi-ead1"}))
+    assert verdict(one_down, "app-dvt-eq-prod", COLO, 9050) == "reachable"
+    both = Dataplane.build(e, failed=frozenset({f"{ic.name}/ic-chi-ead1", f"{ic.name}/ic-chi-ead2"}))
+    assert verdict(both, "app-dvt-eq-prod", COLO, 9050) == "unreachable"
+
+
+# ---------------------------------------------------------------------- Cloud NAT
+
+
+def test_cloud_nat_only_for_its_subnets_and_never_inbound(dp: Dataplane) -> None:
+    assert verdict(dp, "app-dvt-eq-prod", "internet", 443) == "reachable"  # apps (us-central1) is NATed
+    assert verdict(dp, "batch-1", "internet", 443) == "unreachable"  # batch is not in the NAT's list
+    assert "no Cloud NAT for the source's subnet" in reasons(dp, "batch-1", "internet", 443)
+    assert verdict(dp, "app-dvt-fut-prod", "internet", 443) == "unreachable"  # no NAT in us-east4
+    assert verdict(dp, "internet", "app-dvt-eq-prod", 443) == "unreachable"  # NAT carries no inbound
+
+
+# ---------------------------------------------------------------------- firewall policies
+
+
+def test_hierarchical_policies_decide_before_vpc_rules(dp: Dataplane) -> None:
+    # the folder policy allows tcp 9000 from the feed although a VPC rule denies it
+    a = reach(dp, "feed-1", "app-dvt-eq-prod", "tcp", p(9000))
+    assert a.verdict == "reachable"
+    assert any("trading-folder" in (r.text or "") for t in a.pairs[0].delivered for h in t.hops for r in h.rules)
+    # the organization policy denies RDP although the VPC rules allow tcp from 10/8
+    assert verdict(dp, "feed-1", "app-dvt-eq-prod", 3389) == "unreachable"
+    assert "firewall ingress denied" in reasons(dp, "feed-1", "app-dvt-eq-prod", 3389)
+
+
+def test_a_secure_tag_rule_makes_the_verdict_unknown(dp: Dataplane) -> None:
+    a = reach(dp, "feed-1", "app-dvt-eq-prod", "tcp", p(7001))
+    assert a.verdict == "unknown"
+    assert "srcSecureTags" in reasons(dp, "feed-1", "app-dvt-eq-prod", 7001)
+
+
+def test_network_policy_order_follows_the_network(tmp_path: Path, dp: Dataplane) -> None:
+    # AFTER_CLASSIC_FIREWALL (default): the VPC rule allowing tcp from 10/8 decides before the network
+    # policy's deny of 8080
+    assert verdict(dp, "feed-1", "app-dvt-eq-prod", 8080) == "reachable"
+    d = tmp_path / "before"
+    shutil.copytree(CASE, d)
+    nets = json.loads((d / "networks.json").read_text())
+    nets[0]["networkFirewallPolicyEnforcementOrder"] = "BEFORE_CLASSIC_FIREWALL"
+    (d / "networks.json").write_text(json.dumps(nets))
+    before = import_gcp(d).estate
+    assert verdict(Dataplane.build(before), "feed-1", "app-dvt-eq-prod", 8080) == "unreachable"
+
+
+def test_policy_rules_keep_targets_and_notes(imported: ImportResult) -> None:
+    e = imported.estate
+    folder = next(fp for fp in e.firewall_policies if fp.name == "trading-folder")
+    assert folder.kind == "hierarchical" and folder.attached_to == ("folder-222222222222",)
+    assert {r.priority: r.target_networks for r in folder.rules if r.target_networks} == {
+        100: ("shared",), 400: ("partner-data",)}
+    shared = e.network("shared")
+    assert isinstance(shared, GcpVpc) and shared.folders == ("folder-222222222222",)
+    notes = "\n".join(imported.notes)
+    assert "rule 1100 disabled" in notes
+    assert "no project-ancestors/dvt-research.json" in notes
+
+
+# ---------------------------------------------------------------------- Private Service Connect
+
+
+def test_private_service_connect_endpoint_is_a_destination(dp: Dataplane) -> None:
+    assert verdict(dp, "app-dvt-eq-prod", "psc-cme-md", 443) == "reachable"
+    assert verdict(dp, "app-dvt-eq-prod", "shared/psc-cme-md", 443) == "reachable"
+    assert verdict(dp, "app-dvt-eq-prod", "psc-risk", 443) == "unreachable"  # the producer has not accepted
+    assert "has not accepted" in reasons(dp, "app-dvt-eq-prod", "psc-risk", 443)
+    # the feed reaches it over the peering (subnet routes cross)
+    assert verdict(dp, "feed-1", "psc-cme-md", 443) == "reachable"
+
+
+# ---------------------------------------------------------------------- nothing dropped silently
+
+
+def test_everything_not_modelled_is_noted(imported: ImportResult) -> None:
+    notes = "\n".join(imported.notes)
+    for expected in ("risk-ilb (INTERNAL", "ny4-t2-old: NO_INCOMING_PACKETS", "psc-risk: connection PENDING",
+                     "circuit size and MACsec"):
+        assert expected in notes, expected
+
+
+def test_cli_import_lists_counts_and_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(["net", "import", "gcp", str(CASE), "--no-verify", "--json"])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    text = json.dumps(out)
+    assert "peerings" in text and "psc endpoints" in text and "risk-ilb" in text
