@@ -199,3 +199,11 @@ def test_cli_import_lists_counts_and_notes(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     text = json.dumps(out)
     assert "peerings" in text and "psc endpoints" in text and "risk-ilb" in text
+
+
+def test_a_vpc_rule_on_sctp_ports_decides_nothing(dp: Dataplane) -> None:
+    # deny-diameter denies SCTP port 3868 only; the model has no SCTP port axis, so SCTP from the feed is
+    # undecided (never all denied, never all allowed)
+    a = reach(dp, "feed-1", "app-dvt-eq-prod", "all")
+    assert a.verdict == "unknown"
+    assert any("SCTP ports 3868" in t.reason for pr in a.pairs for t in pr.undecided)

@@ -478,6 +478,9 @@ class FirewallRule(Frozen):
     protocol_number: int | None = Field(
         default=None, ge=0, le=255,
         description="an IP protocol number other than TCP, UDP and ICMP (47 GRE, 50 ESP...); set protocol to all")
+    unresolved: str | None = Field(
+        default=None, description="a match the model cannot express (imports: SCTP ports): what it matches is "
+                                  "undecided, never allowed or denied")
 
     @model_validator(mode="after")
     def _ranges(self) -> FirewallRule:

@@ -266,6 +266,9 @@ class Lookups:
             else:
                 m = match_space(src=list(r.sources) or None, dst=list(r.destinations), protocol=proto, dports=ports)
             text = f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}"
+            if r.unresolved is not None:
+                rules.append(FilterRule(m, "unknown", self.ref("firewall", f"{text} (matches {r.unresolved})", r)))
+                continue
             rules.append(FilterRule(m, r.action.value, self.ref("firewall", text, r)))
         return Stage(f"{network} VPC firewall rules", tuple(rules))
 

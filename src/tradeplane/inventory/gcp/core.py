@@ -429,11 +429,12 @@ class GcpImport(ExportDirectory):
                 er = e.where(f"{field_of}[{e.path[-1]}]")
                 proto, number = self._protocol(er)
                 ports: tuple[PortRange, ...] = ()
+                unresolved = None
                 if proto in ("tcp", "udp") or number == 132:
                     ports = tuple(self._port(er, i, p) for i, p in enumerate(er.strings("ports")))
                     if number == 132:  # SCTP ports: the model's port axis is TCP/UDP only
                         if ports:
-                            self.note_row(e, f"firewall rule {name}: SCTP ports are matched as all SCTP traffic")
+                            unresolved = "SCTP ports " + ",".join(str(p) for p in ports)
                         ports = ()
                 rule_name = estate_name(name if len(entries) == 1 else f"{name}-{e.path[-1]}")
                 rule = FirewallRule(name=rule_name, direction=direction, action=action, priority=priority,
@@ -444,7 +445,7 @@ class GcpImport(ExportDirectory):
                                     target_tags=tuple(sorted(r.strings("targetTags"))),
                                     target_service_accounts=tuple(sorted(r.strings("targetServiceAccounts"))),
                                     description=r.opt_text("description") or f"imported {name}",
-                                    log=r.sub("logConfig").flag("enable"))
+                                    log=r.sub("logConfig").flag("enable"), unresolved=unresolved)
                 out[nk].append(self.reg_row(rule, r, name))
         return out
 
