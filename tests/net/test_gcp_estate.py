@@ -121,6 +121,10 @@ def test_cloud_nat_only_for_its_subnets_and_never_inbound(dp: Dataplane) -> None
     assert "no Cloud NAT for the source's subnet" in reasons(dp, "batch-1", "internet", 443)
     assert verdict(dp, "app-dvt-fut-prod", "internet", 443) == "unreachable"  # no NAT in us-east4
     assert verdict(dp, "internet", "app-dvt-eq-prod", 443) == "unreachable"  # NAT carries no inbound
+    shared = dp.gcp["shared"].vpc  # its reserved address: what venues allow-list
+    assert shared.cloud_nat_subnets == ("apps-us-central1",) and not shared.cloud_nat_regions
+    assert [(a.region, [str(ip) for ip in a.addresses]) for a in shared.cloud_nat_addresses] == [
+        ("us-central1", ["34.121.7.20"])]
 
 
 # ---------------------------------------------------------------------- firewall policies

@@ -22,10 +22,11 @@ express (IPv6 ranges, appliance next hops, peering routes, disabled rules) is li
 from __future__ import annotations
 
 from collections import defaultdict
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 
 from tradeplane.estate.model import (
+    CloudNatAddresses,
     Desk,
     Estate,
     FirewallRule,
@@ -62,6 +63,7 @@ GCP_FILES = {
     "forwarding_rules": "forwarding-rules.json",
     "hierarchical_policies": "firewall-policies.json",
     "network_policies": "network-firewall-policies.json",
+    "addresses": "addresses.json",
 }
 REQUIRED = ("networks", "subnets")
 LIVE_STATUSES = ("RUNNING", "PROVISIONING", "STAGING")
@@ -93,6 +95,8 @@ class GcpImport(ExportDirectory):
         self.nets: dict[str, tuple[Row, str]] = {}  # projects/P/global/networks/N -> (row, estate name)
         self.service_projects: dict[str, set[str]] = defaultdict(set)  # network key -> Shared VPC service projects
         self.subnet_of: dict[str, tuple[str, str]] = {}  # subnet self link key -> (network key, estate name)
+        self.nat_addresses: dict[str, dict[str, set[IPv4Address]]] = defaultdict(dict)  # network -> region -> IPs
+        self._addresses: dict[str, IPv4Address] | None = None
 
     def rows(self, key: str, kind: str, expected: str) -> list[Row]:
         out = []
@@ -192,6 +196,9 @@ class GcpImport(ExportDirectory):
                          cloud_nat_regions=tuple(sorted(nat_regions[key])),
                          cloud_nat_subnets=tuple(sorted(nat_subnets[key] - {
                              s.name for s in subnets[key] if s.region in nat_regions[key]})),
+                         cloud_nat_addresses=tuple(
+                             CloudNatAddresses(region=reg, addresses=tuple(sorted(ips)))
+                             for reg, ips in sorted(self.nat_addresses[key].items())),
                          shared_vpc_service_projects=tuple(sorted(estate_name(p) for p in services)),
                          firewall_policy_order="before_classic" if order == "BEFORE_CLASSIC_FIREWALL"
                          else "after_classic",
@@ -491,6 +498,13 @@ class GcpImport(ExportDirectory):
                     self.note_row(nat, f"router {r.ident}: NAT {name} has no addresses (MANUAL_ONLY, no natIps): "
                                        "translates nothing")
                     continue
+                for url in nr.strings("natIps"):  # reserved addresses: what venues allow-list
+                    ip = self.addresses().get(_key(url))
+                    if ip is None:
+                        self.note_row(nat, f"router {r.ident}: NAT {name} address {_last(url)} is not in "
+                                           f"{GCP_FILES['addresses']}; its egress address is unknown")
+                    else:
+                        self.nat_addresses[nk].setdefault(region, set()).add(ip)
                 scope = nr.opt_text("sourceSubnetworkIpRangesToNat", "ALL_SUBNETWORKS_ALL_IP_RANGES")
                 if scope in ("ALL_SUBNETWORKS_ALL_IP_RANGES", "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES"):
                     regions[nk].add(region)
@@ -515,6 +529,22 @@ class GcpImport(ExportDirectory):
                                    "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES or LIST_OF_SUBNETWORKS",
                                    field="sourceSubnetworkIpRangesToNat")
         return regions, subnets
+
+    def addresses(self) -> dict[str, IPv4Address]:
+        """Reserved addresses by self link (``gcloud compute addresses list --format=json``)."""
+        if self._addresses is None:
+            self._addresses = {}
+            for a in self.rows("addresses", "addresses", "compute#address"):
+                text = a.text("address")
+                try:
+                    ip = ip_address(text)
+                except ValueError:
+                    raise a.error(f"address {text!r} is not an IP address", field="address") from None
+                if isinstance(ip, IPv4Address):
+                    region = _last(a.opt_text("region") or "global")
+                    link = a.opt_text("selfLink") or f"projects/unknown/regions/{region}/addresses/{a.ident}"
+                    self._addresses[_key(link)] = ip
+        return self._addresses
 
     def _peerings(self) -> list[VpcPeering]:
         """VPC peerings from both networks' ``peerings[]`` (Compute API ``NetworkPeering``). A peering is
