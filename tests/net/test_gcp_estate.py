@@ -98,6 +98,7 @@ def test_learned_routes_from_router_status_over_interconnect_and_vpn(imported: I
     e = imported.estate
     ic = e.links_of(Interconnect)[0]
     assert ic.network == "shared" and {a.edge_availability_domain for a in ic.attachments} == {1, 2}
+    assert (ic.type, ic.circuit_gbps, ic.macsec) == ("dedicated", 10, True)  # from interconnects.json
     assert [str(c) for c in e.site(COLO).cidrs] == ["172.20.0.0/16"]
     vpn = e.links_of(Vpn)[0]
     assert vpn.type == "ha" and {t.name for t in vpn.tunnels} == {"ny4-t0", "ny4-t1"}  # ny4-t2-old is down
@@ -190,7 +191,7 @@ def test_private_service_connect_endpoint_is_a_destination(dp: Dataplane) -> Non
 def test_everything_not_modelled_is_noted(imported: ImportResult) -> None:
     notes = "\n".join(imported.notes)
     for expected in ("risk-ilb (INTERNAL", "ny4-t2-old: NO_INCOMING_PACKETS", "psc-risk: connection PENDING",
-                     "circuit size and MACsec"):
+                     "rule 2147483645 matches only IPv6"):
         assert expected in notes, expected
 
 

@@ -64,6 +64,7 @@ GCP_FILES = {
     "hierarchical_policies": "firewall-policies.json",
     "network_policies": "network-firewall-policies.json",
     "addresses": "addresses.json",
+    "interconnects": "interconnects.json",
 }
 REQUIRED = ("networks", "subnets")
 LIVE_STATUSES = ("RUNNING", "PROVISIONING", "STAGING")
@@ -529,6 +530,9 @@ class GcpImport(ExportDirectory):
                                    "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES or LIST_OF_SUBNETWORKS",
                                    field="sourceSubnetworkIpRangesToNat")
         return regions, subnets
+
+    def files_of(self, key: str) -> str:
+        return GCP_FILES[key]
 
     def addresses(self) -> dict[str, IPv4Address]:
         """Reserved addresses by self link (``gcloud compute addresses list --format=json``)."""

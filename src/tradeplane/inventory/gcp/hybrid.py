@@ -224,6 +224,13 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
     links: list[CloudRouter | Interconnect | Vpn] = []
 
     # ------------------------------------------------------------ interconnect attachments
+    circuits: dict[str, tuple[int, bool, bool]] = {}  # interconnect -> (Gbps per link, MACsec, active)
+    for c in x.rows("interconnects", "interconnects", "compute#interconnect"):
+        link_type = c.opt_text("linkType", "") or ""
+        gbps = {"LINK_TYPE_ETHERNET_10G_LR": 10, "LINK_TYPE_ETHERNET_100G_LR": 100,
+                "LINK_TYPE_ETHERNET_400G_LR4": 400}.get(link_type, 0)
+        active = c.opt_text("state", "ACTIVE") == "ACTIVE" and c.flag("adminEnabled", True)
+        circuits[_key(c.opt_text("selfLink") or c.ident)] = (gbps, c.flag("macsecEnabled"), active)
     groups: dict[tuple[str, frozenset[IPv4Network]],
                  list[tuple[Row, InterconnectAttachment, str, int | None]]] = defaultdict(list)
     for a in x.rows("attachments", "interconnect-attachments", "compute#interconnectAttachment"):
@@ -252,7 +259,11 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
                                      vlan=a.integer("vlanTag8021q", 2, 4094, what="a VLAN tag"),
                                      bandwidth_gbps=_gbps(a))
         prefixes = frozenset(learned.get(("attachment", key), set()))
-        ic = _last(a.opt_text("interconnect") or "") or "partner"
+        ic = _key(a.opt_text("interconnect") or "") or "partner"
+        if ic in circuits and not circuits[ic][2]:
+            x.note_row(a, f"interconnect attachment {a.ident}: its interconnect {_last(ic)} is not active; carries "
+                          "no traffic")
+            continue
         groups[(router.network, prefixes)].append((a, x.reg_row(att, a), "partner" if kind != "DEDICATED" else ic,
                                                     asn_of.get(("attachment", key))))
         used.add(router.name)
@@ -265,13 +276,18 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         asns = {m[3] for m in members if m[3] is not None}
         sites.append(x.reg_row(Site(name=site, location="unknown", kind="datacenter", cidrs=tuple(sorted(prefixes)),
                                     asn=next(iter(asns)) if len(asns) == 1 else None), first[0], first[0].ident))
-        link = Interconnect(kind="interconnect", name=name,
-                            type="dedicated" if all(m[2] != "partner" for m in members) else "partner",
-                            network=x.nets[nk][1], site=site, macsec=False,
+        circ = [circuits[m[2]] for m in members if m[2] in circuits]
+        dedicated = all(m[2] != "partner" for m in members)
+        sizes = {c[0] for c in circ}
+        exact = dedicated and len(circ) == len(members) and len(sizes) == 1 and sizes <= {10, 100}
+        link = Interconnect(kind="interconnect", name=name, type="dedicated" if dedicated else "partner",
+                            network=x.nets[nk][1], site=site, macsec=exact and all(c[1] for c in circ),
+                            circuit_gbps=next(iter(sizes)) if exact else 10,
                             attachments=tuple(sorted((m[1] for m in members), key=lambda t: t.name)))
         links.append(x.reg_row(link, first[0], first[0].ident))
-        x.note_row(first[0], f"interconnect {name}: circuit size and MACsec are not in the attachment export "
-                             "(recorded as 10 Gbps, MACsec off)")
+        if not exact:
+            x.note_row(first[0], f"interconnect {name}: circuit size and MACsec unknown (partner, mixed, or not in "
+                                 f"{x.files_of('interconnects')}); recorded as 10 Gbps, MACsec off")
 
     # ------------------------------------------------------------ VPN tunnels
     gateways = {_key(g.opt_text("selfLink") or g.ident): g for g in x.rows("vpn_gateways", "vpn-gateways",
