@@ -262,3 +262,25 @@ def test_dataflow_matrix_equals_per_endpoint_walks(dp: Dataplane) -> None:
             for pr in pair_results(dp, src, src.addresses, targets, request_space("all"), replies=False):
                 merged = cell.reached.get(pr.dst.key, Space()).intersect(Space.build(src=list(src.addresses)))
                 assert merged.equals(pr.forward), (src.key, pr.dst.key)
+
+
+def test_tunnels_of_one_name_in_two_regions_are_two_tunnels(tmp_path: Path) -> None:
+    d = tmp_path / "two"
+    shutil.copytree(CASE, d)
+    tunnels = json.loads((d / "vpn-tunnels.json").read_text())
+    east = dict(tunnels[0], region=tunnels[0]["region"].replace("us-central1", "us-east4"),
+                selfLink=tunnels[0]["selfLink"].replace("us-central1", "us-east4"))
+    del east["router"], east["vpnGateway"]  # a classic route-based tunnel with a static route
+    tunnels.append(east)
+    (d / "vpn-tunnels.json").write_text(json.dumps(tunnels))
+    routes = json.loads((d / "routes.json").read_text())
+    routes.append(dict(routes[0], name="to-ny4-east", destRange="192.168.60.0/24", nextHopVpnTunnel=east["selfLink"],
+                       network=routes[0]["network"].replace("dvt-net-host/global/networks/shared",
+                                                            "dvt-data-prod/global/networks/partner-data"))
+                  | {"nextHopGateway": None})
+    (d / "routes.json").write_text(json.dumps(routes))
+    e = import_gcp(d).estate
+    names = sorted(t.name for v in e.links_of(Vpn) for t in v.tunnels)
+    assert names == ["ny4-t0-us-central1", "ny4-t0-us-east4", "ny4-t1"]
+    route = next(r for n in e.gcp_vpcs for r in n.routes if r.name == "to-ny4-east")
+    assert route.via == "ny4-t0-us-east4"

@@ -98,6 +98,7 @@ class GcpImport(ExportDirectory):
         self.subnet_of: dict[str, tuple[str, str]] = {}  # subnet self link key -> (network key, estate name)
         self.nat_addresses: dict[str, dict[str, set[IPv4Address]]] = defaultdict(dict)  # network -> region -> IPs
         self._addresses: dict[str, IPv4Address] | None = None
+        self._tunnel_regions: dict[str, set[str]] | None = None
 
     def rows(self, key: str, kind: str, expected: str) -> list[Row]:
         out = []
@@ -359,11 +360,11 @@ class GcpImport(ExportDirectory):
             elif r.has("nextHopVpnTunnel"):
                 url = r.text("nextHopVpnTunnel")
                 region = url.split("/regions/")[1].split("/")[0] if "/regions/" in url else "unknown"
-                t = (nk, region, _last(url))
+                t = (nk, region, self.tunnel_name(_last(url), region))
                 tunnels[t].append(dest)
                 tunnel_src.setdefault(t, r)
-                routes[nk].append(self.reg_row(GcpRoute(next_hop="vpn_tunnel", via=estate_name(_last(url)), **common),
-                                               r))
+                routes[nk].append(self.reg_row(GcpRoute(next_hop="vpn_tunnel", via=self.tunnel_name(_last(url), region),
+                                                        **common), r))
             elif r.has("nextHopInstance") or r.has("nextHopIp") or r.has("nextHopIlb"):
                 hop = "ilb" if r.has("nextHopIlb") else "instance"
                 via = _last(r.opt_text("nextHopInstance") or r.opt_text("nextHopIlb") or r.text("nextHopIp"))
@@ -530,6 +531,19 @@ class GcpImport(ExportDirectory):
                                    "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES or LIST_OF_SUBNETWORKS",
                                    field="sourceSubnetworkIpRangesToNat")
         return regions, subnets
+
+    def tunnel_name(self, name: str, region: str) -> str:
+        """A VPN tunnel's estate name: its name, with the region when another region has a tunnel of that
+        name (tunnel names are unique per project and region only)."""
+        if self._tunnel_regions is None:
+            self._tunnel_regions = defaultdict(set)
+            for t in self.rows("vpn_tunnels", "vpn-tunnels", "compute#vpnTunnel"):
+                self._tunnel_regions[t.ident].add(_last(t.opt_text("region") or ""))
+            for r in self.rows("routes", "routes", "compute#route"):
+                url = r.opt_text("nextHopVpnTunnel") or ""
+                if "/regions/" in url:
+                    self._tunnel_regions[_last(url)].add(url.split("/regions/")[1].split("/")[0])
+        return estate_name(name if len(self._tunnel_regions.get(name, ())) <= 1 else f"{name}-{region}")
 
     def files_of(self, key: str) -> str:
         return GCP_FILES[key]

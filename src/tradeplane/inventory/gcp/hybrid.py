@@ -233,7 +233,11 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         circuits[_key(c.opt_text("selfLink") or c.ident)] = (gbps, c.flag("macsecEnabled"), active)
     groups: dict[tuple[str, frozenset[IPv4Network]],
                  list[tuple[Row, InterconnectAttachment, str, int | None]]] = defaultdict(list)
-    for a in x.rows("attachments", "interconnect-attachments", "compute#interconnectAttachment"):
+    att_rows = x.rows("attachments", "interconnect-attachments", "compute#interconnectAttachment")
+    att_names: dict[str, int] = defaultdict(int)  # names are unique per project and region only
+    for a in att_rows:
+        att_names[a.ident] += 1
+    for a in att_rows:
         state = a.opt_text("state", "ACTIVE")
         if state != "ACTIVE" or not a.flag("adminEnabled", True):
             x.note_row(a, f"interconnect attachment {a.ident}: {state if state != 'ACTIVE' else 'admin disabled'}; "
@@ -254,7 +258,8 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         ead = {"AVAILABILITY_DOMAIN_1": 1, "AVAILABILITY_DOMAIN_2": 2}.get(ead_text or "", 1)
         if ead_text not in ("AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2"):
             x.note_row(a, f"interconnect attachment {a.ident}: edge availability domain {ead_text} recorded as 1")
-        att = InterconnectAttachment(name=estate_name(a.ident), metro="unknown", edge_availability_domain=ead,
+        att = InterconnectAttachment(name=estate_name(a.ident if att_names[a.ident] == 1 else f"{a.ident}-{region}"),
+                                     metro="unknown", edge_availability_domain=ead,
                                      region=region, router=router.name,
                                      vlan=a.integer("vlanTag8021q", 2, 4094, what="a VLAN tag"),
                                      bandwidth_gbps=_gbps(a))
@@ -317,7 +322,7 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         peer = t.opt_text("peerExternalGateway") or t.opt_text("peerGcpGateway") or t.opt_text("peerIp") or "peer"
         tkey = _key(t.opt_text("selfLink") or f"{region}/{t.ident}")
         gitf = t.integer("vpnGatewayInterface", 0, 1, default=0, what="a gateway interface")
-        tunnel = VpnTunnel(name=estate_name(t.ident), interface=gitf,
+        tunnel = VpnTunnel(name=x.tunnel_name(t.ident, region), interface=gitf,
                            peer_address=t.opt_text("peerIp", "unknown") or "unknown")
         dyn[(router.name, _key(peer))].append((t, tunnel, ("tunnel", tkey), "ha" if gw_url else "classic"))
         in_dynamic[(router.network, region, tunnel.name)] = (router.name, _key(peer))
@@ -351,7 +356,8 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         gw = gateways.get(_key(t.opt_text("vpnGateway") or ""))
         return x.net_of(gw) if gw is not None else None
 
-    known = {(tunnel_network(t), _last(t.text("region")), estate_name(t.ident)): t for t in tunnel_rows}
+    known = {(tunnel_network(t), _last(t.text("region")), x.tunnel_name(t.ident, _last(t.text("region")))): t
+             for t in tunnel_rows}
     for (snk, sregion, stunnel), dests in sorted(static.items()):
         if (snk, sregion, stunnel) in in_dynamic:
             continue
