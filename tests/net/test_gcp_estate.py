@@ -181,8 +181,11 @@ def test_private_service_connect_endpoint_is_a_destination(dp: Dataplane) -> Non
     assert verdict(dp, "app-dvt-eq-prod", "shared/psc-cme-md", 443) == "reachable"
     assert verdict(dp, "app-dvt-eq-prod", "psc-risk", 443) == "unreachable"  # the producer has not accepted
     assert "has not accepted" in reasons(dp, "app-dvt-eq-prod", "psc-risk", 443)
-    # the feed reaches it over the peering (subnet routes cross)
+    # the feed reaches it over the peering (subnet routes cross), from the endpoint's region
     assert verdict(dp, "feed-1", "psc-cme-md", 443) == "reachable"
+    # without global access (allowPscGlobalAccess absent) the us-east4 instance cannot use it
+    assert verdict(dp, "app-dvt-fut-prod", "psc-cme-md", 443) == "unreachable"
+    assert "no global access" in reasons(dp, "app-dvt-fut-prod", "psc-cme-md", 443)
 
 
 # ---------------------------------------------------------------------- nothing dropped silently

@@ -508,6 +508,8 @@ class PscEndpoint(Frozen):
                                                    "or all-apis / vpc-sc for Google APIs")
     accepted: bool = Field(default=True, description="the producer accepted the connection (pscConnectionStatus "
                                                      "ACCEPTED); other states carry no traffic")
+    global_access: bool = Field(default=True, description="reachable from every region (allowPscGlobalAccess); "
+                                                          "false: only from its own region")
 
 
 class GcpVpc(Frozen):

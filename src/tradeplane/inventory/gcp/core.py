@@ -500,6 +500,9 @@ class GcpImport(ExportDirectory):
                     self.note_row(nat, f"router {r.ident}: NAT {name} has no addresses (MANUAL_ONLY, no natIps): "
                                        "translates nothing")
                     continue
+                if nr.seq("rules"):
+                    self.note_row(nat, f"router {r.ident}: NAT {name} rules (addresses chosen per destination) are "
+                                       "not modelled; which subnets are translated is")
                 for url in nr.strings("natIps"):  # reserved addresses: what venues allow-list
                     ip = self.addresses().get(_key(url))
                     if ip is None:

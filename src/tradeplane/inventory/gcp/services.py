@@ -4,7 +4,8 @@
 A forwarding rule whose ``target`` is a service attachment (``.../serviceAttachments/NAME``) or the
 Google APIs bundles ``all-apis`` / ``vpc-sc`` is a Private Service Connect endpoint: its internal
 ``IPAddress`` in the consumer network reaches the published service (GCP VPC docs, "About accessing
-published services through endpoints"). Only an ``ACCEPTED`` connection (``pscConnectionStatus``)
+published services through endpoints"), from its own region only unless ``allowPscGlobalAccess``
+(global Google APIs endpoints: from everywhere). Only an ``ACCEPTED`` connection (``pscConnectionStatus``)
 carries traffic; the others are kept (so a question naming them gets a why-not) and noted. Every
 other forwarding rule (load balancers, protocol forwarding) is listed in the notes, not followed.
 """
@@ -64,6 +65,7 @@ def read_forwarding_rules(x: GcpImport) -> dict[str, list[PscEndpoint]]:
         i = target.find("projects/")
         pe = PscEndpoint(name=estate_name(r.ident if count[r.ident] == 1 else f"{r.ident}-{region or 'global'}"),
                          address=ip, region=region, target=target[i:] if i >= 0 else target,
-                         accepted=status == "ACCEPTED")
+                         accepted=status == "ACCEPTED",
+                         global_access=target in _GOOGLE_APIS or r.flag("allowPscGlobalAccess"))
         out[nk].append(x.reg_row(pe, r))
     return {k: sorted(v, key=lambda p: p.name) for k, v in out.items()}

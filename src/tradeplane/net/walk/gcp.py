@@ -51,7 +51,7 @@ class GcpHops(WalkBase):
         dp = self.dp
         kind = hop[0]
         if kind == "subnet":
-            self._gcp_local(net, part, h)
+            self._gcp_local(net, part, h, region)
         elif kind == "internet":
             public_part = part.intersect(dp.internet_space())
             self._drop(h, part.subtract(dp.internet_space()), "private destination sent to the default internet gateway")
@@ -99,15 +99,16 @@ class GcpHops(WalkBase):
             hh = (*h, Hop(f"peering {link_name}", f"to {peer}", (), link_name))
             self._gcp_hop(peer, region, hop[3:], part, hh, seen, False)
         elif kind == "psc":
-            self._gcp_psc(net, str(hop[1]), part, h)
+            self._gcp_psc(net, str(hop[1]), part, h, region)
         elif kind == "blackhole":
             self._drop(h, part, "blackhole route")
         else:
             self._drop(h, part, f"next hop {kind} {hop[1:]} (an appliance) is not modelled")
 
-    def _gcp_psc(self, net: str, name: str, space: Space, hops: Hops) -> None:
+    def _gcp_psc(self, net: str, name: str, space: Space, hops: Hops, region: str = "") -> None:
         """Deliver to a Private Service Connect endpoint (its own address only); a connection the producer
-        has not accepted carries nothing."""
+        has not accepted carries nothing; without global access only traffic in the endpoint's region
+        reaches it (``region``: where the traffic is; empty when the walk does not know)."""
         pe = next((p for p in self.dp.gcp[net].vpc.psc_endpoints if p.name == name), None)
         key = f"psc:{net}/{name}"
         if pe is None or not self._want(key):
@@ -116,6 +117,14 @@ class GcpHops(WalkBase):
         if not pe.accepted:
             self._drop(hops, part, f"Private Service Connect endpoint {name}: the producer has not accepted the "
                                    "connection")
+            return
+        if not pe.global_access and pe.region and region != pe.region:
+            if region:
+                self._drop(hops, part, f"Private Service Connect endpoint {name} has no global access: reachable "
+                                       f"only from {pe.region}, not from {region}")
+            else:
+                self._unknown(hops, part, f"Private Service Connect endpoint {name} has no global access and the "
+                                          "region the traffic comes from is not known")
             return
         self._deliver(hops, part, key, f"psc:{net}/{name}", (self.dp.ref("psc-endpoint", f"{net}/{name} -> "
                                                                           f"{pe.target}", pe),))
@@ -131,10 +140,10 @@ class GcpHops(WalkBase):
             region = info.vpc.subnets[0].region
         self._gcp_route(net, region, (), space, (Hop(f"psc {endpoint}", "reply"),), frozenset())
 
-    def _gcp_local(self, net: str, space: Space, hops: Hops) -> None:
+    def _gcp_local(self, net: str, space: Space, hops: Hops, region: str = "") -> None:
         for pe in self.dp.gcp[net].vpc.psc_endpoints:  # endpoints inside subnets; only when asked for
             if self._want(f"psc:{net}/{pe.name}") and self.wanted is not None:
-                self._gcp_psc(net, pe.name, space, hops)
+                self._gcp_psc(net, pe.name, space, hops, region)
         groups, rest = self.dp.subnet_table(net).lookup(space)
         by_subnet: dict[str, list[Box]] = {}
         for winners, part in groups:
