@@ -1,24 +1,31 @@
-"""GCP exports -> Estate: ``gcloud compute ... list --format=json`` as the CLI prints it.
+"""GCP exports -> Estate, the core families: networks (and their peerings), subnets, routes, VPC
+firewall rules, instances, Cloud NAT, reserved addresses; the run that joins every family.
 
 Files read from the export directory (docs/net.md has the commands):
 
   networks.json, subnets.json                          (required)
   routes.json, firewall-rules.json, instances.json,
-  routers.json (Cloud NAT regions)                     (optional)
+  instances-PROJECT.json (Shared VPC service projects), shared-vpc/HOST.json,
+  routers.json (Cloud NAT), addresses.json             (optional)
+
+and through the other modules of this package the hybrid, policy and service families.
 
 Everything is keyed by the cloud's identity (self links: project, region, name), never by a
 display name: an auto-mode network has a subnet called ``default`` in every region, and each
-becomes its own estate subnet (``default-us-east1``...). Subnet routes are implicit (the model
-derives them from the subnets); static routes keep their priority and tags; VPN-tunnel next hops
-become an on-premises site per tunnel holding the ranges routed to it. Firewall rules keep
-priority, direction, allow/deny, source and destination ranges (both directions), source and
-target tags and service accounts, and any IP protocol (by name or number); a rule with several
-protocol entries becomes one rule per entry. Field types and ranges are the Compute API
-reference's (priorities 0-65535, ports 0-65535, CIDRs). Anything malformed, unknown or dangling
-raises ``InputError`` naming the file, line, object and field; anything valid the model cannot
-express (IPv6 ranges, appliance next hops, peering routes, disabled rules) is listed in the notes.
+becomes its own estate subnet (``default-us-east1``...); two service projects' instances called
+``app`` become ``app-PROJECT``. Subnet routes are implicit (the model derives them from the
+subnets; peering routes from the peerings); static routes keep their priority and tags; static
+VPN-tunnel next hops become an on-premises site per tunnel holding the ranges routed to it.
+Peerings keep both sides' route exchange flags (``ACTIVE`` on both sides only). Cloud NAT keeps the
+regions or subnets it translates. Firewall rules keep priority, direction, allow/deny, source and
+destination ranges (both directions), source and target tags and service accounts, and any IP
+protocol (by name or number); a rule with several protocol entries becomes one rule per entry;
+SCTP ports are unresolved. Field types and ranges are the Compute API reference's (priorities
+0-65535, ports 0-65535, CIDRs). Anything malformed, unknown or dangling raises ``InputError``
+naming the file, line, object and field; anything valid the model cannot express (IPv6 ranges,
+appliance next hops, peerings to networks not exported, Private NAT, disabled rules) is listed in
+the notes.
 """
-
 from __future__ import annotations
 
 from collections import defaultdict
