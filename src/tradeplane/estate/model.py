@@ -110,6 +110,7 @@ __all__ = [
     "ObservabilityStandards",
     "Oncall",
     "Organisation",
+    "PeeringRoutes",
     "PhysicalPath",
     "Placement",
     "PlacementStrategy",
@@ -119,6 +120,7 @@ __all__ = [
     "PortRange",
     "PrivateEndpoint",
     "Protocol",
+    "PscEndpoint",
     "QuietHours",
     "Rack",
     "Rotation",
@@ -476,6 +478,9 @@ class FirewallRule(Frozen):
     protocol_number: int | None = Field(
         default=None, ge=0, le=255,
         description="an IP protocol number other than TCP, UDP and ICMP (47 GRE, 50 ESP...); set protocol to all")
+    unresolved: str | None = Field(
+        default=None, description="a match the model cannot express (imports: SCTP ports): what it matches is "
+                                  "undecided, never allowed or denied")
 
     @model_validator(mode="after")
     def _ranges(self) -> FirewallRule:
@@ -490,6 +495,21 @@ class FirewallRule(Frozen):
 class CloudNatAddresses(Frozen):
     region: str
     addresses: tuple[IPv4Address, ...] = Field(min_length=1)
+
+
+class PscEndpoint(Frozen):
+    """A Private Service Connect endpoint: a consumer forwarding rule whose internal address reaches a
+    published service (a service attachment) or Google APIs (Compute API ``forwardingRules``)."""
+
+    name: Name
+    address: IPv4Address = Field(description="the endpoint's internal address in the consumer VPC")
+    region: str = Field(default="", description="the forwarding rule's region (empty: a global Google APIs endpoint)")
+    target: str = Field(min_length=1, description="the service attachment (projects/P/regions/R/serviceAttachments/N), "
+                                                   "or all-apis / vpc-sc for Google APIs")
+    accepted: bool = Field(default=True, description="the producer accepted the connection (pscConnectionStatus "
+                                                     "ACCEPTED); other states carry no traffic")
+    global_access: bool = Field(default=True, description="reachable from every region (allowPscGlobalAccess); "
+                                                          "false: only from its own region")
 
 
 class GcpVpc(Frozen):
@@ -507,6 +527,16 @@ class GcpVpc(Frozen):
         default=(), description="reserved Cloud NAT addresses per region: what venues allow-list as egress"
     )
     shared_vpc_service_projects: tuple[Name, ...] = ()
+    cloud_nat_subnets: tuple[Name, ...] = Field(
+        default=(), description="subnets a Cloud NAT configured for a list of subnets translates (besides every "
+                                "subnet of cloud_nat_regions)")
+    firewall_policy_order: Literal["after_classic", "before_classic"] = Field(
+        default="after_classic", description="network firewall policies after (default) or before the VPC firewall "
+                                             "rules (networkFirewallPolicyEnforcementOrder)")
+    folders: tuple[Name, ...] = Field(
+        default=(), description="the folders above the network's project, top-down, whose hierarchical firewall "
+                                "policies apply (imports: gcloud projects get-ancestors); empty: the organisation's")
+    psc_endpoints: tuple[PscEndpoint, ...] = ()
 
 
 Network = Annotated[AwsVpc | GcpVpc, Field(discriminator="cloud")]
@@ -531,6 +561,13 @@ class PolicyRule(Frozen):
     destinations: tuple[Cidr, ...] = ()
     target_service_accounts: tuple[str, ...] = ()
     description: str = Field(min_length=1)
+    protocol_number: int | None = Field(
+        default=None, ge=0, le=255, description="an IP protocol number other than TCP, UDP and ICMP; protocol: all")
+    target_networks: tuple[Name, ...] = Field(
+        default=(), description="hierarchical: only these networks (targetResources); empty: every network")
+    unresolved: str | None = Field(
+        default=None, description="a match the model cannot resolve (secure tags, FQDNs, geolocations, address "
+                                  "groups, threat intelligence, L7 inspection): what it matches is undecided")
 
 
 class FirewallPolicy(Frozen):
@@ -543,9 +580,21 @@ class FirewallPolicy(Frozen):
         description="network: VPC names; hierarchical: folder names or 'organization'",
     )
     rules: tuple[PolicyRule, ...] = ()
+    region: str | None = Field(default=None, description="network: a regional policy applies in this region only")
 
 
 # --------------------------------------------------------------------------- links
+
+
+class PeeringRoutes(Frozen):
+    """One side of a GCP VPC peering: which routes it exports and imports (the Compute API's
+    ``NetworkPeering`` flags, with their defaults). Subnet routes always cross, except subnets with
+    public ranges, which need export on one side and import on the other."""
+
+    export_custom_routes: bool = False
+    import_custom_routes: bool = False
+    export_subnet_routes_with_public_ip: bool = True
+    import_subnet_routes_with_public_ip: bool = False
 
 
 class VpcPeering(Frozen):
@@ -553,6 +602,8 @@ class VpcPeering(Frozen):
     name: Name
     a: Name
     b: Name
+    a_routes: PeeringRoutes = Field(default_factory=PeeringRoutes, description="GCP: what a exports and imports")
+    b_routes: PeeringRoutes = Field(default_factory=PeeringRoutes, description="GCP: what b exports and imports")
 
 
 class TgwRoute(Frozen):

@@ -190,6 +190,8 @@ class WalkBase(ABC):
         elif at.startswith("subnet:"):
             key = forward.endpoint if forward.endpoint.startswith("workload:") else at
             self.start(dp.endpoints[key], space)
+        elif at.startswith("psc:"):
+            self._gcp_psc_reply(at[4:], space)
 
     # ------------------------------------------------------------------ entry points of the hop domains
 
@@ -217,10 +219,13 @@ class WalkBase(ABC):
                    visited: frozenset[str], public: bool = False) -> None: ...
 
     @abstractmethod
-    def _gcp_local(self, net: str, space: Space, hops: Hops) -> None: ...
+    def _gcp_local(self, net: str, space: Space, hops: Hops, region: str = "") -> None: ...
 
     @abstractmethod
     def _gcp_public_ingress(self, rest: Space, hops: Hops) -> Space: ...
+
+    @abstractmethod
+    def _gcp_psc_reply(self, endpoint: str, space: Space) -> None: ...
 
     @abstractmethod
     def _tgw_in(self, tgw_name: str, att: TgwAttachment, space: Space, hops: Hops,
