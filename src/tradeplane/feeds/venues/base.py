@@ -14,10 +14,14 @@ from tradeplane.feeds.arbiter import Mode
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import BookDelta, BookSnapshot, Level, WireEvent
 from tradeplane.feeds.instrument import Instrument
+from tradeplane.feeds.ticks import TextLevels, TickCache
 
 Channel = Literal["book", "trades", "bbo", "funding"]
 CHANNELS: tuple[Channel, ...] = ("book", "trades", "bbo", "funding")
 Fit = Literal["drop", "apply", "refetch"]
+# an incremental book message read for the hot path: (symbol, seq, previous position, first position
+# covered, exchange ns, bids, asks), levels as the venue's decimal text (see VenueAdapter.book_text)
+TextDelta = tuple[str, int, int, int, int, TextLevels, TextLevels]
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,18 @@ class VenueAdapter(ABC):
         ``decode`` (the venue tests check this on every sample).
         """
         return None
+
+    def book_text(self, raw: bytes) -> TextDelta | None:
+        """The gateway's hot path for contiguous books whose levels are decimal text (Binance): an
+        incremental book message read straight into a ``TextDelta`` (no event object; the stream
+        converts the levels only for the copy it keeps, through ``tick_caches``). None for any other
+        message (it then takes ``decode``). Where it answers it must agree with ``decode``'s
+        ``ParsedDelta`` (the venue tests check this on every sample)."""
+        return None
+
+    def tick_caches(self, symbol: str) -> tuple[TickCache, TickCache]:
+        """The bounded text -> ticks / lots caches of ``symbol`` (venues with ``book_text``)."""
+        raise NotImplementedError(f"{self.name} has no text book path")
 
     # ----------------------------------------------------------------- books
 
