@@ -90,7 +90,7 @@ def _samples(sim_cls, venue, inst):
 
 
 @pytest.mark.parametrize("venue,sim_cls", [("binance", BinanceSpotPublisher), ("binance-usdm", BinanceUsdmPublisher)])
-def test_peek_agrees_with_full_decode_on_every_sample(venue, sim_cls):
+def test_peek_and_text_path_agree_with_full_decode_on_every_sample(venue, sim_cls):
     inst = Instrument(venue, "BTCUSDT", "0.01", "0.00001")
     a = adapter_class(venue)([inst])
     docs = wrap("bnbbtc@depth@100ms", {"e": "depthUpdate", "E": 1672515782136, "s": "BTCUSDT", "U": 157,
@@ -100,13 +100,15 @@ def test_peek_agrees_with_full_decode_on_every_sample(venue, sim_cls):
     for raw in [docs, reordered, *_samples(sim_cls, venue, inst)]:
         for form in (raw, raw.decode() if isinstance(raw, bytes) else raw.encode()):
             seen = a.peek_book(form)
+            text = a.book_text(form if isinstance(form, bytes) else form.encode())
             events = a.decode(form, 1)
             if events and type(events[0]) is ParsedDelta:
                 d = events[0]
                 assert seen == (d.symbol, d.seq, d.ts_exchange)
+                assert text == (d.symbol, d.seq, d.prev_seq, d.first_seq, d.ts_exchange, d.bids, d.asks)
                 deltas += 1
             else:
-                assert seen is None  # trades, tickers, funding: the full decode handles them
+                assert seen is None and text is None  # trades, tickers, funding: the full decode handles them
     assert deltas == 2 * 202
     assert a.peek_book(b'{"result":null,"id":1}') is None
     other = wrap("ethusdt@depth", {"e": "depthUpdate", "E": 1, "s": "ETHUSDT", "U": 1, "u": 2, "b": [], "a": []})

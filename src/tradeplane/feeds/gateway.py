@@ -275,12 +275,18 @@ class Gateway:
                 s.publish(ev)
 
     def on_message(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> None:
-        """Hot path: one WebSocket message from one connection."""
+        """Hot path: one WebSocket message from one connection.
+
+        Three ways through, cheapest first: a copy of a book delta another leg brought first
+        (matched, judged on its sequence, dropped undecoded); a book delta on the venue's text path
+        (``VenueAdapter.book_text`` -> ``Stream.take_text``); anything else (``decode`` -> the
+        streams' ``on_wire``). The first two share the leg bookkeeping at the end, inlined."""
         leg = cs.health
         leg.messages += 1
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
         conn = cs.cid
+        ts: int | None = None
         if v.copies:
             # another leg may have brought this book delta first. The connection's next unmatched first
             # copy is compared with it byte for byte (the venue sends every connection the same
@@ -301,44 +307,65 @@ class Gateway:
                     st = v.books.get(peeked[0])
                     if st is not None:
                         seen = (raw, st, peeked[1], peeked[2])
-            if seen is not None:
+            if seen is not None and seen[1].drop_copy(conn, seen[2], recv_ns):
                 st = seen[1]
-                if st.drop_copy(conn, seen[2], recv_ns):
-                    cs.behind = True
-                    if st.arbiter.pending:
-                        out = self._check_hole(v, st, recv_ns)
-                        if out:
-                            self._publish(out)
-                    if st.actions:
-                        self._run_actions(v, st)
-                    self._data(v, cs, recv_ns, seen[3])
-                    return
-            cs.behind = False
-        text = v.text
-        if text is not None and type(raw) is bytes:
-            d = text(raw)
-            if d is not None:
-                st = v.books.get(d[0])
-                if st is not None:
-                    if v.copies:
-                        self._remember(v, cs, st, raw, d[1], d[4])
-                    out = st.take_text(conn, d, recv_ns)
-                    if st.arbiter.pending:
-                        out = out + self._check_hole(v, st, recv_ns)
+                cs.behind = True
+                if st.arbiter.pending:
+                    out = self._check_hole(v, st, recv_ns)
                     if out:
-                        for e in out:
-                            for sink in self.sinks:
-                                sink.publish(e)
-                    if st.actions:
-                        self._run_actions(v, st)
-                    self._data(v, cs, recv_ns, d[4])
-                    return
+                        self._publish(out)
+                if st.actions:
+                    self._run_actions(v, st)
+                ts = seen[3]
+            else:
+                cs.behind = False
+        if ts is None:
+            text = v.text
+            d = text(raw) if text is not None and type(raw) is bytes else None
+            st = v.books.get(d[0]) if d is not None else None
+            if st is None or d is None:
+                ts = self._decoded(v, cs, raw, recv_ns)
+                if ts is None:
+                    return  # control traffic or heartbeats only: no data
+            else:
+                if v.copies:
+                    self._remember(v, cs, st, raw, d[1], d[4])
+                out = st.take_text(conn, d, recv_ns)
+                if st.arbiter.pending:
+                    out = out + self._check_hole(v, st, recv_ns)
+                if out:
+                    for e in out:
+                        for sink in self.sinks:
+                            sink.publish(e)
+                if st.actions:
+                    self._run_actions(v, st)
+                ts = d[4]
+        # a data message: the leg is alive
+        if leg.state is not _LIVE:
+            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+            for s in v.streams.values():
+                s.legs_back(recv_ns)
+        leg.last_data_ns = recv_ns
+        cs.rate.observe(recv_ns)
+        if cs.first is not None:
+            cs.first.set()
+            cs.first = None
+        lat = v.latency
+        if lat is not None and ts > 0:
+            lat.append(recv_ns - ts)  # folded into the histogram at the watchdog's tick (metrics)
+            if len(lat) >= LATENCY_BATCH:
+                self.metrics.fold()
+
+    def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
+        """Every message the fast paths do not take: decoded into events, each to its stream. Returns
+        the exchange time of a data message (0 when it has none), None when it carried no data."""
         events = v.adapter.decode(raw, recv_ns)
         if v.conn_sequenced:
             self._connection_seq(v, cs, recv_ns)
         if not events:
-            return
+            return None
         route = v.route
+        conn = cs.cid
         data = False
         for ev in events:
             st = route.get((type(ev), ev.symbol))
@@ -352,13 +379,10 @@ class Gateway:
             if st.arbiter.pending:
                 out = out + self._check_hole(v, st, recv_ns)
             if out:
-                for e in out:
-                    for sink in self.sinks:
-                        sink.publish(e)
+                self._publish(out)
             if st.actions:
                 self._run_actions(v, st)
-        if data:
-            self._data(v, cs, recv_ns, getattr(events[0], "ts_exchange", 0))
+        return getattr(events[0], "ts_exchange", 0) if data else None
 
     def _remember(self, v: _Venue, cs: ConnState, st: Stream, raw: str | bytes, seq: int, ts: int) -> None:
         """Before ``st`` judges book position ``seq`` from ``cs``: a first copy is remembered for the
@@ -406,30 +430,6 @@ class Gateway:
         has stayed open for the reorder window derived from the legs' observed lag and the rate."""
         window = st.arbiter.reorder_window_ns(int(self.board.rates[v.rate_key[st.route]].mean_ns))
         return st.check_hole(sorted(v.live_on[st.route]), now_ns, window)
-
-    def _data(self, v: _Venue, cs: ConnState, recv_ns: int, ts_exchange: int) -> None:
-        """A data message (not only a heartbeat) arrived on ``cs``: the leg is alive."""
-        leg = cs.health
-        if leg.state is not _LIVE:
-            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
-            for st in v.streams.values():
-                st.legs_back(recv_ns)
-        leg.last_data_ns = recv_ns
-        r = cs.rate  # RateEstimator.observe, inlined
-        if r.last_ns:
-            gap = recv_ns - r.last_ns
-            if gap >= 0:
-                r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
-                r.samples += 1
-        r.last_ns = recv_ns
-        if cs.first is not None:
-            cs.first.set()
-            cs.first = None
-        lat = v.latency
-        if lat is not None and ts_exchange > 0:
-            lat.append(recv_ns - ts_exchange)  # folded into the histogram at the watchdog's tick (metrics)
-            if len(lat) >= LATENCY_BATCH:
-                self.metrics.fold()
 
     # ------------------------------------------------------------------ actions
 

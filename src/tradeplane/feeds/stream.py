@@ -155,12 +155,7 @@ class Stream:
             self.drop_copy(leg, seq, now_ns)
             return []
         if self.state is _LIVE and prev == last and not (arb.pending or self._need_fit or self._depth):
-            t = arb.tallies.get(leg) or arb.tally(leg)
-            if seq > t.high_water:
-                t.high_water = seq
-            arb.last = seq
-            t.wins += 1
-            self._ring[seq & (RING - 1)] = (seq, leg, now_ns)
+            arb.take(leg, seq, now_ns)
             book = self.book
             try:
                 tb, ta = book.apply_text(bids, asks, self._pc, self._qc)  # type: ignore[arg-type]
@@ -169,15 +164,19 @@ class Stream:
                 return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "undecodable level")]
             bk, ak = book._bid_keys, book._ask_keys
             if bk and ak and -bk[0] >= ak[0]:
-                self.stats.crossed += 1
-                self._resync(now_ns, "crossed book")
-                return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "crossed book")]
+                return self._crossed(seq, now_ns)
             self.stats.delivered += 1
             return [BookDelta(self.venue, self.symbol, seq, prev, ts, recv, tb, ta, first)]
         pc, qc = self._pc, self._qc
         assert pc is not None and qc is not None
         return self.on_wire(leg, BookDelta(self.venue, self.symbol, seq, prev, ts, recv, to_levels(bids, pc, qc),
                                            to_levels(asks, pc, qc), first), now_ns)
+
+    def _crossed(self, seq: int, now_ns: int) -> list[MarketEvent]:
+        """The book just crossed at position ``seq``: it cannot be right; a ``Gap`` and a resync."""
+        self.stats.crossed += 1
+        self._resync(now_ns, "crossed book")
+        return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "crossed book")]
 
     def on_wire(self, leg: str, ev: WireEvent, now_ns: int) -> list[MarketEvent]:
         arb = self.arbiter
@@ -189,19 +188,12 @@ class Stream:
         ):
             # the common case, kept flat: the next message of the chain on a live, plain book
             seq = ev.seq
-            t = arb.tallies.get(leg) or arb.tally(leg)
-            if seq > t.high_water:
-                t.high_water = seq
-            arb.last = seq
-            t.wins += 1
-            arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+            arb.take(leg, seq, now_ns)
             book = self.book
             book.apply(ev.bids, ev.asks)
             bk, ak = book._bid_keys, book._ask_keys
             if bk and ak and -bk[0] >= ak[0]:
-                self.stats.crossed += 1
-                self._resync(now_ns, "crossed book")
-                return [Gap(self.venue, self.symbol, "book", ev.seq, ev.seq, now_ns, "crossed book")]
+                return self._crossed(seq, now_ns)
             self.stats.delivered += 1
             return [ev]
         if isinstance(ev, BookSnapshot):
@@ -268,7 +260,8 @@ class Stream:
             lead = now_ns - won[2]
             w.lead_ns_total += lead
             w.lead_samples += 1
-            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
+            peak = w.lead_peak_ns - (w.lead_peak_ns >> 6)
+            w.lead_peak_ns = lead if lead > peak else peak
         return True
 
     def connection_gap(self, conn: str, live_conns: list[str], now_ns: int, missed: tuple[int, int]) -> list[MarketEvent]:

@@ -212,6 +212,33 @@ class VenuePublisher(ABC):
 # ---------------------------------------------------------------------- shared helpers
 
 
+def book_levels(inst: Instrument, rows: Iterable[Sequence[Any]], *, exact_json: bool = False) -> tuple[Level, ...]:
+    """Book levels as a venue sends them -> ``(price ticks, quantity lots)``, exactly (no float).
+
+    ``rows``: ``[price, quantity, ...]`` rows (later columns, such as OKX's order counts, are
+    ignored); prices and quantities are the venue's decimal text, or with ``exact_json`` JSON numbers
+    decoded as ``Decimal`` (Kraken, Deribit). A quantity of 0 removes the level. Raises InputError
+    when a value is not a multiple of the instrument's step (``fixed.Scale``)."""
+    if exact_json:
+        pd, qd = inst.price.decimal_to_int, inst.qty.decimal_to_int
+        return tuple([(pd(x[0]), qd(x[1])) for x in rows])
+    pt, qt = inst.price.to_int, inst.qty.to_int
+    return tuple([(pt(x[0]), qt(x[1])) for x in rows])
+
+
+def sided_book_levels(
+    inst: Instrument, rows: Iterable[tuple[str, str, str]], bid: str
+) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
+    """``(side, price text, quantity text)`` rows, as Coinbase sends level changes (Exchange
+    ``l2update`` changes, Advanced Trade ``l2_data`` updates), -> ``(bids, asks)`` in ticks and lots:
+    a row whose side is ``bid`` is a bid, any other an ask. Exact, as ``book_levels``."""
+    bids: list[tuple[str, str]] = []
+    asks: list[tuple[str, str]] = []
+    for side, p, q in rows:
+        (bids if side == bid else asks).append((p, q))
+    return book_levels(inst, bids), book_levels(inst, asks)
+
+
 @lru_cache(maxsize=4096)
 def _iso_seconds(prefix: str) -> int:
     return int(datetime.fromisoformat(prefix).replace(tzinfo=UTC).timestamp())

@@ -36,7 +36,16 @@ from tradeplane.feeds.events import (
 )
 from tradeplane.feeds.fixed import rate_e9
 from tradeplane.feeds.ticks import TextLevels, TickCache
-from tradeplane.feeds.venues.base import Channel, Fit, Limits, TextDelta, VenueAdapter, VenuePublisher, chunks
+from tradeplane.feeds.venues.base import (
+    Channel,
+    Fit,
+    Limits,
+    TextDelta,
+    VenueAdapter,
+    VenuePublisher,
+    book_levels,
+    chunks,
+)
 
 _MS = 1_000_000
 
@@ -115,7 +124,6 @@ _depth_decoder = msgspec.json.Decoder(_DepthEnv, strict=False)
 # a combined-stream diff-depth message names its kind within its first bytes:
 # {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate",...
 _DEPTH_TAG = b'"e":"depthUpdate"'
-_DEPTH_TAG_STR = _DEPTH_TAG.decode()
 _TAG_WITHIN = 192
 _peek_decoder = msgspec.json.Decoder(_PeekEnv)
 _snap_decoder = msgspec.json.Decoder(_Snapshot)
@@ -186,11 +194,8 @@ class BinanceSpot(VenueAdapter):
     def parse_snapshot(self, body: bytes, symbol: str, recv_ns: int) -> BookSnapshot:
         snap = _snap_decoder.decode(body)
         inst = self.instruments[symbol]
-        pt, qt = inst.price.to_int, inst.qty.to_int
-        return BookSnapshot(
-            self.name, symbol, snap.lastUpdateId, snap.E * _MS, recv_ns,
-            tuple((pt(p), qt(q)) for p, q in snap.bids), tuple((pt(p), qt(q)) for p, q in snap.asks),
-        )
+        return BookSnapshot(self.name, symbol, snap.lastUpdateId, snap.E * _MS, recv_ns, book_levels(inst, snap.bids),
+                            book_levels(inst, snap.asks))
 
     def first_fit(self, snapshot_seq: int, delta: BookDelta) -> Fit:
         if delta.seq <= snapshot_seq:
@@ -225,17 +230,11 @@ class BinanceSpot(VenueAdapter):
         return got[0].symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, d.b, d.a
 
     def decode(self, raw: str | bytes, recv_ns: int) -> list[WireEvent]:
-        if (raw.find(_DEPTH_TAG, 0, _TAG_WITHIN) if isinstance(raw, bytes) else raw.find(_DEPTH_TAG_STR, 0, _TAG_WITHIN)) >= 0:
-            dd = _depth_decoder.decode(raw).data
-            if dd is not None and dd.e == "depthUpdate":
-                got = self._ticks.get(dd.s)
-                if got is None:
-                    return []
-                di, pc, qc = got
-                return [ParsedDelta(
-                    self.name, di.symbol, dd.u, dd.pu if self.futures else dd.U - 1, dd.U, dd.E * _MS, recv_ns, dd.b,
-                    dd.a, pc, qc,
-                )]
+        text = self.book_text(raw if isinstance(raw, bytes) else raw.encode())
+        if text is not None:
+            sym, seq, prev, first, ts, tb, ta = text
+            pc, qc = self.tick_caches(sym)
+            return [ParsedDelta(self.name, sym, seq, prev, first, ts, recv_ns, tb, ta, pc, qc)]
         env = _env_decoder.decode(raw)
         d = env.data
         if d is None:
