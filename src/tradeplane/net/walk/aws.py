@@ -199,24 +199,11 @@ class AwsHops(WalkBase):
     def _aws_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
-        for ep in dp.by_subnet.get((net, subnet), []):
-            if not self._want(ep.key):
-                continue
-            if public_only and not dp.has_public_ip(ep):
-                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
-                                        "the internet reaches an instance only at its own public address")
-                continue
+        for ep in self._subnet_endpoints(net, subnet, space, hops, public_only):
             w = dp.workload(ep)
             if w is not None and not self.reply:
-                f = dp.sg_filter(net, w.security_groups, "ingress")
-                res = f.evaluate(space)
-                for part, ref in res.denied:
-                    self._drop((*hops, Hop(ep.name, "security group ingress denied", (ref,))), part,
-                               "security group ingress denied")
-                for part, ref in res.unknown:
-                    self._unknown((*hops, Hop(ep.name, "security group ingress undecided", (ref,))), part,
-                                  f"security group ingress: {ref.text} is not modelled")
-                self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
+                res = dp.sg_filter(net, w.security_groups, "ingress").evaluate(space)
+                self._deliver_filtered(hops, ep, at, res, "security group ingress")
             else:
                 self._deliver(hops, space, ep.key, at)
         if public_only:
