@@ -35,6 +35,7 @@ AWS_FILES = {
     "tgw_route_tables": "describe-transit-gateway-route-tables.json",
     "vpn_gateways": "describe-vpn-gateways.json",
     "vpn_connections": "describe-vpn-connections.json",
+    "customer_gateways": "describe-customer-gateways.json",
 }
 REQUIRED = ("vpcs", "subnets", "route_tables", "security_groups")
 TGW_ROUTES_DIR = "search-transit-gateway-routes"

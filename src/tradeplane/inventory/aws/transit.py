@@ -1,16 +1,22 @@
 """Transit gateways: route tables (routes from ``search-transit-gateway-routes``), attachments.
 
 VPC, VPN and Direct Connect gateway attachments are modelled (a VPN or DX gateway attachment
-becomes an on-premises site holding the prefixes the TGW routes to it). An attachment with no
-associated route table is kept: it still receives traffic, and what enters the TGW from it is
-dropped. Peering, Connect and other attachments are listed in the notes, and routes to them
-become blackholes with a note (traffic they take is not followed).
+becomes an on-premises site holding the prefixes the TGW routes to it; a DX gateway's allowed
+prefixes come from ``describe-direct-connect-gateway-associations`` when exported). An attachment
+with no associated route table is kept: it still receives traffic, and what enters the TGW from it
+is dropped. A peering attachment whose peer transit gateway is in the exports (both regions'
+exports in one directory) becomes a ``TgwPeering`` followed across into the peer's route table
+associated with its side of the attachment; AWS does not propagate routes over TGW peering, so
+only the static routes of the exported tables send traffic over it (AWS Transit Gateway guide,
+"Transit gateway peering attachments"). A peering to a transit gateway that is not exported,
+Connect and other attachments are listed in the notes, and routes to them become blackholes with a
+note (traffic they take is not followed).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 from tradeplane.errors import InputError, Location
@@ -20,6 +26,7 @@ from tradeplane.estate.model import (
     DxVirtualInterface,
     Site,
     TgwAttachment,
+    TgwPeering,
     TgwRoute,
     TgwRouteTable,
     TransitGateway,
@@ -33,7 +40,7 @@ from tradeplane.inventory.naming import estate_name
 
 __all__ = ["Transit", "read_transit_gateways"]
 
-_MODELLED = ("vpc", "vpn", "direct-connect-gateway")
+_MODELLED = ("vpc", "vpn", "direct-connect-gateway", "peering")
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,9 @@ class HybridAttachment:
 @dataclass
 class Transit:
     gateways: list[TransitGateway]
-    links: list[Vpn | DirectConnect]
+    links: list[Vpn | DirectConnect | TgwPeering]
     sites: list[Site]
+    peerings: dict[frozenset[str], TgwPeering] = field(default_factory=dict)  # the two TGW ids -> link
 
 
 def read_transit_gateways(x: AwsExports) -> Transit:
@@ -91,9 +99,14 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
         if state != "available":
             x.note_row(a, f"{a.ident}: skipped, state {state}")
             not_followed[a.ident] = f"state {state}"
+        elif kind == "peering" and a.opt_text("ResourceId") not in x.tgw_ids:
+            x.note_row(a, f"{a.ident}: peering attachment to {a.opt_text('ResourceId', '?')} is not followed: "
+                          f"that transit gateway is not in {AWS_FILES['tgws']} (export its region and account "
+                          "into the same directory); routes to it are imported as blackholes")
+            not_followed[a.ident] = f"peering to {a.opt_text('ResourceId', '?')} (not exported), not followed"
         elif kind not in _MODELLED:
             x.note_row(a, f"{a.ident}: {kind} attachment to {a.opt_text('ResourceId', '?')} is not followed "
-                          "(TGW peering and Connect are not modelled); routes to it are imported as blackholes")
+                          "(TGW Connect is not modelled); routes to it are imported as blackholes")
             not_followed[a.ident] = f"{kind} attachment, not followed"
         else:
             live[a.ident] = a
@@ -125,6 +138,16 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
             vpcs_here.append(rid)
             att = TgwAttachment(name=estate_name(aid), kind="vpc", target=estate_name(rid),
                                 subnets=tuple(estate_name(s) for s in vpc_subnets[aid]), route_table=table)
+        elif kind == "peering":
+            pair = frozenset((tid, rid))
+            link = out.peerings.get(pair)
+            if link is None:
+                a_tgw, b_tgw = sorted(pair)
+                link = x.reg_row(TgwPeering(kind="tgw_peering", name=estate_name(aid), a=estate_name(a_tgw),
+                                            b=estate_name(b_tgw)), a)
+                out.peerings[pair] = link
+                out.links.append(link)
+            att = TgwAttachment(name=estate_name(aid), kind="peering", target=link.name, route_table=table)
         else:
             site = x.reg_row(Site(name=estate_name(f"onprem-{rid}"), location="unknown", kind="datacenter",
                                   cidrs=tuple(sorted(prefixes_to.get(aid, set())))), a, rid)
