@@ -146,3 +146,22 @@ def test_vgw_vpn_forwards_only_what_its_static_routes_or_bgp_hold(capsys: pytest
     assert any("static route 192.168.30.0/24 skipped, state deleted" in n for n in r.notes)
     assert any("vpn-bgp: tunnel 52.0.1.2 is DOWN" in n for n in r.notes)
     assert {v.name: v.remote_asn for v in e.links if v.kind == "vpn"} == {"vpn-static": 65010, "vpn-bgp": 65020}
+
+
+def test_gateway_endpoint_reached_by_its_prefix_list_route(tmp_path: Path) -> None:
+    d = CASES / "aws-gateway-endpoint-prefix-list"
+    r = import_aws(d)
+    e = r.estate
+    ok = reach(e, "i-a", "52.216.10.1/32", "tcp", p(443))
+    assert ok.verdict == "reachable"
+    assert any(h.node == "gateway-endpoint:vpc-a/vpce-0s3" for t in ok.pairs[0].delivered for h in t.hops)
+    assert reach(e, "i-a", "52.216.10.1/32", "tcp", p(80)).verdict == "unreachable"  # SG: 443 to the list only
+    assert reach(e, "i-a", "8.8.8.8/32", "tcp", p(443)).verdict == "unreachable"
+    assert any("vpce-0api: Interface endpoint" in n for n in r.notes)
+    # entries not exported: the route is named in the notes, the SG peer is unresolved ('unknown')
+    import shutil
+    shutil.copytree(d, tmp_path / "x")
+    shutil.rmtree(tmp_path / "x" / "get-managed-prefix-list-entries")
+    r2 = import_aws(tmp_path / "x")
+    assert any("route to prefix list pl-63a5400a not imported" in n for n in r2.notes)
+    assert reach(r2.estate, "i-a", "52.216.10.1/32", "tcp", p(443)).verdict == "unknown"

@@ -313,18 +313,23 @@ class RouteTarget(StrEnum):
     VGW = "vgw"
     ENDPOINT = "endpoint"
     BLACKHOLE = "blackhole"
+    GATEWAY_ENDPOINT = "gateway_endpoint"
+    """A gateway VPC endpoint (S3, DynamoDB): the AWS service's public prefixes reached privately, without
+    an internet gateway or NAT; ``via`` names the endpoint (imported from exports: its vpce id)."""
 
 
 class AwsRoute(Frozen):
     destination: Cidr
     target: RouteTarget
     via: Name | None = Field(
-        default=None, description="the NAT gateway, transit gateway, peering or endpoint named by target"
+        default=None, description="the NAT gateway, transit gateway, peering, private endpoint or gateway endpoint "
+                                  "named by target"
     )
 
     @model_validator(mode="after")
     def _via_needed(self) -> AwsRoute:
-        needs = {RouteTarget.NAT, RouteTarget.TGW, RouteTarget.PEERING, RouteTarget.ENDPOINT}
+        needs = {RouteTarget.NAT, RouteTarget.TGW, RouteTarget.PEERING, RouteTarget.ENDPOINT,
+                 RouteTarget.GATEWAY_ENDPOINT}
         if self.target in needs and self.via is None:
             raise ValueError(f"a route to {self.target.value} needs 'via' naming which one")
         if self.target not in needs and self.via is not None:

@@ -162,6 +162,11 @@ class Simulator:
                         self._remote(v.remote, h, seen)
                     else:
                         self._drop("vpn down")
+            elif kind == "gateway_endpoint":
+                if any(_in(iv, h.dst) for iv in dp.internet):
+                    self._deliver("internet", f"gateway-endpoint:{net}/{r.hop[1]}")
+                else:
+                    self._drop("private destination at a gateway endpoint")
             elif kind == "endpoint":
                 self._deliver(f"venue:{getattr(dp.links[r.hop[1]], 'venue', '')}", f"endpoint:{r.hop[1]}")
             else:
@@ -412,6 +417,8 @@ class Simulator:
                 self._aws_local(g[4:], h, None)
             elif g.startswith("gcp-internet:"):
                 self._gcp_local(g[len("gcp-internet:"):].split("@", 1)[0], h)
+        elif o.at.startswith("gateway-endpoint:"):
+            self._aws_local(o.at[17:].split("/", 1)[0], h, None)
         elif o.at.startswith("site:"):
             self._site(o.at[5:], h, set())
         elif o.at.startswith("endpoint:"):

@@ -8,7 +8,9 @@ four required, the others read when present and required when referenced) and
 - ``filters``: security groups and network ACLs;
 - ``instances``: EC2 instances (live ones) -> workloads;
 - ``transit``: transit gateways, their route tables, routes and attachments;
-- ``vpn``: site-to-site VPN connections on virtual private gateways.
+- ``vpn``: site-to-site VPN connections on virtual private gateways;
+- ``prefixes``: managed prefix lists (route destinations, security-group peers) and gateway VPC
+  endpoints.
 
 Everything is keyed by the AWS id. Anything malformed, unknown or dangling raises ``InputError``
 naming the file, line, object id and field; anything valid the model cannot express is listed in
@@ -23,6 +25,7 @@ from tradeplane.estate.model import Desk, Estate
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports
 from tradeplane.inventory.aws.filters import read_nacls, read_security_groups, security_group
 from tradeplane.inventory.aws.instances import read_instances
+from tradeplane.inventory.aws.prefixes import read_prefix_lists, read_vpc_endpoints
 from tradeplane.inventory.aws.transit import read_transit_gateways
 from tradeplane.inventory.aws.vpcs import (
     VpcTables,
@@ -46,6 +49,8 @@ def import_aws(directory: str | Path) -> ImportResult:
     read_vpcs(x)
     read_gateways(x)
     read_peerings(x)
+    read_prefix_lists(x)
+    read_vpc_endpoints(x)
     x.tgw_ids = {t.ident for t in x.rows("tgws", "TransitGateways", "TransitGatewayId")}
     vpns = read_vpn_connections(x)
     sgs_by_vpc = read_security_groups(x)

@@ -36,6 +36,8 @@ AWS_FILES = {
     "vpn_gateways": "describe-vpn-gateways.json",
     "vpn_connections": "describe-vpn-connections.json",
     "customer_gateways": "describe-customer-gateways.json",
+    "vpc_endpoints": "describe-vpc-endpoints.json",
+    "prefix_lists": "describe-prefix-lists.json",
 }
 REQUIRED = ("vpcs", "subnets", "route_tables", "security_groups")
 TGW_ROUTES_DIR = "search-transit-gateway-routes"
@@ -123,6 +125,8 @@ class AwsExports(ExportDirectory):
         self.vgw_vpc: dict[str, str] = {}
         self.vgw_vpns: dict[str, list[str]] = defaultdict(list)  # vgw id -> VPN link names
         self.sites: list[Site] = []
+        self.prefix_lists: dict[str, list[IPv4Network]] = {}  # prefix-list id -> its IPv4 entries
+        self.gateway_endpoints: dict[str, str] = {}  # available gateway endpoint id -> its VPC
 
     def rows(self, key: str, top: str, id_field: str) -> list[Row]:
         return self.file_rows(key, top, id_field, top)

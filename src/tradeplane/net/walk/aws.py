@@ -112,6 +112,14 @@ class AwsHops(WalkBase):
                     self._drop(hops, space, f"VPN {v.name} is down")
                     continue
                 self._remote(v.remote, space, (*hops, Hop(f"vpn {v.name}", "tunnel", (), v.name)), seen)
+        elif kind == "gateway_endpoint":
+            # a gateway VPC endpoint delivers to the AWS service at its public prefixes (the route's
+            # destination, from the service's prefix list), with no internet gateway or NAT on the way
+            service = dp.internet_space()
+            self._drop(hops, space.subtract(service), "private destination sent to a gateway endpoint")
+            gw = f"gateway-endpoint:{net}/{route.hop[1]}"
+            self._deliver((*hops, Hop(gw, "to the AWS service", (), route.hop[1])), space.intersect(service),
+                          "internet", gw)
         elif kind == "endpoint":
             pe = route.hop[1]
             link = dp.links.get(pe)

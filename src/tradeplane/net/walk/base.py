@@ -202,6 +202,8 @@ class WalkBase(ABC):
                 self._gcp_local(net, space, (*hops, Hop(gateway, "reply")))
             else:
                 self._internet_in(space, hops)
+        elif at.startswith("gateway-endpoint:"):
+            self._aws_local(at[17:].split("/", 1)[0], space, (Hop(at, "reply from the AWS service"),), None)
         elif at.startswith("site:"):
             self._site_route(at[5:], space, (), frozenset())
         elif at.startswith("endpoint:"):
