@@ -165,3 +165,17 @@ def test_gateway_endpoint_reached_by_its_prefix_list_route(tmp_path: Path) -> No
     r2 = import_aws(tmp_path / "x")
     assert any("route to prefix list pl-63a5400a not imported" in n for n in r2.notes)
     assert reach(r2.estate, "i-a", "52.216.10.1/32", "tcp", p(443)).verdict == "unknown"
+
+
+def test_direct_connect_gateway_associations_decide_what_on_premises_learns() -> None:
+    r = import_aws(CASES / "aws-dx-gateway-associations")
+    e = r.estate
+    assert reach(e, "i-a", "192.168.1.1/32", "tcp", p(22)).verdict == "reachable"
+    b = reach(e, "i-b", "192.168.1.1/32", "tcp", p(22))  # 10.2.0.0/16 is not an allowed prefix
+    assert b.verdict == "unreachable" and b.pairs[0].forward
+    assert any("onprem-dxgw-1 has learned no route" in t.reason for t in b.pairs[0].reply_dropped)
+    c = reach(e, "i-c", "172.20.1.1/32", "tcp", p(22))  # Direct Connect gateway on vpc-c's VGW
+    assert c.verdict == "reachable"
+    assert any(h.node == "direct connect dxgw-dxgw-2-vgw-3" for t in c.pairs[0].delivered for h in t.hops)
+    assert reach(e, "i-c", "172.21.0.1/32", "tcp", p(22)).verdict == "unreachable"
+    assert any("dxassoc-old: dxgw-9 -> vgw-9 skipped, state disassociated" in n for n in r.notes)

@@ -638,6 +638,10 @@ class DirectConnect(Frozen):
     allowed_prefixes: tuple[Cidr, ...] = Field(
         default=(), description="AWS prefixes advertised to the site through the gateway association"
     )
+    network: Name | None = Field(
+        default=None, description="the AWS VPC whose virtual private gateway the Direct Connect gateway is "
+                                  "associated with (its routes to the gateway lead here); none: a transit gateway "
+                                  "attachment")
 
 
 class InterconnectAttachment(Frozen):

@@ -155,8 +155,14 @@ class Simulator:
                     self._drop("peering")
             elif kind == "vgw":
                 vpns = [v for v in dp.estate.links_of(Vpn) if v.network == net and not v.transit_gateway]
-                if not vpns:
+                dxs = [d for d in dp.estate.links_of(DirectConnect) if d.network == net]
+                if not vpns and not dxs:
                     self._drop("vgw")
+                for d in dxs:
+                    if dp.dx_vifs_up(d):
+                        self._site_deliver(d.site, h)
+                    else:
+                        self._drop("dx down")
                 for v in vpns:
                     if dp.link_up(v.name):
                         self._remote(v.remote, h, seen)
@@ -297,7 +303,9 @@ class Simulator:
             elif isinstance(link, DirectConnect):
                 found = [(t, a) for t in dp.tgws.values() for a in t.attachments
                          if a.kind == "direct_connect" and a.target == link.name]
-                if not found:
+                if link.network in dp.aws:
+                    self._remote(link.network, h, seen)
+                elif not found:
                     self._drop("dx")
                 for t, a in found:
                     self._tgw(t.name, a.name, h, seen)

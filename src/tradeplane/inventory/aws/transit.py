@@ -22,8 +22,6 @@ from ipaddress import IPv4Network
 from tradeplane.errors import InputError, Location
 from tradeplane.estate.model import (
     DirectConnect,
-    DxConnection,
-    DxVirtualInterface,
     Site,
     TgwAttachment,
     TgwPeering,
@@ -34,6 +32,7 @@ from tradeplane.estate.model import (
     VpnTunnel,
 )
 from tradeplane.inventory.aws.common import AWS_FILES, TGW_ROUTES_DIR, AwsExports, cidr
+from tradeplane.inventory.aws.dx import dx_link
 from tradeplane.inventory.aws.vpcs import vpc_cidrs
 from tradeplane.inventory.exports import ExportFile, Row
 from tradeplane.inventory.naming import estate_name
@@ -174,10 +173,10 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
         region=region, asn=asn, route_tables=tuple(rts), attachments=tuple(attachments)), t))
     vpc_prefixes = sorted({c for v in vpcs_here for c in vpc_cidrs(x.vpcs[v])})
     for h in hybrid:
-        out.links.append(x.reg_row(_link(h, tid, vpcs_here, asn, vpc_prefixes), h.row, h.resource))
+        out.links.append(x.reg_row(_link(x, h, tid, vpcs_here, asn, vpc_prefixes), h.row, h.resource))
 
 
-def _link(h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
+def _link(x: AwsExports, h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
           vpc_prefixes: list[IPv4Network]) -> Vpn | DirectConnect:
     if h.kind == "vpn":
         return Vpn(kind="vpn", name=h.link, type="classic",
@@ -185,12 +184,14 @@ def _link(h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
                    transit_gateway=estate_name(tid), remote_asn=65000,
                    tunnels=(VpnTunnel(name=f"{h.link}-t0"[:63], peer_address="exported"),
                             VpnTunnel(name=f"{h.link}-t1"[:63], interface=1, peer_address="exported")))
-    return DirectConnect(kind="direct_connect", name=h.link, account="imported", site=h.site.name, gateway_asn=asn,
-                         connections=(DxConnection(name="connection", location=h.site.name, device="exported"),),
-                         virtual_interfaces=(DxVirtualInterface(name="vif", connection="connection", vlan=1,
-                                                                customer_asn=65000,
-                                                                advertised_prefixes=h.site.cidrs),),
-                         allowed_prefixes=tuple(vpc_prefixes))
+    assoc = x.dx_associations.get((h.resource, tid))
+    if assoc is not None:
+        allowed = assoc.allowed
+    else:
+        allowed = tuple(vpc_prefixes)
+        x.note_row(h.row, f"{h.resource}: no association with {tid} in {AWS_FILES['dx_associations']}; its allowed "
+                          "prefixes are taken as the CIDRs of the VPCs attached to the transit gateway")
+    return dx_link(h.link, h.site.name, asn, allowed, h.site.cidrs)
 
 
 def _routes(x: AwsExports, tr: Row, live: dict[str, Row], not_followed: dict[str, str],

@@ -165,9 +165,10 @@ def _route(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network], dest: IPv4
                           "export describe-internet-gateways")
         return AwsRoute(destination=dest, target=RouteTarget.IGW)
     if gw.startswith("vgw-"):
-        if not x.vgw_vpns.get(gw):
+        if not x.vgw_vpns.get(gw) and not x.vgw_dx.get(gw):
             x.note_row(r, f"{r.ident}: route {dest} -> {gw}: no VPN connection on this virtual private gateway in "
-                          f"{AWS_FILES['vpn_connections']}; traffic routed to it is dropped")
+                          f"{AWS_FILES['vpn_connections']} and no Direct Connect gateway associated with it in "
+                          f"{AWS_FILES['dx_associations']}; traffic routed to it is dropped")
         return AwsRoute(destination=dest, target=RouteTarget.VGW)
     nid = r.opt_text("NatGatewayId")
     if nid:

@@ -26,10 +26,10 @@ from tradeplane.estate.model import Site, Vpn, VpnTunnel
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports, cidr
 from tradeplane.inventory.naming import estate_name
 
-__all__ = ["read_vpn_connections"]
+__all__ = ["propagated_to_vgw", "read_vpn_connections"]
 
 
-def _propagated_to_vgw(x: AwsExports) -> dict[str, set[IPv4Network]]:
+def propagated_to_vgw(x: AwsExports) -> dict[str, set[IPv4Network]]:
     """The routes each virtual private gateway propagates into route tables (what it learned over BGP)."""
     out: dict[str, set[IPv4Network]] = defaultdict(set)
     for rt in x.rows("route_tables", "RouteTables", "RouteTableId"):
@@ -53,7 +53,7 @@ def read_vpn_connections(x: AwsExports) -> list[Vpn]:
     rows = x.rows("vpn_connections", "VpnConnections", "VpnConnectionId")
     if not rows:
         return []
-    learned = _propagated_to_vgw(x)
+    learned = propagated_to_vgw(x)
     asns = _customer_asns(x)
     bgp_on: dict[str, int] = defaultdict(int)
     for c in rows:

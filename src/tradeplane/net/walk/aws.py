@@ -4,7 +4,7 @@ virtual private gateways and private endpoints."""
 
 from __future__ import annotations
 
-from tradeplane.estate.model import VpcPeering, Vpn
+from tradeplane.estate.model import DirectConnect, VpcPeering, Vpn
 from tradeplane.net.dataplane import Endpoint
 from tradeplane.net.routing import Route
 from tradeplane.net.space import Box, Space, net_interval
@@ -105,8 +105,15 @@ class AwsHops(WalkBase):
                             None)
         elif kind == "vgw":
             vpns = [v for v in dp.estate.links_of(Vpn) if v.network == net and not v.transit_gateway]
-            if not vpns:
-                self._drop(hops, space, f"{net} routes to its virtual private gateway but no VPN terminates there")
+            dxs = [d for d in dp.estate.links_of(DirectConnect) if d.network == net]
+            if not vpns and not dxs:
+                self._drop(hops, space, f"{net} routes to its virtual private gateway but no VPN terminates there "
+                                        "and no Direct Connect gateway is associated with it")
+            for d in dxs:
+                if not dp.dx_vifs_up(d):
+                    self._drop(hops, space, f"Direct Connect {d.name} is down")
+                    continue
+                self._site_deliver(d.site, space, (*hops, Hop(f"direct connect {d.name}", "to site", (), d.name)))
             for v in vpns:
                 if not dp.link_up(v.name):
                     self._drop(hops, space, f"VPN {v.name} is down")
