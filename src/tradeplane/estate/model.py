@@ -315,18 +315,23 @@ class RouteTarget(StrEnum):
     VGW = "vgw"
     ENDPOINT = "endpoint"
     BLACKHOLE = "blackhole"
+    GATEWAY_ENDPOINT = "gateway_endpoint"
+    """A gateway VPC endpoint (S3, DynamoDB): the AWS service's public prefixes reached privately, without
+    an internet gateway or NAT; ``via`` names the endpoint (imported from exports: its vpce id)."""
 
 
 class AwsRoute(Frozen):
     destination: Cidr
     target: RouteTarget
     via: Name | None = Field(
-        default=None, description="the NAT gateway, transit gateway, peering or endpoint named by target"
+        default=None, description="the NAT gateway, transit gateway, peering, private endpoint or gateway endpoint "
+                                  "named by target"
     )
 
     @model_validator(mode="after")
     def _via_needed(self) -> AwsRoute:
-        needs = {RouteTarget.NAT, RouteTarget.TGW, RouteTarget.PEERING, RouteTarget.ENDPOINT}
+        needs = {RouteTarget.NAT, RouteTarget.TGW, RouteTarget.PEERING, RouteTarget.ENDPOINT,
+                 RouteTarget.GATEWAY_ENDPOINT}
         if self.target in needs and self.via is None:
             raise ValueError(f"a route to {self.target.value} needs 'via' naming which one")
         if self.target not in needs and self.via is not None:
@@ -684,6 +689,10 @@ class DirectConnect(Frozen):
     allowed_prefixes: tuple[Cidr, ...] = Field(
         default=(), description="AWS prefixes advertised to the site through the gateway association"
     )
+    network: Name | None = Field(
+        default=None, description="the AWS VPC whose virtual private gateway the Direct Connect gateway is "
+                                  "associated with (its routes to the gateway lead here); none: a transit gateway "
+                                  "attachment")
 
 
 class InterconnectAttachment(Frozen):

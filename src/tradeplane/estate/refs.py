@@ -295,6 +295,8 @@ def _links(c: _Checker) -> None:
         elif isinstance(link, DirectConnect):
             c.need(link, "account", link.account, accounts, "AWS account")
             c.need(link, "site", link.site, sites, "site")
+            if link.network is not None:
+                c.need(link, "network", link.network, aws_nets, "AWS network")
             c.unique(link.connections, "Direct Connect connection")
             conns = [x.name for x in link.connections]
             for conn in link.connections:

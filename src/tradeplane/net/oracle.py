@@ -155,13 +155,24 @@ class Simulator:
                     self._drop("peering")
             elif kind == "vgw":
                 vpns = [v for v in dp.estate.links_of(Vpn) if v.network == net and not v.transit_gateway]
-                if not vpns:
+                dxs = [d for d in dp.estate.links_of(DirectConnect) if d.network == net]
+                if not vpns and not dxs:
                     self._drop("vgw")
+                for d in dxs:
+                    if dp.dx_vifs_up(d):
+                        self._site_deliver(d.site, h)
+                    else:
+                        self._drop("dx down")
                 for v in vpns:
                     if dp.link_up(v.name):
                         self._remote(v.remote, h, seen)
                     else:
                         self._drop("vpn down")
+            elif kind == "gateway_endpoint":
+                if any(_in(iv, h.dst) for iv in dp.internet):
+                    self._deliver("internet", f"gateway-endpoint:{net}/{r.hop[1]}")
+                else:
+                    self._drop("private destination at a gateway endpoint")
             elif kind == "endpoint":
                 self._deliver(f"venue:{getattr(dp.links[r.hop[1]], 'venue', '')}", f"endpoint:{r.hop[1]}")
             else:
@@ -292,7 +303,9 @@ class Simulator:
             elif isinstance(link, DirectConnect):
                 found = [(t, a) for t in dp.tgws.values() for a in t.attachments
                          if a.kind == "direct_connect" and a.target == link.name]
-                if not found:
+                if link.network in dp.aws:
+                    self._remote(link.network, h, seen)
+                elif not found:
                     self._drop("dx")
                 for t, a in found:
                     self._tgw(t.name, a.name, h, seen)
@@ -420,6 +433,8 @@ class Simulator:
                 self._aws_local(g[4:], h, None)
             elif g.startswith("gcp-internet:"):
                 self._gcp_local(g[len("gcp-internet:"):].split("@", 1)[0], h)
+        elif o.at.startswith("gateway-endpoint:"):
+            self._aws_local(o.at[17:].split("/", 1)[0], h, None)
         elif o.at.startswith("site:"):
             self._site(o.at[5:], h, set())
         elif o.at.startswith("endpoint:"):

@@ -189,26 +189,16 @@ class GcpHops(WalkBase):
     def _gcp_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
-        for ep in dp.by_subnet.get((net, subnet), []):
-            if not self._want(ep.key):
-                continue
-            if public_only and not dp.has_public_ip(ep):
-                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
-                                        "the internet reaches an instance only at its own public address")
-                continue
+        for ep in self._subnet_endpoints(net, subnet, space, hops, public_only):
             if self.reply:
                 self._deliver(hops, space, ep.key, at)
                 continue
             w = dp.workload(ep)
             tags = tuple(sorted(w.tags)) if w else ()
             sa = (w.service_account or "") if w else ""
-            res = dp.gcp_filter(net, tags, sa, "ingress", dp.gcp[net].subnets[subnet].region).evaluate(space)
-            for part, ref in res.denied:
-                self._drop((*hops, Hop(ep.name, "firewall ingress denied", (ref,))), part, "firewall ingress denied")
-            for part, ref in res.unknown:
-                self._unknown((*hops, Hop(ep.name, "firewall ingress undecided", (ref,))), part,
-                              f"firewall ingress: {ref.text} is not modelled")
-            self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
+            self._deliver_filtered(hops, ep, at,
+                                   dp.gcp_filter(net, tags, sa, "ingress", dp.gcp[net].subnets[subnet].region)
+                                   .evaluate(space), "firewall ingress")
 
     def _gcp_public_ingress(self, rest: Space, hops: Hops) -> Space:
         """From the internet into GCP: to the subnets of VPCs with an internet route whose instances have an
