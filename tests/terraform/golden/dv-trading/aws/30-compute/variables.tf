@@ -7,7 +7,7 @@ variable "ami_ids" {
 
   validation {
     condition     = alltrue([for k, v in var.ami_ids : can(regex("^ami-[0-9a-f]{8,17}$", v))])
-    error_message = "Every AMI id is ami- and 8 or 17 hex digits."
+    error_message = "Every AMI id is ami- and 8 to 17 hex digits."
   }
 }
 
