@@ -28,3 +28,36 @@ def test_synthetic_estate_validates_and_plans(subnets: int) -> None:
 def test_synthetic_is_deterministic_and_grows() -> None:
     assert synthetic(60) == synthetic(60)
     assert object_count(synthetic(200)) > 5 * object_count(synthetic(20))
+
+
+def test_the_largest_benchmark_estate_fits_the_default_capacity() -> None:
+    """At 20,000 subnets (``benchmarks/plan.py``) the demand per zone and machine family stays within
+    the placement capacity table, so the plan benchmark's estate places (a solve there takes
+    minutes; this is the arithmetic, from the plain data): AWS workloads sit in their subnet's zone,
+    GCP ones spread over their region's zones."""
+    from collections import Counter
+
+    from tradeplane.estate import catalog
+    from tradeplane.placement import default_capacity, machine_family
+
+    data = synthetic(20_000)
+    nets = {n["name"]: n for n in data["networks"]}
+    cap = default_capacity()
+    aws: Counter[tuple[str, str]] = Counter()
+    gcp: Counter[tuple[str, str]] = Counter()
+    for w in data["workloads"]:
+        net = nets[w["network"]]
+        subnet = next(s for s in net["subnets"] if s["name"] == w["subnet"])
+        family = machine_family(w["machine_type"])
+        if net["cloud"] == "aws":
+            assert w["machine_type"].endswith(".large")  # 2 vCPUs
+            aws[subnet["zone"], family] += 2
+        else:
+            assert w["machine_type"].endswith("-standard-4")  # 4 vCPUs
+            gcp[subnet["region"], family] += 4
+    assert len({f for _, f in aws}) > 1 and len({f for _, f in gcp}) > 1
+    for (zone, family), vcpus in aws.items():
+        assert vcpus <= cap.vcpus(zone, family), (zone, family, vcpus)
+    for (region, family), vcpus in gcp.items():
+        zones = [z.name for z in catalog.zones_of(region)]
+        assert vcpus <= sum(cap.vcpus(z, family) for z in zones), (region, family, vcpus)

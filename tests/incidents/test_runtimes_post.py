@@ -169,12 +169,12 @@ async def test_gateway_with_both_legs_down_posts_its_gap(live: Live) -> None:
     from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
     from tradeplane.feeds.incidents import attach
     from tradeplane.feeds.instrument import Instrument
-    from tradeplane.feeds.sim.server import SimServer
+    from tradeplane.feeds.sim.server import ExchangeSimulator
     from tradeplane.feeds.sinks import Collector
 
     tuning = Tuning(seed=3, stale_floor_s=0.15, stale_ceiling_s=5.0, backoff_base_s=0.05, backoff_cap_s=0.2)
     inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
-    async with SimServer({"binance": [inst]}, rate_hz=400, steps=700, start_after=2, seed=11) as sim:
+    async with ExchangeSimulator({"binance": [inst]}, rate_hz=400, steps=700, start_after=2, seed=11) as sim:
         legs = tuple(LegSpec(e, sim.url("binance", e), sim.rest("binance", e)) for e in ("a", "b"))
         gw = Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [Collector()], tuning=tuning)
         feed = attach(gw, live.url, INTAKE, status_url="http://127.0.0.1:9100/status")

@@ -29,7 +29,7 @@ from tradeplane.feeds.endpoint import StatusEndpoint
 from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.metrics import GatewayMetrics
-from tradeplane.feeds.sim.server import SimServer
+from tradeplane.feeds.sim.server import ExchangeSimulator
 from tradeplane.observe.alertmanager import alertmanager_config
 from tradeplane.observe.otel import scrape_jobs
 from tradeplane.observe.rules import slo_rules
@@ -102,7 +102,7 @@ def _estate(hook: str) -> est.Estate:
 async def test_stalled_stream_pages_the_desk_through_prometheus_and_alertmanager(tmp_path, capsys):
     inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
     procs: list[subprocess.Popen] = []
-    async with Receiver() as rx, SimServer({"binance": [inst]}, rate_hz=100, seed=5) as sim:
+    async with Receiver() as rx, ExchangeSimulator({"binance": [inst]}, rate_hz=100, seed=5) as sim:
         e = _estate(f"http://127.0.0.1:{rx.port}/hook")
         standard = observe.compile_standard(e)
         slo = standard.slo("feed-freshness-binance")

@@ -42,7 +42,7 @@ def test_reference_incremental_equals_whole(reference_plan: MigrationPlan, refer
 
 
 def _synthetic(tmp_path: Path) -> est.Estate:
-    data: dict[str, Any] = colocation(36, 3, stack=12, max_wave=6, seed=7)
+    data: dict[str, Any] = colocation(18, 3, stack=6, max_wave=4, seed=7)
     # Every fifth strategy, gateway or risk workload lands without the 'cme' tag: the colocation's
     # firewall rule (allow-colo-orders) no longer admits its crossing flows, so the waves that move
     # it are blocked until what talks to it from the colocation has moved too.

@@ -1,7 +1,8 @@
 """Synthetic estates of any size, for benchmarks and scale tests: the one module both import.
 
 ``synthetic(subnets)``: plain data for ``plan`` at any size (written to YAML and loaded);
-``transit_mesh(desks, aws, gcp)``: the network engine's desk mesh, built in memory.
+``transit_mesh(desks, aws, gcp)``: the network engine's desk mesh, built in memory;
+``placement_mix(base, n, ...)``: the placement solver's workload mix on a reference estate.
 
 Produces plain data (what YAML files hold) so the same estate can be written
 to files and loaded, or validated straight from memory. Deterministic: the
@@ -13,7 +14,9 @@ one workload per subnet (some with latency budgets to a venue), venues and inten
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -52,6 +55,11 @@ _AWS_REGIONS = ("us-east-1", "us-east-2", "ap-northeast-1", "ap-southeast-1")
 _GCP_REGIONS = ("us-central1", "us-east4", "us-south1", "asia-northeast1")
 _VENUE_LOCATIONS = {"cme-globex": "cme-aurora", "binance": "apne1-az4"}
 _VENUES = tuple(_VENUE_LOCATIONS)
+# Machine types in turn over four families, so the demand per zone and family stays inside the
+# placement capacity table's default allowance (1,536 vCPUs per AWS zone, 768 in apne1-az4, 2,400 per
+# GCP zone) at 20,000 subnets: one family gave 2,500 workloads a region and an infeasible placement.
+_AWS_TYPES = ("c6i.large", "m6i.large", "r6i.large", "c7i.large")
+_GCP_TYPES = ("n2-standard-4", "n2d-standard-4", "e2-standard-4", "c3-standard-4")
 
 
 def synthetic(subnets: int, *, subnets_per_network: int = 20, desks: int = 8) -> dict[str, Any]:
@@ -111,7 +119,7 @@ def synthetic(subnets: int, *, subnets_per_network: int = 20, desks: int = 8) ->
             })
         for i in range(per):
             w: dict[str, Any] = {"name": f"w-{n}-{i}", "desk": desk, "team": "t", "network": name,
-                                 "subnet": f"s-{i}", "machine_type": "c6i.large" if n % 2 == 0 else "n2-standard-4"}
+                                 "subnet": f"s-{i}", "machine_type": (_AWS_TYPES if n % 2 == 0 else _GCP_TYPES)[i % 4]}
             if i == 0:  # one trading workload per network: a (loose) latency budget to a venue
                 w["latency_budgets"] = [{"to": _VENUES[n % len(_VENUES)], "rtt_us": 400_000}]
             workloads.append(w)
@@ -263,3 +271,175 @@ def mesh_count(e: Estate) -> tuple[int, int, int]:
         else:
             rules += len(n.firewall_rules)
     return len(e.networks), subnets, rules
+
+
+# ---------------------------------------------------------------------- the placement solver's mix
+
+PLACEMENT_AWS_TYPES = ("c6in.2xlarge", "c6in.4xlarge", "c6i.4xlarge", "c7i.2xlarge", "m6i.2xlarge", "m7i.4xlarge",
+                       "r6i.2xlarge", "c5n.4xlarge")
+# Latency-sensitive GCP shapes (compute-optimised, highcpu) and cost-flexible ones (memory-heavy).
+PLACEMENT_GCP_LATENCY_TYPES = ("c2-standard-8", "c2-standard-16", "c2d-highcpu-8", "c2d-highcpu-16", "n2-highcpu-8",
+                               "n2-highcpu-16", "n2d-highcpu-16", "c3-highcpu-8", "n2-standard-8")
+PLACEMENT_GCP_FLEX_TYPES = ("n2-highmem-8", "n2-highmem-16", "n2d-highmem-16", "c2d-highmem-8", "e2-highmem-8",
+                            "c3-highmem-8", "n2-standard-16", "n2d-standard-16", "e2-standard-8")
+PLACEMENT_VENUES = ("cme-globex", "binance", "coinbase", "bybit", "deribit", "kraken", "okx")
+_VENUE_WEIGHTS = (4, 1, 3, 1, 1, 1, 1)  # a US-heavy firm: most latency budgets are to CME and Coinbase
+_DESKS = (("futures", "fut-exec"), ("equities", "eq-exec"), ("research", "research"), ("platform", "sre"))
+PAIR_RTT_US = 3_000.0  # budgets between pairs of cost-flexible workloads: within one region
+
+
+def placement_networks() -> tuple[AwsVpc | GcpVpc, ...]:
+    """One AWS VPC per catalog AWS region (a subnet in every zone) and one global GCP VPC (a subnet
+    in every catalog GCP region), all ``trading`` tier."""
+    nets: list[AwsVpc | GcpVpc] = []
+    aws_regions = sorted(r for r, p in catalog.REGIONS.items() if p.cloud == "aws")
+    for i, region in enumerate(aws_regions):
+        zones = [z.name for z in catalog.zones_of(region)]
+        nets.append(AwsVpc.model_validate({
+            "cloud": "aws", "name": f"bench-{region}", "account": "aws-research", "region": region,
+            "cidrs": [f"10.{200 + i}.0.0/16"], "route_tables": [{"name": "rt"}],
+            "subnets": [{"name": f"s-{z}", "zone": z, "cidr": f"10.{200 + i}.{k}.0/24", "route_table": "rt",
+                         "tier": "trading"} for k, z in enumerate(zones)]}))
+    gcp_regions = sorted(r for r, p in catalog.REGIONS.items() if p.cloud == "gcp")
+    nets.append(GcpVpc.model_validate({
+        "cloud": "gcp", "name": "bench-gcp", "project": "gcp-net-host",
+        "subnets": [{"name": f"s-{r}", "region": r, "cidr": f"10.190.{k}.0/24", "tier": "trading"}
+                    for k, r in enumerate(gcp_regions)]}))
+    return tuple(nets)
+
+
+def _zones_of(nets: tuple[AwsVpc | GcpVpc, ...], network: str) -> list[str]:
+    net = next(x for x in nets if x.name == network)
+    if isinstance(net, AwsVpc):
+        return [s.zone for s in net.subnets]
+    return [z.name for s in net.subnets for z in catalog.zones_of(s.region)]
+
+
+Rtt = Callable[[str, str], float]
+"""Round trip in microseconds from a zone to a venue along the estate's declared path."""
+Offers = Callable[[str, str], bool]
+"""Whether a zone offers a machine family."""
+Family = Callable[[str], str]
+"""The machine family of a machine type (``c6in.2xlarge`` -> ``c6in``)."""
+
+
+def _region_budget(rng: random.Random, rtt: Rtt, offers: Offers, zones: list[str], venue: str, family: str) -> float:
+    """A venue budget that admits the nearest region offering ``family`` only, or the nearest two or
+    three: the round trip (along the estate's declared path) from the k-th nearest region's best zone,
+    plus 2 %."""
+    best: dict[str, float] = {}
+    for z in zones:
+        if offers(z, family):
+            r = catalog.region_of(z)
+            best[r] = min(best.get(r, math.inf), rtt(z, venue))
+    ranked = sorted(best.values())
+    k = rng.choices((0, 1, 2), (0.4, 0.35, 0.25))[0]
+    return float(math.ceil(ranked[min(k, len(ranked) - 1)] * 1.02))
+
+
+def _near_budget(rng: random.Random, rtt: Rtt, offers: Offers, zones: list[str], venue: str, family: str) -> float:
+    """A budget between the best the zones can do and half as much again."""
+    best = min(rtt(z, venue) for z in zones if offers(z, family))
+    return float(math.ceil(best * rng.uniform(1.05, 1.5)))
+
+
+def placement_mix(base: Estate, n: int, *, rtt: Rtt, offers: Offers, family: Family, seed: int = 7,
+                  pairs: bool = True) -> Estate:
+    """The placement solver's benchmark estate: ``base`` (the reference estate: its organisation, desks
+    and venues) with ``placement_networks()`` and ``n`` workloads drawn with ``seed``, a trading firm's
+    mix (``benchmarks/placement.py`` describes it). Budgets are drawn from ``rtt`` (zone, venue ->
+    microseconds), ``offers`` (zone, family) and ``family`` (machine type -> family), the placement
+    package's latency model and capacity table, handed in because the estate imports no analysis.
+    Without ``pairs``, the same draw minus the budgets between pairs of cost-flexible workloads."""
+    rng = random.Random(seed)
+    nets = placement_networks()
+    aws_nets = [x for x in nets if isinstance(x, AwsVpc)]
+    gcp_regions = sorted(r for r, p in catalog.REGIONS.items() if p.cloud == "gcp")
+    gcp_zones = _zones_of(nets, "bench-gcp")
+    workloads: list[dict[str, object]] = []
+    names = [f"w{i:04d}" for i in range(n)]
+    i = 0
+    group_no = 0
+
+    def venue() -> str:
+        return rng.choices(PLACEMENT_VENUES, _VENUE_WEIGHTS)[0]
+
+    while i < n:
+        desk, team = rng.choice(_DESKS)
+        roll = rng.random()
+        size = 1
+        placement: dict[str, object] = {}
+        budgets: list[dict[str, object]] = []
+        common: dict[str, object] = {"desk": desk, "team": team}
+        if rng.random() < 0.6:
+            network, subnet = "bench-gcp", f"s-{rng.choice(gcp_regions)}"
+            common |= {"network": network, "subnet": subnet}
+            if roll < 0.12:  # a research cluster: a compact policy or a sole-tenant node group
+                size = min(n - i, rng.randint(2, 5))
+                group_no += 1
+                if rng.random() < 0.8:
+                    placement = {"strategy": "compact", "group": f"g{group_no}"}
+                    mtype = rng.choice(("c2-standard-8", "c2-standard-16", "n2-standard-8", "n2d-standard-16"))
+                else:
+                    placement = {"strategy": "sole_tenant", "group": f"g{group_no}"}
+                    mtype = "n2-standard-16"
+                if rng.random() < 0.35:
+                    v = venue()
+                    budgets.append({"to": v, "rtt_us": _region_budget(rng, rtt, offers, gcp_zones, v, family(mtype))})
+            elif roll < 0.52:  # latency-constrained: a budget to one venue, maybe A/B legs
+                mtype = rng.choice(PLACEMENT_GCP_LATENCY_TYPES)
+                v = venue()
+                budgets.append({"to": v, "rtt_us": _region_budget(rng, rtt, offers, gcp_zones, v, family(mtype))})
+                if rng.random() < 0.33 and n - i >= 2:
+                    size = 2
+            else:  # cost-flexible
+                mtype = rng.choice(PLACEMENT_GCP_FLEX_TYPES)
+        else:
+            vpc = rng.choice(aws_nets)
+            network, subnet = vpc.name, rng.choice(vpc.subnets).name
+            common |= {"network": network, "subnet": subnet}
+            mtype = rng.choice(PLACEMENT_AWS_TYPES)
+            if roll < 0.15:  # a cluster placement group of 2-5 workloads
+                size = min(n - i, rng.randint(2, 5))
+                group_no += 1
+                placement = {"strategy": "cluster", "group": f"g{group_no}"}
+            elif roll < 0.20:
+                size = min(n - i, rng.randint(2, 3))
+                group_no += 1
+                placement = {"strategy": "spread", "group": f"g{group_no}"}
+            if rng.random() < 0.35:
+                v = venue()
+                budgets.append({"to": v, "rtt_us": _near_budget(rng, rtt, offers, _zones_of(nets, network), v,
+                                                                 family(mtype))})
+        sole = placement.get("strategy") == "sole_tenant"
+        legs = size == 2 and not placement
+        for k in range(size):
+            name = names[i + k]
+            mine: list[dict[str, object]] = [dict(b) for b in budgets] if k == 0 or legs else []
+            if k > 0 and placement.get("strategy") in ("cluster", "compact") and rng.random() < 0.5:
+                mine.append({"to": names[i], "rtt_us": 100.0})
+            pl = dict(placement)
+            if legs:
+                pl = {"anti_affinity": [names[i + 1 - k]]}
+            w: dict[str, object] = {"name": name, **common, "machine_type": mtype,
+                                    "count": 1 if sole else rng.randint(1, 4), "placement": pl,
+                                    "latency_budgets": mine}
+            if sole:
+                w["kind"] = "sole_tenant"
+            workloads.append(w)
+        i += size
+    # Budgets and anti-affinity between ungrouped, unbudgeted workloads of one network.
+    by_net: dict[str, list[dict[str, object]]] = {}
+    for w in workloads:
+        if not w["placement"] and not w["latency_budgets"]:
+            by_net.setdefault(str(w["network"]), []).append(w)
+    for members in by_net.values():
+        rng.shuffle(members)
+        for a, b in zip(members[0::2], members[1::2], strict=False):
+            r = rng.random()
+            if r < 0.2:
+                a["placement"] = {"anti_affinity": [b["name"]]}
+            elif r < 0.35 and pairs:
+                a["latency_budgets"] = [*a["latency_budgets"], {"to": b["name"], "rtt_us": PAIR_RTT_US}]  # type: ignore[misc]
+    wl = tuple(Workload.model_validate(w) for w in workloads)
+    return base.model_copy(update={"networks": nets, "workloads": wl, "guardrails": (), "name": f"bench-{n}"})

@@ -179,12 +179,13 @@ def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions
     if node is None:
         return None, positions, problems
     try:
-        _check_shape(node, text, file, limits)
+        if "&" in text:  # anchors, so aliases that may repeat or enclose nodes: size the graph first
+            _check_shape(node, text, file, limits)
     except YamlError:
         loader.dispose()
         raise
     try:
-        data = _build(node, (), file, positions, problems, loader)
+        data = _build(node, (), file, positions, problems, loader, limits.max_depth)
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag
         mark = exc.problem_mark or exc.context_mark
         where = _loc(file, mark) if mark is not None else Location(file)
@@ -194,14 +195,26 @@ def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions
     return data, positions, problems
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: list[Problem],
-           loader: yaml.SafeLoader) -> Any:
+           loader: yaml.SafeLoader, max_depth: int) -> Any:
+    """The data of ``node`` at ``path``, recording positions; a document without anchors is a tree,
+    so its depth is checked here (``_check_shape`` checks documents with anchors first)."""
     pos.values[path] = _loc(file, node.start_mark)
+    if len(path) >= max_depth:
+        raise _too_deep(node, file, max_depth)
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+        return node.value  # what the constructor gives a plain string, without its bookkeeping
     if isinstance(node, yaml.MappingNode):
+        if node.value and len(path) + 1 >= max_depth:  # its keys are one level deeper, like its values
+            raise _too_deep(node.value[0][0], file, max_depth)
         loader.flatten_mapping(node)
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR \
+                else loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)
             child = (*path, key)
@@ -214,11 +227,17 @@ def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: lis
                 ))
                 continue
             pos.keys[child] = _loc(file, key_node.start_mark)
-            out[key] = _build(value_node, child, file, pos, problems, loader)
+            out[key] = _build(value_node, child, file, pos, problems, loader, max_depth)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), file, pos, problems, loader) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), file, pos, problems, loader, max_depth) for i, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
+
+
+def _too_deep(node: yaml.Node, file: str, max_depth: int) -> YamlError:
+    return YamlError([Problem(
+        f"YAML error: nested more than {max_depth} levels deep",
+        _loc(file, node.start_mark), hint="estates and configs nest a few levels; flatten this part")])
 
 
 def _check_shape(root: yaml.Node, text: str, file: str, limits: Limits) -> None:
@@ -242,9 +261,7 @@ def _check_shape(root: yaml.Node, text: str, file: str, limits: Limits) -> None:
         if key in on_path:
             raise _recursive(node, text, file)
         if depth > limits.max_depth:
-            raise YamlError([Problem(
-                f"YAML error: nested more than {limits.max_depth} levels deep",
-                _loc(file, node.start_mark), hint="estates and configs nest a few levels; flatten this part")])
+            raise _too_deep(node, file, limits.max_depth)
         distinct += 1
         children = _children(node)
         if not children:

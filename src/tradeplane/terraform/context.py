@@ -9,7 +9,7 @@ from typing import Any, NoReturn, Protocol
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate.model import AwsAccount, AwsVpc, Desk, Estate, GcpProject, GcpVpc, Workload
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule
+from tradeplane.terraform.module import RootModule, Variable
 from tradeplane.terraform.names import label_value
 from tradeplane.terraform.placement import default_zones
 from tradeplane.terraform.stages import Stage
@@ -56,6 +56,7 @@ class Context:
         self.networks: dict[str, AwsVpc | GcpVpc] = {n.name: n for n in self.estate.networks}
         # The solver's zones where given; anti-affinity-aware defaults for the GCP workloads it left out.
         self.zones = {**default_zones(self.estate, self.zones), **self.zones}
+        self._by_network: dict[str, list[Workload]] | None = None
 
     # ------------------------------------------------------------------ modules
 
@@ -81,19 +82,37 @@ class Context:
             ids["management"] = self.estate.organisation.aws.management_account_id
         return ids
 
+    def project_ids(self) -> dict[str, str]:
+        return {p.name: p.project_id for p in self.projects.values()}
+
     def account_id(self, mod: RootModule, account: str) -> Expr:
-        ids = self.account_ids()
-        mod.var("aws_account_ids", "map(string)", "AWS account ids by estate account name", Table(ids))
-        return Expr(f'var.aws_account_ids["{account}"]')
+        """The account's id, from the cloud's globals module (``module.globals.aws_account_ids``)."""
+        return Expr(f'{mod.shared("aws_account_ids")}["{account}"]')
 
     def project_id(self, mod: RootModule, project: str) -> Expr:
-        ids = {p.name: p.project_id for p in self.projects.values()}
-        mod.var("project_ids", "map(string)", "GCP project ids by estate project name", Table(ids))
-        return Expr(f'var.project_ids["{project}"]')
+        """The project's id, from the cloud's globals module (``module.globals.project_ids``)."""
+        return Expr(f'{mod.shared("project_ids")}["{project}"]')
 
     def org_id(self, mod: RootModule) -> Expr:
+        return mod.shared("gcp_org_id")
+
+    def globals(self, cloud: str) -> dict[str, Variable]:
+        """The maps every stage of ``cloud`` shares, with their estate values: what the
+        ``<cloud>/globals`` module holds (one place; stages read them through ``shared``)."""
+        if cloud == "aws":
+            return {"aws_account_ids": Variable("aws_account_ids", "map(string)",
+                                                "AWS account ids by estate account name", Table(self.account_ids()))}
         gcp = self.estate.organisation.gcp
-        return mod.var("gcp_org_id", "string", "GCP organisation id", gcp.org_id if gcp else None)
+        out = {
+            "project_ids": Variable("project_ids", "map(string)", "GCP project ids by estate project name",
+                                    Table(self.project_ids())),
+            "default_region": Variable("default_region", "string",
+                                       "region of the google provider, for resources that do not name one",
+                                       "us-central1"),
+        }
+        if gcp:
+            out["gcp_org_id"] = Variable("gcp_org_id", "string", "GCP organisation id", gcp.org_id)
+        return out
 
     # ------------------------------------------------------------------ tags and labels
 
@@ -121,4 +140,11 @@ class Context:
         return a.env if a else "prod"
 
     def workloads_in(self, network: str) -> list[Workload]:
-        return sorted((w for w in self.estate.workloads if w.network == network), key=lambda w: w.name)
+        """The workloads of one network, sorted by name (indexed once: a scan of every workload per
+        network and security group was quadratic in the estate)."""
+        if self._by_network is None:
+            by_network: dict[str, list[Workload]] = {}
+            for w in sorted(self.estate.workloads, key=lambda w: w.name):
+                by_network.setdefault(w.network, []).append(w)
+            self._by_network = by_network
+        return list(self._by_network.get(network, ()))

@@ -19,6 +19,7 @@ __all__ = ["Block", "Expr", "HclBlock", "Table", "Value", "json_value", "quote",
 
 # Meta-arguments first (count, for_each, provider), depends_on last, as Terraform's style guide has it.
 _META_ORDER = {"count": 0, "for_each": 0, "provider": 1, "depends_on": 3}
+_META = frozenset(_META_ORDER)
 _BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -35,8 +36,13 @@ class Table(dict[str, "Value"]):
 Value: TypeAlias = "str | int | float | bool | Expr | Sequence[Value] | Mapping[str, Value] | None"
 
 
+_ESCAPED = re.compile(r'[\\"\n\r\t]|[$%]\{')  # what ``quote`` must escape
+
+
 def quote(text: str) -> str:
     """A quoted HCL string literal; ``${`` and ``%{`` are escaped so text is never interpolated."""
+    if _ESCAPED.search(text) is None:  # most text: nothing to escape
+        return f'"{text}"'
     out = (
         text.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -63,11 +69,30 @@ def float_text(value: float) -> str:
     return out if "." in out else f"{out}.0"
 
 
+_KEYS: dict[str, str] = {}  # name -> as written (attribute names and map keys repeat across blocks)
+_KEYS_MAX = 1 << 16
+
+
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else quote(name)
+    known = _KEYS.get(name)
+    if known is None:
+        known = name if _BARE_KEY.match(name) else quote(name)
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        _KEYS[name] = known
+    return known
 
 
 def value_text(value: Value) -> str:
+    kind = type(value)  # the common exact types first; subclasses go through the checks below
+    if kind is str:
+        return quote(value)  # type: ignore[arg-type]
+    if kind is Expr:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
     if isinstance(value, Expr):
         return str(value)
     if isinstance(value, bool):
@@ -99,7 +124,10 @@ class Block:
     comments: list[str] = field(default_factory=list)
 
     def set(self, **attrs: Value) -> Block:
-        self.attrs.update({k: v for k, v in attrs.items() if v is not None})
+        mine = self.attrs
+        for k, v in attrs.items():
+            if v is not None:
+                mine[k] = v
         return self
 
     def block(self, type_: str, /, *labels: str, **attrs: Value) -> Block:
@@ -122,7 +150,7 @@ class Block:
         block as written: its line numbers (1-based in ``out``), attribute names with their lines
         and their values as written. This is the structure ``Rendered.blocks`` holds."""
         pad = "  " * indent
-        head = " ".join([self.type, *(quote(label) for label in self.labels)])
+        head = " ".join([self.type, *map(quote, self.labels)]) if self.labels else self.type
         written = HclBlock(self.type, self.labels, len(out) + 1, source=self)
         if not (self.attrs or self.blocks or self.comments):
             out.append(f"{pad}{head} {{}}")
@@ -130,30 +158,44 @@ class Block:
         out.append(f"{pad}{head} {{")
         inner = "  " * (indent + 1)
         out += [f"{inner}# {c}" for c in self.comments]
-        group: list[tuple[str, Value]] = []
-        ordered = sorted(self.attrs.items(), key=lambda kv: _META_ORDER.get(kv[0], 2))
-        for k, v in [*ordered, ("", None)]:
-            if k and not isinstance(v, Table):
-                group.append((k, v))
-                continue
-            if group:
-                width = max(len(_key(gk)) for gk, _ in group)
-                for gk, gv in group:
-                    text = value_text(gv)
-                    written.attrs[gk] = len(out) + 1
-                    written.values[gk] = text
-                    out.append(f"{inner}{_key(gk).ljust(width)} = {text}")
-                group = []
-            if isinstance(v, Table):
-                written.attrs[k] = len(out) + 1
-                written.values[k] = value_text(dict(sorted(v.items())))
-                out += _table_lines(k, v, indent + 1)
+        if self.attrs:
+            self._write_attrs(out, indent + 1, written)
         for i, child in enumerate(self.blocks):
             if self.attrs or i:
                 out.append("")
             written.blocks.append(child.write(out, indent + 1))
         out.append(f"{pad}}}")
         return written
+
+
+    def _write_attrs(self, out: list[str], indent: int, written: HclBlock) -> None:
+        """The attributes, meta-arguments first: each run of one-line attributes with its ``=``
+        aligned, a ``Table`` (one entry per line) ending the run before it."""
+        items = list(self.attrs.items())
+        if not _META.isdisjoint(self.attrs):
+            items.sort(key=lambda kv: _META_ORDER.get(kv[0], 2))
+        inner = "  " * indent
+        lines, values = written.attrs, written.values
+        start = 0
+        for i in range(len(items) + 1):
+            if i < len(items):
+                k, v = items[i]
+                if k and not isinstance(v, Table):
+                    continue  # one more attribute of the run
+            if i > start:  # write the run items[start:i]
+                run = items[start:i]
+                keys = [_key(name) for name, _ in run]
+                width = max(map(len, keys))
+                for (name, value), key in zip(run, keys, strict=True):
+                    text = value_text(value)
+                    lines[name] = len(out) + 1
+                    values[name] = text
+                    out.append(f"{inner}{key.ljust(width)} = {text}")
+            start = i + 1
+            if i < len(items) and isinstance(v, Table):  # an attribute named "" that is no table is dropped
+                lines[k] = len(out) + 1
+                values[k] = value_text(dict(sorted(v.items())))
+                out += _table_lines(k, v, indent)
 
 
 def _table_lines(name: str, table: Table, indent: int) -> list[str]:

@@ -66,6 +66,10 @@ def default_zones(estate: Estate, chosen: Mapping[str, tuple[str, ...]]) -> dict
             taken[w.name] = set(chosen[w.name])
         elif w.placement.zones:
             taken[w.name] = set(w.placement.zones)
+    avoided_by: dict[str, set[str]] = {}  # workload -> the workloads that name it anti-affine
+    for x in estate.workloads:
+        for other in x.placement.anti_affinity:
+            avoided_by.setdefault(other, set()).add(x.name)
     out: dict[str, tuple[str, ...]] = {}
     for w in sorted(estate.workloads, key=lambda w: w.name):
         net = estate.network(w.network)
@@ -74,8 +78,7 @@ def default_zones(estate: Estate, chosen: Mapping[str, tuple[str, ...]]) -> dict
         subnet = subnet_of(estate, w)
         assert isinstance(subnet, GcpSubnet)
         candidates = sorted(z.name for z in catalog.zones_of(subnet.region))
-        peers = {x.name for x in estate.workloads if w.name in x.placement.anti_affinity}
-        peers |= set(w.placement.anti_affinity)
+        peers = avoided_by.get(w.name, set()) | set(w.placement.anti_affinity)
         avoid = set().union(*(taken.get(p, set()) for p in peers)) if peers else set()
         zone = next((z for z in candidates if z not in avoid), candidates[0])
         out[w.name] = (zone,) * w.count

@@ -468,4 +468,3 @@ class ExchangeSimulator:
                 await self._heartbeats(v, time.time_ns())
 
 
-SimServer = ExchangeSimulator  # the name before #10 (other packages' tests still use it)
