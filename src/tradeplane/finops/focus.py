@@ -514,6 +514,8 @@ def _tag_columns(f: FocusFile, required_tags: Sequence[str], allowed_envs: Seque
 
     Billing files carry few distinct tag sets (one per resource at most, usually far fewer) and many
     rows, so the key normalisation (case, ``user:`` prefix, ``_``) runs once per tag set, not per row.
+    Rows find their set by DuckDB's 64-bit ``hash(Tags)``: two different tag sets of one file sharing a
+    hash (odds about n²/2⁶⁵ for n sets) would share tag columns.
     """
     names = tag_key_names(aliases)
     cols = ["_tag_hash"]
