@@ -102,8 +102,10 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         app = create_app(root)
+        # keep-alive longer than the slowest answer: a loaded machine would otherwise see the server close a
+        # pooled connection just as a client reuses it (a ReadError, not a latency)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               access_log=False))
+                                               access_log=False, timeout_keep_alive=600))
         thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
         thread.start()
         while not server.started:

@@ -69,11 +69,11 @@ def generate(out: Path, rows: int) -> dict[str, Any]:
 
 def run_duckdb(files: list[str], memory_limit: str) -> dict[str, Any]:
     from tradeplane import estate as est
-    from tradeplane.finops import EngineConfig, open_session
+    from tradeplane.finops import BillingDbConfig, open_session
 
     e = est.load(ESTATE)
     t = time.perf_counter()
-    with open_session(e, files, engine=EngineConfig(memory_limit=memory_limit)) as s:
+    with open_session(e, files, db=BillingDbConfig(memory_limit=memory_limit)) as s:
         by_desk = dict(s.con.execute("SELECT desk, round(sum(cost), 2) FROM allocated GROUP BY desk").fetchall())
         (n,), = s.con.execute("SELECT count(*) FROM billing").fetchall()
     return {"seconds": time.perf_counter() - t, "rows": int(n), "by_desk": by_desk, "peak_rss_mib": _rss_mib()}

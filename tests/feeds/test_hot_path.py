@@ -90,7 +90,7 @@ def _samples(sim_cls, venue, inst):
 
 
 @pytest.mark.parametrize("venue,sim_cls", [("binance", BinanceSpotPublisher), ("binance-usdm", BinanceUsdmPublisher)])
-def test_peek_agrees_with_full_decode_on_every_sample(venue, sim_cls):
+def test_peek_and_text_path_agree_with_full_decode_on_every_sample(venue, sim_cls):
     inst = Instrument(venue, "BTCUSDT", "0.01", "0.00001")
     a = adapter_class(venue)([inst])
     docs = wrap("bnbbtc@depth@100ms", {"e": "depthUpdate", "E": 1672515782136, "s": "BTCUSDT", "U": 157,
@@ -100,13 +100,15 @@ def test_peek_agrees_with_full_decode_on_every_sample(venue, sim_cls):
     for raw in [docs, reordered, *_samples(sim_cls, venue, inst)]:
         for form in (raw, raw.decode() if isinstance(raw, bytes) else raw.encode()):
             seen = a.peek_book(form)
+            text = a.book_text(form if isinstance(form, bytes) else form.encode())
             events = a.decode(form, 1)
             if events and type(events[0]) is ParsedDelta:
                 d = events[0]
                 assert seen == (d.symbol, d.seq, d.ts_exchange)
+                assert text == (d.symbol, d.seq, d.prev_seq, d.first_seq, d.ts_exchange, d.bids, d.asks)
                 deltas += 1
             else:
-                assert seen is None  # trades, tickers, funding: the full decode handles them
+                assert seen is None and text is None  # trades, tickers, funding: the full decode handles them
     assert deltas == 2 * 202
     assert a.peek_book(b'{"result":null,"id":1}') is None
     other = wrap("ethusdt@depth", {"e": "depthUpdate", "E": 1, "s": "ETHUSDT", "U": 1, "u": 2, "b": [], "a": []})
@@ -124,8 +126,8 @@ class Collect:
         self.events.append(ev)
 
 
-class _Forget(dict):
-    def __setitem__(self, key, value):  # a memo that never remembers: every trailing copy is peeked at
+class _Forget(list):
+    def __setitem__(self, key, value):  # a ring that never remembers: every trailing copy is peeked at
         pass
 
 
@@ -139,6 +141,7 @@ def _gateway(mode: str):
     peeked = []
     if mode == "off":
         v.peek = None
+        v.won = _Forget(v.won)
     else:
         inner = v.peek
 
@@ -148,7 +151,7 @@ def _gateway(mode: str):
 
         v.peek = counted
         if mode == "peek":
-            v.memo = _Forget()
+            v.won = _Forget(v.won)
     conns = {}
     for leg in v.legs.values():
         cid = f"{leg.name}#1"
@@ -192,8 +195,8 @@ def _wire():
 def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
     snap, msgs, order = _wire()
     results = []
-    for mode in ("memo", "small memo", "peek", "off"):
-        monkeypatch.setattr(gateway, "MEMO", 16 if mode == "small memo" else 4096)
+    for mode in ("ring", "small ring", "peek", "off"):
+        monkeypatch.setattr(gateway, "MEMO", 16 if mode == "small ring" else 4096)
         gw, v, conns, sink, peeked = _gateway(mode)
         st = v.streams[("book", "BTCUSDT")]
         st.on_snapshot(snap, 1)
@@ -209,10 +212,10 @@ def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
         results.append((sink.events, tallies, legs, st.book.levels(), st.stats, st.state))
         if mode == "peek":  # only trailing copies were peeked at: the leading leg's go straight to decode
             assert len(msgs) // 2 < len(peeked) < len(order) - len(msgs) // 2
-        if mode == "memo":  # byte-identical copies were found in the memo, not parsed
-            assert len(peeked) < len(msgs) // 10 and 0 < len(v.memo) <= 4096
-        if mode == "small memo":  # bounded: emptied when full, and still right
-            assert len(v.memo) <= 16
+        if mode == "ring":  # byte-identical copies were matched against the first copies, not parsed
+            assert len(peeked) < len(msgs) // 10 and v.won_n == len(msgs) and len(v.won) == 4096
+        if mode == "small ring":  # bounded: the oldest first copies are overwritten, and still right
+            assert len(v.won) == 16 and v.won_n == len(msgs)
     assert results[0] == results[1] == results[2] == results[3]
     events, tallies, _, _, stats, state = results[0]
     assert state is State.LIVE and stats.gaps == 0 and stats.delivered == len(msgs)
@@ -233,3 +236,24 @@ def test_a_level_off_its_step_resyncs_the_book_with_a_gap():
     (g,) = stream.on_wire("a", a.decode(bad, 3)[0], 3)
     assert isinstance(g, Gap) and g.reason == "undecodable level"
     assert stream.state is State.RESYNCING and [x.kind for x in stream.actions] == ["fetch_snapshot"]
+
+
+def test_latency_is_batched_and_folded_into_the_histogram():
+    """The hot path appends each latency to its venue's list; the buckets come out as
+    prometheus_client's Histogram would make them (le is inclusive; negative counts as 0)."""
+    from prometheus_client import generate_latest
+
+    from tradeplane.feeds.metrics import GatewayMetrics
+
+    metrics = GatewayMetrics()
+    spec = VenueSpec("binance", (BTC,), ("book",), (LegSpec("a", "ws://127.0.0.1:1/stream"),))
+    gw = Gateway([spec], [], metrics=metrics)
+    lat = gw.venues["binance"].latency
+    assert lat is metrics.pending["binance"]
+    lat.extend([-5, 500_000, 500_001, 3_000_000_000])
+    text = generate_latest(metrics.registry).decode()
+    assert 'feeds_exchange_to_receive_seconds_bucket{le="0.0005",venue="binance"} 2.0' in text
+    assert 'feeds_exchange_to_receive_seconds_bucket{le="0.001",venue="binance"} 3.0' in text
+    assert 'feeds_exchange_to_receive_seconds_bucket{le="2.5",venue="binance"} 3.0' in text
+    assert 'feeds_exchange_to_receive_seconds_count{venue="binance"} 4.0' in text
+    assert lat == [] and lat is gw.venues["binance"].latency  # folded in place: the venue keeps appending

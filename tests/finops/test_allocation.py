@@ -106,7 +106,7 @@ def test_data_larger_than_the_memory_limit(tmp_path: Path, estate) -> None:
 
     res = finops.generate(estate, tmp_path, end=date(2026, 2, 14), days=14, slices=24, scale=6, inject=False)
     assert res.rows > 200_000
-    with finops.open_session(estate, res.files, engine=finops.EngineConfig(memory_limit="40MB")) as s:
+    with finops.open_session(estate, res.files, db=finops.BillingDbConfig(memory_limit="40MB")) as s:
         (a,), = s.con.execute("SELECT round(sum(cost), 4) FROM allocated").fetchall()
         (b,), = s.con.execute("SELECT round(sum(effective_cost), 4) FROM billing").fetchall()
         (limit,), = s.con.execute("SELECT current_setting('memory_limit')").fetchall()

@@ -9,7 +9,7 @@ import pytest
 
 from tradeplane import finops
 from tradeplane.errors import InputError
-from tradeplane.finops.engine import connect
+from tradeplane.finops.billing_db import connect
 from tradeplane.finops.focus import MANDATORY_COLUMNS, NORMALISED_COLUMNS, inspect, open_billing
 
 

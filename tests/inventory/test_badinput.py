@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tradeplane.cli import main
 from tradeplane.errors import InputError
 from tradeplane.inventory import import_aws, import_gcp
+from tradeplane.net import Dataplane, reach
 
 HERE = Path(__file__).parent
 BAD = HERE / "badinput"
@@ -126,8 +127,14 @@ JUNK = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats
                  st.just([]), st.just({}), st.just([1]), st.just({"a": 1}))
 
 
+# the reference exports of each importer; gcp-estate: every GCP family the importer reads (peerings, Shared VPC,
+# Cloud NAT, router status, Interconnect, HA VPN, firewall policies, ancestry, Private Service Connect)
+SOURCES = {"aws": EXPORTS / "aws", "gcp": EXPORTS / "gcp",
+           "gcp-estate": HERE.parent / "net" / "cases" / "gcp-trading-estate"}
+
+
 def _mutated(cloud: str, tmp: Path, data: st.DataObject) -> Path:
-    src = EXPORTS / cloud
+    src = SOURCES[cloud]
     files = sorted(p.relative_to(src) for p in src.rglob("*.json"))
     rel = data.draw(st.sampled_from(files))
     doc = json.loads((src / rel).read_text())
@@ -141,12 +148,17 @@ def _mutated(cloud: str, tmp: Path, data: st.DataObject) -> Path:
     return d
 
 
-@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "gcp-estate"])
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_generated_bad_exports_never_traceback(cloud: str, tmp_path: Path, data: st.DataObject) -> None:
     d = _mutated(cloud, tmp_path, data)
     try:
-        (import_aws if cloud == "aws" else import_gcp)(d)
+        result = (import_aws if cloud == "aws" else import_gcp)(d)
     except InputError as exc:
         assert exc.problems and exc.problems[0].location is not None
+        return
+    if cloud == "gcp-estate":  # what imports also walks: every hop kind of the estate, no traceback
+        dp = Dataplane.build(result.estate)
+        for w in result.estate.workloads:
+            reach(dp, w.name, "internet", "tcp", [(443, 443)], replies=False)

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from tests.net.netgen import random_estate
 from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane
+from tradeplane.net.filters import Filter, FilterRule, Stage
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import Box, Space
+from tradeplane.net.trace import RuleRef
 
 intervals = st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 60)).map(lambda t: (t[0], t[0] + t[1])),
                      min_size=1, max_size=4)
@@ -72,3 +74,29 @@ def test_split_on_atoms_equals_split_by_intersection(seed: int) -> None:
         for replies in (False, True):
             _same(pair_results(dp, src, src.addresses, dsts, base, replies=replies),
                   pair_results(dp, src, src.addresses, dsts, base, replies=replies, atoms=False))
+
+
+small = st.tuples(st.integers(0, 40), st.integers(0, 12)).map(lambda t: (t[0], t[0] + t[1]))
+boxes5 = st.lists(st.tuples(small, small, small, small, small).map(lambda d: Box(*d)), min_size=1, max_size=3)
+actions = st.sampled_from(["allow", "deny", "unknown", "goto_next"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(boxes5, actions), max_size=5), min_size=1, max_size=3),
+       st.sampled_from(["allow", "deny"]), boxes5)
+def test_filter_on_five_axis_atoms_equals_rule_by_rule(stages: list[list[tuple[list[Box], str]]], default: str,
+                                                       space_boxes: list[Box]) -> None:
+    """A filter evaluated on its atoms (bitset first-match per closure) decides every header as the
+    rule-by-rule box evaluation does: same allowed set, same rules allowing, same denied and
+    undecided parts per rule, in the same order."""
+    f = Filter("f", tuple(Stage(f"s{i}", tuple(FilterRule(Space(bs), a, RuleRef("r", f"s{i} r{j}"))  # type: ignore[arg-type]
+                                                   for j, (bs, a) in enumerate(st_rules)))
+                          for i, st_rules in enumerate(stages)), default, RuleRef("r", "default"))  # type: ignore[arg-type]
+    space = Space(space_boxes)
+    assert f.atoms is not None  # compiled: evaluate runs on the atoms from now on
+    a, b = f.evaluate(space), f.evaluate_boxes(space)
+    assert a.allowed.equals(b.allowed)
+    assert a.allowed_by == b.allowed_by
+    for x, y in ((a.denied, b.denied), (a.unknown, b.unknown)):
+        assert [r for _, r in x] == [r for _, r in y]
+        assert all(p.equals(q) for (p, _), (q, _) in zip(x, y, strict=True))

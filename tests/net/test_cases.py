@@ -113,3 +113,69 @@ def test_outbound_through_an_internet_gateway_needs_the_instances_public_address
     assert nopub.verdict == "unreachable"
     assert any("internet gateway translates only" in t.reason for pr in nopub.pairs for t in pr.dropped)
     assert reach(e, "i-pub", "internet", "tcp", p(443)).verdict == "reachable"
+
+
+def test_tgw_peering_is_followed_when_both_sides_are_exported(tmp_path: Path) -> None:
+    d = CASES / "aws-tgw-peering-followed"
+    e = import_aws(d).estate
+    a = reach(e, "i-a", "i-b", "tcp", p(22))
+    assert a.verdict == "reachable"
+    assert any(h.node == "tgw peering tgw-attach-peer" for t in a.pairs[0].delivered for h in t.hops)
+    # AWS does not propagate over TGW peering: without tgw-2's static route back, the replies are lost
+    import shutil
+    shutil.copytree(d, tmp_path / "x")
+    rf = tmp_path / "x" / "search-transit-gateway-routes" / "tgw-rtb-2.json"
+    data = json.loads(rf.read_text())
+    data["Routes"] = [r for r in data["Routes"] if r["DestinationCidrBlock"] != "10.1.0.0/16"]
+    rf.write_text(json.dumps(data))
+    b = reach(import_aws(tmp_path / "x").estate, "i-a", "i-b", "tcp", p(22))
+    assert b.verdict == "unreachable"
+    assert b.pairs[0].forward and any("no route in tgw-2/tgw-rtb-2" in t.reason for t in b.pairs[0].reply_dropped)
+
+
+def test_vgw_vpn_forwards_only_what_its_static_routes_or_bgp_hold(capsys: pytest.CaptureFixture[str]) -> None:
+    d = CASES / "aws-vgw-vpn-static-bgp"
+    r = import_aws(d)
+    e = r.estate
+    assert reach(e, "i-a", "192.168.10.5/32", "tcp", p(22)).verdict == "reachable"
+    miss = reach(e, "i-a", "192.168.20.5/32", "tcp", p(22))
+    assert miss.verdict == "unreachable"
+    assert any("does not hold the destination" in t.reason for pr in miss.pairs for t in pr.dropped)
+    assert reach(e, "i-b", "172.16.1.1/32", "tcp", p(22)).verdict == "reachable"
+    assert reach(e, "i-b", "172.17.0.1/32", "tcp", p(22)).verdict == "unreachable"
+    assert any("static route 192.168.30.0/24 skipped, state deleted" in n for n in r.notes)
+    assert any("vpn-bgp: tunnel 52.0.1.2 is DOWN" in n for n in r.notes)
+    assert {v.name: v.remote_asn for v in e.links if v.kind == "vpn"} == {"vpn-static": 65010, "vpn-bgp": 65020}
+
+
+def test_gateway_endpoint_reached_by_its_prefix_list_route(tmp_path: Path) -> None:
+    d = CASES / "aws-gateway-endpoint-prefix-list"
+    r = import_aws(d)
+    e = r.estate
+    ok = reach(e, "i-a", "52.216.10.1/32", "tcp", p(443))
+    assert ok.verdict == "reachable"
+    assert any(h.node == "gateway-endpoint:vpc-a/vpce-0s3" for t in ok.pairs[0].delivered for h in t.hops)
+    assert reach(e, "i-a", "52.216.10.1/32", "tcp", p(80)).verdict == "unreachable"  # SG: 443 to the list only
+    assert reach(e, "i-a", "8.8.8.8/32", "tcp", p(443)).verdict == "unreachable"
+    assert any("vpce-0api: Interface endpoint" in n for n in r.notes)
+    # entries not exported: the route is named in the notes, the SG peer is unresolved ('unknown')
+    import shutil
+    shutil.copytree(d, tmp_path / "x")
+    shutil.rmtree(tmp_path / "x" / "get-managed-prefix-list-entries")
+    r2 = import_aws(tmp_path / "x")
+    assert any("route to prefix list pl-63a5400a not imported" in n for n in r2.notes)
+    assert reach(r2.estate, "i-a", "52.216.10.1/32", "tcp", p(443)).verdict == "unknown"
+
+
+def test_direct_connect_gateway_associations_decide_what_on_premises_learns() -> None:
+    r = import_aws(CASES / "aws-dx-gateway-associations")
+    e = r.estate
+    assert reach(e, "i-a", "192.168.1.1/32", "tcp", p(22)).verdict == "reachable"
+    b = reach(e, "i-b", "192.168.1.1/32", "tcp", p(22))  # 10.2.0.0/16 is not an allowed prefix
+    assert b.verdict == "unreachable" and b.pairs[0].forward
+    assert any("onprem-dxgw-1 has learned no route" in t.reason for t in b.pairs[0].reply_dropped)
+    c = reach(e, "i-c", "172.20.1.1/32", "tcp", p(22))  # Direct Connect gateway on vpc-c's VGW
+    assert c.verdict == "reachable"
+    assert any(h.node == "direct connect dxgw-dxgw-2-vgw-3" for t in c.pairs[0].delivered for h in t.hops)
+    assert reach(e, "i-c", "172.21.0.1/32", "tcp", p(22)).verdict == "unreachable"
+    assert any("dxassoc-old: dxgw-9 -> vgw-9 skipped, state disassociated" in n for n in r.notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import EXAMPLES
 from tests.selfserve.conftest import FUTURES_NEAR_CME
-from tradeplane.selfserve import Actor
+from tradeplane.estate import load
+from tradeplane.selfserve import Actor, Restricted, can_request
 from tradeplane.selfserve.api import make_router
 
 
@@ -62,23 +64,40 @@ def test_an_unknown_role_is_403_not_500(client: TestClient) -> None:
 
 
 def test_submitting_needs_a_requesting_role(client: TestClient) -> None:
-    for role in ("viewer", "crypto"):
-        r = client.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 1}, headers=_as(role))
-        assert r.status_code == 403
-        assert r.json()["detail"][0]["field"] == "role"
+    r = client.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 1}, headers=_as("viewer"))
+    assert r.status_code == 403
+    assert r.json()["detail"][0]["field"] == "role"
+    assert all(can_request(Actor("x", role)) for role in ("requester", "crypto", "approver", "platform"))
 
 
-def test_list_and_read_respect_the_crypto_desk(client: TestClient, submitted: dict[str, Any]) -> None:
+CRYPTO_IDS = ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "sg_market_maker")
+
+
+def test_the_crypto_desks_details_reach_the_crypto_and_platform_roles_only(
+        client: TestClient, submitted: dict[str, Any], estate_repo: Path) -> None:
     flow, workload = submitted["flow"]["id"], submitted["workload"]["id"]
-    ids = {x["id"] for x in client.get("/api/requests", headers=_as("viewer")).json()}
-    assert workload in ids and flow not in ids
-    assert flow in {x["id"] for x in client.get("/api/requests", headers=_as("crypto")).json()}
-    assert client.get(f"/api/requests/{flow}", headers=_as("approver")).status_code == 403
-    body = client.get(f"/api/requests/{flow}", headers=_as("platform")).json()
-    assert body["verdict"] == "refused" and body["trace"]["lines"] and body["findings"]["new"]
-    assert "file_texts" not in body
+    crypto = Restricted.of(load(estate_repo))
+    # erin (a requester) submitted the flow into the crypto desk: what she was answered names none of it
+    mine = submitted["flow"]
+    assert not crypto.touches(json.dumps(mine)) and not [x for x in CRYPTO_IDS if x in json.dumps(mine)]
+    assert mine["verdict"] == "refused" and mine["redacted"] and mine["hidden"] > 0
+    assert any("breaks isolation" in x and "desk crypto" in x and "eq-strategy" in x for x in mine["reasons"])
+    for role in ("viewer", "requester", "approver"):
+        listed = client.get("/api/requests", headers=_as(role))
+        assert {workload, flow} <= {x["id"] for x in listed.json()}
+        got = client.get(f"/api/requests/{flow}", headers=_as(role))
+        assert got.status_code == 200 and got.json()["redacted"] is True, role
+        assert not crypto.touches(listed.text + got.text), role
+    for role in ("crypto", "platform"):
+        body = client.get(f"/api/requests/{flow}", headers=_as(role)).json()
+        assert body["redacted"] is False and body["hidden"] == 0
+        assert body["verdict"] == "refused" and body["trace"]["lines"] and body["findings"]["new"]
+        assert all(x in json.dumps(body) for x in CRYPTO_IDS), role
+        assert "coinbase-mm" in client.get("/api/requests", headers=_as(role)).text
+        assert "file_texts" not in body and "crypto" not in body
     got = client.get(f"/api/requests/{workload}", headers=_as("viewer")).json()
     assert {"verdict", "reasons", "findings", "trace", "terraform", "cost", "estate_diff", "placement"} <= set(got)
+    assert got["placement"] and got["terraform"]["added"]  # nothing of the futures request is hidden
     assert client.get("/api/requests/req-0000000000", headers=_as("viewer")).status_code == 404
     assert client.get("/api/requests/not-an-id", headers=_as("viewer")).json()["detail"][0]["field"] == "id"
 

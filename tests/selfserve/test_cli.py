@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import EXAMPLES
+from tests.selfserve.conftest import FLOW_INTO_CRYPTO
 from tradeplane.cli import main
 
 DV = str(EXAMPLES / "dv-trading")
@@ -64,10 +65,83 @@ def test_show_list_and_log(capsys: pytest.CaptureFixture[str], submitted: dict[s
     assert rc == 0 and json.loads(out)["verdict"] == "acceptable"
     rc, out, _ = run(capsys, "request", "show", rid, "--state", str(state_dir))
     assert rc == 0 and "placement: cme-spreader in us-central1-" in out and "terraform: +" in out
-    rc, out, _ = run(capsys, "request", "list", "--state", str(state_dir), "--json", "--role", "viewer")
-    assert rid in {x["id"] for x in json.loads(out)} and submitted["flow"]["id"] not in out
-    rc, out, _ = run(capsys, "request", "show", submitted["flow"]["id"], "--state", str(state_dir),
-                     "--role", "platform")
-    assert rc == 0 and "verdict: refused" in out and "trace of eq-strategy -> coinbase-mm tcp 9200" in out
+    assert "verdict: acceptable (pending approval)" in out
     rc, out, _ = run(capsys, "request", "log", "--state", str(state_dir), "--json")
     assert rc == 0 and any(x["id"] == rid and x["actor"] == "fred" for x in json.loads(out))
+
+
+CRYPTO_IDS = ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "sg_market_maker")
+
+
+def test_the_crypto_desks_details_only_for_crypto_and_platform(capsys: pytest.CaptureFixture[str],
+                                                                submitted: dict[str, Any], state_dir: Path,
+                                                                estate_repo: Path) -> None:
+    flow = submitted["flow"]["id"]
+    state = ("--state", str(state_dir))
+    # erin submits it again from the CLI (the stored outcome, at once): refused, and told why without crypto's names
+    rc, out, _ = run(capsys, "request", "flow", "eq-strategy", "coinbase-mm", str(estate_repo), "--port", "9200",
+                     "--reason", FLOW_INTO_CRYPTO["reason"], "--actor", "erin", *state)
+    assert rc == 1 and "verdict: refused\n" in out and "breaks isolation" in out and "eq-strategy" in out
+    assert not [x for x in CRYPTO_IDS if x in out], out
+    assert "details on the crypto desk's side are hidden" in out
+    for args in (("show", flow), ("show", flow, "--json"), ("list",), ("list", "--json"), ("log", "--json")):
+        rc, out, _ = run(capsys, "request", *args, *state, "--role", "requester")
+        assert rc == 0 and not [x for x in CRYPTO_IDS if x in out], (args, out)
+        assert flow in out or args[0] == "show"
+    for role in ("platform", "crypto"):
+        rc, out, _ = run(capsys, "request", "show", flow, *state, "--role", role)
+        assert rc == 0 and "trace of eq-strategy -> coinbase-mm tcp 9200" in out
+        assert "aws_use1_crypto__sg_market_maker" in out
+        rc, out, _ = run(capsys, "request", "list", *state, "--role", role)
+        assert "coinbase-mm" in out
+
+
+def test_the_outcome_reads_once(capsys: pytest.CaptureFixture[str], submitted: dict[str, Any], state_dir: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradeplane.cli.output import console
+
+    monkeypatch.setattr(console, "width", 50)  # a narrow terminal: nothing is cut mid-name
+    rc, out, _ = run(capsys, "request", "show", submitted["flow"]["id"], "--state", str(state_dir), "--role", "platform")
+    assert rc == 0
+    assert "verdict: refused\n" in out and "(refused)" not in out
+    title = "declared flow eq-strategy -> coinbase-mm tcp 9200 is broken (filtered)"
+    assert out.count(title) == 1  # a reason, not again as a "new finding"
+    record = submitted["store"].get(submitted["flow"]["id"])
+    for address in record["terraform"]["added"]:
+        assert f"  + {address}\n" in out
+    rc, out, _ = run(capsys, "request", "list", "--state", str(state_dir), "--role", "platform")
+    assert submitted["flow"]["id"] in out and submitted["workload"]["id"] in out
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("budget", "futures", "abc", DV), "amount"),
+    (("workload", "w1", DV, "--desk", "futures", "--latency-us", "fast"), "latency_us"),
+    (("workload", "w1", DV, "--desk", "futures", "--count", "two"), "count"),
+])
+def test_a_bad_number_is_one_line_naming_the_field(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                  args: tuple[str, ...], field: str) -> None:
+    rc, _out, err = run(capsys, "request", *args, "--state", str(tmp_path / "s"))
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and len(lines) == 1 and field in lines[0] and "Usage" not in err, err
+    assert "hint: got" in lines[0] and "number" in lines[0]
+
+
+def test_the_actor_without_user_is_the_login_name_or_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    import getpass
+
+    from tradeplane.cli import request as cli_request
+
+    monkeypatch.delenv("USER", raising=False)
+    monkeypatch.setattr(getpass, "getuser", lambda: "login-name")
+    assert cli_request._actor(None, "requester").name == "login-name"
+    assert cli_request._actor("dana", "requester").name == "dana"
+
+    def nobody() -> str:
+        raise OSError("No username set in the environment")
+
+    monkeypatch.setattr(getpass, "getuser", nobody)
+    rc, _out, err = run(capsys, "request", "budget", "futures", "5", DV, "--state", str(tmp_path / "s"))
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "--actor" in err
+    assert not (tmp_path / "s").exists()

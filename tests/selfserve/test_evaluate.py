@@ -18,7 +18,7 @@ from tradeplane.selfserve.workflow import approve, show, visible
 
 
 def test_flow_into_the_crypto_desk_is_refused_for_isolation_with_the_trace(submitted: dict[str, Any]) -> None:
-    r = submitted["flow"]
+    r = show(submitted["store"], submitted["flow"]["id"], Actor("pat", "platform"))  # the whole of it
     assert r["verdict"] == "refused" and r["status"] == "refused"
     isolation = [x for x in r["reasons"] if x.startswith("breaks isolation")]
     assert any("desk crypto is isolated" in x and "desks.yaml:" in x for x in isolation)
@@ -62,12 +62,16 @@ def test_the_estate_is_never_written(submitted: dict[str, Any], estate_repo: Pat
 
 def test_crypto_desk_requests_are_for_crypto_and_platform_eyes(submitted: dict[str, Any]) -> None:
     store, rid = submitted["store"], submitted["flow"]["id"]
-    with pytest.raises(Forbidden):
-        show(store, rid, Actor("vic", "viewer"))
-    assert show(store, rid, Actor("cara", "crypto"))["id"] == rid
-    assert show(store, rid, Actor("pat", "platform"))["id"] == rid
-    assert rid not in {x["id"] for x in visible(store, Actor("vic", "approver"))}
-    assert rid in {x["id"] for x in visible(store, Actor("cara", "crypto"))}
+    for role in ("viewer", "requester", "approver"):
+        seen = show(store, rid, Actor("vic", role))
+        assert seen["redacted"] is True and "coinbase-mm" not in str(seen), role
+        assert "coinbase-mm" not in str(visible(store, Actor("vic", role)))
+    for role in ("crypto", "platform"):
+        seen = show(store, rid, Actor("cara", role))
+        assert seen["redacted"] is False and seen["request"]["dst"] == "coinbase-mm"
+        assert "coinbase-mm" in str(visible(store, Actor("cara", role)))
+    with pytest.raises(Forbidden):  # an approver who may not see it may not approve it
+        approve(store, rid, Actor("ada", "approver"))
 
 
 def test_a_refused_request_cannot_be_approved(submitted: dict[str, Any]) -> None:

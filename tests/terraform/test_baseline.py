@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tradeplane.estate import Estate
 from tradeplane.estate.hours import desk_hours, is_open
 from tradeplane.terraform import Rendered
-from tradeplane.terraform.maintenance import REFERENCE_WEEKS, weekly_window
+from tradeplane.terraform.maintenance import (
+    MAX_EXCLUSIONS,
+    REFERENCE_WEEKS,
+    exclusion_problems,
+    exclusions,
+    weekly_window,
+)
 
 from .test_families import has
 
@@ -77,6 +85,10 @@ def test_a_desk_that_never_closes_gets_no_window(reference_estate: Estate) -> No
 def test_trading_hosts_ignore_launch_template_edits(reference_rendered: Rendered) -> None:
     text = reference_rendered.files["aws/30-compute/instances.tf"]
     assert text.count('resource "aws_instance"') == text.count("ignore_changes = [launch_template]") > 0
+    # GCP's equivalent: a new boot image (initialize_params.image forces a new VM)
+    text = reference_rendered.files["gcp/30-compute/instances.tf"]
+    assert (text.count('resource "google_compute_instance"')
+            == text.count("ignore_changes = [boot_disk[0].initialize_params[0].image]") > 0)
 
 
 def test_inputs_are_validated_and_secrets_sensitive(reference_rendered: Rendered) -> None:
@@ -84,13 +96,16 @@ def test_inputs_are_validated_and_secrets_sensitive(reference_rendered: Rendered
     block = variables[variables.index('variable "cross_cloud_bgp_md5_keys"'):]
     block = block[:block.index("\n}\n")]
     assert "sensitive   = true" in block and "validation {" in block
-    ids = variables[variables.index('variable "aws_account_ids"'):]
+    shared = reference_rendered.files["aws/globals/variables.tf"]
+    ids = shared[shared.index('variable "aws_account_ids"'):]
     assert 'can(regex("^[0-9]{12}$", v))' in ids[:ids.index("\n}\n")]
 
 
 def test_one_automation_identity_per_stage(reference_rendered: Rendered) -> None:
     roles = set()
     for module in reference_rendered.modules():
+        if module.endswith("/globals"):
+            continue  # the shared maps: a child module without providers
         variables = reference_rendered.files[f"{module}/variables.tf"]
         providers = reference_rendered.files[f"{module}/providers.tf"]
         if module.startswith("aws/"):
@@ -99,3 +114,42 @@ def test_one_automation_identity_per_stage(reference_rendered: Rendered) -> None
         else:
             assert "impersonate_service_account = var.terraform_service_account" in providers
     assert len(roles) == 5  # one per AWS stage
+
+
+def test_gke_maintenance_exclusions_cover_the_venues_busy_periods(reference_estate: Estate,
+                                                                   reference_rendered: Rendered) -> None:
+    """One NO_UPGRADES exclusion per declared event of the desk's venues (CME's roll weeks), from
+    midnight Chicago before the first day to midnight after the last (CST in December, CDT after
+    the March switch), under the argument names the provider schema holds."""
+    text = reference_rendered.files["gcp/30-compute/gke.tf"]
+    found = re.findall(r'maintenance_exclusion \{\s+exclusion_name = "([^"]+)"\s+start_time\s+= "([^"]+)"\s+'
+                       r'end_time\s+= "([^"]+)"\s+exclusion_options \{\s+scope = "([^"]+)"', text)
+    assert found == [("cme-globex-roll-2026-12", "2026-12-10T06:00:00Z", "2026-12-19T06:00:00Z", "NO_UPGRADES"),
+                     ("cme-globex-roll-2027-03", "2027-03-11T06:00:00Z", "2027-03-20T05:00:00Z", "NO_UPGRADES")]
+    assert [x.name for x in exclusions(reference_estate, "futures")] == [f[0] for f in found]
+    # the crypto desk's venues declare no events; a desk on no venue has none either
+    assert exclusions(reference_estate, "crypto") == [] and exclusions(reference_estate, "platform") == []
+
+
+def test_an_exclusion_gke_would_refuse_is_refused_naming_the_event(reference_estate: Estate) -> None:
+    from tradeplane.errors import UnsupportedError
+    from tradeplane.estate.model import MarketEvent
+    from tradeplane.terraform import render
+
+    cme = next(v for v in reference_estate.venues if v.name == "cme-globex")
+    assert cme.hours is not None
+    long = MarketEvent(name="quarter", start="2026-10-01", end="2026-12-31", reason="too long")
+    hours = cme.hours.model_copy(update={"events": (*cme.hours.events, long)})
+    venues = tuple(v.model_copy(update={"hours": hours}) if v is cme else v for v in reference_estate.venues)
+    problems = exclusion_problems(exclusions(reference_estate.model_copy(update={"venues": venues}), "futures"))
+    assert [(x.name, why) for x, why in problems] == [
+        ("cme-globex-quarter", "lasts 92 days; a no-upgrades exclusion lasts at most 30")]
+    with pytest.raises(UnsupportedError, match="maintenance exclusion cme-globex-quarter lasts 92 days"):
+        render(reference_estate.model_copy(update={"venues": venues}))
+    many = tuple(MarketEvent(name=f"e{i:02d}", start=f"2027-{1 + i // 4:02d}-{1 + 7 * (i % 4):02d}",
+                             end=f"2027-{1 + i // 4:02d}-{1 + 7 * (i % 4):02d}") for i in range(21))
+    assert len(many) == 21 > MAX_EXCLUSIONS
+    hours = cme.hours.model_copy(update={"events": many})
+    venues = tuple(v.model_copy(update={"hours": hours}) if v is cme else v for v in reference_estate.venues)
+    problems = exclusion_problems(exclusions(reference_estate.model_copy(update={"venues": venues}), "futures"))
+    assert [why for _, why in problems] == ["is exclusion 21 of 21; a cluster holds at most 20"]

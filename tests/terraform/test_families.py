@@ -180,7 +180,7 @@ def test_guardrails_render_on_both_clouds() -> None:
     pols = _text(r, "org_policies.tf")
     assert "compute.requireShieldedVm" in pols and "gcp.resourceLocations" in pols
     assert '"in:us-central1-locations"' in pols
-    assert has(pols, 'name', '"projects/${var.project_ids["beta-prod"]}/policies/compute.vmExternalIpAccess"')
+    assert has(pols, 'name', '"projects/${module.globals.project_ids["beta-prod"]}/policies/compute.vmExternalIpAccess"')
 
 
 @pytest.mark.parametrize(("regions", "cloud"), [(("us-east-1",), "gcp"), (("us-central1",), "aws")])

@@ -26,28 +26,33 @@ provider "aws" {
 '''
 
 COMPUTE = '''
-data "terraform_remote_state" "networking" {
-  backend = "s3"
-  config  = { bucket = var.state_bucket, key = "aws/10-networking/terraform.tfstate" }
+variable "subnet_ids" {
+  description = "output 'subnet_ids' of aws/10-networking: subnet ids"
+  type        = map(string)
 }
 
-variable "state_bucket" {
-  type = string
+variable "vpc_ids" {
+  description = "output 'vpc_ids' of aws/10-networking: VPC ids"
+  type        = map(string)
+}
+
+module "globals" {
+  source = "../globals"
 }
 
 resource "aws_instance" "ok" {
   provider  = aws.net
-  subnet_id = data.terraform_remote_state.networking.outputs.subnet_ids["hub/a"]
-  tags      = { Name = "ok-${count.index}" }
+  subnet_id = var.subnet_ids["hub/a"]
+  tags      = { Name = "ok-${count.index}", Account = module.globals.aws_account_ids["a"] }
   count     = 2
 }
 
 resource "aws_instance" "bad" {
   provider  = aws.missing
-  subnet_id = data.terraform_remote_state.networking.outputs.subnet_ids["hub/zz"]
+  subnet_id = var.subnet_ids["hub/zz"]
   ami       = var.nope
-  user_data = "echo ${aws_vpc.elsewhere.id} and ${lookup(local.absent, "k", "")}"
-  other     = data.terraform_remote_state.networking.outputs.vpc_ids["hub"]
+  user_data = "echo ${aws_vpc.elsewhere.id} and ${lookup(local.absent, "k", "")} ${module.gone.x}"
+  other     = var.vpc_ids["hub"]
 }
 
 provider "aws" {
@@ -56,19 +61,22 @@ provider "aws" {
 }
 '''
 
+PROBLEMS = {
+    ("aws/30-compute", "aws.missing"),
+    ("aws/30-compute", "var.nope"),
+    ("aws/30-compute", "aws_vpc.elsewhere"),
+    ("aws/30-compute", "local.absent"),
+    ("aws/30-compute", "module.gone"),
+    ("aws/30-compute", 'var.subnet_ids["hub/zz"]'),  # the earlier stage's output has no such key
+    ("aws/30-compute", "var.vpc_ids"),  # the earlier stage has no such output
+}
+
 
 def test_walker_reports_every_dangling_reference() -> None:
     problems = check_references({"aws/10-networking/main.tf": NET, "aws/30-compute/main.tf": COMPUTE})
     found = {(p.module, p.address) for p in problems}
-    assert found == {
-        ("aws/30-compute", "aws.missing"),
-        ("aws/30-compute", "var.nope"),
-        ("aws/30-compute", "aws_vpc.elsewhere"),
-        ("aws/30-compute", "local.absent"),
-        ("aws/30-compute", 'data.terraform_remote_state.networking.outputs.subnet_ids["hub/zz"]'),
-        ("aws/30-compute", 'data.terraform_remote_state.networking.outputs.vpc_ids["hub"]'),
-    }
-    assert all(p.file == "main.tf" for p in problems)
+    assert found == PROBLEMS
+    assert all(p.file in ("main.tf", "variables.tf") for p in problems)
 
 
 def test_walker_accepts_a_clean_module() -> None:
@@ -83,18 +91,19 @@ def _blocks() -> tuple[dict[str, list[Block]], dict[str, list[Block]]]:
         Block("provider", ("aws",)).set(alias="net", region="us-east-1"),
     ]}
     compute = {"main.tf": [
-        Block("data", ("terraform_remote_state", "networking")).set(
-            backend="s3", config={"bucket": Expr("var.state_bucket"), "key": "aws/10-networking/terraform.tfstate"}),
-        Block("variable", ("state_bucket",)).set(type=Expr("string")),
+        Block("variable", ("subnet_ids",)).set(description="output 'subnet_ids' of aws/10-networking: subnet ids",
+                                              type=Expr("map(string)")),
+        Block("variable", ("vpc_ids",)).set(description="output 'vpc_ids' of aws/10-networking: VPC ids",
+                                           type=Expr("map(string)")),
+        Block("module", ("globals",)).set(source="../globals"),
         Block("resource", ("aws_instance", "ok")).set(
-            provider=Expr("aws.net"), count=2, tags={"Name": interp("ok-${count.index}")},
-            subnet_id=Expr('data.terraform_remote_state.networking.outputs.subnet_ids["hub/a"]')),
+            provider=Expr("aws.net"), count=2,
+            tags={"Name": interp("ok-${count.index}"), "Account": Expr('module.globals.aws_account_ids["a"]')},
+            subnet_id=Expr('var.subnet_ids["hub/a"]')),
         Block("resource", ("aws_instance", "bad")).set(
-            provider=Expr("aws.missing"), ami=Expr("var.nope"),
-            subnet_id=Expr('data.terraform_remote_state.networking.outputs.subnet_ids["hub/zz"]'),
-            user_data=interp('echo ${aws_vpc.elsewhere.id} and ${lookup(local.absent, "k", "")}'),
-            other=Expr('data.terraform_remote_state.networking.outputs.vpc_ids["hub"]'),
-            literal="not ${interpolated.at_all}"),
+            provider=Expr("aws.missing"), ami=Expr("var.nope"), subnet_id=Expr('var.subnet_ids["hub/zz"]'),
+            user_data=interp('echo ${aws_vpc.elsewhere.id} and ${lookup(local.absent, "k", "")} ${module.gone.x}'),
+            other=Expr('var.vpc_ids["hub"]'), literal="not ${interpolated.at_all}"),
         Block("provider", ("aws",)).set(alias="net", region="us-east-1"),
     ]}
     return net, compute
@@ -111,11 +120,7 @@ def test_structural_check_finds_what_the_text_parse_finds() -> None:
     by_structure = {(p.module, p.address, p.problem) for p in check_references(rendered)}
     by_text = {(p.module, p.address, p.problem) for p in check_references(text)}
     assert by_structure == by_text
-    assert {a for _, a, _ in by_structure} == {
-        "aws.missing", "var.nope", "aws_vpc.elsewhere", "local.absent",
-        'data.terraform_remote_state.networking.outputs.subnet_ids["hub/zz"]',
-        'data.terraform_remote_state.networking.outputs.vpc_ids["hub"]',
-    }
+    assert {(m, a) for m, a, _ in by_structure} == PROBLEMS
 
 
 def test_rendered_estate_structure_and_text_agree(small_estate) -> None:  # type: ignore[no-untyped-def]

@@ -58,7 +58,7 @@ def _session(path: Path, billing: list[Path], rules: Path | None, memory: str, c
              rates: Path | None = None) -> finops.CostSession:
     e = est.load(path)
     return finops.open_session(e, billing, rules=finops.load_rules(rules, e),
-                               engine=finops.EngineConfig(memory_limit=memory), currency=currency,
+                               db=finops.BillingDbConfig(memory_limit=memory), currency=currency,
                                rates=finops.load_rates(rates) if rates is not None else None)
 
 

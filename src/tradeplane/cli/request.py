@@ -6,11 +6,11 @@ Exit 0 when acceptable, 1 when refused, 2 on bad input (nothing written).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
@@ -28,7 +28,7 @@ else:
 app = typer.Typer(help="Self-serve change requests: patch, consequences, approval (never applied).",
                   no_args_is_help=True)
 
-_ACTOR = typer.Option(None, "--actor", help="who asks (default: $USER)")
+_ACTOR = typer.Option(None, "--actor", help="who asks, for the audit log (default: $USER, else the login name)")
 _ROLE = typer.Option("requester", "--role", help="viewer, requester, approver, platform or crypto")
 _STATE = typer.Option(None, "--state", help="state directory (default: $TRADEPLANE_STATE_DIR or .tradeplane/selfserve)")
 _JSON = typer.Option(False, "--json", help="print JSON")
@@ -38,7 +38,19 @@ _ESTATE = typer.Argument(..., help="estate directory", show_default=False)
 
 
 def _actor(name: str | None, role: str) -> Any:
-    return roles.Actor(name or os.environ.get("USER") or "unknown", role)
+    """The actor: ``--actor``, else ``$USER``/``$LOGNAME``, else the login name of this process's user.
+    Raises ``InputError`` naming ``--actor`` when none of them gives a name (never "unknown" in the log)."""
+    if not name:
+        import getpass
+
+        try:
+            name = getpass.getuser()  # $LOGNAME, $USER, $LNAME, $USERNAME, then the password database
+        except Exception:  # no such variable and no passwd entry (a bare container)
+            name = None
+    if not name:
+        raise InputError.single("actor: no --actor given, $USER is not set and this user has no login name",
+                                field="actor", hint="pass --actor NAME (it is written into the audit log)")
+    return roles.Actor(name, role)
 
 
 def _run(data: dict[str, Any] | Any, estate: Path, as_json: bool, out: Path | None, branch: str | None,
@@ -81,10 +93,10 @@ def workload(
     region: str | None = typer.Option(None, "--region"),
     near: str | None = typer.Option(None, "--near", help="placement hint: a venue or site to be close to"),
     venue: list[str] = typer.Option([], "--venue", help="a venue it trades on (repeat)"),
-    latency_us: float | None = typer.Option(None, "--latency-us", help="round-trip budget to each venue (µs)"),
+    latency_us: str | None = typer.Option(None, "--latency-us", help="round-trip budget to each venue (µs)"),
     port: list[str] = typer.Option([], "--port", help="a port it listens on (repeat, or 9000-9010)"),
     machine_type: str | None = typer.Option(None, "--machine-type"),
-    count: int = typer.Option(1, "--count"),
+    count: str = typer.Option("1", "--count", help="how many instances"),
     reason: str = typer.Option("", "--reason"),
     as_json: bool = _JSON, out: Path | None = _OUT, branch: str | None = _BRANCH,
     actor: str | None = _ACTOR, role: str = _ROLE, state: Path | None = _STATE,
@@ -133,7 +145,7 @@ def flow(
 @app.command()
 def budget(
     desk: str = typer.Argument(...),
-    amount: float = typer.Argument(..., help="per month"),
+    amount: str = typer.Argument(..., help="the monthly budget, e.g. 250000"),
     estate: Path = _ESTATE,
     currency: str = typer.Option("USD", "--currency", help="ISO 4217 code"),
     reason: str = typer.Option("", "--reason"),
@@ -159,17 +171,17 @@ def from_file(
 @app.command("list")
 def list_requests(as_json: bool = _JSON, actor: str | None = _ACTOR, role: str = _ROLE,
                   state: Path | None = _STATE) -> None:
-    """The requests you may read."""
+    """Every request (the crypto desk's names shown to the crypto and platform roles only)."""
     rows = workflow.visible(store.Store(state), _actor(actor, role))
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
-
-    t = Table("id", "kind", "verdict", "status", "by", "summary")
+    # one line each, never cut by Rich (a narrow terminal wraps the summary, not the id)
     for r in rows:
-        t.add_row(r["id"], r["kind"], r["verdict"], r["status"], r["requested_by"]["name"], r["summary"])
-    console.print(t)
+        _say(f"{r['id']}  {r['kind']:<8} {r['verdict']:<10} {r['status']:<8} by {r['requested_by']['name']}: "
+             f"{r['summary']}")
+    if not rows:
+        console.print("no requests yet")
 
 
 @app.command()
@@ -200,9 +212,9 @@ def approve(request_id: str = typer.Argument(..., metavar="ID"),
 
 
 @app.command("log")
-def audit_log(as_json: bool = _JSON, state: Path | None = _STATE) -> None:
+def audit_log(as_json: bool = _JSON, actor: str | None = _ACTOR, role: str = _ROLE, state: Path | None = _STATE) -> None:
     """The audit log: every request and approval with its actor."""
-    lines = store.Store(state).audit_log()
+    lines = workflow.audit_log(store.Store(state), _actor(actor, role))
     if as_json:
         print_json(lines)
         return
@@ -211,39 +223,51 @@ def audit_log(as_json: bool = _JSON, state: Path | None = _STATE) -> None:
                       markup=False)
 
 
+def _say(text: str, indent: str = "") -> None:
+    """One line, never wrapped by Rich (addresses and trace hops stay whole; the terminal wraps)."""
+    console.print(f"{indent}{text}", markup=False, soft_wrap=True)
+
+
 def render(r: dict[str, Any]) -> None:
-    """A request's outcome for people."""
+    """A request's outcome for people: verdict and why, trace, changes, placement, Terraform, cost,
+    the findings the reasons do not already state, what is hidden, the estate diff."""
     colour = "green" if r["verdict"] == "acceptable" else "bold red"
-    console.rule(f"[bold]{r['id']}[/] {r['summary']}")
-    console.print(f"verdict: [{colour}]{r['verdict']}[/] ({r['status']})")
+    console.rule(f"[bold]{r['id']}[/] {escape(r['summary'])}")
+    status = {"pending": "pending approval", "approved": "approved"}.get(r["status"], "")
+    if r["status"] == "approved" and r.get("approval"):
+        status = f"approved by {r['approval']['by']['name']}"
+    console.print(f"verdict: [{colour}]{r['verdict']}[/]" + (f" ({escape(status)})" if status else ""))
     for reason in r["reasons"]:
-        console.print(f"- {reason}", markup=False, soft_wrap=True)
+        _say(f"- {reason}")
     if r.get("trace") and r["trace"].get("lines"):
-        console.print(f"trace of {r['trace']['flow']} on the patched estate ({r['trace']['verdict']}):")
+        _say(f"trace of {r['trace']['flow']} on the patched estate ({r['trace']['verdict']}):")
         for line in r["trace"]["lines"]:
-            console.print(f"  {line}", markup=False, soft_wrap=True)
+            _say(line, "  ")
     console.print("changes:")
     for c in r["changes"]:
-        console.print(f"  {c}", markup=False, soft_wrap=True)
+        _say(c, "  ")
     for p in r.get("placement", []):
         budgets = "; ".join(f"{b['to']} {b['rtt_us']:,.0f}/{b['budget_us']:,.0f} µs"
                             f" {'met' if b['met'] else 'MISSED'}" for b in p.get("budgets", []))
-        console.print(f"placement: {p['workload']} in {', '.join(p.get('zones', [])) or '-'}"
-                      + (f" ({budgets})" if budgets else ""), markup=False)
+        _say(f"placement: {p['workload']} in {', '.join(p.get('zones', [])) or '-'}" + (f" ({budgets})" if budgets else ""))
     tf = r.get("terraform", {})
     console.print(f"terraform: +{len(tf.get('added', []))} ~{len(tf.get('changed', []))} -{len(tf.get('removed', []))}")
     for sign, key in (("+", "added"), ("~", "changed"), ("-", "removed")):
         for addr in tf.get(key, []):
-            console.print(f"  {sign} {addr}", markup=False)
+            _say(f"{sign} {addr}", "  ")
     for cur, c in r.get("cost", {}).get("currency", {}).items():
         console.print(f"cost: {c['old']:,.2f} -> {c['new']:,.2f} {cur}/month ({c['delta']:+,.2f})")
     for cur, b in r.get("cost", {}).get("budgets", {}).items():
         if b["delta"]:
             console.print(f"budgets: {b['old']:,.0f} -> {b['new']:,.0f} {cur}/month ({b['delta']:+,.0f})")
+    stated = "\n".join(r["reasons"])
     for label, key in (("new", "new"), ("gone", "removed")):
         for f in r["findings"][key]:
-            console.print(f"{label} finding: {f['section']} {f['severity']}: {f['title']}", markup=False,
-                          soft_wrap=True)
+            if key == "new" and f["title"] in stated:  # a blocking finding is already a reason above
+                continue
+            _say(f"{label} finding: {f['section']} {f['severity']}: {f['title']}")
+    if r.get("hidden"):
+        _say(f"{r['hidden']} details on the crypto desk's side are hidden (shown to the crypto and platform roles)")
     if r.get("estate_diff"):
         console.rule("estate diff")
         console.file.write(r["estate_diff"])

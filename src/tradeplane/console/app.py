@@ -12,8 +12,6 @@ errors on the overview.
 
 import asyncio
 import contextlib
-import importlib.util
-import inspect
 import json
 import logging
 import time
@@ -40,6 +38,8 @@ from tradeplane.console.live import FeedPoller, sse
 from tradeplane.console.state import EstateCache, Snapshot
 from tradeplane.console.topology import graph, subnets_of
 from tradeplane.errors import InputError
+from tradeplane.selfserve import Actor
+from tradeplane.selfserve.api import make_router
 
 __all__ = ["PAGES", "create_app"]
 
@@ -68,14 +68,6 @@ class ActionBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 401: {"model": Problem},
                                            403: {"model": Problem}, 404: {"model": Problem},
                                            502: {"model": Problem}, 503: {"model": Problem}}
-
-
-def selfserve_available() -> bool:
-    """Is the self-serve request path (``tradeplane.selfserve.api``) installed?"""
-    try:
-        return importlib.util.find_spec("tradeplane.selfserve.api") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, gateway_url: str | None = None,
@@ -225,7 +217,7 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
         s = snap()
         return templates.TemplateResponse(request, f"{name}.html", {
             "page": name, "who": who, "estate_name": s.estate.name if s.estate else str(s.path),
-            "estate_ok": s.ok, "selfserve": selfserve_available(), **ctx})
+            "estate_ok": s.ok, **ctx})
 
     def cached_json(view: str, who: Principal, make: Callable[[Snapshot], Any]) -> Response:
         """A view's JSON, serialised once per snapshot and visibility (the plan does not change between)."""
@@ -394,8 +386,12 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
 
     # ----------------------------------------------------------------- self-serve (tradeplane.selfserve)
 
-    if selfserve_available():
-        _mount_selfserve(app, estate_path, principal, selfserve_state)
+    def actor(request: Request) -> Actor:
+        """The self-serve actor of the caller: the console principal's name and role."""
+        who = principal(request)
+        return Actor(who.name, who.role.value)
+
+    app.include_router(make_router(estate_path, actor, selfserve_state))
 
     # ----------------------------------------------------------------- pages
 
@@ -481,33 +477,14 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
     def requests_page(request: Request, who: Who) -> HTMLResponse:
         s = snap()
         e = s.estate
-        choices = {"desks": sorted(d.name for d in e.desks) if e else [],
-                   "venues": sorted(v.name for v in e.venues) if e else [],
-                   "networks": sorted(n.name for n in e.networks) if e else [],
-                   "workloads": sorted(w.name for w in e.workloads) if e else []}
+        r = s.restricted()
+        hide = not who.role.sees_crypto
+
+        def names(items: Sequence[Any]) -> list[str]:  # the crypto desk's workloads and networks: its roles only
+            return sorted(x.name for x in items if not (hide and r.touches(x.name)))
+
+        choices = {"desks": names(e.desks) if e else [], "venues": names(e.venues) if e else [],
+                   "networks": names(e.networks) if e else [], "workloads": names(e.workloads) if e else []}
         return page(request, "requests", who, choices=choices)
 
     return app
-
-
-def _mount_selfserve(app: FastAPI, estate_path: Path, principal: Callable[[Request], Principal],
-                     state_dir: Path | None) -> None:
-    """Include ``tradeplane.selfserve.api.make_router`` with a ``get_actor`` from the console's roles."""
-    from tradeplane.selfserve import api as selfserve_api
-
-    actor_cls = getattr(selfserve_api, "Actor", None)
-    if actor_cls is None:
-        import tradeplane.selfserve as ss
-
-        actor_cls = ss.Actor
-
-    def get_actor(request: Request) -> Any:
-        who = principal(request)
-        return actor_cls(name=who.name, role=who.role.value)
-
-    make = selfserve_api.make_router
-    params = inspect.signature(make).parameters
-    kwargs: dict[str, Any] = {}
-    if "state_dir" in params and state_dir is not None:
-        kwargs["state_dir"] = state_dir
-    app.include_router(make(estate_path, get_actor, **kwargs))

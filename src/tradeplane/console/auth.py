@@ -21,8 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -31,8 +30,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradeplane.errors import InputError
+from tradeplane.selfserve.redact import Restricted
 
-__all__ = ["COOKIE", "Principal", "Role", "TokenBook", "TokenEntry", "TokenFile", "load_tokens"]
+__all__ = ["COOKIE", "Principal", "Restricted", "Role", "TokenBook", "TokenEntry", "TokenFile", "load_tokens"]
 
 COOKIE = "tradeplane_token"
 
@@ -153,61 +153,6 @@ def book_from(roles: Mapping[str, Role] | None, names: Mapping[str, str] | None 
 def bearer(header: str) -> str | None:
     scheme, _, credentials = header.partition(" ")
     return credentials.strip() or None if scheme.lower() == "bearer" else None
-
-
-# --------------------------------------------------------------------------- what a role may see
-
-
-@dataclass(frozen=True)
-class Restricted:
-    """The crypto desk's names (desks, workloads, networks, subnets, keys) hidden from other roles.
-
-    The crypto desk is every desk whose workloads trade a crypto venue, plus a desk named ``crypto``."""
-
-    desks: frozenset[str]
-    names: frozenset[str]
-    pattern: re.Pattern[str] | None
-    loose: re.Pattern[str] | None = None  # inside identifiers (Terraform addresses: aws_apne1_crypto_public)
-
-    @classmethod
-    def of(cls, estate: object) -> Restricted:
-        from tradeplane.estate import Estate
-
-        assert isinstance(estate, Estate)
-        crypto_venues = {v.name for v in estate.venues if v.kind == "crypto"}
-        desks = {w.desk for w in estate.workloads if crypto_venues & set(w.venues)}
-        desks |= {d.name for d in estate.desks if d.name == "crypto"}
-        names: set[str] = set()
-        for w in estate.workloads:
-            if w.desk in desks:
-                names |= {w.name, *w.api_keys}
-        for n in estate.networks:
-            if n.desk in desks:
-                names.add(n.name)
-                names |= {f"{n.name}/{s.name}" for s in n.subnets}  # subnet names alone are generic
-        for v in estate.venues:
-            if v.name in crypto_venues:
-                names |= {k.name for k in v.api_keys}
-        return cls.build(desks, names)
-
-    @classmethod
-    def build(cls, desks: Iterable[str], names: Iterable[str]) -> Restricted:
-        ns = frozenset(n for n in names if n)
-        pattern = loose = None
-        if ns:
-            alt = "|".join(re.escape(n) for n in sorted(ns, key=lambda n: (-len(n), n)))
-            pattern = re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])")
-            ids = "|".join(re.escape(n.replace("_", "-")) for n in sorted(ns, key=lambda n: (-len(n), n)) if "/" not in n)
-            loose = re.compile(rf"(?<![a-z0-9])(?:{ids})(?![a-z0-9])") if ids else None
-        return cls(frozenset(desks), ns, pattern, loose)
-
-    def mentions(self, *texts: str | None) -> bool:
-        """Does any text name a restricted object (as a whole word)?"""
-        return self.pattern is not None and any(t and self.pattern.search(t) for t in texts)
-
-    def in_identifier(self, ident: str) -> bool:
-        """Does an identifier (``aws_instance.binance_mm_0``) embed a restricted name (``_`` read as ``-``)?"""
-        return self.loose is not None and bool(self.loose.search(ident.lower().replace("_", "-")))
 
 
 Access = Literal["read", "request", "approve"]

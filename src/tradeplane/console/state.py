@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from tradeplane.errors import TradeplaneError
 
 if TYPE_CHECKING:
-    from tradeplane.console.auth import Restricted
     from tradeplane.estate import Estate
     from tradeplane.net import Dataplane
     from tradeplane.plan import Plan
+    from tradeplane.selfserve.redact import Restricted
 
 __all__ = ["EstateCache", "Snapshot", "estate_key"]
 
@@ -75,7 +75,7 @@ class Snapshot:
             return self._dataplane
 
     def restricted(self) -> Restricted:
-        from tradeplane.console.auth import Restricted
+        from tradeplane.selfserve.redact import Restricted
 
         if self._restricted is None:
             self._restricted = Restricted.of(self.estate) if self.estate is not None else Restricted.build((), ())

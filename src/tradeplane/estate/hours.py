@@ -19,14 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from tradeplane.estate.model import Estate, MarketHours, Venue, Weekday
+from tradeplane.estate.model import Estate, MarketEvent, MarketHours, Venue, Weekday
 
 __all__ = [
     "Interval",
+    "VenueEvent",
     "closed_intervals",
+    "desk_events",
     "desk_hours",
+    "event_interval",
     "is_open",
     "next_change",
     "open_intervals",
@@ -170,3 +174,34 @@ def desk_hours(estate: Estate, desk: str) -> list[MarketHours]:
             names.update(workload.venues)
             names.update(budget.to for budget in workload.latency_budgets)
     return [venue_hours(v) for v in sorted(estate.venues, key=lambda v: v.name) if v.name in names]
+
+
+class VenueEvent(NamedTuple):
+    """A venue's dated busy period (``MarketEvent``) and when it is, in UTC (half-open)."""
+
+    venue: str
+    event: MarketEvent
+    start: datetime
+    end: datetime
+
+
+def event_interval(hours: MarketHours, event: MarketEvent) -> Interval:
+    """``[start, end)`` in UTC of an event: from midnight of its first day to midnight after its
+    last day, in the venue's time zone (so daylight saving is the venue's)."""
+    zone = ZoneInfo(hours.timezone)
+    first, last = date.fromisoformat(event.start), date.fromisoformat(event.end)
+    return (datetime.combine(first, time(0), zone).astimezone(UTC),
+            datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC))
+
+
+def desk_events(estate: Estate, desk: str) -> list[VenueEvent]:
+    """The dated busy periods of every venue the desk depends on (the venues of ``desk_hours``),
+    sorted by start, venue and name."""
+    names: set[str] = set()
+    for workload in estate.workloads:
+        if workload.desk == desk:
+            names.update(workload.venues)
+            names.update(budget.to for budget in workload.latency_budgets)
+    out = [VenueEvent(v.name, e, *event_interval(v.hours, e))
+           for v in estate.venues if v.name in names and v.hours for e in v.hours.events]
+    return sorted(out, key=lambda x: (x.start, x.venue, x.event.name))

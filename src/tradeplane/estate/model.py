@@ -110,6 +110,7 @@ __all__ = [
     "ObservabilityStandards",
     "Oncall",
     "Organisation",
+    "PeeringRoutes",
     "PhysicalPath",
     "Placement",
     "PlacementStrategy",
@@ -119,6 +120,7 @@ __all__ = [
     "PortRange",
     "PrivateEndpoint",
     "Protocol",
+    "PscEndpoint",
     "QuietHours",
     "Rack",
     "Rotation",
@@ -313,18 +315,23 @@ class RouteTarget(StrEnum):
     VGW = "vgw"
     ENDPOINT = "endpoint"
     BLACKHOLE = "blackhole"
+    GATEWAY_ENDPOINT = "gateway_endpoint"
+    """A gateway VPC endpoint (S3, DynamoDB): the AWS service's public prefixes reached privately, without
+    an internet gateway or NAT; ``via`` names the endpoint (imported from exports: its vpce id)."""
 
 
 class AwsRoute(Frozen):
     destination: Cidr
     target: RouteTarget
     via: Name | None = Field(
-        default=None, description="the NAT gateway, transit gateway, peering or endpoint named by target"
+        default=None, description="the NAT gateway, transit gateway, peering, private endpoint or gateway endpoint "
+                                  "named by target"
     )
 
     @model_validator(mode="after")
     def _via_needed(self) -> AwsRoute:
-        needs = {RouteTarget.NAT, RouteTarget.TGW, RouteTarget.PEERING, RouteTarget.ENDPOINT}
+        needs = {RouteTarget.NAT, RouteTarget.TGW, RouteTarget.PEERING, RouteTarget.ENDPOINT,
+                 RouteTarget.GATEWAY_ENDPOINT}
         if self.target in needs and self.via is None:
             raise ValueError(f"a route to {self.target.value} needs 'via' naming which one")
         if self.target not in needs and self.via is not None:
@@ -476,6 +483,9 @@ class FirewallRule(Frozen):
     protocol_number: int | None = Field(
         default=None, ge=0, le=255,
         description="an IP protocol number other than TCP, UDP and ICMP (47 GRE, 50 ESP...); set protocol to all")
+    unresolved: str | None = Field(
+        default=None, description="a match the model cannot express (imports: SCTP ports): what it matches is "
+                                  "undecided, never allowed or denied")
 
     @model_validator(mode="after")
     def _ranges(self) -> FirewallRule:
@@ -490,6 +500,21 @@ class FirewallRule(Frozen):
 class CloudNatAddresses(Frozen):
     region: str
     addresses: tuple[IPv4Address, ...] = Field(min_length=1)
+
+
+class PscEndpoint(Frozen):
+    """A Private Service Connect endpoint: a consumer forwarding rule whose internal address reaches a
+    published service (a service attachment) or Google APIs (Compute API ``forwardingRules``)."""
+
+    name: Name
+    address: IPv4Address = Field(description="the endpoint's internal address in the consumer VPC")
+    region: str = Field(default="", description="the forwarding rule's region (empty: a global Google APIs endpoint)")
+    target: str = Field(min_length=1, description="the service attachment (projects/P/regions/R/serviceAttachments/N), "
+                                                   "or all-apis / vpc-sc for Google APIs")
+    accepted: bool = Field(default=True, description="the producer accepted the connection (pscConnectionStatus "
+                                                     "ACCEPTED); other states carry no traffic")
+    global_access: bool = Field(default=True, description="reachable from every region (allowPscGlobalAccess); "
+                                                          "false: only from its own region")
 
 
 class GcpVpc(Frozen):
@@ -507,6 +532,16 @@ class GcpVpc(Frozen):
         default=(), description="reserved Cloud NAT addresses per region: what venues allow-list as egress"
     )
     shared_vpc_service_projects: tuple[Name, ...] = ()
+    cloud_nat_subnets: tuple[Name, ...] = Field(
+        default=(), description="subnets a Cloud NAT configured for a list of subnets translates (besides every "
+                                "subnet of cloud_nat_regions)")
+    firewall_policy_order: Literal["after_classic", "before_classic"] = Field(
+        default="after_classic", description="network firewall policies after (default) or before the VPC firewall "
+                                             "rules (networkFirewallPolicyEnforcementOrder)")
+    folders: tuple[Name, ...] = Field(
+        default=(), description="the folders above the network's project, top-down, whose hierarchical firewall "
+                                "policies apply (imports: gcloud projects get-ancestors); empty: the organisation's")
+    psc_endpoints: tuple[PscEndpoint, ...] = ()
 
 
 Network = Annotated[AwsVpc | GcpVpc, Field(discriminator="cloud")]
@@ -531,6 +566,13 @@ class PolicyRule(Frozen):
     destinations: tuple[Cidr, ...] = ()
     target_service_accounts: tuple[str, ...] = ()
     description: str = Field(min_length=1)
+    protocol_number: int | None = Field(
+        default=None, ge=0, le=255, description="an IP protocol number other than TCP, UDP and ICMP; protocol: all")
+    target_networks: tuple[Name, ...] = Field(
+        default=(), description="hierarchical: only these networks (targetResources); empty: every network")
+    unresolved: str | None = Field(
+        default=None, description="a match the model cannot resolve (secure tags, FQDNs, geolocations, address "
+                                  "groups, threat intelligence, L7 inspection): what it matches is undecided")
 
 
 class FirewallPolicy(Frozen):
@@ -543,9 +585,21 @@ class FirewallPolicy(Frozen):
         description="network: VPC names; hierarchical: folder names or 'organization'",
     )
     rules: tuple[PolicyRule, ...] = ()
+    region: str | None = Field(default=None, description="network: a regional policy applies in this region only")
 
 
 # --------------------------------------------------------------------------- links
+
+
+class PeeringRoutes(Frozen):
+    """One side of a GCP VPC peering: which routes it exports and imports (the Compute API's
+    ``NetworkPeering`` flags, with their defaults). Subnet routes always cross, except subnets with
+    public ranges, which need export on one side and import on the other."""
+
+    export_custom_routes: bool = False
+    import_custom_routes: bool = False
+    export_subnet_routes_with_public_ip: bool = True
+    import_subnet_routes_with_public_ip: bool = False
 
 
 class VpcPeering(Frozen):
@@ -553,6 +607,8 @@ class VpcPeering(Frozen):
     name: Name
     a: Name
     b: Name
+    a_routes: PeeringRoutes = Field(default_factory=PeeringRoutes, description="GCP: what a exports and imports")
+    b_routes: PeeringRoutes = Field(default_factory=PeeringRoutes, description="GCP: what b exports and imports")
 
 
 class TgwRoute(Frozen):
@@ -633,6 +689,10 @@ class DirectConnect(Frozen):
     allowed_prefixes: tuple[Cidr, ...] = Field(
         default=(), description="AWS prefixes advertised to the site through the gateway association"
     )
+    network: Name | None = Field(
+        default=None, description="the AWS VPC whose virtual private gateway the Direct Connect gateway is "
+                                  "associated with (its routes to the gateway lead here); none: a transit gateway "
+                                  "attachment")
 
 
 class InterconnectAttachment(Frozen):
@@ -1012,6 +1072,31 @@ class DailyHalt(Frozen):
     reason: str = ""
 
 
+class MarketEvent(Frozen):
+    """A dated stretch of unusual activity at a venue, in its time zone, from the start of
+    ``start`` to the end of ``end`` (both inclusive): a contract roll and expiry, an index
+    rebalance, quadruple witching, a scheduled release. Sessions are as usual; nothing that
+    can be deferred (cluster upgrades, changes) should happen then (GKE maintenance exclusions
+    are rendered from these)."""
+
+    name: Name
+    start: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day, YYYY-MM-DD (venue time zone)")
+    end: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day, YYYY-MM-DD (inclusive)")
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> MarketEvent:
+        from datetime import date
+
+        try:
+            first, last = date.fromisoformat(self.start), date.fromisoformat(self.end)
+        except ValueError:
+            raise ValueError(f"event {self.name!r}: start and end are dates YYYY-MM-DD") from None
+        if last < first:
+            raise ValueError(f"event {self.name!r} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
 class MarketHours(Frozen):
     """When a venue trades: weekly sessions, halts and holidays in the venue's own time zone.
 
@@ -1027,6 +1112,9 @@ class MarketHours(Frozen):
         default=(), description="dates YYYY-MM-DD on which no session opens (the exchange's holiday calendar)"
     )
     source: str = Field(default="", description="where these hours are published")
+    events: tuple[MarketEvent, ...] = Field(
+        default=(), description="dated busy periods (rolls, expiries, rebalances): no deferrable maintenance then"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MarketHours:
@@ -1046,6 +1134,9 @@ class MarketHours(Frozen):
                 date.fromisoformat(day)
             except ValueError:
                 raise ValueError(f"holiday {day!r} is not a date YYYY-MM-DD") from None
+        names = [e.name for e in self.events]
+        if len(names) != len(set(names)):
+            raise ValueError(f"event names repeat: {sorted({n for n in names if names.count(n) > 1})}")
         return self
 
 

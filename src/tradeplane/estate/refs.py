@@ -176,12 +176,19 @@ def _networks(c: _Checker) -> None:
                     c.need(r, "via", r.via, tunnels, "VPN tunnel")
             for region in n.cloud_nat_regions:
                 c.need(n, "cloud_nat_regions", region, gcp_regions, "GCP region")
+            for sub in n.cloud_nat_subnets:
+                c.need(n, "cloud_nat_subnets", sub, [s.name for s in n.subnets], f"subnet of {n.name}")
+            c.unique(n.psc_endpoints, "Private Service Connect endpoint")
     c.unique(e.firewall_policies, "firewall policy")
     folders = [f.name for f in e.organisation.gcp.folders] if e.organisation.gcp else []
+    folders += [f for n in e.gcp_vpcs for f in n.folders]
     for fp in e.firewall_policies:
         pool = [n.name for n in e.gcp_vpcs] if fp.kind == "network" else [*folders, "organization"]
         for target in fp.attached_to:
             c.need(fp, "attached_to", target, pool, "GCP network" if fp.kind == "network" else "folder")
+        for rule in fp.rules:
+            for net in rule.target_networks:
+                c.need(rule, "target_networks", net, [n.name for n in e.gcp_vpcs], "GCP network")
 
 
 def _aws_vpc(c: _Checker, n: AwsVpc, links: Mapping[str, object]) -> None:
@@ -288,6 +295,8 @@ def _links(c: _Checker) -> None:
         elif isinstance(link, DirectConnect):
             c.need(link, "account", link.account, accounts, "AWS account")
             c.need(link, "site", link.site, sites, "site")
+            if link.network is not None:
+                c.need(link, "network", link.network, aws_nets, "AWS network")
             c.unique(link.connections, "Direct Connect connection")
             conns = [x.name for x in link.connections]
             for conn in link.connections:

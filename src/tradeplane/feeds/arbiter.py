@@ -70,6 +70,16 @@ class Arbiter:
             t = self.tallies[leg] = LegTally()
         return t
 
+    def take(self, leg: str, seq: int, recv_ns: int) -> None:
+        """``leg`` brought position ``seq`` first and it continues the chain: it is the chain's end now
+        (its win is counted and remembered for the lead of the copies that follow)."""
+        t = self.tallies.get(leg) or self.tally(leg)
+        if seq > t.high_water:
+            t.high_water = seq
+        self.last = seq
+        t.wins += 1
+        self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
+
     def reset(self, last: int | None = None) -> None:
         """Forget the chain (after a resync); ``last`` is the new position, if known."""
         if last is not None and self.last is not None and last < self.last:

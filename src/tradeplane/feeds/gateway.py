@@ -39,7 +39,7 @@ from tradeplane.feeds.health import HealthBoard, LegHealth, RateEstimator, State
 from tradeplane.feeds.instrument import Instrument
 from tradeplane.feeds.stream import Action, Stream
 from tradeplane.feeds.venues import adapter_class
-from tradeplane.feeds.venues.base import Channel, VenueAdapter
+from tradeplane.feeds.venues.base import Channel, TextDelta, VenueAdapter
 
 log = logging.getLogger("tradeplane.feeds")
 
@@ -84,7 +84,9 @@ class Tuning:
 
 
 _LIVE = State.LIVE
-MEMO = 4096  # recent raw book deltas remembered per venue for their other legs' copies
+MEMO = 4096  # recent first copies of book deltas remembered per venue for their other legs' copies
+LATENCY_BATCH = 8192  # exchange -> receive samples kept per venue before they are folded into the histogram
+_NOTHING: tuple[bytes | str, Any, int, int] = (b"", None, NO_SEQ, 0)
 _ROUTES: dict[str, tuple[type, ...]] = {
     "book": (BookDelta, ParsedDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
 }
@@ -100,6 +102,10 @@ class ConnState:
     first: asyncio.Event | None  # set on the first data message (rotation waits for it)
     behind: bool = False  # its last book delta was another leg's copy: peek at the next one first
     seq: int = NO_SEQ  # venues that number a connection's messages: the last number read on it
+    # index into its venue's ``won`` of the next first copy this connection has not brought itself:
+    # the venue sends every connection the same messages in the same order, so a trailing connection's
+    # next message is most likely that one, byte for byte (one comparison, no parse, no hash)
+    cur: int = 0
 
 
 @dataclass
@@ -147,12 +153,18 @@ class _Venue:
         }
         has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
         self.conn_sequenced = self.adapter.connection_sequence
-        # raw message -> (its stream, seq, exchange ns) as peek_book would say, for the leading
-        # leg's recent book deltas (bounded by MEMO)
-        self.memo: dict[str | bytes, tuple[Stream, int, int]] = {}
+        # the first copies of recent book deltas, in the order they were taken (slot n % MEMO): raw
+        # message, its stream, seq, exchange ns; what trailing connections compare their next message with
+        self.copies = bool(self.books) and len(spec.legs) > 1
+        self.won: list[tuple[bytes | str, Any, int, int]] = [_NOTHING] * MEMO if self.copies else []
+        self.won_n = 0
         self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
-            self.adapter.peek_book if has_peek and self.books and len(self.legs) > 1 else None
+            self.adapter.peek_book if has_peek and self.copies else None
         )
+        # the text book path (VenueAdapter.book_text): one decode straight to what the stream needs
+        has_text = type(self.adapter).book_text is not VenueAdapter.book_text
+        self.text: Callable[[bytes], TextDelta | None] | None = self.adapter.book_text if has_text and self.books else None
+        self.latency: list[int] | None = None  # exchange -> receive ns, folded into the histogram by the metrics
         lim = self.adapter.limits
         self.connect_limit = RateLimit(lim.connections, lim.window_s)
         self.budget = ResyncBudget(lim)
@@ -258,52 +270,102 @@ class Gateway:
         log.info(msgspec.json.encode(c).decode())
 
     def _publish(self, events: list[MarketEvent]) -> None:
-        m = self.metrics
         for ev in events:
-            if m is not None:
-                m.on_event(ev)
             for s in self.sinks:
                 s.publish(ev)
 
     def on_message(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> None:
-        """Hot path: one WebSocket message from one connection."""
+        """Hot path: one WebSocket message from one connection.
+
+        Three ways through, cheapest first: a copy of a book delta another leg brought first
+        (matched, judged on its sequence, dropped undecoded); a book delta on the venue's text path
+        (``VenueAdapter.book_text`` -> ``Stream.take_text``); anything else (``decode`` -> the
+        streams' ``on_wire``). The first two share the leg bookkeeping at the end, inlined."""
         leg = cs.health
         leg.messages += 1
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
         conn = cs.cid
-        peek = v.peek
-        if peek is not None and cs.behind:
-            # this connection trails another leg, so this is likely a copy of a book delta already in
-            # the chain: judged on its sequence alone and dropped undecoded. A byte-identical copy of
-            # a message the leading leg brought is found in the memo (no parse at all); any other is
-            # peeked at. (The leading leg skips both; a wrong guess either way only costs time: the
-            # full path judges a message the same.)
-            seen = v.memo.get(raw)
-            if seen is None:
-                peeked = peek(raw)
+        ts: int | None = None
+        if v.copies:
+            # another leg may have brought this book delta first. The connection's next unmatched first
+            # copy is compared with it byte for byte (the venue sends every connection the same
+            # messages in order); failing that, a connection that trails (its last delta was a copy)
+            # peeks at the sequence alone. A copy is judged on its sequence and dropped undecoded; a
+            # wrong guess either way only costs time (the full path judges a message the same).
+            cur = cs.cur
+            seen = None
+            if cur < v.won_n:
+                seen = v.won[cur & (MEMO - 1)]
+                if seen[0] == raw:
+                    cs.cur = cur + 1
+                else:
+                    seen = None
+            if seen is None and cs.behind and v.peek is not None:
+                peeked = v.peek(raw)
                 if peeked is not None:
                     st = v.books.get(peeked[0])
                     if st is not None:
-                        seen = (st, peeked[1], peeked[2])
-            if seen is not None:
-                st = seen[0]
-                if st.drop_copy(conn, seen[1], recv_ns):
-                    if st.arbiter.pending:
-                        out = self._check_hole(v, st, recv_ns)
-                        if out:
-                            self._deliver(out)
-                    if st.actions:
-                        self._run_actions(v, st)
-                    self._data(v, cs, recv_ns, seen[2])
-                    return
-            cs.behind = False
+                        seen = (raw, st, peeked[1], peeked[2])
+            if seen is not None and seen[1].drop_copy(conn, seen[2], recv_ns):
+                st = seen[1]
+                cs.behind = True
+                if st.arbiter.pending:
+                    out = self._check_hole(v, st, recv_ns)
+                    if out:
+                        self._publish(out)
+                if st.actions:
+                    self._run_actions(v, st)
+                ts = seen[3]
+            else:
+                cs.behind = False
+        if ts is None:
+            text = v.text
+            d = text(raw) if text is not None and type(raw) is bytes else None
+            st = v.books.get(d[0]) if d is not None else None
+            if st is None or d is None:
+                ts = self._decoded(v, cs, raw, recv_ns)
+                if ts is None:
+                    return  # control traffic or heartbeats only: no data
+            else:
+                if v.copies:
+                    self._remember(v, cs, st, raw, d[1], d[4])
+                out = st.take_text(conn, d, recv_ns)
+                if st.arbiter.pending:
+                    out = out + self._check_hole(v, st, recv_ns)
+                if out:
+                    for e in out:
+                        for sink in self.sinks:
+                            sink.publish(e)
+                if st.actions:
+                    self._run_actions(v, st)
+                ts = d[4]
+        # a data message: the leg is alive
+        if leg.state is not _LIVE:
+            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+            for s in v.streams.values():
+                s.legs_back(recv_ns)
+        leg.last_data_ns = recv_ns
+        cs.rate.observe(recv_ns)
+        if cs.first is not None:
+            cs.first.set()
+            cs.first = None
+        lat = v.latency
+        if lat is not None and ts > 0:
+            lat.append(recv_ns - ts)  # folded into the histogram at the watchdog's tick (metrics)
+            if len(lat) >= LATENCY_BATCH:
+                self.metrics.fold()
+
+    def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
+        """Every message the fast paths do not take: decoded into events, each to its stream. Returns
+        the exchange time of a data message (0 when it has none), None when it carried no data."""
         events = v.adapter.decode(raw, recv_ns)
         if v.conn_sequenced:
             self._connection_seq(v, cs, recv_ns)
         if not events:
-            return
+            return None
         route = v.route
+        conn = cs.cid
         data = False
         for ev in events:
             st = route.get((type(ev), ev.symbol))
@@ -311,45 +373,37 @@ class Gateway:
                 data = data or type(ev) is not Heartbeat
                 continue
             data = True
-            if peek is not None and type(ev) is ParsedDelta:
-                last = st.arbiter.last
-                cs.behind = behind = last is not None and ev.seq <= last
-                if not behind and len(events) == 1:  # remember what a peek would say of this message
-                    memo = v.memo
-                    if len(memo) >= MEMO:
-                        memo.clear()
-                    memo[raw] = (st, ev.seq, ev.ts_exchange)
+            if v.copies and type(ev) is ParsedDelta and len(events) == 1:
+                self._remember(v, cs, st, raw, ev.seq, ev.ts_exchange)
             out = st.on_wire(conn, ev, recv_ns)
             if st.arbiter.pending:
                 out = out + self._check_hole(v, st, recv_ns)
             if out:
-                if self.metrics is None:
-                    for e in out:
-                        for sink in self.sinks:
-                            sink.publish(e)
-                else:
-                    self._publish(out)
+                self._publish(out)
             if st.actions:
                 self._run_actions(v, st)
-        if data:  # as in _data, inlined: this runs for every message
-            if leg.state is not _LIVE:
-                self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
-                for st in v.streams.values():
-                    st.legs_back(recv_ns)
-            leg.last_data_ns = recv_ns
-            r = cs.rate
-            if r.last_ns:
-                gap = recv_ns - r.last_ns
-                if gap >= 0:
-                    r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
-                    r.samples += 1
-            r.last_ns = recv_ns
-            if cs.first is not None:
-                cs.first.set()
-                cs.first = None
-            if self.metrics is not None:
-                self.metrics.on_latency(v.name, getattr(events[0], "ts_exchange", 0), recv_ns)
+        return getattr(events[0], "ts_exchange", 0) if data else None
 
+    def _remember(self, v: _Venue, cs: ConnState, st: Stream, raw: str | bytes, seq: int, ts: int) -> None:
+        """Before ``st`` judges book position ``seq`` from ``cs``: a first copy is remembered for the
+        other connections (``won``); a copy moves this connection's place in ``won`` past the one it
+        matches (the connection missed a message, or its copy was not byte-identical)."""
+        last = st.arbiter.last
+        if last is None or seq > last:
+            cs.behind = False
+            n = v.won_n
+            v.won[n & (MEMO - 1)] = (raw, st, seq, ts)
+            v.won_n = cs.cur = n + 1
+            return
+        cs.behind = True
+        won = v.won
+        n = v.won_n
+        i = max(cs.cur, n - MEMO)
+        for j in range(i, min(n, i + 256)):
+            w = won[j & (MEMO - 1)]
+            if w[1] is st and w[2] >= seq:
+                cs.cur = j + 1 if w[2] == seq else j
+                return
     def _connection_seq(self, v: _Venue, cs: ConnState, now_ns: int) -> None:
         """Venues that number every message of a connection: a hole in the numbers means this
         connection lost messages; each stream it carries judges whether another connection covered
@@ -376,35 +430,6 @@ class Gateway:
         has stayed open for the reorder window derived from the legs' observed lag and the rate."""
         window = st.arbiter.reorder_window_ns(int(self.board.rates[v.rate_key[st.route]].mean_ns))
         return st.check_hole(sorted(v.live_on[st.route]), now_ns, window)
-
-    def _deliver(self, out: list[MarketEvent]) -> None:
-        if self.metrics is None:
-            for e in out:
-                for sink in self.sinks:
-                    sink.publish(e)
-        else:
-            self._publish(out)
-
-    def _data(self, v: _Venue, cs: ConnState, recv_ns: int, ts_exchange: int) -> None:
-        """A data message (not only a heartbeat) arrived on ``cs``: the leg is alive."""
-        leg = cs.health
-        if leg.state is not _LIVE:
-            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
-            for st in v.streams.values():
-                st.legs_back(recv_ns)
-        leg.last_data_ns = recv_ns
-        r = cs.rate  # RateEstimator.observe, inlined
-        if r.last_ns:
-            gap = recv_ns - r.last_ns
-            if gap >= 0:
-                r.mean_ns = gap if r.samples == 0 else r.mean_ns + r.alpha * (gap - r.mean_ns)
-                r.samples += 1
-        r.last_ns = recv_ns
-        if cs.first is not None:
-            cs.first.set()
-            cs.first = None
-        if self.metrics is not None:
-            self.metrics.on_latency(v.name, ts_exchange, recv_ns)
 
     # ------------------------------------------------------------------ actions
 
@@ -546,7 +571,7 @@ class Gateway:
         h = self.board.leg(leg.name)
         h.connected_ns = time.time_ns()
         self.board.set_leg(leg.name, State.SYNCING, h.connected_ns, "connected, subscribing")
-        cs = ConnState(cid, h, self.board.rates[v.rate_key[leg.route]], leg.first_data[cid])
+        cs = ConnState(cid, h, self.board.rates[v.rate_key[leg.route]], leg.first_data[cid], cur=v.won_n)
         ws.attach(self._receiver(v, cs, ws))
         reader = asyncio.create_task(ws.wait_closed())
         symbols = [i.symbol for i in v.spec.instruments]

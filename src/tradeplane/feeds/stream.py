@@ -24,7 +24,8 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.health import HealthBoard, State
-from tradeplane.feeds.venues.base import Channel, VenueAdapter
+from tradeplane.feeds.ticks import TickCache, to_levels
+from tradeplane.feeds.venues.base import Channel, TextDelta, VenueAdapter
 
 _LIVE = State.LIVE
 ActionKind = Literal["fetch_snapshot", "resubscribe"]
@@ -82,6 +83,12 @@ class Stream:
         self.is_book = self.channel == "book"
         self.keyed = self.arbiter.mode == "keyed"
         self.state = State.SYNCING
+        self._contiguous = self.arbiter.mode == "contiguous"
+        # text -> ticks / lots caches for the venue's text book path (VenueAdapter.book_text)
+        self._pc: TickCache | None = None
+        self._qc: TickCache | None = None
+        if self.is_book and type(self.adapter).book_text is not VenueAdapter.book_text:
+            self._pc, self._qc = self.adapter.tick_caches(self.symbol)
         self.board.set_stream(self.name, State.SYNCING, 0, "created")
 
     # ------------------------------------------------------------------ state
@@ -132,54 +139,61 @@ class Stream:
 
     # ------------------------------------------------------------------ input
 
+    def take_text(self, leg: str, d: TextDelta, now_ns: int, ts_recv: int | None = None) -> list[MarketEvent]:
+        """The hot path of a contiguous book whose levels are decimal text (``VenueAdapter.book_text``).
+
+        A copy of a position the chain holds is accounted for and dropped before a level is
+        converted; the next message of the chain on a live plain book is converted and applied in
+        one pass (``OrderBook.apply_text``); anything else (held ahead of a hole, waiting for a
+        snapshot, a chain that restarts) takes the general path as a ``BookDelta``. ``ts_recv`` is the
+        event's receive stamp when it is not ``now_ns``."""
+        _sym, seq, prev, first, ts, bids, asks = d
+        recv = now_ns if ts_recv is None else ts_recv
+        arb = self.arbiter
+        last = arb.last
+        if last is not None and seq <= last and self._contiguous:
+            self.drop_copy(leg, seq, now_ns)
+            return []
+        if self.state is _LIVE and prev == last and not (arb.pending or self._need_fit or self._depth):
+            arb.take(leg, seq, now_ns)
+            book = self.book
+            try:
+                tb, ta = book.apply_text(bids, asks, self._pc, self._qc)  # type: ignore[arg-type]
+            except InputError as exc:  # a level that is no multiple of its step: the book is lost
+                self._resync(now_ns, f"undecodable level: {exc}")
+                return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "undecodable level")]
+            bk, ak = book._bid_keys, book._ask_keys
+            if bk and ak and -bk[0] >= ak[0]:
+                return self._crossed(seq, now_ns)
+            self.stats.delivered += 1
+            return [BookDelta(self.venue, self.symbol, seq, prev, ts, recv, tb, ta, first)]
+        pc, qc = self._pc, self._qc
+        assert pc is not None and qc is not None
+        return self.on_wire(leg, BookDelta(self.venue, self.symbol, seq, prev, ts, recv, to_levels(bids, pc, qc),
+                                           to_levels(asks, pc, qc), first), now_ns)
+
+    def _crossed(self, seq: int, now_ns: int) -> list[MarketEvent]:
+        """The book just crossed at position ``seq``: it cannot be right; a ``Gap`` and a resync."""
+        self.stats.crossed += 1
+        self._resync(now_ns, "crossed book")
+        return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "crossed book")]
+
     def on_wire(self, leg: str, ev: WireEvent, now_ns: int) -> list[MarketEvent]:
         arb = self.arbiter
         if type(ev) is ParsedDelta:
-            last = arb.last
-            if last is not None and ev.seq <= last and arb.mode == "contiguous":
-                self.drop_copy(leg, ev.seq, now_ns)
-                return []
-            if self.state is _LIVE and ev.prev_seq == last and not (arb.pending or self._need_fit or self._depth):
-                seq = ev.seq
-                t = arb.tallies.get(leg) or arb.tally(leg)
-                if seq > t.high_water:
-                    t.high_water = seq
-                arb.last = seq
-                t.wins += 1
-                self._ring[seq & (RING - 1)] = (seq, leg, now_ns)
-                book = self.book
-                try:
-                    bids, asks = book.apply_text(ev.bids, ev.asks, ev.price, ev.qty)
-                except InputError as exc:  # a level that is no multiple of its step: the book is lost
-                    self._resync(now_ns, f"undecodable level: {exc}")
-                    return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "undecodable level")]
-                bk, ak = book._bid_keys, book._ask_keys
-                if bk and ak and -bk[0] >= ak[0]:
-                    self.stats.crossed += 1
-                    self._resync(now_ns, "crossed book")
-                    return [Gap(self.venue, self.symbol, "book", seq, seq, now_ns, "crossed book")]
-                self.stats.delivered += 1
-                return [BookDelta(self.venue, self.symbol, seq, ev.prev_seq, ev.ts_exchange, ev.ts_recv, bids, asks,
-                                  ev.first_seq)]
-            ev = ev.ticks()
+            return self.take_text(leg, (ev.symbol, ev.seq, ev.prev_seq, ev.first_seq, ev.ts_exchange, ev.bids, ev.asks),
+                                  now_ns, ev.ts_recv)
         if type(ev) is BookDelta and self.state is _LIVE and ev.prev_seq == arb.last and not (
             arb.pending or self._need_fit or self._depth or ev.checksum != NO_CHECKSUM
         ):
             # the common case, kept flat: the next message of the chain on a live, plain book
             seq = ev.seq
-            t = arb.tallies.get(leg) or arb.tally(leg)
-            if seq > t.high_water:
-                t.high_water = seq
-            arb.last = seq
-            t.wins += 1
-            arb.ring[seq & (RING - 1)] = (seq, leg, now_ns)
+            arb.take(leg, seq, now_ns)
             book = self.book
             book.apply(ev.bids, ev.asks)
             bk, ak = book._bid_keys, book._ask_keys
             if bk and ak and -bk[0] >= ak[0]:
-                self.stats.crossed += 1
-                self._resync(now_ns, "crossed book")
-                return [Gap(self.venue, self.symbol, "book", ev.seq, ev.seq, now_ns, "crossed book")]
+                return self._crossed(seq, now_ns)
             self.stats.delivered += 1
             return [ev]
         if isinstance(ev, BookSnapshot):
@@ -246,7 +260,8 @@ class Stream:
             lead = now_ns - won[2]
             w.lead_ns_total += lead
             w.lead_samples += 1
-            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 6))
+            peak = w.lead_peak_ns - (w.lead_peak_ns >> 6)
+            w.lead_peak_ns = lead if lead > peak else peak
         return True
 
     def connection_gap(self, conn: str, live_conns: list[str], now_ns: int, missed: tuple[int, int]) -> list[MarketEvent]:

@@ -12,9 +12,9 @@ Entry points:
 
 from tradeplane.finops.allocation import allocate, allocation_sql
 from tradeplane.finops.anomalies import Anomaly, AnomalySettings, Driver, find_anomalies
+from tradeplane.finops.billing_db import BillingDbConfig
 from tradeplane.finops.commitments import CommitmentReport, CommitmentUse, Coverage, commitment_report
 from tradeplane.finops.currency import CurrencyView, Rates, load_rates, money
-from tradeplane.finops.engine import EngineConfig
 from tradeplane.finops.estimate import (
     Assumptions,
     Estimate,
@@ -61,6 +61,7 @@ __all__ = [
     "AnomalySettings",
     "Assumptions",
     "Billing",
+    "BillingDbConfig",
     "BudgetLine",
     "CommitmentReport",
     "CommitmentUse",
@@ -70,7 +71,6 @@ __all__ = [
     "Coverage",
     "CurrencyView",
     "Driver",
-    "EngineConfig",
     "Estimate",
     "EstimateChange",
     "EstimateDiff",

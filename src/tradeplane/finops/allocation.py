@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from tradeplane.estate import Estate
-from tradeplane.finops.engine import quote
+from tradeplane.finops.billing_db import quote
 from tradeplane.finops.rules import AllocationRules, Match, account_ids
 
 __all__ = ["ALLOCATED_COLUMNS", "UNALLOCATED", "AllocationMaps", "allocate", "allocation_sql", "desk_expr", "maps_of", "shared_rule_expr"]
@@ -156,7 +156,21 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
     split_case = f"CASE p.rule {split_of} END" if rules.shared else "'shared'"
     # ``tagged`` is read once and aggregated at once (a streaming hash aggregate), so ``base``, which the
     # later steps read several times, is small whatever the size of the billing data.
-    return f"""WITH tagged AS (
+    uses_description = any(r.match.description_like or (r.usage is not None and r.usage.description_like)
+                           for r in rules.shared)
+    description = "description" if uses_description else "CAST(NULL AS VARCHAR)"
+    # ``pre`` sums the rows that agree on every column the allocation reads (a streaming hash aggregate),
+    # so the CASE expressions below run once per group, not once per billing row.
+    return f"""WITH pre AS (
+  SELECT day, provider, service, service_category, consumed_unit, resource_type, {description} AS description,
+    sub_account, charge_frequency, currency, tag_desk, tag_team, tag_env, tag_workload,
+    SUM(COALESCE(consumed_qty, 0)) AS consumed_qty, SUM(COALESCE({cost}, 0)) AS {cost},
+    SUM(COALESCE(list_cost, 0)) AS list_cost
+  FROM {source}
+  GROUP BY day, provider, service, service_category, consumed_unit, resource_type,{" description," if uses_description else ""}
+    sub_account, charge_frequency, currency, tag_desk, tag_team, tag_env, tag_workload
+),
+tagged AS (
   SELECT day, provider, service, service_category, consumed_qty, consumed_unit, resource_type, description,
     sub_account, charge_frequency, currency,
     {desk} AS desk,
@@ -166,9 +180,9 @@ def allocation_sql(estate: Estate, rules: AllocationRules, source: str = "billin
     {env} AS env,
     {shared_case} AS rule,
     COALESCE(charge_frequency, 'Usage-Based') AS frequency,
-    COALESCE({cost}, 0) AS cost,
-    COALESCE(list_cost, 0) AS list_cost
-  FROM {source}
+    {cost} AS cost,
+    list_cost
+  FROM pre
 ),
 base AS (
   SELECT day, provider, service, service_category, desk, method, team, workload, env, rule, frequency, currency,

@@ -28,7 +28,7 @@ import duckdb
 from tradeplane.errors import InputError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import desk_expr, shared_rule_expr
-from tradeplane.finops.engine import quote
+from tradeplane.finops.billing_db import quote
 from tradeplane.finops.rules import AllocationRules
 
 __all__ = ["Anomaly", "AnomalySettings", "Driver", "find_anomalies"]

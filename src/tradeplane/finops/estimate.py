@@ -1,9 +1,10 @@
 """What the estate costs a month, line by line, from the shipped price table; and what a change costs.
 
-``estimate(estate)`` prices everything the estate declares: instances, sole-tenant
-nodes, GKE clusters, NAT gateways, transit gateway attachments, Direct Connect
-ports, Interconnect circuits and VLAN attachments, cross-cloud links, VPN tunnels,
-private endpoints, and the data transfer the assumptions file sets for each.
+``estimate(estate)`` prices every billable resource of the estate (``finops.billable``, the
+one enumeration the FOCUS generator reads too): instances, sole-tenant nodes, GKE clusters,
+NAT gateways, transit gateway attachments, Direct Connect ports, Interconnect circuits and
+VLAN attachments, cross-cloud links, VPN tunnels, private endpoints, and the data transfer
+the assumptions file sets for each. Each line's desk is the resource's owning desk.
 ``diff(old, new)`` compares two estimates resource by resource, like infracost
 does for a Terraform plan. Pure: an Estate in, numbers out; no clock, no network.
 """
@@ -20,20 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeplane.errors import Problem, TradeplaneError, UnsupportedError
 from tradeplane.estate import (
-    AwsVpc,
-    CrossCloud,
-    DirectConnect,
     Estate,
-    GcpVpc,
-    Interconnect,
-    PrivateEndpoint,
-    TransitGateway,
-    Vpn,
     Workload,
-    catalog,
 )
 from tradeplane.estate.load import load_yaml_model
 from tradeplane.estate.prices import HOURS_PER_MONTH, instance_price, network_price, price_table
+from tradeplane.finops.billable import Billable, billable_resources
 
 __all__ = ["Assumptions", "Estimate", "EstimateChange", "EstimateDiff", "EstimateLine", "diff", "estimate",
            "load_assumptions"]
@@ -167,17 +160,6 @@ class _Lines:
                  f"{item} {p.usd}/GB x {gb:g} GB (assumption {assumption})", where)
 
 
-def _workload_region(e: Estate, w: Workload) -> tuple[str, str]:
-    vpc = e.network(w.network)
-    if isinstance(vpc, AwsVpc):
-        return "aws", vpc.region
-    subnet = next((s for s in vpc.subnets if s.name == w.subnet), None)
-    region = subnet.region if subnet else ""
-    if not region and w.placement.zones:
-        region = catalog.region_of(w.placement.zones[0])
-    return "gcp", region
-
-
 def _node_type(family: str) -> tuple[str, int] | None:
     nodes = price_table().data["gcp"]["node_types"]
     for name in sorted(nodes):
@@ -186,164 +168,89 @@ def _node_type(family: str) -> tuple[str, int] | None:
     return None
 
 
-def _workloads(b: _Lines) -> None:
+# Estimate line kinds of the billable kinds that are priced as one line each (instances are priced below).
+_LINE_KIND = {"gke_cluster": "gke_cluster", "nat_gateway": "nat_gateway", "cloud_nat": "nat_gateway",
+              "tgw_attachment": "tgw_attachment", "dx_port": "dx_port", "interconnect_circuit": "interconnect",
+              "vlan_attachment": "interconnect", "cross_cloud": "cross_cloud", "vpn": "vpn",
+              "private_endpoint": "private_endpoint"}
+
+
+def _where(b: _Lines, r: Billable) -> str:
+    return b.where(r.source, r.field) if r.source is not None else ""
+
+
+def _instances(b: _Lines, resources: tuple[Billable, ...]) -> None:
+    """Instances at their hourly price; GCP sole-tenant instances packed into nodes of their family, per group."""
     e = b.e
-    sole: dict[tuple[str, str, str], list[Workload]] = {}
-    for w in e.workloads:
-        cloud, region = _workload_region(e, w)
-        where = b.where(w, "machine_type")
-        if w.kind == "sole_tenant" and cloud == "gcp" and w.hourly_usd is None:
-            group = w.placement.group or w.name
-            sole.setdefault((group, region, w.machine_type.split("-")[0]), []).append(w)
+    sole: dict[tuple[str, str, str], list[Billable]] = {}
+    for r in resources:
+        if r.kind not in ("instance", "sole_tenant"):
+            continue
+        w = r.source
+        where = _where(b, r)
+        if r.kind == "sole_tenant" and r.hourly_usd is None:
+            group = (w.placement.group if isinstance(w, Workload) else None) or r.name
+            sole.setdefault((group, r.region, r.price_key.split("-")[0]), []).append(r)
             continue
         try:
-            if w.hourly_usd is not None:
-                hourly, basis = w.hourly_usd, "hourly_usd set on the workload"
+            if r.hourly_usd is not None:
+                hourly, basis = r.hourly_usd, "hourly_usd set on the workload"
             else:
-                p = instance_price(cloud, region, w.machine_type)
+                p = instance_price(r.cloud, r.region, r.price_key)
                 hourly, basis = p.hourly_usd, p.basis
         except TradeplaneError as exc:
             b.problems.append(Problem(exc.message, e.where(w, "machine_type"), e.path_of(w) + ".machine_type",
                                       exc.problems[0].hint if exc.problems else ""))
             continue
-        b.add(f"workload.{w.name}", "instance", cloud, region, w.desk,
-              f"{w.count} x {w.machine_type}" + (" (GKE node pool)" if w.kind == "gke_node_pool" else ""),
-              w.count * HOURS_PER_MONTH, "instance-hours", hourly, basis, where)
-    for (group, region, family), ws in sorted(sole.items()):
+        b.add(r.id, "instance", r.cloud, r.region, r.desk, r.description, r.count * HOURS_PER_MONTH,
+              "instance-hours", hourly, basis, where)
+    for (group, region, family), rs in sorted(sole.items()):
         node = _node_type(family)
         if node is None:
-            w = ws[0]
+            w = rs[0].source
             b.problems.append(Problem(f"no sole-tenant node type for family '{family}'", e.where(w, "machine_type"),
                                       e.path_of(w) + ".machine_type", "node types: " + ", ".join(
                                           sorted(price_table().data["gcp"]["node_types"]))))
             continue
         name, node_vcpus = node
         vcpus = 0
-        for w in ws:
+        for r in rs:
             try:
-                vcpus += instance_price("gcp", region, w.machine_type).vcpus * w.count
+                vcpus += instance_price("gcp", region, r.price_key).vcpus * r.count
             except TradeplaneError as exc:
-                b.problems.append(Problem(exc.message, e.where(w, "machine_type"), e.path_of(w) + ".machine_type"))
+                b.problems.append(Problem(exc.message, e.where(r.source, "machine_type"),
+                                          e.path_of(r.source) + ".machine_type"))
         nodes = max(1, math.ceil(vcpus / node_vcpus))
         p = instance_price("gcp", region, name)
-        b.add(f"sole-tenant.{group}", "sole_tenant_node", "gcp", region, ws[0].desk,
-              f"{nodes} x {name} for {', '.join(w.name for w in ws)} ({vcpus} vCPU)", nodes * HOURS_PER_MONTH,
-              "node-hours", p.hourly_usd, p.basis, b.where(ws[0], "machine_type"))
-    clusters = sorted({w.gke_cluster for w in e.workloads if w.gke_cluster})
-    for c in clusters:
-        w = next(x for x in e.workloads if x.gke_cluster == c)
-        _, region = _workload_region(e, w)
-        b.hourly(f"gke.{c}", "gke_cluster", "gcp", region, w.desk, f"GKE cluster {c} management fee", 1,
-                 "gke_cluster", b.where(w, "gke_cluster"))
+        b.add(f"sole-tenant.{group}", "sole_tenant_node", "gcp", region, rs[0].desk,
+              f"{nodes} x {name} for {', '.join(r.name for r in rs)} ({vcpus} vCPU)", nodes * HOURS_PER_MONTH,
+              "node-hours", p.hourly_usd, p.basis, _where(b, rs[0]))
 
 
-def _networks(b: _Lines, a: Assumptions) -> None:
-    for vpc in b.e.networks:
-        desk = vpc.desk or "platform"
-        if isinstance(vpc, AwsVpc):
-            for nat in vpc.nat_gateways:
-                base = f"nat.{vpc.name}.{nat.name}"
-                b.hourly(base, "nat_gateway", "aws", vpc.region, desk, f"NAT gateway {nat.name} in {vpc.name}", 1,
-                         "nat_gateway", b.where(nat))
-                b.data(base + ".data", "data_transfer", "aws", vpc.region, desk, "NAT data processed",
-                       a.nat_gateway_gb, "nat_data", b.where(nat), "nat_gateway_gb")
-        elif isinstance(vpc, GcpVpc):
-            for region in vpc.cloud_nat_regions:
-                base = f"cloud-nat.{vpc.name}.{region}"
-                b.hourly(base, "nat_gateway", "gcp", region, desk, f"Cloud NAT in {region} for {vpc.name}", 1,
-                         "cloud_nat_gateway", b.where(vpc, "cloud_nat_regions"))
-                b.data(base + ".data", "data_transfer", "gcp", region, desk, "Cloud NAT data processed",
-                       a.cloud_nat_gb, "cloud_nat_data", b.where(vpc, "cloud_nat_regions"), "cloud_nat_gb")
-
-
-def _links(b: _Lines, a: Assumptions) -> None:
-    e = b.e
-    for tgw in e.links_of(TransitGateway):
-        for att in tgw.attachments:
-            desk = _desk_of_target(e, att.target) or "platform"
-            base = f"tgw.{tgw.name}.{att.name}"
-            b.hourly(base, "tgw_attachment", "aws", tgw.region, desk, f"{att.kind} attachment to {att.target}", 1,
-                     "tgw_attachment", b.where(att))
-            b.data(base + ".data", "data_transfer", "aws", tgw.region, desk, "transit gateway data processed",
-                   a.tgw_attachment_gb, "tgw_data", b.where(att), "tgw_attachment_gb")
-    for dx in e.links_of(DirectConnect):
-        for c in dx.connections:
-            b.hourly(f"dx.{dx.name}.{c.name}", "dx_port", "aws", "us-east-1", "platform",
-                     f"Direct Connect {c.bandwidth_gbps}G port at {c.location}", 1, f"dx_port_{c.bandwidth_gbps}g",
-                     b.where(c))
-        b.data(f"dx.{dx.name}.data", "data_transfer", "aws", "us-east-1", "platform", "Direct Connect data out",
-               a.dx_out_gb, "dx_data_out", b.where(dx), "dx_out_gb")
-    for ic in e.links_of(Interconnect):
-        desk = _site_desk(e, ic.site) or "platform"
-        if ic.type == "dedicated":
-            circuits = sorted({(x.metro, x.edge_availability_domain) for x in ic.attachments})
-            for metro, ead in circuits:
-                first = next(x for x in ic.attachments if x.metro == metro and x.edge_availability_domain == ead)
-                b.hourly(f"interconnect.{ic.name}.circuit.{metro}-ead{ead}", "interconnect", "gcp", first.region,
-                         desk, f"Dedicated Interconnect {ic.circuit_gbps}G circuit, {metro} EAD {ead}", 1,
-                         f"interconnect_{ic.circuit_gbps}g", b.where(first))
-        for vlan in ic.attachments:
-            b.hourly(f"interconnect.{ic.name}.vlan.{vlan.name}", "interconnect", "gcp", vlan.region, desk,
-                     f"VLAN attachment {vlan.name} ({vlan.bandwidth_gbps}G)", 1, "vlan_attachment_10g",
-                     b.where(vlan))
-        region = ic.attachments[0].region
-        b.data(f"interconnect.{ic.name}.egress", "data_transfer", "gcp", region, desk, "Interconnect egress",
-               a.interconnect_egress_gb, "interconnect_egress", b.where(ic), "interconnect_egress_gb")
-    for xc in e.links_of(CrossCloud):
-        n = 2 if xc.redundant else 1
-        b.hourly(f"cross-cloud.{xc.name}", "cross_cloud", "gcp", xc.metro, "platform",
-                 f"{n} x Cross-Cloud Interconnect {xc.bandwidth_gbps}G ({xc.metro})", n,
-                 f"cross_cloud_interconnect_{xc.bandwidth_gbps}g", b.where(xc))
-        b.data(f"cross-cloud.{xc.name}.egress", "data_transfer", "gcp", xc.metro, "platform",
-               "cross-cloud egress", a.cross_cloud_gb, "interconnect_egress", b.where(xc), "cross_cloud_gb")
-    for vpn in e.links_of(Vpn):
-        try:
-            vpc = e.network(vpn.network)
-        except KeyError:
+def _services(b: _Lines, resources: tuple[Billable, ...], a: Assumptions) -> None:
+    """Everything else billed by the hour (or per unit), with its data transfer from the assumptions."""
+    for r in resources:
+        kind = _LINE_KIND.get(r.kind)
+        if kind is None:
             continue
-        desk = vpc.desk or "platform"
-        if isinstance(vpc, GcpVpc):
-            b.hourly(f"vpn.{vpn.name}", "vpn", "gcp", "", desk, f"HA VPN, {len(vpn.tunnels)} tunnels to {vpn.remote}",
-                     len(vpn.tunnels), "ha_vpn_tunnel", b.where(vpn))
-        else:
-            b.hourly(f"vpn.{vpn.name}", "vpn", "aws", vpc.region, desk, f"site-to-site VPN to {vpn.remote}", 1,
-                     "vpn_connection", b.where(vpn))
-    for pe in e.links_of(PrivateEndpoint):
-        try:
-            vpc = e.network(pe.network)
-        except KeyError:
-            continue
-        desk = vpc.desk or "platform"
-        if isinstance(vpc, AwsVpc):
-            b.hourly(f"endpoint.{pe.name}", "private_endpoint", "aws", vpc.region, desk,
-                     f"PrivateLink endpoint to {pe.venue} in {len(pe.subnets)} AZ", len(pe.subnets),
-                     "interface_endpoint_az", b.where(pe))
-        else:
-            b.hourly(f"endpoint.{pe.name}", "private_endpoint", "gcp", "", desk, f"PSC endpoint to {pe.venue}", 1,
-                     "psc_endpoint", b.where(pe))
-
-
-def _desk_of_target(e: Estate, target: str) -> str:
-    try:
-        return e.network(target).desk or ""
-    except KeyError:
-        return ""
-
-
-def _site_desk(e: Estate, site: str) -> str:
-    try:
-        return e.site(site).desk or ""
-    except KeyError:
-        return ""
+        where = _where(b, r)
+        b.hourly(r.id, kind, r.cloud, r.region, r.desk, r.description, r.count, r.price_key, where)
+        if r.data_item and r.data_id:
+            gb = float(getattr(a, r.data_assumption))
+            what = {"nat_data": "NAT data processed", "cloud_nat_data": "Cloud NAT data processed",
+                    "tgw_data": "transit gateway data processed", "dx_data_out": "Direct Connect data out"}
+            label = what.get(r.data_item, "cross-cloud egress" if r.kind == "cross_cloud" else "Interconnect egress")
+            b.data(r.data_id, "data_transfer", r.cloud, r.region, r.desk, label, gb, r.data_item, where,
+                   r.data_assumption)
 
 
 def estimate(estate: Estate, assumptions: Assumptions | None = None) -> Estimate:
     """The monthly cost of everything ``estate`` declares; ``UnsupportedError`` lists what cannot be priced."""
     a = assumptions or load_assumptions()
     b = _Lines(estate)
-    _workloads(b)
-    _networks(b, a)
-    _links(b, a)
+    resources = billable_resources(estate)
+    _instances(b, resources)
+    _services(b, resources, a)
     if b.problems:
         raise UnsupportedError(f"estate '{estate.name}': {len(b.problems)} item(s) cannot be priced", b.problems)
     t = price_table()

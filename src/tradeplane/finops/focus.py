@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from tradeplane.errors import InputError, Location, Problem
-from tradeplane.finops.engine import quote
+from tradeplane.finops.billing_db import quote
 
 FOCUS_VERSION = "1.2"
 FOCUS_VERSIONS = ("1.2", "1.3")
@@ -310,6 +310,42 @@ def _value_checks(f: FocusFile) -> list[tuple[str, str, str]]:
     return checks
 
 
+def _uncleared(con: duckdb.DuckDBPyConnection, f: FocusFile, checks: list[tuple[str, str, str]],
+               src: str) -> list[tuple[str, str, str]]:
+    """The checks of a Parquet file that one pass of cheap aggregates cannot prove clean.
+
+    Per check: no NULL and no string starting below ``!`` (so none empty or blank) for "is empty";
+    ``max(abs(x))`` below ``MAX_AMOUNT`` (NaN and infinity compare above it) for amounts; one distinct
+    currency code that is three capitals; a plain ``NOT IN`` count for allowed values; the period
+    order as it is. Anything not proved goes to the exact row-by-row count (same conditions as CSV).
+    """
+    probes: list[str] = []
+    for col, cond, what in checks:
+        c = f'"{col}"'
+        spec = next((x for x in COLUMNS if x.name == col), None)
+        if what.startswith("is empty"):
+            text = spec is not None and spec.kind not in ("decimal", "datetime", "tags")
+            probes.append(f"count(*) > count({c})" + (f" OR min({c}) < '!'" if text else ""))
+        elif what.startswith("is not a finite") or what.startswith("is out of range"):
+            probes.append(f"NOT coalesce(max(abs(CAST({c} AS DOUBLE))) < {MAX_AMOUNT!r}, true)")
+        elif what.startswith("is not an ISO 4217"):
+            probes.append(f"min({c}) IS DISTINCT FROM max({c}) OR "
+                          f"NOT coalesce(regexp_full_match(trim(CAST(min({c}) AS VARCHAR)), '[A-Z]{{3}}'), true)")
+        elif what.startswith("is not one of") and spec is not None and spec.allowed:
+            allowed = ", ".join(quote(v) for v in spec.allowed)
+            probes.append(f"count(*) FILTER (WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})) > 0")
+        else:
+            probes.append(f"count(*) FILTER (WHERE {cond}) > 0")
+    try:
+        row = con.execute(f"SELECT {', '.join(probes)} FROM {src}").fetchone()
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as exc:
+        raise InputError.single(f"cannot read: {str(exc).splitlines()[0]}", location=Location(f.path)) from None
+    assert row is not None
+    return [chk for chk, suspect in zip(checks, row, strict=True) if suspect]
+
+
 def _type_problems(f: FocusFile) -> list[Problem]:
     """Parquet: every column read must have the FOCUS type (CSV is text and is checked value by value)."""
     where = Location(f.path)
@@ -399,6 +435,12 @@ def validate(con: duckdb.DuckDBPyConnection, f: FocusFile) -> None:
         _check_csv_lines(con, f)
     checks = _value_checks(f)
     src = _reader(f.path, f.format, f.columns)
+    if f.format == "parquet" and checks:
+        # Typed columns: one pass of cheap aggregates (counts, min, max) clears most checks at once; only
+        # the checks it cannot clear are counted row by row below. A clean file pays only this pass.
+        checks = _uncleared(con, f, checks, src)
+        if not checks:
+            return
     # First pass: count the bad rows of every check (a streaming aggregate, nothing held in memory).
     counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks) or "count(*)"
     try:
@@ -465,16 +507,65 @@ def _ts(f: FocusFile, name: str) -> str:
         f'CAST(CAST("{name}" AS TIMESTAMPTZ) AS TIMESTAMP)'
 
 
+def _tag_columns(f: FocusFile, required_tags: Sequence[str], allowed_envs: Sequence[str],
+                 aliases: Mapping[str, Sequence[str]] | None) -> str:
+    """SELECT of one file's distinct tag sets: ``_tag_hash`` (the hash of ``Tags``) and the normalised tag
+    columns (``tag_desk`` ... ``tag_keys``, ``missing_tags``) computed from it.
+
+    Billing files carry few distinct tag sets (one per resource at most, usually far fewer) and many
+    rows, so the key normalisation (case, ``user:`` prefix, ``_``) runs once per tag set, not per row.
+    """
+    names = tag_key_names(aliases)
+    cols = ["_tag_hash"]
+    hits = []
+    for key in TAG_KEYS:
+        inlist = ", ".join(quote(n) for n in names[key])
+        col = f"_t_{key.replace('-', '_')}"
+        hits.append((key, col, f"list_filter(_tags, lambda t: t.k IN ({inlist}) "
+                               f"AND NULLIF(trim(t.value), '') IS NOT NULL)[1] AS {col}"))
+    for key, col, _ in hits:
+        cols.append(f"lower(trim({col}.value)) AS tag_{key.replace('-', '_')}")
+    matched = ", ".join(f"CASE WHEN {col} IS NOT NULL THEN {quote(key + '=')} || {col}.key END" for key, col, _ in hits)
+    cols.append(f"list_filter([{matched}], lambda k: k IS NOT NULL) AS tag_keys")
+    checks = []
+    for key in sorted(set(required_tags)):
+        hit = next((c for k, c, _ in hits if k == key), None)
+        if hit is None:
+            inlist = ", ".join(quote(n) for n in tag_key_names({key: ()}).get(key, (normalise_tag_key(key),)))
+            value = f"list_filter(_tags, lambda t: t.k IN ({inlist}))[1].value"
+        else:
+            value = f"{hit}.value"
+        bad = f"NULLIF(trim({value}), '') IS NULL"
+        if key == "env" and allowed_envs:
+            bad += f" OR lower(trim({value})) NOT IN ({', '.join(quote(e) for e in sorted(allowed_envs))})"
+        checks.append(f"CASE WHEN {bad} THEN {quote(key)} END")
+    missing = (f"list_filter([{', '.join(checks)}], lambda k: k IS NOT NULL)" if checks
+               else "CAST([] AS VARCHAR[])")
+    cols.append(f"{missing} AS missing_tags")
+    nk = "regexp_replace(regexp_replace(lower(trim(e.key)), '^user:', ''), '[_ ]', '-', 'g')"
+    tags = (f"list_transform({_tag_entries(f)}, lambda e: {{'k': {nk}, 'key': e.key, 'value': e.value}}) AS _tags"
+            if f.tags_shape not in ("none", "invalid") else
+            "CAST([] AS STRUCT(k VARCHAR, \"key\" VARCHAR, \"value\" VARCHAR)[]) AS _tags")
+    tag_hash = "hash(Tags)" if "Tags" in f.columns else "hash(NULL)"
+    sets = (f"SELECT {tag_hash} AS _tag_hash, any_value(Tags) AS Tags FROM {_reader(f.path, f.format, f.columns)} "
+            "GROUP BY 1" if "Tags" in f.columns else "SELECT hash(NULL) AS _tag_hash")
+    inner = f"SELECT _tag_hash, {tags} FROM ({sets})"
+    mid = f"SELECT *, {', '.join(h for _, _, h in hits)} FROM ({inner})"
+    return "SELECT " + ", ".join(cols) + f" FROM ({mid})"
+
+
 def file_sql(f: FocusFile, required_tags: Sequence[str] = ("desk", "team", "env", "cost-centre"),
-             allowed_envs: Sequence[str] = (), aliases: Mapping[str, Sequence[str]] | None = None) -> str:
+             allowed_envs: Sequence[str] = (), aliases: Mapping[str, Sequence[str]] | None = None,
+             tag_sets: str | None = None) -> str:
     """SELECT of one file in the normalised columns.
 
     Tag keys are matched case-insensitively (``user:`` prefix dropped, ``_`` as ``-``) against each key
     of ``TAG_KEYS`` and its ``aliases`` (the estate's tag schema); ``tag_keys`` lists which key of the file
     matched which (``desk=user:Desk``). ``missing_tags`` lists the keys of the tag schema
     (``required_tags``) a row lacks; an ``env`` tag outside ``allowed_envs`` counts as missing.
+    The tag columns come from ``tag_sets``, a table of the file's distinct tag sets (``_tag_columns``)
+    joined by the hash of ``Tags``; without it the same query is inlined (and run per query).
     """
-    names = tag_key_names(aliases)
     ts = _ts(f, "ChargePeriodStart")
     name = f"COALESCE({_col(f, 'ServiceProviderName')}, {_col(f, 'ProviderName')})"
     provider = (f"lower(CASE WHEN {name} ILIKE '%amazon%' OR {name} ILIKE 'aws%' THEN 'aws' "
@@ -510,38 +601,11 @@ def file_sql(f: FocusFile, required_tags: Sequence[str] = ("desk", "team", "env"
         f"{_col(f, 'CommitmentDiscountStatus')} AS commitment_status",
         f"{_col(f, 'CommitmentDiscountCategory')} AS commitment_category",
     ]
-    hits = []
-    for key in TAG_KEYS:
-        inlist = ", ".join(quote(n) for n in names[key])
-        col = f"_t_{key.replace('-', '_')}"
-        hits.append((key, col, f"list_filter(_tags, lambda t: t.k IN ({inlist}) "
-                               f"AND NULLIF(trim(t.value), '') IS NOT NULL)[1] AS {col}"))
-    for key, col, _ in hits:
-        cols.append(f"lower(trim({col}.value)) AS tag_{key.replace('-', '_')}")
-    matched = ", ".join(f"CASE WHEN {col} IS NOT NULL THEN {quote(key + '=')} || {col}.key END" for key, col, _ in hits)
-    cols.append(f"list_filter([{matched}], lambda k: k IS NOT NULL) AS tag_keys")
-    checks = []
-    for key in sorted(set(required_tags)):
-        hit = next((c for k, c, _ in hits if k == key), None)
-        if hit is None:
-            inlist = ", ".join(quote(n) for n in tag_key_names({key: ()}).get(key, (normalise_tag_key(key),)))
-            value = f"list_filter(_tags, lambda t: t.k IN ({inlist}))[1].value"
-        else:
-            value = f"{hit}.value"
-        bad = f"NULLIF(trim({value}), '') IS NULL"
-        if key == "env" and allowed_envs:
-            bad += f" OR lower(trim({value})) NOT IN ({', '.join(quote(e) for e in sorted(allowed_envs))})"
-        checks.append(f"CASE WHEN {bad} THEN {quote(key)} END")
-    missing = (f"list_filter([{', '.join(checks)}], lambda k: k IS NOT NULL)" if checks
-               else "CAST([] AS VARCHAR[])")
-    cols.append(f"{missing} AS missing_tags")
-    nk = "regexp_replace(regexp_replace(lower(trim(e.key)), '^user:', ''), '[_ ]', '-', 'g')"
-    tags = (f"list_transform({_tag_entries(f)}, lambda e: {{'k': {nk}, 'key': e.key, 'value': e.value}}) AS _tags"
-            if f.tags_shape not in ("none", "invalid") else
-            "CAST([] AS STRUCT(k VARCHAR, \"key\" VARCHAR, \"value\" VARCHAR)[]) AS _tags")
-    inner = f"SELECT *, {tags} FROM {_reader(f.path, f.format, f.columns)}"
-    mid = f"SELECT *, {', '.join(h for _, _, h in hits)} FROM ({inner})"
-    return "SELECT " + ", ".join(cols) + f" FROM ({mid})"
+    cols += [f"t.tag_{k.replace('-', '_')}" for k in TAG_KEYS] + ["t.tag_keys", "t.missing_tags"]
+    sets = tag_sets or f"({_tag_columns(f, required_tags, allowed_envs, aliases)})"
+    tag_hash = "hash(Tags)" if "Tags" in f.columns else "hash(NULL)"
+    return (f"SELECT {', '.join(cols)} FROM {_reader(f.path, f.format, f.columns)} "
+            f"LEFT JOIN {sets} t ON t._tag_hash = {tag_hash}")
 
 
 @dataclass(frozen=True)
@@ -580,7 +644,18 @@ def open_billing(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *,
         if errors:
             n = len(errors)
             raise InputError(f"the billing data has {n} problem{'s' if n != 1 else ''}", errors)
-    union = "\nUNION ALL\n".join(file_sql(f, required_tags, allowed_envs, aliases) for f in files)
+    parts = []
+    for i, f in enumerate(files):
+        # Each file's distinct tag sets, normalised once (a small table; see ``_tag_columns``).
+        sets = f"{view}_tag_sets_{i}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {sets} AS "
+                    f"{_tag_columns(f, required_tags, allowed_envs, aliases)}")
+        parts.append(file_sql(f, required_tags, allowed_envs, aliases, tag_sets=sets))
+    union = "\nUNION ALL\n".join(parts)
     con.execute(f"CREATE OR REPLACE VIEW {view} AS {union}")
-    found = con.execute(f"SELECT DISTINCT currency FROM {view} WHERE currency IS NOT NULL ORDER BY 1").fetchall()
+    # Read straight from the files: the view's tag join is not needed to list currencies.
+    raw = " UNION ".join(f"SELECT DISTINCT upper({_col(f, 'BillingCurrency')}) AS currency FROM "
+                         f"{_reader(f.path, f.format, f.columns)}" for f in files)
+    found = con.execute(f"SELECT DISTINCT currency FROM ({raw}) WHERE currency IS NOT NULL ORDER BY 1").fetchall() \
+        if files else []
     return Billing(files, tuple(str(r[0]) for r in found))

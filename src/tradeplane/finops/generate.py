@@ -23,10 +23,11 @@ from typing import Any
 import duckdb
 
 from tradeplane.errors import InputError, Location
-from tradeplane.estate import AwsVpc, Estate, GcpVpc, Interconnect, TransitGateway, Vpn, Workload
-from tradeplane.estate.model import CrossCloud, DirectConnect
+from tradeplane.estate import AwsVpc, Estate, GcpVpc, Workload
+from tradeplane.estate.model import TgwAttachment
 from tradeplane.estate.prices import instance_price, network_price, price_table
-from tradeplane.finops.engine import EngineConfig, connect, quote
+from tradeplane.finops.billable import billable_resources
+from tradeplane.finops.billing_db import BillingDbConfig, connect, quote
 from tradeplane.finops.focus import SYNTHETIC_MARKER
 
 __all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
@@ -108,6 +109,7 @@ class _Builder:
         self.aws_accounts = {a.name: a for ou in (org.aws.ous if org.aws else ()) for a in ou.accounts}
         self.gcp_projects = {p.name: p for p in (org.gcp.projects if org.gcp else ())}
         self.desk_cc = {d.name: d.cost_centre for d in estate.desks}
+        self.billable = billable_resources(estate)
 
     def tags(self, desk: str, team: str, env: str, workload: str = "") -> dict[str, str]:
         t = {"desk": desk, "team": team, "env": env, "cost-centre": self.desk_cc.get(desk, "")}
@@ -129,23 +131,20 @@ class _Builder:
         self.res.append(r)
         return r
 
-    def gcp_project_for(self, vpc: GcpVpc, desk: str) -> str:
-        for name in vpc.shared_vpc_service_projects:
-            p = self.gcp_projects.get(name)
-            if p is not None and p.desk == desk:
-                return name
-        return vpc.project
-
     # ------------------------------------------------------------------ workloads
     def workloads(self) -> None:
-        for w in self.e.workloads:
+        """One instance row set per instance of every billable instance (``finops.billable``)."""
+        for r in self.billable:
+            if r.kind not in ("instance", "sole_tenant") or not isinstance(r.source, Workload):
+                continue
+            w = r.source
             vpc = self.e.network(w.network)
             count = w.count * (self.scale if w.count > 1 or self.scale > 1 else 1)
             for i in range(count):
                 if isinstance(vpc, AwsVpc):
                     self.aws_instance(w, vpc, i)
                 else:
-                    self.gcp_instance(w, vpc, i)
+                    self.gcp_instance(w, vpc, i, r.account)
 
     def aws_instance(self, w: Workload, vpc: AwsVpc, i: int) -> None:
         subnet = next(s for s in vpc.subnets if s.name == w.subnet)
@@ -170,9 +169,8 @@ class _Builder:
                  sku="EBS:VolumeUsage.gp3", description="$0.08 per GB-month of General Purpose (gp3)",
                  unit="GB-Mo", qty_per_day=gb / 30.0, list_per_day=gb * 0.08 / 30.0, tags=tags)
 
-    def gcp_instance(self, w: Workload, vpc: GcpVpc, i: int) -> None:
+    def gcp_instance(self, w: Workload, vpc: GcpVpc, i: int, project: str) -> None:
         subnet = next(s for s in vpc.subnets if s.name == w.subnet)
-        project = self.gcp_project_for(vpc, w.desk)
         price = instance_price("gcp", subnet.region, w.machine_type)
         hourly = w.hourly_usd if w.hourly_usd is not None else price.hourly_usd
         if w.kind == "sole_tenant" and w.hourly_usd is None:
@@ -198,136 +196,66 @@ class _Builder:
 
     # ------------------------------------------------------------------ network and shared
     def network(self) -> None:
-        e = self.e
-        for vpc in e.aws_vpcs:
-            desk = vpc.desk or "platform"
-            acct = self.aws_accounts.get(vpc.account)
-            env = acct.env if acct else "prod"
-            for nat in vpc.nat_gateways:
-                zone = next((s.zone for s in vpc.subnets if s.name == nat.subnet), "")
-                nid = "nat-" + _hex(self.seed, vpc.name, nat.name)
-                rid = f"arn:aws:ec2:{vpc.region}:{acct.account_id if acct else ''}:natgateway/{nid}"
-                tags = self.tags(desk, "network" if desk == "platform" else _first_team(e, desk), env)
-                hp = network_price("aws", "nat_gateway").usd
-                self.aws(vpc.account, vpc.region, zone, service="Amazon Virtual Private Cloud",
-                         category="Networking", resource_id=rid, resource_name=f"{vpc.name}/{nat.name}",
-                         resource_type="NatGateway", sku="NatGateway-Hours",
-                         description=f"${hp} per NAT Gateway Hour", unit="Hours", qty_per_day=24,
-                         list_per_day=hp * 24, tags=tags)
-                gb = 400.0 if desk == "crypto" else 150.0
-                dp = network_price("aws", "nat_data").usd
-                self.aws(vpc.account, vpc.region, zone, service="Amazon Virtual Private Cloud",
-                         category="Networking", resource_id=rid, resource_name=f"{vpc.name}/{nat.name}",
-                         resource_type="NatGateway", sku="NatGateway-Bytes",
-                         description=f"${dp} per GB Data Processed by NAT Gateways", unit="GB",
-                         qty_per_day=gb, list_per_day=gb * dp, tags=tags)
-        for tgw in e.links_of(TransitGateway):
-            acct = self.aws_accounts.get(tgw.account)
-            for att in tgw.attachments:
-                target_desk = _attachment_desk(e, att.kind, att.target)
-                aid = "tgw-attach-" + _hex(self.seed, tgw.name, att.name)
-                rid = f"arn:aws:ec2:{tgw.region}:{acct.account_id if acct else ''}:transit-gateway-attachment/{aid}"
-                hp = network_price("aws", "tgw_attachment").usd
-                # Hours are billed to the network account and left untagged: a shared cost.
-                self.aws(tgw.account, tgw.region, "", service="Amazon Virtual Private Cloud",
-                         category="Networking", resource_id=rid, resource_name=f"{tgw.name}/{att.name}",
-                         resource_type="TransitGatewayAttachment", sku="TransitGateway-Hours",
-                         description=f"${hp} per Transit Gateway attachment hour", unit="Hours",
-                         qty_per_day=24, list_per_day=hp * 24, tags={})
-                gb = {"equities": 900.0, "research": 2500.0, "futures": 600.0}.get(target_desk, 300.0)
-                dp = network_price("aws", "tgw_data").usd
-                self.aws(tgw.account, tgw.region, "", service="Amazon Virtual Private Cloud",
-                         category="Networking", resource_id=rid, resource_name=f"{tgw.name}/{att.name}",
-                         resource_type="TransitGatewayAttachment", sku="TransitGateway-Bytes",
-                         description=f"${dp} per GB Data Processed by Transit Gateway", unit="GB",
-                         qty_per_day=gb, list_per_day=gb * dp,
-                         tags={"desk": target_desk} if target_desk else {})
-        for dx in e.links_of(DirectConnect):
-            for c in dx.connections:
-                hp = network_price("aws", f"dx_port_{c.bandwidth_gbps}g").usd
-                self.aws(dx.account, "us-east-1", "", service="AWS Direct Connect", category="Networking",
-                         resource_id=f"dxcon-{_hex(self.seed, dx.name, c.name, n=8)}",
-                         resource_name=f"{dx.name}/{c.name}", resource_type="DirectConnectConnection",
-                         sku=f"{c.bandwidth_gbps}G-PortHours",
-                         description=f"${hp} per {c.bandwidth_gbps}G port-hour at {c.location}",
-                         unit="Hours", qty_per_day=24, list_per_day=hp * 24, tags={})
-        vpcs_gcp = {v.name: v for v in e.gcp_vpcs}
-        for ic in e.links_of(Interconnect):
-            gv = vpcs_gcp.get(ic.network)
-            host = gv.project if gv else "gcp-net-host"
-            item = f"interconnect_{ic.circuit_gbps}g"
-            for a in ic.attachments:
-                hp = network_price("gcp", item).usd
-                self.gcp(host, a.region, "", service="Networking", category="Networking",
-                         resource_id=f"//compute.googleapis.com/projects/x/global/interconnects/{ic.name}-{a.name}",
-                         resource_name=f"{ic.name}/{a.name}", resource_type="compute.googleapis.com/Interconnect",
-                         sku="IC-" + _hex(self.seed, item, n=4).upper(),
-                         description=f"Dedicated Interconnect {ic.circuit_gbps}G circuit ({a.metro})",
-                         unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
-                vp = network_price("gcp", "vlan_attachment_10g").usd
-                self.gcp(host, a.region, "", service="Networking", category="Networking",
-                         resource_id=f"//compute.googleapis.com/projects/x/regions/{a.region}/"
-                                     f"interconnectAttachments/{a.name}",
-                         resource_name=a.name, resource_type="compute.googleapis.com/InterconnectAttachment",
-                         sku="VLAN-" + _hex(self.seed, "vlan", n=4).upper(),
-                         description="Dedicated Interconnect VLAN attachment 10G", unit="hour",
-                         qty_per_day=24, list_per_day=vp * 24, tags={})
-        for xc in e.links_of(CrossCloud):
-            gv = vpcs_gcp.get(xc.gcp_network)
-            host = gv.project if gv else "gcp-net-host"
-            hp = network_price("gcp", f"cross_cloud_interconnect_{xc.bandwidth_gbps}g").usd
-            for k in range(2 if xc.redundant else 1):
-                self.gcp(host, "us-east4", "", service="Networking", category="Networking",
-                         resource_id=f"//compute.googleapis.com/projects/x/global/interconnects/{xc.name}-{k}",
-                         resource_name=f"{xc.name}-{k}", resource_type="compute.googleapis.com/Interconnect",
-                         sku="CCI-" + _hex(self.seed, "cci", n=4).upper(),
-                         description=f"Cross-Cloud Interconnect {xc.bandwidth_gbps}G ({xc.metro})",
-                         unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
-        for vpn in e.links_of(Vpn):
-            gv = vpcs_gcp.get(vpn.network)
-            if gv is None:
+        """Rows for every other billable resource of the estate (``finops.billable``), priced from the
+        shared price table. A resource a ``cost_allocation`` rule shares is billed untagged to the account
+        that holds it (the rule splits it); its usage rows (GB processed) carry the owner's tags."""
+        instances: dict[str, int] = {}
+        for w in self.e.workloads:
+            instances[w.network] = instances.get(w.network, 0) + w.count
+        for r in self.billable:
+            if r.kind in ("instance", "sole_tenant"):
                 continue
-            hp = network_price("gcp", "ha_vpn_tunnel").usd
-            for t in vpn.tunnels:
-                self.gcp(gv.project, "us-central1", "", service="Networking", category="Networking",
-                         resource_id=f"//compute.googleapis.com/projects/x/regions/us-central1/vpnTunnels/{t.name}",
-                         resource_name=t.name, resource_type="compute.googleapis.com/VpnTunnel",
-                         sku="VPN-" + _hex(self.seed, "vpn", n=4).upper(), description="HA VPN tunnel",
-                         unit="hour", qty_per_day=24, list_per_day=hp * 24,
-                         tags=self.tags(gv.desk or "platform", "network", "prod"))
-        for gv in e.gcp_vpcs:
-            for region in gv.cloud_nat_regions:
-                hp = network_price("gcp", "cloud_nat_gateway").usd
-                self.gcp(gv.project, region, "", service="Networking", category="Networking",
-                         resource_id=f"//compute.googleapis.com/projects/x/regions/{region}/routers/nat-{gv.name}",
-                         resource_name=f"{gv.name}/cloud-nat", resource_type="compute.googleapis.com/Router",
-                         sku="NAT-" + _hex(self.seed, "nat", n=4).upper(), description="Cloud NAT Gateway uptime",
-                         unit="hour", qty_per_day=24, list_per_day=hp * 24, tags={})
-        clusters = sorted({w.gke_cluster for w in e.workloads if w.gke_cluster})
-        for cluster in clusters:
-            w = next(x for x in e.workloads if x.gke_cluster == cluster)
-            net = e.network(w.network)
-            if isinstance(net, GcpVpc):
-                hp = network_price("gcp", "gke_cluster").usd
-                self.gcp(self.gcp_project_for(net, w.desk), "us-central1", "", service="Kubernetes Engine",
-                         category="Compute",
-                         resource_id=f"//container.googleapis.com/projects/x/locations/us-central1/clusters/{cluster}",
-                         resource_name=cluster, resource_type="container.googleapis.com/Cluster",
-                         sku="GKE-" + _hex(self.seed, "gke", n=4).upper(), description="Regional Kubernetes Clusters",
-                         unit="hour", qty_per_day=24, list_per_day=hp * 24,
-                         tags=self.tags(w.desk, w.team, w.env))
+            tags = {} if r.shared else self.tags(r.desk, r.team, r.env, r.workload)
+            hp = network_price(r.cloud, r.price_key).usd
+            per_day = hp * 24 if network_price(r.cloud, r.price_key).unit == "hour" else hp / 30.4
+            if r.cloud == "aws":
+                acct = self.aws_accounts.get(r.account)
+                acct_id = acct.account_id if acct else ""
+                code = {"nat_gateway": ("natgateway", "nat-"), "tgw_attachment":
+                        ("transit-gateway-attachment", "tgw-attach-"), "vpn": ("vpn-connection", "vpn-"),
+                        "private_endpoint": ("vpc-endpoint", "vpce-")}.get(r.kind)
+                rid = (f"arn:aws:ec2:{r.region}:{acct_id}:{code[0]}/{code[1]}{_hex(self.seed, r.id)}" if code
+                       else f"dxcon-{_hex(self.seed, r.id, n=8)}")
+                sku = {"nat_gateway": "NatGateway-Hours", "tgw_attachment": "TransitGateway-Hours",
+                       "dx_port": r.price_key.removeprefix("dx_port_").upper() + "-PortHours",
+                       "vpn": "VPN-Usage-Hours:ipsec.1", "private_endpoint": "VpcEndpoint-Hours"}[r.kind]
+                self.aws(r.account, r.region, r.zone, service=r.service, category=r.category, resource_id=rid,
+                         resource_name=r.name, resource_type=r.resource_type, sku=sku,
+                         description=f"${hp} per hour: {r.description}", unit="Hours", qty_per_day=24 * r.count,
+                         list_per_day=per_day * r.count, tags=tags)
+                if r.data_item and r.kind in ("nat_gateway", "tgw_attachment"):
+                    # Traffic grows with the instances behind it: 150 GB a day plus 100 GB per instance.
+                    net = r.source.target if isinstance(r.source, TgwAttachment) else \
+                        next((v.name for v in self.e.aws_vpcs if r.id.startswith(f"nat.{v.name}.")), "")
+                    gb = 150.0 + 100.0 * instances.get(net, 0)
+                    dp = network_price("aws", r.data_item).usd
+                    self.aws(r.account, r.region, r.zone, service=r.service, category=r.category, resource_id=rid,
+                             resource_name=r.name, resource_type=r.resource_type,
+                             sku=sku.replace("-Hours", "-Bytes"), description=f"${dp} per GB Data Processed",
+                             unit="GB", qty_per_day=gb, list_per_day=gb * dp,
+                             tags=self.tags(r.desk, r.team, r.env, r.workload) if r.desk else {})
+                continue
+            host = self.gcp_projects.get(r.account)
+            pid = host.project_id if host else r.account
+            for k in range(r.count):
+                name = r.name if r.count == 1 else f"{r.name}-{k}"
+                self.gcp(r.account, r.region, r.zone, service=r.service, category=r.category,
+                         resource_id=f"//{r.resource_type.split('/')[0]}/projects/{pid}/regions/{r.region}/{name}",
+                         resource_name=name, resource_type=r.resource_type,
+                         sku=f"{r.price_key.upper().replace('_', '-')[:12]}-{_hex(self.seed, r.price_key, n=4).upper()}",
+                         description=r.description, unit="hour", qty_per_day=24, list_per_day=per_day, tags=tags)
 
     def other_services(self) -> None:
         """Spend the estate does not declare (data, databases, analytics, monitoring), per desk.
 
-        Sized so each desk lands near a fixed fraction of its budget: a bill is always more
-        than the instances the estate lists, and the budget report needs a realistic scale.
+        Sized so each desk with a budget lands near a seeded fraction of it (45-93 %): a bill is always
+        more than the instances the estate lists, and the budget report needs a realistic scale.
         """
-        target = {"crypto": 0.93, "equities": 0.7, "futures": 0.62, "research": 0.82, "platform": 0.45}
         for budget in sorted(self.e.budgets, key=lambda x: x.desk):
             desk = budget.desk
+            fraction = 0.45 + (int(_hex(self.seed, "budget", desk, n=6), 16) % 49) / 100.0
             declared = sum(r.list_per_day for r in self.res if r.tags.get("desk") == desk) * 30.4
-            extra = budget.monthly_usd * target.get(desk, 0.7) - declared
+            extra = budget.monthly_usd * fraction - declared
             if extra <= 0:
                 continue
             aws_acct = next((n for n, a in sorted(self.aws_accounts.items()) if a.desk == desk), None)
@@ -413,20 +341,6 @@ def _first_team(e: Estate, desk: str) -> str:
         if d.name == desk:
             return d.teams[0]
     return "unknown"
-
-
-def _attachment_desk(e: Estate, kind: str, target: str) -> str:
-    if kind == "vpc":
-        try:
-            n = e.network(target)
-        except KeyError:
-            return ""
-        return n.desk or ""
-    if kind == "cross_cloud":
-        return "futures"
-    if kind == "direct_connect":
-        return "equities"
-    return ""
 
 
 def _commitments(b: _Builder, days: int) -> list[dict[str, Any]]:
@@ -633,7 +547,7 @@ def _focus_select(provider: str, start: date, days: tuple[int, int], slices: int
 
 def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed: int = 7, slices: int = 1,
              scale: int = 1, fmt: str = "parquet", inject: bool = True,
-             engine: EngineConfig | None = None) -> GenerateResult:
+             db: BillingDbConfig | None = None) -> GenerateResult:
     """Write ``aws-focus-<day>.<fmt>``, ``gcp-focus-<day>.<fmt>`` (one file per month, or per part of a
     month for large data, named by its first day), ``utilisation.csv`` and ``manifest.json`` to ``out``.
 
@@ -659,7 +573,7 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     anomalies = _anomalies(b, days) if inject else []
     anomalies = [InjectedAnomaly(a.desk, a.service, (start + timedelta(days=_start_of(b, a))).isoformat(),
                                  a.factor, a.resources, a.what) for a in anomalies]
-    con = connect(engine)
+    con = connect(db)
     try:
         cols = ", ".join(f"{n} {t}" for n, t in _RES_COLUMNS)
         con.execute(f"CREATE TABLE res ({cols})")

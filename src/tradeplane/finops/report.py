@@ -17,8 +17,8 @@ import duckdb
 from tradeplane.errors import InputError, Location
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import UNALLOCATED, allocate, desk_expr, maps_of, shared_rule_expr
+from tradeplane.finops.billing_db import quote
 from tradeplane.finops.currency import CurrencyView
-from tradeplane.finops.engine import quote
 from tradeplane.finops.focus import Billing
 from tradeplane.finops.rules import AllocationRules
 

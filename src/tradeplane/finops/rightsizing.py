@@ -21,7 +21,7 @@ import duckdb
 
 from tradeplane.errors import InputError, Location, TradeplaneError
 from tradeplane.estate.prices import HOURS_PER_MONTH, instance_price, price_table
-from tradeplane.finops.engine import quote
+from tradeplane.finops.billing_db import quote
 
 __all__ = ["UTILISATION_COLUMNS", "RightsizingHint", "rightsizing_hints", "smaller_type"]
 

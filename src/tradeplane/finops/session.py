@@ -13,9 +13,9 @@ from tradeplane.errors import UnsupportedError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import allocate
 from tradeplane.finops.anomalies import find_anomalies
+from tradeplane.finops.billing_db import BillingDbConfig, connect
 from tradeplane.finops.commitments import commitment_report
 from tradeplane.finops.currency import CurrencyView, Rates, currency_sql
-from tradeplane.finops.engine import EngineConfig, connect
 from tradeplane.finops.focus import Billing, open_billing
 from tradeplane.finops.html import render_html
 from tradeplane.finops.report import CostReport, build_report
@@ -56,7 +56,7 @@ class CostSession:
 
 
 def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: AllocationRules | None = None,
-                 engine: EngineConfig | None = None, check: bool = True, currency: str | None = None,
+                 db: BillingDbConfig | None = None, check: bool = True, currency: str | None = None,
                  rates: Rates | None = None) -> CostSession:
     """Validate the FOCUS files, create the ``billing`` view and the ``allocated`` table.
 
@@ -65,7 +65,7 @@ def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: Allocati
     """
     r = rules or default_rules(estate)
     r.check(estate)
-    con = connect(engine)
+    con = connect(db)
     try:
         billing = open_billing(con, paths, check=check, required_tags=estate.tags.required,
                                allowed_envs=estate.tags.allowed_envs, aliases=estate.tags.aliases,
@@ -79,7 +79,7 @@ def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: Allocati
         n = allocate(con, estate, r)
     except duckdb.OutOfMemoryException as exc:
         con.close()
-        limit = (engine or EngineConfig()).memory_limit
+        limit = (db or BillingDbConfig()).memory_limit
         raise UnsupportedError.single(f"the allocation needs more memory than the {limit} limit: "
                                       f"{str(exc).splitlines()[0]}", field="memory_limit",
                                       hint="raise --memory-limit; DuckDB spills to disk above it") from None

@@ -152,7 +152,7 @@ class Dataplane(Lookups):
         self.endpoints: dict[str, Endpoint] = {}
         self.by_subnet: dict[tuple[str, str], list[Endpoint]] = {}
         self._sg_filters: dict[tuple[str, tuple[str, ...], str], Filter] = {}
-        self._gcp_filters: dict[tuple[str, tuple[str, ...], str, str], Filter] = {}
+        self._gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter] = {}
         self._site_tables: dict[str, RouteTable] = {}
         self._subnet_tables: dict[str, RouteTable] = {}
         self._advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]] = {}
@@ -240,6 +240,10 @@ class Dataplane(Lookups):
         for site in self.estate.sites:
             self._add(Endpoint(f"site:{site.name}", "site", site.name, tuple(net_interval(c) for c in site.cidrs),
                                desk=site.desk))
+        for gv in self.estate.gcp_vpcs:
+            for pe in gv.psc_endpoints:  # its own address only; not in by_subnet (no instance filters)
+                ip = int(pe.address)
+                self._add(Endpoint(f"psc:{gv.name}/{pe.name}", "psc", pe.name, ((ip, ip),), gv.name, "", gv.desk))
         self._add(Endpoint("internet", "internet", "internet", tuple(self.internet)))
         for v in self.estate.venues:
             self._add(Endpoint(f"venue:{v.name}", "venue", v.name, tuple(self.venue_addresses(v))))

@@ -82,7 +82,7 @@ def _gcp(vpc: GcpVpc, workload: Workload, venue: Venue) -> Egress:
         if route.next_hop.value != "internet":
             return Egress(workload.name, venue.name, (), f"{vpc.name}/{route.name}: {route.destination} -> "
                           f"{route.next_hop.value} (not traced)", False)
-    if subnet.region not in vpc.cloud_nat_regions:
+    if subnet.region not in vpc.cloud_nat_regions and subnet.name not in vpc.cloud_nat_subnets:
         return Egress(workload.name, venue.name, (), f"{vpc.name}: no Cloud NAT in {subnet.region}", False)
     declared = [a for a in vpc.cloud_nat_addresses if a.region == subnet.region]
     ips = tuple(sorted(str(ip) for a in declared for ip in a.addresses))

@@ -47,6 +47,11 @@ def resolve(dp: Dataplane, spec: str) -> Selection:
     if f"subnet:{spec}" in eps:
         ep = eps[f"subnet:{spec}"]
         return Selection(spec, "subnet", ((ep, ep.addresses),))
+    psc = [k for k in (f"psc:{spec}", *(k for k in eps if k.startswith("psc:") and k.endswith(f"/{spec}")))
+           if k in eps]
+    if f"subnet:{spec}" not in eps and len(set(psc)) == 1:  # a Private Service Connect endpoint (NET/NAME or NAME)
+        ep = eps[psc[0]]
+        return Selection(spec, "psc", ((ep, ep.addresses),))
     if f"site:{spec}" in eps:
         ep = eps[f"site:{spec}"]
         return Selection(spec, "site", ((ep, ep.addresses),))
@@ -69,7 +74,7 @@ def resolve(dp: Dataplane, spec: str) -> Selection:
         lo, hi = net_interval(net)
         inside = []
         for ep in eps.values():
-            if ep.kind in ("workload", "venue"):
+            if ep.kind in ("workload", "venue", "psc"):
                 continue
             clipped = _clip(ep.addresses, lo, hi)
             if clipped:

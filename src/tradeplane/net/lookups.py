@@ -29,6 +29,7 @@ from tradeplane.estate.model import (
     TgwAttachment,
     TransitGateway,
     Venue,
+    VpcPeering,
     Vpn,
 )
 from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
@@ -40,6 +41,14 @@ if TYPE_CHECKING:
     from tradeplane.net.dataplane import AwsVpcTables, GcpVpcTables
 
 __all__ = ["Lookups"]
+
+_NOT_PUBLIC = (IPv4Network("100.64.0.0/10"),)
+
+
+def _public_range(c: IPv4Network) -> bool:
+    """A privately used public range (GCP: subnet routes with public IPs cross a peering only when
+    exported and imported)."""
+    return not c.is_private and not any(c.subnet_of(n) for n in _NOT_PUBLIC)
 
 
 class Lookups:
@@ -53,7 +62,7 @@ class Lookups:
     links: dict[str, Link]
     sites: dict[str, Site]
     _sg_filters: dict[tuple[str, tuple[str, ...], str], Filter]
-    _gcp_filters: dict[tuple[str, tuple[str, ...], str, str], Filter]
+    _gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter]
     _site_tables: dict[str, RouteTable]
     _subnet_tables: dict[str, RouteTable]
     _advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]]
@@ -165,19 +174,27 @@ class Lookups:
                                       and w.subnet in info.subnets]
         return self._tag_sources[key]
 
-    def gcp_filter(self, network: str, tags: tuple[str, ...], sa: str, direction: str) -> Filter:
-        key = (network, tags, sa, direction)
+    def gcp_filter(self, network: str, tags: tuple[str, ...], sa: str, direction: str, region: str = "") -> Filter:
+        """An instance's firewall in GCP's documented order (Cloud NGFW, "Evaluation order for firewall
+        policies and rules"): hierarchical policies from the organization down the folders, then VPC
+        firewall rules and the network policies (global, then the instance's region's) in the order the
+        network's ``firewall_policy_order`` sets, then the implied rules."""
+        key = (network, tags, sa, direction, region)
         if key in self._gcp_filters:
             return self._gcp_filters[key]
         info = self.gcp[network]
         vpc = info.vpc
         stages: list[Stage] = []
         for policy in self._hierarchical_for(vpc):
-            stages.append(self._policy_stage(policy, sa, direction))
-        stages.append(self._vpc_rules_stage(network, tags, sa, direction))
-        for policy in self.estate.firewall_policies:
-            if policy.kind == "network" and vpc.name in policy.attached_to:
-                stages.append(self._policy_stage(policy, sa, direction))
+            stages.append(self._policy_stage(policy, sa, direction, vpc.name))
+        network_stages = [self._policy_stage(p, sa, direction, vpc.name) for p in sorted(
+            (p for p in self.estate.firewall_policies if p.kind == "network" and vpc.name in p.attached_to
+             and (p.region is None or p.region == region)), key=lambda p: p.region is not None)]
+        vpc_stage = self._vpc_rules_stage(network, tags, sa, direction)
+        if vpc.firewall_policy_order == "before_classic":
+            stages += [*network_stages, vpc_stage]
+        else:
+            stages += [vpc_stage, *network_stages]
         implied: FilterAction = "deny" if direction == "ingress" else "allow"
         default = self.ref("firewall", f"{network} implied {direction} {implied} (priority 65535)", vpc,
                            "firewall_rules")
@@ -186,9 +203,9 @@ class Lookups:
         return f
 
     def _hierarchical_for(self, vpc: GcpVpc) -> list[FirewallPolicy]:
-        chain: list[str] = []
+        chain: list[str] = list(vpc.folders)
         org = self.estate.organisation.gcp
-        if org:
+        if org and not chain:
             folders = {f.name: f for f in org.folders}
             project = next((p for p in org.projects if p.name == vpc.project), None)
             folder = folders.get(project.folder) if project else None
@@ -201,19 +218,23 @@ class Lookups:
             out += [p for p in self.estate.firewall_policies if p.kind == "hierarchical" and scope in p.attached_to]
         return out
 
-    def _policy_stage(self, policy: FirewallPolicy, sa: str, direction: str) -> Stage:
+    def _policy_stage(self, policy: FirewallPolicy, sa: str, direction: str, network: str = "") -> Stage:
         rules = []
         for r in sorted(policy.rules, key=lambda x: x.priority):
             if r.direction.value != direction:
                 continue
             if r.target_service_accounts and sa not in r.target_service_accounts:
                 continue
+            if r.target_networks and network not in r.target_networks:
+                continue
             ports = [(p.start, p.end) for p in r.ports] or None
             m = match_space(src=list(r.sources) or None, dst=list(r.destinations) or None,
-                            protocol=r.protocol.value, dports=ports)
+                            protocol=rule_protocol(r.protocol.value, r.protocol_number), dports=ports)
             action = {PolicyAction.ALLOW: "allow", PolicyAction.DENY: "deny",
                       PolicyAction.GOTO_NEXT: "goto_next"}[r.action]
             text = f"{policy.name} ({policy.kind}) priority {r.priority} {r.action.value}: {r.description}"
+            if r.unresolved is not None:
+                action, text = "unknown", f"{text} (matches {r.unresolved})"
             rules.append(FilterRule(m, action, self.ref("firewall-policy", text, r)))  # type: ignore[arg-type]
         return Stage(policy.name, tuple(rules))
 
@@ -245,6 +266,9 @@ class Lookups:
             else:
                 m = match_space(src=list(r.sources) or None, dst=list(r.destinations), protocol=proto, dports=ports)
             text = f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}"
+            if r.unresolved is not None:
+                rules.append(FilterRule(m, "unknown", self.ref("firewall", f"{text} (matches {r.unresolved})", r)))
+                continue
             rules.append(FilterRule(m, r.action.value, self.ref("firewall", text, r)))
         return Stage(f"{network} VPC firewall rules", tuple(rules))
 
@@ -400,9 +424,77 @@ class Lookups:
                 f"{' ' + r.via if r.via else ''} priority {r.priority}", r)))
         for link in self._links_of_network.get(network, ()):
             routes += self._dynamic_routes(link, network, region)
+        routes += self._peering_routes(network, region)
+        routes += self._psc_routes(network)
         out = RouteTable(f"{network}@{region}", routes)
         info.tables[key] = out
         return out
+
+    def _peering_routes(self, network: str, region: str) -> list[Route]:
+        """Routes a GCP VPC imports over its peerings (GCP VPC docs, "VPC Network Peering", route exchange):
+        the peer's subnet routes always (public-range subnets only when the peer exports and this side
+        imports them); the peer's static routes without tags and not to the internet gateway, and its
+        dynamic routes, only when the peer exports custom routes and this side imports them. Only the
+        peer's own routes cross: what the peer imported over its other peerings does not (not transitive).
+        Each route's hop is ``("peering", link, peer, *the peer's hop)``."""
+        out: list[Route] = []
+        for link in self._gcp_peerings.get(network, ()):
+            mine, theirs, peer = ((link.a_routes, link.b_routes, link.b) if link.a == network
+                                  else (link.b_routes, link.a_routes, link.a))
+            pinfo = self.gcp[peer]
+            public_ok = theirs.export_subnet_routes_with_public_ip and mine.import_subnet_routes_with_public_ip
+            for s in pinfo.vpc.subnets:
+                for c in (s.cidr, *s.secondary_ranges.values()):
+                    if not public_ok and _public_range(c):
+                        continue
+                    out.append(Route(c, 0, ("peering", link.name, peer, "subnet"), self.ref(
+                        "route", f"{network} {c} -> peering {link.name} ({peer} subnet {s.name})", link)))
+            if not (theirs.export_custom_routes and mine.import_custom_routes):
+                continue
+            for r in pinfo.vpc.routes:
+                if r.tags or r.next_hop.value == "internet":
+                    continue  # never exchanged
+                hop: tuple[str, ...] = (r.next_hop.value,) if r.via is None else (r.next_hop.value, r.via)
+                out.append(Route(r.destination, r.priority, ("peering", link.name, peer, *hop), self.ref(
+                    "route", f"{network} {r.destination} -> peering {link.name} ({peer}/{r.name} -> "
+                    f"{r.next_hop.value}{' ' + r.via if r.via else ''}, custom route imported)", link)))
+            for dyn in self._links_of_network.get(peer, ()):
+                for r2 in self._dynamic_routes(dyn, peer, region):
+                    out.append(Route(r2.prefix, r2.priority, ("peering", link.name, peer, *r2.hop), self.ref(
+                        "route", f"{network} {r2.prefix} -> peering {link.name} ({r2.ref.text}; dynamic route "
+                        "imported)", link)))
+        return out
+
+    @cached_property
+    def _gcp_peerings(self) -> dict[str, list[VpcPeering]]:
+        out: dict[str, list[VpcPeering]] = {}
+        for link in self.estate.links_of(VpcPeering):
+            if link.a in self.gcp and link.b in self.gcp:
+                out.setdefault(link.a, []).append(link)
+                out.setdefault(link.b, []).append(link)
+        return out
+
+    def _psc_routes(self, network: str) -> list[Route]:
+        """Private Service Connect endpoints whose address is in no subnet (Google APIs endpoints: global
+        internal addresses): a /32 route to the endpoint. Endpoints inside a subnet are reached by the
+        subnet route."""
+        out = []
+        vpc = self.gcp[network].vpc
+        for pe in vpc.psc_endpoints:
+            if not any(pe.address in c for s in vpc.subnets for c in (s.cidr, *s.secondary_ranges.values())):
+                out.append(Route(IPv4Network(f"{pe.address}/32"), 0, ("psc", pe.name), self.ref(
+                    "route", f"{network} {pe.address}/32 -> Private Service Connect endpoint {pe.name}", pe)))
+        return out
+
+    def cloud_nat_sources(self, network: str, region: str) -> list[Interval]:
+        """Source addresses Cloud NAT translates in ``region`` of a GCP VPC: the primary ranges of the
+        region's subnets (every subnet of a ``cloud_nat_regions`` region, else the ``cloud_nat_subnets``).
+        Cloud NAT translates only the network interfaces of the subnets (and ranges) it is configured
+        for in its region and network, not traffic that entered the VPC from elsewhere, and carries no
+        unsolicited inbound connections (GCP Cloud NAT overview, "Specifications")."""
+        vpc = self.gcp[network].vpc
+        return [net_interval(s.cidr) for s in vpc.subnets if s.region == region and (
+            region in vpc.cloud_nat_regions or s.name in vpc.cloud_nat_subnets)]
 
     @cached_property
     def _links_of_network(self) -> dict[str, list[object]]:

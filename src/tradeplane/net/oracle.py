@@ -98,7 +98,7 @@ class Simulator:
                 w = dp.workload(ep)
                 tags = tuple(sorted(w.tags)) if w else ()
                 sa = (w.service_account or "") if w else ""
-                if not self.reply and not dp.gcp_filter(ep.network, tags, sa, "egress").decide(h)[0]:
+                if not self.reply and not dp.gcp_filter(ep.network, tags, sa, "egress", sub2.region).decide(h)[0]:
                     return self._drop("firewall egress")
                 self._gcp(ep.network, sub2.region, tags, h, set(), dp.has_public_ip(ep))
         elif ep.kind == "site":
@@ -155,13 +155,24 @@ class Simulator:
                     self._drop("peering")
             elif kind == "vgw":
                 vpns = [v for v in dp.estate.links_of(Vpn) if v.network == net and not v.transit_gateway]
-                if not vpns:
+                dxs = [d for d in dp.estate.links_of(DirectConnect) if d.network == net]
+                if not vpns and not dxs:
                     self._drop("vgw")
+                for d in dxs:
+                    if dp.dx_vifs_up(d):
+                        self._site_deliver(d.site, h)
+                    else:
+                        self._drop("dx down")
                 for v in vpns:
                     if dp.link_up(v.name):
                         self._remote(v.remote, h, seen)
                     else:
                         self._drop("vpn down")
+            elif kind == "gateway_endpoint":
+                if any(_in(iv, h.dst) for iv in dp.internet):
+                    self._deliver("internet", f"gateway-endpoint:{net}/{r.hop[1]}")
+                else:
+                    self._drop("private destination at a gateway endpoint")
             elif kind == "endpoint":
                 self._deliver(f"venue:{getattr(dp.links[r.hop[1]], 'venue', '')}", f"endpoint:{r.hop[1]}")
             else:
@@ -292,7 +303,9 @@ class Simulator:
             elif isinstance(link, DirectConnect):
                 found = [(t, a) for t in dp.tgws.values() for a in t.attachments
                          if a.kind == "direct_connect" and a.target == link.name]
-                if not found:
+                if link.network in dp.aws:
+                    self._remote(link.network, h, seen)
+                elif not found:
                     self._drop("dx")
                 for t, a in found:
                     self._tgw(t.name, a.name, h, seen)
@@ -341,38 +354,45 @@ class Simulator:
         routes = _best(dp.gcp_table(net, region, tags).routes, h.dst)
         if not routes:
             return self._drop("no route")
-        vpc = dp.gcp[net].vpc
         for r in routes:
-            kind = r.hop[0]
-            if kind == "subnet":
-                self._gcp_local(net, h)
-            elif kind == "internet":
-                if any(_in(iv, h.dst) for iv in dp.internet) and (public or region in vpc.cloud_nat_regions):
-                    self._internet_out(h, f"gcp-internet:{net}@{region}")
-                else:
-                    self._drop("internet")
-            elif kind == "vpn_tunnel":
-                vpn = next((v for v in dp.estate.links_of(Vpn) for t in v.tunnels if t.name == r.hop[1]), None)
-                if vpn is None or not dp.up(f"{vpn.name}/{r.hop[1]}"):
-                    self._drop("tunnel")
-                else:
-                    self._remote(vpn.remote, h, seen)
-            elif kind == "interconnect":
-                self._site_deliver(getattr(dp.links[r.hop[1]], "site", ""), h)
-            elif kind == "vpn":
-                self._remote(getattr(dp.links[r.hop[1]], "remote", ""), h, seen)
-            elif kind == "cross_cloud":
-                xc = dp.links[r.hop[1]]
-                assert isinstance(xc, CrossCloud)
-                tgw = dp.tgws.get(xc.aws_transit_gateway)
-                att = dp.tgw_attachment_for(tgw, "cross_cloud", xc.name) if tgw else None
-                if tgw is None or att is None:
-                    self._drop("xc")
-                else:
-                    self._tgw(tgw.name, att.name, h, seen)
-            else:
-                self._drop(kind)
+            self._gcp_hop(net, region, r.hop, h, seen, public)
         return None
+
+    def _gcp_hop(self, net: str, region: str, hop: tuple[object, ...], h: Header, seen: set[str],
+                 public: bool) -> None:
+        dp = self.dp
+        kind = hop[0]
+        if kind == "subnet":
+            self._gcp_local(net, h)
+        elif kind == "internet":
+            natted = any(_in(iv, h.src) for iv in dp.cloud_nat_sources(net, region))
+            if any(_in(iv, h.dst) for iv in dp.internet) and (public or natted):
+                self._internet_out(h, f"gcp-internet:{net}@{region}")
+            else:
+                self._drop("internet")
+        elif kind == "vpn_tunnel":
+            vpn = next((v for v in dp.estate.links_of(Vpn) for t in v.tunnels if t.name == hop[1]), None)
+            if vpn is None or not dp.up(f"{vpn.name}/{hop[1]}"):
+                self._drop("tunnel")
+            else:
+                self._remote(vpn.remote, h, seen)
+        elif kind == "interconnect":
+            self._site_deliver(getattr(dp.links[str(hop[1])], "site", ""), h)
+        elif kind == "vpn":
+            self._remote(getattr(dp.links[str(hop[1])], "remote", ""), h, seen)
+        elif kind == "cross_cloud":
+            xc = dp.links[str(hop[1])]
+            assert isinstance(xc, CrossCloud)
+            tgw = dp.tgws.get(xc.aws_transit_gateway)
+            att = dp.tgw_attachment_for(tgw, "cross_cloud", xc.name) if tgw else None
+            if tgw is None or att is None:
+                self._drop("xc")
+            else:
+                self._tgw(tgw.name, att.name, h, seen)
+        elif kind == "peering":
+            self._gcp_hop(str(hop[2]), region, hop[3:], h, seen, False)
+        else:
+            self._drop(str(kind))
 
     def _gcp_local(self, net: str, h: Header) -> None:
         for sub in self.dp.gcp[net].vpc.subnets:
@@ -390,7 +410,8 @@ class Simulator:
             w = dp.workload(ep)
             tags = tuple(sorted(w.tags)) if w else ()
             sa = (w.service_account or "") if w else ""
-            if self.reply or dp.gcp_filter(net, tags, sa, "ingress").decide(h)[0]:
+            region = dp.gcp[net].subnets[subnet].region
+            if self.reply or dp.gcp_filter(net, tags, sa, "ingress", region).decide(h)[0]:
                 self._deliver(ep.key, at)
             else:
                 self._drop("firewall ingress")
@@ -412,6 +433,8 @@ class Simulator:
                 self._aws_local(g[4:], h, None)
             elif g.startswith("gcp-internet:"):
                 self._gcp_local(g[len("gcp-internet:"):].split("@", 1)[0], h)
+        elif o.at.startswith("gateway-endpoint:"):
+            self._aws_local(o.at[17:].split("/", 1)[0], h, None)
         elif o.at.startswith("site:"):
             self._site(o.at[5:], h, set())
         elif o.at.startswith("endpoint:"):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
 from ipaddress import IPv4Network
-from typing import Any
+from typing import Any, NamedTuple
 
 from tradeplane.net.space import Box, Space, net_interval
 from tradeplane.net.trace import RuleRef
@@ -19,9 +18,10 @@ from tradeplane.net.trace import RuleRef
 __all__ = ["Route", "RouteTable"]
 
 
-@dataclass(frozen=True)
-class Route:
-    """One route. ``priority``: lower wins among equal prefixes (GCP priority, static over propagated)."""
+class Route(NamedTuple):
+    """One route. ``priority``: lower wins among equal prefixes (GCP priority, static over propagated).
+    A named tuple, not a frozen dataclass: a desk matrix builds about a million of them (every GCP VPC
+    learns every prefix of its transit gateway table), and a tuple is built three times faster."""
 
     prefix: IPv4Network
     priority: int

@@ -9,12 +9,15 @@ Public face (the console codes against exactly this):
 - ``evaluate(estate_path, request) -> Outcome``: the pure core (a temporary copy is patched and
   planned; the estate is never written);
 - ``Store(state_dir)``: requests by id and the audit log (JSONL); ``submit`` and ``approve``;
+- ``Restricted`` (the crypto desk's names) and ``redact(record, restricted)``: what a role that does
+  not see the crypto desk gets (the console's pages use the same ``Restricted``);
 - ``tradeplane.selfserve.api.make_router(estate_path, get_actor, state_dir)``: the HTTP API.
 """
 
-from tradeplane.selfserve.evaluate import crypto_desks, evaluate, findings, forget_plans, repository_root
+from tradeplane.selfserve.evaluate import evaluate, findings, forget_plans, repository_root
 from tradeplane.selfserve.kinds import Breach, Flow, RequestKind
 from tradeplane.selfserve.outcome import Finding, Outcome, Verdict
+from tradeplane.selfserve.redact import Restricted, redact
 from tradeplane.selfserve.request import Request, kinds, load_request, parse_request, request_id
 from tradeplane.selfserve.roles import (
     ROLES,
@@ -41,13 +44,13 @@ __all__ = [
     "Outcome",
     "Request",
     "RequestKind",
+    "Restricted",
     "Store",
     "Verdict",
     "approve",
     "can_approve",
     "can_read",
     "can_request",
-    "crypto_desks",
     "default_state_dir",
     "evaluate",
     "findings",
@@ -55,6 +58,7 @@ __all__ = [
     "kinds",
     "load_request",
     "parse_request",
+    "redact",
     "repository_root",
     "request_id",
     "show",

@@ -6,10 +6,13 @@ returning the ``Actor`` of the call (the console maps its tokens to actors):
 - ``POST /api/requests`` — body ``{"kind": "workload"|"venue"|"flow"|"budget", ...fields}``;
   201 with the stored outcome (verdict, reasons, findings new/removed, trace, placement,
   terraform diff, cost delta, estate diff); 422 ``{"detail": [{"field", "reason", "hint"}]}``
-  for bad input (never 500); 403 unless the actor is a requester, approver or platform;
+  for bad input (never 500); 403 unless the actor is a requester, crypto, approver or platform;
   503 when the estate itself does not load (its located errors in ``detail``).
-- ``GET /api/requests`` — the requests the actor may read (crypto-desk ones: crypto/platform only).
-- ``GET /api/requests/{id}`` — one outcome; 404 unknown, 403 a crypto-desk request for other roles.
+- ``GET /api/requests`` — every request's summary.
+- ``GET /api/requests/{id}`` — one outcome; 404 unknown.
+
+Every answer shows the crypto desk's details to the crypto and platform roles only: for anyone
+else they are left out and counted (``hidden``, ``redacted: true``; ``tradeplane.selfserve.redact``).
 - ``POST /api/requests/{id}/approve`` — body ``{"branch": NAME}`` optional; approver/platform only;
   ``{"id", "patch", "branch", "commit"}``; 409 when refused, already approved or the estate moved.
 
@@ -99,12 +102,12 @@ def make_router(estate_path: Path, get_actor: Callable[..., Actor], state_dir: P
 
     @router.get("/api/requests")
     def list_requests(actor: Actor = who) -> list[dict[str, Any]]:
-        """The requests this actor may read, oldest first."""
+        """Every request's summary, oldest first (the crypto desk's names masked unless the actor sees it)."""
         return visible(store, actor)
 
     @router.get("/api/requests/{request_id}")
     def get_request(request_id: RequestIdParam, actor: Actor = who) -> dict[str, Any]:
-        """One request's outcome."""
+        """One request's outcome (the crypto desk's details left out unless the actor sees it)."""
         try:
             return show(store, request_id, actor)
         except TradeplaneError as exc:

@@ -28,13 +28,14 @@ from tradeplane.errors import EstateError, InputError, Location, Problem
 from tradeplane.selfserve.document import EstateDocument
 from tradeplane.selfserve.kinds import RequestKind
 from tradeplane.selfserve.outcome import Finding, Outcome
+from tradeplane.selfserve.redact import Restricted
 from tradeplane.selfserve.request import request_id
 
 if TYPE_CHECKING:
     from tradeplane.estate import Estate
     from tradeplane.plan import Plan
 
-__all__ = ["crypto_desks", "estate_digest", "evaluate", "findings", "forget_plans", "repository_root"]
+__all__ = ["estate_digest", "evaluate", "findings", "forget_plans", "repository_root"]
 
 _SEVERITY = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 _PLANS: OrderedDict[str, Plan] = OrderedDict()
@@ -50,15 +51,6 @@ def repository_root(path: Path) -> Path:
         if (p / ".git").exists():
             return p
     return start.parent
-
-
-def crypto_desks(estate: Estate) -> set[str]:
-    """Desks whose details only the crypto and platform roles see: the desk named ``crypto`` and any
-    desk with a workload on a crypto venue."""
-    crypto_venues = {v.name for v in estate.venues if v.kind == "crypto"}
-    out = {d.name for d in estate.desks if d.name == "crypto"}
-    out |= {w.desk for w in estate.workloads if set(w.venues) & crypto_venues}
-    return out
 
 
 def estate_digest(estate_path: Path) -> str:
@@ -161,11 +153,12 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
     rel = {str(p.resolve().relative_to(repo)): t for p, t in texts.items()}
     base = {str(p.resolve().relative_to(repo)): hashlib.sha256(doc.originals[p].encode()).hexdigest() for p in texts}
     desks = request.desks(old)
-    restricted = bool(desks & crypto_desks(old))
+    crypto = Restricted.of(old)
+    restricted = bool(desks & crypto.desks)
     rid = request_id(request)
     if not texts:
         return Outcome(rid, request, str(root), "refused", ("the estate already says this: nothing to change",),
-                       tuple(changes), tuple(sorted(desks)), restricted, digest=digest)
+                       tuple(changes), tuple(sorted(desks)), restricted, digest=digest, crypto=crypto.to_json())
 
     with tempfile.TemporaryDirectory(prefix="tradeplane-selfserve-") as tmp:
         copy = Path(tmp) / (root.name or "estate")
@@ -184,6 +177,7 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
                         for p in exc.problems]
             raise InputError(f"the request does not fit the estate: the patched estate has {len(problems)} "
                              f"problem{'s' if len(problems) != 1 else ''}", problems) from None
+        crypto = crypto.union(Restricted.of(new))  # a new crypto workload's name is the crypto desk's too
         old_plan = _plan(old, key)
         new_plan = _plan(new, None)
         trace = _trace(request, old, new)
@@ -205,7 +199,7 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
                       for f in new_findings if f.blocking and f.traces), None)
     return Outcome(rid, request, str(root), "refused" if reasons else "acceptable", tuple(reasons), tuple(changes),
                    tuple(sorted(desks)), restricted, new_findings, removed, trace, tuple(placed), tf, cost, diff,
-                   rel, base, digest)
+                   rel, base, digest, crypto.to_json())
 
 
 def _trace(request: RequestKind, old: Estate, new: Estate) -> dict[str, Any] | None:

@@ -76,6 +76,7 @@ class Outcome:
     files: dict[str, str] = field(default_factory=dict)  # repository-relative path -> new text
     base: dict[str, str] = field(default_factory=dict)  # repository-relative path -> sha256 of the text patched
     digest: str = ""  # sha256 of every estate file evaluated: the same request on the same estate, the same outcome
+    crypto: dict[str, list[str]] = field(default_factory=dict)  # redact.Restricted of both estates: what to hide
 
     @property
     def acceptable(self) -> bool:
@@ -94,6 +95,7 @@ class Outcome:
         }
 
     def stored(self) -> dict[str, Any]:
-        """``to_json`` plus what approval needs (the new texts and the hashes of what they patch)."""
+        """``to_json`` plus what approval needs (the new texts and the hashes of what they patch) and
+        what redaction needs (the crypto desk's names in both estates)."""
         return {**self.to_json(), "file_texts": dict(sorted(self.files.items())),
-                "base": dict(sorted(self.base.items())), "digest": self.digest}
+                "base": dict(sorted(self.base.items())), "digest": self.digest, "crypto": self.crypto}

@@ -102,6 +102,12 @@ def _message(err: Any) -> str:
 
 
 def _hint(err: Any) -> str:
-    if err.get("type") == "extra_forbidden":
+    kind = str(err.get("type", ""))
+    if kind == "extra_forbidden":
         return "remove it, or check its spelling"
+    got = f"got {err['input']!r}; " if isinstance(err.get("input"), str) else ""
+    if kind.startswith("int_"):
+        return f"{got}give a whole number, e.g. 2"
+    if kind.startswith("float_"):
+        return f"{got}give a plain number, without a unit or thousands separator"
     return ""

@@ -9,12 +9,13 @@ viewer       yes     no       no        no
 requester    yes     yes      no        no
 approver     yes     yes      yes       no
 platform     yes     yes      yes       yes
-crypto       yes     no       no        yes
+crypto       yes     yes      no        yes
 ===========  ======  =======  ========  ==================================
 
-A request that touches a crypto desk (``evaluate.crypto_desks``) is shown, listed and approvable
-only by the crypto and platform roles: lists leave it out for anyone else and reading it is
-forbidden (403), so its details (names, addresses, venues) never reach other desks.
+Everyone who reads sees every request, but the crypto desk's details (``redact.Restricted``: its
+workloads, networks, subnets, keys, and the findings, trace hops, Terraform addresses, cost lines and
+patch hunks that name them) only the crypto and platform roles (``sees_crypto``); anyone else gets
+the record through ``redact.redact``. A request touching a crypto desk is approvable by platform only.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from dataclasses import dataclass
 from tradeplane.errors import InputError, TradeplaneError
 
 __all__ = ["APPROVERS", "REQUESTERS", "ROLES", "Actor", "Conflict", "Forbidden", "NotFound", "can_approve",
-           "can_read", "can_request"]
+           "can_read", "can_request", "sees_crypto"]
 
 ROLES = ("viewer", "requester", "approver", "platform", "crypto")
-REQUESTERS = frozenset({"requester", "approver", "platform"})
+REQUESTERS = frozenset({"requester", "crypto", "approver", "platform"})
 APPROVERS = frozenset({"approver", "platform"})
 CRYPTO_READERS = frozenset({"crypto", "platform"})
 
@@ -68,6 +69,11 @@ def can_approve(actor: Actor) -> bool:
     return actor.role in APPROVERS
 
 
+def sees_crypto(actor: Actor) -> bool:
+    """May this actor see the crypto desk's details (the crypto and platform roles)?"""
+    return actor.role in CRYPTO_READERS
+
+
 def can_read(actor: Actor, restricted: bool) -> bool:
-    """Everyone reads; a restricted (crypto-desk) request only the crypto and platform roles."""
-    return not restricted or actor.role in CRYPTO_READERS
+    """A restricted (crypto-desk) request unredacted, or approved: the crypto and platform roles only."""
+    return not restricted or sees_crypto(actor)

@@ -17,19 +17,46 @@ from tradeplane.selfserve.evaluate import estate_digest, evaluate, repository_ro
 from tradeplane.selfserve.gitpatch import branch as make_branch
 from tradeplane.selfserve.gitpatch import format_patch
 from tradeplane.selfserve.kinds import RequestKind
+from tradeplane.selfserve.redact import Restricted, redact
 from tradeplane.selfserve.request import parse_request, request_id
-from tradeplane.selfserve.roles import Actor, Conflict, Forbidden, can_approve, can_read, can_request
+from tradeplane.selfserve.roles import (
+    Actor,
+    Conflict,
+    Forbidden,
+    can_approve,
+    can_read,
+    can_request,
+    sees_crypto,
+)
 from tradeplane.selfserve.store import Store
 from tradeplane.writing import check_file, write_file
 
-__all__ = ["approve", "public", "show", "submit", "visible"]
+__all__ = ["approve", "audit_log", "public", "show", "submit", "visible"]
 
-_PRIVATE = ("file_texts", "base")
+_PRIVATE = ("file_texts", "base", "crypto")
 
 
-def public(record: dict[str, Any]) -> dict[str, Any]:
-    """A stored record without what only approval needs (the new file texts, their bases)."""
-    return {k: v for k, v in record.items() if k not in _PRIVATE}
+def _restricted(record: dict[str, Any]) -> Restricted:
+    """The crypto desk's names the record was evaluated with; for a record stored before they were
+    kept, the current estate's (an estate that no longer loads: every workload, network and key)."""
+    if isinstance(record.get("crypto"), dict):
+        return Restricted.from_json(record["crypto"])
+    from tradeplane import estate as est
+
+    try:
+        return Restricted.of(est.load(Path(record["estate"])))
+    except (TradeplaneError, KeyError, OSError):
+        return Restricted.build(("crypto",), ("crypto",))
+
+
+def public(record: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """A stored record as ``actor`` may see it: without what only approval and redaction need (the new
+    file texts, their bases, the crypto desk's names) and, unless the actor sees the crypto desk,
+    without its details (``redact.redact``)."""
+    out = {k: v for k, v in record.items() if k not in _PRIVATE}
+    if sees_crypto(actor):
+        return {**out, "hidden": 0, "redacted": False}
+    return redact(out, _restricted(record))
 
 
 def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: Actor, store: Store,
@@ -41,7 +68,7 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
     if not can_request(actor):
         store.audit("request-forbidden", actor, None, None, reason=f"role {actor.role} may not request")
         raise Forbidden.single(f"role {actor.role} may not make requests", field="role",
-                               hint="requester, approver or platform may")
+                               hint="requester, crypto, approver or platform may")
     try:
         req = request if isinstance(request, RequestKind) else parse_request(request)
     except InputError as exc:
@@ -52,7 +79,7 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
     if known is not None:  # the same request on the same estate: the same outcome, logged again
         store.audit("request", actor, rid, known["verdict"], kind=req.KIND, summary=req.summary(),
                     reasons=list(known["reasons"]), repeated=True)
-        return public(known)
+        return public(known, actor)
     try:
         outcome = evaluate(Path(estate_path), req)
     except TradeplaneError as exc:
@@ -64,7 +91,7 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
     store.put(record)
     store.audit("request", actor, rid, outcome.verdict, kind=req.KIND, summary=req.summary(),
                 reasons=list(outcome.reasons))
-    return public(record)
+    return public(record, actor)
 
 
 def _known(store: Store, rid: str, estate: Path) -> dict[str, Any] | None:
@@ -80,19 +107,50 @@ def _known(store: Store, rid: str, estate: Path) -> dict[str, Any] | None:
         return None
 
 
+_SUMMARY = ("id", "kind", "summary", "verdict", "status", "desks", "created", "requested_by", "restricted")
+
+
 def visible(store: Store, actor: Actor) -> list[dict[str, Any]]:
-    """Summaries of the requests ``actor`` may read (crypto-desk ones only for crypto/platform)."""
-    return [{k: r.get(k) for k in ("id", "kind", "summary", "verdict", "status", "desks", "created", "requested_by")}
-            for r in store.all() if can_read(actor, bool(r.get("restricted")))]
+    """A summary of every request, oldest first; the crypto desk's names masked unless ``actor`` sees it."""
+    out = []
+    for r in store.all():
+        summary = {k: r.get(k) for k in _SUMMARY}
+        if not sees_crypto(actor):
+            summary["summary"] = _restricted(r).mask(str(summary["summary"] or ""))
+        out.append(summary)
+    return out
 
 
 def show(store: Store, rid: str, actor: Actor) -> dict[str, Any]:
-    record = store.get(rid)
-    if not can_read(actor, bool(record.get("restricted"))):
-        store.audit("read-forbidden", actor, rid, record.get("verdict"))
-        raise Forbidden.single(f"request {rid} touches the crypto desk: only the crypto and platform roles may read it",
-                               field="role")
-    return public(record)
+    """One request as ``actor`` may see it (``public``). Raises ``NotFound``; ``InputError`` for a bad id."""
+    return public(store.get(rid), actor)
+
+
+def audit_log(store: Store, actor: Actor) -> list[dict[str, Any]]:
+    """The audit log; unless ``actor`` sees the crypto desk, every text in it (summaries, reasons, the
+    reason an invalid request was turned down) with the crypto desk's names of the stored requests masked."""
+    lines = store.audit_log()
+    if sees_crypto(actor):
+        return lines
+    desks: set[str] = set()
+    names: set[str] = set()
+    for record in store.all():
+        one = _restricted(record)
+        desks |= one.desks
+        names |= one.names
+    r = Restricted.build(desks, names)
+    if r.loose is None:
+        return lines
+    keep = ("time", "event", "actor", "role", "id", "verdict")
+    return [{k: v if k in keep else _mask(v, r) for k, v in x.items()} for x in lines]
+
+
+def _mask(value: Any, r: Restricted) -> Any:
+    if isinstance(value, str):
+        return r.mask(value)
+    if isinstance(value, list):
+        return [_mask(v, r) for v in value]
+    return value
 
 
 def approve(store: Store, rid: str, actor: Actor, *, out: Path | None = None, branch: str | None = None,

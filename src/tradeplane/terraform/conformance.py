@@ -51,7 +51,7 @@ __all__ = ["ConformanceFinding", "Index", "check_conformance"]
 
 _REF = re.compile(r"\b((?:data\.)?[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.")
 _STR = re.compile(r'^"((?:[^"\\$]|\\.)*)"$')
-_PROJECT = re.compile(r'var\.project_ids\["([^"]+)"\]')
+_PROJECT = re.compile(r'(?:var|module\.globals)\.project_ids\["([^"]+)"\]')
 
 
 @dataclass(frozen=True, order=True)

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, Protocol
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate.model import AwsAccount, AwsVpc, Desk, Estate, GcpProject, GcpVpc, Workload
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule
+from tradeplane.terraform.module import RootModule, Variable
 from tradeplane.terraform.names import label_value
 from tradeplane.terraform.placement import default_zones
 from tradeplane.terraform.stages import Stage
@@ -82,19 +82,37 @@ class Context:
             ids["management"] = self.estate.organisation.aws.management_account_id
         return ids
 
+    def project_ids(self) -> dict[str, str]:
+        return {p.name: p.project_id for p in self.projects.values()}
+
     def account_id(self, mod: RootModule, account: str) -> Expr:
-        ids = self.account_ids()
-        mod.var("aws_account_ids", "map(string)", "AWS account ids by estate account name", Table(ids))
-        return Expr(f'var.aws_account_ids["{account}"]')
+        """The account's id, from the cloud's globals module (``module.globals.aws_account_ids``)."""
+        return Expr(f'{mod.shared("aws_account_ids")}["{account}"]')
 
     def project_id(self, mod: RootModule, project: str) -> Expr:
-        ids = {p.name: p.project_id for p in self.projects.values()}
-        mod.var("project_ids", "map(string)", "GCP project ids by estate project name", Table(ids))
-        return Expr(f'var.project_ids["{project}"]')
+        """The project's id, from the cloud's globals module (``module.globals.project_ids``)."""
+        return Expr(f'{mod.shared("project_ids")}["{project}"]')
 
     def org_id(self, mod: RootModule) -> Expr:
+        return mod.shared("gcp_org_id")
+
+    def globals(self, cloud: str) -> dict[str, Variable]:
+        """The maps every stage of ``cloud`` shares, with their estate values: what the
+        ``<cloud>/globals`` module holds (one place; stages read them through ``shared``)."""
+        if cloud == "aws":
+            return {"aws_account_ids": Variable("aws_account_ids", "map(string)",
+                                                "AWS account ids by estate account name", Table(self.account_ids()))}
         gcp = self.estate.organisation.gcp
-        return mod.var("gcp_org_id", "string", "GCP organisation id", gcp.org_id if gcp else None)
+        out = {
+            "project_ids": Variable("project_ids", "map(string)", "GCP project ids by estate project name",
+                                    Table(self.project_ids())),
+            "default_region": Variable("default_region", "string",
+                                       "region of the google provider, for resources that do not name one",
+                                       "us-central1"),
+        }
+        if gcp:
+            out["gcp_org_id"] = Variable("gcp_org_id", "string", "GCP organisation id", gcp.org_id)
+        return out
 
     # ------------------------------------------------------------------ tags and labels
 

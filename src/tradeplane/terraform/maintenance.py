@@ -8,19 +8,34 @@ closed in both count. The window keeps a margin of an hour on each side and last
 32 days, which a weekly window of 12 hours or more gives), so a desk that trades 24x7 (or
 nearly) gets ``None`` and the caller must say so.
 
+``exclusions(estate, desk)`` are the one-off maintenance exclusions: one per dated busy
+period (``MarketEvent``: a roll, an expiry, a rebalance) of the desk's venues, from midnight
+before its first day to midnight after its last, in the venue's time zone, scoped
+``NO_UPGRADES`` (no control-plane or node upgrade, patch versions included). GKE allows at most
+30 days for that scope and 20 exclusions per cluster (``MAX_EXCLUSION_DAYS``,
+``MAX_EXCLUSIONS``); ``exclusion_problems`` names the events beyond either.
+
 Sources: Google Kubernetes Engine, "Maintenance windows and exclusions" (recurring windows are
-RFC 5545 RRULEs; at least 48 hours of availability in a rolling 32 days, 4-hour minimum).
+RFC 5545 RRULEs; at least 48 hours of availability in a rolling 32 days, 4-hour minimum; a
+"no upgrades" exclusion lasts at most 30 days); hashicorp/terraform-provider-google
+``google_container_cluster.maintenance_policy.maintenance_exclusion`` (at most 20, with
+``exclusion_name``, ``start_time``, ``end_time`` and ``exclusion_options.scope``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from tradeplane.estate.hours import closed_intervals, desk_hours
+from tradeplane.estate.hours import VenueEvent, closed_intervals, desk_events, desk_hours
 from tradeplane.estate.model import Estate
 
-__all__ = ["WeeklyWindow", "weekly_window"]
+__all__ = ["MAX_EXCLUSIONS", "MAX_EXCLUSION_DAYS", "Exclusion", "WeeklyWindow", "exclusion_problems", "exclusions",
+           "weekly_window"]
+
+MAX_EXCLUSIONS = 20
+MAX_EXCLUSION_DAYS = 30  # scope NO_UPGRADES
+_RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 
 REFERENCE_WEEKS = (datetime(2025, 1, 13, tzinfo=UTC), datetime(2025, 7, 14, tzinfo=UTC))  # Mondays
 MARGIN_MIN = 60
@@ -86,3 +101,41 @@ def weekly_window(estate: Estate, desk: str) -> WeeklyWindow | None:
     if usable < MIN_MINUTES:
         return None
     return WeeklyWindow((best_start + MARGIN_MIN) % WEEK, usable)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """One GKE maintenance exclusion: ``name`` is ``<venue>-<event>``, times RFC 3339 in UTC."""
+
+    name: str
+    start_time: str
+    end_time: str
+    scope: str
+    source: VenueEvent
+
+    @property
+    def days(self) -> int:
+        """Calendar days of the event (first and last included)."""
+        return (date.fromisoformat(self.source.event.end) - date.fromisoformat(self.source.event.start)).days + 1
+
+    @property
+    def too_long(self) -> bool:
+        return self.source.end - self.source.start > timedelta(days=MAX_EXCLUSION_DAYS)
+
+
+def exclusions(estate: Estate, desk: str) -> list[Exclusion]:
+    """The desk's maintenance exclusions, one per busy period of its venues, sorted by start."""
+    return [Exclusion(f"{e.venue}-{e.event.name}", e.start.astimezone(UTC).strftime(_RFC3339),
+                      e.end.astimezone(UTC).strftime(_RFC3339), "NO_UPGRADES", e)
+            for e in desk_events(estate, desk)]
+
+
+def exclusion_problems(found: list[Exclusion]) -> list[tuple[Exclusion, str]]:
+    """Each exclusion GKE would refuse, with why: longer than ``MAX_EXCLUSION_DAYS``, or beyond
+    the ``MAX_EXCLUSIONS`` of one cluster (the first exclusion over the limit)."""
+    out = [(x, f"lasts {x.days} days; a no-upgrades exclusion lasts at most {MAX_EXCLUSION_DAYS}")
+           for x in found if x.too_long]
+    if len(found) > MAX_EXCLUSIONS:
+        out.append((found[MAX_EXCLUSIONS], f"is exclusion {MAX_EXCLUSIONS + 1} of {len(found)}; a cluster "
+                                           f"holds at most {MAX_EXCLUSIONS}"))
+    return out

@@ -1,10 +1,23 @@
 """One Terraform root module (a cloud's stage) being built: blocks by file, variables, outputs.
 
 Families add resources through ``resource``/``data`` and ask for variables,
-providers and other stages' outputs through ``var``/``aws_provider``/``remote``;
-the module writes the boilerplate files (versions, backend, providers,
-variables, outputs, remote state) from what was asked for, so a stage carries
-exactly the variables and providers it uses.
+providers, the cloud's shared maps and earlier stages' outputs through
+``var``/``aws_provider``/``shared``/``upstream``; the module writes the boilerplate files
+(versions, backend, providers, the globals module call, variables, outputs) from what was
+asked for, so a stage carries exactly the variables and providers it uses.
+
+How stages meet (see docs/terraform.md, "Stage inputs"):
+
+- an earlier stage declares ``output``s (non-secret values only, each with its type and the
+  pattern its values match); a later stage asks for one with ``upstream``, which becomes a
+  typed input variable of the same name with ``validation`` blocks (the keys this stage uses
+  are present; every value looks like what the output holds). ``resolve_upstream`` declares
+  them once every family has run; the stage layout wires them with a generated
+  ``<earlier-stage>.auto.tfvars.json`` made from ``terraform output -json``
+  (``stage_inputs_file``). No stage reads another's state.
+- the maps every stage shares (account ids, project ids, organisation id, default region)
+  are rendered once per cloud, in the ``<cloud>/globals`` module (``globals_blocks``), which
+  each stage calls as ``module "globals" { source = "../globals" }``.
 """
 
 from __future__ import annotations
@@ -12,11 +25,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tradeplane.terraform.hcl import Block, Expr, Table, Value, render_blocks
+from tradeplane.terraform.hcl import Block, Expr, Value, render_blocks
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 
-__all__ = ["PROVIDER_PINS", "TERRAFORM_VERSION", "RootModule", "Variable", "interp"]
+__all__ = ["GLOBALS_DIR", "PROVIDER_PINS", "TERRAFORM_VERSION", "OutputSpec", "RootModule", "Variable",
+           "globals_blocks", "interp", "stage_inputs_file"]
 
 TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
 # cloud -> (provider name, source, exact version): pinned per tradeplane release to the versions whose
@@ -26,6 +40,16 @@ PROVIDER_PINS: dict[str, tuple[str, str, str]] = {
     "aws": ("aws", "hashicorp/aws", "5.99.1"),
     "gcp": ("google", "hashicorp/google", "6.50.0"),
 }
+
+
+_EMAIL = "^[^@ ]+@[^@ ]+[.][a-z]{2,}$"
+_KMS = "^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$"
+_SERVICE_ACCOUNT = "^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$"
+
+
+def _each(name: str, pattern: str) -> str:
+    """A validation condition: every value of the map variable ``name`` matches ``pattern``."""
+    return f'alltrue([for k, v in var.{name} : can(regex("{pattern}", v))])'
 
 
 # Input validation by variable name (Terraform ``validation`` blocks): ids, ARNs and keys are
@@ -39,6 +63,8 @@ VALIDATIONS: dict[str, tuple[str, str]] = {
     "project_ids": ('alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])',
                     "every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter"),
     "gcp_org_id": ('can(regex("^[0-9]+$", var.gcp_org_id))', "the GCP organisation id is numeric"),
+    "default_region": ('can(regex("^[a-z]+-[a-z]+[0-9]+$", var.default_region))',
+                       "a GCP region is written like us-central1"),
     "vpn_shared_secrets": ("alltrue([for k, v in var.vpn_shared_secrets : length(v) >= 32])",
                            "IKE pre-shared keys are at least 32 characters"),
     "cross_cloud_bgp_md5_keys": ("alltrue([for k, v in var.cross_cloud_bgp_md5_keys : length(v) >= 16 && length(v) <= 80])",
@@ -47,7 +73,48 @@ VALIDATIONS: dict[str, tuple[str, str]] = {
                               "MACsec keys are given as Secrets Manager ARNs, never as values"),
     "audit_bucket_name": ('can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_bucket_name))',
                           "an S3 bucket name is 3-63 lowercase letters, digits, dots or hyphens"),
+    "account_emails": (_each("account_emails", _EMAIL), "every account e-mail is an e-mail address"),
+    "platform_contact_email": (f'can(regex("{_EMAIL}", var.platform_contact_email))', "the contact is an e-mail address"),
+    "platform_alert_email": (f'can(regex("{_EMAIL}", var.platform_alert_email))', "the alert address is an e-mail address"),
+    "ami_ids": (_each("ami_ids", "^ami-[0-9a-f]{8,17}$"), "every AMI id is ami- and 8 to 17 hex digits"),
+    "billing_account": ('can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))',
+                        "a billing account id is three groups of six hex digits (XXXXXX-XXXXXX-XXXXXX)"),
+    "crypto_perimeter_resource_arns": (
+        'alltrue([for k, v in var.crypto_perimeter_resource_arns : alltrue([for a in v : startswith(a, "arn:aws")])])',
+        "every protected resource is an AWS ARN"),
+    "venue_key_rotation_lambda_arns": (_each("venue_key_rotation_lambda_arns", "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:"),
+                                       "every rotation function is a Lambda function ARN"),
+    "direct_connect_locations": (_each("direct_connect_locations", "^[A-Za-z0-9-]+$"),
+                                 "every Direct Connect location is a location code such as EqC2"),
+    "disk_kms_keys": (_each("disk_kms_keys", _KMS), "every disk key is a Cloud KMS key (projects/.../cryptoKeys/...)"),
+    "gke_kms_keys": (_each("gke_kms_keys", _KMS), "every GKE key is a Cloud KMS key (projects/.../cryptoKeys/...)"),
+    "gke_master_cidrs": ('alltrue([for k, v in var.gke_master_cidrs : can(cidrnetmask(v)) && endswith(v, "/28")])',
+                         "every GKE control-plane range is an IPv4 /28"),
+    "images": (_each("images", "^(https://www[.]googleapis[.]com/compute/v1/)?projects/[a-z][-a-z0-9.:]*/global/images/"),
+               "every boot image is a Compute Engine image (projects/P/global/images/NAME or .../images/family/F)"),
+    "interconnect_locations": (_each("interconnect_locations", "/interconnectLocations/[a-z0-9-]+$"),
+                               "every interconnect location is an interconnectLocations URL"),
+    "cross_cloud_remote_locations": (_each("cross_cloud_remote_locations", "^[a-z0-9-]+$"),
+                                     "every remote location is a lowercase location name"),
+    "terraform_role_name": ('can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))',
+                            "an IAM role name is 1-64 letters, digits or +=,.@_-"),
+    "terraform_service_account": (f'can(regex("{_SERVICE_ACCOUNT}", var.terraform_service_account))',
+                                  "the stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)"),
+    "workload_service_accounts": (_each("workload_service_accounts", _SERVICE_ACCOUNT),
+                                  "every workload identity is a service account e-mail"),
+    "flow_log_retention_days": ("contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, "
+                                "2192, 2557, 2922, 3288, 3653], var.flow_log_retention_days)",
+                                "CloudWatch Logs retention is one of the values it accepts (1, 3, 5, ..., 3653 days)"),
 }
+
+
+GLOBALS_DIR = "globals"  # <cloud>/globals: the shared maps, rendered once per cloud
+
+
+def stage_inputs_file(stage: Stage) -> str:
+    """``10-networking.auto.tfvars.json``: the file in a later stage that holds what it takes
+    from ``stage``'s outputs (Terraform loads ``*.auto.tfvars.json`` of the working directory)."""
+    return f"{stage.value}.auto.tfvars.json"
 
 
 def interp(template: str) -> Expr:
@@ -62,6 +129,27 @@ class Variable:
     description: str
     default: Value = None
     sensitive: bool = False
+    validations: tuple[tuple[str, str], ...] = ()  # (condition, error message) beyond VALIDATIONS
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A stage output: its value, what it is, its Terraform type and the pattern (RE2, as
+    Terraform's ``regex`` reads it) every string in it matches; later stages validate what they
+    are given against ``type`` and ``pattern``. Outputs hold ids and names, never secrets."""
+
+    value: Value
+    description: str
+    type: str = "map(string)"
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What a later stage takes from an earlier one's output: the stage, and the map keys it uses."""
+
+    stage: Stage
+    keys: frozenset[str]
 
 
 @dataclass
@@ -71,9 +159,10 @@ class RootModule:
     estate_name: str
     files: dict[str, list[Block]] = field(default_factory=dict)
     variables: dict[str, Variable] = field(default_factory=dict)
-    outputs: dict[str, tuple[Value, str]] = field(default_factory=dict)
+    outputs: dict[str, OutputSpec] = field(default_factory=dict)
     aws_providers: dict[str, tuple[str, str]] = field(default_factory=dict)  # alias -> (account, region)
-    remote_stages: set[Stage] = field(default_factory=set)
+    upstream_inputs: dict[str, Upstream] = field(default_factory=dict)  # variable -> earlier stage's output
+    shared_names: set[str] = field(default_factory=set)  # module.globals outputs this stage reads
     _addresses: set[str] = field(default_factory=set)
     resource_types: Counter[str] = field(default_factory=Counter)
 
@@ -101,15 +190,74 @@ class RootModule:
         return address in self._addresses
 
     def var(self, name: str, type_: str, description: str, default: Value = None,
-            sensitive: bool = False) -> Expr:
-        """Declare (once) and refer to an input variable."""
+            sensitive: bool = False, validation: tuple[str, str] | None = None) -> Expr:
+        """Declare (once) and refer to an input variable; its ``validation`` blocks are those of
+        ``VALIDATIONS`` for its name, or ``validation`` (condition, message) given here."""
         known = self.variables.get(name)
         if known is None:
-            self.variables[name] = Variable(name, type_, description, default, sensitive)
+            if name in self.upstream_inputs:
+                raise RuntimeError(f"{self.path}: variable {name} is also an earlier stage's output")
+            self.variables[name] = Variable(name, type_, description, default, sensitive,
+                                            (validation,) if validation else ())
         return Expr(f"var.{name}")
 
-    def output(self, name: str, value: Value, description: str) -> None:
-        self.outputs[name] = (value, description)
+    def output(self, name: str, value: Value, description: str, type_: str = "map(string)",
+               pattern: str = "") -> None:
+        """Declare an output later stages may take (``upstream``); ``type_`` is its Terraform type and
+        ``pattern`` what each string in it matches (the later stage's validation)."""
+        self.outputs[name] = OutputSpec(value, description, type_, pattern)
+
+    def shared(self, name: str) -> Expr:
+        """One of the cloud's shared maps (``aws_account_ids``, ``project_ids``, ``gcp_org_id``,
+        ``default_region``), read from the ``globals`` module the stage calls."""
+        self.shared_names.add(name)
+        return Expr(f"module.globals.{name}")
+
+    def upstream(self, stage: Stage, output: str) -> Expr:
+        """An output of an earlier stage of the same cloud, taken as a typed input variable of the
+        same name (``output`` may end in one map key: ``subnet_ids["hub/a"]``); declared by
+        ``resolve_upstream`` once the earlier stage's outputs are known."""
+        if stage.value >= self.stage.value:
+            raise RuntimeError(f"{self.path} may only take earlier stages' outputs, not {stage.value}'s")
+        name, _, rest = output.partition("[")
+        if name in self.variables:
+            raise RuntimeError(f"{self.path}: variable {name} is also an earlier stage's output")
+        known = self.upstream_inputs.get(name)
+        if known is not None and known.stage != stage:
+            raise RuntimeError(f"{self.path}: {name} is an output of both {known.stage.value} and {stage.value}")
+        keys = set(known.keys) if known else set()
+        if rest:
+            keys.add(rest.removesuffix("]").strip('"'))
+        self.upstream_inputs[name] = Upstream(stage, frozenset(keys))
+        return Expr(f"var.{output}")
+
+    def resolve_upstream(self, earlier: dict[Stage, RootModule]) -> None:
+        """Declare every ``upstream`` input as a variable typed like the output it comes from, with
+        validation blocks: the keys this stage uses are present, and every value matches the
+        output's pattern. ``RuntimeError`` (a family bug) when the earlier stage has no such output."""
+        for name, up in sorted(self.upstream_inputs.items()):
+            source = earlier.get(up.stage)
+            spec = source.outputs.get(name) if source else None
+            if spec is None:
+                raise RuntimeError(f"{self.path} takes '{name}' from {self.cloud}/{up.stage.value}, which has no "
+                                   "such output")
+            checks: list[tuple[str, str]] = []
+            if up.keys:
+                wanted = ", ".join(f'"{k}"' for k in sorted(up.keys))
+                checks.append((f"length(setsubtract([{wanted}], keys(var.{name}))) == 0",
+                               f"the input {name} must hold every key this stage uses "
+                               f"({', '.join(sorted(up.keys))}): apply {self.cloud}/{up.stage.value}, then "
+                               f"regenerate {stage_inputs_file(up.stage)} from its 'terraform output -json'"))
+            if spec.pattern:
+                each = (f"alltrue([for k, v in var.{name} : alltrue([for x in v : can(regex({_hcl_str(spec.pattern)}, x))])])"
+                        if spec.type == "map(list(string))" else
+                        f"alltrue([for k, v in var.{name} : can(regex({_hcl_str(spec.pattern)}, v))])")
+                checks.append((each, f"every value of the input {name} must match {spec.pattern} "
+                                     f"({spec.description.split(' by ')[0]})"))
+            self.variables[name] = Variable(
+                name, spec.type,
+                f"output '{name}' of {self.cloud}/{up.stage.value}: {spec.description} "
+                f"(from {stage_inputs_file(up.stage)})", validations=tuple(checks))
 
     def aws_provider(self, account: str, region: str) -> Expr:
         """The provider alias for an AWS account and region (declared on first use)."""
@@ -117,35 +265,27 @@ class RootModule:
         self.aws_providers[alias] = (account, region)
         return Expr(f"aws.{alias}")
 
-    def remote(self, stage: Stage, output: str) -> Expr:
-        """An output of an earlier stage of the same cloud, read through terraform_remote_state."""
-        if stage.value >= self.stage.value:
-            raise RuntimeError(f"{self.path} may only read earlier stages, not {stage.value}")
-        self.remote_stages.add(stage)
-        return Expr(f"data.terraform_remote_state.{stage.short}.outputs.{output}")
-
     # ------------------------------------------------------------------ writing
 
-    def blocks(self, account_ids: dict[str, str]) -> dict[str, list[Block]]:
+    def blocks(self) -> dict[str, list[Block]]:
         """Every block of the module by file name (``vpc.tf`` ...), boilerplate included, sorted:
         what ``render`` writes and what ``references.check_references`` checks."""
         files: dict[str, list[Block]] = {"versions.tf": [self._terraform_block()]}
-        providers = self._provider_blocks(account_ids)
-        if self.remote_stages:
-            providers += self._remote_state_blocks()
-        files["providers.tf"] = providers
+        files["providers.tf"] = self._provider_blocks()
         for name, blocks in sorted(self.files.items()):
             files[f"{name}.tf"] = sorted(blocks, key=lambda b: (b.type, b.labels))
-        files["variables.tf"] = [self._variable_block(v) for _, v in sorted(self.variables.items())]
+        if self.shared_names:
+            files["globals.tf"] = [Block("module", ("globals",)).set(source=f"../{GLOBALS_DIR}")]
+        files["variables.tf"] = [_variable_block(v) for _, v in sorted(self.variables.items())]
         if self.outputs:
-            files["outputs.tf"] = [Block("output", (n,)).set(description=d, value=v)
-                                   for n, (v, d) in sorted(self.outputs.items())]
+            files["outputs.tf"] = [Block("output", (n,)).set(description=o.description, value=o.value)
+                                   for n, o in sorted(self.outputs.items())]
         return files
 
-    def render(self, account_ids: dict[str, str]) -> dict[str, str]:
+    def render(self) -> dict[str, str]:
         """The module's files (name -> text); every file is sorted and fmt-clean."""
         header = f"{self.path}: {STAGE_PURPOSE[self.stage]}.\nGenerated by tradeplane from estate '{self.estate_name}'; do not edit."
-        return {name: render_blocks(blocks, header) for name, blocks in self.blocks(account_ids).items()}
+        return {name: render_blocks(blocks, header) for name, blocks in self.blocks().items()}
 
     def _terraform_block(self) -> Block:
         t = Block("terraform").set(required_version=TERRAFORM_VERSION)
@@ -161,38 +301,12 @@ class RootModule:
             "'terraform init -backend-config=...'")
         return t
 
-    def _state_vars(self) -> dict[str, Expr]:
-        bucket = self.var("state_bucket", "string", "bucket holding every stage's Terraform state")
-        if self.cloud == "aws":
-            return {
-                "bucket": bucket,
-                "region": self.var("state_region", "string", "region of the state bucket"),
-                "dynamodb_table": self.var("state_lock_table", "string", "DynamoDB table that locks the state"),
-            }
-        return {"bucket": bucket}
-
-    def _remote_state_blocks(self) -> list[Block]:
-        blocks = []
-        state = self._state_vars()
-        for stage in sorted(self.remote_stages):
-            path = f"{self.cloud}/{stage.value}"
-            if self.cloud == "aws":
-                config: dict[str, Value] = {**state, "key": f"{path}/terraform.tfstate"}
-                backend = "s3"
-            else:
-                config = {**state, "prefix": path}
-                backend = "gcs"
-            blocks.append(Block("data", ("terraform_remote_state", stage.short)).set(
-                backend=backend, config=dict(sorted(config.items()))))
-        return blocks
-
-    def _provider_blocks(self, account_ids: dict[str, str]) -> list[Block]:
+    def _provider_blocks(self) -> list[Block]:
         if self.cloud == "gcp":
             # One automation identity per stage: this stage's service account, impersonated, so the
             # networking stage's identity cannot change organisation policy.
             p = Block("provider", ("google",)).set(
-                region=self.var("default_region", "string", "region for resources that do not name one",
-                                "us-central1"),
+                region=self.shared("default_region"),
                 impersonate_service_account=self.var(
                     "terraform_service_account", "string",
                     f"service account this stage ({self.stage.value}) impersonates; no other stage uses it"))
@@ -201,8 +315,7 @@ class RootModule:
         role = self.var("terraform_role_name", "string",
                         f"role this stage ({self.stage.value}) assumes in every account; one role per stage, so "
                         "a stage cannot change what another owns", f"tradeplane-terraform-{self.stage.short}")
-        ids = self.var("aws_account_ids", "map(string)", "AWS account ids by estate account name",
-                       Table(account_ids))
+        ids = self.shared("aws_account_ids")
         blocks = []
         for alias, (account, region) in sorted(self.aws_providers.items()):
             p = Block("provider", ("aws",)).set(alias=alias, region=region)
@@ -211,15 +324,33 @@ class RootModule:
             blocks.append(p)
         return blocks
 
-    @staticmethod
-    def _variable_block(v: Variable) -> Block:
-        b = Block("variable", (v.name,)).set(description=v.description, type=Expr(v.type))
-        if v.default is not None:
-            b.set(default=v.default)
-        if v.sensitive:
-            b.set(sensitive=True)
-        rule = VALIDATIONS.get(v.name)
-        if rule is not None:
-            b.block("validation", condition=Expr(rule[0]), error_message=rule[1][0].upper() + rule[1][1:] + ".")
-        return b
+
+
+def _hcl_str(text: str) -> str:
+    """A regex as an HCL string literal inside an expression (backslashes and quotes escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _variable_block(v: Variable) -> Block:
+    b = Block("variable", (v.name,)).set(description=v.description, type=Expr(v.type))
+    if v.default is not None:
+        b.set(default=v.default)
+    if v.sensitive:
+        b.set(sensitive=True)
+    rules = [*([VALIDATIONS[v.name]] if v.name in VALIDATIONS else []), *v.validations]
+    for condition, message in rules:
+        b.block("validation", condition=Expr(condition), error_message=message[0].upper() + message[1:] + ".")
+    return b
+
+
+def globals_blocks(cloud: str, values: dict[str, Variable]) -> dict[str, list[Block]]:
+    """The ``<cloud>/globals`` module: each shared map once, as a validated variable whose default
+    is the estate's value, passed through as an output of the same name. Stages call it
+    (``module "globals" { source = "../globals" }``); it has no provider and no resources."""
+    return {
+        "versions.tf": [Block("terraform").set(required_version=TERRAFORM_VERSION)],
+        "variables.tf": [_variable_block(v) for _, v in sorted(values.items())],
+        "outputs.tf": [Block("output", (n,)).set(description=v.description, value=Expr(f"var.{n}"))
+                       for n, v in sorted(values.items())],
+    }
 

@@ -1,9 +1,11 @@
 """Check that every reference of rendered root modules resolves.
 
-A reference must name a resource, data source, variable, local or provider
-alias defined in the same root module; a ``terraform_remote_state`` read must
-name an output (and, for a literal key, an entry of it) that the earlier stage
-defines. ``check_references`` returns every dangling reference, sorted.
+A reference must name a resource, data source, variable, local, module call or provider
+alias defined in the same root module; an input a stage takes from an earlier stage's output
+(a variable described as ``output 'NAME' of aws/10-networking: ...``, wired by the stage's
+``10-networking.auto.tfvars.json``) must name an output that stage defines, and every literal
+key the stage reads from it (``var.subnet_ids["hub/a"]``) must be an entry of that output.
+``check_references`` returns every dangling reference, sorted.
 
 Two ways to learn what a module defines and references, one check:
 
@@ -34,7 +36,8 @@ _INTERP = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _TRAVERSAL = re.compile(
     r"(?<![\w.\]])([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z_][A-Za-z0-9_-]*))?")
-_REMOTE = re.compile(r'data\.terraform_remote_state\.(\w+)\.outputs\.(\w+)(?:\["([^"]+)"\])?')
+_UPSTREAM_DESC = re.compile(r"^output '(\w+)' of ([a-z]+/[0-9a-z-]+):")
+_VAR_KEY = re.compile(r'var\.(\w+)\["([^"]+)"\]')
 _SKIP_ROOTS = {"each", "count", "self", "path", "terraform"}
 _PROVIDERS = {"aws", "google", "google-beta"}
 
@@ -57,7 +60,7 @@ class Module:
     path: str
     defined: set[str] = field(default_factory=set)
     outputs: dict[str, set[str] | None] = field(default_factory=dict)  # output -> literal map keys
-    remote: dict[str, str] = field(default_factory=dict)  # data source name -> stage path
+    inputs: dict[str, str] = field(default_factory=dict)  # variable -> stage path whose output it takes
     expressions: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -92,16 +95,12 @@ def parse_module(path: str, files: Mapping[str, str]) -> Module:
         for block in doc.get("data", []):
             for type_, named in block.items():
                 for dname, body in named.items():
-                    t, n = _unquote(type_), _unquote(dname)
-                    mod.defined.add(f"data.{t}.{n}")
-                    if t == "terraform_remote_state":
-                        config = body.get("config", {})
-                        key = _unquote(str(config.get("key", config.get("prefix", ""))))
-                        mod.remote[n] = key.removesuffix("/terraform.tfstate")
+                    mod.defined.add(f"data.{_unquote(type_)}.{_unquote(dname)}")
                     mod.expressions += [(name, s) for s in _strings(body)]
         for block in doc.get("variable", []):
             for vname, body in block.items():
                 mod.defined.add(f"var.{_unquote(vname)}")
+                _note_input(mod, _unquote(vname), str(body.get("description", "")))
                 mod.expressions += [(name, s) for s in _strings(body.get("validation", []))]
         for block in doc.get("locals", []):
             for lname, value in block.items():
@@ -119,11 +118,21 @@ def parse_module(path: str, files: Mapping[str, str]) -> Module:
                 keys = {_unquote(k) for k in value} if isinstance(value, dict) else None
                 mod.outputs[_unquote(oname)] = keys
                 mod.expressions += [(name, s) for s in _strings(body)]
+        for block in doc.get("module", []):
+            for mname, body in block.items():
+                mod.defined.add(f"module.{_unquote(mname)}")
+                mod.expressions += [(name, s) for s in _strings(body)]
         for block in doc.get("import", []):
             mod.expressions += [(name, s) for s in _strings(block)]
         for block in doc.get("terraform", []):
             mod.expressions += [(name, s) for s in _strings(block)]
     return mod
+
+
+def _note_input(mod: Module, variable: str, description: str) -> None:
+    m = _UPSTREAM_DESC.match(_unquote(description))
+    if m and m.group(1) == variable:
+        mod.inputs[variable] = m.group(2)
 
 
 def _addresses(expression: str) -> Iterator[str]:
@@ -180,14 +189,11 @@ def module_of_blocks(path: str, files: Mapping[str, list[Block]]) -> Module:
                 mod.defined.add(f"{labels[0]}.{labels[1]}")
             elif kind == "data":
                 mod.defined.add(f"data.{labels[0]}.{labels[1]}")
-                if labels[0] == "terraform_remote_state":
-                    config = block.attrs.get("config")
-                    key = ""
-                    if isinstance(config, Mapping):
-                        key = str(config.get("key", config.get("prefix", "")))
-                    mod.remote[labels[1]] = key.removesuffix("/terraform.tfstate")
+            elif kind == "module":
+                mod.defined.add(f"module.{labels[0]}")
             elif kind == "variable":
                 mod.defined.add(f"var.{labels[0]}")
+                _note_input(mod, labels[0], str(block.attrs.get("description", "")))
                 mod.expressions += [(name, s) for c in block.blocks if c.type == "validation"
                                     for s in _block_expressions(c)]
                 continue
@@ -236,25 +242,34 @@ def _check(modules: Mapping[str, Module]) -> list[Reference]:
                 if address not in mod.defined:
                     problems.update(Reference(mod.path, file, address, "not defined in this root module")
                                     for file in files)
-            for inner in _INTERP.findall(expression):
-                for source, output, key in _REMOTE.findall(inner):
-                    for file in files:
-                        problems.update(_remote_problem(modules, mod, file, source, output, key))
+            if mod.inputs:
+                for inner in _INTERP.findall(expression):
+                    for variable, key in _VAR_KEY.findall(inner):
+                        if variable in mod.inputs:
+                            for file in files:
+                                problems.update(_input_key_problem(modules, mod, file, variable, key))
+        for variable, stage in sorted(mod.inputs.items()):
+            problems.update(_input_problem(modules, mod, variable, stage))
     return sorted(problems)
 
 
-def _remote_problem(modules: Mapping[str, Module], mod: Module, file: str, source: str, output: str,
-                    key: str) -> list[Reference]:
-    address = f"data.terraform_remote_state.{source}.outputs.{output}" + (f'["{key}"]' if key else "")
-    stage = mod.remote.get(source)
-    if stage is None:
-        return []  # the undefined data source is reported already
+def _input_problem(modules: Mapping[str, Module], mod: Module, variable: str, stage: str) -> list[Reference]:
+    address = f"var.{variable}"
     other = modules.get(stage)
     if other is None:
-        return [Reference(mod.path, file, address, f"reads stage {stage}, which was not rendered")]
-    if output not in other.outputs:
-        return [Reference(mod.path, file, address, f"{stage} has no output '{output}'")]
-    keys = other.outputs[output]
-    if key and keys is not None and key not in keys:
-        return [Reference(mod.path, file, address, f"output '{output}' of {stage} has no key '{key}'")]
+        return [Reference(mod.path, "variables.tf", address, f"takes an output of stage {stage}, which was not rendered")]
+    if stage.split("/")[0] != mod.path.split("/")[0] or stage >= mod.path:
+        return [Reference(mod.path, "variables.tf", address, f"takes an output of {stage}, which is not an earlier stage")]
+    if variable not in other.outputs:
+        return [Reference(mod.path, "variables.tf", address, f"{stage} has no output '{variable}'")]
+    return []
+
+
+def _input_key_problem(modules: Mapping[str, Module], mod: Module, file: str, variable: str,
+                       key: str) -> list[Reference]:
+    stage = mod.inputs[variable]
+    other = modules.get(stage)
+    keys = other.outputs.get(variable) if other else None
+    if keys is not None and key not in keys:
+        return [Reference(mod.path, file, f'var.{variable}["{key}"]', f"output '{variable}' of {stage} has no key '{key}'")]
     return []

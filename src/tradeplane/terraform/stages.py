@@ -1,8 +1,9 @@
 """The root modules, one per cloud and layer, in the order they are applied.
 
 Like Cloud Foundation Fabric's stages: each is applied on its own with its own
-state, and a later stage reads an earlier one only through
-``terraform_remote_state``.
+state and its own automation identity, and a later stage takes only the outputs it
+needs from an earlier one, as typed input variables (``RootModule.upstream``), never
+its state.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class Stage(StrEnum):
 
     @property
     def short(self) -> str:
-        """``networking`` for ``10-networking``: the name of its remote-state data source."""
+        """``networking`` for ``10-networking`` (its role name: ``tradeplane-terraform-networking``)."""
         return self.value.split("-", 1)[1].replace("-", "_")
 
 

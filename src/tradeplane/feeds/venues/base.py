@@ -14,10 +14,14 @@ from tradeplane.feeds.arbiter import Mode
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import BookDelta, BookSnapshot, Level, WireEvent
 from tradeplane.feeds.instrument import Instrument
+from tradeplane.feeds.ticks import TextLevels, TickCache
 
 Channel = Literal["book", "trades", "bbo", "funding"]
 CHANNELS: tuple[Channel, ...] = ("book", "trades", "bbo", "funding")
 Fit = Literal["drop", "apply", "refetch"]
+# an incremental book message read for the hot path: (symbol, seq, previous position, first position
+# covered, exchange ns, bids, asks), levels as the venue's decimal text (see VenueAdapter.book_text)
+TextDelta = tuple[str, int, int, int, int, TextLevels, TextLevels]
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,18 @@ class VenueAdapter(ABC):
         """
         return None
 
+    def book_text(self, raw: bytes) -> TextDelta | None:
+        """The gateway's hot path for contiguous books whose levels are decimal text (Binance): an
+        incremental book message read straight into a ``TextDelta`` (no event object; the stream
+        converts the levels only for the copy it keeps, through ``tick_caches``). None for any other
+        message (it then takes ``decode``). Where it answers it must agree with ``decode``'s
+        ``ParsedDelta`` (the venue tests check this on every sample)."""
+        return None
+
+    def tick_caches(self, symbol: str) -> tuple[TickCache, TickCache]:
+        """The bounded text -> ticks / lots caches of ``symbol`` (venues with ``book_text``)."""
+        raise NotImplementedError(f"{self.name} has no text book path")
+
     # ----------------------------------------------------------------- books
 
     def checksum(self, book: OrderBook, symbol: str) -> int:
@@ -194,6 +210,33 @@ class VenuePublisher(ABC):
 
 
 # ---------------------------------------------------------------------- shared helpers
+
+
+def book_levels(inst: Instrument, rows: Iterable[Sequence[Any]], *, exact_json: bool = False) -> tuple[Level, ...]:
+    """Book levels as a venue sends them -> ``(price ticks, quantity lots)``, exactly (no float).
+
+    ``rows``: ``[price, quantity, ...]`` rows (later columns, such as OKX's order counts, are
+    ignored); prices and quantities are the venue's decimal text, or with ``exact_json`` JSON numbers
+    decoded as ``Decimal`` (Kraken, Deribit). A quantity of 0 removes the level. Raises InputError
+    when a value is not a multiple of the instrument's step (``fixed.Scale``)."""
+    if exact_json:
+        pd, qd = inst.price.decimal_to_int, inst.qty.decimal_to_int
+        return tuple([(pd(x[0]), qd(x[1])) for x in rows])
+    pt, qt = inst.price.to_int, inst.qty.to_int
+    return tuple([(pt(x[0]), qt(x[1])) for x in rows])
+
+
+def sided_book_levels(
+    inst: Instrument, rows: Iterable[tuple[str, str, str]], bid: str
+) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
+    """``(side, price text, quantity text)`` rows, as Coinbase sends level changes (Exchange
+    ``l2update`` changes, Advanced Trade ``l2_data`` updates), -> ``(bids, asks)`` in ticks and lots:
+    a row whose side is ``bid`` is a bid, any other an ask. Exact, as ``book_levels``."""
+    bids: list[tuple[str, str]] = []
+    asks: list[tuple[str, str]] = []
+    for side, p, q in rows:
+        (bids if side == bid else asks).append((p, q))
+    return book_levels(inst, bids), book_levels(inst, asks)
 
 
 @lru_cache(maxsize=4096)

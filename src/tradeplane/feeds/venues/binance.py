@@ -36,7 +36,16 @@ from tradeplane.feeds.events import (
 )
 from tradeplane.feeds.fixed import rate_e9
 from tradeplane.feeds.ticks import TextLevels, TickCache
-from tradeplane.feeds.venues.base import Channel, Fit, Limits, VenueAdapter, VenuePublisher, chunks
+from tradeplane.feeds.venues.base import (
+    Channel,
+    Fit,
+    Limits,
+    TextDelta,
+    VenueAdapter,
+    VenuePublisher,
+    book_levels,
+    chunks,
+)
 
 _MS = 1_000_000
 
@@ -93,7 +102,29 @@ class _PeekEnv(msgspec.Struct, gc=False):
     data: _PeekData | None = None
 
 
+class _Depth(msgspec.Struct, gc=False):
+    """A diff-depth payload alone: exact types, no unions (about 40% cheaper to decode than ``_Data``)."""
+
+    e: str = ""
+    E: int = 0
+    s: str = ""
+    U: int = NO_SEQ
+    u: int = NO_SEQ
+    pu: int = NO_SEQ
+    b: TextLevels = []
+    a: TextLevels = []
+
+
+class _DepthEnv(msgspec.Struct, gc=False):
+    data: _Depth | None = None
+
+
 _env_decoder = msgspec.json.Decoder(_Env, strict=False)
+_depth_decoder = msgspec.json.Decoder(_DepthEnv, strict=False)
+# a combined-stream diff-depth message names its kind within its first bytes:
+# {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate",...
+_DEPTH_TAG = b'"e":"depthUpdate"'
+_TAG_WITHIN = 192
 _peek_decoder = msgspec.json.Decoder(_PeekEnv)
 _snap_decoder = msgspec.json.Decoder(_Snapshot)
 
@@ -131,6 +162,10 @@ class BinanceSpot(VenueAdapter):
         self._ticks = {s.upper(): (i, TickCache(i.price), TickCache(i.qty)) for s, i in self.instruments.items()}
         self._sub_id = 0
 
+    def tick_caches(self, symbol: str) -> tuple[TickCache, TickCache]:
+        _i, pc, qc = self._ticks[symbol.upper()]
+        return pc, qc
+
     def _streams(self, symbol: str, channels: Sequence[Channel]) -> list[str]:
         s = symbol.lower()
         out = []
@@ -159,11 +194,8 @@ class BinanceSpot(VenueAdapter):
     def parse_snapshot(self, body: bytes, symbol: str, recv_ns: int) -> BookSnapshot:
         snap = _snap_decoder.decode(body)
         inst = self.instruments[symbol]
-        pt, qt = inst.price.to_int, inst.qty.to_int
-        return BookSnapshot(
-            self.name, symbol, snap.lastUpdateId, snap.E * _MS, recv_ns,
-            tuple((pt(p), qt(q)) for p, q in snap.bids), tuple((pt(p), qt(q)) for p, q in snap.asks),
-        )
+        return BookSnapshot(self.name, symbol, snap.lastUpdateId, snap.E * _MS, recv_ns, book_levels(inst, snap.bids),
+                            book_levels(inst, snap.asks))
 
     def first_fit(self, snapshot_seq: int, delta: BookDelta) -> Fit:
         if delta.seq <= snapshot_seq:
@@ -182,7 +214,27 @@ class BinanceSpot(VenueAdapter):
             return None
         return inst.symbol, d.u, d.E * _MS
 
+    def book_text(self, raw: bytes) -> TextDelta | None:
+        """A diff-depth message as ``(symbol, u, previous position, U, E ns, bids, asks)``, levels as
+        the venue's text (the gateway's hot path; see ``VenueAdapter.book_text``). None for anything
+        else (found by the ``"e":"depthUpdate"`` tag near the start, so other kinds cost one
+        bounded byte search) or a symbol not subscribed."""
+        if raw.find(_DEPTH_TAG, 0, _TAG_WITHIN) < 0:
+            return None
+        d = _depth_decoder.decode(raw).data
+        if d is None or d.e != "depthUpdate":
+            return None
+        got = self._ticks.get(d.s)
+        if got is None:
+            return None
+        return got[0].symbol, d.u, d.pu if self.futures else d.U - 1, d.U, d.E * _MS, d.b, d.a
+
     def decode(self, raw: str | bytes, recv_ns: int) -> list[WireEvent]:
+        text = self.book_text(raw if isinstance(raw, bytes) else raw.encode())
+        if text is not None:
+            sym, seq, prev, first, ts, tb, ta = text
+            pc, qc = self.tick_caches(sym)
+            return [ParsedDelta(self.name, sym, seq, prev, first, ts, recv_ns, tb, ta, pc, qc)]
         env = _env_decoder.decode(raw)
         d = env.data
         if d is None:

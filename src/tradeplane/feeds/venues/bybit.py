@@ -32,7 +32,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, chunks
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, book_levels, chunks
 
 _MS = 1_000_000
 
@@ -164,8 +164,7 @@ class Bybit(VenueAdapter):
                 return []
             return [BBO(self.name, inst.symbol, d.u, NO_SEQ, ts, recv_ns, pt(top[0][0]), qt(top[0][1]),
                         pt(top[1][0]), qt(top[1][1]))]
-        bids = tuple([(pt(p), qt(q)) for p, q in d.b])
-        asks = tuple([(pt(p), qt(q)) for p, q in d.a])
+        bids, asks = book_levels(inst, d.b), book_levels(inst, d.a)
         if msg.type == "snapshot":
             return [BookSnapshot(self.name, inst.symbol, d.u, ts, recv_ns, bids, asks)]
         return [BookDelta(self.name, inst.symbol, d.u, d.u - 1, ts, recv_ns, bids, asks, d.u)]

@@ -32,7 +32,16 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import (
+    Channel,
+    Limits,
+    VenueAdapter,
+    VenuePublisher,
+    book_levels,
+    iso_to_ns,
+    ns_to_iso,
+    sided_book_levels,
+)
 
 _CHANNEL: dict[Channel, str] = {"book": "level2_batch", "trades": "matches", "bbo": "ticker"}
 
@@ -91,8 +100,7 @@ class Coinbase(VenueAdapter):
         sym = inst.symbol
         pt, qt = inst.price.to_int, inst.qty.to_int
         if t == "l2update":
-            bids = tuple([(pt(p), qt(q)) for s, p, q in m.changes if s == "buy"])
-            asks = tuple([(pt(p), qt(q)) for s, p, q in m.changes if s == "sell"])
+            bids, asks = sided_book_levels(inst, m.changes, "buy")
             return [BookDelta(self.name, sym, NO_SEQ, NO_SEQ, iso_to_ns(m.time), recv_ns, bids, asks)]
         if t == "match":
             return [Trade(self.name, sym, m.trade_id, m.trade_id - 1, iso_to_ns(m.time), recv_ns, pt(m.price),
@@ -101,8 +109,8 @@ class Coinbase(VenueAdapter):
             return [BBO(self.name, sym, m.sequence, NO_SEQ, iso_to_ns(m.time) if m.time else 0, recv_ns,
                         pt(m.best_bid), qt(m.best_bid_size), pt(m.best_ask), qt(m.best_ask_size))]
         if t == "snapshot":
-            return [BookSnapshot(self.name, sym, NO_SEQ, 0, recv_ns, tuple([(pt(p), qt(q)) for p, q in m.bids]),
-                                 tuple([(pt(p), qt(q)) for p, q in m.asks]))]
+            return [BookSnapshot(self.name, sym, NO_SEQ, 0, recv_ns, book_levels(inst, m.bids),
+                                 book_levels(inst, m.asks))]
         if t == "heartbeat":
             return [Heartbeat(self.name, sym, recv_ns)]
         return []

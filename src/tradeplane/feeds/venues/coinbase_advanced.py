@@ -58,7 +58,15 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import (
+    Channel,
+    Limits,
+    VenueAdapter,
+    VenuePublisher,
+    iso_to_ns,
+    ns_to_iso,
+    sided_book_levels,
+)
 
 _CHANNEL: dict[Channel, str] = {"book": "level2", "trades": "market_trades", "bbo": "ticker"}
 _RECEIVED = {"l2_data": "book", "market_trades": "trades", "ticker": "bbo"}
@@ -195,9 +203,8 @@ class CoinbaseAdvanced(VenueAdapter):
                 inst = self.instruments.get(e.product_id)
                 if inst is None:
                     continue
-                pt, qt = inst.price.to_int, inst.qty.to_int
-                bids = tuple([(pt(u.price_level), qt(u.new_quantity)) for u in e.updates if u.side == "bid"])
-                asks = tuple([(pt(u.price_level), qt(u.new_quantity)) for u in e.updates if u.side != "bid"])
+                bids, asks = sided_book_levels(inst, [(u.side, u.price_level, u.new_quantity) for u in e.updates],
+                                               "bid")
                 ts = max((iso_to_ns(u.event_time) for u in e.updates if u.event_time), default=0)
                 if e.type == "snapshot":
                     out.append(BookSnapshot(self.name, inst.symbol, NO_SEQ, ts, recv_ns, bids, asks))

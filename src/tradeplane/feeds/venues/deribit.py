@@ -33,7 +33,7 @@ from tradeplane.feeds.events import (
     Trade,
     WireEvent,
 )
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, book_levels
 
 _MS = 1_000_000
 
@@ -152,8 +152,9 @@ class Deribit(VenueAdapter):
         pf, qf = inst.price.decimal_to_int, inst.qty.decimal_to_int
         ts = d.timestamp * _MS
         if kind == "book":
-            bids = tuple([(pf(x[1]), 0 if x[0] == "delete" else qf(x[2])) for x in d.bids])
-            asks = tuple([(pf(x[1]), 0 if x[0] == "delete" else qf(x[2])) for x in d.asks])
+            # ["new" | "change" | "delete", price, amount]: a delete removes the level (quantity 0)
+            bids = book_levels(inst, [(x[1], _ZERO if x[0] == "delete" else x[2]) for x in d.bids], exact_json=True)
+            asks = book_levels(inst, [(x[1], _ZERO if x[0] == "delete" else x[2]) for x in d.asks], exact_json=True)
             if d.type == "snapshot":
                 return [BookSnapshot(self.name, inst.symbol, d.change_id, ts, recv_ns, bids, asks)]
             return [BookDelta(self.name, inst.symbol, d.change_id, d.prev_change_id, ts, recv_ns, bids, asks,

@@ -38,7 +38,15 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import Scale, format_scaled
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, iso_to_ns, ns_to_iso
+from tradeplane.feeds.venues.base import (
+    Channel,
+    Limits,
+    VenueAdapter,
+    VenuePublisher,
+    book_levels,
+    iso_to_ns,
+    ns_to_iso,
+)
 
 _CHANNEL: dict[Channel, str] = {"book": "book", "trades": "trade", "bbo": "ticker"}
 
@@ -170,8 +178,8 @@ class Kraken(VenueAdapter):
             ts = iso_to_ns(d.timestamp) if d.timestamp else 0
             pf, qf = inst.price.decimal_to_int, inst.qty.decimal_to_int
             if ch == "book":
-                bids = tuple([(pf(x.price), qf(x.qty)) for x in d.bids])
-                asks = tuple([(pf(x.price), qf(x.qty)) for x in d.asks])
+                bids = book_levels(inst, [(x.price, x.qty) for x in d.bids], exact_json=True)
+                asks = book_levels(inst, [(x.price, x.qty) for x in d.asks], exact_json=True)
                 cs = NO_CHECKSUM if d.checksum is None else d.checksum
                 if msg.type == "snapshot" and (d.bids or d.asks):
                     self._precision[inst.symbol] = (_decimals(x.price for x in (*d.bids, *d.asks)),

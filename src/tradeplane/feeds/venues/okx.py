@@ -39,7 +39,7 @@ from tradeplane.feeds.events import (
     WireEvent,
 )
 from tradeplane.feeds.fixed import rate_e9
-from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher
+from tradeplane.feeds.venues.base import Channel, Limits, VenueAdapter, VenuePublisher, book_levels
 
 _MS = 1_000_000
 _CHANNEL: dict[Channel, str] = {"book": "books", "trades": "trades", "bbo": "bbo-tbt", "funding": "funding-rate"}
@@ -148,9 +148,7 @@ class Okx(VenueAdapter):
             sym = inst.symbol
             ts = int(d.ts) * _MS
             if ch == "books":
-                pt, qt = inst.price.to_int, inst.qty.to_int
-                bids = tuple([(pt(x[0]), qt(x[1])) for x in d.bids])
-                asks = tuple([(pt(x[0]), qt(x[1])) for x in d.asks])
+                bids, asks = book_levels(inst, d.bids), book_levels(inst, d.asks)
                 # from 2026-06-23 OKX sends "checksum": 0 on every push (retired; continuity is by
                 # seqId/prevSeqId): 0 means "no checksum", never "the CRC is 0"
                 cs = NO_CHECKSUM if not d.checksum else d.checksum

@@ -8,7 +8,11 @@ four required, the others read when present and required when referenced) and
 - ``filters``: security groups and network ACLs;
 - ``instances``: EC2 instances (live ones) -> workloads;
 - ``transit``: transit gateways, their route tables, routes and attachments;
-- ``vpn``: site-to-site VPN connections on virtual private gateways.
+- ``vpn``: site-to-site VPN connections on virtual private gateways;
+- ``dx``: Direct Connect gateway associations (transit gateways' allowed prefixes; virtual private
+  gateways' Direct Connect links);
+- ``prefixes``: managed prefix lists (route destinations, security-group peers) and gateway VPC
+  endpoints.
 
 Everything is keyed by the AWS id. Anything malformed, unknown or dangling raises ``InputError``
 naming the file, line, object id and field; anything valid the model cannot express is listed in
@@ -21,8 +25,10 @@ from pathlib import Path
 
 from tradeplane.estate.model import Desk, Estate
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports
+from tradeplane.inventory.aws.dx import read_dx_associations, vgw_direct_connects
 from tradeplane.inventory.aws.filters import read_nacls, read_security_groups, security_group
 from tradeplane.inventory.aws.instances import read_instances
+from tradeplane.inventory.aws.prefixes import read_prefix_lists, read_vpc_endpoints
 from tradeplane.inventory.aws.transit import read_transit_gateways
 from tradeplane.inventory.aws.vpcs import (
     VpcTables,
@@ -32,7 +38,7 @@ from tradeplane.inventory.aws.vpcs import (
     read_route_tables,
     read_vpcs,
 )
-from tradeplane.inventory.aws.vpn import read_vpn_connections
+from tradeplane.inventory.aws.vpn import propagated_to_vgw, read_vpn_connections
 from tradeplane.inventory.exports import ImportResult
 from tradeplane.inventory.naming import estate_name
 from tradeplane.inventory.policy import open_policy
@@ -46,8 +52,12 @@ def import_aws(directory: str | Path) -> ImportResult:
     read_vpcs(x)
     read_gateways(x)
     read_peerings(x)
+    read_prefix_lists(x)
+    read_vpc_endpoints(x)
     x.tgw_ids = {t.ident for t in x.rows("tgws", "TransitGateways", "TransitGatewayId")}
     vpns = read_vpn_connections(x)
+    read_dx_associations(x)
+    vgw_dx = vgw_direct_connects(x, propagated_to_vgw(x))
     sgs_by_vpc = read_security_groups(x)
     workloads, desks = read_instances(x)
     tables = read_route_tables(x)
@@ -61,7 +71,7 @@ def import_aws(directory: str | Path) -> ImportResult:
     for d in sorted({n.desk for n in networks if n.desk} - {d.name for d in desks}):
         desks.append(Desk(name=d, owner="unknown", cost_centre="unknown", teams=("unassigned",)))
     desks = open_policy(desks)
-    links = [*transit.gateways, *transit.links, *x.peerings.values(), *vpns]
+    links = [*transit.gateways, *transit.links, *x.peerings.values(), *vpns, *vgw_dx]
     estate = Estate(name=estate_name(f"aws-{x.dir.resolve().name}"), description=f"imported from AWS exports in {x.dir}",
                     sites=(*transit.sites, *x.sites), networks=tuple(networks), links=tuple(links),
                     desks=tuple(sorted(desks, key=lambda d: d.name)), workloads=tuple(workloads))
@@ -70,5 +80,6 @@ def import_aws(directory: str | Path) -> ImportResult:
               "route tables": sum(len(n.route_tables) for n in networks),
               "security groups": sum(len(n.security_groups) for n in networks),
               "network ACLs": sum(len(n.nacls) for n in networks), "instances": len(workloads),
-              "transit gateways": len(transit.gateways), "peerings": len(x.peerings), "vpn connections": len(vpns)}
+              "transit gateways": len(transit.gateways), "peerings": len(x.peerings), "vpn connections": len(vpns),
+              "direct connect gateways": len(vgw_dx) + sum(1 for k in transit.links if k.kind == "direct_connect")}
     return ImportResult(estate, sorted(x.notes), counts)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Any
 
 from tradeplane.estate.model import PortRange, Site, VpcPeering
 from tradeplane.inventory.exports import ExportDirectory, Row
@@ -35,6 +36,10 @@ AWS_FILES = {
     "tgw_route_tables": "describe-transit-gateway-route-tables.json",
     "vpn_gateways": "describe-vpn-gateways.json",
     "vpn_connections": "describe-vpn-connections.json",
+    "customer_gateways": "describe-customer-gateways.json",
+    "vpc_endpoints": "describe-vpc-endpoints.json",
+    "prefix_lists": "describe-prefix-lists.json",
+    "dx_associations": "describe-direct-connect-gateway-associations.json",
 }
 REQUIRED = ("vpcs", "subnets", "route_tables", "security_groups")
 TGW_ROUTES_DIR = "search-transit-gateway-routes"
@@ -108,7 +113,8 @@ class AwsExports(ExportDirectory):
 
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, AWS_FILES, REQUIRED,
-                         lambda key, name: f"aws ec2 {name.removesuffix('.json')} --output json")
+                         lambda key, name: f"aws {'directconnect' if key.startswith('dx') else 'ec2'} "
+                                           f"{name.removesuffix('.json')} --output json")
         self.vpcs: dict[str, Row] = {}
         self.subnets: dict[str, Row] = {}
         self.subnet_vpc: dict[str, str] = {}
@@ -122,6 +128,10 @@ class AwsExports(ExportDirectory):
         self.vgw_vpc: dict[str, str] = {}
         self.vgw_vpns: dict[str, list[str]] = defaultdict(list)  # vgw id -> VPN link names
         self.sites: list[Site] = []
+        self.prefix_lists: dict[str, list[IPv4Network]] = {}  # prefix-list id -> its IPv4 entries
+        self.gateway_endpoints: dict[str, str] = {}  # available gateway endpoint id -> its VPC
+        self.dx_associations: dict[tuple[str, str], Any] = {}  # (DX gateway, TGW or VGW id) -> DxAssociation
+        self.vgw_dx: dict[str, list[str]] = defaultdict(list)  # vgw id -> associated DX gateways
 
     def rows(self, key: str, top: str, id_field: str) -> list[Row]:
         return self.file_rows(key, top, id_field, top)

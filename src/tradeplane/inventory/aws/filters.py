@@ -71,8 +71,14 @@ def _sg_rule(x: AwsExports, pr: Row, vid: str) -> SgRule | None:
         desc = desc or (pair.opt_text("Description", "") or "")
     for pl in pr.subs("PrefixListIds"):
         pid = pl.text("PrefixListId")
-        peers.append(SgPeer(unresolved=f"prefix list {pid}"))
-        x.note_row(pl, f"{pr.ident}: prefix list {pid} is not resolved; verdicts it decides are 'unknown'")
+        entries = x.prefix_lists.get(pid)
+        if entries is not None:
+            peers.extend(SgPeer(cidr=c) for c in entries)
+        else:
+            peers.append(SgPeer(unresolved=f"prefix list {pid}"))
+            x.note_row(pl, f"{pr.ident}: prefix list {pid} is not resolved (export get-managed-prefix-list-entries/"
+                           f"{pid}.json); verdicts it decides are 'unknown'")
+        desc = desc or (pl.opt_text("Description", "") or "")
     if pr.seq("Ipv6Ranges"):
         x.note_row(pr, f"{pr.ident}: Ipv6Ranges peers not imported (IPv6 is not modelled)")
     if not peers:

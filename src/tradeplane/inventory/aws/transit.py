@@ -1,25 +1,30 @@
 """Transit gateways: route tables (routes from ``search-transit-gateway-routes``), attachments.
 
 VPC, VPN and Direct Connect gateway attachments are modelled (a VPN or DX gateway attachment
-becomes an on-premises site holding the prefixes the TGW routes to it). An attachment with no
-associated route table is kept: it still receives traffic, and what enters the TGW from it is
-dropped. Peering, Connect and other attachments are listed in the notes, and routes to them
-become blackholes with a note (traffic they take is not followed).
+becomes an on-premises site holding the prefixes the TGW routes to it; a DX gateway's allowed
+prefixes come from ``describe-direct-connect-gateway-associations`` when exported). An attachment
+with no associated route table is kept: it still receives traffic, and what enters the TGW from it
+is dropped. A peering attachment whose peer transit gateway is in the exports (both regions'
+exports in one directory) becomes a ``TgwPeering`` followed across into the peer's route table
+associated with its side of the attachment; AWS does not propagate routes over TGW peering, so
+only the static routes of the exported tables send traffic over it (AWS Transit Gateway guide,
+"Transit gateway peering attachments"). A peering to a transit gateway that is not exported,
+Connect and other attachments are listed in the notes, and routes to them become blackholes with a
+note (traffic they take is not followed).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 from tradeplane.errors import InputError, Location
 from tradeplane.estate.model import (
     DirectConnect,
-    DxConnection,
-    DxVirtualInterface,
     Site,
     TgwAttachment,
+    TgwPeering,
     TgwRoute,
     TgwRouteTable,
     TransitGateway,
@@ -27,13 +32,14 @@ from tradeplane.estate.model import (
     VpnTunnel,
 )
 from tradeplane.inventory.aws.common import AWS_FILES, TGW_ROUTES_DIR, AwsExports, cidr
+from tradeplane.inventory.aws.dx import dx_link
 from tradeplane.inventory.aws.vpcs import vpc_cidrs
 from tradeplane.inventory.exports import ExportFile, Row
 from tradeplane.inventory.naming import estate_name
 
 __all__ = ["Transit", "read_transit_gateways"]
 
-_MODELLED = ("vpc", "vpn", "direct-connect-gateway")
+_MODELLED = ("vpc", "vpn", "direct-connect-gateway", "peering")
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,9 @@ class HybridAttachment:
 @dataclass
 class Transit:
     gateways: list[TransitGateway]
-    links: list[Vpn | DirectConnect]
+    links: list[Vpn | DirectConnect | TgwPeering]
     sites: list[Site]
+    peerings: dict[frozenset[str], TgwPeering] = field(default_factory=dict)  # the two TGW ids -> link
 
 
 def read_transit_gateways(x: AwsExports) -> Transit:
@@ -91,9 +98,14 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
         if state != "available":
             x.note_row(a, f"{a.ident}: skipped, state {state}")
             not_followed[a.ident] = f"state {state}"
+        elif kind == "peering" and a.opt_text("ResourceId") not in x.tgw_ids:
+            x.note_row(a, f"{a.ident}: peering attachment to {a.opt_text('ResourceId', '?')} is not followed: "
+                          f"that transit gateway is not in {AWS_FILES['tgws']} (export its region and account "
+                          "into the same directory); routes to it are imported as blackholes")
+            not_followed[a.ident] = f"peering to {a.opt_text('ResourceId', '?')} (not exported), not followed"
         elif kind not in _MODELLED:
             x.note_row(a, f"{a.ident}: {kind} attachment to {a.opt_text('ResourceId', '?')} is not followed "
-                          "(TGW peering and Connect are not modelled); routes to it are imported as blackholes")
+                          "(TGW Connect is not modelled); routes to it are imported as blackholes")
             not_followed[a.ident] = f"{kind} attachment, not followed"
         else:
             live[a.ident] = a
@@ -125,6 +137,16 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
             vpcs_here.append(rid)
             att = TgwAttachment(name=estate_name(aid), kind="vpc", target=estate_name(rid),
                                 subnets=tuple(estate_name(s) for s in vpc_subnets[aid]), route_table=table)
+        elif kind == "peering":
+            pair = frozenset((tid, rid))
+            link = out.peerings.get(pair)
+            if link is None:
+                a_tgw, b_tgw = sorted(pair)
+                link = x.reg_row(TgwPeering(kind="tgw_peering", name=estate_name(aid), a=estate_name(a_tgw),
+                                            b=estate_name(b_tgw)), a)
+                out.peerings[pair] = link
+                out.links.append(link)
+            att = TgwAttachment(name=estate_name(aid), kind="peering", target=link.name, route_table=table)
         else:
             site = x.reg_row(Site(name=estate_name(f"onprem-{rid}"), location="unknown", kind="datacenter",
                                   cidrs=tuple(sorted(prefixes_to.get(aid, set())))), a, rid)
@@ -151,10 +173,10 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
         region=region, asn=asn, route_tables=tuple(rts), attachments=tuple(attachments)), t))
     vpc_prefixes = sorted({c for v in vpcs_here for c in vpc_cidrs(x.vpcs[v])})
     for h in hybrid:
-        out.links.append(x.reg_row(_link(h, tid, vpcs_here, asn, vpc_prefixes), h.row, h.resource))
+        out.links.append(x.reg_row(_link(x, h, tid, vpcs_here, asn, vpc_prefixes), h.row, h.resource))
 
 
-def _link(h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
+def _link(x: AwsExports, h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
           vpc_prefixes: list[IPv4Network]) -> Vpn | DirectConnect:
     if h.kind == "vpn":
         return Vpn(kind="vpn", name=h.link, type="classic",
@@ -162,12 +184,14 @@ def _link(h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
                    transit_gateway=estate_name(tid), remote_asn=65000,
                    tunnels=(VpnTunnel(name=f"{h.link}-t0"[:63], peer_address="exported"),
                             VpnTunnel(name=f"{h.link}-t1"[:63], interface=1, peer_address="exported")))
-    return DirectConnect(kind="direct_connect", name=h.link, account="imported", site=h.site.name, gateway_asn=asn,
-                         connections=(DxConnection(name="connection", location=h.site.name, device="exported"),),
-                         virtual_interfaces=(DxVirtualInterface(name="vif", connection="connection", vlan=1,
-                                                                customer_asn=65000,
-                                                                advertised_prefixes=h.site.cidrs),),
-                         allowed_prefixes=tuple(vpc_prefixes))
+    assoc = x.dx_associations.get((h.resource, tid))
+    if assoc is not None:
+        allowed = assoc.allowed
+    else:
+        allowed = tuple(vpc_prefixes)
+        x.note_row(h.row, f"{h.resource}: no association with {tid} in {AWS_FILES['dx_associations']}; its allowed "
+                          "prefixes are taken as the CIDRs of the VPCs attached to the transit gateway")
+    return dx_link(h.link, h.site.name, asn, allowed, h.site.cidrs)
 
 
 def _routes(x: AwsExports, tr: Row, live: dict[str, Row], not_followed: dict[str, str],

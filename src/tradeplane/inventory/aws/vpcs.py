@@ -1,9 +1,12 @@
 """VPCs, subnets, internet and NAT gateways, peerings and VPC route tables.
 
-Route targets (EC2 ``Route``): ``local``, ``igw-``, ``vgw-``, NAT gateway, transit gateway and
-peering are modelled; a blackhole state is a blackhole; appliance targets (instance, ENI, carrier,
-local or egress-only gateways, Cloud WAN) and gateway endpoints are noted and become blackholes
-(traffic they take is not followed); IPv6 and prefix-list destinations are noted and not imported.
+Route targets (EC2 ``Route``): ``local``, ``igw-``, ``vgw-``, NAT gateway, transit gateway,
+peering and gateway VPC endpoints (``vpce-``, exported in ``describe-vpc-endpoints``) are modelled;
+a blackhole state is a blackhole; appliance targets (instance, ENI, carrier, local or egress-only
+gateways, Cloud WAN) and endpoints that are not exported are noted and become blackholes (traffic
+they take is not followed). A prefix-list destination (``DestinationPrefixListId``) is one route
+per entry of the list (``prefixes``); an unresolved list and IPv6 destinations are noted and not
+imported.
 """
 
 from __future__ import annotations
@@ -113,8 +116,7 @@ def _tables(x: AwsExports, vid: str, rows: list[Row]) -> VpcTables:
                 out.of_subnet[x.subnet(a, str(a.opt_text("SubnetId")))] = rt.ident
         routes = []
         for r in rt.subs("Routes"):
-            route = _route(x, r, vid, cidrs)
-            if route is not None:
+            for route in _routes(x, r, vid, cidrs):
                 routes.append(x.reg_row(route, r, f"{rt.ident}/{route.destination}"))
                 if route.target is RouteTarget.IGW and route.destination.prefixlen == 0:
                     out.public.add(rt.ident)
@@ -122,16 +124,34 @@ def _tables(x: AwsExports, vid: str, rows: list[Row]) -> VpcTables:
     return out
 
 
-def _route(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network]) -> AwsRoute | None:
-    if not r.has("DestinationCidrBlock"):
-        for other in ("DestinationIpv6CidrBlock", "DestinationPrefixListId"):
-            if r.has(other):
-                what = "IPv6" if "Ipv6" in other else "prefix-list"
-                x.note_row(r, f"{r.ident}: route to {r.opt_text(other)} ({what} destination) not imported; "
-                              "IPv6 and prefix-list routes are not modelled")
-                return None
-        raise r.error("route without DestinationCidrBlock")
-    dest = cidr(r, "DestinationCidrBlock")
+def _routes(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network]) -> list[AwsRoute]:
+    """The route, or one per entry of its destination prefix list."""
+    if r.has("DestinationCidrBlock"):
+        route = _route(x, r, vid, cidrs, cidr(r, "DestinationCidrBlock"))
+        return [] if route is None else [route]
+    if r.has("DestinationIpv6CidrBlock"):
+        x.note_row(r, f"{r.ident}: route to {r.opt_text('DestinationIpv6CidrBlock')} (IPv6 destination) not "
+                      "imported; IPv6 is not modelled")
+        return []
+    if r.has("DestinationPrefixListId"):
+        pid = r.text("DestinationPrefixListId")
+        entries = x.prefix_lists.get(pid)
+        if entries is None:
+            x.note_row(r, f"{r.ident}: route to prefix list {pid} not imported: its entries are not exported "
+                          f"(run `aws ec2 get-managed-prefix-list-entries --prefix-list-id {pid} --output json > "
+                          f"get-managed-prefix-list-entries/{pid}.json`); traffic it would take follows the other "
+                          "routes")
+            return []
+        out = []
+        for dest in entries:
+            route = _route(x, r, vid, cidrs, dest)
+            if route is not None:
+                out.append(route)
+        return out
+    raise r.error("route without DestinationCidrBlock")
+
+
+def _route(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network], dest: IPv4Network) -> AwsRoute | None:
     gw = r.opt_text("GatewayId", "") or ""
     if gw == "local":
         if not any(dest.subnet_of(c) for c in cidrs):
@@ -145,9 +165,10 @@ def _route(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network]) -> AwsRout
                           "export describe-internet-gateways")
         return AwsRoute(destination=dest, target=RouteTarget.IGW)
     if gw.startswith("vgw-"):
-        if not x.vgw_vpns.get(gw):
+        if not x.vgw_vpns.get(gw) and not x.vgw_dx.get(gw):
             x.note_row(r, f"{r.ident}: route {dest} -> {gw}: no VPN connection on this virtual private gateway in "
-                          f"{AWS_FILES['vpn_connections']}; traffic routed to it is dropped")
+                          f"{AWS_FILES['vpn_connections']} and no Direct Connect gateway associated with it in "
+                          f"{AWS_FILES['dx_associations']}; traffic routed to it is dropped")
         return AwsRoute(destination=dest, target=RouteTarget.VGW)
     nid = r.opt_text("NatGatewayId")
     if nid:
@@ -173,7 +194,10 @@ def _route(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network]) -> AwsRout
                           "treated as a blackhole")
             return AwsRoute(destination=dest, target=RouteTarget.BLACKHOLE)
     if gw.startswith("vpce-"):
-        x.note_row(r, f"{r.ident}: route {dest} -> {gw} (gateway endpoint) is treated as a blackhole")
+        if x.gateway_endpoints.get(gw) == vid:
+            return AwsRoute(destination=dest, target=RouteTarget.GATEWAY_ENDPOINT, via=estate_name(gw))
+        x.note_row(r, f"{r.ident}: route {dest} -> {gw}: no available gateway endpoint of {vid} in "
+                      f"{AWS_FILES['vpc_endpoints']}; treated as a blackhole")
         return AwsRoute(destination=dest, target=RouteTarget.BLACKHOLE)
     raise r.error(f"route {dest} has an unknown target {sorted(k for k in r.item if k.endswith('Id'))}",
                   "supported: local, igw-, vgw-, NAT, transit gateway, peering, blackhole")

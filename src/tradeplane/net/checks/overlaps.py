@@ -60,6 +60,8 @@ def routing_domains(ctx: Context) -> dict[str, str]:
         elif isinstance(link, TgwPeering):
             d.join(f"tgw {link.a}", f"tgw {link.b}")
         elif isinstance(link, DirectConnect):
+            if link.network:
+                d.join(f"network {link.network}", f"site {link.site}")
             for t in e.links_of(TransitGateway):
                 if any(a.target == link.name for a in t.attachments):
                     d.join(f"tgw {t.name}", f"site {link.site}")

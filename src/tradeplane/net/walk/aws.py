@@ -4,7 +4,7 @@ virtual private gateways and private endpoints."""
 
 from __future__ import annotations
 
-from tradeplane.estate.model import VpcPeering, Vpn
+from tradeplane.estate.model import DirectConnect, VpcPeering, Vpn
 from tradeplane.net.dataplane import Endpoint
 from tradeplane.net.routing import Route
 from tradeplane.net.space import Box, Space, net_interval
@@ -105,13 +105,28 @@ class AwsHops(WalkBase):
                             None)
         elif kind == "vgw":
             vpns = [v for v in dp.estate.links_of(Vpn) if v.network == net and not v.transit_gateway]
-            if not vpns:
-                self._drop(hops, space, f"{net} routes to its virtual private gateway but no VPN terminates there")
+            dxs = [d for d in dp.estate.links_of(DirectConnect) if d.network == net]
+            if not vpns and not dxs:
+                self._drop(hops, space, f"{net} routes to its virtual private gateway but no VPN terminates there "
+                                        "and no Direct Connect gateway is associated with it")
+            for d in dxs:
+                if not dp.dx_vifs_up(d):
+                    self._drop(hops, space, f"Direct Connect {d.name} is down")
+                    continue
+                self._site_deliver(d.site, space, (*hops, Hop(f"direct connect {d.name}", "to site", (), d.name)))
             for v in vpns:
                 if not dp.link_up(v.name):
                     self._drop(hops, space, f"VPN {v.name} is down")
                     continue
                 self._remote(v.remote, space, (*hops, Hop(f"vpn {v.name}", "tunnel", (), v.name)), seen)
+        elif kind == "gateway_endpoint":
+            # a gateway VPC endpoint delivers to the AWS service at its public prefixes (the route's
+            # destination, from the service's prefix list), with no internet gateway or NAT on the way
+            service = dp.internet_space()
+            self._drop(hops, space.subtract(service), "private destination sent to a gateway endpoint")
+            gw = f"gateway-endpoint:{net}/{route.hop[1]}"
+            self._deliver((*hops, Hop(gw, "to the AWS service", (), route.hop[1])), space.intersect(service),
+                          "internet", gw)
         elif kind == "endpoint":
             pe = route.hop[1]
             link = dp.links.get(pe)
@@ -199,24 +214,11 @@ class AwsHops(WalkBase):
     def _aws_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
         dp = self.dp
         at = f"subnet:{net}/{subnet}"
-        for ep in dp.by_subnet.get((net, subnet), []):
-            if not self._want(ep.key):
-                continue
-            if public_only and not dp.has_public_ip(ep):
-                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
-                                        "the internet reaches an instance only at its own public address")
-                continue
+        for ep in self._subnet_endpoints(net, subnet, space, hops, public_only):
             w = dp.workload(ep)
             if w is not None and not self.reply:
-                f = dp.sg_filter(net, w.security_groups, "ingress")
-                res = f.evaluate(space)
-                for part, ref in res.denied:
-                    self._drop((*hops, Hop(ep.name, "security group ingress denied", (ref,))), part,
-                               "security group ingress denied")
-                for part, ref in res.unknown:
-                    self._unknown((*hops, Hop(ep.name, "security group ingress undecided", (ref,))), part,
-                                  f"security group ingress: {ref.text} is not modelled")
-                self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
+                res = dp.sg_filter(net, w.security_groups, "ingress").evaluate(space)
+                self._deliver_filtered(hops, ep, at, res, "security group ingress")
             else:
                 self._deliver(hops, space, ep.key, at)
         if public_only:

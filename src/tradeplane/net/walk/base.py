@@ -9,12 +9,12 @@ Each domain calls the others through the entry points declared abstract here.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tradeplane.estate.model import TgwAttachment
 from tradeplane.net.dataplane import Dataplane, Endpoint
-from tradeplane.net.filters import Filter
+from tradeplane.net.filters import Filter, FilterResult
 from tradeplane.net.routing import Route, RouteTable
 from tradeplane.net.space import Box, Space, net_interval
 from tradeplane.net.trace import Hop, RuleRef, Trace
@@ -125,6 +125,29 @@ class WalkBase(ABC):
                           f"{what}: {ref.text} is not modelled")
         return res.allowed, (*hops, Hop(node, f"{what} allowed", res.allowed_by)) if res.allowed else hops
 
+    def _subnet_endpoints(self, net: str, subnet: str, space: Space, hops: Hops,
+                          public_only: bool = False) -> Iterator[Endpoint]:
+        """The subnet's endpoints this walk delivers to. ``public_only`` (traffic from the internet):
+        an endpoint without a public address drops ``space`` instead (exposure is per instance)."""
+        for ep in self.dp.by_subnet.get((net, subnet), []):
+            if not self._want(ep.key):
+                continue
+            if public_only and not self.dp.has_public_ip(ep):
+                self._drop(hops, space, f"{ep.name} has no public address (public or Elastic IP, external IP): "
+                                        "the internet reaches an instance only at its own public address")
+                continue
+            yield ep
+
+    def _deliver_filtered(self, hops: Hops, ep: Endpoint, at: str, res: FilterResult, what: str) -> None:
+        """An endpoint's ingress filter result: denied parts dropped, undecided parts unknown, the rest
+        delivered with the rules that allowed it."""
+        for part, ref in res.denied:
+            self._drop((*hops, Hop(ep.name, f"{what} denied", (ref,))), part, f"{what} denied")
+        for part, ref in res.unknown:
+            self._unknown((*hops, Hop(ep.name, f"{what} undecided", (ref,))), part,
+                          f"{what}: {ref.text} is not modelled")
+        self._deliver(hops, res.allowed, ep.key, at, res.allowed_by)
+
     def _enter(self, node: str, visited: frozenset[str], hops: Hops, space: Space) -> frozenset[str] | None:
         if node in visited:
             self._drop((*hops, Hop(node, "revisited")), space, f"routing loop: {node} reached twice")
@@ -179,6 +202,8 @@ class WalkBase(ABC):
                 self._gcp_local(net, space, (*hops, Hop(gateway, "reply")))
             else:
                 self._internet_in(space, hops)
+        elif at.startswith("gateway-endpoint:"):
+            self._aws_local(at[17:].split("/", 1)[0], space, (Hop(at, "reply from the AWS service"),), None)
         elif at.startswith("site:"):
             self._site_route(at[5:], space, (), frozenset())
         elif at.startswith("endpoint:"):
@@ -190,6 +215,8 @@ class WalkBase(ABC):
         elif at.startswith("subnet:"):
             key = forward.endpoint if forward.endpoint.startswith("workload:") else at
             self.start(dp.endpoints[key], space)
+        elif at.startswith("psc:"):
+            self._gcp_psc_reply(at[4:], space)
 
     # ------------------------------------------------------------------ entry points of the hop domains
 
@@ -217,10 +244,13 @@ class WalkBase(ABC):
                    visited: frozenset[str], public: bool = False) -> None: ...
 
     @abstractmethod
-    def _gcp_local(self, net: str, space: Space, hops: Hops) -> None: ...
+    def _gcp_local(self, net: str, space: Space, hops: Hops, region: str = "") -> None: ...
 
     @abstractmethod
     def _gcp_public_ingress(self, rest: Space, hops: Hops) -> Space: ...
+
+    @abstractmethod
+    def _gcp_psc_reply(self, endpoint: str, space: Space) -> None: ...
 
     @abstractmethod
     def _tgw_in(self, tgw_name: str, att: TgwAttachment, space: Space, hops: Hops,

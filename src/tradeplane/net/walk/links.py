@@ -152,7 +152,9 @@ class LinkHops(WalkBase):
                 hh = (*h, Hop(f"direct connect {link.name}", "to AWS", (), link.name))
                 found = [(t, a) for t in dp.tgws.values() for a in t.attachments
                          if a.kind == "direct_connect" and a.target == link.name]
-                if not found:
+                if link.network in dp.aws:  # associated with the VPC's virtual private gateway
+                    self._remote(link.network, part, hh, seen)
+                elif not found:
                     self._drop(hh, part, f"Direct Connect {link.name} is not attached to a transit gateway")
                 for t, a in found:
                     self._tgw_in(t.name, a, part, hh, seen)

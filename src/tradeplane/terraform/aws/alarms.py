@@ -78,7 +78,7 @@ def emit(ctx: Context) -> None:
         topic = desk_topic(ctx, mod, vpc.account, vpc.region, w.desk)
         tags = ctx.aws_tags(w.name, w.desk, w.team, w.env)
         for zone, n in sorted(Counter(replica_zones(ctx.estate, w, ctx.zones)).items()):
-            ids = mod.remote(Stage.COMPUTE, f'instance_ids["{w.name}/{zone}"]')
+            ids = mod.upstream(Stage.COMPUTE, f'instance_ids["{w.name}/{zone}"]')
             for signal, metric, stat, threshold, op in (
                     ("status-check-failed", "StatusCheckFailed", "Maximum", 1, "GreaterThanOrEqualToThreshold"),
                     ("cpu-high", "CPUUtilization", "Average", 90, "GreaterThanThreshold")):
@@ -101,7 +101,7 @@ def emit(ctx: Context) -> None:
                          namespace="AWS/NATGateway", metric_name="ErrorPortAllocation", statistic="Sum", period=60,
                          evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
                          treat_missing_data="notBreaching",
-                         dimensions={"NatGatewayId": mod.remote(Stage.NETWORKING,
+                         dimensions={"NatGatewayId": mod.upstream(Stage.NETWORKING,
                                                                 f'nat_gateway_ids["{vpc.name}/{nat.name}"]')},
                          alarm_actions=[topic], ok_actions=[topic], tags=ctx.aws_tags(nat.name, desk))
     for dx in sorted(ctx.estate.links_of(DirectConnect), key=lambda d: d.name):
@@ -116,6 +116,6 @@ def emit(ctx: Context) -> None:
                          namespace="AWS/DX", metric_name="ConnectionState", statistic="Minimum", period=60,
                          evaluation_periods=1, threshold=1, comparison_operator="LessThanThreshold",
                          treat_missing_data="breaching",
-                         dimensions={"ConnectionId": mod.remote(Stage.NETWORKING,
+                         dimensions={"ConnectionId": mod.upstream(Stage.NETWORKING,
                                                                 f'dx_connection_ids["{dx.name}/{c.name}"]')},
                          alarm_actions=[topic], ok_actions=[topic], tags=ctx.aws_tags(c.name, "platform"))

@@ -31,7 +31,9 @@ def emit(ctx: Context) -> None:
         mod.resource(F, "aws_dx_gateway", ident(link.name), provider=p, name=link.name,
                      amazon_side_asn=str(dx_gateway_asn(t)))
         locations = mod.var("cross_cloud_locations", "map(string)",
-                            "AWS Direct Connect location code of each cross-cloud link's metro")
+                            "AWS Direct Connect location code of each cross-cloud link's metro",
+                            validation=('alltrue([for k, v in var.cross_cloud_locations : can(regex("^[A-Za-z0-9-]+$", v))])',
+                                        "every Direct Connect location is a location code such as EqDC2"))
         keys = mod.var(MD5_KEYS_VAR, "map(string)", "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same "
                        "secret feeds the GCP networking stage)", sensitive=True)
         for leg in (x for x in shared if x.link == link.name):

@@ -60,4 +60,5 @@ def emit(ctx: Context) -> None:
                          associated_gateway_id=ref("aws_ec2_transit_gateway", t.name),
                          allowed_prefixes=sorted(str(c) for c in dx.allowed_prefixes) or None)
     if ids:
-        mod.output("dx_connection_ids", Table(ids), "Direct Connect connection ids by 'link/connection'")
+        mod.output("dx_connection_ids", Table(ids), "Direct Connect connection ids by 'link/connection'",
+                   pattern="^dxcon-[0-9a-z]+$")

@@ -55,7 +55,7 @@ def emit(ctx: Context) -> None:
         ami = mod.var("ami_ids", "map(string)", "golden AMI id per workload (Secure Boot, NitroTPM)")
         lt = mod.resource(F, "aws_launch_template", name, provider=p, name=w.name, image_id=Expr(f'{ami}["{w.name}"]'),
                           instance_type=w.machine_type, ebs_optimized=True, update_default_version=True,
-                          vpc_security_group_ids=[mod.remote(Stage.NETWORKING, f'security_group_ids["{vpc.name}/{g}"]')
+                          vpc_security_group_ids=[mod.upstream(Stage.NETWORKING, f'security_group_ids["{vpc.name}/{g}"]')
                                                   for g in sorted(w.security_groups)] or None, tags=tags)
         lt.block("metadata_options", http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
                  instance_metadata_tags="enabled")
@@ -71,7 +71,7 @@ def emit(ctx: Context) -> None:
         for zone, n in sorted(per_zone.items()):
             subnet = _subnet_in(ctx, w, vpc, zone)
             inst = mod.resource(F, "aws_instance", ident(w.name, zone), provider=p, count=n,
-                                subnet_id=mod.remote(Stage.NETWORKING, f'subnet_ids["{vpc.name}/{subnet.name}"]'),
+                                subnet_id=mod.upstream(Stage.NETWORKING, f'subnet_ids["{vpc.name}/{subnet.name}"]'),
                                 associate_public_ip_address=False, ebs_optimized=True, monitoring=True,
                                 iam_instance_profile=Expr(f"aws_iam_instance_profile.{name}.name"),
                                 tags={**tags, "Name": Expr(f'"{w.name}-{zone}-${{count.index}}"')})
@@ -84,7 +84,8 @@ def emit(ctx: Context) -> None:
             inst.block("lifecycle", ignore_changes=[Expr("launch_template")])
             ids[f"{w.name}/{zone}"] = Expr(f"aws_instance.{ident(w.name, zone)}[*].id")
     if ids:
-        mod.output("instance_ids", Table(ids), "instance ids by 'workload/zone'")
+        mod.output("instance_ids", Table(ids), "instance ids by 'workload/zone'", type_="map(list(string))",
+                   pattern="^i-[0-9a-f]+$")
 
 
 def _role(ctx: Context, mod: RootModule, w: Workload, p: Expr, tags: dict[str, str]) -> None:

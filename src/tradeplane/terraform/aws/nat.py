@@ -25,10 +25,10 @@ def emit(ctx: Context) -> None:
                          subnet_id=ref("aws_subnet", v.name, nat.subnet), tags=tags,
                          depends_on=[Expr(f"aws_internet_gateway.{ident(v.name)}")] if v.internet_gateway else None)
             arns[f"{v.name}/{nat.name}"] = Expr(
-                f'"arn:aws:ec2:{v.region}:${{var.aws_account_ids["{v.account}"]}}:eip-allocation/'
+                f'"arn:aws:ec2:{v.region}:${{{ctx.account_id(mod, v.account)}}}:eip-allocation/'
                 f'${{aws_eip.{name}.allocation_id}}"')
-            ctx.account_id(mod, v.account)
     if arns:
-        mod.output("nat_eip_arns", Table(arns), "Elastic IP allocation ARNs of the NAT gateways, by 'network/nat'")
+        mod.output("nat_eip_arns", Table(arns), "Elastic IP allocation ARNs of the NAT gateways, by 'network/nat'",
+                   pattern="^arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:eip-allocation/eipalloc-[0-9a-f]+$")
         mod.output("nat_gateway_ids", Table({k: ref("aws_nat_gateway", *k.split("/")) for k in arns}),
-                   "NAT gateway ids by 'network/nat'")
+                   "NAT gateway ids by 'network/nat'", pattern="^nat-[0-9a-f]+$")

@@ -36,4 +36,4 @@ def emit(ctx: Context) -> None:
             acct.blocks.append(Block("lifecycle").set(prevent_destroy=True, ignore_changes=[Expr("role_name")]))
             # Existing accounts are adopted, never created anew.
             mod.files[F].append(Block("import").set(to=Expr(f"aws_organizations_account.{ident(a.name)}"),
-                                                    id=a.account_id))
+                                                    id=ctx.account_id(mod, a.name)))

@@ -35,7 +35,7 @@ def emit(ctx: Context) -> None:
         p = provider(mod, v)
         tags = ctx.aws_tags(f"{v.name}-perimeter", v.desk, env=ctx.account_env(v.account))
         for nat in sorted(v.nat_gateways, key=lambda n: n.name):
-            arn = mod.remote(Stage.NETWORKING, f'nat_eip_arns["{v.name}/{nat.name}"]')
+            arn = mod.upstream(Stage.NETWORKING, f'nat_eip_arns["{v.name}/{nat.name}"]')
             mod.resource(F, "aws_shield_protection", ident(v.name, nat.name), provider=p,
                          name=f"{v.name}-{nat.name}", resource_arn=arn, tags=tags)
         name = ident(v.name)

@@ -47,6 +47,10 @@ def emit(ctx: Context) -> None:
                     route.set(gateway_id=ref("aws_vpn_gateway", v.name))
                 elif r.target is RouteTarget.ENDPOINT:
                     route.set(vpc_endpoint_id=ref("aws_vpc_endpoint", via))
+                elif r.target is RouteTarget.GATEWAY_ENDPOINT:
+                    ctx.unsupported(r, "target", "gateway endpoint routes come from imported exports; AWS adds "
+                                    "them when a gateway endpoint is associated with the route table",
+                                    "declare the endpoint's route tables instead of its prefix-list routes")
                 else:
                     ctx.unsupported(r, "target", "AWS VPC route tables cannot blackhole a prefix",
                                     "blackhole it in the transit gateway route table or deny it in a NACL")

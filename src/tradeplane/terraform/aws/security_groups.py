@@ -28,14 +28,15 @@ def emit(ctx: Context) -> None:
                               tags=ctx.aws_tags(f"{v.name}-{g.name}", v.desk, env=ctx.account_env(v.account)))
             users = sorted(w.name for w in ctx.workloads_in(v.name) if g.name in w.security_groups)
             if users:
-                sg.skip("CKV2_AWS_5", f"attached to {', '.join(users)} in aws/30-compute through "
-                        "terraform_remote_state, which checkov does not follow across root modules")
+                sg.skip("CKV2_AWS_5", f"attached to {', '.join(users)} in aws/30-compute (its input "
+                        "security_group_ids); checkov does not follow values across root modules")
             for direction, rules in (("ingress", g.ingress), ("egress", g.egress)):
                 for rule in rules:
                     _rules(mod, v, g.name, direction, rule)
             ids[f"{v.name}/{g.name}"] = ref("aws_security_group", v.name, g.name)
     if ids:
-        mod.output("security_group_ids", Table(ids), "security group ids by 'network/group'")
+        mod.output("security_group_ids", Table(ids), "security group ids by 'network/group'",
+                   pattern="^sg-[0-9a-f]+$")
 
 
 def _rules(mod: RootModule, v: AwsVpc, group: str, direction: str, rule: SgRule) -> None:

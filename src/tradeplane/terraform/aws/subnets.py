@@ -27,4 +27,4 @@ def emit(ctx: Context) -> None:
                          route_table_id=ref("aws_route_table", v.name, s.route_table))
             ids[f"{v.name}/{s.name}"] = ref("aws_subnet", v.name, s.name)
     if ids:
-        mod.output("subnet_ids", Table(ids), "subnet ids by 'network/subnet'")
+        mod.output("subnet_ids", Table(ids), "subnet ids by 'network/subnet'", pattern="^subnet-[0-9a-f]+$")

@@ -89,7 +89,7 @@ def emit(ctx: Context) -> None:
                 else:
                     route.set(transit_gateway_attachment_id=attachment_id(ctx, t, atts[r.attachment or ""]))
     if ids:
-        mod.output("transit_gateway_ids", Table(ids), "transit gateway ids by estate name")
+        mod.output("transit_gateway_ids", Table(ids), "transit gateway ids by estate name", pattern="^tgw-[0-9a-f]+$")
 
 
 def _spoke_accounts(ctx: Context, t: TransitGateway) -> list[str]:

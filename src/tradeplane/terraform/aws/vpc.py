@@ -32,4 +32,5 @@ def emit(ctx: Context) -> None:
                          tags={**tags, "Name": f"{v.name}-igw"})
         ids[v.name] = ref("aws_vpc", v.name)
     if ids:
-        mod.output("vpc_ids", Table(ids), "VPC ids by estate network name")  # type: ignore[arg-type]
+        mod.output("vpc_ids", Table(ids), "VPC ids by estate network name",  # type: ignore[arg-type]
+                   pattern="^vpc-[0-9a-f]+$")

@@ -17,7 +17,9 @@ F = "vpn"
 def peer_address(mod: RootModule, address: str, what: str) -> Value:
     """A literal IP, or ``var.NAME`` declared as a string variable of the stage."""
     if address.startswith("var."):
-        return mod.var(address[4:], "string", f"public IP of the remote VPN gateway for {what}")
+        name = address[4:]
+        return mod.var(name, "string", f"public IP of the remote VPN gateway for {what}",
+                       validation=(f'can(cidrnetmask("${{var.{name}}}/32"))', "the VPN peer is an IPv4 address"))
     return address
 
 

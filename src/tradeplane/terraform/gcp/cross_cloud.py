@@ -29,7 +29,10 @@ def emit(ctx: Context) -> None:
         t = tgws[link.aws_transit_gateway]
         project = net_project(ctx, mod, net)
         locations = mod.var("cross_cloud_locations", "map(string)",
-                            "Google interconnect location URL of each Cross-Cloud Interconnect leg, by 'link/leg'")
+                            "Google interconnect location URL of each Cross-Cloud Interconnect leg, by 'link/leg'",
+                            validation=('alltrue([for k, v in var.cross_cloud_locations : '
+                                        'can(regex("/interconnectLocations/[a-z0-9-]+$", v))])',
+                                        "every Cross-Cloud Interconnect location is an interconnectLocations URL"))
         remote = mod.var("cross_cloud_remote_locations", "map(string)",
                          "remote (AWS) location name of each cross-cloud link, as Google lists it")
         keys = mod.var(MD5_KEYS_VAR, "map(string)", "BGP MD5 key of each cross-cloud leg by 'link/leg' (the same "

@@ -49,7 +49,7 @@ def _network(ctx: Context, fp: FirewallPolicy) -> None:
     for net in sorted(fp.attached_to):
         mod.resource(F, "google_compute_network_firewall_policy_association", ident(fp.name, net), project=project,
                      name=f"{fp.name}-{net}", firewall_policy=Expr(f"google_compute_network_firewall_policy.{name}.name"),
-                     attachment_target=mod.remote(Stage.NETWORKING, f'network_ids["{net}"]'))
+                     attachment_target=mod.upstream(Stage.NETWORKING, f'network_ids["{net}"]'))
 
 
 def _hierarchical(ctx: Context, fp: FirewallPolicy) -> None:
@@ -66,7 +66,7 @@ def _hierarchical(ctx: Context, fp: FirewallPolicy) -> None:
         _match(rule, r)
     for target in sorted(fp.attached_to):
         attach = (interp(f"organizations/${{{org_id}}}") if target == "organization"
-                  else mod.remote(Stage.ORG, f'folder_ids["{target}"]'))
+                  else mod.upstream(Stage.ORG, f'folder_ids["{target}"]'))
         mod.resource(F, "google_compute_firewall_policy_association", ident(fp.name, target),
                      name=f"{fp.name}-{target}", firewall_policy=Expr(f"google_compute_firewall_policy.{name}.id"),
                      attachment_target=attach)

@@ -7,7 +7,7 @@ from tradeplane.estate.scheduling import latency_class, node_labels, node_taints
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import service_project
 from tradeplane.terraform.hcl import Expr
-from tradeplane.terraform.maintenance import weekly_window
+from tradeplane.terraform.maintenance import exclusion_problems, exclusions, weekly_window
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones, subnet_of
 from tradeplane.terraform.registry import family
@@ -36,8 +36,8 @@ def emit(ctx: Context) -> None:
         project = ctx.project_id(mod, service_project(ctx, first.desk, net))
         c = mod.resource("gke", "google_container_cluster", ident(cname), project=project, name=cname,
                          location=subnet.region,  # a regional control plane; pools pick their zones
-                         network=mod.remote(Stage.NETWORKING, f'network_ids["{net.name}"]'),
-                         subnetwork=mod.remote(Stage.NETWORKING, f'subnet_self_links["{net.name}/{subnet.name}"]'),
+                         network=mod.upstream(Stage.NETWORKING, f'network_ids["{net.name}"]'),
+                         subnetwork=mod.upstream(Stage.NETWORKING, f'subnet_self_links["{net.name}/{subnet.name}"]'),
                          remove_default_node_pool=True, initial_node_count=1, networking_mode="VPC_NATIVE",
                          enable_intranode_visibility=True, enable_shielded_nodes=True, enable_legacy_abac=False,
                          deletion_protection=True, resource_labels=ctx.gcp_labels(first.desk, first.team, first.env))
@@ -53,8 +53,17 @@ def emit(ctx: Context) -> None:
                             "close for the 4 hours GKE needs as a maintenance window",
                             "run the desk's GKE workloads in a cluster of a desk with market hours, or declare "
                             "the venues' hours")
-        c.block("maintenance_policy").block("recurring_window", start_time=window.start_time,
-                                            end_time=window.end_time, recurrence=window.recurrence)
+        policy = c.block("maintenance_policy")
+        policy.block("recurring_window", start_time=window.start_time, end_time=window.end_time,
+                     recurrence=window.recurrence)
+        # No upgrade during the busy periods (rolls, expiries) the desk's venues declare.
+        found = exclusions(ctx.estate, first.desk)
+        for x, problem in exclusion_problems(found):
+            ctx.unsupported(x.source.event, "end", f"GKE cluster '{cname}': maintenance exclusion {x.name} {problem}",
+                            "split the event, or shorten it to the days that matter")
+        for x in found:
+            policy.block("maintenance_exclusion", exclusion_name=x.name, start_time=x.start_time,
+                         end_time=x.end_time).block("exclusion_options", scope=x.scope)
         c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
                 if ctx.estate.organisation.gcp else None)
         disk_keys = mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")

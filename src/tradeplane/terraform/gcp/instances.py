@@ -42,7 +42,7 @@ def emit(ctx: Context) -> None:
             boot.set(kms_key_self_link=Expr(f'{mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")}["{w.desk}"]'))
             boot.block("initialize_params", image=Expr(f'{images}["{w.name}"]'), size=100, type="pd-ssd")
             vm.block("network_interface", nic_type="GVNIC",
-                     subnetwork=mod.remote(Stage.NETWORKING, f'subnet_self_links["{net.name}/{w.subnet}"]'))
+                     subnetwork=mod.upstream(Stage.NETWORKING, f'subnet_self_links["{net.name}/{w.subnet}"]'))
             collocated = w.placement.strategy is PlacementStrategy.COMPACT or group is not None
             sched = vm.block("scheduling", on_host_maintenance="TERMINATE" if collocated else "MIGRATE",
                              automatic_restart=True)
@@ -54,4 +54,7 @@ def emit(ctx: Context) -> None:
             vm.block("service_account", email=w.service_account or Expr(
                 f'{mod.var("workload_service_accounts", "map(string)", "service account per workload without one in the estate")}["{w.name}"]'),
                      scopes=["cloud-platform"])
+            # A new boot image (the GCP launch-template edit) would replace the VM: it reaches running
+            # hosts only through an explicit `terraform apply -replace=...` in a change window.
+            vm.block("lifecycle", ignore_changes=[Expr("boot_disk[0].initialize_params[0].image")])
 

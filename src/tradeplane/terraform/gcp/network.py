@@ -73,5 +73,8 @@ def emit(ctx: Context) -> None:
                                source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES")
             nat.block("log_config", enable=True, filter="ERRORS_ONLY")
     if nets:
-        mod.output("network_ids", Table(nets), "VPC network ids by estate name")
-        mod.output("subnet_self_links", Table(subnets), "subnet self links by 'network/subnet'")
+        mod.output("network_ids", Table(nets), "VPC network ids by estate name",
+                   pattern="^projects/[a-z][-a-z0-9]*/global/networks/[a-z][-a-z0-9]*$")
+        mod.output("subnet_self_links", Table(subnets), "subnet self links by 'network/subnet'",
+                   pattern="^https://www[.]googleapis[.]com/compute/v1/projects/[a-z][-a-z0-9]*/regions/[a-z0-9-]+/"
+                           "subnetworks/[a-z][-a-z0-9]*$")

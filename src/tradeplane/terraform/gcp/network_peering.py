@@ -1,4 +1,4 @@
-"""GCP VPC network peering, both directions, without exporting custom routes."""
+"""GCP VPC network peering, both directions, exporting and importing custom routes as each side declares."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def emit(ctx: Context) -> None:
         a, b = ctx.networks[link.a], ctx.networks[link.b]
         if not (isinstance(a, GcpVpc) and isinstance(b, GcpVpc)):
             continue
-        for side, here, there in (("a", a, b), ("b", b, a)):
+        for side, here, there, routes in (("a", a, b, link.a_routes), ("b", b, a, link.b_routes)):
             mod.resource("network_peering", "google_compute_network_peering", ident(link.name, side),
                          name=f"{link.name}-{side}", network=ref("google_compute_network", here.name, attr="self_link"),
                          peer_network=ref("google_compute_network", there.name, attr="self_link"),
-                         export_custom_routes=False, import_custom_routes=False)
+                         export_custom_routes=routes.export_custom_routes,
+                         import_custom_routes=routes.import_custom_routes)

@@ -42,9 +42,10 @@ def emit(ctx: Context) -> None:
         for log_type in ("ADMIN_READ", "DATA_READ", "DATA_WRITE"):
             audit.block("audit_log_config", log_type=log_type)
     if folders:
-        mod.output("folder_ids", Table(folders), "folder resource names ('folders/123') by estate name")
+        mod.output("folder_ids", Table(folders), "folder resource names ('folders/123') by estate name",
+                   pattern="^folders/[0-9]+$")
     if numbers:
-        mod.output("project_numbers", Table(numbers), "project numbers by estate project name")
+        mod.output("project_numbers", Table(numbers), "project numbers by estate project name", pattern="^[0-9]+$")
 
 
 def _parent(f: GcpFolder, org_id: Expr) -> Expr:

@@ -1,7 +1,7 @@
 """``google_project_service`` for every API each project uses, derived from what was rendered.
 
 A late family: after every other family has rendered, it reads the resources of every GCP
-stage, takes the project each one is created in (``project = var.project_ids["..."]``) and
+stage, takes the project each one is created in (``project = module.globals.project_ids["..."]``) and
 enables the APIs those resource types need, in the organisation stage so they exist before
 any later stage applies. Services are never disabled on destroy (other tools may use them).
 """
@@ -17,7 +17,7 @@ from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
 F = "project_services"
-_PROJECT = re.compile(r'var\.project_ids\["([^"]+)"\]')
+_PROJECT = re.compile(r'(?:var|module\.globals)\.project_ids\["([^"]+)"\]')
 # Resource type prefix -> the APIs it needs in its project (longest prefix wins).
 APIS: dict[str, tuple[str, ...]] = {
     "google_compute_": ("compute.googleapis.com",),

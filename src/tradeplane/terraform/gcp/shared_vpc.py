@@ -50,7 +50,7 @@ def _network_users(ctx: Context) -> None:
         net = ctx.networks[network]
         assert isinstance(net, GcpVpc)
         subnet = next(s for s in net.subnets if s.name == subnet_name)
-        number = mod.remote(Stage.ORG, f'project_numbers["{sp}"]')
+        number = mod.upstream(Stage.ORG, f'project_numbers["{sp}"]')
         members = {"apis": interp(f"serviceAccount:${{{number}}}@cloudservices.gserviceaccount.com")}
         if "gke_node_pool" in kinds:
             members["gke"] = interp(f"serviceAccount:service-${{{number}}}@container-engine-robot.iam.gserviceaccount.com")
@@ -61,7 +61,7 @@ def _network_users(ctx: Context) -> None:
                          subnetwork=Expr(f"google_compute_subnetwork.{ident(network, subnet_name)}.name"),
                          role="roles/compute.networkUser", member=member)
     for host, sp in sorted(gke_projects):
-        number = mod.remote(Stage.ORG, f'project_numbers["{sp}"]')
+        number = mod.upstream(Stage.ORG, f'project_numbers["{sp}"]')
         mod.resource(F, "google_project_iam_member", ident(host, sp, "gke_host_agent"),
                      project=ctx.project_id(mod, host), role="roles/container.hostServiceAgentUser",
                      member=interp(f"serviceAccount:service-${{{number}}}@container-engine-robot.iam.gserviceaccount.com"))

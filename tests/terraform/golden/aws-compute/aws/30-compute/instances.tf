@@ -74,7 +74,7 @@ resource "aws_iam_role_policy_attachment" "md" {
 resource "aws_instance" "gw__use1_az4" {
   count                       = 3
   provider                    = aws.acct_a__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["vpc-a/app-a"]
+  subnet_id                   = var.subnet_ids["vpc-a/app-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -104,7 +104,7 @@ resource "aws_instance" "gw__use1_az4" {
 resource "aws_instance" "md__use1_az4" {
   count                       = 2
   provider                    = aws.acct_a__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["vpc-a/app-a"]
+  subnet_id                   = var.subnet_ids["vpc-a/app-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -134,7 +134,7 @@ resource "aws_instance" "md__use1_az4" {
 resource "aws_instance" "md__use1_az6" {
   count                       = 2
   provider                    = aws.acct_a__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["vpc-a/app-b"]
+  subnet_id                   = var.subnet_ids["vpc-a/app-b"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -168,7 +168,7 @@ resource "aws_launch_template" "gw" {
   instance_type          = "c6in.8xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["vpc-a/sg-app"]]
+  vpc_security_group_ids = [var.security_group_ids["vpc-a/sg-app"]]
   tags                   = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 
   metadata_options {

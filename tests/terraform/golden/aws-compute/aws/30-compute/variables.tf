@@ -4,41 +4,50 @@
 variable "ami_ids" {
   description = "golden AMI id per workload (Secure Boot, NitroTPM)"
   type        = map(string)
+
+  validation {
+    condition     = alltrue([for k, v in var.ami_ids : can(regex("^ami-[0-9a-f]{8,17}$", v))])
+    error_message = "Every AMI id is ami- and 8 or 17 hex digits."
+  }
 }
 
-variable "aws_account_ids" {
-  description = "AWS account ids by estate account name"
+variable "security_group_ids" {
+  description = "output 'security_group_ids' of aws/10-networking: security group ids by 'network/group' (from 10-networking.auto.tfvars.json)"
   type        = map(string)
-  default = {
-    acct-a     = "100000000001"
-    acct-b     = "100000000002"
-    acct-net   = "100000000003"
-    management = "100000000000"
+
+  validation {
+    condition     = length(setsubtract(["vpc-a/sg-app"], keys(var.security_group_ids))) == 0
+    error_message = "The input security_group_ids must hold every key this stage uses (vpc-a/sg-app): apply aws/10-networking, then regenerate 10-networking.auto.tfvars.json from its 'terraform output -json'."
   }
 
   validation {
-    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
-    error_message = "Every AWS account id is 12 digits."
+    condition     = alltrue([for k, v in var.security_group_ids : can(regex("^sg-[0-9a-f]+$", v))])
+    error_message = "Every value of the input security_group_ids must match ^sg-[0-9a-f]+$ (security group ids)."
   }
 }
 
-variable "state_bucket" {
-  description = "bucket holding every stage's Terraform state"
-  type        = string
-}
+variable "subnet_ids" {
+  description = "output 'subnet_ids' of aws/10-networking: subnet ids by 'network/subnet' (from 10-networking.auto.tfvars.json)"
+  type        = map(string)
 
-variable "state_lock_table" {
-  description = "DynamoDB table that locks the state"
-  type        = string
-}
+  validation {
+    condition     = length(setsubtract(["vpc-a/app-a", "vpc-a/app-b"], keys(var.subnet_ids))) == 0
+    error_message = "The input subnet_ids must hold every key this stage uses (vpc-a/app-a, vpc-a/app-b): apply aws/10-networking, then regenerate 10-networking.auto.tfvars.json from its 'terraform output -json'."
+  }
 
-variable "state_region" {
-  description = "region of the state bucket"
-  type        = string
+  validation {
+    condition     = alltrue([for k, v in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", v))])
+    error_message = "Every value of the input subnet_ids must match ^subnet-[0-9a-f]+$ (subnet ids)."
+  }
 }
 
 variable "terraform_role_name" {
   description = "role this stage (30-compute) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
   default     = "tradeplane-terraform-compute"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
+    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+  }
 }

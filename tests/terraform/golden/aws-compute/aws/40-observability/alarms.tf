@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "acct_a__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-a"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:root"]
     }
   }
 
@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "acct_a__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-a"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:root"]
     }
 
     condition {
@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "acct_a__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-a"]]
+      values   = [module.globals.aws_account_ids["acct-a"]]
     }
   }
 }
@@ -69,7 +69,7 @@ resource "aws_cloudwatch_metric_alarm" "gw__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["gw/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["gw/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
@@ -88,7 +88,7 @@ resource "aws_cloudwatch_metric_alarm" "gw__use1_az4__status_check_failed" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["gw/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["gw/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
@@ -107,7 +107,7 @@ resource "aws_cloudwatch_metric_alarm" "md__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["md/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["md/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
@@ -126,7 +126,7 @@ resource "aws_cloudwatch_metric_alarm" "md__use1_az4__status_check_failed" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["md/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["md/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
@@ -145,7 +145,7 @@ resource "aws_cloudwatch_metric_alarm" "md__use1_az6__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["md/use1-az6"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["md/use1-az6"][count.index] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
@@ -164,7 +164,7 @@ resource "aws_cloudwatch_metric_alarm" "md__use1_az6__status_check_failed" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["md/use1-az6"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["md/use1-az6"][count.index] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }

@@ -6,15 +6,10 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["acct-a"]}:role/${var.terraform_role_name}"
+    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
     tags = { managed-by = "tradeplane", estate = "aws-compute" }
   }
-}
-
-data "terraform_remote_state" "compute" {
-  backend = "s3"
-  config  = { bucket = var.state_bucket, dynamodb_table = var.state_lock_table, key = "aws/30-compute/terraform.tfstate", region = var.state_region }
 }

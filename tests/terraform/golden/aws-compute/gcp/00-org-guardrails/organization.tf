@@ -9,13 +9,13 @@ resource "google_folder" "desk_beta" {
 
 resource "google_folder" "trading" {
   display_name        = "trading"
-  parent              = "organizations/${var.gcp_org_id}"
+  parent              = "organizations/${module.globals.gcp_org_id}"
   deletion_protection = true
 }
 
 resource "google_project" "beta_prod" {
   name                = "beta-prod"
-  project_id          = var.project_ids["beta-prod"]
+  project_id          = module.globals.project_ids["beta-prod"]
   folder_id           = google_folder.desk_beta.name
   billing_account     = var.billing_account
   auto_create_network = false
@@ -29,7 +29,7 @@ resource "google_project" "beta_prod" {
 
 resource "google_project" "net_host" {
   name                = "net-host"
-  project_id          = var.project_ids["net-host"]
+  project_id          = module.globals.project_ids["net-host"]
   folder_id           = google_folder.trading.name
   billing_account     = var.billing_account
   auto_create_network = false

@@ -25,7 +25,7 @@ data "aws_iam_policy_document" "vpc_a__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-a"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:root"]
     }
   }
 
@@ -43,7 +43,7 @@ data "aws_iam_policy_document" "vpc_a__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["acct-a"]}:log-group:/tradeplane/flow-logs/vpc-a"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["acct-a"]}:log-group:/tradeplane/flow-logs/vpc-a"]
     }
   }
 }
@@ -63,7 +63,7 @@ data "aws_iam_policy_document" "vpc_a__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-a"]]
+      values   = [module.globals.aws_account_ids["acct-a"]]
     }
   }
 }
@@ -92,7 +92,7 @@ data "aws_iam_policy_document" "vpc_b__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-net"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-net"]}:root"]
     }
   }
 
@@ -110,7 +110,7 @@ data "aws_iam_policy_document" "vpc_b__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["acct-net"]}:log-group:/tradeplane/flow-logs/vpc-b"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["acct-net"]}:log-group:/tradeplane/flow-logs/vpc-b"]
     }
   }
 }
@@ -130,7 +130,7 @@ data "aws_iam_policy_document" "vpc_b__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-net"]]
+      values   = [module.globals.aws_account_ids["acct-net"]]
     }
   }
 }
@@ -159,7 +159,7 @@ data "aws_iam_policy_document" "vpc_c__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-b"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-b"]}:root"]
     }
   }
 
@@ -177,7 +177,7 @@ data "aws_iam_policy_document" "vpc_c__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-2:${var.aws_account_ids["acct-b"]}:log-group:/tradeplane/flow-logs/vpc-c"]
+      values   = ["arn:aws:logs:us-east-2:${module.globals.aws_account_ids["acct-b"]}:log-group:/tradeplane/flow-logs/vpc-c"]
     }
   }
 }
@@ -197,7 +197,7 @@ data "aws_iam_policy_document" "vpc_c__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-b"]]
+      values   = [module.globals.aws_account_ids["acct-b"]]
     }
   }
 }

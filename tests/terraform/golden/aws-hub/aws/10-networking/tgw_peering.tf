@@ -6,7 +6,7 @@ resource "aws_ec2_transit_gateway_peering_attachment" "east_west" {
   transit_gateway_id      = aws_ec2_transit_gateway.tgw_east.id
   peer_transit_gateway_id = aws_ec2_transit_gateway.tgw_ohio.id
   peer_region             = "us-east-2"
-  peer_account_id         = var.aws_account_ids["acct-net"]
+  peer_account_id         = module.globals.aws_account_ids["acct-net"]
   tags                    = { Name = "east-west", cost-centre = "shared", desk = "platform", env = "prod", team = "platform" }
 }
 

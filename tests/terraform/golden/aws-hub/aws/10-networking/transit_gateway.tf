@@ -162,7 +162,7 @@ resource "aws_ec2_transit_gateway_vpc_attachment_accepter" "tgw_east__att_a" {
 
 resource "aws_ram_principal_association" "tgw_east__acct_a" {
   provider           = aws.acct_net__us_east_1
-  principal          = var.aws_account_ids["acct-a"]
+  principal          = module.globals.aws_account_ids["acct-a"]
   resource_share_arn = aws_ram_resource_share.tgw_east.arn
 }
 

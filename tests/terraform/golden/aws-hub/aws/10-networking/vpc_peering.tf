@@ -5,7 +5,7 @@ resource "aws_vpc_peering_connection" "b_to_c" {
   provider      = aws.acct_net__us_east_1
   vpc_id        = aws_vpc.vpc_b.id
   peer_vpc_id   = aws_vpc.vpc_c.id
-  peer_owner_id = var.aws_account_ids["acct-b"]
+  peer_owner_id = module.globals.aws_account_ids["acct-b"]
   peer_region   = "us-east-2"
   tags          = { Name = "b-to-c", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }

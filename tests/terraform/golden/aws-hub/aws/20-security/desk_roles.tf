@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "alpha__acct_a__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["acct-a"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["acct-a"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -28,7 +28,7 @@ data "aws_iam_policy_document" "alpha__acct_a__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["acct-a"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["acct-a"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -72,7 +72,7 @@ data "aws_iam_policy_document" "beta__acct_b__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["acct-b"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["acct-b"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -85,7 +85,7 @@ data "aws_iam_policy_document" "beta__acct_b__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["acct-b"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["acct-b"]}:instance/*"]
 
     condition {
       test     = "StringEquals"

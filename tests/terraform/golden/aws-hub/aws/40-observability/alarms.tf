@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "acct_net__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-net"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-net"]}:root"]
     }
   }
 
@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "acct_net__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-net"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-net"]}:root"]
     }
 
     condition {
@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "acct_net__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-net"]]
+      values   = [module.globals.aws_account_ids["acct-net"]]
     }
   }
 }
@@ -68,7 +68,7 @@ resource "aws_cloudwatch_metric_alarm" "dx_colo__con_a__down" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { ConnectionId = data.terraform_remote_state.networking.outputs.dx_connection_ids["dx-colo/con-a"] }
+  dimensions          = { ConnectionId = var.dx_connection_ids["dx-colo/con-a"] }
   alarm_actions       = [aws_sns_topic.platform__acct_net__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__acct_net__us_east_1.arn]
   tags                = { Name = "con-a", cost-centre = "shared", desk = "platform", env = "prod", team = "platform" }
@@ -86,7 +86,7 @@ resource "aws_cloudwatch_metric_alarm" "dx_colo__con_b__down" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { ConnectionId = data.terraform_remote_state.networking.outputs.dx_connection_ids["dx-colo/con-b"] }
+  dimensions          = { ConnectionId = var.dx_connection_ids["dx-colo/con-b"] }
   alarm_actions       = [aws_sns_topic.platform__acct_net__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__acct_net__us_east_1.arn]
   tags                = { Name = "con-b", cost-centre = "shared", desk = "platform", env = "prod", team = "platform" }

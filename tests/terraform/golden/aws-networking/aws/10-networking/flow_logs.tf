@@ -25,7 +25,7 @@ data "aws_iam_policy_document" "vpc_a__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-a"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:root"]
     }
   }
 
@@ -43,7 +43,7 @@ data "aws_iam_policy_document" "vpc_a__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["acct-a"]}:log-group:/tradeplane/flow-logs/vpc-a"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["acct-a"]}:log-group:/tradeplane/flow-logs/vpc-a"]
     }
   }
 }
@@ -63,7 +63,7 @@ data "aws_iam_policy_document" "vpc_a__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-a"]]
+      values   = [module.globals.aws_account_ids["acct-a"]]
     }
   }
 }

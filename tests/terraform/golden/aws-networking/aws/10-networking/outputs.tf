@@ -4,7 +4,7 @@
 output "nat_eip_arns" {
   description = "Elastic IP allocation ARNs of the NAT gateways, by 'network/nat'"
   value = {
-    "vpc-a/nat-a" = "arn:aws:ec2:us-east-1:${var.aws_account_ids["acct-a"]}:eip-allocation/${aws_eip.vpc_a__nat_a.allocation_id}"
+    "vpc-a/nat-a" = "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:eip-allocation/${aws_eip.vpc_a__nat_a.allocation_id}"
   }
 }
 

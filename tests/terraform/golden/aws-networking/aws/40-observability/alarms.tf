@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "acct_a__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-a"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:root"]
     }
   }
 
@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "acct_a__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["acct-a"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:root"]
     }
 
     condition {
@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "acct_a__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["acct-a"]]
+      values   = [module.globals.aws_account_ids["acct-a"]]
     }
   }
 }
@@ -68,7 +68,7 @@ resource "aws_cloudwatch_metric_alarm" "vpc_a__nat_a__port_allocation" {
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  dimensions          = { NatGatewayId = data.terraform_remote_state.networking.outputs.nat_gateway_ids["vpc-a/nat-a"] }
+  dimensions          = { NatGatewayId = var.nat_gateway_ids["vpc-a/nat-a"] }
   alarm_actions       = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   ok_actions          = [aws_sns_topic.alpha__acct_a__us_east_1.arn]
   tags                = { Name = "nat-a", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }

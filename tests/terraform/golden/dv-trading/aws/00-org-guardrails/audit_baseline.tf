@@ -67,7 +67,7 @@ data "aws_iam_policy_document" "audit_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-log-archive"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-log-archive"]}:root"]
     }
   }
 
@@ -85,7 +85,7 @@ data "aws_iam_policy_document" "audit_key" {
     condition {
       test     = "StringLike"
       variable = "kms:EncryptionContext:aws:cloudtrail:arn"
-      values   = ["arn:aws:cloudtrail:*:${var.aws_account_ids["management"]}:trail/*"]
+      values   = ["arn:aws:cloudtrail:*:${module.globals.aws_account_ids["management"]}:trail/*"]
     }
   }
 
@@ -109,7 +109,7 @@ data "aws_iam_policy_document" "audit_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-log-archive"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-log-archive"]}:root"]
     }
   }
 }
@@ -140,7 +140,7 @@ resource "aws_config_configuration_aggregator" "organisation" {
 
   organization_aggregation_source {
     all_regions = true
-    role_arn    = "arn:aws:iam::${var.aws_account_ids["aws-audit"]}:role/aws-service-role/organizations.amazonaws.com/AWSServiceRoleForOrganizations"
+    role_arn    = "arn:aws:iam::${module.globals.aws_account_ids["aws-audit"]}:role/aws-service-role/organizations.amazonaws.com/AWSServiceRoleForOrganizations"
   }
 }
 
@@ -148,7 +148,7 @@ resource "aws_config_configuration_recorder" "aws_audit__ap_northeast_1" {
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_audit__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-audit"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-audit"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -159,7 +159,7 @@ resource "aws_config_configuration_recorder" "aws_audit__ap_northeast_1" {
 resource "aws_config_configuration_recorder" "aws_audit__us_east_1" {
   provider = aws.aws_audit__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-audit"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-audit"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -171,7 +171,7 @@ resource "aws_config_configuration_recorder" "aws_crypto_prod__ap_northeast_1" {
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_crypto_prod__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -182,7 +182,7 @@ resource "aws_config_configuration_recorder" "aws_crypto_prod__ap_northeast_1" {
 resource "aws_config_configuration_recorder" "aws_crypto_prod__us_east_1" {
   provider = aws.aws_crypto_prod__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -194,7 +194,7 @@ resource "aws_config_configuration_recorder" "aws_equities_prod__ap_northeast_1"
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_equities_prod__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -205,7 +205,7 @@ resource "aws_config_configuration_recorder" "aws_equities_prod__ap_northeast_1"
 resource "aws_config_configuration_recorder" "aws_equities_prod__us_east_1" {
   provider = aws.aws_equities_prod__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -217,7 +217,7 @@ resource "aws_config_configuration_recorder" "aws_futures_prod__ap_northeast_1" 
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_futures_prod__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-futures-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-futures-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -228,7 +228,7 @@ resource "aws_config_configuration_recorder" "aws_futures_prod__ap_northeast_1" 
 resource "aws_config_configuration_recorder" "aws_futures_prod__us_east_1" {
   provider = aws.aws_futures_prod__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-futures-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-futures-prod"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -240,7 +240,7 @@ resource "aws_config_configuration_recorder" "aws_log_archive__ap_northeast_1" {
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_log_archive__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-log-archive"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-log-archive"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -251,7 +251,7 @@ resource "aws_config_configuration_recorder" "aws_log_archive__ap_northeast_1" {
 resource "aws_config_configuration_recorder" "aws_log_archive__us_east_1" {
   provider = aws.aws_log_archive__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-log-archive"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-log-archive"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -263,7 +263,7 @@ resource "aws_config_configuration_recorder" "aws_network__ap_northeast_1" {
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_network__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-network"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -274,7 +274,7 @@ resource "aws_config_configuration_recorder" "aws_network__ap_northeast_1" {
 resource "aws_config_configuration_recorder" "aws_network__us_east_1" {
   provider = aws.aws_network__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-network"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -286,7 +286,7 @@ resource "aws_config_configuration_recorder" "aws_research__ap_northeast_1" {
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_research__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-research"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -297,7 +297,7 @@ resource "aws_config_configuration_recorder" "aws_research__ap_northeast_1" {
 resource "aws_config_configuration_recorder" "aws_research__us_east_1" {
   provider = aws.aws_research__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-research"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -309,7 +309,7 @@ resource "aws_config_configuration_recorder" "aws_shared_services__ap_northeast_
   # checkov:skip=CKV2_AWS_48:global resources (IAM) are recorded once, in us-east-1; recording them in every region duplicates each item
   provider = aws.aws_shared_services__ap_northeast_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -320,7 +320,7 @@ resource "aws_config_configuration_recorder" "aws_shared_services__ap_northeast_
 resource "aws_config_configuration_recorder" "aws_shared_services__us_east_1" {
   provider = aws.aws_shared_services__us_east_1
   name     = "tradeplane"
-  role_arn = "arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+  role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
   recording_group {
     all_supported                 = true
@@ -566,12 +566,12 @@ resource "aws_guardduty_detector" "aws_audit__us_east_1" {
 
 resource "aws_guardduty_organization_admin_account" "ap_northeast_1" {
   provider         = aws.management__ap_northeast_1
-  admin_account_id = var.aws_account_ids["aws-audit"]
+  admin_account_id = module.globals.aws_account_ids["aws-audit"]
 }
 
 resource "aws_guardduty_organization_admin_account" "us_east_1" {
   provider         = aws.management__us_east_1
-  admin_account_id = var.aws_account_ids["aws-audit"]
+  admin_account_id = module.globals.aws_account_ids["aws-audit"]
 }
 
 resource "aws_guardduty_organization_configuration" "ap_northeast_1" {

@@ -7,42 +7,42 @@ data "aws_organizations_organization" "this" {
 
 import {
   to = aws_organizations_account.aws_crypto_prod
-  id = "444444444441"
+  id = module.globals.aws_account_ids["aws-crypto-prod"]
 }
 
 import {
   to = aws_organizations_account.aws_network
-  id = "222222222221"
+  id = module.globals.aws_account_ids["aws-network"]
 }
 
 import {
   to = aws_organizations_account.aws_shared_services
-  id = "222222222222"
+  id = module.globals.aws_account_ids["aws-shared-services"]
 }
 
 import {
   to = aws_organizations_account.aws_research
-  id = "555555555551"
+  id = module.globals.aws_account_ids["aws-research"]
 }
 
 import {
   to = aws_organizations_account.aws_audit
-  id = "111111111112"
+  id = module.globals.aws_account_ids["aws-audit"]
 }
 
 import {
   to = aws_organizations_account.aws_log_archive
-  id = "111111111113"
+  id = module.globals.aws_account_ids["aws-log-archive"]
 }
 
 import {
   to = aws_organizations_account.aws_equities_prod
-  id = "333333333331"
+  id = module.globals.aws_account_ids["aws-equities-prod"]
 }
 
 import {
   to = aws_organizations_account.aws_futures_prod
-  id = "333333333332"
+  id = module.globals.aws_account_ids["aws-futures-prod"]
 }
 
 resource "aws_organizations_account" "aws_audit" {

@@ -4,6 +4,11 @@
 variable "account_emails" {
   description = "root e-mail address of each AWS account, by estate name"
   type        = map(string)
+
+  validation {
+    condition     = alltrue([for k, v in var.account_emails : can(regex("^[^@ ]+@[^@ ]+[.][a-z]{2,}$", v))])
+    error_message = "Every account e-mail is an e-mail address."
+  }
 }
 
 variable "audit_bucket_name" {
@@ -14,27 +19,6 @@ variable "audit_bucket_name" {
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_bucket_name))
     error_message = "An S3 bucket name is 3-63 lowercase letters, digits, dots or hyphens."
-  }
-}
-
-variable "aws_account_ids" {
-  description = "AWS account ids by estate account name"
-  type        = map(string)
-  default = {
-    aws-audit           = "111111111112"
-    aws-crypto-prod     = "444444444441"
-    aws-equities-prod   = "333333333331"
-    aws-futures-prod    = "333333333332"
-    aws-log-archive     = "111111111113"
-    aws-network         = "222222222221"
-    aws-research        = "555555555551"
-    aws-shared-services = "222222222222"
-    management          = "111111111111"
-  }
-
-  validation {
-    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
-    error_message = "Every AWS account id is 12 digits."
   }
 }
 
@@ -52,4 +36,9 @@ variable "terraform_role_name" {
   description = "role this stage (00-org-guardrails) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
   default     = "tradeplane-terraform-org_guardrails"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
+    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+  }
 }

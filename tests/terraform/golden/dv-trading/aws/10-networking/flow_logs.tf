@@ -25,7 +25,7 @@ data "aws_iam_policy_document" "aws_apne1_crypto__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -43,7 +43,7 @@ data "aws_iam_policy_document" "aws_apne1_crypto__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:log-group:/tradeplane/flow-logs/aws-apne1-crypto"]
+      values   = ["arn:aws:logs:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:log-group:/tradeplane/flow-logs/aws-apne1-crypto"]
     }
   }
 }
@@ -63,7 +63,7 @@ data "aws_iam_policy_document" "aws_apne1_crypto__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-crypto-prod"]]
+      values   = [module.globals.aws_account_ids["aws-crypto-prod"]]
     }
   }
 }
@@ -92,7 +92,7 @@ data "aws_iam_policy_document" "aws_use1_crypto__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -110,7 +110,7 @@ data "aws_iam_policy_document" "aws_use1_crypto__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["aws-crypto-prod"]}:log-group:/tradeplane/flow-logs/aws-use1-crypto"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:log-group:/tradeplane/flow-logs/aws-use1-crypto"]
     }
   }
 }
@@ -130,7 +130,7 @@ data "aws_iam_policy_document" "aws_use1_crypto__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-crypto-prod"]]
+      values   = [module.globals.aws_account_ids["aws-crypto-prod"]]
     }
   }
 }
@@ -159,7 +159,7 @@ data "aws_iam_policy_document" "aws_use1_equities__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:root"]
     }
   }
 
@@ -177,7 +177,7 @@ data "aws_iam_policy_document" "aws_use1_equities__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["aws-equities-prod"]}:log-group:/tradeplane/flow-logs/aws-use1-equities"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:log-group:/tradeplane/flow-logs/aws-use1-equities"]
     }
   }
 }
@@ -197,7 +197,7 @@ data "aws_iam_policy_document" "aws_use1_equities__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-equities-prod"]]
+      values   = [module.globals.aws_account_ids["aws-equities-prod"]]
     }
   }
 }
@@ -226,7 +226,7 @@ data "aws_iam_policy_document" "aws_use1_research__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-research"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:root"]
     }
   }
 
@@ -244,7 +244,7 @@ data "aws_iam_policy_document" "aws_use1_research__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["aws-research"]}:log-group:/tradeplane/flow-logs/aws-use1-research"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["aws-research"]}:log-group:/tradeplane/flow-logs/aws-use1-research"]
     }
   }
 }
@@ -264,7 +264,7 @@ data "aws_iam_policy_document" "aws_use1_research__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-research"]]
+      values   = [module.globals.aws_account_ids["aws-research"]]
     }
   }
 }
@@ -293,7 +293,7 @@ data "aws_iam_policy_document" "aws_use1_shared__flow_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:root"]
     }
   }
 
@@ -311,7 +311,7 @@ data "aws_iam_policy_document" "aws_use1_shared__flow_logs_key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:us-east-1:${var.aws_account_ids["aws-shared-services"]}:log-group:/tradeplane/flow-logs/aws-use1-shared"]
+      values   = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:log-group:/tradeplane/flow-logs/aws-use1-shared"]
     }
   }
 }
@@ -331,7 +331,7 @@ data "aws_iam_policy_document" "aws_use1_shared__flow_logs_trust" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-shared-services"]]
+      values   = [module.globals.aws_account_ids["aws-shared-services"]]
     }
   }
 }

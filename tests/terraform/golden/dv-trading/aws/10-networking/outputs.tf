@@ -14,11 +14,11 @@ output "dx_connection_ids" {
 output "nat_eip_arns" {
   description = "Elastic IP allocation ARNs of the NAT gateways, by 'network/nat'"
   value = {
-    "aws-apne1-crypto/nat-az1" = "arn:aws:ec2:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:eip-allocation/${aws_eip.aws_apne1_crypto__nat_az1.allocation_id}"
-    "aws-apne1-crypto/nat-az4" = "arn:aws:ec2:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:eip-allocation/${aws_eip.aws_apne1_crypto__nat_az4.allocation_id}"
-    "aws-use1-crypto/nat-a"    = "arn:aws:ec2:us-east-1:${var.aws_account_ids["aws-crypto-prod"]}:eip-allocation/${aws_eip.aws_use1_crypto__nat_a.allocation_id}"
-    "aws-use1-shared/nat-a"    = "arn:aws:ec2:us-east-1:${var.aws_account_ids["aws-shared-services"]}:eip-allocation/${aws_eip.aws_use1_shared__nat_a.allocation_id}"
-    "aws-use1-shared/nat-b"    = "arn:aws:ec2:us-east-1:${var.aws_account_ids["aws-shared-services"]}:eip-allocation/${aws_eip.aws_use1_shared__nat_b.allocation_id}"
+    "aws-apne1-crypto/nat-az1" = "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:eip-allocation/${aws_eip.aws_apne1_crypto__nat_az1.allocation_id}"
+    "aws-apne1-crypto/nat-az4" = "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:eip-allocation/${aws_eip.aws_apne1_crypto__nat_az4.allocation_id}"
+    "aws-use1-crypto/nat-a"    = "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:eip-allocation/${aws_eip.aws_use1_crypto__nat_a.allocation_id}"
+    "aws-use1-shared/nat-a"    = "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:eip-allocation/${aws_eip.aws_use1_shared__nat_a.allocation_id}"
+    "aws-use1-shared/nat-b"    = "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:eip-allocation/${aws_eip.aws_use1_shared__nat_b.allocation_id}"
   }
 }
 

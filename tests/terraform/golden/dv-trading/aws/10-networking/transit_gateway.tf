@@ -277,19 +277,19 @@ resource "aws_ec2_transit_gateway_vpc_attachment_accepter" "tgw_use1__att_shared
 
 resource "aws_ram_principal_association" "tgw_use1__aws_equities_prod" {
   provider           = aws.aws_network__us_east_1
-  principal          = var.aws_account_ids["aws-equities-prod"]
+  principal          = module.globals.aws_account_ids["aws-equities-prod"]
   resource_share_arn = aws_ram_resource_share.tgw_use1.arn
 }
 
 resource "aws_ram_principal_association" "tgw_use1__aws_research" {
   provider           = aws.aws_network__us_east_1
-  principal          = var.aws_account_ids["aws-research"]
+  principal          = module.globals.aws_account_ids["aws-research"]
   resource_share_arn = aws_ram_resource_share.tgw_use1.arn
 }
 
 resource "aws_ram_principal_association" "tgw_use1__aws_shared_services" {
   provider           = aws.aws_network__us_east_1
-  principal          = var.aws_account_ids["aws-shared-services"]
+  principal          = module.globals.aws_account_ids["aws-shared-services"]
   resource_share_arn = aws_ram_resource_share.tgw_use1.arn
 }
 

@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "crypto__aws_crypto_prod__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-crypto-prod"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -28,7 +28,7 @@ data "aws_iam_policy_document" "crypto__aws_crypto_prod__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-crypto-prod"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -72,7 +72,7 @@ data "aws_iam_policy_document" "equities__aws_equities_prod__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-equities-prod"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-equities-prod"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -85,7 +85,7 @@ data "aws_iam_policy_document" "equities__aws_equities_prod__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-equities-prod"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-equities-prod"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -129,7 +129,7 @@ data "aws_iam_policy_document" "futures__aws_futures_prod__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-futures-prod"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-futures-prod"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -142,7 +142,7 @@ data "aws_iam_policy_document" "futures__aws_futures_prod__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-futures-prod"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-futures-prod"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -186,7 +186,7 @@ data "aws_iam_policy_document" "platform__aws_network__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-network"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-network"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -199,7 +199,7 @@ data "aws_iam_policy_document" "platform__aws_network__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-network"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-network"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -243,7 +243,7 @@ data "aws_iam_policy_document" "platform__aws_shared_services__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-shared-services"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-shared-services"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -256,7 +256,7 @@ data "aws_iam_policy_document" "platform__aws_shared_services__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-shared-services"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-shared-services"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -300,7 +300,7 @@ data "aws_iam_policy_document" "research__aws_research__policy" {
     sid       = "OperateOwnInstances"
     effect    = "Allow"
     actions   = ["ec2:RebootInstances", "ec2:StartInstances", "ec2:StopInstances"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-research"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-research"]}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -313,7 +313,7 @@ data "aws_iam_policy_document" "research__aws_research__policy" {
     sid       = "SessionsToOwnInstances"
     effect    = "Allow"
     actions   = ["ssm:StartSession"]
-    resources = ["arn:aws:ec2:*:${var.aws_account_ids["aws-research"]}:instance/*"]
+    resources = ["arn:aws:ec2:*:${module.globals.aws_account_ids["aws-research"]}:instance/*"]
 
     condition {
       test     = "StringEquals"

@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
 
     condition {
@@ -39,7 +39,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__ebs" {
     condition {
       test     = "StringEquals"
       variable = "kms:CallerAccount"
-      values   = [var.aws_account_ids["aws-crypto-prod"]]
+      values   = [module.globals.aws_account_ids["aws-crypto-prod"]]
     }
   }
 }
@@ -58,7 +58,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -70,7 +70,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
 
     condition {
@@ -82,7 +82,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__ebs" {
     condition {
       test     = "StringEquals"
       variable = "kms:CallerAccount"
-      values   = [var.aws_account_ids["aws-crypto-prod"]]
+      values   = [module.globals.aws_account_ids["aws-crypto-prod"]]
     }
   }
 }
@@ -101,7 +101,7 @@ data "aws_iam_policy_document" "aws_equities_prod__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:root"]
     }
   }
 
@@ -113,7 +113,7 @@ data "aws_iam_policy_document" "aws_equities_prod__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:root"]
     }
 
     condition {
@@ -125,7 +125,7 @@ data "aws_iam_policy_document" "aws_equities_prod__us_east_1__ebs" {
     condition {
       test     = "StringEquals"
       variable = "kms:CallerAccount"
-      values   = [var.aws_account_ids["aws-equities-prod"]]
+      values   = [module.globals.aws_account_ids["aws-equities-prod"]]
     }
   }
 }
@@ -144,7 +144,7 @@ data "aws_iam_policy_document" "aws_research__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-research"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:root"]
     }
   }
 
@@ -156,7 +156,7 @@ data "aws_iam_policy_document" "aws_research__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-research"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:root"]
     }
 
     condition {
@@ -168,7 +168,7 @@ data "aws_iam_policy_document" "aws_research__us_east_1__ebs" {
     condition {
       test     = "StringEquals"
       variable = "kms:CallerAccount"
-      values   = [var.aws_account_ids["aws-research"]]
+      values   = [module.globals.aws_account_ids["aws-research"]]
     }
   }
 }
@@ -187,7 +187,7 @@ data "aws_iam_policy_document" "aws_shared_services__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:root"]
     }
   }
 
@@ -199,7 +199,7 @@ data "aws_iam_policy_document" "aws_shared_services__us_east_1__ebs" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:root"]
     }
 
     condition {
@@ -211,7 +211,7 @@ data "aws_iam_policy_document" "aws_shared_services__us_east_1__ebs" {
     condition {
       test     = "StringEquals"
       variable = "kms:CallerAccount"
-      values   = [var.aws_account_ids["aws-shared-services"]]
+      values   = [module.globals.aws_account_ids["aws-shared-services"]]
     }
   }
 }

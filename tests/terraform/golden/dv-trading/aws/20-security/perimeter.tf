@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "aws_apne1_crypto__waf_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -46,7 +46,7 @@ data "aws_iam_policy_document" "aws_use1_crypto__waf_logs_key" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -100,21 +100,21 @@ resource "aws_kms_key" "aws_use1_crypto__waf_logs" {
 resource "aws_shield_protection" "aws_apne1_crypto__nat_az1" {
   provider     = aws.aws_crypto_prod__ap_northeast_1
   name         = "aws-apne1-crypto-nat-az1"
-  resource_arn = data.terraform_remote_state.networking.outputs.nat_eip_arns["aws-apne1-crypto/nat-az1"]
+  resource_arn = var.nat_eip_arns["aws-apne1-crypto/nat-az1"]
   tags         = { Name = "aws-apne1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
 resource "aws_shield_protection" "aws_apne1_crypto__nat_az4" {
   provider     = aws.aws_crypto_prod__ap_northeast_1
   name         = "aws-apne1-crypto-nat-az4"
-  resource_arn = data.terraform_remote_state.networking.outputs.nat_eip_arns["aws-apne1-crypto/nat-az4"]
+  resource_arn = var.nat_eip_arns["aws-apne1-crypto/nat-az4"]
   tags         = { Name = "aws-apne1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
 resource "aws_shield_protection" "aws_use1_crypto__nat_a" {
   provider     = aws.aws_crypto_prod__us_east_1
   name         = "aws-use1-crypto-nat-a"
-  resource_arn = data.terraform_remote_state.networking.outputs.nat_eip_arns["aws-use1-crypto/nat-a"]
+  resource_arn = var.nat_eip_arns["aws-use1-crypto/nat-a"]
   tags         = { Name = "aws-use1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 

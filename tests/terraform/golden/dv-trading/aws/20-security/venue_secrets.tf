@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__venue_keys__pol
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__venue_keys__pol
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
 
     condition {
@@ -52,7 +52,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__venue_keys__policy" 
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -64,7 +64,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__venue_keys__policy" 
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
 
     condition {

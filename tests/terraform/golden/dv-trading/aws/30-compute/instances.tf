@@ -22,14 +22,14 @@ data "aws_iam_policy_document" "binance_mm__venue_keys" {
     sid       = "ReadVenueKeys"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = ["arn:aws:secretsmanager:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/mm-trade-??????"]
+    resources = ["arn:aws:secretsmanager:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/mm-trade-??????"]
   }
 
   statement {
     sid       = "DecryptThroughSecretsManager"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["arn:aws:kms:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:key/*"]
 
     condition {
       test     = "StringEquals"
@@ -60,14 +60,14 @@ data "aws_iam_policy_document" "coinbase_mm__venue_keys" {
     sid       = "ReadVenueKeys"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = ["arn:aws:secretsmanager:us-east-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/coinbase/mm-trade-??????"]
+    resources = ["arn:aws:secretsmanager:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:secret:crypto/coinbase/mm-trade-??????"]
   }
 
   statement {
     sid       = "DecryptThroughSecretsManager"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["arn:aws:kms:us-east-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:key/*"]
 
     condition {
       test     = "StringEquals"
@@ -126,14 +126,14 @@ data "aws_iam_policy_document" "feed_gateway_a__venue_keys" {
     sid       = "ReadVenueKeys"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = ["arn:aws:secretsmanager:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????"]
+    resources = ["arn:aws:secretsmanager:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????"]
   }
 
   statement {
     sid       = "DecryptThroughSecretsManager"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["arn:aws:kms:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:key/*"]
 
     condition {
       test     = "StringEquals"
@@ -164,14 +164,14 @@ data "aws_iam_policy_document" "feed_gateway_b__venue_keys" {
     sid       = "ReadVenueKeys"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = ["arn:aws:secretsmanager:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????"]
+    resources = ["arn:aws:secretsmanager:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:secret:crypto/binance/md-read-??????"]
   }
 
   statement {
     sid       = "DecryptThroughSecretsManager"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["arn:aws:kms:ap-northeast-1:${var.aws_account_ids["aws-crypto-prod"]}:key/*"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:key/*"]
 
     condition {
       test     = "StringEquals"
@@ -408,7 +408,7 @@ resource "aws_iam_role_policy_attachment" "research_batch" {
 resource "aws_instance" "binance_mm__apne1_az4" {
   count                       = 2
   provider                    = aws.aws_crypto_prod__ap_northeast_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-apne1-crypto/trading-az4"]
+  subnet_id                   = var.subnet_ids["aws-apne1-crypto/trading-az4"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -438,7 +438,7 @@ resource "aws_instance" "binance_mm__apne1_az4" {
 resource "aws_instance" "coinbase_mm__use1_az4" {
   count                       = 2
   provider                    = aws.aws_crypto_prod__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-crypto/trading-a"]
+  subnet_id                   = var.subnet_ids["aws-use1-crypto/trading-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -468,7 +468,7 @@ resource "aws_instance" "coinbase_mm__use1_az4" {
 resource "aws_instance" "eq_order_gateway__use1_az4" {
   count                       = 4
   provider                    = aws.aws_equities_prod__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-equities/trading-a"]
+  subnet_id                   = var.subnet_ids["aws-use1-equities/trading-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -498,7 +498,7 @@ resource "aws_instance" "eq_order_gateway__use1_az4" {
 resource "aws_instance" "eq_strategy__use1_az4" {
   count                       = 6
   provider                    = aws.aws_equities_prod__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-equities/trading-a"]
+  subnet_id                   = var.subnet_ids["aws-use1-equities/trading-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -528,7 +528,7 @@ resource "aws_instance" "eq_strategy__use1_az4" {
 resource "aws_instance" "feed_gateway_a__apne1_az4" {
   count                       = 1
   provider                    = aws.aws_crypto_prod__ap_northeast_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-apne1-crypto/trading-az4"]
+  subnet_id                   = var.subnet_ids["aws-apne1-crypto/trading-az4"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -558,7 +558,7 @@ resource "aws_instance" "feed_gateway_a__apne1_az4" {
 resource "aws_instance" "feed_gateway_b__apne1_az1" {
   count                       = 1
   provider                    = aws.aws_crypto_prod__ap_northeast_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-apne1-crypto/trading-az1"]
+  subnet_id                   = var.subnet_ids["aws-apne1-crypto/trading-az1"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -588,7 +588,7 @@ resource "aws_instance" "feed_gateway_b__apne1_az1" {
 resource "aws_instance" "md_distributor__use1_az4" {
   count                       = 2
   provider                    = aws.aws_shared_services__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-shared/shared-a"]
+  subnet_id                   = var.subnet_ids["aws-use1-shared/shared-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -618,7 +618,7 @@ resource "aws_instance" "md_distributor__use1_az4" {
 resource "aws_instance" "research_batch__use1_az4" {
   count                       = 20
   provider                    = aws.aws_research__us_east_1
-  subnet_id                   = data.terraform_remote_state.networking.outputs.subnet_ids["aws-use1-research/batch-a"]
+  subnet_id                   = var.subnet_ids["aws-use1-research/batch-a"]
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = true
@@ -652,7 +652,7 @@ resource "aws_launch_template" "binance_mm" {
   instance_type          = "c6in.4xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/sg-market-maker"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-apne1-crypto/sg-market-maker"]]
   tags                   = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 
   metadata_options {
@@ -703,7 +703,7 @@ resource "aws_launch_template" "coinbase_mm" {
   instance_type          = "c6in.2xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-crypto/sg-market-maker"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-use1-crypto/sg-market-maker"]]
   tags                   = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 
   metadata_options {
@@ -750,7 +750,7 @@ resource "aws_launch_template" "eq_order_gateway" {
   instance_type          = "c6in.8xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-equities/sg-order-gateway"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-use1-equities/sg-order-gateway"]]
   tags                   = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 
   metadata_options {
@@ -801,7 +801,7 @@ resource "aws_launch_template" "eq_strategy" {
   instance_type          = "c6i.4xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-equities/sg-strategy"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-use1-equities/sg-strategy"]]
   tags                   = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
 
   metadata_options {
@@ -852,7 +852,7 @@ resource "aws_launch_template" "feed_gateway_a" {
   instance_type          = "c6in.2xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/sg-feed-gateway"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-apne1-crypto/sg-feed-gateway"]]
   tags                   = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 
   metadata_options {
@@ -903,7 +903,7 @@ resource "aws_launch_template" "feed_gateway_b" {
   instance_type          = "c6in.2xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/sg-feed-gateway"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-apne1-crypto/sg-feed-gateway"]]
   tags                   = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 
   metadata_options {
@@ -950,7 +950,7 @@ resource "aws_launch_template" "md_distributor" {
   instance_type          = "c6in.4xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-shared/sg-md-distributor"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-use1-shared/sg-md-distributor"]]
   tags                   = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
 
   metadata_options {
@@ -1001,7 +1001,7 @@ resource "aws_launch_template" "research_batch" {
   instance_type          = "m6i.8xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-research/sg-research"]]
+  vpc_security_group_ids = [var.security_group_ids["aws-use1-research/sg-research"]]
   tags                   = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 
   metadata_options {

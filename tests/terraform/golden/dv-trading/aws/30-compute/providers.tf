@@ -6,7 +6,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
+    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
@@ -19,7 +19,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
+    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
@@ -32,7 +32,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
+    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
@@ -45,7 +45,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
+    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
@@ -58,15 +58,10 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
+    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
   }
 
   default_tags {
     tags = { managed-by = "tradeplane", estate = "dv-trading" }
   }
-}
-
-data "terraform_remote_state" "networking" {
-  backend = "s3"
-  config  = { bucket = var.state_bucket, dynamodb_table = var.state_lock_table, key = "aws/10-networking/terraform.tfstate", region = var.state_region }
 }

@@ -15,7 +15,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
 
     condition {
@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__ap_northeast_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-crypto-prod"]]
+      values   = [module.globals.aws_account_ids["aws-crypto-prod"]]
     }
   }
 }
@@ -70,7 +70,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
   }
 
@@ -82,7 +82,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-crypto-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:root"]
     }
 
     condition {
@@ -106,7 +106,7 @@ data "aws_iam_policy_document" "aws_crypto_prod__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-crypto-prod"]]
+      values   = [module.globals.aws_account_ids["aws-crypto-prod"]]
     }
   }
 }
@@ -125,7 +125,7 @@ data "aws_iam_policy_document" "aws_equities_prod__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:root"]
     }
   }
 
@@ -137,7 +137,7 @@ data "aws_iam_policy_document" "aws_equities_prod__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-equities-prod"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:root"]
     }
 
     condition {
@@ -161,7 +161,7 @@ data "aws_iam_policy_document" "aws_equities_prod__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-equities-prod"]]
+      values   = [module.globals.aws_account_ids["aws-equities-prod"]]
     }
   }
 }
@@ -180,7 +180,7 @@ data "aws_iam_policy_document" "aws_network__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-network"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:root"]
     }
   }
 
@@ -192,7 +192,7 @@ data "aws_iam_policy_document" "aws_network__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-network"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:root"]
     }
 
     condition {
@@ -216,7 +216,7 @@ data "aws_iam_policy_document" "aws_network__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-network"]]
+      values   = [module.globals.aws_account_ids["aws-network"]]
     }
   }
 }
@@ -235,7 +235,7 @@ data "aws_iam_policy_document" "aws_research__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-research"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:root"]
     }
   }
 
@@ -247,7 +247,7 @@ data "aws_iam_policy_document" "aws_research__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-research"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:root"]
     }
 
     condition {
@@ -271,7 +271,7 @@ data "aws_iam_policy_document" "aws_research__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-research"]]
+      values   = [module.globals.aws_account_ids["aws-research"]]
     }
   }
 }
@@ -290,7 +290,7 @@ data "aws_iam_policy_document" "aws_shared_services__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:root"]
     }
   }
 
@@ -302,7 +302,7 @@ data "aws_iam_policy_document" "aws_shared_services__us_east_1__alerts" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:aws:iam::${var.aws_account_ids["aws-shared-services"]}:root"]
+      identifiers = ["arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:root"]
     }
 
     condition {
@@ -326,7 +326,7 @@ data "aws_iam_policy_document" "aws_shared_services__us_east_1__alerts" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [var.aws_account_ids["aws-shared-services"]]
+      values   = [module.globals.aws_account_ids["aws-shared-services"]]
     }
   }
 }
@@ -343,7 +343,7 @@ resource "aws_cloudwatch_metric_alarm" "aws_apne1_crypto__nat_az1__port_allocati
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  dimensions          = { NatGatewayId = data.terraform_remote_state.networking.outputs.nat_gateway_ids["aws-apne1-crypto/nat-az1"] }
+  dimensions          = { NatGatewayId = var.nat_gateway_ids["aws-apne1-crypto/nat-az1"] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "nat-az1", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -361,7 +361,7 @@ resource "aws_cloudwatch_metric_alarm" "aws_apne1_crypto__nat_az4__port_allocati
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  dimensions          = { NatGatewayId = data.terraform_remote_state.networking.outputs.nat_gateway_ids["aws-apne1-crypto/nat-az4"] }
+  dimensions          = { NatGatewayId = var.nat_gateway_ids["aws-apne1-crypto/nat-az4"] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "nat-az4", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -379,7 +379,7 @@ resource "aws_cloudwatch_metric_alarm" "aws_use1_crypto__nat_a__port_allocation"
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  dimensions          = { NatGatewayId = data.terraform_remote_state.networking.outputs.nat_gateway_ids["aws-use1-crypto/nat-a"] }
+  dimensions          = { NatGatewayId = var.nat_gateway_ids["aws-use1-crypto/nat-a"] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__us_east_1.arn]
   tags                = { Name = "nat-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -397,7 +397,7 @@ resource "aws_cloudwatch_metric_alarm" "aws_use1_shared__nat_a__port_allocation"
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  dimensions          = { NatGatewayId = data.terraform_remote_state.networking.outputs.nat_gateway_ids["aws-use1-shared/nat-a"] }
+  dimensions          = { NatGatewayId = var.nat_gateway_ids["aws-use1-shared/nat-a"] }
   alarm_actions       = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   tags                = { Name = "nat-a", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
@@ -415,7 +415,7 @@ resource "aws_cloudwatch_metric_alarm" "aws_use1_shared__nat_b__port_allocation"
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  dimensions          = { NatGatewayId = data.terraform_remote_state.networking.outputs.nat_gateway_ids["aws-use1-shared/nat-b"] }
+  dimensions          = { NatGatewayId = var.nat_gateway_ids["aws-use1-shared/nat-b"] }
   alarm_actions       = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   tags                = { Name = "nat-b", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
@@ -434,7 +434,7 @@ resource "aws_cloudwatch_metric_alarm" "binance_mm__apne1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["binance-mm/apne1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["binance-mm/apne1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
@@ -453,7 +453,7 @@ resource "aws_cloudwatch_metric_alarm" "binance_mm__apne1_az4__status_check_fail
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["binance-mm/apne1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["binance-mm/apne1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
@@ -472,7 +472,7 @@ resource "aws_cloudwatch_metric_alarm" "coinbase_mm__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["coinbase-mm/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["coinbase-mm/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__us_east_1.arn]
   tags                = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
@@ -491,7 +491,7 @@ resource "aws_cloudwatch_metric_alarm" "coinbase_mm__use1_az4__status_check_fail
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["coinbase-mm/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["coinbase-mm/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__us_east_1.arn]
   tags                = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
@@ -509,7 +509,7 @@ resource "aws_cloudwatch_metric_alarm" "dx_chicago__dxcon_ch1_a__down" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { ConnectionId = data.terraform_remote_state.networking.outputs.dx_connection_ids["dx-chicago/dxcon-ch1-a"] }
+  dimensions          = { ConnectionId = var.dx_connection_ids["dx-chicago/dxcon-ch1-a"] }
   alarm_actions       = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   tags                = { Name = "dxcon-ch1-a", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
@@ -527,7 +527,7 @@ resource "aws_cloudwatch_metric_alarm" "dx_chicago__dxcon_ch1_b__down" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { ConnectionId = data.terraform_remote_state.networking.outputs.dx_connection_ids["dx-chicago/dxcon-ch1-b"] }
+  dimensions          = { ConnectionId = var.dx_connection_ids["dx-chicago/dxcon-ch1-b"] }
   alarm_actions       = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   tags                = { Name = "dxcon-ch1-b", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
@@ -545,7 +545,7 @@ resource "aws_cloudwatch_metric_alarm" "dx_new_york__dxcon_ny4_a__down" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { ConnectionId = data.terraform_remote_state.networking.outputs.dx_connection_ids["dx-new-york/dxcon-ny4-a"] }
+  dimensions          = { ConnectionId = var.dx_connection_ids["dx-new-york/dxcon-ny4-a"] }
   alarm_actions       = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   tags                = { Name = "dxcon-ny4-a", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
@@ -563,7 +563,7 @@ resource "aws_cloudwatch_metric_alarm" "dx_new_york__dxcon_ny4_b__down" {
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { ConnectionId = data.terraform_remote_state.networking.outputs.dx_connection_ids["dx-new-york/dxcon-ny4-b"] }
+  dimensions          = { ConnectionId = var.dx_connection_ids["dx-new-york/dxcon-ny4-b"] }
   alarm_actions       = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_network__us_east_1.arn]
   tags                = { Name = "dxcon-ny4-b", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
@@ -582,7 +582,7 @@ resource "aws_cloudwatch_metric_alarm" "eq_order_gateway__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["eq-order-gateway/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["eq-order-gateway/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   tags                = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
@@ -601,7 +601,7 @@ resource "aws_cloudwatch_metric_alarm" "eq_order_gateway__use1_az4__status_check
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["eq-order-gateway/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["eq-order-gateway/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   tags                = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
@@ -620,7 +620,7 @@ resource "aws_cloudwatch_metric_alarm" "eq_strategy__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["eq-strategy/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["eq-strategy/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   tags                = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
@@ -639,7 +639,7 @@ resource "aws_cloudwatch_metric_alarm" "eq_strategy__use1_az4__status_check_fail
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["eq-strategy/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["eq-strategy/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   ok_actions          = [aws_sns_topic.equities__aws_equities_prod__us_east_1.arn]
   tags                = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
@@ -658,7 +658,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_a__apne1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["feed-gateway-a/apne1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["feed-gateway-a/apne1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -677,7 +677,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_a__apne1_az4__status_check_
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["feed-gateway-a/apne1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["feed-gateway-a/apne1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -696,7 +696,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_b__apne1_az1__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["feed-gateway-b/apne1-az1"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["feed-gateway-b/apne1-az1"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -715,7 +715,7 @@ resource "aws_cloudwatch_metric_alarm" "feed_gateway_b__apne1_az1__status_check_
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["feed-gateway-b/apne1-az1"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["feed-gateway-b/apne1-az1"][count.index] }
   alarm_actions       = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   ok_actions          = [aws_sns_topic.crypto__aws_crypto_prod__ap_northeast_1.arn]
   tags                = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
@@ -734,7 +734,7 @@ resource "aws_cloudwatch_metric_alarm" "md_distributor__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["md-distributor/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["md-distributor/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   tags                = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
@@ -753,7 +753,7 @@ resource "aws_cloudwatch_metric_alarm" "md_distributor__use1_az4__status_check_f
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["md-distributor/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["md-distributor/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   ok_actions          = [aws_sns_topic.platform__aws_shared_services__us_east_1.arn]
   tags                = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
@@ -772,7 +772,7 @@ resource "aws_cloudwatch_metric_alarm" "research_batch__use1_az4__cpu_high" {
   threshold           = 90
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["research-batch/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["research-batch/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.research__aws_research__us_east_1.arn]
   ok_actions          = [aws_sns_topic.research__aws_research__us_east_1.arn]
   tags                = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
@@ -791,7 +791,7 @@ resource "aws_cloudwatch_metric_alarm" "research_batch__use1_az4__status_check_f
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
-  dimensions          = { InstanceId = data.terraform_remote_state.compute.outputs.instance_ids["research-batch/use1-az4"][count.index] }
+  dimensions          = { InstanceId = var.instance_ids["research-batch/use1-az4"][count.index] }
   alarm_actions       = [aws_sns_topic.research__aws_research__us_east_1.arn]
   ok_actions          = [aws_sns_topic.research__aws_research__us_east_1.arn]
   tags                = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }

@@ -23,7 +23,7 @@ resource "google_essential_contacts_contact" "gcp_observability" {
 }
 
 resource "google_essential_contacts_contact" "organisation" {
-  parent                              = "organizations/${var.gcp_org_id}"
+  parent                              = "organizations/${module.globals.gcp_org_id}"
   email                               = "platform-lead@dvtrading.example"
   language_tag                        = "en"
   notification_category_subscriptions = ["LEGAL", "SECURITY", "SUSPENSION", "TECHNICAL"]

@@ -9,19 +9,19 @@ resource "google_folder" "futures" {
 
 resource "google_folder" "platform" {
   display_name        = "platform"
-  parent              = "organizations/${var.gcp_org_id}"
+  parent              = "organizations/${module.globals.gcp_org_id}"
   deletion_protection = true
 }
 
 resource "google_folder" "trading" {
   display_name        = "trading"
-  parent              = "organizations/${var.gcp_org_id}"
+  parent              = "organizations/${module.globals.gcp_org_id}"
   deletion_protection = true
 }
 
 resource "google_project" "gcp_futures_prod" {
   name                = "gcp-futures-prod"
-  project_id          = var.project_ids["gcp-futures-prod"]
+  project_id          = module.globals.project_ids["gcp-futures-prod"]
   folder_id           = google_folder.futures.name
   billing_account     = var.billing_account
   auto_create_network = false
@@ -35,7 +35,7 @@ resource "google_project" "gcp_futures_prod" {
 
 resource "google_project" "gcp_net_host" {
   name                = "gcp-net-host"
-  project_id          = var.project_ids["gcp-net-host"]
+  project_id          = module.globals.project_ids["gcp-net-host"]
   folder_id           = google_folder.platform.name
   billing_account     = var.billing_account
   auto_create_network = false
@@ -49,7 +49,7 @@ resource "google_project" "gcp_net_host" {
 
 resource "google_project" "gcp_observability" {
   name                = "gcp-observability"
-  project_id          = var.project_ids["gcp-observability"]
+  project_id          = module.globals.project_ids["gcp-observability"]
   folder_id           = google_folder.platform.name
   billing_account     = var.billing_account
   auto_create_network = false

@@ -5,41 +5,19 @@ variable "billing_account" {
   description = "billing account the projects are charged to"
   type        = string
   default     = "01A2B3-C4D5E6-F7A8B9"
-}
-
-variable "default_region" {
-  description = "region for resources that do not name one"
-  type        = string
-  default     = "us-central1"
-}
-
-variable "gcp_org_id" {
-  description = "GCP organisation id"
-  type        = string
-  default     = "812345678901"
 
   validation {
-    condition     = can(regex("^[0-9]+$", var.gcp_org_id))
-    error_message = "The GCP organisation id is numeric."
-  }
-}
-
-variable "project_ids" {
-  description = "GCP project ids by estate project name"
-  type        = map(string)
-  default = {
-    gcp-futures-prod  = "dvt-futures-prod"
-    gcp-net-host      = "dvt-net-host-prod"
-    gcp-observability = "dvt-observability"
-  }
-
-  validation {
-    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
-    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "A billing account id is three groups of six hex digits (XXXXXX-XXXXXX-XXXXXX)."
   }
 }
 
 variable "terraform_service_account" {
   description = "service account this stage (00-org-guardrails) impersonates; no other stage uses it"
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
+    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
+  }
 }

@@ -4,11 +4,21 @@
 variable "aurora_vpn_peer_ip_0" {
   description = "public IP of the remote VPN gateway for vpn-aurora-backup/vpn-aurora-t0"
   type        = string
+
+  validation {
+    condition     = can(cidrnetmask("${var.aurora_vpn_peer_ip_0}/32"))
+    error_message = "The VPN peer is an IPv4 address."
+  }
 }
 
 variable "aurora_vpn_peer_ip_1" {
   description = "public IP of the remote VPN gateway for vpn-aurora-backup/vpn-aurora-t1"
   type        = string
+
+  validation {
+    condition     = can(cidrnetmask("${var.aurora_vpn_peer_ip_1}/32"))
+    error_message = "The VPN peer is an IPv4 address."
+  }
 }
 
 variable "cross_cloud_bgp_md5_keys" {
@@ -25,47 +35,56 @@ variable "cross_cloud_bgp_md5_keys" {
 variable "cross_cloud_locations" {
   description = "Google interconnect location URL of each Cross-Cloud Interconnect leg, by 'link/leg'"
   type        = map(string)
+
+  validation {
+    condition     = alltrue([for k, v in var.cross_cloud_locations : can(regex("/interconnectLocations/[a-z0-9-]+$", v))])
+    error_message = "Every Cross-Cloud Interconnect location is an interconnectLocations URL."
+  }
 }
 
 variable "cross_cloud_remote_locations" {
   description = "remote (AWS) location name of each cross-cloud link, as Google lists it"
   type        = map(string)
-}
 
-variable "default_region" {
-  description = "region for resources that do not name one"
-  type        = string
-  default     = "us-central1"
+  validation {
+    condition     = alltrue([for k, v in var.cross_cloud_remote_locations : can(regex("^[a-z0-9-]+$", v))])
+    error_message = "Every remote location is a lowercase location name."
+  }
 }
 
 variable "interconnect_locations" {
   description = "interconnect location (colocation facility) URL per 'interconnect/metro-eadN'"
   type        = map(string)
+
+  validation {
+    condition     = alltrue([for k, v in var.interconnect_locations : can(regex("/interconnectLocations/[a-z0-9-]+$", v))])
+    error_message = "Every interconnect location is an interconnectLocations URL."
+  }
 }
 
-variable "project_ids" {
-  description = "GCP project ids by estate project name"
+variable "project_numbers" {
+  description = "output 'project_numbers' of gcp/00-org-guardrails: project numbers by estate project name (from 00-org-guardrails.auto.tfvars.json)"
   type        = map(string)
-  default = {
-    gcp-futures-prod  = "dvt-futures-prod"
-    gcp-net-host      = "dvt-net-host-prod"
-    gcp-observability = "dvt-observability"
+
+  validation {
+    condition     = length(setsubtract(["gcp-futures-prod"], keys(var.project_numbers))) == 0
+    error_message = "The input project_numbers must hold every key this stage uses (gcp-futures-prod): apply gcp/00-org-guardrails, then regenerate 00-org-guardrails.auto.tfvars.json from its 'terraform output -json'."
   }
 
   validation {
-    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
-    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = alltrue([for k, v in var.project_numbers : can(regex("^[0-9]+$", v))])
+    error_message = "Every value of the input project_numbers must match ^[0-9]+$ (project numbers)."
   }
-}
-
-variable "state_bucket" {
-  description = "bucket holding every stage's Terraform state"
-  type        = string
 }
 
 variable "terraform_service_account" {
   description = "service account this stage (10-networking) impersonates; no other stage uses it"
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
+    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
+  }
 }
 
 variable "vpn_shared_secrets" {

@@ -3,7 +3,7 @@
 
 resource "google_compute_instance" "cme_md_handler_a__us_central1_a" {
   count               = 1
-  project             = var.project_ids["gcp-futures-prod"]
+  project             = module.globals.project_ids["gcp-futures-prod"]
   name                = "cme-md-handler-a-us-central1-a-${count.index}"
   zone                = "us-central1-a"
   machine_type        = "c2-standard-30"
@@ -27,7 +27,7 @@ resource "google_compute_instance" "cme_md_handler_a__us_central1_a" {
 
   network_interface {
     nic_type   = "GVNIC"
-    subnetwork = data.terraform_remote_state.networking.outputs.subnet_self_links["gcp-trading/futures-trading"]
+    subnetwork = var.subnet_self_links["gcp-trading/futures-trading"]
   }
 
   scheduling {
@@ -45,11 +45,15 @@ resource "google_compute_instance" "cme_md_handler_a__us_central1_a" {
     email  = var.workload_service_accounts["cme-md-handler-a"]
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "cme_md_handler_b__us_central1_b" {
   count               = 1
-  project             = var.project_ids["gcp-futures-prod"]
+  project             = module.globals.project_ids["gcp-futures-prod"]
   name                = "cme-md-handler-b-us-central1-b-${count.index}"
   zone                = "us-central1-b"
   machine_type        = "c2-standard-30"
@@ -73,7 +77,7 @@ resource "google_compute_instance" "cme_md_handler_b__us_central1_b" {
 
   network_interface {
     nic_type   = "GVNIC"
-    subnetwork = data.terraform_remote_state.networking.outputs.subnet_self_links["gcp-trading/futures-trading"]
+    subnetwork = var.subnet_self_links["gcp-trading/futures-trading"]
   }
 
   scheduling {
@@ -91,11 +95,15 @@ resource "google_compute_instance" "cme_md_handler_b__us_central1_b" {
     email  = var.workload_service_accounts["cme-md-handler-b"]
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "cme_order_router__us_central1_a" {
   count               = 2
-  project             = var.project_ids["gcp-futures-prod"]
+  project             = module.globals.project_ids["gcp-futures-prod"]
   name                = "cme-order-router-us-central1-a-${count.index}"
   zone                = "us-central1-a"
   machine_type        = "c2-standard-30"
@@ -119,7 +127,7 @@ resource "google_compute_instance" "cme_order_router__us_central1_a" {
 
   network_interface {
     nic_type   = "GVNIC"
-    subnetwork = data.terraform_remote_state.networking.outputs.subnet_self_links["gcp-trading/futures-trading"]
+    subnetwork = var.subnet_self_links["gcp-trading/futures-trading"]
   }
 
   scheduling {
@@ -137,11 +145,15 @@ resource "google_compute_instance" "cme_order_router__us_central1_a" {
     email  = "order-router@dvt-futures-prod.iam.gserviceaccount.com"
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "futures_pricer__us_central1_a" {
   count               = 2
-  project             = var.project_ids["gcp-futures-prod"]
+  project             = module.globals.project_ids["gcp-futures-prod"]
   name                = "futures-pricer-us-central1-a-${count.index}"
   zone                = "us-central1-a"
   machine_type        = "n2-standard-32"
@@ -164,7 +176,7 @@ resource "google_compute_instance" "futures_pricer__us_central1_a" {
 
   network_interface {
     nic_type   = "GVNIC"
-    subnetwork = data.terraform_remote_state.networking.outputs.subnet_self_links["gcp-trading/futures-data"]
+    subnetwork = var.subnet_self_links["gcp-trading/futures-data"]
   }
 
   scheduling {
@@ -187,5 +199,9 @@ resource "google_compute_instance" "futures_pricer__us_central1_a" {
   service_account {
     email  = var.workload_service_accounts["futures-pricer"]
     scopes = ["cloud-platform"]
+  }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
   }
 }

@@ -4,21 +4,10 @@
 variable "account_emails" {
   description = "root e-mail address of each AWS account, by estate name"
   type        = map(string)
-}
-
-variable "aws_account_ids" {
-  description = "AWS account ids by estate account name"
-  type        = map(string)
-  default = {
-    acct-a     = "100000000001"
-    acct-b     = "100000000002"
-    acct-net   = "100000000003"
-    management = "100000000000"
-  }
 
   validation {
-    condition     = alltrue([for k, v in var.aws_account_ids : can(regex("^[0-9]{12}$", v))])
-    error_message = "Every AWS account id is 12 digits."
+    condition     = alltrue([for k, v in var.account_emails : can(regex("^[^@ ]+@[^@ ]+[.][a-z]{2,}$", v))])
+    error_message = "Every account e-mail is an e-mail address."
   }
 }
 
@@ -36,4 +25,9 @@ variable "terraform_role_name" {
   description = "role this stage (00-org-guardrails) assumes in every account; one role per stage, so a stage cannot change what another owns"
   type        = string
   default     = "tradeplane-terraform-org_guardrails"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
+    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+  }
 }

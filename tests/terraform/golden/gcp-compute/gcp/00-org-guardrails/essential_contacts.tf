@@ -9,7 +9,7 @@ resource "google_essential_contacts_contact" "beta_prod" {
 }
 
 resource "google_essential_contacts_contact" "organisation" {
-  parent                              = "organizations/${var.gcp_org_id}"
+  parent                              = "organizations/${module.globals.gcp_org_id}"
   email                               = var.platform_contact_email
   language_tag                        = "en"
   notification_category_subscriptions = ["LEGAL", "SECURITY", "SUSPENSION", "TECHNICAL"]

@@ -3,7 +3,7 @@
 
 resource "google_compute_instance" "pricer__us_central1_a" {
   count               = 3
-  project             = var.project_ids["beta-prod"]
+  project             = module.globals.project_ids["beta-prod"]
   name                = "pricer-us-central1-a-${count.index}"
   zone                = "us-central1-a"
   machine_type        = "n2-standard-32"
@@ -25,7 +25,7 @@ resource "google_compute_instance" "pricer__us_central1_a" {
 
   network_interface {
     nic_type   = "GVNIC"
-    subnetwork = data.terraform_remote_state.networking.outputs.subnet_self_links["gvpc/trade"]
+    subnetwork = var.subnet_self_links["gvpc/trade"]
   }
 
   scheduling {
@@ -49,11 +49,15 @@ resource "google_compute_instance" "pricer__us_central1_a" {
     email  = var.workload_service_accounts["pricer"]
     scopes = ["cloud-platform"]
   }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "router__us_central1_a" {
   count               = 2
-  project             = var.project_ids["beta-prod"]
+  project             = module.globals.project_ids["beta-prod"]
   name                = "router-us-central1-a-${count.index}"
   zone                = "us-central1-a"
   machine_type        = "c2-standard-30"
@@ -77,7 +81,7 @@ resource "google_compute_instance" "router__us_central1_a" {
 
   network_interface {
     nic_type   = "GVNIC"
-    subnetwork = data.terraform_remote_state.networking.outputs.subnet_self_links["gvpc/trade"]
+    subnetwork = var.subnet_self_links["gvpc/trade"]
   }
 
   scheduling {
@@ -94,5 +98,9 @@ resource "google_compute_instance" "router__us_central1_a" {
   service_account {
     email  = var.workload_service_accounts["router"]
     scopes = ["cloud-platform"]
+  }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
   }
 }

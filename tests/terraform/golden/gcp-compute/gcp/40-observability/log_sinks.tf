@@ -3,14 +3,14 @@
 
 resource "google_logging_organization_sink" "audit" {
   name             = "org-audit"
-  org_id           = var.gcp_org_id
+  org_id           = module.globals.gcp_org_id
   include_children = true
   destination      = "logging.googleapis.com/${google_logging_project_bucket_config.audit.id}"
   filter           = "logName:\"cloudaudit.googleapis.com\" OR logName:\"compute.googleapis.com%2Ffirewall\""
 }
 
 resource "google_logging_project_bucket_config" "audit" {
-  project        = var.project_ids["beta-prod"]
+  project        = module.globals.project_ids["beta-prod"]
   location       = "global"
   bucket_id      = "org-audit"
   retention_days = 400
@@ -19,7 +19,7 @@ resource "google_logging_project_bucket_config" "audit" {
 }
 
 resource "google_project_iam_member" "audit_sink_writer" {
-  project = var.project_ids["beta-prod"]
+  project = module.globals.project_ids["beta-prod"]
   role    = "roles/logging.bucketWriter"
   member  = google_logging_organization_sink.audit.writer_identity
 }

@@ -5,45 +5,29 @@ variable "billing_account" {
   description = "billing account the projects are charged to"
   type        = string
   default     = "000000-AAAAAA-BBBBBB"
-}
-
-variable "default_region" {
-  description = "region for resources that do not name one"
-  type        = string
-  default     = "us-central1"
-}
-
-variable "gcp_org_id" {
-  description = "GCP organisation id"
-  type        = string
-  default     = "123456789"
 
   validation {
-    condition     = can(regex("^[0-9]+$", var.gcp_org_id))
-    error_message = "The GCP organisation id is numeric."
+    condition     = can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "A billing account id is three groups of six hex digits (XXXXXX-XXXXXX-XXXXXX)."
   }
 }
 
 variable "platform_contact_email" {
   description = "who receives the organisation's security and technical notices"
   type        = string
-}
-
-variable "project_ids" {
-  description = "GCP project ids by estate project name"
-  type        = map(string)
-  default = {
-    beta-prod = "beta-prod-1"
-    net-host  = "net-host-prod"
-  }
 
   validation {
-    condition     = alltrue([for k, v in var.project_ids : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v))])
-    error_message = "Every GCP project id is 6-30 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = can(regex("^[^@ ]+@[^@ ]+[.][a-z]{2,}$", var.platform_contact_email))
+    error_message = "The contact is an e-mail address."
   }
 }
 
 variable "terraform_service_account" {
   description = "service account this stage (00-org-guardrails) impersonates; no other stage uses it"
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
+    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
+  }
 }

@@ -7,17 +7,17 @@ data "aws_organizations_organization" "this" {
 
 import {
   to = aws_organizations_account.acct_net
-  id = "100000000003"
+  id = module.globals.aws_account_ids["acct-net"]
 }
 
 import {
   to = aws_organizations_account.acct_a
-  id = "100000000001"
+  id = module.globals.aws_account_ids["acct-a"]
 }
 
 import {
   to = aws_organizations_account.acct_b
-  id = "100000000002"
+  id = module.globals.aws_account_ids["acct-b"]
 }
 
 resource "aws_organizations_account" "acct_a" {

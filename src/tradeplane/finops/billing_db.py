@@ -1,4 +1,5 @@
-"""The DuckDB connection every query runs on: bounded memory, spill to disk, streaming scans.
+"""The billing database: the local DuckDB every billing query runs on (bounded memory, spill to disk,
+streaming scans of the FOCUS files where they lie).
 
 DuckDB reads Parquet and CSV files itself, in row groups, so billing data larger
 than memory is scanned rather than loaded. Nothing here pulls a whole file into
@@ -18,15 +19,17 @@ DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
-class EngineConfig:
+class BillingDbConfig:
+    """Memory limit (a DuckDB size, e.g. ``2GB``), worker threads and spill directory of the billing database."""
+
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 2
     temp_directory: str | None = None
 
 
-def connect(config: EngineConfig | None = None) -> duckdb.DuckDBPyConnection:
+def connect(config: BillingDbConfig | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB with a memory limit and a spill directory."""
-    cfg = config or EngineConfig()
+    cfg = config or BillingDbConfig()
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"SET memory_limit = {quote(cfg.memory_limit)}")

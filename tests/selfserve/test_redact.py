@@ -1,0 +1,90 @@
+"""What a role that does not see the crypto desk gets of a request: every crypto name gone, counted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tradeplane.selfserve.redact import MASK, Restricted, redact
+
+R = Restricted.build({"crypto"}, {"coinbase-mm", "aws-use1-crypto", "aws-use1-crypto/trading-a", "coinbase-mm-trade"})
+
+
+def _hop(node: str, text: str) -> dict[str, Any]:
+    return {"node": node, "action": "allowed", "rules": [{"text": text}]}
+
+
+RECORD: dict[str, Any] = {
+    "id": "req-0123456789", "kind": "flow", "summary": "flow eq-strategy -> coinbase-mm tcp 9200",
+    "request": {"kind": "flow", "src": "eq-strategy", "dst": "coinbase-mm", "ports": ["9200"]},
+    "verdict": "refused", "status": "refused", "desks": ["crypto", "equities"], "restricted": True,
+    "reasons": ["breaks isolation: eq-strategy -> coinbase-mm tcp 9200 crosses from desk equities into desk crypto"],
+    "changes": ["intents: add flow-eq-strategy-to-coinbase-mm (reachable eq-strategy -> coinbase-mm tcp 9200)",
+                "desks: equities may_talk_to += crypto",
+                "networks: aws-use1-crypto security group sg-market-maker ingress allows 10.10.0.0/24 tcp 9200"],
+    "findings": {"new": [{"title": "intent 'flow-eq-strategy-to-coinbase-mm' is violated", "detail": "", "traces": []},
+                         {"title": "eq-strategy has no owner tag", "detail": "", "traces": []}],
+                 "removed": []},
+    "trace": {"flow": "eq-strategy -> coinbase-mm tcp 9200", "verdict": "delivered",
+              "traces": [{"disposition": "delivered", "endpoint": "coinbase-mm",
+                          "hops": [_hop("eq-strategy", "sg-strategy egress allow"),
+                                   _hop("aws-use1-equities/trading-a", "nacl allow"),
+                                   _hop("tgw-use1", "route 10.101.0.0/16 -> aws-use1-crypto attachment"),
+                                   _hop("aws-use1-crypto/trading-a", "nacl allow"),
+                                   _hop("coinbase-mm", "sg-market-maker ingress allow")]}],
+              "lines": ["delivered (src 10.10.0.0/24 dst 10.101.10.0/24 tcp port 9200)",
+                        "  1. eq-strategy: allowed by sg-strategy egress allow",
+                        "  2. aws-use1-equities/trading-a: allowed by nacl allow",
+                        "  3. tgw-use1: allowed by route 10.101.0.0/16 -> aws-use1-crypto attachment",
+                        "  4. aws-use1-crypto/trading-a: allowed by nacl allow",
+                        "  5. coinbase-mm: allowed by sg-market-maker ingress allow"]},
+    "placement": [{"workload": "coinbase-mm-2", "zones": ["use1-az1"], "subnets": ["aws-use1-crypto/trading-a"]}],
+    "terraform": {"added": ["aws/10-networking aws_vpc_security_group_egress_rule.aws_use1_equities__sg_strategy__x",
+                            "aws/10-networking aws_vpc_security_group_ingress_rule.aws_use1_crypto__sg_market_maker__y"],
+                  "changed": [], "removed": []},
+    "cost": {"currency": {"USD": {"old": 10.0, "new": 12.0, "delta": 2.0}}, "by_desk": {"crypto": 1.5, "equities": 0.5},
+             "changes": [{"id": "a", "desk": "crypto", "delta": 1.5, "new": "coinbase-mm-2 c6in.2xlarge"},
+                         {"id": "b", "desk": "equities", "delta": 0.5, "new": "eq-strategy egress"}],
+             "budgets": {}},
+    "estate_diff": ("diff --git a/desks.yaml b/desks.yaml\n--- a/desks.yaml\n+++ b/desks.yaml\n"
+                    "@@ -1,2 +1,2 @@\n-    may_talk_to: [futures]\n+    may_talk_to: [futures, crypto]\n"
+                    "diff --git a/networks.yaml b/networks.yaml\n--- a/networks.yaml\n+++ b/networks.yaml\n"
+                    "@@ -10,1 +10,2 @@\n   - name: aws-use1-crypto\n+    ingress: 9200\n"),
+}
+
+
+def test_every_crypto_name_is_gone_and_counted() -> None:
+    out = redact(RECORD, R)
+    text = json.dumps(out)
+    for name in ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "sg_market_maker"):
+        assert name not in text, name
+    assert not R.touches(text)
+    assert out["redacted"] is True
+    # 1 change, 1 finding, 1 address, 1 placement row, 1 desk cost + 1 cost line, 3 hops, 1 diff hunk
+    assert out["hidden"] == 10
+
+
+def test_the_requester_still_learns_that_and_what_of_theirs_is_involved() -> None:
+    out = redact(RECORD, R)
+    assert out["verdict"] == "refused"
+    assert out["reasons"] == [f"breaks isolation: eq-strategy -> {MASK} tcp 9200 crosses from desk equities into desk crypto"]
+    assert out["summary"] == f"flow eq-strategy -> {MASK} tcp 9200" and out["request"]["dst"] == MASK
+    assert out["changes"][0] == f"intents: add flow-eq-strategy-to-{MASK} (reachable eq-strategy -> {MASK} tcp 9200)"
+    assert [f["title"] for f in out["findings"]["new"]] == ["eq-strategy has no owner tag"]
+    assert out["terraform"]["added"] == [RECORD["terraform"]["added"][0]]
+    assert out["cost"]["by_desk"] == {"equities": 0.5} and [c["id"] for c in out["cost"]["changes"]] == ["b"]
+    assert "may_talk_to: [futures, crypto]" in out["estate_diff"] and "networks.yaml" not in out["estate_diff"]
+
+
+def test_the_trace_stops_before_the_crypto_desks_side() -> None:
+    trace = redact(RECORD, R)["trace"]
+    assert [h["node"] for h in trace["traces"][0]["hops"]] == ["eq-strategy", "aws-use1-equities/trading-a"]
+    assert trace["traces"][0]["hidden_hops"] == 3 and trace["traces"][0]["endpoint"] == MASK
+    assert trace["lines"][:3] == RECORD["trace"]["lines"][:3]
+    assert len(trace["lines"]) == 4 and "hidden" in trace["lines"][3]
+
+
+def test_nothing_to_hide_changes_nothing_but_the_flags() -> None:
+    plain = {k: v for k, v in RECORD.items() if k != "trace"}
+    out = redact(plain, Restricted.build((), ()))
+    assert out == {**plain, "hidden": 0, "redacted": True}
