@@ -6,7 +6,7 @@ import pytest
 
 from tradeplane import finops
 from tradeplane.errors import ConfigError
-from tradeplane.finops.rules import load_rules
+from tradeplane.finops.allocation_rules import load_rules
 
 
 def _q(s: finops.CostSession, sql: str) -> list[tuple]:

@@ -11,6 +11,7 @@ Entry points:
 """
 
 from tradeplane.finops.allocation import allocate, allocation_sql
+from tradeplane.finops.allocation_rules import AllocationRules, SharedRule, default_rules, load_rules
 from tradeplane.finops.anomalies import Anomaly, AnomalySettings, Driver, find_anomalies
 from tradeplane.finops.billing_db import BillingDbConfig
 from tradeplane.finops.commitments import CommitmentReport, CommitmentUse, Coverage, commitment_report
@@ -46,7 +47,6 @@ from tradeplane.finops.report import (
     export_allocation,
 )
 from tradeplane.finops.rightsizing import UTILISATION_COLUMNS, RightsizingHint, rightsizing_hints
-from tradeplane.finops.rules import AllocationRules, SharedRule, default_rules, load_rules
 from tradeplane.finops.session import CostSession, open_session
 from tradeplane.finops.sql import DIALECTS, warehouse_sql
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import duckdb
 
 from tradeplane.estate import Estate
+from tradeplane.finops.allocation_rules import AllocationRules, Match, account_ids
 from tradeplane.finops.billing_db import quote
-from tradeplane.finops.rules import AllocationRules, Match, account_ids
 
 __all__ = ["ALLOCATED_COLUMNS", "UNALLOCATED", "AllocationMaps", "allocate", "allocation_sql", "desk_expr", "maps_of", "shared_rule_expr"]
 

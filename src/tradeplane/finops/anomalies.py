@@ -28,8 +28,8 @@ import duckdb
 from tradeplane.errors import InputError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import desk_expr, shared_rule_expr
+from tradeplane.finops.allocation_rules import AllocationRules
 from tradeplane.finops.billing_db import quote
-from tradeplane.finops.rules import AllocationRules
 
 __all__ = ["Anomaly", "AnomalySettings", "Driver", "find_anomalies"]
 

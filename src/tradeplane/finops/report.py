@@ -17,10 +17,10 @@ import duckdb
 from tradeplane.errors import InputError, Location
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import UNALLOCATED, allocate, desk_expr, maps_of, shared_rule_expr
+from tradeplane.finops.allocation_rules import AllocationRules
 from tradeplane.finops.billing_db import quote
 from tradeplane.finops.currency import CurrencyView
 from tradeplane.finops.focus import Billing
-from tradeplane.finops.rules import AllocationRules
 
 __all__ = ["BudgetLine", "Correction", "CostReport", "Period", "Row", "TagKeyMatch", "UntaggedResource",
            "build_report", "data_range", "default_period", "export_allocation"]

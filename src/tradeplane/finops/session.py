@@ -12,6 +12,7 @@ import duckdb
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import allocate
+from tradeplane.finops.allocation_rules import AllocationRules, default_rules
 from tradeplane.finops.anomalies import find_anomalies
 from tradeplane.finops.billing_db import BillingDbConfig, connect
 from tradeplane.finops.commitments import commitment_report
@@ -19,7 +20,6 @@ from tradeplane.finops.currency import CurrencyView, Rates, currency_sql
 from tradeplane.finops.focus import Billing, open_billing
 from tradeplane.finops.html import render_html
 from tradeplane.finops.report import CostReport, build_report
-from tradeplane.finops.rules import AllocationRules, default_rules
 
 __all__ = ["CostSession", "open_session"]
 

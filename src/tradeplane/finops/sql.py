@@ -16,8 +16,8 @@ from sqlglot.errors import ParseError
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import allocation_sql
+from tradeplane.finops.allocation_rules import AllocationRules
 from tradeplane.finops.focus import TAG_KEYS, tag_key_names
-from tradeplane.finops.rules import AllocationRules
 
 __all__ = ["DIALECTS", "warehouse_sql"]
 

@@ -6,7 +6,7 @@ can pay more or fail where the solver succeeds. The benchmark compares the two.
 
 from __future__ import annotations
 
-from tradeplane.placement import rules
+from tradeplane.placement import group_rules
 from tradeplane.placement.capacity import machine_family
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.problem import Group, Item, Problem, pair_rtt
@@ -57,7 +57,7 @@ class _State:
             if any(pair_rtt(z, z2, same) > budget for z2 in placed.get(other_name, [])):
                 return False
         return not (it.group is not None and it.strategy == "spread" and it.cloud == "aws"
-                    and self.spread.get((it.group, z), 0) + n > rules.AWS_SPREAD_PER_ZONE)
+                    and self.spread.get((it.group, z), 0) + n > group_rules.AWS_SPREAD_PER_ZONE)
 
     def group_fits(self, g: Group, members: list[Item], z: str) -> bool:
         """Whether every member of a zonal group fits in ``z`` at once. The members' vCPUs add up per
@@ -105,7 +105,7 @@ def greedy(problem: Problem, name: str = "") -> PlacementResult:
     if problem.blockers:
         return PlacementResult(name, "infeasible", (), (), 0.0, 0.0, 0.0, problem.blockers)
     st = _State(problem)
-    zonal = [g for g in problem.groups if g.strategy in rules.ZONAL_STRATEGIES]
+    zonal = [g for g in problem.groups if g.strategy in group_rules.ZONAL_STRATEGIES]
     in_zonal = {m for g in zonal for m in g.members}
     group_zone: dict[str, str] = {}
     for g in sorted(zonal, key=lambda g: (len(g.domain), -g.instances, g.name)):
@@ -164,6 +164,6 @@ def _result(p: Problem, name: str, st: _State, group_zone: dict[str, str]) -> Pl
         zones = tuple(sorted({z for m in g.members for z in st.zones.get(m, [])}))
         hourly = g.node_hourly_by_zone.get(group_zone.get(g.name, ""), 0.0) if g.name in sole else 0.0
         groups.append(GroupPlacement(g.name, g.strategy, g.cloud, zones, g.members, g.instances,
-                                     rules.RULE_SOURCES.get(g.strategy, ""), g.node_type, g.nodes, hourly))
+                                     group_rules.RULE_SOURCES.get(g.strategy, ""), g.node_type, g.nodes, hourly))
     total = round(sum(w.hourly_usd for w in out) + sum(g.hourly_usd for g in groups), 6)
     return PlacementResult(name, "feasible", tuple(out), tuple(groups), total, 0.0, latency)

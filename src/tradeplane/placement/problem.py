@@ -27,7 +27,7 @@ from tradeplane.estate.model import (
     Workload,
 )
 from tradeplane.estate.prices import instance_price, price_table
-from tradeplane.placement import rules
+from tradeplane.placement import group_rules
 from tradeplane.placement.capacity import Capacity, machine_family
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.latency import estimate_rtt
@@ -220,7 +220,7 @@ def _group_key(w: Workload) -> str | None:
     s = w.placement.strategy
     if w.placement.group is not None:
         return w.placement.group
-    if s.value in rules.ZONAL_STRATEGIES:
+    if s.value in group_rules.ZONAL_STRATEGIES:
         return w.name  # a group of its own
     return None
 
@@ -445,7 +445,7 @@ def _groups(estate: Estate, items: list[Item]) -> tuple[list[Group], list[Item],
             continue
         instances = sum(m.count for m in members)
         names = tuple(m.name for m in members)
-        if strategy not in rules.ZONAL_STRATEGIES:
+        if strategy not in group_rules.ZONAL_STRATEGIES:
             groups.append(Group(key, strategy, clouds[0], names, tuple(sorted({z for m in members
                                                                                for z in m.domain})), instances))
             continue
@@ -461,16 +461,16 @@ def _groups(estate: Estate, items: list[Item]) -> tuple[list[Group], list[Item],
         node_type, nodes, node_vcpus = "", 0, 0
         node_hourly: dict[str, float] = {}
         if strategy == "compact":
-            bad = sorted({m.family for m in members} - rules.GCP_COMPACT_FAMILIES)
+            bad = sorted({m.family for m in members} - group_rules.GCP_COMPACT_FAMILIES)
             if bad:
                 why.append(Explanation(members[0].name, "group",
                                        f"compact policy {key}: machine series {', '.join(bad)} cannot use compact "
-                                       f"placement ({rules.RULE_SOURCES['compact']})",
+                                       f"placement ({group_rules.RULE_SOURCES['compact']})",
                                        "use a C2, C2D, N2 or N2D machine type", members[0].where))
-            if instances > rules.GCP_COMPACT_MAX_VMS:
+            if instances > group_rules.GCP_COMPACT_MAX_VMS:
                 why.append(Explanation(members[0].name, "group",
                                        f"compact policy {key} holds {instances} VMs; the limit is "
-                                       f"{rules.GCP_COMPACT_MAX_VMS}",
+                                       f"{group_rules.GCP_COMPACT_MAX_VMS}",
                                        "split the workloads over several compact policies", members[0].where))
         if strategy == "sole_tenant":
             node_type, nodes, node_vcpus, node_hourly = _nodes(key, members, domain, why)
@@ -481,9 +481,9 @@ def _groups(estate: Estate, items: list[Item]) -> tuple[list[Group], list[Item],
     per_region = Counter(catalog.region_of(g.domain[0]) for g in groups
                          if g.cloud == "aws" and g.domain and len({catalog.region_of(z) for z in g.domain}) == 1)
     for region, n in sorted(per_region.items()):
-        if n > rules.AWS_GROUPS_PER_REGION:
+        if n > group_rules.AWS_GROUPS_PER_REGION:
             why.append(Explanation("", "group", f"{n} AWS placement groups in {region}; the limit is "
-                                   f"{rules.AWS_GROUPS_PER_REGION} per account and region",
+                                   f"{group_rules.AWS_GROUPS_PER_REGION} per account and region",
                                    "merge groups or spread them over accounts"))
     return groups, [replaced.get(i.name, i) for i in items], why
 

@@ -27,7 +27,7 @@ from tradeplane.errors import Problem as ErrorProblem
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate import catalog
 from tradeplane.estate.model import Estate
-from tradeplane.placement import rules
+from tradeplane.placement import group_rules
 from tradeplane.placement.capacity import Capacity, default_capacity, machine_family
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.figures import FABRIC
@@ -160,7 +160,7 @@ class _Model:
         if not self.explain:
             return it.domain
         dom = set(it.pre_budget_domain)
-        if it.group is not None and it.strategy in rules.ZONAL_STRATEGIES:
+        if it.group is not None and it.strategy in group_rules.ZONAL_STRATEGIES:
             for other in self.p.items:
                 if other.group == it.group:
                     dom &= set(other.pre_budget_domain)
@@ -211,15 +211,15 @@ class _Model:
 
     def _groups(self) -> None:
         for g in self.p.groups:
-            if g.strategy in rules.ZONAL_STRATEGIES:
+            if g.strategy in group_rules.ZONAL_STRATEGIES:
                 self._zonal_group(g)
-            elif g.strategy == "spread" and g.cloud == "aws" and g.instances > rules.AWS_SPREAD_PER_ZONE:
+            elif g.strategy == "spread" and g.cloud == "aws" and g.instances > group_rules.AWS_SPREAD_PER_ZONE:
                 lits = self._lit(("spread", g.name), Explanation(
-                    g.members[0], "group", f"spread group {g.name} holds at most {rules.AWS_SPREAD_PER_ZONE} "
+                    g.members[0], "group", f"spread group {g.name} holds at most {group_rules.AWS_SPREAD_PER_ZONE} "
                     f"instances per zone", "spread it over more zones or use a partition group"))
                 for z in sorted({z for w in g.members for z in self.domains[w]}):
                     xs = [self.x[w, z] for w in g.members if (w, z) in self.x]
-                    self._add(self.m.add(sum(xs) <= rules.AWS_SPREAD_PER_ZONE), lits)
+                    self._add(self.m.add(sum(xs) <= group_rules.AWS_SPREAD_PER_ZONE), lits)
 
     def _zonal_group(self, g: Group) -> None:
         zones = sorted(set.intersection(*(set(self.domains[w]) for w in g.members)))
@@ -373,17 +373,17 @@ class _Model:
             elif g.strategy == "cluster":
                 reqs = ["aws_placement_group strategy = cluster", "ENA (not ENA Express) for latency flows"]
             elif g.strategy == "spread":
-                reqs = ([f"aws_placement_group strategy = spread (<= {rules.AWS_SPREAD_PER_ZONE} per zone)"]
+                reqs = ([f"aws_placement_group strategy = spread (<= {group_rules.AWS_SPREAD_PER_ZONE} per zone)"]
                         if g.cloud == "aws" else ["resource policy group_placement_policy (spread)"])
             elif g.strategy == "partition":
                 reqs = [f"aws_placement_group strategy = partition, partition_count = "
-                        f"{min(rules.AWS_PARTITIONS_PER_ZONE, g.instances)}"]
+                        f"{min(group_rules.AWS_PARTITIONS_PER_ZONE, g.instances)}"]
             elif g.strategy == "sole_tenant":
                 reqs = [f"node template node_type = {g.node_type}", f"node group size = {g.nodes}",
                         "scheduling.node_affinities to the node group"]
                 hourly_g = g.node_hourly_by_zone.get(zones_used[0], 0.0) if zones_used else 0.0
             groups.append(GroupPlacement(g.name, g.strategy, g.cloud, zones_used, g.members, g.instances,
-                                         rules.RULE_SOURCES.get(g.strategy, ""), g.node_type, g.nodes, hourly_g,
+                                         group_rules.RULE_SOURCES.get(g.strategy, ""), g.node_type, g.nodes, hourly_g,
                                          tuple(reqs)))
         total = sum(p.hourly_usd for p in placements) + sum(g.hourly_usd for g in groups)
         bound_usd = round(total, 6) if status == "optimal" else min(round(total, 6), round(bound, 6))
