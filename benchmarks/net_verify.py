@@ -21,7 +21,7 @@ import time
 
 from tradeplane.estate.model import PortRange
 from tradeplane.estate.synth import mesh_count, transit_mesh
-from tradeplane.net import Dataplane, Simulator, matrix, reach
+from tradeplane.net import Dataplane, PacketOracle, matrix, reach
 from tradeplane.net.filters import box_evaluation
 from tradeplane.net.matrix import segments
 from tradeplane.net.reach import pair_results, request_space
@@ -30,7 +30,7 @@ from tradeplane.net.space import Header, Space
 
 def oracle_matrix(dp: Dataplane, ports: list[int]) -> tuple[dict[tuple[str, str, int], bool], int]:
     """Brute force: for each VPC's first workload to every other desk's, one concrete packet per TCP port."""
-    sim = Simulator(dp)
+    sim = PacketOracle(dp)
     segs = {name: [ep for ep in eps if ep.key.endswith("-0")] for name, eps in segments(dp).items()}
     out: dict[tuple[str, str, int], bool] = {}
     packets = 0

@@ -225,12 +225,12 @@ def test_walk_agrees_with_the_oracle_packet_by_packet(dp: Dataplane) -> None:
     (peering hops, learned routes, NAT by source, policy order), on 40 random packets per source."""
     import random
 
-    from tradeplane.net.oracle import Simulator
+    from tradeplane.net.oracle import PacketOracle
     from tradeplane.net.space import Header, Space
     from tradeplane.net.walk import Walk
 
     rng = random.Random(15)
-    sim = Simulator(dp)
+    sim = PacketOracle(dp)
     dsts = [e for e in dp.endpoints.values() if e.addresses]
     sources = sorted((e for e in dp.endpoints.values() if e.kind in ("workload", "site", "internet")),
                      key=lambda e: e.key)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.net.netgen import random_estate
 from tradeplane.net.dataplane import Dataplane, Endpoint
-from tradeplane.net.oracle import Simulator
+from tradeplane.net.oracle import PacketOracle
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import Header, Space
 from tradeplane.net.walk import Walk
@@ -39,7 +39,7 @@ def _headers(rng: random.Random, dp: Dataplane, src: Endpoint, n: int) -> list[H
 def test_forward_agrees_with_oracle(seed: int) -> None:
     dp = Dataplane.build(random_estate(seed))
     rng = random.Random(seed)
-    sim = Simulator(dp)
+    sim = PacketOracle(dp)
     sources = sorted((e for e in dp.endpoints.values() if e.kind in ("workload", "subnet", "site", "internet")),
                      key=lambda e: e.key)
     for src in rng.sample(sources, min(4, len(sources))):
@@ -59,7 +59,7 @@ def test_forward_agrees_with_oracle(seed: int) -> None:
 def test_round_trip_agrees_with_oracle(seed: int) -> None:
     dp = Dataplane.build(random_estate(seed))
     rng = random.Random(seed ^ 0x5EED)
-    sim = Simulator(dp)
+    sim = PacketOracle(dp)
     eps = sorted((e for e in dp.endpoints.values() if e.kind in ("workload", "site")), key=lambda e: e.key)
     targets = [e for e in dp.endpoints.values() if e.kind in ("workload", "site", "subnet", "internet")]
     for src in rng.sample(eps, min(3, len(eps))):

@@ -10,7 +10,7 @@ from tradeplane.net.diff import Change, Diff, diff
 from tradeplane.net.egress import Egress, egress_addresses
 from tradeplane.net.endpoints import Selection, resolve
 from tradeplane.net.matrix import Cell, Matrix, matrix
-from tradeplane.net.oracle import Simulator
+from tradeplane.net.oracle import PacketOracle
 from tradeplane.net.reach import Answer, PairResult, parse_ports, parse_protocol, reach
 from tradeplane.net.space import Box, Header, Space
 from tradeplane.net.trace import Hop, RuleRef, Trace
@@ -43,11 +43,11 @@ __all__ = [
     "Hop",
     "LatencyVerdicts",
     "Matrix",
+    "PacketOracle",
     "PairResult",
     "Report",
     "RuleRef",
     "Selection",
-    "Simulator",
     "Space",
     "Trace",
     "check_failed",

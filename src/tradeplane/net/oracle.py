@@ -15,7 +15,7 @@ from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.routing import Route
 from tradeplane.net.space import Header
 
-__all__ = ["Outcome", "Simulator"]
+__all__ = ["Outcome", "PacketOracle"]
 
 
 @dataclass(frozen=True, order=True)
@@ -42,8 +42,9 @@ def _best(routes: tuple[Route, ...], dst: int) -> list[Route]:
     return [r for r in cands if r.priority == prio]
 
 
-class Simulator:
-    """Concrete packet walks over a data plane."""
+class PacketOracle:
+    """The brute-force oracle: concrete packets walked one at a time over a data plane, against
+    which the symbolic engine is checked (tests and `benchmarks/net_verify.py`)."""
 
     def __init__(self, dp: Dataplane) -> None:
         self.dp = dp
