@@ -25,57 +25,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from tradeplane.estate import catalog, load_text
+from tradeplane.estate import load_text
+from tradeplane.estate.synth import render_mix
 from tradeplane.plan import render_terraform
 from tradeplane.terraform import check_conformance, check_references, check_schema, write
-
-REGIONS = ("us-east-1", "ap-northeast-1", "us-east-2")
-
-
-def synthetic(vpcs: int) -> dict[str, Any]:
-    """``vpcs`` AWS VPCs (subnets, routes, security groups, NACLs, workloads) and half as many GCP VPCs."""
-    accounts = [{"name": f"acct-{i}", "account_id": f"{200000000000 + i}", "desk": "alpha"} for i in range(8)]
-    networks: list[dict[str, Any]] = []
-    workloads: list[dict[str, Any]] = []
-    for i in range(vpcs):
-        region = REGIONS[i % len(REGIONS)]
-        zones = sorted(z.name for z in catalog.zones_of(region))
-        a, b = divmod(i, 250)
-        subnets = [{"name": f"s{j}", "zone": zones[j % len(zones)], "cidr": f"10.{a * 4 + j // 4}.{b}.{(j % 4) * 64}/26",
-                    "route_table": f"rt{j % 2}", "tier": "trading", "nacl": "acl" if j < 2 else None}
-                   for j in range(6)]
-        for s in subnets:
-            if s["nacl"] is None:
-                del s["nacl"]
-        sgs = [{"name": f"sg{k}", "description": f"tier {k}",
-                "ingress": [{"protocol": "tcp", "ports": [f"{9000 + r}"],
-                             "peers": [{"security_group": f"sg{(k + 1) % 4}"}, {"cidr": "10.0.0.0/8"}],
-                             "description": f"service {r}"} for r in range(3)],
-                "egress": [{"protocol": "tcp", "ports": ["443"], "peers": [{"cidr": "0.0.0.0/0"}],
-                            "description": "tls out"}]} for k in range(4)]
-        networks.append({
-            "cloud": "aws", "name": f"vpc-{i}", "account": f"acct-{i % 8}", "region": region, "desk": "alpha",
-            "cidrs": [f"10.{a * 4 + j}.{b}.0/24" for j in range(2)],
-            "internet_gateway": True,
-            "route_tables": [{"name": "rt0", "routes": [{"destination": "0.0.0.0/0", "target": "igw"}]},
-                             {"name": "rt1", "routes": [{"destination": "0.0.0.0/0", "target": "igw"},
-                                                        {"destination": "192.168.0.0/16", "target": "igw"}]}],
-            "subnets": subnets, "security_groups": sgs,
-            "nacls": [{"name": "acl", "ingress": [{"number": 100 + n, "action": "allow", "cidr": f"10.{n}.0.0/16"}
-                                                  for n in range(3)],
-                       "egress": [{"number": 100, "action": "allow", "cidr": "0.0.0.0/0"}]}],
-        })
-        workloads.append({"name": f"w-{i}", "desk": "alpha", "team": "alpha-exec", "network": f"vpc-{i}",
-                          "subnet": "s0", "machine_type": "c6i.4xlarge", "count": 2, "security_groups": ["sg0"],
-                          "placement": {"strategy": "cluster"}})
-    return {"name": "synthetic", "organisation": {"aws": {"management_account_id": "100000000000",
-                                                          "ous": [{"name": "trading", "accounts": accounts}]}},
-            "desks": [{"name": "alpha", "owner": "a@example.test", "cost_centre": "CC-1", "teams": ["alpha-exec"]}],
-            "networks": networks, "workloads": workloads}
 
 
 def main() -> int:
@@ -85,7 +41,7 @@ def main() -> int:
                         help="also parse the output with python-hcl2 and walk every reference (slow: about a minute)")
     args = parser.parse_args()
     vpcs = 10 if args.quick else 140
-    estate = load_text(yaml.safe_dump(synthetic(vpcs), sort_keys=False), "synthetic.yaml")
+    estate = load_text(yaml.safe_dump(render_mix(vpcs), sort_keys=False), "synthetic.yaml")
     render_terraform(estate)  # warm imports and family discovery
     start = time.perf_counter()
     rendered = render_terraform(estate)  # the observability standard's alerts, then the render

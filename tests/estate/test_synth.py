@@ -7,7 +7,8 @@ import yaml
 
 from tradeplane import plan
 from tradeplane.estate import load_text
-from tradeplane.estate.synth import object_count, synthetic
+from tradeplane.estate.synth import object_count, render_mix, synthetic
+from tradeplane.terraform import check_references, check_schema
 
 
 @pytest.mark.parametrize("subnets", [1, 3, 20, 41, 85])
@@ -61,3 +62,13 @@ def test_the_largest_benchmark_estate_fits_the_default_capacity() -> None:
     for (region, family), vcpus in gcp.items():
         zones = [z.name for z in catalog.zones_of(region)]
         assert vcpus <= sum(cap.vcpus(z, family) for z in zones), (region, family, vcpus)
+
+
+def test_render_mix_renders_schema_clean_and_grows_by_vpc() -> None:
+    """The Terraform benchmark's estate: every resource known to the provider schemas, every
+    reference resolved, growing with the VPCs."""
+    small, large = (load_text(yaml.safe_dump(render_mix(n), sort_keys=False), f"render-{n}.yaml") for n in (2, 4))
+    rendered = [plan.render_terraform(e) for e in (small, large)]
+    for r in rendered:
+        assert check_schema(r) == [] and check_references(r) == []
+    assert rendered[1].total - rendered[0].total > 2 * 20  # two more VPCs, each with over 20 resources

@@ -20,7 +20,6 @@ Only these JSON lines are committed; the packages stay in the cache.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import re
 import subprocess
@@ -126,16 +125,14 @@ def rendered_types() -> set[tuple[str, str]]:
 
     from tests.terraform import estates
     from tradeplane.estate import load, load_text
+    from tradeplane.estate.synth import render_mix
     from tradeplane.terraform import render
     from tradeplane.terraform.schema import scan
 
     found: set[tuple[str, str]] = set()
     renders = [load(ROOT / "examples" / name) for name in ("dv-trading", "small")]
     renders += [build() for build in estates.ALL.values()]
-    spec = importlib.util.spec_from_file_location("terraform_render", ROOT / "benchmarks" / "terraform_render.py")
-    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(bench)  # type: ignore[union-attr]
-    renders.append(load_text(yaml.safe_dump(bench.synthetic(4), sort_keys=False), "synthetic.yaml"))
+    renders.append(load_text(yaml.safe_dump(render_mix(4), sort_keys=False), "synthetic.yaml"))
     for est in renders:
         for path, text in render(est).files.items():
             if path.endswith(".tf"):

@@ -3,6 +3,7 @@
 ``synthetic(subnets)``: plain data for ``plan`` at any size (written to YAML and loaded);
 ``transit_mesh(desks, aws, gcp)``: the network engine's desk mesh, built in memory;
 ``placement_mix(base, n, ...)``: the placement solver's workload mix on a reference estate.
+``render_mix(vpcs)``: the Terraform renderer's benchmark estate (plain data).
 
 Produces plain data (what YAML files hold) so the same estate can be written
 to files and loaded, or validated straight from memory. Deterministic: the
@@ -443,3 +444,50 @@ def placement_mix(base: Estate, n: int, *, rtt: Rtt, offers: Offers, family: Fam
                 a["latency_budgets"] = [*a["latency_budgets"], {"to": b["name"], "rtt_us": PAIR_RTT_US}]  # type: ignore[misc]
     wl = tuple(Workload.model_validate(w) for w in workloads)
     return base.model_copy(update={"networks": nets, "workloads": wl, "guardrails": (), "name": f"bench-{n}"})
+
+
+_RENDER_REGIONS = ("us-east-1", "ap-northeast-1", "us-east-2")
+
+
+def render_mix(vpcs: int) -> dict[str, Any]:
+    """The Terraform renderer's benchmark estate (``benchmarks/terraform_render.py``), as YAML-ready
+    data: ``vpcs`` AWS VPCs in three regions, each with six subnets, two route tables, four security
+    groups, a NACL and a workload of two clustered instances (about 70 resources per VPC)."""
+    accounts = [{"name": f"acct-{i}", "account_id": f"{200000000000 + i}", "desk": "alpha"} for i in range(8)]
+    networks: list[dict[str, Any]] = []
+    workloads: list[dict[str, Any]] = []
+    for i in range(vpcs):
+        region = _RENDER_REGIONS[i % len(_RENDER_REGIONS)]
+        zones = sorted(z.name for z in catalog.zones_of(region))
+        a, b = divmod(i, 250)
+        subnets = [{"name": f"s{j}", "zone": zones[j % len(zones)], "cidr": f"10.{a * 4 + j // 4}.{b}.{(j % 4) * 64}/26",
+                    "route_table": f"rt{j % 2}", "tier": "trading", "nacl": "acl" if j < 2 else None}
+                   for j in range(6)]
+        for s in subnets:
+            if s["nacl"] is None:
+                del s["nacl"]
+        sgs = [{"name": f"sg{k}", "description": f"tier {k}",
+                "ingress": [{"protocol": "tcp", "ports": [f"{9000 + r}"],
+                             "peers": [{"security_group": f"sg{(k + 1) % 4}"}, {"cidr": "10.0.0.0/8"}],
+                             "description": f"service {r}"} for r in range(3)],
+                "egress": [{"protocol": "tcp", "ports": ["443"], "peers": [{"cidr": "0.0.0.0/0"}],
+                            "description": "tls out"}]} for k in range(4)]
+        networks.append({
+            "cloud": "aws", "name": f"vpc-{i}", "account": f"acct-{i % 8}", "region": region, "desk": "alpha",
+            "cidrs": [f"10.{a * 4 + j}.{b}.0/24" for j in range(2)],
+            "internet_gateway": True,
+            "route_tables": [{"name": "rt0", "routes": [{"destination": "0.0.0.0/0", "target": "igw"}]},
+                             {"name": "rt1", "routes": [{"destination": "0.0.0.0/0", "target": "igw"},
+                                                        {"destination": "192.168.0.0/16", "target": "igw"}]}],
+            "subnets": subnets, "security_groups": sgs,
+            "nacls": [{"name": "acl", "ingress": [{"number": 100 + n, "action": "allow", "cidr": f"10.{n}.0.0/16"}
+                                                  for n in range(3)],
+                       "egress": [{"number": 100, "action": "allow", "cidr": "0.0.0.0/0"}]}],
+        })
+        workloads.append({"name": f"w-{i}", "desk": "alpha", "team": "alpha-exec", "network": f"vpc-{i}",
+                          "subnet": "s0", "machine_type": "c6i.4xlarge", "count": 2, "security_groups": ["sg0"],
+                          "placement": {"strategy": "cluster"}})
+    return {"name": "synthetic", "organisation": {"aws": {"management_account_id": "100000000000",
+                                                          "ous": [{"name": "trading", "accounts": accounts}]}},
+            "desks": [{"name": "alpha", "owner": "a@example.test", "cost_centre": "CC-1", "teams": ["alpha-exec"]}],
+            "networks": networks, "workloads": workloads}
