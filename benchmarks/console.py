@@ -26,21 +26,16 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-import yaml
 
 from tradeplane.console import create_app
-from tradeplane.estate.synth import synthetic
+from tradeplane.estate.synth import synthetic, write_directory
 
 ENDPOINTS = ["/static/console.css", "/", "/api/overview", "/network", "/api/network", "/topology", "/api/topology",
              "/placement", "/api/placement", "/terraform", "/cost", "/api/reach?src=net-0&dst=net-2&port=443"]
 
 
 def write_estate(root: Path, vpcs: int) -> None:
-    data = synthetic(vpcs * 2, subnets_per_network=2)
-    nets = data.pop("networks")
-    for i in range(0, len(nets), 100):
-        (root / f"networks-{i // 100:04d}.yaml").write_text(yaml.safe_dump({"networks": nets[i:i + 100]}))
-    (root / "estate.yaml").write_text(yaml.safe_dump(data))
+    write_directory(synthetic(vpcs * 2, subnets_per_network=2), root, networks_per_file=100)
 
 
 def pct(xs: list[float], q: float) -> float:

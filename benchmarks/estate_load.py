@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from tradeplane import estate as est
-from tradeplane.estate.synth import object_count, synthetic
+from tradeplane.estate.synth import object_count, synthetic, write_directory
 
 
 def main() -> None:
@@ -32,10 +32,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         # One file per section, networks split in chunks, like a real estate directory.
-        nets = data.pop("networks")
-        for i in range(0, len(nets), 50):
-            (root / f"networks-{i // 50:04d}.yaml").write_text(yaml.safe_dump({"networks": nets[i:i + 50]}))
-        (root / "estate.yaml").write_text(yaml.safe_dump(data))
+        write_directory(data, root)
         files = sorted(root.glob("*.yaml"))
 
         t0 = time.perf_counter()

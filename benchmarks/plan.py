@@ -20,11 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from tradeplane import estate as est
 from tradeplane import plan
-from tradeplane.estate.synth import synthetic
+from tradeplane.estate.synth import synthetic, write_directory
 
 
 def run(subnets: int, cpu: bool = False) -> dict[str, float]:
@@ -34,10 +32,7 @@ def run(subnets: int, cpu: bool = False) -> dict[str, float]:
     data = synthetic(subnets)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        nets = data.pop("networks")
-        for i in range(0, len(nets), 50):
-            (root / f"networks-{i // 50:04d}.yaml").write_text(yaml.safe_dump({"networks": nets[i:i + 50]}))
-        (root / "estate.yaml").write_text(yaml.safe_dump(data))
+        write_directory(data, root)
         start = clock()
         e = est.load(root)
         load_s = clock() - start

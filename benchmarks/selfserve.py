@@ -19,11 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tradeplane import estate as est
 from tradeplane import plan
-from tradeplane.estate.synth import synthetic
+from tradeplane.estate.synth import synthetic, write_directory
 from tradeplane.selfserve import evaluate, forget_plans, parse_request
 from tradeplane.selfserve.document import EstateDocument
 
@@ -31,12 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _write_synthetic(root: Path, subnets: int) -> Path:
-    data = synthetic(subnets)
-    nets = data.pop("networks")
-    for i in range(0, len(nets), 50):
-        (root / f"networks-{i // 50:04d}.yaml").write_text(yaml.safe_dump({"networks": nets[i:i + 50]}))
-    (root / "estate.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return root
+    return write_directory(synthetic(subnets), root)
 
 
 def measure(path: Path, request: dict[str, Any]) -> dict[str, float]:

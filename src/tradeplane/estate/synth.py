@@ -19,7 +19,10 @@ import math
 import random
 from collections.abc import Callable
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tradeplane.estate import catalog
 from tradeplane.estate.model import (
@@ -491,3 +494,16 @@ def render_mix(vpcs: int) -> dict[str, Any]:
                                                           "ous": [{"name": "trading", "accounts": accounts}]}},
             "desks": [{"name": "alpha", "owner": "a@example.test", "cost_centre": "CC-1", "teams": ["alpha-exec"]}],
             "networks": networks, "workloads": workloads}
+
+
+def write_directory(data: dict[str, Any], root: Path, networks_per_file: int = 50) -> Path:
+    """Write ``data`` (one of this module's plain estates) into ``root`` as a real estate directory
+    reads: the networks in files of ``networks_per_file`` (``networks-0000.yaml``, ...), everything
+    else in ``estate.yaml``. ``data`` is not changed. Returns ``root``."""
+    nets = data.get("networks", [])
+    for i in range(0, len(nets), networks_per_file):
+        chunk = {"networks": nets[i:i + networks_per_file]}
+        (root / f"networks-{i // networks_per_file:04d}.yaml").write_text(yaml.safe_dump(chunk, sort_keys=False))
+    rest = {k: v for k, v in data.items() if k != "networks"}
+    (root / "estate.yaml").write_text(yaml.safe_dump(rest, sort_keys=False))
+    return root
