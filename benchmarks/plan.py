@@ -80,6 +80,9 @@ def main() -> None:
         print(f"{st:<11}" + "".join(f"{t:12.3f}" for t in times) + "".join(f"{k:14.2f}" for k in ks)
               + f"{share:8.1%}")
     totals = [sum(results[n].values()) for n in sizes]
+    if len(sizes) < 2:  # one size: no growth to measure
+        print(f"\n{big:,} subnets in {totals[-1]:.1f} s (give two sizes or more for growth exponents)")
+        return
     k_all = math.log(totals[-1] / totals[0]) / math.log(sizes[-1] / sizes[0])
     print(f"\nplan growth exponent {sizes[0]:,} -> {big:,} subnets: k = {k_all:.2f} "
           f"(ratio to linear {k_all / 1.0:.2f}); {big:,} subnets in {totals[-1]:.1f} s")
