@@ -17,17 +17,18 @@ Budgets are compared only with spend in their own currency (``Budget.currency``)
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from tradeplane.errors import InputError, Location, Problem
+from tradeplane.errors import InputError, Location
+from tradeplane.estate.load import load_yaml_model
 
-__all__ = ["CurrencyView", "Rates", "load_rates", "money"]
+__all__ = ["CurrencyView", "RateTable", "Rates", "load_rates", "money"]
 
 _CODE = re.compile(r"^[A-Z]{3}$")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -54,6 +55,35 @@ class Rates:
         return 1.0 if code == self.currency else self.rates.get(code)
 
 
+Iso4217 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Rate = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+
+
+class RateTable(BaseModel):
+    """A rate table file as written (see ``load_rates``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: Iso4217 = Field(description="what the rates convert into, an ISO 4217 code (e.g. USD)")
+    as_of: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+        description="the date of the rates: say when they come from")
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+        description="where the rates come from")
+    rates: dict[Iso4217, Rate] = Field(min_length=1, description="currency code -> positive finite rate")
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _date_text(cls, v: Any) -> Any:
+        return v.isoformat() if isinstance(v, date) else v
+
+    @field_validator("rates", mode="before")
+    @classmethod
+    def _ints_are_rates(cls, v: Any) -> Any:  # strict floats, but 2 is a rate as much as 2.0
+        if isinstance(v, dict):
+            return {k: float(x) if isinstance(x, int) and not isinstance(x, bool) else x for k, x in v.items()}
+        return v
+
+
 def load_rates(path: str | Path) -> Rates:
     """Read a rate table::
 
@@ -62,45 +92,11 @@ def load_rates(path: str | Path) -> Rates:
         source: ECB euro foreign exchange reference rates
         rates: {EUR: 1.0842, GBP: 1.2913, JPY: 0.00652}
 
-    Raises ``InputError`` naming the file and the field for anything else.
+    through the project's one YAML loader (``estate.load.load_yaml_model``). Raises
+    ``InputError`` naming the file, line and field of every problem.
     """
-    p = Path(path)
-    where = Location(str(p))
-    try:
-        data: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError.single(f"cannot read the rate table: {exc.strerror}", location=where) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError.single(f"the rate table is not valid YAML: {str(exc).splitlines()[0]}", location=where) \
-            from None
-    if not isinstance(data, dict):
-        raise InputError.single("a rate table is a mapping with currency, as_of, source and rates", location=where,
-                                hint="currency: USD, as_of: 2026-10-31, source: ..., rates: {EUR: 1.08}")
-    problems: list[Problem] = []
-    cur = data.get("currency")
-    if not isinstance(cur, str) or not _CODE.match(cur):
-        problems.append(Problem("must be an ISO 4217 code (e.g. USD)", where, "currency"))
-    for key in ("as_of", "source"):
-        if not str(data.get(key) or "").strip():
-            problems.append(Problem("is required: say when and where the rates come from", where, key))
-    raw = data.get("rates")
-    rates: dict[str, float] = {}
-    if not isinstance(raw, dict) or not raw:
-        problems.append(Problem("must map currency codes to rates, e.g. {EUR: 1.08}", where, "rates"))
-    else:
-        for k, v in raw.items():
-            if not isinstance(k, str) or not _CODE.match(k):
-                problems.append(Problem(f"'{k}' is not an ISO 4217 code", where, f"rates.{k}"))
-            elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-                problems.append(Problem(f"'{v}' is not a positive finite rate", where, f"rates.{k}"))
-            else:
-                rates[k] = float(v)
-    unknown = sorted(set(data) - {"currency", "as_of", "source", "rates"})
-    for k in unknown:
-        problems.append(Problem(f"unknown field '{k}'", where, str(k), "fields: currency, as_of, source, rates"))
-    if problems:
-        raise InputError(f"{p}: invalid rate table", problems)
-    return Rates(str(cur), rates, str(data["as_of"]), str(data["source"]), str(p))
+    t = load_yaml_model(path, RateTable, error=InputError, what="rate table")
+    return Rates(t.currency, dict(t.rates), t.as_of, t.source, str(path))
 
 
 @dataclass(frozen=True)
