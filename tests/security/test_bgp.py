@@ -196,3 +196,17 @@ async def test_ris_live_stream_subscribes_and_yields_updates() -> None:
     assert [(a.status, a.labels["announced"]) for a in alerts] == [("firing", "205.251.193.0/24"),
                                                                    ("resolved", "205.251.193.0/24")]
     assert stats.malformed == 1
+
+
+def test_reading_mrt_leaves_sigpipe_alone() -> None:
+    """mrtparse's import sets SIGPIPE to the default action process-wide; after it, a write to a
+    closed socket killed the whole process (the test suite died with exit 141 in CI). Run in a fresh
+    interpreter so no earlier import hides it."""
+    import subprocess
+    import sys
+
+    code = ("import signal; before = signal.getsignal(signal.SIGPIPE); "
+            "from tradeplane.security.bgp.sources.mrt import _mrtparse; m = _mrtparse(); "
+            "print(before == signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN, hasattr(m, 'Reader'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"], out

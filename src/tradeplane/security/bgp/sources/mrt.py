@@ -8,6 +8,8 @@ as they are. A record mrtparse cannot decode is counted and skipped with its rec
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,9 +59,28 @@ def _time_ns(data: dict[str, Any]) -> int:
     return seconds * 1_000_000_000 + micro * 1_000
 
 
+def _mrtparse() -> Any:  # mrtparse has no type information
+    """mrtparse, imported without its side effect: its ``__init__`` sets SIGPIPE to the default action
+    process-wide, after which any write to a closed socket (a client gone from the console, the
+    incidents service, a feed leg) kills the whole process instead of raising ``BrokenPipeError``
+    (it killed the test suite with exit 141). Python's own disposition is restored after the import.
+    mrtparse's own ``signal.signal`` call is refused off the main thread, so its first import must
+    happen on the main thread (as before; the CLI and the tests import it there)."""
+    if threading.current_thread() is not threading.main_thread():
+        import mrtparse as loaded  # already imported on the main thread, or mrtparse itself refuses
+
+        return loaded
+    before = signal.getsignal(signal.SIGPIPE)
+    try:
+        import mrtparse
+    finally:
+        signal.signal(signal.SIGPIPE, before)
+    return mrtparse
+
+
 def read_mrt(path: Path, stats: SourceStats | None = None) -> Iterator[Update | PeerDown]:
     """Stream updates from an MRT file; undecodable records are counted in ``stats`` and skipped."""
-    import mrtparse
+    mrtparse = _mrtparse()
 
     stats = stats if stats is not None else SourceStats()
     name = str(path)
