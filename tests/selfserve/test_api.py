@@ -58,6 +58,17 @@ def test_bad_input_is_422_with_field_and_reason(client: TestClient, body: Any, f
     assert detail[0]["field"] == field and detail[0]["reason"]
 
 
+def test_a_bad_name_hint_never_lists_the_crypto_desk_to_other_roles(client: TestClient) -> None:
+    """Found in a new-user trial: "did you mean 'coinbase-mm'?" and "one of: binance-mm, ..." listed the
+    crypto desk's workloads to any requester."""
+    for dst in ("coinbase-m", "nosuch"):
+        body = {"kind": "flow", "src": "eq-strategy", "dst": dst, "ports": [9200], "reason": "x"}
+        told = client.post("/api/requests", json=body, headers=_as("requester")).text
+        assert "coinbase-mm" not in told and "binance-mm" not in told and "[crypto desk]" in told, told
+    body = {"kind": "flow", "src": "eq-strategy", "dst": "coinbase-m", "ports": [9200], "reason": "x"}
+    assert "coinbase-mm" in client.post("/api/requests", json=body, headers=_as("platform")).text
+
+
 def test_an_unknown_role_is_403_not_500(client: TestClient) -> None:
     r = client.get("/api/requests", headers=_as("wizard"))
     assert r.status_code == 403 and r.json()["detail"][0]["field"] == "role"

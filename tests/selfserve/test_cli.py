@@ -145,3 +145,16 @@ def test_the_actor_without_user_is_the_login_name_or_a_clear_error(monkeypatch: 
     rc, _out, err = run(capsys, "request", "budget", "futures", "5", DV, "--state", str(tmp_path / "s"))
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "--actor" in err
     assert not (tmp_path / "s").exists()
+
+
+def test_an_estate_file_that_is_not_utf8_is_located_not_a_traceback(capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: Path) -> None:
+    """Found in a new-user trial: `request` read the estate with read_text and died on a Latin-1 byte,
+    where `plan` names the file, line and column."""
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    (estate / "estate.yaml").write_bytes(b"name: caf\xe9\n")
+    rc, _out, err = run(capsys, "request", "budget", "futures", "100", str(estate), "--reason", "r",
+                        "--state", str(tmp_path / "s"))
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and len(lines) == 1 and "estate.yaml:1:10: not UTF-8" in lines[0], err

@@ -214,9 +214,22 @@ class EstateDocument:
 
     @classmethod
     def load(cls, root: Path) -> EstateDocument:
+        """Every estate file's text, read as the estate loader reads it (size limit, UTF-8).
+        ``EstateError`` names the file, line and column of a file that is not UTF-8 or too large."""
+        from tradeplane.errors import EstateError
         from tradeplane.estate import estate_files
+        from tradeplane.estate.yamlpos import YamlError, read
 
-        return cls(root, {f: f.read_text(encoding="utf-8") for f in estate_files(root)})
+        texts: dict[Path, str] = {}
+        for f in estate_files(root):
+            try:
+                texts[f] = read(f)
+            except YamlError as exc:
+                one = exc.problems[0].message if len(exc.problems) == 1 else f"{f}: the estate file cannot be read"
+                raise EstateError(one, exc.problems) from None
+            except OSError as exc:
+                raise EstateError.single(f"{f}: cannot read: {exc.strerror or exc}", hint="check the path") from None
+        return cls(root, texts)
 
     def tree(self, path: Path) -> Any:
         """The round-trip tree of one file (parsed on first use)."""

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tradeplane.errors import InputError, TradeplaneError
+from tradeplane.errors import InputError, Problem, TradeplaneError
 from tradeplane.selfserve.evaluate import estate_digest, evaluate, repository_root
 from tradeplane.selfserve.gitpatch import branch as make_branch
 from tradeplane.selfserve.gitpatch import format_patch
@@ -73,7 +73,7 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
         req = request if isinstance(request, RequestKind) else parse_request(request)
     except InputError as exc:
         store.audit("request-invalid", actor, None, "invalid", reason=exc.lines()[0])
-        raise
+        raise _masked(exc, estate_path, actor) from None
     rid = request_id(req)
     known = _known(store, rid, Path(estate_path))
     if known is not None:  # the same request on the same estate: the same outcome, logged again
@@ -84,7 +84,7 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
         outcome = evaluate(Path(estate_path), req)
     except TradeplaneError as exc:
         store.audit("request-invalid", actor, rid, "invalid", reason=exc.lines()[0])
-        raise
+        raise _masked(exc, estate_path, actor) from None
     record = {**outcome.stored(), "status": "pending" if outcome.acceptable else "refused",
               "requested_by": {"name": actor.name, "role": actor.role}, "created": when.isoformat(),
               "approval": None}
@@ -92,6 +92,21 @@ def submit(estate_path: Path, request: RequestKind | Mapping[str, Any], actor: A
     store.audit("request", actor, rid, outcome.verdict, kind=req.KIND, summary=req.summary(),
                 reasons=list(outcome.reasons))
     return public(record, actor)
+
+
+def _masked(exc: TradeplaneError, estate_path: Path, actor: Actor) -> TradeplaneError:
+    """``exc`` as ``actor`` may read it: for roles that do not see the crypto desk, its names masked in
+    every message and hint (a "did you mean" or "one of" hint lists the estate's names)."""
+    if sees_crypto(actor):
+        return exc
+    from tradeplane import estate as est
+
+    try:
+        r = Restricted.of(est.load(Path(estate_path)))
+    except TradeplaneError:
+        return exc  # the estate does not load: the error is about its files, not the crypto desk's names
+    problems = [Problem(r.mask(p.message), p.location, p.field, r.mask(p.hint)) for p in exc.problems]
+    return type(exc)(r.mask(exc.message), problems)
 
 
 def _known(store: Store, rid: str, estate: Path) -> dict[str, Any] | None:
