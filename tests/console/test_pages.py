@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.console.conftest import auth
@@ -52,6 +54,9 @@ def test_viewers_do_not_see_the_crypto_desks_details(client):
     assert placement["hidden"] == 4
     topo = client.get("/api/topology", headers=auth("viewer")).json()
     assert any(n["data"]["kind"] == "restricted" for n in topo["nodes"])
+    # found in a new-user trial: the restricted node's edges showed the desk's private link to Binance
+    assert not [e for e in topo["edges"] if "restricted" in (e["data"]["source"] + e["data"]["target"])]
+    assert "pe-binance" not in json.dumps(topo) and "ap-northeast-1" not in json.dumps(topo)
     r = client.get("/api/reach", params={"src": "binance-mm", "dst": "internet"}, headers=auth("viewer"))
     assert r.status_code == 403
     assert client.get("/api/reach", params={"src": "binance-mm", "dst": "internet"},

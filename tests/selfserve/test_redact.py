@@ -88,3 +88,16 @@ def test_nothing_to_hide_changes_nothing_but_the_flags() -> None:
     plain = {k: v for k, v in RECORD.items() if k != "trace"}
     out = redact(plain, Restricted.build((), ()))
     assert out == {**plain, "hidden": 0, "redacted": True}
+
+
+def test_the_crypto_desks_address_ranges_are_masked_too(reference_estate: Any) -> None:
+    """Found in a new-user trial: a requester's trace printed `dst 10.100.10.0/24`, a crypto subnet."""
+    r = Restricted.of(reference_estate)
+    crypto = [n for n in reference_estate.networks if n.desk in r.desks]
+    assert crypto
+    for n in crypto:
+        for s in n.subnets:
+            line = f"eq-strategy -> dropped (dst {s.cidr}, tcp 443)"
+            assert str(s.cidr) not in r.mask(line) and MASK in r.mask(line), line
+            assert r.mentions(line)
+    assert r.mask("dst 10.0.100.0/24") == "dst 10.0.100.0/24"  # the equities desk's own subnet stays

@@ -64,13 +64,13 @@ def _graph(e: Estate, snap: Snapshot, who: Principal) -> dict[str, Any]:
     for n in sorted(e.networks, key=lambda n: (n.cloud, n.name)):
         cloud = f"cloud:{n.cloud}"
         node(cloud, n.cloud.upper(), "cloud")
-        where = getattr(n, "region", None) or getattr(n, "project", "")
-        group = f"{cloud}/{where}"
-        node(group, str(where), "region" if n.cloud == "aws" else "project", cloud)
-        if hide and (n.desk in r.desks or n.name in r.names):
+        if hide and (n.desk in r.desks or n.name in r.names):  # not even its region or project
             node(RESTRICTED_NODE, "crypto desk (restricted)", "restricted", cloud)
             alias[n.name] = RESTRICTED_NODE
             continue
+        where = getattr(n, "region", None) or getattr(n, "project", "")
+        group = f"{cloud}/{where}"
+        node(group, str(where), "region" if n.cloud == "aws" else "project", cloud)
         nid = _net_id(n.name)
         alias[n.name] = nid
         cidrs = ", ".join(str(c) for c in getattr(n, "cidrs", ()))
@@ -138,6 +138,8 @@ def _graph(e: Estate, snap: Snapshot, who: Principal) -> dict[str, Any]:
     for ed in edges:
         d = ed["data"]
         k = (d["source"], d["target"], d["label"])
+        if hide and RESTRICTED_NODE in (d["source"], d["target"]):
+            continue  # the crypto desk's links (which venues, which sites) are its details too
         if d["source"] in ids and d["target"] in ids and d["source"] != d["target"] and k not in seen:
             seen.add(k)
             d["id"] = f"edge:{len(kept)}"

@@ -37,6 +37,7 @@ class Restricted:
     names: frozenset[str]
     pattern: re.Pattern[str] | None
     loose: re.Pattern[str] | None = None  # inside identifiers (Terraform addresses: aws_apne1_crypto_public)
+    slashed: re.Pattern[str] | None = None  # names with a '/': address ranges, network/subnet paths
 
     @classmethod
     def of(cls, estate: object) -> Restricted:
@@ -54,6 +55,10 @@ class Restricted:
             if n.desk in desks:
                 names.add(n.name)
                 names |= {f"{n.name}/{s.name}" for s in n.subnets}  # subnet names alone are generic
+                # its address ranges too: traces and findings print them (10.100.10.0/24)
+                names |= {str(c) for c in getattr(n, "cidrs", ())}
+                for s in n.subnets:
+                    names |= {str(s.cidr), *(str(c) for c in getattr(s, "secondary_ranges", {}).values())}
         for v in estate.venues:
             if v.name in crypto_venues:
                 names |= {k.name for k in v.api_keys}
@@ -68,7 +73,9 @@ class Restricted:
             pattern = re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])")
             ids = "|".join(re.escape(n.replace("_", "-")) for n in sorted(ns, key=lambda n: (-len(n), n)) if "/" not in n)
             loose = re.compile(rf"(?<![a-z0-9])(?:{ids})(?![a-z0-9])") if ids else None
-        return cls(frozenset(desks), ns, pattern, loose)
+        slashes = sorted((n for n in ns if "/" in n), key=lambda n: (-len(n), n))
+        slashed = re.compile(rf"(?<![\w.-])(?:{'|'.join(re.escape(n) for n in slashes)})(?![\w-])") if slashes else None
+        return cls(frozenset(desks), ns, pattern, loose, slashed)
 
     def union(self, other: Restricted) -> Restricted:
         return Restricted.build(self.desks | other.desks, self.names | other.names)
@@ -104,7 +111,8 @@ class Restricted:
         for m in self.loose.finditer(folded):
             out += [text[last:m.start()], MASK]
             last = m.end()
-        return "".join([*out, text[last:]])
+        masked = "".join([*out, text[last:]])
+        return self.slashed.sub(MASK, masked) if self.slashed is not None else masked
 
 
 # --------------------------------------------------------------------------- a request record, redacted
