@@ -162,7 +162,7 @@ def create_app(estate_path: Path, *, tokens: Mapping[str, Role] | None = None, g
                      "path": request.url.path, "status": response.status_code,
                      "ms": round((time.perf_counter() - start) * 1000, 1)}
             audit.append(entry)
-            audit_log.info(json.dumps(entry, sort_keys=True))
+            audit_log.info(entry)
         return response
 
     # ----------------------------------------------------------------- errors: 4xx with the field, never 500

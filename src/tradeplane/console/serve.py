@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -23,5 +22,7 @@ def serve(estate_path: Path, *, host: str = "127.0.0.1", port: int = 8080, token
     app = create_app(estate_path, tokens=tokens, token_names=token_names, gateway_url=gateway_url,
                      incidents_url=incidents_url, incidents_token=incidents_token, migrate_state=migrate_state,
                      billing=billing)
-    logging.basicConfig(level=logging.INFO, format='{"level":"%(levelname)s","logger":"%(name)s","msg":%(message)r}')
+    from tradeplane.jsonlog import configure
+
+    configure()
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)

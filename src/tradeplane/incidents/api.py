@@ -398,7 +398,6 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None,
     one). Once the service accepts requests, ``ready_file`` (when given) receives
     ``{"url", "host", "port", "pid"}`` as JSON, written atomically: a supervisor or a test reads
     the port there instead of guessing one, and never races for it."""
-    import logging
 
     import uvicorn
 
@@ -412,7 +411,9 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None,
     else:
         sock = listen_socket(host or config.listen.host, config.listen.port if port is None else port)
     app = create_app(Service(config, estate))
-    logging.basicConfig(level=logging.INFO, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+    from tradeplane.jsonlog import configure
+
+    configure()
     server = _ready_server()(uvicorn.Config(app, log_level="warning", access_log=False,
                                             timeout_graceful_shutdown=5), ready_file)
     server.run(sockets=[sock])
