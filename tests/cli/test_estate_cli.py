@@ -82,6 +82,11 @@ def test_missing_name_points_at_the_directory(capsys: pytest.CaptureFixture[str]
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "estate", "validate")
     assert code == 2 and "Missing argument" in err
+    # one line naming what is missing and where to look, never click's usage block
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert lines == ["Missing argument 'path'. (hint: see 'tradeplane estate validate --help')"], err
+    code, _, err = run(capsys, "estate", "validate", "--no-such-option")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "No such option" in err and "Usage" not in err
 
 
 def test_plan_runs_on_the_reference_estate(capsys: pytest.CaptureFixture[str]) -> None:

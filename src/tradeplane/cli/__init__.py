@@ -60,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 130
-    except typer.TyperException as exc:  # usage errors: a missing argument, an unknown option
+    except typer.TyperException as exc:
+        if _is_usage_error(exc):  # a missing argument, an unknown option: one line, not the usage block
+            ctx = getattr(exc, "ctx", None)
+            where = getattr(ctx, "command_path", "") or "tradeplane"
+            err_console.print(f"{exc.format_message()} (hint: see '{where} --help')",
+                              markup=False, highlight=False, soft_wrap=True)
+            return 2
         show = getattr(exc, "show", None)
         if callable(show):
             show(file=sys.stderr)
@@ -68,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             err_console.print(str(exc), markup=False, highlight=False)
         return int(getattr(exc, "exit_code", 2) or 2)
     return int(rc) if isinstance(rc, int) else 0
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    """Click's ``UsageError`` family (Typer vendors click, so the class is matched by name)."""
+    return any(c.__name__ == "UsageError" for c in type(exc).__mro__) and hasattr(exc, "format_message")
 
 
 def run() -> None:
