@@ -132,15 +132,18 @@ class _Owners:
             n = self.e.network(name)
         except KeyError:
             return ""
-        if n.desk:
-            return n.desk
-        return self.account_desk(n.account if isinstance(n, AwsVpc) else n.project)
+        return n.desk or self.account_desk(_holder(n))
 
     def site_desk(self, name: str) -> str:
         try:
             return self.e.site(name).desk or ""
         except KeyError:
             return ""
+
+
+def _holder(vpc: AwsVpc | GcpVpc) -> str:
+    """The AWS account or GCP project that holds a network (and bills for it)."""
+    return vpc.account if isinstance(vpc, AwsVpc) else vpc.project
 
 
 def _workload_place(e: Estate, w: Workload) -> tuple[str, str, str]:
@@ -279,8 +282,8 @@ def _links(e: Estate, o: _Owners) -> Iterator[Billable]:
             vpc = e.network(vpn.network)
         except KeyError:
             continue
-        account = vpc.account if isinstance(vpc, AwsVpc) else vpc.project
-        desk = vpc.desk or o.account_desk(account)
+        account = _holder(vpc)
+        desk = o.network_desk(vpc.name)
         if isinstance(vpc, GcpVpc):
             router = o.routers.get(vpn.router or "")
             yield Billable(f"vpn.{vpn.name}", "vpn", vpn.name, "gcp", router.region if router is not None else "",
@@ -296,8 +299,8 @@ def _links(e: Estate, o: _Owners) -> Iterator[Billable]:
             vpc = e.network(pe.network)
         except KeyError:
             continue
-        account = vpc.account if isinstance(vpc, AwsVpc) else vpc.project
-        desk = vpc.desk or o.account_desk(account)
+        account = _holder(vpc)
+        desk = o.network_desk(vpc.name)
         if isinstance(vpc, AwsVpc):
             yield Billable(f"endpoint.{pe.name}", "private_endpoint", pe.name, "aws", vpc.region, "", account, desk,
                            o.team(desk), o.account_env(account), "", AWS_VPC, "VpcEndpoint", "Networking",
