@@ -10,10 +10,11 @@ from pathlib import Path
 from tradeplane.estate.model import Estate
 from tradeplane.terraform.context import CloudAlert, Context
 from tradeplane.terraform.hcl import Block, HclBlock, write_file
+from tradeplane.terraform.identities import wire_identities
 from tradeplane.terraform.module import GLOBALS_DIR, globals_blocks
 from tradeplane.terraform.references import Module, module_of_blocks
 from tradeplane.terraform.registry import families
-from tradeplane.terraform.stages import STAGE_PURPOSE
+from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 from tradeplane.writing import write_tree
 
 __all__ = ["Rendered", "render", "write"]
@@ -77,6 +78,8 @@ def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None,
     for fam in families():
         if fam.cloud in clouds:
             fam.emit(ctx)
+    stages = {key: mod for key, mod in ctx.modules.items() if mod.resource_types}
+    wire_identities(stages, {cloud: ctx.module(cloud, Stage.BOOTSTRAP) for cloud in sorted({c for c, _ in stages})})
     rendered = {key: mod for key, mod in sorted(ctx.modules.items()) if mod.resource_types}
     for (cloud, _), mod in rendered.items():
         mod.resolve_upstream({s: m for (c, s), m in rendered.items() if c == cloud})
