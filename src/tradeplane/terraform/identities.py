@@ -479,9 +479,13 @@ def _compute_may_attach_service_accounts(compute: RootModule, org_stage: RootMod
                        for m in _PROJECT.finditer(str(b.attrs.get("project", "")))})
     sa = org_stage.upstream(Stage.BOOTSTRAP, f"{Stage.COMPUTE.short}_service_account")
     for project in projects:
-        org_stage.resource("automation_identities", "google_project_iam_member", ident(project, "compute_identity"),
-                           project=Expr(f'{org_stage.shared("project_ids")}["{project}"]'), role=_SA_USER,
-                           member=interp(f"serviceAccount:${{{sa}}}"))
+        grant = org_stage.resource("automation_identities", "google_project_iam_member",
+                                   ident(project, "compute_identity"),
+                                   project=Expr(f'{org_stage.shared("project_ids")}["{project}"]'), role=_SA_USER,
+                                   member=interp(f"serviceAccount:${{{sa}}}"))
+        for check in ("CKV_GCP_41", "CKV_GCP_49"):
+            grant.skip(check, "the compute stage's automation identity, not a person: it attaches the workloads' "
+                              "service accounts in this project only, never organisation-wide")
 
 
 def _role_ident(role: str) -> str:
