@@ -134,7 +134,11 @@ def _readme(estate: Estate, counts: dict[str, dict[str, dict[str, int]]],
         for stage, types in stages.items():
             purpose = next(p for s, p in STAGE_PURPOSE.items() if s.value == stage)
             lines.append(f"| {cloud}/{stage} | {purpose} | {sum(types.values())} |")
-    lines += ["", "Initialise each stage with its backend settings, for example:", "",
+    lines += ["", "`<cloud>/00-bootstrap` comes first, applied once by an administrator: it creates every stage's",
+              "identity and its grants (`automation_principal_arn`, on GCP `automation_project_id` and",
+              "`automation_principal`, name the CI principal that may use them); each later stage then runs as",
+              "its own identity, an input from the bootstrap's outputs (below).",
+              "", "Initialise each stage with its backend settings, for example:", "",
               "    terraform -chdir=aws/10-networking init -backend-config=bucket=STATE_BUCKET \\",
               "      -backend-config=region=STATE_REGION -backend-config=dynamodb_table=LOCK_TABLE",
               "    terraform -chdir=gcp/10-networking init -backend-config=bucket=STATE_BUCKET", "",

@@ -23,7 +23,7 @@ class Stage(StrEnum):
 
     @property
     def short(self) -> str:
-        """``networking`` for ``10-networking`` (its role name: ``tradeplane-terraform-networking``)."""
+        """``networking`` for ``10-networking`` (its identity's outputs: ``networking_role_arns``, ...)."""
         return self.value.split("-", 1)[1].replace("-", "_")
 
     @property
