@@ -30,7 +30,7 @@ from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 
 __all__ = ["GLOBALS_DIR", "PROVIDER_PINS", "TERRAFORM_VERSION", "OutputSpec", "RootModule", "Variable",
-           "globals_blocks", "interp", "stage_inputs_file"]
+           "globals_blocks", "interp", "stage_inputs_file", "text_value"]
 
 TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
 # cloud -> (provider name, source, exact version): pinned per tradeplane release to the versions whose
@@ -118,6 +118,11 @@ def stage_inputs_file(stage: Stage) -> str:
 def interp(template: str) -> Expr:
     """A quoted string template whose ``${...}`` parts are interpolated (no quotes outside them)."""
     return Expr(f'"{template}"')
+
+
+def text_value(text: str) -> str | Expr:
+    """``text`` as a literal string, or as a template (``interp``) when it holds an interpolation."""
+    return interp(text) if "${" in text else text
 
 
 @dataclass(frozen=True)
