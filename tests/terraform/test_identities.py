@@ -243,3 +243,19 @@ def test_a_stage_refuses_another_stages_identity_under_terraform(reference_rende
     bad = _terraform(tmp_path, "plan")
     assert bad.returncode != 0
     assert "Every value of the input networking_role_arns must match" in " ".join(bad.stderr.split())
+
+
+def test_project_iam_is_held_only_for_the_roles_each_stage_grants(reference_rendered: Rendered) -> None:
+    for stage in GRANTS:
+        granted = {b["role"] for b in _bodies(reference_rendered, f"gcp/{stage.value}",
+                                               "google_project_iam_member").values()}
+        held = [g for g in _gcp_roles(reference_rendered, stage) if g["role"] == "roles/resourcemanager.projectIamAdmin"]
+        if stage is Stage.ORG:  # the organisation's own stage: audit configs and the compute identity's grants
+            assert held and "condition" not in held[0]
+            continue
+        if not granted:
+            assert held == [], stage
+            continue
+        (cond,) = held[0]["condition"]
+        assert set(re.findall(r"'(roles/[^']+)'", cond["expression"])) == granted, stage
+        assert not any(ORG_ADMIN_GCP.match(r) for r in granted), stage
