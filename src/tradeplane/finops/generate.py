@@ -148,7 +148,8 @@ class _Scenarios:
         return _Scenarios(prod[-1].name if prod else "", cc, max(aws_prod)[2] if aws_prod else "",
                           gcp[0] if gcp else "us-central1", regions)
 
-    def aws_region(self, e: Estate, account: str) -> str:
+    def aws_region(self, account: str) -> str:
+        """The region of the account's first VPC, else the estate's main AWS region."""
         return self.aws_regions.get(account, self.aws_regions[""])
 
     def untagged_buckets(self, e: Estate, seed: int) -> list[tuple[str, float]]:
@@ -173,7 +174,8 @@ class _Scenarios:
     def orphan_account(self, e: Estate) -> str:
         """The first desk's AWS account that runs no workload (else the payer): where the idle box hides."""
         org = e.organisation.aws
-        assert org is not None
+        if org is None:
+            return ""
         busy = {v.account for v in e.aws_vpcs for w in e.workloads if w.network == v.name}
         return next((a.name for ou in org.ous for a in ou.accounts if a.desk is not None and a.name not in busy),
                     org.management_account_id)
@@ -369,7 +371,7 @@ class _Builder:
                     tags.pop("cost-centre")
                 if provider == "aws" and aws_acct is not None:
                     a = self.aws_accounts[aws_acct]
-                    region = self.scenarios.aws_region(self.e, aws_acct)
+                    region = self.scenarios.aws_region(aws_acct)
                     self.aws(aws_acct, region, "", service=service, category=category,
                              resource_id=f"arn:aws:{service.split()[-1].lower()}:{region}:{a.account_id}:{name}",
                              resource_name=name, resource_type=rtype, sku=f"{what}-usage",
@@ -389,7 +391,7 @@ class _Builder:
         sc = self.scenarios
         for acct, gb in sc.untagged_buckets(self.e, self.seed):
             a = self.aws_accounts.get(acct)
-            region = sc.aws_region(self.e, acct)
+            region = sc.aws_region(acct)
             bucket = f"{self.e.name}-{a.name if a else acct}-data"
             self.aws(acct, region, "", service="Amazon Simple Storage Service", category="Storage",
                      resource_id=f"arn:aws:s3:::{bucket}", resource_name=bucket, resource_type="Bucket",
@@ -398,7 +400,7 @@ class _Builder:
         if self.e.organisation.aws is not None:
             acct = sc.orphan_account(self.e)
             a = self.aws_accounts.get(acct)
-            region = sc.aws_region(self.e, acct)
+            region = sc.aws_region(acct)
             zones = catalog.zones_of(region)
             hourly = instance_price("aws", region, _ORPHAN_TYPE).hourly_usd
             self.aws(acct, region, zones[0].name if zones else "", service="Amazon Elastic Compute Cloud",
