@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule, interp
+from tradeplane.terraform.module import RootModule, interp, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import Stage
 
@@ -386,9 +386,9 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
             statements = [_statement(st, account_id, stage) for st in aws_statements(g)]
             policy = policy_document(boot, "identities", f"{name}__grants", p, statements, skips=_BOUNDARY_SKIPS)
             boot.resource("identities", "aws_iam_role", name, provider=p, name=f"{ROLE_PREFIX}{stage.slug}",
-                                 assume_role_policy=trust, max_session_duration=3600,
-                                 description=f"automation identity of aws/{stage.value} only",
-                                 tags={"managed-by": "tradeplane", "stage": stage.value})
+                          assume_role_policy=trust, max_session_duration=3600,
+                          description=f"automation identity of aws/{stage.value} only",
+                          tags={"managed-by": "tradeplane", "stage": stage.value})
             boot.resource("identities", "aws_iam_role_policy", name, provider=p, name=f"{stage.slug}-grants",
                           role=Expr(f"aws_iam_role.{name}.id"), policy=policy)
             if g.boundary:
@@ -408,8 +408,7 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
 
 def _statement(st: AwsStatement, account_id: str, stage: Stage) -> dict[str, object]:
     def fill(text: str) -> str | Expr:
-        done = text.replace("{slug}", stage.slug).replace("{account}", account_id)
-        return interp(done) if "${" in done else done
+        return text_value(text.replace("{slug}", stage.slug).replace("{account}", account_id))
 
     out: dict[str, object] = {"sid": st.sid, "effect": st.effect, "actions": list(st.actions),
                               "resources": [fill(r) for r in st.resources]}
