@@ -67,6 +67,24 @@ def test_tick_cache_agrees_with_exact_decimal_scaling(values):
         assert c.get(text) == int(Decimal(text).scaleb(5)) == scale.to_int(text)
 
 
+@given(st.text(alphabet="0123456789.-+_ ", max_size=12))
+@settings(max_examples=300)
+def test_tick_cache_miss_agrees_with_the_exact_parser_on_any_text(text):
+    """The miss path's shortcut (text with exactly the step's decimals) answers what ``Scale.to_int``
+    answers, value or error, on any text: points in odd places, signs, underscores, spaces."""
+    for step in ("0.001", "0.5", "1"):
+        scale = Scale(step)
+        try:
+            want: int | type[Exception] = scale.to_int(text)
+        except (InputError, ValueError) as exc:
+            want = type(exc)
+        try:
+            got: int | type[Exception] = TickCache(scale).miss(text)
+        except (InputError, ValueError) as exc:
+            got = type(exc)
+        assert got == want, (step, text)
+
+
 def test_to_levels_converts_pairs():
     p, q = TickCache(Scale("0.01")), TickCache(Scale("0.001"))
     levels = decode_text_levels(b'[["0.0100","1.5"],["2","0.000"]]')

@@ -158,6 +158,7 @@ class _Venue:
         self.copies = bool(self.books) and len(spec.legs) > 1
         self.won: list[tuple[bytes | str, Any, int, int]] = [_NOTHING] * MEMO if self.copies else []
         self.won_n = 0
+        self.won_mask = MEMO - 1
         self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
             self.adapter.peek_book if has_peek and self.copies else None
         )
@@ -286,7 +287,6 @@ class Gateway:
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
         conn = cs.cid
-        ts: int | None = None
         if v.copies:
             # another leg may have brought this book delta first. The connection's next unmatched first
             # copy is compared with it byte for byte (the venue sends every connection the same
@@ -296,7 +296,7 @@ class Gateway:
             cur = cs.cur
             seen = None
             if cur < v.won_n:
-                seen = v.won[cur & (MEMO - 1)]
+                seen = v.won[cur & v.won_mask]
                 if seen[0] == raw:
                     cs.cur = cur + 1
                 else:
@@ -316,35 +316,50 @@ class Gateway:
                         self._publish(out)
                 if st.actions:
                     self._run_actions(v, st)
-                ts = seen[3]
-            else:
-                cs.behind = False
-        if ts is None:
-            text = v.text
-            d = text(raw) if text is not None and type(raw) is bytes else None
-            st = v.books.get(d[0]) if d is not None else None
-            if st is None or d is None:
-                ts = self._decoded(v, cs, raw, recv_ns)
-                if ts is None:
-                    return  # control traffic or heartbeats only: no data
-            else:
-                if v.copies:
+                # a copy: the leg is alive (the rest of the bookkeeping a data message gets, inline)
+                if leg.state is not _LIVE:
+                    self._leg_live(v, leg, recv_ns)
+                leg.last_data_ns = recv_ns
+                cs.rate.observe(recv_ns)
+                if cs.first is not None:
+                    cs.first.set()
+                    cs.first = None
+                lat = v.latency
+                if lat is not None and seen[3] > 0:
+                    lat.append(recv_ns - seen[3])
+                    if len(lat) >= LATENCY_BATCH:
+                        self.metrics.fold()
+                return
+            cs.behind = False
+        text = v.text
+        d = text(raw) if text is not None and type(raw) is bytes else None
+        st = v.books.get(d[0]) if d is not None else None
+        if st is None or d is None:
+            ts = self._decoded(v, cs, raw, recv_ns)
+            if ts is None:
+                return  # control traffic or heartbeats only: no data
+        else:
+            if v.copies:  # a first copy (the common case of _remember, inline)
+                last = st.arbiter.last
+                if last is None or d[1] > last:
+                    n = v.won_n
+                    v.won[n & v.won_mask] = (raw, st, d[1], d[4])
+                    v.won_n = cs.cur = n + 1
+                else:
                     self._remember(v, cs, st, raw, d[1], d[4])
-                out = st.take_text(conn, d, recv_ns)
-                if st.arbiter.pending:
-                    out = out + self._check_hole(v, st, recv_ns)
-                if out:
-                    for e in out:
-                        for sink in self.sinks:
-                            sink.publish(e)
-                if st.actions:
-                    self._run_actions(v, st)
-                ts = d[4]
+            out = st.take_text(conn, d, recv_ns)
+            if st.arbiter.pending:
+                out = out + self._check_hole(v, st, recv_ns)
+            if out:
+                for e in out:
+                    for sink in self.sinks:
+                        sink.publish(e)
+            if st.actions:
+                self._run_actions(v, st)
+            ts = d[4]
         # a data message: the leg is alive
         if leg.state is not _LIVE:
-            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
-            for s in v.streams.values():
-                s.legs_back(recv_ns)
+            self._leg_live(v, leg, recv_ns)
         leg.last_data_ns = recv_ns
         cs.rate.observe(recv_ns)
         if cs.first is not None:
@@ -355,6 +370,12 @@ class Gateway:
             lat.append(recv_ns - ts)  # folded into the histogram at the watchdog's tick (metrics)
             if len(lat) >= LATENCY_BATCH:
                 self.metrics.fold()
+
+    def _leg_live(self, v: _Venue, leg: LegHealth, recv_ns: int) -> None:
+        """Data on a leg that was not live: it is now, and streams that were down come back."""
+        self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+        for s in v.streams.values():
+            s.legs_back(recv_ns)
 
     def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
         """Every message the fast paths do not take: decoded into events, each to its stream. Returns
@@ -392,15 +413,15 @@ class Gateway:
         if last is None or seq > last:
             cs.behind = False
             n = v.won_n
-            v.won[n & (MEMO - 1)] = (raw, st, seq, ts)
+            v.won[n & v.won_mask] = (raw, st, seq, ts)
             v.won_n = cs.cur = n + 1
             return
         cs.behind = True
         won = v.won
         n = v.won_n
-        i = max(cs.cur, n - MEMO)
+        i = max(cs.cur, n - len(won))
         for j in range(i, min(n, i + 256)):
-            w = won[j & (MEMO - 1)]
+            w = won[j & v.won_mask]
             if w[1] is st and w[2] >= seq:
                 cs.cur = j + 1 if w[2] == seq else j
                 return
