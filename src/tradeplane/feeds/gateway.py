@@ -21,6 +21,7 @@ import msgspec
 
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
+from tradeplane.feeds.arbiter import RING
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
 from tradeplane.feeds.connection import Connection, ConnectionLost, connect
@@ -84,6 +85,7 @@ class Tuning:
 
 
 _LIVE = State.LIVE
+_RING_MASK = RING - 1
 MEMO = 4096  # recent first copies of book deltas remembered per venue for their other legs' copies
 LATENCY_BATCH = 8192  # exchange -> receive samples kept per venue before they are folded into the histogram
 _NOTHING: tuple[bytes | str, Any, int, int] = (b"", None, NO_SEQ, 0)
@@ -307,33 +309,53 @@ class Gateway:
                     st = v.books.get(peeked[0])
                     if st is not None:
                         seen = (raw, st, peeked[1], peeked[2])
-            if seen is not None and seen[1].drop_copy(conn, seen[2], recv_ns):
+            if seen is not None:
                 st = seen[1]
-                cs.behind = True
-                if st.arbiter.pending:
-                    out = self._check_hole(v, st, recv_ns)
-                    if out:
-                        self._publish(out)
-                if st.actions:
-                    self._run_actions(v, st)
-                # a copy: the leg is alive (the rest of the bookkeeping a data message gets, inline)
-                if leg.state is not _LIVE:
-                    self._leg_live(v, leg, recv_ns)
-                leg.last_data_ns = recv_ns
-                cs.rate.observe(recv_ns)
-                if cs.first is not None:
-                    cs.first.set()
-                    cs.first = None
-                lat = v.latency
-                if lat is not None and seen[3] > 0:
-                    lat.append(recv_ns - seen[3])
-                    if len(lat) >= LATENCY_BATCH:
-                        self.metrics.fold()
-                return
+                arb = st.arbiter
+                seq = seen[2]
+                last = arb.last
+                if last is not None and seq <= last:
+                    # a copy of a position the chain holds: Stream.drop_copy's accounting, inline (what a
+                    # trailing copy costs is what two legs cost over one). The tests hold it to drop_copy.
+                    t = arb.tallies.get(conn) or arb.tally(conn)
+                    t.duplicates += 1
+                    if seq > t.high_water:
+                        t.high_water = seq
+                    won = st._ring[seq & _RING_MASK]
+                    w = won[1]
+                    if won[0] == seq and w is not t and won[2] and w is not None:
+                        lead = recv_ns - won[2]
+                        w.lead_ns_total += lead
+                        w.lead_samples += 1
+                        peak = w.lead_peak_ns
+                        peak -= peak >> 6
+                        w.lead_peak_ns = lead if lead > peak else peak
+                    cs.behind = True
+                    if arb.pending:
+                        out = self._check_hole(v, st, recv_ns)
+                        if out:
+                            self._publish(out)
+                    if st.actions:
+                        self._run_actions(v, st)
+                    # a copy: the leg is alive. The stream's rate (the stale bound) counted the message once,
+                    # at its first copy: the bound is k intervals of the venue's own rate, not of N legs' copies
+                    if leg.state is not _LIVE:
+                        self._leg_live(v, leg, recv_ns)
+                    leg.last_data_ns = recv_ns
+                    if cs.first is not None:
+                        cs.first.set()
+                        cs.first = None
+                    lat = v.latency
+                    if lat is not None and seen[3] > 0:
+                        lat.append(recv_ns - seen[3])
+                        if len(lat) >= LATENCY_BATCH:
+                            self.metrics.fold()
+                    return
             cs.behind = False
         text = v.text
         d = text(raw) if text is not None and type(raw) is bytes else None
         st = v.books.get(d[0]) if d is not None else None
+        copy = False
         if st is None or d is None:
             ts = self._decoded(v, cs, raw, recv_ns)
             if ts is None:
@@ -345,7 +367,8 @@ class Gateway:
                     n = v.won_n
                     v.won[n & v.won_mask] = (raw, st, d[1], d[4])
                     v.won_n = cs.cur = n + 1
-                else:
+                else:  # a copy the match and the peek missed: judged (and dropped) by take_text
+                    copy = True
                     self._remember(v, cs, st, raw, d[1], d[4])
             out = st.take_text(conn, d, recv_ns)
             if st.arbiter.pending:
@@ -361,7 +384,8 @@ class Gateway:
         if leg.state is not _LIVE:
             self._leg_live(v, leg, recv_ns)
         leg.last_data_ns = recv_ns
-        cs.rate.observe(recv_ns)
+        if not copy:  # the stale bound's rate counts a book delta once, at its first copy
+            cs.rate.observe(recv_ns)
         if cs.first is not None:
             cs.first.set()
             cs.first = None
@@ -616,7 +640,8 @@ class Gateway:
     def _receiver(self, v: _Venue, cs: ConnState, ws: Connection) -> Callable[[bytes, int], None]:
         """What the connection calls with each message (from its frame callback: no task per message)."""
         on_message = self.on_message
-        replies = v.adapter.replies
+        # most venues demand no replies: their messages skip the call (one less per message)
+        replies = v.adapter.replies if type(v.adapter).replies is not VenueAdapter.replies else None
         cid = cs.cid
 
         def receive(raw: bytes, recv_ns: int) -> None:
@@ -627,9 +652,10 @@ class Gateway:
                 log.warning(msgspec.json.encode(
                     {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
                 ).decode())
-            for r in replies(raw):
-                with contextlib.suppress(ConnectionLost):
-                    ws.send_now(r)
+            if replies is not None:
+                for r in replies(raw):
+                    with contextlib.suppress(ConnectionLost):
+                        ws.send_now(r)
 
         return receive
 
