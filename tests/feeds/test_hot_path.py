@@ -239,6 +239,8 @@ def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
     assert state is State.LIVE and stats.gaps == 0 and stats.delivered == len(msgs)
     assert all(isinstance(e, BookDelta) for e in events) and len(events) == len(msgs)
     assert tallies["binance/a#1"][1] > 0 and tallies["binance/b#1"][1] > 0  # each leg led some of the time
+    # the stale bound's rate counts each delta once (its first copy), on every path: the venue's rate
+    assert all(leg[3] == len(msgs) - 1 for leg in results[0][2])
 
 
 def test_a_level_off_its_step_resyncs_the_book_with_a_gap():
