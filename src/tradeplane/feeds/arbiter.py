@@ -56,11 +56,13 @@ class Arbiter:
     tallies: dict[str, LegTally] = field(default_factory=dict)
     held_ns: dict[int, int] = field(default_factory=dict)  # prev -> when the message held ahead of a hole arrived
     _seen: OrderedDict[Hashable, tuple[str, int]] = field(default_factory=OrderedDict)
-    # recent wins, for the lead between legs: ring slot seq % RING -> (seq, the winning leg's tally, recv ns)
-    _ring: list[tuple[int, LegTally | None, int]] = field(default_factory=lambda: [(NO_SEQ, None, 0)] * RING)
+    # recent wins, for the lead between legs: ring slot seq % RING -> (seq, leg, recv ns). Only ints and
+    # a str: the collector untracks such a tuple at its first pass (a leg's tally in it would keep 4096
+    # live tuples per stream tracked, and promoted, for the full collections to walk)
+    _ring: list[tuple[int, str, int]] = field(default_factory=lambda: [(NO_SEQ, "", 0)] * RING)
 
     @property
-    def ring(self) -> list[tuple[int, LegTally | None, int]]:
+    def ring(self) -> list[tuple[int, str, int]]:
         """Recent wins (slot ``seq % RING``): streams record their fast-path wins here too."""
         return self._ring
 
@@ -78,7 +80,7 @@ class Arbiter:
             t.high_water = seq
         self.last = seq
         t.wins += 1
-        self._ring[seq & (RING - 1)] = (seq, t, recv_ns)
+        self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
 
     def reset(self, last: int | None = None) -> None:
         """Forget the chain (after a resync); ``last`` is the new position, if known."""
@@ -138,7 +140,7 @@ class Arbiter:
             return []
         self.last = seq
         t.wins += 1
-        self._ring[seq & (RING - 1)] = (seq, t, recv_ns)
+        self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
         return [item]
 
     def offer_keyed(self, leg: str, key: Hashable, item: Any, recv_ns: int = 0) -> list[Any]:
@@ -168,7 +170,7 @@ class Arbiter:
         if prev == last or last is None or (prev == NO_SEQ and seq > last):
             self.last = seq
             t.wins += 1
-            self._ring[seq & (RING - 1)] = (seq, t, recv_ns)
+            self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
             out = [item]
             if self.pending:
                 self._drain(out)
@@ -210,8 +212,8 @@ class Arbiter:
 
     def _lead(self, leg: str, seq: int, recv_ns: int) -> None:
         won = self._ring[seq & (RING - 1)]
-        w = won[1]
-        if won[0] == seq and w is not None and w is not self.tallies.get(leg) and recv_ns and won[2]:
+        if won[0] == seq and won[1] != leg and recv_ns and won[2]:
+            w = self.tally(won[1])
             lead = recv_ns - won[2]
             w.lead_ns_total += lead
             w.lead_samples += 1

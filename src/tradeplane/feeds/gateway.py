@@ -322,8 +322,8 @@ class Gateway:
                     if seq > t.high_water:
                         t.high_water = seq
                     won = st._ring[seq & _RING_MASK]
-                    w = won[1]
-                    if won[0] == seq and w is not t and won[2] and w is not None:
+                    if won[0] == seq and won[1] != conn and won[2]:
+                        w = arb.tallies.get(won[1]) or arb.tally(won[1])
                         lead = recv_ns - won[2]
                         w.lead_ns_total += lead
                         w.lead_samples += 1

@@ -256,8 +256,8 @@ class Stream:
         if seq > t.high_water:
             t.high_water = seq
         won = self._ring[seq & _RING_MASK]
-        w = won[1]
-        if won[0] == seq and w is not t and won[2] and w is not None:
+        if won[0] == seq and won[1] != leg and won[2]:
+            w = arb.tallies.get(won[1]) or arb.tally(won[1])
             lead = now_ns - won[2]
             w.lead_ns_total += lead
             w.lead_samples += 1
