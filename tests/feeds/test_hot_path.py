@@ -67,6 +67,24 @@ def test_tick_cache_agrees_with_exact_decimal_scaling(values):
         assert c.get(text) == int(Decimal(text).scaleb(5)) == scale.to_int(text)
 
 
+@given(st.text(alphabet="0123456789.-+_ ", max_size=12))
+@settings(max_examples=300)
+def test_tick_cache_miss_agrees_with_the_exact_parser_on_any_text(text):
+    """The miss path's shortcut (text with exactly the step's decimals) answers what ``Scale.to_int``
+    answers, value or error, on any text: points in odd places, signs, underscores, spaces."""
+    for step in ("0.001", "0.5", "1"):
+        scale = Scale(step)
+        try:
+            want: int | type[Exception] = scale.to_int(text)
+        except (InputError, ValueError) as exc:
+            want = type(exc)
+        try:
+            got: int | type[Exception] = TickCache(scale).miss(text)
+        except (InputError, ValueError) as exc:
+            got = type(exc)
+        assert got == want, (step, text)
+
+
 def test_to_levels_converts_pairs():
     p, q = TickCache(Scale("0.01")), TickCache(Scale("0.001"))
     levels = decode_text_levels(b'[["0.0100","1.5"],["2","0.000"]]')
@@ -221,6 +239,8 @@ def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
     assert state is State.LIVE and stats.gaps == 0 and stats.delivered == len(msgs)
     assert all(isinstance(e, BookDelta) for e in events) and len(events) == len(msgs)
     assert tallies["binance/a#1"][1] > 0 and tallies["binance/b#1"][1] > 0  # each leg led some of the time
+    # the stale bound's rate counts each delta once (its first copy), on every path: the venue's rate
+    assert all(leg[3] == len(msgs) - 1 for leg in results[0][2])
 
 
 def test_a_level_off_its_step_resyncs_the_book_with_a_gap():

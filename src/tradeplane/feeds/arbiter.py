@@ -56,7 +56,9 @@ class Arbiter:
     tallies: dict[str, LegTally] = field(default_factory=dict)
     held_ns: dict[int, int] = field(default_factory=dict)  # prev -> when the message held ahead of a hole arrived
     _seen: OrderedDict[Hashable, tuple[str, int]] = field(default_factory=OrderedDict)
-    # recent wins, for the lead between legs: ring slot seq % RING -> (seq, leg, recv ns)
+    # recent wins, for the lead between legs: ring slot seq % RING -> (seq, leg, recv ns). Only ints and
+    # a str: the collector untracks such a tuple at its first pass (a leg's tally in it would keep 4096
+    # live tuples per stream tracked, and promoted, for the full collections to walk)
     _ring: list[tuple[int, str, int]] = field(default_factory=lambda: [(NO_SEQ, "", 0)] * RING)
 
     @property

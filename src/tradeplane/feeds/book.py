@@ -77,13 +77,12 @@ class OrderBook:
         book, keys = self.bids, self._bid_keys
         out_b = []
         for pt, qt in bids:
-            try:  # a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
+            try:  # prices repeat: a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
                 p = pm[pt]
             except KeyError:
                 p = price.miss(pt)
-            try:
-                q = qm[qt]
-            except KeyError:
+            q = qm.get(qt)  # sizes often do not repeat: no exception per miss (raising one costs more)
+            if q is None:
                 q = qty.miss(qt)
             out_b.append((p, q))
             if q:
@@ -96,13 +95,12 @@ class OrderBook:
         book, keys = self.asks, self._ask_keys
         out_a = []
         for pt, qt in asks:
-            try:  # a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
+            try:  # prices repeat: a hit costs a subscript (free try in 3.11); a miss parses exactly and remembers
                 p = pm[pt]
             except KeyError:
                 p = price.miss(pt)
-            try:
-                q = qm[qt]
-            except KeyError:
+            q = qm.get(qt)  # sizes often do not repeat: no exception per miss (raising one costs more)
+            if q is None:
                 q = qty.miss(qt)
             out_a.append((p, q))
             if q:
@@ -113,6 +111,7 @@ class OrderBook:
                 del book[p]
                 del keys[bisect_left(keys, p)]
         return tuple(out_b), tuple(out_a)
+
 
     def truncate(self, depth: int) -> None:
         """Keep the best ``depth`` levels per side (venues that stop sending levels out of scope)."""

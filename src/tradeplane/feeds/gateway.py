@@ -21,6 +21,7 @@ import msgspec
 
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
+from tradeplane.feeds.arbiter import RING
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
 from tradeplane.feeds.connection import Connection, ConnectionLost, connect
@@ -84,6 +85,7 @@ class Tuning:
 
 
 _LIVE = State.LIVE
+_RING_MASK = RING - 1
 MEMO = 4096  # recent first copies of book deltas remembered per venue for their other legs' copies
 LATENCY_BATCH = 8192  # exchange -> receive samples kept per venue before they are folded into the histogram
 _NOTHING: tuple[bytes | str, Any, int, int] = (b"", None, NO_SEQ, 0)
@@ -158,6 +160,7 @@ class _Venue:
         self.copies = bool(self.books) and len(spec.legs) > 1
         self.won: list[tuple[bytes | str, Any, int, int]] = [_NOTHING] * MEMO if self.copies else []
         self.won_n = 0
+        self.won_mask = MEMO - 1
         self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
             self.adapter.peek_book if has_peek and self.copies else None
         )
@@ -286,7 +289,6 @@ class Gateway:
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
         conn = cs.cid
-        ts: int | None = None
         if v.copies:
             # another leg may have brought this book delta first. The connection's next unmatched first
             # copy is compared with it byte for byte (the venue sends every connection the same
@@ -296,7 +298,7 @@ class Gateway:
             cur = cs.cur
             seen = None
             if cur < v.won_n:
-                seen = v.won[cur & (MEMO - 1)]
+                seen = v.won[cur & v.won_mask]
                 if seen[0] == raw:
                     cs.cur = cur + 1
                 else:
@@ -307,46 +309,83 @@ class Gateway:
                     st = v.books.get(peeked[0])
                     if st is not None:
                         seen = (raw, st, peeked[1], peeked[2])
-            if seen is not None and seen[1].drop_copy(conn, seen[2], recv_ns):
+            if seen is not None:
                 st = seen[1]
-                cs.behind = True
-                if st.arbiter.pending:
-                    out = self._check_hole(v, st, recv_ns)
-                    if out:
-                        self._publish(out)
-                if st.actions:
-                    self._run_actions(v, st)
-                ts = seen[3]
-            else:
-                cs.behind = False
-        if ts is None:
-            text = v.text
-            d = text(raw) if text is not None and type(raw) is bytes else None
-            st = v.books.get(d[0]) if d is not None else None
-            if st is None or d is None:
-                ts = self._decoded(v, cs, raw, recv_ns)
-                if ts is None:
-                    return  # control traffic or heartbeats only: no data
-            else:
-                if v.copies:
+                arb = st.arbiter
+                seq = seen[2]
+                last = arb.last
+                if last is not None and seq <= last:
+                    # a copy of a position the chain holds: Stream.drop_copy's accounting, inline (what a
+                    # trailing copy costs is what two legs cost over one). The tests hold it to drop_copy.
+                    t = arb.tallies.get(conn) or arb.tally(conn)
+                    t.duplicates += 1
+                    if seq > t.high_water:
+                        t.high_water = seq
+                    won = st._ring[seq & _RING_MASK]
+                    if won[0] == seq and won[1] != conn and won[2]:
+                        w = arb.tallies.get(won[1]) or arb.tally(won[1])
+                        lead = recv_ns - won[2]
+                        w.lead_ns_total += lead
+                        w.lead_samples += 1
+                        peak = w.lead_peak_ns
+                        peak -= peak >> 6
+                        w.lead_peak_ns = lead if lead > peak else peak
+                    cs.behind = True
+                    if arb.pending:
+                        out = self._check_hole(v, st, recv_ns)
+                        if out:
+                            self._publish(out)
+                    if st.actions:
+                        self._run_actions(v, st)
+                    # a copy: the leg is alive. The stream's rate (the stale bound) counted the message once,
+                    # at its first copy: the bound is k intervals of the venue's own rate, not of N legs' copies
+                    if leg.state is not _LIVE:
+                        self._leg_live(v, leg, recv_ns)
+                    leg.last_data_ns = recv_ns
+                    if cs.first is not None:
+                        cs.first.set()
+                        cs.first = None
+                    lat = v.latency
+                    if lat is not None and seen[3] > 0:
+                        lat.append(recv_ns - seen[3])
+                        if len(lat) >= LATENCY_BATCH:
+                            self.metrics.fold()
+                    return
+            cs.behind = False
+        text = v.text
+        d = text(raw) if text is not None and type(raw) is bytes else None
+        st = v.books.get(d[0]) if d is not None else None
+        copy = False
+        if st is None or d is None:
+            ts = self._decoded(v, cs, raw, recv_ns)
+            if ts is None:
+                return  # control traffic or heartbeats only: no data
+        else:
+            if v.copies:  # a first copy (the common case of _remember, inline)
+                last = st.arbiter.last
+                if last is None or d[1] > last:
+                    n = v.won_n
+                    v.won[n & v.won_mask] = (raw, st, d[1], d[4])
+                    v.won_n = cs.cur = n + 1
+                else:  # a copy the match and the peek missed: judged (and dropped) by take_text
+                    copy = True
                     self._remember(v, cs, st, raw, d[1], d[4])
-                out = st.take_text(conn, d, recv_ns)
-                if st.arbiter.pending:
-                    out = out + self._check_hole(v, st, recv_ns)
-                if out:
-                    for e in out:
-                        for sink in self.sinks:
-                            sink.publish(e)
-                if st.actions:
-                    self._run_actions(v, st)
-                ts = d[4]
+            out = st.take_text(conn, d, recv_ns)
+            if st.arbiter.pending:
+                out = out + self._check_hole(v, st, recv_ns)
+            if out:
+                for e in out:
+                    for sink in self.sinks:
+                        sink.publish(e)
+            if st.actions:
+                self._run_actions(v, st)
+            ts = d[4]
         # a data message: the leg is alive
         if leg.state is not _LIVE:
-            self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
-            for s in v.streams.values():
-                s.legs_back(recv_ns)
+            self._leg_live(v, leg, recv_ns)
         leg.last_data_ns = recv_ns
-        cs.rate.observe(recv_ns)
+        if not copy:  # the stale bound's rate counts a book delta once, at its first copy
+            cs.rate.observe(recv_ns)
         if cs.first is not None:
             cs.first.set()
             cs.first = None
@@ -355,6 +394,12 @@ class Gateway:
             lat.append(recv_ns - ts)  # folded into the histogram at the watchdog's tick (metrics)
             if len(lat) >= LATENCY_BATCH:
                 self.metrics.fold()
+
+    def _leg_live(self, v: _Venue, leg: LegHealth, recv_ns: int) -> None:
+        """Data on a leg that was not live: it is now, and streams that were down come back."""
+        self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
+        for s in v.streams.values():
+            s.legs_back(recv_ns)
 
     def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
         """Every message the fast paths do not take: decoded into events, each to its stream. Returns
@@ -392,15 +437,15 @@ class Gateway:
         if last is None or seq > last:
             cs.behind = False
             n = v.won_n
-            v.won[n & (MEMO - 1)] = (raw, st, seq, ts)
+            v.won[n & v.won_mask] = (raw, st, seq, ts)
             v.won_n = cs.cur = n + 1
             return
         cs.behind = True
         won = v.won
         n = v.won_n
-        i = max(cs.cur, n - MEMO)
+        i = max(cs.cur, n - len(won))
         for j in range(i, min(n, i + 256)):
-            w = won[j & (MEMO - 1)]
+            w = won[j & v.won_mask]
             if w[1] is st and w[2] >= seq:
                 cs.cur = j + 1 if w[2] == seq else j
                 return
@@ -595,7 +640,8 @@ class Gateway:
     def _receiver(self, v: _Venue, cs: ConnState, ws: Connection) -> Callable[[bytes, int], None]:
         """What the connection calls with each message (from its frame callback: no task per message)."""
         on_message = self.on_message
-        replies = v.adapter.replies
+        # most venues demand no replies: their messages skip the call (one less per message)
+        replies = v.adapter.replies if type(v.adapter).replies is not VenueAdapter.replies else None
         cid = cs.cid
 
         def receive(raw: bytes, recv_ns: int) -> None:
@@ -606,9 +652,10 @@ class Gateway:
                 log.warning(msgspec.json.encode(
                     {"event": "undecodable", "conn": cid, "error": str(exc), "message": str(raw)[:200]}
                 ).decode())
-            for r in replies(raw):
-                with contextlib.suppress(ConnectionLost):
-                    ws.send_now(r)
+            if replies is not None:
+                for r in replies(raw):
+                    with contextlib.suppress(ConnectionLost):
+                        ws.send_now(r)
 
         return receive
 

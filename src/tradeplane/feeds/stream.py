@@ -28,6 +28,7 @@ from tradeplane.feeds.ticks import TickCache, to_levels
 from tradeplane.feeds.venues.base import Channel, TextDelta, VenueAdapter
 
 _LIVE = State.LIVE
+_RING_MASK = RING - 1
 ActionKind = Literal["fetch_snapshot", "resubscribe"]
 
 
@@ -248,19 +249,20 @@ class Stream:
         the message without converting (or even decoding) a level. Else change nothing, False."""
         arb = self.arbiter
         last = arb.last
-        if last is None or seq > last or arb.mode != "contiguous":
+        if last is None or seq > last or not self._contiguous:
             return False
         t = arb.tallies.get(leg) or arb.tally(leg)
         t.duplicates += 1
         if seq > t.high_water:
             t.high_water = seq
-        won = self._ring[seq & (RING - 1)]
+        won = self._ring[seq & _RING_MASK]
         if won[0] == seq and won[1] != leg and won[2]:
             w = arb.tallies.get(won[1]) or arb.tally(won[1])
             lead = now_ns - won[2]
             w.lead_ns_total += lead
             w.lead_samples += 1
-            peak = w.lead_peak_ns - (w.lead_peak_ns >> 6)
+            peak = w.lead_peak_ns
+            peak -= peak >> 6
             w.lead_peak_ns = lead if lead > peak else peak
         return True
 
