@@ -391,6 +391,7 @@ def _workloads(c: _Checker) -> None:
     networks = {n.name: n for n in e.networks}
     workloads = {w.name for w in e.workloads}
     targets = workloads | {v.name for v in e.venues} | {s.name for s in e.sites}
+    paths = [p.name for p in e.links_of(PhysicalPath)]  # once: links_of scans every link
     for w in e.workloads:
         if c.need(w, "desk", w.desk, desks, "desk"):
             c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")
@@ -404,7 +405,6 @@ def _workloads(c: _Checker) -> None:
             elif w.security_groups:
                 c.add(w, "security_groups", "security groups are AWS only; this workload is on GCP",
                       "use 'tags' and firewall rules on GCP")
-        paths = [p.name for p in e.links_of(PhysicalPath)]
         for b in w.latency_budgets:
             c.need(b, "to", b.to, targets, "workload, venue or site")
             c.need(b, "via", b.via, paths, "path")
