@@ -421,28 +421,36 @@ def _sources(estate: Estate, data: Any, positions: Positions) -> tuple[dict[tupl
     and every object to its field path (``networks[2].subnets[0]``)."""
     out: dict[tuple[int, str], Location] = {}
     paths: dict[int, str] = {}
-
-    def walk(obj: Any, raw: Any, path: Path) -> None:
-        if isinstance(obj, BaseModel):
-            loc = positions.of_value(path)
-            if loc is not None:
-                out[(id(obj), "")] = loc
-            paths[id(obj)] = _field_name(path)
-            if not isinstance(raw, dict):
-                return
-            for name in type(obj).model_fields:
-                if name not in raw:
-                    continue
-                key_loc = positions.of_key((*path, name))
-                if key_loc is not None:
-                    out[(id(obj), name)] = key_loc
-                walk(getattr(obj, name), raw[name], (*path, name))
-        elif isinstance(obj, tuple) and isinstance(raw, list):
-            for i, (item, raw_item) in enumerate(zip(obj, raw, strict=False)):
-                walk(item, raw_item, (*path, i))
-
-    walk(estate, data, ())
+    _walk(estate, data, (), "", positions.values, positions.keys, out, paths)
     return out, paths
+
+
+def _walk(obj: Any, raw: Any, path: Path, name: str, values: dict[Path, Location], keys: dict[Path, Location],
+          out: dict[tuple[int, str], Location], paths: dict[int, str]) -> None:
+    """``_sources`` for one object at ``path`` (``name``: the path as a field name), recursing only into
+    models and tuples of them (a module-level function: a recursive closure is a reference cycle that
+    keeps the positions alive until the cyclic collector runs)."""
+    if isinstance(obj, BaseModel):
+        loc = values.get(path)
+        if loc is not None:
+            out[(id(obj), "")] = loc
+        paths[id(obj)] = name
+        if not isinstance(raw, dict):
+            return
+        for field in type(obj).model_fields:
+            if field not in raw:
+                continue
+            sub = (*path, field)
+            key_loc = keys.get(sub) or values.get(sub)
+            if key_loc is not None:
+                out[(id(obj), field)] = key_loc
+            value = getattr(obj, field)
+            if isinstance(value, BaseModel | tuple):
+                _walk(value, raw[field], sub, f"{name}.{field}" if name else field, values, keys, out, paths)
+    elif isinstance(obj, tuple) and isinstance(raw, list):
+        for i, (item, raw_item) in enumerate(zip(obj, raw, strict=False)):
+            if isinstance(item, BaseModel | tuple):
+                _walk(item, raw_item, (*path, i), f"{name}[{i}]", values, keys, out, paths)
 
 
 _ALL_TAGS = _all_tags()

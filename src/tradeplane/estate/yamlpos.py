@@ -24,9 +24,33 @@ import yaml
 from tradeplane.errors import Location, Problem
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
+    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
 except AttributeError:  # pragma: no cover - libyaml is in PyYAML wheels
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+_WILDCARD = tuple(_Base.yaml_implicit_resolvers.get(None, []))
+_IMPLICIT = {first: (*resolvers, *_WILDCARD)
+             for first, resolvers in _Base.yaml_implicit_resolvers.items() if first is not None}
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """The safe loader with PyYAML's tag resolution for scalars written out once per first
+    character (libyaml calls ``resolve`` from C for every scalar: a third of composing a large
+    estate went to its list building). Same tags: the safe loader has no path resolvers, so a
+    scalar's tag is the first implicit resolver that matches a plain scalar, else ``str``."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag  # type: ignore[no-any-return]
+            return _STR
+        return str(super().resolve(kind, value, implicit))
+
+
+assert not _Base.yaml_path_resolvers, "the scalar fast path in _Loader.resolve assumes no path resolvers"
 
 Path = tuple[str | int, ...]
 
@@ -193,9 +217,6 @@ def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions
     finally:
         loader.dispose()
     return data, positions, problems
-
-
-_STR = "tag:yaml.org,2002:str"
 
 
 def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: list[Problem],
