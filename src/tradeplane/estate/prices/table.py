@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -138,7 +138,10 @@ def price_table() -> PriceTable:
     return PriceTable(str(data["source"]), str(data["as_of"]), data)
 
 
+@lru_cache(maxsize=4096)
 def instance_price(cloud: str, region: str, machine_type: str) -> InstancePrice:
+    """The price of one machine type in one region (memoised: placement and cost ask once per workload
+    and candidate zone, and the answer is a frozen value of the packaged table)."""
     return price_table().instance(cloud, region, machine_type)
 
 
