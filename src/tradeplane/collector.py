@@ -6,7 +6,7 @@ The cyclic collector still runs every 700 container allocations, and each of its
 collections walks every object alive at the time, so a job that builds a large heap pays
 for that heap again and again. On ``tradeplane plan`` of the 20,000-subnet synthetic estate
 (``benchmarks/plan.py``) the collector took 9.5 of the load's 18.5 s of CPU and 10 of the
-Terraform render's 36 s; paused, the whole load and plan took about half the CPU.
+Terraform render's 36 s (docs/plan.md, "Where the time goes").
 
 Pausing is a choice for the owner of the process, never for an analysis: the CLI's
 ``plan`` command and the plan benchmark make it for the one job they run; a long-lived
