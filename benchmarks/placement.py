@@ -117,18 +117,34 @@ def run(e: Estate, sc: Scenario, seed: int, workers: int, limit: float) -> tuple
             f"${abs(round(g.hourly_usd - floor, 2)):,.2f}" if g.feasible else "n/a", premium)
 
 
-def latency_accuracy() -> list[tuple[str, ...]]:
-    """For every measured pair shipped: the model's estimate with that pair left out, against the measurement."""
+def latency_accuracy() -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """For every measured pair shipped: the model's estimate with that pair left out of the fit, against the
+    measurement, each with the measurement's basis (source, date), confidence and whether the fit takes it;
+    and per basis the median and worst absolute error."""
+    from statistics import median
+
     from tradeplane.placement import figures
     from tradeplane.placement.latency import model_rtt
 
-    rows = [("pair", "measured", "model", "error", "basis of the model figure")]
+    rows = [("pair", "measured", "model", "error", "measurement basis", "confidence", "in fit", "model figure")]
+    errors: dict[str, list[float]] = {}
     for m in figures.MEASURED:
         est = model_rtt(m.a, m.b, figures.fitted_route(exclude=frozenset((m.a, m.b))))
         err = (est.rtt_us - m.rtt_us) / m.rtt_us
+        basis = f"{m.label} {m.as_of}"
+        in_fit = "yes" if f"{m.a}-{m.b}" in figures.ROUTE_FIT.pairs else "no"
         rows.append((f"{m.a} <-> {m.b}", f"{m.rtt_us / 1000:,.1f} ms", f"{est.rtt_us / 1000:,.1f} ms", f"{err:+.1%}",
-                     est.kind))
-    return rows
+                     basis, m.confidence, in_fit, est.kind))
+        errors.setdefault(f"{basis} (in fit: {in_fit})", []).append(abs(err))
+    summary = [("measurement basis", "pairs", "median |error|", "worst |error|")]
+    summary += [(k, str(len(v)), f"{median(v):.1%}", f"{max(v):.1%}") for k, v in errors.items()]
+    return rows, summary
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,11 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    acc = latency_accuracy()
-    widths = [max(len(row[k]) for row in acc) for k in range(len(acc[0]))]
+    acc, summary = latency_accuracy()
     print("\nlatency model against every shipped measurement (each pair left out of the fit it is scored on)")
-    for row in acc:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    _table(acc)
+    print()
+    _table(summary)
     return 0 if all(rows) else 1
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tradeplane import estate as est
 from tradeplane import finops
 from tradeplane.errors import InputError
 from tradeplane.finops.focus import MANDATORY_COLUMNS
@@ -56,3 +58,65 @@ def test_bad_options(tmp_path: Path, estate) -> None:
         finops.generate(estate, tmp_path, end=date(2026, 3, 31), slices=5)
     with pytest.raises(InputError):
         finops.generate(estate, tmp_path, end=date(2026, 3, 31), fmt="xlsx")
+
+
+def _aws_tag(files: list[str], tag: str, where: str) -> set[str | None]:
+    rows = duckdb.execute(f"SELECT DISTINCT element_at(Tags, 'user:{tag}')[1] FROM read_parquet({files!r}) "
+                          f"WHERE {where}").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_scenarios_land_on_the_estate_s_own_desks_and_workloads(tmp_path: Path) -> None:
+    """The same scenario kinds for an estate whose desks and workloads have other names (issue 14 follow-up):
+    nothing in the generator names a reference-estate desk, workload or account."""
+    src = Path(__file__).resolve().parents[2] / "examples" / "dv-trading"
+    dst = tmp_path / "renamed"
+    for f in src.rglob("*"):
+        if f.is_file():
+            out = dst / f.relative_to(src)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = re.sub(r"(?<!kind: )crypto", "digital", f.read_text(encoding="utf-8"))  # not the asset class
+            out.write_text(text.replace("research", "labs").replace("coinbase-mm", "cb-maker"), encoding="utf-8")
+    estate = est.load(dst)
+    gen = finops.generate(estate, tmp_path / "focus", end=date(2026, 11, 24), days=92, seed=7)
+    # Anomalies: the largest uncommitted fleet (half of labs-batch, under a Reserved Instance for the rest)
+    # and the busiest NAT data processing of another desk.
+    assert [(a.desk, a.factor) for a in gen.anomalies] == [("labs", 3.0), ("digital", 6.0)]
+    assert gen.anomalies[0].what == "4 labs-batch hosts bill 3x the usual hours"
+    with finops.open_session(estate, gen.files) as s:
+        found = {(a.desk, a.service) for a in finops.find_anomalies(s.con, s.estate, s.rules)}
+    assert found == {(a.desk, a.service) for a in gen.anomalies}
+    plans = {(p["desk"], p["type"]): p["covers"] for p in gen.commitments}
+    assert plans == {("digital", "Savings Plan"): ["binance-mm", "cb-maker", "feed-gateway-a", "feed-gateway-b"],
+                     ("equities", "Savings Plan"): ["eq-order-gateway", "eq-strategy"],
+                     ("labs", "Reserved Instance"): ["labs-batch"],
+                     ("futures", "Committed Use Discount"): ["cme-md-handler-a", "cme-md-handler-b",
+                                                             "cme-order-router"]}
+    aws = [f for f in gen.files if "aws-" in f]
+    # Tag drift: the last production workload declared, and the desk with the most non-production instances.
+    assert _aws_tag(aws, "env", "ResourceName LIKE 'cb-maker-%'") == {"production"}
+    assert _aws_tag(aws, "cost-centre", "ResourceName LIKE 'labs-%' AND ResourceType = 'Bucket'") == {None}
+    names = {r[0] for r in duckdb.execute(f"SELECT DISTINCT ResourceName FROM read_parquet({aws!r}) "
+                                          "WHERE Tags = MAP {}").fetchall()}
+    assert {"dv-trading-aws-labs-data", "dv-trading-aws-log-archive-data", "i-orphan-build-box"} <= names
+
+
+def test_a_small_estate_gets_every_kind_it_has_resources_for(tmp_path: Path) -> None:
+    """One desk, one AWS account, one instance: each kind lands on what there is, the payer account stands in
+    for the accounts of no desk, and the injected spike is raised until it is material."""
+    estate = est.load(Path(__file__).resolve().parents[2] / "examples" / "small")
+    gen = finops.generate(estate, tmp_path, end=date(2026, 11, 24), days=92, seed=7)
+    (spike,) = gen.anomalies  # no NAT or transit gateway: no network anomaly
+    assert spike.desk == "futures" and spike.factor > 3.0 and spike.what.startswith("1 strategy host bills")
+    with finops.open_session(estate, gen.files) as s:
+        assert [(a.desk, a.service) for a in finops.find_anomalies(s.con, s.estate, s.rules)] == \
+            [(spike.desk, spike.service)]
+    assert [(p["desk"], p["type"], p["covers"]) for p in gen.commitments] == \
+        [("futures", "Reserved Instance", ["strategy"])]  # no GCP VM: no CUD
+    aws = [f for f in gen.files if "aws-" in f]
+    assert _aws_tag(aws, "env", "ResourceName LIKE 'strategy-%'") == {"production"}
+    assert _aws_tag(aws, "cost-centre", "ResourceType = 'Bucket' AND ResourceName LIKE 'futures-%'") == {None}
+    payer = estate.organisation.aws.management_account_id
+    rows = duckdb.execute(f"SELECT DISTINCT SubAccountId, ResourceName FROM read_parquet({aws!r}) "
+                          "WHERE Tags = MAP {} AND ServiceCategory <> 'Management and Governance'").fetchall()
+    assert (payer, f"small-{payer}-data") in rows and (payer, "i-orphan-build-box") in rows

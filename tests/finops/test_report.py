@@ -47,7 +47,7 @@ def test_budget_forecast_is_run_rate(session: finops.CostSession) -> None:
 def test_untagged_spend_is_called_out(session: finops.CostSession) -> None:
     rep = _report(session)
     ids = [u.resource_id for u in rep.untagged_top]
-    assert "arn:aws:s3:::dvt-aws-log-archive-data" in ids
+    assert "arn:aws:s3:::dv-trading-aws-log-archive-data" in ids
     log = next(u for u in rep.untagged_top if u.resource_id.endswith("log-archive-data"))
     assert log.allocated_to == "unallocated"
     research = next(u for u in rep.untagged_top if u.resource_id.endswith("aws-research-data"))

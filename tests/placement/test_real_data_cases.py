@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tradeplane.cli import main
+from tradeplane.estate import catalog
 from tradeplane.placement import estimate_rtt, figures
 from tradeplane.placement.latency import model_rtt
 
@@ -33,8 +34,46 @@ def test_place_latency_prints_both_floors(capsys) -> None:
 def test_unmeasured_region_pair_uses_the_fitted_route_model() -> None:
     e = estimate_rtt("us-east-2", "us-west-2")
     assert e.kind == "fitted" and e.confidence == "low"
-    assert "fitted on 4 measured pairs" in e.sources[0]
+    assert "fitted on 30 measured pairs" in e.sources[0]
+    assert "4 from cloudping.co" in e.sources[0] and "26 from Google Cloud" in e.sources[0]
     assert e.rtt_us > e.fibre_bound_us * 1.2
+
+
+GCP_REGIONS = sorted(r for r, p in catalog.REGIONS.items() if p.cloud == "gcp")
+
+
+def test_every_pair_of_catalog_gcp_regions_is_a_dated_sourced_measurement() -> None:
+    """Item 7: GCP pairs come from Google's Performance Dashboard matrix (captured 2023-11-27), not the model."""
+    pairs = [(a, b) for i, a in enumerate(GCP_REGIONS) for b in GCP_REGIONS[i + 1:]]
+    assert len(pairs) == 28
+    for a, b in pairs:
+        m = figures.measured_rtt(a, b)
+        assert m is not None, (a, b)
+        assert m.as_of == "2023-11-27" and "Performance Dashboard" in m.source and m.confidence == "medium"
+
+
+def test_gcp_measurement_is_what_placement_uses_with_basis_and_confidence() -> None:
+    e = estimate_rtt("us-central1-a", "europe-west2-b")  # zones of the two regions
+    assert e.kind == "measured" and e.confidence == "medium" and e.rtt_us == 93_000
+    assert "measured europe-west2 <-> us-central1" in e.basis
+    assert "Performance Dashboard" in e.sources[0] and "2023-11-27" in e.sources[0]
+    # Directions that differ are averaged: Singapore -> Iowa 227 ms, Iowa -> Singapore 205 ms.
+    assert estimate_rtt("asia-southeast1", "us-central1").rtt_us == 216_000
+    # Virginia <-> Tokyo: GCP 143 ms (2023) beside AWS 149.4 ms (2025); each cloud uses its own figure.
+    assert estimate_rtt("us-east4-a", "asia-northeast1-b").rtt_us == 143_000
+    assert estimate_rtt("use1-az4", "apne1-az1").rtt_us == 149_400
+
+
+def test_the_fit_takes_only_confident_great_circle_pairs() -> None:
+    fitted = set(figures.ROUTE_FIT.pairs)
+    for m in figures.MEASURED:
+        name = f"{m.a}-{m.b}"
+        if m.confidence == "low" or not m.fit:
+            assert name not in fitted, name  # the 2017 AWS table and the detours stay out
+    assert "asia-northeast1-europe-west2" not in fitted  # London <-> Tokyo round through North America
+    assert figures.measured_rtt("asia-northeast1", "europe-west2").rtt_us == 214_000  # still its own figure
+    assert "europe-west2-us-east4" in fitted and "ap-northeast-1-us-east-1" in fitted
+    assert 1.0 < figures.ROUTE_FIT.factor < 1.6 and 0 < figures.ROUTE_FIT.fixed_us < 10_000
 
 
 def test_us_east_west_is_the_published_measurement() -> None:

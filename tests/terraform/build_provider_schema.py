@@ -126,7 +126,7 @@ def rendered_types() -> set[tuple[str, str]]:
     from tests.terraform import estates
     from tradeplane.estate import load, load_text
     from tradeplane.estate.synth import render_mix
-    from tradeplane.terraform import render
+    from tradeplane.plan import render_terraform  # the composer: with the SLO alerts observe hands in
     from tradeplane.terraform.schema import scan
 
     found: set[tuple[str, str]] = set()
@@ -134,7 +134,7 @@ def rendered_types() -> set[tuple[str, str]]:
     renders += [build() for build in estates.ALL.values()]
     renders.append(load_text(yaml.safe_dump(render_mix(4), sort_keys=False), "synthetic.yaml"))
     for est in renders:
-        for path, text in render(est).files.items():
+        for path, text in render_terraform(est).files.items():
             if path.endswith(".tf"):
                 for b in scan(text):
                     if b.type in ("resource", "data") and len(b.labels) == 2:

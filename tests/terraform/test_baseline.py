@@ -101,21 +101,6 @@ def test_inputs_are_validated_and_secrets_sensitive(reference_rendered: Rendered
     assert 'can(regex("^[0-9]{12}$", v))' in ids[:ids.index("\n}\n")]
 
 
-def test_one_automation_identity_per_stage(reference_rendered: Rendered) -> None:
-    roles = set()
-    for module in reference_rendered.modules():
-        if module.endswith("/globals"):
-            continue  # the shared maps: a child module without providers
-        variables = reference_rendered.files[f"{module}/variables.tf"]
-        providers = reference_rendered.files[f"{module}/providers.tf"]
-        if module.startswith("aws/"):
-            block = variables[variables.index('variable "terraform_role_name"'):]
-            roles.add(re.search(r'default\s+= "([^"]+)"', block[:block.index("\n}\n")]).group(1))  # type: ignore[union-attr]
-        else:
-            assert "impersonate_service_account = var.terraform_service_account" in providers
-    assert len(roles) == 5  # one per AWS stage
-
-
 def test_gke_maintenance_exclusions_cover_the_venues_busy_periods(reference_estate: Estate,
                                                                    reference_rendered: Rendered) -> None:
     """One NO_UPGRADES exclusion per declared event of the desk's venues (CME's roll weeks), from

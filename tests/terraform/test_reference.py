@@ -47,7 +47,8 @@ def test_numbers_are_written_without_exponents(reference_rendered: Rendered) -> 
 def test_layout_is_staged_per_cloud(reference_rendered: Rendered) -> None:
     assert reference_rendered.modules() == [
         f"{c}/{s}" for c in ("aws", "gcp")
-        for s in ("00-org-guardrails", "10-networking", "20-security", "30-compute", "40-observability", "globals")]
+        for s in ("00-bootstrap", "00-org-guardrails", "10-networking", "20-security", "30-compute",
+                  "40-observability", "globals")]
     for module in reference_rendered.modules():
         if module.endswith("/globals"):
             continue  # a child module: no backend, no provider

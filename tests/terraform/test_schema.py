@@ -103,3 +103,20 @@ def test_the_schema_is_compact() -> None:
     schema = load_schema()
     assert set(schema["providers"]) == {"aws", "google"}
     assert 50 <= len(schema["resource"]) < 400
+
+
+def test_vpn_keys_leave_state_as_soon_as_the_pinned_provider_can(reference_rendered: Rendered) -> None:
+    """docs/terraform.md, Limits: hashicorp/aws 5.99.1 has no ``preshared_key_storage``, so the tunnel
+    keys AWS generates are in the networking state. When the pin moves to a schema that has it
+    (6.x), every rendered ``aws_vpn_connection`` must set it to ``SecretsManager``."""
+    has = "preshared_key_storage" in load_schema()["resource"]["aws_vpn_connection"]["args"]
+    from tradeplane.terraform import render
+
+    from .estates import ALL
+
+    renders = [reference_rendered, *(render(build()) for build in ALL.values())]
+    connections = [b for r in renders for blocks in r.blocks.values() for b in blocks
+                   if b.type == "resource" and b.labels[0] == "aws_vpn_connection"]
+    assert connections
+    for conn in connections:
+        assert conn.value("preshared_key_storage") == ('"SecretsManager"' if has else None), conn.labels

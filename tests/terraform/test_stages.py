@@ -60,7 +60,10 @@ def _keys_of(value: str) -> set[str]:
 
 
 def _output_type(value: str) -> str:
-    """The Terraform type of a rendered output map, from its entries as written: splats are lists."""
+    """The Terraform type of a rendered output, from its value as written: a map (its entries; splats
+    are lists) or one attribute of one resource (a string: a stage identity's e-mail)."""
+    if re.fullmatch(r"[a-z_0-9]+\.[a-z_0-9]+\.[a-z_]+", value.strip()):
+        return "string"
     keys = _keys_of(value)
     assert keys, value
     splats = value.count("[*].id")
@@ -97,9 +100,12 @@ def test_every_cross_stage_input_is_an_earlier_stages_output_of_its_type(name: s
             assert produced is not None, f"{path}: var.{var} is no output of {source}"
             value = produced.value("value") or ""
             assert block.value("type") == _output_type(value), (path, var)
-            used = {k for text in (files[f"{path}/{f}"] for f in module) for k in
-                    re.findall(rf'var\.{var}\["([^"]+)"\]', text)}
-            assert used and used <= _keys_of(value), (path, var, used - _keys_of(value))
+            texts = [files[f"{path}/{f}"] for f in module]
+            if block.value("type") == "string":
+                assert any(re.search(rf"var\.{var}\b", text) for text in texts), (path, var)
+            else:
+                used = {k for text in texts for k in re.findall(rf'var\.{var}\["([^"]+)"\]', text)}
+                assert used and used <= _keys_of(value), (path, var, used - _keys_of(value))
             assert "sensitive" not in produced.attrs
             seen.setdefault((path, source), set()).add(var)
     assert seen == wiring

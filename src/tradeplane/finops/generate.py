@@ -6,6 +6,20 @@ resource priced from the shared price table, with weekday seasonality, seeded no
 AWS Savings Plans and GCP committed use discounts, a few untagged resources, and
 injected anomalies listed in ``manifest.json`` so tests can check they are found.
 
+The scenarios are the same kinds for any estate, placed on the desks, workloads and
+accounts the estate actually has (``_Scenarios``): tag drift (the last production
+workload declared is tagged ``env=production``; the desk with the most non-production
+instances gets data stores without a cost centre), untagged spend (a bucket in every
+AWS account of no desk, or the payer account; buckets in two desk accounts; an idle
+untagged build box in an account that runs no workload), commitments (a Reserved
+Instance on half of the largest non-production AWS fleet, a Savings Plan per desk
+whose AWS production fleets trade, a CUD on the GCP VMs of the desk that trades most
+on GCP), anomalies (the largest uncommitted fleet runs three times its hours; the
+busiest NAT, else transit gateway, data processing of another desk jumps six-fold)
+and utilisation (idle untagged hosts, over-provisioned non-production fleets and
+production workloads that neither trade nor carry a latency budget). A kind is absent
+only when the estate has nothing of the kind of resource it needs (no GCP VM, no NAT).
+
 Rows are produced by DuckDB (``range`` x resources) and written straight to
 Parquet or CSV, so ten million rows never pass through Python. Every file carries
 the column ``x_TradeplaneSynthetic`` so any report run on it says so.
@@ -23,7 +37,7 @@ from typing import Any
 import duckdb
 
 from tradeplane.errors import InputError, Location
-from tradeplane.estate import AwsVpc, Estate, GcpVpc, Workload
+from tradeplane.estate import AwsVpc, Estate, GcpVpc, Workload, catalog
 from tradeplane.estate.model import TgwAttachment
 from tradeplane.estate.prices import instance_price, network_price, price_table
 from tradeplane.finops.billable import billable_resources
@@ -93,6 +107,80 @@ class _Res:
     monthly: bool = False  # one charge on the first day of each month (support)
 
 
+_ORPHAN_TYPE = "m6i.4xlarge"  # the forgotten build box
+
+
+@dataclass(frozen=True)
+class _Scenarios:
+    """Where each scenario kind lands in this estate: its own desks, workloads and accounts, by rule.
+
+    ``env_drift``: the last production workload declared (tagged ``env=production``).
+    ``cc_drift_desk``: the desk (with a budget, if any has one) with the most non-production instances,
+    the last declared on a tie (its data stores lack a cost centre).
+    ``big_fleet``: the workload with the most AWS production instances (its account holds an untagged bucket).
+    """
+
+    env_drift: str
+    cc_drift_desk: str
+    big_fleet: str
+    gcp_region: str
+    aws_regions: dict[str, str]  # AWS account name -> the region of its first VPC; "" -> the estate's main region
+
+    @staticmethod
+    def of(e: Estate) -> _Scenarios:
+        prod = [w for w in e.workloads if w.env == "prod"]
+        desks = [b.desk for b in e.budgets] or [d.name for d in e.desks]
+        nonprod = {d: sum(w.count for w in e.workloads if w.desk == d and w.env != "prod") for d in desks}
+        cc = max(enumerate(desks), key=lambda x: (nonprod[x[1]], x[0]))[1] if desks else ""
+        aws_prod = [(w.count, -i, w.name) for i, w in enumerate(e.workloads)
+                    if w.env == "prod" and isinstance(e.network(w.network), AwsVpc)]
+        instances: dict[str, int] = {}
+        for w in e.workloads:
+            net = e.network(w.network)
+            if isinstance(net, AwsVpc):
+                instances[net.region] = instances.get(net.region, 0) + w.count
+        main = max(sorted(instances), key=lambda r: instances[r]) if instances else \
+            (e.aws_vpcs[0].region if e.aws_vpcs else "us-east-1")
+        regions = {"": main}
+        for v in e.aws_vpcs:
+            regions.setdefault(v.account, v.region)
+        gcp = [sn.region for v in e.gcp_vpcs for sn in v.subnets]
+        return _Scenarios(prod[-1].name if prod else "", cc, max(aws_prod)[2] if aws_prod else "",
+                          gcp[0] if gcp else "us-central1", regions)
+
+    def aws_region(self, account: str) -> str:
+        """The region of the account's first VPC, else the estate's main AWS region."""
+        return self.aws_regions.get(account, self.aws_regions[""])
+
+    def untagged_buckets(self, e: Estate, seed: int) -> list[tuple[str, float]]:
+        """(AWS account name or payer id, GB): every account of no desk (10-100 TB, seeded), else the payer;
+        250 TB in the account of ``cc_drift_desk``; 40 TB in the account of ``big_fleet``."""
+        org = e.organisation.aws
+        if org is None:
+            return []
+        accounts = [a for ou in org.ous for a in ou.accounts]
+        out = [(a.name, 10_000.0 + int(_hex(seed, "bucket", a.name, n=6), 16) % 90_000) for a in accounts
+               if a.desk is None] or [(org.management_account_id, 50_000.0)]
+        drift = next((a.name for a in accounts if a.desk == self.cc_drift_desk), None)
+        if drift is not None:
+            out.append((drift, 250_000.0))
+        if self.big_fleet:
+            w = next(x for x in e.workloads if x.name == self.big_fleet)
+            acct = e.network(w.network)
+            if isinstance(acct, AwsVpc) and acct.account != drift:
+                out.append((acct.account, 40_000.0))
+        return out
+
+    def orphan_account(self, e: Estate) -> str:
+        """The first desk's AWS account that runs no workload (else the payer): where the idle box hides."""
+        org = e.organisation.aws
+        if org is None:
+            return ""
+        busy = {v.account for v in e.aws_vpcs for w in e.workloads if w.network == v.name}
+        return next((a.name for ou in org.ous for a in ou.accounts if a.desk is not None and a.name not in busy),
+                    org.management_account_id)
+
+
 def _hex(seed: int, *parts: object, n: int = 17) -> str:
     return hashlib.sha256(f"{seed}:{':'.join(map(str, parts))}".encode()).hexdigest()[:n]
 
@@ -110,6 +198,7 @@ class _Builder:
         self.gcp_projects = {p.name: p for p in (org.gcp.projects if org.gcp else ())}
         self.desk_cc = {d.name: d.cost_centre for d in estate.desks}
         self.billable = billable_resources(estate)
+        self.scenarios = _Scenarios.of(estate)
 
     def tags(self, desk: str, team: str, env: str, workload: str = "") -> dict[str, str]:
         t = {"desk": desk, "team": team, "env": env, "cost-centre": self.desk_cc.get(desk, "")}
@@ -120,14 +209,14 @@ class _Builder:
     def aws(self, account: str, region: str, zone: str, **kw: Any) -> _Res:
         acct = self.aws_accounts.get(account)
         acct_id = acct.account_id if acct else account
-        r = _Res("aws", self.aws_payer, "dv-trading-payer", acct_id, account, region, zone, **kw)
+        r = _Res("aws", self.aws_payer, f"{self.e.name}-payer", acct_id, account, region, zone, **kw)
         self.res.append(r)
         return r
 
     def gcp(self, project: str, region: str, zone: str, **kw: Any) -> _Res:
         p = self.gcp_projects.get(project)
         pid = p.project_id if p else project
-        r = _Res("gcp", self.gcp_billing, "dv-trading-billing", pid, project, region, zone, **kw)
+        r = _Res("gcp", self.gcp_billing, f"{self.e.name}-billing", pid, project, region, zone, **kw)
         self.res.append(r)
         return r
 
@@ -153,8 +242,8 @@ class _Builder:
         acct = self.aws_accounts.get(vpc.account)
         iid = "i-" + _hex(self.seed, w.name, i)
         arn = f"arn:aws:ec2:{vpc.region}:{acct.account_id if acct else vpc.account}:instance/{iid}"
-        # Tag drift: the Coinbase market makers were launched with a non-standard env value.
-        tags = self.tags(w.desk, w.team, "production" if w.name == "coinbase-mm" else w.env, w.name)
+        # Tag drift: one production fleet was launched with a non-standard env value.
+        tags = self.tags(w.desk, w.team, "production" if w.name == self.scenarios.env_drift else w.env, w.name)
         self.aws(vpc.account, vpc.region, subnet.zone, service="Amazon Elastic Compute Cloud",
                  category="Compute", resource_id=arn, resource_name=f"{w.name}-{i:02d}",
                  resource_type="Instance", sku=f"BoxUsage:{w.machine_type}",
@@ -186,13 +275,16 @@ class _Builder:
                  sku=f"{family}-{_hex(self.seed, w.machine_type, n=4).upper()}",
                  description=f"{family} {what} Core and Ram running in {subnet.region}",
                  unit="hour", qty_per_day=24.0, list_per_day=hourly * 24,
-                 tags=self.tags(w.desk, w.team, w.env, w.name), machine_type=w.machine_type)
+                 tags=self.gcp_tags(w), machine_type=w.machine_type)
         self.gcp(project, subnet.region, zone, service="Compute Engine", category="Storage",
                  resource_id=f"//compute.googleapis.com/projects/{pid}/zones/{zone}/disks/{name}",
                  resource_name=f"{name}-boot", resource_type="compute.googleapis.com/Disk",
                  sku="PD-SSD-" + _hex(self.seed, "pd", n=4).upper(), description="SSD backed PD Capacity",
                  unit="gibibyte month", qty_per_day=500 / 30.0, list_per_day=500 * 0.17 / 30.0,
-                 tags=self.tags(w.desk, w.team, w.env, w.name))
+                 tags=self.gcp_tags(w))
+
+    def gcp_tags(self, w: Workload) -> dict[str, str]:
+        return self.tags(w.desk, w.team, "production" if w.name == self.scenarios.env_drift else w.env, w.name)
 
     # ------------------------------------------------------------------ network and shared
     def network(self) -> None:
@@ -275,40 +367,48 @@ class _Builder:
                 per_day = extra * (w / weight) / 30.4
                 name = f"{desk}-{what}"
                 tags = self.tags(desk, team, "prod", name)
-                if desk == "research":  # tag drift: research's data stores never got a cost centre
+                if desk == self.scenarios.cc_drift_desk:  # tag drift: its data stores never got a cost centre
                     tags.pop("cost-centre")
                 if provider == "aws" and aws_acct is not None:
                     a = self.aws_accounts[aws_acct]
-                    self.aws(aws_acct, "us-east-1", "", service=service, category=category,
-                             resource_id=f"arn:aws:{service.split()[-1].lower()}:us-east-1:{a.account_id}:{name}",
+                    region = self.scenarios.aws_region(aws_acct)
+                    self.aws(aws_acct, region, "", service=service, category=category,
+                             resource_id=f"arn:aws:{service.split()[-1].lower()}:{region}:{a.account_id}:{name}",
                              resource_name=name, resource_type=rtype, sku=f"{what}-usage",
                              description=f"{service} usage ({what})", unit="Units", qty_per_day=per_day,
                              list_per_day=per_day, tags=tags)
                 elif gcp_proj is not None:
                     pid = self.gcp_projects[gcp_proj].project_id
-                    self.gcp(gcp_proj, "us-central1", "", service=service, category=category,
+                    self.gcp(gcp_proj, self.scenarios.gcp_region, "", service=service, category=category,
                              resource_id=f"//{rtype.split('/')[0]}/projects/{pid}/{name}", resource_name=name,
                              resource_type=rtype, sku=f"{what}-usage", description=f"{service} usage ({what})",
                              unit="Units", qty_per_day=per_day, list_per_day=per_day, tags=tags)
 
     def untagged_and_support(self) -> None:
-        # Untagged spend: logs in accounts with no desk (unallocatable), buckets in desk accounts.
-        for acct, gb in (("aws-log-archive", 90_000.0), ("aws-audit", 12_000.0), ("aws-research", 250_000.0),
-                         ("aws-equities-prod", 40_000.0)):
+        """Untagged spend: a data bucket in every AWS account of no desk (unallocatable; the payer account
+        when every account has a desk), buckets in two desk accounts (allocated by account), and an idle
+        untagged build box; then the support fees."""
+        sc = self.scenarios
+        for acct, gb in sc.untagged_buckets(self.e, self.seed):
             a = self.aws_accounts.get(acct)
-            if a is None:
-                continue
-            bucket = f"dvt-{acct}-data"
-            self.aws(acct, "us-east-1", "", service="Amazon Simple Storage Service", category="Storage",
+            region = sc.aws_region(acct)
+            bucket = f"{self.e.name}-{a.name if a else acct}-data"
+            self.aws(acct, region, "", service="Amazon Simple Storage Service", category="Storage",
                      resource_id=f"arn:aws:s3:::{bucket}", resource_name=bucket, resource_type="Bucket",
                      sku="TimedStorage-ByteHrs", description="$0.023 per GB-Month of storage used in Standard",
                      unit="GB-Mo", qty_per_day=gb / 30.0, list_per_day=gb * 0.023 / 30.0, tags={})
-        if "aws-shared-services" in self.aws_accounts:
-            self.aws("aws-shared-services", "us-east-1", "use1-az4", service="Amazon Elastic Compute Cloud",
-                     category="Compute", resource_id="arn:aws:ec2:us-east-1:222222222222:instance/i-"
+        if self.e.organisation.aws is not None:
+            acct = sc.orphan_account(self.e)
+            a = self.aws_accounts.get(acct)
+            region = sc.aws_region(acct)
+            zones = catalog.zones_of(region)
+            hourly = instance_price("aws", region, _ORPHAN_TYPE).hourly_usd
+            self.aws(acct, region, zones[0].name if zones else "", service="Amazon Elastic Compute Cloud",
+                     category="Compute", resource_id=f"arn:aws:ec2:{region}:{a.account_id if a else acct}:instance/i-"
                      + _hex(self.seed, "orphan"), resource_name="i-orphan-build-box", resource_type="Instance",
-                     sku="BoxUsage:m6i.4xlarge", description="$0.768 per On Demand Linux m6i.4xlarge Instance Hour",
-                     unit="Hours", qty_per_day=24, list_per_day=0.768 * 24, tags={}, machine_type="m6i.4xlarge")
+                     sku=f"BoxUsage:{_ORPHAN_TYPE}",
+                     description=f"${hourly:.3f} per On Demand Linux {_ORPHAN_TYPE} Instance Hour",
+                     unit="Hours", qty_per_day=24, list_per_day=hourly * 24, tags={}, machine_type=_ORPHAN_TYPE)
         monthly = {p: sum(r.list_per_day for r in self.res if r.provider == p) * 30.4 for p in ("aws", "gcp")}
         mgmt = next(iter(self.aws_accounts), None)
         if mgmt is not None and self.e.organisation.aws is not None:
@@ -343,63 +443,116 @@ def _first_team(e: Estate, desk: str) -> str:
     return "unknown"
 
 
+def _compute_rows(b: _Builder, provider: str, workloads: set[str]) -> list[_Res]:
+    return [r for r in b.res if r.provider == provider and r.category == "Compute" and not r.commitment
+            and r.tags.get("workload") in workloads]
+
+
 def _commitments(b: _Builder, days: int) -> list[dict[str, Any]]:
-    """Savings Plans on equities and crypto compute, a CUD on the futures CME hosts."""
-    plans = []
-    groups = (
-        ("aws", "equities", "Savings Plan", "Spend", 0.28, 0.92, "eq-order-gateway eq-strategy"),
-        ("aws", "crypto", "Savings Plan", "Spend", 0.28, 0.97, "binance-mm coinbase-mm"),
-        ("aws", "research", "Reserved Instance", "Usage", 0.35, 0.64, "research-batch"),
-        ("gcp", "futures", "Committed Use Discount", "Usage", 0.37, 0.88, "cme-order-router cme-md-handler-a"),
-    )
-    for provider, desk, ctype, category, disc, util, workloads in groups:
-        wl = set(workloads.split())
-        covered = [r for r in b.res if r.provider == provider and r.category == "Compute"
-                   and r.tags.get("workload") in wl]
-        if desk == "research":
-            covered = covered[: max(1, len(covered) // 2)]
+    """Commitments on the estate's own fleets: a Reserved Instance on half of the largest non-production
+    AWS fleet (else the largest AWS fleet; idle when it scales down at weekends), a Savings Plan per desk
+    over its AWS production fleets when one of them trades (a venue), and a CUD on the GCP VMs of the desk
+    with the most trading GCP VMs. Desks that trade nothing stay on demand: a coverage gap to report."""
+    e = b.e
+    aws = [w for w in e.workloads if isinstance(e.network(w.network), AwsVpc)]
+    gcp = [w for w in e.workloads if isinstance(e.network(w.network), GcpVpc)]
+    plans: list[dict[str, Any]] = []
+
+    def add(provider: str, desk: str, ctype: str, category: str, disc: float, util: float,
+            covered: list[_Res], wl: set[str]) -> None:
         if not covered:
-            continue
+            return
         acct = covered[0].sub_account
         if provider == "aws":
             cid = (f"arn:aws:savingsplans::{acct}:savingsplan/{_hex(b.seed, desk, 'sp', n=12)}"
-                   if ctype == "Savings Plan" else f"arn:aws:ec2:us-east-1:{acct}:reserved-instances/"
+                   if ctype == "Savings Plan" else f"arn:aws:ec2:{covered[0].region}:{acct}:reserved-instances/"
                    f"{_hex(b.seed, desk, 'ri', n=12)}")
         else:
-            cid = f"projects/{acct}/regions/us-central1/commitments/cud-{desk}-{_hex(b.seed, 'cud', n=6)}"
+            cid = f"projects/{acct}/regions/{covered[0].region}/commitments/cud-{desk}-{_hex(b.seed, 'cud', n=6)}"
         used = 0.0
         for r in covered:
             r.commitment = cid
             r.discount = disc
             used += r.list_per_day * (1 - disc)
-        daily = used / util
         plans.append({"id": cid, "provider": provider, "desk": desk, "type": ctype, "category": category,
-                      "sub_account": acct, "daily_commitment": round(daily, 4), "discount": disc,
+                      "sub_account": acct, "daily_commitment": round(used / util, 4), "discount": disc,
                       "target_utilisation": util, "covers": sorted(wl)})
-    return plans
+
+    fleets = [w for w in aws if w.env != "prod"] or aws
+    if fleets:
+        ri = max(enumerate(fleets), key=lambda x: (x[1].count, -x[0]))[1]
+        rows = _compute_rows(b, "aws", {ri.name})
+        add("aws", ri.desk, "Reserved Instance", "Usage", 0.35, 0.64, rows[: max(1, len(rows) // 2)], {ri.name})
+    for desk in dict.fromkeys(w.desk for w in aws):
+        mine = [w for w in aws if w.desk == desk and w.env == "prod"]
+        if any(w.venues for w in mine):
+            names = {w.name for w in mine}
+            util = round(0.92 + (int(_hex(b.seed, "sp", desk, n=4), 16) % 6) / 100.0, 2)
+            add("aws", desk, "Savings Plan", "Spend", 0.28, util, _compute_rows(b, "aws", names), names)
+    vms = [w for w in gcp if w.kind == "vm" and w.env == "prod"]
+    if vms:
+        trading = {d: sum(w.count for w in vms if w.desk == d and w.venues) for d in dict.fromkeys(w.desk for w in vms)}
+        desk = max(trading, key=lambda d: trading[d])
+        names = {w.name for w in vms if w.desk == desk}
+        add("gcp", desk, "Committed Use Discount", "Usage", 0.37, 0.88, _compute_rows(b, "gcp", names), names)
+    return sorted(plans, key=lambda p: (p["provider"], p["type"] != "Savings Plan", p["desk"]))
+
+
+_MIN_EXCESS_PER_DAY = 150.0  # an injected anomaly adds at least this much a day (the detector ignores < $50)
+
+
+def _factor(rows: list[_Res], factor: float) -> float:
+    """``factor``, raised so the excess is material for a small estate (extra capacity launched beside it)."""
+    daily = sum(r.list_per_day * (1 - r.discount) for r in rows)
+    return round(max(factor, 1.0 + _MIN_EXCESS_PER_DAY / daily), 1) if daily > 0 else factor
+
+
+_INSTANCE_TYPES = ("Instance", "compute.googleapis.com/Instance")
 
 
 def _anomalies(b: _Builder, days: int) -> list[InjectedAnomaly]:
+    """A fleet that bills three times its hours (the largest fleet without a commitment, four hosts at most)
+    and a six-fold jump in data processing (the NAT gateways, else transit gateway attachments, of one desk
+    and region: the group with the most gateways, of another desk than the first anomaly when there is one).
+    Each factor is raised where needed so the excess is at least ``_MIN_EXCESS_PER_DAY``."""
     found: list[InjectedAnomaly] = []
-    batch = [r for r in b.res if r.tags.get("workload") == "research-batch" and r.category == "Compute"
-             and not r.commitment]
-    if batch and days > 35:
-        start = days - 12
-        hit = batch[:4]
+    if days <= 35:
+        return found
+    fleets: dict[str, list[_Res]] = {}
+    for r in b.res:
+        if r.resource_type in _INSTANCE_TYPES and r.tags.get("workload") and not r.commitment:
+            fleets.setdefault(r.tags["workload"], []).append(r)
+    if not fleets:  # every fleet is committed: the spike lands on committed hosts
+        for r in b.res:
+            if r.resource_type in _INSTANCE_TYPES and r.tags.get("workload"):
+                fleets.setdefault(r.tags["workload"], []).append(r)
+    if fleets:
+        name = max(fleets, key=lambda n: len(fleets[n]))  # first declared on a tie (dicts keep order)
+        hit = fleets[name][: min(4, max(1, len(fleets[name]) // 2))]
+        f = _factor(hit, 3.0)
         for r in hit:
-            r.anomaly_day, r.anomaly_factor = start, 3.0
-        found.append(InjectedAnomaly("research", "Amazon Elastic Compute Cloud", "", 3.0,
+            r.anomaly_day, r.anomaly_factor = days - 12, f
+        found.append(InjectedAnomaly(hit[0].tags["desk"], hit[0].service, "", f,
                                      tuple(sorted(r.resource_id for r in hit)),
-                                     "four research batch hosts run three times their usual hours"))
-    nat = [r for r in b.res if r.resource_type == "NatGateway" and r.sku == "NatGateway-Bytes"
-           and r.tags.get("desk") == "crypto" and r.region == "ap-northeast-1"]
-    if nat and days > 35:
-        start = days - 5
-        for r in nat:
-            r.anomaly_day, r.anomaly_factor = start, 6.0
-        found.append(InjectedAnomaly("crypto", "Amazon Virtual Private Cloud", "", 6.0,
-                                     tuple(sorted({r.resource_id for r in nat})),
-                                     "NAT data processing in ap-northeast-1 jumps six-fold"))
+                                     f"{len(hit)} {name} host{'s bill' if len(hit) > 1 else ' bills'} {f:g}x "
+                                     "the usual hours"))
+    first_desk = found[0].desk if found else ""
+    for rtype, what in (("NatGateway", "NAT"), ("TransitGatewayAttachment", "transit gateway")):
+        groups: dict[tuple[str, str], list[_Res]] = {}
+        for r in b.res:
+            if r.resource_type == rtype and r.sku.endswith("-Bytes") and r.tags.get("desk"):
+                groups.setdefault((r.tags["desk"], r.region), []).append(r)
+        if not groups:
+            continue
+        others = [k for k in groups if k[0] != first_desk] or list(groups)
+        desk, region = min(others, key=lambda k: (-len(groups[k]), k))
+        rows = groups[(desk, region)]
+        f = _factor(rows, 6.0)
+        for r in rows:
+            r.anomaly_day, r.anomaly_factor = days - 5, f
+        found.append(InjectedAnomaly(desk, rows[0].service, "", f, tuple(sorted({r.resource_id for r in rows})),
+                                     f"{what} data processing in {region} jumps {f:g}x"))
+        break
     return found
 
 
@@ -660,18 +813,30 @@ def _start_of(b: _Builder, a: InjectedAnomaly) -> int:
     return 0
 
 
+def _utilisation(w: Workload | None, seed: int) -> tuple[float, float]:
+    """Mean CPU and p95 memory (%) by role: an untagged host idles; a non-production fleet is
+    over-provisioned; a production workload that neither trades nor carries a latency budget runs at a
+    third; anything on the trading path is busy (never a rightsizing candidate)."""
+    if w is None:
+        return 2.0, 8.0
+    if w.env != "prod":
+        return 18.0, 30.0
+    if not w.venues and not w.latency_budgets:
+        return 22.0 + int(_hex(seed, "cpu", w.name, n=4), 16) % 10, 35.0 + int(_hex(seed, "mem", w.name, n=4), 16) % 6
+    return 62.0, 55.0
+
+
 def _write_utilisation(con: duckdb.DuckDBPyConnection, b: _Builder, path: Path, end: date, seed: int) -> None:
     """Fourteen days of CPU and memory utilisation per instance (the rightsizing input)."""
     con.execute("CREATE OR REPLACE TABLE inst (resource_id VARCHAR, provider VARCHAR, region VARCHAR, "
                 "machine_type VARCHAR, cpu DOUBLE, mem DOUBLE)")
     rows = []
+    workloads = {w.name: w for w in b.e.workloads}
     for r in b.res:
-        if r.resource_type not in ("Instance", "compute.googleapis.com/Instance") or not r.machine_type:
+        if r.resource_type not in _INSTANCE_TYPES or not r.machine_type:
             continue
-        wl = r.tags.get("workload", "")
-        cpu, mem = {"research-batch": (18.0, 30.0), "md-distributor": (22.0, 35.0),
-                    "futures-risk": (31.0, 40.0), "": (2.0, 8.0)}.get(wl, (62.0, 55.0))
-        rows.append((r.resource_id, r.provider, r.region, r.machine_type, cpu, mem))
+        rows.append((r.resource_id, r.provider, r.region, r.machine_type, *_utilisation(workloads.get(
+            r.tags.get("workload", "")), b.seed)))
     con.executemany("INSERT INTO inst VALUES (?, ?, ?, ?, ?, ?)", rows)
     start = end - timedelta(days=13)
     con.execute(f"""

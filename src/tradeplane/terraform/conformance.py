@@ -42,7 +42,7 @@ from tradeplane.estate.access import Reader, allowed_readers, reads_secrets, sec
 from tradeplane.estate.model import Control, Estate, Guardrail
 from tradeplane.terraform.hcl import HclBlock
 from tradeplane.terraform.names import ident
-from tradeplane.terraform.schema import HclScanError, scan
+from tradeplane.terraform.schema import Finding, HclScanError, scan
 
 if TYPE_CHECKING:
     from tradeplane.terraform.render import Rendered
@@ -55,17 +55,15 @@ _PROJECT = re.compile(r'(?:var|module\.globals)\.project_ids\["([^"]+)"\]')
 
 
 @dataclass(frozen=True, order=True)
-class ConformanceFinding:
+class ConformanceFinding(Finding):
     """``file:line: address: [rule] message``."""
 
-    file: str
-    line: int
-    address: str
     rule: str
     message: str
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.address}: [{self.rule}] {self.message}"
+    @property
+    def detail(self) -> str:
+        return f"[{self.rule}] {self.message}"
 
 
 @dataclass(frozen=True)

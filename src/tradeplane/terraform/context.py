@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate.model import AwsAccount, AwsVpc, Desk, Estate, GcpProject, GcpVpc, Workload
@@ -15,6 +15,17 @@ from tradeplane.terraform.placement import default_zones
 from tradeplane.terraform.stages import Stage
 
 __all__ = ["CloudAlert", "Context"]
+
+
+class _OnNetwork(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def network(self) -> str: ...
+
+
+OnNetwork = TypeVar("OnNetwork", bound=_OnNetwork)
+Vpc = TypeVar("Vpc", AwsVpc, GcpVpc)
 
 
 class CloudAlert(Protocol):
@@ -138,6 +149,16 @@ class Context:
     def account_env(self, account: str) -> str:
         a = self.accounts.get(account)
         return a.env if a else "prod"
+
+    def links_on(self, kind: type[OnNetwork], cloud: type[Vpc]) -> list[tuple[OnNetwork, Vpc]]:
+        """The estate's links of ``kind`` (sorted by name) whose network is one of ``cloud``'s (``AwsVpc``
+        or ``GcpVpc``), each with that network: a family renders its cloud's end of them."""
+        out = []
+        for link in sorted(self.estate.links_of(kind), key=lambda x: x.name):
+            net = self.networks[link.network]
+            if isinstance(net, cloud):
+                out.append((link, net))
+        return out
 
     def workloads_in(self, network: str) -> list[Workload]:
         """The workloads of one network, sorted by name (indexed once: a scan of every workload per

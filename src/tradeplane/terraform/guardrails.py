@@ -8,6 +8,7 @@ reason when a guardrail cannot be expressed there.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,6 +23,7 @@ __all__ = [
     "ControlMapping",
     "OrgPolicy",
     "ScpStatement",
+    "applied_guardrails",
     "org_policies",
     "scoping_problems",
     "scp_statement",
@@ -152,6 +154,18 @@ CONDITION_KEY_RESOURCES: dict[str, tuple[str, ...]] = {
     "ec2:MetadataHttpTokens": ("instance/",),
     "ec2:Owner": ("image/", "snapshot/"),
 }
+
+
+def applied_guardrails(estate: Estate, scopes: Collection[str]) -> list[tuple[Guardrail, list[str]]]:
+    """Each guardrail (by name) with the targets it applies to on one cloud: ``root`` and those of
+    ``scopes`` (the cloud's OUs or folders) it lists, sorted; a guardrail scoped to the other
+    cloud only is left out."""
+    out = []
+    for g in sorted(estate.guardrails, key=lambda g: g.name):
+        targets = sorted(s for s in set(g.applies_to) if s == "root" or s in scopes)
+        if targets:
+            out.append((g, targets))
+    return out
 
 
 def scoping_problems(st: ScpStatement) -> list[str]:

@@ -30,7 +30,7 @@ from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 
 __all__ = ["GLOBALS_DIR", "PROVIDER_PINS", "TERRAFORM_VERSION", "OutputSpec", "RootModule", "Variable",
-           "globals_blocks", "interp", "stage_inputs_file"]
+           "globals_blocks", "interp", "stage_inputs_file", "text_value"]
 
 TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
 # cloud -> (provider name, source, exact version): pinned per tradeplane release to the versions whose
@@ -96,10 +96,8 @@ VALIDATIONS: dict[str, tuple[str, str]] = {
                                "every interconnect location is an interconnectLocations URL"),
     "cross_cloud_remote_locations": (_each("cross_cloud_remote_locations", "^[a-z0-9-]+$"),
                                      "every remote location is a lowercase location name"),
-    "terraform_role_name": ('can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))',
+    "bootstrap_role_name": ('can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.bootstrap_role_name))',
                             "an IAM role name is 1-64 letters, digits or +=,.@_-"),
-    "terraform_service_account": (f'can(regex("{_SERVICE_ACCOUNT}", var.terraform_service_account))',
-                                  "the stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)"),
     "workload_service_accounts": (_each("workload_service_accounts", _SERVICE_ACCOUNT),
                                   "every workload identity is a service account e-mail"),
     "flow_log_retention_days": ("contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, "
@@ -120,6 +118,11 @@ def stage_inputs_file(stage: Stage) -> str:
 def interp(template: str) -> Expr:
     """A quoted string template whose ``${...}`` parts are interpolated (no quotes outside them)."""
     return Expr(f'"{template}"')
+
+
+def text_value(text: str) -> str | Expr:
+    """``text`` as a literal string, or as a template (``interp``) when it holds an interpolation."""
+    return interp(text) if "${" in text else text
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,9 @@ class RootModule:
     aws_providers: dict[str, tuple[str, str]] = field(default_factory=dict)  # alias -> (account, region)
     upstream_inputs: dict[str, Upstream] = field(default_factory=dict)  # variable -> earlier stage's output
     shared_names: set[str] = field(default_factory=set)  # module.globals outputs this stage reads
+    # the stage's own automation identity, by AWS account ("" on GCP): an input from the bootstrap
+    # stage's outputs (identities.wire_identities)
+    identity: dict[str, Expr] = field(default_factory=dict)
     _addresses: set[str] = field(default_factory=set)
     resource_types: Counter[str] = field(default_factory=Counter)
 
@@ -249,7 +255,10 @@ class RootModule:
                                f"the input {name} must hold every key this stage uses "
                                f"({', '.join(sorted(up.keys))}): apply {self.cloud}/{up.stage.value}, then "
                                f"regenerate {stage_inputs_file(up.stage)} from its 'terraform output -json'"))
-            if spec.pattern:
+            if spec.pattern and spec.type == "string":
+                checks.append((f"can(regex({_hcl_str(spec.pattern)}, var.{name}))",
+                               f"the input {name} must match {spec.pattern} ({spec.description})"))
+            elif spec.pattern:
                 each = (f"alltrue([for k, v in var.{name} : alltrue([for x in v : can(regex({_hcl_str(spec.pattern)}, x))])])"
                         if spec.type == "map(list(string))" else
                         f"alltrue([for k, v in var.{name} : can(regex({_hcl_str(spec.pattern)}, v))])")
@@ -303,28 +312,37 @@ class RootModule:
         return t
 
     def _provider_blocks(self) -> list[Block]:
+        """One automation identity per stage: a later stage's providers assume its own role (AWS) or
+        impersonate its own service account (GCP), inputs from the bootstrap stage's outputs
+        (``identities.wire_identities``); the bootstrap runs as the administrator applying it."""
+        boot = self.stage is Stage.BOOTSTRAP
         if self.cloud == "gcp":
-            # One automation identity per stage: this stage's service account, impersonated, so the
-            # networking stage's identity cannot change organisation policy.
-            p = Block("provider", ("google",)).set(
-                region=self.shared("default_region"),
-                impersonate_service_account=self.var(
-                    "terraform_service_account", "string",
-                    f"service account this stage ({self.stage.value}) impersonates; no other stage uses it"))
+            p = Block("provider", ("google",)).set(region=self.shared("default_region"))
+            if not boot:
+                p.set(impersonate_service_account=self._identity(""))
             p.set(default_labels={"managed-by": "tradeplane", "estate": self.estate_name})
             return [p]
-        role = self.var("terraform_role_name", "string",
-                        f"role this stage ({self.stage.value}) assumes in every account; one role per stage, so "
-                        "a stage cannot change what another owns", f"tradeplane-terraform-{self.stage.short}")
         ids = self.shared("aws_account_ids")
         blocks = []
         for alias, (account, region) in sorted(self.aws_providers.items()):
             p = Block("provider", ("aws",)).set(alias=alias, region=region)
-            p.block("assume_role", role_arn=interp(f'arn:aws:iam::${{{ids}["{account}"]}}:role/${{{role}}}'))
+            if not boot:
+                p.block("assume_role", role_arn=self._identity(account))
+            elif account != "management":  # the administrator's own credentials in the management account
+                role = self.var("bootstrap_role_name", "string",
+                                "role the administrator assumes in member accounts to create the stage identities",
+                                "OrganizationAccountAccessRole")
+                p.block("assume_role", role_arn=interp(f'arn:aws:iam::${{{ids}["{account}"]}}:role/${{{role}}}'))
             p.block("default_tags", tags={"managed-by": "tradeplane", "estate": self.estate_name})
             blocks.append(p)
         return blocks
 
+    def _identity(self, account: str) -> Expr:
+        known = self.identity.get(account)
+        if known is None:
+            raise RuntimeError(f"{self.path} has no automation identity for {account or 'its provider'} "
+                               "(identities.wire_identities did not run)")
+        return known
 
 
 def _hcl_str(text: str) -> str:

@@ -10,10 +10,11 @@ from pathlib import Path
 from tradeplane.estate.model import Estate
 from tradeplane.terraform.context import CloudAlert, Context
 from tradeplane.terraform.hcl import Block, HclBlock, write_file
+from tradeplane.terraform.identities import wire_identities
 from tradeplane.terraform.module import GLOBALS_DIR, globals_blocks
 from tradeplane.terraform.references import Module, module_of_blocks
 from tradeplane.terraform.registry import families
-from tradeplane.terraform.stages import STAGE_PURPOSE
+from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 from tradeplane.writing import write_tree
 
 __all__ = ["Rendered", "render", "write"]
@@ -77,6 +78,8 @@ def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None,
     for fam in families():
         if fam.cloud in clouds:
             fam.emit(ctx)
+    stages = {key: mod for key, mod in ctx.modules.items() if mod.resource_types}
+    wire_identities(stages, {cloud: ctx.module(cloud, Stage.BOOTSTRAP) for cloud in sorted({c for c, _ in stages})})
     rendered = {key: mod for key, mod in sorted(ctx.modules.items()) if mod.resource_types}
     for (cloud, _), mod in rendered.items():
         mod.resolve_upstream({s: m for (c, s), m in rendered.items() if c == cloud})
@@ -131,7 +134,11 @@ def _readme(estate: Estate, counts: dict[str, dict[str, dict[str, int]]],
         for stage, types in stages.items():
             purpose = next(p for s, p in STAGE_PURPOSE.items() if s.value == stage)
             lines.append(f"| {cloud}/{stage} | {purpose} | {sum(types.values())} |")
-    lines += ["", "Initialise each stage with its backend settings, for example:", "",
+    lines += ["", "`<cloud>/00-bootstrap` comes first, applied once by an administrator: it creates every stage's",
+              "identity and its grants (`automation_principal_arn`, on GCP `automation_project_id` and",
+              "`automation_principal`, name the CI principal that may use them); each later stage then runs as",
+              "its own identity, an input from the bootstrap's outputs (below).",
+              "", "Initialise each stage with its backend settings, for example:", "",
               "    terraform -chdir=aws/10-networking init -backend-config=bucket=STATE_BUCKET \\",
               "      -backend-config=region=STATE_REGION -backend-config=dynamodb_table=LOCK_TABLE",
               "    terraform -chdir=gcp/10-networking init -backend-config=bucket=STATE_BUCKET", "",

@@ -52,16 +52,31 @@ _HEREDOC = re.compile(r"<<-?([A-Za-z_]\w*)\s*$")
 
 
 @dataclass(frozen=True, order=True)
-class SchemaFinding:
-    """One problem: ``file:line: address: message``."""
+class Finding:
+    """A problem of a rendered block, at ``file:line`` (1-based) on ``address``; its kinds add what
+    they say (``detail``), after the location in their fields, so findings sort by place first."""
 
     file: str
     line: int
     address: str
-    message: str
+
+    @property
+    def detail(self) -> str:
+        raise NotImplementedError
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.address}: {self.message}"
+        return f"{self.file}:{self.line}: {self.address}: {self.detail}"
+
+
+@dataclass(frozen=True, order=True)
+class SchemaFinding(Finding):
+    """One problem: ``file:line: address: message``."""
+
+    message: str
+
+    @property
+    def detail(self) -> str:
+        return self.message
 
 
 class HclScanError(ValueError):

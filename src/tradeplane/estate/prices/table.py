@@ -1,20 +1,72 @@
-"""Prices from ``catalog.yaml``: machine types multiplied out from family rates and region multipliers."""
+"""Prices from ``catalog.yaml``: machine types multiplied out from family rates and region multipliers.
+
+The file is read like every other config, through the estate's position-keeping loader
+(``load_yaml_model``) into the typed ``PriceCatalog``: a bad value is one located problem
+(``catalog.yaml:LINE:COL: aws.families.c5n: ...``), never a ``KeyError`` at the first lookup.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from tradeplane.errors import UnsupportedError
 
 HOURS_PER_MONTH = 730.0
 
 _GCP_TYPE = re.compile(r"^(?P<family>[a-z0-9]+)-(?P<shape>standard|highmem|highcpu)-(?P<vcpus>\d+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_Usd = Annotated[float, Field(gt=0, le=1_000)]
+_Multiplier = Annotated[float, Field(gt=0, le=10)]
+_Count = Annotated[int, Field(gt=0, le=10_000)]
+
+
+class AwsPrices(_Strict):
+    """AWS instances: the family's ``large`` size in the base region, every other size in ``large`` units."""
+
+    base_region: str
+    region_multiplier: dict[str, _Multiplier] = Field(description="region -> multiplier against the base region")
+    families: dict[str, tuple[_Usd, _Usd]] = Field(
+        description="family -> [USD per hour of its `large` size, GiB of memory per vCPU]")
+    sizes: dict[str, _Count] = Field(description="size -> number of `large` units (2 vCPUs each)")
+
+
+class GcpPrices(_Strict):
+    """GCP machine types: per-vCPU and per-GB-hour rates in the base region, multiplied out by shape."""
+
+    base_region: str
+    region_multiplier: dict[str, _Multiplier] = Field(description="region -> multiplier against the base region")
+    families: dict[str, tuple[_Usd, _Usd]] = Field(description="family -> [USD per vCPU-hour, USD per GB-hour]")
+    shapes: dict[Literal["standard", "highmem", "highcpu"], _Usd] = Field(description="shape -> GB per vCPU")
+    sole_tenant_premium: float = Field(ge=0, le=1, description="sole-tenant nodes cost this much more (0.10 = 10 %)")
+    node_types: dict[str, tuple[_Count, _Usd]] = Field(description="sole-tenant node type -> [vCPUs, GB]")
+
+
+class NetworkItemPrice(_Strict):
+    usd: float = Field(ge=0, le=1_000_000, description="US dollars per unit")
+    unit: Literal["hour", "GB", "month"]
+
+
+class PriceCatalog(_Strict):
+    """The layout of ``catalog.yaml`` (validated with file:line:column by ``load_price_table``)."""
+
+    source: str = Field(min_length=1, description="where the prices were read")
+    as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day they were read, YYYY-MM-DD")
+    aws: AwsPrices
+    gcp: GcpPrices
+    network: dict[Literal["aws", "gcp"], dict[str, NetworkItemPrice]] = Field(
+        description="cloud -> item -> price per hour, GB or month")
 
 
 @dataclass(frozen=True)
@@ -50,9 +102,15 @@ class NetworkPrice:
 
 @dataclass(frozen=True)
 class PriceTable:
+    """The validated catalog; ``data`` is the same content as plain dicts, lists and numbers."""
+
     source: str
     as_of: str
-    data: dict[str, Any]
+    catalog: PriceCatalog
+    data: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", self.catalog.model_dump(mode="json"))
 
     def regions(self, cloud: str) -> tuple[str, ...]:
         return tuple(sorted(self.data[cloud]["region_multiplier"]))
@@ -130,12 +188,20 @@ class PriceTable:
         return NetworkPrice(cloud, item, float(entry["usd"]), str(entry["unit"]))
 
 
+def load_price_table(path: str | Path, text: str | None = None) -> PriceTable:
+    """A price table laid out like ``estate/prices/catalog.yaml``, read through the estate's loader;
+    ``ConfigError`` with file:line:column for each problem (``text`` for a table that is not on disk)."""
+    from tradeplane.estate.load import load_yaml_model  # the loader imports the model, which needs no prices
+
+    cat = load_yaml_model(path, PriceCatalog, text=text, what="price table")
+    return PriceTable(cat.source, cat.as_of, cat)
+
+
 @cache
 def price_table() -> PriceTable:
     """The shipped table, parsed once per process."""
     text = resources.files("tradeplane.estate.prices").joinpath("catalog.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return PriceTable(str(data["source"]), str(data["as_of"]), data)
+    return load_price_table("estate/prices/catalog.yaml", text)
 
 
 @lru_cache(maxsize=4096)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tradeplane.terraform.aws._common import policy_document, ref
 from tradeplane.terraform.context import Context
+from tradeplane.terraform.identities import delegated_role
 from tradeplane.terraform.module import interp
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
@@ -51,6 +52,6 @@ def emit(ctx: Context) -> None:
         tags = ctx.aws_tags(f"{a.desk}-operator", a.desk, env=a.env)
         mod.resource(F, "aws_iam_role", name, provider=p, name=f"{a.desk}-operator", assume_role_policy=trust,
                      max_session_duration=3600, description=f"operators of the {a.desk} desk in {a.name}",
-                     tags=tags)
+                     **delegated_role(mod, a.name), tags=tags)
         mod.resource(F, "aws_iam_role_policy", name, provider=p, name=f"{a.desk}-least-privilege",
                      role=ref("aws_iam_role", a.desk, a.name), policy=policy)

@@ -12,6 +12,7 @@ from tradeplane.terraform.aws._common import (
 )
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.identities import delegated_role
 from tradeplane.terraform.module import interp
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
@@ -54,7 +55,8 @@ def emit(ctx: Context) -> None:
              "resources": [Expr(f"aws_cloudwatch_log_group.{name}__flow_logs.arn"),
                            interp(f"${{aws_cloudwatch_log_group.{name}__flow_logs.arn}}:*")]}])
         mod.resource("flow_logs", "aws_iam_role", f"{name}__flow_logs", provider=p,
-                     name=f"{v.name}-flow-logs", assume_role_policy=trust, tags=tags)
+                     name=f"{v.name}-flow-logs", assume_role_policy=trust, **delegated_role(mod, v.account),
+                     tags=tags)
         mod.resource("flow_logs", "aws_iam_role_policy", f"{name}__flow_logs", provider=p,
                      name="deliver-flow-logs", role=ref("aws_iam_role", v.name, "flow_logs"), policy=deliver)
         mod.resource("flow_logs", "aws_flow_log", name, provider=p, vpc_id=ref("aws_vpc", v.name),

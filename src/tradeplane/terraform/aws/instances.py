@@ -9,6 +9,7 @@ from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.placement_groups import group_of
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr, Table, Value
+from tradeplane.terraform.identities import delegated_role
 from tradeplane.terraform.module import RootModule, interp
 from tradeplane.terraform.names import bounded, ident
 from tradeplane.terraform.placement import replica_zones
@@ -93,16 +94,17 @@ def _role(ctx: Context, mod: RootModule, w: Workload, p: Expr, tags: dict[str, s
     trust = policy_document(mod, F, f"{name}__trust", p, [
         {"actions": ["sts:AssumeRole"], "principals": [("Service", ["ec2.amazonaws.com"])]}])
     role_name = bounded(f"{w.name}-instance", 64)
+    vpc = ctx.networks[w.network]
+    assert isinstance(vpc, AwsVpc)
+    delegated = delegated_role(mod, vpc.account)
     mod.resource(F, "aws_iam_role", name, provider=p, name=role_name, assume_role_policy=trust,
-                 description=f"instances of {w.name}: Session Manager only", tags=tags)
+                 description=f"instances of {w.name}: Session Manager only", **delegated, tags=tags)
     mod.resource(F, "aws_iam_role_policy_attachment", name, provider=p, role=Expr(f"aws_iam_role.{name}.name"),
                  policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
-    mod.resource(F, "aws_iam_instance_profile", name, provider=p, name=role_name,
+    mod.resource(F, "aws_iam_instance_profile", name, provider=p, name=role_name, path=delegated["path"],
                  role=Expr(f"aws_iam_role.{name}.name"), tags=tags)
     secrets = venue_secrets(ctx, w)
     if secrets:
-        vpc = ctx.networks[w.network]
-        assert isinstance(vpc, AwsVpc)
         account = ctx.account_id(mod, vpc.account)
         region = vpc.region
         policy = policy_document(mod, F, f"{name}__venue_keys", p, [

@@ -16,10 +16,7 @@ F = "privatelink"
 def emit(ctx: Context) -> None:
     """Interface endpoints in the estate's subnets; only the VPC's own prefixes may use them."""
     mod = ctx.module("aws", Stage.NETWORKING)
-    for pe in sorted(ctx.estate.links_of(PrivateEndpoint), key=lambda x: x.name):
-        net = ctx.networks[pe.network]
-        if not isinstance(net, AwsVpc):
-            continue
+    for pe, net in ctx.links_on(PrivateEndpoint, AwsVpc):
         p = provider(mod, net)
         tags = ctx.aws_tags(pe.name, net.desk)
         sg = ident(pe.name, "endpoint")

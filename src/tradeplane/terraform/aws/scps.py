@@ -7,8 +7,15 @@ from tradeplane.estate.model import Guardrail
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.organization import ou_id
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.guardrails import GOLDEN_IMAGE_OWNERS, ScpStatement, scoping_problems, scp_statement
+from tradeplane.terraform.guardrails import (
+    GOLDEN_IMAGE_OWNERS,
+    ScpStatement,
+    applied_guardrails,
+    scoping_problems,
+    scp_statement,
+)
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.module import text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -16,10 +23,6 @@ from tradeplane.terraform.stages import Stage
 F = "scps"
 SCP_MAX_CHARS = 5120
 SCPS_PER_TARGET = 4  # a target holds 5 SCPs and FullAWSAccess takes one
-
-
-def _value(v: str) -> str | Expr:
-    return Expr(f'"{v}"') if "${" in v else v
 
 
 @family("scps", cloud="aws", stage=Stage.ORG)
@@ -30,15 +33,11 @@ def emit(ctx: Context) -> None:
         return
     mod = ctx.module("aws", Stage.ORG)
     p = mod.aws_provider("management", "us-east-1")
-    ous = {o.name for o in org.ous}
     ids = ctx.account_ids()
     images = mod.var("golden_image_account_ids", "list(string)",
                      "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)")
     by_target: dict[str, list[tuple[Guardrail, ScpStatement]]] = {}
-    for g in sorted(ctx.estate.guardrails, key=lambda g: g.name):
-        targets = sorted(s for s in set(g.applies_to) if s == "root" or s in ous)
-        if not targets:
-            continue  # scoped to GCP folders only
+    for g, targets in applied_guardrails(ctx.estate, {o.name for o in org.ous}):
         exempt = tuple(sorted(ids[x] for x in g.exempt if x in ids))
         st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
         for problem in scoping_problems(st):
@@ -62,7 +61,7 @@ def emit(ctx: Context) -> None:
             name = ident(target, f"scp{i}")
             statements: list[dict[str, object]] = []
             for _, st in chunk:
-                conds = [(t, v, images if vals == (GOLDEN_IMAGE_OWNERS,) else [_value(x) for x in vals])
+                conds = [(t, v, images if vals == (GOLDEN_IMAGE_OWNERS,) else [text_value(x) for x in vals])
                          for t, v, vals in st.conditions]
                 statements.append({"sid": st.sid, "effect": "Deny", "actions": list(st.actions),
                                    "not_actions": list(st.not_actions), "resources": list(st.resources),

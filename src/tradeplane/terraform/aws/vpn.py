@@ -27,10 +27,7 @@ def peer_address(mod: RootModule, address: str, what: str) -> Value:
 def emit(ctx: Context) -> None:
     """One customer gateway and one VPN connection (two AWS tunnels, IKEv2, BGP) per remote address."""
     mod = ctx.module("aws", Stage.NETWORKING)
-    for link in sorted(ctx.estate.links_of(Vpn), key=lambda x: x.name):
-        net = ctx.networks[link.network]
-        if not isinstance(net, AwsVpc):
-            continue
+    for link, net in ctx.links_on(Vpn, AwsVpc):
         p = provider(mod, net)
         tags = ctx.aws_tags(link.name, net.desk)
         if link.transit_gateway is None:

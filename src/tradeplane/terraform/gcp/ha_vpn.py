@@ -35,8 +35,7 @@ def emit(ctx: Context) -> None:
     """HA VPN to sites (or another cloud) with IKEv2 and a BGP peer per tunnel; secrets are variables."""
     mod = ctx.module("gcp", Stage.NETWORKING)
     routers = {r.name: r for r in ctx.estate.links_of(CloudRouter)}
-    links = [v for v in sorted(ctx.estate.links_of(Vpn), key=lambda v: v.name)
-             if isinstance(ctx.networks[v.network], GcpVpc)]
+    links = [v for v, _ in ctx.links_on(Vpn, GcpVpc)]
     addresses = link_local([(v, t) for v in links for t in v.tunnels])
     for v in links:
         net = ctx.networks[v.network]

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.guardrails import org_policies
+from tradeplane.terraform.guardrails import applied_guardrails, org_policies
 from tradeplane.terraform.hcl import Expr
-from tradeplane.terraform.module import interp
+from tradeplane.terraform.module import interp, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
 F = "org_policies"
-
-
-def _v(value: str) -> str | Expr:
-    return Expr(f'"{value}"') if "${" in value else value
 
 
 @family("org_policies", cloud="gcp", stage=Stage.ORG)
@@ -25,12 +21,8 @@ def emit(ctx: Context) -> None:
         return
     mod = ctx.module("gcp", Stage.ORG)
     org_id = ctx.org_id(mod)
-    folders = {f.name for f in org.folders}
     projects = {p.name for p in org.projects}
-    for g in sorted(ctx.estate.guardrails, key=lambda g: g.name):
-        scopes = sorted(s for s in set(g.applies_to) if s == "root" or s in folders)
-        if not scopes:
-            continue  # scoped to AWS OUs only
+    for g, scopes in applied_guardrails(ctx.estate, {f.name for f in org.folders}):
         for pol in org_policies(ctx.estate, g, f"${{{org_id}}}"):
             short = pol.constraint.replace(".", "_")
             for scope in scopes:
@@ -44,8 +36,8 @@ def emit(ctx: Context) -> None:
                 elif pol.deny_all:
                     rules.set(deny_all="TRUE")
                 else:
-                    rules.block("values", allowed_values=[_v(x) for x in pol.allowed_values] or None,
-                                denied_values=[_v(x) for x in pol.denied_values] or None)
+                    rules.block("values", allowed_values=[text_value(x) for x in pol.allowed_values] or None,
+                                denied_values=[text_value(x) for x in pol.denied_values] or None)
             for x in sorted(set(g.exempt) & projects):
                 p = mod.resource(F, "google_org_policy_policy", ident(g.name, x, short),
                                  name=interp(f"projects/${{{ctx.project_id(mod, x)}}}/policies/{pol.constraint}"),

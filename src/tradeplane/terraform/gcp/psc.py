@@ -14,10 +14,7 @@ from tradeplane.terraform.stages import Stage
 def emit(ctx: Context) -> None:
     """An internal address in the first named subnet and a forwarding rule to the service attachment."""
     mod = ctx.module("gcp", Stage.NETWORKING)
-    for pe in sorted(ctx.estate.links_of(PrivateEndpoint), key=lambda x: x.name):
-        net = ctx.networks[pe.network]
-        if not isinstance(net, GcpVpc):
-            continue
+    for pe, net in ctx.links_on(PrivateEndpoint, GcpVpc):
         subnet = next(s for s in net.subnets if s.name == sorted(pe.subnets)[0])
         project = net_project(ctx, mod, net)
         mod.resource("psc", "google_compute_address", ident(pe.name), project=project, name=pe.name,

@@ -12,13 +12,17 @@ variable "flow_log_retention_days" {
   }
 }
 
-variable "terraform_role_name" {
-  description = "role this stage (10-networking) assumes in every account; one role per stage, so a stage cannot change what another owns"
-  type        = string
-  default     = "tradeplane-terraform-networking"
+variable "networking_role_arns" {
+  description = "output 'networking_role_arns' of aws/00-bootstrap: role of aws/10-networking by account (from 00-bootstrap.auto.tfvars.json)"
+  type        = map(string)
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
-    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+    condition     = length(setsubtract(["acct-a"], keys(var.networking_role_arns))) == 0
+    error_message = "The input networking_role_arns must hold every key this stage uses (acct-a): apply aws/00-bootstrap, then regenerate 00-bootstrap.auto.tfvars.json from its 'terraform output -json'."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.networking_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-networking$", v))])
+    error_message = "Every value of the input networking_role_arns must match ^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-networking$ (role of aws/10-networking)."
   }
 }

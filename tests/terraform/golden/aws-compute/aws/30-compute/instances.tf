@@ -32,6 +32,7 @@ data "aws_iam_policy_document" "md__trust" {
 resource "aws_iam_instance_profile" "gw" {
   provider = aws.acct_a__us_east_1
   name     = "gw-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.gw.name
   tags     = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
@@ -39,24 +40,29 @@ resource "aws_iam_instance_profile" "gw" {
 resource "aws_iam_instance_profile" "md" {
   provider = aws.acct_a__us_east_1
   name     = "md-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.md.name
   tags     = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 
 resource "aws_iam_role" "gw" {
-  provider           = aws.acct_a__us_east_1
-  name               = "gw-instance"
-  assume_role_policy = data.aws_iam_policy_document.gw__trust.json
-  description        = "instances of gw: Session Manager only"
-  tags               = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  provider             = aws.acct_a__us_east_1
+  name                 = "gw-instance"
+  assume_role_policy   = data.aws_iam_policy_document.gw__trust.json
+  description          = "instances of gw: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 
 resource "aws_iam_role" "md" {
-  provider           = aws.acct_a__us_east_1
-  name               = "md-instance"
-  assume_role_policy = data.aws_iam_policy_document.md__trust.json
-  description        = "instances of md: Session Manager only"
-  tags               = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  provider             = aws.acct_a__us_east_1
+  name                 = "md-instance"
+  assume_role_policy   = data.aws_iam_policy_document.md__trust.json
+  description          = "instances of md: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 
 resource "aws_iam_role_policy_attachment" "gw" {

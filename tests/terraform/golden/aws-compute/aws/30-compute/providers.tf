@@ -6,7 +6,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:role/${var.terraform_role_name}"
+    role_arn = var.compute_role_arns["acct-a"]
   }
 
   default_tags {

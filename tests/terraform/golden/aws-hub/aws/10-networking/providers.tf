@@ -6,7 +6,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:role/${var.terraform_role_name}"
+    role_arn = var.networking_role_arns["acct-a"]
   }
 
   default_tags {
@@ -19,7 +19,7 @@ provider "aws" {
   region = "us-east-2"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["acct-b"]}:role/${var.terraform_role_name}"
+    role_arn = var.networking_role_arns["acct-b"]
   }
 
   default_tags {
@@ -32,7 +32,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["acct-net"]}:role/${var.terraform_role_name}"
+    role_arn = var.networking_role_arns["acct-net"]
   }
 
   default_tags {
@@ -45,7 +45,7 @@ provider "aws" {
   region = "us-east-2"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["acct-net"]}:role/${var.terraform_role_name}"
+    role_arn = var.networking_role_arns["acct-net"]
   }
 
   default_tags {

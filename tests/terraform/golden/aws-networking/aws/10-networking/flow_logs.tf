@@ -88,10 +88,12 @@ resource "aws_flow_log" "vpc_a" {
 }
 
 resource "aws_iam_role" "vpc_a__flow_logs" {
-  provider           = aws.acct_a__us_east_1
-  name               = "vpc-a-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.vpc_a__flow_logs_trust.json
-  tags               = { Name = "vpc-a-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  provider             = aws.acct_a__us_east_1
+  name                 = "vpc-a-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.vpc_a__flow_logs_trust.json
+  path                 = "/tradeplane/networking/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-networking"
+  tags                 = { Name = "vpc-a-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 
 resource "aws_iam_role_policy" "vpc_a__flow_logs" {

@@ -12,6 +12,16 @@ variable "billing_account" {
   }
 }
 
+variable "org_guardrails_service_account" {
+  description = "output 'org_guardrails_service_account' of gcp/00-bootstrap: service account of gcp/00-org-guardrails (from 00-bootstrap.auto.tfvars.json)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^tradeplane-org-guardrails@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.org_guardrails_service_account))
+    error_message = "The input org_guardrails_service_account must match ^tradeplane-org-guardrails@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/00-org-guardrails)."
+  }
+}
+
 variable "platform_contact_email" {
   description = "who receives the organisation's security and technical notices"
   type        = string
@@ -19,15 +29,5 @@ variable "platform_contact_email" {
   validation {
     condition     = can(regex("^[^@ ]+@[^@ ]+[.][a-z]{2,}$", var.platform_contact_email))
     error_message = "The contact is an e-mail address."
-  }
-}
-
-variable "terraform_service_account" {
-  description = "service account this stage (00-org-guardrails) impersonates; no other stage uses it"
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
-    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
   }
 }

@@ -6,7 +6,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-audit"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-audit"]
   }
 
   default_tags {
@@ -19,7 +19,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-audit"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-audit"]
   }
 
   default_tags {
@@ -32,7 +32,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-crypto-prod"]
   }
 
   default_tags {
@@ -45,7 +45,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-crypto-prod"]
   }
 
   default_tags {
@@ -58,7 +58,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-equities-prod"]
   }
 
   default_tags {
@@ -71,7 +71,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-equities-prod"]
   }
 
   default_tags {
@@ -84,7 +84,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-futures-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-futures-prod"]
   }
 
   default_tags {
@@ -97,7 +97,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-futures-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-futures-prod"]
   }
 
   default_tags {
@@ -110,7 +110,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-log-archive"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-log-archive"]
   }
 
   default_tags {
@@ -123,7 +123,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-log-archive"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-log-archive"]
   }
 
   default_tags {
@@ -136,7 +136,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-network"]
   }
 
   default_tags {
@@ -149,7 +149,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-network"]
   }
 
   default_tags {
@@ -162,7 +162,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-research"]
   }
 
   default_tags {
@@ -175,7 +175,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-research"]
   }
 
   default_tags {
@@ -188,7 +188,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-shared-services"]
   }
 
   default_tags {
@@ -201,7 +201,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["aws-shared-services"]
   }
 
   default_tags {
@@ -214,7 +214,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["management"]
   }
 
   default_tags {
@@ -227,7 +227,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["management"]
   }
 
   default_tags {

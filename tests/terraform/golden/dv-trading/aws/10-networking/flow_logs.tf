@@ -432,38 +432,48 @@ resource "aws_flow_log" "aws_use1_shared" {
 }
 
 resource "aws_iam_role" "aws_apne1_crypto__flow_logs" {
-  provider           = aws.aws_crypto_prod__ap_northeast_1
-  name               = "aws-apne1-crypto-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.aws_apne1_crypto__flow_logs_trust.json
-  tags               = { Name = "aws-apne1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  provider             = aws.aws_crypto_prod__ap_northeast_1
+  name                 = "aws-apne1-crypto-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.aws_apne1_crypto__flow_logs_trust.json
+  path                 = "/tradeplane/networking/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-networking"
+  tags                 = { Name = "aws-apne1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
 resource "aws_iam_role" "aws_use1_crypto__flow_logs" {
-  provider           = aws.aws_crypto_prod__us_east_1
-  name               = "aws-use1-crypto-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.aws_use1_crypto__flow_logs_trust.json
-  tags               = { Name = "aws-use1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  provider             = aws.aws_crypto_prod__us_east_1
+  name                 = "aws-use1-crypto-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.aws_use1_crypto__flow_logs_trust.json
+  path                 = "/tradeplane/networking/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-networking"
+  tags                 = { Name = "aws-use1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
 resource "aws_iam_role" "aws_use1_equities__flow_logs" {
-  provider           = aws.aws_equities_prod__us_east_1
-  name               = "aws-use1-equities-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.aws_use1_equities__flow_logs_trust.json
-  tags               = { Name = "aws-use1-equities-flow-logs", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
+  provider             = aws.aws_equities_prod__us_east_1
+  name                 = "aws-use1-equities-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.aws_use1_equities__flow_logs_trust.json
+  path                 = "/tradeplane/networking/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-networking"
+  tags                 = { Name = "aws-use1-equities-flow-logs", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 }
 
 resource "aws_iam_role" "aws_use1_research__flow_logs" {
-  provider           = aws.aws_research__us_east_1
-  name               = "aws-use1-research-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.aws_use1_research__flow_logs_trust.json
-  tags               = { Name = "aws-use1-research-flow-logs", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
+  provider             = aws.aws_research__us_east_1
+  name                 = "aws-use1-research-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.aws_use1_research__flow_logs_trust.json
+  path                 = "/tradeplane/networking/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:policy/tradeplane/boundary-networking"
+  tags                 = { Name = "aws-use1-research-flow-logs", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 
 resource "aws_iam_role" "aws_use1_shared__flow_logs" {
-  provider           = aws.aws_shared_services__us_east_1
-  name               = "aws-use1-shared-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.aws_use1_shared__flow_logs_trust.json
-  tags               = { Name = "aws-use1-shared-flow-logs", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network" }
+  provider             = aws.aws_shared_services__us_east_1
+  name                 = "aws-use1-shared-flow-logs"
+  assume_role_policy   = data.aws_iam_policy_document.aws_use1_shared__flow_logs_trust.json
+  path                 = "/tradeplane/networking/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:policy/tradeplane/boundary-networking"
+  tags                 = { Name = "aws-use1-shared-flow-logs", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network" }
 }
 
 resource "aws_iam_role_policy" "aws_apne1_crypto__flow_logs" {

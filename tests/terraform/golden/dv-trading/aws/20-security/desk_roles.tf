@@ -349,6 +349,8 @@ resource "aws_iam_role" "crypto__aws_crypto_prod" {
   assume_role_policy   = data.aws_iam_policy_document.crypto__aws_crypto_prod__trust.json
   max_session_duration = 3600
   description          = "operators of the crypto desk in aws-crypto-prod"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "crypto-operator", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
@@ -358,6 +360,8 @@ resource "aws_iam_role" "equities__aws_equities_prod" {
   assume_role_policy   = data.aws_iam_policy_document.equities__aws_equities_prod__trust.json
   max_session_duration = 3600
   description          = "operators of the equities desk in aws-equities-prod"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "equities-operator", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 }
 
@@ -367,6 +371,8 @@ resource "aws_iam_role" "futures__aws_futures_prod" {
   assume_role_policy   = data.aws_iam_policy_document.futures__aws_futures_prod__trust.json
   max_session_duration = 3600
   description          = "operators of the futures desk in aws-futures-prod"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-futures-prod"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "futures-operator", cost-centre = "CC-1200", desk = "futures", env = "prod", team = "fut-exec" }
 }
 
@@ -376,6 +382,8 @@ resource "aws_iam_role" "platform__aws_network" {
   assume_role_policy   = data.aws_iam_policy_document.platform__aws_network__trust.json
   max_session_duration = 3600
   description          = "operators of the platform desk in aws-network"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-network"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "platform-operator", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network" }
 }
 
@@ -385,6 +393,8 @@ resource "aws_iam_role" "platform__aws_shared_services" {
   assume_role_policy   = data.aws_iam_policy_document.platform__aws_shared_services__trust.json
   max_session_duration = 3600
   description          = "operators of the platform desk in aws-shared-services"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "platform-operator", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network" }
 }
 
@@ -394,6 +404,8 @@ resource "aws_iam_role" "research__aws_research" {
   assume_role_policy   = data.aws_iam_policy_document.research__aws_research__trust.json
   max_session_duration = 3600
   description          = "operators of the research desk in aws-research"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "research-operator", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 

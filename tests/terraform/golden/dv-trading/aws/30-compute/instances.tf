@@ -212,6 +212,7 @@ data "aws_iam_policy_document" "research_batch__trust" {
 resource "aws_iam_instance_profile" "binance_mm" {
   provider = aws.aws_crypto_prod__ap_northeast_1
   name     = "binance-mm-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.binance_mm.name
   tags     = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 }
@@ -219,6 +220,7 @@ resource "aws_iam_instance_profile" "binance_mm" {
 resource "aws_iam_instance_profile" "coinbase_mm" {
   provider = aws.aws_crypto_prod__us_east_1
   name     = "coinbase-mm-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.coinbase_mm.name
   tags     = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 }
@@ -226,6 +228,7 @@ resource "aws_iam_instance_profile" "coinbase_mm" {
 resource "aws_iam_instance_profile" "eq_order_gateway" {
   provider = aws.aws_equities_prod__us_east_1
   name     = "eq-order-gateway-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.eq_order_gateway.name
   tags     = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 }
@@ -233,6 +236,7 @@ resource "aws_iam_instance_profile" "eq_order_gateway" {
 resource "aws_iam_instance_profile" "eq_strategy" {
   provider = aws.aws_equities_prod__us_east_1
   name     = "eq-strategy-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.eq_strategy.name
   tags     = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
 }
@@ -240,6 +244,7 @@ resource "aws_iam_instance_profile" "eq_strategy" {
 resource "aws_iam_instance_profile" "feed_gateway_a" {
   provider = aws.aws_crypto_prod__ap_northeast_1
   name     = "feed-gateway-a-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.feed_gateway_a.name
   tags     = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
@@ -247,6 +252,7 @@ resource "aws_iam_instance_profile" "feed_gateway_a" {
 resource "aws_iam_instance_profile" "feed_gateway_b" {
   provider = aws.aws_crypto_prod__ap_northeast_1
   name     = "feed-gateway-b-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.feed_gateway_b.name
   tags     = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
@@ -254,6 +260,7 @@ resource "aws_iam_instance_profile" "feed_gateway_b" {
 resource "aws_iam_instance_profile" "md_distributor" {
   provider = aws.aws_shared_services__us_east_1
   name     = "md-distributor-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.md_distributor.name
   tags     = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
 }
@@ -261,72 +268,89 @@ resource "aws_iam_instance_profile" "md_distributor" {
 resource "aws_iam_instance_profile" "research_batch" {
   provider = aws.aws_research__us_east_1
   name     = "research-batch-instance"
+  path     = "/tradeplane/compute/"
   role     = aws_iam_role.research_batch.name
   tags     = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 
 resource "aws_iam_role" "binance_mm" {
-  provider           = aws.aws_crypto_prod__ap_northeast_1
-  name               = "binance-mm-instance"
-  assume_role_policy = data.aws_iam_policy_document.binance_mm__trust.json
-  description        = "instances of binance-mm: Session Manager only"
-  tags               = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
+  provider             = aws.aws_crypto_prod__ap_northeast_1
+  name                 = "binance-mm-instance"
+  assume_role_policy   = data.aws_iam_policy_document.binance_mm__trust.json
+  description          = "instances of binance-mm: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 }
 
 resource "aws_iam_role" "coinbase_mm" {
-  provider           = aws.aws_crypto_prod__us_east_1
-  name               = "coinbase-mm-instance"
-  assume_role_policy = data.aws_iam_policy_document.coinbase_mm__trust.json
-  description        = "instances of coinbase-mm: Session Manager only"
-  tags               = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
+  provider             = aws.aws_crypto_prod__us_east_1
+  name                 = "coinbase-mm-instance"
+  assume_role_policy   = data.aws_iam_policy_document.coinbase_mm__trust.json
+  description          = "instances of coinbase-mm: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 }
 
 resource "aws_iam_role" "eq_order_gateway" {
-  provider           = aws.aws_equities_prod__us_east_1
-  name               = "eq-order-gateway-instance"
-  assume_role_policy = data.aws_iam_policy_document.eq_order_gateway__trust.json
-  description        = "instances of eq-order-gateway: Session Manager only"
-  tags               = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
+  provider             = aws.aws_equities_prod__us_east_1
+  name                 = "eq-order-gateway-instance"
+  assume_role_policy   = data.aws_iam_policy_document.eq_order_gateway__trust.json
+  description          = "instances of eq-order-gateway: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 }
 
 resource "aws_iam_role" "eq_strategy" {
-  provider           = aws.aws_equities_prod__us_east_1
-  name               = "eq-strategy-instance"
-  assume_role_policy = data.aws_iam_policy_document.eq_strategy__trust.json
-  description        = "instances of eq-strategy: Session Manager only"
-  tags               = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
+  provider             = aws.aws_equities_prod__us_east_1
+  name                 = "eq-strategy-instance"
+  assume_role_policy   = data.aws_iam_policy_document.eq_strategy__trust.json
+  description          = "instances of eq-strategy: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
 }
 
 resource "aws_iam_role" "feed_gateway_a" {
-  provider           = aws.aws_crypto_prod__ap_northeast_1
-  name               = "feed-gateway-a-instance"
-  assume_role_policy = data.aws_iam_policy_document.feed_gateway_a__trust.json
-  description        = "instances of feed-gateway-a: Session Manager only"
-  tags               = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  provider             = aws.aws_crypto_prod__ap_northeast_1
+  name                 = "feed-gateway-a-instance"
+  assume_role_policy   = data.aws_iam_policy_document.feed_gateway_a__trust.json
+  description          = "instances of feed-gateway-a: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
 resource "aws_iam_role" "feed_gateway_b" {
-  provider           = aws.aws_crypto_prod__ap_northeast_1
-  name               = "feed-gateway-b-instance"
-  assume_role_policy = data.aws_iam_policy_document.feed_gateway_b__trust.json
-  description        = "instances of feed-gateway-b: Session Manager only"
-  tags               = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  provider             = aws.aws_crypto_prod__ap_northeast_1
+  name                 = "feed-gateway-b-instance"
+  assume_role_policy   = data.aws_iam_policy_document.feed_gateway_b__trust.json
+  description          = "instances of feed-gateway-b: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
 resource "aws_iam_role" "md_distributor" {
-  provider           = aws.aws_shared_services__us_east_1
-  name               = "md-distributor-instance"
-  assume_role_policy = data.aws_iam_policy_document.md_distributor__trust.json
-  description        = "instances of md-distributor: Session Manager only"
-  tags               = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
+  provider             = aws.aws_shared_services__us_east_1
+  name                 = "md-distributor-instance"
+  assume_role_policy   = data.aws_iam_policy_document.md_distributor__trust.json
+  description          = "instances of md-distributor: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
 }
 
 resource "aws_iam_role" "research_batch" {
-  provider           = aws.aws_research__us_east_1
-  name               = "research-batch-instance"
-  assume_role_policy = data.aws_iam_policy_document.research_batch__trust.json
-  description        = "instances of research-batch: Session Manager only"
-  tags               = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
+  provider             = aws.aws_research__us_east_1
+  name                 = "research-batch-instance"
+  assume_role_policy   = data.aws_iam_policy_document.research_batch__trust.json
+  description          = "instances of research-batch: Session Manager only"
+  path                 = "/tradeplane/compute/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:policy/tradeplane/boundary-compute"
+  tags                 = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 
 resource "aws_iam_role_policy" "binance_mm" {

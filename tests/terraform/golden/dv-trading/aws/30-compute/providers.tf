@@ -6,7 +6,7 @@ provider "aws" {
   region = "ap-northeast-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.compute_role_arns["aws-crypto-prod"]
   }
 
   default_tags {
@@ -19,7 +19,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.compute_role_arns["aws-crypto-prod"]
   }
 
   default_tags {
@@ -32,7 +32,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:role/${var.terraform_role_name}"
+    role_arn = var.compute_role_arns["aws-equities-prod"]
   }
 
   default_tags {
@@ -45,7 +45,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:role/${var.terraform_role_name}"
+    role_arn = var.compute_role_arns["aws-research"]
   }
 
   default_tags {
@@ -58,7 +58,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:role/${var.terraform_role_name}"
+    role_arn = var.compute_role_arns["aws-shared-services"]
   }
 
   default_tags {

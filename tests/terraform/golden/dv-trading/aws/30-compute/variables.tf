@@ -11,6 +11,21 @@ variable "ami_ids" {
   }
 }
 
+variable "compute_role_arns" {
+  description = "output 'compute_role_arns' of aws/00-bootstrap: role of aws/30-compute by account (from 00-bootstrap.auto.tfvars.json)"
+  type        = map(string)
+
+  validation {
+    condition     = length(setsubtract(["aws-crypto-prod", "aws-equities-prod", "aws-research", "aws-shared-services"], keys(var.compute_role_arns))) == 0
+    error_message = "The input compute_role_arns must hold every key this stage uses (aws-crypto-prod, aws-equities-prod, aws-research, aws-shared-services): apply aws/00-bootstrap, then regenerate 00-bootstrap.auto.tfvars.json from its 'terraform output -json'."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.compute_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-compute$", v))])
+    error_message = "Every value of the input compute_role_arns must match ^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-compute$ (role of aws/30-compute)."
+  }
+}
+
 variable "security_group_ids" {
   description = "output 'security_group_ids' of aws/10-networking: security group ids by 'network/group' (from 10-networking.auto.tfvars.json)"
   type        = map(string)
@@ -38,16 +53,5 @@ variable "subnet_ids" {
   validation {
     condition     = alltrue([for k, v in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", v))])
     error_message = "Every value of the input subnet_ids must match ^subnet-[0-9a-f]+$ (subnet ids)."
-  }
-}
-
-variable "terraform_role_name" {
-  description = "role this stage (30-compute) assumes in every account; one role per stage, so a stage cannot change what another owns"
-  type        = string
-  default     = "tradeplane-terraform-compute"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
-    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
   }
 }

@@ -3,6 +3,6 @@
 
 provider "google" {
   region                      = module.globals.default_region
-  impersonate_service_account = var.terraform_service_account
+  impersonate_service_account = var.org_guardrails_service_account
   default_labels              = { managed-by = "tradeplane", estate = "dv-trading" }
 }

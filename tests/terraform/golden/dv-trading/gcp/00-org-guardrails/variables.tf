@@ -12,12 +12,22 @@ variable "billing_account" {
   }
 }
 
-variable "terraform_service_account" {
-  description = "service account this stage (00-org-guardrails) impersonates; no other stage uses it"
+variable "compute_service_account" {
+  description = "output 'compute_service_account' of gcp/00-bootstrap: service account of gcp/30-compute (from 00-bootstrap.auto.tfvars.json)"
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
-    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
+    condition     = can(regex("^tradeplane-compute@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.compute_service_account))
+    error_message = "The input compute_service_account must match ^tradeplane-compute@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/30-compute)."
+  }
+}
+
+variable "org_guardrails_service_account" {
+  description = "output 'org_guardrails_service_account' of gcp/00-bootstrap: service account of gcp/00-org-guardrails (from 00-bootstrap.auto.tfvars.json)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^tradeplane-org-guardrails@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.org_guardrails_service_account))
+    error_message = "The input org_guardrails_service_account must match ^tradeplane-org-guardrails@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/00-org-guardrails)."
   }
 }

@@ -62,6 +62,16 @@ variable "interconnect_locations" {
   }
 }
 
+variable "networking_service_account" {
+  description = "output 'networking_service_account' of gcp/00-bootstrap: service account of gcp/10-networking (from 00-bootstrap.auto.tfvars.json)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^tradeplane-networking@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.networking_service_account))
+    error_message = "The input networking_service_account must match ^tradeplane-networking@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/10-networking)."
+  }
+}
+
 variable "project_numbers" {
   description = "output 'project_numbers' of gcp/00-org-guardrails: project numbers by estate project name (from 00-org-guardrails.auto.tfvars.json)"
   type        = map(string)
@@ -74,16 +84,6 @@ variable "project_numbers" {
   validation {
     condition     = alltrue([for k, v in var.project_numbers : can(regex("^[0-9]+$", v))])
     error_message = "Every value of the input project_numbers must match ^[0-9]+$ (project numbers)."
-  }
-}
-
-variable "terraform_service_account" {
-  description = "service account this stage (10-networking) impersonates; no other stage uses it"
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
-    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
   }
 }
 

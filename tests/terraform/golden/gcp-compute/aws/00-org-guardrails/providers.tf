@@ -6,7 +6,7 @@ provider "aws" {
   region = "us-east-1"
 
   assume_role {
-    role_arn = "arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/${var.terraform_role_name}"
+    role_arn = var.org_guardrails_role_arns["management"]
   }
 
   default_tags {

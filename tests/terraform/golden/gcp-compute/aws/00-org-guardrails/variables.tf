@@ -21,13 +21,17 @@ variable "golden_image_account_ids" {
   }
 }
 
-variable "terraform_role_name" {
-  description = "role this stage (00-org-guardrails) assumes in every account; one role per stage, so a stage cannot change what another owns"
-  type        = string
-  default     = "tradeplane-terraform-org_guardrails"
+variable "org_guardrails_role_arns" {
+  description = "output 'org_guardrails_role_arns' of aws/00-bootstrap: role of aws/00-org-guardrails by account (from 00-bootstrap.auto.tfvars.json)"
+  type        = map(string)
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
-    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+    condition     = length(setsubtract(["management"], keys(var.org_guardrails_role_arns))) == 0
+    error_message = "The input org_guardrails_role_arns must hold every key this stage uses (management): apply aws/00-bootstrap, then regenerate 00-bootstrap.auto.tfvars.json from its 'terraform output -json'."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.org_guardrails_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-org-guardrails$", v))])
+    error_message = "Every value of the input org_guardrails_role_arns must match ^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-org-guardrails$ (role of aws/00-org-guardrails)."
   }
 }

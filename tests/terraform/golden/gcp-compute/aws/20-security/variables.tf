@@ -11,13 +11,17 @@ variable "identity_account_id" {
   }
 }
 
-variable "terraform_role_name" {
-  description = "role this stage (20-security) assumes in every account; one role per stage, so a stage cannot change what another owns"
-  type        = string
-  default     = "tradeplane-terraform-security"
+variable "security_role_arns" {
+  description = "output 'security_role_arns' of aws/00-bootstrap: role of aws/20-security by account (from 00-bootstrap.auto.tfvars.json)"
+  type        = map(string)
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.terraform_role_name))
-    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+    condition     = length(setsubtract(["acct-a", "acct-b"], keys(var.security_role_arns))) == 0
+    error_message = "The input security_role_arns must hold every key this stage uses (acct-a, acct-b): apply aws/00-bootstrap, then regenerate 00-bootstrap.auto.tfvars.json from its 'terraform output -json'."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.security_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-security$", v))])
+    error_message = "Every value of the input security_role_arns must match ^arn:aws[a-z-]*:iam::[0-9]{12}:role/tradeplane-terraform-security$ (role of aws/20-security)."
   }
 }

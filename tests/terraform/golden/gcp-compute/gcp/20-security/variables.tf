@@ -31,12 +31,12 @@ variable "network_ids" {
   }
 }
 
-variable "terraform_service_account" {
-  description = "service account this stage (20-security) impersonates; no other stage uses it"
+variable "security_service_account" {
+  description = "output 'security_service_account' of gcp/00-bootstrap: service account of gcp/20-security (from 00-bootstrap.auto.tfvars.json)"
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
-    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
+    condition     = can(regex("^tradeplane-security@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.security_service_account))
+    error_message = "The input security_service_account must match ^tradeplane-security@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/20-security)."
   }
 }

@@ -121,6 +121,8 @@ resource "aws_iam_role" "alpha__acct_a" {
   assume_role_policy   = data.aws_iam_policy_document.alpha__acct_a__trust.json
   max_session_duration = 3600
   description          = "operators of the alpha desk in acct-a"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "alpha-operator", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 
@@ -130,6 +132,8 @@ resource "aws_iam_role" "beta__acct_b" {
   assume_role_policy   = data.aws_iam_policy_document.beta__acct_b__trust.json
   max_session_duration = 3600
   description          = "operators of the beta desk in acct-b"
+  path                 = "/tradeplane/security/"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-b"]}:policy/tradeplane/boundary-security"
   tags                 = { Name = "beta-operator", cost-centre = "CC-2", desk = "beta", env = "prod", team = "beta-exec" }
 }
 

@@ -11,13 +11,13 @@ variable "interconnect_locations" {
   }
 }
 
-variable "terraform_service_account" {
-  description = "service account this stage (10-networking) impersonates; no other stage uses it"
+variable "networking_service_account" {
+  description = "output 'networking_service_account' of gcp/00-bootstrap: service account of gcp/10-networking (from 00-bootstrap.auto.tfvars.json)"
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][-a-z0-9]{4,29}@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.terraform_service_account))
-    error_message = "The stage's identity is a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)."
+    condition     = can(regex("^tradeplane-networking@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$", var.networking_service_account))
+    error_message = "The input networking_service_account must match ^tradeplane-networking@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/10-networking)."
   }
 }
 

@@ -1,0 +1,261 @@
+"""One automation identity per stage: the bootstrap stage's rendered grants, walked as rendered.
+
+The proofs read the rendered blocks (what `terraform apply` would create), not the table they
+come from: the networking identity has no Organizations/SCP, Organization Policy or IAM-admin
+permission, the organisation identity touches no network, every stage's providers use its own
+identity, and every role a stage creates stays under its path and inside its boundary."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradeplane.estate import Estate
+from tradeplane.terraform import Rendered, render
+from tradeplane.terraform.identities import GRANTS, aws_service, grants_table, uncovered
+from tradeplane.terraform.stages import Stage
+
+from .estates import ALL as FOCUSED
+from .test_stages import _terraform, _variable_text
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "terraform.md"
+ORG_ADMIN_AWS = ("organizations:", "account:")
+# GCP roles that change Organization Policy, the hierarchy or anyone's IAM
+ORG_ADMIN_GCP = re.compile(r"^roles/(orgpolicy\.|resourcemanager\.(organizationAdmin|folderAdmin|folderIamAdmin|"
+                           r"projectIamAdmin)|iam\.|owner$|editor$|billing\.)")
+
+
+def _bodies(rendered: Rendered, module: str, type_: str, kind: str = "resource") -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for path, blocks in rendered.blocks.items():
+        if path.startswith(f"{module}/"):
+            for b in blocks:
+                if b.type == kind and b.labels[0] == type_:
+                    out[b.labels[1]] = b.body()
+    return out
+
+
+def _statements(rendered: Rendered, stage: Stage) -> dict[str, list[dict[str, Any]]]:
+    """account -> the statements of the stage role's inline policy, as rendered in aws/00-bootstrap."""
+    docs = _bodies(rendered, "aws/00-bootstrap", "aws_iam_policy_document", "data")
+    policies = _bodies(rendered, "aws/00-bootstrap", "aws_iam_role_policy")
+    roles = _bodies(rendered, "aws/00-bootstrap", "aws_iam_role")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, policy in policies.items():
+        role = roles[name]
+        if role["name"] != f"tradeplane-terraform-{stage.slug}":
+            continue
+        doc = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", policy["policy"])
+        assert doc, policy
+        out[name] = docs[doc.group(1)]["statement"]
+    return out
+
+
+def _gcp_roles(rendered: Rendered, stage: Stage) -> list[dict[str, Any]]:
+    return [b for b in _bodies(rendered, "gcp/00-bootstrap", "google_organization_iam_member").values()
+            if b["member"] == f"serviceAccount:${{google_service_account.{stage.short}.email}}"]
+
+
+def test_every_stage_has_an_identity_on_each_cloud(reference_rendered: Rendered) -> None:
+    for stage in GRANTS:
+        assert _statements(reference_rendered, stage), stage
+        assert _gcp_roles(reference_rendered, stage), stage
+    sas = _bodies(reference_rendered, "gcp/00-bootstrap", "google_service_account")
+    assert sorted(b["account_id"] for b in sas.values()) == sorted(f"tradeplane-{s.slug}" for s in GRANTS)
+
+
+def test_the_networking_identity_cannot_change_organisation_policy_scps_or_iam(reference_rendered: Rendered) -> None:
+    for account, statements in _statements(reference_rendered, Stage.NETWORKING).items():
+        for st in statements:
+            if st["effect"] != "Allow":
+                continue
+            for action in st["actions"]:
+                assert not action.startswith(ORG_ADMIN_AWS), (account, st["sid"], action)
+                if action.startswith("iam:"):  # only its own delivery roles, never '*' or a stage identity
+                    assert all("role/tradeplane/networking/" in r or "role/aws-service-role/" in r
+                               for r in st["resources"]), (account, st["sid"], st["resources"])
+            if any(a in st["actions"] for a in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy")):
+                (cond,) = st["condition"]
+                assert cond["variable"] == "iam:PermissionsBoundary"
+                assert cond["values"][0].endswith(":policy/tradeplane/boundary-networking")
+        denies = {(a, r) for st in statements if st["effect"] == "Deny" for a in st["actions"] for r in st["resources"]}
+        assert ("organizations:*", "*") in denies
+        assert any(a == "iam:*" and r.endswith(":role/tradeplane-terraform-*") for a, r in denies)
+    for grant in _gcp_roles(reference_rendered, Stage.NETWORKING):
+        if grant["role"] == "roles/resourcemanager.projectIamAdmin":  # only with the roles it grants listed
+            (cond,) = grant["condition"]
+            listed = re.findall(r"'(roles/[^']+)'", cond["expression"])
+            assert "hasOnly" in cond["expression"] and listed
+            assert not any(ORG_ADMIN_GCP.match(r) for r in listed), listed
+        else:
+            assert not ORG_ADMIN_GCP.match(grant["role"]), grant["role"]
+
+
+def test_the_organisation_identity_cannot_touch_a_network(reference_rendered: Rendered) -> None:
+    for statements in _statements(reference_rendered, Stage.ORG).values():
+        for st in statements:
+            if st["effect"] == "Allow":
+                assert not any(a.split(":")[0] in ("ec2", "directconnect", "ram") for a in st["actions"]), st
+    assert not any(g["role"].startswith("roles/compute.") for g in _gcp_roles(reference_rendered, Stage.ORG))
+
+
+NETWORK_CHANGES = ("ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRoute", "ec2:AuthorizeSecurityGroupIngress",
+                   "ec2:CreateTransitGateway", "ec2:CreateNetworkAclEntry", "ec2:DeleteVpc", "directconnect:CreateConnection")
+
+
+def test_only_the_networking_identity_changes_networks(reference_rendered: Rendered) -> None:
+    for stage in GRANTS:
+        for statements in _statements(reference_rendered, stage).values():
+            allowed = [a for st in statements if st["effect"] == "Allow" for a in st["actions"]]
+            denied = [a for st in statements if st["effect"] == "Deny" for a in st["actions"]]
+            changes = [c for c in NETWORK_CHANGES if any(fnmatchcase(c, a) for a in allowed)]
+            assert bool(changes) == (stage is Stage.NETWORKING), (stage, changes)
+            if stage is Stage.NETWORKING:  # and it launches no instance
+                assert "ec2:RunInstances" in denied
+
+
+def test_no_stage_identity_may_change_the_identities_or_read_a_secret_value(reference_rendered: Rendered) -> None:
+    for stage in GRANTS:
+        for statements in _statements(reference_rendered, stage).values():
+            allowed = [a for st in statements if st["effect"] == "Allow" for a in st["actions"]]
+            assert not any(fnmatchcase("secretsmanager:GetSecretValue", a) for a in allowed), stage
+            if stage is not Stage.ORG:
+                assert not any(a.startswith(ORG_ADMIN_AWS) for a in allowed), stage
+            sids = {st["sid"] for st in statements if st["effect"] == "Deny"}
+            assert {"NeverTheAutomationIdentities", "NeverReadSecretValues"} <= sids
+
+
+def test_each_stage_provider_uses_its_own_identity(reference_rendered: Rendered) -> None:
+    for path, blocks in reference_rendered.blocks.items():
+        if not path.endswith("/providers.tf"):
+            continue
+        cloud, stage_dir = path.split("/")[:2]
+        stage = Stage(stage_dir)
+        for p in blocks:
+            if cloud == "gcp":
+                got = p.value("impersonate_service_account")
+                assert got == (None if stage is Stage.BOOTSTRAP else f"var.{stage.short}_service_account"), path
+                continue
+            assume = p.child("assume_role")
+            if stage is Stage.BOOTSTRAP:
+                assert assume is None or "var.bootstrap_role_name" in (assume.value("role_arn") or "")
+                continue
+            assert assume is not None, (path, p.value("alias"))
+            account = re.fullmatch(r'var\.(\w+)_role_arns\["([\w-]+)"\]', assume.value("role_arn") or "")
+            assert account and account.group(1) == stage.short, (path, assume.value("role_arn"))
+            assert (p.value("alias") or "").strip('"').startswith(account.group(2).replace("-", "_") + "__")
+        # the input is validated to be this stage's identity, not another's
+        variables = {b.labels[0]: b for b in reference_rendered.blocks[f"{cloud}/{stage_dir}/variables.tf"]
+                     if b.type == "variable"}
+        if stage is not Stage.BOOTSTRAP:
+            name = f"{stage.short}_{'role_arns' if cloud == 'aws' else 'service_account'}"
+            conditions = " ".join(v.value("condition") or "" for v in variables[name].children("validation"))
+            assert (f"tradeplane-terraform-{stage.slug}$" if cloud == "aws" else f"^tradeplane-{stage.slug}@") \
+                in conditions
+
+
+def test_stage_identities_are_trusted_by_the_automation_principal_only(reference_rendered: Rendered) -> None:
+    docs = _bodies(reference_rendered, "aws/00-bootstrap", "aws_iam_policy_document", "data")
+    for name, role in _bodies(reference_rendered, "aws/00-bootstrap", "aws_iam_role").items():
+        trust = docs[re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}",
+                                  role["assume_role_policy"]).group(1)]  # type: ignore[union-attr]
+        principals = [p for st in trust["statement"] for p in st["principals"]]
+        assert principals == [{"type": "AWS", "identifiers": ["${var.automation_principal_arn}"]}], name
+    members = _bodies(reference_rendered, "gcp/00-bootstrap", "google_service_account_iam_member")
+    assert len(members) == len(GRANTS)
+    assert {(m["role"], m["member"]) for m in members.values()} == {
+        ("roles/iam.serviceAccountTokenCreator", "${var.automation_principal}")}
+
+
+def test_roles_a_stage_creates_stay_under_its_path_and_inside_its_boundary(reference_rendered: Rendered) -> None:
+    for (cloud, stage_dir) in {tuple(p.split("/")[:2]) for p in reference_rendered.blocks}:
+        if cloud != "aws" or stage_dir in ("globals", Stage.BOOTSTRAP.value):
+            continue
+        stage = Stage(stage_dir)
+        module = f"aws/{stage_dir}"
+        roles = _bodies(reference_rendered, module, "aws_iam_role")
+        docs = _bodies(reference_rendered, module, "aws_iam_policy_document", "data")
+        for name, role in roles.items():
+            assert role["path"] == f"/tradeplane/{stage.slug}/", (module, name)
+            assert role["permissions_boundary"].endswith(f":policy/tradeplane/boundary-{stage.slug}"), (module, name)
+        for name, rp in _bodies(reference_rendered, module, "aws_iam_role_policy").items():
+            doc = docs[re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", rp["policy"]).group(1)]  # type: ignore[union-attr]
+            for st in doc["statement"]:
+                for action in st["actions"]:
+                    assert any(fnmatchcase(action, b) for b in GRANTS[stage].boundary), (module, name, action)
+
+
+@pytest.mark.parametrize("name", sorted(FOCUSED))
+def test_every_rendered_type_is_covered_by_its_stages_grants(name: str) -> None:
+    """render() refuses a type no grant covers; here the same on the focused estates' renders."""
+    rendered = render(FOCUSED[name]())
+    for cloud, stages in rendered.counts.items():
+        for stage_dir, types in stages.items():
+            if stage_dir != Stage.BOOTSTRAP.value:
+                granted = {"roles/resourcemanager.projectIamAdmin"}  # conditional: proven above
+                assert uncovered(Stage(stage_dir), cloud, types, granted) == [], (cloud, stage_dir)
+
+
+def test_an_uncovered_type_is_named() -> None:
+    assert aws_service("aws_lambda_function") is None
+    assert uncovered(Stage.NETWORKING, "aws", ["aws_vpc", "aws_lambda_function", "aws_organizations_policy"]) == [
+        "aws_lambda_function", "aws_organizations_policy"]
+    assert uncovered(Stage.NETWORKING, "gcp", ["google_compute_network", "google_org_policy_policy"]) == [
+        "google_org_policy_policy"]
+
+
+def test_the_compute_identity_attaches_service_accounts_only_in_its_projects(reference_rendered: Rendered,
+                                                                            reference_estate: Estate) -> None:
+    grants = _bodies(reference_rendered, "gcp/00-org-guardrails", "google_project_iam_member")
+    users = [g for g in grants.values() if g["role"] == "roles/iam.serviceAccountUser"]
+    assert users and all(g["member"] == "serviceAccount:${var.compute_service_account}" for g in users)
+    assert not any(g["role"] == "roles/iam.serviceAccountUser" for g in _gcp_roles(reference_rendered, Stage.COMPUTE))
+    compute = {m for text in (t for p, t in reference_rendered.files.items() if p.startswith("gcp/30-compute/"))
+               for m in re.findall(r'project_ids\["([^"]+)"\]', text)}
+    assert {re.search(r'project_ids\["([^"]+)"\]', g["project"]).group(1) for g in users} == compute  # type: ignore[union-attr]
+
+
+def test_the_documented_grant_table_is_the_code() -> None:
+    assert grants_table() in DOCS.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is needed to run the validations")
+def test_a_stage_refuses_another_stages_identity_under_terraform(reference_rendered: Rendered,
+                                                                  tmp_path: Path) -> None:
+    """`terraform plan` of the networking stage's identity input (no provider needed): its own
+    roles pass; the organisation stage's role, given by mistake, is refused before any call."""
+    text = _variable_text(reference_rendered.files["aws/10-networking/variables.tf"], {"networking_role_arns"})
+    (tmp_path / "variables.tf").write_text(text)
+    accounts = re.findall(r'"([\w-]+)"', re.search(r"setsubtract\(\[([^]]*)\]", text).group(1))  # type: ignore[union-attr]
+    own = {a: f"arn:aws:iam::{100000000000 + i}:role/tradeplane-terraform-networking" for i, a in enumerate(accounts)}
+    (tmp_path / "00-bootstrap.auto.tfvars.json").write_text(json.dumps({"networking_role_arns": own}))
+    assert _terraform(tmp_path, "init", "-backend=false").returncode == 0
+    good = _terraform(tmp_path, "plan")
+    assert good.returncode == 0, good.stderr
+    wrong = {**own, accounts[0]: own[accounts[0]].replace("networking", "org-guardrails")}
+    (tmp_path / "00-bootstrap.auto.tfvars.json").write_text(json.dumps({"networking_role_arns": wrong}))
+    bad = _terraform(tmp_path, "plan")
+    assert bad.returncode != 0
+    assert "Every value of the input networking_role_arns must match" in " ".join(bad.stderr.split())
+
+
+def test_project_iam_is_held_only_for_the_roles_each_stage_grants(reference_rendered: Rendered) -> None:
+    for stage in GRANTS:
+        granted = {b["role"] for b in _bodies(reference_rendered, f"gcp/{stage.value}",
+                                               "google_project_iam_member").values()}
+        held = [g for g in _gcp_roles(reference_rendered, stage) if g["role"] == "roles/resourcemanager.projectIamAdmin"]
+        if stage is Stage.ORG:  # the organisation's own stage: audit configs and the compute identity's grants
+            assert held and "condition" not in held[0]
+            continue
+        if not granted:
+            assert held == [], stage
+            continue
+        (cond,) = held[0]["condition"]
+        assert set(re.findall(r"'(roles/[^']+)'", cond["expression"])) == granted, stage
+        assert not any(ORG_ADMIN_GCP.match(r) for r in granted), stage
