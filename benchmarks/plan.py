@@ -8,34 +8,38 @@ its share of the plan, and the growth exponent k between consecutive sizes
 (time ~ size^k: 1 is linear, about 1.1 is n log n over a decade, 2 is quadratic).
 The ratio of the headline: the whole plan's growth exponent against 1 (linear).
 
-    uv run python benchmarks/plan.py [--sizes 200,2000,20000] [--quick] [--cpu]   # --quick: 200 and 2,000
+    uv run python benchmarks/plan.py [--sizes 200,2000,20000] [--quick] [--cpu] [--collect]   # --quick: 200 and 2,000
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import tempfile
 import time
 from pathlib import Path
 
+from tradeplane import collector, plan
 from tradeplane import estate as est
-from tradeplane import plan
 from tradeplane.estate.synth import synthetic, write_directory
 
 
-def run(subnets: int, cpu: bool = False) -> dict[str, float]:
+def run(subnets: int, cpu: bool = False, collect: bool = False) -> dict[str, float]:
     """Seconds per stage at one size: wall clock, or with ``cpu`` this process's CPU time (what the
-    machine's other load does not inflate)."""
+    machine's other load does not inflate). The cyclic collector is paused for the load and the
+    plan, as ``tradeplane plan`` pauses it (``tradeplane.collector``), unless ``collect``."""
+    pause = contextlib.nullcontext if collect else collector.paused
     clock = time.process_time if cpu else time.perf_counter
     data = synthetic(subnets)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_directory(data, root)
-        start = clock()
-        e = est.load(root)
-        load_s = clock() - start
+        with pause():
+            start = clock()
+            e = est.load(root)
+            load_s = clock() - start
     started: dict[str, float] = {}
     took: dict[str, float] = {}
 
@@ -45,7 +49,8 @@ def run(subnets: int, cpu: bool = False) -> dict[str, float]:
         else:
             took[name] = clock() - started[name]
 
-    p = plan.build(e, on_stage=on_stage)
+    with pause():
+        p = plan.build(e, on_stage=on_stage)
     assert not p.dangling and p.placement.feasible, (p.dangling[:3], p.placement.status)
     return {"load": load_s, **took}
 
@@ -56,12 +61,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 and 2,000 subnets only")
     parser.add_argument("--cpu", action="store_true",
                         help="CPU seconds of this process instead of wall clock (a loaded, shared machine)")
+    parser.add_argument("--collect", action="store_true",
+                        help="leave the cyclic garbage collector on (a library caller's process; the CLI pauses it)")
     args = parser.parse_args()
     sizes = [200, 2000] if args.quick else [int(x) for x in args.sizes.split(",")]
     plan.build(est.load(Path(__file__).resolve().parents[1] / "examples/small"))  # warm imports and caches
     results: dict[int, dict[str, float]] = {}
     for n in sizes:
-        results[n] = run(n, args.cpu)
+        results[n] = run(n, args.cpu, args.collect)
         total = sum(results[n].values())
         print(f"{n:>6} subnets: {total:8.2f} s  " + "  ".join(f"{k} {v:.2f}" for k, v in results[n].items()),
               flush=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from tradeplane import collector
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
@@ -51,11 +52,12 @@ def register(app: typer.Typer) -> None:
         when = _instant(at)
         if output is not None:
             check_dir(output)  # before any work
-        e = est.load(path)
-        old = est.load(against) if against is not None else None
-        p = _build_with_progress(e, show=not json and fmt == "table" and err_console.is_terminal)
-        frozen = planning.freeze_gate(e, old, when, emergency) if old is not None else []
-        notes = planning.freeze_notes(e, old, when, emergency) if old is not None else []
+        with collector.paused():  # this process runs one job on a large acyclic heap (tradeplane.collector)
+            e = est.load(path)
+            old = est.load(against) if against is not None else None
+            p = _build_with_progress(e, show=not json and fmt == "table" and err_console.is_terminal)
+            frozen = planning.freeze_gate(e, old, when, emergency) if old is not None else []
+            notes = planning.freeze_notes(e, old, when, emergency) if old is not None else []
         if output is not None:
             terraform.write(p.terraform, output)
         if json or fmt == "json":

@@ -111,8 +111,8 @@ def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positi
     positions = Positions()
     defined_at: dict[str, Location] = {}
     for file, text in docs:
-        try:
-            data, pos, soft = parse(text, file)
+        try:  # the items of a list section are numbered after those of the files before
+            data, pos, soft = parse(text, file, offsets={k: len(v) for k, v in merged.items() if k in _LIST_SECTIONS})
         except YamlError as exc:
             fatal.extend(exc.problems)
             continue
@@ -124,6 +124,7 @@ def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positi
                          location=pos.of_value(()) or Location(file),
                          hint="start the file with a section name such as 'networks:'")
             continue
+        taken: dict[str, bool] = {}  # the sections of this file that are merged -> is it a list section
         for key, value in data.items():
             key_loc = pos.of_key((key,)) or Location(file)
             if key in _LIST_SECTIONS:
@@ -133,10 +134,9 @@ def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positi
                     problems.add(f"section '{key}' must be a list", location=key_loc, field=key,
                                  hint=f"write each item under '{key}:' starting with '- '")
                     continue
-                items = merged.setdefault(key, [])
-                positions.update(pos.section_items(key, offset=len(items)))
-                items.extend(value)
+                merged.setdefault(key, []).extend(value)
                 positions.keys.setdefault((key,), key_loc)
+                taken[key] = True
             elif key in _SINGLE_SECTIONS:
                 if key in defined_at:
                     problems.add(f"section '{key}' is written in two places", location=key_loc, field=key,
@@ -144,14 +144,38 @@ def _merge_docs(docs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Positi
                     continue
                 defined_at[key] = key_loc
                 merged[key] = value
-                positions.update(pos.section(key))
+                taken[key] = False
             else:
                 problems.add(f"unknown section '{key}'", location=key_loc, field=key,
                              hint=_did_you_mean(key, Estate.model_fields))
+        positions.update(_merged_positions(pos, taken, whole=len(taken) == len(data)))
     if fatal:
         fatal.extend(problems.problems)
         fatal.raise_if_any("the estate files cannot be read")
     return merged, positions, problems.problems
+
+
+def _merged_positions(pos: Positions, taken: dict[str, bool], whole: bool) -> Positions:
+    """The positions of one file's merged sections (``taken``: section -> is it a list section): a single
+    section whole, a list section's items (already numbered after the files before; not the list's own
+    key or value, which the first file gives). ``whole``: every section of the file is merged, so only
+    the file's root and the lists' own entries are dropped (no pass over every position)."""
+    if whole:
+        pos.values.pop((), None)
+        for key, is_list in taken.items():
+            if is_list:
+                pos.values.pop((key,), None)
+                pos.keys.pop((key,), None)
+        return pos
+    out = Positions()
+    for table, kept in ((pos.values, out.values), (pos.keys, out.keys)):
+        for path, loc in table.items():
+            head = path[0] if path else None
+            listed = taken.get(head) if isinstance(head, str) else None
+            if listed is None or (listed and (len(path) < 2 or not isinstance(path[1], int))):
+                continue
+            kept[path] = loc
+    return out
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -421,28 +445,36 @@ def _sources(estate: Estate, data: Any, positions: Positions) -> tuple[dict[tupl
     and every object to its field path (``networks[2].subnets[0]``)."""
     out: dict[tuple[int, str], Location] = {}
     paths: dict[int, str] = {}
-
-    def walk(obj: Any, raw: Any, path: Path) -> None:
-        if isinstance(obj, BaseModel):
-            loc = positions.of_value(path)
-            if loc is not None:
-                out[(id(obj), "")] = loc
-            paths[id(obj)] = _field_name(path)
-            if not isinstance(raw, dict):
-                return
-            for name in type(obj).model_fields:
-                if name not in raw:
-                    continue
-                key_loc = positions.of_key((*path, name))
-                if key_loc is not None:
-                    out[(id(obj), name)] = key_loc
-                walk(getattr(obj, name), raw[name], (*path, name))
-        elif isinstance(obj, tuple) and isinstance(raw, list):
-            for i, (item, raw_item) in enumerate(zip(obj, raw, strict=False)):
-                walk(item, raw_item, (*path, i))
-
-    walk(estate, data, ())
+    _walk(estate, data, (), "", positions.values, positions.keys, out, paths)
     return out, paths
+
+
+def _walk(obj: Any, raw: Any, path: Path, name: str, values: dict[Path, Location], keys: dict[Path, Location],
+          out: dict[tuple[int, str], Location], paths: dict[int, str]) -> None:
+    """``_sources`` for one object at ``path`` (``name``: the path as a field name), recursing only into
+    models and tuples of them (a module-level function: a recursive closure is a reference cycle that
+    keeps the positions alive until the cyclic collector runs)."""
+    if isinstance(obj, BaseModel):
+        loc = values.get(path)
+        if loc is not None:
+            out[(id(obj), "")] = loc
+        paths[id(obj)] = name
+        if not isinstance(raw, dict):
+            return
+        for field in type(obj).model_fields:
+            if field not in raw:
+                continue
+            sub = (*path, field)
+            key_loc = keys.get(sub) or values.get(sub)
+            if key_loc is not None:
+                out[(id(obj), field)] = key_loc
+            value = getattr(obj, field)
+            if isinstance(value, BaseModel | tuple):
+                _walk(value, raw[field], sub, f"{name}.{field}" if name else field, values, keys, out, paths)
+    elif isinstance(obj, tuple) and isinstance(raw, list):
+        for i, (item, raw_item) in enumerate(zip(obj, raw, strict=False)):
+            if isinstance(item, BaseModel | tuple):
+                _walk(item, raw_item, (*path, i), f"{name}[{i}]", values, keys, out, paths)
 
 
 _ALL_TAGS = _all_tags()

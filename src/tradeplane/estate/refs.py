@@ -150,7 +150,8 @@ def _networks(c: _Checker) -> None:
     desks = [d.name for d in e.desks]
     aws_regions = [r.name for r in catalog.REGIONS.values() if r.cloud == "aws"]
     gcp_regions = [r.name for r in catalog.REGIONS.values() if r.cloud == "gcp"]
-    links = {link.name: link for link in e.links}
+    links = _LinkNames({link.name: link for link in e.links})
+    tunnels = [t.name for v in e.links_of(Vpn) for t in v.tunnels]
     for n in e.networks:
         c.need(n, "desk", n.desk, desks, "desk")
         if isinstance(n, AwsVpc):
@@ -172,7 +173,6 @@ def _networks(c: _Checker) -> None:
             _no_overlaps(c, n, [(s, s.cidr) for s in n.subnets])
             for r in n.routes:
                 if r.next_hop is GcpNextHop.VPN_TUNNEL:
-                    tunnels = [t.name for v in e.links_of(Vpn) for t in v.tunnels]
                     c.need(r, "via", r.via, tunnels, "VPN tunnel")
             for region in n.cloud_nat_regions:
                 c.need(n, "cloud_nat_regions", region, gcp_regions, "GCP region")
@@ -191,7 +191,7 @@ def _networks(c: _Checker) -> None:
                 c.need(rule, "target_networks", net, [n.name for n in e.gcp_vpcs], "GCP network")
 
 
-def _aws_vpc(c: _Checker, n: AwsVpc, links: Mapping[str, object]) -> None:
+def _aws_vpc(c: _Checker, n: AwsVpc, links: _LinkNames) -> None:
     c.unique(n.subnets, "subnet")
     c.unique(n.route_tables, "route table")
     c.unique(n.security_groups, "security group")
@@ -219,19 +219,32 @@ def _aws_vpc(c: _Checker, n: AwsVpc, links: Mapping[str, object]) -> None:
             _aws_route(c, n, r, links)
 
 
-def _aws_route(c: _Checker, n: AwsVpc, r: AwsRoute, links: Mapping[str, object]) -> None:
+class _LinkNames:
+    """The link names a route may name, by kind, read once per estate (a scan of every link per
+    route made the check grow with routes x links)."""
+
+    def __init__(self, links: Mapping[str, object]) -> None:
+        self.tgws = {k for k, v in links.items() if isinstance(v, TransitGateway)}
+        self.endpoints = {k for k, v in links.items() if isinstance(v, PrivateEndpoint)}
+        self.peerings: dict[str, set[str]] = {}  # network -> the peerings it is a side of
+        for k, v in links.items():
+            if isinstance(v, VpcPeering):
+                for side in (v.a, v.b):
+                    self.peerings.setdefault(side, set()).add(k)
+
+
+def _aws_route(c: _Checker, n: AwsVpc, r: AwsRoute, links: _LinkNames) -> None:
     if r.target is RouteTarget.IGW and not n.internet_gateway:
         c.add(r, "target", "route to the internet gateway, but the VPC has none",
               "set 'internet_gateway: true' on the VPC or remove the route")
     elif r.target is RouteTarget.NAT:
         c.need(r, "via", r.via, [g.name for g in n.nat_gateways], "NAT gateway")
     elif r.target is RouteTarget.TGW:
-        c.need(r, "via", r.via, [k for k, v in links.items() if isinstance(v, TransitGateway)], "transit gateway")
+        c.need(r, "via", r.via, links.tgws, "transit gateway")
     elif r.target is RouteTarget.PEERING:
-        mine = [k for k, v in links.items() if isinstance(v, VpcPeering) and n.name in (v.a, v.b)]
-        c.need(r, "via", r.via, mine, f"VPC peering of {n.name}")
+        c.need(r, "via", r.via, links.peerings.get(n.name, set()), f"VPC peering of {n.name}")
     elif r.target is RouteTarget.ENDPOINT:
-        c.need(r, "via", r.via, [k for k, v in links.items() if isinstance(v, PrivateEndpoint)], "private endpoint")
+        c.need(r, "via", r.via, links.endpoints, "private endpoint")
 
 
 def _no_overlaps(c: _Checker, n: object, ranges: list[tuple[object, IPv4Network]]) -> None:
@@ -391,6 +404,7 @@ def _workloads(c: _Checker) -> None:
     networks = {n.name: n for n in e.networks}
     workloads = {w.name for w in e.workloads}
     targets = workloads | {v.name for v in e.venues} | {s.name for s in e.sites}
+    paths = [p.name for p in e.links_of(PhysicalPath)]  # once: links_of scans every link
     for w in e.workloads:
         if c.need(w, "desk", w.desk, desks, "desk"):
             c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")
@@ -404,7 +418,6 @@ def _workloads(c: _Checker) -> None:
             elif w.security_groups:
                 c.add(w, "security_groups", "security groups are AWS only; this workload is on GCP",
                       "use 'tags' and firewall rules on GCP")
-        paths = [p.name for p in e.links_of(PhysicalPath)]
         for b in w.latency_budgets:
             c.need(b, "to", b.to, targets, "workload, venue or site")
             c.need(b, "via", b.via, paths, "path")

@@ -15,6 +15,7 @@ Bytes that are not UTF-8 and control characters are located the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -24,11 +25,36 @@ import yaml
 from tradeplane.errors import Location, Problem
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
+    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
 except AttributeError:  # pragma: no cover - libyaml is in PyYAML wheels
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+_WILDCARD = tuple(_Base.yaml_implicit_resolvers.get(None, []))
+_IMPLICIT = {first: (*resolvers, *_WILDCARD)
+             for first, resolvers in _Base.yaml_implicit_resolvers.items() if first is not None}
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """The safe loader with PyYAML's tag resolution for scalars written out once per first
+    character (libyaml calls ``resolve`` from C for every scalar: a third of composing a large
+    estate went to its list building). Same tags: the safe loader has no path resolvers, so a
+    scalar's tag is the first implicit resolver that matches a plain scalar, else ``str``."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag  # type: ignore[no-any-return]
+            return _STR
+        return str(super().resolve(kind, value, implicit))
+
+
+assert not _Base.yaml_path_resolvers, "the scalar fast path in _Loader.resolve assumes no path resolvers"
 
 Path = tuple[str | int, ...]
+_NO_OFFSETS: Mapping[str, int] = {}
 
 
 @dataclass
@@ -58,21 +84,6 @@ class Positions:
         out.values = {p: loc for p, loc in self.values.items() if p[:1] == (key,)}
         out.keys = {p: loc for p, loc in self.keys.items() if p[:1] == (key,)}
         return out
-
-    def section_items(self, key: str, offset: int) -> Positions:
-        """The items of a list section, renumbered from ``offset`` (files are merged in order)."""
-
-        def moved(table: dict[Path, Location]) -> dict[Path, Location]:
-            out: dict[Path, Location] = {}
-            for p, loc in table.items():
-                if len(p) > 1 and p[0] == key and isinstance(p[1], int):
-                    out[(key, p[1] + offset, *p[2:])] = loc
-            return out
-
-        result = Positions()
-        result.values = moved(self.values)
-        result.keys = moved(self.keys)
-        return result
 
     def update(self, other: Positions) -> None:
         self.values.update(other.values)
@@ -147,12 +158,15 @@ def read(path: str | FsPath, file: str | None = None, limits: Limits = LIMITS) -
     return decode(p.read_bytes(), name, limits)
 
 
-def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions, list[Problem]]:
+def parse(text: str, file: str, limits: Limits = LIMITS,
+          offsets: Mapping[str, int] | None = None) -> tuple[Any, Positions, list[Problem]]:
     """Parse one YAML document.
 
     A syntax error, a character YAML does not allow, or a file over one of ``limits`` raises
     ``YamlError`` (nothing after it can be trusted); a repeated key is returned as a problem
-    beside the data (first value kept) so the rest is still checked.
+    beside the data (first value kept) so the rest is still checked. ``offsets`` numbers the
+    positions of the items of a top-level list from an offset (``{"networks": 40}``: the first
+    item's path is ``("networks", 40)``), for a file whose lists extend those of files before it.
     """
     if len(text) > limits.max_bytes:
         raise YamlError([Problem(
@@ -185,7 +199,8 @@ def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions
         loader.dispose()
         raise
     try:
-        data = _build(node, (), file, positions, problems, loader, limits.max_depth)
+        data = _build(node, (), file, positions, problems, loader, limits.max_depth, offsets or {},
+                      _may_merge(text))
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag
         mark = exc.problem_mark or exc.context_mark
         where = _loc(file, mark) if mark is not None else Location(file)
@@ -195,13 +210,19 @@ def parse(text: str, file: str, limits: Limits = LIMITS) -> tuple[Any, Positions
     return data, positions, problems
 
 
-_STR = "tag:yaml.org,2002:str"
+def _may_merge(text: str) -> bool:
+    """Whether a mapping of ``text`` may hold a merge key (``<<``, or an explicit ``!!merge`` tag) or
+    a value key (``=``), the keys PyYAML's ``flatten_mapping`` rewrites; without any, it is skipped."""
+    return "<<" in text or "=" in text or "!" in text
 
 
 def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: list[Problem],
-           loader: yaml.SafeLoader, max_depth: int) -> Any:
+           loader: yaml.SafeLoader, max_depth: int, offsets: Mapping[str, int] = _NO_OFFSETS,
+           merge: bool = True, start: int = 0) -> Any:
     """The data of ``node`` at ``path``, recording positions; a document without anchors is a tree,
-    so its depth is checked here (``_check_shape`` checks documents with anchors first)."""
+    so its depth is checked here (``_check_shape`` checks documents with anchors first). A sequence's
+    items are numbered from ``start``; ``offsets`` gives the start of each top-level list; ``merge``
+    is False when the text holds no merge or value key (``_may_merge``)."""
     pos.values[path] = _loc(file, node.start_mark)
     if len(path) >= max_depth:
         raise _too_deep(node, file, max_depth)
@@ -210,7 +231,8 @@ def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: lis
     if isinstance(node, yaml.MappingNode):
         if node.value and len(path) + 1 >= max_depth:  # its keys are one level deeper, like its values
             raise _too_deep(node.value[0][0], file, max_depth)
-        loader.flatten_mapping(node)
+        if merge:
+            loader.flatten_mapping(node)
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR \
@@ -227,10 +249,12 @@ def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: lis
                 ))
                 continue
             pos.keys[child] = _loc(file, key_node.start_mark)
-            out[key] = _build(value_node, child, file, pos, problems, loader, max_depth)
+            out[key] = _build(value_node, child, file, pos, problems, loader, max_depth, _NO_OFFSETS, merge,
+                              offsets.get(key, 0) if not path else 0)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), file, pos, problems, loader, max_depth) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), file, pos, problems, loader, max_depth, _NO_OFFSETS, merge)
+                for i, item in enumerate(node.value, start)]
     return loader.construct_object(node, deep=True)
 
 

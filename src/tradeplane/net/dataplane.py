@@ -262,6 +262,16 @@ class Dataplane(Lookups):
         return [p for p in self.estate.links_of(PrivateEndpoint) if p.venue == venue]
 
     @cached_property
+    def psc_by_name(self) -> dict[str, tuple[str, ...]]:
+        """The keys of the Private Service Connect endpoints (``psc:NET/NAME``) by NAME, in endpoint
+        order (``resolve`` looks names up here instead of scanning every endpoint)."""
+        out: dict[str, list[str]] = {}
+        for key in self.endpoints:
+            if key.startswith("psc:"):
+                out.setdefault(key.rsplit("/", 1)[-1], []).append(key)
+        return {name: tuple(keys) for name, keys in out.items()}
+
+    @cached_property
     def pe_by_subnet(self) -> dict[tuple[str, str], list[PrivateEndpoint]]:
         out: dict[tuple[str, str], list[PrivateEndpoint]] = {}
         for p in self.estate.links_of(PrivateEndpoint):

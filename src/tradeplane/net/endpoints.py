@@ -47,8 +47,7 @@ def resolve(dp: Dataplane, spec: str) -> Selection:
     if f"subnet:{spec}" in eps:
         ep = eps[f"subnet:{spec}"]
         return Selection(spec, "subnet", ((ep, ep.addresses),))
-    psc = [k for k in (f"psc:{spec}", *(k for k in eps if k.startswith("psc:") and k.endswith(f"/{spec}")))
-           if k in eps]
+    psc = [k for k in (f"psc:{spec}", *dp.psc_by_name.get(spec, ())) if k in eps]
     if f"subnet:{spec}" not in eps and len(set(psc)) == 1:  # a Private Service Connect endpoint (NET/NAME or NAME)
         ep = eps[psc[0]]
         return Selection(spec, "psc", ((ep, ep.addresses),))

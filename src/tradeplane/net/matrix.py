@@ -9,12 +9,11 @@ the per-endpoint engine instead and keeps only flows whose replies come back.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from tradeplane import collector
 from tradeplane.estate.model import Estate
 from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
@@ -161,27 +160,15 @@ def _attribute_undecided(cells: dict[tuple[str, str], Cell], a: str, targets: li
             cells[(a, seg_of[t.key])].undecided[t.key] = Space(boxes).compact()
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (restored on exit). The walks allocate millions of small,
-    acyclic objects (boxes, routes, compiled tables) on top of a large data plane, and each full
-    collection rescans that whole heap: on the benchmark estate that was a third of the matrix time.
-    Reference counting still frees everything; only cycles wait for the collector's return."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool = False) -> Matrix:
     """Reachability between every pair of segments (``InputError`` for a protocol other than
     tcp, udp, icmp or all)."""
     parse_protocol(protocol)
     dp = target if isinstance(target, Dataplane) else Dataplane.build(target)
-    with _collector_paused():
+    # The walks allocate millions of small, acyclic objects (boxes, routes, compiled tables) on top
+    # of a large data plane, and each full collection rescans that whole heap: on the benchmark
+    # estate that was a third of the matrix time.
+    with collector.paused():
         return _matrix(dp, protocol, replies)
 
 

@@ -184,10 +184,16 @@ class Block:
                     continue  # one more attribute of the run
             if i > start:  # write the run items[start:i]
                 run = items[start:i]
-                keys = [_key(name) for name, _ in run]
+                keys = [_KEYS.get(name) or _key(name) for name, _ in run]
                 width = max(map(len, keys))
                 for (name, value), key in zip(run, keys, strict=True):
-                    text = value_text(value)
+                    kind = type(value)  # value_text's two commonest cases, inline
+                    if kind is str and _ESCAPED.search(value) is None:  # type: ignore[arg-type]
+                        text = f'"{value}"'
+                    elif kind is Expr:
+                        text = str(value)
+                    else:
+                        text = value_text(value)
                     lines[name] = len(out) + 1
                     values[name] = text
                     out.append(f"{inner}{key.ljust(width)} = {text}")

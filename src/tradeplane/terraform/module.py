@@ -147,12 +147,13 @@ class OutputSpec:
     pattern: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Upstream:
-    """What a later stage takes from an earlier one's output: the stage, and the map keys it uses."""
+    """What a later stage takes from an earlier one's output: the stage, and the map keys it uses
+    (grown by ``RootModule.upstream`` as the families render)."""
 
     stage: Stage
-    keys: frozenset[str]
+    keys: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -231,10 +232,10 @@ class RootModule:
         known = self.upstream_inputs.get(name)
         if known is not None and known.stage != stage:
             raise RuntimeError(f"{self.path}: {name} is an output of both {known.stage.value} and {stage.value}")
-        keys = set(known.keys) if known else set()
+        if known is None:
+            known = self.upstream_inputs[name] = Upstream(stage)
         if rest:
-            keys.add(rest.removesuffix("]").strip('"'))
-        self.upstream_inputs[name] = Upstream(stage, frozenset(keys))
+            known.keys.add(rest.removesuffix("]").strip('"'))  # in place: a copy per call was quadratic
         return Expr(f"var.{output}")
 
     def resolve_upstream(self, earlier: dict[Stage, RootModule]) -> None:

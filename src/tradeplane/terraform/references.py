@@ -173,7 +173,8 @@ def _block_expressions(block: Block) -> list[str]:
     while stack:
         b = stack.pop()
         for v in b.attrs.values():
-            _expressions(v, out)
+            if type(v) not in _LITERALS:  # most values are literals: no call for them
+                _expressions(v, out)
         stack.extend(reversed(b.blocks))
     return out
 

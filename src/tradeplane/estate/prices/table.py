@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -204,7 +204,10 @@ def price_table() -> PriceTable:
     return load_price_table("estate/prices/catalog.yaml", text)
 
 
+@lru_cache(maxsize=4096)
 def instance_price(cloud: str, region: str, machine_type: str) -> InstancePrice:
+    """The price of one machine type in one region (memoised: placement and cost ask once per workload
+    and candidate zone, and the answer is a frozen value of the packaged table)."""
     return price_table().instance(cloud, region, machine_type)
 
 
