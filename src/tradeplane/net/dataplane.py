@@ -155,7 +155,7 @@ class Dataplane(Lookups):
         self._gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter] = {}
         self._site_tables: dict[str, RouteTable] = {}
         self._subnet_tables: dict[str, RouteTable] = {}
-        self._advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]] = {}
+        self._advertised: dict[tuple[str, str], list[tuple[int, int, IPv4Network, frozenset[tuple[object, ...]]]]] = {}
         self._attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]] = {}
         self._tgw_tables: dict[tuple[str, str], RouteTable] = {}
         self._tag_sources: dict[tuple[str, str], list[Interval]] = {}

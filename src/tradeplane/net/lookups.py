@@ -33,7 +33,7 @@ from tradeplane.estate.model import (
     Vpn,
 )
 from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
-from tradeplane.net.routing import Route, RouteTable
+from tradeplane.net.routing import Learned, Route, RouteTable, learned_prefixes
 from tradeplane.net.space import Interval, net_interval
 from tradeplane.net.trace import RuleRef
 
@@ -51,6 +51,10 @@ def _public_range(c: IPv4Network) -> bool:
     return not c.is_private and not any(c.subnet_of(n) for n in _NOT_PUBLIC)
 
 
+def _expand(routes: list[Route | Learned]) -> list[Route]:
+    return [r for x in routes for r in (x.routes() if isinstance(x, Learned) else (x,))]
+
+
 class Lookups:
     """The lookups of a data plane (mixed into ``Dataplane``, which sets these attributes)."""
 
@@ -65,7 +69,7 @@ class Lookups:
     _gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter]
     _site_tables: dict[str, RouteTable]
     _subnet_tables: dict[str, RouteTable]
-    _advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]]
+    _advertised: dict[tuple[str, str], list[tuple[int, int, IPv4Network, frozenset[tuple[object, ...]]]]]
     _attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]]
     _tgw_tables: dict[tuple[str, str], RouteTable]
     _tag_sources: dict[tuple[str, str], list[Interval]]
@@ -334,6 +338,11 @@ class Lookups:
     def tgw_advertised(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[IPv4Network]:
         """What a TGW advertises over an attachment: the routes of its associated table,
         except those pointing back over the attachment itself."""
+        return [p for _lo, _hi, p in self.tgw_learned(tgw, attachment)]
+
+    def tgw_learned(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[tuple[int, int, IPv4Network]]:
+        """``tgw_advertised`` as ``routing.Learned`` prefixes (sorted, with their address intervals; the
+        triples are computed once per transit gateway route table and shared by its attachments)."""
         if attachment.route_table is None:
             return []
         key = (tgw.name, attachment.route_table)
@@ -343,10 +352,9 @@ class Lookups:
             for r in table.routes:
                 if r.hop[0] != "blackhole":
                     by_prefix.setdefault(r.prefix, set()).add(r.hop)
-            self._advertised[key] = sorted(by_prefix.items(), key=lambda kv: (int(kv[0].network_address),
-                                                                              kv[0].prefixlen))
-        only_mine = {("attachment", attachment.name)}
-        return [p for p, hops in self._advertised[key] if hops != only_mine]
+            self._advertised[key] = [(lo, hi, p, frozenset(by_prefix[p])) for lo, hi, p in learned_prefixes(list(by_prefix))]
+        only_mine = frozenset({("attachment", attachment.name)})
+        return [(lo, hi, p) for lo, hi, p, hops in self._advertised[key] if hops != only_mine]
 
     def gcp_advertised(self, network: str, router: str) -> list[IPv4Network]:
         """What a Cloud Router advertises: the VPC's subnets (region only if REGIONAL) and custom prefixes."""
@@ -410,7 +418,7 @@ class Lookups:
         if key in info.tables:
             return info.tables[key]
         vpc = info.vpc
-        routes: list[Route] = []
+        routes: list[Route | Learned] = []
         for s in vpc.subnets:
             for c in (s.cidr, *s.secondary_ranges.values()):
                 routes.append(Route(c, 0, ("subnet",), self.ref("route", f"{network} subnet route {c} ({s.name})", s,
@@ -459,7 +467,7 @@ class Lookups:
                     "route", f"{network} {r.destination} -> peering {link.name} ({peer}/{r.name} -> "
                     f"{r.next_hop.value}{' ' + r.via if r.via else ''}, custom route imported)", link)))
             for dyn in self._links_of_network.get(peer, ()):
-                for r2 in self._dynamic_routes(dyn, peer, region):
+                for r2 in _expand(self._dynamic_routes(dyn, peer, region)):
                     out.append(Route(r2.prefix, r2.priority, ("peering", link.name, peer, *r2.hop), self.ref(
                         "route", f"{network} {r2.prefix} -> peering {link.name} ({r2.ref.text}; dynamic route "
                         "imported)", link)))
@@ -510,9 +518,12 @@ class Lookups:
         cr = self.links.get(router)
         return isinstance(cr, CloudRouter) and (vpc.routing_mode == "GLOBAL" or cr.region == region)
 
-    def _dynamic_routes(self, link: object, network: str, region: str) -> list[Route]:
+    def _dynamic_routes(self, link: object, network: str, region: str) -> list[Route | Learned]:
+        """What a GCP VPC's Cloud Routers learn over ``link`` (usable from ``region``); what a transit
+        gateway advertises over a cross-cloud link is one ``Learned`` group (its prefixes shared by every
+        VPC the route table advertises to)."""
         vpc = self.gcp[network].vpc
-        routes: list[Route] = []
+        routes: list[Route | Learned] = []
         if isinstance(link, Interconnect) and link.network == network:
             for a in link.attachments:
                 if not self.up(f"{link.name}/{a.name}") or not self._router_usable(a.router, region, vpc):
@@ -533,8 +544,7 @@ class Lookups:
             if tgw and att and self.link_up(link.name) and self._router_usable(link.gcp_router, region, vpc):
                 ref = self.ref("bgp-route", f"{network} routes learned by {link.gcp_router} over {link.name} from "
                                f"{tgw.name}/{att.route_table}", link)
-                hop = ("cross_cloud", link.name)
-                routes += [Route(p, 100, hop, ref) for p in self.tgw_advertised(tgw, att)]
+                routes.append(Learned(self.tgw_learned(tgw, att), 100, ("cross_cloud", link.name), ref))
         return routes
 
     def site_table(self, site: str) -> RouteTable:
