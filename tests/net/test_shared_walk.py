@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.net.netgen import random_estate
 from tradeplane.net.dataplane import Dataplane
 from tradeplane.net.matrix import Matrix, _footprints, matrix, per_segment_walks, segments
-from tradeplane.net.routing import Learned, Route, RouteTable, learned_prefixes, learned_route_by_route
+from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable, learned_route_by_route
 from tradeplane.net.space import Space
 from tradeplane.net.trace import RuleRef
 
@@ -64,27 +64,33 @@ def _ref(text: str) -> RuleRef:
 @given(st.integers(min_value=0, max_value=2**31))
 def test_learned_group_compiles_like_its_routes(seed: int) -> None:
     """A table with a ``Learned`` group has the segments (same winners) and lookups of the table of the
-    same routes one by one, including own routes on learned prefixes (priority wins, ties are ECMP)."""
+    same routes one by one, including own routes on learned prefixes (priority wins, ties are ECMP) and
+    excluded prefixes; ``lookup_by_hop`` on the shared prefixes gives the same groups and parts."""
     rng = random.Random(seed)
 
     def prefix() -> IPv4Network:
-        length = rng.choice([0, 8, 12, 16, 20, 24, 24, 28])
-        return IPv4Network((rng.randrange(0, 2**32) >> (32 - length) << (32 - length) if length else 0, length))
+        length = rng.choice([0, 8, 12, 14, 16, 18, 20, 22, 24, 24, 26, 28, 32])
+        # mostly inside 10.0.0.0/14, so prefixes nest and touch
+        addr = rng.randrange(0, 2**32) if rng.random() < 0.1 else 0x0A000000 + rng.randrange(0, 2**18)
+        return IPv4Network((addr >> (32 - length) << (32 - length) if length else 0, length))
 
     learned = sorted({prefix() for _ in range(rng.randint(0, 30))}, key=lambda p: (int(p.network_address),
                                                                                  p.prefixlen))
-    group = Learned(learned_prefixes(learned), 100, ("cross_cloud", "xc"), _ref("learned"))
+    shared = PrefixSet(learned)
+    exclude = frozenset(i for i in range(len(learned)) if rng.random() < 0.2)
+    group = Learned(shared, 100, ("cross_cloud", "xc"), _ref("learned"), exclude)
     own: list[Route | Learned] = []
     for i in range(rng.randint(0, 8)):
         p = rng.choice(learned) if learned and rng.random() < 0.5 else prefix()
         own.append(Route(p, rng.choice([0, 100, 100, 1000]), ("subnet", f"s{i}"), _ref(f"own {i}")))
     parts: list[Route | Learned] = [*own[:2], group, *own[2:]]
-    shared = RouteTable("t", parts)
     with learned_route_by_route():
         plain = RouteTable("t", parts)
-    assert shared.routes == plain.routes
-    assert shared._segments == plain._segments
     space = Space.build(dst=[(0, 2**32 - 1)])
-    for a, b in ((shared.lookup(space), plain.lookup(space)), (shared.lookup_by_hop(space), plain.lookup_by_hop(space))):
+    by_hop = RouteTable("t", parts).lookup_by_hop(space)  # on the shared prefixes, never compiled here
+    table = RouteTable("t", parts)
+    assert table.routes == plain.routes
+    assert table._segments == plain._segments
+    for a, b in ((table.lookup(space), plain.lookup(space)), (by_hop, plain.lookup_by_hop(space))):
         assert [(w, s.boxes) for w, s in a[0]] == [(w, s.boxes) for w, s in b[0]]
         assert a[1].boxes == b[1].boxes

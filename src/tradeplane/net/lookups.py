@@ -33,7 +33,7 @@ from tradeplane.estate.model import (
     Vpn,
 )
 from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
-from tradeplane.net.routing import Learned, Route, RouteTable, learned_prefixes
+from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable
 from tradeplane.net.space import Interval, net_interval
 from tradeplane.net.trace import RuleRef
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["Lookups"]
 
 _NOT_PUBLIC = (IPv4Network("100.64.0.0/10"),)
+_NO_PREFIXES = PrefixSet([])
 
 
 def _public_range(c: IPv4Network) -> bool:
@@ -69,7 +70,7 @@ class Lookups:
     _gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter]
     _site_tables: dict[str, RouteTable]
     _subnet_tables: dict[str, RouteTable]
-    _advertised: dict[tuple[str, str], list[tuple[int, int, IPv4Network, frozenset[tuple[object, ...]]]]]
+    _advertised: dict[tuple[str, str], tuple[PrefixSet, dict[str, frozenset[int]]]]
     _attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]]
     _tgw_tables: dict[tuple[str, str], RouteTable]
     _tag_sources: dict[tuple[str, str], list[Interval]]
@@ -338,13 +339,15 @@ class Lookups:
     def tgw_advertised(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[IPv4Network]:
         """What a TGW advertises over an attachment: the routes of its associated table,
         except those pointing back over the attachment itself."""
-        return [p for _lo, _hi, p in self.tgw_learned(tgw, attachment)]
+        shared, exclude = self.tgw_learned(tgw, attachment)
+        return [p for i, (_lo, _hi, p) in enumerate(shared.items) if i not in exclude]
 
-    def tgw_learned(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[tuple[int, int, IPv4Network]]:
-        """``tgw_advertised`` as ``routing.Learned`` prefixes (sorted, with their address intervals; the
-        triples are computed once per transit gateway route table and shared by its attachments)."""
+    def tgw_learned(self, tgw: TransitGateway, attachment: TgwAttachment) -> tuple[PrefixSet, frozenset[int]]:
+        """``tgw_advertised`` as the prefixes of the attachment's route table (one ``PrefixSet`` per
+        table, shared by every attachment associated with it) and the indices of those that point back
+        over the attachment itself (excluded)."""
         if attachment.route_table is None:
-            return []
+            return _NO_PREFIXES, frozenset()
         key = (tgw.name, attachment.route_table)
         if key not in self._advertised:
             table = self.tgw_table(tgw, attachment.route_table)
@@ -352,9 +355,17 @@ class Lookups:
             for r in table.routes:
                 if r.hop[0] != "blackhole":
                     by_prefix.setdefault(r.prefix, set()).add(r.hop)
-            self._advertised[key] = [(lo, hi, p, frozenset(by_prefix[p])) for lo, hi, p in learned_prefixes(list(by_prefix))]
-        only_mine = frozenset({("attachment", attachment.name)})
-        return [(lo, hi, p) for lo, hi, p, hops in self._advertised[key] if hops != only_mine]
+            shared = PrefixSet(list(by_prefix))
+            only: dict[str, list[int]] = {}
+            for i, (_lo, _hi, p) in enumerate(shared.items):
+                hops = by_prefix[p]
+                if len(hops) == 1:
+                    (hop,) = hops
+                    if hop[0] == "attachment":
+                        only.setdefault(str(hop[1]), []).append(i)
+            self._advertised[key] = (shared, {name: frozenset(ix) for name, ix in only.items()})
+        shared, only_via = self._advertised[key]
+        return shared, only_via.get(attachment.name, frozenset())
 
     def gcp_advertised(self, network: str, router: str) -> list[IPv4Network]:
         """What a Cloud Router advertises: the VPC's subnets (region only if REGIONAL) and custom prefixes."""
@@ -544,7 +555,8 @@ class Lookups:
             if tgw and att and self.link_up(link.name) and self._router_usable(link.gcp_router, region, vpc):
                 ref = self.ref("bgp-route", f"{network} routes learned by {link.gcp_router} over {link.name} from "
                                f"{tgw.name}/{att.route_table}", link)
-                routes.append(Learned(self.tgw_learned(tgw, att), 100, ("cross_cloud", link.name), ref))
+                shared, exclude = self.tgw_learned(tgw, att)
+                routes.append(Learned(shared, 100, ("cross_cloud", link.name), ref, exclude))
         return routes
 
     def site_table(self, site: str) -> RouteTable:
