@@ -66,7 +66,7 @@ class WalkBase(ABC):
                 self._done[key] = Space([*done.boxes, *new.boxes]).compact() if done else new
                 self._now = key
                 try:
-                    fn(new.compact())
+                    fn(new.compact() if done else new)  # ``space`` is compact already
                 finally:
                     self._now = None
 
