@@ -1,10 +1,15 @@
 """The desk x desk reachability matrix (plus the internet as a segment).
 
-By default one dataflow walk per source segment: every source endpoint of the
-desk starts at once, routing nodes accumulate what reaches them and process it
-once, so the cost grows with the network, not with sources x destinations. The
-cells say which headers *arrive* (forward reachability). ``replies=True`` uses
-the per-endpoint engine instead and keeps only flows whose replies come back.
+By default one dataflow walk for every segment at once: every source endpoint
+starts (without what it sends to its own segment's addresses), routing nodes
+accumulate what reaches them and process it once, and what arrives is cut by
+source address into the cells; so each route table and each destination's
+filters run once, not once per source segment, and the cost grows with the
+network, not with sources x destinations. When two segments share an address
+(a workload of one desk in another desk's subnet), one walk per source segment
+instead. The cells say which headers *arrive* (forward reachability).
+``replies=True`` uses the per-endpoint engine instead and keeps only flows whose
+replies come back.
 """
 
 from __future__ import annotations
