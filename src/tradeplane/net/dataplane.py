@@ -157,6 +157,7 @@ class Dataplane(Lookups):
         self._subnet_tables: dict[str, RouteTable] = {}
         self._advertised: dict[tuple[str, str], tuple[PrefixSet, dict[str, frozenset[int]]]] = {}
         self._attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]] = {}
+        self._attachment_names: dict[str, dict[str, TgwAttachment]] = {}
         self._tgw_tables: dict[tuple[str, str], RouteTable] = {}
         self._tag_sources: dict[tuple[str, str], list[Interval]] = {}
         self._sg_members: dict[tuple[str, str], list[Interval]] = {}
