@@ -263,19 +263,25 @@ def _matrix(dp: Dataplane, protocol: str, replies: bool) -> Matrix:
         walk = Walk(dp, frozenset(t.key for t in targets), merge=True)
         for src, addrs in source_classes(dp, segs[a]):
             walk.start(src, base.intersect(Space.build(src=addrs)))
-        walk.drain()
-        got: dict[str, list[Space]] = {}
-        unknown: list[Box] = []
-        for t in walk.traces:
-            if t.disposition == "delivered" and t.endpoint in seg_of:
-                got.setdefault(t.endpoint, []).append(t.space)
-            elif t.disposition == "unknown":
-                unknown.extend(t.space)
-        for key, spaces in got.items():
-            cells[(a, seg_of[key])].reached[key] = Space([b for sp in spaces for b in sp]).compact()
+        got, unknown = _arrived(walk, seg_of)
+        for key, boxes in got.items():
+            cells[(a, seg_of[key])].reached[key] = Space(boxes).compact()
         if unknown:
             _attribute_undecided(cells, a, targets, seg_of, unknown)
     return Matrix(names, cells, replies)
+
+
+def _arrived(walk: Walk, seg_of: dict[str, str]) -> tuple[dict[str, list[Box]], list[Box]]:
+    """Drain a dataflow walk: the boxes delivered to each segment endpoint, and the undecided boxes."""
+    walk.drain()
+    got: dict[str, list[Box]] = {}
+    unknown: list[Box] = []
+    for t in walk.traces:
+        if t.disposition == "delivered" and t.endpoint in seg_of:
+            got.setdefault(t.endpoint, []).extend(t.space)
+        elif t.disposition == "unknown":
+            unknown.extend(t.space)
+    return got, unknown
 
 
 def _one_walk(dp: Dataplane, segs: dict[str, list[Endpoint]], seg_of: dict[str, str], base: Space,
@@ -293,14 +299,7 @@ def _one_walk(dp: Dataplane, segs: dict[str, list[Endpoint]], seg_of: dict[str, 
         others = Space.build(dst=_complement(footprints[a]))
         for src, addrs in source_classes(dp, segs[a]):
             walk.start(src, base.intersect(Space.build(src=addrs)).intersect(others))
-    walk.drain()
-    got: dict[str, list[Box]] = {}
-    unknown: list[Box] = []
-    for t in walk.traces:
-        if t.disposition == "delivered" and t.endpoint in seg_of:
-            got.setdefault(t.endpoint, []).extend(t.space)
-        elif t.disposition == "unknown":
-            unknown.extend(t.space)
+    got, unknown = _arrived(walk, seg_of)
     atoms = Atoms((footprints[a] for a in starts), "src")
     bits = {a: atoms.bits(footprints[a]) for a in starts}
     for key in sorted(got):

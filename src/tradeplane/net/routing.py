@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from ipaddress import IPv4Network
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from tradeplane.net.space import MAX_IP, Box, Space, net_interval
 from tradeplane.net.trace import RuleRef
@@ -51,27 +51,7 @@ class PrefixSet:
         """(segments (first, last, prefix index), their first addresses, each prefix's enclosing prefix
         (-1: none), runs of adjacent segments (first, last), the runs' first addresses)."""
         if self._compiled is None:
-            segs: list[tuple[int, int, int]] = []
-            parent = [-1] * len(self.items)
-            stack: list[tuple[int, int, int]] = []
-            pos = 0
-            for i, (lo, hi, _p) in enumerate(self.items):
-                while stack and stack[-1][1] < lo:
-                    top = stack.pop()
-                    if pos <= top[1]:
-                        segs.append((pos, top[1], top[2]))
-                    pos = top[1] + 1
-                if stack:
-                    parent[i] = stack[-1][2]
-                    if pos <= lo - 1:
-                        segs.append((pos, lo - 1, stack[-1][2]))
-                stack.append((lo, hi, i))
-                pos = lo
-            while stack:
-                top = stack.pop()
-                if pos <= top[1]:
-                    segs.append((pos, top[1], top[2]))
-                pos = top[1] + 1
+            segs, parent = _sweep([(lo, hi, i) for i, (lo, hi, _p) in enumerate(self.items)])
             runs: list[tuple[int, int]] = []
             for lo, hi, _i in segs:
                 if runs and runs[-1][1] + 1 == lo:
@@ -114,6 +94,35 @@ def learned_route_by_route() -> Iterator[None]:
         _SHARED.pop()
 
 
+def _sweep(items: Sequence[tuple[int, int, T]]) -> tuple[list[tuple[int, int, T]], list[int]]:
+    """Prefixes (nested or disjoint intervals) sorted by first address, widest first, each with a value,
+    to the sorted, disjoint segments where each is the innermost (with its value), and each prefix's
+    innermost enclosing prefix (its index; -1: none). One pass with a stack of the enclosing prefixes."""
+    segs: list[tuple[int, int, T]] = []
+    append = segs.append
+    parent = [-1] * len(items)
+    stack: list[tuple[int, int, T, int]] = []
+    pos = 0
+    for i, (lo, hi, value) in enumerate(items):
+        while stack and stack[-1][1] < lo:
+            top = stack.pop()
+            if pos <= top[1]:
+                append((pos, top[1], top[2]))
+            pos = top[1] + 1
+        if stack:
+            parent[i] = stack[-1][3]
+            if pos <= lo - 1:
+                append((pos, lo - 1, stack[-1][2]))
+        stack.append((lo, hi, value, i))
+        pos = lo
+    while stack:
+        top = stack.pop()
+        if pos <= top[1]:
+            append((pos, top[1], top[2]))
+        pos = top[1] + 1
+    return segs, parent
+
+
 def _merge_intervals(ivs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for lo, hi in sorted(ivs):
@@ -129,6 +138,7 @@ def _by_ref(r: Route) -> RuleRef:
 
 
 Segment = tuple[int, int, tuple[Route, ...]]
+T = TypeVar("T")
 
 
 class RouteTable:
@@ -214,25 +224,8 @@ class RouteTable:
 
     def _sweep(self, prefixes: Sequence[tuple[int, int, Sequence[Route]]]) -> None:
         """Prefixes sorted by first address, widest first, each with its winners, to disjoint segments."""
-        segs: list[Segment] = []
-        append = segs.append
-        stack: list[Segment] = []
-        pos = 0
-        for lo, hi, winners in prefixes:
-            while stack and stack[-1][1] < lo:
-                top = stack.pop()
-                if pos <= top[1]:
-                    append((pos, top[1], top[2]))
-                pos = top[1] + 1
-            if stack and pos <= lo - 1:
-                append((pos, lo - 1, stack[-1][2]))
-            stack.append((lo, hi, tuple(winners) if len(winners) == 1 else tuple(sorted(winners, key=_by_ref))))
-            pos = lo
-        while stack:
-            top = stack.pop()
-            if pos <= top[1]:
-                append((pos, top[1], top[2]))
-            pos = top[1] + 1
+        segs, _parents = _sweep([(lo, hi, tuple(w) if len(w) == 1 else tuple(sorted(w, key=_by_ref)))
+                                 for lo, hi, w in prefixes])
         self._compiled = ([s[0] for s in segs], segs)
 
     def match(self, address: int) -> tuple[Route, ...]:
