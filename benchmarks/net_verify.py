@@ -8,9 +8,9 @@ a 20-rule NACL, 4 security groups of 20 rules) and GCP VPCs (10 subnets, 100 fir
 rules) on one transit gateway (GCP over cross-cloud links) with one route table per desk;
 each desk's attachments propagate to its own table and its neighbours', so desk k reaches
 desks k-1 and k+1 and nobody else. Prints build time, desk-matrix time, single-query time, peak
-memory, the desk matrix with filters on five-axis atoms against rule-by-rule box evaluation
-(same estate, fresh data planes, CPU seconds, same answers checked), and the speed-up of the
-symbolic matrix over the oracle on a network both finish.
+memory, the desk matrix of the current engine against the previous one (``--previous`` runs the main
+figures on the previous engine, for its peak memory; same estate, fresh data planes, CPU seconds,
+same answers checked), and the speed-up of the symbolic matrix over the oracle on a network both finish.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import time
 from tradeplane.estate.model import PortRange
 from tradeplane.estate.synth import mesh_count, transit_mesh
 from tradeplane.net import Dataplane, PacketOracle, matrix, reach
-from tradeplane.net.filters import box_evaluation
-from tradeplane.net.matrix import segments
+from tradeplane.net.matrix import per_segment_walks, segments
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import Header, Space
 
@@ -71,32 +70,49 @@ def ingress_split(dp: Dataplane) -> None:
           f"{times[False]:.2f} s CPU = {times[False] / max(times[True], 1e-9):.1f}x; same answers: {same}")
 
 
-def filters_on_atoms(estate: object, desks: int) -> None:
-    """The desk matrix twice on fresh data planes: filters rule by rule on boxes (the engine before atom
-    bitsets), then on atoms; CPU seconds of each, their ratio, and whether every cell agrees."""
+def previous_engine(estate: object, desks: int) -> None:
+    """The desk matrix twice on fresh data planes: the previous engine (one dataflow walk per source
+    segment, every learned route its own ``Route``: ``per_segment_walks()``), then the current one (one
+    walk for every segment, learned prefixes shared); CPU seconds of each, their ratio, and whether every
+    cell agrees (reached and undecided headers, and the JSON report)."""
     cpu: dict[str, float] = {}
-    cells = {}
-    for mode in ("boxes", "atoms"):
+    ms = {}
+    for mode in ("previous", "current"):
         dp = Dataplane.build(estate)  # type: ignore[arg-type]
         c0 = time.process_time()
-        if mode == "boxes":
-            with box_evaluation():
+        if mode == "previous":
+            with per_segment_walks():
                 m = matrix(dp)
         else:
             m = matrix(dp)
         cpu[mode] = time.process_time() - c0
-        cells[mode] = m.cells
-    same = all(cells["boxes"][k].reached.keys() == c.reached.keys()
-               and all(cells["boxes"][k].reached[e].equals(s) for e, s in c.reached.items())
-               for k, c in cells["atoms"].items())
-    print(f"desk matrix ({desks}x{desks} + internet), filters rule by rule on boxes {cpu['boxes']:.2f} s CPU, "
-          f"on atoms {cpu['atoms']:.2f} s CPU = {cpu['boxes'] / max(cpu['atoms'], 1e-9):.2f}x; same answers: {same}")
+        ms[mode] = m
+        del dp
+    old, new = ms["previous"].cells, ms["current"].cells
+    same = old.keys() == new.keys() and all(
+        old[k].reached.keys() == c.reached.keys() and old[k].undecided.keys() == c.undecided.keys()
+        and all(old[k].reached[e].equals(s) for e, s in c.reached.items())
+        and all(old[k].undecided[e].equals(s) for e, s in c.undecided.items())
+        for k, c in new.items())
+    print(f"desk matrix ({desks}x{desks} + internet), previous engine (one walk per source segment, learned routes "
+          f"one by one) {cpu['previous']:.2f} s CPU, one walk for all segments {cpu['current']:.2f} s CPU = "
+          f"{cpu['previous'] / max(cpu['current'], 1e-9):.2f}x; same answers: {same}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    ap.add_argument("--previous", action="store_true",
+                    help="the main figures (matrix, query, peak memory) on the previous engine")
     args = ap.parse_args()
+    if args.previous:
+        with per_segment_walks():
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     desks, aws, gcp = (5, 15, 5) if args.quick else (10, 150, 50)
 
     t0 = time.perf_counter()
@@ -131,7 +147,8 @@ def main() -> None:
           f"{answer.verdict}, "
           f"{len(answer.pairs[0].delivered)} trace(s))")
     print(f"peak memory (max RSS): {peak:,.0f} MiB")
-    filters_on_atoms(estate, desks)
+    if not args.previous:
+        previous_engine(estate, desks)
 
     small = transit_mesh(3, 1, 1, seed=11)
     sdp = Dataplane.build(small)

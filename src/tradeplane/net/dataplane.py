@@ -37,7 +37,7 @@ from tradeplane.estate.model import (
 )
 from tradeplane.net.filters import Filter, FilterRule, Stage, match_space, rule_protocol
 from tradeplane.net.lookups import Lookups
-from tradeplane.net.routing import Route, RouteTable
+from tradeplane.net.routing import PrefixSet, Route, RouteTable
 from tradeplane.net.space import Interval, Space, net_interval
 
 __all__ = ["INTERNET_EXCLUDED", "Dataplane", "Endpoint", "check_failed", "failure_elements", "internet_intervals"]
@@ -155,8 +155,9 @@ class Dataplane(Lookups):
         self._gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter] = {}
         self._site_tables: dict[str, RouteTable] = {}
         self._subnet_tables: dict[str, RouteTable] = {}
-        self._advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]] = {}
+        self._advertised: dict[tuple[str, str], tuple[PrefixSet, dict[str, frozenset[int]]]] = {}
         self._attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]] = {}
+        self._attachment_names: dict[str, dict[str, TgwAttachment]] = {}
         self._tgw_tables: dict[tuple[str, str], RouteTable] = {}
         self._tag_sources: dict[tuple[str, str], list[Interval]] = {}
         self._sg_members: dict[tuple[str, str], list[Interval]] = {}

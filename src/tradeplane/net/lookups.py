@@ -33,7 +33,7 @@ from tradeplane.estate.model import (
     Vpn,
 )
 from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
-from tradeplane.net.routing import Route, RouteTable
+from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable
 from tradeplane.net.space import Interval, net_interval
 from tradeplane.net.trace import RuleRef
 
@@ -43,12 +43,17 @@ if TYPE_CHECKING:
 __all__ = ["Lookups"]
 
 _NOT_PUBLIC = (IPv4Network("100.64.0.0/10"),)
+_NO_PREFIXES = PrefixSet([])
 
 
 def _public_range(c: IPv4Network) -> bool:
     """A privately used public range (GCP: subnet routes with public IPs cross a peering only when
     exported and imported)."""
     return not c.is_private and not any(c.subnet_of(n) for n in _NOT_PUBLIC)
+
+
+def _expand(routes: list[Route | Learned]) -> list[Route]:
+    return [r for x in routes for r in (x.routes() if isinstance(x, Learned) else (x,))]
 
 
 class Lookups:
@@ -65,8 +70,9 @@ class Lookups:
     _gcp_filters: dict[tuple[str, tuple[str, ...], str, str, str], Filter]
     _site_tables: dict[str, RouteTable]
     _subnet_tables: dict[str, RouteTable]
-    _advertised: dict[tuple[str, str], list[tuple[IPv4Network, set[tuple[object, ...]]]]]
+    _advertised: dict[tuple[str, str], tuple[PrefixSet, dict[str, frozenset[int]]]]
     _attachment_index: dict[str, dict[tuple[str, str], TgwAttachment]]
+    _attachment_names: dict[str, dict[str, TgwAttachment]]
     _tgw_tables: dict[tuple[str, str], RouteTable]
     _tag_sources: dict[tuple[str, str], list[Interval]]
     _sg_members: dict[tuple[str, str], list[Interval]]
@@ -280,6 +286,14 @@ class Lookups:
                 index[(a.kind, a.target)] = a
         return index.get((kind, target))
 
+    def tgw_attachment_named(self, tgw: TransitGateway, name: str) -> TgwAttachment | None:
+        """A transit gateway's attachment by name (an index built once per gateway: a single query
+        through a gateway of 2,000 attachments spent most of its time building it per hop)."""
+        index = self._attachment_names.get(tgw.name)
+        if index is None:
+            index = self._attachment_names[tgw.name] = {a.name: a for a in tgw.attachments}
+        return index.get(name)
+
     def attachment_serves_zone(self, a: TgwAttachment, network: str, zone: str) -> bool:
         """Can a subnet in ``zone`` reach the transit gateway over VPC attachment ``a``? Only zones where
         the attachment has a subnet can (AWS Transit Gateway guide, "Transit gateway attachments to a
@@ -334,8 +348,15 @@ class Lookups:
     def tgw_advertised(self, tgw: TransitGateway, attachment: TgwAttachment) -> list[IPv4Network]:
         """What a TGW advertises over an attachment: the routes of its associated table,
         except those pointing back over the attachment itself."""
+        shared, exclude = self.tgw_learned(tgw, attachment)
+        return [p for i, (_lo, _hi, p) in enumerate(shared.items) if i not in exclude]
+
+    def tgw_learned(self, tgw: TransitGateway, attachment: TgwAttachment) -> tuple[PrefixSet, frozenset[int]]:
+        """``tgw_advertised`` as the prefixes of the attachment's route table (one ``PrefixSet`` per
+        table, shared by every attachment associated with it) and the indices of those that point back
+        over the attachment itself (excluded)."""
         if attachment.route_table is None:
-            return []
+            return _NO_PREFIXES, frozenset()
         key = (tgw.name, attachment.route_table)
         if key not in self._advertised:
             table = self.tgw_table(tgw, attachment.route_table)
@@ -343,10 +364,17 @@ class Lookups:
             for r in table.routes:
                 if r.hop[0] != "blackhole":
                     by_prefix.setdefault(r.prefix, set()).add(r.hop)
-            self._advertised[key] = sorted(by_prefix.items(), key=lambda kv: (int(kv[0].network_address),
-                                                                              kv[0].prefixlen))
-        only_mine = {("attachment", attachment.name)}
-        return [p for p, hops in self._advertised[key] if hops != only_mine]
+            shared = PrefixSet(list(by_prefix))
+            only: dict[str, list[int]] = {}
+            for i, (_lo, _hi, p) in enumerate(shared.items):
+                hops = by_prefix[p]
+                if len(hops) == 1:
+                    (hop,) = hops
+                    if hop[0] == "attachment":
+                        only.setdefault(str(hop[1]), []).append(i)
+            self._advertised[key] = (shared, {name: frozenset(ix) for name, ix in only.items()})
+        shared, only_via = self._advertised[key]
+        return shared, only_via.get(attachment.name, frozenset())
 
     def gcp_advertised(self, network: str, router: str) -> list[IPv4Network]:
         """What a Cloud Router advertises: the VPC's subnets (region only if REGIONAL) and custom prefixes."""
@@ -410,7 +438,7 @@ class Lookups:
         if key in info.tables:
             return info.tables[key]
         vpc = info.vpc
-        routes: list[Route] = []
+        routes: list[Route | Learned] = []
         for s in vpc.subnets:
             for c in (s.cidr, *s.secondary_ranges.values()):
                 routes.append(Route(c, 0, ("subnet",), self.ref("route", f"{network} subnet route {c} ({s.name})", s,
@@ -459,7 +487,7 @@ class Lookups:
                     "route", f"{network} {r.destination} -> peering {link.name} ({peer}/{r.name} -> "
                     f"{r.next_hop.value}{' ' + r.via if r.via else ''}, custom route imported)", link)))
             for dyn in self._links_of_network.get(peer, ()):
-                for r2 in self._dynamic_routes(dyn, peer, region):
+                for r2 in _expand(self._dynamic_routes(dyn, peer, region)):
                     out.append(Route(r2.prefix, r2.priority, ("peering", link.name, peer, *r2.hop), self.ref(
                         "route", f"{network} {r2.prefix} -> peering {link.name} ({r2.ref.text}; dynamic route "
                         "imported)", link)))
@@ -510,9 +538,12 @@ class Lookups:
         cr = self.links.get(router)
         return isinstance(cr, CloudRouter) and (vpc.routing_mode == "GLOBAL" or cr.region == region)
 
-    def _dynamic_routes(self, link: object, network: str, region: str) -> list[Route]:
+    def _dynamic_routes(self, link: object, network: str, region: str) -> list[Route | Learned]:
+        """What a GCP VPC's Cloud Routers learn over ``link`` (usable from ``region``); what a transit
+        gateway advertises over a cross-cloud link is one ``Learned`` group (its prefixes shared by every
+        VPC the route table advertises to)."""
         vpc = self.gcp[network].vpc
-        routes: list[Route] = []
+        routes: list[Route | Learned] = []
         if isinstance(link, Interconnect) and link.network == network:
             for a in link.attachments:
                 if not self.up(f"{link.name}/{a.name}") or not self._router_usable(a.router, region, vpc):
@@ -533,8 +564,8 @@ class Lookups:
             if tgw and att and self.link_up(link.name) and self._router_usable(link.gcp_router, region, vpc):
                 ref = self.ref("bgp-route", f"{network} routes learned by {link.gcp_router} over {link.name} from "
                                f"{tgw.name}/{att.route_table}", link)
-                hop = ("cross_cloud", link.name)
-                routes += [Route(p, 100, hop, ref) for p in self.tgw_advertised(tgw, att)]
+                shared, exclude = self.tgw_learned(tgw, att)
+                routes.append(Learned(shared, 100, ("cross_cloud", link.name), ref, exclude))
         return routes
 
     def site_table(self, site: str) -> RouteTable:

@@ -1,15 +1,21 @@
 """The desk x desk reachability matrix (plus the internet as a segment).
 
-By default one dataflow walk per source segment: every source endpoint of the
-desk starts at once, routing nodes accumulate what reaches them and process it
-once, so the cost grows with the network, not with sources x destinations. The
-cells say which headers *arrive* (forward reachability). ``replies=True`` uses
-the per-endpoint engine instead and keeps only flows whose replies come back.
+By default one dataflow walk for every segment at once: every source endpoint
+starts (without what it sends to its own segment's addresses), routing nodes
+accumulate what reaches them and process it once, and what arrives is cut by
+source address into the cells; so each route table and each destination's
+filters run once, not once per source segment, and the cost grows with the
+network, not with sources x destinations. When two segments share an address
+(a workload of one desk in another desk's subnet), one walk per source segment
+instead. The cells say which headers *arrive* (forward reachability).
+``replies=True`` uses the per-endpoint engine instead and keeps only flows whose
+replies come back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +24,11 @@ from tradeplane.estate.model import Estate
 from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
-from tradeplane.net.space import PROTO_NUMBERS, Box, Interval, Space
+from tradeplane.net.routing import learned_route_by_route
+from tradeplane.net.space import MAX_IP, PROTO_NUMBERS, Box, Interval, Space, _normalise, net_interval
 from tradeplane.net.walk import Walk
 
-__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "segments", "source_classes"]
+__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "per_segment_walks", "segments", "source_classes"]
 
 INTERNET = "internet"
 
@@ -160,6 +167,22 @@ def _attribute_undecided(cells: dict[tuple[str, str], Cell], a: str, targets: li
             cells[(a, seg_of[t.key])].undecided[t.key] = Space(boxes).compact()
 
 
+_ONE_WALK = [True]
+
+
+@contextmanager
+def per_segment_walks() -> Iterator[None]:
+    """Inside the block, ``matrix`` walks once per source segment and tables compile learned routes one
+    ``Route`` each (the engine before the shared walk and shared learned prefixes): for the benchmark's
+    before/after ratio and the agreement tests. Not thread-safe."""
+    _ONE_WALK.append(False)
+    try:
+        with learned_route_by_route():
+            yield
+    finally:
+        _ONE_WALK.pop()
+
+
 def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool = False) -> Matrix:
     """Reachability between every pair of segments (``InputError`` for a protocol other than
     tcp, udp, icmp or all)."""
@@ -172,16 +195,48 @@ def matrix(target: Estate | Dataplane, protocol: str = "all", *, replies: bool =
         return _matrix(dp, protocol, replies)
 
 
+def _targets(segs: dict[str, list[Endpoint]], a: str) -> list[Endpoint]:
+    """The endpoints segment ``a``'s traffic is asked about: every other segment's (the internet's own
+    endpoint not from the internet)."""
+    targets = [ep for b in segs if b != a for ep in segs[b]]
+    if a == INTERNET:
+        targets = [t for t in targets if t.kind != "internet"]
+    return targets
+
+
+def _footprints(dp: Dataplane, segs: dict[str, list[Endpoint]]) -> dict[str, list[Interval]] | None:
+    """Each segment's footprint: every destination address at which the walk can deliver to one of its
+    endpoints (the endpoints' addresses, and the secondary ranges of a GCP workload's subnet), or None
+    when two segments' footprints meet (then a header's addresses do not say which segment it is from
+    or to)."""
+    out: dict[str, list[Interval]] = {}
+    for name, eps in segs.items():
+        ivs = [iv for ep in eps for iv in ep.addresses]
+        for ep in eps:
+            if ep.kind == "workload" and ep.network in dp.gcp:
+                ivs += [net_interval(c) for c in dp.gcp[ep.network].subnets[ep.subnet].secondary_ranges.values()]
+        out[name] = _normalise(ivs)
+    # each segment's intervals are disjoint, so any two that overlap belong to two segments
+    end = -1
+    for lo, hi in sorted(iv for ivs in out.values() for iv in ivs):
+        if lo <= end:
+            return None
+        end = max(end, hi)
+    return out
+
+
 def _matrix(dp: Dataplane, protocol: str, replies: bool) -> Matrix:
     segs = segments(dp)
     names = list(segs)
     seg_of = {ep.key: name for name, eps in segs.items() for ep in eps}
     base = request_space(protocol)
     cells = {(a, b): Cell(a, b, segs[a], segs[b]) for a in names for b in names if a != b}
+    footprints = None if replies or not _ONE_WALK[-1] else _footprints(dp, segs)
+    if footprints is not None:
+        _one_walk(dp, segs, seg_of, base, cells, footprints)
+        return Matrix(names, cells, replies)
     for a in names:
-        targets = [ep for b in names if b != a for ep in segs[b]]
-        if a == INTERNET:
-            targets = [t for t in targets if t.kind != "internet"]
+        targets = _targets(segs, a)
         if not targets or not segs[a]:
             continue
         if replies:
@@ -196,16 +251,70 @@ def _matrix(dp: Dataplane, protocol: str, replies: bool) -> Matrix:
         walk = Walk(dp, frozenset(t.key for t in targets), merge=True)
         for src, addrs in source_classes(dp, segs[a]):
             walk.start(src, base.intersect(Space.build(src=addrs)))
-        walk.drain()
-        got: dict[str, list[Space]] = {}
-        unknown: list[Box] = []
-        for t in walk.traces:
-            if t.disposition == "delivered" and t.endpoint in seg_of:
-                got.setdefault(t.endpoint, []).append(t.space)
-            elif t.disposition == "unknown":
-                unknown.extend(t.space)
-        for key, spaces in got.items():
-            cells[(a, seg_of[key])].reached[key] = Space([b for sp in spaces for b in sp]).compact()
+        got, unknown = _arrived(walk, seg_of)
+        for key, boxes in got.items():
+            cells[(a, seg_of[key])].reached[key] = Space(boxes).compact()
         if unknown:
             _attribute_undecided(cells, a, targets, seg_of, unknown)
     return Matrix(names, cells, replies)
+
+
+def _arrived(walk: Walk, seg_of: dict[str, str]) -> tuple[dict[str, list[Box]], list[Box]]:
+    """Drain a dataflow walk: the boxes delivered to each segment endpoint, and the undecided boxes."""
+    walk.drain()
+    got: dict[str, list[Box]] = {}
+    unknown: list[Box] = []
+    for t in walk.traces:
+        if t.disposition == "delivered" and t.endpoint in seg_of:
+            got.setdefault(t.endpoint, []).extend(t.space)
+        elif t.disposition == "unknown":
+            unknown.extend(t.space)
+    return got, unknown
+
+
+def _one_walk(dp: Dataplane, segs: dict[str, list[Endpoint]], seg_of: dict[str, str], base: Space,
+              cells: dict[tuple[str, str], Cell], footprints: dict[str, list[Interval]]) -> None:
+    """Every segment's traffic in one dataflow walk. A header's fate depends on the header alone, so what
+    one walk from all segments' sources delivers, cut by source address, is what each segment's own walk
+    would deliver; each routing node and each destination's filters then run once for all the sources
+    that reach them, not once per source segment. Requires the segments' addresses to be disjoint."""
+    names = list(segs)
+    starts = [a for a in names if segs[a] and _targets(segs, a)]
+    wanted = frozenset(t.key for a in starts for t in _targets(segs, a))
+    walk = Walk(dp, wanted, merge=True, drops=False)
+    for a in starts:
+        # what a segment sends to its own footprint reaches none of the other segments' endpoints
+        others = Space.build(dst=_complement(footprints[a]))
+        for src, addrs in source_classes(dp, segs[a]):
+            walk.start(src, base.intersect(Space.build(src=addrs)).intersect(others))
+    got, unknown = _arrived(walk, seg_of)
+    atoms = Atoms((footprints[a] for a in starts), "src")
+    bits = {a: atoms.bits(footprints[a]) for a in starts}
+    for key in sorted(got):
+        b = seg_of[key]
+        pieces = atoms.split(got[key])
+        for a in starts:
+            if a == b or (a == INTERNET and key == "internet"):
+                continue
+            boxes = [x for i in bit_indices(bits[a]) for x in pieces.get(i, ())]
+            if boxes:
+                cells[(a, b)].reached[key] = Space(boxes).compact()
+    if unknown:
+        pieces = atoms.split(unknown)
+        for a in starts:
+            mine = [x for i in bit_indices(bits[a]) for x in pieces.get(i, ())]
+            if mine:
+                _attribute_undecided(cells, a, _targets(segs, a), seg_of, mine)
+
+
+def _complement(ivs: list[Interval]) -> list[Interval]:
+    """The addresses outside sorted, disjoint ``ivs``."""
+    out: list[Interval] = []
+    cur = 0
+    for lo, hi in ivs:
+        if lo > cur:
+            out.append((cur, lo - 1))
+        cur = hi + 1
+    if cur <= MAX_IP:
+        out.append((cur, MAX_IP))
+    return out

@@ -162,8 +162,17 @@ class Space:
     ) -> Space:
         """The product of unions of intervals per dimension (None means everything)."""
         dims: list[list[Interval]] = []
+        single = True
         for given, full in zip((src, dst, proto, sport, dport), FULL_BOX.dims(), strict=True):
-            dims.append(_normalise(given) if given is not None else [full])
+            if given is None:
+                dims.append([full])
+            elif isinstance(given, list | tuple) and len(given) == 1:  # most rules: nothing to merge
+                dims.append([(given[0][0], given[0][1])])
+            else:
+                dims.append(_normalise(given))
+                single = single and len(dims[-1]) == 1
+        if single:
+            return Space((Box(dims[0][0], dims[1][0], dims[2][0], dims[3][0], dims[4][0]),))
         boxes = [Box(a, b, c, d, e) for a in dims[0] for b in dims[1] for c in dims[2]
                  for d in dims[3] for e in dims[4]]
         return Space(boxes)

@@ -12,6 +12,7 @@ imported.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
@@ -170,24 +171,21 @@ def _route(x: AwsExports, r: Row, vid: str, cidrs: list[IPv4Network], dest: IPv4
                           f"{AWS_FILES['vpn_connections']} and no Direct Connect gateway associated with it in "
                           f"{AWS_FILES['dx_associations']}; traffic routed to it is dropped")
         return AwsRoute(destination=dest, target=RouteTarget.VGW)
-    nid = r.opt_text("NatGatewayId")
-    if nid:
-        if nid not in x.nats or x.nats[nid][0] != vid:
-            raise r.error(f"route {dest} -> {nid}: NAT gateway not in {AWS_FILES['nats']} for {vid}",
-                          "export describe-nat-gateways")
-        return AwsRoute(destination=dest, target=RouteTarget.NAT, via=estate_name(nid))
-    tid = r.opt_text("TransitGatewayId")
-    if tid:
-        if tid not in x.tgw_ids:
-            raise r.error(f"route {dest} -> {tid}: transit gateway not in {AWS_FILES['tgws']}",
-                          "export the transit gateway files (docs/net.md)")
-        return AwsRoute(destination=dest, target=RouteTarget.TGW, via=estate_name(tid))
-    pid = r.opt_text("VpcPeeringConnectionId")
-    if pid:
-        if pid not in x.peerings:
-            raise r.error(f"route {dest} -> {pid}: no active peering in {AWS_FILES['peerings']}",
-                          "export describe-vpc-peering-connections")
-        return AwsRoute(destination=dest, target=RouteTarget.PEERING, via=estate_name(pid))
+    # targets named by their own id field: (field, target, is the id known, what is wrong, the hint)
+    by_id: tuple[tuple[str, RouteTarget, Callable[[str], bool], str, str], ...] = (
+        ("NatGatewayId", RouteTarget.NAT, lambda i: i in x.nats and x.nats[i][0] == vid,
+         f"NAT gateway not in {AWS_FILES['nats']} for {vid}", "export describe-nat-gateways"),
+        ("TransitGatewayId", RouteTarget.TGW, lambda i: i in x.tgw_ids,
+         f"transit gateway not in {AWS_FILES['tgws']}", "export the transit gateway files (docs/net.md)"),
+        ("VpcPeeringConnectionId", RouteTarget.PEERING, lambda i: i in x.peerings,
+         f"no active peering in {AWS_FILES['peerings']}", "export describe-vpc-peering-connections"),
+    )
+    for fld, target, known, wrong, hint in by_id:
+        ident = r.opt_text(fld)
+        if ident:
+            if not known(ident):
+                raise r.error(f"route {dest} -> {ident}: {wrong}", hint)
+            return AwsRoute(destination=dest, target=target, via=estate_name(ident))
     for key in _UNMODELLED_TARGETS:
         if r.has(key):
             x.note_row(r, f"{r.ident}: route {dest} -> {r.item[key]} ({key}) is an appliance next hop, not modelled; "

@@ -153,7 +153,11 @@ class AwsHops(WalkBase):
     def _aws_local(self, net: str, space: Space, hops: Hops, from_subnet: str | None) -> None:
         info = self.dp.aws[net]
         if self.merge:
-            self._aws_local_batched(net, space, from_subnet)
+            # a node of the dataflow: what every transit gateway table and peering sends into the VPC is
+            # filtered once
+            if not self._defer(("aws-local", net, from_subnet or ""), space,
+                               lambda s: self._aws_local_batched(net, s, from_subnet)):
+                self._aws_local_batched(net, space, from_subnet)
             return
         groups, rest = self.dp.subnet_table(net).lookup(space)
         for winners, part in groups:

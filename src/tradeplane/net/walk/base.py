@@ -37,6 +37,8 @@ class WalkBase(ABC):
     merge: bool = False
     """Dataflow mode: routing nodes accumulate what reaches them and process it once (``drain``).
     Every header reaches the same places, but traces keep only the last hop; used for matrices."""
+    drops: bool = True
+    """Record dropped traces (a matrix reads only what is delivered or undecided)."""
     _pending: dict[tuple[object, ...], tuple[Space, Callable[[Space], None]]] = field(default_factory=dict)
     _done: dict[tuple[object, ...], Space] = field(default_factory=dict)
     _now: tuple[object, ...] | None = None
@@ -64,7 +66,7 @@ class WalkBase(ABC):
                 self._done[key] = Space([*done.boxes, *new.boxes]).compact() if done else new
                 self._now = key
                 try:
-                    fn(new.compact())
+                    fn(new.compact() if done else new)  # ``space`` is compact already
                 finally:
                     self._now = None
 
@@ -72,7 +74,7 @@ class WalkBase(ABC):
     # ------------------------------------------------------------------ outcomes
 
     def _drop(self, hops: Hops, space: Space, reason: str) -> None:
-        if space:
+        if space and self.drops:
             self.traces.append(Trace(hops, "dropped", space, "", reason))
 
     def _unknown(self, hops: Hops, space: Space, reason: str) -> None:

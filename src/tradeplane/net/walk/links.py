@@ -35,13 +35,12 @@ class LinkHops(WalkBase):
             "tgw-association", f"{tgw_name}/{att.name} associated with {att.route_table}", att, "route_table"),)))
         groups, unrouted = self._lookup(dp.tgw_table(tgw, att.route_table), space)
         self._drop((*hops, Hop(node, "no matching route")), unrouted, f"no route in {node}")
-        by_name = {a.name: a for a in tgw.attachments}
         for route, part in self._by_route(groups):
             h = (*hops, Hop(node, f"routed {route.prefix}", (route.ref,)))
             if route.hop[0] == "blackhole":
                 self._drop(h, part, "blackhole route")
                 continue
-            out = by_name.get(str(route.hop[1]))
+            out = dp.tgw_attachment_named(tgw, str(route.hop[1]))
             if out is None:
                 self._drop(h, part, f"attachment {route.hop[1]} is not on {tgw_name}")
                 continue
