@@ -171,3 +171,17 @@ def test_infeasible_cme_budget_is_explained_with_the_route(reference_estate: est
     assert r.status == "infeasible"
     msg = next(x.message for x in r.explanations if x.workload == "cme-md-handler-a")
     assert "Interconnect metro chi" in msg and "9,556 µs" in msg
+
+
+def test_every_budget_finding_carries_its_estimate_kind_and_confidence(reference_estate: est.Estate) -> None:
+    """A budget verdict is only as good as the figure under it: each finding says which kind of
+    estimate it used and how far to trust it (issue 14, item 7), in the JSON as in the table."""
+    findings = check_budgets(reference_estate, solve(reference_estate))
+    assert findings
+    for f in findings:
+        e = Routes(reference_estate).rtt(f.zone, f.to) if f.to in {v.name for v in reference_estate.venues} else None
+        assert f.confidence in ("high", "medium", "low"), f
+        assert f.kind, f
+        assert f.to_json()["confidence"] == f.confidence and f.to_json()["kind"] == f.kind
+        if e is not None and f.basis == e.basis:
+            assert (f.kind, f.confidence) == (e.kind, e.confidence)

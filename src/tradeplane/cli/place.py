@@ -109,10 +109,10 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
             g.add_row(grp.name, grp.strategy, grp.cloud, ", ".join(grp.zones), str(grp.instances), nodes)
         console.print(g)
     if findings:
-        b = Table("workload", "to", "budget", "estimate", "ok", "between", title="latency budgets",
+        b = Table("workload", "to", "budget", "estimate", "confidence", "ok", "between", title="latency budgets",
                   title_justify="left")
         for f in findings:
-            b.add_row(f.workload, f.to, _us(f.budget_us), _us(f.rtt_us), "yes" if f.met else "[red]NO[/]",
+            b.add_row(f.workload, f.to, _us(f.budget_us), _us(f.rtt_us), f"{f.confidence} ({f.kind})", "yes" if f.met else "[red]NO[/]",
                       f"{f.zone} - {f.to_place}")
         console.print(b)
     gap = f"gap {r.gap:.2%}"
@@ -127,7 +127,8 @@ def latency(
     b: str = typer.Argument(..., help="a catalog region, zone, site or venue", show_default=False),
     json: bool = JsonOpt,
 ) -> None:
-    """The round-trip estimate between two places, the physical bound and the basis."""
+    """The round-trip estimate between two places, the physical bound and the basis (no estate: the straight
+    model; ``place`` routes budgets through the estate's declared exits)."""
     e = placement.estimate_rtt(a, b)
     if json:
         print_json(e.to_json())
@@ -143,3 +144,6 @@ def latency(
         console.print(f"  best possible here: {_us(e.bound_us)}")
     for s in e.sources:
         console.print(f"  source: {s}", markup=False, highlight=False, soft_wrap=True)
+    console.print("  (between catalog places, with no estate: `tradeplane place ESTATE` routes a budget through the "
+                  "Direct Connect / Interconnect location and paths the estate declares, so its figure can differ)",
+                  markup=False, highlight=False, soft_wrap=True)

@@ -26,6 +26,8 @@ class BudgetFinding:
     to_place: str  # the venue/site's catalog place, or the other workload's zone
     basis: str
     where: str = ""
+    kind: str = ""  # the estimate's kind (measured, fabric, fitted, path, ...): ``Estimate.kind``
+    confidence: str = ""  # how far to trust the estimate: high, medium or low (``Estimate.confidence``)
 
     @property
     def name(self) -> str:
@@ -35,7 +37,7 @@ class BudgetFinding:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "workload": self.workload, "to": self.to, "budget_us": self.budget_us,
                 "rtt_us": round(self.rtt_us, 1), "met": self.met, "zone": self.zone, "to_place": self.to_place,
-                "basis": self.basis, "where": self.where}
+                "basis": self.basis, "where": self.where, "kind": self.kind, "confidence": self.confidence}
 
 
 def check_budgets(estate: Estate, result: PlacementResult) -> list[BudgetFinding]:
@@ -63,7 +65,7 @@ def check_budgets(estate: Estate, result: PlacementResult) -> list[BudgetFinding
                 place = venues.get(b.to) or sites[b.to]
                 est = max((routes.rtt(z, b.to, b.via) for z in sorted(set(p.zones))), key=lambda e: (e.rtt_us, e.a))
                 out.append(BudgetFinding(w.name, b.to, b.rtt_us, est.rtt_us, est.rtt_us <= b.rtt_us, est.a, place,
-                                         est.basis, where))
+                                         est.basis, where, est.kind, est.confidence))
                 continue
             other = placed.get(b.to)
             if other is None or not other.zones:
@@ -73,5 +75,5 @@ def check_budgets(estate: Estate, result: PlacementResult) -> list[BudgetFinding
                      for z1 in sorted(set(p.zones)) for z2 in sorted(set(other.zones))]
             est, z1, z2 = max(pairs, key=lambda t: (t[0].rtt_us, t[1], t[2]))
             out.append(BudgetFinding(w.name, b.to, b.rtt_us, est.rtt_us, est.rtt_us <= b.rtt_us, z1, z2,
-                                     est.basis, where))
+                                     est.basis, where, est.kind, est.confidence))
     return sorted(out)
