@@ -90,6 +90,16 @@ def _zones_text(zones: tuple[str, ...]) -> str:
     return ", ".join(f"{z} x{n}" if n > 1 else z for z, n in sorted(counts.items()))
 
 
+# A table of 20,000 rows is unreadable on a terminal and took 24 s of CPU to print (benchmarks/plan.py,
+# 20,000 subnets): the tables stop here and say where every row is.
+TABLE_ROWS = 200
+
+
+def _more(total: int, what: str) -> None:
+    if total > TABLE_ROWS:
+        console.print(f"... {total - TABLE_ROWS:,} more {what} not shown ({total:,} in all; --json lists every one)")
+
+
 def render_placement(r: placement.PlacementResult, findings: list[placement.BudgetFinding]) -> None:
     if not r.feasible:
         console.print(f"[bold red]{r.status}[/]: estate {r.estate} cannot be placed")
@@ -97,10 +107,11 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
             console.print(f"- {x.render()}", markup=False, highlight=False, soft_wrap=True)
         return
     t = Table("workload", "cloud", "zones", "group", "$/hour", title="placement", title_justify="left")
-    for w in r.workloads:
+    for w in r.workloads[:TABLE_ROWS]:
         group = f"{w.group} ({w.strategy})" if w.group else ("" if w.strategy == "none" else w.strategy)
         t.add_row(w.workload, w.cloud, _zones_text(w.zones), group, f"{w.hourly_usd:,.4f}")
     console.print(t)
+    _more(len(r.workloads), "workloads")
     if r.groups:
         g = Table("group", "strategy", "cloud", "zones", "instances", "nodes", title="groups",
                   title_justify="left")
@@ -111,10 +122,11 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
     if findings:
         b = Table("workload", "to", "budget", "estimate", "confidence", "ok", "between", title="latency budgets",
                   title_justify="left")
-        for f in findings:
+        for f in findings[:TABLE_ROWS]:
             b.add_row(f.workload, f.to, _us(f.budget_us), _us(f.rtt_us), f"{f.confidence} ({f.kind})", "yes" if f.met else "[red]NO[/]",
                       f"{f.zone} - {f.to_place}")
         console.print(b)
+        _more(len(findings), "latency budgets")
     gap = f"gap {r.gap:.2%}"
     console.print(f"[bold]{r.status}[/] ({gap}): ${r.hourly_usd:,.2f}/hour, ${r.monthly_usd:,.0f}/month; "
                   f"round trips to venues and sites {r.latency_us:,.0f} µs summed over replicas")
