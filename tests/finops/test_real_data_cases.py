@@ -330,7 +330,7 @@ def test_a_currency_absent_from_the_data_is_an_error(capsys, small_billing: Path
         rc, out, err = _run(capsys, ["cost", command, str(SMALL), "-b", str(small_billing), "--currency", code,
                                      *extra])
         assert rc == 2 and out == "" and "Traceback" not in err
-        assert f"no billing row is in {code}" in err and "billed in USD (" in err
+        assert f"no billing row is in {code}" in err and "billed in USD (" in err and " rows)" in err
         assert "--rates FILE" in err and "--currency USD" in err
         assert "has no rows" not in err and "no anomalies" not in err
         assert len(err.strip().splitlines()) == 1 or "\n" not in " ".join(err.split())
@@ -342,10 +342,10 @@ def test_rows_left_out_are_counted_with_what_to_do(capsys) -> None:
         rc, text, err = _run(capsys, ["cost", *command, str(REFERENCE), "-b", billing, "--currency", "EUR"])
         assert rc == 0, err
         flat = " ".join(text.split())
-        assert "LEFT OUT: USD (1 rows)" in flat and "--rates FILE" in flat and "--currency USD" in flat, flat
+        assert "LEFT OUT: USD (1 row)" in flat and "--rates FILE" in flat and "--currency USD" in flat, flat
     rc, text, _ = _run(capsys, ["cost", "anomalies", str(REFERENCE), "-b", billing, "--currency", "EUR", "--days", "1"])
     flat = " ".join(text.split())
-    assert "no anomalies in the EUR rows only of the last 1 day: 1 rows in USD were not examined" in flat, flat
+    assert "no anomalies in the EUR rows only of the last 1 day; not examined: 1 row in USD" in flat, flat
     rc, text, _ = _run(capsys, ["cost", "anomalies", str(REFERENCE), "-b", billing, "--currency", "EUR", "--days", "1",
                                 "--json"])
     assert json.loads(text)["currency"]["left_out_rows"] == {"USD": 1}

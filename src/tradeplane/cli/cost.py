@@ -180,8 +180,8 @@ def anomalies(
     if not found:
         if view.left_out_rows:
             console.print(f"[yellow]no anomalies in the {view.currency} rows only[/] of the last "
-                          f"{_count(days, 'day')}: {view.left_out_rows} rows in "
-                          f"{', '.join(sorted(view.left_out))} were not examined (see currency above)")
+                          f"{_count(days, 'day')}; not examined: {_count(view.left_out_rows, 'row')} in "
+                          f"{', '.join(sorted(view.left_out))} (see currency above)")
         else:
             console.print(f"[green]no anomalies[/] in the last {_count(days, 'day')}")
         return

@@ -34,6 +34,11 @@ _CODE = re.compile(r"^[A-Z]{3}$")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
+def rows(n: int) -> str:
+    """``1 row``, ``1,110 rows``."""
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
 def money(x: float, currency: str) -> str:
     """``$1,234.50``, ``€100.00``, ``CHF 12.00``: an amount with its currency, never a bare number."""
     sym = _SYMBOLS.get(currency)
@@ -139,7 +144,7 @@ class CurrencyView:
                     f"billing currencies: {found}; budgets in {self.currency} compared with the converted amounts, "
                     "others in their own currency from the billed amounts")
         if self.mode == "only":
-            out = ", ".join(f"{c} ({n} rows)" for c, n in sorted(self.left_out.items()))
+            out = ", ".join(f"{c} ({rows(n)})" for c, n in sorted(self.left_out.items()))
             todo = (f" (give --rates FILE to convert them into {self.currency}, or --currency "
                     f"{' or '.join(sorted(self.left_out))} to read them)")
             return (f"only rows billed in {self.currency}" + (f"; LEFT OUT: {out}{todo}" if out else "")

@@ -16,7 +16,7 @@ from tradeplane.finops.allocation_rules import AllocationRules, default_rules
 from tradeplane.finops.anomalies import Anomaly, AnomalySettings, find_anomalies
 from tradeplane.finops.billing_db import BillingDbConfig, connect
 from tradeplane.finops.commitments import CommitmentReport, commitment_report
-from tradeplane.finops.currency import CurrencyView, Rates, currency_sql
+from tradeplane.finops.currency import CurrencyView, Rates, currency_sql, rows
 from tradeplane.finops.focus import Billing, open_billing
 from tradeplane.finops.html import render_html
 from tradeplane.finops.report import BILLED_TABLE, CostReport, build_report
@@ -99,7 +99,7 @@ def open_session(estate: Estate, paths: Sequence[str | Path], *, rules: Allocati
             if left and view.currency not in counts:
                 raise InputError.single(
                     f"no billing row is in {view.currency}, so every row would be left out: the data is billed in "
-                    + ", ".join(f"{c} ({n} rows)" for c, n in left.items()), field="--currency",
+                    + ", ".join(f"{c} ({rows(n)})" for c, n in left.items()), field="--currency",
                     hint=f"give --rates FILE to convert into {view.currency}, or choose "
                          f"--currency {' or '.join(left)}")
             view = CurrencyView(view.mode, view.currencies, view.currency, None, left)
