@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,133 @@ def test_anomaly_days_must_fit_the_data(capsys, tmp_path: Path) -> None:
     for bad in ("0", "-3"):
         rc, _, err = _run(capsys, ["cost", "anomalies", str(REFERENCE), "-b", str(out), "--days", bad])
         assert rc == 2 and "--days" in err
+
+
+# ----------------------------------------------------------------------------- 1b. a display currency never hides a budget
+
+SMALL = Path(__file__).parents[2] / "examples" / "small"
+
+
+@pytest.fixture(scope="module")
+def small_billing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small-billing")
+    finops.generate(est_load(SMALL), out, end=date(2026, 8, 31), days=40, seed=7)
+    return out
+
+
+def est_load(path: Path):  # type: ignore[no-untyped-def]
+    from tradeplane import estate
+
+    return estate.load(path)
+
+
+def _small(capsys: pytest.CaptureFixture[str], billing: Path, *extra: str) -> dict:
+    rc, out, err = _run(capsys, ["cost", "report", str(SMALL), "-b", str(billing), "--json", *extra])
+    assert rc == 0, err
+    return json.loads(out)
+
+
+def _eur_rates(tmp_path: Path) -> Path:
+    p = tmp_path / "eur.yaml"
+    p.write_text("currency: EUR\nas_of: 2026-10-31\nsource: test rates\nrates: {USD: 0.92}\n")
+    return p
+
+
+def test_converting_for_display_keeps_a_usd_budget_over(capsys, tmp_path: Path, small_billing: Path) -> None:
+    plain = _small(capsys, small_billing)
+    usd = next(b for b in plain["budgets"]["desks"] if b["desk"] == "futures")
+    assert usd["currency"] == "USD" and usd["budget"] == 20000.0 and usd["status"] == "over"
+    assert usd["month_to_date"] > 20000.0
+    out = _small(capsys, small_billing, "--currency", "EUR", "--rates", str(_eur_rates(tmp_path)))
+    assert out["currency"]["mode"] == "converted" and set(out["totals"]) == {"EUR"}
+    fut = next(b for b in out["budgets"]["desks"] if b["desk"] == "futures")
+    # Compared in USD from the billed amounts: the very figures of the unconverted report, still "over".
+    assert fut == usd
+    assert fut["not_compared"] == {} and fut["status"] == "over"
+    rc, text, _ = _run(capsys, ["cost", "report", str(SMALL), "-b", str(small_billing), "--currency", "EUR",
+                                "--rates", str(_eur_rates(tmp_path))])
+    assert rc == 0 and "over" in text and f"${usd['month_to_date']:,.2f}"[:8] in text
+
+
+def test_a_budget_in_the_target_currency_reads_the_converted_amounts(capsys, tmp_path: Path) -> None:
+    rates = tmp_path / "rates.yaml"
+    rates.write_text("currency: USD\nas_of: 2026-10-31\nsource: test rates\nrates: {EUR: 1.1}\n")
+    out = _report(capsys, CASES / "multi-currency" / "billing.csv", "--currency", "USD", "--rates", str(rates))
+    eq = next(b for b in out["budgets"]["desks"] if b["desk"] == "equities")
+    assert eq["currency"] == "USD" and eq["month_to_date"] == pytest.approx(120.0) and eq["not_compared"] == {}
+    # Filtering to EUR rows for display still compares the USD budget with the USD rows.
+    out = _report(capsys, CASES / "multi-currency" / "billing.csv", "--currency", "EUR")
+    eq = next(b for b in out["budgets"]["desks"] if b["desk"] == "equities")
+    assert eq["month_to_date"] == 10.0 and eq["not_compared"] == {"EUR": 100.0}
+
+
+# ----------------------------------------------------------------------------- 1c. rows left out are said, never hidden
+
+
+@pytest.mark.parametrize("command", ["report", "anomalies", "commitments"])
+@pytest.mark.parametrize("code", ["EUR", "XYZ"])
+def test_a_currency_absent_from_the_data_is_an_error(capsys, small_billing: Path, command: str, code: str) -> None:
+    for extra in ([], ["--json"]):
+        rc, out, err = _run(capsys, ["cost", command, str(SMALL), "-b", str(small_billing), "--currency", code,
+                                     *extra])
+        assert rc == 2 and out == "" and "Traceback" not in err
+        assert f"no billing row is in {code}" in err and "billed in USD (" in err and " rows)" in err
+        assert "--rates FILE" in err and "--currency USD" in err
+        assert "has no rows" not in err and "no anomalies" not in err
+        assert len(err.strip().splitlines()) == 1 or "\n" not in " ".join(err.split())
+
+
+def test_rows_left_out_are_counted_with_what_to_do(capsys) -> None:
+    billing = str(CASES / "multi-currency" / "billing.csv")
+    for command in (["report"], ["anomalies", "--days", "1"], ["commitments"]):
+        rc, text, err = _run(capsys, ["cost", *command, str(REFERENCE), "-b", billing, "--currency", "EUR"])
+        assert rc == 0, err
+        flat = " ".join(text.split())
+        assert "LEFT OUT: USD (1 row)" in flat and "--rates FILE" in flat and "--currency USD" in flat, flat
+    rc, text, _ = _run(capsys, ["cost", "anomalies", str(REFERENCE), "-b", billing, "--currency", "EUR", "--days", "1"])
+    flat = " ".join(text.split())
+    assert "no anomalies in the EUR rows only of the last 1 day; not examined: 1 row in USD" in flat, flat
+    rc, text, _ = _run(capsys, ["cost", "anomalies", str(REFERENCE), "-b", billing, "--currency", "EUR", "--days", "1",
+                                "--json"])
+    assert json.loads(text)["currency"]["left_out_rows"] == {"USD": 1}
+
+
+# ----------------------------------------------------------------------------- 1d. every output says its currency
+
+
+def test_anomalies_and_commitments_say_their_currency(capsys, tmp_path: Path, small_billing: Path) -> None:
+    rates = str(_eur_rates(tmp_path))
+    rc, text, err = _run(capsys, ["cost", "anomalies", str(SMALL), "-b", str(small_billing)])
+    assert rc == 0 and "currency: billing currency USD" in " ".join(text.split()), err
+    rc, text, err = _run(capsys, ["cost", "anomalies", str(SMALL), "-b", str(small_billing), "--currency", "EUR",
+                                  "--rates", rates])
+    flat = " ".join(text.split())
+    assert rc == 0 and "amounts converted into EUR" in flat and "$" not in flat.split("currency:")[1], err
+    util = small_billing / "utilisation.csv"
+    plain = _run(capsys, ["cost", "commitments", str(SMALL), "-b", str(small_billing), "-u", str(util), "--json"])
+    hints = json.loads(plain[1])["rightsizing"]
+    assert hints and all(h["currency"] == "USD" for h in hints)
+    rc, text, err = _run(capsys, ["cost", "commitments", str(SMALL), "-b", str(small_billing), "-u", str(util),
+                                  "--currency", "EUR", "--rates", rates, "--json"])
+    data = json.loads(text)
+    assert rc == 0 and data["currency"]["mode"] == "converted"
+    eur = data["rightsizing"]
+    assert [h["currency"] for h in eur] == ["EUR"] * len(hints)
+    assert eur[0]["monthly_saving"] == pytest.approx(hints[0]["monthly_saving"] * 0.92, abs=0.01)
+    rc, text, err = _run(capsys, ["cost", "commitments", str(SMALL), "-b", str(small_billing), "-u", str(util),
+                                  "--currency", "EUR", "--rates", rates])
+    flat = " ".join(text.split())
+    assert rc == 0 and "currency: amounts converted into EUR" in flat, err
+    saving = f"€{eur[0]['monthly_saving']:,.2f}"
+    assert "could save €" in flat and saving[:6] in flat and "could save $" not in flat
+
+
+def test_a_rate_for_the_tables_own_currency_must_be_one(tmp_path: Path) -> None:
+    bad = tmp_path / "r.yaml"
+    bad.write_text("currency: USD\nas_of: 2026-10-31\nsource: t\nrates:\n  EUR: 1.1\n  USD: 1.2\n")
+    with pytest.raises(InputError) as exc:
+        finops.load_rates(bad)
+    p = exc.value.problems[0]
+    assert p.location is not None and p.location.line == 5 and "own currency" in p.message
+    bad.write_text("currency: USD\nas_of: 2026-10-31\nsource: t\nrates: {EUR: 1.1, USD: 1}\n")
+    assert finops.load_rates(bad).rate("EUR") == 1.1

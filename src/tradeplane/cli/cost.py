@@ -50,6 +50,10 @@ def _money(x: float, currency: str = "USD") -> str:
     return finops.money(x, currency)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
@@ -107,7 +111,7 @@ def report(
     def amounts(d: dict[str, float]) -> str:
         return ", ".join(_money(v, c) for c, v in sorted(d.items())) or _money(0.0)
 
-    console.print(f"[bold]cost report[/] {rep.period} ({rep.period.days} days, {rep.cost_basis} cost): "
+    console.print(f"[bold]cost report[/] {rep.period} ({_count(rep.period.days, 'day')}, {rep.cost_basis} cost): "
                   f"total [bold]{amounts(rep.totals)}[/]; allocation rules {rep.rules_source}")
     console.print(f"currency: {rep.currency.note}", markup=False, highlight=False, soft_wrap=True)
     t = Table("desk", "cost", "direct", "shared", "share", title="by desk", title_justify="left")
@@ -165,15 +169,21 @@ def anomalies(
 ) -> None:
     """Daily spend per desk and service against its weekday baseline: size, start and driving resources."""
     with _session(path, billing, rules, memory_limit, currency, rates) as s:
-        found = finops.find_anomalies(s.con, s.estate, s.rules, finops.AnomalySettings(days=days))
+        found = s.anomalies(finops.AnomalySettings(days=days))
         synthetic = s.billing.synthetic
         view = s.currency
     if json:
         print_json({"synthetic": synthetic, "currency": view.to_json(), "anomalies": [a.to_json() for a in found]})
         return
     _notice(synthetic)
+    console.print(f"currency: {view.note}", markup=False, highlight=False, soft_wrap=True)
     if not found:
-        console.print(f"[green]no anomalies[/] in the last {days} days")
+        if view.left_out_rows:
+            console.print(f"[yellow]no anomalies in the {view.currency} rows only[/] of the last "
+                          f"{_count(days, 'day')}; not examined: {_count(view.left_out_rows, 'row')} in "
+                          f"{', '.join(sorted(view.left_out))} (see currency above)")
+        else:
+            console.print(f"[green]no anomalies[/] in the last {_count(days, 'day')}")
         return
     t = Table("#", "desk", "service", "start", "days", "cost", "baseline", "excess", "peak",
               title="anomalies (daily spend against the same weekday of the 4 previous weeks)", title_justify="left")
@@ -210,15 +220,16 @@ def commitments(
 ) -> None:
     """Savings Plan / RI / CUD coverage and utilisation; rightsizing hints from utilisation data."""
     with _session(path, billing, rules, memory_limit, currency, rates) as s:
-        rep = finops.commitment_report(s.con, s.estate, since=_day(since, "since"), until=_day(until, "until"),
-                                       synthetic=s.billing.synthetic)
-        hints = finops.rightsizing_hints(s.con, utilisation) if utilisation is not None else []
+        rep = s.commitments(since=_day(since, "since"), until=_day(until, "until"))
+        hints = s.rightsizing(utilisation) if utilisation is not None else []
     if json:
         data = rep.to_json()
         data["rightsizing"] = [h.to_json() for h in hints]
         print_json(data)
         return
     _notice(rep.synthetic)
+    if rep.currency is not None:
+        console.print(f"currency: {rep.currency.note}", markup=False, highlight=False, soft_wrap=True)
     t = Table("commitment", "type", "desk", "used", "unused", "utilisation", "savings",
               title=f"commitments {rep.period.start} .. {rep.period.end}", title_justify="left")
     for c in rep.commitments:
@@ -235,9 +246,10 @@ def commitments(
                   title_justify="left")
         for h in hints:
             t.add_row(h.resource_id, h.machine_type, h.suggestion, f"{h.cpu_p95:.0f}%", f"{h.mem_p95:.0f}%",
-                      _money(h.monthly_saving))
+                      _money(h.monthly_saving, h.currency))
         console.print(t)
-        console.print(f"rightsizing could save {_money(sum(h.monthly_saving for h in hints))} a month")
+        total = ", ".join(_money(v, c) for c, v in finops.savings_by_currency(hints).items()) or _money(0.0)
+        console.print(f"rightsizing could save {total} a month (list prices from the shipped price table)")
 
 
 @app.command()

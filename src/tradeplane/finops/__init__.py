@@ -46,7 +46,12 @@ from tradeplane.finops.report import (
     default_period,
     export_allocation,
 )
-from tradeplane.finops.rightsizing import UTILISATION_COLUMNS, RightsizingHint, rightsizing_hints
+from tradeplane.finops.rightsizing import (
+    UTILISATION_COLUMNS,
+    RightsizingHint,
+    rightsizing_hints,
+    savings_by_currency,
+)
 from tradeplane.finops.session import CostSession, open_session
 from tradeplane.finops.sql import DIALECTS, warehouse_sql
 
@@ -104,5 +109,6 @@ __all__ = [
     "open_session",
     "render_html",
     "rightsizing_hints",
+    "savings_by_currency",
     "warehouse_sql",
 ]

@@ -22,6 +22,7 @@ import duckdb
 
 from tradeplane.estate import Estate
 from tradeplane.finops.allocation import desk_expr
+from tradeplane.finops.currency import CurrencyView
 from tradeplane.finops.report import Period, default_period
 
 __all__ = ["CommitmentReport", "CommitmentUse", "Coverage", "commitment_report"]
@@ -76,15 +77,17 @@ class CommitmentReport:
     synthetic: bool
     commitments: tuple[CommitmentUse, ...]
     coverage: tuple[Coverage, ...]  # per provider ("*" desk) then per provider and desk
+    currency: CurrencyView | None = None  # how the session read currencies
 
     def to_json(self) -> dict[str, Any]:
         return {"period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
-                "synthetic": self.synthetic, "commitments": [c.to_json() for c in self.commitments],
+                "synthetic": self.synthetic, "currency": None if self.currency is None else self.currency.to_json(), "commitments": [c.to_json() for c in self.commitments],
                 "coverage": [c.to_json() for c in self.coverage]}
 
 
 def commitment_report(con: duckdb.DuckDBPyConnection, estate: Estate, *, since: date | None = None,
-                      until: date | None = None, synthetic: bool = False) -> CommitmentReport:
+                      until: date | None = None, synthetic: bool = False,
+                      currency: CurrencyView | None = None) -> CommitmentReport:
     """Utilisation, coverage and savings of every commitment in ``since``..``until`` (default: the month of
     the last day in the data)."""
     period = default_period(con, since, until, table="billing") if since is None or until is None \
@@ -112,4 +115,4 @@ def commitment_report(con: duckdb.DuckDBPyConnection, estate: Estate, *, since: 
         ORDER BY provider, currency, desk NULLS FIRST""").fetchall()
     coverage = tuple(Coverage(str(r[0]), "*" if r[1] is None else str(r[1]), float(r[2] or 0), float(r[3] or 0),
                               str(r[4])) for r in cov)
-    return CommitmentReport(period, synthetic, uses, coverage)
+    return CommitmentReport(period, synthetic, uses, coverage, currency)

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from tradeplane.errors import InputError, Location
 from tradeplane.estate.load import load_yaml_model
@@ -32,6 +32,11 @@ __all__ = ["CurrencyView", "RateTable", "Rates", "load_rates", "money"]
 
 _CODE = re.compile(r"^[A-Z]{3}$")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def rows(n: int) -> str:
+    """``1 row``, ``1,110 rows``."""
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def money(x: float, currency: str) -> str:
@@ -70,6 +75,16 @@ class RateTable(BaseModel):
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
         description="where the rates come from")
     rates: dict[Iso4217, Rate] = Field(min_length=1, description="currency code -> positive finite rate")
+
+    @field_validator("rates")
+    @classmethod
+    def _own_rate_is_one(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        cur = info.data.get("currency")
+        own = v.get(cur) if isinstance(cur, str) else None
+        if own is not None and own != 1.0:
+            raise ValueError(f"{cur} is the table's own currency: its rate must be 1, not {own:g} "
+                             "(remove it or write 1)")
+        return v
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -110,6 +125,15 @@ class CurrencyView:
     left_out: dict[str, int] = field(default_factory=dict)  # only: rows of other currencies not read
 
     @property
+    def left_out_rows(self) -> int:
+        return sum(self.left_out.values())
+
+    def reads_billed(self, budget_currency: str) -> bool:
+        """Whether a budget in ``budget_currency`` is compared with the billed (unconverted, unfiltered)
+        amounts: always, except in a converted view whose currency is the budget's."""
+        return self.mode != "per-currency" and not (self.mode == "converted" and budget_currency == self.currency)
+
+    @property
     def note(self) -> str:
         found = ", ".join(self.currencies) or "none"
         if self.mode == "converted" and self.rates is not None:
@@ -117,11 +141,14 @@ class CurrencyView:
                              if c != self.currency)
             return (f"amounts converted into {self.currency} with the rates in {self.rates.path} "
                     f"({self.rates.source}, {self.rates.as_of}): {used or 'no conversion needed'}; "
-                    f"billing currencies: {found}")
+                    f"billing currencies: {found}; budgets in {self.currency} compared with the converted amounts, "
+                    "others in their own currency from the billed amounts")
         if self.mode == "only":
-            out = ", ".join(f"{c} ({n} rows)" for c, n in sorted(self.left_out.items()))
-            return (f"only rows billed in {self.currency}" + (f"; left out: {out}" if out else "")
-                    + f"; billing currencies: {found}")
+            out = ", ".join(f"{c} ({rows(n)})" for c, n in sorted(self.left_out.items()))
+            todo = (f" (give --rates FILE to convert them into {self.currency}, or --currency "
+                    f"{' or '.join(sorted(self.left_out))} to read them)")
+            return (f"only rows billed in {self.currency}" + (f"; LEFT OUT: {out}{todo}" if out else "")
+                    + f"; billing currencies: {found}; budgets compared in their own currency from the billed amounts")
         if len(self.currencies) > 1:
             return (f"billing currencies {found}: every figure is per currency, never added "
                     "(convert with --currency CODE --rates FILE)")

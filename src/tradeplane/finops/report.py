@@ -22,8 +22,23 @@ from tradeplane.finops.billing_db import quote
 from tradeplane.finops.currency import CurrencyView
 from tradeplane.finops.focus import Billing
 
-__all__ = ["BudgetLine", "Correction", "CostReport", "Period", "Row", "TagKeyMatch", "UntaggedResource",
-           "build_report", "data_range", "default_period", "export_allocation"]
+__all__ = [
+    "BILLED_TABLE",
+    "BudgetLine",
+    "Correction",
+    "CostReport",
+    "Period",
+    "Row",
+    "TagKeyMatch",
+    "UntaggedResource",
+    "build_report",
+    "data_range",
+    "default_period",
+    "export_allocation",
+]
+
+
+BILLED_TABLE = "allocated_billed"  # the allocation of the billed amounts, when the session converts or filters
 
 
 @dataclass(frozen=True)
@@ -284,11 +299,13 @@ def _rows(con: duckdb.DuckDBPyConnection, keys: str, where: str, totals: dict[st
 
 def build_report(con: duckdb.DuckDBPyConnection, estate: Estate, billing: Billing, rules: AllocationRules,
                  *, since: date | None = None, until: date | None = None, top: int = 10,
-                 allocated: bool = False, currency: CurrencyView | None = None) -> CostReport:
+                 allocated: bool = False, currency: CurrencyView | None = None,
+                 billed_table: str = BILLED_TABLE) -> CostReport:
     """The full cost report. ``since``/``until`` default to the month of the last day in the data.
 
     Every amount is per currency (see ``tradeplane.finops.currency``); ``currency`` says how the session
-    read them (default: as billed).
+    read them (default: as billed). When it converts or filters, ``billed_table`` must hold the allocation
+    of the billed amounts (``open_session`` makes it): budgets are compared from it (see ``_budgets``).
     """
     if not allocated:
         allocate(con, estate, rules)
@@ -309,7 +326,7 @@ def build_report(con: duckdb.DuckDBPyConnection, estate: Estate, billing: Billin
     rep.daily = [(d.isoformat(), k, str(c), float(v)) for d, k, c, v in con.execute(
         f"SELECT day, desk, currency, SUM(cost) FROM allocated WHERE {where} GROUP BY day, desk, currency "
         "ORDER BY day, desk, currency").fetchall()]
-    rep.budgets = _budgets(con, estate, end)
+    rep.budgets = _budgets(con, estate, end, view, billed_table)
     _untagged(con, estate, rules, rep, period, top)
     rep.corrections = _corrections(con, rules, period)
     rep.tag_keys = [TagKeyMatch(str(k).split("=", 1)[0], str(k).split("=", 1)[1], int(n)) for k, n in con.execute(
@@ -328,7 +345,14 @@ def _corrections(con: duckdb.DuckDBPyConnection, rules: AllocationRules, period:
     return [Correction(str(b), str(m), str(c), int(n), float(v or 0.0)) for b, m, c, n, v in rows]
 
 
-def _budgets(con: duckdb.DuckDBPyConnection, estate: Estate, as_of: date) -> list[BudgetLine]:
+def _budgets(con: duckdb.DuckDBPyConnection, estate: Estate, as_of: date, view: CurrencyView,
+             billed: str) -> list[BudgetLine]:
+    """Each budget against the month-to-date spend in its own currency.
+
+    A budget is compared with the converted amounts (``allocated``) only when the session converts into
+    the budget's currency; otherwise with the billed amounts of ``billed`` (the allocation before any
+    conversion or ``--currency`` filter), so a display choice never hides an overspend.
+    """
     month_start = as_of.replace(day=1)
     days_in_month = calendar.monthrange(as_of.year, as_of.month)[1]
     elapsed = (as_of - month_start).days + 1
@@ -337,12 +361,19 @@ def _budgets(con: duckdb.DuckDBPyConnection, estate: Estate, as_of: date) -> lis
     q = f"""SELECT desk, currency, SUM(cost),
                    SUM(cost) FILTER (WHERE day >= DATE {quote(recent_start.isoformat())}
                                      AND frequency NOT IN ('One-Time', 'Recurring'))
-            FROM allocated WHERE day BETWEEN DATE {quote(month_start.isoformat())} AND DATE {quote(as_of.isoformat())}
+            FROM {{table}} WHERE day BETWEEN DATE {quote(month_start.isoformat())} AND DATE {quote(as_of.isoformat())}
             GROUP BY desk, currency"""
-    spent = {(r[0], r[1]): (float(r[2] or 0), float(r[3] or 0)) for r in con.execute(q).fetchall()}
+    spent_in: dict[str, dict[tuple[str, str], tuple[float, float]]] = {}
+
+    def spent_of(table: str) -> dict[tuple[str, str], tuple[float, float]]:
+        if table not in spent_in:
+            spent_in[table] = {(r[0], r[1]): (float(r[2] or 0), float(r[3] or 0))
+                               for r in con.execute(q.format(table=table)).fetchall()}
+        return spent_in[table]
     recent_days = (as_of - recent_start).days + 1
     out = []
     for b in sorted(estate.budgets, key=lambda b: b.desk):
+        spent = spent_of(billed if view.reads_billed(b.currency) else "allocated")
         mtd, recent = spent.get((b.desk, b.currency), (0.0, 0.0))
         other = tuple(sorted((str(c), v[0]) for (d, c), v in spent.items() if d == b.desk and c != b.currency))
         # Run rate of the last 7 days of usage-based charges; recurring and one-time charges are taken

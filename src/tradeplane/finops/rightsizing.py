@@ -23,7 +23,7 @@ from tradeplane.errors import InputError, Location, TradeplaneError
 from tradeplane.estate.prices import HOURS_PER_MONTH, instance_price, price_table
 from tradeplane.finops.billing_db import quote
 
-__all__ = ["UTILISATION_COLUMNS", "RightsizingHint", "rightsizing_hints", "smaller_type"]
+__all__ = ["UTILISATION_COLUMNS", "RightsizingHint", "rightsizing_hints", "savings_by_currency", "smaller_type"]
 
 UTILISATION_COLUMNS = ("date", "resource_id", "provider", "region", "machine_type", "cpu_avg_pct",
                        "cpu_p95_pct", "mem_p95_pct")
@@ -41,6 +41,7 @@ class RightsizingHint:
     days: int
     monthly_now: float
     monthly_after: float
+    currency: str = "USD"  # the shipped price table is in USD; a session converting with rates converts these
 
     @property
     def monthly_saving(self) -> float:
@@ -51,7 +52,7 @@ class RightsizingHint:
                 "machine_type": self.machine_type, "suggestion": self.suggestion,
                 "cpu_p95": round(self.cpu_p95, 2), "mem_p95": round(self.mem_p95, 2), "days": self.days,
                 "monthly_now": round(self.monthly_now, 2), "monthly_after": round(self.monthly_after, 2),
-                "monthly_saving": round(self.monthly_saving, 2)}
+                "monthly_saving": round(self.monthly_saving, 2), "currency": self.currency}
 
 
 def smaller_type(provider: str, machine_type: str) -> str | None:
@@ -132,3 +133,11 @@ def rightsizing_hints(con: duckdb.DuckDBPyConnection, path: str | Path, *, cpu_p
         hints.append(RightsizingHint(rid, provider, region, mtype, smaller, cpu, mem, int(days), now, after))
     hints.sort(key=lambda h: (-h.monthly_saving, h.resource_id))
     return hints
+
+
+def savings_by_currency(hints: list[RightsizingHint]) -> dict[str, float]:
+    """Currency -> the monthly saving of ``hints`` (sorted by currency; amounts of two currencies never added)."""
+    out: dict[str, float] = {}
+    for h in hints:
+        out[h.currency] = out.get(h.currency, 0.0) + h.monthly_saving
+    return dict(sorted(out.items()))
