@@ -128,7 +128,9 @@ def test_no_stage_identity_may_change_the_identities_or_read_a_secret_value(refe
             if stage is not Stage.ORG:
                 assert not any(a.startswith(ORG_ADMIN_AWS) for a in allowed), stage
             sids = {st["sid"] for st in statements if st["effect"] == "Deny"}
-            assert {"NeverTheAutomationIdentities", "NeverReadSecretValues"} <= sids
+            assert {"NeverTheAutomationIdentities", "NeverReadSecretValues", "NeverSecretResourcePolicies"} <= sids
+            # a secret's resource policy could grant anyone read access to a venue key: no stage renders one
+            assert not any(fnmatchcase("secretsmanager:PutResourcePolicy", a) for a in allowed), stage
 
 
 def test_each_stage_provider_uses_its_own_identity(reference_rendered: Rendered) -> None:

@@ -132,8 +132,7 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         aws=(_s("Keys", "kms:*"), _s("Shield", "shield:*"), _s("Waf", "wafv2:*"), _s("WafLogs", "logs:*"),
              _s("VenueSecrets", "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret",
                 "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
-                "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy",
-                "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+                "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
                 "secretsmanager:UpdateSecret"),
              _s("DefaultEbsEncryption", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault",
                 "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId",
@@ -141,7 +140,7 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
              _s("ReadNetworks", "ec2:Describe*")),
         gcp=("roles/compute.orgFirewallPolicyAdmin", "roles/compute.orgSecurityResourceAdmin",
              "roles/compute.securityAdmin"),
-        aws_may="KMS, Shield, WAFv2 and its logs, Secrets Manager (never a secret's value), default EBS encryption; desk operator roles "
+        aws_may="KMS, Shield, WAFv2 and its logs, Secrets Manager (never a secret's value or resource policy), default EBS encryption; desk operator roles "
                 "under /tradeplane/security/ within its boundary (read inventory, operate tagged instances)",
         gcp_holds="Compute Organization Firewall Policy Admin, Compute Organization Security Resource Admin, "
                   "Compute Security Admin; project IAM only for the roles the desks' teams get",
@@ -298,6 +297,8 @@ def aws_statements(g: StageGrants) -> tuple[AwsStatement, ...]:
                             (f"arn:aws:iam::{{account}}:role/{ROLE_PREFIX}*",
                              "arn:aws:iam::{account}:policy/tradeplane/*"), effect="Deny"))
     out.append(AwsStatement("NeverReadSecretValues", ("secretsmanager:GetSecretValue",), effect="Deny"))
+    # no stage renders a secret's resource policy; one could grant anyone read access to a venue key
+    out.append(AwsStatement("NeverSecretResourcePolicies", ("secretsmanager:PutResourcePolicy",), effect="Deny"))
     if g.stage is not Stage.ORG:
         out.append(AwsStatement("NeverTheOrganisation", ("account:*", "organizations:*"), effect="Deny"))
     return tuple(out)
