@@ -126,10 +126,10 @@ def _small_with_isolated_desk(tmp: Path) -> Path:
         "cidrs": ["10.3.0.0/16"], "route_tables": [{"name": "rt-main"}],
         "subnets": [{"name": "mm-a", "zone": "use2-az1", "cidr": "10.3.0.0/24", "route_table": "rt-main",
                      "tier": "trading"}],
-        "security_groups": [{"name": "sg-mm", "description": "the market maker", "ingress": [
+        "security_groups": [{"name": "mm-sg", "description": "the market maker", "ingress": [
             {"protocol": "tcp", "ports": [9000], "peers": [{"cidr": "10.3.0.0/16"}], "description": "intra-VPC"}]}]})
     doc["workloads"].append({"name": "mm", "desk": "crypto", "team": "mm", "network": "aws-crypto",
-                             "subnet": "mm-a", "machine_type": "c6i.2xlarge", "security_groups": ["sg-mm"]})
+                             "subnet": "mm-a", "machine_type": "c6i.2xlarge", "security_groups": ["mm-sg"]})
     out = tmp / "estate"
     out.mkdir()
     (out / "estate.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -37,7 +37,7 @@ def test_every_property_of_the_reference_estate_holds(reference_estate: Estate) 
 def test_a_venue_with_no_route_is_a_high_finding_naming_the_rule(tmp_path: Path) -> None:
     report = verify(without_nasdaq_route(tmp_path))
     # eq-order-gateway trades on nasdaq, but nothing carries 203.0.113.0/25 over dx-new-york
-    # and sg-order-gateway egress allows only 10/8 and 172.16/12.
+    # and order-gateway-sg egress allows only 10/8 and 172.16/12.
     assert [(f.check, f.severity) for f in report.findings] == [("exchange-egress", "high")]
     f = report.findings[0]
     assert "nasdaq" in f.title and f.fix_location and "networks-aws.yaml" in f.fix_location
@@ -55,7 +55,7 @@ def test_traces_name_the_estate_lines(reference_estate: Estate) -> None:
     assert a.verdict == "reachable"
     hops = a.pairs[0].delivered[0].hops
     texts = [r.text for h in hops for r in h.rules]
-    assert any("sg-strategy egress allow tcp 7000" in t for t in texts)
+    assert any("strategy-sg egress allow tcp 7000" in t for t in texts)
     assert any("att-gcp (propagated)" in t for t in texts)
     assert any("allow-equities-signals" in t for t in texts)
     assert all(r.location and "examples/dv-trading/" in r.location for h in hops for r in h.rules)

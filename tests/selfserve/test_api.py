@@ -81,7 +81,7 @@ def test_submitting_needs_a_requesting_role(client: TestClient) -> None:
     assert all(can_request(Actor("x", role)) for role in ("requester", "crypto", "approver", "platform"))
 
 
-CRYPTO_IDS = ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "sg_market_maker")
+CRYPTO_IDS = ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "market_maker_sg")
 
 
 def test_the_crypto_desks_details_reach_the_crypto_and_platform_roles_only(

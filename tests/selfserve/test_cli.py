@@ -70,7 +70,7 @@ def test_show_list_and_log(capsys: pytest.CaptureFixture[str], submitted: dict[s
     assert rc == 0 and any(x["id"] == rid and x["actor"] == "fred" for x in json.loads(out))
 
 
-CRYPTO_IDS = ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "sg_market_maker")
+CRYPTO_IDS = ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "market_maker_sg")
 
 
 def test_the_crypto_desks_details_only_for_crypto_and_platform(capsys: pytest.CaptureFixture[str],
@@ -91,7 +91,7 @@ def test_the_crypto_desks_details_only_for_crypto_and_platform(capsys: pytest.Ca
     for role in ("platform", "crypto"):
         rc, out, _ = run(capsys, "request", "show", flow, *state, "--role", role)
         assert rc == 0 and "trace of eq-strategy -> coinbase-mm tcp 9200" in out
-        assert "aws_use1_crypto__sg_market_maker" in out
+        assert "aws_use1_crypto__market_maker_sg" in out
         rc, out, _ = run(capsys, "request", "list", *state, "--role", role)
         assert "coinbase-mm" in out
 

@@ -21,26 +21,26 @@ RECORD: dict[str, Any] = {
     "reasons": ["breaks isolation: eq-strategy -> coinbase-mm tcp 9200 crosses from desk equities into desk crypto"],
     "changes": ["intents: add flow-eq-strategy-to-coinbase-mm (reachable eq-strategy -> coinbase-mm tcp 9200)",
                 "desks: equities may_talk_to += crypto",
-                "networks: aws-use1-crypto security group sg-market-maker ingress allows 10.10.0.0/24 tcp 9200"],
+                "networks: aws-use1-crypto security group market-maker-sg ingress allows 10.10.0.0/24 tcp 9200"],
     "findings": {"new": [{"title": "intent 'flow-eq-strategy-to-coinbase-mm' is violated", "detail": "", "traces": []},
                          {"title": "eq-strategy has no owner tag", "detail": "", "traces": []}],
                  "removed": []},
     "trace": {"flow": "eq-strategy -> coinbase-mm tcp 9200", "verdict": "delivered",
               "traces": [{"disposition": "delivered", "endpoint": "coinbase-mm",
-                          "hops": [_hop("eq-strategy", "sg-strategy egress allow"),
+                          "hops": [_hop("eq-strategy", "strategy-sg egress allow"),
                                    _hop("aws-use1-equities/trading-a", "nacl allow"),
                                    _hop("tgw-use1", "route 10.101.0.0/16 -> aws-use1-crypto attachment"),
                                    _hop("aws-use1-crypto/trading-a", "nacl allow"),
-                                   _hop("coinbase-mm", "sg-market-maker ingress allow")]}],
+                                   _hop("coinbase-mm", "market-maker-sg ingress allow")]}],
               "lines": ["delivered (src 10.10.0.0/24 dst 10.101.10.0/24 tcp port 9200)",
-                        "  1. eq-strategy: allowed by sg-strategy egress allow",
+                        "  1. eq-strategy: allowed by strategy-sg egress allow",
                         "  2. aws-use1-equities/trading-a: allowed by nacl allow",
                         "  3. tgw-use1: allowed by route 10.101.0.0/16 -> aws-use1-crypto attachment",
                         "  4. aws-use1-crypto/trading-a: allowed by nacl allow",
-                        "  5. coinbase-mm: allowed by sg-market-maker ingress allow"]},
+                        "  5. coinbase-mm: allowed by market-maker-sg ingress allow"]},
     "placement": [{"workload": "coinbase-mm-2", "zones": ["use1-az1"], "subnets": ["aws-use1-crypto/trading-a"]}],
     "terraform": {"added": ["aws/10-networking aws_vpc_security_group_egress_rule.aws_use1_equities__sg_strategy__x",
-                            "aws/10-networking aws_vpc_security_group_ingress_rule.aws_use1_crypto__sg_market_maker__y"],
+                            "aws/10-networking aws_vpc_security_group_ingress_rule.aws_use1_crypto__market_maker_sg__y"],
                   "changed": [], "removed": []},
     "cost": {"currency": {"USD": {"old": 10.0, "new": 12.0, "delta": 2.0}}, "by_desk": {"crypto": 1.5, "equities": 0.5},
              "changes": [{"id": "a", "desk": "crypto", "delta": 1.5, "new": "coinbase-mm-2 c6in.2xlarge"},
@@ -56,7 +56,7 @@ RECORD: dict[str, Any] = {
 def test_every_crypto_name_is_gone_and_counted() -> None:
     out = redact(RECORD, R)
     text = json.dumps(out)
-    for name in ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "sg_market_maker"):
+    for name in ("coinbase-mm", "aws-use1-crypto", "aws_use1_crypto", "market_maker_sg"):
         assert name not in text, name
     assert not R.touches(text)
     assert out["redacted"] is True

@@ -57,15 +57,15 @@ def aws_networking() -> Estate:
                            "route_table": "rt-public", "tier": "public"})
     vpc["subnets"][0]["nacl"] = "nacl-app"
     vpc["security_groups"] = [
-        {"name": "sg-app", "description": "application servers",
-         "ingress": [{"protocol": "tcp", "ports": ["443", "8000-8100"], "peers": [{"security_group": "sg-lb"}],
+        {"name": "app-sg", "description": "application servers",
+         "ingress": [{"protocol": "tcp", "ports": ["443", "8000-8100"], "peers": [{"security_group": "lb-sg"}],
                       "description": "from the load balancers"},
                      {"protocol": "icmp", "peers": [{"cidr": "10.0.0.0/8"}], "description": "ping from inside"}],
          "egress": [{"protocol": "all", "peers": [{"cidr": "10.0.0.0/8"}], "description": "internal services"},
                     {"protocol": "all", "protocol_number": 50, "peers": [{"cidr": "198.51.100.7/32"}],
                      "description": "IPsec ESP to the colo's VPN head-end"}]},
-        {"name": "sg-lb", "description": "load balancers",
-         "egress": [{"protocol": "tcp", "ports": ["443"], "peers": [{"security_group": "sg-app"}],
+        {"name": "lb-sg", "description": "load balancers",
+         "egress": [{"protocol": "tcp", "ports": ["443"], "peers": [{"security_group": "app-sg"}],
                      "description": "to the application"}]}]
     vpc["nacls"] = [{"name": "nacl-app",
                      "ingress": [{"number": 100, "action": "allow", "cidr": "10.0.0.0/8"},
@@ -120,10 +120,10 @@ def aws_hub() -> Estate:
 
 def aws_compute() -> Estate:
     vpc = aws_vpc("vpc-a", "acct-a", "us-east-1", "10.1.0.0/16", ("use1-az4", "use1-az6"),
-                  security_groups=[{"name": "sg-app", "description": "app"}])
+                  security_groups=[{"name": "app-sg", "description": "app"}])
     workloads = [
         {"name": "gw", "desk": "alpha", "team": "alpha-exec", "network": "vpc-a", "subnet": "app-a",
-         "machine_type": "c6in.8xlarge", "count": 3, "security_groups": ["sg-app"],
+         "machine_type": "c6in.8xlarge", "count": 3, "security_groups": ["app-sg"],
          "placement": {"strategy": "cluster", "group": "hot"}},
         {"name": "md", "desk": "alpha", "team": "alpha-exec", "network": "vpc-a", "subnet": "app-a",
          "machine_type": "c6in.4xlarge", "count": 4, "placement": {"strategy": "spread", "zones": ["use1-az4", "use1-az6"]}},

@@ -56,9 +56,9 @@ def test_security_group_rules_are_resources_with_descriptions() -> None:
     sg = r.files["aws/10-networking/security_groups.tf"]
     assert "ingress {" not in sg and "egress {" not in sg
     rules = re.findall(r'resource "aws_vpc_security_group_(?:ingress|egress)_rule" "[^"]+" \{(.*?)\n\}', sg, re.S)
-    assert len(rules) == 6  # 443 and 8000-8100 from sg-lb, icmp, all egress, ESP egress, 443 to sg-app
+    assert len(rules) == 6  # 443 and 8000-8100 from lb-sg, icmp, all egress, ESP egress, 443 to app-sg
     assert all("description" in body for body in rules)
-    assert has(sg, 'referenced_security_group_id', 'aws_security_group.vpc_a__sg_lb.id')
+    assert has(sg, 'referenced_security_group_id', 'aws_security_group.vpc_a__lb_sg.id')
     assert has(sg, 'from_port', '8000')
 
 

@@ -97,7 +97,7 @@ class Restricted:
 
     def touches(self, *texts: str | None) -> bool:
         """Does any text name a restricted object, as a word or inside an identifier
-        (``flow-eq-strategy-to-coinbase-mm``, ``aws_use1_crypto__sg_market_maker``)?"""
+        (``flow-eq-strategy-to-coinbase-mm``, ``aws_use1_crypto__market_maker_sg``)?"""
         return any(t and (self.mentions(t) or self.in_identifier(t)) for t in texts)
 
     def mask(self, text: str) -> str:

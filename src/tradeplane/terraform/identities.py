@@ -11,9 +11,9 @@ organisation policy or SCPs and the organisation stage cannot touch a network:
   the automation identities themselves and, outside the organisation stage, of Organizations.
 - GCP: the service account ``tradeplane-<stage>@<automation project>``, which only the automation
   principal may impersonate (``roles/iam.serviceAccountTokenCreator`` on it), holding the
-  organisation-level roles of ``GRANTS``; a stage that grants project roles holds
-  ``roles/resourcemanager.projectIamAdmin`` only under a condition listing the roles it grants
-  (IAM's ``modifiedGrantsByRole``). The compute stage may attach service accounts
+  organisation-level roles of ``GRANTS``; a stage that grants project roles (the organisation
+  stage included) holds ``roles/resourcemanager.projectIamAdmin`` only under a condition listing
+  the roles it grants (IAM's ``modifiedGrantsByRole``), so none can grant itself Token Creator. The compute stage may attach service accounts
   (``roles/iam.serviceAccountUser``) only in the projects it places resources in, granted there
   by the organisation stage (the projects do not exist when the bootstrap runs), so never on
   the automation project that holds these identities.
@@ -53,6 +53,8 @@ _BOUNDARY_SKIPS = tuple((check, "the automation identity of one stage: its grant
 _TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 _PROJECT_IAM = "roles/resourcemanager.projectIamAdmin"
 _SA_USER = "roles/iam.serviceAccountUser"
+# types that call setIamPolicy on a project (audit configs change no grant: hasOnly([]) admits them)
+_PROJECT_IAM_TYPES = frozenset({"google_project_iam_audit_config", "google_project_iam_member"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,6 @@ class StageGrants:
     service_linked: tuple[str, ...] = ()  # AWS service-linked roles it may create
     instance_profiles: bool = False  # AWS: it manages instance profiles under its path
     project_iam: bool = False  # GCP: project IAM, only for the roles the stage grants (a condition)
-    project_iam_any: bool = False  # GCP: project IAM without that condition (the organisation stage)
 
 
 def _s(sid: str, *actions: str) -> AwsStatement:
@@ -103,11 +104,11 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         aws_may="Organizations (OUs, accounts, SCPs), CloudTrail, Config, GuardDuty, S3 and KMS for the audit "
                 "bucket; service-linked roles of Config, GuardDuty and Organizations",
         gcp_holds="Organization Policy Administrator, Folder Admin, Project Creator, Billing Account User, "
-                  "Essential Contacts Admin, Service Usage Admin, Project IAM Admin (audit configs; the compute "
-                  "identity's service-account use in its projects)",
+                  "Essential Contacts Admin, Service Usage Admin; project IAM only for audit configs and "
+                  "roles/iam.serviceAccountUser (the compute identity's, in its projects)",
         must_not="touch a network, an instance or a firewall",
         service_linked=("config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"),
-        project_iam_any=True),
+        project_iam=True),
     StageGrants(
         Stage.NETWORKING,
         aws=(_s("Networking", "ec2:*"), _s("DirectConnect", "directconnect:*"), _s("ShareTransitGateways", "ram:*"),
@@ -131,8 +132,7 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         aws=(_s("Keys", "kms:*"), _s("Shield", "shield:*"), _s("Waf", "wafv2:*"), _s("WafLogs", "logs:*"),
              _s("VenueSecrets", "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret",
                 "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
-                "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy",
-                "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+                "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
                 "secretsmanager:UpdateSecret"),
              _s("DefaultEbsEncryption", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault",
                 "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId",
@@ -140,7 +140,7 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
              _s("ReadNetworks", "ec2:Describe*")),
         gcp=("roles/compute.orgFirewallPolicyAdmin", "roles/compute.orgSecurityResourceAdmin",
              "roles/compute.securityAdmin"),
-        aws_may="KMS, Shield, WAFv2 and its logs, Secrets Manager (never a secret's value), default EBS encryption; desk operator roles "
+        aws_may="KMS, Shield, WAFv2 and its logs, Secrets Manager (never a secret's value or resource policy), default EBS encryption; desk operator roles "
                 "under /tradeplane/security/ within its boundary (read inventory, operate tagged instances)",
         gcp_holds="Compute Organization Firewall Policy Admin, Compute Organization Security Resource Admin, "
                   "Compute Security Admin; project IAM only for the roles the desks' teams get",
@@ -297,6 +297,8 @@ def aws_statements(g: StageGrants) -> tuple[AwsStatement, ...]:
                             (f"arn:aws:iam::{{account}}:role/{ROLE_PREFIX}*",
                              "arn:aws:iam::{account}:policy/tradeplane/*"), effect="Deny"))
     out.append(AwsStatement("NeverReadSecretValues", ("secretsmanager:GetSecretValue",), effect="Deny"))
+    # no stage renders a secret's resource policy; one could grant anyone read access to a venue key
+    out.append(AwsStatement("NeverSecretResourcePolicies", ("secretsmanager:PutResourcePolicy",), effect="Deny"))
     if g.stage is not Stage.ORG:
         out.append(AwsStatement("NeverTheOrganisation", ("account:*", "organizations:*"), effect="Deny"))
     return tuple(out)
@@ -314,7 +316,7 @@ def uncovered(stage: Stage, cloud: str, types: Iterable[str], granted: Iterable[
             if service is None or (service and service not in services):
                 out.append(t)
         return out
-    roles = {*g.gcp, *granted, *([_PROJECT_IAM] if g.project_iam_any else [])}
+    roles = {*g.gcp, *granted}
     return [t for t in sorted(set(types)) if not roles & set(GCP_ROLES.get(t, ()))]
 
 
@@ -433,10 +435,13 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
                                      "the automation principal is an IAM member (serviceAccount:, group:, user:, "
                                      "principal:// or principalSet://)"))
     org = boot.shared("gcp_org_id")
+    compute, org_stage = stages.get(Stage.COMPUTE), stages.get(Stage.ORG)
+    if compute is not None and org_stage is not None:  # before the organisation stage's grants are read
+        _compute_may_attach_service_accounts(compute, org_stage)
     for stage, mod in stages.items():
         g = GRANTS[stage]
         types, granted = _types(mod)
-        conditional = {_PROJECT_IAM} if g.project_iam and granted else set()
+        conditional = {_PROJECT_IAM} if g.project_iam and (granted or types & _PROJECT_IAM_TYPES) else set()
         missing = uncovered(stage, "gcp", types, conditional)
         if missing:
             raise RuntimeError(f"gcp/{stage.value} renders {', '.join(missing)}, which its identity's grants do not "
@@ -450,8 +455,7 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
         boot.resource("identities", "google_service_account_iam_member", name,
                       service_account_id=Expr(f"google_service_account.{name}.name"), role=_TOKEN_CREATOR,
                       member=principal)
-        roles = [*g.gcp, *([_PROJECT_IAM] if g.project_iam_any else [])]
-        for role in sorted(roles):
+        for role in sorted(g.gcp):
             boot.resource("identities", "google_organization_iam_member", ident(stage.slug, _role_ident(role)),
                           org_id=org, role=role, member=member)
         if conditional:
@@ -465,9 +469,6 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
         boot.output(output, email, f"service account of gcp/{stage.value}", type_="string",
                     pattern=_SA_PATTERN.format(slug=stage.slug))
         mod.identity[""] = mod.upstream(Stage.BOOTSTRAP, output)
-    compute, org_stage = stages.get(Stage.COMPUTE), stages.get(Stage.ORG)
-    if compute is not None and org_stage is not None:
-        _compute_may_attach_service_accounts(compute, org_stage)
 
 
 def _compute_may_attach_service_accounts(compute: RootModule, org_stage: RootModule) -> None:

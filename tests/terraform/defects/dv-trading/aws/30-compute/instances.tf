@@ -496,7 +496,7 @@ resource "aws_launch_template" "binance_mm" {
   instance_type          = "c6in.4xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/sg-market-maker"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/market-maker-sg"]]
   tags                   = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 
   metadata_options {
@@ -547,7 +547,7 @@ resource "aws_launch_template" "coinbase_mm" {
   instance_type          = "c6in.2xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-crypto/sg-market-maker"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-crypto/market-maker-sg"]]
   tags                   = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 
   metadata_options {
@@ -594,7 +594,7 @@ resource "aws_launch_template" "eq_order_gateway" {
   instance_type          = "c6in.8xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-equities/sg-order-gateway"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-equities/order-gateway-sg"]]
   tags                   = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 
   metadata_options {
@@ -645,7 +645,7 @@ resource "aws_launch_template" "eq_strategy" {
   instance_type          = "c6i.4xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-equities/sg-strategy"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-equities/strategy-sg"]]
   tags                   = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
 
   metadata_options {
@@ -696,7 +696,7 @@ resource "aws_launch_template" "feed_gateway_a" {
   instance_type          = "c6in.2xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/sg-feed-gateway"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/feed-gateway-sg"]]
   tags                   = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 
   metadata_options {
@@ -747,7 +747,7 @@ resource "aws_launch_template" "feed_gateway_b" {
   instance_type          = "c6in.2xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/sg-feed-gateway"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-apne1-crypto/feed-gateway-sg"]]
   tags                   = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 
   metadata_options {
@@ -794,7 +794,7 @@ resource "aws_launch_template" "md_distributor" {
   instance_type          = "c6in.4xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-shared/sg-md-distributor"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-shared/md-distributor-sg"]]
   tags                   = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
 
   metadata_options {
@@ -845,7 +845,7 @@ resource "aws_launch_template" "research_batch" {
   instance_type          = "m6i.8xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-research/sg-research"]]
+  vpc_security_group_ids = [data.terraform_remote_state.networking.outputs.security_group_ids["aws-use1-research/research-sg"]]
   tags                   = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 
   metadata_options {

@@ -96,6 +96,13 @@ data "aws_iam_policy_document" "compute__acct_a__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -254,6 +261,13 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -317,6 +331,13 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -427,6 +448,13 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__management__trust" {
@@ -501,7 +529,7 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -570,6 +598,13 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -653,7 +688,7 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -722,6 +757,13 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 

@@ -4,7 +4,7 @@
 output "security_group_ids" {
   description = "security group ids by 'network/group'"
   value = {
-    "vpc-a/sg-app" = aws_security_group.vpc_a__sg_app.id
+    "vpc-a/app-sg" = aws_security_group.vpc_a__app_sg.id
   }
 }
 

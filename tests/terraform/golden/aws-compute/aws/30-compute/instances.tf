@@ -174,7 +174,7 @@ resource "aws_launch_template" "gw" {
   instance_type          = "c6in.8xlarge"
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = [var.security_group_ids["vpc-a/sg-app"]]
+  vpc_security_group_ids = [var.security_group_ids["vpc-a/app-sg"]]
   tags                   = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 
   metadata_options {

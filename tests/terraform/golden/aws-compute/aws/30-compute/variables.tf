@@ -31,8 +31,8 @@ variable "security_group_ids" {
   type        = map(string)
 
   validation {
-    condition     = length(setsubtract(["vpc-a/sg-app"], keys(var.security_group_ids))) == 0
-    error_message = "The input security_group_ids must hold every key this stage uses (vpc-a/sg-app): apply aws/10-networking, then regenerate 10-networking.auto.tfvars.json from its 'terraform output -json'."
+    condition     = length(setsubtract(["vpc-a/app-sg"], keys(var.security_group_ids))) == 0
+    error_message = "The input security_group_ids must hold every key this stage uses (vpc-a/app-sg): apply aws/10-networking, then regenerate 10-networking.auto.tfvars.json from its 'terraform output -json'."
   }
 
   validation {

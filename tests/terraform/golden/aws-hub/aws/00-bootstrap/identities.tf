@@ -137,6 +137,13 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -291,6 +298,13 @@ data "aws_iam_policy_document" "networking__acct_b__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -453,6 +467,13 @@ data "aws_iam_policy_document" "networking__acct_net__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -516,6 +537,13 @@ data "aws_iam_policy_document" "observability__acct_net__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -626,6 +654,13 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__management__trust" {
@@ -700,7 +735,7 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -769,6 +804,13 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -852,7 +894,7 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -921,6 +963,13 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 

@@ -137,6 +137,13 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -200,6 +207,13 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -310,6 +324,13 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__management__trust" {
@@ -384,7 +405,7 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -453,6 +474,13 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -536,7 +564,7 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -605,6 +633,13 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 

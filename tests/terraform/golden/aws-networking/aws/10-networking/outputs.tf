@@ -18,8 +18,8 @@ output "nat_gateway_ids" {
 output "security_group_ids" {
   description = "security group ids by 'network/group'"
   value = {
-    "vpc-a/sg-app" = aws_security_group.vpc_a__sg_app.id
-    "vpc-a/sg-lb"  = aws_security_group.vpc_a__sg_lb.id
+    "vpc-a/app-sg" = aws_security_group.vpc_a__app_sg.id
+    "vpc-a/lb-sg"  = aws_security_group.vpc_a__lb_sg.id
   }
 }
 

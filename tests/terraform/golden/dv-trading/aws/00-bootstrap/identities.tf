@@ -96,6 +96,13 @@ data "aws_iam_policy_document" "compute__aws_crypto_prod__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -209,6 +216,13 @@ data "aws_iam_policy_document" "compute__aws_equities_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -330,6 +344,13 @@ data "aws_iam_policy_document" "compute__aws_research__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -443,6 +464,13 @@ data "aws_iam_policy_document" "compute__aws_shared_services__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -605,6 +633,13 @@ data "aws_iam_policy_document" "networking__aws_crypto_prod__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -759,6 +794,13 @@ data "aws_iam_policy_document" "networking__aws_equities_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -921,6 +963,13 @@ data "aws_iam_policy_document" "networking__aws_network__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -1075,6 +1124,13 @@ data "aws_iam_policy_document" "networking__aws_research__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -1237,6 +1293,13 @@ data "aws_iam_policy_document" "networking__aws_shared_services__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -1300,6 +1363,13 @@ data "aws_iam_policy_document" "observability__aws_crypto_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -1371,6 +1441,13 @@ data "aws_iam_policy_document" "observability__aws_equities_prod__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -1434,6 +1511,13 @@ data "aws_iam_policy_document" "observability__aws_network__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -1505,6 +1589,13 @@ data "aws_iam_policy_document" "observability__aws_research__grants" {
   }
 
   statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
+
+  statement {
     sid       = "NeverTheOrganisation"
     effect    = "Deny"
     actions   = ["account:*", "organizations:*"]
@@ -1568,6 +1659,13 @@ data "aws_iam_policy_document" "observability__aws_shared_services__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -1678,6 +1776,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_audit__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__aws_audit__trust" {
@@ -1777,6 +1882,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_crypto_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 }
@@ -1880,6 +1992,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_equities_prod__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__aws_equities_prod__trust" {
@@ -1979,6 +2098,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_futures_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 }
@@ -2082,6 +2208,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_log_archive__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__aws_log_archive__trust" {
@@ -2181,6 +2314,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_network__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 }
@@ -2284,6 +2424,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_research__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__aws_research__trust" {
@@ -2383,6 +2530,13 @@ data "aws_iam_policy_document" "org_guardrails__aws_shared_services__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 }
@@ -2486,6 +2640,13 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__management__trust" {
@@ -2560,7 +2721,7 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -2629,6 +2790,13 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -2712,7 +2880,7 @@ data "aws_iam_policy_document" "security__aws_equities_prod__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -2781,6 +2949,13 @@ data "aws_iam_policy_document" "security__aws_equities_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -2864,7 +3039,7 @@ data "aws_iam_policy_document" "security__aws_futures_prod__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -2933,6 +3108,13 @@ data "aws_iam_policy_document" "security__aws_futures_prod__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -3016,7 +3198,7 @@ data "aws_iam_policy_document" "security__aws_network__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -3085,6 +3267,13 @@ data "aws_iam_policy_document" "security__aws_network__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -3168,7 +3357,7 @@ data "aws_iam_policy_document" "security__aws_research__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -3237,6 +3426,13 @@ data "aws_iam_policy_document" "security__aws_research__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -3320,7 +3516,7 @@ data "aws_iam_policy_document" "security__aws_shared_services__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -3389,6 +3585,13 @@ data "aws_iam_policy_document" "security__aws_shared_services__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 

@@ -36,13 +36,13 @@ output "nat_gateway_ids" {
 output "security_group_ids" {
   description = "security group ids by 'network/group'"
   value = {
-    "aws-apne1-crypto/sg-feed-gateway"   = aws_security_group.aws_apne1_crypto__sg_feed_gateway.id
-    "aws-apne1-crypto/sg-market-maker"   = aws_security_group.aws_apne1_crypto__sg_market_maker.id
-    "aws-use1-crypto/sg-market-maker"    = aws_security_group.aws_use1_crypto__sg_market_maker.id
-    "aws-use1-equities/sg-order-gateway" = aws_security_group.aws_use1_equities__sg_order_gateway.id
-    "aws-use1-equities/sg-strategy"      = aws_security_group.aws_use1_equities__sg_strategy.id
-    "aws-use1-research/sg-research"      = aws_security_group.aws_use1_research__sg_research.id
-    "aws-use1-shared/sg-md-distributor"  = aws_security_group.aws_use1_shared__sg_md_distributor.id
+    "aws-apne1-crypto/feed-gateway-sg"   = aws_security_group.aws_apne1_crypto__feed_gateway_sg.id
+    "aws-apne1-crypto/market-maker-sg"   = aws_security_group.aws_apne1_crypto__market_maker_sg.id
+    "aws-use1-crypto/market-maker-sg"    = aws_security_group.aws_use1_crypto__market_maker_sg.id
+    "aws-use1-equities/order-gateway-sg" = aws_security_group.aws_use1_equities__order_gateway_sg.id
+    "aws-use1-equities/strategy-sg"      = aws_security_group.aws_use1_equities__strategy_sg.id
+    "aws-use1-research/research-sg"      = aws_security_group.aws_use1_research__research_sg.id
+    "aws-use1-shared/md-distributor-sg"  = aws_security_group.aws_use1_shared__md_distributor_sg.id
   }
 }
 

@@ -31,8 +31,8 @@ variable "security_group_ids" {
   type        = map(string)
 
   validation {
-    condition     = length(setsubtract(["aws-apne1-crypto/sg-feed-gateway", "aws-apne1-crypto/sg-market-maker", "aws-use1-crypto/sg-market-maker", "aws-use1-equities/sg-order-gateway", "aws-use1-equities/sg-strategy", "aws-use1-research/sg-research", "aws-use1-shared/sg-md-distributor"], keys(var.security_group_ids))) == 0
-    error_message = "The input security_group_ids must hold every key this stage uses (aws-apne1-crypto/sg-feed-gateway, aws-apne1-crypto/sg-market-maker, aws-use1-crypto/sg-market-maker, aws-use1-equities/sg-order-gateway, aws-use1-equities/sg-strategy, aws-use1-research/sg-research, aws-use1-shared/sg-md-distributor): apply aws/10-networking, then regenerate 10-networking.auto.tfvars.json from its 'terraform output -json'."
+    condition     = length(setsubtract(["aws-apne1-crypto/feed-gateway-sg", "aws-apne1-crypto/market-maker-sg", "aws-use1-crypto/market-maker-sg", "aws-use1-equities/order-gateway-sg", "aws-use1-equities/strategy-sg", "aws-use1-research/research-sg", "aws-use1-shared/md-distributor-sg"], keys(var.security_group_ids))) == 0
+    error_message = "The input security_group_ids must hold every key this stage uses (aws-apne1-crypto/feed-gateway-sg, aws-apne1-crypto/market-maker-sg, aws-use1-crypto/market-maker-sg, aws-use1-equities/order-gateway-sg, aws-use1-equities/strategy-sg, aws-use1-research/research-sg, aws-use1-shared/md-distributor-sg): apply aws/10-networking, then regenerate 10-networking.auto.tfvars.json from its 'terraform output -json'."
   }
 
   validation {

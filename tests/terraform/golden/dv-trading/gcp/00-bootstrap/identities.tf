@@ -99,6 +99,11 @@ resource "google_organization_iam_member" "org_guardrails__resourcemanager_proje
   org_id = module.globals.gcp_org_id
   role   = "roles/resourcemanager.projectIamAdmin"
   member = "serviceAccount:${google_service_account.org_guardrails.email}"
+
+  condition {
+    title      = "only the roles org-guardrails grants"
+    expression = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/iam.serviceAccountUser'])"
+  }
 }
 
 resource "google_organization_iam_member" "org_guardrails__serviceusage_serviceusageadmin" {

@@ -85,6 +85,13 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
+    resources = ["*"]
+  }
 }
 
 data "aws_iam_policy_document" "org_guardrails__management__trust" {
@@ -159,7 +166,7 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -228,6 +235,13 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
@@ -311,7 +325,7 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   statement {
     sid       = "VenueSecrets"
     effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
+    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
     resources = ["*"]
   }
 
@@ -380,6 +394,13 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
     sid       = "NeverReadSecretValues"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "NeverSecretResourcePolicies"
+    effect    = "Deny"
+    actions   = ["secretsmanager:PutResourcePolicy"]
     resources = ["*"]
   }
 
