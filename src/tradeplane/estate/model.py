@@ -395,16 +395,6 @@ class SecurityGroup(Frozen):
     ingress: tuple[SgRule, ...] = ()
     egress: tuple[SgRule, ...] = ()
 
-    @field_validator("name")
-    @classmethod
-    def _aws_name(cls, value: str) -> str:
-        # CreateSecurityGroup: "Constraints: Up to 255 characters in length. Cannot start with sg-."
-        # (EC2 API reference); Name already limits length and characters to a subset AWS accepts.
-        if value.lower().startswith("sg-"):
-            raise ValueError(f"AWS refuses security group names starting with 'sg-'; rename '{value}' "
-                             f"(e.g. '{value[3:]}-sg') and every reference to it")
-        return value
-
 
 class NaclRule(Frozen):
     number: int = Field(ge=1, le=32766)

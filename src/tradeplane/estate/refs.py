@@ -211,6 +211,12 @@ def _aws_vpc(c: _Checker, n: AwsVpc, links: _LinkNames) -> None:
         c.need(nat, "subnet", nat.subnet, subnets, "subnet")
     sgs = [g.name for g in n.security_groups]
     for g in n.security_groups:
+        # CreateSecurityGroup: "Constraints: Up to 255 characters in length. Cannot start with sg-." (EC2 API
+        # reference); Name already keeps length and characters within what AWS accepts. Checked on the estate,
+        # not in the model: an imported group is keyed by its id, which does start with sg-.
+        if g.name.lower().startswith("sg-"):
+            c.add(g, "name", f"AWS refuses security group names starting with 'sg-'; rename '{g.name}'",
+                  f"e.g. '{g.name[3:]}-sg', and every reference to it")
         for rule in (*g.ingress, *g.egress):
             for peer in rule.peers:
                 c.need(peer, "security_group", peer.security_group, sgs, "security group")
