@@ -8,9 +8,10 @@ for that heap again and again. On ``tradeplane plan`` of the 20,000-subnet synth
 (``benchmarks/plan.py``) the collector took 9.5 of the load's 18.5 s of CPU and 10 of the
 Terraform render's 36 s (docs/plan.md, "Where the time goes").
 
-Pausing is a choice for the owner of the process, never for an analysis: the CLI's
-``plan`` command and the plan benchmark make it for the one job they run; a long-lived
-service (the console) does not. What cyclic garbage the job does make (about 700 objects per
+Pausing is a choice for the owner of the process: the CLI's ``plan`` command and the plan
+benchmark make it for the one job they run; a long-lived service (the console) does not. The
+one analysis that pauses it is ``net.matrix``, for the span of one matrix (its walks allocate
+millions of acyclic boxes), and it restores the state after, so a caller's choice stands. What cyclic garbage the job does make (about 700 objects per
 plan: closures of the stage hooks) is collected when the collector resumes.
 """
 
