@@ -207,7 +207,7 @@ class _Solved:
     problem: Problem
     status: Status
     cost: int
-    bound: int
+    bound: float
     values: dict[tuple[str, ...], int]
     seconds: float
 
@@ -234,7 +234,7 @@ def _solve_part(problem: Problem, options: SolverOptions) -> _Solved:
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _Solved(problem, "unknown", 0, 0, {}, seconds)
     cost = round(solver.objective_value)
-    bound = round(solver.best_objective_bound)
+    bound = solver.best_objective_bound
     values = model.values(solver)
     if options.latency_phase and status == cp_model.OPTIMAL:
         model.hint(values)
