@@ -449,6 +449,9 @@ def _sources(estate: Estate, data: Any, positions: Positions) -> tuple[dict[tupl
     return out, paths
 
 
+_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}  # model class -> its field names, in order
+
+
 def _walk(obj: Any, raw: Any, path: Path, name: str, values: dict[Path, Location], keys: dict[Path, Location],
           out: dict[tuple[int, str], Location], paths: dict[int, str]) -> None:
     """``_sources`` for one object at ``path`` (``name``: the path as a field name), recursing only into
@@ -461,7 +464,11 @@ def _walk(obj: Any, raw: Any, path: Path, name: str, values: dict[Path, Location
         paths[id(obj)] = name
         if not isinstance(raw, dict):
             return
-        for field in type(obj).model_fields:
+        cls = type(obj)
+        fields = _FIELDS.get(cls)
+        if fields is None:  # pydantic's model_fields is a property that builds its answer per call
+            fields = _FIELDS[cls] = tuple(cls.model_fields)
+        for field in fields:
             if field not in raw:
                 continue
             sub = (*path, field)
@@ -469,11 +476,11 @@ def _walk(obj: Any, raw: Any, path: Path, name: str, values: dict[Path, Location
             if key_loc is not None:
                 out[(id(obj), field)] = key_loc
             value = getattr(obj, field)
-            if isinstance(value, BaseModel | tuple):
+            if isinstance(value, (BaseModel, tuple)):  # a tuple of types: faster than a union
                 _walk(value, raw[field], sub, f"{name}.{field}" if name else field, values, keys, out, paths)
     elif isinstance(obj, tuple) and isinstance(raw, list):
         for i, (item, raw_item) in enumerate(zip(obj, raw, strict=False)):
-            if isinstance(item, BaseModel | tuple):
+            if isinstance(item, (BaseModel, tuple)):
                 _walk(item, raw_item, (*path, i), f"{name}[{i}]", values, keys, out, paths)
 
 
