@@ -162,17 +162,49 @@ def test_each_stage_provider_uses_its_own_identity(reference_rendered: Rendered)
                 in conditions
 
 
-def test_stage_identities_are_trusted_by_the_automation_principal_only(reference_rendered: Rendered) -> None:
+def test_each_stage_identity_is_trusted_by_its_own_principal_only(reference_rendered: Rendered) -> None:
+    """Per-stage trust: the AWS role of a stage trusts only that stage's CI role, the GCP service account
+    of a stage may be impersonated only by that stage's CI member (one map input per cloud, keyed by
+    stage, which refuses one principal for two stages: below, under terraform)."""
     docs = _bodies(reference_rendered, "aws/00-bootstrap", "aws_iam_policy_document", "data")
+    slugs = {f"tradeplane-terraform-{s.slug}": s.slug for s in GRANTS}
     for name, role in _bodies(reference_rendered, "aws/00-bootstrap", "aws_iam_role").items():
         trust = docs[re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}",
                                   role["assume_role_policy"]).group(1)]  # type: ignore[union-attr]
         principals = [p for st in trust["statement"] for p in st["principals"]]
-        assert principals == [{"type": "AWS", "identifiers": ["${var.automation_principal_arn}"]}], name
+        own = slugs[role["name"]]
+        assert principals == [{"type": "AWS", "identifiers": [f'${{var.automation_principal_arns["{own}"]}}']}], name
     members = _bodies(reference_rendered, "gcp/00-bootstrap", "google_service_account_iam_member")
     assert len(members) == len(GRANTS)
-    assert {(m["role"], m["member"]) for m in members.values()} == {
-        ("roles/iam.serviceAccountTokenCreator", "${var.automation_principal}")}
+    for name, m in members.items():
+        own = Stage(next(s.value for s in GRANTS if s.short == name)).slug
+        assert (m["role"], m["member"]) == ("roles/iam.serviceAccountTokenCreator",
+                                            f'${{var.automation_principals["{own}"]}}'), name
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is needed to run the validations")
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_one_principal_for_two_stages_is_refused_under_terraform(reference_rendered: Rendered, tmp_path: Path,
+                                                                 cloud: str) -> None:
+    name = "automation_principal_arns" if cloud == "aws" else "automation_principals"
+    text = _variable_text(reference_rendered.files[f"{cloud}/00-bootstrap/variables.tf"], {name})
+    (tmp_path / "variables.tf").write_text(text)
+    slugs = [s.slug for s in GRANTS]
+    own = {s: (f"arn:aws:iam::111122223333:role/ci-{s}" if cloud == "aws"
+               else f"serviceAccount:ci-{s}@ci-project.iam.gserviceaccount.com") for s in slugs}
+    assert _terraform(tmp_path, "init", "-backend=false").returncode == 0
+
+    def plan(values: dict[str, str]) -> str:
+        (tmp_path / "terraform.tfvars.json").write_text(json.dumps({name: values}))
+        run = _terraform(tmp_path, "plan")
+        return "" if run.returncode == 0 else " ".join(run.stderr.split())
+
+    assert plan(own) == ""
+    assert "No principal may serve two stages" in plan({**own, "networking": own["org-guardrails"]})
+    missing = dict(own)
+    del missing["compute"]
+    assert "must name exactly one principal for each stage" in plan(missing)
+    assert "must name exactly one principal for each stage" in plan({**own, "everything": own["compute"] + "x"})
 
 
 def test_roles_a_stage_creates_stay_under_its_path_and_inside_its_boundary(reference_rendered: Rendered) -> None:
@@ -275,10 +307,32 @@ def test_no_identity_holds_an_iam_admin_role_without_a_condition(name: str, refe
     rendered = reference_rendered if name == "reference" else render(FOCUSED[name]())
     grants = _bodies(rendered, "gcp/00-bootstrap", "google_organization_iam_member").values()
     for g in grants:
-        if g["role"] == "roles/resourcemanager.folderAdmin":  # known gap (issue #13): folder setIamPolicy, unconditioned
-            continue
         if IAM_ADMIN_GCP.match(g["role"]):
             (cond,) = g.get("condition", [None])
             assert cond is not None, g
             assert "modifiedGrantsByRole" in cond["expression"] and ".hasOnly([" in cond["expression"], g
             assert "roles/iam.serviceAccountTokenCreator" not in cond["expression"], g
+
+
+# predefined roles whose permissions include setIamPolicy on the organisation, a folder or a project
+# (Google Cloud IAM roles reference: Resource Manager, IAM and basic roles)
+SETS_HIERARCHY_IAM = frozenset({
+    "roles/owner", "roles/resourcemanager.organizationAdmin", "roles/resourcemanager.folderAdmin",
+    "roles/resourcemanager.folderIamAdmin", "roles/resourcemanager.projectIamAdmin", "roles/iam.securityAdmin"})
+
+
+@pytest.mark.parametrize("name", ["reference", *sorted(FOCUSED)])
+def test_no_identity_may_set_a_folders_iam_policy(name: str, reference_rendered: Rendered) -> None:
+    """The organisation identity manages folders with Folder Creator/Editor/Mover, never Folder Admin
+    (which holds resourcemanager.folders.setIamPolicy); a role that sets hierarchy IAM is held only
+    under a condition that limits the roles it may grant."""
+    rendered = reference_rendered if name == "reference" else render(FOCUSED[name]())
+    grants = list(_bodies(rendered, "gcp/00-bootstrap", "google_organization_iam_member").values())
+    assert not any(g["role"] == "roles/resourcemanager.folderAdmin" for g in grants)
+    for g in grants:
+        if g["role"] in SETS_HIERARCHY_IAM:
+            assert g.get("condition"), g
+    folders = _bodies(rendered, "gcp/00-org-guardrails", "google_folder")
+    if folders:  # the folders it renders are still covered
+        held = {g["role"] for g in _gcp_roles(rendered, Stage.ORG)}
+        assert {"roles/resourcemanager.folderCreator", "roles/resourcemanager.folderEditor"} <= held

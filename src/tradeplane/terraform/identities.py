@@ -4,13 +4,14 @@ Every stage of a cloud runs as its own identity, so the networking stage cannot 
 organisation policy or SCPs and the organisation stage cannot touch a network:
 
 - AWS: the role ``tradeplane-terraform-<stage>`` in every account the stage manages, trusted
-  only by the automation principal (``var.automation_principal_arn``: the CI's role), with an
+  only by that stage's CI role (``var.automation_principal_arns["<stage>"]``), with an
   inline policy made from ``GRANTS``: what the stage's services need, roles it creates only
   under its own path (``/tradeplane/<stage>/``) and only with its own permissions boundary
   (``tradeplane/boundary-<stage>``: the most those roles may ever do), and explicit denies of
   the automation identities themselves and, outside the organisation stage, of Organizations.
-- GCP: the service account ``tradeplane-<stage>@<automation project>``, which only the automation
-  principal may impersonate (``roles/iam.serviceAccountTokenCreator`` on it), holding the
+- GCP: the service account ``tradeplane-<stage>@<automation project>``, which only that stage's CI
+  member may impersonate (``var.automation_principals["<stage>"]`` holds
+  ``roles/iam.serviceAccountTokenCreator`` on it), holding the
   organisation-level roles of ``GRANTS``; a stage that grants project roles (the organisation
   stage included) holds ``roles/resourcemanager.projectIamAdmin`` only under a condition listing
   the roles it grants (IAM's ``modifiedGrantsByRole``), so none can grant itself Token Creator. The compute stage may attach service accounts
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule, interp, text_value
+from tradeplane.terraform.module import RootModule, Variable, interp, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import Stage
 
@@ -89,6 +90,13 @@ class StageGrants:
     project_iam: bool = False  # GCP: project IAM, only for the roles the stage grants (a condition)
 
 
+# Folders without their IAM: create (folderCreator), update and delete (folderEditor), change of parent
+# (folderMover); Folder Admin would add resourcemanager.folders.setIamPolicy (Google Cloud's Resource
+# Manager roles reference), with which the organisation identity could grant itself anything on a folder.
+_FOLDER_ROLES = ("roles/resourcemanager.folderCreator", "roles/resourcemanager.folderEditor",
+                 "roles/resourcemanager.folderMover")
+
+
 def _s(sid: str, *actions: str) -> AwsStatement:
     return AwsStatement(sid, tuple(sorted(actions)))
 
@@ -99,11 +107,11 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         aws=(_s("Organizations", "organizations:*"), _s("AuditTrail", "cloudtrail:*"),
              _s("Config", "config:*"), _s("GuardDuty", "guardduty:*"), _s("AuditBucket", "s3:*"),
              _s("AuditKeys", "kms:*")),
-        gcp=("roles/essentialcontacts.admin", "roles/orgpolicy.policyAdmin", "roles/resourcemanager.folderAdmin",
+        gcp=("roles/essentialcontacts.admin", "roles/orgpolicy.policyAdmin", *_FOLDER_ROLES,
              "roles/resourcemanager.projectCreator", "roles/billing.user", "roles/serviceusage.serviceUsageAdmin"),
         aws_may="Organizations (OUs, accounts, SCPs), CloudTrail, Config, GuardDuty, S3 and KMS for the audit "
                 "bucket; service-linked roles of Config, GuardDuty and Organizations",
-        gcp_holds="Organization Policy Administrator, Folder Admin, Project Creator, Billing Account User, "
+        gcp_holds="Organization Policy Administrator, Folder Creator, Folder Editor, Folder Mover (never Folder Admin: no folder IAM), Project Creator, Billing Account User, "
                   "Essential Contacts Admin, Service Usage Admin; project IAM only for audit configs and "
                   "roles/iam.serviceAccountUser (the compute identity's, in its projects)",
         must_not="touch a network, an instance or a firewall",
@@ -226,7 +234,7 @@ GCP_ROLES: dict[str, tuple[str, ...]] = {
     "google_compute_vpn_tunnel": _NETWORK_ADMIN,
     "google_container_cluster": ("roles/container.admin",), "google_container_node_pool": ("roles/container.admin",),
     "google_essential_contacts_contact": ("roles/essentialcontacts.admin",),
-    "google_folder": ("roles/resourcemanager.folderAdmin",),
+    "google_folder": _FOLDER_ROLES,
     "google_logging_organization_sink": ("roles/logging.configWriter",),
     "google_logging_project_bucket_config": ("roles/logging.configWriter",),
     "google_monitoring_alert_policy": ("roles/monitoring.editor",),
@@ -360,11 +368,31 @@ def wire_identities(modules: Mapping[tuple[str, Stage], RootModule], bootstrap: 
             _gcp_bootstrap(boot, stages)
 
 
+def _principals(boot: RootModule, name: str, stages: Iterable[Stage], what: str, pattern: str, shape: str) -> Expr:
+    """The per-stage automation principals input ``name``: a map from stage (``networking``) to the one
+    principal that may become that stage's identity. Validated: every stage has one, no other key,
+    each is well-formed, and no principal serves two stages (one CI principal per stage)."""
+    slugs = ", ".join(f'"{s.slug}"' for s in sorted(stages))
+    boot.variables[name] = Variable(
+        name, "map(string)",
+        f"{what}, one per stage ({', '.join(s.slug for s in sorted(stages))}): the only principal that may "
+        "become that stage's identity; no principal may serve two stages",
+        validations=(
+            (f"length(setsubtract([{slugs}], keys(var.{name}))) == 0 && "
+             f"length(setsubtract(keys(var.{name}), [{slugs}])) == 0",
+             f"the input {name} must name exactly one principal for each stage: {slugs.replace(chr(34), '')}"),
+            (f'alltrue([for k, v in var.{name} : can(regex("{pattern}", v))])',
+             f"every value of {name} must be {shape}"),
+            (f"length(distinct(values(var.{name}))) == length(values(var.{name}))",
+             f"no principal may serve two stages in {name}: give each stage its own CI principal"),
+        ))
+    return Expr(f"var.{name}")
+
+
 def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None:
-    trusted = boot.var("automation_principal_arn", "string",
-                       "the principal every stage identity trusts: the CI's role (arn:aws:iam::ACCOUNT:role/NAME)",
-                       validation=('can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.automation_principal_arn))',
-                                   "the automation principal is an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
+    trusted = _principals(boot, "automation_principal_arns", stages,
+                          "the CI role (arn:aws:iam::ACCOUNT:role/NAME) a stage identity trusts",
+                          "^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
     homes: dict[str, str] = {}
     for mod in stages.values():
         for account, region in mod.aws_providers.values():
@@ -384,7 +412,7 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
             account_id = f'${{{boot.shared("aws_account_ids")}["{account}"]}}'
             trust = policy_document(boot, "identities", f"{name}__trust", p, [
                 {"sid": "AutomationOnly", "actions": ["sts:AssumeRole", "sts:TagSession"],
-                 "principals": [("AWS", [trusted])]}])
+                 "principals": [("AWS", [Expr(f'{trusted}["{stage.slug}"]')])]}])
             statements = [_statement(st, account_id, stage) for st in aws_statements(g)]
             policy = policy_document(boot, "identities", f"{name}__grants", p, statements, skips=_BOUNDARY_SKIPS)
             boot.resource("identities", "aws_iam_role", name, provider=p, name=f"{ROLE_PREFIX}{stage.slug}",
@@ -427,13 +455,11 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
                        "project that holds the stages' service accounts (outside the estate's projects)",
                        validation=('can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.automation_project_id))',
                                    "a GCP project id is 6-30 lowercase letters, digits or hyphens"))
-    principal = boot.var("automation_principal", "string",
-                         "the principal that may impersonate every stage identity: the CI "
-                         "(serviceAccount:..., group:... or a principal:// / principalSet:// federation member)",
-                         validation=('can(regex("^(serviceAccount|group|user):[^@ ]+@[^@ ]+$|^principal(Set)?://",'
-                                     " var.automation_principal))",
-                                     "the automation principal is an IAM member (serviceAccount:, group:, user:, "
-                                     "principal:// or principalSet://)"))
+    principals = _principals(boot, "automation_principals", stages,
+                             "the CI member (serviceAccount:..., group:... or a principal:// / principalSet:// "
+                             "federation member) that may impersonate a stage identity",
+                             "^(serviceAccount|group|user):[^@ ]+@[^@ ]+$|^principal(Set)?://.+$",
+                             "an IAM member (serviceAccount:, group:, user:, principal:// or principalSet://)")
     org = boot.shared("gcp_org_id")
     compute, org_stage = stages.get(Stage.COMPUTE), stages.get(Stage.ORG)
     if compute is not None and org_stage is not None:  # before the organisation stage's grants are read
@@ -454,7 +480,7 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
         member = interp(f"serviceAccount:${{{email}}}")
         boot.resource("identities", "google_service_account_iam_member", name,
                       service_account_id=Expr(f"google_service_account.{name}.name"), role=_TOKEN_CREATOR,
-                      member=principal)
+                      member=Expr(f'{principals}["{stage.slug}"]'))
         for role in sorted(g.gcp):
             boot.resource("identities", "google_organization_iam_member", ident(stage.slug, _role_ident(role)),
                           org_id=org, role=role, member=member)

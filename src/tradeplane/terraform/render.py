@@ -135,9 +135,10 @@ def _readme(estate: Estate, counts: dict[str, dict[str, dict[str, int]]],
             purpose = next(p for s, p in STAGE_PURPOSE.items() if s.value == stage)
             lines.append(f"| {cloud}/{stage} | {purpose} | {sum(types.values())} |")
     lines += ["", "`<cloud>/00-bootstrap` comes first, applied once by an administrator: it creates every stage's",
-              "identity and its grants (`automation_principal_arn`, on GCP `automation_project_id` and",
-              "`automation_principal`, name the CI principal that may use them); each later stage then runs as",
-              "its own identity, an input from the bootstrap's outputs (below).",
+              "identity and its grants. `automation_principal_arns` (AWS) and `automation_principals` (GCP,",
+              "with `automation_project_id`) name one CI principal per stage, the only one that may become that",
+              "stage's identity; no principal may serve two stages. Each later stage then runs as its own",
+              "identity, an input from the bootstrap's outputs (below).",
               "", "Initialise each stage with its backend settings, for example:", "",
               "    terraform -chdir=aws/10-networking init -backend-config=bucket=STATE_BUCKET \\",
               "      -backend-config=region=STATE_REGION -backend-config=dynamodb_table=LOCK_TABLE",

@@ -120,7 +120,7 @@ data "aws_iam_policy_document" "compute__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["compute"]]
     }
   }
 }
@@ -285,7 +285,7 @@ data "aws_iam_policy_document" "networking__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -359,7 +359,7 @@ data "aws_iam_policy_document" "observability__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -467,7 +467,7 @@ data "aws_iam_policy_document" "org_guardrails__management__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -626,7 +626,7 @@ data "aws_iam_policy_document" "security__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -785,7 +785,7 @@ data "aws_iam_policy_document" "security__acct_b__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }

@@ -120,7 +120,7 @@ data "aws_iam_policy_document" "compute__aws_crypto_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["compute"]]
     }
   }
 }
@@ -244,7 +244,7 @@ data "aws_iam_policy_document" "compute__aws_equities_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["compute"]]
     }
   }
 }
@@ -368,7 +368,7 @@ data "aws_iam_policy_document" "compute__aws_research__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["compute"]]
     }
   }
 }
@@ -492,7 +492,7 @@ data "aws_iam_policy_document" "compute__aws_shared_services__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["compute"]]
     }
   }
 }
@@ -657,7 +657,7 @@ data "aws_iam_policy_document" "networking__aws_crypto_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -822,7 +822,7 @@ data "aws_iam_policy_document" "networking__aws_equities_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -987,7 +987,7 @@ data "aws_iam_policy_document" "networking__aws_network__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -1152,7 +1152,7 @@ data "aws_iam_policy_document" "networking__aws_research__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -1317,7 +1317,7 @@ data "aws_iam_policy_document" "networking__aws_shared_services__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -1391,7 +1391,7 @@ data "aws_iam_policy_document" "observability__aws_crypto_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -1465,7 +1465,7 @@ data "aws_iam_policy_document" "observability__aws_equities_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -1539,7 +1539,7 @@ data "aws_iam_policy_document" "observability__aws_network__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -1613,7 +1613,7 @@ data "aws_iam_policy_document" "observability__aws_research__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -1687,7 +1687,7 @@ data "aws_iam_policy_document" "observability__aws_shared_services__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -1795,7 +1795,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_audit__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -1903,7 +1903,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_crypto_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2011,7 +2011,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_equities_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2119,7 +2119,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_futures_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2227,7 +2227,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_log_archive__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2335,7 +2335,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_network__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2443,7 +2443,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_research__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2551,7 +2551,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_shared_services__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2659,7 +2659,7 @@ data "aws_iam_policy_document" "org_guardrails__management__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -2818,7 +2818,7 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -2977,7 +2977,7 @@ data "aws_iam_policy_document" "security__aws_equities_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -3136,7 +3136,7 @@ data "aws_iam_policy_document" "security__aws_futures_prod__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -3295,7 +3295,7 @@ data "aws_iam_policy_document" "security__aws_network__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -3454,7 +3454,7 @@ data "aws_iam_policy_document" "security__aws_research__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -3613,7 +3613,7 @@ data "aws_iam_policy_document" "security__aws_shared_services__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }

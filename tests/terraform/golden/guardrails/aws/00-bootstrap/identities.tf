@@ -104,7 +104,7 @@ data "aws_iam_policy_document" "org_guardrails__management__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -263,7 +263,7 @@ data "aws_iam_policy_document" "security__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -422,7 +422,7 @@ data "aws_iam_policy_document" "security__acct_b__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
