@@ -79,7 +79,8 @@ def render(estate: Estate, zones: Mapping[str, tuple[str, ...]] | None = None,
         if fam.cloud in clouds:
             fam.emit(ctx)
     stages = {key: mod for key, mod in ctx.modules.items() if mod.resource_types}
-    wire_identities(stages, {cloud: ctx.module(cloud, Stage.BOOTSTRAP) for cloud in sorted({c for c, _ in stages})})
+    wire_identities(stages, {cloud: ctx.module(cloud, Stage.BOOTSTRAP) for cloud in sorted({c for c, _ in stages})},
+                    estate)
     rendered = {key: mod for key, mod in sorted(ctx.modules.items()) if mod.resource_types}
     for (cloud, _), mod in rendered.items():
         mod.resolve_upstream({s: m for (c, s), m in rendered.items() if c == cloud})
