@@ -58,7 +58,8 @@ _ORG_SERVICE_ACCESS = _svc("organizations", "DescribeOrganization", "EnableAWSSe
 _ALARM = _svc("cloudwatch", "DeleteAlarms", "DescribeAlarms", "DisableAlarmActions", "EnableAlarmActions")
 _KEY = _svc("kms", "CreateKey", "DescribeKey", "DisableKey", "DisableKeyRotation", "EnableKey", "EnableKeyRotation",
             "GetKeyPolicy", "GetKeyRotationStatus", "PutKeyPolicy", "ScheduleKeyDeletion", "UpdateKeyDescription")
-_BUCKET_READS = _svc("s3", "GetAccelerateConfiguration", "GetBucketAcl", "GetBucketCORS", "GetBucketLogging",
+_BUCKET_READS = _svc("s3", "GetAccelerateConfiguration", "GetBucketAcl", "GetBucketCORS", "GetBucketLocation",
+                     "GetBucketLogging",
                      "GetBucketObjectLockConfiguration", "GetBucketOwnershipControls", "GetBucketPolicy",
                      "GetBucketPolicyStatus", "GetBucketPublicAccessBlock", "GetBucketRequestPayment",
                      "GetBucketVersioning", "GetBucketWebsite", "GetEncryptionConfiguration",
@@ -115,8 +116,9 @@ TYPE_ACTIONS: dict[str, tuple[str, ...]] = {
                                      "PutRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey"),
     "aws_secretsmanager_secret": _svc("secretsmanager", "CreateSecret", "DeleteSecret", "DescribeSecret",
                                       "GetResourcePolicy", "UpdateSecret"),
-    "aws_secretsmanager_secret_rotation": _svc("secretsmanager", "CancelRotateSecret", "DescribeSecret",
-                                               "RotateSecret"),
+    # turning rotation on rotates at once: Secrets Manager invokes the function as the caller
+    "aws_secretsmanager_secret_rotation": (*_svc("secretsmanager", "CancelRotateSecret", "DescribeSecret",
+                                                 "RotateSecret"), "lambda:InvokeFunction"),
     # networks
     "aws_vpc": _ec2("CreateVpc", "DeleteVpc", "ModifyVpcAttribute"),
     "aws_vpc_ipv4_cidr_block_association": _ec2("AssociateVpcCidrBlock", "DisassociateVpcCidrBlock"),
@@ -183,7 +185,7 @@ TYPE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_shield_protection": _svc("shield", "CreateProtection", "DeleteProtection", "DescribeProtection"),
     "aws_wafv2_web_acl": _svc("wafv2", "CreateWebACL", "DeleteWebACL", "GetWebACL", "UpdateWebACL"),
     "aws_wafv2_web_acl_association": (*_svc("wafv2", "AssociateWebACL", "DisassociateWebACL", "GetWebACLForResource"),
-                                      "elasticloadbalancing:SetWebAcl"),
+                                      "apigateway:SetWebACL", "elasticloadbalancing:SetWebAcl"),
     "aws_wafv2_web_acl_logging_configuration": (*_svc("wafv2", "DeleteLoggingConfiguration", "GetLoggingConfiguration",
                                                       "PutLoggingConfiguration"),
                                                 *_svc("logs", "CreateLogDelivery", "DeleteLogDelivery",

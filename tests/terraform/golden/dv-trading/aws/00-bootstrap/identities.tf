@@ -2400,7 +2400,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_log_archive__grants" {
   statement {
     sid       = "ConfigKmsS3AnyResource"
     effect    = "Allow"
-    actions   = ["config:DeleteDeliveryChannel", "config:ListTagsForResource", "config:PutDeliveryChannel", "config:TagResource", "config:UntagResource", "kms:CreateKey", "s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketPolicy", "s3:ListBucket", "s3:PutAccountPublicAccessBlock"]
+    actions   = ["config:DeleteDeliveryChannel", "config:ListTagsForResource", "config:PutDeliveryChannel", "config:TagResource", "config:UntagResource", "kms:CreateKey", "s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket", "s3:PutAccountPublicAccessBlock"]
     resources = ["*"]
   }
 
@@ -2913,6 +2913,13 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
   }
 
   statement {
+    sid       = "LambdaScoped"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["arn:aws:lambda:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:lambda:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+  }
+
+  statement {
     sid       = "LogsScoped"
     effect    = "Allow"
     actions   = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy"]
@@ -2948,9 +2955,9 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
   }
 
   statement {
-    sid       = "Ec2ElasticloadbalancingKmsAnyResource"
+    sid       = "ApigatewayEc2ElasticloadbalancingAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "elasticloadbalancing:SetWebAcl", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:ListTagsForResource", "logs:PutResourcePolicy", "logs:TagResource", "logs:UntagResource", "shield:CreateProtection", "shield:ListTagsForResource", "shield:TagResource", "shield:UntagResource", "wafv2:DisassociateWebACL", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource"]
+    actions   = ["apigateway:SetWebACL", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "elasticloadbalancing:SetWebAcl", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:ListTagsForResource", "logs:PutResourcePolicy", "logs:TagResource", "logs:UntagResource", "shield:CreateProtection", "shield:ListTagsForResource", "shield:TagResource", "shield:UntagResource", "wafv2:DisassociateWebACL", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource"]
     resources = ["*"]
   }
 
