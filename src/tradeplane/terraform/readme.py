@@ -87,7 +87,7 @@ def _default(v: Variable) -> str:
     return f"`{v.default}`" if not isinstance(v.default, dict) else "`{}`"
 
 
-_KEY_READ = re.compile(r'\bvar\.(\w+)\["([^"]+)"\]')
+_KEY_READ = re.compile(r'var\.(\w+)\["([^"]+)"\]')
 
 
 def _keys(files: Mapping[str, str], path: str) -> dict[str, list[str]]:
