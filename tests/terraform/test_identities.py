@@ -555,3 +555,18 @@ def test_every_stage_role_policy_fits_iams_inline_policy_quota(reference_rendere
              for role, sts in _stage_policies(reference_rendered).items()}
     assert max(sizes.values()) <= INLINE_POLICY_LIMIT, max(sizes.items(), key=lambda kv: kv[1])
     assert policy_size([{"sid": "X", "actions": ["ec2:" + "A" * 11000], "resources": ["*"]}]) > INLINE_POLICY_LIMIT
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is needed to run the validations")
+def test_an_audit_bucket_outside_the_estates_prefix_is_refused_under_terraform(reference_rendered: Rendered,
+                                                                              tmp_path: Path) -> None:
+    """The organisation identity may manage buckets named '<estate>-...' only; a bucket name it could
+    not create is refused at plan, not with AccessDenied halfway through the apply."""
+    text = _variable_text(reference_rendered.files["aws/00-org-guardrails/variables.tf"], {"audit_bucket_name"})
+    (tmp_path / "variables.tf").write_text(text)
+    assert _terraform(tmp_path, "init", "-backend=false").returncode == 0
+    (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"audit_bucket_name": "dv-trading-audit-2026"}))
+    assert _terraform(tmp_path, "plan").returncode == 0
+    (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"audit_bucket_name": "someone-elses-bucket"}))
+    bad = _terraform(tmp_path, "plan")
+    assert bad.returncode != 0 and "starts with 'dv-trading-'" in " ".join(bad.stderr.split())
