@@ -1,6 +1,6 @@
 """Feed gateway throughput vs cryptofeed, end to end over loopback, added latency and memory.
 
-    uv run python benchmarks/feeds_throughput.py [--quick]
+    uv run python benchmarks/feeds_throughput.py [--quick] [--bytecodes]
 
 1. decode + arbitration + book update, messages per CPU-second on one core, driven with the
    same Binance spot diff-depth messages (combined-stream JSON) as cryptofeed 2.4.1's Binance
@@ -372,6 +372,34 @@ class SinkClock:
 # ---------------------------------------------------------------------- memory
 
 
+def bytecodes(msgs: list[bytes], snap: dict[str, object], legs: int, warm: int = 1000, n: int = 1000) -> tuple[float, dict[str, float]]:
+    """Bytecodes the interpreter executes per unique message on the gateway's path (``sys.settrace``
+    opcode events, counted after ``warm`` messages): exact and independent of the machine's load,
+    unlike every clock figure here. Returns the total and the share of each function."""
+    import collections
+
+    gw, v, conns, _ = gateway_path(legs)
+    seed_snapshot(v, snap, msgs[0], conns[0], gw)
+    on = gw.on_message
+    rest = msgs[1:1 + warm + n]
+    pairs = [(raw, [bytes(bytearray(raw)) for _ in range(legs)]) for raw in rest]
+    counts: collections.Counter[str] = collections.Counter()
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            counts[frame.f_code.co_qualname] += 1
+        return trace
+
+    for i, (_raw, copies) in enumerate(pairs):
+        if i == warm:
+            sys.settrace(trace)
+        for c, raw in zip(conns, copies, strict=True):
+            on(v, c, raw, 1)  # type: ignore[arg-type]
+    sys.settrace(None)
+    return sum(counts.values()) / n, {k: c / n for k, c in counts.most_common(8)}
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -418,9 +446,20 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes: a few seconds")
     ap.add_argument("--no-cryptofeed", action="store_true", help="skip the cryptofeed comparison")
     ap.add_argument("--depth", type=int, default=500, help="levels a side in the generated book (default 500)")
+    ap.add_argument("--bytecodes", action="store_true",
+                    help="only count bytecodes per message, 1 and 2 legs (exact, load-independent; seconds)")
     args = ap.parse_args()
     global BOOK_DEPTH
     BOOK_DEPTH = args.depth
+    if args.bytecodes:
+        msgs, snap, _ = generate(2001)
+        one_bc, one_fn = bytecodes(msgs, snap, 1)
+        two_bc, two_fn = bytecodes(msgs, snap, 2)
+        print(f"bytecodes per message: 1 leg {one_bc:.1f}, 2 legs {two_bc:.1f} per unique message "
+              f"(the second copy {two_bc - one_bc:.1f}); by the count, 2 legs vs 1 leg {one_bc / two_bc:.2f}")
+        for legs, fns in ((1, one_fn), (2, two_fn)):
+            print(f"  {legs} leg{'s' if legs > 1 else ''}: " + ", ".join(f"{k} {v:.0f}" for k, v in fns.items()))
+        return
     n = 20_000 if args.quick else 200_000
     e2e_steps = 5_000 if args.quick else 60_000
     mem_total = 40_000 if args.quick else 600_000

@@ -11,7 +11,11 @@ For each client, in the same run and alternating (best of several, the machine i
   server's work is not counted) and messages per second;
 - paced (2,000 messages/s): latency from the server's send to the end of ``on_message``
   (wire + kernel + the client's framing + our path), p50 and p99 per message;
-- the client-only cost: CPU per message with an empty handler (framing and the Python call).
+- the client-only cost: CPU per message with an empty handler (framing and the Python call),
+  flooded (many frames per socket read) and paced (one frame per wake-up of the event loop);
+- the gateway path alone (no socket), to compare the WebSocket layer with.
+
+``feeds.conn`` is the gateway's own client module (``tradeplane.feeds.connection``, picows).
 
 Prints the ratios picows/websockets. The gateway keeps websockets unless picows measures
 faster here (docs/feeds.md, "WebSocket client").
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import statistics
 import sys
 import time
@@ -131,7 +136,25 @@ async def with_picows(url: str, sink: Sink) -> None:
     await transport.wait_disconnected()
 
 
-CLIENTS: dict[str, Callable[[str, Sink], Any]] = {"websockets": with_websockets, "picows": with_picows}
+async def with_gateway_connection(url: str, sink: Sink) -> None:
+    """The gateway's own client module (``tradeplane.feeds.connection``: picows, the frame callback
+    handing each message straight to the handler), with the handler shape the gateway attaches."""
+    from tradeplane.feeds.connection import connect
+
+    receive = sink.receive
+
+    def handler(raw: bytes, recv_ns: int) -> None:
+        receive(raw)
+
+    conn = await connect(url)
+    conn.attach(handler)
+    await conn.send("go")
+    await conn.wait_closed()
+
+
+CLIENTS: dict[str, Callable[[str, Sink], Any]] = {
+    "websockets": with_websockets, "picows": with_picows, "feeds.conn": with_gateway_connection,
+}
 
 
 async def one(client: str, n: int, rate: float, gateway: bool) -> dict[str, float]:
@@ -141,9 +164,11 @@ async def one(client: str, n: int, rate: float, gateway: bool) -> dict[str, floa
     port = int(await proc.stdout.readline())
     sink = Sink(n, gateway)
     try:
-        cpu0, t0 = time.process_time(), time.perf_counter()
+        ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         await CLIENTS[client](f"ws://127.0.0.1:{port}/stream", sink)
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+        ru1, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - t0
+        user, system = ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime
+        cpu = user + system
     finally:
         proc.kill()
         await proc.wait()
@@ -153,7 +178,23 @@ async def one(client: str, n: int, rate: float, gateway: bool) -> dict[str, floa
         assert sink.stream.stats.gaps == 0 and sink.stream.stats.delivered >= n - 1, client
     lat = sorted(sink.lat)
     return {"cpu_us": cpu / got * 1e6, "per_s": got / wall, "p50_us": lat[got // 2] / 1e3,
-            "p99_us": lat[int(got * 0.99)] / 1e3}
+            "p99_us": lat[int(got * 0.99)] / 1e3, "sys_us": system / got * 1e6}
+
+
+def path_alone(n: int, reps: int) -> float:
+    """CPU µs per message of the gateway path alone (decode, arbitration, book, sink; no socket), on the
+    same messages: what the WebSocket layer is compared with."""
+    msgs, snap, _ = generate(n)
+    out = []
+    for _ in range(reps):
+        gw, v, conns, _count = gateway_path(1)
+        seed_snapshot(v, snap, msgs[0], conns[0], gw)
+        on, c = gw.on_message, conns[0]
+        t0 = time.process_time()
+        for raw in msgs[1:]:
+            on(v, c, raw, 1)  # type: ignore[arg-type]
+        out.append((time.process_time() - t0) / (len(msgs) - 1) * 1e6)
+    return min(out)
 
 
 def best(runs: list[dict[str, float]], key: str, low: bool = True) -> float:
@@ -169,21 +210,38 @@ def main() -> None:
     n_paced = 2_000 if args.quick else 10_000
     reps = 2 if args.quick else 3
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    alone = []
     for _ in range(reps):  # alternate the clients so both see the same load
+        alone.append(path_alone(n_flood, 1))
         for client in CLIENTS:
             runs.setdefault((client, "flood"), []).append(asyncio.run(one(client, n_flood, 0.0, True)))
             runs.setdefault((client, "bare"), []).append(asyncio.run(one(client, n_flood, 0.0, False)))
             runs.setdefault((client, "paced"), []).append(asyncio.run(one(client, n_paced, 2000.0, True)))
+            runs.setdefault((client, "paced bare"), []).append(asyncio.run(one(client, n_paced, 2000.0, False)))
+    path = min(alone)
     print(f"{n_flood:,} Binance diff-depth messages flooded, {n_paced:,} paced at 2,000/s; best of {reps} each")
-    print(f"{'client':<11} {'CPU µs/msg':>11} {'msgs/s':>10} {'client only µs':>15} {'p50 µs':>8} {'p99 µs':>8}")
+    print(f"{'client':<11} {'CPU µs/msg':>11} {'msgs/s':>10} {'client only µs':>15} {'paced µs':>9} "
+          f"{'paced only':>11} {'p50 µs':>8} {'p99 µs':>8}")
     out: dict[str, dict[str, float]] = {}
     for client in CLIENTS:
         r = {"cpu_us": best(runs[(client, "flood")], "cpu_us"), "per_s": best(runs[(client, "flood")], "per_s", False),
              "bare_us": best(runs[(client, "bare")], "cpu_us"), "p50_us": best(runs[(client, "paced")], "p50_us"),
-             "p99_us": statistics.median(r["p99_us"] for r in runs[(client, "paced")])}
+             "p99_us": statistics.median(r["p99_us"] for r in runs[(client, "paced")]),
+             "paced_us": best(runs[(client, "paced")], "cpu_us"), "paced_bare_us": best(runs[(client, "paced bare")], "cpu_us"),
+             "paced_sys_us": min(runs[(client, "paced bare")], key=lambda r: r["cpu_us"])["sys_us"]}
         out[client] = r
-        print(f"{client:<11} {r['cpu_us']:>11.2f} {r['per_s']:>10,.0f} {r['bare_us']:>15.2f} {r['p50_us']:>8.0f} "
-              f"{r['p99_us']:>8.0f}")
+        print(f"{client:<11} {r['cpu_us']:>11.2f} {r['per_s']:>10,.0f} {r['bare_us']:>15.2f} {r['paced_us']:>9.2f} "
+              f"{r['paced_bare_us']:>11.2f} {r['p50_us']:>8.0f} {r['p99_us']:>8.0f}")
+    print(f"gateway path alone (decode, arbitration, book, sink; no socket): {path:.2f} µs CPU per message")
+    g = out["feeds.conn"]
+    print(f"WebSocket layer of the gateway's client (client only) / gateway path: flooded "
+          f"{g['bare_us'] / path:.2f}x, paced at 2,000/s {g['paced_bare_us'] / path:.2f}x "
+          "(aim: no more than 1x)")
+    paced_path = g["paced_us"] - g["paced_bare_us"]
+    print(f"  paced, the gateway path costs {paced_path:.2f} µs a message (paced with it minus paced without: a wake-up "
+          f"runs on caches other processes cooled); client only / that: {g['paced_bare_us'] / max(paced_path, 0.01):.2f}x")
+    print(f"  of its paced client-only {g['paced_bare_us']:.2f} µs, {g['paced_sys_us']:.2f} µs is the kernel's (socket read, "
+          "epoll wait and wake-up: one per frame at this rate), the rest the event loop's pass and the frame callback")
     w, p = out["websockets"], out["picows"]
     print(f"ratio picows/websockets: msgs/s {p['per_s'] / w['per_s']:.2f}x, CPU per message "
           f"{w['cpu_us'] / p['cpu_us']:.2f}x less, client-only cost {w['bare_us'] / p['bare_us']:.2f}x less, "

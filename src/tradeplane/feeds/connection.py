@@ -29,6 +29,7 @@ from typing import Any
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 OnMessage = Callable[[bytes, int], None]
+_time_ns = time.time_ns
 
 _TEXT, _BINARY, _CONT, _CLOSE = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION, WSMsgType.CLOSE
 
@@ -109,11 +110,16 @@ class _Listener(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
         conn = self.conn
-        if kind is _TEXT or kind is _BINARY:
-            if frame.fin:
-                conn._message(frame.get_payload_as_bytes())
+        if (kind is _TEXT or kind is _BINARY) and frame.fin:
+            # the hot path: a whole message, handed over from here (no further Python call per frame)
+            h = conn._handler
+            if h is not None:
+                h(frame.get_payload_as_bytes(), _time_ns())
             else:
-                conn._parts = [frame.get_payload_as_bytes()]
+                conn._message(frame.get_payload_as_bytes())
+            return
+        if kind is _TEXT or kind is _BINARY:  # the first frame of a fragmented message
+            conn._parts = [frame.get_payload_as_bytes()]
         elif kind is _CONT:
             conn._parts.append(frame.get_payload_as_bytes())
             if frame.fin:

@@ -108,6 +108,9 @@ class ConnState:
     # the venue sends every connection the same messages in the same order, so a trailing connection's
     # next message is most likely that one, byte for byte (one comparison, no parse, no hash)
     cur: int = 0
+    # its tally on the arbiter of the stream its last copy was on (the copy path's lookup, kept)
+    tally_of: Any = None
+    tally: Any = None
 
 
 @dataclass
@@ -296,61 +299,44 @@ class Gateway:
             # peeks at the sequence alone. A copy is judged on its sequence and dropped undecoded; a
             # wrong guess either way only costs time (the full path judges a message the same).
             cur = cs.cur
-            seen = None
             if cur < v.won_n:
                 seen = v.won[cur & v.won_mask]
                 if seen[0] == raw:
-                    cs.cur = cur + 1
-                else:
-                    seen = None
-            if seen is None and cs.behind and v.peek is not None:
-                peeked = v.peek(raw)
-                if peeked is not None:
-                    st = v.books.get(peeked[0])
-                    if st is not None:
-                        seen = (raw, st, peeked[1], peeked[2])
-            if seen is not None:
-                st = seen[1]
-                arb = st.arbiter
-                seq = seen[2]
-                last = arb.last
-                if last is not None and seq <= last:
-                    # a copy of a position the chain holds: Stream.drop_copy's accounting, inline (what a
-                    # trailing copy costs is what two legs cost over one). The tests hold it to drop_copy.
-                    t = arb.tallies.get(conn) or arb.tally(conn)
-                    t.duplicates += 1
-                    if seq > t.high_water:
-                        t.high_water = seq
-                    won = st._ring[seq & _RING_MASK]
-                    if won[0] == seq and won[1] != conn and won[2]:
-                        w = arb.tallies.get(won[1]) or arb.tally(won[1])
-                        lead = recv_ns - won[2]
-                        w.lead_ns_total += lead
-                        w.lead_samples += 1
-                        peak = w.lead_peak_ns
-                        peak -= peak >> 6
-                        w.lead_peak_ns = lead if lead > peak else peak
-                    cs.behind = True
-                    if arb.pending:
-                        out = self._check_hole(v, st, recv_ns)
-                        if out:
-                            self._publish(out)
-                    if st.actions:
-                        self._run_actions(v, st)
-                    # a copy: the leg is alive. The stream's rate (the stale bound) counted the message once,
-                    # at its first copy: the bound is k intervals of the venue's own rate, not of N legs' copies
-                    if leg.state is not _LIVE:
-                        self._leg_live(v, leg, recv_ns)
-                    leg.last_data_ns = recv_ns
-                    if cs.first is not None:
-                        cs.first.set()
-                        cs.first = None
-                    lat = v.latency
-                    if lat is not None and seen[3] > 0:
-                        lat.append(recv_ns - seen[3])
-                        if len(lat) >= LATENCY_BATCH:
-                            self.metrics.fold()
+                    st = seen[1]
+                    arb = st.arbiter
+                    seq = seen[2]
+                    last = arb.last
+                    if last is not None and seq <= last:
+                        # a copy of a position the chain holds: Stream.drop_copy's accounting, inline and
+                        # flat (what a trailing copy costs is what two legs cost over one; the tests hold
+                        # it to drop_copy). The connection's tally on this stream is kept on it.
+                        cs.cur = cur + 1
+                        t = cs.tally if cs.tally_of is arb else self._tally(cs, arb)
+                        t.duplicates += 1
+                        if seq > t.high_water:
+                            t.high_water = seq
+                        won = st._ring[seq & _RING_MASK]
+                        if won[0] == seq and won[2] and won[1] != conn:
+                            w = arb.tallies.get(won[1]) or arb.tally(won[1])
+                            lead = recv_ns - won[2]
+                            w.lead_ns_total += lead
+                            w.lead_samples += 1
+                            peak = w.lead_peak_ns
+                            peak -= peak >> 6
+                            w.lead_peak_ns = lead if lead > peak else peak
+                        cs.behind = True
+                        if arb.pending or st.actions or leg.state is not _LIVE or cs.first is not None or (
+                            v.latency is not None
+                        ):
+                            self._copy_tail(v, cs, st, seen[3], recv_ns)
+                        else:
+                            leg.last_data_ns = recv_ns
+                        return
+                    cs.cur = cur + 1  # the first copy itself, not yet a position the chain holds: in full
+                elif cs.behind and v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
                     return
+            elif cs.behind and v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
+                return
             cs.behind = False
         text = v.text
         d = text(raw) if text is not None and type(raw) is bytes else None
@@ -400,6 +386,48 @@ class Gateway:
         self.board.set_leg(leg.name, State.LIVE, recv_ns, "data flowing")
         for s in v.streams.values():
             s.legs_back(recv_ns)
+
+    def _tally(self, cs: ConnState, arb: Any) -> Any:
+        """The connection's tally on ``arb``, kept on it for the next copy (the copy path's one lookup)."""
+        t = arb.tallies.get(cs.cid) or arb.tally(cs.cid)
+        cs.tally_of, cs.tally = arb, t
+        return t
+
+    def _peeked_copy(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> bool:
+        """A trailing connection's message that did not match the next first copy byte for byte: a peek
+        at its sequence alone; a copy of a position the chain holds is accounted for and dropped (True)."""
+        peeked = v.peek(raw)  # type: ignore[misc]
+        if peeked is None:
+            return False
+        st = v.books.get(peeked[0])
+        if st is None or not st.drop_copy(cs.cid, peeked[1], recv_ns):
+            return False
+        cs.behind = True
+        self._copy_tail(v, cs, st, peeked[2], recv_ns)
+        return True
+
+    def _copy_tail(self, v: _Venue, cs: ConnState, st: Stream, ts: int, recv_ns: int) -> None:
+        """The rest of a dropped copy's bookkeeping, when there is any: a hole to judge, the stream's
+        actions, a leg coming (back) live, the first data on a connection, the latency sample. The
+        stream's rate (the stale bound) counted the message once, at its first copy."""
+        if st.arbiter.pending:
+            out = self._check_hole(v, st, recv_ns)
+            if out:
+                self._publish(out)
+        if st.actions:
+            self._run_actions(v, st)
+        leg = cs.health
+        if leg.state is not _LIVE:
+            self._leg_live(v, leg, recv_ns)
+        leg.last_data_ns = recv_ns
+        if cs.first is not None:
+            cs.first.set()
+            cs.first = None
+        lat = v.latency
+        if lat is not None and ts > 0:
+            lat.append(recv_ns - ts)
+            if len(lat) >= LATENCY_BATCH:
+                self.metrics.fold()
 
     def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
         """Every message the fast paths do not take: decoded into events, each to its stream. Returns

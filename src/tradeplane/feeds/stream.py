@@ -156,7 +156,14 @@ class Stream:
             self.drop_copy(leg, seq, now_ns)
             return []
         if self.state is _LIVE and prev == last and not (arb.pending or self._need_fit or self._depth):
-            arb.take(leg, seq, now_ns)
+            # Arbiter.take, inline (one call less a message): the chain's end now, the win counted and
+            # remembered for the lead of the copies that follow
+            t = arb.tallies.get(leg) or arb.tally(leg)
+            if seq > t.high_water:
+                t.high_water = seq
+            arb.last = seq
+            t.wins += 1
+            self._ring[seq & _RING_MASK] = (seq, leg, now_ns)
             book = self.book
             try:
                 tb, ta = book.apply_text(bids, asks, self._pc, self._qc)  # type: ignore[arg-type]
