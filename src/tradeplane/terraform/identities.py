@@ -4,13 +4,15 @@ Every stage of a cloud runs as its own identity, so the networking stage cannot 
 organisation policy or SCPs and the organisation stage cannot touch a network:
 
 - AWS: the role ``tradeplane-terraform-<stage>`` in every account the stage manages, trusted
-  only by the automation principal (``var.automation_principal_arn``: the CI's role), with an
-  inline policy made from ``GRANTS``: what the stage's services need, roles it creates only
+  only by that stage's CI role (``var.automation_principal_arns["<stage>"]``), with an
+  inline policy derived from what the stage renders in that account (``aws_actions``: each type's
+  actions, on the estate's account, regions and name prefixes), ``GRANTS``' extras, roles it creates only
   under its own path (``/tradeplane/<stage>/``) and only with its own permissions boundary
   (``tradeplane/boundary-<stage>``: the most those roles may ever do), and explicit denies of
   the automation identities themselves and, outside the organisation stage, of Organizations.
-- GCP: the service account ``tradeplane-<stage>@<automation project>``, which only the automation
-  principal may impersonate (``roles/iam.serviceAccountTokenCreator`` on it), holding the
+- GCP: the service account ``tradeplane-<stage>@<automation project>``, which only that stage's CI
+  member may impersonate (``var.automation_principals["<stage>"]`` holds
+  ``roles/iam.serviceAccountTokenCreator`` on it), holding the
   organisation-level roles of ``GRANTS``; a stage that grants project roles (the organisation
   stage included) holds ``roles/resourcemanager.projectIamAdmin`` only under a condition listing
   the roles it grants (IAM's ``modifiedGrantsByRole``), so none can grant itself Token Creator. The compute stage may attach service accounts
@@ -26,24 +28,29 @@ blocks assume ``var.<stage>_role_arns["<account>"]`` or impersonate
 ``var.<stage>_service_account``, each validated to be that stage's own identity.
 
 ``wire_identities`` also proves, while rendering, that every resource and data type each stage
-renders is covered by its grants (``AWS_SERVICES``, ``GCP_ROLES``): a family that adds a type
+renders is covered by its grants (``aws_actions.TYPE_ACTIONS``, ``GCP_ROLES``): a family that adds a type
 adds it there, or the render fails (a family bug, ``RuntimeError``).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
+from tradeplane.estate.model import AwsVpc, Estate
 from tradeplane.terraform.aws._common import policy_document
+from tradeplane.terraform.aws_actions import NAME_ATTRS, NAME_PREFIXES, TYPE_ACTIONS, Grant, stage_statements
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule, interp, text_value
+from tradeplane.terraform.module import RootModule, Variable, interp, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import Stage
 
-__all__ = ["AWS_SERVICES", "GCP_ROLES", "GRANTS", "AwsStatement", "StageGrants", "aws_service", "aws_statements",
-           "boundary_arn", "grants_table", "own_path", "uncovered", "wire_identities"]
+__all__ = ["GCP_ROLES", "GRANTS", "INLINE_POLICY_LIMIT", "AwsStatement", "StageGrants", "aws_statements",
+           "boundary_arn", "boundary_name", "delegated_role", "desk_secrets", "grants_table", "own_path",
+           "policy_size", "uncovered", "wire_identities"]
 
 ROLE_PREFIX = "tradeplane-terraform-"
 _BOUNDARY_SKIPS = tuple((check, "the automation identity of one stage: its grants are the table in "
@@ -77,7 +84,7 @@ class StageGrants:
     """What one stage's identity may do, on both clouds (``GRANTS``)."""
 
     stage: Stage
-    aws: tuple[AwsStatement, ...]
+    aws: tuple[AwsStatement, ...]  # beyond what its rendered types derive (aws_actions.stage_statements)
     gcp: tuple[str, ...]  # roles held at the organisation
     aws_may: str  # the same, in words (docs/terraform.md's table)
     gcp_holds: str
@@ -87,6 +94,14 @@ class StageGrants:
     service_linked: tuple[str, ...] = ()  # AWS service-linked roles it may create
     instance_profiles: bool = False  # AWS: it manages instance profiles under its path
     project_iam: bool = False  # GCP: project IAM, only for the roles the stage grants (a condition)
+    boundary_per_desk: bool = False  # AWS: one boundary per desk (boundary-<stage>-<desk>), its venue keys only
+
+
+# Folders without their IAM: create (folderCreator), update and delete (folderEditor), change of parent
+# (folderMover); Folder Admin would add resourcemanager.folders.setIamPolicy (Google Cloud's Resource
+# Manager roles reference), with which the organisation identity could grant itself anything on a folder.
+_FOLDER_ROLES = ("roles/resourcemanager.folderCreator", "roles/resourcemanager.folderEditor",
+                 "roles/resourcemanager.folderMover")
 
 
 def _s(sid: str, *actions: str) -> AwsStatement:
@@ -96,25 +111,24 @@ def _s(sid: str, *actions: str) -> AwsStatement:
 GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
     StageGrants(
         Stage.ORG,
-        aws=(_s("Organizations", "organizations:*"), _s("AuditTrail", "cloudtrail:*"),
-             _s("Config", "config:*"), _s("GuardDuty", "guardduty:*"), _s("AuditBucket", "s3:*"),
-             _s("AuditKeys", "kms:*")),
-        gcp=("roles/essentialcontacts.admin", "roles/orgpolicy.policyAdmin", "roles/resourcemanager.folderAdmin",
+        aws=(AwsStatement("PassServiceLinkedRoles", ("iam:PassRole",), (
+            "arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/*",
+            "arn:aws:iam::{account}:role/aws-service-role/organizations.amazonaws.com/*")),),
+        gcp=("roles/essentialcontacts.admin", "roles/orgpolicy.policyAdmin", *_FOLDER_ROLES,
              "roles/resourcemanager.projectCreator", "roles/billing.user", "roles/serviceusage.serviceUsageAdmin"),
         aws_may="Organizations (OUs, accounts, SCPs), CloudTrail, Config, GuardDuty, S3 and KMS for the audit "
                 "bucket; service-linked roles of Config, GuardDuty and Organizations",
-        gcp_holds="Organization Policy Administrator, Folder Admin, Project Creator, Billing Account User, "
+        gcp_holds="Organization Policy Administrator, Folder Creator, Folder Editor, Folder Mover (never Folder Admin: no folder IAM), Project Creator, Billing Account User, "
                   "Essential Contacts Admin, Service Usage Admin; project IAM only for audit configs and "
                   "roles/iam.serviceAccountUser (the compute identity's, in its projects)",
         must_not="touch a network, an instance or a firewall",
-        service_linked=("config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"),
+        service_linked=("cloudtrail.amazonaws.com", "config.amazonaws.com", "guardduty.amazonaws.com",
+                        "organizations.amazonaws.com"),
         project_iam=True),
     StageGrants(
         Stage.NETWORKING,
-        aws=(_s("Networking", "ec2:*"), _s("DirectConnect", "directconnect:*"), _s("ShareTransitGateways", "ram:*"),
-             _s("FlowLogGroups", "logs:*"), _s("FlowLogKeys", "kms:*"),
-             AwsStatement("NeverInstances", ("ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
-                                             "ec2:ModifyLaunchTemplate", "ec2:RunInstances"), effect="Deny")),
+        aws=(AwsStatement("NeverInstances", ("ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
+                                             "ec2:ModifyLaunchTemplate", "ec2:RunInstances"), effect="Deny"),),
         gcp=("roles/compute.networkAdmin", "roles/compute.securityAdmin", "roles/compute.xpnAdmin"),
         aws_may="EC2 networking (VPCs, subnets, routes, gateways, transit gateways, VPN, endpoints, security "
                 "groups, NACLs, flow logs), Direct Connect, RAM shares, CloudWatch Logs and KMS for flow logs; "
@@ -129,15 +143,7 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         project_iam=True),
     StageGrants(
         Stage.SECURITY,
-        aws=(_s("Keys", "kms:*"), _s("Shield", "shield:*"), _s("Waf", "wafv2:*"), _s("WafLogs", "logs:*"),
-             _s("VenueSecrets", "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret",
-                "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
-                "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
-                "secretsmanager:UpdateSecret"),
-             _s("DefaultEbsEncryption", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault",
-                "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId",
-                "ec2:ResetEbsDefaultKmsKeyId"),
-             _s("ReadNetworks", "ec2:Describe*")),
+        aws=(),
         gcp=("roles/compute.orgFirewallPolicyAdmin", "roles/compute.orgSecurityResourceAdmin",
              "roles/compute.securityAdmin"),
         aws_may="KMS, Shield, WAFv2 and its logs, Secrets Manager (never a secret's value or resource policy), default EBS encryption; desk operator roles "
@@ -151,15 +157,7 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         project_iam=True),
     StageGrants(
         Stage.COMPUTE,
-        aws=(_s("Compute", "ec2:AssociateIamInstanceProfile", "ec2:CreateLaunchTemplate",
-                "ec2:CreateLaunchTemplateVersion", "ec2:CreatePlacementGroup", "ec2:CreateTags",
-                "ec2:DeleteLaunchTemplate", "ec2:DeleteLaunchTemplateVersions", "ec2:DeletePlacementGroup",
-                "ec2:DeleteTags", "ec2:Describe*", "ec2:DisassociateIamInstanceProfile", "ec2:GetLaunchTemplateData",
-                "ec2:ModifyInstanceAttribute", "ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate",
-                "ec2:MonitorInstances", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:RunInstances",
-                "ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances", "ec2:UnmonitorInstances"),
-             _s("EncryptedVolumes", "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*",
-                "kms:ReEncrypt*")),
+        aws=(),
         gcp=("roles/compute.instanceAdmin.v1", "roles/container.admin"),
         aws_may="EC2 instances, launch templates, placement groups (and KMS grants for encrypted volumes); "
                 "instance roles and profiles under /tradeplane/compute/ within its boundary (Session Manager, "
@@ -167,13 +165,15 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
         gcp_holds="Compute Instance Admin (v1), Kubernetes Engine Admin; Service Account User in the projects "
                   "it places resources in (granted there by the organisation stage)",
         must_not="change networks, Organizations/SCPs, Organization Policy or IAM beyond its instance roles",
-        boundary=("ec2messages:*", "kms:Decrypt", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-                  "ssm:Describe*", "ssm:Get*", "ssm:List*", "ssm:Put*", "ssm:Update*", "ssmmessages:*"),
+        # Session Manager; each desk's boundary adds its own venue-key secrets (desk_secrets)
+        boundary=("ec2messages:*", "ssm:Describe*", "ssm:Get*", "ssm:List*", "ssm:Put*", "ssm:Update*",
+                  "ssmmessages:*"),
+        boundary_per_desk=True,
         passes_to=("ec2.amazonaws.com",),
         instance_profiles=True),
     StageGrants(
         Stage.OBSERVABILITY,
-        aws=(_s("Alarms", "cloudwatch:*"), _s("Topics", "sns:*"), _s("TopicKeys", "kms:*")),
+        aws=(),
         gcp=("roles/logging.configWriter", "roles/monitoring.editor"),
         aws_may="CloudWatch alarms, SNS topics and subscriptions, KMS keys for the topics",
         gcp_holds="Monitoring Editor, Logging Config Writer (org sink, log buckets); project IAM only for "
@@ -183,18 +183,6 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
 )}
 
 
-# Terraform type prefix -> the IAM service whose actions manage it ("" = no API call).
-AWS_SERVICES: dict[str, str] = {
-    "aws_cloudtrail": "cloudtrail", "aws_cloudwatch_log_": "logs", "aws_cloudwatch_": "cloudwatch",
-    "aws_config_": "config", "aws_customer_gateway": "ec2", "aws_default_security_group": "ec2",
-    "aws_dx_": "directconnect", "aws_ebs_": "ec2", "aws_ec2_": "ec2", "aws_eip": "ec2", "aws_flow_log": "ec2",
-    "aws_guardduty_": "guardduty", "aws_iam_policy_document": "", "aws_iam_": "iam", "aws_instance": "ec2",
-    "aws_internet_gateway": "ec2", "aws_kms_": "kms", "aws_launch_template": "ec2", "aws_nat_gateway": "ec2",
-    "aws_network_acl": "ec2", "aws_organizations_": "organizations", "aws_placement_group": "ec2",
-    "aws_ram_": "ram", "aws_route": "ec2", "aws_s3_": "s3", "aws_secretsmanager_": "secretsmanager",
-    "aws_security_group": "ec2", "aws_shield_": "shield", "aws_sns_": "sns", "aws_subnet": "ec2",
-    "aws_vpc": "ec2", "aws_vpn_": "ec2", "aws_wafv2_": "wafv2",
-}
 _NETWORK_ADMIN = ("roles/compute.networkAdmin",)
 # Terraform type -> the organisation roles any of which lets its stage manage it.
 GCP_ROLES: dict[str, tuple[str, ...]] = {
@@ -226,7 +214,7 @@ GCP_ROLES: dict[str, tuple[str, ...]] = {
     "google_compute_vpn_tunnel": _NETWORK_ADMIN,
     "google_container_cluster": ("roles/container.admin",), "google_container_node_pool": ("roles/container.admin",),
     "google_essential_contacts_contact": ("roles/essentialcontacts.admin",),
-    "google_folder": ("roles/resourcemanager.folderAdmin",),
+    "google_folder": _FOLDER_ROLES,
     "google_logging_organization_sink": ("roles/logging.configWriter",),
     "google_logging_project_bucket_config": ("roles/logging.configWriter",),
     "google_monitoring_alert_policy": ("roles/monitoring.editor",),
@@ -247,35 +235,44 @@ def own_path(stage: Stage) -> str:
     return f"/tradeplane/{stage.slug}/"
 
 
-def boundary_arn(account_id: str, stage: Stage) -> str:
-    """The permissions boundary every role ``stage`` creates must carry (in the account ``account_id``)."""
-    return f"arn:aws:iam::{account_id}:policy/tradeplane/boundary-{stage.slug}"
+def boundary_name(stage: Stage, desk: str = "") -> str:
+    """``boundary-compute-crypto`` (a desk's) or ``boundary-networking``: the permissions boundary's name."""
+    return f"boundary-{stage.slug}-{desk}" if desk else f"boundary-{stage.slug}"
 
 
-def delegated_role(mod: RootModule, account: str) -> dict[str, Expr | str]:
+def boundary_arn(account_id: str, stage: Stage, desk: str = "") -> str:
+    """The permissions boundary every role ``stage`` creates (for ``desk``, where the stage's
+    boundaries are per desk) must carry, in the account ``account_id``."""
+    return f"arn:aws:iam::{account_id}:policy/tradeplane/{boundary_name(stage, desk)}"
+
+
+def delegated_role(mod: RootModule, account: str, desk: str = "") -> dict[str, Expr | str]:
     """The ``path`` and ``permissions_boundary`` arguments of a role a stage's family creates in
-    ``account``: the only roles the stage's identity may create (``GRANTS[stage].boundary``)."""
+    ``account``: the only roles the stage's identity may create (``GRANTS[stage].boundary``; the
+    compute stage's roles take their desk's boundary, which adds that desk's venue keys only)."""
+    if GRANTS[mod.stage].boundary_per_desk and not desk:
+        raise RuntimeError(f"{mod.path}: a role of this stage takes its desk's boundary (delegated_role(..., desk))")
     account_id = f'${{{mod.shared("aws_account_ids")}["{account}"]}}'
-    return {"path": own_path(mod.stage), "permissions_boundary": interp(boundary_arn(account_id, mod.stage))}
+    return {"path": own_path(mod.stage),
+            "permissions_boundary": interp(boundary_arn(account_id, mod.stage, desk if GRANTS[mod.stage].boundary_per_desk else ""))}
 
 
-def aws_service(type_: str) -> str | None:
-    """The IAM service prefix that manages an AWS Terraform type (longest matching prefix); ``""`` for a
-    data source that calls no API, ``None`` when ``AWS_SERVICES`` does not know it."""
-    best = max((p for p in AWS_SERVICES if type_.startswith(p)), key=len, default=None)
-    return None if best is None else AWS_SERVICES[best]
-
-
-def aws_statements(g: StageGrants) -> tuple[AwsStatement, ...]:
-    """Every statement of the stage role's policy: the table's, the ones for the roles it creates
-    (only under its path, only with its boundary), and the explicit denies."""
-    out = list(g.aws)
+def aws_statements(g: StageGrants, derived: Sequence[Grant] = (),
+                   boundaries: Sequence[str] = ()) -> tuple[AwsStatement, ...]:
+    """Every statement of the stage role's policy in one account: ``derived`` (what its rendered types
+    need there, ``aws_actions.stage_statements``), the table's extras, the ones for the roles it
+    creates (only under its path, only with one of its ``boundaries``: their names, default the
+    stage's one), and the explicit denies."""
+    out = [AwsStatement(d.sid, d.actions, d.resources) for d in derived]
+    out += list(g.aws)
     own = "arn:aws:iam::{account}:role/tradeplane/{slug}/*"
     if g.boundary:
+        names = tuple(boundaries) or (boundary_name(g.stage),)
         out.append(AwsStatement(
             "CreateOwnRolesWithinBoundary",
             ("iam:AttachRolePolicy", "iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"),
-            (own,), (("StringEquals", "iam:PermissionsBoundary", (boundary_arn("{account}", g.stage),)),)))
+            (own,), (("StringEquals", "iam:PermissionsBoundary",
+                      tuple(f"arn:aws:iam::{{account}}:policy/tradeplane/{n}" for n in names)),)))
         out.append(_s("TendOwnRoles", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
                       "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
                       "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
@@ -305,19 +302,32 @@ def aws_statements(g: StageGrants) -> tuple[AwsStatement, ...]:
 
 
 def uncovered(stage: Stage, cloud: str, types: Iterable[str], granted: Iterable[str] = ()) -> list[str]:
-    """The Terraform types of ``stage`` its identity's grants do not cover (unknown types included).
+    """The Terraform types of ``stage`` its identity's grants do not cover: unknown types, IAM types the
+    stage has no own-role grants for, and (AWS) types needing an action the stage's explicit denies
+    refuse (Organizations outside the organisation stage, instances in networking).
     ``granted``: GCP roles the identity holds beyond ``GRANTS`` (its conditional project IAM)."""
     g = GRANTS[stage]
     out = []
     if cloud == "aws":
-        services = {a.split(":", 1)[0] for st in aws_statements(g) if st.effect == "Allow" for a in st.actions}
+        denied = [a for st in aws_statements(g) if st.effect == "Deny" and st.resources == ("*",) for a in st.actions]
         for t in sorted(set(types)):
-            service = aws_service(t)
-            if service is None or (service and service not in services):
+            if (t not in TYPE_ACTIONS or not _own_iam_covers(g, t)
+                    or any(fnmatchcase(a, d) for a in TYPE_ACTIONS[t] for d in denied)):
                 out.append(t)
         return out
     roles = {*g.gcp, *granted}
     return [t for t in sorted(set(types)) if not roles & set(GCP_ROLES.get(t, ()))]
+
+
+def _own_iam_covers(g: StageGrants, type_: str) -> bool:
+    """IAM types are covered by the stage's own-role statements, not by TYPE_ACTIONS."""
+    if type_ in ("aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment"):
+        return bool(g.boundary)
+    if type_ == "aws_iam_instance_profile":
+        return g.instance_profiles
+    if type_ == "aws_iam_service_linked_role":
+        return bool(g.service_linked)
+    return type_ != "aws_iam_policy"  # only the bootstrap (an administrator) creates managed policies
 
 
 def grants_table() -> str:
@@ -347,7 +357,8 @@ def _types(mod: RootModule) -> tuple[set[str], set[str]]:
     return types, granted
 
 
-def wire_identities(modules: Mapping[tuple[str, Stage], RootModule], bootstrap: Mapping[str, RootModule]) -> None:
+def wire_identities(modules: Mapping[tuple[str, Stage], RootModule], bootstrap: Mapping[str, RootModule],
+                    estate: Estate) -> None:
     """Render each cloud's bootstrap stage (``bootstrap[cloud]``, empty) for the stage ``modules``
     of that cloud, and make every stage's providers use its own identity (an input from the
     bootstrap's outputs). ``RuntimeError`` when a stage renders a type its grants do not cover."""
@@ -355,37 +366,150 @@ def wire_identities(modules: Mapping[tuple[str, Stage], RootModule], bootstrap: 
         stages: dict[Stage, RootModule] = {s: m for (c, s), m in sorted(modules.items())
                                            if c == cloud and s is not Stage.BOOTSTRAP}
         if cloud == "aws":
-            _aws_bootstrap(boot, stages)
+            _aws_bootstrap(boot, stages, estate)
         else:
             _gcp_bootstrap(boot, stages)
 
 
-def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None:
-    trusted = boot.var("automation_principal_arn", "string",
-                       "the principal every stage identity trusts: the CI's role (arn:aws:iam::ACCOUNT:role/NAME)",
-                       validation=('can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.automation_principal_arn))',
-                                   "the automation principal is an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
+def _principals(boot: RootModule, name: str, stages: Iterable[Stage], what: str, pattern: str, shape: str) -> Expr:
+    """The per-stage automation principals input ``name``: a map from stage (``networking``) to the one
+    principal that may become that stage's identity. Validated: every stage has one, no other key,
+    each is well-formed, and no principal serves two stages (one CI principal per stage)."""
+    slugs = ", ".join(f'"{s.slug}"' for s in sorted(stages))
+    boot.variables[name] = Variable(
+        name, "map(string)",
+        f"{what}, one per stage ({', '.join(s.slug for s in sorted(stages))}): the only principal that may "
+        "become that stage's identity; no principal may serve two stages",
+        validations=(
+            (f"length(setsubtract([{slugs}], keys(var.{name}))) == 0 && "
+             f"length(setsubtract(keys(var.{name}), [{slugs}])) == 0",
+             f"the input {name} must name exactly one principal for each stage: {slugs.replace(chr(34), '')}"),
+            (f'alltrue([for k, v in var.{name} : can(regex("{pattern}", v))])',
+             f"every value of {name} must be {shape}"),
+            (f"length(distinct(values(var.{name}))) == length(values(var.{name}))",
+             f"no principal may serve two stages in {name}: give each stage its own CI principal"),
+        ))
+    return Expr(f"var.{name}")
+
+
+# IAM quotas: an inline role policy's characters (whitespace excluded; all of a role's inline policies
+# together) and a managed policy's (a permissions boundary) -- IAM and AWS STS quotas, AWS IAM User Guide
+INLINE_POLICY_LIMIT = 10_240
+MANAGED_POLICY_LIMIT = 6_144
+_BOUNDARY_REF = re.compile(r"policy/tradeplane/(boundary-[a-z0-9-]+)")
+
+
+def desk_secrets(estate: Estate) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(account, desk) -> sorted (region, secret name) of the venue-key secrets (``aws-sm://``) the desk's
+    AWS workloads in that account use (``Estate.api_keys_of``): what a desk's compute boundary lets its
+    instance roles read, and nothing else."""
+    vpcs = {v.name: v for v in estate.aws_vpcs}
+    out: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for w in estate.workloads:
+        vpc = vpcs.get(w.network)
+        if not isinstance(vpc, AwsVpc):
+            continue
+        for _, key in estate.api_keys_of(w):
+            if key.secret_ref.startswith("aws-sm://"):
+                out.setdefault((vpc.account, w.desk), set()).add((vpc.region, key.secret_ref.removeprefix("aws-sm://")))
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def policy_size(statements: Sequence[Mapping[str, object]]) -> int:
+    """Characters of the policy JSON IAM stores for ``statements`` (``policy_document`` dicts), without
+    whitespace, each account id counted as its 12 digits: what IAM's size quotas count."""
+    def text(v: object) -> str:
+        return re.sub(r"\$\{module\.globals\.aws_account_ids\[\"[^\"]+\"\]\}", "0" * 12, str(v)).strip('"')
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": st.get("sid"), "Effect": st.get("effect", "Allow"),
+         "Action": [text(a) for a in st.get("actions", ())],  # type: ignore[attr-defined]
+         "Resource": [text(r) for r in st.get("resources", ())],  # type: ignore[attr-defined]
+         **({"Condition": {f"{t}": {k: [text(v) for v in vs]} for t, k, vs in st["conditions"]}}  # type: ignore[attr-defined]
+            if st.get("conditions") else {})}
+        for st in statements]}
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def _literal(value: object) -> str | None:
+    """A rendered name's text (a template's, quotes removed), or None for a reference (``var.x``)."""
+    if isinstance(value, Expr):
+        return value[1:-1] if value.startswith('"') and value.endswith('"') else None
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class _AccountView:
+    """What one stage renders in one AWS account: types, regions, names, boundaries its roles carry."""
+
+    types: set[str]
+    regions: set[str]
+    names: dict[str, set[str]]
+    boundaries: set[str]
+
+
+def _accounts(mod: RootModule) -> dict[str, _AccountView]:
+    views: dict[str, _AccountView] = {}
+    for account, region in mod.aws_providers.values():
+        views.setdefault(account, _AccountView(set(), set(), {}, set())).regions.add(region)
+    for blocks in mod.files.values():
+        for b in blocks:
+            if b.type not in ("resource", "data"):
+                continue
+            alias = str(b.attrs.get("provider", "")).removeprefix("aws.")
+            if alias not in mod.aws_providers:
+                raise RuntimeError(f"{mod.path}: {'.'.join(b.labels)} names no provider of this stage")
+            view = views[mod.aws_providers[alias][0]]
+            type_ = b.labels[0]
+            view.types.add(type_)
+            name = _literal(b.attrs.get(NAME_ATTRS.get(type_, "name")))
+            if name is not None and any(type_ in ts for ts, _ in NAME_PREFIXES.values()):
+                view.names.setdefault(type_, set()).add(name)
+            if type_ == "aws_iam_role":
+                found = _BOUNDARY_REF.search(str(b.attrs.get("permissions_boundary", "")))
+                if found:
+                    view.boundaries.add(found.group(1))
+    return views
+
+
+def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule], estate: Estate) -> None:
+    trusted = _principals(boot, "automation_principal_arns", stages,
+                          "the CI role (arn:aws:iam::ACCOUNT:role/NAME) a stage identity trusts",
+                          "^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
     homes: dict[str, str] = {}
     for mod in stages.values():
         for account, region in mod.aws_providers.values():
             homes[account] = min(region, homes.get(account, region))
+    estate_accounts = sorted(homes)
+    estate_regions = sorted({r for mod in stages.values() for _, r in mod.aws_providers.values()})
+    placeholders = {"estate": estate.name, "metric_prefix": estate.observability.metric_prefix}
+    secrets = desk_secrets(estate)
+    ids = boot.shared("aws_account_ids")
     for stage, mod in stages.items():
         types, _ = _types(mod)
         missing = uncovered(stage, "aws", types)
         if missing:
             raise RuntimeError(f"aws/{stage.value} renders {', '.join(missing)}, which its identity's grants do not "
-                               "cover: add it to identities.AWS_SERVICES and GRANTS")
+                               "cover: add it to aws_actions.TYPE_ACTIONS")
         g = GRANTS[stage]
-        accounts = sorted({a for a, _ in mod.aws_providers.values()})
+        views = _accounts(mod)
         arns: dict[str, Expr] = {}
-        for account in accounts:
+        for account, view in sorted(views.items()):
             p = boot.aws_provider(account, homes[account])
             name = ident(stage.slug, account)
-            account_id = f'${{{boot.shared("aws_account_ids")}["{account}"]}}'
+            account_id = f'${{{ids}["{account}"]}}'
             trust = policy_document(boot, "identities", f"{name}__trust", p, [
                 {"sid": "AutomationOnly", "actions": ["sts:AssumeRole", "sts:TagSession"],
-                 "principals": [("AWS", [trusted])]}])
-            statements = [_statement(st, account_id, stage) for st in aws_statements(g)]
+                 "principals": [("AWS", [Expr(f'{trusted}["{stage.slug}"]')])]}])
+            derived = stage_statements(sorted(view.types), account, sorted(view.regions), view.names,
+                                       estate_accounts, estate_regions, placeholders)
+            boundaries = sorted(view.boundaries) if g.boundary_per_desk else [boundary_name(stage)]
+            statements = [_statement(st, account_id, stage, ids)
+                          for st in aws_statements(g, derived, boundaries if g.boundary else ())]
+            size = policy_size(statements)
+            if size > INLINE_POLICY_LIMIT:
+                raise RuntimeError(f"aws/{stage.value}: the grants of {account} are {size} characters, over IAM's "
+                                   f"{INLINE_POLICY_LIMIT} for a role's inline policies")
             policy = policy_document(boot, "identities", f"{name}__grants", p, statements, skips=_BOUNDARY_SKIPS)
             boot.resource("identities", "aws_iam_role", name, provider=p, name=f"{ROLE_PREFIX}{stage.slug}",
                           assume_role_policy=trust, max_session_duration=3600,
@@ -394,22 +518,53 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
             boot.resource("identities", "aws_iam_role_policy", name, provider=p, name=f"{stage.slug}-grants",
                           role=Expr(f"aws_iam_role.{name}.id"), policy=policy)
             if g.boundary:
-                limit = policy_document(boot, "identities", f"{name}__boundary", p, [
-                    {"sid": "MostAStageRoleMayDo", "actions": list(g.boundary), "resources": ["*"]}],
-                    skips=_BOUNDARY_SKIPS)
-                boot.resource("identities", "aws_iam_policy", name, provider=p, name=f"boundary-{stage.slug}",
-                              path="/tradeplane/", policy=limit,
-                              description=f"permissions boundary of every role aws/{stage.value} creates")
+                for boundary in boundaries:
+                    desk = boundary.removeprefix(boundary_name(stage)).removeprefix("-")
+                    _boundary(boot, p, stage, account, account_id, desk, secrets.get((account, desk), []))
             arns[account] = Expr(f"aws_iam_role.{name}.arn")
         output = f"{stage.short}_role_arns"
         boot.output(output, Table(arns), f"role of aws/{stage.value} by account",
                     pattern=_ROLE_PATTERN.format(slug=stage.slug))
-        for account in accounts:
+        for account in sorted(views):
             mod.identity[account] = mod.upstream(Stage.BOOTSTRAP, f'{output}["{account}"]')
 
 
-def _statement(st: AwsStatement, account_id: str, stage: Stage) -> dict[str, object]:
+def _boundary(boot: RootModule, p: Expr, stage: Stage, account: str, account_id: str, desk: str,
+              secrets: Sequence[tuple[str, str]]) -> None:
+    """One permissions boundary: the stage's ceiling for the roles it creates; a desk's (compute) adds
+    reading that desk's venue-key secrets in this account by name, and decrypting them only through
+    Secrets Manager in their region."""
+    g = GRANTS[stage]
+    statements: list[dict[str, object]] = [
+        {"sid": "MostAStageRoleMayDo", "actions": list(g.boundary), "resources": ["*"]}]
+    if secrets:
+        statements.append({"sid": "ReadOwnDeskVenueKeys",
+                           "actions": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                           "resources": [interp(f"arn:aws:secretsmanager:{region}:{account_id}:secret:{name}-??????")
+                                         for region, name in secrets]})
+        for region in sorted({r for r, _ in secrets}):
+            statements.append({"sid": f"DecryptThroughSecretsManager{ident(region).replace('_', '').title()}",
+                               "actions": ["kms:Decrypt"],
+                               "resources": [interp(f"arn:aws:kms:{region}:{account_id}:key/*")],
+                               "conditions": [("StringEquals", "kms:ViaService",
+                                               [f"secretsmanager.{region}.amazonaws.com"])]})
+    size = policy_size(statements)
+    if size > MANAGED_POLICY_LIMIT:
+        raise RuntimeError(f"aws/00-bootstrap: boundary {boundary_name(stage, desk)} of {account} is {size} "
+                           f"characters, over IAM's {MANAGED_POLICY_LIMIT} for a managed policy")
+    name = ident(stage.slug, account, desk) if desk else ident(stage.slug, account)
+    limit = policy_document(boot, "identities", f"{name}__boundary", p, statements, skips=_BOUNDARY_SKIPS)
+    who = f"every role aws/{stage.value} creates for desk {desk}" if desk else f"every role aws/{stage.value} creates"
+    boot.resource("identities", "aws_iam_policy", name, provider=p, name=boundary_name(stage, desk),
+                  path="/tradeplane/", policy=limit, description=f"permissions boundary of {who}")
+
+
+_OTHER_ACCOUNT = re.compile(r"\{account@([a-z0-9-]+)\}")
+
+
+def _statement(st: AwsStatement, account_id: str, stage: Stage, ids: Expr) -> dict[str, object]:
     def fill(text: str) -> str | Expr:
+        text = _OTHER_ACCOUNT.sub(lambda m: f'${{{ids}["{m.group(1)}"]}}', text)
         return text_value(text.replace("{slug}", stage.slug).replace("{account}", account_id))
 
     out: dict[str, object] = {"sid": st.sid, "effect": st.effect, "actions": list(st.actions),
@@ -427,13 +582,11 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
                        "project that holds the stages' service accounts (outside the estate's projects)",
                        validation=('can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.automation_project_id))',
                                    "a GCP project id is 6-30 lowercase letters, digits or hyphens"))
-    principal = boot.var("automation_principal", "string",
-                         "the principal that may impersonate every stage identity: the CI "
-                         "(serviceAccount:..., group:... or a principal:// / principalSet:// federation member)",
-                         validation=('can(regex("^(serviceAccount|group|user):[^@ ]+@[^@ ]+$|^principal(Set)?://",'
-                                     " var.automation_principal))",
-                                     "the automation principal is an IAM member (serviceAccount:, group:, user:, "
-                                     "principal:// or principalSet://)"))
+    principals = _principals(boot, "automation_principals", stages,
+                             "the CI member (serviceAccount:..., group:... or a principal:// / principalSet:// "
+                             "federation member) that may impersonate a stage identity",
+                             "^(serviceAccount|group|user):[^@ ]+@[^@ ]+$|^principal(Set)?://.+$",
+                             "an IAM member (serviceAccount:, group:, user:, principal:// or principalSet://)")
     org = boot.shared("gcp_org_id")
     compute, org_stage = stages.get(Stage.COMPUTE), stages.get(Stage.ORG)
     if compute is not None and org_stage is not None:  # before the organisation stage's grants are read
@@ -454,7 +607,7 @@ def _gcp_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule]) -> None
         member = interp(f"serviceAccount:${{{email}}}")
         boot.resource("identities", "google_service_account_iam_member", name,
                       service_account_id=Expr(f"google_service_account.{name}.name"), role=_TOKEN_CREATOR,
-                      member=principal)
+                      member=Expr(f'{principals}["{stage.slug}"]'))
         for role in sorted(g.gcp):
             boot.resource("identities", "google_organization_iam_member", ident(stage.slug, _role_ident(role)),
                           org_id=org, role=role, member=member)

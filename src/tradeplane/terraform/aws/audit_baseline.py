@@ -56,8 +56,12 @@ def _bucket(ctx: Context, mod: RootModule, archive: str) -> Expr:
     p = mod.aws_provider(archive, "us-east-1")
     acct = ctx.account_id(mod, archive)
     mgmt = ctx.account_id(mod, "management")
+    # the organisation stage's identity manages buckets named '<estate>-...' only (aws_actions.NAME_PREFIXES)
     name = mod.var("audit_bucket_name", "string", "name of the organisation trail bucket in the log-archive account",
-                   f"{ctx.estate.name}-org-audit-trail")
+                   f"{ctx.estate.name}-org-audit-trail",
+                   validation=(f'startswith(var.audit_bucket_name, "{ctx.estate.name}-")',
+                               f"the bucket name starts with '{ctx.estate.name}-', the only buckets the "
+                               "organisation stage's identity may manage"))
     key = policy_document(mod, F, "audit_key", p, [
         {"sid": "AccountAdministers", "actions": list(KEY_ADMIN_ACTIONS), "resources": ["*"],
          "principals": [("AWS", [interp(f"arn:aws:iam::${{{acct}}}:root")])]},

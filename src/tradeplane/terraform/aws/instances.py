@@ -96,7 +96,7 @@ def _role(ctx: Context, mod: RootModule, w: Workload, p: Expr, tags: dict[str, s
     role_name = bounded(f"{w.name}-instance", 64)
     vpc = ctx.networks[w.network]
     assert isinstance(vpc, AwsVpc)
-    delegated = delegated_role(mod, vpc.account)
+    delegated = delegated_role(mod, vpc.account, w.desk)
     mod.resource(F, "aws_iam_role", name, provider=p, name=role_name, assume_role_policy=trust,
                  description=f"instances of {w.name}: Session Manager only", **delegated, tags=tags)
     mod.resource(F, "aws_iam_role_policy_attachment", name, provider=p, role=Expr(f"aws_iam_role.{name}.name"),

@@ -51,7 +51,7 @@ resource "aws_iam_role" "gw" {
   assume_role_policy   = data.aws_iam_policy_document.gw__trust.json
   description          = "instances of gw: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-compute-alpha"
   tags                 = { Name = "gw", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 
@@ -61,7 +61,7 @@ resource "aws_iam_role" "md" {
   assume_role_policy   = data.aws_iam_policy_document.md__trust.json
   description          = "instances of md: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["acct-a"]}:policy/tradeplane/boundary-compute-alpha"
   tags                 = { Name = "md", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
 }
 

@@ -28,37 +28,51 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   provider = aws.acct_a__us_east_1
 
   statement {
-    sid       = "Networking"
+    sid       = "Ec2Scoped"
     effect    = "Allow"
-    actions   = ["ec2:*"]
+    actions   = ["ec2:AssociateRouteTable", "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateFlowLogs", "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:DeleteFlowLogs", "ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSubnet", "ec2:DeleteTransitGatewayVpcAttachment", "ec2:DeleteVpc", "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyTransitGatewayVpcAttachment", "ec2:ModifyVpcAttribute", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped2"
+    effect    = "Allow"
+    actions   = ["ec2:CreateSubnet", "ec2:CreateVpc"]
+    resources = ["arn:aws:ec2::${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped3"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTransitGatewayVpcAttachment"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["management"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["management"]}:*"]
+  }
+
+  statement {
+    sid       = "KmsScoped"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "LogsScoped"
+    effect    = "Allow"
+    actions   = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy"]
+    resources = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["acct-a"]}:log-group:/tradeplane/*"]
+  }
+
+  statement {
+    sid       = "Ec2KmsLogsAnyResource"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "DirectConnect"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["directconnect:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ShareTransitGateways"
-    effect    = "Allow"
-    actions   = ["ram:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogGroups"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
   }
 
@@ -161,7 +175,7 @@ data "aws_iam_policy_document" "networking__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -193,37 +207,51 @@ data "aws_iam_policy_document" "networking__acct_b__grants" {
   provider = aws.acct_b__us_east_2
 
   statement {
-    sid       = "Networking"
+    sid       = "Ec2Scoped"
     effect    = "Allow"
-    actions   = ["ec2:*"]
+    actions   = ["ec2:AcceptVpcPeeringConnection"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["management"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["management"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped2"
+    effect    = "Allow"
+    actions   = ["ec2:AssociateRouteTable", "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateFlowLogs", "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:DeleteFlowLogs", "ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSubnet", "ec2:DeleteVpc", "ec2:DeleteVpcPeeringConnection", "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ModifyVpcPeeringConnectionOptions", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress"]
+    resources = ["arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped3"
+    effect    = "Allow"
+    actions   = ["ec2:CreateSubnet", "ec2:CreateVpc"]
+    resources = ["arn:aws:ec2::${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+  }
+
+  statement {
+    sid       = "KmsScoped"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+  }
+
+  statement {
+    sid       = "LogsScoped"
+    effect    = "Allow"
+    actions   = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy"]
+    resources = ["arn:aws:logs:us-east-2:${module.globals.aws_account_ids["acct-b"]}:log-group:/tradeplane/*"]
+  }
+
+  statement {
+    sid       = "Ec2KmsLogsAnyResource"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "DirectConnect"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["directconnect:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ShareTransitGateways"
-    effect    = "Allow"
-    actions   = ["ram:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogGroups"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
   }
 
@@ -326,7 +354,7 @@ data "aws_iam_policy_document" "networking__acct_b__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -358,37 +386,72 @@ data "aws_iam_policy_document" "networking__acct_net__grants" {
   provider = aws.acct_net__us_east_1
 
   statement {
-    sid       = "Networking"
+    sid       = "DirectconnectScoped"
     effect    = "Allow"
-    actions   = ["ec2:*"]
+    actions   = ["directconnect:CreateDirectConnectGatewayAssociation", "directconnect:DeleteDirectConnectGateway", "directconnect:DeleteDirectConnectGatewayAssociation", "directconnect:UpdateDirectConnectGateway"]
+    resources = ["arn:aws:directconnect::${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "DirectconnectScoped2"
+    effect    = "Allow"
+    actions   = ["directconnect:DeleteConnection", "directconnect:DeleteVirtualInterface", "directconnect:UpdateConnection", "directconnect:UpdateVirtualInterfaceAttributes"]
+    resources = ["arn:aws:directconnect:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:directconnect:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped"
+    effect    = "Allow"
+    actions   = ["ec2:AcceptTransitGatewayPeeringAttachment", "ec2:CreateTransitGatewayPeeringAttachment", "ec2:CreateTransitGatewayVpcAttachment", "ec2:CreateVpcPeeringConnection"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["management"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["management"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped2"
+    effect    = "Allow"
+    actions   = ["ec2:AcceptTransitGatewayVpcAttachment", "ec2:AssociateRouteTable", "ec2:AssociateTransitGatewayRouteTable", "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateCustomerGateway", "ec2:CreateFlowLogs", "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:CreateTransitGateway", "ec2:CreateTransitGatewayRoute", "ec2:CreateTransitGatewayRouteTable", "ec2:CreateVpnConnection", "ec2:DeleteCustomerGateway", "ec2:DeleteFlowLogs", "ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSubnet", "ec2:DeleteTransitGateway", "ec2:DeleteTransitGatewayPeeringAttachment", "ec2:DeleteTransitGatewayRoute", "ec2:DeleteTransitGatewayRouteTable", "ec2:DeleteTransitGatewayVpcAttachment", "ec2:DeleteVpc", "ec2:DeleteVpcPeeringConnection", "ec2:DeleteVpnConnection", "ec2:DisableTransitGatewayRouteTablePropagation", "ec2:DisassociateTransitGatewayRouteTable", "ec2:EnableTransitGatewayRouteTablePropagation", "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyTransitGateway", "ec2:ModifyTransitGatewayVpcAttachment", "ec2:ModifyVpcAttribute", "ec2:ModifyVpcPeeringConnectionOptions", "ec2:ModifyVpnConnection", "ec2:ModifyVpnConnectionOptions", "ec2:ModifyVpnTunnelOptions", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation", "ec2:ReplaceTransitGatewayRoute", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped3"
+    effect    = "Allow"
+    actions   = ["ec2:CreateSubnet", "ec2:CreateVpc"]
+    resources = ["arn:aws:ec2::${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ec2:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "KmsScoped"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "LogsScoped"
+    effect    = "Allow"
+    actions   = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy"]
+    resources = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["acct-net"]}:log-group:/tradeplane/*", "arn:aws:logs:us-east-2:${module.globals.aws_account_ids["acct-net"]}:log-group:/tradeplane/*"]
+  }
+
+  statement {
+    sid       = "RamScoped"
+    effect    = "Allow"
+    actions   = ["ram:AssociateResourceShare", "ram:DeleteResourceShare", "ram:DisassociateResourceShare", "ram:UpdateResourceShare"]
+    resources = ["arn:aws:ram:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:ram:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "DirectconnectEc2KmsAnyResource"
+    effect    = "Allow"
+    actions   = ["directconnect:AssociateMacSecKey", "directconnect:CreateConnection", "directconnect:CreateDirectConnectGateway", "directconnect:CreateTransitVirtualInterface", "directconnect:DescribeTags", "directconnect:DisassociateMacSecKey", "directconnect:TagResource", "directconnect:UntagResource", "directconnect:UpdateDirectConnectGatewayAssociation", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource", "ram:CreateResourceShare", "ram:TagResource", "ram:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "DirectConnect"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["directconnect:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ShareTransitGateways"
-    effect    = "Allow"
-    actions   = ["ram:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogGroups"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["directconnect:Describe*", "ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ram:GetResourceShareAssociations", "ram:GetResourceShares"]
     resources = ["*"]
   }
 
@@ -491,7 +554,7 @@ data "aws_iam_policy_document" "networking__acct_net__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -506,23 +569,37 @@ data "aws_iam_policy_document" "observability__acct_net__grants" {
   provider = aws.acct_net__us_east_1
 
   statement {
-    sid       = "Alarms"
+    sid       = "CloudwatchScoped"
     effect    = "Allow"
-    actions   = ["cloudwatch:*"]
+    actions   = ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm"]
+    resources = ["arn:aws:cloudwatch:us-east-1:${module.globals.aws_account_ids["acct-net"]}:alarm:tradeplane-*"]
+  }
+
+  statement {
+    sid       = "KmsScoped"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*"]
+  }
+
+  statement {
+    sid       = "SnsScoped"
+    effect    = "Allow"
+    actions   = ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe"]
+    resources = ["arn:aws:sns:us-east-1:${module.globals.aws_account_ids["acct-net"]}:tradeplane-*"]
+  }
+
+  statement {
+    sid       = "CloudwatchKmsSnsAnyResource"
+    effect    = "Allow"
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "Topics"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["sns:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "TopicKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
   }
 
@@ -565,7 +642,7 @@ data "aws_iam_policy_document" "observability__acct_net__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -580,45 +657,31 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   provider = aws.management__us_east_1
 
   statement {
-    sid       = "Organizations"
+    sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:*"]
+    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit"]
+    resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
+  }
+
+  statement {
+    sid       = "OrganizationsAnyResource"
+    effect    = "Allow"
+    actions   = ["organizations:CreateAccount", "organizations:CreateOrganizationalUnit", "organizations:DescribeCreateAccountStatus", "organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization", "organizations:ListAccounts", "organizations:ListAccountsForParent", "organizations:ListChildren", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots", "organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "AuditTrail"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["cloudtrail:*"]
+    actions   = ["organizations:Describe*", "organizations:List*"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "Config"
+    sid       = "PassServiceLinkedRoles"
     effect    = "Allow"
-    actions   = ["config:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "GuardDuty"
-    effect    = "Allow"
-    actions   = ["guardduty:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "AuditBucket"
-    effect    = "Allow"
-    actions   = ["s3:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "AuditKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
+    actions   = ["iam:PassRole"]
+    resources = ["arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/aws-service-role/config.amazonaws.com/*", "arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/aws-service-role/organizations.amazonaws.com/*"]
   }
 
   statement {
@@ -630,7 +693,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     condition {
       test     = "StringEquals"
       variable = "iam:AWSServiceName"
-      values   = ["config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"]
+      values   = ["cloudtrail.amazonaws.com", "config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"]
     }
   }
 
@@ -673,7 +736,7 @@ data "aws_iam_policy_document" "org_guardrails__management__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -703,55 +766,6 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   # checkov:skip=CKV_AWS_111:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   # checkov:skip=CKV_AWS_356:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   provider = aws.acct_a__us_east_1
-
-  statement {
-    sid       = "Keys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Shield"
-    effect    = "Allow"
-    actions   = ["shield:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Waf"
-    effect    = "Allow"
-    actions   = ["wafv2:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "WafLogs"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "VenueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DefaultEbsEncryption"
-    effect    = "Allow"
-    actions   = ["ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadNetworks"
-    effect    = "Allow"
-    actions   = ["ec2:Describe*"]
-    resources = ["*"]
-  }
 
   statement {
     sid       = "CreateOwnRolesWithinBoundary"
@@ -832,7 +846,7 @@ data "aws_iam_policy_document" "security__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -862,55 +876,6 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   # checkov:skip=CKV_AWS_111:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   # checkov:skip=CKV_AWS_356:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   provider = aws.acct_b__us_east_2
-
-  statement {
-    sid       = "Keys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Shield"
-    effect    = "Allow"
-    actions   = ["shield:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Waf"
-    effect    = "Allow"
-    actions   = ["wafv2:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "WafLogs"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "VenueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DefaultEbsEncryption"
-    effect    = "Allow"
-    actions   = ["ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadNetworks"
-    effect    = "Allow"
-    actions   = ["ec2:Describe*"]
-    resources = ["*"]
-  }
 
   statement {
     sid       = "CreateOwnRolesWithinBoundary"
@@ -991,7 +956,7 @@ data "aws_iam_policy_document" "security__acct_b__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }

@@ -28,37 +28,44 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   provider = aws.acct_a__us_east_1
 
   statement {
-    sid       = "Networking"
+    sid       = "Ec2Scoped"
     effect    = "Allow"
-    actions   = ["ec2:*"]
+    actions   = ["ec2:AllocateAddress", "ec2:CreateSubnet", "ec2:CreateVpc"]
+    resources = ["arn:aws:ec2::${module.globals.aws_account_ids["acct-a"]}:*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "Ec2Scoped2"
+    effect    = "Allow"
+    actions   = ["ec2:AssociateRouteTable", "ec2:AttachInternetGateway", "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateFlowLogs", "ec2:CreateInternetGateway", "ec2:CreateNatGateway", "ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway", "ec2:DeleteNatGateway", "ec2:DeleteNetworkAcl", "ec2:DeleteNetworkAclEntry", "ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ReplaceNetworkAclAssociation", "ec2:ReplaceNetworkAclEntry", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "KmsScoped"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "LogsScoped"
+    effect    = "Allow"
+    actions   = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy"]
+    resources = ["arn:aws:logs:us-east-1:${module.globals.aws_account_ids["acct-a"]}:log-group:/tradeplane/*"]
+  }
+
+  statement {
+    sid       = "Ec2KmsLogsAnyResource"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "DirectConnect"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["directconnect:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ShareTransitGateways"
-    effect    = "Allow"
-    actions   = ["ram:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogGroups"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "FlowLogKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
   }
 
@@ -161,7 +168,7 @@ data "aws_iam_policy_document" "networking__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["networking"]]
     }
   }
 }
@@ -176,23 +183,37 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
   provider = aws.acct_a__us_east_1
 
   statement {
-    sid       = "Alarms"
+    sid       = "CloudwatchScoped"
     effect    = "Allow"
-    actions   = ["cloudwatch:*"]
+    actions   = ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:EnableAlarmActions", "cloudwatch:PutMetricAlarm"]
+    resources = ["arn:aws:cloudwatch:us-east-1:${module.globals.aws_account_ids["acct-a"]}:alarm:tradeplane-*"]
+  }
+
+  statement {
+    sid       = "KmsScoped"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+  }
+
+  statement {
+    sid       = "SnsScoped"
+    effect    = "Allow"
+    actions   = ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe"]
+    resources = ["arn:aws:sns:us-east-1:${module.globals.aws_account_ids["acct-a"]}:tradeplane-*"]
+  }
+
+  statement {
+    sid       = "CloudwatchKmsSnsAnyResource"
+    effect    = "Allow"
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "Topics"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["sns:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "TopicKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
   }
 
@@ -235,7 +256,7 @@ data "aws_iam_policy_document" "observability__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["observability"]]
     }
   }
 }
@@ -250,45 +271,31 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   provider = aws.management__us_east_1
 
   statement {
-    sid       = "Organizations"
+    sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:*"]
+    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit"]
+    resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
+  }
+
+  statement {
+    sid       = "OrganizationsAnyResource"
+    effect    = "Allow"
+    actions   = ["organizations:CreateAccount", "organizations:CreateOrganizationalUnit", "organizations:DescribeCreateAccountStatus", "organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization", "organizations:ListAccounts", "organizations:ListAccountsForParent", "organizations:ListChildren", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListRoots", "organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "AuditTrail"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["cloudtrail:*"]
+    actions   = ["organizations:Describe*", "organizations:List*"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "Config"
+    sid       = "PassServiceLinkedRoles"
     effect    = "Allow"
-    actions   = ["config:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "GuardDuty"
-    effect    = "Allow"
-    actions   = ["guardduty:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "AuditBucket"
-    effect    = "Allow"
-    actions   = ["s3:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "AuditKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
+    actions   = ["iam:PassRole"]
+    resources = ["arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/aws-service-role/config.amazonaws.com/*", "arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/aws-service-role/organizations.amazonaws.com/*"]
   }
 
   statement {
@@ -300,7 +307,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     condition {
       test     = "StringEquals"
       variable = "iam:AWSServiceName"
-      values   = ["config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"]
+      values   = ["cloudtrail.amazonaws.com", "config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"]
     }
   }
 
@@ -343,7 +350,7 @@ data "aws_iam_policy_document" "org_guardrails__management__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -373,55 +380,6 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   # checkov:skip=CKV_AWS_111:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   # checkov:skip=CKV_AWS_356:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   provider = aws.acct_a__us_east_1
-
-  statement {
-    sid       = "Keys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Shield"
-    effect    = "Allow"
-    actions   = ["shield:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Waf"
-    effect    = "Allow"
-    actions   = ["wafv2:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "WafLogs"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "VenueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DefaultEbsEncryption"
-    effect    = "Allow"
-    actions   = ["ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadNetworks"
-    effect    = "Allow"
-    actions   = ["ec2:Describe*"]
-    resources = ["*"]
-  }
 
   statement {
     sid       = "CreateOwnRolesWithinBoundary"
@@ -502,7 +460,7 @@ data "aws_iam_policy_document" "security__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -532,55 +490,6 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   # checkov:skip=CKV_AWS_111:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   # checkov:skip=CKV_AWS_356:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   provider = aws.acct_b__us_east_1
-
-  statement {
-    sid       = "Keys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Shield"
-    effect    = "Allow"
-    actions   = ["shield:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Waf"
-    effect    = "Allow"
-    actions   = ["wafv2:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "WafLogs"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "VenueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DefaultEbsEncryption"
-    effect    = "Allow"
-    actions   = ["ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadNetworks"
-    effect    = "Allow"
-    actions   = ["ec2:Describe*"]
-    resources = ["*"]
-  }
 
   statement {
     sid       = "CreateOwnRolesWithinBoundary"
@@ -661,7 +570,7 @@ data "aws_iam_policy_document" "security__acct_b__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }

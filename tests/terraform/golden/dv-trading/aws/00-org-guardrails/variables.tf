@@ -20,6 +20,11 @@ variable "audit_bucket_name" {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_bucket_name))
     error_message = "An S3 bucket name is 3-63 lowercase letters, digits, dots or hyphens."
   }
+
+  validation {
+    condition     = startswith(var.audit_bucket_name, "dv-trading-")
+    error_message = "The bucket name starts with 'dv-trading-', the only buckets the organisation stage's identity may manage."
+  }
 }
 
 variable "golden_image_account_ids" {

@@ -279,7 +279,7 @@ resource "aws_iam_role" "binance_mm" {
   assume_role_policy   = data.aws_iam_policy_document.binance_mm__trust.json
   description          = "instances of binance-mm: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute-crypto"
   tags                 = { Name = "binance-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 }
 
@@ -289,7 +289,7 @@ resource "aws_iam_role" "coinbase_mm" {
   assume_role_policy   = data.aws_iam_policy_document.coinbase_mm__trust.json
   description          = "instances of coinbase-mm: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute-crypto"
   tags                 = { Name = "coinbase-mm", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-mm" }
 }
 
@@ -299,7 +299,7 @@ resource "aws_iam_role" "eq_order_gateway" {
   assume_role_policy   = data.aws_iam_policy_document.eq_order_gateway__trust.json
   description          = "instances of eq-order-gateway: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-compute-equities"
   tags                 = { Name = "eq-order-gateway", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
 }
 
@@ -309,7 +309,7 @@ resource "aws_iam_role" "eq_strategy" {
   assume_role_policy   = data.aws_iam_policy_document.eq_strategy__trust.json
   description          = "instances of eq-strategy: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-equities-prod"]}:policy/tradeplane/boundary-compute-equities"
   tags                 = { Name = "eq-strategy", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-quant" }
 }
 
@@ -319,7 +319,7 @@ resource "aws_iam_role" "feed_gateway_a" {
   assume_role_policy   = data.aws_iam_policy_document.feed_gateway_a__trust.json
   description          = "instances of feed-gateway-a: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute-crypto"
   tags                 = { Name = "feed-gateway-a", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
@@ -329,7 +329,7 @@ resource "aws_iam_role" "feed_gateway_b" {
   assume_role_policy   = data.aws_iam_policy_document.feed_gateway_b__trust.json
   description          = "instances of feed-gateway-b: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-crypto-prod"]}:policy/tradeplane/boundary-compute-crypto"
   tags                 = { Name = "feed-gateway-b", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
 }
 
@@ -339,7 +339,7 @@ resource "aws_iam_role" "md_distributor" {
   assume_role_policy   = data.aws_iam_policy_document.md_distributor__trust.json
   description          = "instances of md-distributor: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-shared-services"]}:policy/tradeplane/boundary-compute-platform"
   tags                 = { Name = "md-distributor", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "sre" }
 }
 
@@ -349,7 +349,7 @@ resource "aws_iam_role" "research_batch" {
   assume_role_policy   = data.aws_iam_policy_document.research_batch__trust.json
   description          = "instances of research-batch: Session Manager only"
   path                 = "/tradeplane/compute/"
-  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:policy/tradeplane/boundary-compute"
+  permissions_boundary = "arn:aws:iam::${module.globals.aws_account_ids["aws-research"]}:policy/tradeplane/boundary-compute-research"
   tags                 = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 

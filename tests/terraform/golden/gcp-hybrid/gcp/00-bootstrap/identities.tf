@@ -60,9 +60,21 @@ resource "google_organization_iam_member" "org_guardrails__orgpolicy_policyadmin
   member = "serviceAccount:${google_service_account.org_guardrails.email}"
 }
 
-resource "google_organization_iam_member" "org_guardrails__resourcemanager_folderadmin" {
+resource "google_organization_iam_member" "org_guardrails__resourcemanager_foldercreator" {
   org_id = module.globals.gcp_org_id
-  role   = "roles/resourcemanager.folderAdmin"
+  role   = "roles/resourcemanager.folderCreator"
+  member = "serviceAccount:${google_service_account.org_guardrails.email}"
+}
+
+resource "google_organization_iam_member" "org_guardrails__resourcemanager_foldereditor" {
+  org_id = module.globals.gcp_org_id
+  role   = "roles/resourcemanager.folderEditor"
+  member = "serviceAccount:${google_service_account.org_guardrails.email}"
+}
+
+resource "google_organization_iam_member" "org_guardrails__resourcemanager_foldermover" {
+  org_id = module.globals.gcp_org_id
+  role   = "roles/resourcemanager.folderMover"
   member = "serviceAccount:${google_service_account.org_guardrails.email}"
 }
 
@@ -149,23 +161,23 @@ resource "google_service_account" "security" {
 resource "google_service_account_iam_member" "networking" {
   service_account_id = google_service_account.networking.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = var.automation_principal
+  member             = var.automation_principals["networking"]
 }
 
 resource "google_service_account_iam_member" "observability" {
   service_account_id = google_service_account.observability.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = var.automation_principal
+  member             = var.automation_principals["observability"]
 }
 
 resource "google_service_account_iam_member" "org_guardrails" {
   service_account_id = google_service_account.org_guardrails.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = var.automation_principal
+  member             = var.automation_principals["org-guardrails"]
 }
 
 resource "google_service_account_iam_member" "security" {
   service_account_id = google_service_account.security.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = var.automation_principal
+  member             = var.automation_principals["security"]
 }

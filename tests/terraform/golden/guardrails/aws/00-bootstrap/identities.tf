@@ -11,45 +11,31 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   provider = aws.management__us_east_1
 
   statement {
-    sid       = "Organizations"
+    sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:*"]
+    actions   = ["organizations:AttachPolicy", "organizations:DeleteOrganizationalUnit", "organizations:DeletePolicy", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy", "organizations:DetachPolicy", "organizations:ListTargetsForPolicy", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit", "organizations:UpdatePolicy"]
+    resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
+  }
+
+  statement {
+    sid       = "OrganizationsAnyResource"
+    effect    = "Allow"
+    actions   = ["organizations:CreateAccount", "organizations:CreateOrganizationalUnit", "organizations:CreatePolicy", "organizations:DescribeCreateAccountStatus", "organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization", "organizations:ListAccounts", "organizations:ListAccountsForParent", "organizations:ListChildren", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:ListRoots", "organizations:ListTagsForResource", "organizations:TagResource", "organizations:UntagResource"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "AuditTrail"
+    sid       = "ReadOnly"
     effect    = "Allow"
-    actions   = ["cloudtrail:*"]
+    actions   = ["organizations:Describe*", "organizations:List*"]
     resources = ["*"]
   }
 
   statement {
-    sid       = "Config"
+    sid       = "PassServiceLinkedRoles"
     effect    = "Allow"
-    actions   = ["config:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "GuardDuty"
-    effect    = "Allow"
-    actions   = ["guardduty:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "AuditBucket"
-    effect    = "Allow"
-    actions   = ["s3:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "AuditKeys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
+    actions   = ["iam:PassRole"]
+    resources = ["arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/aws-service-role/config.amazonaws.com/*", "arn:aws:iam::${module.globals.aws_account_ids["management"]}:role/aws-service-role/organizations.amazonaws.com/*"]
   }
 
   statement {
@@ -61,7 +47,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
     condition {
       test     = "StringEquals"
       variable = "iam:AWSServiceName"
-      values   = ["config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"]
+      values   = ["cloudtrail.amazonaws.com", "config.amazonaws.com", "guardduty.amazonaws.com", "organizations.amazonaws.com"]
     }
   }
 
@@ -104,7 +90,7 @@ data "aws_iam_policy_document" "org_guardrails__management__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["org-guardrails"]]
     }
   }
 }
@@ -134,55 +120,6 @@ data "aws_iam_policy_document" "security__acct_a__grants" {
   # checkov:skip=CKV_AWS_111:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   # checkov:skip=CKV_AWS_356:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   provider = aws.acct_a__us_east_1
-
-  statement {
-    sid       = "Keys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Shield"
-    effect    = "Allow"
-    actions   = ["shield:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Waf"
-    effect    = "Allow"
-    actions   = ["wafv2:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "WafLogs"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "VenueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DefaultEbsEncryption"
-    effect    = "Allow"
-    actions   = ["ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadNetworks"
-    effect    = "Allow"
-    actions   = ["ec2:Describe*"]
-    resources = ["*"]
-  }
 
   statement {
     sid       = "CreateOwnRolesWithinBoundary"
@@ -263,7 +200,7 @@ data "aws_iam_policy_document" "security__acct_a__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
@@ -293,55 +230,6 @@ data "aws_iam_policy_document" "security__acct_b__grants" {
   # checkov:skip=CKV_AWS_111:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   # checkov:skip=CKV_AWS_356:the automation identity of one stage: its grants are the table in tradeplane.terraform.identities (docs/terraform.md), reviewed there
   provider = aws.acct_b__us_east_1
-
-  statement {
-    sid       = "Keys"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Shield"
-    effect    = "Allow"
-    actions   = ["shield:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "Waf"
-    effect    = "Allow"
-    actions   = ["wafv2:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "WafLogs"
-    effect    = "Allow"
-    actions   = ["logs:*"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "VenueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets", "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DefaultEbsEncryption"
-    effect    = "Allow"
-    actions   = ["ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadNetworks"
-    effect    = "Allow"
-    actions   = ["ec2:Describe*"]
-    resources = ["*"]
-  }
 
   statement {
     sid       = "CreateOwnRolesWithinBoundary"
@@ -422,7 +310,7 @@ data "aws_iam_policy_document" "security__acct_b__trust" {
 
     principals {
       type        = "AWS"
-      identifiers = [var.automation_principal_arn]
+      identifiers = [var.automation_principal_arns["security"]]
     }
   }
 }
