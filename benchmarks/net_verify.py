@@ -22,7 +22,7 @@ import time
 from tradeplane.estate.model import PortRange
 from tradeplane.estate.synth import mesh_count, transit_mesh
 from tradeplane.net import Dataplane, PacketOracle, matrix, reach
-from tradeplane.net.matrix import per_segment_walks, segments
+from tradeplane.net.matrix import previous_engine, segments
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import Header, Space
 
@@ -70,9 +70,9 @@ def ingress_split(dp: Dataplane) -> None:
           f"{times[False]:.2f} s CPU = {times[False] / max(times[True], 1e-9):.1f}x; same answers: {same}")
 
 
-def previous_engine(estate: object, desks: int) -> None:
+def against_previous(estate: object, desks: int) -> None:
     """The desk matrix twice on fresh data planes: the previous engine (one dataflow walk per source
-    segment, every learned route its own ``Route``: ``per_segment_walks()``), then the current one (one
+    segment, every learned route its own ``Route``: ``previous_engine()``), then the current one (one
     walk for every segment, learned prefixes shared); CPU seconds of each, their ratio, and whether every
     cell agrees (reached and undecided headers, and the JSON report)."""
     cpu: dict[str, float] = {}
@@ -81,7 +81,7 @@ def previous_engine(estate: object, desks: int) -> None:
         dp = Dataplane.build(estate)  # type: ignore[arg-type]
         c0 = time.process_time()
         if mode == "previous":
-            with per_segment_walks():
+            with previous_engine():
                 m = matrix(dp)
         else:
             m = matrix(dp)
@@ -106,7 +106,7 @@ def main() -> None:
                     help="the main figures (matrix, query, peak memory) on the previous engine")
     args = ap.parse_args()
     if args.previous:
-        with per_segment_walks():
+        with previous_engine():
             run(args)
     else:
         run(args)
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> None:
           f"{len(answer.pairs[0].delivered)} trace(s))")
     print(f"peak memory (max RSS): {peak:,.0f} MiB")
     if not args.previous:
-        previous_engine(estate, desks)
+        against_previous(estate, desks)
 
     small = transit_mesh(3, 1, 1, seed=11)
     sdp = Dataplane.build(small)

@@ -32,7 +32,15 @@ from tradeplane.estate.model import (
     VpcPeering,
     Vpn,
 )
-from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
+from tradeplane.net.filters import (
+    Filter,
+    FilterAction,
+    FilterRule,
+    Stage,
+    match_space,
+    net_text,
+    rule_protocol,
+)
 from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable
 from tradeplane.net.space import Interval, net_interval
 from tradeplane.net.trace import RuleRef
@@ -139,7 +147,7 @@ class Lookups:
                         continue
                     if peer.cidr is not None:
                         peer_space: list[Interval] = [net_interval(peer.cidr)]
-                        peer_text = str(peer.cidr)
+                        peer_text = net_text(peer.cidr)
                     else:
                         peer_space = self.sg_members(network, peer.security_group or "")
                         peer_text = f"sg {peer.security_group}"
