@@ -80,3 +80,13 @@ def test_match_space_one_box_path_builds_the_same_set(src: list[tuple[int, int]]
         ports = None
     proto = {"tcp": [(6, 6)], "udp": [(17, 17)], "icmp": [(1, 1)], "47": [(47, 47)]}.get(protocol)
     assert got.equals(Space.build(src=src, dst=dst, proto=proto, dport=ports))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(small, small, small, small, small).map(lambda d: Box(*d)), min_size=0, max_size=9))
+def test_compact_keeps_the_set(boxes: list[Box]) -> None:
+    """``compact`` (pairwise for a handful of boxes, by sorting beyond) keeps the set and never grows it."""
+    space = Space(boxes)
+    got = space.compact()
+    assert got.equals(space)
+    assert len(got) <= len(space)

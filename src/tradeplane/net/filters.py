@@ -222,14 +222,23 @@ class Filter:
         remaining: list[tuple[int, Box]] = list(enumerate(space.boxes))
         taken: dict[int, list[Box]] = {}
         bounds = space.bounds()
+        assert bounds is not None
+        (bs0, bs1), (bd0, bd1) = bounds.src, bounds.dst
         for rule in self._rules:
-            rb = rule.bounds
-            if rb is None or bounds is None or bounds.intersect(rb) is None:
-                continue
-            matches = rule.match.boxes
-            if rule.action == "allow":
-                for origin, r in remaining:
-                    for m in matches:
+            allow = rule.action == "allow"
+            for m in rule.match.boxes:
+                # address checks inline before any intersection: most rules miss most boxes
+                (ms0, ms1), (md0, md1) = m.src, m.dst
+                if ms0 > bs1 or ms1 < bs0 or md0 > bd1 or md1 < bd0:
+                    continue
+                if allow:
+                    for origin, r in remaining:
+                        rs = r.src
+                        if rs[0] > ms1 or rs[1] < ms0:
+                            continue
+                        rd = r.dst
+                        if rd[0] > md1 or rd[1] < md0:
+                            continue
                         c = r.intersect(m)
                         if c is not None:
                             got = taken.get(origin)
@@ -237,23 +246,29 @@ class Filter:
                                 taken[origin] = [c]
                             else:
                                 got.append(c)
-                continue
-            nxt: list[tuple[int, Box]] = []
-            for origin, r in remaining:
-                pieces = [r]
-                for m in matches:
-                    pieces = [x for p in pieces for x in p.subtract(m)]
-                    if not pieces:
+                    continue
+                nxt: list[tuple[int, Box]] = []
+                changed = False
+                for origin, r in remaining:
+                    rs, rd = r.src, r.dst
+                    if rs[0] > ms1 or rs[1] < ms0 or rd[0] > md1 or rd[1] < md0:
+                        nxt.append((origin, r))
+                        continue
+                    pieces = r.subtract(m)
+                    if len(pieces) != 1 or pieces[0] is not r:
+                        changed = True
+                    nxt.extend((origin, p) for p in pieces)
+                if changed:
+                    remaining = nxt
+                    if not remaining:
                         break
-                nxt.extend((origin, p) for p in pieces)
-            if not nxt:
-                remaining = []
+                    # the old bounds still hold what remains (it only shrinks); recompute only when cheap
+                    if len(remaining) < 8:
+                        b = Space([x for _, x in remaining]).bounds()
+                        assert b is not None
+                        (bs0, bs1), (bd0, bd1) = b.src, b.dst
+            if not remaining:
                 break
-            if len(nxt) != len(remaining) or any(a[1] is not b[1] for a, b in zip(nxt, remaining, strict=True)):
-                remaining = nxt
-                # the old bounds still hold what remains (it only shrinks); recompute only when cheap
-                if len(remaining) < 8:
-                    bounds = Space([b for _, b in remaining]).bounds()
         if self.default == "allow":
             for origin, r in remaining:
                 taken.setdefault(origin, []).append(r)
