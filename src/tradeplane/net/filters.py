@@ -239,7 +239,8 @@ class Filter:
         if not space:
             return FilterResult(Space(), (), ())
         remaining: list[tuple[int, Box]] = list(enumerate(space.boxes))
-        taken: dict[int, list[Box]] = {}
+        taken: dict[int, list[Box]] = {}  # parts of a box of ``space`` some allow rule matched
+        full: dict[int, list[Box]] = {}  # boxes of what remains that an allow rule matched whole
         bounds = space.bounds()
         assert bounds is not None
         (bs0, bs1), (bd0, bd1) = bounds.src, bounds.dst
@@ -251,20 +252,31 @@ class Filter:
                 if ms0 > bs1 or ms1 < bs0 or md0 > bd1 or md1 < bd0:
                     continue
                 if allow:
+                    keep: list[tuple[int, Box]] = []
                     for origin, r in remaining:
                         rs = r.src
                         if rs[0] > ms1 or rs[1] < ms0:
+                            keep.append((origin, r))
                             continue
                         rd = r.dst
                         if rd[0] > md1 or rd[1] < md0:
+                            keep.append((origin, r))
                             continue
                         c = r.intersect(m)
-                        if c is not None:
+                        if c is None:
+                            keep.append((origin, r))
+                        elif c == r:  # all of r is decided (allowed): no later rule looks at it
+                            full.setdefault(origin, []).append(r)
+                        else:
+                            keep.append((origin, r))
                             got = taken.get(origin)
                             if got is None:
                                 taken[origin] = [c]
                             else:
                                 got.append(c)
+                    remaining = keep
+                    if not remaining:
+                        break
                     continue
                 nxt: list[tuple[int, Box]] = []
                 changed = False
@@ -290,14 +302,16 @@ class Filter:
                 break
         if self.default == "allow":
             for origin, r in remaining:
-                taken.setdefault(origin, []).append(r)
+                full.setdefault(origin, []).append(r)
         out: list[Box] = []
-        for boxes in taken.values():
+        for origin in sorted(set(taken) | set(full)):
+            # boxes decided whole first (disjoint: pieces of one box), then the parts of the others outside them
+            boxes = [*full.get(origin, ()), *taken.get(origin, ())]
             if len(boxes) == 1:
                 out.append(boxes[0])
                 continue
-            disjoint: list[Box] = []
-            for b in boxes:
+            disjoint = list(full.get(origin, ()))
+            for b in taken.get(origin, ()):
                 parts = [b]
                 for q in disjoint:
                     parts = [x for p in parts for x in p.subtract(q)]
