@@ -230,9 +230,10 @@ class Filter:
         ``allowed_by`` are left empty. For a ``plain`` filter (every rule allows or denies) first match
         needs no subtraction of allow rules: a header is allowed iff some allow rule matches it and no
         deny rule before that one does, so what remains is cut only by deny rules and each allow rule
-        keeps its intersection with what remains (a security group set, allow-only, subtracts nothing).
-        Pieces of one box of ``space`` that two allow rules took are made disjoint, so a disjoint
-        ``space`` gives a disjoint result, compacted. Other filters, and inside ``full_evaluation()``:
+        keeps its intersection with what remains (a security group set, allow-only, subtracts nothing);
+        a box of what remains that an allow rule matches whole is decided and leaves. Pieces of one box
+        of ``space`` that two allow rules took are made disjoint, so a disjoint ``space`` gives a disjoint
+        result, compacted. Other filters, and inside ``full_evaluation()``:
         ``evaluate``."""
         if not self.plain or not _ALLOWED_ONLY[-1]:
             return self.evaluate(space)
