@@ -7,22 +7,24 @@ The synthetic estate (``tradeplane.estate.synth.transit_mesh``, generated in mem
 a 20-rule NACL, 4 security groups of 20 rules) and GCP VPCs (10 subnets, 100 firewall
 rules) on one transit gateway (GCP over cross-cloud links) with one route table per desk;
 each desk's attachments propagate to its own table and its neighbours', so desk k reaches
-desks k-1 and k+1 and nobody else. Prints build time, desk-matrix time, single-query time, peak
-memory, the desk matrix of the current engine against the previous one (``--previous`` runs the main
-figures on the previous engine, for its peak memory; same estate, fresh data planes, CPU seconds,
-same answers checked), and the speed-up of the symbolic matrix over the oracle on a network both finish.
+desks k-1 and k+1 and nobody else. Prints the machine's load average, build time, desk-matrix time, single-query time,
+peak memory, the desk matrix of the current engine against the engine #15 started from
+(``net.matrix.previous_engine()``; ``--previous`` runs the main figures on it, for its peak memory; same
+estate, fresh data planes, CPU seconds, same answers checked), and the speed-up of the symbolic matrix
+over the oracle on a network both finish.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
 from tradeplane.estate.model import PortRange
 from tradeplane.estate.synth import mesh_count, transit_mesh
 from tradeplane.net import Dataplane, PacketOracle, matrix, reach
-from tradeplane.net.matrix import per_segment_walks, segments
+from tradeplane.net.matrix import previous_engine, segments
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import Header, Space
 
@@ -70,18 +72,19 @@ def ingress_split(dp: Dataplane) -> None:
           f"{times[False]:.2f} s CPU = {times[False] / max(times[True], 1e-9):.1f}x; same answers: {same}")
 
 
-def previous_engine(estate: object, desks: int) -> None:
-    """The desk matrix twice on fresh data planes: the previous engine (one dataflow walk per source
-    segment, every learned route its own ``Route``: ``per_segment_walks()``), then the current one (one
-    walk for every segment, learned prefixes shared); CPU seconds of each, their ratio, and whether every
-    cell agrees (reached and undecided headers, and the JSON report)."""
+def against_previous(estate: object, desks: int) -> None:
+    """The desk matrix twice on fresh data planes: the engine #15 started from (``previous_engine()``: one
+    dataflow walk per source segment, every learned route its own ``Route``, filters evaluated in full rule
+    by rule on boxes), then the current one (one walk for every segment, learned prefixes shared, filters
+    evaluated for their allowed part only); CPU seconds of each, their ratio, and whether every cell agrees
+    (reached and undecided headers, and the JSON report)."""
     cpu: dict[str, float] = {}
     ms = {}
     for mode in ("previous", "current"):
         dp = Dataplane.build(estate)  # type: ignore[arg-type]
         c0 = time.process_time()
         if mode == "previous":
-            with per_segment_walks():
+            with previous_engine():
                 m = matrix(dp)
         else:
             m = matrix(dp)
@@ -94,9 +97,13 @@ def previous_engine(estate: object, desks: int) -> None:
         and all(old[k].reached[e].equals(s) for e, s in c.reached.items())
         and all(old[k].undecided[e].equals(s) for e, s in c.undecided.items())
         for k, c in new.items())
-    print(f"desk matrix ({desks}x{desks} + internet), previous engine (one walk per source segment, learned routes "
-          f"one by one) {cpu['previous']:.2f} s CPU, one walk for all segments {cpu['current']:.2f} s CPU = "
-          f"{cpu['previous'] / max(cpu['current'], 1e-9):.2f}x; same answers: {same}")
+    print(f"desk matrix ({desks}x{desks} + internet), the engine #15 started from (one walk per source segment, "
+          f"learned routes one by one, filters in full rule by rule) {cpu['previous']:.2f} s CPU, current engine "
+          f"{cpu['current']:.2f} s CPU = {cpu['previous'] / max(cpu['current'], 1e-9):.2f}x; same answers: {same}")
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -106,7 +113,7 @@ def main() -> None:
                     help="the main figures (matrix, query, peak memory) on the previous engine")
     args = ap.parse_args()
     if args.previous:
-        with per_segment_walks():
+        with previous_engine():
             run(args)
     else:
         run(args)
@@ -114,6 +121,7 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     desks, aws, gcp = (5, 15, 5) if args.quick else (10, 150, 50)
+    print(f"machine load average at start (1, 5, 15 min): {_load()} on {os.cpu_count()} cores")
 
     t0 = time.perf_counter()
     estate = transit_mesh(desks, aws, gcp)
@@ -148,7 +156,8 @@ def run(args: argparse.Namespace) -> None:
           f"{len(answer.pairs[0].delivered)} trace(s))")
     print(f"peak memory (max RSS): {peak:,.0f} MiB")
     if not args.previous:
-        previous_engine(estate, desks)
+        against_previous(estate, desks)
+    print(f"machine load average after the desk matrices (1, 5, 15 min): {_load()}")
 
     small = transit_mesh(3, 1, 1, seed=11)
     sdp = Dataplane.build(small)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.net.netgen import random_estate
 from tradeplane.net.dataplane import Dataplane
-from tradeplane.net.matrix import Matrix, _footprints, matrix, per_segment_walks, segments
+from tradeplane.net.matrix import Matrix, _footprints, matrix, previous_engine, segments
 from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable, learned_route_by_route
 from tradeplane.net.space import Space
 from tradeplane.net.trace import RuleRef
@@ -36,7 +36,7 @@ def test_one_walk_equals_one_walk_per_segment(seed: int) -> None:
     estate = random_estate(seed)
     dp = Dataplane.build(estate)
     assert _footprints(dp, segments(dp)) is not None  # the one-walk path is the one taken
-    with per_segment_walks():
+    with previous_engine():
         before = matrix(Dataplane.build(estate))
     _same(matrix(dp), before)
 
@@ -51,7 +51,7 @@ def test_segments_sharing_an_address_walk_one_segment_at_a_time() -> None:
         update={"name": f"{w.name}-other", "desk": other}))})
     dp = Dataplane.build(estate)
     assert _footprints(dp, segments(dp)) is None
-    with per_segment_walks():
+    with previous_engine():
         before = matrix(Dataplane.build(estate))
     _same(matrix(dp), before)
 

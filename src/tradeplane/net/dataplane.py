@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from ipaddress import IPv4Network
 
 from tradeplane.errors import InputError
@@ -26,6 +26,7 @@ from tradeplane.estate.model import (
     GcpVpc,
     Interconnect,
     Nacl,
+    NaclRule,
     PrivateEndpoint,
     SecurityGroup,
     Site,
@@ -39,6 +40,7 @@ from tradeplane.net.filters import Filter, FilterRule, Stage, match_space, rule_
 from tradeplane.net.lookups import Lookups
 from tradeplane.net.routing import PrefixSet, Route, RouteTable
 from tradeplane.net.space import Interval, Space, net_interval
+from tradeplane.net.trace import RuleRef
 
 __all__ = ["INTERNET_EXCLUDED", "Dataplane", "Endpoint", "check_failed", "failure_elements", "internet_intervals"]
 
@@ -202,11 +204,15 @@ class Dataplane(Lookups):
             m = match_space(src=[r.cidr] if direction == "ingress" else None,
                             dst=[r.cidr] if direction == "egress" else None,
                             protocol=proto, dports=ports)
-            text = f"{n.name}/{nacl.name} {direction} #{r.number} {r.action.value} {proto}" \
-                   f"{' ' + str(r.ports) if r.ports else ''} {r.cidr}"
-            rules.append(FilterRule(m, "allow" if r.action.value == "allow" else "deny", self.ref("nacl", text, r)))
+            rules.append(FilterRule(m, "allow" if r.action.value == "allow" else "deny",
+                                    make=partial(self._nacl_rule_ref, n, nacl, direction, proto, r)))
         default = self.ref("nacl", f"{n.name}/{nacl.name} {direction} * deny (implicit)", nacl, direction)
         return Filter(f"nacl {nacl.name}", (Stage(nacl.name, tuple(rules)),), "deny", default)
+
+    def _nacl_rule_ref(self, n: AwsVpc, nacl: Nacl, direction: str, proto: str, r: NaclRule) -> RuleRef:
+        text = f"{n.name}/{nacl.name} {direction} #{r.number} {r.action.value} {proto}" \
+               f"{' ' + str(r.ports) if r.ports else ''} {r.cidr}"
+        return self.ref("nacl", text, r)
 
     # ------------------------------------------------------------------ exposure
 

@@ -10,7 +10,7 @@ first use and depends only on the estate and the failed elements.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +20,14 @@ from tradeplane.estate.model import (
     DirectConnect,
     Estate,
     FirewallPolicy,
+    FirewallRule,
     GcpSubnet,
     GcpVpc,
     Interconnect,
     Link,
     PolicyAction,
+    SgPeer,
+    SgRule,
     Site,
     TgwAttachment,
     TransitGateway,
@@ -32,7 +35,14 @@ from tradeplane.estate.model import (
     VpcPeering,
     Vpn,
 )
-from tradeplane.net.filters import Filter, FilterAction, FilterRule, Stage, match_space, rule_protocol
+from tradeplane.net.filters import (
+    Filter,
+    FilterAction,
+    FilterRule,
+    Stage,
+    match_space,
+    rule_protocol,
+)
 from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable
 from tradeplane.net.space import Interval, net_interval
 from tradeplane.net.trace import RuleRef
@@ -139,18 +149,15 @@ class Lookups:
                         continue
                     if peer.cidr is not None:
                         peer_space: list[Interval] = [net_interval(peer.cidr)]
-                        peer_text = str(peer.cidr)
                     else:
                         peer_space = self.sg_members(network, peer.security_group or "")
-                        peer_text = f"sg {peer.security_group}"
                         if not peer_space:
                             continue
                     m = match_space(src=peer_space if direction == "ingress" else None,
                                     dst=peer_space if direction == "egress" else None,
                                     protocol=proto, dports=ports)
-                    ports_text = ",".join(str(p) for p in rule.ports) or "all ports"
-                    text = f"{network}/{name} {direction} allow {proto} {ports_text} {peer_text}"
-                    rules.append(FilterRule(m, "allow", self.ref("security-group", text, rule)))
+                    rules.append(FilterRule(m, "allow", make=partial(self._sg_rule_ref, network, name, direction,
+                                                                     proto, rule, peer)))
         rules += undecided
         label = ",".join(groups) or "(none)"
         default = RuleRef("security-group", f"{network}/{label} {direction}: no rule allows (implicit deny)",
@@ -161,6 +168,11 @@ class Lookups:
         f = Filter(f"sg {label}", (Stage(label, tuple(rules)),), "deny", default)
         self._sg_filters[key] = f
         return f
+
+    def _sg_rule_ref(self, network: str, name: str, direction: str, proto: str, rule: SgRule, peer: SgPeer) -> RuleRef:
+        peer_text = str(peer.cidr) if peer.cidr is not None else f"sg {peer.security_group}"
+        ports_text = ",".join(str(p) for p in rule.ports) or "all ports"
+        return self.ref("security-group", f"{network}/{name} {direction} allow {proto} {ports_text} {peer_text}", rule)
 
     def tag_sources(self, network: str, tag: str) -> list[Interval]:
         key = (network, tag)
@@ -271,12 +283,15 @@ class Lookups:
                 m = match_space(src=srcs, dst=list(r.destinations) or None, protocol=proto, dports=ports)
             else:
                 m = match_space(src=list(r.sources) or None, dst=list(r.destinations), protocol=proto, dports=ports)
-            text = f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}"
             if r.unresolved is not None:
+                text = f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}"
                 rules.append(FilterRule(m, "unknown", self.ref("firewall", f"{text} (matches {r.unresolved})", r)))
                 continue
-            rules.append(FilterRule(m, r.action.value, self.ref("firewall", text, r)))
+            rules.append(FilterRule(m, r.action.value, make=partial(self._firewall_rule_ref, network, r, direction)))
         return Stage(f"{network} VPC firewall rules", tuple(rules))
+
+    def _firewall_rule_ref(self, network: str, r: FirewallRule, direction: str) -> RuleRef:
+        return self.ref("firewall", f"{network}/{r.name} priority {r.priority} {direction} {r.action.value}", r)
 
     def tgw_attachment_for(self, tgw: TransitGateway, kind: str, target: str) -> TgwAttachment | None:
         index = self._attachment_index.get(tgw.name)

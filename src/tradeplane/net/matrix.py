@@ -23,12 +23,13 @@ from tradeplane import collector
 from tradeplane.estate.model import Estate
 from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Dataplane, Endpoint
+from tradeplane.net.filters import box_evaluation, full_evaluation
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
 from tradeplane.net.routing import learned_route_by_route
-from tradeplane.net.space import MAX_IP, PROTO_NUMBERS, Box, Interval, Space, _normalise, net_interval
+from tradeplane.net.space import PROTO_NUMBERS, Box, Interval, Space, _normalise, net_interval
 from tradeplane.net.walk import Walk
 
-__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "per_segment_walks", "segments", "source_classes"]
+__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "previous_engine", "segments", "source_classes"]
 
 INTERNET = "internet"
 
@@ -80,7 +81,10 @@ class Cell:
         """What is open, as protocol/port lists (e.g. ``tcp 7000, tcp 9000-9010``)."""
         if not self.reachable:
             return ""
+        # per protocol the union of the destination ports, so the text depends on the set, not on how
+        # its boxes are cut
         services: set[str] = set()
+        ports: dict[str, list[Interval]] = {}
         names = {v: k for k, v in PROTO_NUMBERS.items()}
         for b in self.allowed():
             lo, hi = b.proto
@@ -89,9 +93,11 @@ class Cell:
             for proto in range(lo, hi + 1):
                 name = names.get(proto, str(proto))
                 if name in ("tcp", "udp"):
-                    services.add(f"{name} {b.dport[0]}" + (f"-{b.dport[1]}" if b.dport[1] != b.dport[0] else ""))
+                    ports.setdefault(name, []).append(b.dport)
                 else:
                     services.add(name)
+        for name, ivs in ports.items():
+            services.update(f"{name} {a}" + (f"-{z}" if z != a else "") for a, z in _normalise(ivs))
         text = sorted(services)
         return ", ".join(text[:4]) + (f", +{len(text) - 4}" if len(text) > 4 else "")
 
@@ -171,13 +177,14 @@ _ONE_WALK = [True]
 
 
 @contextmanager
-def per_segment_walks() -> Iterator[None]:
-    """Inside the block, ``matrix`` walks once per source segment and tables compile learned routes one
-    ``Route`` each (the engine before the shared walk and shared learned prefixes): for the benchmark's
-    before/after ratio and the agreement tests. Not thread-safe."""
+def previous_engine() -> Iterator[None]:
+    """Inside the block, the desk matrix runs on the engine #15 started from: ``matrix`` walks once per
+    source segment, tables compile learned routes one ``Route`` each, and filters are evaluated in full
+    (``filters.full_evaluation``: allowed, denied and the deciding rules) rule by rule on boxes. For the
+    benchmark's before/after ratio and the agreement tests. Not thread-safe."""
     _ONE_WALK.append(False)
     try:
-        with learned_route_by_route():
+        with learned_route_by_route(), full_evaluation(), box_evaluation():
             yield
     finally:
         _ONE_WALK.pop()
@@ -283,38 +290,28 @@ def _one_walk(dp: Dataplane, segs: dict[str, list[Endpoint]], seg_of: dict[str, 
     wanted = frozenset(t.key for a in starts for t in _targets(segs, a))
     walk = Walk(dp, wanted, merge=True, drops=False)
     for a in starts:
-        # what a segment sends to its own footprint reaches none of the other segments' endpoints
-        others = Space.build(dst=_complement(footprints[a]))
+        # only what a segment sends to the other segments' footprints can reach their endpoints (nothing
+        # rewrites a destination address): the rest is not walked
+        others = Space.build(dst=[iv for b in names if b != a for iv in footprints[b]])
         for src, addrs in source_classes(dp, segs[a]):
             walk.start(src, base.intersect(Space.build(src=addrs)).intersect(others))
     got, unknown = _arrived(walk, seg_of)
     atoms = Atoms((footprints[a] for a in starts), "src")
     bits = {a: atoms.bits(footprints[a]) for a in starts}
+    # the footprints are disjoint: each source atom belongs to at most one segment
+    owner = {i: a for a in starts for i in bit_indices(bits[a])}
     for key in sorted(got):
         b = seg_of[key]
-        pieces = atoms.split(got[key])
-        for a in starts:
-            if a == b or (a == INTERNET and key == "internet"):
-                continue
-            boxes = [x for i in bit_indices(bits[a]) for x in pieces.get(i, ())]
-            if boxes:
-                cells[(a, b)].reached[key] = Space(boxes).compact()
+        by_src: dict[str, list[Box]] = {}
+        for i, boxes in atoms.split(got[key]).items():
+            sender = owner.get(i)
+            if sender is not None and sender != b and not (sender == INTERNET and key == "internet"):
+                by_src.setdefault(sender, []).extend(boxes)
+        for sender in sorted(by_src):
+            cells[(sender, b)].reached[key] = Space(by_src[sender]).compact()
     if unknown:
         pieces = atoms.split(unknown)
         for a in starts:
             mine = [x for i in bit_indices(bits[a]) for x in pieces.get(i, ())]
             if mine:
                 _attribute_undecided(cells, a, _targets(segs, a), seg_of, mine)
-
-
-def _complement(ivs: list[Interval]) -> list[Interval]:
-    """The addresses outside sorted, disjoint ``ivs``."""
-    out: list[Interval] = []
-    cur = 0
-    for lo, hi in ivs:
-        if lo > cur:
-            out.append((cur, lo - 1))
-        cur = hi + 1
-    if cur <= MAX_IP:
-        out.append((cur, MAX_IP))
-    return out

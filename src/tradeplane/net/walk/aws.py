@@ -5,6 +5,7 @@ virtual private gateways and private endpoints."""
 from __future__ import annotations
 
 from tradeplane.estate.model import DirectConnect, VpcPeering, Vpn
+from tradeplane.net.atoms import Atoms, bit_indices
 from tradeplane.net.dataplane import Endpoint
 from tradeplane.net.routing import Route
 from tradeplane.net.space import Box, Space, net_interval
@@ -187,7 +188,7 @@ class AwsHops(WalkBase):
         arrived: list[Box] = []
         for nacl, boxes in sorted(by_nacl.items()):
             part = Space(boxes)
-            arrived.extend((info.nacl_in[nacl].evaluate(part).allowed if nacl else part).boxes)
+            arrived.extend((info.nacl_in[nacl].evaluate_allowed(part).allowed if nacl else part).boxes)
         if not arrived:
             return
         here = Space(arrived)
@@ -207,13 +208,16 @@ class AwsHops(WalkBase):
                               f"venue:{pe.venue}", f"subnet:{net}/{name}")
         for sgs, eps in sorted(by_groups.items()):
             mine = here.intersect(Space.build(dst=[iv for ep in eps for iv in ep.addresses]))
-            res = dp.sg_filter(net, sgs, "ingress").evaluate(mine)
-            allowed = res.allowed
+            res = dp.sg_filter(net, sgs, "ingress").evaluate_allowed(mine)
             for part, ref in res.unknown:  # by destination address: the matrix attributes it to endpoints
                 self._unknown((), part, f"security group ingress: {ref.text} is not modelled")
+            # each endpoint's part: the allowed boxes cut once on destination atoms (no intersection per
+            # endpoint)
+            atoms = Atoms((ep.addresses for ep in eps), "dst")
+            pieces = atoms.split(res.allowed)
             for ep in eps:
-                self._deliver((), allowed.intersect(Space.build(dst=list(ep.addresses))), ep.key,
-                              f"subnet:{net}/{ep.subnet}")
+                self._deliver((), Space([b for i in bit_indices(atoms.bits(ep.addresses)) for b in pieces.get(i, ())]),
+                              ep.key, f"subnet:{net}/{ep.subnet}")
 
     def _aws_subnet(self, net: str, subnet: str, space: Space, hops: Hops, public_only: bool = False) -> None:
         dp = self.dp

@@ -119,7 +119,8 @@ class WalkBase(ABC):
         return any(f"venue:{pe.venue}" in self.wanted for pe in self.dp.pe_by_subnet.get((net, subnet), []))
 
     def _filter(self, f: Filter, space: Space, hops: Hops, node: str, what: str) -> tuple[Space, Hops]:
-        res = f.evaluate(space)
+        # a walk that records no drops reads only the allowed and undecided parts
+        res = f.evaluate(space) if self.drops else f.evaluate_allowed(space)
         for part, ref in res.denied:
             self._drop((*hops, Hop(node, f"{what} denied", (ref,))), part, f"{what} denied by {ref.kind} rule")
         for part, ref in res.unknown:

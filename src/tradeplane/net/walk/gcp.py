@@ -177,7 +177,7 @@ class GcpHops(WalkBase):
                     boxes.extend(part.boxes)
                 eps.append((ep, part))
         for (tags, sa, region), (boxes, eps) in sorted(classes.items(), key=lambda kv: kv[0]):
-            res = dp.gcp_filter(net, tags, sa, "ingress", region).evaluate(Space(boxes).compact())
+            res = dp.gcp_filter(net, tags, sa, "ingress", region).evaluate_allowed(Space(boxes).compact())
             for upart, ref in res.unknown:  # by destination address: the matrix attributes it to endpoints
                 self._unknown((), upart, f"firewall ingress: {ref.text} is not modelled")
             for ep, part in eps:
