@@ -136,3 +136,80 @@ def test_ha_vpn_tunnels_agree_at_both_ends(reference_estate: Estate) -> None:
     assert (secret, "the") in found
     assert (address, "peer") in found
     assert (asn, "peer") in found
+
+
+def test_defect_8_cross_cloud_ports_without_lacp(old: list[tuple[str, int, str, str]]) -> None:
+    """The old render put each cross-cloud leg's transit VIF on a bare connection (no LACP)."""
+    assert _has(old, "aws/10-networking/cross_cloud.tf", 38, "cross-cloud-port", "aws_dx_connection.xc_gcp__a")
+    assert _has(old, "aws/10-networking/cross_cloud.tf", 50, "cross-cloud-port", "aws_dx_connection.xc_gcp__b")
+
+
+@pytest.fixture(scope="module")
+def cross_cloud(reference_rendered: Rendered) -> dict[str, str]:
+    """Both ends of the reference estate's cross-cloud link, as rendered."""
+    return {p: reference_rendered.files[p] for p in ("aws/10-networking/cross_cloud.tf", "gcp/10-networking/cross_cloud.tf")}
+
+
+def _ports(files: dict[str, str]) -> list[tuple[int, str, str]]:
+    return [(f.line, f.address, f.message) for f in check_conformance(files)
+            if f.rule in ("cross-cloud-port", "half-configured")]
+
+
+def _line(text: str, needle: str, after: str = "") -> int:
+    lines = text.splitlines()
+    start = next(i for i, x in enumerate(lines) if after in x) if after else 0
+    return next(i + 1 for i, x in enumerate(lines) if i >= start and needle in x)
+
+
+def test_cross_cloud_legs_sit_on_lags_of_one_connection(cross_cloud: dict[str, str]) -> None:
+    """Google's "Order AWS ports" for Cross-Cloud Interconnect: one LAG per leg, one connection in it,
+    the VIF on the LAG. The reference render holds that; each way of breaking it is reported."""
+    path = "aws/10-networking/cross_cloud.tf"
+    good = cross_cloud[path]
+    assert good.count('resource "aws_dx_lag"') == 2
+    assert "connection_id         = aws_dx_connection.xc_gcp__a.id" in good
+    assert "connection_id    = aws_dx_lag.xc_gcp__a.id" in good
+    assert _ports(cross_cloud) == []
+
+    def bad(text: str) -> list[tuple[int, str, str]]:
+        return _ports({**cross_cloud, path: text})
+
+    # the VIF on the bare connection
+    on_conn = good.replace("connection_id    = aws_dx_lag.xc_gcp__a.id", "connection_id    = aws_dx_connection.xc_gcp__a.id")
+    ((line, address, message),) = bad(on_conn)
+    assert (line, address) == (_line(on_conn, "aws_dx_connection.xc_gcp__a.id", 'interface" "xc_gcp__a"'),
+                               "aws_dx_transit_virtual_interface.xc_gcp__a")
+    assert "bare Direct Connect connection" in message and "Order AWS ports" in message
+    # a LAG without its connection: the provider would delete the one CreateLag made
+    empty = good.replace("  connection_id         = aws_dx_connection.xc_gcp__b.id\n", "")
+    ((line, address, message),) = bad(empty)
+    assert address == "aws_dx_lag.xc_gcp__b" and "holds no connection" in message
+    # both legs on one LAG
+    shared = good.replace("connection_id    = aws_dx_lag.xc_gcp__b.id", "connection_id    = aws_dx_lag.xc_gcp__a.id")
+    found = bad(shared)
+    assert {a for _, a, _ in found} == {"aws_dx_transit_virtual_interface.xc_gcp__a",
+                                        "aws_dx_transit_virtual_interface.xc_gcp__b"}
+    assert all("carries 2 cross-cloud legs" in m for _, _, m in found)
+    # two connections in one LAG, and a connection of another bandwidth
+    two = good + ('\nresource "aws_dx_connection_association" "extra" {\n'
+                  "  connection_id = aws_dx_connection.xc_gcp__b.id\n  lag_id        = aws_dx_lag.xc_gcp__a.id\n}\n")
+    ((_, address, message),) = bad(two)
+    assert address == "aws_dx_lag.xc_gcp__a" and "holds 2 connections" in message
+    slow = good.replace('connections_bandwidth = "10Gbps"', 'connections_bandwidth = "1Gbps"', 1)
+    ((_, address, message),) = bad(slow)
+    assert address == "aws_dx_lag.xc_gcp__a" and "bandwidth" in message
+
+
+def test_macsec_on_a_lag_needs_its_key_on_the_lag_or_its_connection(cross_cloud: dict[str, str]) -> None:
+    path = "aws/10-networking/cross_cloud.tf"
+    good = cross_cloud[path]
+    asked = good.replace('  connection_id         = aws_dx_connection.xc_gcp__a.id\n',
+                         '  connection_id         = aws_dx_connection.xc_gcp__a.id\n  request_macsec        = true\n')
+    found = _ports({**cross_cloud, path: asked})
+    assert {(a, m.split(" but ")[1][:10]) for _, a, m in found} == {("aws_dx_lag.xc_gcp__a", "no aws_dx_"),
+                                                                     ("aws_dx_lag.xc_gcp__a", "encryption")}
+    keyed = asked.replace('  request_macsec        = true\n', '  request_macsec        = true\n'
+                          '  encryption_mode       = "must_encrypt"\n') + (
+        '\nresource "aws_dx_macsec_key_association" "xc_gcp__a" {\n'
+        "  connection_id = aws_dx_connection.xc_gcp__a.id\n  secret_arn    = var.arn\n}\n")
+    assert _ports({**cross_cloud, path: keyed}) == []

@@ -168,6 +168,9 @@ TYPE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_ram_resource_association": _svc("ram", "AssociateResourceShare", "DisassociateResourceShare"),
     "aws_ram_principal_association": _svc("ram", "AssociateResourceShare", "DisassociateResourceShare"),
     "aws_dx_connection": _svc("directconnect", "CreateConnection", "DeleteConnection", "UpdateConnection"),
+    # CreateLag takes the named connection into the new LAG; destroying the LAG first disassociates it
+    # (hashicorp/aws internal/service/directconnect/lag.go: resourceLagCreate, resourceLagDelete).
+    "aws_dx_lag": _svc("directconnect", "CreateLag", "DeleteLag", "DisassociateConnectionFromLag", "UpdateLag"),
     "aws_dx_gateway": _svc("directconnect", "CreateDirectConnectGateway", "DeleteDirectConnectGateway",
                            "UpdateDirectConnectGateway"),
     "aws_dx_gateway_association": _svc("directconnect", "CreateDirectConnectGatewayAssociation",

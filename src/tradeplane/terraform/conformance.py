@@ -13,9 +13,19 @@ findings with the file and line, so they run equally on a fresh render and on go
   and region/zone (a policy in the Shared VPC host project cannot be attached to a service
   project's VM).
 - ``half-configured``: MACsec switched on with its keys (GCP ``macsec.pre_shared_keys``, an AWS
-  ``aws_dx_macsec_key_association`` per connection that requests it).
+  ``aws_dx_macsec_key_association`` per connection or LAG that requests it, on it or, for a LAG and
+  its member connection, on the other).
 - ``link-agreement``: both ends of a cross-cloud BGP session (AWS transit VIF, GCP router peer
   paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
+- ``cross-cloud-port``: the AWS end of every cross-cloud leg (a transit or private VIF named as a
+  GCP ``google_compute_interconnect_attachment``, as ``link-agreement`` pairs them) sits on an
+  ``aws_dx_lag``, never on a bare ``aws_dx_connection``, and that LAG is the leg's alone and holds
+  exactly one connection of its bandwidth and location (its ``connection_id`` or one
+  ``aws_dx_connection_association``). Source: Google Cloud, Cross-Cloud Interconnect for AWS,
+  "Order AWS ports": "You must order LAGs, not connections ... Cross-Cloud Interconnect for AWS
+  requires LACP. Order one LAG for each Cross-Cloud Interconnect connection", a redundant pair
+  being two LAGs of one connection each. A LAG given neither is empty: the hashicorp/aws provider
+  deletes the connection CreateLag made for it (lag.go, ``resourceLagCreate``).
 - ``link-agreement`` also holds for HA VPN tunnels (``check_vpn_agreement``): interface and BGP
   peer on the tunnel's router, both addresses in one /30, the pre-shared key the sensitive
   input keyed by the tunnel, the remote interface present, the peer ASN the VPN's.
@@ -239,14 +249,18 @@ def check_half_configured(ix: Index) -> list[ConformanceFinding]:
             if macsec is None or not macsec.children("pre_shared_keys"):
                 out.append(_f(port, "half-configured", "MACsec is enabled without a macsec block holding "
                               "pre_shared_keys; the API rejects it", attr="macsec_enabled"))
-    for conn in ix.of("aws_dx_connection"):
-        if conn.block.value("request_macsec") == "true":
-            if not ix.referring(conn.module, "aws_dx_macsec_key_association", "connection_id", conn):
-                out.append(_f(conn, "half-configured", "MACsec is requested but no aws_dx_macsec_key_association "
-                              "gives the connection its CKN/CAK", attr="request_macsec"))
-            if literal(conn.block.value("encryption_mode")) != "must_encrypt":
-                out.append(_f(conn, "half-configured", "MACsec is requested but encryption_mode is not "
-                              "must_encrypt, so the link silently runs in clear", attr="request_macsec"))
+    for port in ix.of("aws_dx_connection", "aws_dx_lag"):
+        if port.block.value("request_macsec") != "true":
+            continue
+        # A LAG and its member connection share MACsec: a key or encryption mode on either covers both.
+        group = [port, *_lag_members(ix, port)] if port.type == "aws_dx_lag" else [port, *_lags_of(ix, port)]
+        if not any(ix.referring(p.module, "aws_dx_macsec_key_association", "connection_id", p) for p in group):
+            out.append(_f(port, "half-configured", "MACsec is requested but no aws_dx_macsec_key_association "
+                          f"gives the {'LAG' if port.type == 'aws_dx_lag' else 'connection'} its CKN/CAK",
+                          attr="request_macsec"))
+        if not any(literal(p.block.value("encryption_mode")) == "must_encrypt" for p in group):
+            out.append(_f(port, "half-configured", "MACsec is requested but encryption_mode is not "
+                          "must_encrypt, so the link silently runs in clear", attr="request_macsec"))
     return out
 
 
@@ -257,13 +271,33 @@ def _host(value: str | None) -> str | None:
     return text.split("/", 1)[0] if text else None
 
 
-def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
-    out: list[ConformanceFinding] = []
+def _lag_members(ix: Index, lag: Item) -> list[Item]:
+    """The connections of an ``aws_dx_lag``: its ``connection_id`` and every
+    ``aws_dx_connection_association`` whose ``lag_id`` is it."""
+    own = ix.ref(lag.module, lag.block.value("connection_id"), "aws_dx_connection")
+    joined = [ix.ref(a.module, a.block.value("connection_id"), "aws_dx_connection")
+              for a in ix.referring(lag.module, "aws_dx_connection_association", "lag_id", lag)]
+    return sorted({c.address: c for c in (own, *joined) if c is not None}.values(), key=lambda c: c.address)
+
+
+def _lags_of(ix: Index, conn: Item) -> list[Item]:
+    """The ``aws_dx_lag`` items that hold ``conn``."""
+    return [lag for lag in ix.of("aws_dx_lag")
+            if lag.module == conn.module and conn.address in {m.address for m in _lag_members(ix, lag)}]
+
+
+def _cross_cloud_vifs(ix: Index) -> Iterator[tuple[Item, Item]]:
+    """(AWS VIF, GCP attachment) of every cross-cloud leg: the VIF named as the attachment."""
     attachments = {literal(a.block.value("name")): a for a in ix.of("google_compute_interconnect_attachment")}
     for vif in ix.of("aws_dx_transit_virtual_interface", "aws_dx_private_virtual_interface"):
         att = attachments.get(literal(vif.block.value("name")))
-        if att is None:
-            continue  # not a cross-cloud leg: the other end is a site's router
+        if att is not None:  # else not a cross-cloud leg: the other end is a site's router
+            yield vif, att
+
+
+def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
+    out: list[ConformanceFinding] = []
+    for vif, att in _cross_cloud_vifs(ix):
         peer = next((p for p in ix.of("google_compute_router_peer") if p.module == att.module
                      and f"google_compute_router_interface.{att.name}." in (p.block.value("interface") or "")), None)
         gw = ix.ref(vif.module, vif.block.value("dx_gateway_id"), "aws_dx_gateway")
@@ -287,6 +321,50 @@ def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
                               f"{peer.address}: {gcp or 'unset'}); the side left open picks its own"))
             elif aws != gcp:
                 out.append(_f(vif, "link-agreement", f"{what} differs: {aws} here, {gcp} on {peer.address}"))
+    return out
+
+
+_ORDER_AWS_PORTS = ("Google Cloud, Cross-Cloud Interconnect for AWS, \"Order AWS ports\": order LAGs, not "
+                    "connections; Cross-Cloud Interconnect for AWS requires LACP")
+
+
+def check_cross_cloud_ports(ix: Index) -> list[ConformanceFinding]:
+    """``cross-cloud-port``: each cross-cloud leg's VIF sits on a LAG of its own holding one connection
+    of the LAG's bandwidth and location (module docstring; ``_ORDER_AWS_PORTS`` is the source)."""
+    out: list[ConformanceFinding] = []
+    legs: dict[tuple[str, str], list[Item]] = {}
+    for vif, att in _cross_cloud_vifs(ix):
+        expr = vif.block.value("connection_id") or ""
+        lag = ix.ref(vif.module, expr, "aws_dx_lag")
+        if lag is None:
+            conn = ix.ref(vif.module, expr, "aws_dx_connection")
+            if conn is not None or (literal(expr) or "").startswith("dxcon-"):
+                out.append(_f(vif, "cross-cloud-port", f"the AWS end of cross-cloud leg {att.address} is a bare "
+                              f"Direct Connect connection ({conn.address if conn else expr}); put the VIF on an "
+                              f"aws_dx_lag holding it ({_ORDER_AWS_PORTS})", attr="connection_id"))
+            continue
+        legs.setdefault((lag.module, lag.address), []).append(vif)
+        members = _lag_members(ix, lag)
+        if len(members) != 1:
+            what = "no connection (without connection_id the provider deletes the one CreateLag made)" \
+                if not members else f"{len(members)} connections ({', '.join(m.address for m in members)})"
+            out.append(_f(lag, "cross-cloud-port", f"the LAG of cross-cloud leg {att.address} holds {what}; it "
+                          "holds exactly one, and a redundant pair is two LAGs (Google Cloud, Cross-Cloud "
+                          "Interconnect for AWS, \"Order AWS ports\")"))
+        for m in members:
+            for mine, theirs, what in (("connections_bandwidth", "bandwidth", "bandwidth"),
+                                       ("location", "location", "location")):
+                a, b = lag.block.value(mine), m.block.value(theirs)
+                if a is not None and b is not None and a != b:
+                    out.append(_f(lag, "cross-cloud-port", f"{what} {a} differs from {b} of its connection "
+                                  f"{m.address}; every connection of a LAG has the LAG's (AWS Direct Connect "
+                                  "guide, \"Link aggregation groups\")", attr=mine))
+    for (_, address), vifs in sorted(legs.items()):
+        if len(vifs) > 1:
+            for vif in vifs:
+                out.append(_f(vif, "cross-cloud-port", f"{address} carries {len(vifs)} cross-cloud legs "
+                              f"({', '.join(v.address for v in vifs)}); order one LAG for each Cross-Cloud "
+                              "Interconnect connection (Google Cloud, \"Order AWS ports\")", attr="connection_id"))
     return out
 
 
@@ -654,7 +732,8 @@ def check_conformance(rendered: Rendered | Mapping[str, str], estate: Estate | N
     they were rendered from."""
     ix = Index(rendered)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
-           *check_link_agreement(ix), *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix)]
+           *check_link_agreement(ix), *check_cross_cloud_ports(ix),
+           *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix)]
     if estate is not None:
         out += check_guardrails(ix, estate)
     return sorted(set(out))

@@ -9,8 +9,8 @@
 
 The apply order is derived, not written: within a cloud the stages run in order; between clouds,
 a Cross-Cloud Interconnect is ordered on the Google side first (Google's guide to Cross-Cloud
-Interconnect for AWS orders the AWS ports after the Google connections, at the AWS location it
-names, which is ``cross_cloud_locations`` of aws/10-networking), and a VPN whose ends are in both
+Interconnect for AWS orders the AWS ports, one LAG per connection, after the Google connections,
+at the AWS location it names, which is ``cross_cloud_locations`` of aws/10-networking), and a VPN whose ends are in both
 clouds needs each side's public addresses from the other, so its networking stages run in three
 steps.
 """
@@ -56,10 +56,10 @@ def apply_order(estate: Estate, stages: Mapping[str, list[Stage]]) -> list[tuple
                              f"addresses ({', '.join(vpns)})"))
     else:
         out.append((gcp_net, "Cross-Cloud Interconnect ports and attachments first: Google's guide orders the Google "
-                             "connections, then the AWS ports at the AWS location Google names"))
+                             "connections, then the AWS ports (one LAG per leg) at the AWS location Google names"))
     why = []
     if cross:
-        why.append("the AWS end of the Cross-Cloud Interconnect (`cross_cloud_locations`: the AWS location Google "
+        why.append("the AWS end of the Cross-Cloud Interconnect, a LAG per leg (`cross_cloud_locations`: the AWS location Google "
                    f"named; `{MD5_KEYS_VAR}` from the same secret as the GCP end)")
     if vpns:
         why.append("the VPN's AWS tunnels, whose outside addresses the GCP external gateways take")

@@ -1,4 +1,21 @@
-"""AWS side of a cross-cloud link: DX connections from GCP Cross-Cloud Interconnect into a transit gateway."""
+"""AWS side of a cross-cloud link: Direct Connect LAGs from GCP Cross-Cloud Interconnect into a transit gateway.
+
+Cross-Cloud Interconnect for AWS requires LACP, so each leg's AWS port is a link aggregation group
+(LAG) holding one connection, never a bare connection (Google Cloud, "Order AWS ports",
+docs.cloud.google.com/network-connectivity/docs/interconnect/how-to/cci/aws/order-aws-ports: "You
+must order LAGs, not connections ... Order one LAG for each Cross-Cloud Interconnect connection",
+and a redundant pair is two LAGs of one connection each, not one LAG of two). The transit VIF sits
+on the LAG (AWS Direct Connect guide, "Link aggregation groups": LAGs carry public, private and
+transit VIFs).
+
+The LAG's one connection is rendered as an ``aws_dx_connection`` and named by the LAG's
+``connection_id``: CreateLag then takes that connection into the new LAG (Google's guide allows
+building the LAG from an existing connection). Without ``connection_id`` the hashicorp/aws provider
+creates the LAG with one connection and deletes it at once (``resourceLagCreate`` in
+internal/service/directconnect/lag.go: "Delete unmanaged connection"), leaving an empty LAG with no
+port to hand Google. ``force_destroy`` stays off: destroying the LAG disassociates the connection
+(DisassociateConnectionFromLag) and the connection's own resource deletes it.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +38,8 @@ def legs(link: CrossCloud) -> tuple[str, ...]:
 
 @family("cross_cloud", cloud="aws", stage=Stage.NETWORKING)
 def emit(ctx: Context) -> None:
-    """DX gateway, one connection and transit VIF per leg, associated with the transit gateway."""
+    """DX gateway, per leg a LAG holding one connection with the transit VIF on the LAG, the gateway
+    associated with the transit gateway."""
     mod = ctx.module("aws", Stage.NETWORKING)
     shared = cross_cloud_legs(ctx.estate)
     for link in sorted(ctx.estate.links_of(CrossCloud), key=lambda x: x.name):
@@ -38,11 +56,18 @@ def emit(ctx: Context) -> None:
                        "secret feeds the GCP networking stage)", sensitive=True)
         for leg in (x for x in shared if x.link == link.name):
             # No MACsec: the Google end of a Cross-Cloud Interconnect does not negotiate it with AWS.
-            mod.resource(F, "aws_dx_connection", ident(link.name, leg.leg), provider=p, name=f"{link.name}-{leg.leg}",
-                         bandwidth=f"{link.bandwidth_gbps}Gbps", location=Expr(f'{locations}["{link.name}"]'),
-                         tags=tags)
+            name = f"{link.name}-{leg.leg}"
+            bandwidth = f"{link.bandwidth_gbps}Gbps"
+            location = Expr(f'{locations}["{link.name}"]')
+            mod.resource(F, "aws_dx_connection", ident(link.name, leg.leg), provider=p, name=name,
+                         bandwidth=bandwidth, location=location, tags=tags)
+            mod.resource(F, "aws_dx_lag", ident(link.name, leg.leg), provider=p, name=name,
+                         connections_bandwidth=bandwidth, location=location,
+                         connection_id=ref("aws_dx_connection", link.name, leg.leg), tags=tags).comments.extend(
+                ("Cross-Cloud Interconnect for AWS requires LACP: one LAG per leg, holding one connection",
+                 "(Google Cloud, Cross-Cloud Interconnect for AWS, \"Order AWS ports\")"))
             mod.resource(F, "aws_dx_transit_virtual_interface", ident(link.name, leg.leg), provider=p,
-                         name=f"{link.name}-{leg.leg}", connection_id=ref("aws_dx_connection", link.name, leg.leg),
+                         name=name, connection_id=ref("aws_dx_lag", link.name, leg.leg),
                          dx_gateway_id=ref("aws_dx_gateway", link.name), vlan=leg.vlan, address_family="ipv4",
                          bgp_asn=leg.gcp_asn, amazon_address=leg.cidr(leg.aws_address),
                          customer_address=leg.cidr(leg.gcp_address), bgp_auth_key=Expr(f'{keys}["{leg.key}"]'),

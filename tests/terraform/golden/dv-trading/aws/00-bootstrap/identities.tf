@@ -1008,7 +1008,7 @@ data "aws_iam_policy_document" "networking__aws_network__grants" {
   statement {
     sid       = "DirectconnectScoped2"
     effect    = "Allow"
-    actions   = ["directconnect:DeleteConnection", "directconnect:DeleteVirtualInterface", "directconnect:UpdateConnection", "directconnect:UpdateVirtualInterfaceAttributes"]
+    actions   = ["directconnect:DeleteConnection", "directconnect:DeleteLag", "directconnect:DeleteVirtualInterface", "directconnect:DisassociateConnectionFromLag", "directconnect:UpdateConnection", "directconnect:UpdateLag", "directconnect:UpdateVirtualInterfaceAttributes"]
     resources = ["arn:aws:directconnect:us-east-1:${module.globals.aws_account_ids["aws-network"]}:*"]
   }
 
@@ -1036,7 +1036,7 @@ data "aws_iam_policy_document" "networking__aws_network__grants" {
   statement {
     sid       = "DirectconnectEc2RamAnyResource"
     effect    = "Allow"
-    actions   = ["directconnect:AssociateMacSecKey", "directconnect:CreateConnection", "directconnect:CreateDirectConnectGateway", "directconnect:CreateTransitVirtualInterface", "directconnect:DescribeTags", "directconnect:DisassociateMacSecKey", "directconnect:TagResource", "directconnect:UntagResource", "directconnect:UpdateDirectConnectGatewayAssociation", "ec2:CreateTags", "ec2:DeleteTags", "ram:CreateResourceShare", "ram:TagResource", "ram:UntagResource"]
+    actions   = ["directconnect:AssociateMacSecKey", "directconnect:CreateConnection", "directconnect:CreateDirectConnectGateway", "directconnect:CreateLag", "directconnect:CreateTransitVirtualInterface", "directconnect:DescribeTags", "directconnect:DisassociateMacSecKey", "directconnect:TagResource", "directconnect:UntagResource", "directconnect:UpdateDirectConnectGatewayAssociation", "ec2:CreateTags", "ec2:DeleteTags", "ram:CreateResourceShare", "ram:TagResource", "ram:UntagResource"]
     resources = ["*"]
   }
 

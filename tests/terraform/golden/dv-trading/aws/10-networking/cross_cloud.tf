@@ -30,10 +30,32 @@ resource "aws_dx_gateway_association" "xc_gcp" {
   allowed_prefixes      = ["10.0.0.0/16", "10.10.0.0/16", "10.30.0.0/16"]
 }
 
+resource "aws_dx_lag" "xc_gcp__a" {
+  # Cross-Cloud Interconnect for AWS requires LACP: one LAG per leg, holding one connection
+  # (Google Cloud, Cross-Cloud Interconnect for AWS, "Order AWS ports")
+  provider              = aws.aws_network__us_east_1
+  name                  = "xc-gcp-a"
+  connections_bandwidth = "10Gbps"
+  location              = var.cross_cloud_locations["xc-gcp"]
+  connection_id         = aws_dx_connection.xc_gcp__a.id
+  tags                  = { Name = "xc-gcp", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
+}
+
+resource "aws_dx_lag" "xc_gcp__b" {
+  # Cross-Cloud Interconnect for AWS requires LACP: one LAG per leg, holding one connection
+  # (Google Cloud, Cross-Cloud Interconnect for AWS, "Order AWS ports")
+  provider              = aws.aws_network__us_east_1
+  name                  = "xc-gcp-b"
+  connections_bandwidth = "10Gbps"
+  location              = var.cross_cloud_locations["xc-gcp"]
+  connection_id         = aws_dx_connection.xc_gcp__b.id
+  tags                  = { Name = "xc-gcp", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
+}
+
 resource "aws_dx_transit_virtual_interface" "xc_gcp__a" {
   provider         = aws.aws_network__us_east_1
   name             = "xc-gcp-a"
-  connection_id    = aws_dx_connection.xc_gcp__a.id
+  connection_id    = aws_dx_lag.xc_gcp__a.id
   dx_gateway_id    = aws_dx_gateway.xc_gcp.id
   vlan             = 3000
   address_family   = "ipv4"
@@ -48,7 +70,7 @@ resource "aws_dx_transit_virtual_interface" "xc_gcp__a" {
 resource "aws_dx_transit_virtual_interface" "xc_gcp__b" {
   provider         = aws.aws_network__us_east_1
   name             = "xc-gcp-b"
-  connection_id    = aws_dx_connection.xc_gcp__b.id
+  connection_id    = aws_dx_lag.xc_gcp__b.id
   dx_gateway_id    = aws_dx_gateway.xc_gcp.id
   vlan             = 3001
   address_family   = "ipv4"
