@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.net.netgen import random_estate
 from tradeplane.net.dataplane import Dataplane
-from tradeplane.net.matrix import Matrix, _footprints, matrix, previous_engine, segments
+from tradeplane.net.matrix import Matrix, _footprints, _toward_others, matrix, previous_engine, segments
 from tradeplane.net.routing import Learned, PrefixSet, Route, RouteTable, learned_route_by_route
 from tradeplane.net.space import Space
 from tradeplane.net.trace import RuleRef
@@ -94,3 +94,35 @@ def test_learned_group_compiles_like_its_routes(seed: int) -> None:
     for a, b in ((table.lookup(space), plain.lookup(space)), (by_hop, plain.lookup_by_hop(space))):
         assert [(w, s.boxes) for w, s in a[0]] == [(w, s.boxes) for w, s in b[0]]
         assert a[1].boxes == b[1].boxes
+
+
+def test_toward_others_bridges_narrow_gaps_only() -> None:
+    """What one segment's traffic is walked toward: the other segments' addresses, narrow gaps between
+    them bridged, never across the segment's own addresses or a gap of a /16 or more."""
+    base = 10 << 24
+    a, b, c = (base, base + 255), (base + 4096, base + 4351), (base + 8192, base + 8447)
+    far = (172 << 24, (172 << 24) + 255)
+    ordered = sorted([(a, "x"), (b, "y"), (c, "y"), (far, "z")])
+    assert _toward_others(ordered, "x") == [(b[0], c[1]), far]
+    assert _toward_others(ordered, "y") == [a, far]
+    # an address of the segment itself between two others' intervals is never bridged
+    assert _toward_others(sorted([(a, "y"), (b, "x"), (c, "y")]), "x") == [a, c]
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**20), st.integers(1, 2**17), st.sampled_from("xyz")), max_size=12))
+def test_toward_others_holds_the_others_and_nothing_of_its_own(raw: list[tuple[int, int, str]]) -> None:
+    ordered: list[tuple[tuple[int, int], str]] = []
+    end = -1
+    for start, size, seg in sorted(raw):
+        lo = max(start, end + 1)
+        ordered.append(((lo, lo + size - 1), seg))
+        end = lo + size - 1
+    for own in "xyz":
+        ivs = _toward_others(ordered, own)
+        walked = Space.build(dst=ivs) if ivs else Space()
+        for (lo, hi), seg in ordered:
+            part = Space.build(dst=[(lo, hi)])
+            if seg == own:
+                assert not walked.intersect(part)
+            else:
+                assert part.subtract(walked).is_empty()
