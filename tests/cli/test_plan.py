@@ -60,3 +60,40 @@ def test_plan_writes_terraform_and_json_is_deterministic(tmp_path: Path, capsys:
     assert main(["plan", str(ROOT / "examples/small"), "--json"]) == 0
     assert capsys.readouterr().out == first
     assert (tmp_path / "tf" / "aws" / "10-networking").is_dir()
+
+
+def test_progress_only_on_a_terminal_and_never_with_json(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """#12: a Rich progress display on stderr while the stages run, on a terminal only; nothing extra on
+    stderr when it is not a terminal or ``--json`` is given."""
+    import io
+
+    from rich.console import Console
+
+    from tradeplane.cli import plan as plan_cli
+
+    estate = str(ROOT / "examples/small")
+    assert main(["plan", estate]) == 0
+    assert capsys.readouterr().err == ""  # not a terminal: no progress
+
+    seen: list[str] = []
+    real_build = plan.build
+
+    def build(e: est.Estate, on_stage: object = None) -> plan.Plan:
+        def record(name: str, seconds: float | None) -> None:
+            seen.append(name)
+            on_stage(name, seconds)  # type: ignore[operator]
+        return real_build(e, on_stage=record if on_stage is not None else None)
+
+    monkeypatch.setattr(plan, "build", build)
+    tty = Console(file=io.StringIO(), force_terminal=True, stderr=True)
+    monkeypatch.setattr(plan_cli, "err_console", tty)
+    assert main(["plan", estate]) == 0
+    assert {"placement", "terraform", "verify"} <= set(seen)  # the display followed every stage
+    assert "plan:" in tty.file.getvalue()  # type: ignore[attr-defined]
+
+    seen.clear()
+    capsys.readouterr()
+    assert main(["plan", estate, "--json"]) == 0
+    json.loads(capsys.readouterr().out)
+    assert seen == []  # --json on a terminal: no display at all
