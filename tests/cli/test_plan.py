@@ -31,6 +31,10 @@ def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: pla
     assert set(data) == {"estate", "placement", "latency_budgets", "terraform", "feeds", "cost", "verify",
                          "kubernetes", "security", "migration", "blocking", "warnings"}
     assert data["kubernetes"]["problems"] == [] and "futures-gke" in data["kubernetes"]["clusters"]
+    # The cost includes both ends of the cross-cloud link: an AWS Direct Connect port per leg.
+    cost = {x["id"]: x["monthly"] for x in data["cost"]["lines"]}
+    assert cost["cross-cloud.xc-gcp.dx-a"] == cost["cross-cloud.xc-gcp.dx-b"] == 1642.5
+    assert data["cost"]["total_monthly"] == 75204.31
 
 
 def test_terraform_uses_the_zones_the_solver_chose(reference_plan: plan.Plan) -> None:

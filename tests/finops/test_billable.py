@@ -29,6 +29,12 @@ def test_every_estimate_line_is_a_billable_resource(estate: est.Estate) -> None:
     # ... and which cost_allocation rule shares a resource, from the estate's own section.
     assert res["dx.dx-new-york.dxcon-ny4-a"].shared == "direct-connect"
     assert res["workload.eq-strategy"].shared == ""
+    # A cross-cloud link bills on both clouds: the GCP Cross-Cloud Interconnect and, per leg, the AWS
+    # Direct Connect port, held by the transit gateway's account and owned by the link's desk.
+    xc, leg = res["cross-cloud.xc-gcp"], res["cross-cloud.xc-gcp.dx-b"]
+    assert (leg.kind, leg.cloud, leg.account, leg.price_key) == ("dx_port", "aws", "aws-network", "dx_port_10g")
+    assert leg.desk == xc.desk == "platform" and leg.shared == "direct-connect"
+    assert (res["cross-cloud.xc-gcp.dx-a"].data_item, leg.data_item) == ("dx_data_out", "")
 
 
 @pytest.fixture(scope="module")

@@ -42,10 +42,18 @@ def test_anomalies_and_commitments(capsys, generated_dir: Path) -> None:
 def test_estimate_and_against(capsys) -> None:
     out = _json(capsys, ["cost", "estimate", str(REFERENCE), "--json"])
     assert out["total_monthly"] > 0 and out["prices"]["as_of"]
+    # The AWS side of the cross-cloud link is in the estimate: a 10G Direct Connect port per leg.
+    ports = {x["id"]: x["monthly"] for x in out["lines"] if x["id"].startswith("cross-cloud.xc-gcp.dx-")}
+    assert ports == {"cross-cloud.xc-gcp.dx-a": 1642.5, "cross-cloud.xc-gcp.dx-b": 1642.5,
+                     "cross-cloud.xc-gcp.dx-data": 200.0}
+    assert out["total_monthly"] == 75204.31 and out["by_desk"]["platform"] == 21300.71
     out = _json(capsys, ["cost", "estimate", str(REFERENCE), "--against", str(REFERENCE), "--json"])
     assert out["diff"]["delta"] == 0 and out["diff"]["changes"] == []
     assert main(["cost", "estimate", str(REFERENCE)]) == 0
-    assert "total" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    flat = " ".join(text.split())
+    assert "total $75,204.31 a month" in flat and "platform $21,300.71" in flat
+    assert text.count("$1,642.50") == 6  # 10G Direct Connect ports: 4 at the sites, 2 for cross-cloud legs
 
 
 def test_generate_and_sql(capsys, tmp_path: Path) -> None:

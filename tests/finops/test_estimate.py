@@ -29,9 +29,10 @@ def test_estimate_prices_every_declared_item(estate) -> None:
     kinds = {line.kind for line in e.lines}
     assert {"instance", "sole_tenant_node", "gke_cluster", "nat_gateway", "tgw_attachment", "dx_port",
             "interconnect", "cross_cloud", "vpn", "private_endpoint", "data_transfer"} <= kinds
-    # 4 Dedicated Interconnect circuits (2 metros x 2 edge domains) and 4 Direct Connect 10G ports.
+    # 4 Dedicated Interconnect circuits (2 metros x 2 edge domains) and 6 Direct Connect 10G ports: 4 at
+    # the sites, 2 for the cross-cloud link's legs.
     assert sum(1 for i in lines if ".circuit." in i) == 4
-    assert sum(1 for line in e.lines if line.kind == "dx_port") == 4
+    assert sum(1 for line in e.lines if line.kind == "dx_port") == 6
     assert lines["dx.dx-chicago.dxcon-ch1-a"].monthly == pytest.approx(
         network_price("aws", "dx_port_10g").usd * HOURS_PER_MONTH)
     assert "sole-tenant.st-pricing" in lines and "workload.futures-pricer" not in lines
@@ -39,6 +40,45 @@ def test_estimate_prices_every_declared_item(estate) -> None:
     j = e.to_json()
     assert j["prices"]["as_of"] and j["prices"]["source"]
     assert [x["id"] for x in j["lines"]] == sorted(x["id"] for x in j["lines"])
+
+
+def test_cross_cloud_links_are_billed_on_the_aws_side_too(estate) -> None:
+    """Each leg of a cross-cloud link ends on an AWS Direct Connect dedicated port (one connection in a
+    LAG), billed per port-hour like a site's, with Direct Connect data out once per link."""
+    e = finops.estimate(estate)
+    lines = {line.id: line for line in e.lines}
+    aws = {i: line for i, line in lines.items() if i.startswith("cross-cloud.xc-gcp.dx")}
+    assert sorted(aws) == ["cross-cloud.xc-gcp.dx-a", "cross-cloud.xc-gcp.dx-b", "cross-cloud.xc-gcp.dx-data"]
+    for leg in ("a", "b"):
+        port = lines[f"cross-cloud.xc-gcp.dx-{leg}"]
+        assert (port.kind, port.cloud, port.region, port.desk) == ("dx_port", "aws", "us-east-1", "platform")
+        assert port.unit_price == network_price("aws", "dx_port_10g").usd == 2.25
+        assert round(port.monthly, 2) == 1642.50  # 2.25 $/h x 730 h
+        assert "links.yaml:" in port.where
+    data = lines["cross-cloud.xc-gcp.dx-data"]
+    assert (data.kind, data.cloud, data.desk, data.quantity) == ("data_transfer", "aws", "platform", 10000)
+    assert data.basis == "dx_data_out 0.02/GB x 10000 GB (assumption cross_cloud_aws_out_gb)"
+    # The reference estate's two 10G legs: $3,285.00 of ports and $200.00 of data out a month on AWS,
+    # beside the unchanged GCP side ($8,176.00 for two Cross-Cloud Interconnects, $200.00 egress).
+    assert round(sum(line.monthly for line in aws.values()), 2) == 3485.00
+    assert round(lines["cross-cloud.xc-gcp"].monthly, 2) == 8176.00
+    assert round(lines["cross-cloud.xc-gcp.egress"].monthly, 2) == 200.00
+    assert round(e.total_monthly, 2) == 75204.31  # quoted in docs/finops.md
+    assert round(e.by("desk")["platform"], 2) == 21300.71
+
+
+def test_a_single_leg_cross_cloud_link_has_one_aws_port(tmp_path: Path) -> None:
+    d = _copy(tmp_path)
+    links = d / "links.yaml"
+    text = links.read_text()
+    assert "    bandwidth_gbps: 10\n    redundant: true\n" in text
+    links.write_text(text.replace("    bandwidth_gbps: 10\n    redundant: true\n",
+                                  "    bandwidth_gbps: 100\n    redundant: false\n"))
+    p = tmp_path / "a.yaml"
+    p.write_text("cross_cloud_aws_out_gb: 0\n")
+    lines = {line.id: line for line in finops.estimate(est.load(d), finops.load_assumptions(p)).lines}
+    assert [i for i in lines if i.startswith("cross-cloud.xc-gcp.dx")] == ["cross-cloud.xc-gcp.dx-a"]
+    assert lines["cross-cloud.xc-gcp.dx-a"].monthly == pytest.approx(22.50 * HOURS_PER_MONTH)
 
 
 def test_diff_resource_by_resource(tmp_path: Path, estate) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -213,3 +214,34 @@ def test_macsec_on_a_lag_needs_its_key_on_the_lag_or_its_connection(cross_cloud:
         '\nresource "aws_dx_macsec_key_association" "xc_gcp__a" {\n'
         "  connection_id = aws_dx_connection.xc_gcp__a.id\n  secret_arn    = var.arn\n}\n")
     assert _ports({**cross_cloud, path: keyed}) == []
+
+
+def _connection_alarms(text: str) -> dict[str, str]:
+    """The ``AWS/DX ConnectionState`` alarms of a rendered alarms.tf: the connection-id input they read
+    (``var.<output>["<key>"]``) -> the alarm block without its per-connection lines."""
+    out: dict[str, str] = {}
+    for m in re.finditer(r'(?ms)^resource "aws_cloudwatch_metric_alarm" "\w+" \{\n(.*?)^\}\n', text):
+        body = m.group(1)
+        if '"ConnectionState"' not in body:
+            continue
+        dim = re.search(r"ConnectionId = (var\.\w+\[\"[^\"]+\"\])", body)
+        assert dim is not None, body
+        same = [x for x in body.splitlines() if not re.match(r"\s*(alarm_name|alarm_description|dimensions|tags) ", x)]
+        out[dim.group(1)] = "\n".join(same)
+    return out
+
+
+def test_every_direct_connect_connection_has_a_connection_down_alarm(reference_rendered: Rendered) -> None:
+    """Site connections and each cross-cloud leg's connection (the one its LAG holds) alike: one
+    ConnectionState alarm each, on the connection id the networking stage outputs, same thresholds
+    and actions."""
+    alarms = _connection_alarms(reference_rendered.files["aws/40-observability/alarms.tf"])
+    assert sorted(alarms) == [
+        'var.cross_cloud_connection_ids["xc-gcp/a"]', 'var.cross_cloud_connection_ids["xc-gcp/b"]',
+        'var.dx_connection_ids["dx-chicago/dxcon-ch1-a"]', 'var.dx_connection_ids["dx-chicago/dxcon-ch1-b"]',
+        'var.dx_connection_ids["dx-new-york/dxcon-ny4-a"]', 'var.dx_connection_ids["dx-new-york/dxcon-ny4-b"]']
+    assert len(set(alarms.values())) == 1  # same provider, namespace, statistic, threshold, topic
+    outputs = reference_rendered.files["aws/10-networking/outputs.tf"]
+    assert '"xc-gcp/a" = aws_dx_connection.xc_gcp__a.id' in outputs
+    assert '"xc-gcp/b" = aws_dx_connection.xc_gcp__b.id' in outputs
+    assert "tradeplane-platform-xc-gcp-b-connection-down" in reference_rendered.files["aws/40-observability/alarms.tf"]

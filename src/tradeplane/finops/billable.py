@@ -2,8 +2,8 @@
 
 ``billable_resources(estate)`` lists every declared thing a cloud bills for: instances (and GCP
 sole-tenant instances), GKE clusters, NAT gateways and Cloud NAT, transit gateway attachments,
-Direct Connect ports, Interconnect circuits and VLAN attachments, Cross-Cloud Interconnects, VPN
-tunnels and private endpoints. The monthly estimate (``finops.estimate``), the synthetic FOCUS
+Direct Connect ports, Interconnect circuits and VLAN attachments, Cross-Cloud Interconnects (the GCP
+side) with the Direct Connect port each leg ends on (the AWS side), VPN tunnels and private endpoints. The monthly estimate (``finops.estimate``), the synthetic FOCUS
 generator (``finops.generate``) and anything else that asks "what does this estate bill" read this
 list; none of them walks the estate on its own.
 
@@ -13,7 +13,8 @@ Ownership follows one rule, from the estate only (no desk name is written here):
   for its NAT, VPN and endpoints; for a transit gateway attachment, the desk of the network it
   attaches or reaches; an Interconnect's or Direct Connect's site desk), else the desk of the AWS
   account / GCP project that holds it (``organisation``; first for a Cross-Cloud Interconnect, which
-  serves every network behind the transit gateway), else ``""`` (unallocated);
+  serves every network behind the transit gateway; its AWS ports take the link's desk, while the
+  transit gateway's account holds them), else ``""`` (unallocated);
 * ``team``: the workload's team, else the desk's first team; ``env``: the workload's env, else the
   env of the holding account or project;
 * ``shared``: the name of the estate's ``cost_allocation`` rule that would split the resource's cost
@@ -207,6 +208,7 @@ def _networks(e: Estate, o: _Owners) -> Iterator[Billable]:
 
 def _links(e: Estate, o: _Owners) -> Iterator[Billable]:
     tgws = e.links_of(TransitGateway)
+    tgw_by_name = {t.name: t for t in tgws}
     dx_region = {att.target: t.region for t in tgws for att in t.attachments if att.kind == "direct_connect"}
     for tgw in tgws:
         for att in tgw.attachments:
@@ -277,6 +279,19 @@ def _links(e: Estate, o: _Owners) -> Iterator[Billable]:
                        f"{n} x Cross-Cloud Interconnect {xc.bandwidth_gbps}G ({xc.metro})",
                        data_item="interconnect_egress", data_assumption="cross_cloud_gb",
                        data_id=f"cross-cloud.{xc.name}.egress", source=xc)
+        # The AWS side: each leg ends on a Direct Connect dedicated port (one connection in a LAG, see
+        # terraform/aws/cross_cloud.py), billed per port-hour like a site's; data out of AWS over the
+        # ports is charged once per link, as for a site's Direct Connect.
+        t = tgw_by_name.get(xc.aws_transit_gateway)
+        account, region = (t.account, t.region) if t is not None else ("", "")
+        for i, leg in enumerate(("a", "b") if xc.redundant else ("a",)):
+            yield Billable(f"cross-cloud.{xc.name}.dx-{leg}", "dx_port", f"{xc.name}-{leg}", "aws", region, "",
+                           account, desk, o.team(desk), o.account_env(account), "", "AWS Direct Connect",
+                           "DirectConnectConnection", "Networking", f"dx_port_{xc.bandwidth_gbps}g", 1,
+                           f"Direct Connect {xc.bandwidth_gbps}G port, cross-cloud {xc.name} leg {leg} ({xc.metro})",
+                           data_item="dx_data_out" if i == 0 else "",
+                           data_assumption="cross_cloud_aws_out_gb" if i == 0 else "",
+                           data_id=f"cross-cloud.{xc.name}.dx-data" if i == 0 else "", source=xc)
     for vpn in e.links_of(Vpn):
         try:
             vpc = e.network(vpn.network)

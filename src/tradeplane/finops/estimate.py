@@ -3,7 +3,8 @@
 ``estimate(estate)`` prices every billable resource of the estate (``finops.billable``, the
 one enumeration the FOCUS generator reads too): instances, sole-tenant nodes, GKE clusters,
 NAT gateways, transit gateway attachments, Direct Connect ports, Interconnect circuits and
-VLAN attachments, cross-cloud links, VPN tunnels, private endpoints, and the data transfer
+VLAN attachments, cross-cloud links (Cross-Cloud Interconnect on GCP, a Direct Connect port per
+leg on AWS), VPN tunnels, private endpoints, and the data transfer
 the assumptions file sets for each. Each line's desk is the resource's owning desk.
 ``diff(old, new)`` compares two estimates resource by resource, like infracost
 does for a Terraform plan. Pure: an Estate in, numbers out; no clock, no network.
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeplane.errors import Problem, TradeplaneError, UnsupportedError
 from tradeplane.estate import (
+    CrossCloud,
     Estate,
     Workload,
 )
@@ -40,6 +42,7 @@ class Assumptions:
     dx_out_gb: float = 20000
     interconnect_egress_gb: float = 30000
     cross_cloud_gb: float = 10000
+    cross_cloud_aws_out_gb: float = 10000
     source: str = "tradeplane/finops/config/assumptions.yaml"
 
     def to_json(self) -> dict[str, Any]:
@@ -58,7 +61,11 @@ class _AssumptionsFile(BaseModel):
     dx_out_gb: float | None = Field(default=None, ge=0, le=1e9, description="GB per month per Direct Connect")
     interconnect_egress_gb: float | None = Field(default=None, ge=0, le=1e9,
                                                  description="GB per month per Interconnect")
-    cross_cloud_gb: float | None = Field(default=None, ge=0, le=1e9, description="GB per month per cross-cloud link")
+    cross_cloud_gb: float | None = Field(default=None, ge=0, le=1e9,
+                                         description="GB per month per cross-cloud link, egress from GCP")
+    cross_cloud_aws_out_gb: float | None = Field(
+        default=None, ge=0, le=1e9,
+        description="GB per month per cross-cloud link, out of AWS over its Direct Connect ports")
 
 
 def load_assumptions(path: str | Path | None = None) -> Assumptions:
@@ -240,6 +247,8 @@ def _services(b: _Lines, resources: tuple[Billable, ...], a: Assumptions) -> Non
             what = {"nat_data": "NAT data processed", "cloud_nat_data": "Cloud NAT data processed",
                     "tgw_data": "transit gateway data processed", "dx_data_out": "Direct Connect data out"}
             label = what.get(r.data_item, "cross-cloud egress" if r.kind == "cross_cloud" else "Interconnect egress")
+            if isinstance(r.source, CrossCloud) and r.kind == "dx_port":
+                label = f"cross-cloud {label}"
             b.data(r.data_id, "data_transfer", r.cloud, r.region, r.desk, label, gb, r.data_item, where,
                    r.data_assumption)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tradeplane.estate.model import AwsVpc, DirectConnect
-from tradeplane.terraform.aws._common import KEY_ADMIN_ACTIONS, KEY_POLICY_SKIPS, policy_document
+from tradeplane.estate.model import AwsVpc, CrossCloud, DirectConnect
+from tradeplane.terraform.aws._common import KEY_ADMIN_ACTIONS, KEY_POLICY_SKIPS, policy_document, tgw
 from tradeplane.terraform.aws.direct_connect import transit_gateway_of
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.links import cross_cloud_legs
 from tradeplane.terraform.module import RootModule, interp
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.placement import replica_zones
@@ -67,7 +68,8 @@ def _alerts_key(ctx: Context, mod: RootModule, account: str, region: str) -> Exp
 
 @family("alarms", cloud="aws", stage=Stage.OBSERVABILITY)
 def emit(ctx: Context) -> None:
-    """Status-check and CPU alarms per instance, NAT port-allocation alarms, Direct Connect link state."""
+    """Status-check and CPU alarms per instance, NAT port-allocation alarms, and Direct Connect link state
+    for every connection: a site's, and the one each cross-cloud leg holds in its LAG."""
     mod = ctx.module("aws", Stage.OBSERVABILITY)
     prefix = ctx.estate.observability.metric_prefix
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
@@ -119,3 +121,18 @@ def emit(ctx: Context) -> None:
                          dimensions={"ConnectionId": mod.upstream(Stage.NETWORKING,
                                                                 f'dx_connection_ids["{dx.name}/{c.name}"]')},
                          alarm_actions=[topic], ok_actions=[topic], tags=ctx.aws_tags(c.name, "platform"))
+    for leg in cross_cloud_legs(ctx.estate):
+        link = next(x for x in ctx.estate.links_of(CrossCloud) if x.name == leg.link)
+        t = tgw(ctx, link.aws_transit_gateway)
+        topic = desk_topic(ctx, mod, t.account, t.region, "platform")
+        name = f"{leg.link}-{leg.leg}"
+        mod.resource(F, "aws_cloudwatch_metric_alarm", ident(leg.link, leg.leg, "down"),
+                     provider=mod.aws_provider(t.account, t.region),
+                     alarm_name=alarm_name(prefix, "platform", name, "connection-down"),
+                     alarm_description=f"Direct Connect {name} (cross-cloud {leg.link}, leg {leg.leg}) is down",
+                     namespace="AWS/DX", metric_name="ConnectionState", statistic="Minimum", period=60,
+                     evaluation_periods=1, threshold=1, comparison_operator="LessThanThreshold",
+                     treat_missing_data="breaching",
+                     dimensions={"ConnectionId": mod.upstream(Stage.NETWORKING,
+                                                            f'cross_cloud_connection_ids["{leg.key}"]')},
+                     alarm_actions=[topic], ok_actions=[topic], tags=ctx.aws_tags(name, "platform"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 from tradeplane.estate.model import CrossCloud
 from tradeplane.terraform.aws._common import ref, tgw
 from tradeplane.terraform.context import Context
-from tradeplane.terraform.hcl import Expr
+from tradeplane.terraform.hcl import Expr, Table, Value
 from tradeplane.terraform.links import MD5_KEYS_VAR, cross_cloud_legs, dx_gateway_asn
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
@@ -31,17 +31,14 @@ from tradeplane.terraform.stages import Stage
 F = "cross_cloud"
 
 
-def legs(link: CrossCloud) -> tuple[str, ...]:
-    """The physical legs: two (separate devices) when redundant."""
-    return ("a", "b") if link.redundant else ("a",)
-
-
 @family("cross_cloud", cloud="aws", stage=Stage.NETWORKING)
 def emit(ctx: Context) -> None:
     """DX gateway, per leg a LAG holding one connection with the transit VIF on the LAG, the gateway
-    associated with the transit gateway."""
+    associated with the transit gateway. Output ``cross_cloud_connection_ids`` ('link/leg' -> the
+    leg's connection id), which the observability stage's connection-down alarms take."""
     mod = ctx.module("aws", Stage.NETWORKING)
     shared = cross_cloud_legs(ctx.estate)
+    ids: dict[str, Value] = {}
     for link in sorted(ctx.estate.links_of(CrossCloud), key=lambda x: x.name):
         t = tgw(ctx, link.aws_transit_gateway)
         p = mod.aws_provider(t.account, t.region)
@@ -72,12 +69,16 @@ def emit(ctx: Context) -> None:
                          bgp_asn=leg.gcp_asn, amazon_address=leg.cidr(leg.aws_address),
                          customer_address=leg.cidr(leg.gcp_address), bgp_auth_key=Expr(f'{keys}["{leg.key}"]'),
                          mtu=8500, tags=tags)
+            ids[leg.key] = ref("aws_dx_connection", link.name, leg.leg)
         prefixes = sorted({str(s.cidr) for n in ctx.estate.aws_vpcs for s in n.subnets
                            if any(a.kind == "vpc" and a.target == n.name for a in t.attachments)})
         mod.resource(F, "aws_dx_gateway_association", ident(link.name), provider=p,
                      dx_gateway_id=ref("aws_dx_gateway", link.name),
                      associated_gateway_id=ref("aws_ec2_transit_gateway", t.name),
                      allowed_prefixes=_summarise(prefixes, ctx, t.name) or None)
+    if ids:
+        mod.output("cross_cloud_connection_ids", Table(ids),
+                   "Direct Connect connection id of each cross-cloud leg by 'link/leg'", pattern="^dxcon-[0-9a-z]+$")
 
 
 def _summarise(prefixes: list[str], ctx: Context, tgw_name: str) -> list[str]:

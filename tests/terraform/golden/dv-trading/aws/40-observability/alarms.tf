@@ -797,6 +797,42 @@ resource "aws_cloudwatch_metric_alarm" "research_batch__use1_az4__status_check_f
   tags                = { Name = "research-batch", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
 }
 
+resource "aws_cloudwatch_metric_alarm" "xc_gcp__a__down" {
+  provider            = aws.aws_network__us_east_1
+  alarm_name          = "tradeplane-platform-xc-gcp-a-connection-down"
+  alarm_description   = "Direct Connect xc-gcp-a (cross-cloud xc-gcp, leg a) is down"
+  namespace           = "AWS/DX"
+  metric_name         = "ConnectionState"
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  dimensions          = { ConnectionId = var.cross_cloud_connection_ids["xc-gcp/a"] }
+  alarm_actions       = [aws_sns_topic.platform__aws_network__us_east_1.arn]
+  ok_actions          = [aws_sns_topic.platform__aws_network__us_east_1.arn]
+  tags                = { Name = "xc-gcp-a", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
+}
+
+resource "aws_cloudwatch_metric_alarm" "xc_gcp__b__down" {
+  provider            = aws.aws_network__us_east_1
+  alarm_name          = "tradeplane-platform-xc-gcp-b-connection-down"
+  alarm_description   = "Direct Connect xc-gcp-b (cross-cloud xc-gcp, leg b) is down"
+  namespace           = "AWS/DX"
+  metric_name         = "ConnectionState"
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  dimensions          = { ConnectionId = var.cross_cloud_connection_ids["xc-gcp/b"] }
+  alarm_actions       = [aws_sns_topic.platform__aws_network__us_east_1.arn]
+  ok_actions          = [aws_sns_topic.platform__aws_network__us_east_1.arn]
+  tags                = { Name = "xc-gcp-b", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
+}
+
 resource "aws_kms_key" "aws_crypto_prod__ap_northeast_1__alerts" {
   provider                = aws.aws_crypto_prod__ap_northeast_1
   description             = "alert topics of aws-crypto-prod in ap-northeast-1"
