@@ -29,7 +29,7 @@ def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: pla
     assert p.blocking == []
     data = p.to_json()
     assert set(data) == {"estate", "placement", "latency_budgets", "terraform", "feeds", "cost", "verify",
-                         "kubernetes", "security", "migration", "blocking", "warnings"}
+                         "kubernetes", "security", "migration", "blocking", "warnings", "freeze", "emergency"}
     assert data["kubernetes"]["problems"] == [] and "futures-gke" in data["kubernetes"]["clusters"]
     # The cost includes both ends of the cross-cloud link: an AWS Direct Connect port per leg.
     cost = {x["id"]: x["monthly"] for x in data["cost"]["lines"]}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tradeplane import collector
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
 
     from tradeplane import estate as est
     from tradeplane import plan as planning
-    from tradeplane import terraform
+    from tradeplane import review, terraform
 else:
     est = lazy("tradeplane.estate")
     planning = lazy("tradeplane.plan")
+    review = lazy("tradeplane.review")
     terraform = lazy("tradeplane.terraform")
 
 
@@ -40,8 +42,8 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="exit 1 when anything blocks an apply"),
         json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
         fmt: str = typer.Option("table", "--format", help="table, json, markdown (a PR comment), sarif or junit"),
-        against: Path | None = typer.Option(None, "--against", help="the estate before this change: with --strict, "
-                                            "refuse a change to a desk's path while its venues trade"),
+        against: Path | None = typer.Option(None, "--against", help="the estate before this change: a change to a desk's path "
+                                            "while its venues trade blocks an apply (exit 1 with --strict)"),
         at: str | None = typer.Option(None, "--at", help="judge the change freeze at this ISO 8601 instant "
                                       "(default now)"),
         emergency: str | None = typer.Option(None, "--emergency", help="let a frozen change through; give the reason"),
@@ -59,20 +61,17 @@ def register(app: typer.Typer) -> None:
             e = est.load(path)
             old = est.load(against) if against is not None else None
             p = _build_with_progress(e, show=not json and fmt == "table" and err_console.is_terminal)
-            frozen = planning.freeze_gate(e, old, when, emergency) if old is not None else []
-            notes = planning.freeze_notes(e, old, when, emergency) if old is not None else []
+            if old is not None:
+                p = planning.judge_freeze(p, old, when, emergency)
             if output is not None:
                 terraform.write(p.terraform, output)
             if json or fmt == "json":
-                print_json({**p.to_json(), "freeze": frozen, "emergency": notes})
+                print_json(p.to_json())
             elif fmt == "table":
                 _print(p, path, output)
-                for line in [*notes, *frozen]:
-                    console.print(f"[bold red]{line}[/]" if line in frozen else f"[yellow]{line}[/]",
-                                  highlight=False, soft_wrap=True)
             else:
                 console.file.write(p.render(fmt))
-            blocked = strict and bool(p.blocking or frozen)
+            blocked = strict and bool(p.blocking)  # the freeze is in p.blocking: what every format counts
             del p, e, old  # freed by reference counting now, not walked by the collection that resuming brings
         if blocked:
             raise typer.Exit(1)
@@ -141,8 +140,11 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     console.rule("[bold]verdict[/]")
     for line in p.warnings:
         console.print(f"[yellow]warning[/] {line}", highlight=False, soft_wrap=True)
+    for line in p.overrides:
+        console.print(f"[bold yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     if p.blocking:
-        console.print(f"[bold red]{len(p.blocking)} thing(s) block an apply[/]")
+        things = review.count(len(p.blocking), "thing")
+        console.print(f"[bold red]{things} {'blocks' if len(p.blocking) == 1 else 'block'} an apply[/]")
         for line in p.blocking:
             console.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)
     else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["Item", "junit", "markdown", "sarif"]
+__all__ = ["Item", "count", "junit", "markdown", "sarif"]
 
 _LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _BLOCKING = ("critical", "high")
@@ -39,14 +39,27 @@ class Item:
         return self.severity in _BLOCKING
 
 
-def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any]) -> str:
-    """A pull-request comment: the verdict first, then counts, then each finding with its line."""
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``n`` and the noun in the right number: ``count(1, "finding")`` is "1 finding", ``count(2, "property",
+    "properties")`` is "2 properties" (``plural`` defaults to the noun + "s")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any],
+             emergency: list[str] | None = None) -> str:
+    """A pull-request comment: the verdict first (with any emergency override of the change freeze and
+    its reason), then counts, then each finding with its line. ``blocking`` holds every line that blocks
+    an apply (findings and the change freeze); ``emergency`` the frozen changes an emergency let through."""
     verdict = "**Blocks an apply**" if blocking else "**Nothing blocks an apply**"
-    lines = [f"### tradeplane plan: `{estate}`", "", f"{verdict} ({len(blocking)} blocking, {len(warnings)} warnings)",
-             "", "| | |", "| --- | --- |"]
+    counts = f"{len(blocking)} blocking, {count(len(warnings), 'warning')}"
+    if emergency:
+        counts += f"; **{count(len(emergency), 'frozen change')} let through as an emergency**"
+    lines = [f"### tradeplane plan: `{estate}`", "", f"{verdict} ({counts})", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in summary.items()]
     if blocking:
         lines += ["", "#### Blocking", ""] + [f"- {_md(b)}" for b in blocking]
+    if emergency:
+        lines += ["", "#### Emergency override of the change freeze", ""] + [f"- {_md(e)}" for e in emergency]
     if warnings:
         lines += ["", "<details><summary>Warnings</summary>", ""] + [f"- {_md(w)}" for w in warnings]
         lines += ["", "</details>"]
