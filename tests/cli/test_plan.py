@@ -101,3 +101,42 @@ def test_progress_only_on_a_terminal_and_never_with_json(monkeypatch: pytest.Mon
     assert main(["plan", estate, "--json"]) == 0
     json.loads(capsys.readouterr().out)
     assert seen == []  # --json on a terminal: no display at all
+
+
+@pytest.fixture(scope="module")
+def synthetic_2000(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tradeplane.estate.synth import synthetic, write_directory
+
+    return write_directory(synthetic(2000), tmp_path_factory.mktemp("synthetic-2000"))
+
+
+def test_the_estate_tree_stops_at_table_rows_and_says_how_many_more(synthetic_2000: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The trial's report: at 20,000 subnets the table output printed the whole tree of networks (21,024
+    lines). It stops at TABLE_ROWS lines like the placement tables and names what it left out;
+    ``estate show --all`` and ``--json`` keep every one."""
+    from tradeplane.cli.output import TABLE_ROWS
+
+    assert main(["plan", str(synthetic_2000)]) == 0
+    out = capsys.readouterr().out
+    tree = out[out.index("\nnetworks\n"):out.index("─ placement ─")]
+    tree_lines = [x for x in tree.splitlines()[2:] if x.lstrip("│ ").startswith(("├", "└"))]
+    assert len(tree_lines) == TABLE_ROWS + 1  # the rows and the "... more subnets" of the network it stopped in
+    assert "└── ... 10 more subnets" in tree
+    assert ("... 90 more networks and 1,810 more subnets not shown (100 networks and 2,000 subnets in all; "
+            "--json lists every one)") in tree
+    assert "... 1,800 more workloads not shown (2,000 in all" in out
+    assert len(out.splitlines()) < 1_000  # the whole tree alone would be 2,100 lines
+    assert main(["estate", "show", str(synthetic_2000)]) == 0
+    assert "... 90 more networks and 1,810 more subnets not shown" in capsys.readouterr().out
+    assert main(["estate", "show", str(synthetic_2000), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "more networks" not in out and "net-99 " in out
+    assert main(["estate", "show", str(synthetic_2000), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["networks"]) == 100 and sum(len(n["subnets"]) for n in data["networks"]) == 2000
+
+
+def test_a_small_estate_prints_its_whole_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["estate", "show", str(ROOT / "examples/dv-trading")]) == 0
+    assert "more networks" not in capsys.readouterr().out
