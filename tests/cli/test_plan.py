@@ -94,13 +94,57 @@ def test_progress_only_on_a_terminal_and_never_with_json(monkeypatch: pytest.Mon
     monkeypatch.setattr(plan_cli, "err_console", tty)
     assert main(["plan", estate]) == 0
     assert {"placement", "terraform", "verify"} <= set(seen)  # the display followed every stage
-    assert "plan:" in tty.file.getvalue()  # type: ignore[attr-defined]
+    shown = tty.file.getvalue()  # type: ignore[attr-defined]
+    # The load (about a fifth of a large plan) is the display's first stage, then the plan's.
+    assert shown.index("plan: load") < shown.index("plan: summary") < shown.index("plan: verify")
+    assert "plan: load --against" not in shown
+
+    tty.file = io.StringIO()
+    assert main(["plan", estate, "--against", estate]) == 0
+    shown = tty.file.getvalue()  # type: ignore[attr-defined]
+    assert shown.index("plan: load") < shown.index("plan: load --against") < shown.index("plan: summary")
 
     seen.clear()
     capsys.readouterr()
     assert main(["plan", estate, "--json"]) == 0
     json.loads(capsys.readouterr().out)
     assert seen == []  # --json on a terminal: no display at all
+
+
+def test_ctrl_c_during_the_plan_says_aborted_and_restores_the_cursor(monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The trial's report: Ctrl-C during the plan on a terminal exited without a word (Typer turns the
+    KeyboardInterrupt into exit code 130 silently). It prints "aborted", exits 130, and the progress
+    display is stopped with the cursor shown again."""
+    import io
+
+    from rich.console import Console
+
+    from tradeplane.cli import plan as plan_cli
+
+    def build(e: est.Estate, on_stage: plan.StageHook | None = None) -> plan.Plan:
+        assert on_stage is not None  # the display is on
+        on_stage("placement", None)
+        raise KeyboardInterrupt  # as Ctrl-C inside a stage
+
+    monkeypatch.setattr(plan, "build", build)
+    tty = Console(file=io.StringIO(), force_terminal=True, stderr=True)
+    monkeypatch.setattr(plan_cli, "err_console", tty)
+    capsys.readouterr()
+    assert main(["plan", str(ROOT / "examples/small")]) == 130
+    assert capsys.readouterr().err.strip() == "aborted"
+    shown = tty.file.getvalue()  # type: ignore[attr-defined]
+    hide, show = "\x1b[?25l", "\x1b[?25h"
+    assert "plan: placement" in shown and hide in shown
+    assert shown.rindex(show) > shown.rindex(hide)  # the cursor is visible again
+
+    def interrupted(path: Path) -> est.Estate:
+        raise KeyboardInterrupt  # Ctrl-C while loading, and without a terminal
+
+    monkeypatch.setattr(plan_cli, "err_console", Console(file=io.StringIO(), stderr=True))
+    monkeypatch.setattr(est, "load", interrupted)
+    assert main(["plan", str(ROOT / "examples/small")]) == 130
+    assert capsys.readouterr().err.strip() == "aborted"
 
 
 @pytest.fixture(scope="module")

@@ -58,9 +58,8 @@ def register(app: typer.Typer) -> None:
         # once the collector resumes, every collection walks the whole plan (at 20,000 subnets the JSON
         # took 7.0 s of CPU after the pause and 0.3 s inside it).
         with collector.paused():
-            e = est.load(path)
-            old = est.load(against) if against is not None else None
-            p = _build_with_progress(e, show=not json and fmt == "table" and err_console.is_terminal)
+            e, old, p = _load_and_build(path, against,
+                                        show=not json and fmt == "table" and err_console.is_terminal)
             if old is not None:
                 p = planning.judge_freeze(p, old, when, emergency)
             if output is not None:
@@ -93,24 +92,44 @@ def _instant(text: str | None) -> datetime:
     return value
 
 
-def _build_with_progress(e: est.Estate, *, show: bool) -> planning.Plan:
-    """``plan.build`` with a Rich progress display on stderr (a terminal only, and not with --json):
-    one line per stage once it has run for a moment, gone when the plan is done."""
+def _load_and_build(path: Path, against: Path | None, *,
+                    show: bool) -> tuple[est.Estate, est.Estate | None, planning.Plan]:
+    """Load the estate (and the one ``--against`` names) and ``plan.build`` it, with a Rich progress
+    display on stderr when ``show`` (a terminal only, and not with --json): one line per stage, the
+    load first (about a fifth of a large plan), each gone when done and the whole display gone when the
+    plan is. An interrupt (Ctrl-C) stops the display and restores the cursor before it propagates (the
+    CLI's ``main`` prints "aborted" and exits 130)."""
     if not show:
-        return planning.build(e)
+        e = est.load(path)
+        old = est.load(against) if against is not None else None
+        return e, old, planning.build(e)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
-        tasks: dict[str, TaskID] = {}
+    progress = Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
+                        console=err_console, transient=True)
+    tasks: dict[str, TaskID] = {}
 
-        def on_stage(name: str, seconds: float | None) -> None:
-            if seconds is None:
-                tasks[name] = progress.add_task(name, total=1)
-            else:
-                progress.update(tasks[name], completed=1, visible=False)
+    def on_stage(name: str, seconds: float | None) -> None:
+        if seconds is None:
+            tasks[name] = progress.add_task(name, total=1)
+        else:
+            progress.update(tasks[name], completed=1, visible=False)
 
-        return planning.build(e, on_stage=on_stage)
+    def load(name: str, where: Path) -> est.Estate:
+        on_stage(name, None)
+        loaded = est.load(where)
+        on_stage(name, 0.0)
+        return loaded
+
+    try:
+        with progress:
+            e = load("load", path)
+            old = load("load --against", against) if against is not None else None
+            return e, old, planning.build(e, on_stage=on_stage)
+    finally:
+        # Progress.__exit__ stops the display and shows the cursor; an interrupt landing inside Rich's own
+        # start or stop would skip that, so the cursor is shown again here whatever happened.
+        err_console.show_cursor(True)
 
 
 def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
