@@ -153,3 +153,22 @@ def test_the_exit_code_agrees_with_the_printed_verdict(capsys: pytest.CaptureFix
     verdict = out[out.index("verdict"):]
     assert code == 0 and "nothing blocks an apply" in verdict
     assert "EMERGENCY (INC-42 stuck router): change freeze: desk futures" in verdict
+
+
+def test_the_ci_example_installs_tradeplane_from_its_repository_at_a_pinned_commit() -> None:
+    """tradeplane is not on PyPI: `pip install tradeplane` would install whatever someone uploads under
+    that name (dependency confusion). The example checks the repository out at a pinned commit and
+    installs that checkout; every plan it runs carries the change-freeze gate (--against)."""
+    import re
+
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "examples/ci/estate-review.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["plan"]["steps"]
+    runs = "\n".join(str(s.get("run", "")) for s in steps)
+    installs = [line.strip() for line in runs.splitlines() if re.search(r"\bpip install\b", line)]
+    assert installs == ["pip install ./.tradeplane"]
+    [checkout] = [s for s in steps if s.get("with", {}).get("path") == ".tradeplane"]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["ref"] == "TRADEPLANE_COMMIT"
+    plans = [line.strip() for line in runs.splitlines() if line.strip().startswith("tradeplane plan")]
+    assert len(plans) == 3 and all("--against /tmp/base/estate" in p for p in plans)
