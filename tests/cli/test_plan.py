@@ -37,6 +37,15 @@ def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: pla
     assert data["cost"]["total_monthly"] == 75204.31
 
 
+def test_the_smallest_example_plans_with_nothing_blocking(capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/small is "the smallest useful estate": a new user's first plan of it must not block (it
+    did: app-sg had no egress, so the strategy could not reach its venue)."""
+    assert main(["plan", str(ROOT / "examples/small"), "--strict", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "**Nothing blocks an apply** (0 blocking, 0 warnings)" in out
+    assert "| verify | 5 properties hold, 0 findings |" in out
+
+
 def test_terraform_uses_the_zones_the_solver_chose(reference_plan: plan.Plan) -> None:
     placed = {w.workload: w.zones for w in reference_plan.placement.workloads}
     compute = "".join(text for path, text in reference_plan.terraform.files.items() if "gcp/30-compute" in path)

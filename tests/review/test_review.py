@@ -77,6 +77,8 @@ def test_sarif_markdown_and_junit(capsys: pytest.CaptureFixture[str]) -> None:
     assert sarif["version"] == "2.1.0"
     run_ = sarif["runs"][0]
     assert run_["tool"]["driver"]["name"] == "tradeplane"
+    # SARIF 2.1.0 3.19.17: informationUri is an absolute URI, or absent; the project has no homepage.
+    assert "informationUri" not in run_["tool"]["driver"]
     for result in run_["results"]:
         assert result["ruleId"] == run_["tool"]["driver"]["rules"][result["ruleIndex"]]["id"]
         for loc in result.get("locations", []):
@@ -172,3 +174,17 @@ def test_the_ci_example_installs_tradeplane_from_its_repository_at_a_pinned_comm
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["ref"] == "TRADEPLANE_COMMIT"
     plans = [line.strip() for line in runs.splitlines() if line.strip().startswith("tradeplane plan")]
     assert len(plans) == 3 and all("--against /tmp/base/estate" in p for p in plans)
+
+
+def test_counts_are_in_the_right_number() -> None:
+    """The trial's report: "1 findings" in the PR comment, "1 thing(s) block an apply" in the table."""
+    from tradeplane.review import Item, count, markdown
+
+    assert [count(0, "finding"), count(1, "finding"), count(2, "finding")] == ["0 findings", "1 finding",
+                                                                               "2 findings"]
+    assert count(1, "property", "properties") == "1 property" and count(20_000, "subnet") == "20,000 subnets"
+    md = markdown("e", [Item("verify", "high", "c", "t")], ["t"], ["w"], {})
+    assert "(1 blocking, 1 warning)" in md
+    md = markdown("e", [], [], ["w", "v"], {}, ["EMERGENCY (x): y"])
+    assert "(0 blocking, 2 warnings; **1 frozen change let through as an emergency**)" in md
+

@@ -19,6 +19,7 @@ from tradeplane.cli.output import console, err_console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
 from tradeplane.errors import InputError
+from tradeplane.plural import count
 from tradeplane.writing import check_dir
 
 if TYPE_CHECKING:
@@ -26,11 +27,10 @@ if TYPE_CHECKING:
 
     from tradeplane import estate as est
     from tradeplane import plan as planning
-    from tradeplane import review, terraform
+    from tradeplane import terraform
 else:
     est = lazy("tradeplane.estate")
     planning = lazy("tradeplane.plan")
-    review = lazy("tradeplane.review")
     terraform = lazy("tradeplane.terraform")
 
 
@@ -139,8 +139,9 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     render_placement(p.placement, list(p.budgets))
     console.rule("[bold]terraform[/]")
     render_counts(p.terraform, f"wrote {output}" if output else "rendered (write with -o DIR)")
-    console.print(f"{p.terraform.total} resources in {len(p.terraform.files)} files; "
-                  + ("every reference resolves" if not p.dangling else f"{len(p.dangling)} dangling references"))
+    console.print(f"{count(p.terraform.total, 'resource')} in {count(len(p.terraform.files), 'file')}; "
+                  + ("every reference resolves" if not p.dangling else
+                     f"{count(len(p.dangling), 'dangling reference')}"))
     console.rule("[bold]network verification[/]")
     render_report(p.verify)
     console.rule("[bold]feeds[/]")
@@ -162,7 +163,7 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     for line in p.overrides:
         console.print(f"[bold yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     if p.blocking:
-        things = review.count(len(p.blocking), "thing")
+        things = count(len(p.blocking), "thing")
         console.print(f"[bold red]{things} {'blocks' if len(p.blocking) == 1 else 'block'} an apply[/]")
         for line in p.blocking:
             console.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)

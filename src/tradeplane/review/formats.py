@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from tradeplane.plural import count
+
 __all__ = ["Item", "count", "junit", "markdown", "sarif"]
 
 _LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
@@ -37,12 +39,6 @@ class Item:
     @property
     def blocking(self) -> bool:
         return self.severity in _BLOCKING
-
-
-def count(n: int, noun: str, plural: str = "") -> str:
-    """``n`` and the noun in the right number: ``count(1, "finding")`` is "1 finding", ``count(2, "property",
-    "properties")`` is "2 properties" (``plural`` defaults to the noun + "s")."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any],
@@ -91,6 +87,11 @@ def _relative(path: str) -> str:
 
 
 def sarif(estate: str, items: list[Item], tool_version: str) -> str:
+    """One SARIF 2.1.0 run: a rule per (section, check), a result per finding at its estate file:line.
+
+    The driver has no ``informationUri``: SARIF 2.1.0 (section 3.19.17) wants an absolute URI there
+    and allows leaving it out; the project publishes no homepage (pyproject.toml has no URL) to
+    point at, and a relative path such as ``docs/plan.md`` resolves against nothing a viewer knows."""
     rules = sorted({(i.section, i.rule) for i in items})
     index = {r: n for n, r in enumerate(rules)}
     results = []
@@ -110,7 +111,7 @@ def sarif(estate: str, items: list[Item], tool_version: str) -> str:
                                                          "region": region}}]
         results.append(result)
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": "tradeplane", "version": tool_version, "informationUri": "docs/console.md",
+        "tool": {"driver": {"name": "tradeplane", "version": tool_version,
                             "rules": [{"id": f"{s}/{r}", "name": r, "shortDescription": {"text": f"{s}: {r}"}}
                                       for s, r in rules]}},
         "automationDetails": {"id": f"tradeplane-plan/{estate}"},
