@@ -112,12 +112,8 @@ class Plan:
 
         if fmt == "markdown":
             summary = {"resources": str(self.terraform.total), "placement": self.placement.status,
-                       "verify": f"{review.count(len(self.verify.passed), 'property', 'properties')} "
-                                 f"{'holds' if len(self.verify.passed) == 1 else 'hold'}, "
-                                 f"{review.count(len(self.verify.findings), 'finding')}",
-                       "security": f"{review.count(len(self.security.passed), 'rule')} "
-                                   f"{'holds' if len(self.security.passed) == 1 else 'hold'}, "
-                                   f"{review.count(len(self.security.findings), 'finding')}",
+                       "verify": _held(len(self.verify.passed), len(self.verify.findings), "property", "properties"),
+                       "security": _held(len(self.security.passed), len(self.security.findings), "rule"),
                        "monthly cost (USD)": f"{self.cost.total_monthly:,.0f}"}
             return review.markdown(self.estate.name, self.items(), self.blocking, self.warnings, summary,
                                    self.overrides)
@@ -146,6 +142,11 @@ class Plan:
             "freeze": self.frozen,
             "emergency": self.overrides,
         }
+
+
+def _held(passed: int, findings: int, noun: str, plural: str = "") -> str:
+    """"71 properties hold, 1 finding": a section's line of the Markdown summary."""
+    return f"{review.count(passed, noun, plural)} {'holds' if passed == 1 else 'hold'}, {review.count(findings, 'finding')}"
 
 
 def latency_verdicts(estate: Estate, placed: PlacementResult,
