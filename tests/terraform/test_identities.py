@@ -570,3 +570,47 @@ def test_an_audit_bucket_outside_the_estates_prefix_is_refused_under_terraform(r
     (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"audit_bucket_name": "someone-elses-bucket"}))
     bad = _terraform(tmp_path, "plan")
     assert bad.returncode != 0 and "starts with 'dv-trading-'" in " ".join(bad.stderr.split())
+
+
+_KEY_WRITES = ("kms:CancelKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
+               "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
+               "kms:UntagResource", "kms:UpdateKeyDescription", "kms:CreateKey")
+
+
+@pytest.mark.parametrize("which", ["reference", *sorted(FOCUSED)])
+def test_no_stage_may_administer_a_key_another_stage_creates(which: str, reference_rendered: Rendered) -> None:
+    """Every AWS KMS key carries the tag of the stage that renders it, and every grant a stage role holds
+    to change, re-policy, disable, delete or (un)tag a key is conditioned on that tag being its own
+    (creating and tagging a new key: the tag it requests is its own). A key policy delegating to the
+    account makes such an IAM grant effective, so account-wide grants would reach the crypto desk's
+    venue keys from the networking role."""
+    rendered = reference_rendered if which == "reference" else render(FOCUSED[which]())
+    checked = 0
+    for path, blocks in rendered.blocks.items():
+        stage = path.split("/")[1]
+        for b in blocks:
+            if b.type == "resource" and b.labels[0] == "aws_kms_key":
+                assert b.body()["tags"]["tradeplane-stage"] == stage.split("-", 1)[1], (path, b.labels)
+    for stage in Stage:
+        for role, statements in _statements(rendered, stage).items():
+            for st in statements:
+                writes = [a for a in st["actions"] if a in _KEY_WRITES or a in ("kms:*", "*")]
+                if st["effect"] != "Allow" or not writes:
+                    continue
+                conds = {(c["test"], c["variable"]): c["values"] for c in st.get("condition", [])}
+                own = [stage.slug]
+                checked += 1
+                assert "kms:*" not in writes and "*" not in writes, (role, st["sid"])
+                if st["sid"] == "TagNewKeys":
+                    assert conds[("Null", "aws:ResourceTag/tradeplane-stage")] == ["true"], role
+                    assert conds[("StringEquals", "aws:RequestTag/tradeplane-stage")] == own, role
+                elif writes == ["kms:CreateKey"]:
+                    assert conds[("StringEquals", "aws:RequestTag/tradeplane-stage")] == own, role
+                else:
+                    assert conds[("StringEquals", "aws:ResourceTag/tradeplane-stage")] == own, (role, st["sid"])
+                    if "kms:TagResource" in writes:
+                        assert conds[("StringEqualsIfExists", "aws:RequestTag/tradeplane-stage")] == own, role
+                    if "kms:UntagResource" in writes:
+                        assert conds[("ForAllValues:StringNotEquals", "aws:TagKeys")] == ["tradeplane-stage"], role
+    if which == "reference":
+        assert checked > 0

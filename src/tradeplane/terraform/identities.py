@@ -44,7 +44,7 @@ from tradeplane.estate.model import AwsVpc, Estate
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws_actions import NAME_ATTRS, NAME_PREFIXES, TYPE_ACTIONS, Grant, stage_statements
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule, Variable, interp, text_value
+from tradeplane.terraform.module import KEY_STAGE_TAG, RootModule, Variable, interp, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import Stage
 
@@ -263,7 +263,7 @@ def aws_statements(g: StageGrants, derived: Sequence[Grant] = (),
     need there, ``aws_actions.stage_statements``), the table's extras, the ones for the roles it
     creates (only under its path, only with one of its ``boundaries``: their names, default the
     stage's one), and the explicit denies."""
-    out = [AwsStatement(d.sid, d.actions, d.resources) for d in derived]
+    out = _own_keys_only([AwsStatement(d.sid, d.actions, d.resources) for d in derived])
     out += list(g.aws)
     own = "arn:aws:iam::{account}:role/tradeplane/{slug}/*"
     if g.boundary:
@@ -299,6 +299,52 @@ def aws_statements(g: StageGrants, derived: Sequence[Grant] = (),
     if g.stage is not Stage.ORG:
         out.append(AwsStatement("NeverTheOrganisation", ("account:*", "organizations:*"), effect="Deny"))
     return tuple(out)
+
+
+# KMS actions that change a key or its tags: granted only on keys tagged as the stage's own (KEY_STAGE_TAG).
+# A key policy that delegates to the account (the root principal) makes an IAM grant effective on it, so
+# account-wide grants would let one stage re-policy or delete another's keys (the crypto desk's venue keys).
+_KEY_ADMIN = frozenset({"kms:CancelKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
+                        "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+                        "kms:UpdateKeyDescription"})
+_OWN = ("StringEquals", f"aws:ResourceTag/{KEY_STAGE_TAG}", ("{slug}",))
+
+
+def _own_keys_only(derived: list[AwsStatement]) -> list[AwsStatement]:
+    """``derived`` with KMS key administration and tagging moved to statements conditioned on the key's
+    stage tag (AWS KMS Developer Guide, "ABAC for AWS KMS" and "Controlling access to tags"):
+
+    - ``AdministerOwnKeys``: ``_KEY_ADMIN`` where ``aws:ResourceTag/tradeplane-stage`` is the stage;
+    - ``CreateOwnKeys``: ``kms:CreateKey`` only with that tag in the request (``aws:RequestTag``);
+    - ``TagOwnKeys``: ``kms:TagResource`` on its own keys, never changing the stage tag to another;
+    - ``TagNewKeys``: ``kms:TagResource`` naming itself on a key with no stage tag yet: tagging on
+      create (CreateKey's ``Tags`` need TagResource on every key of the account and region);
+    - ``UntagOwnKeys``: ``kms:UntagResource`` on its own keys, never removing the stage tag."""
+    out: list[AwsStatement] = []
+    keys: tuple[str, ...] = ()
+    creates = False
+    for st in derived:
+        kms = {a for a in st.actions if a in _KEY_ADMIN or a in ("kms:TagResource", "kms:UntagResource")}
+        creates |= "kms:CreateKey" in st.actions
+        kept = tuple(a for a in st.actions if a not in kms and a != "kms:CreateKey")
+        if kms:
+            keys = tuple(sorted({*keys, *st.resources}))
+        if kept:
+            out.append(AwsStatement(st.sid, kept, st.resources, st.conditions, st.effect))
+    if creates:
+        out.append(AwsStatement("CreateOwnKeys", ("kms:CreateKey",), ("*",),
+                                (("StringEquals", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)),)))
+    if keys:
+        out.append(AwsStatement("AdministerOwnKeys", tuple(sorted(_KEY_ADMIN - {"kms:CancelKeyDeletion"})), keys,
+                                (_OWN,)))
+        out.append(AwsStatement("TagOwnKeys", ("kms:TagResource",), keys,
+                                (_OWN, ("StringEqualsIfExists", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)))))
+        out.append(AwsStatement("TagNewKeys", ("kms:TagResource",), keys,
+                                (("Null", f"aws:ResourceTag/{KEY_STAGE_TAG}", ("true",)),
+                                 ("StringEquals", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)))))
+        out.append(AwsStatement("UntagOwnKeys", ("kms:UntagResource",), keys,
+                                (_OWN, ("ForAllValues:StringNotEquals", "aws:TagKeys", (KEY_STAGE_TAG,)))))
+    return out
 
 
 def uncovered(stage: Stage, cloud: str, types: Iterable[str], granted: Iterable[str] = ()) -> list[str]:
