@@ -614,3 +614,39 @@ def test_no_stage_may_administer_a_key_another_stage_creates(which: str, referen
                         assert conds[("ForAllValues:StringNotEquals", "aws:TagKeys")] == ["tradeplane-stage"], role
     if which == "reference":
         assert checked > 0
+
+
+@pytest.mark.parametrize("which", ["reference", *sorted(FOCUSED)])
+def test_kms_grants_only_for_aws_services_and_compute_tags_only_its_own(which: str,
+                                                                        reference_rendered: Rendered) -> None:
+    """kms:CreateGrant only when an AWS service asks on the role's behalf (kms:GrantIsForAWSResource: EC2
+    attaching an encrypted volume), never a grant to a principal of the role's choosing; the compute role
+    tags EC2 resources only in the call that creates them (ec2:CreateAction) or, later, only its own kinds
+    (instances, volumes, interfaces, launch templates, placement groups) that carry managed-by =
+    tradeplane, never on Resource '*'."""
+    rendered = reference_rendered if which == "reference" else render(FOCUSED[which]())
+    seen_grant = seen_tags = 0
+    for stage in Stage:
+        for role, statements in _statements(rendered, stage).items():
+            for st in statements:
+                if st["effect"] != "Allow":
+                    continue
+                conds = {(c["test"], c["variable"]): c["values"] for c in st.get("condition", [])}
+                if "kms:CreateGrant" in st["actions"]:
+                    seen_grant += 1
+                    assert conds.get(("Bool", "kms:GrantIsForAWSResource")) == ["true"], (role, st["sid"])
+                tags = [a for a in st["actions"] if a in ("ec2:CreateTags", "ec2:DeleteTags")]
+                if stage is Stage.COMPUTE and tags:
+                    seen_tags += 1
+                    assert "*" not in st["resources"], (role, st["sid"])
+                    kinds = {r.rsplit(":", 1)[1].split("/")[0] for r in st["resources"]}
+                    assert kinds <= {"instance", "volume", "network-interface", "launch-template",
+                                     "placement-group"}, (role, kinds)
+                    if tags == ["ec2:CreateTags"] and ("StringEquals", "ec2:CreateAction") in conds:
+                        assert set(conds[("StringEquals", "ec2:CreateAction")]) <= {
+                            "RunInstances", "CreateLaunchTemplate", "CreateLaunchTemplateVersion",
+                            "CreatePlacementGroup"}, role
+                    else:
+                        assert conds[("StringEquals", "aws:ResourceTag/managed-by")] == ["tradeplane"], (role, st)
+    if which == "reference":
+        assert seen_grant and seen_tags

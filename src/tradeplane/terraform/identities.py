@@ -263,7 +263,7 @@ def aws_statements(g: StageGrants, derived: Sequence[Grant] = (),
     need there, ``aws_actions.stage_statements``), the table's extras, the ones for the roles it
     creates (only under its path, only with one of its ``boundaries``: their names, default the
     stage's one), and the explicit denies."""
-    out = _own_keys_only([AwsStatement(d.sid, d.actions, d.resources) for d in derived])
+    out = _own_keys_only([AwsStatement(d.sid, d.actions, d.resources, d.conditions) for d in derived])
     out += list(g.aws)
     own = "arn:aws:iam::{account}:role/tradeplane/{slug}/*"
     if g.boundary:
@@ -319,18 +319,25 @@ def _own_keys_only(derived: list[AwsStatement]) -> list[AwsStatement]:
     - ``TagOwnKeys``: ``kms:TagResource`` on its own keys, never changing the stage tag to another;
     - ``TagNewKeys``: ``kms:TagResource`` naming itself on a key with no stage tag yet: tagging on
       create (CreateKey's ``Tags`` need TagResource on every key of the account and region);
-    - ``UntagOwnKeys``: ``kms:UntagResource`` on its own keys, never removing the stage tag."""
+    - ``UntagOwnKeys``: ``kms:UntagResource`` on its own keys, never removing the stage tag;
+    - ``GrantsForAwsServicesOnly``: ``kms:CreateGrant`` only when an AWS service asks on the stage's
+      behalf (``kms:GrantIsForAWSResource``)."""
     out: list[AwsStatement] = []
     keys: tuple[str, ...] = ()
     creates = False
     for st in derived:
         kms = {a for a in st.actions if a in _KEY_ADMIN or a in ("kms:TagResource", "kms:UntagResource")}
         creates |= "kms:CreateKey" in st.actions
-        kept = tuple(a for a in st.actions if a not in kms and a != "kms:CreateKey")
+        kept = tuple(a for a in st.actions if a not in kms and a not in ("kms:CreateKey", "kms:CreateGrant"))
         if kms:
             keys = tuple(sorted({*keys, *st.resources}))
         if kept:
             out.append(AwsStatement(st.sid, kept, st.resources, st.conditions, st.effect))
+        if "kms:CreateGrant" in st.actions:
+            # only grants an AWS service makes for the stage (EC2 attaching an encrypted volume), never one
+            # to a principal of the caller's choosing (AWS KMS Developer Guide, "kms:GrantIsForAWSResource")
+            out.append(AwsStatement("GrantsForAwsServicesOnly", ("kms:CreateGrant",), st.resources,
+                                    (("Bool", "kms:GrantIsForAWSResource", ("true",)),)))
     if creates:
         out.append(AwsStatement("CreateOwnKeys", ("kms:CreateKey",), ("*",),
                                 (("StringEquals", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)),)))

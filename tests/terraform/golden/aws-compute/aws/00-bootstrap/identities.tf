@@ -44,15 +44,47 @@ data "aws_iam_policy_document" "compute__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {

@@ -77,15 +77,47 @@ data "aws_iam_policy_document" "compute__aws_crypto_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -222,15 +254,47 @@ data "aws_iam_policy_document" "compute__aws_equities_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -350,15 +414,47 @@ data "aws_iam_policy_document" "compute__aws_research__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -495,15 +591,47 @@ data "aws_iam_policy_document" "compute__aws_shared_services__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
