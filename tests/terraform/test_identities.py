@@ -650,3 +650,26 @@ def test_kms_grants_only_for_aws_services_and_compute_tags_only_its_own(which: s
                         assert conds[("StringEquals", "aws:ResourceTag/managed-by")] == ["tradeplane"], (role, st)
     if which == "reference":
         assert seen_grant and seen_tags
+
+
+def test_no_stage_may_destroy_what_prevent_destroy_protects(reference_rendered: Rendered) -> None:
+    """Every aws_organizations_account has prevent_destroy, so the organisation role may not remove an
+    account from the organisation (aws_actions.DESTROY_ONLY); without the lifecycle block it would."""
+    from tradeplane.terraform.aws_actions import DESTROY_ONLY, stage_statements
+
+    accounts = _bodies(reference_rendered, "aws/00-org-guardrails", "aws_organizations_account")
+    assert accounts and all(b["lifecycle"][0]["prevent_destroy"] is True for b in accounts.values())
+    destroy_only = {a for acts in DESTROY_ONLY.values() for a in acts}
+    for stage in Stage:
+        for role, statements in _statements(reference_rendered, stage).items():
+            granted = {a for st in statements if st["effect"] == "Allow" for a in st["actions"]}
+            assert not granted & destroy_only, role
+
+    def granted(protected: tuple[str, ...]) -> set[str]:
+        grants = stage_statements(["aws_organizations_account"], "management", ["us-east-1"], {}, ["management"],
+                                  ["us-east-1"], {"estate": "e", "metric_prefix": "m"}, protected)
+        return {a for g in grants for a in g.actions}
+
+    assert "organizations:RemoveAccountFromOrganization" in granted(())
+    assert "organizations:RemoveAccountFromOrganization" not in granted(("aws_organizations_account",))
+    assert "organizations:CreateAccount" in granted(("aws_organizations_account",))

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["CROSS_ACCOUNT", "FOREIGN_RESOURCES", "MANAGED_TAG", "NAME_ATTRS", "NAME_PREFIXES", "READ_JUSTIFICATION",
+__all__ = ["CROSS_ACCOUNT", "DESTROY_ONLY", "FOREIGN_RESOURCES", "MANAGED_TAG", "NAME_ATTRS", "NAME_PREFIXES", "READ_JUSTIFICATION",
            "SERVICE_READS", "TAG_ON_CREATE", "TYPE_ACTIONS", "Grant",
            "action_resources", "iam_reference", "name_matches", "stage_statements"]
 
@@ -216,6 +216,14 @@ TYPE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_iam_policy_document": (),
 }
 
+# Terraform type -> the actions of TYPE_ACTIONS[type] that only destroying it calls. Where every block of
+# the type a stage renders in an account has ``lifecycle { prevent_destroy = true }`` Terraform refuses
+# any plan that destroys it, so the stage's identity is not granted them (``stage_statements``'s
+# ``protected``): removing an account from the organisation is an administrator's act, never CI's.
+DESTROY_ONLY: dict[str, tuple[str, ...]] = {
+    "aws_organizations_account": ("organizations:RemoveAccountFromOrganization",),
+}
+
 # the service's own tagging actions, granted with any type of that service (Terraform tags on create
 # and reads tags on refresh)
 _TAGS: dict[str, tuple[str, ...]] = {
@@ -381,14 +389,18 @@ def action_resources(action: str, account: str, regions: Sequence[str], names: M
 
 def stage_statements(types: Iterable[str], account: str, regions: Sequence[str],
                      rendered_names: Mapping[str, Iterable[str]], estate_accounts: Sequence[str],
-                     estate_regions: Sequence[str], placeholders: Mapping[str, str]) -> list[Grant]:
+                     estate_regions: Sequence[str], placeholders: Mapping[str, str],
+                     protected: Iterable[str] = ()) -> list[Grant]:
     """The Allow statements a stage identity needs in ``account`` for the ``types`` it renders there
     (``TYPE_ACTIONS``; unknown types raise ``KeyError``): one per distinct resource list, then the
     read-only wildcards of the services used. ``rendered_names``: type -> literal names rendered in
     the account (the exact names of ``NAME_PREFIXES`` entries without prefixes); ``placeholders``:
-    ``{estate}``, ``{metric_prefix}`` values."""
+    ``{estate}``, ``{metric_prefix}`` values; ``protected``: types every block of which has
+    ``prevent_destroy``, whose ``DESTROY_ONLY`` actions are left out."""
     types = sorted(set(types))
-    actions = sorted({a for t in types for a in TYPE_ACTIONS[t]})
+    kept = set(protected)
+    actions = sorted({a for t in types for a in TYPE_ACTIONS[t]
+                      if not (t in kept and a in DESTROY_ONLY.get(t, ()))})
     ec2_types = [t for t in types if any(a.startswith("ec2:") for a in TYPE_ACTIONS[t])]
     scoped_tags = bool(ec2_types) and all(t in TAG_ON_CREATE for t in ec2_types)
     tag_grants = _ec2_tag_grants(ec2_types, actions, account, regions) if scoped_tags else []

@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from tradeplane.estate.model import AwsVpc, Estate
@@ -499,6 +499,12 @@ class _AccountView:
     regions: set[str]
     names: dict[str, set[str]]
     boundaries: set[str]
+    destroyable: set[str] = field(default_factory=set)  # types with a block lacking prevent_destroy
+
+    @property
+    def protected(self) -> list[str]:
+        """Types every block of which has ``prevent_destroy`` (never destroyed by this stage)."""
+        return sorted(self.types - self.destroyable)
 
 
 def _accounts(mod: RootModule) -> dict[str, _AccountView]:
@@ -515,6 +521,8 @@ def _accounts(mod: RootModule) -> dict[str, _AccountView]:
             view = views[mod.aws_providers[alias][0]]
             type_ = b.labels[0]
             view.types.add(type_)
+            if not any(c.type == "lifecycle" and c.attrs.get("prevent_destroy") is True for c in b.blocks):
+                view.destroyable.add(type_)
             name = _literal(b.attrs.get(NAME_ATTRS.get(type_, "name")))
             if name is not None and any(type_ in ts for ts, _ in NAME_PREFIXES.values()):
                 view.names.setdefault(type_, set()).add(name)
@@ -555,7 +563,7 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule], estate:
                 {"sid": "AutomationOnly", "actions": ["sts:AssumeRole", "sts:TagSession"],
                  "principals": [("AWS", [Expr(f'{trusted}["{stage.slug}"]')])]}])
             derived = stage_statements(sorted(view.types), account, sorted(view.regions), view.names,
-                                       estate_accounts, estate_regions, placeholders)
+                                       estate_accounts, estate_regions, placeholders, view.protected)
             boundaries = sorted(view.boundaries) if g.boundary_per_desk else [boundary_name(stage)]
             statements = [_statement(st, account_id, stage, ids)
                           for st in aws_statements(g, derived, boundaries if g.boundary else ())]
