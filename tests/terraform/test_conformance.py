@@ -288,3 +288,27 @@ def test_both_ends_of_a_cross_cloud_leg_carry_the_same_mtu(reference_rendered: R
     jumbo = {**cross_cloud, gcp: re.sub(r'(mtu\s+= )"1500"', r'\1"8896"', cross_cloud[gcp])}
     found = agreement(jumbo)
     assert len(found) == 2 and all(m.startswith("MTU differs: 1500 here, 8896 on") for m in found)
+
+
+def test_every_located_gcp_resource_is_inside_the_rendered_resource_locations(reference_estate: Estate,
+                                                                            reference_rendered: Rendered) -> None:
+    """gcp.resourceLocations governs Cloud Logging buckets too: the org audit bucket sits in the estate's
+    primary GCP region (us-central1), and a bucket at "global" (as rendered before) or a VM in a region
+    the policy does not list is reported at its line."""
+    from tradeplane.terraform.conformance import location_allowed
+
+    groups = frozenset({"in:us-central1-locations", "in:us-east4-locations"})
+    assert location_allowed("us-central1", groups) and location_allowed("us-east4-b", groups)
+    assert not location_allowed("global", groups) and not location_allowed("europe-west1", groups)
+    path = "gcp/40-observability/log_sinks.tf"
+    good = reference_rendered.files[path]
+    assert 'location       = "us-central1"' in good
+
+    def located(text: str) -> list[tuple[str, int, str]]:
+        return [(f.file, f.line, f.message) for f in check_conformance({**reference_rendered.files, path: text},
+                                                                       reference_estate)
+                if f.rule == "resource-location"]
+
+    assert located(good) == []
+    ((file, line, message),) = located(good.replace('"us-central1"', '"global"'))
+    assert file == path and line == 14 and "location 'global' is outside gcp.resourceLocations" in message

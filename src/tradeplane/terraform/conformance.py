@@ -40,6 +40,11 @@ findings with the file and line, so they run equally on a fresh render and on go
   aws:PrincipalAccount``). SCPs apply to every principal of a member account, the stages' roles
   included; never to the management account (AWS Organizations User Guide, "Service control
   policies"). Conditional statements are the ``guardrail`` rules' to check (needs the estate).
+- ``resource-location``: every GCP resource with a literal ``location``, ``region`` or ``zone`` is
+  inside the ``allowed_values`` of the ``gcp.resourceLocations`` policy rendered for its project
+  (the project's override, else its nearest folder's, given the estate, else the organisation's):
+  ``in:<region>-locations`` admits the region and its zones, never ``global`` (Google Cloud,
+  "Restricting resource locations": value groups; Cloud Logging buckets are governed by it too).
 - ``guardrail``: each of the estate's guardrails evaluated on every rendered resource in its
   scope (CMEK, no external IPs, Shielded VM, IMDSv2, OS Login, no serial port, allowed
   regions), plus GKE nodes never running as the Compute Engine default service account.
@@ -800,6 +805,77 @@ def check_scp_conflicts(ix: Index, estate: Estate) -> list[ConformanceFinding]:
     return out
 
 
+# ---------------------------------------------------------------------------------------- locations
+
+_FOLDER_REF = re.compile(r"google_folder\.([A-Za-z0-9_]+)\.name")
+
+
+def _location_policies(ix: Index) -> dict[str, tuple[Item, frozenset[str] | None]]:
+    """scope (``root``, a folder's identifier, ``project:<key>``) -> (policy, allowed values; None: all)."""
+    out: dict[str, tuple[Item, frozenset[str] | None]] = {}
+    for pol in ix.of("google_org_policy_policy"):
+        if not (pol.block.value("name") or "").rstrip('"').endswith("/policies/gcp.resourceLocations"):
+            continue
+        parent = pol.block.value("parent") or ""
+        folder, project = _FOLDER_REF.search(parent), _PROJECT.search(parent)
+        scope = f"project:{project.group(1)}" if project else folder.group(1) if folder else "root"
+        spec = pol.block.child("spec")
+        rules = spec.children("rules") if spec else []
+        if any(r.value("allow_all") in ("TRUE", '"TRUE"', "true") for r in rules):
+            out[scope] = (pol, None)
+            continue
+        allowed = {v for r in rules for vals in r.children("values") for v in _strings(vals.value("allowed_values"))}
+        out[scope] = (pol, frozenset(allowed))
+    return out
+
+
+def location_allowed(place: str, allowed: frozenset[str]) -> bool:
+    """Whether ``place`` (a region, zone, ``global`` or multi-region) is within ``allowed``
+    (``in:<group>-locations`` value groups or plain locations)."""
+    for value in allowed:
+        group = value.removeprefix("in:").removesuffix("-locations") if value.startswith("in:") else None
+        if group is None:
+            if place == value:
+                return True
+        elif place == group or place.startswith(f"{group}-"):
+            return True
+    return False
+
+
+def check_resource_locations(ix: Index, estate: Estate | None = None) -> list[ConformanceFinding]:
+    """Every located GCP resource within the rendered ``gcp.resourceLocations`` of its project."""
+    policies = _location_policies(ix)
+    if not policies:
+        return []
+    ancestry: dict[str, list[str]] = {}
+    if estate is not None and estate.organisation.gcp is not None:
+        parents = {f.name: f.parent for f in estate.organisation.gcp.folders}
+        for p in estate.organisation.gcp.projects:
+            chain, folder = [], p.folder
+            while folder:
+                chain.append(ident(folder))
+                folder = parents.get(folder)
+            ancestry[p.name] = chain
+    out: list[ConformanceFinding] = []
+    for item in ix.items:
+        if item.kind != "resource" or not item.type.startswith("google_") or item.type == "google_org_policy_policy":
+            continue
+        m = _PROJECT.search(item.block.value("project") or "")
+        if m is None:
+            continue
+        scopes = [f"project:{m.group(1)}", *ancestry.get(m.group(1), []), "root"]
+        governing = next((policies[s] for s in scopes if s in policies), None)
+        if governing is None or governing[1] is None:
+            continue
+        pol, allowed = governing
+        for attr in ("location", "region", "zone"):
+            place = literal(item.block.value(attr))
+            if place and not location_allowed(place, allowed):
+                out.append(_f(item, "resource-location", f"{attr} {place!r} is outside gcp.resourceLocations of "
+                              f"{pol.address} ({', '.join(sorted(allowed))}); creation is refused", attr=attr))
+    return out
+
+
 # ---------------------------------------------------------------------------------------- services
 
 def check_project_services(ix: Index) -> list[ConformanceFinding]:
@@ -830,7 +906,8 @@ def check_conformance(rendered: Rendered | Mapping[str, str], estate: Estate | N
     ix = Index(rendered)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
            *check_link_agreement(ix), *check_cross_cloud_ports(ix),
-           *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix)]
+           *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix),
+           *check_resource_locations(ix, estate)]
     if estate is not None:
         out += check_guardrails(ix, estate) + check_scp_conflicts(ix, estate)
     return sorted(set(out))
