@@ -851,7 +851,8 @@ def check_resource_locations(ix: Index, estate: Estate | None = None) -> list[Co
     if estate is not None and estate.organisation.gcp is not None:
         parents = {f.name: f.parent for f in estate.organisation.gcp.folders}
         for p in estate.organisation.gcp.projects:
-            chain, folder = [], p.folder
+            chain: list[str] = []
+            folder: str | None = p.folder
             while folder:
                 chain.append(ident(folder))
                 folder = parents.get(folder)
@@ -865,9 +866,11 @@ def check_resource_locations(ix: Index, estate: Estate | None = None) -> list[Co
             continue
         scopes = [f"project:{m.group(1)}", *ancestry.get(m.group(1), []), "root"]
         governing = next((policies[s] for s in scopes if s in policies), None)
-        if governing is None or governing[1] is None:
+        if governing is None:
             continue
         pol, allowed = governing
+        if allowed is None:
+            continue
         for attr in ("location", "region", "zone"):
             place = literal(item.block.value(attr))
             if place and not location_allowed(place, allowed):

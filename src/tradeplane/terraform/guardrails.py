@@ -19,8 +19,8 @@ from tradeplane.estate.model import Control, Estate, Guardrail
 __all__ = [
     "CONDITION_KEY_RESOURCES",
     "GOLDEN_IMAGE_OWNERS",
-    "PRINCIPAL_KEYS",
     "MAPPING",
+    "PRINCIPAL_KEYS",
     "ControlMapping",
     "OrgPolicy",
     "ScpStatement",

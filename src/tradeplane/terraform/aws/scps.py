@@ -90,7 +90,8 @@ def emit(ctx: Context) -> None:
     images = mod.var("golden_image_account_ids", "list(string)",
                      "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)")
     ous = {o.name: (o.parent, tuple(a.name for a in o.accounts)) for o in org.ous}
-    stages = {s: m for (c, s), m in ctx.modules.items() if c == "aws" and s is not Stage.BOOTSTRAP}
+    stages: dict[Stage, RootModule] = {s: m for (c, s), m in ctx.modules.items()
+                                       if c == "aws" and s is not Stage.BOOTSTRAP}
     by_target: dict[str, list[tuple[Guardrail, ScpStatement]]] = {}
     for g, targets in applied_guardrails(ctx.estate, set(ous)):
         exempt = tuple(sorted(ids[x] for x in g.exempt if x in ids))
