@@ -312,3 +312,14 @@ def test_every_located_gcp_resource_is_inside_the_rendered_resource_locations(re
     assert located(good) == []
     ((file, line, message),) = located(good.replace('"us-central1"', '"global"'))
     assert file == path and line == 14 and "location 'global' is outside gcp.resourceLocations" in message
+
+
+def test_cross_cloud_bfd_is_the_fastest_cloud_router_accepts(reference_rendered: Rendered) -> None:
+    """Cloud Router BFD intervals must be 1000-30000 ms and the multiplier 5-16 (Compute Engine API,
+    RouterBgpPeerBfd); AWS DX is fixed at 300 ms x 3, so 1000 ms x 5 is the fastest both ends agree on."""
+    text = reference_rendered.files["gcp/10-networking/cross_cloud.tf"]
+    blocks = re.findall(r"bfd \{(.*?)\}", text, re.S)
+    assert len(blocks) == 2
+    for b in blocks:
+        values = dict(re.findall(r"(\w+)\s+= (\d+)", b))
+        assert values == {"min_receive_interval": "1000", "min_transmit_interval": "1000", "multiplier": "5"}
