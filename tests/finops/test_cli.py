@@ -52,7 +52,7 @@ def test_estimate_and_against(capsys) -> None:
     assert main(["cost", "estimate", str(REFERENCE)]) == 0
     text = capsys.readouterr().out
     flat = " ".join(text.split())
-    assert "total $75,204.31 a month" in flat and "platform $21,300.71" in flat
+    assert "total $75,204.31 a month (everything the estate bills" in flat and "platform $21,300.71" in flat
     assert text.count("$1,642.50") == 6  # 10G Direct Connect ports: 4 at the sites, 2 for cross-cloud legs
 
 

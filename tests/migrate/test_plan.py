@@ -62,7 +62,7 @@ def test_windows_come_from_the_venue_hours(reference_plan: MigrationPlan) -> Non
     assert w1.slot.needs_minutes == 60 and "fits" in w1.slot.reason
     assert w2.slot.window is not None and w2.slot.window.kind == "weekend"
     assert w2.slot.window.start == datetime(2026, 12, 11, 22, 0, tzinfo=UTC)
-    assert "100 min does not fit the 60 min daily halt" in w2.slot.reason
+    assert "100 min, longer than the 60 min daily halt, so the weekend window fits" in w2.slot.reason
     assert w3.slot.window is not None and w3.slot.window.start == datetime(2026, 12, 14, 22, 0, tzinfo=UTC)
 
 

@@ -44,6 +44,9 @@ def test_unassociated_tgw_attachment_receives_but_does_not_send(capsys: pytest.C
     assert any("no associated route table" in t.reason for t in pair.reply_dropped)
     code, out, _ = run(capsys, "net", "reach", f"aws:{d}", "i-a", "i-b", "--port", "22", "--json")
     assert code == 0 and json.loads(out)["verdict"] == "unreachable"
+    code, out, _ = run(capsys, "net", "reach", f"aws:{d}", "i-a", "i-b", "--port", "22")
+    # the delivered trace under an "unreachable" verdict is labelled as the forward half
+    assert out.index("forward (delivered):") < out.index("delivered to workload:i-b") < out.index("replies dropped:")
 
 
 def test_subnets_are_keyed_by_region_not_by_name() -> None:
@@ -104,7 +107,10 @@ def test_stopped_instance_is_not_an_endpoint(capsys: pytest.CaptureFixture[str])
     assert [w.name for w in r.estate.workloads] == ["i-run"]
     assert any("i-stopped: skipped, stopped" in n for n in r.notes)
     code, _, err = run(capsys, "net", "reach", f"aws:{d}", "i-run", "i-stopped", "--port", "22")
-    assert code == 2 and "names nothing" in err
+    assert code == 2 and err.count("\n") == 1
+    assert "'i-stopped' is in the export but was not imported" in err and "skipped, stopped" in err
+    assert "describe-instances.json:17:5" in err  # the export's line that says so
+    assert r.estate.name == "aws-stopped-instance"  # the folder's name, not aws-aws-...
 
 
 def test_outbound_through_an_internet_gateway_needs_the_instances_public_address() -> None:

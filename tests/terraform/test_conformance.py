@@ -245,3 +245,81 @@ def test_every_direct_connect_connection_has_a_connection_down_alarm(reference_r
     assert '"xc-gcp/a" = aws_dx_connection.xc_gcp__a.id' in outputs
     assert '"xc-gcp/b" = aws_dx_connection.xc_gcp__b.id' in outputs
     assert "tradeplane-platform-xc-gcp-b-connection-down" in reference_rendered.files["aws/40-observability/alarms.tf"]
+
+
+def test_no_scp_denies_outright_what_a_stage_renders_under_it(reference_estate: Estate,
+                                                              reference_rendered: Rendered) -> None:
+    """The organisation stage sets S3 Block Public Access in every member account through its own role,
+    which the NoPublicStorage SCP would deny: the statement exempts exactly that role, and the check
+    reports every resource the SCP would block when the exemption is missing or names another role."""
+    path = "aws/00-org-guardrails/scps.tf"
+    good = reference_rendered.files[path]
+    exemption = ('\n    condition {\n      test     = "ArnNotLike"\n      variable = "aws:PrincipalArn"\n'
+                 '      values   = ["arn:aws:iam::*:role/tradeplane-terraform-org-guardrails"]\n    }\n')
+    assert exemption in good
+
+    def conflicts(text: str) -> list[tuple[str, str]]:
+        return [(f.file, f.message) for f in check_conformance({**reference_rendered.files, path: text},
+                                                                reference_estate) if f.rule == "scp-conflict"]
+
+    assert conflicts(good) == []
+    found = conflicts(good.replace(exemption, ""))
+    # the 8 member accounts' account-level blocks and the audit bucket's block in the log archive
+    assert len(found) == 9 and all(f == "aws/00-org-guardrails/audit_baseline.tf" for f, _ in found)
+    assert all("NoPublicStorage" in m and "tradeplane-terraform-org-guardrails" in m for _, m in found)
+    assert len(conflicts(good.replace("tradeplane-terraform-org-guardrails", "tradeplane-terraform-compute"))) == 9
+
+
+def test_both_ends_of_a_cross_cloud_leg_carry_the_same_mtu(reference_rendered: Rendered) -> None:
+    """AWS transit VIFs take 1500 or 8500, GCP attachments 1440/1460/1500/8896: 1500 is the one value
+    both accept, rendered from links.CROSS_CLOUD_MTU on both ends; a mismatch is reported."""
+    from tradeplane.terraform.links import AWS_TRANSIT_VIF_MTUS, CROSS_CLOUD_MTU, GCP_ATTACHMENT_MTUS
+
+    assert CROSS_CLOUD_MTU == 1500 and CROSS_CLOUD_MTU in AWS_TRANSIT_VIF_MTUS and CROSS_CLOUD_MTU in GCP_ATTACHMENT_MTUS
+    aws, gcp = "aws/10-networking/cross_cloud.tf", "gcp/10-networking/cross_cloud.tf"
+    cross_cloud = dict(reference_rendered.files)
+    assert re.findall(r"mtu\s+= (\S+)", cross_cloud[aws]) == ["1500", "1500"]
+    assert re.findall(r"mtu\s+= (\S+)", cross_cloud[gcp]) == ['"1500"', '"1500"']
+
+    def agreement(files: dict[str, str]) -> list[str]:
+        return [f.message for f in check_conformance(files) if f.rule == "link-agreement"]
+
+    assert agreement(cross_cloud) == []
+    jumbo = {**cross_cloud, gcp: re.sub(r'(mtu\s+= )"1500"', r'\1"8896"', cross_cloud[gcp])}
+    found = agreement(jumbo)
+    assert len(found) == 2 and all(m.startswith("MTU differs: 1500 here, 8896 on") for m in found)
+
+
+def test_every_located_gcp_resource_is_inside_the_rendered_resource_locations(reference_estate: Estate,
+                                                                            reference_rendered: Rendered) -> None:
+    """gcp.resourceLocations governs Cloud Logging buckets too: the org audit bucket sits in the estate's
+    primary GCP region (us-central1), and a bucket at "global" (as rendered before) or a VM in a region
+    the policy does not list is reported at its line."""
+    from tradeplane.terraform.conformance import location_allowed
+
+    groups = frozenset({"in:us-central1-locations", "in:us-east4-locations"})
+    assert location_allowed("us-central1", groups) and location_allowed("us-east4-b", groups)
+    assert not location_allowed("global", groups) and not location_allowed("europe-west1", groups)
+    path = "gcp/40-observability/log_sinks.tf"
+    good = reference_rendered.files[path]
+    assert 'location       = "us-central1"' in good
+
+    def located(text: str) -> list[tuple[str, int, str]]:
+        return [(f.file, f.line, f.message) for f in check_conformance({**reference_rendered.files, path: text},
+                                                                       reference_estate)
+                if f.rule == "resource-location"]
+
+    assert located(good) == []
+    ((file, line, message),) = located(good.replace('"us-central1"', '"global"'))
+    assert file == path and line == 14 and "location 'global' is outside gcp.resourceLocations" in message
+
+
+def test_cross_cloud_bfd_is_the_fastest_cloud_router_accepts(reference_rendered: Rendered) -> None:
+    """Cloud Router BFD intervals must be 1000-30000 ms and the multiplier 5-16 (Compute Engine API,
+    RouterBgpPeerBfd); AWS DX is fixed at 300 ms x 3, so 1000 ms x 5 is the fastest both ends agree on."""
+    text = reference_rendered.files["gcp/10-networking/cross_cloud.tf"]
+    blocks = re.findall(r"bfd \{(.*?)\}", text, re.S)
+    assert len(blocks) == 2
+    for b in blocks:
+        values = dict(re.findall(r"(\w+)\s+= (\d+)", b))
+        assert values == {"min_receive_interval": "1000", "min_transmit_interval": "1000", "multiplier": "5"}

@@ -570,3 +570,106 @@ def test_an_audit_bucket_outside_the_estates_prefix_is_refused_under_terraform(r
     (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"audit_bucket_name": "someone-elses-bucket"}))
     bad = _terraform(tmp_path, "plan")
     assert bad.returncode != 0 and "starts with 'dv-trading-'" in " ".join(bad.stderr.split())
+
+
+_KEY_WRITES = ("kms:CancelKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
+               "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
+               "kms:UntagResource", "kms:UpdateKeyDescription", "kms:CreateKey")
+
+
+@pytest.mark.parametrize("which", ["reference", *sorted(FOCUSED)])
+def test_no_stage_may_administer_a_key_another_stage_creates(which: str, reference_rendered: Rendered) -> None:
+    """Every AWS KMS key carries the tag of the stage that renders it, and every grant a stage role holds
+    to change, re-policy, disable, delete or (un)tag a key is conditioned on that tag being its own
+    (creating and tagging a new key: the tag it requests is its own). A key policy delegating to the
+    account makes such an IAM grant effective, so account-wide grants would reach the crypto desk's
+    venue keys from the networking role."""
+    rendered = reference_rendered if which == "reference" else render(FOCUSED[which]())
+    checked = 0
+    for path, blocks in rendered.blocks.items():
+        stage = path.split("/")[1]
+        for b in blocks:
+            if b.type == "resource" and b.labels[0] == "aws_kms_key":
+                assert b.body()["tags"]["tradeplane-stage"] == stage.split("-", 1)[1], (path, b.labels)
+    for stage in Stage:
+        for role, statements in _statements(rendered, stage).items():
+            for st in statements:
+                writes = [a for a in st["actions"] if a in _KEY_WRITES or a in ("kms:*", "*")]
+                if st["effect"] != "Allow" or not writes:
+                    continue
+                conds = {(c["test"], c["variable"]): c["values"] for c in st.get("condition", [])}
+                own = [stage.slug]
+                checked += 1
+                assert "kms:*" not in writes and "*" not in writes, (role, st["sid"])
+                if st["sid"] == "TagNewKeys":
+                    assert conds[("Null", "aws:ResourceTag/tradeplane-stage")] == ["true"], role
+                    assert conds[("StringEquals", "aws:RequestTag/tradeplane-stage")] == own, role
+                elif writes == ["kms:CreateKey"]:
+                    assert conds[("StringEquals", "aws:RequestTag/tradeplane-stage")] == own, role
+                else:
+                    assert conds[("StringEquals", "aws:ResourceTag/tradeplane-stage")] == own, (role, st["sid"])
+                    if "kms:TagResource" in writes:
+                        assert conds[("StringEqualsIfExists", "aws:RequestTag/tradeplane-stage")] == own, role
+                    if "kms:UntagResource" in writes:
+                        assert conds[("ForAllValues:StringNotEquals", "aws:TagKeys")] == ["tradeplane-stage"], role
+    if which == "reference":
+        assert checked > 0
+
+
+@pytest.mark.parametrize("which", ["reference", *sorted(FOCUSED)])
+def test_kms_grants_only_for_aws_services_and_compute_tags_only_its_own(which: str,
+                                                                        reference_rendered: Rendered) -> None:
+    """kms:CreateGrant only when an AWS service asks on the role's behalf (kms:GrantIsForAWSResource: EC2
+    attaching an encrypted volume), never a grant to a principal of the role's choosing; the compute role
+    tags EC2 resources only in the call that creates them (ec2:CreateAction) or, later, only its own kinds
+    (instances, volumes, interfaces, launch templates, placement groups) that carry managed-by =
+    tradeplane, never on Resource '*'."""
+    rendered = reference_rendered if which == "reference" else render(FOCUSED[which]())
+    seen_grant = seen_tags = 0
+    for stage in Stage:
+        for role, statements in _statements(rendered, stage).items():
+            for st in statements:
+                if st["effect"] != "Allow":
+                    continue
+                conds = {(c["test"], c["variable"]): c["values"] for c in st.get("condition", [])}
+                if "kms:CreateGrant" in st["actions"]:
+                    seen_grant += 1
+                    assert conds.get(("Bool", "kms:GrantIsForAWSResource")) == ["true"], (role, st["sid"])
+                tags = [a for a in st["actions"] if a in ("ec2:CreateTags", "ec2:DeleteTags")]
+                if stage is Stage.COMPUTE and tags:
+                    seen_tags += 1
+                    assert "*" not in st["resources"], (role, st["sid"])
+                    kinds = {r.rsplit(":", 1)[1].split("/")[0] for r in st["resources"]}
+                    assert kinds <= {"instance", "volume", "network-interface", "launch-template",
+                                     "placement-group"}, (role, kinds)
+                    if tags == ["ec2:CreateTags"] and ("StringEquals", "ec2:CreateAction") in conds:
+                        assert set(conds[("StringEquals", "ec2:CreateAction")]) <= {
+                            "RunInstances", "CreateLaunchTemplate", "CreateLaunchTemplateVersion",
+                            "CreatePlacementGroup"}, role
+                    else:
+                        assert conds[("StringEquals", "aws:ResourceTag/managed-by")] == ["tradeplane"], (role, st)
+    if which == "reference":
+        assert seen_grant and seen_tags
+
+
+def test_no_stage_may_destroy_what_prevent_destroy_protects(reference_rendered: Rendered) -> None:
+    """Every aws_organizations_account has prevent_destroy, so the organisation role may not remove an
+    account from the organisation (aws_actions.DESTROY_ONLY); without the lifecycle block it would."""
+    from tradeplane.terraform.aws_actions import DESTROY_ONLY, stage_statements
+
+    accounts = _bodies(reference_rendered, "aws/00-org-guardrails", "aws_organizations_account")
+    assert accounts and all(b["lifecycle"][0]["prevent_destroy"] is True for b in accounts.values())
+    destroy_only = {a for acts in DESTROY_ONLY.values() for a in acts}
+    for stage in Stage:
+        for role, statements in _statements(reference_rendered, stage).items():
+            granted = {a for st in statements if st["effect"] == "Allow" for a in st["actions"]}
+            assert not granted & destroy_only, role
+
+    def granted(protected: tuple[str, ...]) -> set[str]:
+        grants = stage_statements(["aws_organizations_account"], "management", ["us-east-1"], {}, ["management"],
+                                  ["us-east-1"], {"estate": "e", "metric_prefix": "m"}, protected)
+        return {a for g in grants for a in g.actions}
+
+    assert "organizations:RemoveAccountFromOrganization" in granted(())
+    assert "organizations:RemoveAccountFromOrganization" not in granted(("aws_organizations_account",))
+    assert "organizations:CreateAccount" in granted(("aws_organizations_account",))

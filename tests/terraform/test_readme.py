@@ -115,3 +115,20 @@ def test_a_vpn_between_the_clouds_splits_the_networking_stages_in_three_steps() 
     order = [p for p, _ in apply_order(alone, {"aws": ALL_STAGES, "gcp": ALL_STAGES})]  # type: ignore[arg-type]
     assert order == [f"{c}/{s.value}" for c in ("aws", "gcp") for s in ALL_STAGES]
     assert CrossCloud  # the other coupling, proven on the reference estate above
+
+
+def test_the_gcp_readme_names_every_cmek_grant_the_service_agents_need(reference_rendered: Rendered) -> None:
+    """VM and GKE node boot disks encrypted with an operator key need the project's Compute Engine service
+    agent, GKE's etcd secrets the GKE service agent, to hold cryptoKeyEncrypterDecrypter on that key; the
+    compute stage cannot grant it, so the README lists each key the rendered resources use, once."""
+    text = reference_rendered.files["gcp/README.md"]
+    section = text.split("### gcp/30-compute", 1)[1].split("### ", 1)[0]
+    used = sorted(set(re.findall(r'var\.((?:disk|gke)_kms_keys)\["([^"]+)"\]',
+                                 "".join(t for p, t in reference_rendered.files.items()
+                                         if p.startswith("gcp/30-compute/")))))
+    assert used == [("disk_kms_keys", "futures"), ("gke_kms_keys", "futures-gke")]
+    for var, key in used:
+        agent = "compute-system" if var == "disk_kms_keys" else "container-engine-robot"
+        lines = [ln for ln in section.splitlines() if ln.startswith(f'- `{var}["{key}"]`')]
+        assert len(lines) == 1 and "roles/cloudkms.cryptoKeyEncrypterDecrypter" in lines[0], lines
+        assert f"@{agent}.iam.gserviceaccount.com" in lines[0] and "dvt-futures-prod" in lines[0]

@@ -297,7 +297,8 @@ def render_estimate(new: finops.Estimate, *, lines: bool = True) -> None:
                       f"{line.unit_price:g}", _money(line.monthly))
         console.print(t)
     console.print("by desk: " + ", ".join(f"{k} {_money(v)}" for k, v in new.by("desk").items()))
-    console.print(f"total [bold]{_money(new.total_monthly)}[/] a month")
+    console.print(f"total [bold]{_money(new.total_monthly)}[/] a month (everything the estate bills: instances, "
+                  "clusters, networks, links and data transfer)")
 
 
 @app.command()

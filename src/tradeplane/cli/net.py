@@ -14,6 +14,7 @@ from rich.table import Table
 
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
+from tradeplane.errors import InputError
 from tradeplane.plural import count
 from tradeplane.writing import check_file, write_file
 
@@ -61,8 +62,13 @@ def reach(
 ) -> None:
     """Can SRC reach DST (and do replies come back)? Verdict, traces, and why not."""
     net.parse_protocol(proto)
-    e = inventory.load_any(estate)
+    e, notes = inventory.load_with_notes(estate)
     dp = net.Dataplane.build(e, net.check_failed(e, fail))
+    for name in (src, dst):
+        note = inventory.skipped_note(notes, name)
+        if note is not None and f"workload:{name}" not in dp.endpoints:
+            raise InputError.single(f"'{name}' is in the export but was not imported: {note}",
+                                    hint="only live endpoints are reachable; ask about a running one")
     answer = net.reach(dp, src, dst, proto, net.parse_ports(port))
     if json:
         print_json(answer.to_json())
@@ -73,6 +79,8 @@ def reach(
         ps = VERDICT_STYLE[p.verdict]
         console.print(f"[bold]{p.src.name} -> {p.dst.name}[/]: [{ps}]{p.verdict}[/]"
                       + (f"  allowed: {p.working.describe()}" if p.working else ""), soft_wrap=True)
+        if p.delivered and p.verdict != "reachable":
+            console.print("  [bold]forward (delivered):[/]")
         _print_traces(p.delivered, traces)
         if p.verdict != "reachable":
             if p.dropped:

@@ -128,7 +128,9 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
         console.print(b)
         _more(len(findings), "latency budgets")
     gap = f"gap {r.gap:.2%}"
-    console.print(f"[bold]{r.status}[/] ({gap}): ${r.hourly_usd:,.2f}/hour, ${r.monthly_usd:,.0f}/month; "
+    console.print(f"[bold]{r.status}[/] ({gap}): placed instances ${r.hourly_usd:,.2f}/hour, "
+                  f"${r.monthly_usd:,.0f}/month (compute the solver chose; the estimate adds networks, links "
+                  "and data transfer); "
                   f"round trips to venues and sites {r.latency_us:,.0f} µs summed over replicas")
     console.print("(tradeplane place latency A B shows the basis of any estimate; --json has every basis)")
 

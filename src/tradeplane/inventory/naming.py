@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
-__all__ = ["estate_name", "label_name"]
+__all__ = ["estate_name", "imported_estate_name", "label_name"]
 
 _BAD = re.compile(r"[^a-z0-9-]+")
 
@@ -19,6 +20,14 @@ def estate_name(raw: str, prefix: str = "x") -> str:
         digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
         text = f"{text[:54].rstrip('-')}-{digest}"
     return text
+
+
+def imported_estate_name(cloud: str, directory: Path) -> str:
+    """The name of an estate imported from ``directory``'s exports: ``<cloud>-<directory name>``, or the
+    directory's name alone when it already starts with ``<cloud>-`` (``aws-prod`` stays ``aws-prod``, not
+    ``aws-aws-prod``)."""
+    base = directory.resolve().name
+    return estate_name(base if base.lower().startswith(f"{cloud}-") else f"{cloud}-{base}")
 
 
 def label_name(value: str | None, default: str = "unassigned") -> str:

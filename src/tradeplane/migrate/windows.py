@@ -91,7 +91,7 @@ def schedule(h: MarketHours, first_day: str, needs: list[int], allowed: tuple[st
         elif halt and need <= halt and "daily-halt" in allowed:
             why = f"{chosen.kind} {when}: {arithmetic}; the first window after the soak"
         elif halt and "daily-halt" in allowed:
-            why = f"{chosen.kind} {when}: {arithmetic} does not fit the {halt} min daily halt"
+            why = f"{chosen.kind} {when}: {arithmetic}, longer than the {halt} min daily halt, so the {chosen.kind} window fits"
         else:
             why = f"{chosen.kind} {when}: {arithmetic}"
         slots.append(Slot(i, need, chosen, why, label))

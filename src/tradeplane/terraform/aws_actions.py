@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["CROSS_ACCOUNT", "FOREIGN_RESOURCES", "NAME_ATTRS", "NAME_PREFIXES", "READ_JUSTIFICATION", "SERVICE_READS", "TYPE_ACTIONS", "Grant",
+__all__ = ["CROSS_ACCOUNT", "DESTROY_ONLY", "FOREIGN_RESOURCES", "MANAGED_TAG", "NAME_ATTRS", "NAME_PREFIXES", "READ_JUSTIFICATION",
+           "SERVICE_READS", "TAG_ON_CREATE", "TYPE_ACTIONS", "Grant",
            "action_resources", "iam_reference", "name_matches", "stage_statements"]
 
 
@@ -215,6 +216,14 @@ TYPE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_iam_policy_document": (),
 }
 
+# Terraform type -> the actions of TYPE_ACTIONS[type] that only destroying it calls. Where every block of
+# the type a stage renders in an account has ``lifecycle { prevent_destroy = true }`` Terraform refuses
+# any plan that destroys it, so the stage's identity is not granted them (``stage_statements``'s
+# ``protected``): removing an account from the organisation is an administrator's act, never CI's.
+DESTROY_ONLY: dict[str, tuple[str, ...]] = {
+    "aws_organizations_account": ("organizations:RemoveAccountFromOrganization",),
+}
+
 # the service's own tagging actions, granted with any type of that service (Terraform tags on create
 # and reads tags on refresh)
 _TAGS: dict[str, tuple[str, ...]] = {
@@ -303,11 +312,43 @@ def name_matches(name: str, prefixes: Iterable[str]) -> bool:
 
 @dataclass(frozen=True)
 class Grant:
-    """One derived Allow statement: actions on resources (ARN templates with ``{account@<name>}``)."""
+    """One derived Allow statement: actions on resources (ARN templates with ``{account@<name>}``),
+    under ``conditions`` ((test, key, values), all must hold)."""
 
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+
+# EC2 types whose create call tags the new resource in the same request (TagSpecifications; the
+# provider sends the tags, default tags included, with RunInstances, CreateLaunchTemplate and
+# CreatePlacementGroup) -> the EC2 resource types (ARN kinds) it creates and tags. A stage whose EC2
+# types are all here gets ec2:CreateTags only as part of those create calls (``ec2:CreateAction``) and
+# later tag edits (CreateTags, DeleteTags) only on those kinds carrying ``managed-by = tradeplane``
+# (the provider default tag every stage sets): Amazon EC2 User Guide, "Grant permission to tag Amazon
+# EC2 resources during creation". Others (a default security group or an accepter, which tag what
+# they did not create) keep the account-wide tagging grant.
+TAG_ON_CREATE: dict[str, tuple[str, ...]] = {
+    "aws_instance": ("instance", "network-interface", "volume"),
+    "aws_launch_template": ("launch-template",),
+    "aws_placement_group": ("placement-group",),
+}
+_EC2_TAGS = ("ec2:CreateTags", "ec2:DeleteTags")
+MANAGED_TAG = ("managed-by", "tradeplane")
+
+
+def _ec2_tag_grants(types: Sequence[str], actions: Iterable[str], account: str,
+                    regions: Sequence[str]) -> list[Grant]:
+    """The scoped EC2 tagging grants of a stage whose EC2 types all tag on create (``TAG_ON_CREATE``)."""
+    kinds = sorted({k for t in types for k in TAG_ON_CREATE.get(t, ())})
+    arns = tuple(f"arn:aws:ec2:{r}:{{account@{account}}}:{k}/*" for r in regions for k in kinds)
+    creates = tuple(sorted(a.split(":", 1)[1] for a in actions
+                           if a.startswith("ec2:") and a.split(":", 1)[1].startswith(("Create", "Run"))
+                           and a not in _EC2_TAGS))
+    return [Grant("Ec2TagOnCreate", ("ec2:CreateTags",), arns, (("StringEquals", "ec2:CreateAction", creates),)),
+            Grant("Ec2RetagOwn", _EC2_TAGS, arns,
+                  (("StringEquals", f"aws:ResourceTag/{MANAGED_TAG[0]}", (MANAGED_TAG[1],)),))]
 
 
 _VAR = re.compile(r"\$\{([A-Za-z]+)\}")
@@ -348,13 +389,23 @@ def action_resources(action: str, account: str, regions: Sequence[str], names: M
 
 def stage_statements(types: Iterable[str], account: str, regions: Sequence[str],
                      rendered_names: Mapping[str, Iterable[str]], estate_accounts: Sequence[str],
-                     estate_regions: Sequence[str], placeholders: Mapping[str, str]) -> list[Grant]:
+                     estate_regions: Sequence[str], placeholders: Mapping[str, str],
+                     protected: Iterable[str] = ()) -> list[Grant]:
     """The Allow statements a stage identity needs in ``account`` for the ``types`` it renders there
     (``TYPE_ACTIONS``; unknown types raise ``KeyError``): one per distinct resource list, then the
     read-only wildcards of the services used. ``rendered_names``: type -> literal names rendered in
     the account (the exact names of ``NAME_PREFIXES`` entries without prefixes); ``placeholders``:
-    ``{estate}``, ``{metric_prefix}`` values."""
-    actions = sorted({a for t in types for a in TYPE_ACTIONS[t]})
+    ``{estate}``, ``{metric_prefix}`` values; ``protected``: types every block of which has
+    ``prevent_destroy``, whose ``DESTROY_ONLY`` actions are left out."""
+    types = sorted(set(types))
+    kept = set(protected)
+    actions = sorted({a for t in types for a in TYPE_ACTIONS[t]
+                      if not (t in kept and a in DESTROY_ONLY.get(t, ()))})
+    ec2_types = [t for t in types if any(a.startswith("ec2:") for a in TYPE_ACTIONS[t])]
+    scoped_tags = bool(ec2_types) and all(t in TAG_ON_CREATE for t in ec2_types)
+    tag_grants = _ec2_tag_grants(ec2_types, actions, account, regions) if scoped_tags else []
+    if scoped_tags:
+        actions = [a for a in actions if a not in _EC2_TAGS]
     names: dict[str, tuple[str, ...]] = {}
     for var, (name_types, prefixes) in NAME_PREFIXES.items():
         present = sorted({n for t in name_types for n in rendered_names.get(t, ())})
@@ -379,6 +430,7 @@ def stage_statements(types: Iterable[str], account: str, regions: Sequence[str],
             sid, n = f"{base}{n}", n + 1
         used_sids.add(sid)
         out.append(Grant(sid, tuple(sorted(acts)), res))
+    out += tag_grants
     services = sorted({a.split(":")[0] for a in actions})
     reads = sorted({r for s in services for r in SERVICE_READS.get(s, ())})
     if reads:

@@ -16,7 +16,7 @@ findings with the file and line, so they run equally on a fresh render and on go
   ``aws_dx_macsec_key_association`` per connection or LAG that requests it, on it or, for a LAG and
   its member connection, on the other).
 - ``link-agreement``: both ends of a cross-cloud BGP session (AWS transit VIF, GCP router peer
-  paired by name) use the same VLAN, addresses, ASNs and MD5 key reference.
+  paired by name) use the same VLAN, addresses, ASNs, MTU and MD5 key reference.
 - ``cross-cloud-port``: the AWS end of every cross-cloud leg (a transit or private VIF named as a
   GCP ``google_compute_interconnect_attachment``, as ``link-agreement`` pairs them) sits on an
   ``aws_dx_lag``, never on a bare ``aws_dx_connection``, and that LAG is the leg's alone and holds
@@ -33,6 +33,18 @@ findings with the file and line, so they run equally on a fresh render and on go
   roles people assume never read secrets; the instance role of every workload that uses a venue
   key may read its Secrets Manager secret, and no other workload's may (needs the estate).
 - ``project-services``: the APIs each GCP resource type needs are enabled in its project.
+- ``scp-conflict``: no rendered SCP denies outright (no condition beyond a principal exemption,
+  ``guardrails.PRINCIPAL_KEYS``) an action that a resource rendered into an account under it
+  needs (``aws_actions.TYPE_ACTIONS`` of its type), unless the statement exempts the role of the
+  stage that renders it (``ArnNotLike aws:PrincipalArn``) or the account (``StringNotEquals
+  aws:PrincipalAccount``). SCPs apply to every principal of a member account, the stages' roles
+  included; never to the management account (AWS Organizations User Guide, "Service control
+  policies"). Conditional statements are the ``guardrail`` rules' to check (needs the estate).
+- ``resource-location``: every GCP resource with a literal ``location``, ``region`` or ``zone`` is
+  inside the ``allowed_values`` of the ``gcp.resourceLocations`` policy rendered for its project
+  (the project's override, else its nearest folder's, given the estate, else the organisation's):
+  ``in:<region>-locations`` admits the region and its zones, never ``global`` (Google Cloud,
+  "Restricting resource locations": value groups; Cloud Logging buckets are governed by it too).
 - ``guardrail``: each of the estate's guardrails evaluated on every rendered resource in its
   scope (CMEK, no external IPs, Shielded VM, IMDSv2, OS Login, no serial port, allowed
   regions), plus GKE nodes never running as the Compute Engine default service account.
@@ -45,11 +57,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from tradeplane.estate import catalog
 from tradeplane.estate.access import Reader, allowed_readers, reads_secrets, secret_access_problems
 from tradeplane.estate.model import Control, Estate, Guardrail
+from tradeplane.terraform.aws_actions import TYPE_ACTIONS
+from tradeplane.terraform.guardrails import PRINCIPAL_KEYS
 from tradeplane.terraform.hcl import HclBlock
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.schema import Finding, HclScanError, scan
@@ -312,6 +327,7 @@ def check_link_agreement(ix: Index) -> list[ConformanceFinding]:
             ("GCP address", _host(vif.block.value("customer_address")), literal(peer.block.value("ip_address"))),
             ("AWS ASN", literal(gw.block.value("amazon_side_asn")) if gw else None, peer.block.value("peer_asn")),
             ("GCP ASN", vif.block.value("bgp_asn"), bgp.value("asn") if bgp else None),
+            ("MTU", vif.block.value("mtu"), literal(att.block.value("mtu")) or att.block.value("mtu")),
         ]
         md5 = peer.block.child("md5_authentication_key")
         pairs.append(("MD5 key", vif.block.value("bgp_auth_key"), md5.value("key") if md5 else None))
@@ -703,6 +719,166 @@ def check_guardrails(ix: Index, estate: Estate) -> list[ConformanceFinding]:
     return out
 
 
+# ---------------------------------------------------------------------------------------- SCPs
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_OU_REF = re.compile(r"aws_organizations_organizational_unit\.([A-Za-z0-9_]+)\.id")
+_STAGE_ROLE = "arn:aws:iam::{account_id}:role/tradeplane-terraform-{slug}"
+
+
+def _strings(value: str | None) -> list[str]:
+    """The string literals of a rendered list (``["a", "b"]``)."""
+    return _QUOTED.findall(value or "")
+
+
+def _scp_targets(ix: Index) -> list[tuple[Item, str, HclBlock]]:
+    """(attachment, target: an OU's identifier or ``root``, Deny statement) of every attached SCP."""
+    out = []
+    for att in ix.of("aws_organizations_policy_attachment"):
+        policy = ix.ref(att.module, att.block.value("policy_id"), "aws_organizations_policy")
+        doc = ix.ref(att.module, policy.block.value("content"), "data.aws_iam_policy_document") if policy else None
+        target_expr = att.block.value("target_id") or ""
+        m = _OU_REF.search(target_expr)
+        target = m.group(1) if m else "root" if ".roots[0]." in target_expr else None
+        if doc is None or target is None:
+            continue
+        for st in doc.block.children("statement"):
+            if literal(st.value("effect")) == "Deny" and st.value("actions"):
+                out.append((att, target, st))
+    return out
+
+
+def _exempts(st: HclBlock, principal: str, account_id: str) -> bool | None:
+    """Whether ``st``'s conditions spare ``principal`` of ``account_id``; None when it has a condition
+    on the request (not only on who calls): it is conditional, not an outright deny."""
+    spared = False
+    for c in st.children("condition"):
+        key, test, values = literal(c.value("variable")), literal(c.value("test")), _strings(c.value("values"))
+        if key not in PRINCIPAL_KEYS:
+            return None
+        if key == "aws:PrincipalArn" and test == "ArnNotLike":
+            spared |= any(fnmatchcase(principal, v) for v in values)
+        elif key == "aws:PrincipalAccount" and test == "StringNotEquals":
+            spared |= account_id in values
+    return spared
+
+
+def check_scp_conflicts(ix: Index, estate: Estate) -> list[ConformanceFinding]:
+    """No attached SCP denies outright an action a rendered resource needs in an account under it
+    (``scp-conflict``): the stage that renders it would race its own guardrail on the first apply
+    and get AccessDenied on every later one."""
+    org = estate.organisation.aws
+    if org is None:
+        return []
+    parents = {ident(o.name): ident(o.parent) if o.parent else None for o in org.ous}
+    accounts: dict[str, tuple[str, str, set[str]]] = {}  # provider alias prefix -> (name, id, scopes)
+    for o in org.ous:
+        scopes = {"root"}
+        node: str | None = ident(o.name)
+        while node is not None:
+            scopes.add(node)
+            node = parents.get(node)
+        for a in o.accounts:
+            accounts[ident(a.name)] = (a.name, a.account_id, scopes)
+    statements = _scp_targets(ix)
+    out: list[ConformanceFinding] = []
+    for item in ix.items:
+        needed = TYPE_ACTIONS.get(item.type, ()) if item.kind == "resource" else ()
+        if not needed or not item.module.startswith("aws/"):
+            continue
+        alias = (item.block.value("provider") or "").removeprefix("aws.").split("__", 1)[0]
+        if alias not in accounts:
+            continue  # the management account, outside every SCP
+        name, account_id, scopes = accounts[alias]
+        slug = item.module.split("/", 1)[1].split("-", 1)[1]
+        principal = _STAGE_ROLE.format(account_id=account_id, slug=slug)
+        for att, target, st in statements:
+            if target not in scopes:
+                continue
+            denied = _strings(st.value("actions"))
+            hit = sorted(a for a in needed if any(fnmatchcase(a.lower(), d.lower()) for d in denied))
+            if hit and _exempts(st, principal, account_id) is False:
+                sid = literal(st.value("sid")) or "?"
+                out.append(_f(item, "scp-conflict", f"{att.address} (statement {sid}) denies {', '.join(hit)} in "
+                              f"{name} to every principal, {item.module}'s role tradeplane-terraform-{slug} "
+                              "included: exempt that role (ArnNotLike aws:PrincipalArn) or do not render it there"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------- locations
+
+_FOLDER_REF = re.compile(r"google_folder\.([A-Za-z0-9_]+)\.name")
+
+
+def _location_policies(ix: Index) -> dict[str, tuple[Item, frozenset[str] | None]]:
+    """scope (``root``, a folder's identifier, ``project:<key>``) -> (policy, allowed values; None: all)."""
+    out: dict[str, tuple[Item, frozenset[str] | None]] = {}
+    for pol in ix.of("google_org_policy_policy"):
+        if not (pol.block.value("name") or "").rstrip('"').endswith("/policies/gcp.resourceLocations"):
+            continue
+        parent = pol.block.value("parent") or ""
+        folder, project = _FOLDER_REF.search(parent), _PROJECT.search(parent)
+        scope = f"project:{project.group(1)}" if project else folder.group(1) if folder else "root"
+        spec = pol.block.child("spec")
+        rules = spec.children("rules") if spec else []
+        if any(r.value("allow_all") in ("TRUE", '"TRUE"', "true") for r in rules):
+            out[scope] = (pol, None)
+            continue
+        allowed = {v for r in rules for vals in r.children("values") for v in _strings(vals.value("allowed_values"))}
+        out[scope] = (pol, frozenset(allowed))
+    return out
+
+
+def location_allowed(place: str, allowed: frozenset[str]) -> bool:
+    """Whether ``place`` (a region, zone, ``global`` or multi-region) is within ``allowed``
+    (``in:<group>-locations`` value groups or plain locations)."""
+    for value in allowed:
+        group = value.removeprefix("in:").removesuffix("-locations") if value.startswith("in:") else None
+        if group is None:
+            if place == value:
+                return True
+        elif place == group or place.startswith(f"{group}-"):
+            return True
+    return False
+
+
+def check_resource_locations(ix: Index, estate: Estate | None = None) -> list[ConformanceFinding]:
+    """Every located GCP resource within the rendered ``gcp.resourceLocations`` of its project."""
+    policies = _location_policies(ix)
+    if not policies:
+        return []
+    ancestry: dict[str, list[str]] = {}
+    if estate is not None and estate.organisation.gcp is not None:
+        parents = {f.name: f.parent for f in estate.organisation.gcp.folders}
+        for p in estate.organisation.gcp.projects:
+            chain: list[str] = []
+            folder: str | None = p.folder
+            while folder:
+                chain.append(ident(folder))
+                folder = parents.get(folder)
+            ancestry[p.name] = chain
+    out: list[ConformanceFinding] = []
+    for item in ix.items:
+        if item.kind != "resource" or not item.type.startswith("google_") or item.type == "google_org_policy_policy":
+            continue
+        m = _PROJECT.search(item.block.value("project") or "")
+        if m is None:
+            continue
+        scopes = [f"project:{m.group(1)}", *ancestry.get(m.group(1), []), "root"]
+        governing = next((policies[s] for s in scopes if s in policies), None)
+        if governing is None:
+            continue
+        pol, allowed = governing
+        if allowed is None:
+            continue
+        for attr in ("location", "region", "zone"):
+            place = literal(item.block.value(attr))
+            if place and not location_allowed(place, allowed):
+                out.append(_f(item, "resource-location", f"{attr} {place!r} is outside gcp.resourceLocations of "
+                              f"{pol.address} ({', '.join(sorted(allowed))}); creation is refused", attr=attr))
+    return out
+
+
 # ---------------------------------------------------------------------------------------- services
 
 def check_project_services(ix: Index) -> list[ConformanceFinding]:
@@ -733,7 +909,8 @@ def check_conformance(rendered: Rendered | Mapping[str, str], estate: Estate | N
     ix = Index(rendered)
     out = [*ix.errors, *check_alert_delivery(ix), *check_placement(ix), *check_half_configured(ix),
            *check_link_agreement(ix), *check_cross_cloud_ports(ix),
-           *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix)]
+           *check_vpn_agreement(ix, estate), *check_secret_access(ix, estate), *check_project_services(ix),
+           *check_resource_locations(ix, estate)]
     if estate is not None:
-        out += check_guardrails(ix, estate)
+        out += check_guardrails(ix, estate) + check_scp_conflicts(ix, estate)
     return sorted(set(out))

@@ -20,6 +20,7 @@ __all__ = [
     "CONDITION_KEY_RESOURCES",
     "GOLDEN_IMAGE_OWNERS",
     "MAPPING",
+    "PRINCIPAL_KEYS",
     "ControlMapping",
     "OrgPolicy",
     "ScpStatement",
@@ -27,6 +28,7 @@ __all__ = [
     "org_policies",
     "scoping_problems",
     "scp_statement",
+    "unconditional",
 ]
 
 Fidelity = Literal["equivalent", "approximate", "built-in"]
@@ -183,14 +185,35 @@ def scoping_problems(st: ScpStatement) -> list[str]:
     return problems
 
 
+# The condition keys that only say *who* calls (an exemption), not *what* the request does: a Deny
+# statement whose other conditions are all of these denies its actions to everyone else, whatever
+# the resource (IAM User Guide, "AWS global condition context keys": aws:PrincipalArn is the ARN of
+# the role, not of the assumed-role session, so a role ARN pattern matches every session of it).
+PRINCIPAL_KEYS = frozenset({"aws:PrincipalAccount", "aws:PrincipalArn"})
+
+
+def unconditional(st: ScpStatement) -> bool:
+    """Whether ``st`` denies its ``actions`` on every request of a principal it does not exempt: no
+    ``not_actions`` and no condition beyond the principal exemptions (``PRINCIPAL_KEYS``)."""
+    return not st.not_actions and all(key in PRINCIPAL_KEYS for _, key, _ in st.conditions)
+
+
 def scp_statement(estate: Estate, g: Guardrail, exempt_account_ids: tuple[str, ...],
-                  org_account_ids: tuple[str, ...]) -> ScpStatement:
-    """The SCP statement that enforces ``g``; ``GOLDEN_IMAGE_OWNERS`` stands for the image accounts variable."""
+                  org_account_ids: tuple[str, ...], exempt_principal_arns: tuple[str, ...] = ()) -> ScpStatement:
+    """The SCP statement that enforces ``g``; ``GOLDEN_IMAGE_OWNERS`` stands for the image accounts variable.
+
+    ``exempt_account_ids``: the accounts of ``g.exempt`` (``StringNotEquals aws:PrincipalAccount``);
+    ``exempt_principal_arns``: role ARN patterns (``arn:aws:iam::*:role/tradeplane-terraform-<stage>``)
+    of the stage identities that manage, in an account under the SCP, a resource whose actions the
+    statement denies (``ArnNotLike aws:PrincipalArn``): the security baseline the organisation stage
+    sets (S3 Block Public Access) must stay settable by that stage and by no one else."""
     sid = _sid(g)
     c = g.control
     conds: list[tuple[str, str, tuple[str, ...]]] = []
     if exempt_account_ids:
         conds.append(("StringNotEquals", "aws:PrincipalAccount", exempt_account_ids))
+    if exempt_principal_arns:
+        conds.append(("ArnNotLike", "aws:PrincipalArn", tuple(sorted(exempt_principal_arns))))
     if c is Control.RESTRICT_REGIONS:
         regions = _regions(g, "aws")
         if not regions:

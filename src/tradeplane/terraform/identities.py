@@ -37,14 +37,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from tradeplane.estate.model import AwsVpc, Estate
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws_actions import NAME_ATTRS, NAME_PREFIXES, TYPE_ACTIONS, Grant, stage_statements
 from tradeplane.terraform.hcl import Expr, Table
-from tradeplane.terraform.module import RootModule, Variable, interp, text_value
+from tradeplane.terraform.module import KEY_STAGE_TAG, RootModule, Variable, interp, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import Stage
 
@@ -263,7 +263,7 @@ def aws_statements(g: StageGrants, derived: Sequence[Grant] = (),
     need there, ``aws_actions.stage_statements``), the table's extras, the ones for the roles it
     creates (only under its path, only with one of its ``boundaries``: their names, default the
     stage's one), and the explicit denies."""
-    out = [AwsStatement(d.sid, d.actions, d.resources) for d in derived]
+    out = _own_keys_only([AwsStatement(d.sid, d.actions, d.resources, d.conditions) for d in derived])
     out += list(g.aws)
     own = "arn:aws:iam::{account}:role/tradeplane/{slug}/*"
     if g.boundary:
@@ -299,6 +299,59 @@ def aws_statements(g: StageGrants, derived: Sequence[Grant] = (),
     if g.stage is not Stage.ORG:
         out.append(AwsStatement("NeverTheOrganisation", ("account:*", "organizations:*"), effect="Deny"))
     return tuple(out)
+
+
+# KMS actions that change a key or its tags: granted only on keys tagged as the stage's own (KEY_STAGE_TAG).
+# A key policy that delegates to the account (the root principal) makes an IAM grant effective on it, so
+# account-wide grants would let one stage re-policy or delete another's keys (the crypto desk's venue keys).
+_KEY_ADMIN = frozenset({"kms:CancelKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
+                        "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+                        "kms:UpdateKeyDescription"})
+_OWN = ("StringEquals", f"aws:ResourceTag/{KEY_STAGE_TAG}", ("{slug}",))
+
+
+def _own_keys_only(derived: list[AwsStatement]) -> list[AwsStatement]:
+    """``derived`` with KMS key administration and tagging moved to statements conditioned on the key's
+    stage tag (AWS KMS Developer Guide, "ABAC for AWS KMS" and "Controlling access to tags"):
+
+    - ``AdministerOwnKeys``: ``_KEY_ADMIN`` where ``aws:ResourceTag/tradeplane-stage`` is the stage;
+    - ``CreateOwnKeys``: ``kms:CreateKey`` only with that tag in the request (``aws:RequestTag``);
+    - ``TagOwnKeys``: ``kms:TagResource`` on its own keys, never changing the stage tag to another;
+    - ``TagNewKeys``: ``kms:TagResource`` naming itself on a key with no stage tag yet: tagging on
+      create (CreateKey's ``Tags`` need TagResource on every key of the account and region);
+    - ``UntagOwnKeys``: ``kms:UntagResource`` on its own keys, never removing the stage tag;
+    - ``GrantsForAwsServicesOnly``: ``kms:CreateGrant`` only when an AWS service asks on the stage's
+      behalf (``kms:GrantIsForAWSResource``)."""
+    out: list[AwsStatement] = []
+    keys: tuple[str, ...] = ()
+    creates = False
+    for st in derived:
+        kms = {a for a in st.actions if a in _KEY_ADMIN or a in ("kms:TagResource", "kms:UntagResource")}
+        creates |= "kms:CreateKey" in st.actions
+        kept = tuple(a for a in st.actions if a not in kms and a not in ("kms:CreateKey", "kms:CreateGrant"))
+        if kms:
+            keys = tuple(sorted({*keys, *st.resources}))
+        if kept:
+            out.append(AwsStatement(st.sid, kept, st.resources, st.conditions, st.effect))
+        if "kms:CreateGrant" in st.actions:
+            # only grants an AWS service makes for the stage (EC2 attaching an encrypted volume), never one
+            # to a principal of the caller's choosing (AWS KMS Developer Guide, "kms:GrantIsForAWSResource")
+            out.append(AwsStatement("GrantsForAwsServicesOnly", ("kms:CreateGrant",), st.resources,
+                                    (("Bool", "kms:GrantIsForAWSResource", ("true",)),)))
+    if creates:
+        out.append(AwsStatement("CreateOwnKeys", ("kms:CreateKey",), ("*",),
+                                (("StringEquals", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)),)))
+    if keys:
+        out.append(AwsStatement("AdministerOwnKeys", tuple(sorted(_KEY_ADMIN - {"kms:CancelKeyDeletion"})), keys,
+                                (_OWN,)))
+        out.append(AwsStatement("TagOwnKeys", ("kms:TagResource",), keys,
+                                (_OWN, ("StringEqualsIfExists", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)))))
+        out.append(AwsStatement("TagNewKeys", ("kms:TagResource",), keys,
+                                (("Null", f"aws:ResourceTag/{KEY_STAGE_TAG}", ("true",)),
+                                 ("StringEquals", f"aws:RequestTag/{KEY_STAGE_TAG}", ("{slug}",)))))
+        out.append(AwsStatement("UntagOwnKeys", ("kms:UntagResource",), keys,
+                                (_OWN, ("ForAllValues:StringNotEquals", "aws:TagKeys", (KEY_STAGE_TAG,)))))
+    return out
 
 
 def uncovered(stage: Stage, cloud: str, types: Iterable[str], granted: Iterable[str] = ()) -> list[str]:
@@ -446,6 +499,12 @@ class _AccountView:
     regions: set[str]
     names: dict[str, set[str]]
     boundaries: set[str]
+    destroyable: set[str] = field(default_factory=set)  # types with a block lacking prevent_destroy
+
+    @property
+    def protected(self) -> list[str]:
+        """Types every block of which has ``prevent_destroy`` (never destroyed by this stage)."""
+        return sorted(self.types - self.destroyable)
 
 
 def _accounts(mod: RootModule) -> dict[str, _AccountView]:
@@ -462,6 +521,8 @@ def _accounts(mod: RootModule) -> dict[str, _AccountView]:
             view = views[mod.aws_providers[alias][0]]
             type_ = b.labels[0]
             view.types.add(type_)
+            if not any(c.type == "lifecycle" and c.attrs.get("prevent_destroy") is True for c in b.blocks):
+                view.destroyable.add(type_)
             name = _literal(b.attrs.get(NAME_ATTRS.get(type_, "name")))
             if name is not None and any(type_ in ts for ts, _ in NAME_PREFIXES.values()):
                 view.names.setdefault(type_, set()).add(name)
@@ -502,7 +563,7 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule], estate:
                 {"sid": "AutomationOnly", "actions": ["sts:AssumeRole", "sts:TagSession"],
                  "principals": [("AWS", [Expr(f'{trusted}["{stage.slug}"]')])]}])
             derived = stage_statements(sorted(view.types), account, sorted(view.regions), view.names,
-                                       estate_accounts, estate_regions, placeholders)
+                                       estate_accounts, estate_regions, placeholders, view.protected)
             boundaries = sorted(view.boundaries) if g.boundary_per_desk else [boundary_name(stage)]
             statements = [_statement(st, account_id, stage, ids)
                           for st in aws_statements(g, derived, boundaries if g.boundary else ())]

@@ -5,6 +5,7 @@ VLAN, the same BGP addresses (a /29 in 169.254.0.0/16: Google's Cloud Router tak
 host, AWS the second, as Google assigns them from ``candidate_subnets``), each side's ASN as the
 other's peer ASN, and the same MD5 key. The key is never rendered: both stages read it from the
 sensitive input ``cross_cloud_bgp_md5_keys`` (fed from one secret), keyed by ``link/leg``.
+Both ends also carry the same MTU (``CROSS_CLOUD_MTU``).
 ``conformance.check_link_agreement`` proves on the output that both ends agree.
 """
 
@@ -16,9 +17,18 @@ from ipaddress import IPv4Network
 from tradeplane.estate.model import CloudRouter, CrossCloud, Estate, TransitGateway
 from tradeplane.terraform.names import digest
 
-__all__ = ["MD5_KEYS_VAR", "CrossCloudLeg", "cross_cloud_legs", "dx_gateway_asn"]
+__all__ = ["AWS_TRANSIT_VIF_MTUS", "CROSS_CLOUD_MTU", "GCP_ATTACHMENT_MTUS", "MD5_KEYS_VAR", "CrossCloudLeg",
+           "cross_cloud_legs", "dx_gateway_asn"]
 
 MD5_KEYS_VAR = "cross_cloud_bgp_md5_keys"
+# The MTUs each end accepts. AWS Direct Connect API Reference, CreateTransitVirtualInterface: "A jumbo
+# MTU value must be either 1500 or 8500. No other values will be accepted." Compute Engine API,
+# interconnectAttachments: "Valid values are 1440, 1460, 1500, and 8896" (default 1440).
+AWS_TRANSIT_VIF_MTUS = (1500, 8500)
+GCP_ATTACHMENT_MTUS = (1440, 1460, 1500, 8896)
+# Bytes: the largest MTU both ends accept, so each end of a leg renders the same value (1500). A larger
+# packet crossing the link is dropped at the smaller end; see docs/terraform.md for the VPCs' MTUs.
+CROSS_CLOUD_MTU = max(set(AWS_TRANSIT_VIF_MTUS) & set(GCP_ATTACHMENT_MTUS))
 _LINK_LOCAL = IPv4Network("169.254.0.0/16")
 
 
@@ -35,6 +45,7 @@ class CrossCloudLeg:
     subnet: IPv4Network  # the /29 both ends address from
     aws_asn: int
     gcp_asn: int
+    mtu: int = CROSS_CLOUD_MTU  # bytes, the same on the AWS VIF and the GCP attachment
 
     @property
     def key(self) -> str:

@@ -29,7 +29,12 @@ from tradeplane.terraform.hcl import Block, Expr, Value, render_blocks
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 
-__all__ = ["GLOBALS_DIR", "PROVIDER_PINS", "TERRAFORM_VERSION", "OutputSpec", "RootModule", "Variable",
+# The tag naming the stage that owns an AWS KMS key (``networking``): the only stage whose identity may
+# change, disable, re-policy or delete it (``aws:ResourceTag`` condition; AWS KMS Developer Guide, "ABAC
+# for AWS KMS").
+KEY_STAGE_TAG = "tradeplane-stage"
+
+__all__ = ["GLOBALS_DIR", "KEY_STAGE_TAG", "PROVIDER_PINS", "TERRAFORM_VERSION", "OutputSpec", "RootModule", "Variable",
            "globals_blocks", "interp", "stage_inputs_file", "text_value"]
 
 TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
@@ -187,7 +192,14 @@ class RootModule:
         return block
 
     def resource(self, file: str, type_: str, name: str, /, **attrs: Value) -> Block:
+        """Add a resource block. Every AWS KMS key carries ``KEY_STAGE_TAG`` = the stage's slug: its
+        stage's identity may administer only keys so tagged (``identities.aws_statements``)."""
         self.resource_types[type_] += 1
+        if type_ == "aws_kms_key":
+            tags = attrs.get("tags") or {}
+            if not isinstance(tags, dict):
+                raise RuntimeError(f"{self.path}: aws_kms_key.{name} tags must be a literal map")
+            attrs["tags"] = {**tags, KEY_STAGE_TAG: self.stage.slug}
         return self._add(file, Block("resource", (type_, name)).set(**attrs), f"{type_}.{name}")
 
     def data(self, file: str, type_: str, name: str, /, **attrs: Value) -> Block:

@@ -5,7 +5,9 @@
 - ``<cloud>/README.md``: that cloud's apply order and, per stage, every operator input it declares
   (``RootModule.variables`` minus the inputs wired from earlier stages): type, whether it is
   sensitive (supplied from a secret store as ``TF_VAR_<name>``, never in a file), its default and
-  the rule its ``validation`` blocks enforce; then the inputs wired from earlier stages.
+  the rule its ``validation`` blocks enforce; then the inputs wired from earlier stages, and the
+  preconditions no stage can meet itself (``cmek_preconditions``: the Cloud KMS grants the Google
+  service agents need on the operator's CMEK keys).
 
 The apply order is derived, not written: within a cloud the stages run in order; between clouds,
 a Cross-Cloud Interconnect is ordered on the Google side first (Google's guide to Cross-Cloud
@@ -21,11 +23,25 @@ import re
 from collections.abc import Mapping
 
 from tradeplane.estate.model import CrossCloud, Estate, Vpn
+from tradeplane.terraform.hcl import Block
 from tradeplane.terraform.links import MD5_KEYS_VAR
 from tradeplane.terraform.module import GLOBALS_DIR, VALIDATIONS, RootModule, Variable
 from tradeplane.terraform.stages import STAGE_PURPOSE, Stage
 
-__all__ = ["apply_order", "readmes"]
+__all__ = ["KEY_INPUT_AGENTS", "apply_order", "cmek_preconditions", "readmes"]
+
+# Operator CMEK key inputs -> (service agent domain, who) that encrypts with the key on the project's
+# behalf and must hold roles/cloudkms.cryptoKeyEncrypterDecrypter on it, or creation fails: Compute
+# Engine, "Protect resources by using Cloud KMS keys" (the Compute Engine service agent,
+# service-PROJECT_NUMBER@compute-system.iam.gserviceaccount.com, for VM and GKE node boot disks);
+# GKE, "Encrypt secrets at the application layer" (the GKE service agent,
+# service-PROJECT_NUMBER@container-engine-robot.iam.gserviceaccount.com, for etcd secrets).
+KEY_INPUT_AGENTS: dict[str, tuple[str, str]] = {
+    "disk_kms_keys": ("compute-system", "Compute Engine service agent"),
+    "gke_kms_keys": ("container-engine-robot", "GKE service agent"),
+}
+_KEY_REF = re.compile(r'var\.(' + "|".join(KEY_INPUT_AGENTS) + r')\["([^"]+)"\]')
+_PROJECT_REF = re.compile(r'project_ids\["([^"]+)"\]')
 
 _CLOUD_NAMES = {"aws": "AWS", "gcp": "GCP"}
 
@@ -109,6 +125,33 @@ def _table(variables: Mapping[str, Variable], keys: Mapping[str, list[str]]) -> 
     return out
 
 
+def _refs(b: Block) -> set[tuple[str, str]]:
+    out = {(m.group(1), m.group(2)) for v in b.attrs.values() for m in _KEY_REF.finditer(str(v))}
+    for child in b.blocks:
+        out |= _refs(child)
+    return out
+
+
+def cmek_preconditions(estate: Estate, mod: RootModule) -> list[tuple[str, str, str, str]]:
+    """(key input, key, project id, service agent) for every operator CMEK key a GCP stage's resources use:
+    the agent (``KEY_INPUT_AGENTS``) of the project the resource is in must hold
+    ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on the key before the stage is applied. The stage cannot
+    grant it: setting IAM on keys the operator owns would take Cloud KMS Admin, with which the stage's
+    identity could grant itself any key. Sorted, each once."""
+    org = estate.organisation.gcp
+    ids = {p.name: p.project_id for p in org.projects} if org else {}
+    out: set[tuple[str, str, str, str]] = set()
+    for blocks in mod.files.values():
+        for b in blocks:
+            if b.type != "resource":
+                continue
+            project = _PROJECT_REF.search(str(b.attrs.get("project", "")))
+            for var, key in _refs(b):
+                if project is not None:
+                    out.add((var, key, ids.get(project.group(1), project.group(1)), KEY_INPUT_AGENTS[var][0]))
+    return sorted(out)
+
+
 def _cloud_readme(estate: Estate, cloud: str, modules: Mapping[Stage, RootModule], order: list[tuple[str, str]],
                   globals_vars: Mapping[str, Variable], files: Mapping[str, str]) -> str:
     name = _CLOUD_NAMES[cloud]
@@ -134,6 +177,16 @@ def _cloud_readme(estate: Estate, cloud: str, modules: Mapping[Stage, RootModule
         if wired:
             lines += ["", "Wired from earlier stages (`<stage>.auto.tfvars.json`, commands in `../README.md`): "
                       + ", ".join(f"`{n}` ({s})" for s, n in wired) + "."]
+        needs = cmek_preconditions(estate, mod) if cloud == "gcp" else []
+        if needs:
+            lines += ["", "Before applying, grant `roles/cloudkms.cryptoKeyEncrypterDecrypter` on each CMEK key "
+                      "input to the Google service agent that uses it, or creating the disks and clusters "
+                      "fails (the stage cannot: it would need Cloud KMS Admin on your keys):", ""]
+            for var, key, project, agent in needs:
+                lines.append(f"- `{var}[\"{key}\"]`: the {KEY_INPUT_AGENTS[var][1]} of `{project}`: "
+                             f"`gcloud kms keys add-iam-policy-binding KEY --role=roles/cloudkms.cryptoKeyEncrypterDecrypter "
+                             f"--member=serviceAccount:service-$(gcloud projects describe {project} "
+                             f"--format='value(projectNumber)')@{agent}.iam.gserviceaccount.com`")
         lines.append("")
     if globals_vars:
         lines += [f"### {cloud}/{GLOBALS_DIR}", "",

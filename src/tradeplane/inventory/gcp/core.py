@@ -51,7 +51,7 @@ from tradeplane.inventory.gcp.fields import port_of, protocol_of, ranges_of
 from tradeplane.inventory.gcp.hybrid import read_hybrid
 from tradeplane.inventory.gcp.policies import read_ancestry, read_policies
 from tradeplane.inventory.gcp.services import read_forwarding_rules
-from tradeplane.inventory.naming import estate_name, label_name
+from tradeplane.inventory.naming import estate_name, imported_estate_name, label_name
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["GCP_FILES", "import_gcp"]
@@ -213,7 +213,7 @@ class GcpImport(ExportDirectory):
                          else "after_classic",
                          folders=folders or (), psc_endpoints=tuple(psc.get(key, ())))
             networks.append(self.reg_row(vpc, n))
-        estate = Estate(name=estate_name(f"gcp-{self.dir.resolve().name}"),
+        estate = Estate(name=imported_estate_name("gcp", self.dir),
                         description=f"imported from GCP exports in {self.dir}",
                         sites=tuple(sorted(hybrid.sites, key=lambda s: s.name)),
                         networks=tuple(networks), links=(*peerings, *hybrid.links),

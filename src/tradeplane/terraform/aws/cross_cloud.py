@@ -68,7 +68,7 @@ def emit(ctx: Context) -> None:
                          dx_gateway_id=ref("aws_dx_gateway", link.name), vlan=leg.vlan, address_family="ipv4",
                          bgp_asn=leg.gcp_asn, amazon_address=leg.cidr(leg.aws_address),
                          customer_address=leg.cidr(leg.gcp_address), bgp_auth_key=Expr(f'{keys}["{leg.key}"]'),
-                         mtu=8500, tags=tags)
+                         mtu=leg.mtu, tags=tags)
             ids[leg.key] = ref("aws_dx_connection", link.name, leg.leg)
         prefixes = sorted({str(s.cidr) for n in ctx.estate.aws_vpcs for s in n.subnets
                            if any(a.kind == "vpc" and a.target == n.name for a in t.attachments)})

@@ -1,11 +1,24 @@
-"""AWS service control policies: every guardrail as a statement, packed per target within SCP quotas."""
+"""AWS service control policies: every guardrail as a statement, packed per target within SCP quotas.
+
+SCPs apply to every principal of a member account, the roles the stages assume there included
+(AWS Organizations User Guide, "Service control policies": "SCPs affect all users and roles in
+attached accounts, including the root user"; only the management account is outside them). A
+statement that denies outright an action a stage needs for what it renders in an account under it
+(``aws_actions.TYPE_ACTIONS``) exempts that stage's role, and only it (``ArnNotLike
+aws:PrincipalArn``): so the family runs late, after every stage has rendered. Conditional statements
+never exempt anyone; the guardrail checks keep the rendered resources outside their conditions.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from fnmatch import fnmatchcase
 
 from tradeplane.errors import UnsupportedError
 from tradeplane.estate.model import Guardrail
 from tradeplane.terraform.aws._common import policy_document
 from tradeplane.terraform.aws.organization import ou_id
+from tradeplane.terraform.aws_actions import TYPE_ACTIONS
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.guardrails import (
     GOLDEN_IMAGE_OWNERS,
@@ -13,9 +26,11 @@ from tradeplane.terraform.guardrails import (
     applied_guardrails,
     scoping_problems,
     scp_statement,
+    unconditional,
 )
 from tradeplane.terraform.hcl import Expr
-from tradeplane.terraform.module import text_value
+from tradeplane.terraform.identities import ROLE_PREFIX
+from tradeplane.terraform.module import RootModule, text_value
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
@@ -25,9 +40,47 @@ SCP_MAX_CHARS = 5120
 SCPS_PER_TARGET = 4  # a target holds 5 SCPs and FullAWSAccess takes one
 
 
-@family("scps", cloud="aws", stage=Stage.ORG)
+def stage_role_arn(stage: Stage) -> str:
+    """``arn:aws:iam::*:role/tradeplane-terraform-<stage>``: the stage's role in any account."""
+    return f"arn:aws:iam::*:role/{ROLE_PREFIX}{stage.slug}"
+
+
+def accounts_under(estate_ous: Mapping[str, tuple[str | None, Collection[str]]], target: str) -> set[str]:
+    """The accounts an SCP attached to ``target`` (an OU, or ``root``) governs: those of the OU and
+    of every OU below it. ``estate_ous``: OU -> (parent OU or None, its accounts)."""
+    out: set[str] = set()
+    for ou, (_, accounts) in estate_ous.items():
+        node: str | None = ou
+        while node is not None:
+            if node == target or target == "root":
+                out.update(accounts)
+                break
+            node = estate_ous.get(node, (None, ()))[0]
+    return out
+
+
+def needing_stages(modules: Mapping[Stage, RootModule], accounts: Collection[str], denied: Collection[str]) -> set[Stage]:
+    """The stages that render, in one of ``accounts``, a resource whose actions (``TYPE_ACTIONS``)
+    one of the ``denied`` action patterns matches."""
+    out: set[Stage] = set()
+    for stage, mod in modules.items():
+        for blocks in mod.files.values():
+            for b in blocks:
+                if b.type != "resource":
+                    continue
+                alias = str(b.attrs.get("provider", "")).removeprefix("aws.")
+                account = mod.aws_providers.get(alias, ("", ""))[0]
+                if account in accounts and any(fnmatchcase(a.lower(), d.lower()) for a in TYPE_ACTIONS.get(b.labels[0], ())
+                                               for d in denied):
+                    out.add(stage)
+    return out
+
+
+@family("scps", cloud="aws", stage=Stage.ORG, late=True)
 def emit(ctx: Context) -> None:
-    """One statement per guardrail (Sid = guardrail), packed into SCPs per OU or the root, and attached."""
+    """One statement per guardrail (Sid = guardrail), packed into SCPs per OU or the root, and attached; an outright deny exempts the stage roles that need its actions there.
+
+    The exempt roles are ``stage_role_arn`` of the stages ``needing_stages`` finds."""
     org = ctx.estate.organisation.aws
     if org is None:
         return
@@ -36,14 +89,23 @@ def emit(ctx: Context) -> None:
     ids = ctx.account_ids()
     images = mod.var("golden_image_account_ids", "list(string)",
                      "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)")
+    ous = {o.name: (o.parent, tuple(a.name for a in o.accounts)) for o in org.ous}
+    stages: dict[Stage, RootModule] = {s: m for (c, s), m in ctx.modules.items()
+                                       if c == "aws" and s is not Stage.BOOTSTRAP}
     by_target: dict[str, list[tuple[Guardrail, ScpStatement]]] = {}
-    for g, targets in applied_guardrails(ctx.estate, {o.name for o in org.ous}):
+    for g, targets in applied_guardrails(ctx.estate, set(ous)):
         exempt = tuple(sorted(ids[x] for x in g.exempt if x in ids))
-        st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
-        for problem in scoping_problems(st):
-            raise UnsupportedError.single(f"aws: {problem}", location=ctx.estate.where(g, "control"),
-                                          hint="scope the statement to the resources that carry the key")
         for t in targets:
+            st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
+            if unconditional(st):
+                governed = accounts_under(ous, t) - set(g.exempt)
+                needs = needing_stages(stages, governed, st.actions)
+                if needs:
+                    st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())),
+                                       tuple(stage_role_arn(s) for s in sorted(needs)))
+            for problem in scoping_problems(st):
+                raise UnsupportedError.single(f"aws: {problem}", location=ctx.estate.where(g, "control"),
+                                              hint="scope the statement to the resources that carry the key")
             by_target.setdefault(t, []).append((g, st))
     for target, items in sorted(by_target.items()):
         chunks: list[list[tuple[Guardrail, ScpStatement]]] = [[]]

@@ -50,7 +50,7 @@ def emit(ctx: Context) -> None:
                          region=router.region, router=ref("google_compute_router", router.name), type="DEDICATED",
                          interconnect=Expr(f"google_compute_interconnect.{name}.self_link"), vlan_tag8021q=shared.vlan,
                          candidate_subnets=[str(shared.subnet)],
-                         bandwidth=f"BPS_{link.bandwidth_gbps}G", mtu="8896",
+                         bandwidth=f"BPS_{link.bandwidth_gbps}G", mtu=str(shared.mtu),
                          description=f"cross-cloud to AWS {t.name} ({link.metro})")
             mod.resource(F, "google_compute_router_interface", name, project=project, name=f"{link.name}-{leg}-if",
                          region=router.region, router=ref("google_compute_router", router.name, attr="name"),

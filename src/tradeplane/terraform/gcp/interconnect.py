@@ -17,7 +17,12 @@ from tradeplane.terraform.stages import Stage
 
 F = "interconnect"
 # BFD on every Interconnect BGP session: failure detected in 5 x 1 s instead of the BGP hold time
-# (60 s by default); Cloud Router's documented range is 1000-30000 ms and a multiplier of 5-16.
+# (60 s by default). This is the fastest Cloud Router allows: Compute Engine API, RouterBgpPeerBfd,
+# minReceiveInterval/minTransmitInterval "must be between 1000 and 30000", multiplier "between 5 and
+# 16". AWS Direct Connect's end of a cross-cloud leg runs asynchronous BFD at 300 ms x 3 (AWS
+# re:Post, "enable BFD for Direct Connect": not configurable), so each side negotiates the greater
+# interval, 1000 ms: AWS declares the leg down after 3 s, Google after 5 s. Sub-second detection
+# across the cross-cloud link is not available on Cloud Router.
 BFD: dict[str, Value] = {"session_initialization_mode": "ACTIVE", "min_receive_interval": 1000, "min_transmit_interval": 1000,
        "multiplier": 5}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradeplane.terraform.context import Context
+from tradeplane.terraform.gcp._common import primary_region
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.module import interp
 from tradeplane.terraform.registry import family
@@ -19,7 +20,11 @@ def emit(ctx: Context) -> None:
                  if "observability" in p.name), sorted(ctx.projects)[0])
     project = ctx.project_id(mod, host)
     org_id = ctx.org_id(mod)
-    mod.resource("log_sinks", "google_logging_project_bucket_config", "audit", project=project, location="global",
+    # gcp.resourceLocations governs new log buckets (Cloud Logging, "Configure log buckets": organization
+    # policies restrict the locations of new log buckets), and "global" is in no region's value group:
+    # the bucket goes to the estate's primary GCP region, which the policy allows.
+    mod.resource("log_sinks", "google_logging_project_bucket_config", "audit", project=project,
+                 location=primary_region(ctx),
                  bucket_id="org-audit", retention_days=400, locked=True,
                  description="organisation audit and firewall logs (locked)")
     mod.resource("log_sinks", "google_logging_organization_sink", "audit", name="org-audit", org_id=org_id,

@@ -44,15 +44,47 @@ data "aws_iam_policy_document" "compute__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["acct-a"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -189,7 +221,7 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
@@ -203,7 +235,7 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -212,6 +244,89 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -337,7 +452,7 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
@@ -351,7 +466,7 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -360,6 +475,89 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -418,7 +616,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   statement {
     sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit"]
+    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:UpdateOrganizationalUnit"]
     resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
   }
 

@@ -109,5 +109,5 @@ resource "aws_kms_key" "vpc_a__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.vpc_a__flow_logs_key.json
-  tags                    = { Name = "vpc-a-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  tags                    = { Name = "vpc-a-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec", tradeplane-stage = "networking" }
 }

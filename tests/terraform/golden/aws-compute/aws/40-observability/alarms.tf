@@ -176,7 +176,7 @@ resource "aws_kms_key" "acct_a__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.acct_a__us_east_1__alerts.json
-  tags                    = { Name = "acct-a-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "acct-a-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_sns_topic" "alpha__acct_a__us_east_1" {

@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
@@ -65,7 +65,7 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -74,6 +74,89 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -230,7 +313,7 @@ data "aws_iam_policy_document" "networking__acct_b__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
   }
 
@@ -244,7 +327,7 @@ data "aws_iam_policy_document" "networking__acct_b__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -253,6 +336,89 @@ data "aws_iam_policy_document" "networking__acct_b__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-b"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -423,7 +589,7 @@ data "aws_iam_policy_document" "networking__acct_net__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
   }
 
@@ -444,7 +610,7 @@ data "aws_iam_policy_document" "networking__acct_net__grants" {
   statement {
     sid       = "DirectconnectEc2KmsAnyResource"
     effect    = "Allow"
-    actions   = ["directconnect:AssociateMacSecKey", "directconnect:CreateConnection", "directconnect:CreateDirectConnectGateway", "directconnect:CreateTransitVirtualInterface", "directconnect:DescribeTags", "directconnect:DisassociateMacSecKey", "directconnect:TagResource", "directconnect:UntagResource", "directconnect:UpdateDirectConnectGatewayAssociation", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource", "ram:CreateResourceShare", "ram:TagResource", "ram:UntagResource"]
+    actions   = ["directconnect:AssociateMacSecKey", "directconnect:CreateConnection", "directconnect:CreateDirectConnectGateway", "directconnect:CreateTransitVirtualInterface", "directconnect:DescribeTags", "directconnect:DisassociateMacSecKey", "directconnect:TagResource", "directconnect:UntagResource", "directconnect:UpdateDirectConnectGatewayAssociation", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource", "ram:CreateResourceShare", "ram:TagResource", "ram:UntagResource"]
     resources = ["*"]
   }
 
@@ -453,6 +619,89 @@ data "aws_iam_policy_document" "networking__acct_net__grants" {
     effect    = "Allow"
     actions   = ["directconnect:Describe*", "ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ram:GetResourceShareAssociations", "ram:GetResourceShares"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*", "arn:aws:kms:us-east-2:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -578,7 +827,7 @@ data "aws_iam_policy_document" "observability__acct_net__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*"]
   }
 
@@ -592,7 +841,7 @@ data "aws_iam_policy_document" "observability__acct_net__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -601,6 +850,89 @@ data "aws_iam_policy_document" "observability__acct_net__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-net"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -659,7 +991,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   statement {
     sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit"]
+    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:UpdateOrganizationalUnit"]
     resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
   }
 

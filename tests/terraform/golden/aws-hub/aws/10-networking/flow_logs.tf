@@ -313,7 +313,7 @@ resource "aws_kms_key" "vpc_a__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.vpc_a__flow_logs_key.json
-  tags                    = { Name = "vpc-a-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec" }
+  tags                    = { Name = "vpc-a-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "prod", team = "alpha-exec", tradeplane-stage = "networking" }
 }
 
 resource "aws_kms_key" "vpc_b__flow_logs" {
@@ -322,7 +322,7 @@ resource "aws_kms_key" "vpc_b__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.vpc_b__flow_logs_key.json
-  tags                    = { Name = "vpc-b-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "shared", team = "alpha-exec" }
+  tags                    = { Name = "vpc-b-flow-logs", cost-centre = "CC-1", desk = "alpha", env = "shared", team = "alpha-exec", tradeplane-stage = "networking" }
 }
 
 resource "aws_kms_key" "vpc_c__flow_logs" {
@@ -331,5 +331,5 @@ resource "aws_kms_key" "vpc_c__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.vpc_c__flow_logs_key.json
-  tags                    = { Name = "vpc-c-flow-logs", cost-centre = "CC-2", desk = "beta", env = "prod", team = "beta-exec" }
+  tags                    = { Name = "vpc-c-flow-logs", cost-centre = "CC-2", desk = "beta", env = "prod", team = "beta-exec", tradeplane-stage = "networking" }
 }

@@ -98,7 +98,7 @@ resource "aws_kms_key" "acct_net__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.acct_net__us_east_1__alerts.json
-  tags                    = { Name = "acct-net-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "acct-net-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_sns_topic" "platform__acct_net__us_east_1" {

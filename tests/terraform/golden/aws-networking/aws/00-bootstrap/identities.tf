@@ -44,7 +44,7 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
@@ -58,7 +58,7 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -67,6 +67,89 @@ data "aws_iam_policy_document" "networking__acct_a__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -192,7 +275,7 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
   }
 
@@ -206,7 +289,7 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -215,6 +298,89 @@ data "aws_iam_policy_document" "observability__acct_a__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["acct-a"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -273,7 +439,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   statement {
     sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit"]
+    actions   = ["organizations:DeleteOrganizationalUnit", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:MoveAccount", "organizations:UpdateOrganizationalUnit"]
     resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
   }
 

@@ -77,15 +77,47 @@ data "aws_iam_policy_document" "compute__aws_crypto_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -222,15 +254,47 @@ data "aws_iam_policy_document" "compute__aws_equities_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -350,15 +414,47 @@ data "aws_iam_policy_document" "compute__aws_research__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-research"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -495,15 +591,47 @@ data "aws_iam_policy_document" "compute__aws_shared_services__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
   }
 
   statement {
-    sid       = "Ec2AnyResource"
+    sid       = "GrantsForAwsServicesOnly"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2TagOnCreate"
+    effect    = "Allow"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreatePlacementGroup", "RunInstances"]
+    }
+  }
+
+  statement {
+    sid       = "Ec2RetagOwn"
     effect    = "Allow"
     actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
-    resources = ["*"]
+    resources = ["arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:instance/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:launch-template/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:network-interface/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:placement-group/*", "arn:aws:ec2:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/managed-by"
+      values   = ["tradeplane"]
+    }
   }
 
   statement {
@@ -664,7 +792,7 @@ data "aws_iam_policy_document" "networking__aws_crypto_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
   }
 
@@ -678,7 +806,7 @@ data "aws_iam_policy_document" "networking__aws_crypto_prod__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource", "route53:AssociateVPCWithHostedZone"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource", "route53:AssociateVPCWithHostedZone"]
     resources = ["*"]
   }
 
@@ -687,6 +815,89 @@ data "aws_iam_policy_document" "networking__aws_crypto_prod__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -843,7 +1054,7 @@ data "aws_iam_policy_document" "networking__aws_equities_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
   }
 
@@ -857,7 +1068,7 @@ data "aws_iam_policy_document" "networking__aws_equities_prod__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -866,6 +1077,89 @@ data "aws_iam_policy_document" "networking__aws_equities_prod__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1201,7 +1495,7 @@ data "aws_iam_policy_document" "networking__aws_research__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
   }
 
@@ -1215,7 +1509,7 @@ data "aws_iam_policy_document" "networking__aws_research__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateRouteTable", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -1224,6 +1518,89 @@ data "aws_iam_policy_document" "networking__aws_research__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1380,7 +1757,7 @@ data "aws_iam_policy_document" "networking__aws_shared_services__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
   }
 
@@ -1394,7 +1771,7 @@ data "aws_iam_policy_document" "networking__aws_shared_services__grants" {
   statement {
     sid       = "Ec2KmsLogsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ReleaseAddress", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"]
     resources = ["*"]
   }
 
@@ -1403,6 +1780,89 @@ data "aws_iam_policy_document" "networking__aws_shared_services__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["networking"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1528,7 +1988,7 @@ data "aws_iam_policy_document" "observability__aws_crypto_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
   }
 
@@ -1542,7 +2002,7 @@ data "aws_iam_policy_document" "observability__aws_crypto_prod__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -1551,6 +2011,89 @@ data "aws_iam_policy_document" "observability__aws_crypto_prod__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1616,7 +2159,7 @@ data "aws_iam_policy_document" "observability__aws_equities_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
   }
 
@@ -1630,7 +2173,7 @@ data "aws_iam_policy_document" "observability__aws_equities_prod__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -1639,6 +2182,89 @@ data "aws_iam_policy_document" "observability__aws_equities_prod__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1704,7 +2330,7 @@ data "aws_iam_policy_document" "observability__aws_network__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-network"]}:*"]
   }
 
@@ -1718,7 +2344,7 @@ data "aws_iam_policy_document" "observability__aws_network__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -1727,6 +2353,89 @@ data "aws_iam_policy_document" "observability__aws_network__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-network"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-network"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-network"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-network"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1792,7 +2501,7 @@ data "aws_iam_policy_document" "observability__aws_research__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
   }
 
@@ -1806,7 +2515,7 @@ data "aws_iam_policy_document" "observability__aws_research__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -1815,6 +2524,89 @@ data "aws_iam_policy_document" "observability__aws_research__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -1880,7 +2672,7 @@ data "aws_iam_policy_document" "observability__aws_shared_services__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
   }
 
@@ -1894,7 +2686,7 @@ data "aws_iam_policy_document" "observability__aws_shared_services__grants" {
   statement {
     sid       = "CloudwatchKmsSnsAnyResource"
     effect    = "Allow"
-    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "kms:CreateKey", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
+    actions   = ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource"]
     resources = ["*"]
   }
 
@@ -1903,6 +2695,89 @@ data "aws_iam_policy_document" "observability__aws_shared_services__grants" {
     effect    = "Allow"
     actions   = ["kms:ListAliases", "kms:ListKeys", "sns:ListTopics"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["observability"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -2386,7 +3261,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_log_archive__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-log-archive"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-log-archive"]}:*"]
   }
 
@@ -2400,7 +3275,7 @@ data "aws_iam_policy_document" "org_guardrails__aws_log_archive__grants" {
   statement {
     sid       = "ConfigKmsS3AnyResource"
     effect    = "Allow"
-    actions   = ["config:DeleteDeliveryChannel", "config:ListTagsForResource", "config:PutDeliveryChannel", "config:TagResource", "config:UntagResource", "kms:CreateKey", "s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket", "s3:PutAccountPublicAccessBlock"]
+    actions   = ["config:DeleteDeliveryChannel", "config:ListTagsForResource", "config:PutDeliveryChannel", "config:TagResource", "config:UntagResource", "s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket", "s3:PutAccountPublicAccessBlock"]
     resources = ["*"]
   }
 
@@ -2409,6 +3284,89 @@ data "aws_iam_policy_document" "org_guardrails__aws_log_archive__grants" {
     effect    = "Allow"
     actions   = ["config:DescribeConfigurationAggregators", "config:DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorders", "config:DescribeDeliveryChannels", "kms:ListAliases", "kms:ListKeys"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["org-guardrails"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-log-archive"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-log-archive"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["org-guardrails"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-log-archive"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-log-archive"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["org-guardrails"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["org-guardrails"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-log-archive"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-log-archive"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["org-guardrails"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-log-archive"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-log-archive"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["org-guardrails"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -2797,7 +3755,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   statement {
     sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:AttachPolicy", "organizations:DeleteOrganizationalUnit", "organizations:DeletePolicy", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy", "organizations:DetachPolicy", "organizations:ListTargetsForPolicy", "organizations:MoveAccount", "organizations:RegisterDelegatedAdministrator", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit", "organizations:UpdatePolicy"]
+    actions   = ["organizations:AttachPolicy", "organizations:DeleteOrganizationalUnit", "organizations:DeletePolicy", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy", "organizations:DetachPolicy", "organizations:ListTargetsForPolicy", "organizations:MoveAccount", "organizations:RegisterDelegatedAdministrator", "organizations:UpdateOrganizationalUnit", "organizations:UpdatePolicy"]
     resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
   }
 
@@ -2908,7 +3866,7 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
   }
 
@@ -2957,7 +3915,7 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
   statement {
     sid       = "ApigatewayEc2ElasticloadbalancingAnyResource"
     effect    = "Allow"
-    actions   = ["apigateway:SetWebACL", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "elasticloadbalancing:SetWebAcl", "kms:CreateKey", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:ListTagsForResource", "logs:PutResourcePolicy", "logs:TagResource", "logs:UntagResource", "shield:CreateProtection", "shield:ListTagsForResource", "shield:TagResource", "shield:UntagResource", "wafv2:DisassociateWebACL", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource"]
+    actions   = ["apigateway:SetWebACL", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "elasticloadbalancing:SetWebAcl", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:ListTagsForResource", "logs:PutResourcePolicy", "logs:TagResource", "logs:UntagResource", "shield:CreateProtection", "shield:ListTagsForResource", "shield:TagResource", "shield:UntagResource", "wafv2:DisassociateWebACL", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource"]
     resources = ["*"]
   }
 
@@ -2966,6 +3924,89 @@ data "aws_iam_policy_document" "security__aws_crypto_prod__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "secretsmanager:ListSecrets", "shield:ListProtections", "wafv2:ListWebACLs"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:ap-northeast-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*", "arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-crypto-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -3081,14 +4122,14 @@ data "aws_iam_policy_document" "security__aws_equities_prod__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
   }
 
   statement {
     sid       = "Ec2KmsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "kms:CreateKey"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
     resources = ["*"]
   }
 
@@ -3097,6 +4138,89 @@ data "aws_iam_policy_document" "security__aws_equities_prod__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-equities-prod"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -3432,14 +4556,14 @@ data "aws_iam_policy_document" "security__aws_research__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
   }
 
   statement {
     sid       = "Ec2KmsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "kms:CreateKey"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
     resources = ["*"]
   }
 
@@ -3448,6 +4572,89 @@ data "aws_iam_policy_document" "security__aws_research__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-research"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {
@@ -3563,14 +4770,14 @@ data "aws_iam_policy_document" "security__aws_shared_services__grants" {
   statement {
     sid       = "KmsScoped"
     effect    = "Allow"
-    actions   = ["kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"]
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
   }
 
   statement {
     sid       = "Ec2KmsAnyResource"
     effect    = "Allow"
-    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId", "kms:CreateKey"]
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DisableEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "ec2:GetEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId"]
     resources = ["*"]
   }
 
@@ -3579,6 +4786,89 @@ data "aws_iam_policy_document" "security__aws_shared_services__grants" {
     effect    = "Allow"
     actions   = ["ec2:Describe*", "kms:ListAliases", "kms:ListKeys"]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:CreateKey"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "AdministerOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "TagNewKeys"
+    effect    = "Allow"
+    actions   = ["kms:TagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/tradeplane-stage"
+      values   = ["security"]
+    }
+  }
+
+  statement {
+    sid       = "UntagOwnKeys"
+    effect    = "Allow"
+    actions   = ["kms:UntagResource"]
+    resources = ["arn:aws:kms:us-east-1:${module.globals.aws_account_ids["aws-shared-services"]}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/tradeplane-stage"
+      values   = ["security"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["tradeplane-stage"]
+    }
   }
 
   statement {

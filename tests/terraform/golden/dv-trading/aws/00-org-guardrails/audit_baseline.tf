@@ -634,7 +634,7 @@ resource "aws_kms_key" "audit" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.audit_key.json
-  tags                    = { Name = "org-audit-trail", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "org-audit-trail", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "org-guardrails" }
 }
 
 resource "aws_s3_account_public_access_block" "aws_audit" {

@@ -86,6 +86,12 @@ data "aws_iam_policy_document" "root__scp1" {
     effect    = "Deny"
     actions   = ["s3:PutAccountPublicAccessBlock", "s3:DeleteAccountPublicAccessBlock", "s3:DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock"]
     resources = ["*"]
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = ["arn:aws:iam::*:role/tradeplane-terraform-org-guardrails"]
+    }
   }
 
   statement {

@@ -63,7 +63,7 @@ resource "aws_dx_transit_virtual_interface" "xc_gcp__a" {
   amazon_address   = "169.254.250.98/29"
   customer_address = "169.254.250.97/29"
   bgp_auth_key     = var.cross_cloud_bgp_md5_keys["xc-gcp/a"]
-  mtu              = 8500
+  mtu              = 1500
   tags             = { Name = "xc-gcp", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
 }
 
@@ -78,6 +78,6 @@ resource "aws_dx_transit_virtual_interface" "xc_gcp__b" {
   amazon_address   = "169.254.198.66/29"
   customer_address = "169.254.198.65/29"
   bgp_auth_key     = var.cross_cloud_bgp_md5_keys["xc-gcp/b"]
-  mtu              = 8500
+  mtu              = 1500
   tags             = { Name = "xc-gcp", cost-centre = "CC-9000", desk = "platform", env = "prod", team = "network" }
 }

@@ -517,7 +517,7 @@ resource "aws_kms_key" "aws_apne1_crypto__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_apne1_crypto__flow_logs_key.json
-  tags                    = { Name = "aws-apne1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-apne1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "networking" }
 }
 
 resource "aws_kms_key" "aws_use1_crypto__flow_logs" {
@@ -526,7 +526,7 @@ resource "aws_kms_key" "aws_use1_crypto__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_use1_crypto__flow_logs_key.json
-  tags                    = { Name = "aws-use1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-use1-crypto-flow-logs", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "networking" }
 }
 
 resource "aws_kms_key" "aws_use1_equities__flow_logs" {
@@ -535,7 +535,7 @@ resource "aws_kms_key" "aws_use1_equities__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_use1_equities__flow_logs_key.json
-  tags                    = { Name = "aws-use1-equities-flow-logs", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
+  tags                    = { Name = "aws-use1-equities-flow-logs", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec", tradeplane-stage = "networking" }
 }
 
 resource "aws_kms_key" "aws_use1_research__flow_logs" {
@@ -544,7 +544,7 @@ resource "aws_kms_key" "aws_use1_research__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_use1_research__flow_logs_key.json
-  tags                    = { Name = "aws-use1-research-flow-logs", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
+  tags                    = { Name = "aws-use1-research-flow-logs", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research", tradeplane-stage = "networking" }
 }
 
 resource "aws_kms_key" "aws_use1_shared__flow_logs" {
@@ -553,5 +553,5 @@ resource "aws_kms_key" "aws_use1_shared__flow_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_use1_shared__flow_logs_key.json
-  tags                    = { Name = "aws-use1-shared-flow-logs", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network" }
+  tags                    = { Name = "aws-use1-shared-flow-logs", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network", tradeplane-stage = "networking" }
 }

@@ -272,7 +272,7 @@ resource "aws_kms_key" "aws_crypto_prod__ap_northeast_1__ebs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_crypto_prod__ap_northeast_1__ebs.json
-  tags                    = { Name = "aws-crypto-prod-ebs-default", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-crypto-prod-ebs-default", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "security" }
 }
 
 resource "aws_kms_key" "aws_crypto_prod__us_east_1__ebs" {
@@ -281,7 +281,7 @@ resource "aws_kms_key" "aws_crypto_prod__us_east_1__ebs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_crypto_prod__us_east_1__ebs.json
-  tags                    = { Name = "aws-crypto-prod-ebs-default", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-crypto-prod-ebs-default", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "security" }
 }
 
 resource "aws_kms_key" "aws_equities_prod__us_east_1__ebs" {
@@ -290,7 +290,7 @@ resource "aws_kms_key" "aws_equities_prod__us_east_1__ebs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_equities_prod__us_east_1__ebs.json
-  tags                    = { Name = "aws-equities-prod-ebs-default", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec" }
+  tags                    = { Name = "aws-equities-prod-ebs-default", cost-centre = "CC-1100", desk = "equities", env = "prod", team = "eq-exec", tradeplane-stage = "security" }
 }
 
 resource "aws_kms_key" "aws_research__us_east_1__ebs" {
@@ -299,7 +299,7 @@ resource "aws_kms_key" "aws_research__us_east_1__ebs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_research__us_east_1__ebs.json
-  tags                    = { Name = "aws-research-ebs-default", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research" }
+  tags                    = { Name = "aws-research-ebs-default", cost-centre = "CC-1400", desk = "research", env = "dev", team = "research", tradeplane-stage = "security" }
 }
 
 resource "aws_kms_key" "aws_shared_services__us_east_1__ebs" {
@@ -308,5 +308,5 @@ resource "aws_kms_key" "aws_shared_services__us_east_1__ebs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_shared_services__us_east_1__ebs.json
-  tags                    = { Name = "aws-shared-services-ebs-default", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network" }
+  tags                    = { Name = "aws-shared-services-ebs-default", cost-centre = "CC-9000", desk = "platform", env = "shared", team = "network", tradeplane-stage = "security" }
 }

@@ -85,7 +85,7 @@ resource "aws_kms_key" "aws_apne1_crypto__waf_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_apne1_crypto__waf_logs_key.json
-  tags                    = { Name = "aws-apne1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-apne1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "security" }
 }
 
 resource "aws_kms_key" "aws_use1_crypto__waf_logs" {
@@ -94,7 +94,7 @@ resource "aws_kms_key" "aws_use1_crypto__waf_logs" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_use1_crypto__waf_logs_key.json
-  tags                    = { Name = "aws-use1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-use1-crypto-perimeter", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "security" }
 }
 
 resource "aws_shield_protection" "aws_apne1_crypto__nat_az1" {

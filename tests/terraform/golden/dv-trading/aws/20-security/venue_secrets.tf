@@ -81,7 +81,7 @@ resource "aws_kms_key" "aws_crypto_prod__ap_northeast_1__venue_keys" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_crypto_prod__ap_northeast_1__venue_keys__policy.json
-  tags                    = { Name = "aws-crypto-prod-venue-keys", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-crypto-prod-venue-keys", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "security" }
 }
 
 resource "aws_kms_key" "aws_crypto_prod__us_east_1__venue_keys" {
@@ -90,7 +90,7 @@ resource "aws_kms_key" "aws_crypto_prod__us_east_1__venue_keys" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_crypto_prod__us_east_1__venue_keys__policy.json
-  tags                    = { Name = "aws-crypto-prod-venue-keys", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra" }
+  tags                    = { Name = "aws-crypto-prod-venue-keys", cost-centre = "CC-1300", desk = "crypto", env = "prod", team = "crypto-infra", tradeplane-stage = "security" }
 }
 
 resource "aws_secretsmanager_secret" "binance__binance_md_read" {

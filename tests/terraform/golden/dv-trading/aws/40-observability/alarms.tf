@@ -839,7 +839,7 @@ resource "aws_kms_key" "aws_crypto_prod__ap_northeast_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_crypto_prod__ap_northeast_1__alerts.json
-  tags                    = { Name = "aws-crypto-prod-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "aws-crypto-prod-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_kms_key" "aws_crypto_prod__us_east_1__alerts" {
@@ -848,7 +848,7 @@ resource "aws_kms_key" "aws_crypto_prod__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_crypto_prod__us_east_1__alerts.json
-  tags                    = { Name = "aws-crypto-prod-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "aws-crypto-prod-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_kms_key" "aws_equities_prod__us_east_1__alerts" {
@@ -857,7 +857,7 @@ resource "aws_kms_key" "aws_equities_prod__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_equities_prod__us_east_1__alerts.json
-  tags                    = { Name = "aws-equities-prod-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "aws-equities-prod-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_kms_key" "aws_network__us_east_1__alerts" {
@@ -866,7 +866,7 @@ resource "aws_kms_key" "aws_network__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_network__us_east_1__alerts.json
-  tags                    = { Name = "aws-network-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "aws-network-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_kms_key" "aws_research__us_east_1__alerts" {
@@ -875,7 +875,7 @@ resource "aws_kms_key" "aws_research__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_research__us_east_1__alerts.json
-  tags                    = { Name = "aws-research-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "aws-research-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_kms_key" "aws_shared_services__us_east_1__alerts" {
@@ -884,7 +884,7 @@ resource "aws_kms_key" "aws_shared_services__us_east_1__alerts" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.aws_shared_services__us_east_1__alerts.json
-  tags                    = { Name = "aws-shared-services-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }
+  tags                    = { Name = "aws-shared-services-alerts", cost-centre = "shared", desk = "platform", env = "shared", team = "platform", tradeplane-stage = "observability" }
 }
 
 resource "aws_sns_topic" "crypto__aws_crypto_prod__ap_northeast_1" {

@@ -37,7 +37,7 @@ resource "google_compute_interconnect_attachment" "xc_gcp__a" {
   vlan_tag8021q     = 3000
   candidate_subnets = ["169.254.250.96/29"]
   bandwidth         = "BPS_10G"
-  mtu               = "8896"
+  mtu               = "1500"
   description       = "cross-cloud to AWS tgw-use1 (iad)"
 }
 
@@ -51,7 +51,7 @@ resource "google_compute_interconnect_attachment" "xc_gcp__b" {
   vlan_tag8021q     = 3001
   candidate_subnets = ["169.254.198.64/29"]
   bandwidth         = "BPS_10G"
-  mtu               = "8896"
+  mtu               = "1500"
   description       = "cross-cloud to AWS tgw-use1 (iad)"
 }
 

@@ -11,7 +11,7 @@ resource "google_logging_organization_sink" "audit" {
 
 resource "google_logging_project_bucket_config" "audit" {
   project        = module.globals.project_ids["gcp-observability"]
-  location       = "global"
+  location       = "us-central1"
   bucket_id      = "org-audit"
   retention_days = 400
   locked         = true

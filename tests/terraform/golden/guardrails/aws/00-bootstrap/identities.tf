@@ -13,7 +13,7 @@ data "aws_iam_policy_document" "org_guardrails__management__grants" {
   statement {
     sid       = "OrganizationsScoped"
     effect    = "Allow"
-    actions   = ["organizations:AttachPolicy", "organizations:DeleteOrganizationalUnit", "organizations:DeletePolicy", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy", "organizations:DetachPolicy", "organizations:ListTargetsForPolicy", "organizations:MoveAccount", "organizations:RemoveAccountFromOrganization", "organizations:UpdateOrganizationalUnit", "organizations:UpdatePolicy"]
+    actions   = ["organizations:AttachPolicy", "organizations:DeleteOrganizationalUnit", "organizations:DeletePolicy", "organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit", "organizations:DescribePolicy", "organizations:DetachPolicy", "organizations:ListTargetsForPolicy", "organizations:MoveAccount", "organizations:UpdateOrganizationalUnit", "organizations:UpdatePolicy"]
     resources = ["arn:aws:organizations::${module.globals.aws_account_ids["management"]}:*"]
   }
 
