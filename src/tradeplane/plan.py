@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -45,6 +45,21 @@ class Plan:
     kubernetes_problems: tuple[str, ...] = ()
     conformance: tuple[ConformanceFinding, ...] = ()  # the rendered Terraform against its guardrails and links
     migration: MigrationPlan | None = None  # the colocation's move into GCP, when the estate declares one
+    freeze: tuple[review.FreezeVerdict, ...] = ()
+    """The change-freeze gate's verdicts (``judge_freeze``): each desk whose path this change touches
+    while its venues trade. Blocking, unless ``emergency`` gives a reason."""
+    emergency: str = ""
+    """The reason given with ``--emergency``: frozen changes go through, and every format says so."""
+
+    @property
+    def frozen(self) -> list[str]:
+        """The change-freeze lines that block an apply (none under an emergency)."""
+        return [] if self.emergency else [v.line() for v in self.freeze]
+
+    @property
+    def overrides(self) -> list[str]:
+        """The frozen changes an emergency let through, each naming its reason (never blocking)."""
+        return [f"EMERGENCY ({self.emergency}): {v.line()}" for v in self.freeze] if self.emergency else []
 
     @property
     def blocking(self) -> list[str]:
@@ -57,6 +72,7 @@ class Plan:
                 for f in self.verify.findings if f.severity in BLOCKING_SEVERITIES]
         out += [f"security {f.severity}: {f.title}" + (f" (fix at {f.location})" if f.location else "")
                 for f in self.security.blocking]
+        out += self.frozen
         return out
 
     @property
@@ -81,6 +97,9 @@ class Plan:
                 for f in self.security.findings]
         out += [review.Item("placement", "high", "placement", x.render()) for x in self.placement.explanations]
         out += [review.Item("terraform", "high", "dangling-reference", str(r)) for r in self.dangling]
+        out += [review.Item("freeze", "info" if self.emergency else "high", "change-freeze", line, v.location,
+                            "" if self.emergency else v.fix())
+                for v, line in zip(self.freeze, self.overrides or self.frozen, strict=True)]
         return sorted(out)
 
     def passed(self) -> dict[str, list[str]]:
@@ -93,10 +112,11 @@ class Plan:
 
         if fmt == "markdown":
             summary = {"resources": str(self.terraform.total), "placement": self.placement.status,
-                       "verify": f"{len(self.verify.passed)} properties hold, {len(self.verify.findings)} findings",
-                       "security": f"{len(self.security.passed)} rules hold, {len(self.security.findings)} findings",
+                       "verify": _held(len(self.verify.passed), len(self.verify.findings), "property", "properties"),
+                       "security": _held(len(self.security.passed), len(self.security.findings), "rule"),
                        "monthly cost (USD)": f"{self.cost.total_monthly:,.0f}"}
-            return review.markdown(self.estate.name, self.items(), self.blocking, self.warnings, summary)
+            return review.markdown(self.estate.name, self.items(), self.blocking, self.warnings, summary,
+                                   self.overrides)
         if fmt == "sarif":
             return review.sarif(self.estate.name, self.items(), __version__)
         if fmt == "junit":
@@ -119,7 +139,14 @@ class Plan:
             {"ok": self.migration.ok, "summary": self.migration.summary_lines()},
             "blocking": self.blocking,
             "warnings": self.warnings,
+            "freeze": self.frozen,
+            "emergency": self.overrides,
         }
+
+
+def _held(passed: int, findings: int, noun: str, plural: str = "") -> str:
+    """"71 properties hold, 1 finding": a section's line of the Markdown summary."""
+    return f"{review.count(passed, noun, plural)} {'holds' if passed == 1 else 'hold'}, {review.count(findings, 'finding')}"
 
 
 def latency_verdicts(estate: Estate, placed: PlacementResult,
@@ -210,20 +237,13 @@ def render_terraform(estate: Estate, zones: dict[str, tuple[str, ...]] | None = 
     return terraform.render(estate, zones=zones, cloud_alerts=observe.cloud_alert_resources(estate))
 
 
-def freeze_gate(new: Estate, old: Estate, at: datetime, emergency: str | None = None) -> list[str]:
-    """Change-freeze lines for ``plan --strict --against OLD``: a change to a desk's path while its
-    venues trade blocks, unless marked as an emergency (then it is said, not blocked)."""
-    verdicts = review.freeze(new, review.changed_desks(old, new), at)
-    if emergency:
-        return []
-    return [v.line() for v in verdicts]
-
-
-def freeze_notes(new: Estate, old: Estate, at: datetime, emergency: str | None) -> list[str]:
-    """What the gate let through as an emergency (printed, never silent)."""
-    if not emergency:
-        return []
-    return [f"EMERGENCY ({emergency}): {v.line()}" for v in review.freeze(new, review.changed_desks(old, new), at)]
+def judge_freeze(plan: Plan, old: Estate, at: datetime, emergency: str | None = None) -> Plan:
+    """The plan with the change-freeze gate's verdicts in it (``plan --against OLD``): a change to a
+    desk's path while its venues trade (``review.freeze``, market hours from the estate) blocks
+    (``Plan.frozen``), unless ``emergency`` gives a reason; then each such change is said with the
+    reason in every format (``Plan.overrides``) and does not block."""
+    verdicts = review.freeze(plan.estate, review.changed_desks(old, plan.estate), at)
+    return replace(plan, freeze=tuple(verdicts), emergency=emergency or "")
 
 
 def security_review(estate: Estate, rendered: Rendered, inventory: KeyInventory | None = None,

@@ -29,12 +29,21 @@ def test_reference_plan_has_every_section_and_nothing_blocks(reference_plan: pla
     assert p.blocking == []
     data = p.to_json()
     assert set(data) == {"estate", "placement", "latency_budgets", "terraform", "feeds", "cost", "verify",
-                         "kubernetes", "security", "migration", "blocking", "warnings"}
+                         "kubernetes", "security", "migration", "blocking", "warnings", "freeze", "emergency"}
     assert data["kubernetes"]["problems"] == [] and "futures-gke" in data["kubernetes"]["clusters"]
     # The cost includes both ends of the cross-cloud link: an AWS Direct Connect port per leg.
     cost = {x["id"]: x["monthly"] for x in data["cost"]["lines"]}
     assert cost["cross-cloud.xc-gcp.dx-a"] == cost["cross-cloud.xc-gcp.dx-b"] == 1642.5
     assert data["cost"]["total_monthly"] == 75204.31
+
+
+def test_the_smallest_example_plans_with_nothing_blocking(capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/small is "the smallest useful estate": a new user's first plan of it must not block (it
+    did: app-sg had no egress, so the strategy could not reach its venue)."""
+    assert main(["plan", str(ROOT / "examples/small"), "--strict", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "**Nothing blocks an apply** (0 blocking, 0 warnings)" in out
+    assert "| verify | 5 properties hold, 0 findings |" in out
 
 
 def test_terraform_uses_the_zones_the_solver_chose(reference_plan: plan.Plan) -> None:
@@ -94,10 +103,93 @@ def test_progress_only_on_a_terminal_and_never_with_json(monkeypatch: pytest.Mon
     monkeypatch.setattr(plan_cli, "err_console", tty)
     assert main(["plan", estate]) == 0
     assert {"placement", "terraform", "verify"} <= set(seen)  # the display followed every stage
-    assert "plan:" in tty.file.getvalue()  # type: ignore[attr-defined]
+    shown = tty.file.getvalue()  # type: ignore[attr-defined]
+    # The load (about a fifth of a large plan) is the display's first stage, then the plan's.
+    assert shown.index("plan: load") < shown.index("plan: summary") < shown.index("plan: verify")
+    assert "plan: load --against" not in shown
+
+    tty.file = io.StringIO()
+    assert main(["plan", estate, "--against", estate]) == 0
+    shown = tty.file.getvalue()  # type: ignore[attr-defined]
+    assert shown.index("plan: load") < shown.index("plan: load --against") < shown.index("plan: summary")
 
     seen.clear()
     capsys.readouterr()
     assert main(["plan", estate, "--json"]) == 0
     json.loads(capsys.readouterr().out)
     assert seen == []  # --json on a terminal: no display at all
+
+
+def test_ctrl_c_during_the_plan_says_aborted_and_restores_the_cursor(monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The trial's report: Ctrl-C during the plan on a terminal exited without a word (Typer turns the
+    KeyboardInterrupt into exit code 130 silently). It prints "aborted", exits 130, and the progress
+    display is stopped with the cursor shown again."""
+    import io
+
+    from rich.console import Console
+
+    from tradeplane.cli import plan as plan_cli
+
+    def build(e: est.Estate, on_stage: plan.StageHook | None = None) -> plan.Plan:
+        assert on_stage is not None  # the display is on
+        on_stage("placement", None)
+        raise KeyboardInterrupt  # as Ctrl-C inside a stage
+
+    monkeypatch.setattr(plan, "build", build)
+    tty = Console(file=io.StringIO(), force_terminal=True, stderr=True)
+    monkeypatch.setattr(plan_cli, "err_console", tty)
+    capsys.readouterr()
+    assert main(["plan", str(ROOT / "examples/small")]) == 130
+    assert capsys.readouterr().err.strip() == "aborted"
+    shown = tty.file.getvalue()  # type: ignore[attr-defined]
+    hide, show = "\x1b[?25l", "\x1b[?25h"
+    assert "plan: placement" in shown and hide in shown
+    assert shown.rindex(show) > shown.rindex(hide)  # the cursor is visible again
+
+    def interrupted(path: Path) -> est.Estate:
+        raise KeyboardInterrupt  # Ctrl-C while loading, and without a terminal
+
+    monkeypatch.setattr(plan_cli, "err_console", Console(file=io.StringIO(), stderr=True))
+    monkeypatch.setattr(est, "load", interrupted)
+    assert main(["plan", str(ROOT / "examples/small")]) == 130
+    assert capsys.readouterr().err.strip() == "aborted"
+
+
+@pytest.fixture(scope="module")
+def synthetic_2000(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tradeplane.estate.synth import synthetic, write_directory
+
+    return write_directory(synthetic(2000), tmp_path_factory.mktemp("synthetic-2000"))
+
+
+def test_the_estate_tree_stops_at_table_rows_and_says_how_many_more(synthetic_2000: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The trial's report: at 20,000 subnets the table output printed the whole tree of networks (21,024
+    lines). It stops at TABLE_ROWS lines like the placement tables and names what it left out;
+    ``estate show --all`` and ``--json`` keep every one."""
+    from tradeplane.cli.output import TABLE_ROWS
+
+    assert main(["plan", str(synthetic_2000)]) == 0
+    out = capsys.readouterr().out
+    tree = out[out.index("\nnetworks\n"):out.index("─ placement ─")]
+    tree_lines = [x for x in tree.splitlines()[2:] if x.lstrip("│ ").startswith(("├", "└"))]
+    assert len(tree_lines) == TABLE_ROWS + 1  # the rows and the "... more subnets" of the network it stopped in
+    assert "└── ... 10 more subnets" in tree
+    assert ("... 90 more networks and 1,810 more subnets not shown (100 networks and 2,000 subnets in all; "
+            "--json lists every one)") in tree
+    assert "... 1,800 more workloads not shown (2,000 in all" in out
+    assert len(out.splitlines()) < 1_000  # the whole tree alone would be 2,100 lines
+    assert main(["estate", "show", str(synthetic_2000)]) == 0
+    assert "... 90 more networks and 1,810 more subnets not shown" in capsys.readouterr().out
+    assert main(["estate", "show", str(synthetic_2000), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "more networks" not in out and "net-99 " in out
+    assert main(["estate", "show", str(synthetic_2000), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["networks"]) == 100 and sum(len(n["subnets"]) for n in data["networks"]) == 2000
+
+
+def test_a_small_estate_prints_its_whole_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["estate", "show", str(ROOT / "examples/dv-trading")]) == 0
+    assert "more networks" not in capsys.readouterr().out

@@ -106,11 +106,13 @@ def test_a_small_estate_gets_every_kind_it_has_resources_for(tmp_path: Path) -> 
     for the accounts of no desk, and the injected spike is raised until it is material."""
     estate = est.load(Path(__file__).resolve().parents[2] / "examples" / "small")
     gen = finops.generate(estate, tmp_path, end=date(2026, 11, 24), days=92, seed=7)
-    (spike,) = gen.anomalies  # no NAT or transit gateway: no network anomaly
+    spike, nat = gen.anomalies  # the strategy's host, and its one NAT gateway (the venue is on the internet)
     assert spike.desk == "futures" and spike.factor > 3.0 and spike.what.startswith("1 strategy host bills")
+    assert nat.desk == "futures" and nat.what.startswith("NAT data processing in us-east-2")
+    assert nat.resources[0].split(":")[-1].startswith("natgateway/")
     with finops.open_session(estate, gen.files) as s:
         assert [(a.desk, a.service) for a in finops.find_anomalies(s.con, s.estate, s.rules)] == \
-            [(spike.desk, spike.service)]
+            [(spike.desk, spike.service), (nat.desk, nat.service)]
     assert [(p["desk"], p["type"], p["covers"]) for p in gen.commitments] == \
         [("futures", "Reserved Instance", ["strategy"])]  # no GCP VM: no CUD
     aws = [f for f in gen.files if "aws-" in f]

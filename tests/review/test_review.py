@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tradeplane import estate as est
+from tradeplane import plan
 from tradeplane.cli import main
 from tradeplane.review import changed_desks, freeze
 
@@ -76,6 +77,8 @@ def test_sarif_markdown_and_junit(capsys: pytest.CaptureFixture[str]) -> None:
     assert sarif["version"] == "2.1.0"
     run_ = sarif["runs"][0]
     assert run_["tool"]["driver"]["name"] == "tradeplane"
+    # SARIF 2.1.0 3.19.17: informationUri is an absolute URI, or absent; the project has no homepage.
+    assert "informationUri" not in run_["tool"]["driver"]
     for result in run_["results"]:
         assert result["ruleId"] == run_["tool"]["driver"]["rules"][result["ruleIndex"]]["id"]
         for loc in result.get("locations", []):
@@ -87,3 +90,101 @@ def test_sarif_markdown_and_junit(capsys: pytest.CaptureFixture[str]) -> None:
     assert root.tag == "testsuites"
     suites = {s.get("name"): s for s in root}
     assert int(suites["verify"].get("tests")) >= 60  # type: ignore[arg-type]
+
+
+FROZEN_AT = datetime(2026, 12, 1, 10, 0, tzinfo=CT)  # Tuesday morning: CME Globex trades
+
+
+@pytest.fixture(scope="module")
+def changed_plan(changed: Path) -> plan.Plan:
+    return plan.build(est.load(changed))
+
+
+def test_the_freeze_is_part_of_the_verdict_in_every_format(changed_plan: plan.Plan) -> None:
+    """A frozen change blocks in every format, counted in the verdict, at the changed object's line."""
+    p = plan.judge_freeze(changed_plan, est.load(ROOT / "examples/dv-trading"), FROZEN_AT)
+    line = p.frozen[0]
+    assert line.startswith("change freeze: desk futures is trading on cme-globex")
+    assert p.blocking == [line] and p.overrides == []
+    assert p.to_json()["blocking"] == [line] and p.to_json()["freeze"] == [line]
+    md = p.render("markdown")
+    assert "**Blocks an apply** (1 blocking, 0 warnings)" in md and f"- {line}" in md
+    assert "Nothing blocks" not in md
+    sarif = json.loads(p.render("sarif"))
+    [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "freeze/change-freeze"]
+    assert result["level"] == "error" and result["message"]["text"].startswith(line)
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("workloads.yaml")
+    root = ET.fromstring(p.render("junit"))
+    assert root.get("failures") == "1"
+    suite = next(s for s in root if s.get("name") == "freeze")
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+
+
+def test_an_emergency_is_said_with_its_reason_in_every_format(changed_plan: plan.Plan) -> None:
+    p = plan.judge_freeze(changed_plan, est.load(ROOT / "examples/dv-trading"), FROZEN_AT, "INC-42 stuck router")
+    assert p.blocking == [] and p.frozen == []
+    [override] = p.overrides
+    assert override.startswith("EMERGENCY (INC-42 stuck router): change freeze: desk futures")
+    assert p.to_json()["emergency"] == [override]
+    md = p.render("markdown")
+    assert "**Nothing blocks an apply** (0 blocking, 0 warnings; **1 frozen change let through as an emergency**)" in md
+    assert f"- {override}" in md
+    sarif = json.loads(p.render("sarif"))
+    [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "freeze/change-freeze"]
+    assert result["level"] == "warning" and "INC-42 stuck router" in result["message"]["text"]
+    root = ET.fromstring(p.render("junit"))
+    suite = next(s for s in root if s.get("name") == "freeze")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "1"
+    assert "INC-42 stuck router" in (suite.find("testcase").get("name") or "")  # type: ignore[union-attr]
+
+
+def test_the_exit_code_agrees_with_the_printed_verdict(capsys: pytest.CaptureFixture[str], changed: Path) -> None:
+    """The trial's report: exit 1 while the markdown said "Nothing blocks" and the table printed
+    "nothing blocks an apply" before the freeze line."""
+    base = str(ROOT / "examples/dv-trading")
+    at = "2026-12-01T10:00:00-06:00"
+    code, out, _ = run(capsys, "plan", str(changed), "--strict", "--against", base, "--at", at, "--format", "markdown")
+    assert code == 1 and "**Blocks an apply** (1 blocking" in out and "change freeze: desk futures" in out
+    code, out, _ = run(capsys, "plan", str(changed), "--strict", "--against", base, "--at", at)
+    verdict = out[out.index("verdict"):]
+    assert code == 1 and "1 thing blocks an apply" in verdict and "nothing blocks" not in verdict
+    assert "- change freeze: desk futures" in verdict
+    code, out, _ = run(capsys, "plan", str(changed), "--strict", "--against", base, "--at", at, "--emergency",
+                       "INC-42 stuck router")
+    verdict = out[out.index("verdict"):]
+    assert code == 0 and "nothing blocks an apply" in verdict
+    assert "EMERGENCY (INC-42 stuck router): change freeze: desk futures" in verdict
+
+
+def test_the_ci_example_installs_tradeplane_from_its_repository_at_a_pinned_commit() -> None:
+    """tradeplane is not on PyPI: `pip install tradeplane` would install whatever someone uploads under
+    that name (dependency confusion). The example checks the repository out at a pinned commit and
+    installs that checkout; every plan it runs carries the change-freeze gate (--against)."""
+    import re
+
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "examples/ci/estate-review.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["plan"]["steps"]
+    runs = "\n".join(str(s.get("run", "")) for s in steps)
+    installs = [line.strip() for line in runs.splitlines() if re.search(r"\bpip install\b", line)]
+    assert installs == ["pip install ./.tradeplane"]
+    [checkout] = [s for s in steps if s.get("with", {}).get("path") == ".tradeplane"]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["ref"] == "TRADEPLANE_COMMIT"
+    plans = [line.strip() for line in runs.splitlines() if line.strip().startswith("tradeplane plan")]
+    assert len(plans) == 3 and all("--against /tmp/base/estate" in p for p in plans)
+
+
+def test_counts_are_in_the_right_number() -> None:
+    """The trial's report: "1 findings" in the PR comment, "1 thing(s) block an apply" in the table."""
+    from tradeplane.review import Item, count, markdown
+
+    assert [count(0, "finding"), count(1, "finding"), count(2, "finding")] == ["0 findings", "1 finding",
+                                                                               "2 findings"]
+    assert count(1, "property", "properties") == "1 property" and count(20_000, "subnet") == "20,000 subnets"
+    md = markdown("e", [Item("verify", "high", "c", "t")], ["t"], ["w"], {})
+    assert "(1 blocking, 1 warning)" in md
+    md = markdown("e", [], [], ["w", "v"], {}, ["EMERGENCY (x): y"])
+    assert "(0 blocking, 2 warnings; **1 frozen change let through as an emergency**)" in md
+

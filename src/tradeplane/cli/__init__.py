@@ -46,8 +46,13 @@ def _mount_nouns() -> None:
 _mount_nouns()
 
 
+ABORTED = 130
+"""The exit code of an interrupted command (128 + SIGINT, the shells' convention)."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code instead of raising so tests can call it."""
+    """Run the CLI; return the exit code instead of raising so tests can call it. An interrupt (Ctrl-C)
+    prints "aborted" on stderr and returns ``ABORTED`` (130)."""
     try:
         # Without standalone mode, an Exit(code) raised by a command comes back as the return value.
         rc = app(args=argv, prog_name="tradeplane", standalone_mode=False)
@@ -57,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
+    except (typer.Abort, KeyboardInterrupt):  # click's Abort (EOF at a prompt), or an interrupt outside
+        err_console.print("aborted")          # the command's own call
+        return ABORTED
     except typer.TyperException as exc:
         if _is_usage_error(exc):  # a missing argument, an unknown option: one line, not the usage block
             ctx = getattr(exc, "ctx", None)
@@ -73,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(str(exc), markup=False, highlight=False)
         return int(getattr(exc, "exit_code", 2) or 2)
+    if rc == ABORTED:
+        # Typer turns a KeyboardInterrupt inside a command into the return value 130 and says nothing
+        # (typer.core._main); no command of ours exits 130 itself.
+        err_console.print("aborted")
     return int(rc) if isinstance(rc, int) else 0
 
 

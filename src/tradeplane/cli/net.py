@@ -15,6 +15,7 @@ from rich.table import Table
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
 from tradeplane.errors import InputError
+from tradeplane.plural import count
 from tradeplane.writing import check_file, write_file
 
 if TYPE_CHECKING:
@@ -141,8 +142,8 @@ def verify(estate: str = EstateArg, json: bool = JsonOpt,
 
 def render_report(report: net.Report, traces: int = 1) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n) or "no findings"
-    console.print(f"[bold]net verify {report.estate}[/]: {len(report.checks)} checks, "
-                  f"{len(report.passed)} properties hold, {counts}")
+    held = count(len(report.passed), "property", "properties") + (" holds" if len(report.passed) == 1 else " hold")
+    console.print(f"[bold]net verify {report.estate}[/]: {count(len(report.checks), 'check')}, {held}, {counts}")
     for f in report.findings:
         console.print(f"[{SEVERITY_STYLE[f.severity]}]{f.severity.upper()}[/] [{f.check}] {f.title}",
                       soft_wrap=True, highlight=False)

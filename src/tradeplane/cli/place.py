@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
+from tradeplane.cli import output
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
 from tradeplane.errors import InputError, UnsupportedError
@@ -92,12 +93,11 @@ def _zones_text(zones: tuple[str, ...]) -> str:
 
 # A table of 20,000 rows is unreadable on a terminal and took 24 s of CPU to print (benchmarks/plan.py,
 # 20,000 subnets): the tables stop here and say where every row is.
-TABLE_ROWS = 200
+TABLE_ROWS = output.TABLE_ROWS
 
 
 def _more(total: int, what: str) -> None:
-    if total > TABLE_ROWS:
-        console.print(f"... {total - TABLE_ROWS:,} more {what} not shown ({total:,} in all; --json lists every one)")
+    output.more(total, TABLE_ROWS, what)
 
 
 def render_placement(r: placement.PlacementResult, findings: list[placement.BudgetFinding]) -> None:

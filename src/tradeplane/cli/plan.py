@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tradeplane import collector
@@ -18,6 +19,7 @@ from tradeplane.cli.output import console, err_console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
 from tradeplane.errors import InputError
+from tradeplane.plural import count
 from tradeplane.writing import check_dir
 
 if TYPE_CHECKING:
@@ -40,8 +42,8 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="exit 1 when anything blocks an apply"),
         json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
         fmt: str = typer.Option("table", "--format", help="table, json, markdown (a PR comment), sarif or junit"),
-        against: Path | None = typer.Option(None, "--against", help="the estate before this change: with --strict, "
-                                            "refuse a change to a desk's path while its venues trade"),
+        against: Path | None = typer.Option(None, "--against", help="the estate before this change: a change to a desk's path "
+                                            "while its venues trade blocks an apply (exit 1 with --strict)"),
         at: str | None = typer.Option(None, "--at", help="judge the change freeze at this ISO 8601 instant "
                                       "(default now)"),
         emergency: str | None = typer.Option(None, "--emergency", help="let a frozen change through; give the reason"),
@@ -56,23 +58,19 @@ def register(app: typer.Typer) -> None:
         # once the collector resumes, every collection walks the whole plan (at 20,000 subnets the JSON
         # took 7.0 s of CPU after the pause and 0.3 s inside it).
         with collector.paused():
-            e = est.load(path)
-            old = est.load(against) if against is not None else None
-            p = _build_with_progress(e, show=not json and fmt == "table" and err_console.is_terminal)
-            frozen = planning.freeze_gate(e, old, when, emergency) if old is not None else []
-            notes = planning.freeze_notes(e, old, when, emergency) if old is not None else []
+            e, old, p = _load_and_build(path, against,
+                                        show=not json and fmt == "table" and err_console.is_terminal)
+            if old is not None:
+                p = planning.judge_freeze(p, old, when, emergency)
             if output is not None:
                 terraform.write(p.terraform, output)
             if json or fmt == "json":
-                print_json({**p.to_json(), "freeze": frozen, "emergency": notes})
+                print_json(p.to_json())
             elif fmt == "table":
                 _print(p, path, output)
-                for line in [*notes, *frozen]:
-                    console.print(f"[bold red]{line}[/]" if line in frozen else f"[yellow]{line}[/]",
-                                  highlight=False, soft_wrap=True)
             else:
                 console.file.write(p.render(fmt))
-            blocked = strict and bool(p.blocking or frozen)
+            blocked = strict and bool(p.blocking)  # the freeze is in p.blocking: what every format counts
             del p, e, old  # freed by reference counting now, not walked by the collection that resuming brings
         if blocked:
             raise typer.Exit(1)
@@ -94,24 +92,44 @@ def _instant(text: str | None) -> datetime:
     return value
 
 
-def _build_with_progress(e: est.Estate, *, show: bool) -> planning.Plan:
-    """``plan.build`` with a Rich progress display on stderr (a terminal only, and not with --json):
-    one line per stage once it has run for a moment, gone when the plan is done."""
+def _load_and_build(path: Path, against: Path | None, *,
+                    show: bool) -> tuple[est.Estate, est.Estate | None, planning.Plan]:
+    """Load the estate (and the one ``--against`` names) and ``plan.build`` it, with a Rich progress
+    display on stderr when ``show`` (a terminal only, and not with --json): one line per stage, the
+    load first (about a fifth of a large plan), each gone when done and the whole display gone when the
+    plan is. An interrupt (Ctrl-C) stops the display and restores the cursor before it propagates (the
+    CLI's ``main`` prints "aborted" and exits 130)."""
     if not show:
-        return planning.build(e)
+        e = est.load(path)
+        old = est.load(against) if against is not None else None
+        return e, old, planning.build(e)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
-        tasks: dict[str, TaskID] = {}
+    progress = Progress(SpinnerColumn(), TextColumn("plan: {task.description}"), TimeElapsedColumn(),
+                        console=err_console, transient=True)
+    tasks: dict[str, TaskID] = {}
 
-        def on_stage(name: str, seconds: float | None) -> None:
-            if seconds is None:
-                tasks[name] = progress.add_task(name, total=1)
-            else:
-                progress.update(tasks[name], completed=1, visible=False)
+    def on_stage(name: str, seconds: float | None) -> None:
+        if seconds is None:
+            tasks[name] = progress.add_task(name, total=1)
+        else:
+            progress.update(tasks[name], completed=1, visible=False)
 
-        return planning.build(e, on_stage=on_stage)
+    def load(name: str, where: Path) -> est.Estate:
+        on_stage(name, None)
+        loaded = est.load(where)
+        on_stage(name, 0.0)
+        return loaded
+
+    try:
+        with progress:
+            e = load("load", path)
+            old = load("load --against", against) if against is not None else None
+            return e, old, planning.build(e, on_stage=on_stage)
+    finally:
+        # Progress.__exit__ stops the display and shows the cursor; an interrupt landing inside Rich's own
+        # start or stop would skip that, so the cursor is shown again here whatever happened.
+        err_console.show_cursor(True)
 
 
 def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
@@ -121,8 +139,9 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     render_placement(p.placement, list(p.budgets))
     console.rule("[bold]terraform[/]")
     render_counts(p.terraform, f"wrote {output}" if output else "rendered (write with -o DIR)")
-    console.print(f"{p.terraform.total} resources in {len(p.terraform.files)} files; "
-                  + ("every reference resolves" if not p.dangling else f"{len(p.dangling)} dangling references"))
+    console.print(f"{count(p.terraform.total, 'resource')} in {count(len(p.terraform.files), 'file')}; "
+                  + ("every reference resolves" if not p.dangling else
+                     f"{count(len(p.dangling), 'dangling reference')}"))
     console.rule("[bold]network verification[/]")
     render_report(p.verify)
     console.rule("[bold]feeds[/]")
@@ -141,8 +160,11 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
     console.rule("[bold]verdict[/]")
     for line in p.warnings:
         console.print(f"[yellow]warning[/] {line}", highlight=False, soft_wrap=True)
+    for line in p.overrides:
+        console.print(f"[bold yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     if p.blocking:
-        console.print(f"[bold red]{len(p.blocking)} thing(s) block an apply[/]")
+        things = count(len(p.blocking), "thing")
+        console.print(f"[bold red]{things} {'blocks' if len(p.blocking) == 1 else 'block'} an apply[/]")
         for line in p.blocking:
             console.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)
     else:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["Item", "junit", "markdown", "sarif"]
+from tradeplane.plural import count
+
+__all__ = ["Item", "count", "junit", "markdown", "sarif"]
 
 _LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _BLOCKING = ("critical", "high")
@@ -39,14 +41,21 @@ class Item:
         return self.severity in _BLOCKING
 
 
-def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any]) -> str:
-    """A pull-request comment: the verdict first, then counts, then each finding with its line."""
+def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any],
+             emergency: list[str] | None = None) -> str:
+    """A pull-request comment: the verdict first (with any emergency override of the change freeze and
+    its reason), then counts, then each finding with its line. ``blocking`` holds every line that blocks
+    an apply (findings and the change freeze); ``emergency`` the frozen changes an emergency let through."""
     verdict = "**Blocks an apply**" if blocking else "**Nothing blocks an apply**"
-    lines = [f"### tradeplane plan: `{estate}`", "", f"{verdict} ({len(blocking)} blocking, {len(warnings)} warnings)",
-             "", "| | |", "| --- | --- |"]
+    counts = f"{len(blocking)} blocking, {count(len(warnings), 'warning')}"
+    if emergency:
+        counts += f"; **{count(len(emergency), 'frozen change')} let through as an emergency**"
+    lines = [f"### tradeplane plan: `{estate}`", "", f"{verdict} ({counts})", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in summary.items()]
     if blocking:
         lines += ["", "#### Blocking", ""] + [f"- {_md(b)}" for b in blocking]
+    if emergency:
+        lines += ["", "#### Emergency override of the change freeze", ""] + [f"- {_md(e)}" for e in emergency]
     if warnings:
         lines += ["", "<details><summary>Warnings</summary>", ""] + [f"- {_md(w)}" for w in warnings]
         lines += ["", "</details>"]
@@ -78,6 +87,11 @@ def _relative(path: str) -> str:
 
 
 def sarif(estate: str, items: list[Item], tool_version: str) -> str:
+    """One SARIF 2.1.0 run: a rule per (section, check), a result per finding at its estate file:line.
+
+    The driver has no ``informationUri``: SARIF 2.1.0 (section 3.19.17) wants an absolute URI there
+    and allows leaving it out; the project publishes no homepage (pyproject.toml has no URL) to
+    point at, and a relative path such as ``docs/plan.md`` resolves against nothing a viewer knows."""
     rules = sorted({(i.section, i.rule) for i in items})
     index = {r: n for n, r in enumerate(rules)}
     results = []
@@ -97,7 +111,7 @@ def sarif(estate: str, items: list[Item], tool_version: str) -> str:
                                                          "region": region}}]
         results.append(result)
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": "tradeplane", "version": tool_version, "informationUri": "docs/console.md",
+        "tool": {"driver": {"name": "tradeplane", "version": tool_version,
                             "rules": [{"id": f"{s}/{r}", "name": r, "shortDescription": {"text": f"{s}: {r}"}}
                                       for s, r in rules]}},
         "automationDetails": {"id": f"tradeplane-plan/{estate}"},

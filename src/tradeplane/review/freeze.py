@@ -7,6 +7,7 @@ an instant when any venue its workloads use is open then. ``plan --strict --agai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,13 @@ class FreezeVerdict:
     open_venues: tuple[str, ...]
     changes: tuple[str, ...]
     reopens: str  # when the freeze lifts (the next close of the last open venue), ISO 8601, or ""
+    location: str = ""  # file:line of the first changed object in the new estate, "" when none is there
+
+    def fix(self) -> str:
+        """What to do about it."""
+        if self.reopens:
+            return f"apply from {self.reopens}, or give --emergency REASON"
+        return "its venues never close: only --emergency REASON lets it through"
 
     def line(self) -> str:
         until = f"; the window opens at {self.reopens}" if self.reopens else "; its venues trade around the clock"
@@ -41,5 +49,19 @@ def freeze(estate: Estate, changed: dict[str, list[str]], at: datetime) -> list[
         closes = [next_change(hours[v], at) for v in open_now]
         last = None if any(c is None for c in closes) else max(c for c in closes if c is not None)
         reopens = "" if last is None else last.astimezone(at.tzinfo).isoformat()
-        out.append(FreezeVerdict(desk, open_now, tuple(changes), reopens))
+        out.append(FreezeVerdict(desk, open_now, tuple(changes), reopens, _where(estate, changes)))
     return out
+
+
+def _where(estate: Estate, changes: list[str]) -> str:
+    """file:line of the first of ``changes`` (``kind:name``) that the estate holds and knows the line of."""
+    sections: dict[str, Sequence[object]] = {"workload": estate.workloads, "network": estate.networks, "link": estate.links,
+                "venue": estate.venues}
+    for change in changes:
+        kind, _, name = change.partition(":")
+        for obj in sections.get(kind, ()):
+            if getattr(obj, "name", None) == name:
+                where = estate.where(obj)
+                if where is not None:
+                    return str(where)
+    return ""
