@@ -66,6 +66,9 @@ def test_plan_strict_refuses_a_frozen_change_unless_emergency(capsys: pytest.Cap
     assert data["freeze"] == [] and data["emergency"][0].startswith("EMERGENCY (INC-42 stuck order router)")
     code, _, err = run(capsys, "plan", str(changed), "--at", "tomorrow")
     assert code == 2 and "--at 'tomorrow'" in err
+    # an override or an instant with nothing to judge is refused, not silently ignored
+    code, _, err = run(capsys, "plan", str(changed), "--emergency", "INC-42")
+    assert code == 2 and "--emergency is about the change freeze, which needs --against" in err
     code, _, err = run(capsys, "plan", str(changed), "--format", "pdf")
     assert code == 2 and "--format 'pdf'" in err
 

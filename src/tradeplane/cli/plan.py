@@ -52,6 +52,10 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise InputError.single(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
         when = _instant(at)
+        if against is None and (emergency is not None or at is not None):
+            flag = "--emergency" if emergency is not None else "--at"
+            raise InputError.single(f"{flag} is about the change freeze, which needs --against OLD_ESTATE",
+                                    hint="give the estate before this change with --against")
         if output is not None:
             check_dir(output)  # before any work
         # This process runs one job on a large acyclic heap (tradeplane.collector): the output too, since
