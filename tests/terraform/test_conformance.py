@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 
 from tradeplane.estate import Estate
 from tradeplane.estate.model import Control
-from tradeplane.terraform import Rendered
-from tradeplane.terraform.conformance import check_conformance
+from tradeplane.terraform import Rendered, render
+from tradeplane.terraform.aws.scps import PROTECT_SID, PROTECTED_ROLE_ACTIONS
+from tradeplane.terraform.conformance import check_conformance, literal
 from tradeplane.terraform.guardrails import ScpStatement, scoping_problems, scp_statement
+from tradeplane.terraform.hcl import HclBlock
 
 from . import estates
 
@@ -268,6 +271,62 @@ def test_no_scp_denies_outright_what_a_stage_renders_under_it(reference_estate: 
     assert len(found) == 9 and all(f == "aws/00-org-guardrails/audit_baseline.tf" for f, _ in found)
     assert all("NoPublicStorage" in m and "tradeplane-terraform-org-guardrails" in m for _, m in found)
     assert len(conflicts(good.replace("tradeplane-terraform-org-guardrails", "tradeplane-terraform-compute"))) == 9
+
+
+def _strings(value: str | None) -> list[str]:
+    """The string literals of a rendered list (``["a", "b"]``)."""
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', value or "")
+
+
+def _scp_statements(rendered: Rendered) -> dict[str, list[HclBlock]]:
+    """SCP document name (``root__scp1``) -> its statements, from the organisation stage."""
+    return {b.labels[1]: b.children("statement") for b in rendered.blocks["aws/00-org-guardrails/scps.tf"]
+            if b.type == "data" and b.labels[0] == "aws_iam_policy_document"}
+
+
+@pytest.mark.parametrize("which", ["reference", "guardrails"])
+def test_the_roles_scps_exempt_by_name_only_their_creator_may_change(which: str, reference_rendered: Rendered) -> None:
+    """An ``ArnNotLike aws:PrincipalArn`` exemption by role name is sound only while no one else in a
+    member account can create, re-trust or re-permission a role of that name (AWS's sample SCP "Deny
+    modifications to specific IAM roles"): the root's SCP denies every IAM write on the stage roles'
+    name pattern, which every exemption of every statement matches, and on the bootstrap's own role,
+    to every principal but ``role/${var.bootstrap_role_name}``: the role every bootstrap provider in a
+    member account assumes to create the stage roles, wired from the bootstrap's output of that name."""
+    rendered = reference_rendered if which == "reference" else render(estates.ALL[which]())
+    docs = _scp_statements(rendered)
+    protect = [st for st in docs["root__scp1"] + docs.get("root__scp2", []) if literal(st.value("sid")) == PROTECT_SID]
+    assert len(protect) == 1
+    [st] = protect
+    boot_role = "arn:aws:iam::*:role/${var.bootstrap_role_name}"
+    assert _strings(st.value("actions")) == list(PROTECTED_ROLE_ACTIONS)
+    assert {"iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy",
+            "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
+            "iam:DeleteRolePermissionsBoundary", "iam:TagRole", "iam:UntagRole"} <= set(PROTECTED_ROLE_ACTIONS)
+    assert _strings(st.value("resources")) == ["arn:aws:iam::*:role/tradeplane-terraform-*", boot_role]
+    [cond] = st.children("condition")
+    assert (literal(cond.value("test")), literal(cond.value("variable"))) == ("ArnNotLike", "aws:PrincipalArn")
+    assert _strings(cond.value("values")) == [boot_role]
+    # every other exemption by role name is a stage role the statement protects
+    exempted = [v for statements in docs.values() for s in statements if s is not st for c in s.children("condition")
+                if literal(c.value("variable")) == "aws:PrincipalArn" for v in _strings(c.value("values"))]
+    assert which == "guardrails" or exempted  # the reference exempts the organisation stage from NoPublicStorage
+    assert all(any(fnmatchcase(v, r) for r in _strings(st.value("resources"))) for v in exempted), exempted
+    # the principal exempted is the one that creates the stage roles in member accounts
+    providers = {literal(p.value("alias")): p for p in rendered.blocks["aws/00-bootstrap/providers.tf"]}
+    creators = set()
+    for b in rendered.blocks["aws/00-bootstrap/identities.tf"]:
+        if b.labels[0] == "aws_iam_role" and (literal(b.value("name")) or "").startswith("tradeplane-terraform-"):
+            alias = (b.value("provider") or "").removeprefix("aws.")
+            assume = providers[alias].child("assume_role")
+            if alias.startswith("management__"):
+                assert assume is None  # the administrator's own credentials, outside every SCP
+            else:
+                assert assume is not None
+                creators.add((assume.value("role_arn") or "").strip('"').split(":role/", 1)[1])
+    assert creators == {"${var.bootstrap_role_name}"}
+    outputs = {b.labels[0]: b for b in rendered.blocks["aws/00-bootstrap/outputs.tf"]}
+    assert outputs["bootstrap_role_name"].value("value") == "var.bootstrap_role_name"
+    assert "bootstrap_role_name" in rendered.inputs["aws/00-org-guardrails"]["aws/00-bootstrap"]
 
 
 def test_both_ends_of_a_cross_cloud_leg_carry_the_same_mtu(reference_rendered: Rendered) -> None:

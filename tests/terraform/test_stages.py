@@ -61,8 +61,9 @@ def _keys_of(value: str) -> set[str]:
 
 def _output_type(value: str) -> str:
     """The Terraform type of a rendered output, from its value as written: a map (its entries; splats
-    are lists) or one attribute of one resource (a string: a stage identity's e-mail)."""
-    if re.fullmatch(r"[a-z_0-9]+\.[a-z_0-9]+\.[a-z_]+", value.strip()):
+    are lists), one attribute of one resource (a string: a stage identity's e-mail) or one of the
+    stage's own string inputs passed on (the bootstrap's ``bootstrap_role_name``)."""
+    if re.fullmatch(r"[a-z_0-9]+\.[a-z_0-9]+\.[a-z_]+|var\.bootstrap_role_name", value.strip()):
         return "string"
     keys = _keys_of(value)
     assert keys, value

@@ -546,6 +546,13 @@ def _aws_bootstrap(boot: RootModule, stages: Mapping[Stage, RootModule], estate:
     placeholders = {"estate": estate.name, "metric_prefix": estate.observability.metric_prefix}
     secrets = desk_secrets(estate)
     ids = boot.shared("aws_account_ids")
+    # the role it assumes in member accounts (module.RootModule's providers), the one principal the
+    # organisation stage's SCPs let touch the stage roles there (aws/scps.py, ProtectAutomationRoles)
+    role = boot.var("bootstrap_role_name", "string",
+                    "role the administrator assumes in member accounts to create the stage identities",
+                    "OrganizationAccountAccessRole")
+    boot.output("bootstrap_role_name", role, "role the bootstrap assumes in member accounts",
+                type_="string")  # validated where taken, as the bootstrap's own input (module.VALIDATIONS)
     for stage, mod in stages.items():
         types, _ = _types(mod)
         missing = uncovered(stage, "aws", types)

@@ -140,6 +140,19 @@ data "aws_iam_policy_document" "root__scp1" {
     actions   = ["organizations:LeaveOrganization"]
     resources = ["*"]
   }
+
+  statement {
+    sid       = "ProtectAutomationRoles"
+    effect    = "Deny"
+    actions   = ["iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"]
+    resources = ["arn:aws:iam::*:role/tradeplane-terraform-*", "arn:aws:iam::*:role/${var.bootstrap_role_name}"]
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = ["arn:aws:iam::*:role/${var.bootstrap_role_name}"]
+    }
+  }
 }
 
 data "aws_iam_policy_document" "trading__scp1" {
@@ -171,7 +184,7 @@ resource "aws_organizations_policy" "research__scp1" {
 resource "aws_organizations_policy" "root__scp1" {
   provider    = aws.management__us_east_1
   name        = "tradeplane-root-1"
-  description = "guardrails: approved-regions, audit-logs, cmek-everywhere, imdsv2, no-default-network, no-long-lived-keys, no-public-storage, no-serial-port, os-login, peering-allowlist, shielded-vms, stay-in-org"
+  description = "guardrails: approved-regions, audit-logs, cmek-everywhere, imdsv2, no-default-network, no-long-lived-keys, no-public-storage, no-serial-port, os-login, peering-allowlist, shielded-vms, stay-in-org, protect-automation-roles"
   type        = "SERVICE_CONTROL_POLICY"
   content     = data.aws_iam_policy_document.root__scp1.minified_json
   tags        = { Name = "tradeplane-root-1", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }

@@ -117,6 +117,19 @@ data "aws_iam_policy_document" "root__scp1" {
       values   = ["arn:aws:ec2:*:100000000000:vpc/*", "arn:aws:ec2:*:100000000001:vpc/*", "arn:aws:ec2:*:100000000002:vpc/*", "arn:aws:ec2:*:100000000003:vpc/*"]
     }
   }
+
+  statement {
+    sid       = "ProtectAutomationRoles"
+    effect    = "Deny"
+    actions   = ["iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"]
+    resources = ["arn:aws:iam::*:role/tradeplane-terraform-*", "arn:aws:iam::*:role/${var.bootstrap_role_name}"]
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = ["arn:aws:iam::*:role/${var.bootstrap_role_name}"]
+    }
+  }
 }
 
 data "aws_iam_policy_document" "trading__scp1" {
@@ -145,7 +158,7 @@ data "aws_iam_policy_document" "trading__scp1" {
 resource "aws_organizations_policy" "root__scp1" {
   provider    = aws.management__us_east_1
   name        = "tradeplane-root-1"
-  description = "guardrails: customer-managed-keys, deny-leave-organization, no-default-network, no-long-lived-keys, no-public-storage, no-serial-port, protect-audit-logs, regions, require-imdsv2, require-os-login, require-shielded-vm, restrict-vpc-peering"
+  description = "guardrails: customer-managed-keys, deny-leave-organization, no-default-network, no-long-lived-keys, no-public-storage, no-serial-port, protect-audit-logs, regions, require-imdsv2, require-os-login, require-shielded-vm, restrict-vpc-peering, protect-automation-roles"
   type        = "SERVICE_CONTROL_POLICY"
   content     = data.aws_iam_policy_document.root__scp1.minified_json
   tags        = { Name = "tradeplane-root-1", cost-centre = "shared", desk = "platform", env = "shared", team = "platform" }

@@ -11,6 +11,16 @@ variable "account_emails" {
   }
 }
 
+variable "bootstrap_role_name" {
+  description = "output 'bootstrap_role_name' of aws/00-bootstrap: role the bootstrap assumes in member accounts (from 00-bootstrap.auto.tfvars.json)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.bootstrap_role_name))
+    error_message = "An IAM role name is 1-64 letters, digits or +=,.@_-."
+  }
+}
+
 variable "golden_image_account_ids" {
   description = "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)"
   type        = list(string)
