@@ -80,6 +80,22 @@ def test_group_commit_equals_one_batch_at_a_time(tmp_path: Path, dv: est.Estate,
     assert _dump(grouped) == _dump(one_by_one) == _dump(single)
 
 
+def test_an_alert_joins_the_incident_its_payload_reopened(tmp_path: Path, dv: est.Estate) -> None:
+    """Found by the property test above: incident 1 (binance, fingerprint 3) is resolved; a later payload
+    reopens it through its group (fingerprint 4 on binance) and then carries a new alert of fingerprint 3,
+    which joins the reopened incident 1, as it does when the alerts come one at a time. The payload's
+    transaction had loaded only incidents open when it began, and opened a second incident instead."""
+    first = [_alert(3, 0, "firing", "binance"), _alert(3, 0, "resolved", "binance")]
+    second = [_alert(4, 0, "firing", "binance"), _alert(3, 2, "firing", "nyse")]
+    single, per_payload = _intake(tmp_path, dv), _intake(tmp_path, dv)
+    for at, alerts in ((T0, first), (T0 + timedelta(minutes=4), second)):
+        for a in alerts:
+            single.ingest([a], "test", at)
+        last = per_payload.ingest(alerts, "test", at)
+    assert (last.to_json()["incidents"], last.to_json()["opened"]) == ([1], [])
+    assert _dump(per_payload) == _dump(single)
+
+
 def test_repeat_and_resolution_inside_one_payload(tmp_path: Path, dv: est.Estate) -> None:
     intake = _intake(tmp_path, dv)
     a = _alert(1, 0, "firing", "binance")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -188,22 +188,30 @@ class _Batch:
                         self.stored[(fp, starts)] = _Stored(id_, status, incident_id, receipts, ends)
 
     def _preload(self, items: list[_Item]) -> None:
-        """The incidents new alerts may join: two queries (by fingerprint, by group and window)."""
-        new_fps = sorted({it.fp for it in items if (it.fp, it.starts) in self.new_keys})
-        for k in range(0, len(new_fps), 500):
-            q = (select(AlertRow.fingerprint, IncidentRow)
-                 .join(IncidentRow, AlertRow.incident_id == IncidentRow.id)
-                 .where(AlertRow.fingerprint.in_(new_fps[k:k + 500]), IncidentRow.status != Status.RESOLVED.value)
-                 .order_by(IncidentRow.id.desc()))
-            for fp, incident in self.s.execute(q):
-                self.incidents[incident.id] = incident
-                self.by_fingerprint.setdefault(fp, set()).add(incident.id)
+        """The incidents new alerts may join: two queries (by fingerprint, by group and window).
+
+        By fingerprint: the open incidents, and the resolved ones whose last alert is inside the earliest
+        grouping window of this transaction: a new alert of its group may reopen one of those before a
+        later alert of the fingerprint arrives in the same transaction, which then joins it, as it would
+        had the alerts come one at a time (found by the group-commit property test)."""
         windows: dict[str, str] = {}  # group key -> earliest window start among its alerts
         for it in items:
             if (it.fp, it.starts) in self.new_keys and it.alert.status == "firing":
                 key = group_key(self.intake.owners.owner(it.alert.labels), it.alert.labels, self.intake.grouping)
                 since = iso(it.now - self.intake.grouping.window)
                 windows[key] = min(since, windows.get(key, since))
+        live = IncidentRow.status != Status.RESOLVED.value
+        if windows:
+            live = or_(live, IncidentRow.last_alert_at >= min(windows.values()))
+        new_fps = sorted({it.fp for it in items if (it.fp, it.starts) in self.new_keys})
+        for k in range(0, len(new_fps), 500):
+            q = (select(AlertRow.fingerprint, IncidentRow)
+                 .join(IncidentRow, AlertRow.incident_id == IncidentRow.id)
+                 .where(AlertRow.fingerprint.in_(new_fps[k:k + 500]), live)
+                 .order_by(IncidentRow.id.desc()))
+            for fp, incident in self.s.execute(q):
+                self.incidents[incident.id] = incident
+                self.by_fingerprint.setdefault(fp, set()).add(incident.id)
         keys = sorted(windows)
         for k in range(0, len(keys), 500):
             part = keys[k:k + 500]
