@@ -111,28 +111,29 @@ def emit(ctx: Context) -> None:
         region = t.region if t else "us-east-1"
         topic = desk_topic(ctx, mod, dx.account, region, "platform")
         for c in sorted(dx.connections, key=lambda c: c.name):
-            mod.resource(F, "aws_cloudwatch_metric_alarm", ident(dx.name, c.name, "down"),
-                         provider=mod.aws_provider(dx.account, region),
-                         alarm_name=alarm_name(prefix, "platform", f"{dx.name}-{c.name}", "connection-down"),
-                         alarm_description=f"Direct Connect {c.name} ({dx.name}) is down",
-                         namespace="AWS/DX", metric_name="ConnectionState", statistic="Minimum", period=60,
-                         evaluation_periods=1, threshold=1, comparison_operator="LessThanThreshold",
-                         treat_missing_data="breaching",
-                         dimensions={"ConnectionId": mod.upstream(Stage.NETWORKING,
-                                                                f'dx_connection_ids["{dx.name}/{c.name}"]')},
-                         alarm_actions=[topic], ok_actions=[topic], tags=ctx.aws_tags(c.name, "platform"))
+            _connection_down(mod, (dx.name, c.name), mod.aws_provider(dx.account, region),
+                             alarm_name(prefix, "platform", f"{dx.name}-{c.name}", "connection-down"),
+                             f"Direct Connect {c.name} ({dx.name}) is down",
+                             mod.upstream(Stage.NETWORKING, f'dx_connection_ids["{dx.name}/{c.name}"]'),
+                             topic, ctx.aws_tags(c.name, "platform"))
     for leg in cross_cloud_legs(ctx.estate):
         link = next(x for x in ctx.estate.links_of(CrossCloud) if x.name == leg.link)
         t = tgw(ctx, link.aws_transit_gateway)
         topic = desk_topic(ctx, mod, t.account, t.region, "platform")
         name = f"{leg.link}-{leg.leg}"
-        mod.resource(F, "aws_cloudwatch_metric_alarm", ident(leg.link, leg.leg, "down"),
-                     provider=mod.aws_provider(t.account, t.region),
-                     alarm_name=alarm_name(prefix, "platform", name, "connection-down"),
-                     alarm_description=f"Direct Connect {name} (cross-cloud {leg.link}, leg {leg.leg}) is down",
-                     namespace="AWS/DX", metric_name="ConnectionState", statistic="Minimum", period=60,
-                     evaluation_periods=1, threshold=1, comparison_operator="LessThanThreshold",
-                     treat_missing_data="breaching",
-                     dimensions={"ConnectionId": mod.upstream(Stage.NETWORKING,
-                                                            f'cross_cloud_connection_ids["{leg.key}"]')},
-                     alarm_actions=[topic], ok_actions=[topic], tags=ctx.aws_tags(name, "platform"))
+        _connection_down(mod, (leg.link, leg.leg), mod.aws_provider(t.account, t.region),
+                         alarm_name(prefix, "platform", name, "connection-down"),
+                         f"Direct Connect {name} (cross-cloud {leg.link}, leg {leg.leg}) is down",
+                         mod.upstream(Stage.NETWORKING, f'cross_cloud_connection_ids["{leg.key}"]'),
+                         topic, ctx.aws_tags(name, "platform"))
+
+
+def _connection_down(mod: RootModule, key: tuple[str, str], provider: Expr, name: str, description: str,
+                     connection_id: Expr, topic: Expr, tags: dict[str, str]) -> None:
+    """A Direct Connect connection's down alarm (``AWS/DX ConnectionState`` below 1 for a minute, missing
+    data counted as down), to the desk's topic; a site's connections and each cross-cloud leg's port."""
+    mod.resource(F, "aws_cloudwatch_metric_alarm", ident(*key, "down"), provider=provider, alarm_name=name,
+                 alarm_description=description, namespace="AWS/DX", metric_name="ConnectionState",
+                 statistic="Minimum", period=60, evaluation_periods=1, threshold=1,
+                 comparison_operator="LessThanThreshold", treat_missing_data="breaching",
+                 dimensions={"ConnectionId": connection_id}, alarm_actions=[topic], ok_actions=[topic], tags=tags)
