@@ -22,6 +22,7 @@ from tradeplane.finops import Estimate
 from tradeplane.migrate import MigrationPlan
 from tradeplane.net import BLOCKING_SEVERITIES, LatencyVerdicts, Report
 from tradeplane.placement import BudgetFinding, PlacementResult
+from tradeplane.plural import count
 from tradeplane.security import KeyInventory, SecurityReport
 from tradeplane.terraform import ConformanceFinding, Reference, Rendered
 from tradeplane.tracing import span
@@ -146,7 +147,7 @@ class Plan:
 
 def _held(passed: int, findings: int, noun: str, plural: str = "") -> str:
     """"71 properties hold, 1 finding": a section's line of the Markdown summary."""
-    return f"{review.count(passed, noun, plural)} {'holds' if passed == 1 else 'hold'}, {review.count(findings, 'finding')}"
+    return f"{count(passed, noun, plural)} {'holds' if passed == 1 else 'hold'}, {count(findings, 'finding')}"
 
 
 def latency_verdicts(estate: Estate, placed: PlacementResult,

@@ -181,7 +181,8 @@ def test_the_ci_example_installs_tradeplane_from_its_repository_at_a_pinned_comm
 
 def test_counts_are_in_the_right_number() -> None:
     """The trial's report: "1 findings" in the PR comment, "1 thing(s) block an apply" in the table."""
-    from tradeplane.review import Item, count, markdown
+    from tradeplane.plural import count
+    from tradeplane.review import Item, markdown
 
     assert [count(0, "finding"), count(1, "finding"), count(2, "finding")] == ["0 findings", "1 finding",
                                                                                "2 findings"]

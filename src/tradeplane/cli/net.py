@@ -14,7 +14,6 @@ from rich.table import Table
 
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
-from tradeplane.errors import InputError
 from tradeplane.plural import count
 from tradeplane.writing import check_file, write_file
 
@@ -63,12 +62,8 @@ def reach(
     """Can SRC reach DST (and do replies come back)? Verdict, traces, and why not."""
     net.parse_protocol(proto)
     e, notes = inventory.load_with_notes(estate)
+    inventory.refuse_skipped(e, notes, (src, dst))
     dp = net.Dataplane.build(e, net.check_failed(e, fail))
-    for name in (src, dst):
-        note = inventory.skipped_note(notes, name)
-        if note is not None and f"workload:{name}" not in dp.endpoints:
-            raise InputError.single(f"'{name}' is in the export but was not imported: {note}",
-                                    hint="only live endpoints are reachable; ask about a running one")
     answer = net.reach(dp, src, dst, proto, net.parse_ports(port))
     if json:
         print_json(answer.to_json())

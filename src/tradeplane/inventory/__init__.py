@@ -10,6 +10,6 @@ from tradeplane.inventory.aws import AWS_FILES, import_aws
 from tradeplane.inventory.exports import ImportResult
 from tradeplane.inventory.gcp import GCP_FILES, import_gcp
 from tradeplane.inventory.policy import with_policy
-from tradeplane.inventory.source import load_any, load_with_notes, skipped_note
+from tradeplane.inventory.source import load_any, load_with_notes, refuse_skipped
 
-__all__ = ["AWS_FILES", "GCP_FILES", "ImportResult", "import_aws", "import_gcp", "load_any", "load_with_notes", "skipped_note", "with_policy"]
+__all__ = ["AWS_FILES", "GCP_FILES", "ImportResult", "import_aws", "import_gcp", "load_any", "load_with_notes", "refuse_skipped", "with_policy"]

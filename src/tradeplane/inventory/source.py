@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from tradeplane import estate as est
+from tradeplane.errors import InputError
 from tradeplane.estate.model import Estate
 from tradeplane.inventory.aws import import_aws
 from tradeplane.inventory.gcp import import_gcp
 
-__all__ = ["load_any", "load_with_notes", "skipped_note"]
+__all__ = ["load_any", "load_with_notes", "refuse_skipped"]
 
 
 def load_any(spec: str) -> Estate:
@@ -31,7 +33,16 @@ def load_with_notes(spec: str) -> tuple[Estate, list[str]]:
     return est.load(Path(spec)), []
 
 
-def skipped_note(notes: list[str], name: str) -> str | None:
-    """The import note that says ``name`` (a cloud id such as ``i-0abc``) was skipped, if any."""
-    pattern = re.compile(rf"[:\s]{re.escape(name)}: skipped")
-    return next((n for n in notes if pattern.search(n)), None)
+def refuse_skipped(estate: Estate, notes: list[str], names: Iterable[str]) -> None:
+    """``InputError`` when one of ``names`` is not a workload of ``estate`` because the import skipped it
+    (a stopped instance, say): one line quoting the import note, which names the export's file and line,
+    instead of the resolver's "names nothing"."""
+    workloads = {w.name for w in estate.workloads}
+    for name in names:
+        if name in workloads:
+            continue
+        pattern = re.compile(rf"[:\s]{re.escape(name)}: skipped")
+        note = next((n for n in notes if pattern.search(n)), None)
+        if note is not None:
+            raise InputError.single(f"'{name}' is in the export but was not imported: {note}",
+                                    hint="only live endpoints are reachable; ask about a running one")

@@ -1,9 +1,8 @@
 """Review of a change for the team's workflow: what it touches, the change-freeze gate, and the
 plan as a pull-request comment, SARIF and JUnit."""
 
-from tradeplane.plural import count
 from tradeplane.review.changes import changed_desks
 from tradeplane.review.formats import Item, junit, markdown, sarif
 from tradeplane.review.freeze import FreezeVerdict, freeze
 
-__all__ = ["FreezeVerdict", "Item", "changed_desks", "count", "freeze", "junit", "markdown", "sarif"]
+__all__ = ["FreezeVerdict", "Item", "changed_desks", "freeze", "junit", "markdown", "sarif"]

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from tradeplane.plural import count
 
-__all__ = ["Item", "count", "junit", "markdown", "sarif"]
+__all__ = ["Item", "junit", "markdown", "sarif"]
 
 _LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _BLOCKING = ("critical", "high")
