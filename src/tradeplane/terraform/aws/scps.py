@@ -88,21 +88,29 @@ def accounts_under(estate_ous: Mapping[str, tuple[str | None, Collection[str]]],
     return out
 
 
-def needing_stages(modules: Mapping[Stage, RootModule], accounts: Collection[str], denied: Collection[str]) -> set[Stage]:
-    """The stages that render, in one of ``accounts``, a resource whose actions (``TYPE_ACTIONS``)
-    one of the ``denied`` action patterns matches."""
-    out: set[Stage] = set()
+def needed_actions(modules: Mapping[Stage, RootModule]) -> dict[Stage, dict[str, frozenset[str]]]:
+    """Per stage, per account id: the actions its rendered resources there need (``TYPE_ACTIONS`` of
+    their types), read once from the rendered blocks."""
+    out: dict[Stage, dict[str, frozenset[str]]] = {}
     for stage, mod in modules.items():
+        types: dict[str, set[str]] = {}
         for blocks in mod.files.values():
             for b in blocks:
-                if b.type != "resource":
-                    continue
-                alias = str(b.attrs.get("provider", "")).removeprefix("aws.")
-                account = mod.aws_providers.get(alias, ("", ""))[0]
-                if account in accounts and any(fnmatchcase(a.lower(), d.lower()) for a in TYPE_ACTIONS.get(b.labels[0], ())
-                                               for d in denied):
-                    out.add(stage)
+                if b.type == "resource":
+                    alias = str(b.attrs.get("provider", "")).removeprefix("aws.")
+                    types.setdefault(mod.aws_providers.get(alias, ("", ""))[0], set()).add(b.labels[0])
+        out[stage] = {account: frozenset(a.lower() for t in ts for a in TYPE_ACTIONS.get(t, ()))
+                      for account, ts in types.items()}
     return out
+
+
+def needing_stages(needed: Mapping[Stage, Mapping[str, frozenset[str]]], accounts: Collection[str],
+                   denied: Collection[str]) -> set[Stage]:
+    """The stages that render, in one of ``accounts``, a resource needing an action one of the ``denied``
+    patterns matches; ``needed`` is ``needed_actions`` of the modules."""
+    patterns = [d.lower() for d in denied]
+    return {stage for stage, by_account in needed.items()
+            if any(fnmatchcase(a, d) for account in accounts for a in by_account.get(account, ()) for d in patterns)}
 
 
 @family("scps", cloud="aws", stage=Stage.ORG, late=True)
@@ -120,17 +128,17 @@ def emit(ctx: Context) -> None:
     images = mod.var("golden_image_account_ids", "list(string)",
                      "accounts that own the firm's golden AMIs (UEFI Secure Boot, NitroTPM)")
     ous = {o.name: (o.parent, tuple(a.name for a in o.accounts)) for o in org.ous}
-    stages: dict[Stage, RootModule] = {s: m for (c, s), m in ctx.modules.items()
-                                       if c == "aws" and s is not Stage.BOOTSTRAP}
+    needed = needed_actions({s: m for (c, s), m in ctx.modules.items() if c == "aws" and s is not Stage.BOOTSTRAP})
     # target -> (label in the SCP's description, guardrail whose file:line an error names, statement)
     by_target: dict[str, list[tuple[str, Guardrail, ScpStatement]]] = {}
     for g, targets in applied_guardrails(ctx.estate, set(ous)):
         exempt = tuple(sorted(ids[x] for x in g.exempt if x in ids))
+        base = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
         for t in targets:
-            st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())))
-            if unconditional(st):
+            st = base
+            if unconditional(base):
                 governed = accounts_under(ous, t) - set(g.exempt)
-                needs = needing_stages(stages, governed, st.actions)
+                needs = needing_stages(needed, governed, base.actions)
                 if needs:
                     st = scp_statement(ctx.estate, g, exempt, tuple(sorted(ids.values())),
                                        tuple(stage_role_arn(s) for s in sorted(needs)))
