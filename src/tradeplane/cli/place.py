@@ -15,9 +15,8 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from tradeplane.cli import output
 from tradeplane.cli._lazy import lazy
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import TABLE_ROWS, console, more, print_json
 from tradeplane.errors import InputError, UnsupportedError
 
 if TYPE_CHECKING:
@@ -91,15 +90,6 @@ def _zones_text(zones: tuple[str, ...]) -> str:
     return ", ".join(f"{z} x{n}" if n > 1 else z for z, n in sorted(counts.items()))
 
 
-# A table of 20,000 rows is unreadable on a terminal and took 24 s of CPU to print (benchmarks/plan.py,
-# 20,000 subnets): the tables stop here and say where every row is.
-TABLE_ROWS = output.TABLE_ROWS
-
-
-def _more(total: int, what: str) -> None:
-    output.more(total, TABLE_ROWS, what)
-
-
 def render_placement(r: placement.PlacementResult, findings: list[placement.BudgetFinding]) -> None:
     if not r.feasible:
         console.print(f"[bold red]{r.status}[/]: estate {r.estate} cannot be placed")
@@ -111,7 +101,7 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
         group = f"{w.group} ({w.strategy})" if w.group else ("" if w.strategy == "none" else w.strategy)
         t.add_row(w.workload, w.cloud, _zones_text(w.zones), group, f"{w.hourly_usd:,.4f}")
     console.print(t)
-    _more(len(r.workloads), "workloads")
+    more(len(r.workloads), TABLE_ROWS, "workloads")
     if r.groups:
         g = Table("group", "strategy", "cloud", "zones", "instances", "nodes", title="groups",
                   title_justify="left")
@@ -126,7 +116,7 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
             b.add_row(f.workload, f.to, _us(f.budget_us), _us(f.rtt_us), f"{f.confidence} ({f.kind})", "yes" if f.met else "[red]NO[/]",
                       f"{f.zone} - {f.to_place}")
         console.print(b)
-        _more(len(findings), "latency budgets")
+        more(len(findings), TABLE_ROWS, "latency budgets")
     gap = f"gap {r.gap:.2%}"
     console.print(f"[bold]{r.status}[/] ({gap}): placed instances ${r.hourly_usd:,.2f}/hour, "
                   f"${r.monthly_usd:,.0f}/month (compute the solver chose; the estimate adds networks, links "
