@@ -69,6 +69,9 @@ def test_plan_strict_refuses_a_frozen_change_unless_emergency(capsys: pytest.Cap
     # an override or an instant with nothing to judge is refused, not silently ignored
     code, _, err = run(capsys, "plan", str(changed), "--emergency", "INC-42")
     assert code == 2 and "--emergency is about the change freeze, which needs --against" in err
+    for blank in ("", "  "):  # an override with no reason would leave a blank in the audit trail
+        code, _, err = run(capsys, "plan", str(changed), "--against", base, "--emergency", blank)
+        assert code == 2 and "--emergency needs a reason" in err
     code, _, err = run(capsys, "plan", str(changed), "--format", "pdf")
     assert code == 2 and "--format 'pdf'" in err
 

@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise InputError.single(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
         when = _instant(at)
+        if emergency is not None and not emergency.strip():
+            raise InputError.single("--emergency needs a reason: every format of the plan says it beside the frozen "
+                                    "change", hint='e.g. --emergency "INC-123 stuck order router"')
         if against is None and (emergency is not None or at is not None):
             flag = "--emergency" if emergency is not None else "--at"
             raise InputError.single(f"{flag} is about the change freeze, which needs --against OLD_ESTATE",
