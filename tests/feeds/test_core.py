@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradeplane.errors import InputError
-from tradeplane.feeds.arbiter import Arbiter
+from tradeplane.feeds.arbiter import LEAD_EVERY, Arbiter
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.fixed import Scale, format_scaled, parse_scaled, rate_e9
@@ -78,6 +78,22 @@ def test_arbiter_first_copy_wins_and_dups_dropped():
             out += a.offer(leg, s, s - 1, s)
     assert out == [1, 2, 3, 4, 5]
     assert a.tallies["a"].wins == 5 and a.tallies["b"].duplicates == 5
+
+
+def test_lead_is_sampled_on_every_eighth_duplicate_and_its_peak_decays():
+    """Leg a wins every position 1 ms (then 5 ms for one copy) before b's copy arrives: the lead is
+    sampled on b's 1st, 9th, 17th ... duplicate; the peak keeps the largest and decays by 1/8 a sample."""
+    assert LEAD_EVERY == 8
+    a = Arbiter("contiguous")
+    for s in range(1, 26):
+        a.offer("a", s, s - 1, s, recv_ns=s * 10**9)
+        lag = 5_000_000 if s == 9 else 1_000_000
+        a.offer("b", s, s - 1, s, recv_ns=s * 10**9 + lag)
+    t = a.tallies["a"]
+    assert a.tallies["b"].duplicates == 25 and t.lead_samples == 4  # duplicates 1, 9, 17, 25
+    assert t.lead_ns_total == 1_000_000 + 5_000_000 + 1_000_000 + 1_000_000
+    assert t.lead_peak_ns == 5_000_000 - 625_000 - 546_875  # 5 ms, then two samples of 1 ms decaying it
+    assert a.lag_ns() == t.lead_peak_ns
 
 
 def test_arbiter_fills_one_legs_hole_from_the_other():

@@ -170,6 +170,11 @@ def _gateway(mode: str):
         v.peek = counted
         if mode == "peek":
             v.won = _Forget(v.won)
+    return gw, v, _live_connections(gw, v), sink, peeked
+
+
+def _live_connections(gw: Gateway, v) -> dict[str, ConnState]:
+    """One open, live connection per leg of venue ``v``, as the gateway keeps them: leg name -> state."""
     conns = {}
     for leg in v.legs.values():
         cid = f"{leg.name}#1"
@@ -177,8 +182,8 @@ def _gateway(mode: str):
         v.live.add(cid)
         h = gw.board.leg(leg.name)
         h.state = State.LIVE
-        conns[leg.spec.name] = ConnState(cid, h, gw.board.rates["binance"], None)
-    return gw, v, conns, sink, peeked
+        conns[leg.spec.name] = ConnState(cid, h, gw.board.rates[v.name], None)
+    return conns
 
 
 def _wire():
@@ -216,6 +221,7 @@ def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
     for mode in ("ring", "small ring", "peek", "off"):
         monkeypatch.setattr(gateway, "MEMO", 16 if mode == "small ring" else 4096)
         gw, v, conns, sink, peeked = _gateway(mode)
+        v.latency = []  # as when metrics are on: the latency samples the hot path takes
         st = v.streams[("book", "BTCUSDT")]
         st.on_snapshot(snap, 1)
         clock = 10
@@ -227,7 +233,7 @@ def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
                    for k, t in st.arbiter.tallies.items()}
         legs = [(c.health.messages, c.health.bytes, c.health.last_data_ns, c.rate.samples, c.rate.mean_ns)
                 for c in conns.values()]
-        results.append((sink.events, tallies, legs, st.book.levels(), st.stats, st.state))
+        results.append((sink.events, tallies, legs, st.book.levels(), st.stats, st.state, v.latency))
         if mode == "peek":  # only trailing copies were peeked at: the leading leg's go straight to decode
             assert len(msgs) // 2 < len(peeked) < len(order) - len(msgs) // 2
         if mode == "ring":  # byte-identical copies were matched against the first copies, not parsed
@@ -235,8 +241,11 @@ def test_dropping_copies_on_the_peek_changes_nothing_but_speed(monkeypatch):
         if mode == "small ring":  # bounded: the oldest first copies are overwritten, and still right
             assert len(v.won) == 16 and v.won_n == len(msgs)
     assert results[0] == results[1] == results[2] == results[3]
-    events, tallies, _, _, stats, state = results[0]
+    events, tallies, _, _, stats, state, latency = results[0]
     assert state is State.LIVE and stats.gaps == 0 and stats.delivered == len(msgs)
+    # one latency sample per delivered delta, at its first copy: a trailing leg's copies are not
+    # samples (how far they lag is the arbiter's lead), on the fast paths and the full one alike
+    assert len(latency) == len(msgs)
     assert all(isinstance(e, BookDelta) for e in events) and len(events) == len(msgs)
     assert tallies["binance/a#1"][1] > 0 and tallies["binance/b#1"][1] > 0  # each leg led some of the time
     # the stale bound's rate counts each delta once (its first copy), on every path: the venue's rate
@@ -256,6 +265,25 @@ def test_a_level_off_its_step_resyncs_the_book_with_a_gap():
     (g,) = stream.on_wire("a", a.decode(bad, 3)[0], 3)
     assert isinstance(g, Gap) and g.reason == "undecodable level"
     assert stream.state is State.RESYNCING and [x.kind for x in stream.actions] == ["fetch_snapshot"]
+
+
+def test_a_trade_brought_by_both_legs_is_one_latency_sample():
+    """The full path (decode -> on_wire) samples the latency of what it delivered: the second leg's
+    copy of a trade is dropped by the arbiter and is not a sample."""
+    spec = VenueSpec("binance", (BTC,), ("trades",), (LegSpec("a", "ws://127.0.0.1:1/stream"),
+                                                      LegSpec("b", "ws://127.0.0.1:1/stream")))
+    sink = Collect()
+    gw = Gateway([spec], [sink], tuning=Tuning(seed=1))
+    v = gw.venues["binance"]
+    v.latency = []
+    conns = list(_live_connections(gw, v).values())
+    t0 = 1_700_000_000_000
+    for i in range(3):
+        raw = wrap("btcusdt@trade", {"e": "trade", "E": t0 + i, "s": "BTCUSDT", "t": 10 + i, "p": "65000.01",
+                                     "q": "0.5", "T": t0 + i, "m": False})
+        for k, c in enumerate(conns):
+            gw.on_message(v, c, raw, (t0 + i) * 1_000_000 + 200_000 + k * 50_000)
+    assert len(sink.events) == 3 and v.latency == [200_000] * 3
 
 
 def test_latency_is_batched_and_folded_into_the_histogram():

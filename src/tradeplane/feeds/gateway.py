@@ -21,7 +21,7 @@ import msgspec
 
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
-from tradeplane.feeds.arbiter import RING
+from tradeplane.feeds.arbiter import LEAD_MASK, RING
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
 from tradeplane.feeds.connection import Connection, ConnectionLost, connect
@@ -88,7 +88,7 @@ _LIVE = State.LIVE
 _RING_MASK = RING - 1
 MEMO = 4096  # recent first copies of book deltas remembered per venue for their other legs' copies
 LATENCY_BATCH = 8192  # exchange -> receive samples kept per venue before they are folded into the histogram
-_NOTHING: tuple[bytes | str, Any, int, int] = (b"", None, NO_SEQ, 0)
+_NOTHING: tuple[bytes | str, Any, int] = (b"", None, NO_SEQ)
 _ROUTES: dict[str, tuple[type, ...]] = {
     "book": (BookDelta, ParsedDelta, BookSnapshot), "trades": (Trade,), "bbo": (BBO,), "funding": (Funding,),
 }
@@ -159,9 +159,9 @@ class _Venue:
         has_peek = type(self.adapter).peek_book is not VenueAdapter.peek_book
         self.conn_sequenced = self.adapter.connection_sequence
         # the first copies of recent book deltas, in the order they were taken (slot n % MEMO): raw
-        # message, its stream, seq, exchange ns; what trailing connections compare their next message with
+        # message, its stream, its seq; what trailing connections compare their next message with
         self.copies = bool(self.books) and len(spec.legs) > 1
-        self.won: list[tuple[bytes | str, Any, int, int]] = [_NOTHING] * MEMO if self.copies else []
+        self.won: list[tuple[bytes | str, Any, int]] = [_NOTHING] * MEMO if self.copies else []
         self.won_n = 0
         self.won_mask = MEMO - 1
         self.peek: Callable[[str | bytes], tuple[str, int, int] | None] | None = (
@@ -291,7 +291,6 @@ class Gateway:
         leg.messages += 1
         leg.bytes += len(raw)
         leg.last_any_ns = recv_ns
-        conn = cs.cid
         if v.copies:
             # another leg may have brought this book delta first. The connection's next unmatched first
             # copy is compared with it byte for byte (the venue sends every connection the same
@@ -300,11 +299,9 @@ class Gateway:
             # wrong guess either way only costs time (the full path judges a message the same).
             cur = cs.cur
             if cur < v.won_n:
-                seen = v.won[cur & v.won_mask]
-                if seen[0] == raw:
-                    st = seen[1]
+                theirs, st, seq = v.won[cur & v.won_mask]  # the first copy: raw, its stream, its seq
+                if theirs == raw:
                     arb = st.arbiter
-                    seq = seen[2]
                     last = arb.last
                     if last is not None and seq <= last:
                         # a copy of a position the chain holds: Stream.drop_copy's accounting, inline and
@@ -312,32 +309,32 @@ class Gateway:
                         # it to drop_copy). The connection's tally on this stream is kept on it.
                         cs.cur = cur + 1
                         t = cs.tally if cs.tally_of is arb else self._tally(cs, arb)
-                        t.duplicates += 1
-                        if seq > t.high_water:
-                            t.high_water = seq
-                        won = st._ring[seq & _RING_MASK]
-                        if won[0] == seq and won[2] and won[1] != conn:
-                            w = arb.tallies.get(won[1]) or arb.tally(won[1])
-                            lead = recv_ns - won[2]
-                            w.lead_ns_total += lead
-                            w.lead_samples += 1
-                            peak = w.lead_peak_ns
-                            peak -= peak >> 6
-                            w.lead_peak_ns = lead if lead > peak else peak
+                        dups = t.duplicates = t.duplicates + 1
+                        if dups & LEAD_MASK == 1:  # a sampled copy: the lead of the leg that won seq
+                            won = st._ring[seq & _RING_MASK]
+                            if won[0] == seq and won[2] and won[1] != cs.cid:
+                                w = arb.tallies.get(won[1]) or arb.tally(won[1])
+                                lead = recv_ns - won[2]
+                                w.lead_ns_total += lead
+                                w.lead_samples += 1
+                                peak = w.lead_peak_ns
+                                peak -= peak >> 3
+                                w.lead_peak_ns = lead if lead > peak else peak
                         cs.behind = True
-                        if arb.pending or st.actions or leg.state is not _LIVE or cs.first is not None or (
-                            v.latency is not None
-                        ):
-                            self._copy_tail(v, cs, st, seen[3], recv_ns)
+                        if arb.pending or st.actions or leg.state is not _LIVE or cs.first is not None:
+                            self._copy_tail(v, cs, st, recv_ns)
                         else:
                             leg.last_data_ns = recv_ns
                         return
                     cs.cur = cur + 1  # the first copy itself, not yet a position the chain holds: in full
                 elif cs.behind and v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
                     return
-            elif cs.behind and v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
-                return
-            cs.behind = False
+                cs.behind = False
+            elif cs.behind:  # (a leading connection, the common case, is at the head and not behind: one test)
+                if v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
+                    return
+                cs.behind = False
+        conn = cs.cid
         text = v.text
         d = text(raw) if text is not None and type(raw) is bytes else None
         st = v.books.get(d[0]) if d is not None else None
@@ -351,11 +348,11 @@ class Gateway:
                 last = st.arbiter.last
                 if last is None or d[1] > last:
                     n = v.won_n
-                    v.won[n & v.won_mask] = (raw, st, d[1], d[4])
+                    v.won[n & v.won_mask] = (raw, st, d[1])
                     v.won_n = cs.cur = n + 1
                 else:  # a copy the match and the peek missed: judged (and dropped) by take_text
                     copy = True
-                    self._remember(v, cs, st, raw, d[1], d[4])
+                    self._remember(v, cs, st, raw, d[1])
             out = st.take_text(conn, d, recv_ns)
             if st.arbiter.pending:
                 out = out + self._check_hole(v, st, recv_ns)
@@ -370,11 +367,12 @@ class Gateway:
         if leg.state is not _LIVE:
             self._leg_live(v, leg, recv_ns)
         leg.last_data_ns = recv_ns
-        if not copy:  # the stale bound's rate counts a book delta once, at its first copy
-            cs.rate.observe(recv_ns)
         if cs.first is not None:
             cs.first.set()
             cs.first = None
+        if copy:  # the stale bound's rate and the latency histogram count a message once, at its first copy
+            return
+        cs.rate.observe(recv_ns)
         lat = v.latency
         if lat is not None and ts > 0:
             lat.append(recv_ns - ts)  # folded into the histogram at the watchdog's tick (metrics)
@@ -403,13 +401,14 @@ class Gateway:
         if st is None or not st.drop_copy(cs.cid, peeked[1], recv_ns):
             return False
         cs.behind = True
-        self._copy_tail(v, cs, st, peeked[2], recv_ns)
+        self._copy_tail(v, cs, st, recv_ns)
         return True
 
-    def _copy_tail(self, v: _Venue, cs: ConnState, st: Stream, ts: int, recv_ns: int) -> None:
+    def _copy_tail(self, v: _Venue, cs: ConnState, st: Stream, recv_ns: int) -> None:
         """The rest of a dropped copy's bookkeeping, when there is any: a hole to judge, the stream's
-        actions, a leg coming (back) live, the first data on a connection, the latency sample. The
-        stream's rate (the stale bound) counted the message once, at its first copy."""
+        actions, a leg coming (back) live, the first data on a connection. The stream's rate (the
+        stale bound) and the latency histogram counted the message once, at its first copy (what a
+        trailing leg's copies lag by is the arbiter's lead)."""
         if st.arbiter.pending:
             out = self._check_hole(v, st, recv_ns)
             if out:
@@ -423,15 +422,12 @@ class Gateway:
         if cs.first is not None:
             cs.first.set()
             cs.first = None
-        lat = v.latency
-        if lat is not None and ts > 0:
-            lat.append(recv_ns - ts)
-            if len(lat) >= LATENCY_BATCH:
-                self.metrics.fold()
 
     def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
         """Every message the fast paths do not take: decoded into events, each to its stream. Returns
-        the exchange time of a data message (0 when it has none), None when it carried no data."""
+        None when the message carried no data, else the exchange time of the first event it delivered
+        (its latency sample): 0 when it delivered none (a copy another leg brought first, an update
+        held for a snapshot) or the venue gives no exchange time."""
         events = v.adapter.decode(raw, recv_ns)
         if v.conn_sequenced:
             self._connection_seq(v, cs, recv_ns)
@@ -440,6 +436,7 @@ class Gateway:
         route = v.route
         conn = cs.cid
         data = False
+        sent_ns = 0
         for ev in events:
             st = route.get((type(ev), ev.symbol))
             if st is None:
@@ -447,17 +444,19 @@ class Gateway:
                 continue
             data = True
             if v.copies and type(ev) is ParsedDelta and len(events) == 1:
-                self._remember(v, cs, st, raw, ev.seq, ev.ts_exchange)
+                self._remember(v, cs, st, raw, ev.seq)
             out = st.on_wire(conn, ev, recv_ns)
+            if out and not sent_ns:
+                sent_ns = getattr(ev, "ts_exchange", 0)
             if st.arbiter.pending:
                 out = out + self._check_hole(v, st, recv_ns)
             if out:
                 self._publish(out)
             if st.actions:
                 self._run_actions(v, st)
-        return getattr(events[0], "ts_exchange", 0) if data else None
+        return sent_ns if data else None
 
-    def _remember(self, v: _Venue, cs: ConnState, st: Stream, raw: str | bytes, seq: int, ts: int) -> None:
+    def _remember(self, v: _Venue, cs: ConnState, st: Stream, raw: str | bytes, seq: int) -> None:
         """Before ``st`` judges book position ``seq`` from ``cs``: a first copy is remembered for the
         other connections (``won``); a copy moves this connection's place in ``won`` past the one it
         matches (the connection missed a message, or its copy was not byte-identical)."""
@@ -465,7 +464,7 @@ class Gateway:
         if last is None or seq > last:
             cs.behind = False
             n = v.won_n
-            v.won[n & v.won_mask] = (raw, st, seq, ts)
+            v.won[n & v.won_mask] = (raw, st, seq)
             v.won_n = cs.cur = n + 1
             return
         cs.behind = True

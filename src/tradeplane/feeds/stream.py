@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tradeplane.errors import InputError
-from tradeplane.feeds.arbiter import RING, Arbiter
+from tradeplane.feeds.arbiter import LEAD_MASK, RING, Arbiter
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.events import (
     NO_CHECKSUM,
@@ -252,25 +252,24 @@ class Stream:
 
     def drop_copy(self, leg: str, seq: int, now_ns: int) -> bool:
         """If book position ``seq`` from ``leg`` is a copy of one the chain already holds, account
-        for it (duplicate, high water, lead of the winning leg) and return True: the caller drops
+        for it (duplicate, the winning leg's lead when sampled) and return True: the caller drops
         the message without converting (or even decoding) a level. Else change nothing, False."""
         arb = self.arbiter
         last = arb.last
         if last is None or seq > last or not self._contiguous:
             return False
         t = arb.tallies.get(leg) or arb.tally(leg)
-        t.duplicates += 1
-        if seq > t.high_water:
-            t.high_water = seq
-        won = self._ring[seq & _RING_MASK]
-        if won[0] == seq and won[1] != leg and won[2]:
-            w = arb.tallies.get(won[1]) or arb.tally(won[1])
-            lead = now_ns - won[2]
-            w.lead_ns_total += lead
-            w.lead_samples += 1
-            peak = w.lead_peak_ns
-            peak -= peak >> 6
-            w.lead_peak_ns = lead if lead > peak else peak
+        dups = t.duplicates = t.duplicates + 1  # (a copy leaves the high water alone: see LegTally)
+        if dups & LEAD_MASK == 1:  # a sampled copy (arbiter.LEAD_EVERY): the lead of the leg that won seq
+            won = self._ring[seq & _RING_MASK]
+            if won[0] == seq and won[1] != leg and won[2]:
+                w = arb.tallies.get(won[1]) or arb.tally(won[1])
+                lead = now_ns - won[2]
+                w.lead_ns_total += lead
+                w.lead_samples += 1
+                peak = w.lead_peak_ns
+                peak -= peak >> 3
+                w.lead_peak_ns = lead if lead > peak else peak
         return True
 
     def connection_gap(self, conn: str, live_conns: list[str], now_ns: int, missed: tuple[int, int]) -> list[MarketEvent]:
