@@ -2,7 +2,8 @@
 
 Totals are read from the gateway's own counters at scrape time (a custom collector:
 nothing on the hot path). The exchange-to-receive latency is a histogram too, batched: the
-hot path appends each data message's latency (ns) to its venue's list, and the lists are
+hot path appends each delivered message's latency (ns, at its first copy: a trailing leg's copies
+are not samples) to its venue's list, and the lists are
 folded into bucket counts at the watchdog's tick (every 50 ms), at a scrape, or once 8192
 samples wait. A ``prometheus_client.Histogram.observe`` per message (a lock, a Python loop over
 the buckets) cost more than the rest of the gateway's bookkeeping of that message.
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _BOUNDS_NS = tuple(round(b * 1e9) for b in LATENCY_BUCKETS)
-_LATENCY_HELP = "exchange timestamp to local receive time"
+_LATENCY_HELP = "exchange timestamp to local receive time, at each message's first copy"
 
 
 class GatewayMetrics(Collector):
