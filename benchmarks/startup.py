@@ -64,7 +64,7 @@ def main() -> None:
     print(f"{'command':<45}{'wall s':>9}{'x floor':>9}{'cpu s':>9}{'x floor':>9}")
     print(f"{'python -c pass (floor)':<45}{floor:9.3f}{1.0:9.1f}{floor_cpu:9.3f}{1.0:9.1f}")
     for cmd in commands:
-        t, cpu = timed([sys.executable, "-c", "from tradeplane.cli import run; run()", *cmd], runs)
+        t, cpu = timed([sys.executable, "-c", "from tradeplane.launch import run; run()", *cmd], runs)
         print(f"{'tradeplane ' + ' '.join(cmd):<45}{t:9.3f}{t / floor:9.1f}{cpu:9.3f}{cpu / max(floor_cpu, 1e-3):9.1f}",
               flush=True)
 

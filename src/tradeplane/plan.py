@@ -94,9 +94,12 @@ class Plan:
         """Every finding of every analysis, flattened with its estate location (for the review formats)."""
         out = [review.Item("verify", f.severity, f.check, f.title, f.fix_location or "", f.fix)
                for f in self.verify.findings]
-        out += [review.Item("security", f.severity, f.rule, f"{f.subject}: {f.title}", f.location, f.fix)
+        out += [review.Item("security", f.severity, f.rule, f"{f.subject}: {f.title}",
+                            f.location or _named_where(self.estate, f.subject), f.fix)
                 for f in self.security.findings]
-        out += [review.Item("placement", "high", "placement", x.render()) for x in self.placement.explanations]
+        out += [review.Item("placement", "high", "placement", replace(x, where="").render(),
+                            x.where or _named_where(self.estate, x.workload))
+                for x in self.placement.explanations]
         out += [review.Item("terraform", "high", "dangling-reference", str(r)) for r in self.dangling]
         out += [review.Item("freeze", "info" if self.emergency else "high", "change-freeze", line, v.location,
                             "" if self.emergency else v.fix())
@@ -118,8 +121,9 @@ class Plan:
                        "monthly cost (USD)": f"{self.cost.total_monthly:,.0f}"}
             return review.markdown(self.estate.name, self.items(), self.blocking, self.warnings, summary,
                                    self.overrides)
-        if fmt == "sarif":
-            return review.sarif(self.estate.name, self.items(), __version__)
+        if fmt == "sarif":  # a finding with no line of its own is shown at the estate's `name:`
+            entry = self.estate.where(self.estate, "name")
+            return review.sarif(self.estate.name, self.items(), __version__, str(entry) if entry else "")
         if fmt == "junit":
             return review.junit(self.estate.name, self.items(), self.passed())
         raise ValueError(f"unknown format {fmt!r}")
@@ -143,6 +147,21 @@ class Plan:
             "freeze": self.frozen,
             "emergency": self.overrides,
         }
+
+
+def _named_where(estate: Estate, names: str) -> str:
+    """The estate ``file:line`` of the first workload, else venue, that ``names`` (comma-separated, as a
+    placement explanation joins the workloads of a conflict) calls by name; ``""`` when none has one."""
+    for name in names.split(","):
+        for lookup in (estate.workload, estate.venue):
+            try:
+                obj: object = lookup(name.strip())
+            except KeyError:
+                continue
+            where = estate.where(obj)
+            if where is not None:
+                return str(where)
+    return ""
 
 
 def _held(passed: int, findings: int, noun: str, plural: str = "") -> str:

@@ -7,8 +7,11 @@ A command that needs OR-Tools, DuckDB, pyarrow, pandas or websockets imports it 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 HEAVY = ("ortools", "duckdb", "pyarrow", "pandas", "websockets", "fastapi", "sqlalchemy", "hcl2", "plotly",
          "networkx", "uvicorn", "picows", "nats", "boto3")
@@ -32,3 +35,55 @@ def test_help_and_estate_validate_load_no_heavy_library() -> None:
             "    assert main(['--help']) == 0\n"
             "    assert main(['estate', 'validate', 'examples/small']) == 0\n")
     assert _loaded(code) == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A real SIGINT, sent by the process to itself from an import hook the moment the CLI starts importing its
+# command modules: Python's handler raises KeyboardInterrupt at the next bytecode, inside that import
+# (no timing involved).
+_INTERRUPT_THE_IMPORT = """
+import os, signal, sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "tradeplane.cli.plan":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+"""
+
+
+def _script() -> str:
+    """The console script as pyproject.toml declares it (``module:function``)."""
+    return str(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["tradeplane"])
+
+
+def _run_script(prelude: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    module, function = _script().split(":")
+    code = (f"{prelude}\nimport importlib, sys\nsys.argv = ['tradeplane', *{list(argv)!r}]\n"
+            f"getattr(importlib.import_module({module!r}), {function!r})()\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
+                          cwd=ROOT)
+
+
+def test_ctrl_c_while_the_cli_imports_says_aborted_without_a_traceback() -> None:
+    """#3: the console script catches an interrupt that arrives before ``main`` is running."""
+    out = _run_script(_INTERRUPT_THE_IMPORT, "--help")
+    assert (out.returncode, out.stderr, out.stdout) == (130, "aborted\n", "")
+
+
+def test_the_console_script_runs_the_cli() -> None:
+    out = _run_script("", "--help")
+    assert out.returncode == 0 and "tradeplane" in out.stdout and out.stderr == ""
+    out = _run_script("", "estate", "validate", "no/such/estate")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_the_console_script_module_is_light() -> None:
+    """Importing the entry point loads nothing of the CLI (the interrupt handler is in place first)."""
+    probe = ("import sys\nimport tradeplane.launch\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('tradeplane.', 'typer', 'rich'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.strip() == "['tradeplane.launch']"

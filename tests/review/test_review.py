@@ -7,6 +7,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -195,3 +196,70 @@ def test_counts_are_in_the_right_number() -> None:
     md = markdown("e", [], [], ["w", "v"], {}, ["EMERGENCY (x): y"])
     assert "(0 blocking, 2 warnings; **1 frozen change let through as an emergency**)" in md
 
+
+
+def _locations(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [loc["physicalLocation"]["artifactLocation"] for r in doc["runs"][0]["results"]
+            for loc in r.get("locations", [])]
+
+
+@pytest.fixture()
+def repo_estate(tmp_path: Path) -> Path:
+    """A git checkout (a ``.git`` directory) holding ``examples/small`` in ``estates/small`` with a latency
+    budget no zone can meet (a placement finding), and an unrelated working directory beside it."""
+    (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    estate = tmp_path / "checkout" / "estates" / "small"
+    shutil.copytree(ROOT / "examples/small", estate)
+    text = (estate / "estate.yaml").read_text()
+    (estate / "estate.yaml").write_text(text.replace("rtt_us: 20000", "rtt_us: 50", 1))
+    (tmp_path / "elsewhere").mkdir()
+    return estate
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(repo_estate: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """GitHub resolves ``artifactLocation.uri`` against the checkout, not the directory the plan ran in."""
+    monkeypatch.chdir(repo_estate.parents[2] / "elsewhere")
+    _, out, _ = run(capsys, "plan", str(repo_estate), "--format", "sarif")
+    doc = json.loads(out)
+    locations = _locations(doc)
+    assert locations and all(loc == {"uri": "estates/small/estate.yaml", "uriBaseId": "%SRCROOT%"}
+                             for loc in locations)
+    assert set(doc["runs"][0]["originalUriBaseIds"]) == {"%SRCROOT%"}
+    assert str(repo_estate) not in out  # nothing of this machine's paths in what is uploaded
+
+
+def test_sarif_uris_outside_any_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``.git`` above the file: relative to the working directory, else an absolute file URI."""
+    from tradeplane.review import Item, sarif
+
+    (tmp_path / "cwd").mkdir()
+    inside, outside = tmp_path / "cwd" / "my estate" / "e.yaml", tmp_path / "other" / "e.yaml"
+    for path in (inside, outside):
+        path.parent.mkdir(parents=True)
+        path.write_text("name: x\n")
+    if any((d / ".git").exists() for d in tmp_path.parents):
+        pytest.skip("the temporary directory is inside a git repository")
+    monkeypatch.chdir(tmp_path / "cwd")
+    items = [Item("verify", "high", "a", "in", f"{inside}:3"), Item("verify", "high", "b", "out", f"{outside}:4:2")]
+    doc = json.loads(sarif("x", items, "0"))
+    assert _locations(doc) == [{"uri": "my%20estate/e.yaml"}, {"uri": outside.resolve().as_uri()}]
+    assert "originalUriBaseIds" not in doc["runs"][0]
+
+
+def test_every_sarif_result_has_a_location(repo_estate: Path) -> None:
+    """A placement finding sits at the budget it breaks; a finding with no line of its own (a dangling
+    Terraform reference) at the estate's ``name:``; none is left without a location."""
+    from dataclasses import replace
+
+    from tradeplane.terraform import Reference
+
+    p = plan.build(est.load(repo_estate))
+    assert p.placement.status == "infeasible"
+    p = replace(p, dangling=(Reference("aws/10-networking", "main.tf", "aws_vpc.gone", "not defined"),))
+    results = json.loads(p.render("sarif"))["runs"][0]["results"]
+    regions = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"] for r in results if r.get("locations")}
+    assert len(regions) == len({r["ruleId"] for r in results}) and all(r.get("locations") for r in results)
+    lines = (repo_estate / "estate.yaml").read_text().splitlines()
+    assert "rtt_us: 50" in lines[regions["placement/placement"]["startLine"] - 1]
+    assert lines[regions["terraform/dangling-reference"]["startLine"] - 1].startswith("name:")

@@ -19,6 +19,7 @@ import typer
 
 from tradeplane.cli.output import err_console
 from tradeplane.errors import TradeplaneError
+from tradeplane.launch import ABORTED
 
 app = typer.Typer(
     name="tradeplane",
@@ -46,8 +47,6 @@ def _mount_nouns() -> None:
 _mount_nouns()
 
 
-ABORTED = 130
-"""The exit code of an interrupted command (128 + SIGINT, the shells' convention)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +90,8 @@ def _is_usage_error(exc: BaseException) -> bool:
 
 
 def run() -> None:
+    """``sys.exit(main())``, for callers that have imported the CLI already. The console script is
+    ``tradeplane.launch.run``, which also turns an interrupt during this module's import into "aborted"."""
     sys.exit(main())
 
 

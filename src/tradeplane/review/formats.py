@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from tradeplane.plural import count
@@ -75,25 +77,72 @@ def _order(i: Item) -> tuple[int, str, str, str]:
     return (rank, i.section, i.rule, i.title)
 
 
-def _relative(path: str) -> str:
-    """Code-scanning tools resolve URIs against the repository root: make paths under the working
-    directory relative to it."""
-    from pathlib import Path
+SRCROOT = "%SRCROOT%"
+"""The ``uriBaseId`` of every path inside a git repository: the repository's root, which is what GitHub
+code scanning resolves a result's ``artifactLocation.uri`` against (the checkout), whatever directory
+the plan ran in."""
 
+
+def _repository_root(path: Path, roots: dict[Path, Path | None]) -> Path | None:
+    """The nearest ancestor directory of ``path`` holding a ``.git`` (a directory, or the file of a
+    worktree or submodule), or ``None``; ``roots`` caches the answer per directory."""
+    seen: list[Path] = []
+    root: Path | None = None
+    for directory in path.parents:
+        if directory in roots:
+            root = roots[directory]
+            break
+        seen.append(directory)
+        if (directory / ".git").exists():
+            root = directory
+            break
+    for directory in seen:
+        roots[directory] = root
+    return root
+
+
+def _artifact_location(path: str, roots: dict[Path, Path | None]) -> dict[str, str]:
+    """A SARIF ``artifactLocation`` for an estate file, depending only on the paths:
+
+    - inside a git repository: ``uri`` relative to the repository's root, ``uriBaseId`` ``%SRCROOT%``
+      (SARIF 2.1.0 section 3.4.4: with a ``uriBaseId`` the ``uri`` is a relative reference);
+    - else under the working directory: ``uri`` relative to it;
+    - else: an absolute ``file://`` URI (section 3.4.3: a ``uri`` with no base to resolve against
+      is an absolute URI).
+
+    Relative URIs are percent-encoded (RFC 3986), so a space or a colon in a name stays one path."""
+    absolute = Path(path).resolve()
+    root = _repository_root(absolute, roots)
+    if root is not None:
+        return {"uri": quote(absolute.relative_to(root).as_posix()), "uriBaseId": SRCROOT}
     try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return {"uri": quote(absolute.relative_to(Path.cwd().resolve()).as_posix())}
     except ValueError:
-        return path
+        return {"uri": absolute.as_uri()}
 
 
-def sarif(estate: str, items: list[Item], tool_version: str) -> str:
+def sarif(estate: str, items: list[Item], tool_version: str, default_location: str = "") -> str:
     """One SARIF 2.1.0 run: a rule per (section, check), a result per finding at its estate file:line.
+
+    Every result has a location (``default_location``, the estate's own entry ``file:line``, for a
+    finding that has none): GitHub code scanning shows an alert where its location says ("The location
+    allows GitHub to show annotations in your code file", GitHub Docs, "SARIF support for code
+    scanning", https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning),
+    so a result without one has nowhere to be shown, and code scanning requires
+    ``physicalLocation.artifactLocation.uri`` to be a non-empty string (microsoft/sarif-sdk pull
+    request 2704, "HdfConverter: SARIF location improvements").
+    ``default_location`` empty (an estate built in code has no file): such a result has none.
+
+    Paths: see ``_artifact_location``. ``run.originalUriBaseIds`` says what ``%SRCROOT%`` means in words
+    only; an absolute ``uri`` there would put this machine's path in the output, and a consumer
+    resolves an absent one by other means (GitHub: the checkout) -- SARIF 2.1.0 section 3.14.14.
 
     The driver has no ``informationUri``: SARIF 2.1.0 (section 3.19.17) wants an absolute URI there
     and allows leaving it out; the project publishes no homepage (pyproject.toml has no URL) to
     point at, and a relative path such as ``docs/plan.md`` resolves against nothing a viewer knows."""
     rules = sorted({(i.section, i.rule) for i in items})
     index = {r: n for n, r in enumerate(rules)}
+    roots: dict[Path, Path | None] = {}
     results = []
     for i in sorted(items, key=_order):
         result: dict[str, Any] = {
@@ -102,20 +151,25 @@ def sarif(estate: str, items: list[Item], tool_version: str) -> str:
             "message": {"text": i.title + (f" Fix: {i.fix}" if i.fix else "")},
             "properties": {"severity": i.severity},
         }
-        match = _LOC.match(i.location or "")
+        match = _LOC.match(i.location or "") or _LOC.match(default_location)
         if match:
             region: dict[str, int] = {"startLine": int(match["line"])}
             if match["col"]:
                 region["startColumn"] = int(match["col"])
-            result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _relative(match["file"])},
+            result["locations"] = [{"physicalLocation": {"artifactLocation": _artifact_location(match["file"], roots),
                                                          "region": region}}]
         results.append(result)
-    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [{
+    run: dict[str, Any] = {
         "tool": {"driver": {"name": "tradeplane", "version": tool_version,
                             "rules": [{"id": f"{s}/{r}", "name": r, "shortDescription": {"text": f"{s}: {r}"}}
                                       for s, r in rules]}},
         "automationDetails": {"id": f"tradeplane-plan/{estate}"},
-        "results": results}]}
+        "results": results}
+    if any(loc["physicalLocation"]["artifactLocation"].get("uriBaseId") == SRCROOT
+           for r in results for loc in r.get("locations", [])):
+        run["originalUriBaseIds"] = {SRCROOT: {"description": {
+            "text": "The root of the git repository holding the estate (the checkout)."}}}
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
