@@ -102,7 +102,6 @@ class ConnState:
     health: LegHealth
     rate: RateEstimator
     first: asyncio.Event | None  # set on the first data message (rotation waits for it)
-    behind: bool = False  # its last book delta was another leg's copy: peek at the next one first
     seq: int = NO_SEQ  # venues that number a connection's messages: the last number read on it
     # index into its venue's ``won`` of the next first copy this connection has not brought itself:
     # the venue sends every connection the same messages in the same order, so a trailing connection's
@@ -290,12 +289,11 @@ class Gateway:
         leg = cs.health
         leg.messages += 1
         leg.bytes += len(raw)
-        leg.last_any_ns = recv_ns
         if v.copies:
             # another leg may have brought this book delta first. The connection's next unmatched first
             # copy is compared with it byte for byte (the venue sends every connection the same
-            # messages in order); failing that, a connection that trails (its last delta was a copy)
-            # peeks at the sequence alone. A copy is judged on its sequence and dropped undecoded; a
+            # messages in order); failing that, a connection that trails (other connections brought
+            # first copies it has not matched) peeks at the sequence alone. A copy is judged on its sequence and dropped undecoded; a
             # wrong guess either way only costs time (the full path judges a message the same).
             cur = cs.cur
             if cur < v.won_n:
@@ -320,20 +318,14 @@ class Gateway:
                                 peak = w.lead_peak_ns
                                 peak -= peak >> 3
                                 w.lead_peak_ns = lead if lead > peak else peak
-                        cs.behind = True
                         if arb.pending or st.actions or leg.state is not _LIVE or cs.first is not None:
                             self._copy_tail(v, cs, st, recv_ns)
                         else:
                             leg.last_data_ns = recv_ns
                         return
                     cs.cur = cur + 1  # the first copy itself, not yet a position the chain holds: in full
-                elif cs.behind and v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
+                elif v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
                     return
-                cs.behind = False
-            elif cs.behind:  # (a leading connection, the common case, is at the head and not behind: one test)
-                if v.peek is not None and self._peeked_copy(v, cs, raw, recv_ns):
-                    return
-                cs.behind = False
         conn = cs.cid
         text = v.text
         d = text(raw) if text is not None and type(raw) is bytes else None
@@ -400,7 +392,6 @@ class Gateway:
         st = v.books.get(peeked[0])
         if st is None or not st.drop_copy(cs.cid, peeked[1], recv_ns):
             return False
-        cs.behind = True
         self._copy_tail(v, cs, st, recv_ns)
         return True
 
@@ -462,12 +453,10 @@ class Gateway:
         matches (the connection missed a message, or its copy was not byte-identical)."""
         last = st.arbiter.last
         if last is None or seq > last:
-            cs.behind = False
             n = v.won_n
             v.won[n & v.won_mask] = (raw, st, seq)
             v.won_n = cs.cur = n + 1
             return
-        cs.behind = True
         won = v.won
         n = v.won_n
         i = max(cs.cur, n - len(won))

@@ -73,7 +73,6 @@ class LegHealth:
     name: str
     state: State = State.CONNECTING
     last_data_ns: int = 0
-    last_any_ns: int = 0
     connected_ns: int = 0
     messages: int = 0
     bytes: int = 0
