@@ -267,6 +267,26 @@ def test_a_level_off_its_step_resyncs_the_book_with_a_gap():
     assert stream.state is State.RESYNCING and [x.kind for x in stream.actions] == ["fetch_snapshot"]
 
 
+def test_a_trailing_leg_that_lost_a_message_is_matched_byte_for_byte_again_after_one_peek():
+    """Leg b trails leg a and loses one message: its next copy does not match the first copy it has
+    not matched (the lost one), so it is peeked at; its place then moves past that copy's first copy,
+    and every later copy is matched byte for byte again (before: peeked at until b led once)."""
+    snap, msgs, _ = _wire()
+    gw, v, conns, sink, peeked = _gateway("ring")
+    st = v.streams[("book", "BTCUSDT")]
+    st.on_snapshot(snap, 1)
+    clock = 10
+    for i, raw in enumerate(msgs):
+        clock += 7
+        gw.on_message(v, conns["a"], bytes(bytearray(raw)), clock)
+        if i != 20:  # lost on b
+            gw.on_message(v, conns["b"], bytes(bytearray(raw)), clock + 3)
+    assert len(peeked) == 1
+    assert st.state is State.LIVE and st.stats.gaps == 0 and st.stats.delivered == len(msgs) == len(sink.events)
+    tallies = st.arbiter.tallies
+    assert tallies["binance/a#1"].wins == len(msgs) and tallies["binance/b#1"].duplicates == len(msgs) - 1
+
+
 def test_a_trade_brought_by_both_legs_is_one_latency_sample():
     """The full path (decode -> on_wire) samples the latency of what it delivered: the second leg's
     copy of a trade is dropped by the arbiter and is not a sample."""

@@ -392,6 +392,10 @@ class Gateway:
         st = v.books.get(peeked[0])
         if st is None or not st.drop_copy(cs.cid, peeked[1], recv_ns):
             return False
+        # its place in the ring moves past this copy's first copy: a connection that lost a message
+        # (the first copy it did not match) is matched byte for byte again from its next message on,
+        # instead of peeking at every message until it leads once
+        self._pass(v, cs, st, peeked[1])
         self._copy_tail(v, cs, st, recv_ns)
         return True
 
@@ -457,6 +461,13 @@ class Gateway:
             v.won[n & v.won_mask] = (raw, st, seq)
             v.won_n = cs.cur = n + 1
             return
+        self._pass(v, cs, st, seq)
+
+    @staticmethod
+    def _pass(v: _Venue, cs: ConnState, st: Stream, seq: int) -> None:
+        """``cs`` brought a copy of position ``seq`` of ``st`` that it did not match in ``won``: its place
+        moves past that position's first copy (or to the first copy after it), looked for among the
+        next 256 first copies; left where it is when none is there."""
         won = v.won
         n = v.won_n
         i = max(cs.cur, n - len(won))
@@ -465,6 +476,7 @@ class Gateway:
             if w[1] is st and w[2] >= seq:
                 cs.cur = j + 1 if w[2] == seq else j
                 return
+
     def _connection_seq(self, v: _Venue, cs: ConnState, now_ns: int) -> None:
         """Venues that number every message of a connection: a hole in the numbers means this
         connection lost messages; each stream it carries judges whether another connection covered
