@@ -391,10 +391,12 @@ class SinkClock:
 # ---------------------------------------------------------------------- memory
 
 
-def bytecodes(msgs: list[bytes], snap: dict[str, object], legs: int, warm: int = 1000, n: int = 1000) -> tuple[float, dict[str, float]]:
+def bytecodes(msgs: list[bytes], snap: dict[str, object], legs: int, warm: int = 1000, n: int = 1000,
+              lose_every: int = 0) -> tuple[float, dict[str, float]]:
     """Bytecodes the interpreter executes per unique message on the gateway's path (``sys.settrace``
     opcode events, counted after ``warm`` messages): exact and independent of the machine's load,
-    unlike every clock figure here. Returns the total and the share of each function."""
+    unlike every clock figure here. ``lose_every``: the last leg loses one message in that many (the
+    others bring it). Returns the total and the share of each function."""
     import collections
 
     gw, v, conns, _ = gateway_path(legs)
@@ -413,8 +415,10 @@ def bytecodes(msgs: list[bytes], snap: dict[str, object], legs: int, warm: int =
     for i, (_raw, copies) in enumerate(pairs):
         if i == warm:
             sys.settrace(trace)
+        lost = conns[-1] if lose_every and i % lose_every == lose_every // 2 else None
         for c, raw in zip(conns, copies, strict=True):
-            on(v, c, raw, 1)  # type: ignore[arg-type]
+            if c is not lost:
+                on(v, c, raw, 1)  # type: ignore[arg-type]
     sys.settrace(None)
     return sum(counts.values()) / n, {k: c / n for k, c in counts.most_common(8)}
 
@@ -478,6 +482,8 @@ def main() -> None:
               f"(the second copy {two_bc - one_bc:.1f}); by the count, 2 legs vs 1 leg {one_bc / two_bc:.2f}")
         for legs, fns in ((1, one_fn), (2, two_fn)):
             print(f"  {legs} leg{'s' if legs > 1 else ''}: " + ", ".join(f"{k} {v:.0f}" for k, v in fns.items()))
+        lossy, _ = bytecodes(msgs, snap, 2, lose_every=100)
+        print(f"  2 legs, the trailing leg losing 1 message in 100: {lossy:.1f} per unique message")
         return
     n = 20_000 if args.quick else 200_000
     e2e_steps = 5_000 if args.quick else 60_000
