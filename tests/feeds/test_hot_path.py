@@ -287,9 +287,10 @@ def test_a_trailing_leg_that_lost_a_message_is_matched_byte_for_byte_again_after
     assert tallies["binance/a#1"].wins == len(msgs) and tallies["binance/b#1"].duplicates == len(msgs) - 1
 
 
-def test_a_trade_brought_by_both_legs_is_one_latency_sample():
-    """The full path (decode -> on_wire) samples the latency of what it delivered: the second leg's
-    copy of a trade is dropped by the arbiter and is not a sample."""
+def test_a_trade_brought_by_both_legs_is_one_latency_sample_and_one_arrival():
+    """The full path (decode -> on_wire) samples the latency of what it delivered and counts it once
+    in the stale rate: the second leg's copy of a trade is dropped by the arbiter and counts for
+    neither."""
     spec = VenueSpec("binance", (BTC,), ("trades",), (LegSpec("a", "ws://127.0.0.1:1/stream"),
                                                       LegSpec("b", "ws://127.0.0.1:1/stream")))
     sink = Collect()
@@ -304,6 +305,10 @@ def test_a_trade_brought_by_both_legs_is_one_latency_sample():
         for k, c in enumerate(conns):
             gw.on_message(v, c, raw, (t0 + i) * 1_000_000 + 200_000 + k * 50_000)
     assert len(sink.events) == 3 and v.latency == [200_000] * 3
+    # and the stale rate saw three arrivals, not six: the legs' interleaved copies would halve the
+    # mean interval, and with it the bound a silent leg is judged on
+    assert conns[0].rate is conns[1].rate and conns[0].rate.samples == 2
+    assert conns[0].rate.mean_ns == 1_000_000
 
 
 def test_latency_is_batched_and_folded_into_the_histogram():

@@ -335,6 +335,7 @@ class Gateway:
             ts = self._decoded(v, cs, raw, recv_ns)
             if ts is None:
                 return  # control traffic or heartbeats only: no data
+            copy = ts < 0  # data that delivered nothing new: another leg's copy (or held for a snapshot)
         else:
             if v.copies:  # a first copy (the common case of _remember, inline)
                 last = st.arbiter.last
@@ -420,9 +421,10 @@ class Gateway:
 
     def _decoded(self, v: _Venue, cs: ConnState, raw: str | bytes, recv_ns: int) -> int | None:
         """Every message the fast paths do not take: decoded into events, each to its stream. Returns
-        None when the message carried no data, else the exchange time of the first event it delivered
-        (its latency sample): 0 when it delivered none (a copy another leg brought first, an update
-        held for a snapshot) or the venue gives no exchange time."""
+        None when the message carried no data; -1 when it delivered nothing new (a copy another leg
+        brought first, an update held for a snapshot: the stale rate and the latency histogram count
+        a message once, at its first copy); else the exchange time of the first event it delivered
+        (its latency sample; 0 when the venue gives none)."""
         events = v.adapter.decode(raw, recv_ns)
         if v.conn_sequenced:
             self._connection_seq(v, cs, recv_ns)
@@ -431,7 +433,7 @@ class Gateway:
         route = v.route
         conn = cs.cid
         data = False
-        sent_ns = 0
+        sent_ns = -1
         for ev in events:
             st = route.get((type(ev), ev.symbol))
             if st is None:
@@ -441,7 +443,7 @@ class Gateway:
             if v.copies and type(ev) is ParsedDelta and len(events) == 1:
                 self._remember(v, cs, st, raw, ev.seq)
             out = st.on_wire(conn, ev, recv_ns)
-            if out and not sent_ns:
+            if out and sent_ns < 0:
                 sent_ns = getattr(ev, "ts_exchange", 0)
             if st.arbiter.pending:
                 out = out + self._check_hole(v, st, recv_ns)
