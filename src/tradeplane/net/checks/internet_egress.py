@@ -1,24 +1,30 @@
 """No unrestricted internet egress: no workload (or site) reaches the internet on every protocol, or on
 every destination port of TCP or UDP.
 
-A trading workload needs a few named services on the internet (a crypto venue's TLS port, package
-mirrors behind a proxy); one that can send anything anywhere is an exfiltration path and a command and
-control channel. The estate declares no per-desk egress list, so the measurable line is the one the
-clouds' defaults cross: GCP's implied egress rule allows every protocol to 0.0.0.0/0 at priority 65535
-unless a higher-priority rule denies it, and with the default internet route and Cloud NAT (or an
-external IP) that is the whole internet (Google Cloud, "VPC firewall rules", section "Implied rules":
-https://cloud.google.com/vpc/docs/firewalls#default_firewall_rules; "A higher priority firewall rule may
-restrict outbound access"); an AWS security group created without egress rules allows all outbound
-traffic likewise (AWS VPC User Guide, "Security group rules"). The fix the docs give is a deny of all
-egress to 0.0.0.0/0 at a low priority with higher-priority allows for what the workloads need (on GCP,
-Private Google Access's 199.36.153.8/30 on tcp 443 for Google APIs: "Configure Private Google Access",
+A trading workload needs a few named services on the internet (a crypto venue's TLS port, Google APIs);
+one that can send anything anywhere is an exfiltration path and a command-and-control channel. The
+estate declares no per-desk egress list, so the line drawn is the one the clouds' defaults cross:
+
+- GCP: every VPC has an implied egress rule that allows every protocol to 0.0.0.0/0 at priority 65535,
+  the lowest; a higher-priority rule may restrict it, and with a default internet route and Cloud NAT
+  or an external IP it is the whole internet (Google Cloud, "VPC firewall rules", section "Implied
+  rules", https://cloud.google.com/vpc/docs/firewalls#default_firewall_rules).
+- AWS: the outbound rule a new security group comes with allows all traffic to 0.0.0.0/0 (AWS VPC User
+  Guide, "Security group rules"); an estate egress rule of protocol all to 0.0.0.0/0 behind a NAT or
+  internet gateway does the same.
+
+The fix is the higher-priority rule the implied one yields to: deny all egress to 0.0.0.0/0 at a low
+priority, with allows above it for what the workloads need (Google APIs through Private Google Access's
+private.googleapis.com, 199.36.153.8/30, on tcp 443: Google Cloud, "Configure Private Google Access",
 https://cloud.google.com/vpc/docs/configure-private-google-access).
 
-The check reads the desk matrix's ``desk -> internet`` cells (``Context.matrix``: the matrix the
-segmentation check computes, not a second one): a cell whose union is restricted is a pass without
-looking at its endpoints; otherwise each endpoint's own headers are judged, and for at most
-``MAX_TRACES`` endpoints per network a walk to the internet gives the trace naming the rule that allows
-it with its estate file:line.
+How: the ``desk -> internet`` cells of the desk matrix (``Context.matrix``, the one the segmentation
+check computes, not a second one). A cell whose union is restricted is a pass without looking further.
+Otherwise the endpoints whose own part is unrestricted are grouped by source class
+(``net.matrix.source_class``) and each class is walked to the internet once (the matrix cuts what
+arrives by source address, so two workloads of one subnet share an answer there); one finding per desk
+and network, a trace per class (at most ``MAX_TRACES``), and the first egress rule that lets the
+unrestricted headers out, with its estate file:line.
 """
 
 from __future__ import annotations
@@ -78,8 +84,7 @@ def _fix(rule: RuleRef | None) -> str:
                 "and above it allow only what the workloads need (Google APIs over Private Google Access: "
                 "199.36.153.8/30 tcp 443; the prefixes of the desks, sites and venues they talk to)")
     if rule is not None and rule.kind == "security-group":
-        return ("narrow the security group's egress to the protocols, ports and destinations the workloads need "
-                "(an AWS security group without egress rules allows everything out)")
+        return "narrow the security group's egress to the protocols, ports and destinations the workloads need"
     if rule is not None and rule.kind == "nacl":
         return "narrow the network ACL's egress rules to the protocols and ports the workloads need"
     return "restrict egress to the protocols, ports and destinations the workloads need"
