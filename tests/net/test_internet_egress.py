@@ -108,3 +108,41 @@ def test_unrestricted_in_words() -> None:
     others = Space.build(proto=[(0, 5), (7, 16), (18, 255)])
     assert unrestricted(others.union(Space.build(proto=tcp + udp, dport=[(443, 443)]))) == [
         "every other IP protocol"]
+
+
+AWS = """
+networks:
+  - cloud: aws
+    name: a
+    account: acct
+    region: us-east-1
+    desk: beta
+    cidrs: [10.1.0.0/16]
+    internet_gateway: true
+    route_tables:
+      - {{name: rt, routes: [{{destination: 0.0.0.0/0, target: igw}}]}}
+    subnets:
+      - {{name: s, zone: use1-az4, cidr: 10.1.0.0/24, route_table: rt}}
+    security_groups:
+      - name: sg
+        description: app
+        egress:
+{egress}workloads:
+  - {{name: app, desk: beta, team: t, network: a, subnet: s, machine_type: m, security_groups: [sg], public_ip: true}}
+"""
+
+
+def test_an_aws_security_group_open_to_everything_is_named_with_its_line(build: Build) -> None:
+    body = AWS.format(egress="          - {protocol: all, peers: [{cidr: 0.0.0.0/0}], description: everything out}\n")
+    (f,) = [f for f in verify(build(body)).findings if f.check == "internet-egress"]
+    assert f.title == "1 workload of desk beta in a reaches the internet on all protocols"
+    assert "security-group a/sg egress allow all" in f.detail
+    assert f.fix_location == f"test.yaml:{line_of(body, 'everything out')}:13"
+    assert f.fix.startswith("narrow the security group's egress")
+
+
+def test_an_aws_security_group_open_on_https_only_passes(build: Build) -> None:
+    body = AWS.format(egress="          - {protocol: tcp, ports: [443], peers: [{cidr: 0.0.0.0/0}], description: tls}\n")
+    report = verify(build(body))
+    assert [f for f in report.findings if f.check == "internet-egress"] == []
+    assert "internet egress: desk beta reaches the internet only on tcp 443" in report.passed
