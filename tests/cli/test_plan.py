@@ -43,7 +43,7 @@ def test_the_smallest_example_plans_with_nothing_blocking(capsys: pytest.Capture
     assert main(["plan", str(ROOT / "examples/small"), "--strict", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "**Nothing blocks an apply** (0 blocking, 0 warnings)" in out
-    assert "| verify | 5 properties hold, 0 findings |" in out
+    assert "| verify | 6 properties hold, 0 findings |" in out
 
 
 def test_terraform_uses_the_zones_the_solver_chose(reference_plan: plan.Plan) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from ipaddress import IPv4Address
 from pathlib import Path
 
 from tests.conftest import EXAMPLES
@@ -92,6 +93,10 @@ def test_matrix_of_desks(reference_estate: Estate) -> None:
     assert not m.cell("crypto", "equities").reachable
     assert m.cell("research", "platform").summary() == "tcp 9000-9010"
     assert m.cell("crypto", "internet").summary() == "tcp 443, tcp 9443"
+    # gcp-trading denies egress to 0.0.0.0/0 but Google APIs (it was "all": GCP's implied egress allow)
+    assert m.cell("futures", "internet").summary() == "tcp 443"
+    assert m.cell("futures", "internet").allowed().project("dst") == [(int(IPv4Address("199.36.153.8")),
+                                                                      int(IPv4Address("199.36.153.11")))]
     assert not m.cell("internet", "equities").reachable
     assert m.to_json() == matrix(reference_estate).to_json()
 

@@ -29,7 +29,7 @@ from tradeplane.net.routing import learned_route_by_route
 from tradeplane.net.space import PROTO_NUMBERS, Box, Interval, Space, _normalise, net_interval
 from tradeplane.net.walk import Walk
 
-__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "previous_engine", "segments", "source_classes"]
+__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "previous_engine", "segments", "source_class", "source_classes"]
 
 INTERNET = "internet"
 
@@ -137,23 +137,28 @@ def segments(dp: Dataplane) -> dict[str, list[Endpoint]]:
     return out
 
 
+def source_class(dp: Dataplane, ep: Endpoint) -> tuple[object, ...]:
+    """What decides how a source's traffic leaves: its network, route table, NACL, security groups and
+    public address (AWS), or its network, region, public tier, tags and service account (GCP); any other
+    endpoint is its own class. Sources of one class send the same headers the same way."""
+    w = dp.workload(ep)
+    if ep.kind in ("workload", "subnet") and ep.network in dp.aws:
+        sub = dp.aws[ep.network].subnets[ep.subnet]
+        return ("aws", ep.network, sub.route_table, sub.nacl or "",
+                tuple(w.security_groups) if w else None, dp.has_public_ip(ep))
+    if ep.kind in ("workload", "subnet") and ep.network in dp.gcp:
+        gsub = dp.gcp[ep.network].subnets[ep.subnet]
+        return ("gcp", ep.network, gsub.region, gsub.tier == "public", tuple(sorted(w.tags)) if w else (),
+                (w.service_account or "") if w else "")
+    return ("one", ep.key)
+
+
 def source_classes(dp: Dataplane, sources: list[Endpoint]) -> list[tuple[Endpoint, list[Interval]]]:
-    """Sources that leave the same way (same network, route table, NACL, security groups, tags,
-    service account), merged: one start per class with the union of their addresses."""
+    """Sources that leave the same way (``source_class``), merged: one start per class with the union of
+    their addresses."""
     classes: dict[tuple[object, ...], tuple[Endpoint, list[Interval]]] = {}
     for ep in sources:
-        w = dp.workload(ep)
-        key: tuple[object, ...]
-        if ep.kind in ("workload", "subnet") and ep.network in dp.aws:
-            sub = dp.aws[ep.network].subnets[ep.subnet]
-            key = ("aws", ep.network, sub.route_table, sub.nacl or "",
-                   tuple(w.security_groups) if w else None, dp.has_public_ip(ep))
-        elif ep.kind in ("workload", "subnet") and ep.network in dp.gcp:
-            gsub = dp.gcp[ep.network].subnets[ep.subnet]
-            key = ("gcp", ep.network, gsub.region, gsub.tier == "public", tuple(sorted(w.tags)) if w else (),
-                   (w.service_account or "") if w else "")
-        else:
-            key = ("one", ep.key)
+        key = source_class(dp, ep)
         if key in classes:
             classes[key][1].extend(ep.addresses)
         else:

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from tradeplane.estate.model import Estate, PortRange
 from tradeplane.net.dataplane import Dataplane
 from tradeplane.net.endpoints import resolve
+from tradeplane.net.matrix import Matrix, matrix
 from tradeplane.net.reach import Answer, reach_selections
 from tradeplane.net.trace import RuleRef, Trace
 
@@ -100,8 +101,8 @@ class LatencyVerdicts:
 
 
 class Context:
-    """What checks share: the estate, its data plane, cached answers and failure data planes, and the
-    verdicts other analyses handed over (``latency``: None when the caller has none)."""
+    """What checks share: the estate, its data plane, cached answers, the desk matrix and failure data
+    planes, and the verdicts other analyses handed over (``latency``: None when the caller has none)."""
 
     def __init__(self, estate: Estate, latency: LatencyVerdicts | None = None) -> None:
         self.estate = estate
@@ -109,7 +110,16 @@ class Context:
         self.dp = Dataplane.build(estate)
         self._answers: dict[tuple[object, ...], Answer] = {}
         self._failed: dict[frozenset[str], Dataplane] = {}
+        self._matrix: Matrix | None = None
         self.passed: list[str] = []
+
+    def matrix(self) -> Matrix:
+        """The desk x desk matrix with the internet as a segment (``net.matrix``: forward reachability, every
+        protocol), computed on first use and shared by the checks that read it (desk segmentation, internet
+        egress): one matrix per verify run."""
+        if self._matrix is None:
+            self._matrix = matrix(self.dp)
+        return self._matrix
 
     def ask(self, src: str, dst: str, protocol: str = "all", ports: Sequence[PortRange] = (), *,
             replies: bool = True, failed: frozenset[str] = frozenset()) -> Answer:

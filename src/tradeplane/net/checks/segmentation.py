@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tradeplane.estate.model import Desk
 from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, fix_from, register
-from tradeplane.net.matrix import INTERNET, matrix
+from tradeplane.net.matrix import INTERNET
 from tradeplane.net.trace import Trace
 
 
@@ -19,7 +19,7 @@ def allowed(a: Desk, b: Desk) -> bool:
           proves="a desk reaches another only if its policy (may_talk_to, shared_services, isolated) allows it")
 def check_segmentation(ctx: Context) -> Iterator[Finding]:
     desks = {d.name: d for d in ctx.estate.desks}
-    m = matrix(ctx.dp)
+    m = ctx.matrix()
     for (a, b), cell in sorted(m.cells.items()):
         if a == INTERNET or b == INTERNET:
             continue
