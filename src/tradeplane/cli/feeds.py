@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -57,11 +56,11 @@ def run(
                                         help="bearer token for --incidents"),
 ) -> None:
     """Run the gateway: legs -> arbitration -> validated books -> sinks; /metrics and /status over HTTP."""
-    from tradeplane.feeds.runner import json_logging, run_gateway
+    from tradeplane.feeds.runner import json_logging, run_gateway, run_loop
 
     json_logging()
-    status = asyncio.run(run_gateway(config, duration=duration or None, port=None if port < 0 else port,
-                                     incidents=incidents, incidents_token=incidents_token))
+    status = run_loop(run_gateway(config, duration=duration or None, port=None if port < 0 else port,
+                                  incidents=incidents, incidents_token=incidents_token))
     if as_json:
         print_json(status)
     else:
@@ -108,11 +107,11 @@ def simulate(
     as_json: bool = typer.Option(False, "--json", help="print what was sent as JSON at exit"),
 ) -> None:
     """Serve each venue's real protocol on 127.0.0.1 (WebSocket + REST snapshot): a generated or recorded market."""
-    from tradeplane.feeds.runner import json_logging, run_simulator
+    from tradeplane.feeds.runner import json_logging, run_loop, run_simulator
 
     json_logging()
-    out = asyncio.run(run_simulator(config, rate_hz=rate, steps=steps or None, seed=seed, faults=fault,
-                                    duration=duration or None, recording=replay_dir))
+    out = run_loop(run_simulator(config, rate_hz=rate, steps=steps or None, seed=seed, faults=fault,
+                                 duration=duration or None, recording=replay_dir))
     if as_json:
         print_json(out)
     else:
