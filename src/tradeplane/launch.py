@@ -12,10 +12,24 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["ABORTED", "run"]
+__all__ = ["ABORTED", "interrupted", "run"]
 
 ABORTED = 130
 """The exit code of an interrupted command (128 + SIGINT, the shells' convention)."""
+
+
+def interrupted(exc: BaseException) -> bool:
+    """True when ``exc`` is, or was raised while handling, a Ctrl-C: a C extension interrupted while it
+    initialises raises its own error (OR-Tools: ``ImportError: initialization failed``) with the
+    ``KeyboardInterrupt`` as its context."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def run() -> None:
@@ -25,7 +39,9 @@ def run() -> None:
         from tradeplane.cli import main
 
         code = main()
-    except KeyboardInterrupt:  # while importing the CLI (main catches its own)
+    except BaseException as exc:  # while importing the CLI (main catches its own)
+        if not interrupted(exc):
+            raise
         sys.stderr.write("aborted\n")
         sys.stderr.flush()
         code = ABORTED

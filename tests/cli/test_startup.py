@@ -87,3 +87,43 @@ def test_the_console_script_module_is_light() -> None:
              "print(sorted(m for m in sys.modules if m.startswith(('tradeplane.', 'typer', 'rich'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == "['tradeplane.launch']"
+
+
+# OR-Tools' C extension, interrupted while it initialises, raises its own ImportError("initialization
+# failed") with the KeyboardInterrupt as its context (seen in a fresh-clone trial, 3 of 25 early Ctrl-Cs).
+_INTERRUPT_AN_EXTENSION = """
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "ortools.sat.python.cp_model":
+            sys.meta_path.remove(self)
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise ImportError("initialization failed")
+        return None
+sys.meta_path.insert(0, Interrupt())
+"""
+
+
+def test_ctrl_c_while_a_c_extension_initialises_says_aborted_without_a_traceback() -> None:
+    out = _run_script(_INTERRUPT_AN_EXTENSION, "plan", "examples/small")
+    assert out.returncode == 130 and out.stderr.endswith("aborted\n") and "Traceback" not in out.stderr
+
+
+def test_ctrl_c_after_a_placement_solve_is_still_an_interrupt() -> None:
+    """CP-SAT installs its own SIGINT handler for a solve and leaves the system default behind it, so a
+    Ctrl-C after placement killed the process outright (no "aborted", no cleanup): the solver is told not
+    to catch SIGINT."""
+    code = ("import os, signal, time\n"
+            "from tradeplane.estate.load import load\n"
+            "from tradeplane.placement import solve\n"
+            "solve(load('examples/dv-trading'))\n"
+            "try:\n"
+            "    os.kill(os.getpid(), signal.SIGINT)\n"
+            "    time.sleep(5)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('interrupted')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert (out.returncode, out.stdout) == (0, "interrupted\n"), out.stderr

@@ -19,7 +19,7 @@ import typer
 
 from tradeplane.cli.output import err_console
 from tradeplane.errors import TradeplaneError
-from tradeplane.launch import ABORTED
+from tradeplane.launch import ABORTED, interrupted
 
 app = typer.Typer(
     name="tradeplane",
@@ -77,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(str(exc), markup=False, highlight=False)
         return int(getattr(exc, "exit_code", 2) or 2)
+    except Exception as exc:
+        if not interrupted(exc):
+            raise
+        err_console.print("aborted")  # e.g. an ImportError a C extension raised because Ctrl-C hit its init
+        return ABORTED
     if rc == ABORTED:
         # Typer turns a KeyboardInterrupt inside a command into the return value 130 and says nothing
         # (typer.core._main); no command of ours exits 130 itself.

@@ -385,6 +385,10 @@ def _solver(options: SolverOptions) -> cp_model.CpSolver:
     from ortools.sat.python import cp_model
 
     s = cp_model.CpSolver()
+    # CP-SAT's own SIGINT handler (on by default) is left installed as the system default after a solve:
+    # a Ctrl-C at any later point then killed the process outright (no "aborted", no cleanup). Python's
+    # handler stays; an interrupt during a solve is raised when the solve returns (they take milliseconds).
+    s.parameters.catch_sigint_signal = False
     s.parameters.num_workers = options.workers
     s.parameters.random_seed = options.seed
     s.parameters.max_deterministic_time = options.max_deterministic_time
