@@ -263,3 +263,17 @@ def test_every_sarif_result_has_a_location(repo_estate: Path) -> None:
     lines = (repo_estate / "estate.yaml").read_text().splitlines()
     assert "rtt_us: 50" in lines[regions["placement/placement"]["startLine"] - 1]
     assert lines[regions["terraform/dangling-reference"]["startLine"] - 1].startswith("name:")
+
+
+def test_a_findings_fix_follows_its_title_as_a_sentence_in_sarif_and_markdown() -> None:
+    from tradeplane.review.formats import Item, markdown, sarif
+
+    items = [Item("verify", "high", "internet-egress", "7 workloads reach the internet on all protocols",
+                  "estate.yaml:4", "deny egress to 0.0.0.0/0"),
+             Item("placement", "high", "placement", "no zone fits.", "workloads.yaml:9", "raise the budget"),
+             Item("security", "medium", "custody", "a key without an allowlist", "keys.yaml:2", "")]
+    messages = [r["message"]["text"] for r in json.loads(sarif("e", items, "0"))["runs"][0]["results"]]
+    assert sorted(messages) == ["7 workloads reach the internet on all protocols. Fix: deny egress to 0.0.0.0/0",
+                                "a key without an allowlist", "no zone fits. Fix: raise the budget"]
+    md = markdown("e", items, [], [], {})
+    assert "| 7 workloads reach the internet on all protocols. Fix: deny egress to 0.0.0.0/0 | `estate.yaml:4` |" in md

@@ -63,9 +63,16 @@ def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list
         lines += ["", "</details>"]
     if items:
         lines += ["", "#### Findings", "", "| severity | section | check | finding | where |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {i.severity} | {i.section} | `{i.rule}` | {_md(i.title)} | {f'`{i.location}`' if i.location else ''} |"
+        lines += [f"| {i.severity} | {i.section} | `{i.rule}` | {_md(_with_fix(i))} | {f'`{i.location}`' if i.location else ''} |"
                   for i in sorted(items, key=_order)]
     return "\n".join(lines) + "\n"
+
+
+def _with_fix(i: Item) -> str:
+    """The finding's title and, when it has one, its fix: "Title. Fix: what to do"."""
+    if not i.fix:
+        return i.title
+    return f"{i.title}{'' if i.title.endswith(('.', '!', '?', ':')) else '.'} Fix: {i.fix}"
 
 
 def _md(text: str) -> str:
@@ -148,7 +155,7 @@ def sarif(estate: str, items: list[Item], tool_version: str, default_location: s
         result: dict[str, Any] = {
             "ruleId": f"{i.section}/{i.rule}", "ruleIndex": index[(i.section, i.rule)],
             "level": "error" if i.blocking else "warning",
-            "message": {"text": i.title + (f" Fix: {i.fix}" if i.fix else "")},
+            "message": {"text": _with_fix(i)},
             "properties": {"severity": i.severity},
         }
         match = _LOC.match(i.location or "") or _LOC.match(default_location)
