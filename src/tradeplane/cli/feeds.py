@@ -12,7 +12,7 @@ from rich.table import Table
 
 from tradeplane.cli.output import console, print_json
 
-app = typer.Typer(no_args_is_help=True, help="Redundant WebSocket market-data feeds: run, status, simulate.")
+app = typer.Typer(no_args_is_help=True, help="Redundant WebSocket market-data feeds: run, status, simulate, replay.")
 
 
 def _tables(status: dict[str, Any]) -> Table:
