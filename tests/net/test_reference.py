@@ -11,6 +11,7 @@ from tests.conftest import EXAMPLES
 from tradeplane.estate import Estate, load
 from tradeplane.estate.model import PortRange
 from tradeplane.net import Dataplane, diff, matrix, reach, verify
+from tradeplane.net.space import Space
 
 
 def without_nasdaq_route(tmp: Path) -> Estate:
@@ -93,10 +94,14 @@ def test_matrix_of_desks(reference_estate: Estate) -> None:
     assert not m.cell("crypto", "equities").reachable
     assert m.cell("research", "platform").summary() == "tcp 9000-9010"
     assert m.cell("crypto", "internet").summary() == "tcp 443, tcp 9443"
-    # gcp-trading denies egress to 0.0.0.0/0 but Google APIs (it was "all": GCP's implied egress allow)
+    # gcp-trading denies egress to 0.0.0.0/0 but HTTPS (it was "all": GCP's implied egress allow); HTTPS
+    # to any internet address (Google APIs' public ones through Cloud NAT), not private.googleapis.com only
+    futures = m.cell("futures", "internet").allowed()
     assert m.cell("futures", "internet").summary() == "tcp 443"
-    assert m.cell("futures", "internet").allowed().project("dst") == [(int(IPv4Address("199.36.153.8")),
-                                                                      int(IPv4Address("199.36.153.11")))]
+    assert futures.project("proto") == [(6, 6)] and futures.project("dport") == [(443, 443)]
+    for address in ("8.8.8.8", "142.250.0.1", "199.36.153.8"):
+        n = int(IPv4Address(address))
+        assert futures.intersect(Space.build(dst=[(n, n)])), address
     assert not m.cell("internet", "equities").reachable
     assert m.to_json() == matrix(reference_estate).to_json()
 

@@ -369,6 +369,31 @@ class Filter:
         return FilterResult(total.compact() if len(total) > 1 else total, tuple(allowed_by), tuple(denied),
                             tuple(unknown))
 
+    def allowed_parts(self, space: Space) -> list[tuple[FilterRule | None, Space]]:
+        """The allow rules that let a part of ``space`` through, each with its part, in first-match order
+        (``None``: the filter's default, ``default_ref``). Rule by rule on boxes, as ``evaluate_boxes``;
+        for a caller that must tell which rule opened what (``allowed_by`` of a trace hop names every
+        rule that allowed some of the headers, not which headers)."""
+        out: list[tuple[FilterRule | None, Space]] = []
+        remaining = space
+        for stage in self.stages:
+            deferred: list[Box] = []
+            for rule in stage.rules:
+                if not remaining:
+                    break
+                part = remaining.intersect(rule.match)
+                if not part:
+                    continue
+                remaining = remaining.subtract(rule.match)
+                if rule.action == "allow":
+                    out.append((rule, part))
+                elif rule.action == "goto_next":
+                    deferred.extend(part.boxes)
+            remaining = Space([*remaining.boxes, *deferred])
+        if remaining and self.default == "allow":
+            out.append((None, remaining))
+        return out
+
     def decide(self, h: Header) -> tuple[bool, RuleRef]:
         """Concrete evaluation of one header (the oracle's path): first match per stage."""
         for stage in self.stages:

@@ -13,18 +13,25 @@ estate declares no per-desk egress list, so the line drawn is the one the clouds
   Guide, "Security group rules"); an estate egress rule of protocol all to 0.0.0.0/0 behind a NAT or
   internet gateway does the same.
 
-The fix is the higher-priority rule the implied one yields to: deny all egress to 0.0.0.0/0 at a low
-priority, with allows above it for what the workloads need (Google APIs through Private Google Access's
-private.googleapis.com, 199.36.153.8/30, on tcp 443: Google Cloud, "Configure Private Google Access",
-https://cloud.google.com/vpc/docs/configure-private-google-access).
+The fix, when the implied rule (or a default) lets it out, is the higher-priority rule it yields to: deny
+all egress to 0.0.0.0/0 at a low priority, with allows above it for what the workloads need, e.g. tcp 443
+(Google APIs at their public addresses and other HTTPS services through Cloud NAT). Restricting Google
+APIs to private.googleapis.com, 199.36.153.8/30, also needs a private DNS zone for googleapis.com pointing
+there, or *.googleapis.com resolves to public addresses the deny drops (Google Cloud, "Configure Private
+Google Access", https://cloud.google.com/vpc/docs/configure-private-google-access). When an explicit
+allow rule opens it, the fix is to narrow that rule, and says so when a deny below it already denies the
+rest.
 
 How: the ``desk -> internet`` cells of the desk matrix (``Context.matrix``, the one the segmentation
 check computes, not a second one). A cell whose union is restricted is a pass without looking further.
 Otherwise the endpoints whose own part is unrestricted are grouped by source class
 (``net.matrix.source_class``) and each class is walked to the internet once (the matrix cuts what
 arrives by source address, so two workloads of one subnet share an answer there); one finding per desk
-and network, a trace per class (at most ``MAX_TRACES``), and the first egress rule that lets the
-unrestricted headers out, with its estate file:line.
+and network, a trace per class (at most ``MAX_TRACES``), and the egress rule(s) that let the unrestricted
+headers out, with the estate file:line of the first: headers only a broad rule matches are walked to the
+internet, and the source's egress filter says which allow rules let what arrived there out
+(``Filter.allowed_parts``); of those, the ones whose own match is unrestricted (two /1 halves: both), so
+a rule for CME's prefix (routed over the interconnect) or for tcp 443 is not blamed.
 """
 
 from __future__ import annotations
@@ -33,14 +40,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, register
-from tradeplane.net.dataplane import Endpoint
+from tradeplane.net.dataplane import Dataplane, Endpoint
+from tradeplane.net.filters import Filter
 from tradeplane.net.matrix import INTERNET, source_class
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
 from tradeplane.net.trace import RuleRef, Trace
 from tradeplane.plural import count
 
-__all__ = ["allowing_rules", "unrestricted"]
+__all__ = ["GCP_FIX", "allowing_rules", "unrestricted"]
 
 EVERY_PORT: Interval = (1, 65535)
 """Every usable destination port (port 0 is reserved, so a rule for 1-65535 opens them all)."""
@@ -78,16 +86,80 @@ def allowing_rules(trace: Trace) -> list[RuleRef]:
     return [r for h in trace.hops if h.action.endswith("egress allowed") for r in h.rules]
 
 
-def _fix(rule: RuleRef | None) -> str:
+GCP_FIX = ("deny egress to 0.0.0.0/0 on all protocols with a GCP firewall rule at a low priority (e.g. 65000), "
+           "and above it allow only what the workloads need, e.g. tcp 443 (Google APIs, other HTTPS services "
+           "through Cloud NAT), and the prefixes of the desks, sites and venues they talk to; restricting Google "
+           "APIs to private.googleapis.com (199.36.153.8/30) also needs a private DNS zone for googleapis.com "
+           "pointing there")
+"""The fix when GCP's implied egress allow is what lets everything out (Google Cloud, "Configure Private
+Google Access": the private.googleapis.com range is reached only through DNS records that point
+*.googleapis.com there, https://cloud.google.com/vpc/docs/configure-private-google-access)."""
+
+
+@dataclass(frozen=True)
+class _Blame:
+    """The rules that let the unrestricted headers out (``rules``, path order) and, for an explicit GCP
+    allow rule, the lower-priority deny rules of the same filter that already deny the rest (``below``)."""
+
+    rules: tuple[RuleRef, ...]
+    below: tuple[RuleRef, ...] = ()
+
+
+def _name(rule: RuleRef) -> str:
+    return rule.text.split(" ", 1)[0]
+
+
+def _fix(blame: _Blame) -> str:
+    rule = blame.rules[0] if blame.rules else None
     if rule is not None and rule.kind in ("firewall", "firewall-policy"):
-        return ("deny egress to 0.0.0.0/0 on all protocols with a GCP firewall rule at a low priority (e.g. 65000), "
-                "and above it allow only what the workloads need (Google APIs over Private Google Access: "
-                "199.36.153.8/30 tcp 443; the prefixes of the desks, sites and venues they talk to)")
+        if rule.kind == "firewall" and " implied egress allow" in rule.text:
+            return GCP_FIX
+        names = " and ".join(_name(r) for r in blame.rules)
+        narrow = (f"narrow the destinations, protocol and ports of {names} to what the workloads need "
+                  "(e.g. tcp 443, or the prefixes of the desks, sites and venues they talk to)")
+        if blame.below:
+            return (f"{narrow}; {' and '.join(_name(r) for r in blame.below)}, below "
+                    f"{'it' if len(blame.rules) == 1 else 'them'}, already denies the rest: no deny rule is missing")
+        return f"{narrow}, and deny the rest of egress to 0.0.0.0/0 with a rule at a low priority (e.g. 65000)"
     if rule is not None and rule.kind == "security-group":
         return "narrow the security group's egress to the protocols, ports and destinations the workloads need"
     if rule is not None and rule.kind == "nacl":
         return "narrow the network ACL's egress rules to the protocols and ports the workloads need"
     return "restrict egress to the protocols, ports and destinations the workloads need"
+
+
+def _egress_filters(dp: Dataplane, ep: Endpoint) -> list[Filter]:
+    """The egress filters a walk from ``ep`` applies, in path order (as ``walk.gcp``/``walk.aws`` start):
+    a GCP instance's firewall; an AWS instance's security groups, then its subnet's NACL. None for a site."""
+    w = dp.workload(ep)
+    if ep.network in dp.gcp and ep.subnet in dp.gcp[ep.network].subnets:
+        region = dp.gcp[ep.network].subnets[ep.subnet].region
+        tags = tuple(sorted(w.tags)) if w else ()
+        return [dp.gcp_filter(ep.network, tags, (w.service_account or "") if w else "", "egress", region)]
+    if ep.network in dp.aws and ep.subnet in dp.aws[ep.network].subnets:
+        info = dp.aws[ep.network]
+        sub = info.subnets[ep.subnet]
+        out = [dp.sg_filter(ep.network, w.security_groups, "egress")] if w is not None else []
+        return out + ([info.nacl_out[sub.nacl]] if sub.nacl else [])
+    return []
+
+
+def _opening(f: Filter, headers: Space) -> _Blame | None:
+    """The rules of ``f`` that let ``headers`` (unrestricted headers that reached the internet) out: of the
+    allow rules that take a part of them, those whose own match is unrestricted (the implied or default
+    allow counts as one), else all of them (several narrow rules that only together open every port)."""
+    parts = f.allowed_parts(headers)
+    if not parts:
+        return None
+    wide = [(r, p) for r, p in parts if r is None or unrestricted(r.match)] or parts
+    rules = tuple(f.default_ref if r is None else r.ref for r, _p in wide)
+    if any(r is None for r, _p in wide):
+        return _Blame(rules)
+    ordered = [r for st in f.stages for r in st.rules]
+    last = max(ordered.index(r) for r, _p in wide if r is not None)
+    taken = Space([b for _r, p in wide for b in p.boxes])
+    below = tuple(r.ref for r in ordered[last + 1:] if r.action == "deny" and r.match.intersect(taken))
+    return _Blame(rules, below)
 
 
 def _delivered(ctx: Context, src: Endpoint, addresses: Sequence[Interval], internet: Endpoint,
@@ -129,16 +201,26 @@ def _confirm(ctx: Context, members: list[Endpoint], internet: Endpoint) -> _Open
     return _Open(tuple(members), tuple(wide), space, tuple(delivered))
 
 
-def _allowing_rule(ctx: Context, found: _Open, internet: Endpoint) -> RuleRef | None:
-    """The first egress rule on the path that lets the unrestricted headers out. A filter hop names every
-    rule that allowed part of what crossed it, so the question is asked again for headers a narrow rule
-    (tcp 443 to Google APIs, say) does not match."""
+def _allowing_rule(ctx: Context, found: _Open, internet: Endpoint) -> _Blame:
+    """The egress rules that let the unrestricted headers out. A filter hop names every rule that allowed
+    part of what crossed it (the filter runs before routing: a rule for CME's prefix over the interconnect
+    is named on the internet path too), so the question is asked again with headers only a broad rule
+    matches (``_witness``), and the source's egress filters are asked which rules let what of them
+    actually reached the internet out (``_opening``). A site, or headers no filter decides: the first
+    rule of the path's egress hops."""
     src = found.endpoints[0]
-    for t in (*_delivered(ctx, src, src.addresses, internet, _witness(found.wide)), *found.traces):
+    witness = _delivered(ctx, src, src.addresses, internet, _witness(found.wide))
+    headers = Space([b for t in witness for b in t.space.boxes])
+    if headers:
+        for f in _egress_filters(ctx.dp, src):
+            blame = _opening(f, headers)
+            if blame is not None:
+                return blame
+    for t in (*witness, *found.traces):
         rules = allowing_rules(t)
         if rules:
-            return rules[0]
-    return None
+            return _Blame((rules[0],))
+    return _Blame(())
 
 
 @register("internet-egress", severity="high", order=35,
@@ -176,7 +258,9 @@ def check_internet_egress(ctx: Context) -> Iterator[Finding]:
 def _finding(ctx: Context, desk: str, network: str, opened: list[_Open], internet: Endpoint) -> Finding:
     """One finding per desk and network (or site): the endpoints, what is open, the rule that lets it out
     with its estate file:line, and a trace per source class (at most ``MAX_TRACES``)."""
-    rule = _allowing_rule(ctx, opened[0], internet)
+    blame = _allowing_rule(ctx, opened[0], internet)
+    rule = blame.rules[0] if blame.rules else None
+    by = " and ".join(r.render() for r in blame.rules) or "the path in the trace"
     endpoints = sorted(((ep, o) for o in opened for ep in o.endpoints), key=lambda x: x[0].name)
     what = sorted({w for o in opened for w in o.wide})
     words = "all protocols" if "all protocols" in what else ", ".join(what)
@@ -188,6 +272,6 @@ def _finding(ctx: Context, desk: str, network: str, opened: list[_Open], interne
         tuple(f"{ep.name} -> internet: {o.space.intersect(Space.build(src=ep.addresses)).describe()}"
               for ep, o in endpoints),
         f"{', '.join(ep.name for ep, _o in endpoints)}: unrestricted internet egress is an exfiltration path; "
-        f"allowed by {rule.render() if rule else 'the path in the trace'}",
-        _fix(rule), (rule.location or rule.ident or None) if rule else None,
+        f"allowed by {by}",
+        _fix(blame), (rule.location or rule.ident or None) if rule else None,
         tuple(o.traces[0] for o in opened if o.traces)[:MAX_TRACES])

@@ -59,14 +59,14 @@ resource "google_compute_firewall" "gcp_trading__allow_equities_signals" {
   }
 }
 
-resource "google_compute_firewall" "gcp_trading__allow_google_apis_egress" {
+resource "google_compute_firewall" "gcp_trading__allow_https_egress" {
   project            = module.globals.project_ids["gcp-net-host"]
-  name               = "gcp-trading-allow-google-apis-egress"
+  name               = "gcp-trading-allow-https-egress"
   network            = google_compute_network.gcp_trading.id
-  description        = "Google APIs over Private Google Access (private.googleapis.com) only"
+  description        = "HTTPS to Google APIs and other services through Cloud NAT"
   direction          = "EGRESS"
   priority           = 1000
-  destination_ranges = ["199.36.153.8/30"]
+  destination_ranges = ["0.0.0.0/0"]
 
   allow {
     protocol = "tcp"
