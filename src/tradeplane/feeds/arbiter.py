@@ -143,14 +143,14 @@ class Arbiter:
 
     def offer_monotonic(self, leg: str, seq: int, prev: int, item: Any, recv_ns: int = 0) -> list[Any]:
         t = self.tallies.get(leg) or self.tally(leg)
-        if seq > t.high_water:
-            t.high_water = seq
         last = self.last
-        if last is not None and seq <= last:
+        if last is not None and seq <= last:  # a copy (or older): the high water is not moved
             t.duplicates += 1
             if t.duplicates & LEAD_MASK == 1:
                 self._lead(leg, seq, recv_ns)
             return []
+        if seq > t.high_water:
+            t.high_water = seq
         self.last = seq
         t.wins += 1
         self._ring[seq & (RING - 1)] = (seq, leg, recv_ns)
