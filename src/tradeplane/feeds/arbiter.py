@@ -55,6 +55,14 @@ class LegTally:
     past_of: int = NO_SEQ
     past_ns: int = 0
 
+    def add_lead(self, lead_ns: int) -> None:
+        """One sampled lead of this leg's win over another leg's copy, in ns: summed, counted, and the
+        decaying peak (down 1/8 a sample, up to any larger lead)."""
+        self.lead_ns_total += lead_ns
+        self.lead_samples += 1
+        peak = self.lead_peak_ns - (self.lead_peak_ns >> 3)
+        self.lead_peak_ns = lead_ns if lead_ns > peak else peak
+
 
 @dataclass
 class Arbiter:
@@ -147,7 +155,7 @@ class Arbiter:
         if last is not None and seq <= last:  # a copy (or older): the high water is not moved
             t.duplicates += 1
             if t.duplicates & LEAD_MASK == 1:
-                self._lead(leg, seq, recv_ns)
+                self.lead(leg, seq, recv_ns)
             return []
         if seq > t.high_water:
             t.high_water = seq
@@ -163,11 +171,7 @@ class Arbiter:
         if first is not None:
             t.duplicates += 1
             if t.duplicates & LEAD_MASK == 1 and first[0] != leg and recv_ns and first[1]:
-                w = self.tally(first[0])
-                lead = recv_ns - first[1]
-                w.lead_ns_total += lead
-                w.lead_samples += 1
-                w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 3))
+                self.tally(first[0]).add_lead(recv_ns - first[1])
             return []
         seen[key] = (leg, recv_ns)
         if len(seen) > self.window:
@@ -191,7 +195,7 @@ class Arbiter:
         if seq <= last:  # a copy: the high water is not moved (see LegTally)
             t.duplicates += 1
             if t.duplicates & LEAD_MASK == 1:
-                self._lead(leg, seq, recv_ns)
+                self.lead(leg, seq, recv_ns)
             return []
         # ahead of a hole: hold it until another leg fills the hole or every leg is past it
         if seq > t.high_water:
@@ -226,15 +230,12 @@ class Arbiter:
             for p in [p for p in held if p not in pending]:
                 del held[p]
 
-    def _lead(self, leg: str, seq: int, recv_ns: int) -> None:
-        """A sampled duplicate of ``seq`` from ``leg``: how far the leg that won ``seq`` led it."""
+    def lead(self, leg: str, seq: int, recv_ns: int) -> None:
+        """A sampled copy of position ``seq`` from ``leg``, read at ``recv_ns``: how far the leg that won
+        ``seq`` led it (nothing when the ring no longer holds ``seq`` or either time is unknown)."""
         won = self._ring[seq & (RING - 1)]
         if won[0] == seq and won[1] != leg and recv_ns and won[2]:
-            w = self.tally(won[1])
-            lead = recv_ns - won[2]
-            w.lead_ns_total += lead
-            w.lead_samples += 1
-            w.lead_peak_ns = max(lead, w.lead_peak_ns - (w.lead_peak_ns >> 3))
+            self.tally(won[1]).add_lead(recv_ns - won[2])
 
     # ------------------------------------------------------------------ gaps
 

@@ -21,7 +21,7 @@ import msgspec
 
 from tradeplane import tracing
 from tradeplane.errors import TradeplaneError
-from tradeplane.feeds.arbiter import LEAD_MASK, RING
+from tradeplane.feeds.arbiter import LEAD_MASK
 from tradeplane.feeds.backoff import Backoff, RateLimit
 from tradeplane.feeds.budget import ResyncBudget, StreamResync
 from tradeplane.feeds.connection import Connection, ConnectionLost, connect
@@ -85,7 +85,6 @@ class Tuning:
 
 
 _LIVE = State.LIVE
-_RING_MASK = RING - 1
 MEMO = 4096  # recent first copies of book deltas remembered per venue for their other legs' copies
 LATENCY_BATCH = 8192  # exchange -> receive samples kept per venue before they are folded into the histogram
 _NOTHING: tuple[bytes | str, Any, int] = (b"", None, NO_SEQ)
@@ -309,15 +308,7 @@ class Gateway:
                         t = cs.tally if cs.tally_of is arb else self._tally(cs, arb)
                         dups = t.duplicates = t.duplicates + 1
                         if dups & LEAD_MASK == 1:  # a sampled copy: the lead of the leg that won seq
-                            won = st._ring[seq & _RING_MASK]
-                            if won[0] == seq and won[2] and won[1] != cs.cid:
-                                w = arb.tallies.get(won[1]) or arb.tally(won[1])
-                                lead = recv_ns - won[2]
-                                w.lead_ns_total += lead
-                                w.lead_samples += 1
-                                peak = w.lead_peak_ns
-                                peak -= peak >> 3
-                                w.lead_peak_ns = lead if lead > peak else peak
+                            arb.lead(cs.cid, seq, recv_ns)
                         if arb.pending or st.actions or leg.state is not _LIVE or cs.first is not None:
                             self._copy_tail(v, cs, st, recv_ns)
                         else:

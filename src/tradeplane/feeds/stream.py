@@ -261,15 +261,7 @@ class Stream:
         t = arb.tallies.get(leg) or arb.tally(leg)
         dups = t.duplicates = t.duplicates + 1  # (a copy leaves the high water alone: see LegTally)
         if dups & LEAD_MASK == 1:  # a sampled copy (arbiter.LEAD_EVERY): the lead of the leg that won seq
-            won = self._ring[seq & _RING_MASK]
-            if won[0] == seq and won[1] != leg and won[2]:
-                w = arb.tallies.get(won[1]) or arb.tally(won[1])
-                lead = now_ns - won[2]
-                w.lead_ns_total += lead
-                w.lead_samples += 1
-                peak = w.lead_peak_ns
-                peak -= peak >> 3
-                w.lead_peak_ns = lead if lead > peak else peak
+            arb.lead(leg, seq, now_ns)
         return True
 
     def connection_gap(self, conn: str, live_conns: list[str], now_ns: int, missed: tuple[int, int]) -> list[MarketEvent]:
