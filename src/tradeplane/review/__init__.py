@@ -2,7 +2,7 @@
 plan as a pull-request comment, SARIF and JUnit."""
 
 from tradeplane.review.changes import changed_desks
-from tradeplane.review.formats import Item, junit, markdown, sarif
+from tradeplane.review.formats import Item, junit, markdown, repository_root, sarif
 from tradeplane.review.freeze import FreezeVerdict, freeze
 
-__all__ = ["FreezeVerdict", "Item", "changed_desks", "freeze", "junit", "markdown", "sarif"]
+__all__ = ["FreezeVerdict", "Item", "changed_desks", "freeze", "junit", "markdown", "repository_root", "sarif"]

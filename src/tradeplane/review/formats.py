@@ -90,25 +90,17 @@ code scanning resolves a result's ``artifactLocation.uri`` against (the checkout
 the plan ran in."""
 
 
-def _repository_root(path: Path, roots: dict[Path, Path | None]) -> Path | None:
-    """The nearest ancestor directory of ``path`` holding a ``.git`` (a directory, or the file of a
-    worktree or submodule), or ``None``; ``roots`` caches the answer per directory."""
-    seen: list[Path] = []
-    root: Path | None = None
-    for directory in path.parents:
-        if directory in roots:
-            root = roots[directory]
-            break
-        seen.append(directory)
+def repository_root(path: str | Path) -> Path | None:
+    """The nearest directory, ``path`` itself or an ancestor, holding a ``.git`` (a directory, or the file
+    of a worktree or submodule); ``None`` outside any repository."""
+    start = Path(path).resolve()
+    for directory in (start, *start.parents):
         if (directory / ".git").exists():
-            root = directory
-            break
-    for directory in seen:
-        roots[directory] = root
-    return root
+            return directory
+    return None
 
 
-def _artifact_location(path: str, roots: dict[Path, Path | None]) -> dict[str, str]:
+def _artifact_location(path: str) -> dict[str, str]:
     """A SARIF ``artifactLocation`` for an estate file, depending only on the paths:
 
     - inside a git repository: ``uri`` relative to the repository's root, ``uriBaseId`` ``%SRCROOT%``
@@ -119,7 +111,7 @@ def _artifact_location(path: str, roots: dict[Path, Path | None]) -> dict[str, s
 
     Relative URIs are percent-encoded (RFC 3986), so a space or a colon in a name stays one path."""
     absolute = Path(path).resolve()
-    root = _repository_root(absolute, roots)
+    root = repository_root(absolute)
     if root is not None:
         return {"uri": quote(absolute.relative_to(root).as_posix()), "uriBaseId": SRCROOT}
     try:
@@ -149,7 +141,6 @@ def sarif(estate: str, items: list[Item], tool_version: str, default_location: s
     point at, and a relative path such as ``docs/plan.md`` resolves against nothing a viewer knows."""
     rules = sorted({(i.section, i.rule) for i in items})
     index = {r: n for n, r in enumerate(rules)}
-    roots: dict[Path, Path | None] = {}
     results = []
     for i in sorted(items, key=_order):
         result: dict[str, Any] = {
@@ -163,7 +154,7 @@ def sarif(estate: str, items: list[Item], tool_version: str, default_location: s
             region: dict[str, int] = {"startLine": int(match["line"])}
             if match["col"]:
                 region["startColumn"] = int(match["col"])
-            result["locations"] = [{"physicalLocation": {"artifactLocation": _artifact_location(match["file"], roots),
+            result["locations"] = [{"physicalLocation": {"artifactLocation": _artifact_location(match["file"]),
                                                          "region": region}}]
         results.append(result)
     run: dict[str, Any] = {

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradeplane import review
 from tradeplane.errors import EstateError, InputError, Location, Problem
 from tradeplane.selfserve.document import EstateDocument
 from tradeplane.selfserve.kinds import RequestKind
@@ -44,13 +45,10 @@ _LOCK = threading.Lock()
 
 
 def repository_root(path: Path) -> Path:
-    """The nearest ancestor holding ``.git`` (the patch's paths are relative to it, so ``git apply``
-    takes it at the repository's top); without one, the directory holding the estate."""
-    start = path.resolve()
-    for p in (start, *start.parents):
-        if (p / ".git").exists():
-            return p
-    return start.parent
+    """The nearest ancestor holding ``.git`` (``review.repository_root``: the patch's paths are relative
+    to it, so ``git apply`` takes it at the repository's top); without one, the directory holding the
+    estate."""
+    return review.repository_root(path) or path.resolve().parent
 
 
 def estate_digest(estate_path: Path) -> str:
