@@ -59,9 +59,14 @@ def _script() -> str:
     return str(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["tradeplane"])
 
 
+# A process started in the background by a shell without job control inherits SIGINT ignored, and Python
+# then keeps it ignored: the interrupt tests set what a terminal gives, Python's own handler.
+_AS_IN_A_TERMINAL = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def _run_script(prelude: str, *argv: str) -> subprocess.CompletedProcess[str]:
     module, function = _script().split(":")
-    code = (f"{prelude}\nimport importlib, sys\nsys.argv = ['tradeplane', *{list(argv)!r}]\n"
+    code = (f"{_AS_IN_A_TERMINAL}{prelude}\nimport importlib, sys\nsys.argv = ['tradeplane', *{list(argv)!r}]\n"
             f"getattr(importlib.import_module({module!r}), {function!r})()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
@@ -115,7 +120,7 @@ def test_ctrl_c_after_a_placement_solve_is_still_an_interrupt() -> None:
     """CP-SAT installs its own SIGINT handler for a solve and leaves the system default behind it, so a
     Ctrl-C after placement killed the process outright (no "aborted", no cleanup): the solver is told not
     to catch SIGINT."""
-    code = ("import os, signal, time\n"
+    code = (_AS_IN_A_TERMINAL + "import os, signal, time\n"
             "from tradeplane.estate.load import load\n"
             "from tradeplane.placement import solve\n"
             "solve(load('examples/dv-trading'))\n"
