@@ -259,3 +259,48 @@ def test_focused_renders_are_terraform_fmt_clean(tmp_path: Path) -> None:
     done = subprocess.run(["terraform", "fmt", "-check", "-recursive", "-diff", str(tmp_path)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
+
+
+def _blocks(text: str, type_: str) -> dict[str, str]:
+    """Every ``resource "<type_>" "<name>" { ... }`` in ``text``: name -> body."""
+    return dict(re.findall(rf'(?ms)^resource "{type_}" "([^"]+)" \{{(.*?)^\}}', text))
+
+
+@pytest.mark.parametrize("name", ["gcp-hybrid", "dv-trading"])
+def test_every_interconnect_port_and_hybrid_bgp_session_has_a_down_alert(name: str, reference_rendered: Rendered) -> None:
+    """The networking stage's ports and BGP peers, read from its own render, each have their policy."""
+    r = reference_rendered if name == "dv-trading" else render(FOCUSED[name]())
+    net = "\n".join(t for p, t in r.files.items() if p.startswith("gcp/10-networking/"))
+    alerts = r.files["gcp/40-observability/hybrid_alerts.tf"]
+    ports = {re.search(r'\bname\s+= "([^"]+)"', b).group(1)  # type: ignore[union-attr]
+             for b in _blocks(net, "google_compute_interconnect").values()}
+    peers = {(re.search(r'\bname\s+= "([^"]+)"', b).group(1), re.search(r'\bregion\s+= "([^"]+)"', b).group(1))  # type: ignore[union-attr]
+             for b in _blocks(net, "google_compute_router_peer").values()}
+    assert ports and peers
+    policies = _blocks(alerts, "google_monitoring_alert_policy").values()
+    circuit = {m.group(1) for b in policies if (m := re.search(r'resource.labels.interconnect=\\"([^\\]+)\\"', b))}
+    sessions = {(m.group(1), m.group(2)) for b in policies
+                if (m := re.search(r'bgp_peer_name=\\"([^\\]+)\\" AND resource.labels.region=\\"([^\\]+)\\"', b))}
+    assert circuit == ports and sessions == peers
+    assert len(policies) == len(ports) + len(peers)
+    for b in policies:
+        assert has(b, "evaluation_missing_data", '"EVALUATION_MISSING_DATA_ACTIVE"')  # a stopped metric is down
+        assert has(b, "notification_channels", "[google_monitoring_notification_channel.platform__email.id]")
+    if name == "dv-trading":  # the cross-cloud legs' ports and sessions too, not only the site interconnect's
+        assert {"xc-gcp-a", "xc-gcp-b"} <= circuit and {("xc-gcp-a-bgp", "us-central1")} <= sessions
+
+
+def test_the_alerts_project_monitors_every_other_project(reference_rendered: Rendered) -> None:
+    """Cloud Monitoring evaluates a policy over its project's metrics scope: the workloads' service
+    project and the network host project must be in it, or their alerts never fire."""
+    r = reference_rendered
+    scope = _blocks(r.files["gcp/40-observability/metrics_scope.tf"], "google_monitoring_monitored_project")
+    monitored = {re.search(r'\bname\s+= module.globals.project_ids\["([^"]+)"\]', b).group(1) for b in scope.values()}  # type: ignore[union-attr]
+    scoping = {re.search(r'metrics_scope\s+= module.globals.project_ids\["([^"]+)"\]', b).group(1)  # type: ignore[union-attr]
+               for b in scope.values()}
+    assert scoping == {"gcp-observability"}
+    assert monitored == {"gcp-futures-prod", "gcp-net-host"}
+    policies = "\n".join(t for p, t in r.files.items() if p.startswith("gcp/40-observability/"))
+    assert set(re.findall(r'project\s+= module.globals.project_ids\["([^"]+)"\]', policies)) == scoping
+    # an estate whose GCP side renders no alert policy, SLO or uptime check has no scope to fill
+    assert not any(p.endswith("metrics_scope.tf") for p in render(estates.aws_compute()).files)

@@ -174,9 +174,10 @@ GRANTS: dict[Stage, StageGrants] = {g.stage: g for g in (
     StageGrants(
         Stage.OBSERVABILITY,
         aws=(),
-        gcp=("roles/logging.configWriter", "roles/monitoring.editor"),
+        gcp=("roles/logging.configWriter", "roles/monitoring.editor", "roles/monitoring.metricsScopesAdmin"),
         aws_may="CloudWatch alarms, SNS topics and subscriptions, KMS keys for the topics",
-        gcp_holds="Monitoring Editor, Logging Config Writer (org sink, log buckets); project IAM only for "
+        gcp_holds="Monitoring Editor, Monitoring Metrics Scopes Admin (the alerts' project monitors the "
+                  "others), Logging Config Writer (org sink, log buckets); project IAM only for "
                   "roles/logging.bucketWriter",
         must_not="anything else",
         project_iam=True),
@@ -219,6 +220,9 @@ GCP_ROLES: dict[str, tuple[str, ...]] = {
     "google_logging_project_bucket_config": ("roles/logging.configWriter",),
     "google_monitoring_alert_policy": ("roles/monitoring.editor",),
     "google_monitoring_custom_service": ("roles/monitoring.editor",),
+    # monitoring.metricsScopes.link, on the scoping and the monitored project (Cloud Monitoring API,
+    # locations.global.metricsScopes.projects.create); the Beta role that holds just that
+    "google_monitoring_monitored_project": ("roles/monitoring.metricsScopesAdmin",),
     "google_monitoring_notification_channel": ("roles/monitoring.editor",),
     "google_monitoring_slo": ("roles/monitoring.editor",),
     "google_monitoring_uptime_check_config": ("roles/monitoring.editor",),

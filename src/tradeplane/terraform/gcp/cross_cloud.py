@@ -7,12 +7,22 @@ from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import net_project, ref
 from tradeplane.terraform.gcp.interconnect import BFD
 from tradeplane.terraform.hcl import Expr
-from tradeplane.terraform.links import MD5_KEYS_VAR, cross_cloud_legs
+from tradeplane.terraform.links import MD5_KEYS_VAR, CrossCloudLeg, cross_cloud_legs
 from tradeplane.terraform.names import ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
 F = "cross_cloud"
+
+
+def port_name(leg: CrossCloudLeg) -> str:
+    """The Cross-Cloud Interconnect port (and its VLAN attachment) of ``leg``."""
+    return f"{leg.link}-{leg.leg}"
+
+
+def peer_name(leg: CrossCloudLeg) -> str:
+    """The Cloud Router BGP peer of ``leg`` (with the AWS Direct Connect gateway)."""
+    return f"{port_name(leg)}-bgp"
 
 
 @family("cross_cloud", cloud="gcp", stage=Stage.NETWORKING)
@@ -40,13 +50,13 @@ def emit(ctx: Context) -> None:
         for shared in (x for x in legs_ if x.link == link.name):
             leg = shared.leg
             name = ident(link.name, leg)
-            mod.resource(F, "google_compute_interconnect", name, project=project, name=f"{link.name}-{leg}",
+            mod.resource(F, "google_compute_interconnect", name, project=project, name=port_name(shared),
                          customer_name=ctx.estate.name, interconnect_type="DEDICATED",
                          link_type=f"LINK_TYPE_ETHERNET_{link.bandwidth_gbps}G_LR", requested_link_count=1,
                          admin_enabled=True, location=Expr(f'{locations}["{link.name}/{leg}"]'),
                          remote_location=Expr(f'{remote}["{link.name}"]'),
                          description=f"Cross-Cloud Interconnect to AWS {t.name}, leg {leg}")
-            mod.resource(F, "google_compute_interconnect_attachment", name, project=project, name=f"{link.name}-{leg}",
+            mod.resource(F, "google_compute_interconnect_attachment", name, project=project, name=port_name(shared),
                          region=router.region, router=ref("google_compute_router", router.name), type="DEDICATED",
                          interconnect=Expr(f"google_compute_interconnect.{name}.self_link"), vlan_tag8021q=shared.vlan,
                          candidate_subnets=[str(shared.subnet)],
@@ -56,7 +66,7 @@ def emit(ctx: Context) -> None:
                          region=router.region, router=ref("google_compute_router", router.name, attr="name"),
                          ip_range=shared.cidr(shared.gcp_address),
                          interconnect_attachment=Expr(f"google_compute_interconnect_attachment.{name}.self_link"))
-            peer = mod.resource(F, "google_compute_router_peer", name, project=project, name=f"{link.name}-{leg}-bgp",
+            peer = mod.resource(F, "google_compute_router_peer", name, project=project, name=peer_name(shared),
                                 region=router.region, router=ref("google_compute_router", router.name, attr="name"),
                                 interface=Expr(f"google_compute_router_interface.{name}.name"), peer_asn=shared.aws_asn,
                                 ip_address=shared.gcp_address, peer_ip_address=shared.aws_address)

@@ -30,6 +30,11 @@ def link_local(tunnels: list[tuple[Vpn, VpnTunnel]]) -> dict[str, IPv4Address]:
     return out
 
 
+def peer_name(t: VpnTunnel) -> str:
+    """The Cloud Router BGP peer over tunnel ``t``."""
+    return f"{t.name}-bgp"
+
+
 @family("ha_vpn", cloud="gcp", stage=Stage.NETWORKING)
 def emit(ctx: Context) -> None:
     """HA VPN to sites (or another cloud) with IKEv2 and a BGP peer per tunnel; secrets are variables."""
@@ -69,7 +74,7 @@ def emit(ctx: Context) -> None:
             mod.resource(F, "google_compute_router_interface", tname, project=project, name=f"{t.name}-if",
                          region=router.region, router=ref("google_compute_router", router.name, attr="name"),
                          ip_range=f"{base + 1}/30", vpn_tunnel=ref("google_compute_vpn_tunnel", v.name, t.name, attr="name"))
-            mod.resource(F, "google_compute_router_peer", tname, project=project, name=f"{t.name}-bgp",
+            mod.resource(F, "google_compute_router_peer", tname, project=project, name=peer_name(t),
                          region=router.region, router=ref("google_compute_router", router.name, attr="name"),
                          interface=ref("google_compute_router_interface", v.name, t.name, attr="name"),
                          peer_ip_address=str(base + 2), peer_asn=v.remote_asn,

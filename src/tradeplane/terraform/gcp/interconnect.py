@@ -7,7 +7,7 @@ network with global dynamic routing.
 
 from __future__ import annotations
 
-from tradeplane.estate.model import CloudRouter, GcpVpc, Interconnect
+from tradeplane.estate.model import CloudRouter, GcpVpc, Interconnect, InterconnectAttachment
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.gcp._common import net_project, ref
 from tradeplane.terraform.hcl import Expr, Value
@@ -25,6 +25,23 @@ F = "interconnect"
 # across the cross-cloud link is not available on Cloud Router.
 BFD: dict[str, Value] = {"session_initialization_mode": "ACTIVE", "min_receive_interval": 1000, "min_transmit_interval": 1000,
        "multiplier": 5}
+
+
+def port_name(ic: Interconnect, metro: str, ead: int) -> str:
+    """The Dedicated Interconnect port of ``ic`` in (``metro``, edge availability domain ``ead``)."""
+    return f"{ic.name}-{metro}-ead{ead}"
+
+
+def ports(ic: Interconnect) -> list[tuple[str, int]]:
+    """The (metro, edge availability domain) of each port a dedicated ``ic`` orders, sorted; none for partner."""
+    if ic.type != "dedicated":
+        return []
+    return sorted({(a.metro, a.edge_availability_domain) for a in ic.attachments})
+
+
+def peer_name(a: InterconnectAttachment) -> str:
+    """The Cloud Router BGP peer over VLAN attachment ``a``."""
+    return f"{a.name}-bgp"
 
 
 def check_topology(ctx: Context, ic: Interconnect, net: GcpVpc) -> None:
@@ -61,20 +78,19 @@ def emit(ctx: Context) -> None:
             ctx.unsupported(site, "asn", f"site '{site.name}' has no BGP ASN for interconnect '{ic.name}'", "add 'asn'")
         locations = mod.var("interconnect_locations", "map(string)",
                             "interconnect location (colocation facility) URL per 'interconnect/metro-eadN'")
-        if ic.type == "dedicated":
-            for metro, ead in sorted({(a.metro, a.edge_availability_domain) for a in ic.attachments}):
-                key = f"{metro}-ead{ead}"
-                port = mod.resource(F, "google_compute_interconnect", ident(ic.name, key), project=project,
-                                    name=f"{ic.name}-{key}", customer_name=ctx.estate.name,
-                                    interconnect_type="DEDICATED",
-                                    link_type=f"LINK_TYPE_ETHERNET_{ic.circuit_gbps}G_LR",
-                                    requested_link_count=1, admin_enabled=True,
-                                    location=Expr(f'{locations}["{ic.name}/{key}"]'), macsec_enabled=ic.macsec)
-                if ic.macsec:
-                    # MACsec needs a pre-shared key on the port (Google generates the CAK/CKN that the
-                    # site's router is given from getMacsecConfig); enabling it without one is rejected.
-                    port.set(requested_features=["IF_MACSEC"])
-                    port.block("macsec", fail_open=False).block("pre_shared_keys", name=f"{ic.name}-{key}-k1")
+        for metro, ead in ports(ic):
+            key = f"{metro}-ead{ead}"
+            port = mod.resource(F, "google_compute_interconnect", ident(ic.name, key), project=project,
+                                name=port_name(ic, metro, ead), customer_name=ctx.estate.name,
+                                interconnect_type="DEDICATED",
+                                link_type=f"LINK_TYPE_ETHERNET_{ic.circuit_gbps}G_LR",
+                                requested_link_count=1, admin_enabled=True,
+                                location=Expr(f'{locations}["{ic.name}/{key}"]'), macsec_enabled=ic.macsec)
+            if ic.macsec:
+                # MACsec needs a pre-shared key on the port (Google generates the CAK/CKN that the
+                # site's router is given from getMacsecConfig); enabling it without one is rejected.
+                port.set(requested_features=["IF_MACSEC"])
+                port.block("macsec", fail_open=False).block("pre_shared_keys", name=f"{ic.name}-{key}-k1")
         for a in sorted(ic.attachments, key=lambda a: a.name):
             router = routers[a.router]
             if router.region != a.region:
@@ -94,7 +110,7 @@ def emit(ctx: Context) -> None:
                          region=a.region, router=ref("google_compute_router", router.name, attr="name"),
                          ip_range=Expr(f"google_compute_interconnect_attachment.{name}.cloud_router_ip_address"),
                          interconnect_attachment=Expr(f"google_compute_interconnect_attachment.{name}.self_link"))
-            peer = mod.resource(F, "google_compute_router_peer", name, project=project, name=f"{a.name}-bgp",
+            peer = mod.resource(F, "google_compute_router_peer", name, project=project, name=peer_name(a),
                          region=a.region, router=ref("google_compute_router", router.name, attr="name"),
                          interface=Expr(f"google_compute_router_interface.{name}.name"), peer_asn=site.asn,
                          peer_ip_address=Expr(f'split("/", google_compute_interconnect_attachment.{name}.customer_router_ip_address)[0]'),

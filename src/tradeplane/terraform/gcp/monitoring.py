@@ -20,9 +20,7 @@ def emit(ctx: Context) -> None:
         return
     mod = ctx.module("gcp", Stage.OBSERVABILITY)
     prefix = ctx.estate.observability.metric_prefix
-    host = next((p.name for p in sorted(ctx.projects.values(), key=lambda p: p.name)
-                 if "observability" in p.name), sorted(ctx.projects)[0])
-    project = ctx.project_id(mod, host)
+    project = alerts_project(ctx, mod)
     for w in sorted(ctx.estate.workloads, key=lambda w: w.name):
         if not isinstance(ctx.networks[w.network], GcpVpc):
             continue
@@ -55,6 +53,18 @@ def emit(ctx: Context) -> None:
                              display_name=f"{prefix}-venue-{v.name}-rest", timeout="10s", period="60s")
         check.block("http_check", path="/", port=443, use_ssl=True, validate_ssl=True, request_method="GET")
         check.block("monitored_resource", type="uptime_url", labels={"project_id": project, "host": hostname})
+
+
+def alerts_project_name(ctx: Context) -> str:
+    """The project that holds alert policies and uptime checks (the scoping project of their metrics
+    scope, ``metrics_scope``): the first project named for observability, else the first by name."""
+    return next((p.name for p in sorted(ctx.projects.values(), key=lambda p: p.name)
+                 if "observability" in p.name), sorted(ctx.projects)[0])
+
+
+def alerts_project(ctx: Context, mod: RootModule) -> Expr:
+    """The id of ``alerts_project_name``'s project, for a resource's ``project``."""
+    return ctx.project_id(mod, alerts_project_name(ctx))
 
 
 def desk_channel(ctx: Context, mod: RootModule, project: Expr, desk: str) -> Expr:

@@ -31,6 +31,12 @@ resource "google_organization_iam_member" "observability__monitoring_editor" {
   member = "serviceAccount:${google_service_account.observability.email}"
 }
 
+resource "google_organization_iam_member" "observability__monitoring_metricsscopesadmin" {
+  org_id = module.globals.gcp_org_id
+  role   = "roles/monitoring.metricsScopesAdmin"
+  member = "serviceAccount:${google_service_account.observability.email}"
+}
+
 resource "google_organization_iam_member" "observability__resourcemanager_projectiamadmin" {
   org_id = module.globals.gcp_org_id
   role   = "roles/resourcemanager.projectIamAdmin"

@@ -10,3 +10,13 @@ variable "observability_service_account" {
     error_message = "The input observability_service_account must match ^tradeplane-observability@[a-z][-a-z0-9]{4,28}[a-z0-9][.]iam[.]gserviceaccount[.]com$ (service account of gcp/40-observability)."
   }
 }
+
+variable "platform_alert_email" {
+  description = "who receives the platform's alerts (desks' alerts go to their owners)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@ ]+@[^@ ]+[.][a-z]{2,}$", var.platform_alert_email))
+    error_message = "The alert address is an e-mail address."
+  }
+}
