@@ -29,9 +29,9 @@ Otherwise the endpoints whose own part is unrestricted are grouped by source cla
 arrives by source address, so two workloads of one subnet share an answer there); one finding per desk
 and network, a trace per class (at most ``MAX_TRACES``), and the egress rule(s) that let the unrestricted
 headers out, with the estate file:line of the first: headers only a broad rule matches are walked to the
-internet, and the source's egress filter says which allow rules let what arrived there out
-(``Filter.allowed_parts``); of those, the ones whose own match is unrestricted (two /1 halves: both), so
-a rule for CME's prefix (routed over the interconnect) or for tcp 443 is not blamed.
+internet, and the source's egress filters (``net.walk.egress_filters``, the walk's own list) say which
+allow rules let what arrived there out (``Filter.allowed_parts``); of those, the ones whose own match is
+unrestricted (two /1 halves: both), so a rule for CME's prefix (routed over the interconnect) or for tcp 443 is not blamed.
 """
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tradeplane.net.checks.base import MAX_TRACES, Context, Finding, register
-from tradeplane.net.dataplane import Dataplane, Endpoint
+from tradeplane.net.dataplane import Endpoint
 from tradeplane.net.filters import Filter
 from tradeplane.net.matrix import INTERNET, source_class
 from tradeplane.net.reach import pair_results, request_space
 from tradeplane.net.space import PROTO_NUMBERS, Interval, Space
 from tradeplane.net.trace import RuleRef, Trace
+from tradeplane.net.walk import egress_filters
 from tradeplane.plural import count
 
 __all__ = ["GCP_FIX", "allowing_rules", "unrestricted"]
@@ -128,22 +129,6 @@ def _fix(blame: _Blame) -> str:
     return "restrict egress to the protocols, ports and destinations the workloads need"
 
 
-def _egress_filters(dp: Dataplane, ep: Endpoint) -> list[Filter]:
-    """The egress filters a walk from ``ep`` applies, in path order (as ``walk.gcp``/``walk.aws`` start):
-    a GCP instance's firewall; an AWS instance's security groups, then its subnet's NACL. None for a site."""
-    w = dp.workload(ep)
-    if ep.network in dp.gcp and ep.subnet in dp.gcp[ep.network].subnets:
-        region = dp.gcp[ep.network].subnets[ep.subnet].region
-        tags = tuple(sorted(w.tags)) if w else ()
-        return [dp.gcp_filter(ep.network, tags, (w.service_account or "") if w else "", "egress", region)]
-    if ep.network in dp.aws and ep.subnet in dp.aws[ep.network].subnets:
-        info = dp.aws[ep.network]
-        sub = info.subnets[ep.subnet]
-        out = [dp.sg_filter(ep.network, w.security_groups, "egress")] if w is not None else []
-        return out + ([info.nacl_out[sub.nacl]] if sub.nacl else [])
-    return []
-
-
 def _opening(f: Filter, headers: Space) -> _Blame | None:
     """The rules of ``f`` that let ``headers`` (unrestricted headers that reached the internet) out: of the
     allow rules that take a part of them, those whose own match is unrestricted (the implied or default
@@ -212,8 +197,8 @@ def _allowing_rule(ctx: Context, found: _Open, internet: Endpoint) -> _Blame:
     witness = _delivered(ctx, src, src.addresses, internet, _witness(found.wide))
     headers = Space([b for t in witness for b in t.space.boxes])
     if headers:
-        for f in _egress_filters(ctx.dp, src):
-            blame = _opening(f, headers)
+        for f in egress_filters(ctx.dp, src):  # the walk's own: the filters its traces crossed
+            blame = _opening(f.filter, headers)
             if blame is not None:
                 return blame
     for t in (*witness, *found.traces):

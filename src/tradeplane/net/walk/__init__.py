@@ -12,11 +12,11 @@ dataflow batching, sources and replies), ``aws``, ``gcp`` and ``links``.
 from __future__ import annotations
 
 from tradeplane.net.walk.aws import AwsHops
-from tradeplane.net.walk.base import MAX_HOPS, Hops
+from tradeplane.net.walk.base import MAX_HOPS, EgressFilter, Hops, egress_filters
 from tradeplane.net.walk.gcp import GcpHops
 from tradeplane.net.walk.links import LinkHops
 
-__all__ = ["MAX_HOPS", "Hops", "Walk"]
+__all__ = ["MAX_HOPS", "EgressFilter", "Hops", "Walk", "egress_filters"]
 
 
 class Walk(AwsHops, GcpHops, LinkHops):

@@ -20,24 +20,15 @@ class AwsHops(WalkBase):
 
     def _from_aws(self, ep: Endpoint, space: Space, hops: Hops) -> None:
         dp = self.dp
-        info = dp.aws[ep.network]
-        sub = info.subnets[ep.subnet]
-        w = dp.workload(ep)
+        sub = dp.aws[ep.network].subnets[ep.subnet]
         public = dp.has_public_ip(ep)
-        if w is not None and not self.reply:
-            space, hops = self._filter(dp.sg_filter(ep.network, w.security_groups, "egress"), space, hops,
-                                       ep.name, "security group egress")
-        if sub.nacl and space:
-            # NACLs filter what crosses the subnet's edge, not traffic between its own instances
-            # (AWS VPC user guide, "Control subnet traffic with network ACLs")
-            own = Space.build(dst=[net_interval(sub.cidr)])
-            inside = space.intersect(own)
-            if inside:
-                self._aws_route(ep.network, sub.route_table, inside, hops, frozenset(), sub.name, public)
-            space, hops = self._filter(info.nacl_out[sub.nacl], space.subtract(own), hops,
-                                       f"{ep.network}/{sub.name}", "NACL egress")
+
+        def route(part: Space, at: Hops) -> None:
+            self._aws_route(ep.network, sub.route_table, part, at, frozenset(), sub.name, public)
+
+        space, hops = self._egress(ep, space, hops, route)
         if space:
-            self._aws_route(ep.network, sub.route_table, space, hops, frozenset(), sub.name, public)
+            route(space, hops)
 
     def _aws_route(self, net: str, table: str, space: Space, hops: Hops, visited: frozenset[str],
                    from_subnet: str | None, public: bool = False) -> None:

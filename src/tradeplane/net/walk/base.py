@@ -16,13 +16,58 @@ from tradeplane.estate.model import TgwAttachment
 from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.filters import Filter, FilterResult
 from tradeplane.net.routing import Route, RouteTable
-from tradeplane.net.space import Box, Space, net_interval
+from tradeplane.net.space import Box, Interval, Space, net_interval
 from tradeplane.net.trace import Hop, RuleRef, Trace
 
-__all__ = ["MAX_HOPS", "Hops", "WalkBase"]
+__all__ = ["MAX_HOPS", "EgressFilter", "Hops", "WalkBase", "egress_filters"]
 
 MAX_HOPS = 64
 Hops = tuple[Hop, ...]
+
+
+@dataclass(frozen=True)
+class EgressFilter:
+    """One filter a source's traffic crosses on its way out, before any route: ``filter``, the hop's node
+    (``at``) and action (``what``, e.g. ``"NACL egress"``). ``stateful``: a reply passes it (security
+    groups, GCP firewalls); a NACL is stateless and filters replies too. ``edge``: the subnet range the
+    filter does not see (a NACL filters only what crosses the subnet's edge, not traffic between the
+    subnet's own instances: AWS VPC user guide, "Control subnet traffic with network ACLs"), or None."""
+
+    filter: Filter
+    at: str
+    what: str
+    stateful: bool
+    edge: Interval | None = None
+
+
+def egress_filters(dp: Dataplane, ep: Endpoint) -> tuple[EgressFilter, ...]:
+    """The egress filters traffic from ``ep`` crosses before its first route, in path order: the one
+    definition the walk starts from (``AwsHops._from_aws``, ``GcpHops._from_gcp``) and that checks asking
+    "which filter let this source's traffic out" use. A GCP instance or subnet: its firewall (hierarchical
+    policies, VPC rules, implied rules) for its tags, service account and region; an AWS instance: its
+    security groups, then its subnet's NACL; an AWS subnet: its NACL; anything else (a site, a venue, the
+    internet): none."""
+    if ep.kind not in ("workload", "subnet"):
+        return ()
+    w = dp.workload(ep)
+    if ep.network in dp.gcp:
+        sub = dp.gcp[ep.network].subnets[ep.subnet]
+        tags = tuple(sorted(w.tags)) if w else ()
+        sa = (w.service_account or "") if w else ""
+        return (EgressFilter(dp.gcp_filter(ep.network, tags, sa, "egress", sub.region), ep.name,
+                             "firewall egress", stateful=True),)
+    if ep.network in dp.aws:
+        info = dp.aws[ep.network]
+        asub = info.subnets[ep.subnet]
+        out: list[EgressFilter] = []
+        if w is not None:
+            out.append(EgressFilter(dp.sg_filter(ep.network, w.security_groups, "egress"), ep.name,
+                                    "security group egress", stateful=True))
+        if asub.nacl:
+            out.append(EgressFilter(info.nacl_out[asub.nacl], f"{ep.network}/{asub.name}", "NACL egress",
+                                    stateful=False, edge=net_interval(asub.cidr)))
+        return tuple(out)
+    return ()
 
 
 @dataclass
@@ -127,6 +172,25 @@ class WalkBase(ABC):
             self._unknown((*hops, Hop(node, f"{what} undecided", (ref,))), part,
                           f"{what}: {ref.text} is not modelled")
         return res.allowed, (*hops, Hop(node, f"{what} allowed", res.allowed_by)) if res.allowed else hops
+
+    def _egress(self, ep: Endpoint, space: Space, hops: Hops,
+                inside: Callable[[Space, Hops], None]) -> tuple[Space, Hops]:
+        """``space`` from ``ep`` through its egress filters (``egress_filters``; a reply skips the stateful
+        ones): what passes them all, with the hops. What a filter with an ``edge`` does not see (traffic
+        to the source's own subnet) goes to ``inside`` before that filter."""
+        for f in egress_filters(self.dp, ep):
+            if f.stateful and self.reply:
+                continue
+            if f.edge is not None:
+                if not space:
+                    continue
+                own = Space.build(dst=[f.edge])
+                staying = space.intersect(own)
+                if staying:
+                    inside(staying, hops)
+                space = space.subtract(own)
+            space, hops = self._filter(f.filter, space, hops, f.at, f.what)
+        return space, hops
 
     def _subnet_endpoints(self, net: str, subnet: str, space: Space, hops: Hops,
                           public_only: bool = False) -> Iterator[Endpoint]:

@@ -18,16 +18,16 @@ class GcpHops(WalkBase):
 
     def _from_gcp(self, ep: Endpoint, space: Space, hops: Hops) -> None:
         dp = self.dp
-        info = dp.gcp[ep.network]
-        sub = info.subnets[ep.subnet]
+        sub = dp.gcp[ep.network].subnets[ep.subnet]
         w = dp.workload(ep)
         tags = tuple(sorted(w.tags)) if w else ()
-        sa = (w.service_account or "") if w else ""
-        if not self.reply:
-            space, hops = self._filter(dp.gcp_filter(ep.network, tags, sa, "egress", sub.region), space, hops,
-                                       ep.name, "firewall egress")
+
+        def route(part: Space, at: Hops) -> None:
+            self._gcp_route(ep.network, sub.region, tags, part, at, frozenset(), public=dp.has_public_ip(ep))
+
+        space, hops = self._egress(ep, space, hops, route)
         if space:
-            self._gcp_route(ep.network, sub.region, tags, space, hops, frozenset(), public=dp.has_public_ip(ep))
+            route(space, hops)
 
     def _gcp_route(self, net: str, region: str, tags: tuple[str, ...], space: Space, hops: Hops,
                    visited: frozenset[str], public: bool = False) -> None:
