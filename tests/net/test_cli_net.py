@@ -60,6 +60,31 @@ def test_verify_matrix_diff(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)["changes"] == []
 
 
+def test_matrix_says_to_where_each_cell_is_open_in_80_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "net", "matrix", DV)
+    assert code == 0
+    lines = out.splitlines()
+    start = lines.index("cells: endpoint pairs that reach / all pairs; what is open, to where:")
+    assert lines[start + 1:] == [
+        "  crypto -> internet: tcp 443, tcp 9443 to internet",
+        "  equities -> futures: tcp 7000 to 10.50.0.0/21, 10.50.16.0/20, 10.52.0.0/16,",
+        "      10.53.0.0/20",
+        "  equities -> platform: tcp 9000-9010 to 10.0.0.0/24",
+        "  futures -> equities: tcp 7000 to 10.10.0.0/24",
+        "  futures -> internet: tcp 443 to internet except 198.51.100.0/24",
+        "  futures -> platform: tcp 9000-9010 to 10.0.0.0/24",
+        "  platform -> internet: tcp 443 to internet",
+        "  research -> internet: tcp 443 to internet except 203.0.113.0/25",
+        "  research -> platform: tcp 9000-9010 to 10.0.0.0/24",
+    ]
+    code, out, _ = run(capsys, "net", "matrix", DV, "--json")
+    cells = {(c["src"], c["dst"]): c for c in json.loads(out)["cells"]}
+    assert [(o["services"], o["to"]) for o in cells[("research", "internet")]["open"]] == [
+        (["tcp 443"], "internet except 203.0.113.0/25")]
+    assert cells[("equities", "futures")]["open"][0]["prefixes"] == [
+        "10.50.0.0/21", "10.50.16.0/20", "10.52.0.0/16", "10.53.0.0/20"]
+
+
 def test_verify_exits_1_on_a_high_finding(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from tests.net.test_reference import without_nasdaq_route
 

@@ -6,6 +6,7 @@ directory of real cloud exports (see docs/net.md for the export commands).
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,10 +108,13 @@ def matrix(estate: str = EstateArg, proto: str = typer.Option("all", "--proto"),
             row.append(f"[yellow]{c.count()[0]}/{c.count()[1]}[/]" if c.reachable else "[green]none[/]")
         t.add_row(a, *row)
     console.print(t)
-    console.print("cells: endpoint pairs that reach / all pairs; what is open:")
+    console.print("cells: endpoint pairs that reach / all pairs; what is open, to where:")
     for (a, b), c in sorted(m.cells.items()):
         if c.reachable:
-            console.print(f"  {a} -> {b}: {c.summary()}", markup=False, soft_wrap=True)
+            line = f"  {a} -> {b}: " + "; ".join(o.text() for o in c.openings())
+            # wrapped at 80 columns whatever the terminal, so the text is the same everywhere
+            for part in textwrap.wrap(line, 80, subsequent_indent="      ", break_on_hyphens=False):
+                console.print(part, markup=False, highlight=False, soft_wrap=True)
     undecided = [(a, b, c.undecided_text()) for (a, b), c in sorted(m.cells.items()) if c.undecided_text()]
     if undecided:
         console.print("undecided (a rule the model cannot resolve decides them; see net reach for the rule):")

@@ -14,9 +14,11 @@ replies come back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address, summarize_address_range
+from itertools import pairwise
 from typing import Any
 
 from tradeplane import collector
@@ -26,12 +28,141 @@ from tradeplane.net.dataplane import Dataplane, Endpoint
 from tradeplane.net.filters import box_evaluation, full_evaluation
 from tradeplane.net.reach import pair_results, parse_protocol, request_space
 from tradeplane.net.routing import learned_route_by_route
-from tradeplane.net.space import PROTO_NUMBERS, Box, Interval, Space, _normalise, net_interval
+from tradeplane.net.space import ALL_PORTS, PROTO_NUMBERS, Box, Interval, Space, _normalise, net_interval
 from tradeplane.net.walk import Walk
 
-__all__ = ["INTERNET", "Cell", "Matrix", "matrix", "previous_engine", "segments", "source_class", "source_classes"]
+__all__ = ["INTERNET", "Cell", "Matrix", "Opening", "cidrs", "matrix", "openings", "previous_engine", "segments", "source_class", "source_classes"]
 
 INTERNET = "internet"
+
+MAX_PREFIXES = 4
+"""Destination prefixes (or exceptions) an ``Opening`` names in its text; the rest are counted (``+N``),
+and ``prefixes`` has them all."""
+
+
+def cidrs(ivs: Iterable[Interval]) -> list[str]:
+    """Address intervals as the fewest CIDR prefixes, merged and sorted (``["10.50.0.0/21", ...]``)."""
+    return [str(n) for lo, hi in _normalise(ivs)
+            for n in summarize_address_range(IPv4Address(lo), IPv4Address(hi))]
+
+
+def _subtract(ivs: list[Interval], cut: list[Interval]) -> list[Interval]:
+    """``ivs`` minus ``cut`` (both merged and sorted)."""
+    out: list[Interval] = []
+    for lo, hi in ivs:
+        for clo, chi in cut:
+            if chi < lo or clo > hi:
+                continue
+            if clo > lo:
+                out.append((lo, clo - 1))
+            lo = chi + 1
+            if lo > hi:
+                break
+        if lo <= hi:
+            out.append((lo, hi))
+    return out
+
+
+def _listed(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_PREFIXES])
+    return shown + (f", +{len(items) - MAX_PREFIXES} more" if len(items) > MAX_PREFIXES else "")
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What one cell opens to one set of destination addresses: ``services`` (``"tcp 443"``,
+    ``"udp 53-54"``, ``"icmp"``, ``"proto 47"``, ``"all"``: every protocol and port), ``prefixes`` (the
+    destination addresses as CIDR prefixes, sorted) and, when the destination segment is the internet and
+    fewer prefixes say it, ``segment`` with ``excepted``: the internet's addresses (0.0.0.0/0 minus
+    private, shared, loopback, link-local, multicast and reserved space) minus ``excepted``; e.g. the
+    prefix of a venue the source reaches over an interconnect instead of the internet."""
+
+    services: tuple[str, ...]
+    prefixes: tuple[str, ...]
+    segment: str = ""
+    excepted: tuple[str, ...] = ()
+
+    def destinations(self) -> str:
+        """The destinations in short: ``internet``, ``internet except 198.51.100.0/24``, or the prefixes
+        (at most ``MAX_PREFIXES``, then ``+N more``)."""
+        if self.segment:
+            return self.segment + (f" except {_listed(list(self.excepted))}" if self.excepted else "")
+        return _listed(list(self.prefixes))
+
+    def text(self) -> str:
+        """``tcp 443, tcp 9443 to internet``: the services (at most four, then ``+N``) and where to."""
+        names = list(self.services)
+        shown = ", ".join(names[:4]) + (f", +{len(names) - 4}" if len(names) > 4 else "")
+        return f"{shown} to {self.destinations()}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"services": list(self.services), "to": self.destinations(), "prefixes": list(self.prefixes),
+                "segment": self.segment, "except": list(self.excepted)}
+
+
+_PROTO_NAMES = {v: k for k, v in PROTO_NUMBERS.items()}
+_PORTED = (PROTO_NUMBERS["tcp"], PROTO_NUMBERS["udp"])
+
+
+def _cuts(ivs: Iterable[Interval]) -> list[Interval]:
+    """The elementary intervals the edges of ``ivs`` cut their union into (sorted)."""
+    given = list(ivs)
+    points = sorted({lo for lo, _ in given} | {hi + 1 for _, hi in given})
+    return [(a, b - 1) for a, b in pairwise(points) if any(lo <= a and b - 1 <= hi for lo, hi in given)]
+
+
+def _service(proto: Interval, dport: Interval | None) -> str:
+    lo, hi = proto
+    if dport is not None:
+        a, z = dport
+        return f"{_PROTO_NAMES[lo]} {a}" + (f"-{z}" if z != a else "")
+    if (lo, hi) == (0, 255):
+        return "all"
+    if lo == hi:
+        return _PROTO_NAMES.get(lo, f"proto {lo}") + (f" {ALL_PORTS[0]}-{ALL_PORTS[1]}" if lo in _PORTED else "")
+    return f"proto {lo}-{hi}"
+
+
+def openings(space: Space, segment: str = "", footprint: list[Interval] | None = None) -> list[Opening]:
+    """``space`` (headers that arrive) as openings: each service (a protocol, and for TCP and UDP a
+    destination port range) with the destination addresses it reaches, services reaching the same
+    addresses together, in protocol and port order of their first service. With ``segment`` and
+    ``footprint`` (its addresses): a destination set inside the footprint is said as the segment minus its
+    exceptions when that takes fewer prefixes."""
+    boxes = list(space)
+    pieces: list[tuple[Interval, Interval | None, tuple[Interval, ...]]] = []
+    for proto in _cuts(b.proto for b in boxes):
+        over = [b for b in boxes if b.proto[0] <= proto[0] and proto[1] <= b.proto[1]]
+        ports = _cuts(b.dport for b in over) if proto[0] == proto[1] and proto[0] in _PORTED else [ALL_PORTS]
+        parts: list[tuple[Interval, tuple[Interval, ...]]] = []
+        for dport in ports:
+            dst = tuple(_normalise(b.dst for b in over if b.dport[0] <= dport[0] and dport[1] <= b.dport[1]))
+            if parts and parts[-1][1] == dst and parts[-1][0][1] + 1 == dport[0]:
+                parts[-1] = ((parts[-1][0][0], dport[1]), dst)
+            else:
+                parts.append((dport, dst))
+        if len(parts) == 1 and parts[0][0] == ALL_PORTS:  # every port: a plain protocol, merged with the one
+            dst = parts[0][1]                                # before it when they reach the same addresses
+            if pieces and pieces[-1][1] is None and pieces[-1][2] == dst and pieces[-1][0][1] + 1 == proto[0]:
+                pieces[-1] = ((pieces[-1][0][0], proto[1]), None, dst)
+            else:
+                pieces.append((proto, None, dst))
+        else:
+            pieces.extend((proto, dport, dst) for dport, dst in parts)
+    by_dst: dict[tuple[Interval, ...], list[str]] = {}
+    for proto, port, dst in pieces:
+        by_dst.setdefault(dst, []).append(_service(proto, port))
+    foot = _normalise(footprint or [])
+    out: list[Opening] = []
+    for dst, services in by_dst.items():
+        prefixes = cidrs(dst)
+        opening = Opening(tuple(services), tuple(prefixes))
+        if segment and foot and not _subtract(list(dst), foot):
+            rest = cidrs(_subtract(foot, list(dst)))
+            if len(rest) < len(prefixes):
+                opening = Opening(tuple(services), tuple(prefixes), segment, tuple(rest))
+        out.append(opening)
+    return out
 
 
 @dataclass
@@ -101,6 +232,15 @@ class Cell:
         text = sorted(services)
         return ", ".join(text[:4]) + (f", +{len(text) - 4}" if len(text) > 4 else "")
 
+    def openings(self) -> list[Opening]:
+        """What is open, to where: each service with the destination prefixes it reaches (``openings``);
+        for the internet, said as ``internet`` or ``internet except ...`` when that is shorter."""
+        if not self.reachable:
+            return []
+        if self.dst == INTERNET:
+            return openings(self.allowed(), INTERNET, [iv for t in self.targets for iv in t.addresses])
+        return openings(self.allowed())
+
     def count(self) -> tuple[int, int]:
         """Endpoint pairs that reach, and all endpoint pairs."""
         return sum(1 for _ in self.leaks()), len(self.sources) * len(self.targets)
@@ -120,7 +260,7 @@ class Matrix:
             "segments": self.segments, "replies_checked": self.replies,
             "cells": [
                 {"src": a, "dst": b, "reachable": c.reachable, "services": c.summary(),
-                 "undecided": c.undecided_text(),
+                 "open": [o.to_json() for o in c.openings()], "undecided": c.undecided_text(),
                  "endpoint_pairs_reachable": c.count()[0], "endpoint_pairs": c.count()[1]}
                 for (a, b), c in sorted(self.cells.items())
             ],
