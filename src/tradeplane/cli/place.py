@@ -137,15 +137,19 @@ def latency(
     if json:
         print_json(e.to_json())
         return
-    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind}, {e.confidence} confidence)")
+    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind}, {e.confidence} confidence)",
+                  highlight=False, soft_wrap=True)
+    for note in (placement.venue_note(a), placement.venue_note(b)):
+        if note:
+            console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"  basis: {e.basis}", markup=False, highlight=False, soft_wrap=True)
     if e.distance_km:
         console.print(f"  physical floor: {_us(e.bound_us)} ({e.distance_km:,.0f} km great circle at the speed of "
-                      "light in vacuum; no network can beat it)")
+                      "light in vacuum; no network can beat it)", highlight=False, soft_wrap=True)
         console.print(f"  fibre floor: {_us(e.fibre_bound_us)} (the same great circle in fibre; no fibre path can "
-                      "beat it, microwave can)")
-    else:
-        console.print(f"  best possible here: {_us(e.bound_us)}")
+                      "beat it, microwave can)", highlight=False, soft_wrap=True)
+    else:  # one region or one building: the floor is the fabric's or the cross-connect's figure, not a distance
+        console.print(f"  floor: {e.floor_text()}", markup=False, highlight=False, soft_wrap=True)
     for s in e.sources:
         console.print(f"  source: {s}", markup=False, highlight=False, soft_wrap=True)
     console.print("  (between catalog places, with no estate: `tradeplane place ESTATE` routes a budget through the "

@@ -21,7 +21,7 @@ from tradeplane.placement.capacity import (
 )
 from tradeplane.placement.explanation import Explanation
 from tradeplane.placement.greedy import greedy
-from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place
+from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place, venue_note
 from tradeplane.placement.paths import (
     Exit,
     Routed,
@@ -64,5 +64,6 @@ __all__ = [
     "solve",
     "solve_problem",
     "solved_zones",
+    "venue_note",
     "zones_by_workload",
 ]

@@ -21,7 +21,7 @@ from tradeplane.errors import InputError
 from tradeplane.estate import catalog
 from tradeplane.placement import figures, physics
 
-__all__ = ["Confidence", "Estimate", "EstimateKind", "estimate_rtt", "model_rtt", "resolve_place"]
+__all__ = ["Confidence", "Estimate", "EstimateKind", "estimate_rtt", "model_rtt", "resolve_place", "venue_note"]
 
 EstimateKind = Literal["measured", "fabric", "cross-connect", "fitted", "fibre-model", "routed", "path"]
 Confidence = Literal["high", "medium", "low"]
@@ -49,6 +49,17 @@ class Estimate:
     distance_km: float
     fibre_bound_us: float = 0.0
     confidence: Confidence = "low"
+    floor_basis: str = ""
+    """What ``fibre_bound_us`` is, in words: the great circle in fibre between two places apart; inside
+    one cloud region, the fabric's fastest figure (two instances in one cluster placement group or compact
+    placement policy), not a distance; in one building, the cross-connect; along a route, the legs'
+    floors summed."""
+
+    def floor_text(self) -> str:
+        """``fibre_bound_us`` and what it is, for a sentence: ``6,234 µs (637 km great circle in fibre at
+        9.794 µs/km)``, or inside a region ``35 µs (aws fabric: two instances in one cluster placement
+        group, the fastest round trip inside a region)``."""
+        return f"{_us(self.fibre_bound_us)} ({self.floor_basis})" if self.floor_basis else _us(self.fibre_bound_us)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +68,7 @@ class Estimate:
             "rtt_us": round(self.rtt_us, 1),
             "bound_us": round(self.bound_us, 1),
             "fibre_bound_us": round(self.fibre_bound_us, 1),
+            "floor_basis": self.floor_basis,
             "kind": self.kind,
             "confidence": self.confidence,
             "basis": self.basis,
@@ -85,6 +97,10 @@ def _us(x: float) -> str:
     return f"{x:,.0f} µs" if x >= 10 else f"{x:.1f} µs"
 
 
+_GROUP = {"aws": "cluster placement group", "gcp": "compact placement policy"}
+"""What each cloud calls instances packed close together (the fabric's fastest figure, ``figures.FABRIC``)."""
+
+
 @cache
 def estimate_rtt(a: str, b: str, same_group: bool = False) -> Estimate:
     """The round trip between two places. ``same_group``: both ends share a placement group.
@@ -96,7 +112,25 @@ def estimate_rtt(a: str, b: str, same_group: bool = False) -> Estimate:
         pa, pb = pb, pa
     e = _estimate(pa, pb, same_group, figures.ROUTE_FIT, use_measured=True)
     return Estimate(a, b, e.rtt_us, e.bound_us, e.kind, e.basis, e.sources, e.distance_km, e.fibre_bound_us,
-                    e.confidence)
+                    e.confidence, e.floor_basis)
+
+
+def venue_note(name: str) -> str:
+    """Where a catalog venue's matching engine is, in words, or ``""`` when ``name`` is not a venue (a
+    place): ``binance: hosted in aws zone apne1-az4 (a cloud venue: reached inside the cloud; colocation
+    does not apply)``, ``cme-globex: matching engine at site cme-aurora (colocation)``. The source is the
+    catalog's venue location (``catalog.VENUE_LOCATIONS``)."""
+    if name in catalog.PLACES:
+        return ""
+    venue = catalog.venue_location(name)
+    if venue is None:
+        return ""
+    place = catalog.PLACES[venue.place]
+    if place.kind == "site":
+        return f"{name}: matching engine at site {place.name} (colocation)"
+    known = "" if place.kind == "zone" else "; its zone is not known, so across zones"
+    return (f"{name}: hosted in {place.cloud} {place.kind} {place.name} (a cloud venue: reached inside the cloud, "
+            f"colocation does not apply{known})")
 
 
 def model_rtt(a: str, b: str, fit: figures.RouteFit) -> Estimate:
@@ -120,25 +154,30 @@ def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool, fit: figur
     region_b = pb.name if pb.kind == "region" else pb.region
 
     def out(rtt: float, bound: float, kind: EstimateKind, basis: str, sources: tuple[str, ...], dist: float,
-            fibre: float, confidence: Confidence) -> Estimate:
-        return Estimate(pa.name, pb.name, rtt, bound, kind, basis, sources, dist, fibre, confidence)
+            fibre: float, confidence: Confidence, floor: str = "") -> Estimate:
+        floor = floor or f"{dist:,.0f} km great circle in fibre at {physics.FIBRE_US_PER_KM_RTT:.3f} µs/km"
+        return Estimate(pa.name, pb.name, rtt, bound, kind, basis, sources, dist, fibre, confidence, floor)
 
-    # Inside one cloud region: the fabric figures.
+    # Inside one cloud region: the fabric figures. The floor is the fabric's fastest figure, not a distance.
     if cloud_a and cloud_b and region_a == region_b:
         fab = figures.FABRIC[pa.cloud]
         conf: Confidence = "medium" if pa.cloud == "aws" else "low"
+        group = _GROUP[pa.cloud]
+        floor = f"{pa.cloud} fabric: two instances in one {group}, the fastest round trip inside a region"
         if pa.kind == "zone" and pa.name == pb.name:
             f = fab.group if same_group else fab.zone
-            what = "same placement group" if same_group else "same zone"
+            what = f"same {group}" if same_group else "same zone"
             return out(f.rtt_us, fab.group.rtt_us, "fabric", f"{pa.cloud} {what} in {pa.name}: {_us(f.rtt_us)}",
-                       _fabric_sources(f), 0.0, fab.group.rtt_us, conf)
+                       _fabric_sources(f), 0.0, fab.group.rtt_us, conf, floor)
         f = fab.inter_zone
         if pa.kind == "zone" and pb.kind == "zone":
             what = f"different zones of {region_a}"
         else:
-            what = f"somewhere in region {region_a} (its zone is not known, so across zones)"
+            zoned = [p.name for p in (pa, pb) if p.kind == "zone"]
+            ends = f"{zoned[0]} and an unknown zone" if zoned else "unknown zones at both ends"
+            what = f"{ends} of {region_a}, counted as different zones"
         return out(f.rtt_us, fab.group.rtt_us, "fabric", f"{pa.cloud} {what}: {_us(f.rtt_us)}",
-                   _fabric_sources(f), 0.0, fab.group.rtt_us, conf)
+                   _fabric_sources(f), 0.0, fab.group.rtt_us, conf, floor)
 
     bound = physics.vacuum_bound_rtt_us(km)
     fibre = physics.fibre_bound_rtt_us(km)
@@ -165,7 +204,8 @@ def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool, fit: figur
         f = figures.CROSS_CONNECT
         if pa.name == pb.name:
             return out(f.rtt_us, f.rtt_us, "cross-connect", f"same building ({pa.name}): cross-connect "
-                       f"{_us(f.rtt_us)}", _fabric_sources(f), 0.0, f.rtt_us, "medium")
+                       f"{_us(f.rtt_us)}", _fabric_sources(f), 0.0, f.rtt_us, "medium",
+                       f"a cross-connect inside {pa.name}")
         return out(route + 2 * f.rtt_us, bound, "fibre-model",
                    f"{model} + a cross-connect at each end {_us(2 * f.rtt_us)}",
                    (*sources, f"{f.source} ({f.as_of})"), km, fibre, "low")

@@ -101,7 +101,8 @@ def _combine(a: str, b: str, legs: list[Estimate], kind: str, basis: str, source
     pa, pb = resolve_place(a), resolve_place(b)
     km = physics.great_circle_km(pa.lat, pa.lon, pb.lat, pb.lon)
     return Estimate(a, b, sum(e.rtt_us for e in legs), physics.vacuum_bound_rtt_us(km), kind,  # type: ignore[arg-type]
-                    basis, sources, km, floor, _lowest(*(e.confidence for e in legs)))
+                    basis, sources, km, floor, _lowest(*(e.confidence for e in legs)),
+                    "along the route: " + " + ".join(_us(e.fibre_bound_us) for e in legs) + ", each leg's own floor")
 
 
 def _sources(*legs: Estimate) -> tuple[str, ...]:
@@ -162,7 +163,8 @@ def path_estimate(estate: Estate, path: PhysicalPath) -> Estimate:
             basis += f"; when down, over {fb.name}: {_us(path_estimate(estate, fb).rtt_us)}"
     pa, pb = catalog.PLACES[a], catalog.PLACES[b]
     return Estimate(a, b, rtt, physics.vacuum_bound_rtt_us(physics.great_circle_km(pa.lat, pa.lon, pb.lat, pb.lon)),
-                    "path", basis, sources, km, floor, conf)
+                    "path", basis, sources, km, floor, conf,
+                    f"{km:,.0f} km great circle in {path.medium} at {medium.us_per_km_rtt:.3f} µs/km")
 
 
 def _end(estate: Estate, path: PhysicalPath, end: str) -> str:

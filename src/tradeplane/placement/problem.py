@@ -27,12 +27,11 @@ from tradeplane.estate.model import (
     Workload,
 )
 from tradeplane.estate.prices import instance_price, price_table
-from tradeplane.placement import group_rules
+from tradeplane.placement import figures, group_rules
 from tradeplane.placement.capacity import Capacity, machine_family
 from tradeplane.placement.explanation import Explanation
-from tradeplane.placement.latency import estimate_rtt
+from tradeplane.placement.latency import estimate_rtt, resolve_place
 from tradeplane.placement.paths import Routes
-from tradeplane.placement.physics import FIBRE_US_PER_KM_RTT
 
 __all__ = ["Budget", "Group", "Item", "Problem", "allowed_regions", "build_problem", "pair_rtt"]
 
@@ -376,7 +375,7 @@ def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str,
         o_target = f"{o.to} ({o.place})" if o.place != o.to else o.to
         msg = (f"{w.name}: no zone meets both its latency budgets, {_us(b.rtt_us)} to {target} and "
                f"{_us(o.rtt_us)} to {o_target}")
-        if pair.fibre_bound_us > b.rtt_us + o.rtt_us:
+        if pair.distance_km > 0 and pair.fibre_bound_us > b.rtt_us + o.rtt_us:  # apart: physics says so
             msg += (f": {b.place} and {o.place} are {pair.distance_km:,.0f} km apart (fibre bound "
                     f"{_us(pair.fibre_bound_us)}, physical floor {_us(pair.bound_us)}), so no single zone can be "
                     f"within {_us(b.rtt_us)} of one and {_us(o.rtt_us)} of the other")
@@ -386,30 +385,52 @@ def _explain_place_budget(w: Workload, b: Budget, before: list[str], cloud: str,
         return Explanation(w.name, "budget", msg,
                            f"split the workload per venue (one deployment near each){group}, or relax one budget",
                            b.where)
-    fibre_text = f"{FIBRE_US_PER_KM_RTT:.3f} µs/km"
     if best_est.fibre_bound_us > b.rtt_us:
-        msg += (f"; from {catalog.region_of(best_zone)} it cannot be under {_us(b.rtt_us)}: the fibre bound is "
-                f"{_us(best_est.fibre_bound_us)} ({best_est.distance_km:,.0f} km at {fibre_text}; the physical "
-                f"floor in vacuum is {_us(best_est.bound_us)})")
-    bound, nearest = min((estimate_rtt(r, b.place).fibre_bound_us, r) for r in catalog.REGIONS)
-    near_est = estimate_rtt(nearest, b.place)
+        if best_est.distance_km > 0:  # apart: the fibre (or the route's) bound and the vacuum floor
+            what = "the fibre bound" if best_est.kind != "path" else "the bound along the path"
+            msg += (f"; from {catalog.region_of(best_zone)} it cannot be under {_us(b.rtt_us)}: {what} is "
+                    f"{_us(best_est.fibre_bound_us)} ({best_est.floor_basis}; the physical floor in vacuum is "
+                    f"{_us(best_est.bound_us)})")
+        else:  # inside one region: the fabric's floor, no distance
+            msg += (f"; inside {catalog.region_of(best_zone)} it cannot be under {_us(b.rtt_us)}: the floor is "
+                    f"{best_est.floor_text()}")
     everywhere = sorted((routes.rtt(z, b.to, b.via).rtt_us, z) for z in catalog.ZONES)
     # Zones that meet this budget and every other venue/site budget of the workload.
     allowed = (set.intersection(_meets(b, routes), *(_meets(o, routes) for o in others)) if others
                else _meets(b, routes))
     meets = [z for r, z in sorted(everywhere, key=lambda t: (catalog.ZONES[t[1]].cloud != cloud, t))
              if z in allowed]
+    also = f" and its other budgets ({', '.join(o.to for o in others)})" if others else ""
+    group = f"; its group {w.placement.group} moves with it" if w.placement.group else ""
+    move = (f"zones that meet it{also}: {', '.join(meets[:4])}; move the workload to a subnet there "
+            f"(and allow the region in the guardrails if needed){group}, or raise the budget to at least "
+            f"{_us(shown)}")
+    host = resolve_place(b.place)
+    if host.kind != "site":
+        # A venue hosted in a cloud zone or region: reached inside the cloud, so the best any zone can do is
+        # the cloud's fabric figure there; colocation does not apply (the venue is not in a colocation).
+        if meets:
+            return Explanation(w.name, "budget", msg, move, b.where)
+        best_any, any_zone = everywhere[0]
+        msg += f"; {b.to} is hosted in {host.cloud} {host.kind} {host.name}: no zone is estimated under {_us(b.rtt_us)}"
+        if math.ceil(best_any) < shown:  # a zone it may not use does better
+            msg += f" (best: {any_zone}, {_us(math.ceil(best_any))}: {routes.rtt(any_zone, b.to, b.via).basis})"
+        hint = f"raise the budget to at least {_us(math.ceil(best_any))}"
+        if host.kind == "region":
+            same_zone = figures.FABRIC[host.cloud].zone.rtt_us
+            hint += (f"; {b.to}'s zone is not known (its location is the region {host.name}): if the venue "
+                     f"publishes its zone, make that zone its location, where the same-zone figure "
+                     f"({_us(same_zone)}) applies")
+        return Explanation(w.name, "budget", msg, hint, b.where)
+    bound, nearest = min((estimate_rtt(r, b.place).fibre_bound_us, r) for r in catalog.REGIONS)
+    near_est = estimate_rtt(nearest, b.place)
     if bound > b.rtt_us:
         msg += (f"; no cloud zone can be under {_us(b.rtt_us)}: the fibre bound from the nearest region, "
-                f"{nearest}, is {_us(bound)} ({near_est.distance_km:,.0f} km at {fibre_text})")
+                f"{nearest}, is {_us(bound)} ({near_est.floor_basis})")
         hint = (f"raise the budget to at least {_us(shown)}, or run this workload in colocation at "
                 f"{b.place}")
     elif meets:
-        also = f" and its other budgets ({', '.join(o.to for o in others)})" if others else ""
-        group = f"; its group {w.placement.group} moves with it" if w.placement.group else ""
-        hint = (f"zones that meet it{also}: {', '.join(meets[:4])}; move the workload to a subnet there "
-                f"(and allow the region in the guardrails if needed){group}, or raise the budget to at least "
-                f"{_us(shown)}")
+        hint = move
     else:
         msg += (f"; physics allows {_us(bound)} from {nearest}, but no catalog zone is estimated under "
                 f"{_us(b.rtt_us)} (best anywhere: {everywhere[0][1]}, {_us(math.ceil(everywhere[0][0]))})")
