@@ -49,6 +49,13 @@ def test_apart_the_floor_is_the_great_circle_in_fibre_and_in_one_building_the_cr
     assert building.floor_basis == "a cross-connect inside cme-aurora" and building.fibre_bound_us == 10
 
 
+def test_two_clouds_at_one_metros_coordinates_claim_no_distance() -> None:
+    e = estimate_rtt("asia-northeast1-a", "binance")  # GCP Tokyo and AWS Tokyo share the metro's coordinates
+    assert e.distance_km == 0 and e.fibre_bound_us == 0
+    assert e.floor_basis == ("both at the tokyo metro's catalog coordinates: no distance known, so no floor "
+                             "above zero")
+
+
 def test_venue_notes_tell_a_colocation_from_a_cloud_venue() -> None:
     assert venue_note("cme-globex") == "cme-globex: matching engine at site cme-aurora (colocation)"
     assert venue_note("binance") == ("binance: hosted in aws zone apne1-az4 (a cloud venue: reached inside the "

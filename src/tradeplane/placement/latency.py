@@ -155,6 +155,8 @@ def _estimate(pa: catalog.Place, pb: catalog.Place, same_group: bool, fit: figur
 
     def out(rtt: float, bound: float, kind: EstimateKind, basis: str, sources: tuple[str, ...], dist: float,
             fibre: float, confidence: Confidence, floor: str = "") -> Estimate:
+        if not floor and dist < 1.0:  # two places of one metro at the same catalog coordinates
+            floor = f"both at the {pa.metro} metro's catalog coordinates: no distance known, so no floor above zero"
         floor = floor or f"{dist:,.0f} km great circle in fibre at {physics.FIBRE_US_PER_KM_RTT:.3f} µs/km"
         return Estimate(pa.name, pb.name, rtt, bound, kind, basis, sources, dist, fibre, confidence, floor)
 
