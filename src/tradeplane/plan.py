@@ -79,15 +79,41 @@ class Plan:
     @property
     def warnings(self) -> list[str]:
         """What deserves a look but does not stop an apply."""
-        by_desk = self.cost.by("desk")
-        out = [f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
-               f"${b.monthly_usd:,.0f}" for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+        out = [line for line, _ in self._over_budget()]
         out += [f"net verify {f.severity}: {f.title}" for f in self.verify.findings
                 if f.severity not in BLOCKING_SEVERITIES]
         out += [f"security {f.severity}: {f.title}" for f in self.security.sorted()
                 if f not in self.security.blocking]
-        if self.migration is not None:
-            out += [f"migration wave {w.number} is blocked: {b}" for w in self.migration.waves for b in w.blocking]
+        out += [line for line, _, _ in self._blocked_waves()]
+        return out
+
+    def _over_budget(self) -> list[tuple[str, str]]:
+        """Each desk whose estimated month is over its budget: (the warning, the budget's ``file:line``)."""
+        by_desk = self.cost.by("desk")
+        return [(f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
+                 f"${b.monthly_usd:,.0f}", str(self.estate.where(b) or ""))
+                for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+
+    def _blocked_waves(self) -> list[tuple[str, str, str]]:
+        """Each problem that blocks migration waves, once with every wave it blocks (a problem a later
+        wave carries on is the same problem): (the warning, the wave check that fails, the migration's
+        ``file:line``)."""
+        if self.migration is None:
+            return []
+        waves: dict[tuple[str, str], list[int]] = {}
+        for w in self.migration.waves:
+            for c in w.checks:
+                for problem in () if c.ok else c.problems:
+                    waves.setdefault((c.name, problem), []).append(w.number)
+        colo = self.estate.colocation
+        where = str(self.estate.where(colo.migration) or "") if colo is not None and colo.migration else ""
+        out = []
+        for (check, problem), numbers in waves.items():
+            if len(numbers) == 1:
+                out.append((f"migration wave {numbers[0]} is blocked: {check}: {problem}", check, where))
+            else:
+                listed = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+                out.append((f"migration waves {listed} are blocked: {check}: {problem}", check, where))
         return out
 
     def items(self) -> list[review.Item]:
@@ -97,9 +123,12 @@ class Plan:
         out += [review.Item("security", f.severity, f.rule, f"{f.subject}: {f.title}",
                             f.location or _named_where(self.estate, f.subject), f.fix)
                 for f in self.security.findings]
-        out += [review.Item("placement", "high", "placement", replace(x, where="").render(),
-                            x.where or _named_where(self.estate, x.workload))
+        out += [review.Item("placement", "high", x.kind, replace(x, where="", hint="").render(),
+                            x.where or _named_where(self.estate, x.workload), x.hint)
                 for x in self.placement.explanations]
+        out += [review.Item("finops", "medium", "desk-budget", line, where) for line, where in self._over_budget()]
+        out += [review.Item("migrate", "medium", _slug(check), line, where)
+                for line, check, where in self._blocked_waves()]
         out += [review.Item("terraform", "high", "dangling-reference", str(r)) for r in self.dangling]
         out += [review.Item("freeze", "info" if self.emergency else "high", "change-freeze", line, v.location,
                             "" if self.emergency else v.fix())
@@ -115,7 +144,7 @@ class Plan:
         from tradeplane import __version__
 
         if fmt == "markdown":
-            summary = {"resources": str(self.terraform.total), "placement": self.placement.status,
+            summary = {"resources": str(self.terraform.total), "placement": _placed(self.placement),
                        "verify": _held(len(self.verify.passed), len(self.verify.findings), "property", "properties"),
                        "security": _held(len(self.security.passed), len(self.security.findings), "rule"),
                        "monthly cost (USD)": f"{self.cost.total_monthly:,.0f}"}
@@ -123,7 +152,7 @@ class Plan:
                                    self.overrides)
         if fmt == "sarif":  # a finding with no line of its own is shown at the estate's `name:`
             entry = self.estate.where(self.estate, "name")
-            return review.sarif(self.estate.name, self.items(), __version__, str(entry) if entry else "")
+            return review.sarif(self.estate.name, self.items(), __version__, str(entry) if entry else "", rules())
         if fmt == "junit":
             return review.junit(self.estate.name, self.items(), self.passed())
         raise ValueError(f"unknown format {fmt!r}")
@@ -149,6 +178,58 @@ class Plan:
         }
 
 
+def rules() -> dict[str, review.Rule]:
+    """What every rule a plan reports checks, keyed ``section/rule`` as ``Plan.items`` names them, each
+    taken from where the rule is defined: net verify's registered checks (what each proves, its module's
+    docstring), security's rule tables, placement's explanation kinds, the migration's wave checks, the
+    change freeze, Terraform's reference check and the desks' budgets."""
+    import importlib
+
+    out: dict[str, review.Rule] = {}
+    for c in net.CHECKS:
+        doc = (importlib.import_module(c.module).__doc__ or "").strip().split("\n\n")[0]
+        out[f"verify/{c.id}"] = review.Rule(_sentence(c.proves), " ".join(doc.split()) or _sentence(c.proves),
+                                            docs='docs/net.md, section "What `verify` checks"')
+    for rule, (summary, full, source) in security.RULES.items():
+        section = "2. DDoS perimeter review" if rule.startswith("perimeter.") else "1. Key custody"
+        out[f"security/{rule}"] = review.Rule(summary, f"{summary} {full}", source,
+                                              f'docs/security.md, section "{section}"')
+    for kind, (summary, full) in placement.KINDS.items():
+        out[f"placement/{kind}"] = review.Rule(summary, f"{summary} {full}", docs='docs/placement.md, section "The solver"')
+    for check, (summary, full) in migrate.WAVE_CHECKS.items():
+        out[f"migrate/{_slug(check)}"] = review.Rule(
+            summary, f"{summary} {full} Each wave of the colocation's move into GCP is proven on its intermediate "
+            "estate; a problem the estate as it is already has is reported where it belongs, not by each wave.",
+            docs='docs/migrate.md, section "How a wave is planned and proven safe"')
+    out["freeze/change-freeze"] = review.FREEZE_RULE
+    out["terraform/dangling-reference"] = review.Rule(
+        "Every reference in the rendered Terraform resolves.",
+        "Every reference in the rendered Terraform (a resource, data source, variable or module output) "
+        "names something the rendered stages define (terraform.check_references walks every one); a dangling "
+        "one fails terraform validate and plan.",
+        docs='docs/terraform.md, section "Checks on the output: the provider schemas and what holds between resources"')
+    out["finops/desk-budget"] = review.Rule(
+        "A desk's estimated monthly cost is within the budget the estate gives it.",
+        "finops.estimate's monthly cost of everything a desk runs (instances, clusters, networks, links, data "
+        "transfer, at list prices) against the desk's budgets: entry (monthly_usd); over it is a warning, "
+        "not a block.", "AWS EC2 On-Demand and GCP Compute Engine list prices (tradeplane.estate.prices)",
+        'docs/finops.md, section "Estimates"')
+    return out
+
+
+def _slug(name: str) -> str:
+    """A wave check's name as a rule id: "latency across the Interconnect" -> "latency-across-the-interconnect"."""
+    return "-".join(name.lower().split())
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter and a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 def _named_where(estate: Estate, names: str) -> str:
     """The estate ``file:line`` of the first workload, else venue, that ``names`` (comma-separated, as a
     placement explanation joins the workloads of a conflict) calls by name; ``""`` when none has one."""
@@ -164,6 +245,17 @@ def _named_where(estate: Estate, names: str) -> str:
     return ""
 
 
+def _placed(r: PlacementResult) -> str:
+    """The placement line of the Markdown summary: the status and, when placed, the placed compute per
+    hour with how it adds up (the workloads' instances plus the sole-tenant nodes, which carry their
+    members' cost), as the placement table's total row says."""
+    if not r.feasible:
+        return r.status
+    split = (f" = workloads ${r.workloads_hourly_usd:,.2f} + sole-tenant nodes ${r.nodes_hourly_usd:,.2f}"
+             if r.node_groups else "")
+    return f"{r.status}: placed compute ${r.hourly_usd:,.2f}/hour{split}"
+
+
 def _held(passed: int, findings: int, noun: str, plural: str = "") -> str:
     """"71 properties hold, 1 finding": a section's line of the Markdown summary."""
     return f"{count(passed, noun, plural)} {'holds' if passed == 1 else 'hold'}, {count(findings, 'finding')}"
@@ -175,6 +267,25 @@ def latency_verdicts(estate: Estate, placed: PlacementResult,
     if not placed.feasible:
         return LatencyVerdicts(unplaceable=tuple(placed.explanations))
     return LatencyVerdicts(budgets=budgets if budgets is not None else tuple(placement.check_budgets(estate, placed)))
+
+
+def said_once(report: Report, placed: PlacementResult) -> Report:
+    """``report`` without the findings that restate a placement explanation, for the plan.
+
+    When the estate cannot be placed, ``net verify``'s ``latency-budgets`` check turns each of
+    placement's explanations into a finding ("no placement meets every budget: ...", at the same
+    line): on its own, ``net verify`` needs them, but the plan reports the explanations under
+    placement (``placement/<kind>``, the more specific: the kind of constraint, its hint), so the
+    plan's report leaves those out and every format says each problem once. With a placement, the
+    check's findings (a budget not met where the solver put the workload) are verify's own and stay."""
+    if placed.feasible:
+        return report
+    kept = [f for f in report.findings if f.check != LATENCY_CHECK]
+    return replace(report, findings=kept) if len(kept) != len(report.findings) else report
+
+
+LATENCY_CHECK = "latency-budgets"
+"""The ``net verify`` check that judges latency budgets from placement's verdicts."""
 
 
 def verify(estate: Estate) -> Report:
@@ -225,7 +336,8 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     dangling = stage("references", lambda: tuple(terraform.check_references(rendered)))
     feed_plans = stage("feeds", lambda: tuple(feeds.plan(estate)))
     cost = stage("cost", lambda: finops.estimate(estate))
-    verified = stage("verify", lambda: net.verify(estate, latency=latency_verdicts(estate, placed, budgets)))
+    verified = stage("verify", lambda: said_once(net.verify(estate, latency=latency_verdicts(estate, placed, budgets)),
+                                                 placed))
     secured = stage("security", lambda: security_review(estate, rendered))
     kube = stage("kubernetes", lambda: _kubernetes(estate, zones))
     conformance = stage("conformance", lambda: tuple(terraform.check_conformance(rendered, estate)))

@@ -107,6 +107,22 @@ def test_placement_shows_zones_latency_basis_and_why(client):
     assert lat["rtt_us"] > 0 and lat["basis"] and lat["kind"]
 
 
+@pytest.mark.parametrize("role", ["platform", "viewer"])
+def test_placement_rows_add_up_to_the_total(client, role):
+    """Sole-tenant members cost 0 themselves: the node group's row carries their cost, so the rows (and,
+    for a role that cannot see the crypto desk, the hidden rows' sum) add up to the total."""
+    data = client.get("/api/placement", headers=auth(role)).json()
+    pricer = next(w for w in data["workloads"] if w["workload"] == "futures-pricer")
+    assert pricer["billed_to"] == "st-pricing" and pricer["hourly_usd"] == 0
+    [nodes] = data["nodes"]
+    assert nodes["group"] == "st-pricing" and nodes["members"] == ["futures-pricer"] and nodes["hourly_usd"] > 0
+    rows = sum(w["hourly_usd"] for w in data["workloads"]) + nodes["hourly_usd"] + data["hidden_hourly_usd"]
+    assert rows == pytest.approx(data["hourly_usd"], abs=1e-5)
+    assert (data["hidden_hourly_usd"] > 0) == (role == "viewer")
+    html = client.get("/placement", headers=auth(role)).text
+    assert "st-pricing nodes" in html and f"{data['hourly_usd']:.6f}" in html
+
+
 def test_terraform_stages_resources_and_diff_against_another_estate(client):
     data = client.get("/api/terraform", params={"against": "examples/small"}, headers=auth("platform")).json()
     assert data["total"] > 500 and any(s["module"] == "aws/10-networking" for s in data["stages"])

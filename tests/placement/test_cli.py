@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,52 @@ def test_place_small_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert w["zones"][0].startswith("use2-")  # its subnet's zone
     (b,) = data["budgets"]
     assert b["met"] and b["to"] == "cme-globex"
+
+
+def _money(cell: str) -> Decimal:
+    return Decimal(cell.replace(",", ""))
+
+
+def test_the_placement_rows_add_up_to_the_headline(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trial's report: futures-pricer (sole-tenant group st-pricing) showed $/hour 0.0000 while the
+    headline included its node, so the rows did not add up. Its row now says the nodes carry it, the
+    node group has a row of its own, and the total row is the headline, to the micro-dollar."""
+    from tradeplane.cli import output
+
+    monkeypatch.setattr(output.console, "width", 250)  # one line per row
+    assert main(["place", DV, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    pricer = next(w for w in data["workloads"] if w["workload"] == "futures-pricer")
+    assert pricer["billed_to"] == "st-pricing" and pricer["hourly_usd"] == 0
+    [nodes] = [g for g in data["groups"] if g.get("node_type")]
+    assert nodes["name"] == "st-pricing" and nodes["hourly_usd"] > 0
+    cost = data["cost"]
+    assert cost["sole_tenant_nodes_hourly_usd"] == nodes["hourly_usd"]
+    assert cost["workloads_hourly_usd"] == pytest.approx(sum(w["hourly_usd"] for w in data["workloads"]), abs=1e-6)
+    assert cost["workloads_hourly_usd"] + cost["sole_tenant_nodes_hourly_usd"] == pytest.approx(data["hourly_usd"],
+                                                                                                abs=1e-6)
+    assert main(["place", DV]) == 0
+    out = capsys.readouterr().out
+    table = out[:out.index("\ngroups")]
+    cells = {line.split("│")[1].strip(): line.split("│")[5].strip() for line in table.splitlines()
+             if line.startswith("│")}
+    assert cells["futures-pricer"] == "on nodes"
+    assert cells["st-pricing nodes"] == f"{nodes['hourly_usd']:,.6f}"
+    total = cells.pop("total")
+    assert total == f"{data['hourly_usd']:,.6f}"
+    assert sum(_money(v) for v in cells.values() if v != "on nodes") == _money(total)
+    assert (f"placed instances ${data['hourly_usd']:,.2f}/hour = workloads ${cost['workloads_hourly_usd']:,.2f} + "
+            f"sole-tenant nodes ${cost['sole_tenant_nodes_hourly_usd']:,.2f} (the total row") in " ".join(out.split())
+
+
+def test_the_plan_markdown_says_how_the_placed_compute_adds_up() -> None:
+    from tradeplane import estate as est
+    from tradeplane import plan
+
+    p = plan.build(est.load(DV))
+    r = p.placement
+    line = (f"| placement | optimal: placed compute ${r.hourly_usd:,.2f}/hour = workloads "
+            f"${r.workloads_hourly_usd:,.2f} + sole-tenant nodes ${r.nodes_hourly_usd:,.2f} |")
+    assert line in p.render("markdown")
+    assert p.to_json()["placement"]["cost"] == r.cost_json()

@@ -146,6 +146,22 @@ def test_an_emergency_is_said_with_its_reason_in_every_format(changed_plan: plan
     assert "INC-42 stuck router" in (suite.find("testcase").get("name") or "")  # type: ignore[union-attr]
 
 
+def test_a_freeze_only_comment_prints_no_findings_table(changed_plan: plan.Plan) -> None:
+    """The trial's report: with only the change freeze to say, the comment repeated it in a findings table
+    of its own. The freeze is said once, in the verdict's list, with its line and fix; no table follows."""
+    p = plan.judge_freeze(changed_plan, est.load(ROOT / "examples/dv-trading"), FROZEN_AT)
+    [item] = p.items()
+    md = p.render("markdown")
+    assert "| severity |" not in md and md.count(p.frozen[0]) == 1
+    assert f"- {p.frozen[0]} (at `{item.location}`; fix: {item.fix})" in md
+    assert md.endswith("#### Findings\n\nNo other findings.\n")
+    p = plan.judge_freeze(changed_plan, est.load(ROOT / "examples/dv-trading"), FROZEN_AT, "INC-42 stuck router")
+    md = p.render("markdown")
+    assert "| severity |" not in md and md.count(p.overrides[0]) == 1
+    assert md.endswith("#### Findings\n\nNo other findings.\n")
+    assert changed_plan.render("markdown").endswith("#### Findings\n\nNo findings.\n")  # nothing at all
+
+
 def test_the_exit_code_agrees_with_the_printed_verdict(capsys: pytest.CaptureFixture[str], changed: Path) -> None:
     """The trial's report: exit 1 while the markdown said "Nothing blocks" and the table printed
     "nothing blocks an apply" before the freeze line."""
@@ -261,7 +277,7 @@ def test_every_sarif_result_has_a_location(repo_estate: Path) -> None:
     regions = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"] for r in results if r.get("locations")}
     assert len(regions) == len({r["ruleId"] for r in results}) and all(r.get("locations") for r in results)
     lines = (repo_estate / "estate.yaml").read_text().splitlines()
-    assert "rtt_us: 50" in lines[regions["placement/placement"]["startLine"] - 1]
+    assert "rtt_us: 50" in lines[regions["placement/budget"]["startLine"] - 1]
     assert lines[regions["terraform/dangling-reference"]["startLine"] - 1].startswith("name:")
 
 

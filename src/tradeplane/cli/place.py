@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import TABLE_ROWS, console, more, print_json
 from tradeplane.errors import InputError, UnsupportedError
+from tradeplane.plural import count
 
 if TYPE_CHECKING:
     from tradeplane import estate as est
@@ -85,6 +86,10 @@ def _capacity(path: Path) -> placement.Capacity:
     return placement.load_capacity(path)
 
 
+def _usd(hourly: float) -> str:
+    return f"{hourly:,.6f}"
+
+
 def _zones_text(zones: tuple[str, ...]) -> str:
     counts = Counter(zones)
     return ", ".join(f"{z} x{n}" if n > 1 else z for z, n in sorted(counts.items()))
@@ -96,18 +101,32 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
         for x in r.explanations:
             console.print(f"- {x.render()}", markup=False, highlight=False, soft_wrap=True)
         return
+    # $/hour to the micro-dollar: the price table's figures have up to six decimals, and the rows must add
+    # up to the total row exactly (four decimals left the sum 0.0002 short of it).
     t = Table("workload", "cloud", "zones", "group", "$/hour", title="placement", title_justify="left")
+    t.columns[-1].justify = "right"
     for w in r.workloads[:TABLE_ROWS]:
         group = f"{w.group} ({w.strategy})" if w.group else ("" if w.strategy == "none" else w.strategy)
-        t.add_row(w.workload, w.cloud, _zones_text(w.zones), group, f"{w.hourly_usd:,.4f}")
+        cost = "on nodes" if w.billed_to else _usd(w.hourly_usd)  # the group's row below
+        t.add_row(w.workload, w.cloud, _zones_text(w.zones), group, cost)
+    nodes = r.node_groups
+    if nodes:  # sole-tenant nodes: Compute Engine bills the nodes, not the VMs on them
+        t.add_section()
+    for grp in nodes:
+        t.add_row(f"{grp.name} nodes", grp.cloud, _zones_text(grp.zones),
+                  f"{grp.nodes} x {grp.node_type} (sole_tenant)", _usd(grp.hourly_usd))
+    t.add_section()
+    parts = count(len(r.workloads), "workload") + (f" + {count(len(nodes), 'sole-tenant node group')}"
+                                                  if nodes else "")
+    t.add_row("total", "", "", parts, _usd(r.hourly_usd), style="bold")
     console.print(t)
     more(len(r.workloads), TABLE_ROWS, "workloads")
     if r.groups:
         g = Table("group", "strategy", "cloud", "zones", "instances", "nodes", title="groups",
                   title_justify="left")
         for grp in r.groups:
-            nodes = f"{grp.nodes} x {grp.node_type}" if grp.node_type else ""
-            g.add_row(grp.name, grp.strategy, grp.cloud, ", ".join(grp.zones), str(grp.instances), nodes)
+            g.add_row(grp.name, grp.strategy, grp.cloud, ", ".join(grp.zones), str(grp.instances),
+                      f"{grp.nodes} x {grp.node_type}" if grp.node_type else "")
         console.print(g)
     if findings:
         b = Table("workload", "to", "budget", "estimate", "confidence", "ok", "between", title="latency budgets",
@@ -118,7 +137,10 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
         console.print(b)
         more(len(findings), TABLE_ROWS, "latency budgets")
     gap = f"gap {r.gap:.2%}"
-    console.print(f"[bold]{r.status}[/] ({gap}): placed instances ${r.hourly_usd:,.2f}/hour, "
+    split = (f" = workloads ${r.workloads_hourly_usd:,.2f} + sole-tenant nodes ${r.nodes_hourly_usd:,.2f}"
+             if nodes else "")
+    console.print(f"[bold]{r.status}[/] ({gap}): placed instances ${r.hourly_usd:,.2f}/hour{split} (the total row, "
+                  "rounded to cents), "
                   f"${r.monthly_usd:,.0f}/month (compute the solver chose; the estimate adds networks, links "
                   "and data transfer); "
                   f"round trips to venues and sites {r.latency_us:,.0f} µs summed over replicas")

@@ -151,6 +151,9 @@ def _print(p: planning.Plan, path: Path, output: Path | None) -> None:
                      f"{count(len(p.dangling), 'dangling reference')}"))
     console.rule("[bold]network verification[/]")
     render_report(p.verify)
+    if not p.placement.feasible:
+        console.print("(latency budgets: judged by placement, which cannot place the estate; its explanations "
+                      "above are the findings)", highlight=False, soft_wrap=True)
     console.rule("[bold]feeds[/]")
     t = Table("venue", "integrity", "legs", "problems", title="market-data legs per venue (tradeplane feeds)",
               title_justify="left")

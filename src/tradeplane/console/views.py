@@ -127,7 +127,8 @@ def placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
     latency budgets met or not, or the solver's explanations when infeasible."""
     p = snap.plan
     if p is None:
-        return {"status": "invalid", "gap": None, "monthly_usd": 0.0, "workloads": [], "explanations": [], "hidden": 0}
+        return {"status": "invalid", "gap": None, "monthly_usd": 0.0, "workloads": [], "nodes": [], "hourly_usd": 0.0,
+                "hidden_hourly_usd": 0.0, "explanations": [], "hidden": 0}
     return dict(snap.memo(f"placement:{who.role.sees_crypto}", lambda: _placement(snap, who)))
 
 
@@ -177,11 +178,22 @@ def _placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
             why.append("no latency budget or group: the cheapest zone of its subnet")
         rows.append({"workload": w.name, "desk": w.desk, "team": w.team, "cloud": wp.cloud,
                      "zones": list(wp.zones), "subnets": list(wp.subnets), "group": wp.group,
-                     "strategy": wp.strategy, "hourly_usd": round(wp.hourly_usd, 4), "latency": latency, "why": why})
+                     "strategy": wp.strategy, "hourly_usd": round(wp.hourly_usd, 6), "billed_to": wp.billed_to,
+                     "latency": latency, "why": why})
+    shown = {str(row["workload"]) for row in rows}
+    # Sole-tenant nodes carry their members' cost: a row each, so the rows add up to the total (a group
+    # whose members are all hidden from this role is hidden with them, and counted in hidden_hourly_usd).
+    node_groups = [g for g in p.placement.node_groups if shown & set(g.members)]
+    nodes = [{"group": g.name, "cloud": g.cloud, "zones": list(g.zones), "node_type": g.node_type, "nodes": g.nodes,
+              "members": list(g.members), "hourly_usd": round(g.hourly_usd, 6)} for g in node_groups]
+    visible = (sum(wp.hourly_usd for wp in p.placement.workloads if wp.workload in shown)
+               + sum(g.hourly_usd for g in node_groups))
     expl = [x.to_json() for x in p.placement.explanations if not (hide and r.mentions(x.workload))]
     return {"status": p.placement.status, "gap": p.placement.to_json()["gap"],
-            "monthly_usd": round(p.placement.monthly_usd, 2), "workloads": rows, "explanations": expl,
-            "hidden": hidden}
+            "monthly_usd": round(p.placement.monthly_usd, 2), "workloads": rows, "nodes": nodes,
+            "hourly_usd": round(p.placement.hourly_usd, 6),
+            "hidden_hourly_usd": round(max(0.0, p.placement.hourly_usd - visible), 6),
+            "explanations": expl, "hidden": hidden}
 
 
 def _blocks(snap: Snapshot) -> dict[str, str]:

@@ -12,7 +12,7 @@
 
 from tradeplane.migrate.compare import Comparison, Side, compare
 from tradeplane.migrate.crossing import Crossing, crossing_rtt
-from tradeplane.migrate.plan import MigrationPlan, WavePlan, plan
+from tradeplane.migrate.plan import WAVE_CHECKS, MigrationPlan, WavePlan, plan
 from tradeplane.migrate.proof import CheckResult, CrossingBudget, StageProof, prove
 from tradeplane.migrate.recordings import open_recording
 from tradeplane.migrate.runbook import cutover_runbook, rollback_runbook
@@ -33,6 +33,7 @@ from tradeplane.migrate.waves import Wave
 from tradeplane.migrate.windows import Slot, Window
 
 __all__ = [
+    "WAVE_CHECKS",
     "Blocked",
     "CheckResult",
     "Comparison",

@@ -15,13 +15,38 @@ from typing import Any
 
 from tradeplane.errors import EstateError, Location
 from tradeplane.estate import Estate, hours
-from tradeplane.migrate.proof import CheckResult, StageProof, finding_key, prove, prove_next
+from tradeplane.migrate.proof import UNPLACEABLE, CheckResult, StageProof, finding_key, prove, prove_next
 from tradeplane.migrate.tfdiff import ResourceDiff, resource_diff
 from tradeplane.migrate.units import Blocked, Unit, build_units
 from tradeplane.migrate.waves import Wave, order_waves
 from tradeplane.migrate.windows import Slot, schedule
+from tradeplane.plural import count
 
-__all__ = ["MigrationPlan", "WavePlan", "plan"]
+__all__ = ["WAVE_CHECKS", "MigrationPlan", "WavePlan", "plan"]
+
+
+WAVE_CHECKS: dict[str, tuple[str, str]] = {
+    "placement": ("Every workload of the stage, moved ones included, can be placed and meets its budgets.",
+                  "tradeplane.placement solves the stage (moved workloads in GCP, the rest in the colocation) "
+                  "against the zones' capacity, the guardrails and every latency budget."),
+    "network": ("The stage adds no blocking network finding to the estate as it is.",
+                "net verify's checks (all but the latency one) on the stage: every dependency and flow across "
+                "the Interconnect/VPN is reachable with its replies, desk segmentation holds, each hybrid flow "
+                "survives any single link element failing; findings the estate already has do not count."),
+    "latency across the Interconnect": ("Each budget between a colocation end and a cloud end holds across the "
+                                        "Interconnect.",
+                                        "The round trip on the real path through the Interconnect metro "
+                                        "(migrate.crossing) against each budget that crosses between the sides."),
+    "link capacity": ("The data flows crossing between the sides fit the Interconnect with its largest "
+                      "attachment failed.", "The crossing flows' Mb/s against the site's Interconnect "
+                      "attachments less the largest one."),
+    "cost": ("The stage can be priced.", "finops.estimate prices the cloud side; the colocation racks still "
+             "holding a workload are added, for what running both sides costs a month."),
+    "window": ("The wave's cutover and rollback fit a window when the venue is closed.",
+               "The cutover minutes plus the rollback objective fit the venue's daily halt or weekend, from the "
+               "venue's trading hours in the estate (migrate.windows)."),
+}
+"""Each check a wave must pass: name -> (the rule in one sentence, in full), for reviewers' tools (SARIF)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,8 @@ class WavePlan:
     proof: StageProof
     terraform: ResourceDiff
     roles: tuple[str, ...]
+    baseline: tuple[CheckResult, ...] = ()
+    """The checks of the estate as it is (stage 0): a problem it already has is not this wave's."""
 
     @property
     def number(self) -> int:
@@ -39,9 +66,29 @@ class WavePlan:
 
     @property
     def checks(self) -> list[CheckResult]:
+        """The stage's checks less what the estate as it is already fails (``baseline``), and the window.
+
+        A problem stage 0 has word for word is the estate's, reported where it belongs (plan's
+        placement, net verify), not restated by every wave; when the estate as it is cannot be placed at
+        all, no stage can be, whatever its text says (its explanations name other workloads as waves
+        add them), so the wave's placement is "not judged", one line, until the estate's own is fixed."""
         window = CheckResult("window", self.slot.window is not None, self.slot.reason,
                              () if self.slot.window is not None else (self.slot.reason,))
-        return [*self.proof.checks, window]
+        before = {c.name: c for c in self.baseline if not c.ok}
+        out = []
+        for c in self.proof.checks:
+            b = before.get(c.name)
+            if c.ok or b is None:
+                out.append(c)
+            elif c.name == "placement" and b.summary.startswith(UNPLACEABLE):
+                out.append(CheckResult(c.name, False, c.summary, (
+                    f"not judged: the estate as it is cannot be placed ({count(len(b.problems), 'problem')} of "
+                    "its own, reported by placement); fix those first",)))
+            else:
+                new = tuple(p for p in c.problems if p not in b.problems)
+                out.append(CheckResult(c.name, not new, f"{c.summary} ({len(c.problems) - len(new)} of them the "
+                                       "estate's own)", new))
+        return [*out, window]
 
     @property
     def ok(self) -> bool:
@@ -134,7 +181,8 @@ def plan(estate: Estate, *, incremental: bool = True) -> MigrationPlan:
         moved.extend(w.workloads)
         proof = prove_next(estate, previous, w.workloads, base_keys) if incremental else prove(estate, moved, base_keys)
         roles = tuple(sorted({by_name[n].role.value for n in w.workloads}))
-        out.append(WavePlan(w, need, slot, proof, resource_diff(previous.resources, proof.resources), roles))
+        out.append(WavePlan(w, need, slot, proof, resource_diff(previous.resources, proof.resources), roles,
+                            tuple(baseline.checks)))
         previous = proof
     return MigrationPlan(estate.name, colo.site, m.venue, tuple(units.units), tuple(units.blocked), tuple(out),
                          baseline, m.rollback_minutes)

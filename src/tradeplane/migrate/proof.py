@@ -45,10 +45,12 @@ from tradeplane.migrate.stage import cross_flows, stage
 from tradeplane.migrate.tfdiff import resource_blocks
 from tradeplane.migrate.units import target_place
 
-__all__ = ["CheckResult", "CrossingBudget", "StageProof", "finding_key", "net_checks", "prove", "prove_next"]
+__all__ = ["UNPLACEABLE", "CheckResult", "CrossingBudget", "StageProof", "finding_key", "net_checks", "prove", "prove_next"]
 
 BLOCKING = ("critical", "high")
 LATENCY_CHECK = "latency-budgets"
+UNPLACEABLE = "no placement"
+"""How the summary of a stage's placement check starts when the solver finds none."""
 
 
 def net_checks() -> list[net.Check]:
@@ -180,7 +182,7 @@ def _place(s: Estate, capacity: placement.Capacity | None = None
     problem = placement.build_problem(s, capacity or placement.default_capacity())
     placed = placement.solve_problem(problem, s.name, placement.SolverOptions())
     if not placed.feasible:
-        return (CheckResult("placement", False, f"no placement ({placed.status})",
+        return (CheckResult("placement", False, f"{UNPLACEABLE} ({placed.status})",
                             tuple(x.render() for x in placed.explanations)), {}, {})
     zones: dict[str, tuple[str, ...]] = placement.zones_by_workload(placed)
     unmet = [b for b in placement.check_budgets(s, placed) if not b.met]

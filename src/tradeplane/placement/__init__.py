@@ -19,7 +19,7 @@ from tradeplane.placement.capacity import (
     load_capacity,
     machine_family,
 )
-from tradeplane.placement.explanation import Explanation
+from tradeplane.placement.explanation import KINDS, Explanation
 from tradeplane.placement.greedy import greedy
 from tradeplane.placement.latency import Estimate, estimate_rtt, resolve_place, venue_note
 from tradeplane.placement.paths import (
@@ -36,6 +36,7 @@ from tradeplane.placement.result import GroupPlacement, PlacementResult, Workloa
 from tradeplane.placement.solver import SolverOptions, solve, solve_problem, solved_zones
 
 __all__ = [
+    "KINDS",
     "BudgetFinding",
     "Capacity",
     "Estimate",

@@ -23,10 +23,16 @@ class WorkloadPlacement:
     group: str | None
     hourly_usd: float  # 0 for members of a sole-tenant group: the group's nodes carry the cost
 
+    @property
+    def billed_to(self) -> str | None:
+        """The sole-tenant node group whose nodes carry this workload's cost (its own ``hourly_usd`` is
+        then 0: Compute Engine bills the nodes, not the VMs on them), or ``None``."""
+        return self.group if self.strategy == "sole_tenant" else None
+
     def to_json(self) -> dict[str, Any]:
         return {"workload": self.workload, "cloud": self.cloud, "zones": list(self.zones),
                 "subnets": list(self.subnets), "strategy": self.strategy, "group": self.group,
-                "hourly_usd": round(self.hourly_usd, 6)}
+                "hourly_usd": round(self.hourly_usd, 6), "billed_to": self.billed_to}
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,28 @@ class PlacementResult:
     def monthly_usd(self) -> float:
         return self.hourly_usd * HOURS_PER_MONTH
 
+    @property
+    def node_groups(self) -> tuple[GroupPlacement, ...]:
+        """The groups that bill by the node (GCP sole-tenant node groups), in the order of ``groups``."""
+        return tuple(g for g in self.groups if g.node_type)
+
+    @property
+    def workloads_hourly_usd(self) -> float:
+        """USD per hour the workloads' own instances cost (sole-tenant members count 0)."""
+        return sum(w.hourly_usd for w in self.workloads)
+
+    @property
+    def nodes_hourly_usd(self) -> float:
+        """USD per hour the sole-tenant nodes cost: ``workloads_hourly_usd + nodes_hourly_usd`` is
+        ``hourly_usd``, the headline."""
+        return sum(g.hourly_usd for g in self.node_groups)
+
+    def cost_json(self) -> dict[str, Any]:
+        """How the headline adds up: the workloads' rows plus the sole-tenant nodes' rows (USD per hour)."""
+        return {"workloads_hourly_usd": round(self.workloads_hourly_usd, 6),
+                "sole_tenant_nodes_hourly_usd": round(self.nodes_hourly_usd, 6),
+                "hourly_usd": round(self.hourly_usd, 6)}
+
     def workload(self, name: str) -> WorkloadPlacement:
         for w in self.workloads:
             if w.workload == name:
@@ -100,6 +128,7 @@ class PlacementResult:
             "monthly_usd": round(self.monthly_usd, 2),
             "bound_hourly_usd": round(self.bound_hourly_usd, 6),
             "latency_us": round(self.latency_us, 1),
+            "cost": self.cost_json(),
             "free_subnets": self.free_subnets,
             "workloads": [w.to_json() for w in self.workloads],
             "groups": [g.to_json() for g in self.groups],

@@ -4,8 +4,8 @@
 Every finding keeps its estate ``file:line`` (SARIF ``physicalLocation``, a link in Markdown, the
 JUnit failure's message). Deterministic: findings sorted, no timestamps.
 
-SARIF: OASIS "Static Analysis Results Interchange Format 2.1.0" (one run, one rule per check,
-``level`` error for blocking severities, warning otherwise). JUnit: the de-facto Ant/Surefire
+SARIF: OASIS "Static Analysis Results Interchange Format 2.1.0" (one run, one rule per check with
+its descriptions and help (``Rule``), ``level`` error for blocking severities, warning otherwise). JUnit: the de-facto Ant/Surefire
 schema (one testsuite per section, one testcase per check or finding).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from tradeplane.plural import count
 
-__all__ = ["Item", "junit", "markdown", "sarif"]
+__all__ = ["Item", "Rule", "junit", "markdown", "sarif"]
 
 _LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _BLOCKING = ("critical", "high")
@@ -42,12 +43,59 @@ class Item:
     def blocking(self) -> bool:
         return self.severity in _BLOCKING
 
+    @property
+    def rule_id(self) -> str:
+        """``section/rule``: the SARIF ``ruleId`` and the key of its ``Rule``."""
+        return f"{self.section}/{self.rule}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a rule checks, from where the rule is defined, for SARIF's ``tool.driver.rules``.
+
+    ``summary``: one sentence (``shortDescription``); ``description``: the full text
+    (``fullDescription``; the summary when empty); ``source``: the authority the rule rests on
+    (a provider's documentation, a standard), "" when it is the firm's own; ``docs``: the page and
+    section of this project's docs that explain it (``docs/net.md``, "What `verify` checks"), "" when none."""
+
+    summary: str
+    description: str = ""
+    source: str = ""
+    docs: str = ""
+
+    def to_sarif(self, rule_id: str, name: str) -> dict[str, Any]:
+        """A SARIF 2.1.0 ``reportingDescriptor`` (section 3.49): id, name, short and full descriptions,
+        and ``help`` as text and Markdown (the description, the source and the docs section).
+
+        No ``helpUri``: SARIF wants an absolute URI there (as for the driver's ``informationUri``)
+        and the project publishes its docs at none; the docs section is named in ``help`` instead."""
+        full = self.description or self.summary
+        text, md = [full], [full]
+        if self.source:
+            text.append(f"Source: {self.source}")
+            md.append(f"**Source:** {self.source}")
+        if self.docs:
+            text.append(f"Docs: {self.docs}")
+            md.append(f"**Docs:** {self.docs}")
+        return {"id": rule_id, "name": name, "shortDescription": {"text": self.summary},
+                "fullDescription": {"text": full},
+                "help": {"text": "\n\n".join(text), "markdown": "\n\n".join(md)}}
+
 
 def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list[str], summary: dict[str, Any],
              emergency: list[str] | None = None) -> str:
     """A pull-request comment: the verdict first (with any emergency override of the change freeze and
     its reason), then counts, then each finding with its line. ``blocking`` holds every line that blocks
-    an apply (findings and the change freeze); ``emergency`` the frozen changes an emergency let through."""
+    an apply (findings and the change freeze); ``emergency`` the frozen changes an emergency let through.
+
+    A finding whose title is a line of those lists (or of ``warnings``) is said there, with its line and
+    fix, and not again in the findings table; with no other finding there is no table but one line,
+    "No other findings." ("No findings." when there is nothing at all)."""
+    # A finding the verdict's lists say word for word (the change freeze, an emergency override, a desk over
+    # its budget, a blocked migration wave) is said there once, with its line and fix; the findings table
+    # holds the rest and is never printed empty.
+    listed = {*blocking, *(emergency or []), *warnings}
+    said = {i.title: i for i in items if i.title in listed}
     verdict = "**Blocks an apply**" if blocking else "**Nothing blocks an apply**"
     counts = f"{len(blocking)} blocking, {count(len(warnings), 'warning')}"
     if emergency:
@@ -55,17 +103,35 @@ def markdown(estate: str, items: list[Item], blocking: list[str], warnings: list
     lines = [f"### tradeplane plan: `{estate}`", "", f"{verdict} ({counts})", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in summary.items()]
     if blocking:
-        lines += ["", "#### Blocking", ""] + [f"- {_md(b)}" for b in blocking]
+        lines += ["", "#### Blocking", ""] + [_bullet(b, said) for b in blocking]
     if emergency:
-        lines += ["", "#### Emergency override of the change freeze", ""] + [f"- {_md(e)}" for e in emergency]
+        lines += ["", "#### Emergency override of the change freeze", ""] + [_bullet(e, said) for e in emergency]
     if warnings:
-        lines += ["", "<details><summary>Warnings</summary>", ""] + [f"- {_md(w)}" for w in warnings]
+        lines += ["", "<details><summary>Warnings</summary>", ""] + [_bullet(w, said) for w in warnings]
         lines += ["", "</details>"]
-    if items:
-        lines += ["", "#### Findings", "", "| severity | section | check | finding | where |", "| --- | --- | --- | --- | --- |"]
+    rows = [i for i in sorted(items, key=_order) if i.title not in said]
+    lines += ["", "#### Findings", ""]
+    if rows:
+        lines += ["| severity | section | check | finding | where |", "| --- | --- | --- | --- | --- |"]
         lines += [f"| {i.severity} | {i.section} | `{i.rule}` | {_md(_with_fix(i))} | {f'`{i.location}`' if i.location else ''} |"
-                  for i in sorted(items, key=_order)]
+                  for i in rows]
+    else:
+        lines.append("No other findings." if said else "No findings.")
     return "\n".join(lines) + "\n"
+
+
+def _bullet(line: str, said: Mapping[str, Item]) -> str:
+    """A line of the verdict's lists, with the line and fix of the finding it says, if any."""
+    extra = _where_fix(said[line]) if line in said else ""
+    return f"- {_md(line)}" + (f" ({extra})" if extra else "")
+
+
+def _where_fix(i: Item) -> str:
+    """"at `file:line`; fix: what to do" for a finding said in the verdict's lists ("" when neither)."""
+    parts = [f"at `{i.location}`"] if i.location else []
+    if i.fix:
+        parts.append(f"fix: {_md(i.fix)}")
+    return "; ".join(parts)
 
 
 def _with_fix(i: Item) -> str:
@@ -120,8 +186,13 @@ def _artifact_location(path: str) -> dict[str, str]:
         return {"uri": absolute.as_uri()}
 
 
-def sarif(estate: str, items: list[Item], tool_version: str, default_location: str = "") -> str:
+def sarif(estate: str, items: list[Item], tool_version: str, default_location: str = "",
+          rules: Mapping[str, Rule] | None = None) -> str:
     """One SARIF 2.1.0 run: a rule per (section, check), a result per finding at its estate file:line.
+
+    ``rules``: ``section/rule`` -> what the rule checks (``Rule``, from where the rule is defined),
+    written as the rule's descriptions and help; a rule missing there is described by its name alone.
+    One result per finding and location: two items with the same rule, message and location are one.
 
     Every result has a location (``default_location``, the estate's own entry ``file:line``, for a
     finding that has none): GitHub code scanning shows an alert where its location says ("The location
@@ -139,10 +210,16 @@ def sarif(estate: str, items: list[Item], tool_version: str, default_location: s
     The driver has no ``informationUri``: SARIF 2.1.0 (section 3.19.17) wants an absolute URI there
     and allows leaving it out; the project publishes no homepage (pyproject.toml has no URL) to
     point at, and a relative path such as ``docs/plan.md`` resolves against nothing a viewer knows."""
-    rules = sorted({(i.section, i.rule) for i in items})
-    index = {r: n for n, r in enumerate(rules)}
+    described = rules or {}
+    ids = sorted({(i.section, i.rule) for i in items})
+    index = {r: n for n, r in enumerate(ids)}
     results = []
+    seen: set[tuple[str, str, str]] = set()
     for i in sorted(items, key=_order):
+        key = (i.rule_id, _with_fix(i), i.location)
+        if key in seen:
+            continue
+        seen.add(key)
         result: dict[str, Any] = {
             "ruleId": f"{i.section}/{i.rule}", "ruleIndex": index[(i.section, i.rule)],
             "level": "error" if i.blocking else "warning",
@@ -159,8 +236,8 @@ def sarif(estate: str, items: list[Item], tool_version: str, default_location: s
         results.append(result)
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "tradeplane", "version": tool_version,
-                            "rules": [{"id": f"{s}/{r}", "name": r, "shortDescription": {"text": f"{s}: {r}"}}
-                                      for s, r in rules]}},
+                            "rules": [(described.get(f"{s}/{r}") or Rule(f"{s}: {r}")).to_sarif(f"{s}/{r}", r)
+                                      for s, r in ids]}},
         "automationDetails": {"id": f"tradeplane-plan/{estate}"},
         "results": results}
     if any(loc["physicalLocation"]["artifactLocation"].get("uriBaseId") == SRCROOT

@@ -13,8 +13,16 @@ from datetime import datetime
 
 from tradeplane.estate import Estate
 from tradeplane.estate.hours import is_open, next_change, venue_hours
+from tradeplane.review.formats import Rule
 
-__all__ = ["FreezeVerdict", "freeze"]
+__all__ = ["RULE", "FreezeVerdict", "freeze"]
+
+RULE = Rule("No change to a desk's path while its venues trade, unless an emergency.",
+            "No change to a desk's path while its venues trade, unless an emergency. "
+            + " ".join((__doc__ or "").split("\n\n")[1].replace("``", "").split()),
+            "the venues' trading sessions, daily halts and holidays as the estate declares them",
+            'docs/plan.md, section "Output formats and the change-freeze gate"')
+"""The gate as a rule, for reviewers' tools (SARIF ``freeze/change-freeze``), from this module's docstring."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,44 @@ from tradeplane.security.finding import Finding
 from tradeplane.security.iam import Principal, Resource, read_principals
 from tradeplane.security.inventory import KeyInventory
 
-__all__ = ["EgressLike", "check_custody", "key_users"]
+__all__ = ["RULES", "EgressLike", "check_custody", "key_users"]
+
+_AWS_GCP_SECRETS = ("AWS Secrets Manager (kms_key_id, aws_secretsmanager_secret_rotation) and GCP Secret Manager "
+                    "(customer_managed_encryption, rotation)")
+RULES: dict[str, tuple[str, str, str]] = {
+    "custody.secret-missing": ("Every exchange key's secret is created by the rendered Terraform.",
+                               "A key whose secret is created by hand has no encryption, rotation or access "
+                               "policy under review.", ""),
+    "custody.cmk": ("Every key's secret is encrypted with a customer-managed key.",
+                    "The provider-managed key cannot be scoped to the key's readers; AWS Secrets Manager uses "
+                    "aws/secretsmanager unless kms_key_id names a customer-managed key.", _AWS_GCP_SECRETS),
+    "custody.rotation": ("Every key's secret has rotation configured.",
+                         "Keys older than the estate's key_rotation_days are a finding; rotation is an "
+                         "aws_secretsmanager_secret_rotation (AWS) or a rotation block (GCP).", _AWS_GCP_SECRETS),
+    "custody.reader": ("Only the workloads that use a key may read its secret.",
+                       "Any other principal that can read the secret (an IAM policy, a role, a service account) "
+                       "is a finding: the rule of tradeplane.estate.access, which Terraform's conformance check "
+                       "applies too.", ""),
+    "custody.user-cannot-read": ("Every workload that uses a key can read its secret.",
+                                 "A user whose identity cannot read the secret fails to authenticate to the "
+                                 "venue.", ""),
+    "custody.withdraw": ("No key on a trading or market-data path carries withdraw.",
+                         "Withdrawals need a separate key on a separate path; Binance refuses API withdrawals "
+                         "unless a key is IP-restricted.", "the venues' API key permission documentation"),
+    "custody.shared": ("No key is shared across desks.",
+                       "One desk's compromise or rotation must not touch another's: one key per desk.", ""),
+    "custody.age": ("No key is older than the rotation policy.",
+                    "Judged against the key inventory's creation dates and the estate's key_rotation_days.", ""),
+    "custody.allowlist-unproven": ("A key's venue IP allowlist can be compared with its users' egress.",
+                                   "When a user's egress addresses are unknown (no NAT public_ips or Cloud NAT "
+                                   "addresses in the estate) the allowlist cannot be proven.", ""),
+    "custody.allowlist-missing": ("A key's venue IP allowlist holds every address its users egress from.",
+                                  "The venue rejects requests leaving from an address the allowlist lacks; the "
+                                  "egress addresses are the network engine's (net.egress_addresses).", ""),
+    "custody.allowlist-extra": ("A key's venue IP allowlist holds no address its users do not egress from.",
+                                "An allow-listed address the firm does not use may be someone else's.", ""),
+}
+"""Each custody rule: (the rule in one sentence, in full, its source or ""), for reviewers' tools (SARIF)."""
 
 
 class EgressLike(Protocol):

@@ -23,7 +23,29 @@ from tradeplane.estate import AwsVpc, Estate, GcpVpc
 from tradeplane.security.finding import Finding
 from tradeplane.security.iam import Resource
 
-__all__ = ["Exposure", "check_perimeter", "crypto_networks"]
+__all__ = ["RULES", "Exposure", "check_perimeter", "crypto_networks"]
+
+RULES: dict[str, tuple[str, str, str]] = {
+    "perimeter.shield": ("Every NAT gateway of a crypto-facing VPC has Shield Advanced protection.",
+                         "Its Elastic IPs are what venues and attackers see: each needs an aws_shield_protection.",
+                         "AWS Shield Advanced, 'Resources that AWS Shield Advanced protects'"),
+    "perimeter.rate-limit": ("A crypto-facing VPC has a WAFv2 web ACL with a rate-based rule.",
+                             "A regional web ACL with a rate_based_statement throttles floods at the entry "
+                             "point.", "AWS WAFv2 rate-based rule statements"),
+    "perimeter.acl-unattached": ("A crypto-facing VPC's web ACL is associated with a resource.",
+                                 "A web ACL protects only the load balancers or APIs it is associated with; one "
+                                 "associated with nothing filters nothing.", "AWS WAFv2 web ACL associations"),
+    "perimeter.cloud-armor": ("A crypto-facing GCP network's project has Cloud Armor rate limiting and Adaptive "
+                              "Protection.", "A google_compute_security_policy with rate_limit_options and "
+                              "adaptive_protection_config.", "Google Cloud Armor rate limiting and Adaptive Protection"),
+    "perimeter.origin-unproven": ("Every crypto workload's exposure to the internet is known.",
+                                  "The composer passes the network engine's answer to internet -> workload; "
+                                  "without one the origin cannot be proven hidden.", ""),
+    "perimeter.origin-exposed": ("No crypto workload is reachable from the internet outside the perimeter.",
+                                 "Origins are reachable only through Shield/WAF or Cloud Armor, proven by the "
+                                 "network engine's reachability answer (its trace is the evidence).", ""),
+}
+"""Each perimeter rule: (the rule in one sentence, in full, its source or ""), for reviewers' tools (SARIF)."""
 
 
 @dataclass(frozen=True)
