@@ -325,6 +325,12 @@ def generate(
                   f"(seed {res.seed})")
     for f in [*res.files, res.utilisation, str(out / 'manifest.json')]:
         console.print(f"wrote {f}")
+    m = res.monthly_list_usd
+    console.print(f"a month at list prices: ${sum(m.values()):,.2f} = ${m['declared']:,.2f} the estate declares "
+                  f"(instances, volumes, networks, links: what `cost estimate` prices) + ${m['undeclared']:,.2f} it "
+                  f"does not (data, databases, analytics, logs per desk, sized to 45-93% of its budget: a bill is "
+                  f"more than the estate lists) + ${m['untagged']:,.2f} untagged + ${m['support']:,.2f} support; "
+                  "discounts, commitments and the injected anomalies move what is billed")
     for a in res.anomalies:
         console.print(f"injected anomaly: {a.desk} / {a.service} from {a.start}: {a.what}")
 

@@ -70,6 +70,12 @@ class GenerateResult:
     seed: int
     anomalies: list[InjectedAnomaly] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
+    # a month (30.4 days) of list prices by where the spend comes from, USD: ``declared`` (what the estate
+    # declares: instances, volumes, networks and links, priced as ``cost estimate`` prices them),
+    # ``undeclared`` (data, databases, analytics and logs per desk, sized to 45-93 % of its budget: a bill
+    # is more than the estate lists), ``untagged`` (orphan buckets and the build box), ``support`` (fees);
+    # before discounts, commitments and the injected anomalies
+    monthly_list_usd: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -720,8 +726,14 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     b = _Builder(estate, seed, scale)
     b.workloads()
     b.network()
+    marks = [len(b.res)]
     b.other_services()
+    marks.append(len(b.res))
     b.untagged_and_support()
+    monthly = {part: round(sum(r.list_per_day * (1 if r.monthly else 30.4) for r in rows), 2) for part, rows in (
+        ("declared", b.res[:marks[0]]), ("undeclared", b.res[marks[0]:marks[1]]),
+        ("untagged", [r for r in b.res[marks[1]:] if not r.monthly]),
+        ("support", [r for r in b.res[marks[1]:] if r.monthly]))}
     plans = _commitments(b, days)
     anomalies = _anomalies(b, days) if inject else []
     anomalies = [InjectedAnomaly(a.desk, a.service, (start + timedelta(days=_start_of(b, a))).isoformat(),
@@ -771,7 +783,8 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
         raise InputError.single(f"cannot write generated data: {exc}", location=Location(str(outdir))) from None
     finally:
         con.close()
-    result = GenerateResult(files, str(util), total, start.isoformat(), end.isoformat(), seed, anomalies, plans)
+    result = GenerateResult(files, str(util), total, start.isoformat(), end.isoformat(), seed, anomalies, plans,
+                            monthly)
     (outdir / "manifest.json").write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
     return result
