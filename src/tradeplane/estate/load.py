@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from tradeplane.errors import ConfigError, EstateError, Location, Problem, ProblemList, TradeplaneError
 from tradeplane.estate import refs
 from tradeplane.estate.model import Estate
-from tradeplane.estate.yamlpos import Path, Positions, YamlError, parse, read
+from tradeplane.estate.yamlpos import Path, Positions, YamlError, field_name, parse, read
 
 _LIST_SECTIONS = tuple(
     name for name, f in Estate.model_fields.items() if typing.get_origin(f.annotation) is tuple
@@ -293,18 +293,11 @@ def _looks_like_tag(part: str) -> bool:
     return "[" in part or part[:1].isupper()
 
 
-def _field_name(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def _problem(err: Any, data: Any, positions: Positions, root: type[BaseModel] = Estate) -> Problem:
     loc = tuple(err["loc"])
     path = _data_path(loc, data)
     kind = err["type"]
-    field = _field_name(path)
+    field = field_name(path)
     # Name the object the field sits in, so "networks[3].subnets[1].cidr" reads well.
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], data, root)

@@ -236,7 +236,7 @@ def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: lis
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR \
-                else loader.construct_object(key_node, deep=True)
+                else _construct(key_node, path, file, loader)
             if not isinstance(key, str):
                 key = str(key)
             child = (*path, key)
@@ -255,7 +255,33 @@ def _build(node: yaml.Node, path: Path, file: str, pos: Positions, problems: lis
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), file, pos, problems, loader, max_depth, _NO_OFFSETS, merge)
                 for i, item in enumerate(node.value, start)]
-    return loader.construct_object(node, deep=True)
+    return _construct(node, path, file, loader)
+
+
+_KINDS = {"tag:yaml.org,2002:timestamp": ("a date", "write a real date as YYYY-MM-DD or a time as YYYY-MM-DDTHH:MM:SSZ"),
+          "tag:yaml.org,2002:int": ("an integer", "write a whole number"),
+          "tag:yaml.org,2002:float": ("a number", "write a number such as 1.5")}
+
+
+def _construct(node: yaml.Node, path: Path, file: str, loader: yaml.SafeLoader) -> Any:
+    """PyYAML's value of a scalar it resolved implicitly (dates, numbers...) or by an explicit tag.
+    A value that matches a type's pattern but is not one (``2026-12-32``, ``2026-13-01``, ``!!int x``)
+    makes PyYAML's constructor raise a bare ``ValueError`` (``day is out of range for month``); it is
+    refused here at ``file:line:column`` with the field's path, like every other problem of the file."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:
+        what, hint = _KINDS.get(str(node.tag), (f"a valid {str(node.tag).rsplit(':', 1)[-1]}", "correct the value"))
+        raise YamlError([Problem(f"not {what} ({node.value}: {exc})", _loc(file, node.start_mark), field_name(path),
+                                 f"{hint}; quote it to keep it as text")]) from None
+
+
+def field_name(path: Path) -> str:
+    """``("venues", 0, "holidays", 2)`` -> ``venues[0].holidays[2]``: how a problem names its field."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _too_deep(node: yaml.Node, file: str, max_depth: int) -> YamlError:
