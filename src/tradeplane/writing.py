@@ -1,18 +1,28 @@
-"""Writing output without leaving it half-written: checked before any work, renamed into place at the end.
+"""Writing output without leaving it half-written or touching what is not ours.
 
-Every command that writes (``terraform render -o``, ``plan -o``, ``estate schema -o``,
-``cost sql -o``, ``cost report --csv/--parquet/--html``, ``cost generate OUT``,
-``net import --yaml``, the feeds recorder's directory) goes through here:
+Every command that writes goes through here, and only through here:
+
+- directories: ``terraform render -o``, ``plan -o``, ``observe render -o``, ``k8s render -o``,
+  ``migrate runbook -o``, ``cost generate OUT``;
+- files: ``estate schema -o``, ``cost sql -o``, ``cost report --csv/--parquet/--html``,
+  ``incidents postmortem -o``, ``net import --yaml``, ``request ... --out``, the self-serve and
+  migration state files.
+
+The rules, the same for each:
 
 - ``check_dir(path, option)`` / ``check_file(path, option)``: called by the command *before* it
-  does any work, so a folder that cannot be written is one clear line (exit 2) instead of a
-  traceback after a minute of solving. The nearest existing ancestor must be a writable
+  does any work, so an output that cannot be written is one clear line (exit 2) instead of a
+  traceback after a minute of solving. An existing file where a directory is asked for (or the
+  reverse) is refused, never replaced; the nearest existing ancestor must be a writable
   directory, and nothing on the way may be a file.
-- ``write_tree(target, files)``: every file is first written into a temporary folder beside
-  ``target`` (same file system); a new ``target`` is then that folder renamed, an existing
-  one receives each file by ``os.replace`` once all are written. Any ``OSError`` removes the
-  temporary folder and leaves ``target`` as it was.
-- ``write_file(path, data)``: the same for one file (temporary file beside it, then rename).
+- ``staged_tree(target)`` / ``write_tree(target, files)``: every file is first written into a
+  temporary folder beside ``target`` (same file system); a new ``target`` is then that folder
+  renamed, an existing one receives each file by ``os.replace`` once all are written. Any error
+  removes the temporary folder and leaves ``target`` as it was. A command whose folder is its whole
+  output keeps the list of what it wrote in ``target/.tradeplane-<name>.written`` and, on the next run,
+  removes the files of that list it no longer writes: never a file it did not write.
+- ``staged_file(path)`` / ``write_file(path, data)``: the same for one file (temporary file beside
+  it, then rename).
 
 Every failure is an ``OutputError`` (a ``TradeplaneError``): ``-o PATH: cannot write: WHY (hint: ...)``.
 """
@@ -24,12 +34,12 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path, PurePosixPath
 
 from tradeplane.errors import OutputError, Problem
 
-__all__ = ["check_dir", "check_file", "write_file", "write_tree"]
+__all__ = ["check_dir", "check_file", "record_name", "staged_file", "staged_tree", "write_file", "write_tree"]
 
 _HINT_DIR = "give a directory that can be written (it is created when missing)"
 _HINT_FILE = "give a file path in a directory that can be written"
@@ -65,7 +75,8 @@ def check_dir(path: str | Path, option: str = "-o", *, files: Iterable[str] = ()
     p = Path(path)
     if p.exists():
         if not p.is_dir():
-            raise _fail(option, p, "it is a file, not a directory", _HINT_DIR)
+            raise _fail(option, p, "it is a file, not a directory",
+                        "give the path of a directory, created when missing; an existing file is never replaced")
         if not os.access(p, os.W_OK | os.X_OK):
             raise _fail(option, p, "permission denied", _HINT_DIR)
     else:
@@ -92,17 +103,20 @@ def check_file(path: str | Path, option: str = "-o") -> None:
     _existing_ancestor(p, option, _HINT_FILE)
 
 
-def write_file(path: str | Path, data: str | bytes, option: str = "-o") -> Path:
-    """Write one file whole or not at all (temporary file beside it, then ``os.replace``)."""
+@contextlib.contextmanager
+def staged_file(path: str | Path, option: str = "-o") -> Iterator[Path]:
+    """A temporary path beside ``path`` to write into (by any means: a ``COPY ... TO`` of DuckDB, a
+    library's ``save``); renamed onto ``path`` when the block ends normally, removed when it raises.
+    ``OutputError`` when ``path`` cannot be written (checked first) or an ``OSError`` occurs."""
     p = Path(path)
     check_file(p, option)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp: str | None = None
+    tmp: Path | None = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+        fd, name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        os.close(fd)
+        tmp = Path(name)
+        yield tmp
         os.replace(tmp, p)
         tmp = None
     except OSError as exc:
@@ -110,20 +124,39 @@ def write_file(path: str | Path, data: str | bytes, option: str = "-o") -> Path:
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return p
+                tmp.unlink()
 
 
-def write_tree(target: str | Path, files: Mapping[str, str | bytes], option: str = "-o",
-               *, remove: Iterable[str] = ()) -> list[Path]:
-    """Write ``files`` (relative path -> content) under ``target``, all or nothing.
+def write_file(path: str | Path, data: str | bytes, option: str = "-o") -> Path:
+    """Write one file whole or not at all (temporary file beside it, flushed to disk, then ``os.replace``)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with staged_file(path, option) as tmp, open(tmp, "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
 
-    ``remove``: relative paths of stale files to delete once every new file is in place.
-    Files of ``target`` that are neither written nor removed are left alone. Returns the
-    written paths, sorted.
+
+@contextlib.contextmanager
+def staged_tree(target: str | Path, option: str = "-o", *, owner: str | None = None,
+                remove: Iterable[str] = ()) -> Iterator[Path]:
+    """A temporary folder beside ``target`` to build the output in; when the block ends normally its
+    files are put in place (``target`` created by renaming the folder, or each file moved into an
+    existing one by ``os.replace``), when it raises nothing is put in place. Either way the
+    temporary folder is gone afterwards.
+
+    ``owner``: the name of the output when the block writes the whole of it ("terraform", "observe"):
+    the files of its previous run that it no longer writes are then removed, and only those: they
+    are read from the record it keeps in ``target/.tradeplane-<owner>.written`` (``record_name``; one
+    relative path a line). A file it never wrote (a user's notes, another command's output) is never
+    removed, replaced by a directory or moved. ``None`` (a command that adds files, such as one
+    wave's runbooks) keeps no record and removes nothing.
+    ``remove``: further relative paths the caller knows to be stale files of its own (removed once
+    every new file is in place). ``OutputError`` when ``target`` is a file, cannot be written, or a
+    file is in the way of a folder of the output (checked before anything is put in place).
     """
     root = Path(target)
-    check_dir(root, option, files=files)
+    check_dir(root, option)
     parent = root.parent if root.parent != Path("") else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -131,25 +164,80 @@ def write_tree(target: str | Path, files: Mapping[str, str | bytes], option: str
     except OSError as exc:
         raise _fail(option, root, _why(exc), _HINT_DIR) from None
     try:
-        for rel, data in sorted(files.items()):
-            path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        if not root.exists():
-            os.rename(staging, root)
-        else:
-            for rel in sorted(files):
-                dest = root / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / rel, dest)
-            for rel in sorted(remove):
-                with contextlib.suppress(FileNotFoundError):
-                    (root / rel).unlink()
+        yield staging
+        record = record_name(owner) if owner else ""
+        written = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")
+                         if p.is_file() and p.name != record)
+        check_dir(root, option, files=written)
+        stale = set(remove)
+        if record:
+            stale |= _recorded(root / record)
+            (staging / record).write_text(_RECORD_HEAD + "".join(f"{rel}\n" for rel in written), encoding="utf-8")
+        _install(staging, root, [*written, record] if record else written, sorted(stale - set(written)))
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise _fail(option, root, "no space left on the device", "free some space and run again") from None
         raise _fail(option, root, _why(exc), _HINT_DIR) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_tree(target: str | Path, files: Mapping[str, str | bytes], option: str = "-o",
+               *, owner: str | None = None, remove: Iterable[str] = ()) -> list[Path]:
+    """Write ``files`` (relative path -> content) under ``target``, all or nothing (``staged_tree``:
+    ``owner`` and ``remove`` as there). Files of ``target`` that the command did not write are left
+    alone. Returns the written paths, sorted."""
+    root = Path(target)
+    check_dir(root, option, files=files)  # before anything is written
+    with staged_tree(root, option, owner=owner, remove=remove) as staging:
+        for rel, data in sorted(files.items()):
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return sorted(root / rel for rel in files)
 
+
+def record_name(owner: str) -> str:
+    """The file in which the output named ``owner`` lists what it wrote: ``.tradeplane-<owner>.written``."""
+    return f".tradeplane-{owner}.written"
+
+
+_RECORD_HEAD = ("# Files tradeplane wrote here on its last run, one a line: the next run removes those it no\n"
+                "# longer writes, and never any other file of this folder.\n")
+
+
+def _recorded(record: Path) -> set[str]:
+    """The relative paths listed in ``record`` (none when there is no record); a line that is not a
+    plain relative path inside the folder is ignored."""
+    try:
+        text = record.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    out = set()
+    for line in text.splitlines():
+        rel = PurePosixPath(line.strip())
+        if line.strip() and not line.startswith("#") and not rel.is_absolute() and ".." not in rel.parts:
+            out.add(rel.as_posix())
+    return out
+
+
+def _install(staging: Path, root: Path, files: list[str], stale: list[str]) -> None:
+    """Put the staged ``files`` in place under ``root``, then remove the ``stale`` regular files (and
+    the folders that removing them empties, up to ``root``)."""
+    if not root.exists():
+        os.rename(staging, root)
+        return
+    for rel in files:
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, dest)
+    for rel in stale:
+        path = root / rel
+        if path.is_symlink() or not path.is_file():
+            continue
+        path.unlink()
+        for folder in path.relative_to(root).parents[:-1]:
+            try:
+                (root / folder).rmdir()
+            except OSError:
+                break

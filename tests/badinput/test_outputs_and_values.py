@@ -14,11 +14,24 @@ import pytest
 
 from tradeplane.cli import main
 from tradeplane.errors import OutputError
-from tradeplane.writing import check_dir, write_file, write_tree
+from tradeplane.writing import check_dir, record_name, staged_tree, write_file, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).parent / "cases"
 SMALL = str(ROOT / "examples/small")
+DV = str(ROOT / "examples/dv-trading")
+
+# Every command that writes a folder of output (trial of 2026-12-01: `observe render -o FILE` turned the
+# file into a folder and renamed it to `.FILE.old`; `observe render` and `k8s render` emptied an existing
+# folder, a user's notes.txt with it).
+FOLDER_WRITERS = [
+    ("terraform", "render", SMALL, "-o", "{out}"),
+    ("plan", SMALL, "-o", "{out}"),
+    ("observe", "render", DV, "-o", "{out}", "--from", "2026-12-01"),
+    ("k8s", "render", DV, "-o", "{out}"),
+    ("migrate", "runbook", DV, "2", "-o", "{out}"),
+    ("cost", "generate", SMALL, "{out}", "--days", "3", "--end", "2026-11-30", "--format", "csv"),
+]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -127,3 +140,59 @@ def test_time_limit_is_blamed_on_the_option(capsys: pytest.CaptureFixture[str], 
     assert code == 2
     assert err.strip().startswith("--time-limit: must be a positive number of seconds")
     assert "cannot be placed" not in err
+
+
+@pytest.mark.parametrize("args", [*FOLDER_WRITERS, ("up", DV, "--dir", "{out}")], ids=lambda a: " ".join(a[:2]))
+def test_a_folder_writer_refuses_an_existing_file_and_leaves_it_alone(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, args: tuple[str, ...]) -> None:
+    decoy = tmp_path / "t9decoy.txt"
+    decoy.write_text("the user's file")
+    code, out, err = run(capsys, *(a.format(out=decoy) for a in args))
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    option = {"cost": "OUT", "up": "--dir"}.get(args[0], "-o")
+    assert len(lines) == 1 and lines[0].startswith(f"{option} {decoy}: cannot write: it is a file, not a directory"), err
+    assert decoy.read_text() == "the user's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["t9decoy.txt"]  # no .t9decoy.txt.old, no temporary folder
+
+
+@pytest.mark.parametrize("args", FOLDER_WRITERS, ids=lambda a: " ".join(a[:2]))
+def test_a_folder_writer_never_deletes_a_file_it_did_not_write(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, args: tuple[str, ...]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    argv = [a.format(out=out) for a in args]
+    assert run(capsys, *argv)[0] == 0
+    first = sorted(p.relative_to(out) for p in out.rglob("*"))
+    assert run(capsys, *argv)[0] == 0  # and again, over its own output
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == first
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left behind
+
+
+def test_only_recorded_files_of_the_same_output_are_removed(tmp_path: Path) -> None:
+    target = tmp_path / "t"
+    write_tree(target, {"a/old.yml": "1", "a/kept.yml": "2"}, owner="observe")
+    (target / "a" / "mine.yml").write_text("user")
+    write_tree(target, {"other.yaml": "k8s"}, owner="k8s")  # another command's output in the same folder
+    with (target / record_name("observe")).open("a") as record:
+        record.write("../outside.txt\n/etc/hostname\n")  # never followed out of the folder
+    (tmp_path / "outside.txt").write_text("x")
+    write_tree(target, {"a/kept.yml": "3"}, owner="observe")
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == [
+        ".tradeplane-k8s.written", ".tradeplane-observe.written", "a/kept.yml", "a/mine.yml", "other.yaml"]
+    assert (tmp_path / "outside.txt").exists()
+    write_tree(target, {"b.yml": "4"}, owner="observe")
+    assert not (target / "a" / "kept.yml").exists() and (target / "a" / "mine.yml").exists()
+
+
+def test_a_failure_while_building_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    target = tmp_path / "t"
+    write_tree(target, {"x.yml": "1"}, owner="observe")
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    with pytest.raises(RuntimeError), staged_tree(target, owner="observe") as staging:
+        (staging / "x.yml").write_text("half")
+        raise RuntimeError("the render failed half way")
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["t"]

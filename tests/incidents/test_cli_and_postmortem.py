@@ -40,6 +40,9 @@ def test_cli_lifecycle_postmortem_report_verify(tmp_path: Path, dv: est.Estate, 
     err = capsys.readouterr().err
     assert "cannot ack an incident that is resolved" in err and "Traceback" not in err
     out = tmp_path / "pm.md"
+    assert main(["incidents", "postmortem", c, i, "-o", str(tmp_path)]) == 2  # a folder: one line, nothing written
+    err = capsys.readouterr().err
+    assert err.startswith(f"-o {tmp_path}: cannot write: it is a directory") and len(err.splitlines()) == 1, err
     assert main(["incidents", "postmortem", c, i, "-o", str(out)]) == 0
     md = out.read_text()
     for part in ("# Incident 1: FeedStale: binance depth stale", "## Impact", "- Desks: crypto",

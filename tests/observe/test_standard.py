@@ -83,12 +83,18 @@ def test_bad_input_is_one_located_error_and_nothing_is_written(estate_copy, tmp_
     assert not list(tmp_path.glob(".out.*"))
 
 
-def test_render_replaces_the_output_folder_as_a_whole(tmp_path, capsys):
+def test_render_removes_only_the_stale_files_of_its_own_render(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "stale.yml").write_text("old")
+    (out / "notes.yml").write_text("mine")
     assert main(["observe", "render", "examples/dv-trading", "-o", str(out), "--from", "2026-12-01"]) == 0
-    assert not (out / "stale.yml").exists()
+    # a dashboard an earlier render wrote (a desk since removed) goes; the user's file stays
+    (out / "grafana" / "desk-gone.json").write_text("{}")
+    with (out / ".tradeplane-observe.written").open("a") as record:
+        record.write("grafana/desk-gone.json\n")
+    assert main(["observe", "render", "examples/dv-trading", "-o", str(out), "--from", "2026-12-01"]) == 0
+    assert not (out / "grafana" / "desk-gone.json").exists()
+    assert (out / "notes.yml").read_text() == "mine"
     assert (out / "alertmanager" / "alertmanager.yml").exists()
     assert (out / "prometheus" / "rules" / "feed-freshness-binance.rules.yml").exists()
     assert main(["observe", "render", "examples/dv-trading", "-o", str(out), "--from", "yesterday"]) == 2

@@ -130,9 +130,13 @@ def reopen(config: Path = CONFIG, incident: int = typer.Argument(...), text: str
 def postmortem(config: Path = CONFIG, incident: int = typer.Argument(...), db: str = DB,
                output: Path = typer.Option(None, "-o", "--output", help="write the markdown here")) -> None:
     """The postmortem draft in markdown: summary, impact, timeline, TTA/TTR, open actions."""
+    from tradeplane.writing import check_file, write_file
+
+    if output:
+        check_file(output)  # before any work
     text = _db(config, db).postmortem(incident)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
         console.print(f"wrote {output}")
     else:
         console.file.write(text)

@@ -21,7 +21,9 @@ def render(path: Path = typer.Argument(..., help="estate directory", show_defaul
     """Node-pool affinity, tolerations, anti-affinity, spread, PDBs and priority classes per cluster."""
     from tradeplane import k8s
     from tradeplane.plan import kubernetes
+    from tradeplane.writing import check_dir
 
+    check_dir(output)  # before any work: a file or an unwritable folder is one line, and nothing is touched
     e = est.load(path)
     manifests, problems = kubernetes(e)
     if problems:

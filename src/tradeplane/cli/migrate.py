@@ -233,7 +233,10 @@ def runbook(
     from tradeplane import estate as est
     from tradeplane import migrate
     from tradeplane.errors import UnsupportedError
+    from tradeplane.writing import check_dir, write_tree
 
+    if output is not None:
+        check_dir(output)  # before any work
     e = est.load(path)
     p = migrate.plan(e)
     if wave not in [w.number for w in p.waves]:
@@ -244,7 +247,6 @@ def runbook(
     if output is None:
         console.file.write(cut + "\n" + back)
         return
-    output.mkdir(parents=True, exist_ok=True)
-    for name, text in ((f"wave-{wave}-cutover.md", cut), (f"wave-{wave}-rollback.md", back)):
-        (output / name).write_text(text, encoding="utf-8")
-        console.print(f"wrote {output / name}")
+    # the folder gathers the runbooks of several waves: add this wave's, remove nothing
+    for written in write_tree(output, {f"wave-{wave}-cutover.md": cut, f"wave-{wave}-rollback.md": back}):
+        console.print(f"wrote {written}")

@@ -28,13 +28,16 @@ def _start(day: str | None) -> datetime:
 @app.command()
 def render(
     path: Path = typer.Argument(..., help="estate directory (or one YAML file)", show_default=False),
-    out: Path = typer.Option(..., "-o", "--out", help="output folder (replaced as a whole)"),
+    out: Path = typer.Option(..., "-o", "--out", help="output folder (created when missing; files of an earlier "
+                             "render that this one no longer writes are removed, any other file is left alone)"),
     start: str | None = typer.Option(None, "--from", help="anchor of trading calendars (default: today, UTC)"),
 ) -> None:
     """Write Prometheus rules and tests, Alertmanager, Grafana and OpenTelemetry configs. Exit 2 on bad input."""
     from tradeplane import estate as est
     from tradeplane import observe
+    from tradeplane.writing import check_dir
 
+    check_dir(out)  # before any work: a file or an unwritable folder is one line, and nothing is touched
     files = observe.render(est.load(path), _start(start))
     observe.write(files, out)
     console.print(f"ok {len(files)} files in {out}")

@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
         from tradeplane.estate import estate_files
 
         estate_files(estate)
+        if run_dir is not None:
+            from tradeplane.writing import check_dir
+
+            check_dir(run_dir, "--dir")  # a file there is one line before anything starts, never replaced
         tmp = None
         if run_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="tradeplane-up-")

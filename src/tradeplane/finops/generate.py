@@ -43,6 +43,7 @@ from tradeplane.estate.prices import instance_price, network_price, price_table
 from tradeplane.finops.billable import billable_resources
 from tradeplane.finops.billing_db import BillingDbConfig, connect, quote
 from tradeplane.finops.focus import SYNTHETIC_MARKER
+from tradeplane.writing import staged_tree
 
 __all__ = ["GenerateResult", "InjectedAnomaly", "generate"]
 
@@ -721,7 +722,6 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     if days < 1:
         raise InputError.single("days must be at least 1")
     outdir = Path(out)
-    outdir.mkdir(parents=True, exist_ok=True)
     start = end - timedelta(days=days - 1)
     b = _Builder(estate, seed, scale)
     b.workloads()
@@ -738,55 +738,58 @@ def generate(estate: Estate, out: str | Path, *, end: date, days: int = 92, seed
     anomalies = _anomalies(b, days) if inject else []
     anomalies = [InjectedAnomaly(a.desk, a.service, (start + timedelta(days=_start_of(b, a))).isoformat(),
                                  a.factor, a.resources, a.what) for a in anomalies]
-    con = connect(db)
-    try:
-        cols = ", ".join(f"{n} {t}" for n, t in _RES_COLUMNS)
-        con.execute(f"CREATE TABLE res ({cols})")
-        ctype = {p["id"]: (p["type"], p["category"]) for p in plans}
-        rows = []
-        for i, r in enumerate(b.res):
-            keys = sorted(k for k, v in r.tags.items() if v)
-            ct = ctype.get(r.commitment, (None, None))
-            rows.append((i, r.provider, r.billing_account, r.billing_account_name, r.sub_account,
-                         r.sub_account_name, r.region, r.zone, r.service, r.category, r.resource_id,
-                         r.resource_name, r.resource_type, r.sku, r.description, r.unit, r.qty_per_day,
-                         r.list_per_day, keys, [r.tags[k] for k in keys], r.frequency, r.weekend, r.discount,
-                         r.commitment or None, ct[0], ct[1], r.anomaly_day, r.anomaly_factor, r.monthly))
-        if not rows:
-            raise InputError.single(f"estate '{estate.name}' declares nothing to bill",
-                                    hint="declare workloads, networks or links first")
-        con.executemany(f"INSERT INTO res VALUES ({', '.join('?' for _ in _RES_COLUMNS)})", rows)
-        _add_tag_columns(con)
-        con.execute("CREATE TABLE commits (commitment VARCHAR, daily DOUBLE)")
-        if plans:
-            con.executemany("INSERT INTO commits VALUES (?, ?)", [(p["id"], p["daily_commitment"]) for p in plans])
-        files = []
-        total = 0
-        for provider in ("aws", "gcp"):
-            count = sum(1 for r in b.res if r.provider == provider)
-            if not count:
-                continue
-            for lo, hi in _chunks(start, days, max(1, _CHUNK_ROWS // (count * slices))):
-                path = outdir / f"{provider}-focus-{(start + timedelta(days=lo)).isoformat()}.{fmt}"
-                sql = _focus_select(provider, start, (lo, hi), slices, seed, fmt)
-                opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
-                    else "FORMAT csv, HEADER true"
-                con.execute(f"COPY ({sql}) TO {quote(str(path))} ({opts})")
-                reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else \
-                    f"read_csv({quote(str(path))})"
-                n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
-                total += int(n[0]) if n else 0
-                files.append(str(path))
-        util = outdir / "utilisation.csv"
-        _write_utilisation(con, b, util, end, seed)
-    except duckdb.Error as exc:
-        raise InputError.single(f"cannot write generated data: {exc}", location=Location(str(outdir))) from None
-    finally:
-        con.close()
-    result = GenerateResult(files, str(util), total, start.isoformat(), end.isoformat(), seed, anomalies, plans,
-                            monthly)
-    (outdir / "manifest.json").write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
-                                          encoding="utf-8")
+    # every file is written beside OUT and put in place at the end (tradeplane.writing.staged_tree): a failure
+    # leaves OUT as it was; files of an earlier run that this one does not write again are removed, no other
+    with staged_tree(outdir, "OUT", owner="cost-generate") as stage:
+        con = connect(db)
+        try:
+            cols = ", ".join(f"{n} {t}" for n, t in _RES_COLUMNS)
+            con.execute(f"CREATE TABLE res ({cols})")
+            ctype = {p["id"]: (p["type"], p["category"]) for p in plans}
+            rows = []
+            for i, r in enumerate(b.res):
+                keys = sorted(k for k, v in r.tags.items() if v)
+                ct = ctype.get(r.commitment, (None, None))
+                rows.append((i, r.provider, r.billing_account, r.billing_account_name, r.sub_account,
+                             r.sub_account_name, r.region, r.zone, r.service, r.category, r.resource_id,
+                             r.resource_name, r.resource_type, r.sku, r.description, r.unit, r.qty_per_day,
+                             r.list_per_day, keys, [r.tags[k] for k in keys], r.frequency, r.weekend, r.discount,
+                             r.commitment or None, ct[0], ct[1], r.anomaly_day, r.anomaly_factor, r.monthly))
+            if not rows:
+                raise InputError.single(f"estate '{estate.name}' declares nothing to bill",
+                                        hint="declare workloads, networks or links first")
+            con.executemany(f"INSERT INTO res VALUES ({', '.join('?' for _ in _RES_COLUMNS)})", rows)
+            _add_tag_columns(con)
+            con.execute("CREATE TABLE commits (commitment VARCHAR, daily DOUBLE)")
+            if plans:
+                con.executemany("INSERT INTO commits VALUES (?, ?)", [(p["id"], p["daily_commitment"]) for p in plans])
+            files = []
+            total = 0
+            for provider in ("aws", "gcp"):
+                count = sum(1 for r in b.res if r.provider == provider)
+                if not count:
+                    continue
+                for lo, hi in _chunks(start, days, max(1, _CHUNK_ROWS // (count * slices))):
+                    path = stage / f"{provider}-focus-{(start + timedelta(days=lo)).isoformat()}.{fmt}"
+                    sql = _focus_select(provider, start, (lo, hi), slices, seed, fmt)
+                    opts = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" if fmt == "parquet" \
+                        else "FORMAT csv, HEADER true"
+                    con.execute(f"COPY ({sql}) TO {quote(str(path))} ({opts})")
+                    reader = f"read_parquet({quote(str(path))})" if fmt == "parquet" else \
+                        f"read_csv({quote(str(path))})"
+                    n = con.execute(f"SELECT count(*) FROM {reader}").fetchone()
+                    total += int(n[0]) if n else 0
+                    files.append(str(outdir / path.name))
+            util = stage / "utilisation.csv"
+            _write_utilisation(con, b, util, end, seed)
+        except duckdb.Error as exc:
+            raise InputError.single(f"cannot write generated data: {exc}", location=Location(str(outdir))) from None
+        finally:
+            con.close()
+        result = GenerateResult(files, str(outdir / util.name), total, start.isoformat(), end.isoformat(), seed,
+                                anomalies, plans, monthly)
+        (stage / "manifest.json").write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
     return result
 
 

@@ -21,6 +21,7 @@ from tradeplane.finops.allocation_rules import AllocationRules
 from tradeplane.finops.billing_db import quote
 from tradeplane.finops.currency import CurrencyView
 from tradeplane.finops.focus import Billing
+from tradeplane.writing import staged_file
 
 __all__ = [
     "BILLED_TABLE",
@@ -435,10 +436,11 @@ def export_allocation(con: duckdb.DuckDBPyConnection, period: Period, path: str 
         raise InputError.single(f"cannot tell the format of '{p}'", location=Location(str(p)),
                                 hint="name the file .csv or .parquet")
     opts = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"""COPY (SELECT day, provider, desk, team, workload, env, service, service_category, method,
-                               rule, frequency, currency, round(cost, 6) AS cost, round(list_cost, 6) AS list_cost
-                        FROM allocated WHERE {period.sql()}
-                        ORDER BY day, provider, desk, team, workload, env, service, method, rule, frequency, currency)
-                   TO {quote(str(p))} ({opts})""")
+    with staged_file(p, f"--{fmt}") as tmp:  # whole or not at all: into a file beside it, then renamed
+        con.execute(f"""COPY (SELECT day, provider, desk, team, workload, env, service, service_category, method,
+                                   rule, frequency, currency, round(cost, 6) AS cost, round(list_cost, 6) AS list_cost
+                            FROM allocated WHERE {period.sql()}
+                            ORDER BY day, provider, desk, team, workload, env, service, method, rule, frequency,
+                                     currency)
+                       TO {quote(str(tmp))} ({opts})""")
     return str(p)

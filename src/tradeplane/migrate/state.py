@@ -10,8 +10,6 @@ rename), so a crash leaves the old state or the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from tradeplane.errors import InputError, Location, UnsupportedError
 from tradeplane.estate import ColoRole, Estate
 from tradeplane.migrate.compare import Comparison
 from tradeplane.migrate.plan import MigrationPlan
+from tradeplane.writing import write_file
 
 __all__ = ["State", "WaveRecord", "WaveStatus", "advance", "load_state", "save_state", "state_path", "status"]
 
@@ -91,20 +90,9 @@ def load_state(path: str | Path, estate: str) -> State:
 
 
 def save_state(path: str | Path, state: State) -> None:
-    """Write atomically: a temporary file beside it, fsync, then one rename."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(state.to_json(), f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically (``tradeplane.writing.write_file``: a temporary file beside it, fsync, then one
+    rename); ``OutputError`` naming ``--state`` when it cannot be written."""
+    write_file(path, json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n", "--state")
 
 
 def status(p: MigrationPlan, state: State) -> tuple[list[WaveStatus], list[str]]:

@@ -15,9 +15,6 @@ Layout of the output folder::
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +28,7 @@ from tradeplane.observe.otel import collector_config, scrape_jobs
 from tradeplane.observe.rules import link_rules, slo_rules
 from tradeplane.observe.ruletests import link_test, slo_test
 from tradeplane.observe.standard import Standard, compile_standard, duration
+from tradeplane.writing import write_tree
 
 __all__ = ["render", "render_standard", "slo_table", "write"]
 
@@ -91,27 +89,9 @@ def render(estate: Estate, start: datetime) -> dict[str, str]:
     return render_standard(compile_standard(estate), start)
 
 
-def write(files: dict[str, str], out: Path) -> None:
-    """Write ``files`` under ``out`` all or nothing: into a sibling temporary folder first, then
-    swapped in (an existing ``out`` is replaced only once everything is written)."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
+def write(files: dict[str, str], out: Path) -> list[Path]:
+    """Write ``files`` under ``out`` all or nothing (``tradeplane.writing.write_tree``): built in a
+    temporary folder beside it, then put in place. Files of an earlier render that this one no
+    longer writes are removed; any other file of ``out`` is left alone. ``OutputError`` (nothing
+    written) when ``out`` is a file or cannot be written. Returns the written paths, sorted."""
+    return write_tree(out, files, owner="observe")

@@ -128,9 +128,11 @@ def _clouds(estate: Estate) -> set[str]:
 
 def write(rendered: Rendered, out_dir: str | Path) -> list[Path]:
     """Write every file under ``out_dir``, all or nothing (``tradeplane.writing.write_tree``: into a
-    temporary folder beside it, then renamed into place); stale ``.tf`` files of rendered stages
-    are removed. ``OutputError`` when ``out_dir`` cannot be written, with nothing written."""
+    temporary folder beside it, then renamed into place). Stale files are removed: those an earlier
+    render wrote (listed in ``out_dir/.tradeplane-terraform.written``) and no longer writes, and any
+    ``.tf`` file of a stage folder this render writes; no other file. ``OutputError`` when ``out_dir``
+    cannot be written, with nothing written."""
     root = Path(out_dir)
     stale = [f"{module}/{old.name}" for module in rendered.modules() if (root / module).is_dir()
              for old in (root / module).glob("*.tf") if f"{module}/{old.name}" not in rendered.files]
-    return write_tree(root, rendered.files, remove=stale)
+    return write_tree(root, rendered.files, owner="terraform", remove=stale)
