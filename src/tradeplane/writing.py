@@ -116,6 +116,8 @@ def staged_file(path: str | Path, option: str = "-o") -> Iterator[Path]:
         fd, name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         os.close(fd)
         tmp = Path(name)
+        # mkstemp makes it 0600: give it the mode of the file it replaces, else what open() would
+        os.chmod(tmp, p.stat().st_mode & 0o7777 if p.is_file() else 0o666 & ~_umask())
         yield tmp
         os.replace(tmp, p)
         tmp = None
@@ -161,6 +163,7 @@ def staged_tree(target: str | Path, option: str = "-o", *, owner: str | None = N
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=parent))
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; a new target is this folder renamed
     except OSError as exc:
         raise _fail(option, root, _why(exc), _HINT_DIR) from None
     try:
@@ -195,6 +198,20 @@ def write_tree(target: str | Path, files: Mapping[str, str | bytes], option: str
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return sorted(root / rel for rel in files)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (``os.umask`` sets it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def record_name(owner: str) -> str:

@@ -196,3 +196,17 @@ def test_a_failure_while_building_leaves_the_folder_as_it_was(tmp_path: Path) ->
         raise RuntimeError("the render failed half way")
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["t"]
+
+
+def test_written_files_and_folders_get_the_usual_modes(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        write_file(tmp_path / "f.txt", "x")
+        write_tree(tmp_path / "t", {"a/b.txt": "y"}, owner="observe")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    assert (tmp_path / "t").stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
+    (tmp_path / "f.txt").chmod(0o640)
+    write_file(tmp_path / "f.txt", "z")
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o640  # a replaced file keeps its mode
