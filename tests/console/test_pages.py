@@ -107,6 +107,34 @@ def test_placement_shows_zones_latency_basis_and_why(client):
     assert lat["rtt_us"] > 0 and lat["basis"] and lat["kind"]
 
 
+def test_placement_latency_is_the_estimate_plan_and_place_judge_budgets_on(client, console_app):
+    """Found in a new-user trial: the page read us-central1 -> cme-globex 8,205 µs (a direct estimate) where
+    plan and place judge the 10,000 µs budget on 9,555 µs, routed through the Chicago Interconnect."""
+    plan = console_app.state.cache.snapshot().plan
+    judged = {(b.workload, b.to): b for b in plan.budgets}
+    data = client.get("/api/placement", headers=auth("platform")).json()
+    compared = 0
+    for row in data["workloads"]:
+        for lat in row["latency"]:
+            b = judged.get((row["workload"], lat["venue"]))
+            if b is None:
+                continue
+            assert (lat["rtt_us"], lat["basis"], lat["kind"], lat["zone"]) == \
+                (round(b.rtt_us, 1), b.basis, b.kind, b.zone), (row["workload"], lat)
+            compared += 1
+    assert compared >= 5
+    central = [(row["workload"], lat) for row in data["workloads"] for lat in row["latency"]
+               if lat["venue"] == "cme-globex" and lat.get("zone", "").startswith("us-central1")]
+    assert len(central) >= 5
+    for name, lat in central:  # a workload without a budget to it gets the same routed estimate
+        assert lat["kind"] == "routed" and "Interconnect metro chi" in lat["basis"], (name, lat)
+        assert lat["rtt_us"] == round(judged[("cme-order-router", "cme-globex")].rtt_us, 1), (name, lat)
+    html = client.get("/placement", headers=auth("platform")).text
+    name, lat = next((n, x) for n, x in central if (n, "cme-globex") in judged)
+    assert f"cme-globex {lat['rtt_us']:,.0f} µs" in html
+    assert f"budget to cme-globex: {judged[(name, 'cme-globex')].rtt_us:,.0f} µs" in html
+
+
 @pytest.mark.parametrize("role", ["platform", "viewer"])
 def test_placement_rows_add_up_to_the_total(client, role):
     """Sole-tenant members cost 0 themselves: the node group's row carries their cost, so the rows (and,
@@ -164,6 +192,37 @@ def test_migration_waves_and_their_checks(client):
     assert data["declared"] and data["waves"]
     assert all(w["checks"] for w in data["waves"])
     assert "Wave 1" in client.get("/migration").text
+
+
+def test_a_missing_or_bad_migration_state_file_is_one_clear_line(client, console_app, tmp_path, capsys):
+    """docs/console.md gave `--migrate-state ESTATE/migration-state.yaml`; the file `migrate advance` writes is
+    `ESTATE.migrate-state.json`. A state file that is missing or unreadable is one line naming it and what to do:
+    on the page (the file can go away while the console runs) and when the console starts."""
+    from tests.console.conftest import REFERENCE
+    from tradeplane import migrate
+    from tradeplane.cli import main
+    from tradeplane.console import Principal, Role
+    from tradeplane.console.views import migration
+
+    assert migrate.state_path(REFERENCE).name == "dv-trading.migrate-state.json"
+    snap = console_app.state.cache.snapshot()
+    who = Principal("vera", Role.VIEWER)
+    bad = tmp_path / "dv-trading.migrate-state.json"
+    bad.write_text('{"waves": [\n')
+    for path, says in ((tmp_path / "migration-state.yaml", "no such migration state file"),
+                       (tmp_path, "a directory, not a migration state file"),
+                       (bad, "migration state is not valid JSON")):
+        [note] = migration(snap, who, path)["notes"]
+        assert note.startswith(f"{path}") and says in note and "\n" not in note, note
+        assert "ESTATE.migrate-state.json" in note or "restore it" in note, note
+        rc = main(["console", str(REFERENCE), "--migrate-state", str(path), "--port", "0"])
+        _out, err = capsys.readouterr()
+        [line] = [x for x in err.splitlines() if x.strip()]
+        assert rc == 2 and line == note, err
+    good = tmp_path / "good.json"
+    migrate.save_state(good, migrate.State(snap.estate.name))
+    data = migration(snap, who, good)
+    assert data["status"] and data["status"][0]["state"] == "next" and data["notes"] == []
 
 
 def test_feeds_and_incidents_say_not_connected(client):

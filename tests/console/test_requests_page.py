@@ -50,3 +50,24 @@ def test_a_flow_into_the_crypto_desk_is_refused_and_its_details_shown_to_crypto_
         assert ("binance-mm" in got.text) is sees, role
         listed = client.get("/api/requests", headers=auth(role))
         assert full["id"] in listed.text and ("binance-mm" in listed.text) is sees, role
+
+
+def test_nobody_approves_their_own_request_on_the_console(client, console_app):
+    """Found in a new-user trial: on the console an approver approved his own request (HTTP 200). Whoever
+    filed a request may not approve it, whatever their role: 403 with the reason, logged as a refusal."""
+    r = client.post("/api/requests", json=INTO_CRYPTO, headers=auth("platform"))  # filed by pat
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    assert r.json()["requested_by"]["name"] == "pat"
+    a = client.post(f"/api/requests/{rid}/approve", headers=auth("platform"))
+    assert a.status_code == 403, a.text
+    body = a.json()
+    [problem] = body["detail"]
+    assert body["field"] == "actor" and problem["field"] == "actor"
+    assert f"request {rid} was filed by pat" in problem["reason"] and "separation of duties" in problem["reason"]
+    # the console's own audit of mutating calls and self-serve's audit log both record the refusal
+    assert any(x["path"] == f"/api/requests/{rid}/approve" and x["status"] == 403 and x["actor"] == "pat"
+               for x in client.get("/api/audit", headers=auth("approver")).json())
+    html = client.get("/requests", headers=auth("approver")).text
+    assert 'data-approve="1"' in html and "separation of duties" in html
+    assert 'data-approve=""' in client.get("/requests", headers=auth("requester")).text

@@ -16,6 +16,7 @@ from tests.selfserve.conftest import FUTURES_NEAR_CME
 from tradeplane.estate import load
 from tradeplane.selfserve import Actor, Restricted, can_request
 from tradeplane.selfserve.api import make_router
+from tradeplane.selfserve.store import Store
 
 
 def _actor(x_actor: str = Header("someone"), x_role: str = Header("viewer")) -> Actor:
@@ -151,3 +152,35 @@ def test_submit_and_approve_over_http(tmp_path: Path) -> None:
                 headers=_as("requester", "rita"))
     (estate / "estate.yaml").write_text((estate / "estate.yaml").read_text() + "\n# edited\n")
     assert c.post(f"/api/requests/{r2.json()['id']}/approve", headers=_as("platform")).status_code == 409
+
+
+def test_the_requester_never_approves_and_a_budget_is_written_in_usd(tmp_path: Path) -> None:
+    """Found in a new-user trial: an approver approved his own request (HTTP 200), and a budget in XYZ was
+    acceptable, written as `monthly_usd: 250000, currency: XYZ`."""
+    estate = tmp_path / "small"
+    shutil.copytree(EXAMPLES / "small", estate)
+    c = _client(estate, tmp_path / "state")
+    bad = c.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 250000, "currency": "XYZ"},
+                 headers=_as("approver", "abe"))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "currency", bad.text
+    assert "cannot be converted into USD" in bad.json()["detail"][0]["reason"]
+    rates = {"currency": "USD", "as_of": "2026-10-31", "source": "ECB", "rates": {"EUR": 1.0842}}
+    r = c.post("/api/requests", json={"kind": "budget", "desk": "futures", "amount": 25000, "currency": "EUR",
+                                      "rates": rates}, headers=_as("approver", "abe"))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["verdict"] == "acceptable" and body["summary"].startswith("budget of desk futures: 27,105 USD/month")
+    assert "+  - {desk: futures, monthly_usd: 27105}\n" in body["estate_diff"]
+    assert body["cost"]["budgets"] == {"USD": {"old": 20000.0, "new": 27105.0, "delta": 7105.0}}
+    for role in ("approver", "platform"):  # abe filed it: abe may not approve it, whatever his role
+        a = c.post(f"/api/requests/{body['id']}/approve", headers=_as(role, "abe"))
+        assert a.status_code == 403, a.text
+        [problem] = a.json()["detail"]
+        assert problem["field"] == "actor" and "separation of duties" in problem["reason"] and problem["hint"]
+    assert not (tmp_path / "state" / "patches").exists()
+    a = c.post(f"/api/requests/{body['id']}/approve", headers=_as("approver", "ada"))
+    assert a.status_code == 200, a.text
+    assert "monthly_usd: 27105" in Path(a.json()["patch"]).read_text()
+    log = Store(tmp_path / "state").audit_log()
+    refused = [(x["actor"], x["role"], x["reason"]) for x in log if x["event"] == "approve-forbidden"]
+    assert refused == [("abe", "approver", "self-approval"), ("abe", "platform", "self-approval")]

@@ -34,10 +34,15 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     ("budget", "futures", "5", DV, "--role", "wizard"),
     ("budget", "futures", "5", DV, "--role", "viewer"),
     ("budget", "futures", "5", DV, "--out", "PATCH"),
+    ("budget", "futures", "5", DV, "--role", "approver", "--out", "PATCH"),  # approving your own request
+    ("budget", "futures", "5", DV, "--role", "platform", "--branch", "b"),
+    ("budget", "futures", "250000", DV, "--currency", "XYZ"),
+    ("budget", "futures", "250000", DV, "--currency", "EUR"),
     ("budget", "futures", "5", "/no/such/estate"),
     ("show", "req-0000000000"),
     ("show", "../../etc/passwd"),
     ("approve", "req-0000000000"),
+    ("approve", "req-0000000000", "--role", "approver"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                           args: tuple[str, ...]) -> None:
@@ -158,3 +163,103 @@ def test_an_estate_file_that_is_not_utf8_is_located_not_a_traceback(capsys: pyte
                         "--state", str(tmp_path / "s"))
     lines = [x for x in err.splitlines() if x.strip()]
     assert rc == 2 and len(lines) == 1 and "estate.yaml:1:10: not UTF-8" in lines[0], err
+
+
+def test_a_budget_in_an_unknown_currency_is_refused_in_one_line(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    """Found in a new-user trial: `--currency XYZ` was acceptable and wrote `monthly_usd: 250000, currency: XYZ`."""
+    rc, _out, err = run(capsys, "request", "budget", "futures", "250000", DV, "--currency", "XYZ",
+                        "--state", str(tmp_path / "s"))
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and line.startswith("currency: XYZ cannot be converted into USD"), err
+    rates = tmp_path / "rates.yaml"
+    rates.write_text("currency: EUR\nas_of: 2026-10-31\nsource: ECB\nrates: {GBP: 0.86}\n")
+    rc, _out, err = run(capsys, "request", "budget", "futures", "250000", DV, "--currency", "GBP", "--rates",
+                        str(rates), "--state", str(tmp_path / "s"))
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and "converts into EUR, not USD" in line, err
+    rates.write_text("currency: USD\nas_of: 2026-10-31\nsource: ECB\nrates: {EUR: -1}\n")
+    rc, _out, err = run(capsys, "request", "budget", "futures", "250000", DV, "--currency", "EUR", "--rates",
+                        str(rates), "--state", str(tmp_path / "s"))
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and f"{rates}:4:" in line and "rates" in line, err
+    assert not (tmp_path / "s" / "requests").exists()
+
+
+def _copy_of(submitted: dict[str, Any], key: str, tmp_path: Path) -> tuple[Path, str]:
+    """A fresh state directory holding one stored request of the session (so approving it here leaves the
+    session's copy pending for the other tests)."""
+    rid = submitted[key]["id"]
+    state = tmp_path / "state"
+    (state / "requests").mkdir(parents=True)
+    src = submitted["store"].requests / f"{rid}.json"
+    (state / "requests" / src.name).write_text(src.read_text())
+    return state, rid
+
+
+def test_nobody_approves_a_request_they_filed(capsys: pytest.CaptureFixture[str], submitted: dict[str, Any],
+                                             tmp_path: Path) -> None:
+    """Found in a new-user trial: `request approve ID` defaulted to the approver role, and fred approved his
+    own request (the audit log said "self_approved": true). The default role is requester; whoever filed
+    a request never approves it, whatever their role; the audit log records each refusal."""
+    state, rid = _copy_of(submitted, "workload", tmp_path)
+    assert submitted["workload"]["requested_by"]["name"] == "fred"
+    rc, _out, err = run(capsys, "request", "approve", rid, "--actor", "fred", "--state", str(state))
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and "role requester may not approve" in line, err
+    for role in ("approver", "platform"):
+        rc, _out, err = run(capsys, "request", "approve", rid, "--actor", "fred", "--role", role, "--state", str(state))
+        [line] = [x for x in err.splitlines() if x.strip()]
+        assert rc == 2 and f"request {rid} was filed by fred" in line and "separation of duties" in line, err
+    assert not (state / "patches").exists()
+    rc, out, _ = run(capsys, "request", "show", rid, "--state", str(state), "--json")
+    assert json.loads(out)["status"] == "pending"
+    rc, out, err = run(capsys, "request", "approve", rid, "--actor", "ada", "--role", "approver", "--state", str(state))
+    assert rc == 0 and f"approved {rid}: patch" in out, err
+    rc, out, _ = run(capsys, "request", "log", "--state", str(state), "--json", "--role", "platform")
+    log = [(x["event"], x["actor"], x["role"], x.get("reason")) for x in json.loads(out)]
+    assert log == [("approve-forbidden", "fred", "requester", "role requester may not approve"),
+                   ("approve-forbidden", "fred", "approver", "self-approval"),
+                   ("approve-forbidden", "fred", "platform", "self-approval"),
+                   ("approve", "ada", "approver", None)], log
+    assert not [x for x in json.loads(out) if "self_approved" in x]
+
+
+def test_approving_at_once_is_for_a_request_someone_else_filed(capsys: pytest.CaptureFixture[str],
+                                                                submitted: dict[str, Any], tmp_path: Path) -> None:
+    state, rid = _copy_of(submitted, "workload", tmp_path)
+    w = submitted["workload"]["request"]
+    args = ["request", "workload", "cme-spreader", str(Path(submitted["workload"]["estate"])), "--desk", "futures",
+            "--near", w["near"], "--venue", "cme-globex", "--latency-us", str(w["latency_us"]), "--port", "9300",
+            "--reason", w["reason"], "--state", str(state), "--role", "approver", "--out", str(tmp_path / "x.patch")]
+    rc, _out, err = run(capsys, *args, "--actor", "fred")
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and "separation of duties" in line and not (tmp_path / "x.patch").exists(), err
+    rc, out, err = run(capsys, *args, "--actor", "ada")  # fred filed it: ada may approve it at once
+    assert rc == 0 and "approved: patch" in out and (tmp_path / "x.patch").exists(), err
+
+
+def test_a_requesters_own_change_is_judged_on_the_estate_before_it(capsys: pytest.CaptureFixture[str],
+                                                                   estate_repo: Path, tmp_path: Path) -> None:
+    """Found in a new-user trial: `request venue eq-strategy binance` (role requester) showed "venue connection
+    [crypto desk] -> binance" and an empty "changes:" (the change itself made equities a crypto desk),
+    while the trace printed the crypto desk's range 10.100.10.0/23."""
+    from tradeplane import estate as est
+    from tradeplane.selfserve import Restricted
+
+    crypto = Restricted.of(est.load(estate_repo))
+    ranges = [n for n in crypto.names if "/" in n and n[0].isdigit()] + ["10.100.10.0/23"]
+    state = ("--state", str(tmp_path / "s"))
+    rc, out, _ = run(capsys, "request", "venue", "eq-strategy", "binance", str(estate_repo), "--actor", "rick", *state)
+    assert rc in (0, 1)
+    assert "venue connection eq-strategy -> binance over internet" in out, out
+    assert "changes:\n  workloads: eq-strategy venues += binance\n" in out, out
+    assert "trace of eq-strategy -> binance tcp 443" in out
+    rid = out.split()[1]
+    for args in ((), ("--json",)):
+        rc, shown, _ = run(capsys, "request", "show", rid, "--role", "requester", *state, *args)
+        assert rc == 0 and "eq-strategy" in shown
+        leaked = [x for x in (*ranges, *sorted(crypto.names)) if x in shown]
+        assert not leaked, leaked
+    rc, shown, _ = run(capsys, "request", "show", rid, "--role", "platform", *state, "--json")
+    assert json.loads(shown)["redacted"] is False

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLES
 from tradeplane import estate as est
+from tradeplane.errors import InputError
 from tradeplane.estate import Budget, Workload
 from tradeplane.selfserve import parse_request
 from tradeplane.selfserve.document import EstateDocument, splice
@@ -90,17 +91,43 @@ def test_multiline_flow_mappings_survive_an_edit_of_their_file(reference_estate:
     assert "      - {kind: cross_connect}\n" in new
 
 
+RATES = {"currency": "USD", "as_of": "2026-10-31", "source": "ECB euro foreign exchange reference rates",
+         "rates": {"EUR": 1.0842, "GBP": 1.2913}}
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(amount=st.integers(min_value=1, max_value=999_999_999), currency=st.sampled_from(["USD", "EUR", "GBP"]),
+@given(amount=st.integers(min_value=1, max_value=700_000_000), currency=st.sampled_from(["USD", "EUR", "GBP"]),
        desk=st.sampled_from(["equities", "futures", "crypto", "research", "platform"]))
 def test_budget_patch_then_reload_equals_the_change_on_the_model(tmp_path: Path, reference_estate: est.Estate,
                                                                  amount: int, currency: str, desk: str) -> None:
+    """Every budget is written in USD (monthly_usd): another currency converted with the FinOps rate table."""
     doc = EstateDocument.load(DV)
-    parse_request({"kind": "budget", "desk": desk, "amount": amount, "currency": currency}).apply(doc, reference_estate)
+    rates = {"rates": RATES} if currency != "USD" else {}
+    req = parse_request({"kind": "budget", "desk": desk, "amount": amount, "currency": currency, **rates})
+    [change] = req.apply(doc, reference_estate)
     loaded = est.load(_patched(tmp_path, doc))
-    budgets = tuple(Budget(desk=b.desk, monthly_usd=amount, alert_at=b.alert_at, currency=currency)
+    usd = round(amount * RATES["rates"][currency], 2) if currency != "USD" else amount  # type: ignore[index]
+    budgets = tuple(Budget(desk=b.desk, monthly_usd=usd, alert_at=b.alert_at, currency="USD")
                     if b.desk == desk else b for b in reference_estate.budgets)
     assert loaded == reference_estate.model_copy(update={"budgets": budgets})
+    assert (f"{amount:,} {currency} at" in change) is (currency != "USD"), change
+
+
+@pytest.mark.parametrize(("fields", "says"), [
+    ({"currency": "XYZ"}, "XYZ cannot be converted into USD without a rate table"),
+    ({"currency": "EUR"}, "EUR cannot be converted into USD without a rate table"),
+    ({"currency": "JPY", "rates": RATES}, "has no rate for JPY: it lists EUR, GBP"),
+    ({"currency": "EUR", "rates": {**RATES, "currency": "EUR", "rates": {"GBP": 0.86}}}, "converts into EUR, not USD"),
+    ({"currency": "USD", "rates": RATES}, "needs no rate table"),
+])
+def test_a_budget_in_a_currency_finops_cannot_convert_into_usd_is_refused(fields: dict[str, object],
+                                                                          says: str) -> None:
+    """Found in a new-user trial: `request budget futures 250000 --currency XYZ` was acceptable and wrote
+    `monthly_usd: 250000, currency: XYZ`, dropping the USD budget the estimate is checked against."""
+    with pytest.raises(InputError) as caught:
+        parse_request({"kind": "budget", "desk": "futures", "amount": 250000, **fields})
+    [line] = caught.value.lines()
+    assert line.startswith("currency: ") and says in line, line
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

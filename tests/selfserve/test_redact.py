@@ -101,3 +101,34 @@ def test_the_crypto_desks_address_ranges_are_masked_too(reference_estate: Any) -
             assert str(s.cidr) not in r.mask(line) and MASK in r.mask(line), line
             assert r.mentions(line)
     assert r.mask("dst 10.0.100.0/24") == "dst 10.0.100.0/24"  # the equities desk's own subnet stays
+
+
+def test_an_address_inside_the_crypto_desks_ranges_is_masked_a_guard_around_them_is_not(reference_estate: Any
+                                                                                          ) -> None:
+    """Found in a new-user trial: a requester's trace summary printed `dst ...,10.100.10.0/23,...`, the
+    crypto desk's two trading subnets as one range, which no exact name matched."""
+    r = Restricted.of(reference_estate)
+    line = ("dropped: security group egress denied by security-group rule (src eq-strategy dst "
+            "1.0.0.0-9.255.255.255,10.100.10.0/23,11.0.0.0-100.63.255.255,+6 more tcp port 443)")
+    assert r.touches(line)
+    masked = r.mask(line)
+    assert "10.100.10.0/23" not in masked and "1.0.0.0-9.255.255.255" in masked and "eq-strategy" in masked
+    for inside in ("10.100.10.7", "10.100.10.0-10.100.11.255", "10.101.10.128/25"):
+        assert r.mask(f"dst {inside}.") == f"dst {MASK}.", inside
+    # the requester's own guard (a NACL's deny of both crypto VPCs at once) and other desks' ranges stay
+    for kept in ("deny all 10.100.0.0/15", "dst 10.0.100.0/24", "dst 10.99.255.255", "dst 10.0.0.0-10.255.255.255"):
+        assert r.mask(kept) == kept and not r.touches(kept), kept
+
+
+def test_the_crypto_desk_is_judged_on_the_estate_before_the_change(reference_estate: Any) -> None:
+    """Found in a new-user trial: `request venue eq-strategy binance` by a requester showed her own
+    workload as "[crypto desk]": the patched estate (where equities trades a crypto venue) decided."""
+    before = Restricted.of(reference_estate)
+    assert "equities" not in before.desks
+    patched = reference_estate.model_copy(update={"workloads": tuple(
+        w.model_copy(update={"venues": (*w.venues, "binance")}) if w.name == "eq-strategy" else w
+        for w in reference_estate.workloads)})
+    assert "equities" in Restricted.of(patched).desks  # judged on the patched estate, her desk is hidden
+    after = Restricted.of(patched, desks=before.desks)
+    assert after.desks == before.desks and after.names == before.names
+    assert not after.touches("workloads: eq-strategy venues += binance")

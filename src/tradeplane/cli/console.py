@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
                                            "http://127.0.0.1:9464 (the live feeds page)"),
         incidents: str | None = typer.Option(None, "--incidents", help="the incidents service, e.g. "
                                              "http://127.0.0.1:9095 (token: $TRADEPLANE_INCIDENTS_TOKEN)"),
-        migrate_state: Path | None = typer.Option(None, "--migrate-state", help="migration state file"),
+        migrate_state: Path | None = typer.Option(None, "--migrate-state", help="the migration state file "
+                                                   "`migrate advance` writes: ESTATE.migrate-state.json"),
         billing: list[Path] = typer.Option([], "--billing", help="FOCUS billing files or directories "
                                            "(cost over time, budget burn, anomalies); repeatable"),
     ) -> None:
@@ -32,6 +33,12 @@ def register(app: typer.Typer) -> None:
         from tradeplane.estate import estate_files
 
         estate_files(estate)  # a missing estate is an error now, not a page later
+        if migrate_state is not None:  # so is a missing or unreadable migration state file (one line)
+            from tradeplane.console.views import migrate_state_error
+
+            problem = migrate_state_error(migrate_state)
+            if problem is not None:
+                raise problem
         roles, names = load_tokens(tokens) if tokens is not None else (None, None)
         err_console.print(f"console for {estate} on http://{host}:{port} "
                           f"({'roles by token' if roles else 'read-only, anonymous viewer'})", highlight=False)

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json
-from tradeplane.errors import InputError
+from tradeplane.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from tradeplane import selfserve
@@ -32,8 +32,10 @@ _ACTOR = typer.Option(None, "--actor", help="who asks, for the audit log (defaul
 _ROLE = typer.Option("requester", "--role", help="viewer, requester, approver, platform or crypto")
 _STATE = typer.Option(None, "--state", help="state directory (default: $TRADEPLANE_STATE_DIR or .tradeplane/selfserve)")
 _JSON = typer.Option(False, "--json", help="print JSON")
-_OUT = typer.Option(None, "--out", help="approve at once (approver/platform) and write the patch here")
-_BRANCH = typer.Option(None, "--branch", help="approve at once (approver/platform) and create this branch")
+_OUT = typer.Option(None, "--out", help="approve at once (approver/platform; a request someone else filed) "
+                    "and write the patch here")
+_BRANCH = typer.Option(None, "--branch", help="approve at once (approver/platform; a request someone else filed) "
+                       "and create this branch")
 _ESTATE = typer.Argument(..., help="estate directory", show_default=False)
 
 
@@ -59,11 +61,13 @@ def _run(data: dict[str, Any] | Any, estate: Path, as_json: bool, out: Path | No
     if (out is not None or branch is not None) and not roles.can_approve(who):
         raise InputError.single(f"--out/--branch approve the request: role {role} may not approve", field="role",
                                 hint="submit without them and ask an approver to run `tradeplane request approve ID`")
+    s = store.Store(state)
+    if out is not None or branch is not None:  # separation of duties: never your own request
+        workflow.check_approve_at_once(s, data, who)
     if out is not None:
         from tradeplane.writing import check_file
 
         check_file(out, "--out")
-    s = store.Store(state)
     record = workflow.submit(estate, data, who, s)
     approval = None
     if record["verdict"] == "acceptable" and (out is not None or branch is not None):
@@ -147,13 +151,30 @@ def budget(
     desk: str = typer.Argument(...),
     amount: str = typer.Argument(..., help="the monthly budget, e.g. 250000"),
     estate: Path = _ESTATE,
-    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code"),
+    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code of the amount: USD, or one --rates "
+                                 "converts into USD"),
+    rates: Path | None = typer.Option(None, "--rates", help="a FinOps rate table into USD (as `cost report "
+                                      "--rates` reads) for an amount not in USD; the budget is written in USD"),
     reason: str = typer.Option("", "--reason"),
     as_json: bool = _JSON, out: Path | None = _OUT, branch: str | None = _BRANCH,
     actor: str | None = _ACTOR, role: str = _ROLE, state: Path | None = _STATE,
 ) -> None:
-    """Ask for a budget change."""
-    data = {"kind": "budget", "desk": desk, "amount": amount, "currency": currency, "reason": reason}
+    """Ask for a budget change (kept in USD: another currency is converted with --rates, else refused)."""
+    data: dict[str, Any] = {"kind": "budget", "desk": desk, "amount": amount, "currency": currency, "reason": reason}
+    if rates is not None:
+        from tradeplane.finops import load_rates
+
+        try:
+            table = load_rates(rates)
+        except InputError as exc:  # one line: the first located problem (and how many more)
+            first = exc.problems[0] if exc.problems else None
+            if first is None:
+                raise
+            more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+            raise InputError(first.message + more, [Problem(first.message + more, first.location,
+                                                            first.field or "--rates", first.hint)]) from None
+        data["rates"] = {"currency": table.currency, "as_of": table.as_of, "source": table.source,
+                         "rates": table.rates}
     _run(data, estate, as_json, out, branch, actor, role, state)
 
 
@@ -200,9 +221,10 @@ def approve(request_id: str = typer.Argument(..., metavar="ID"),
             out: Path | None = typer.Option(None, "--out", help="write the patch here (default STATE/patches/ID.patch)"),
             branch: str | None = typer.Option(None, "--branch", help="also create this branch (one commit)"),
             as_json: bool = _JSON, actor: str | None = _ACTOR,
-            role: str = typer.Option("approver", "--role", help="approver or platform"),
+            role: str = _ROLE,
             state: Path | None = _STATE) -> None:
-    """Approve an acceptable request: a patch file, and a branch when asked. Nothing is applied."""
+    """Approve an acceptable request (--role approver or platform; never one you filed yourself): a patch
+    file, and a branch when asked. Nothing is applied."""
     result = workflow.approve(store.Store(state), request_id, _actor(actor, role), out=out, branch=branch)
     if as_json:
         print_json(result)

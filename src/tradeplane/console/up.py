@@ -205,8 +205,10 @@ def plan_stack(estate: Path, run_dir: Path, *, console_port: int = 8080, billing
             "--incidents", incidents, "--tokens", str(run_dir / "console-tokens.yaml")]
     if billing:
         argv += ["--billing", str(billing_dir)]
-    state = estate / "migration-state.yaml" if estate.is_dir() else None
-    if state is not None and state.exists():
+    from tradeplane.migrate import state_path
+
+    state = state_path(estate)  # what `tradeplane migrate advance` writes, beside the estate
+    if state.is_file():
         argv += ["--migrate-state", str(state)]
     services.append(Service("console", argv, url=f"{console}/?token={console_token}", ready=f"{console}/healthz",
                             env={"TRADEPLANE_CONSOLE_TOKEN": console_token,

@@ -12,13 +12,13 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradeplane.errors import InputError
+from tradeplane.errors import InputError, TradeplaneError
 
 if TYPE_CHECKING:
     from tradeplane.console.auth import Principal
     from tradeplane.console.state import Snapshot
 
-__all__ = ["migration", "network", "overview", "placement", "reach", "terraform", "terraform_diff"]
+__all__ = ["migrate_state_error", "migration", "network", "overview", "placement", "reach", "terraform", "terraform_diff"]
 
 RESTRICTED = "restricted (crypto desk)"
 
@@ -133,7 +133,7 @@ def placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
 
 
 def _placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
-    from tradeplane.placement import estimate_rtt
+    from tradeplane.placement import Routes
 
     p = snap.plan
     assert p is not None
@@ -145,6 +145,7 @@ def _placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
     for b in p.budgets:
         budgets.setdefault(b.workload, []).append(b)
     by_name = {w.name: w for w in e.workloads}
+    routes = Routes(e)
     rows = []
     hidden = 0
     for wp in p.placement.workloads:
@@ -155,16 +156,21 @@ def _placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
             hidden += 1
             continue
         venues = list(w.venues) or [v.name for v in e.venues]
-        zone = wp.zones[0] if wp.zones else ""
+        via = {b.to: b.via for b in w.latency_budgets}
         latency: list[dict[str, Any]] = []
         for v in sorted(venues):
+            # The estimate plan and place judge latency budgets on (``placement.check_budgets``): along the
+            # declared path (Direct Connect / Interconnect exits, the budget's ``via``), the worst replica.
             try:
-                est = estimate_rtt(zone, v)
+                est = max((routes.rtt(z, v, via.get(v)) for z in sorted(set(wp.zones))),
+                          key=lambda x: (x.rtt_us, x.a), default=None)
             except Exception as exc:  # an unknown place in the catalog: say so on the row
                 latency.append({"venue": v, "error": str(exc).splitlines()[0]})
                 continue
+            if est is None:
+                continue
             latency.append({"venue": v, "rtt_us": round(est.rtt_us, 1), "bound_us": round(est.bound_us, 1),
-                            "kind": est.kind, "confidence": est.confidence, "basis": est.basis})
+                            "kind": est.kind, "confidence": est.confidence, "basis": est.basis, "zone": est.a})
         why = []
         g = groups.get(wp.group or "")
         if g is not None:
@@ -285,15 +291,46 @@ def migration(snap: Snapshot, who: Principal, state_path: Path | None = None) ->
     if state_path is not None:
         from tradeplane import migrate
 
-        try:
-            st = migrate.load_state(state_path, p.estate.name)
-            rows, notes = migrate.status(m, st)
-            status = [_plain(s) for s in rows]
-        except Exception as exc:  # a bad state file is shown, never a 500
-            notes = [f"state {state_path}: {str(exc).splitlines()[0]}"]
+        problem = migrate_state_error(state_path)  # a missing or bad state file: one line, never a 500
+        if problem is not None:
+            notes = [problem.lines()[0]]
+        else:
+            try:
+                rows, notes = migrate.status(m, migrate.load_state(state_path, p.estate.name))
+                status = [_plain(s) for s in rows]
+            except Exception as exc:  # read between the check and here, and changed since: still one line
+                notes = [f"--migrate-state {state_path}: {str(exc).splitlines()[0]}"]
     return {"declared": True, "ok": m.ok, "site": m.site, "venue": m.venue, "rollback_minutes": m.rollback_minutes,
             "summary": m.summary_lines(), "waves": waves,
             "blocked": [b.to_json() for b in m.blocked], "status": status, "notes": notes}
+
+
+def migrate_state_error(path: Path) -> TradeplaneError | None:
+    """What is wrong with a migration state file (``--migrate-state``), as an ``InputError`` of one line
+    naming the file (and the line and column of bad JSON) and what to do; ``None`` when it reads.
+
+    The state file is the JSON ``tradeplane migrate advance`` writes, by default
+    ``ESTATE.migrate-state.json`` beside the estate (``tradeplane.migrate.state_path``)."""
+    from tradeplane import migrate
+    from tradeplane.errors import Location
+
+    p = Path(path)
+    if not p.is_file():
+        what = "a directory, not a" if p.is_dir() else "no such"
+        return InputError.single(f"{what} migration state file", location=Location(str(p)), field="--migrate-state",
+                                 hint="give the JSON `tradeplane migrate advance` writes: ESTATE.migrate-state.json "
+                                      "beside the estate (e.g. examples/dv-trading.migrate-state.json)")
+    try:
+        migrate.load_state(p, "")
+    except TradeplaneError as exc:
+        first = exc.problems[0] if exc.problems else None
+        return InputError.single(first.message if first else exc.message,
+                                 location=first.location if first and first.location else Location(str(p)),
+                                 field="--migrate-state", hint=first.hint if first else "")
+    except OSError as exc:
+        return InputError.single(f"cannot read the migration state: {exc.strerror or exc}",
+                                 location=Location(str(p)), field="--migrate-state", hint="check the path")
+    return None
 
 
 def _plain(obj: Any) -> dict[str, Any]:

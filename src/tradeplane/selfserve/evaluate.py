@@ -175,7 +175,10 @@ def evaluate(estate_path: Path, request: RequestKind) -> Outcome:
                         for p in exc.problems]
             raise InputError(f"the request does not fit the estate: the patched estate has {len(problems)} "
                              f"problem{'s' if len(problems) != 1 else ''}", problems) from None
-        crypto = crypto.union(Restricted.of(new))  # a new crypto workload's name is the crypto desk's too
+        # The crypto desk is judged on the estate before the change (a request that connects the requester's
+        # own desk to a crypto venue does not make her desk one); the names of those desks are taken from
+        # both estates (a new crypto workload's name is the crypto desk's too).
+        crypto = crypto.union(Restricted.of(new, desks=crypto.desks))
         old_plan = _plan(old, key)
         new_plan = _plan(new, None)
         trace = _trace(request, old, new)

@@ -16,6 +16,7 @@ that do not name the crypto desk.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,15 +39,23 @@ class Restricted:
     pattern: re.Pattern[str] | None
     loose: re.Pattern[str] | None = None  # inside identifiers (Terraform addresses: aws_apne1_crypto_public)
     slashed: re.Pattern[str] | None = None  # names with a '/': address ranges, network/subnet paths
+    ranges: tuple[IPNetwork, ...] = ()  # the address ranges among the names: any address inside one is hidden
 
     @classmethod
-    def of(cls, estate: object) -> Restricted:
+    def of(cls, estate: object, desks: Iterable[str] | None = None) -> Restricted:
+        """The crypto desk's names in ``estate``. ``desks``: which desks are the crypto desk, when that is
+        judged on another estate (self-serve judges it on the estate *before* a change, so a request
+        that connects a desk to a crypto venue does not hide the requester's own desk from her);
+        by default, judged on ``estate`` itself."""
         from tradeplane.estate import Estate
 
         assert isinstance(estate, Estate)
         crypto_venues = {v.name for v in estate.venues if v.kind == "crypto"}
-        desks = {w.desk for w in estate.workloads if crypto_venues & set(w.venues)}
-        desks |= {d.name for d in estate.desks if d.name == "crypto"}
+        if desks is None:
+            desks = {w.desk for w in estate.workloads if crypto_venues & set(w.venues)}
+            desks |= {d.name for d in estate.desks if d.name == "crypto"}
+        else:
+            desks = set(desks)
         names: set[str] = set()
         for w in estate.workloads:
             if w.desk in desks:
@@ -75,7 +84,7 @@ class Restricted:
             loose = re.compile(rf"(?<![a-z0-9])(?:{ids})(?![a-z0-9])") if ids else None
         slashes = sorted((n for n in ns if "/" in n), key=lambda n: (-len(n), n))
         slashed = re.compile(rf"(?<![\w.-])(?:{'|'.join(re.escape(n) for n in slashes)})(?![\w-])") if slashes else None
-        return cls(frozenset(desks), ns, pattern, loose, slashed)
+        return cls(frozenset(desks), ns, pattern, loose, slashed, _ranges(ns))
 
     def union(self, other: Restricted) -> Restricted:
         return Restricted.build(self.desks | other.desks, self.names | other.names)
@@ -95,24 +104,70 @@ class Restricted:
         """Does an identifier (``aws_instance.binance_mm_0``) embed a restricted name (``_`` read as ``-``)?"""
         return self.loose is not None and bool(self.loose.search(ident.lower().replace("_", "-")))
 
+    def inside(self, address: str) -> bool:
+        """Is ``address`` (``10.100.10.0/23``, ``10.100.10.5``, ``10.100.10.0-10.100.11.255``) wholly
+        inside one of the crypto desk's address ranges? A range that only overlaps one, or holds one
+        (a guard's ``10.100.0.0/15`` on the requester's side), is not."""
+        if not self.ranges:
+            return False
+        try:
+            if "/" in address:
+                net = ipaddress.ip_network(address, strict=False)
+                return any(net.version == r.version and net.subnet_of(r) for r in self.ranges)  # type: ignore[arg-type]
+            lo, _, hi = address.partition("-")
+            a, b = ipaddress.ip_address(lo), ipaddress.ip_address(hi or lo)
+        except ValueError:
+            return False
+        return any(a in r and b in r for r in self.ranges)
+
+    def _addresses(self, text: str) -> list[re.Match[str]]:
+        return [m for m in _ADDRESS.finditer(text) if self.inside(m.group(0))] if self.ranges and text else []
+
     def touches(self, *texts: str | None) -> bool:
         """Does any text name a restricted object, as a word or inside an identifier
-        (``flow-eq-strategy-to-coinbase-mm``, ``aws_use1_crypto__market_maker_sg``)?"""
-        return any(t and (self.mentions(t) or self.in_identifier(t)) for t in texts)
+        (``flow-eq-strategy-to-coinbase-mm``, ``aws_use1_crypto__market_maker_sg``), or hold an address
+        inside the crypto desk's ranges (a packet space's ``10.100.10.0/23``)?"""
+        return any(t and (self.mentions(t) or self.in_identifier(t) or self._addresses(t)) for t in texts)
 
     def mask(self, text: str) -> str:
-        """``text`` with every restricted name in it (as a word or inside an identifier) replaced by ``MASK``."""
+        """``text`` with every restricted name in it (as a word or inside an identifier), and every address
+        inside the crypto desk's ranges, replaced by ``MASK``."""
         if self.loose is None or not text:
-            return text
+            return self._mask_addresses(text)
         folded = text.lower().replace("_", "-")
         if len(folded) != len(text):  # a case fold that changes lengths: mask by the exact names only
-            return self.pattern.sub(MASK, text) if self.pattern is not None else text
+            return self._mask_addresses(self.pattern.sub(MASK, text) if self.pattern is not None else text)
         out, last = [], 0
         for m in self.loose.finditer(folded):
             out += [text[last:m.start()], MASK]
             last = m.end()
         masked = "".join([*out, text[last:]])
-        return self.slashed.sub(MASK, masked) if self.slashed is not None else masked
+        return self._mask_addresses(self.slashed.sub(MASK, masked) if self.slashed is not None else masked)
+
+    def _mask_addresses(self, text: str) -> str:
+        out, last = [], 0
+        for m in self._addresses(text):
+            out += [text[last:m.start()], MASK]
+            last = m.end()
+        return "".join([*out, text[last:]])
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_IP4 = r"(?:\d{1,3}\.){3}\d{1,3}"
+_ADDRESS = re.compile(rf"(?<![\w.]){_IP4}(?:/\d{{1,2}}|-{_IP4})?(?!\w|\.\d|/\d)")
+"""An IPv4 address, prefix (``10.100.10.0/23``) or range (``10.0.0.0-10.99.255.255``) in a text (a packet
+space as traces print it)."""
+
+
+def _ranges(names: Iterable[str]) -> tuple[IPNetwork, ...]:
+    out = []
+    for n in sorted(names):
+        if "/" in n and n[:1].isdigit():
+            try:
+                out.append(ipaddress.ip_network(n, strict=False))
+            except ValueError:
+                continue
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- a request record, redacted

@@ -31,7 +31,7 @@ from tradeplane.selfserve.roles import (
 from tradeplane.selfserve.store import Store
 from tradeplane.writing import check_file, write_file
 
-__all__ = ["approve", "audit_log", "public", "show", "submit", "visible"]
+__all__ = ["approve", "audit_log", "check_approve_at_once", "public", "refuse_self_approval", "show", "submit", "visible"]
 
 _PRIVATE = ("file_texts", "base", "crypto")
 
@@ -168,16 +168,47 @@ def _mask(value: Any, r: Restricted) -> Any:
     return value
 
 
+def refuse_self_approval(store: Store, record: dict[str, Any], actor: Actor) -> None:
+    """Separation of duties: whoever filed a request never approves it, whatever their role.
+
+    Raises ``Forbidden`` (HTTP 403, CLI exit 2) and logs ``approve-forbidden`` with the reason
+    ``self-approval`` when ``actor`` is the request's requester (the name, as the audit log records it)."""
+    filed_by = str((record.get("requested_by") or {}).get("name", ""))
+    if filed_by != actor.name:
+        return
+    rid = str(record.get("id", ""))
+    store.audit("approve-forbidden", actor, rid, record.get("verdict"), reason="self-approval")
+    raise Forbidden.single(f"request {rid} was filed by {actor.name}: the person who files a request may not "
+                           "approve it (separation of duties)", field="actor",
+                           hint="ask another approver (or platform, for a crypto-desk request) to approve it")
+
+
+def check_approve_at_once(store: Store, request: RequestKind | Mapping[str, Any], actor: Actor) -> None:
+    """Before submitting with ``--out``/``--branch`` (approve at once): ``refuse_self_approval`` for the
+    request as it would be filed. A new request would be filed by ``actor``, so it is refused (logged);
+    only a request someone else already filed (the same content, stored) may be approved at once.
+    Raises ``InputError`` for a bad request (nothing is logged then: nothing was submitted)."""
+    req = request if isinstance(request, RequestKind) else parse_request(request)
+    rid = request_id(req)
+    try:
+        record = store.get(rid)
+    except TradeplaneError:
+        record = {"id": rid, "verdict": None, "requested_by": {"name": actor.name, "role": actor.role}}
+    refuse_self_approval(store, record, actor)
+
+
 def approve(store: Store, rid: str, actor: Actor, *, out: Path | None = None, branch: str | None = None,
             now: datetime | None = None) -> dict[str, Any]:
     """Approve an acceptable request: write its patch (``out``, default ``STATE/patches/<id>.patch``)
     and, with ``branch``, a branch of one commit in the estate's repository. Returns
-    ``{"id", "patch", "branch", "commit"}``. Raises ``Forbidden``, ``NotFound`` or ``Conflict``."""
+    ``{"id", "patch", "branch", "commit"}``. Raises ``Forbidden`` (the role, a crypto-desk request, or
+    ``actor`` filed it: ``refuse_self_approval``), ``NotFound`` or ``Conflict``."""
     when = (now or datetime.now(UTC)).replace(microsecond=0)
     if not can_approve(actor):
         store.audit("approve-forbidden", actor, rid, None, reason=f"role {actor.role} may not approve")
         raise Forbidden.single(f"role {actor.role} may not approve", field="role", hint="approver or platform may")
     record = store.get(rid)
+    refuse_self_approval(store, record, actor)
     if not can_read(actor, bool(record.get("restricted"))):
         store.audit("approve-forbidden", actor, rid, record.get("verdict"), reason="crypto-desk request")
         raise Forbidden.single(f"request {rid} touches the crypto desk: only the platform role may approve it",
@@ -211,6 +242,5 @@ def approve(store: Store, rid: str, actor: Actor, *, out: Path | None = None, br
     approval = {"by": {"name": actor.name, "role": actor.role}, "at": when.isoformat(), "patch": str(target),
                 "branch": branch, "commit": commit}
     store.put({**record, "status": "approved", "approval": approval})
-    store.audit("approve", actor, rid, record["verdict"], patch=str(target), branch=branch, commit=commit,
-                self_approved=requester["name"] == actor.name)
+    store.audit("approve", actor, rid, record["verdict"], patch=str(target), branch=branch, commit=commit)
     return {"id": rid, "patch": str(target), "branch": branch, "commit": commit}

@@ -127,12 +127,30 @@ const tp = (() => {
     return parts.join("");
   }
 
+  // An error body as a person reads it: the self-serve router's [{field, reason, hint}] or a plain detail.
+  function problemText(body) {
+    const d = body && body.detail;
+    if (Array.isArray(d)) return d.map((p) => `${p.field ? p.field + ": " : ""}${p.reason || ""}${p.hint ? " (hint: " + p.hint + ")" : ""}`).join("; ");
+    return typeof d === "object" ? JSON.stringify(d) : String(d ?? "");
+  }
+
+  async function approve(id) {
+    const out = document.getElementById("request-approval");
+    out.innerHTML = "<p class='muted'>approving…</p>";
+    const {ok, status, body} = await api(`/api/requests/${encodeURIComponent(id)}/approve`, {method: "POST", body: "{}"});
+    out.innerHTML = ok ? `<p class="notice ok" id="req-approved">approved ${esc(body.id)}: patch ${esc(body.patch)}</p>`
+      : `<p class="notice bad" id="req-approve-error">${status}: ${esc(problemText(body))}</p>`;
+    listRequests();
+  }
+
   async function listRequests() {
     const el = document.getElementById("request-list");
     const {ok, body} = await api("/api/requests");
-    if (!ok) { el.textContent = body.detail || "cannot list requests"; return; }
+    if (!ok) { el.textContent = problemText(body) || "cannot list requests"; return; }
     const rows = Array.isArray(body) ? body : (body.requests || []);
-    el.innerHTML = rows.length ? `<table><tr><th>id</th><th>kind</th><th>verdict</th><th>summary</th></tr>${rows.map((r) => `<tr><td>${esc(r.id)}</td><td>${esc(r.kind)}</td><td>${esc(r.verdict || r.status)}</td><td>${esc(r.summary || "")}</td></tr>`).join("")}</table>` : "none yet";
+    const approver = el.dataset.approve === "1";
+    el.innerHTML = rows.length ? `<table><tr><th>id</th><th>kind</th><th>verdict</th><th>status</th><th>by</th><th>summary</th>${approver ? "<th></th>" : ""}</tr>${rows.map((r) => `<tr data-id="${esc(r.id)}"><td>${esc(r.id)}</td><td>${esc(r.kind)}</td><td>${esc(r.verdict || "")}</td><td>${esc(r.status || "")}</td><td>${esc((r.requested_by || {}).name || "")}</td><td>${esc(r.summary || "")}</td>${approver ? `<td>${r.status === "pending" ? `<button type="button" class="req-approve" data-id="${esc(r.id)}">Approve</button>` : ""}</td>` : ""}</tr>`).join("")}</table>` : "none yet";
+    for (const b of el.querySelectorAll("button.req-approve")) b.addEventListener("click", () => approve(b.dataset.id));
   }
 
   function requests() {
@@ -160,7 +178,7 @@ const tp = (() => {
       const out = document.getElementById("request-result");
       out.innerHTML = "<p class='muted'>planning the patched estate…</p>";
       const {ok, status, body} = await api("/api/requests", {method: "POST", body: JSON.stringify(data)});
-      out.innerHTML = ok ? showOutcome(body) : `<p class="notice bad" id="req-error">${status}: ${esc(body.detail && typeof body.detail === "object" ? JSON.stringify(body.detail) : body.detail)}${body.field ? " (field " + esc(body.field) + ")" : ""}</p>`;
+      out.innerHTML = ok ? showOutcome(body) : `<p class="notice bad" id="req-error">${status}: ${esc(problemText(body))}${body.field && !Array.isArray(body.detail) ? " (field " + esc(body.field) + ")" : ""}</p>`;
       listRequests();
     });
     listRequests();
