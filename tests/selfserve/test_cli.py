@@ -237,6 +237,7 @@ def test_approving_at_once_is_for_a_request_someone_else_filed(capsys: pytest.Ca
     assert rc == 2 and "separation of duties" in line and not (tmp_path / "x.patch").exists(), err
     rc, out, err = run(capsys, *args, "--actor", "ada")  # fred filed it: ada may approve it at once
     assert rc == 0 and "approved: patch" in out and (tmp_path / "x.patch").exists(), err
+    assert rid in (tmp_path / "x.patch").read_text()
 
 
 def test_a_requesters_own_change_is_judged_on_the_estate_before_it(capsys: pytest.CaptureFixture[str],
