@@ -8,7 +8,8 @@ Public face (the console codes against exactly this):
   ``flow``, ``budget``; ``parse_request(mapping)``, ``load_request(file)``, ``request_id``;
 - ``evaluate(estate_path, request) -> Outcome``: the pure core (a temporary copy is patched and
   planned; the estate is never written);
-- ``Store(state_dir)``: requests by id and the audit log (JSONL); ``submit`` and ``approve``;
+- ``Store(state_dir)``: requests by id and the audit log (JSONL); ``submit`` and ``approve`` (never by
+  the request's own requester);
 - ``Restricted`` (the crypto desk's names) and ``redact(record, restricted)``: what a role that does
   not see the crypto desk gets (the console's pages use the same ``Restricted``);
 - ``tradeplane.selfserve.api.make_router(estate_path, get_actor, state_dir)``: the HTTP API.

@@ -13,8 +13,10 @@ returning the ``Actor`` of the call (the console maps its tokens to actors):
 
 Every answer shows the crypto desk's details to the crypto and platform roles only: for anyone
 else they are left out and counted (``hidden``, ``redacted: true``; ``tradeplane.selfserve.redact``).
-- ``POST /api/requests/{id}/approve`` — body ``{"branch": NAME}`` optional; approver/platform only;
-  ``{"id", "patch", "branch", "commit"}``; 409 when refused, already approved or the estate moved.
+- ``POST /api/requests/{id}/approve`` — body ``{"branch": NAME}`` optional; approver/platform only, and
+  never the request's own requester (403 ``{"detail": [{"field": "actor", "reason", "hint"}]}``:
+  separation of duties); ``{"id", "patch", "branch", "commit"}``; 409 when refused, already approved
+  or the estate moved.
 
 Evaluation runs the whole plan twice (seconds): the handlers are plain functions, which FastAPI
 runs in its thread pool, so the event loop keeps serving other calls.

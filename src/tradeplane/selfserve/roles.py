@@ -16,6 +16,8 @@ Everyone who reads sees every request, but the crypto desk's details (``redact.R
 workloads, networks, subnets, keys, and the findings, trace hops, Terraform addresses, cost lines and
 patch hunks that name them) only the crypto and platform roles (``sees_crypto``); anyone else gets
 the record through ``redact.redact``. A request touching a crypto desk is approvable by platform only.
+Whoever filed a request never approves it, whatever their role (separation of duties:
+``workflow.refuse_self_approval``).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Both check the actor's role first (``roles``), log every outcome with its actor in the audit log
 (including refusals of permission and invalid requests), and never apply anything to the estate.
+Approval is never by the request's own requester (``refuse_self_approval``: separation of duties).
 """
 
 from __future__ import annotations
