@@ -123,8 +123,10 @@ def reach(snap: Snapshot, who: Principal, src: str, dst: str, port: str = "", pr
 
 def placement(snap: Snapshot, who: Principal) -> dict[str, Any]:
     """Where each workload runs (zones per replica, group, $/hour), its round trip to each venue it
-    trades (or, with none, every venue) with the estimate's basis, and why: the group rule, its
-    latency budgets met or not, or the solver's explanations when infeasible."""
+    trades (or, with none, every venue) from its worst replica with the estimate's basis (the one
+    ``plan`` and ``place`` judge budgets on: ``placement.Routes``, as ``placement.check_budgets`` uses
+    it), and why: the group rule, its latency budgets met or not, or the solver's explanations when
+    infeasible."""
     p = snap.plan
     if p is None:
         return {"status": "invalid", "gap": None, "monthly_usd": 0.0, "workloads": [], "nodes": [], "hourly_usd": 0.0,
