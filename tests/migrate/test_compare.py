@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,38 @@ def test_a_truncated_capture_is_a_located_error_with_what_was_read(tmp_path: Pat
         compare(good, cut)
     text = str(exc.value)
     assert "cut.pcap:100" in text and "truncated pcap record 100" in text
-    assert "read 0 event(s)" in text or "udp/14310 up to seq 99" in text
+    # What was read: every event before the damaged record, counted even when no batch was full yet.
+    assert "read 99 event(s) before it (udp/14310 up to seq 99)" in text
+    big = mdp.write(tmp_path / "big.pcap", [(i, T0 + i * 1000) for i in range(1, 1001)])
+    cut.write_bytes(big.read_bytes()[:-9])
+    with pytest.raises(InputError, match=r"read 999 event\(s\) before it \(udp/14310 up to seq 999\)"):
+        compare(big, cut)
+    with pytest.raises(InputError, match=r"read 999 event\(s\) before it"):  # several batches, then the damage
+        compare(big, cut, batch=64)
+
+
+def test_nothing_matched_is_said_not_printed_as_nan(tmp_path: Path) -> None:
+    a = mdp.write(tmp_path / "a.pcap", [(i, T0 + i * 1000) for i in range(1, 50)])
+    b = mdp.write(tmp_path / "b.pcap", [(i, T0 + i * 1000) for i in range(1001, 1050)], port=14311)
+    r = compare(a, b)
+    assert r.matched == 0 and not r.passed
+    assert r.latency_line() == "latency right - left: not measured: no event is on both sides"
+    assert r.to_json()["latency_us"] == {"p50": None, "p99": None, "max": None, "min": None}
+    assert "no event is on both sides: are these recordings of the same feed?" in r.reasons
+
+
+def test_a_recording_compared_with_itself_is_refused(tmp_path: Path) -> None:
+    a = mdp.write(tmp_path / "a.pcap", [(i, T0 + i * 1000) for i in range(1, 50)])
+    with pytest.raises(InputError, match="are the same file: a recording compared with itself proves nothing"):
+        compare(a, a)
+    with pytest.raises(InputError, match="are the same file"):
+        compare(a, tmp_path / "." / "a.pcap")
+    copy = tmp_path / "copy.pcap"
+    copy.write_bytes(a.read_bytes())
+    with pytest.raises(InputError, match="are the same content"):
+        compare(a, copy)
+    other = mdp.write(tmp_path / "o.pcap", [(i, T0 + i * 1000) for i in range(1, 50)], delay_ns=1_000)
+    assert compare(a, other).matched == 49  # same size, different bytes: compared
 
 
 def test_garbage_is_not_a_recording(tmp_path: Path) -> None:
@@ -89,6 +121,9 @@ def test_parquet_recordings_of_the_feed_gateway(tmp_path: Path) -> None:
     assert (r.left.kind, r.matched, r.missing, r.differing) == ("parquet", 499, 1, 0)
     assert r.missing_sample == ["binance/BTCUSDT/trades seq 42"]
     assert r.p50_us == 3000
+    shutil.copytree(left, tmp_path / "copy")  # a recording directory copied is still one recording
+    with pytest.raises(InputError, match="are the same content"):
+        compare(left, tmp_path / "copy")
 
 
 def test_histogram_quantiles_are_within_two_percent() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tradeplane import estate as est
 from tradeplane import migrate
@@ -14,8 +16,9 @@ from tradeplane.errors import EstateError
 from tradeplane.migrate import MigrationPlan
 from tradeplane.migrate.proof import finding_key
 from tradeplane.migrate.units import build_units
+from tradeplane.placement import Routes
 
-from .conftest import Edit, workload
+from .conftest import ROOT, Edit, workload
 
 
 def test_reference_waves_in_dependency_order(reference_plan: MigrationPlan, reference_estate: est.Estate) -> None:
@@ -41,7 +44,7 @@ def test_cycles_move_groups_and_physics_glue_units(reference_plan: MigrationPlan
     order = reasons[("aur-ogw", "aur-risk", "aur-strat-spread")]
     assert any(r.startswith("dependency cycle aur-ogw -> aur-risk -> aur-ogw") for r in order)
     physics = [r for r in order if "cannot cross the Interconnect" in r]
-    assert len(physics) == 2 and all("bound" in r and "chi metro" in r for r in physics)
+    assert len(physics) == 2 and all("floor 7,258 µs (along the route" in r and "chi metro" in r for r in physics)
     assert reasons[("aur-mdh-a", "aur-mdh-b")][0].startswith("move-group md-feeds")
 
 
@@ -61,9 +64,70 @@ def test_windows_come_from_the_venue_hours(reference_plan: MigrationPlan) -> Non
     assert w1.slot.window.start == datetime(2026, 12, 7, 22, 0, tzinfo=UTC)
     assert w1.slot.needs_minutes == 60 and "fits" in w1.slot.reason
     assert w2.slot.window is not None and w2.slot.window.kind == "weekend"
-    assert w2.slot.window.start == datetime(2026, 12, 11, 22, 0, tzinfo=UTC)
+    # The weekends of Dec 11 and Dec 18 fall in the estate's roll-2026-12 event (venues.yaml: Dec 10-18):
+    # wave 2 takes the first weekend after it, and says so.
+    assert w2.slot.window.start == datetime(2026, 12, 25, 22, 0, tzinfo=UTC)
     assert "100 min, longer than the 60 min daily halt, so the weekend window fits" in w2.slot.reason
-    assert w3.slot.window is not None and w3.slot.window.start == datetime(2026, 12, 14, 22, 0, tzinfo=UTC)
+    assert w2.slot.notes == ("not in cme-globex event roll-2026-12 (2026-12-10 to 2026-12-18: December roll and "
+                             "expiry): 2 window(s) inside it skipped, from Fri 2026-12-11 16:00 CST",)
+    assert w2.slot.notes[0] in w2.slot.reason and not w2.slot.late
+    assert w3.slot.window is not None and w3.slot.window.start == datetime(2026, 12, 28, 22, 0, tzinfo=UTC)
+
+
+def _with_venue_events(root: Path, events: list[dict[str, str]]) -> Path:
+    path = root / "venues.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cme = next(v for v in data["venues"] if v["name"] == "cme-globex")
+    cme["hours"]["events"] = events
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def test_no_wave_lands_in_a_declared_event(variant: Callable[[Edit], Path], reference_plan: MigrationPlan) -> None:
+    for w in reference_plan.waves:  # the reference: every window clear of every declared event
+        assert w.slot.window is not None
+        assert not [b.name for b in reference_plan.blackouts if b.overlaps(w.slot.window)], w.number
+    # An event over wave 1's day (an expiry on Mon 2026-12-07) moves wave 1 to the first halt after it.
+    root = _with_venue_events(variant(lambda c: None), [
+        {"name": "expiry-test", "start": "2026-12-07", "end": "2026-12-08", "reason": "a test expiry"}])
+    p = migrate.plan(est.load(root))
+    w1 = p.waves[0]
+    assert w1.slot.window is not None and w1.slot.window.start == datetime(2026, 12, 9, 22, 0, tzinfo=UTC)
+    assert ("not in cme-globex event expiry-test (2026-12-07 to 2026-12-08: a test expiry): 2 window(s) inside it "
+            "skipped, from Mon 2026-12-07 16:00 CST") in w1.slot.reason
+    assert all(not b.overlaps(w.slot.window) for w in p.waves if w.slot.window for b in p.blackouts)
+
+
+def test_a_wave_that_waits_too_long_is_flagged_and_a_clock_change_is_named(variant: Callable[[Edit], Path]) -> None:
+    def long_cutover(colo: dict) -> None:
+        workload(colo, "aur-ogw")["cutover_minutes"] = 2880  # wave 2: 2,920 + 30 = 2,950 min > a 2,940 min weekend
+
+    p = migrate.plan(est.load(variant(long_cutover)))
+    w2 = p.waves[1]
+    # The only weekend long enough within the horizon is the autumn clock change (CDT -> CST: 3,000 min).
+    assert w2.slot.window is not None and w2.slot.window.start == datetime(2027, 11, 5, 21, 0, tzinfo=UTC)
+    assert w2.slot.window.minutes == 3000
+    assert ("it fits only because the clocks change inside it (CDT -> CST on Sun 2027-11-07): 3000 min closed "
+            "instead of the usual 2940; any other such window is 10 min too short") in w2.slot.notes
+    assert w2.slot.late.startswith("the first window long enough, Fri 2027-11-05 16:00 CDT, is ")
+    assert "more than the 28-day bound" in w2.slot.late
+    assert not w2.ok and any(b.startswith("window: the first window long enough") for b in w2.blocking)
+    assert "BLOCKED" in p.summary_lines()[2]
+
+
+def test_the_floor_is_one_figure_with_its_basis_everywhere(reference_plan: MigrationPlan,
+                                                           reference_estate: est.Estate) -> None:
+    """Aurora -> us-central1: placement's floor along the route through the Interconnect metro, the same text
+    in the plan's findings, its units' reasons, the crossing budgets and docs/migrate.md."""
+    floor = Routes(reference_estate).rtt("us-central1-a", "cme-globex").floor_text()
+    assert floor == "7,258 µs (along the route: 6,745 µs + 512 µs, each leg's own floor)"
+    queue = next(b for b in reference_plan.blocked if b.workload == "aur-strat-queue")
+    assert f"no path beats the floor, {floor}" in queue.reason
+    text = json.dumps(reference_plan.to_json(), ensure_ascii=False)
+    assert "4,247" not in text and "of fibre" not in text and "bound " not in text
+    assert text.count(f"floor {floor}") >= 3  # two unit reasons and wave 1's crossing budget
+    docs = (ROOT / "docs" / "migrate.md").read_text(encoding="utf-8")
+    assert "at least 7,258 µs" in docs and "6,234" not in docs and "4,247" not in docs
 
 
 def test_each_stage_is_proven(reference_plan: MigrationPlan) -> None:

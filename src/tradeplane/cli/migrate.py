@@ -1,7 +1,8 @@
-"""`tradeplane migrate plan|compare|status|advance|runbook`: moving the colocation into GCP."""
+"""`tradeplane migrate plan|compare|status|advance|render|runbook`: moving the colocation into GCP."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -158,8 +159,7 @@ def render_comparison(r: object) -> None:
     console.print(t)
     console.print(f"matched {r.matched:,}; missing on the right {r.missing:,}; extra on the right {r.extra:,}; "
                   f"differing {r.differing:,}", markup=False)
-    console.print(f"latency right - left: p50 {r.p50_us:,.1f} µs, p99 {r.p99_us:,.1f} µs, max {r.max_us:,.1f} µs",
-                  markup=False)
+    console.print(r.latency_line(), markup=False)
     for what, sample in (("missing", r.missing_sample), ("extra", r.extra_sample),
                          ("differing", r.differing_sample)):
         if sample:
@@ -199,11 +199,13 @@ def advance_cmd(
     wave: int = typer.Argument(..., help="the wave to record as done", show_default=False),
     left: Path | None = typer.Option(None, "--left", help="the parallel run's colocation recording"),
     right: Path | None = typer.Option(None, "--right", help="the parallel run's GCP recording"),
+    outside_window: str = typer.Option("", "--outside-window", metavar="REASON",
+                                       help="record it although now is outside a cutover window it fits; the "
+                                            "reason is kept in the state file and shown by 'migrate status'"),
     state: Path | None = StateOpt,
 ) -> None:
-    """Record WAVE as done, only when its checks (and its parallel-run comparison) pass."""
-    from datetime import UTC, datetime
-
+    """Record WAVE as done, only when its checks (and its parallel-run comparison) pass, the previous wave's
+    soak has elapsed and now is inside a cutover window the wave fits."""
     from tradeplane import estate as est
     from tradeplane import migrate
     from tradeplane.errors import UnsupportedError
@@ -217,9 +219,59 @@ def advance_cmd(
         criteria = e.colocation.migration.criteria if e.colocation and e.colocation.migration else None
         comparison = migrate.compare(left, right, criteria)
     sp = state or migrate.state_path(path)
-    new = migrate.advance(e, p, migrate.load_state(sp, e.name), wave, datetime.now(UTC), comparison)
+    new = migrate.advance(e, p, migrate.load_state(sp, e.name), wave, now(), comparison,
+                          outside_window=outside_window)
     migrate.save_state(sp, new)
     console.print(f"[green]wave {wave} recorded done[/] in {sp}")
+    if new.done[wave].outside_window:
+        console.print(f"[yellow]recorded outside a cutover window[/]: {new.done[wave].outside_window} (kept in the "
+                      "state file)", soft_wrap=True)
+
+
+def now() -> datetime:
+    """The instant ``advance`` records (the one clock read of the migrate commands; tests replace it)."""
+    return datetime.now(UTC)
+
+
+@app.command()
+def render(
+    path: Path = EstateArg,
+    wave: int = typer.Option(..., "--wave", help="render the estate as it is once this wave is done",
+                             show_default=False),
+    output: Path = typer.Option(..., "-o", "--output", help="directory to write the root modules into"),
+    json: bool = JsonOpt,
+) -> None:
+    """The Terraform of the estate once WAVE is done (waves 1..WAVE moved, in the plan's zones), to plan and apply."""
+    from tradeplane import estate as est
+    from tradeplane import migrate
+    from tradeplane import terraform as tf
+    from tradeplane.cli.terraform import render_counts
+    from tradeplane.errors import Problem, TradeplaneError, UnsupportedError
+    from tradeplane.plan import render_terraform
+    from tradeplane.writing import check_dir
+
+    check_dir(output)
+    e = est.load(path)
+    p = migrate.plan(e)
+    try:
+        staged, zones = migrate.after_wave(e, p, wave)
+    except KeyError:
+        raise UnsupportedError.single(f"the plan has no wave {wave}", field="--wave",
+                                      hint=f"waves are 1..{len(p.waves)}") from None
+    rendered = render_terraform(staged, zones or None)
+    problems = tf.check_references(rendered)
+    if problems:  # a renderer bug, not a user mistake: nothing written
+        raise TradeplaneError(f"rendered Terraform has {len(problems)} dangling reference(s); nothing written",
+                              [Problem(f"terraform: dangling reference {r}", hint="a renderer bug: report it with "
+                                       "the estate") for r in problems])
+    tf.write(rendered, output)
+    w = p.wave(wave)
+    if json:
+        print_json({"output": str(output), "wave": wave, "change": w.terraform.to_json(), **rendered.to_json()})
+        return
+    render_counts(rendered, f"wrote {output}: the estate once wave {wave} is done")
+    console.print(f"wave {wave} against the estate before it: terraform {w.terraform.summary()} "
+                  f"({', '.join(w.wave.workloads)} moved)", markup=False, soft_wrap=True)
 
 
 @app.command()

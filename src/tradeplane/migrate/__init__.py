@@ -7,14 +7,15 @@
 - ``compare(left, right, criteria)``: two recordings of the same feed, event by event (Parquet
   recordings of ``tradeplane feeds`` or CME MDP 3.0 pcap/pcapng), with a verdict.
 - ``runbook(plan, wave)``: the cutover and rollback runbooks of a wave, in markdown.
+- ``after_wave(estate, plan, wave)``: the estate once the wave is done and its zones, for its Terraform.
 - ``load_state``/``advance``/``status``: which waves are done, in a state file beside the estate.
 """
 
 from tradeplane.migrate.compare import Comparison, Side, compare
 from tradeplane.migrate.crossing import Crossing, crossing_rtt
-from tradeplane.migrate.plan import WAVE_CHECKS, MigrationPlan, WavePlan, plan
+from tradeplane.migrate.plan import WAVE_CHECKS, MigrationPlan, WavePlan, after_wave, plan
 from tradeplane.migrate.proof import CheckResult, CrossingBudget, StageProof, prove
-from tradeplane.migrate.recordings import open_recording
+from tradeplane.migrate.recordings import open_recording, same_recording
 from tradeplane.migrate.runbook import cutover_runbook, rollback_runbook
 from tradeplane.migrate.stage import stage
 from tradeplane.migrate.state import (
@@ -30,10 +31,12 @@ from tradeplane.migrate.state import (
 from tradeplane.migrate.tfdiff import ResourceDiff
 from tradeplane.migrate.units import Blocked, Unit
 from tradeplane.migrate.waves import Wave
-from tradeplane.migrate.windows import Slot, Window
+from tradeplane.migrate.windows import MAX_WAIT_DAYS, Blackout, Slot, Window
 
 __all__ = [
+    "MAX_WAIT_DAYS",
     "WAVE_CHECKS",
+    "Blackout",
     "Blocked",
     "CheckResult",
     "Comparison",
@@ -52,6 +55,7 @@ __all__ = [
     "WaveStatus",
     "Window",
     "advance",
+    "after_wave",
     "compare",
     "crossing_rtt",
     "cutover_runbook",
@@ -60,6 +64,7 @@ __all__ = [
     "plan",
     "prove",
     "rollback_runbook",
+    "same_recording",
     "save_state",
     "stage",
     "state_path",

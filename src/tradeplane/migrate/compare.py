@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from tradeplane.errors import InputError, Location
 from tradeplane.estate import CutoverCriteria
-from tradeplane.migrate.recordings import Batch, Reader, open_recording
+from tradeplane.migrate.recordings import Batch, Reader, open_recording, same_recording
 
 __all__ = ["Comparison", "Side", "compare", "compare_readers"]
 
@@ -72,6 +73,14 @@ class Comparison:
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+    def latency_line(self) -> str:
+        """The latency in one line for people: ``latency right - left: p50 4,800.0 µs, p99 ..., max ...``,
+        or, when no event is on both sides (no latency to measure), says so instead of printing NaN."""
+        if not self.matched:
+            return "latency right - left: not measured: no event is on both sides"
+        return (f"latency right - left: p50 {self.p50_us:,.1f} µs, p99 {self.p99_us:,.1f} µs, "
+                f"max {self.max_us:,.1f} µs")
 
     def to_json(self) -> dict[str, Any]:
         def r(x: float) -> float | None:
@@ -318,5 +327,14 @@ def _verdict(r: Comparison, c: CutoverCriteria) -> None:
 def compare(left: str | Path, right: str | Path, criteria: CutoverCriteria | None = None, *,
             window: int = 100_000, batch: int = 65_536) -> Comparison:
     """Compare two recordings (pcap, pcapng, Parquet file or recording directory); ``InputError`` for
-    a file that is none of these, truncated or corrupt (with what was read before the damage)."""
-    return compare_readers(open_recording(left, batch), open_recording(right, batch), criteria, window=window)
+    a file that is none of these, truncated or corrupt (with what was read before the damage), or
+    when both sides are one recording (the same file, or the same bytes: ``recordings.same_recording``),
+    since a recording compared with itself matches everything and proves nothing."""
+    lr, rr = open_recording(left, batch), open_recording(right, batch)
+    same = same_recording(left, right)
+    if same:
+        raise InputError.single(
+            f"{left} and {right} are {same}: a recording compared with itself proves nothing about the GCP side",
+            location=Location(str(right)), field="RIGHT",
+            hint="give the colocation's recording as LEFT and the GCP side's recording of the same period as RIGHT")
+    return compare_readers(lr, rr, criteria, window=window)

@@ -4,9 +4,10 @@ A workload left in the colocation talks to one already in GCP over the site's In
 packets go from the site to the metro where the attachment meets Google's edge, then over Google's
 backbone to the zone. The figure is placement's ``paths.route_through`` (the same function placement
 uses for every zone <-> site budget): the sum of the two legs, each from placement's latency model
-with its sources; the bound is the fibre floor along those two legs. The best attachment metro is
-the one the path takes; a single attachment failure leaves the other attachment of the same metro
-(99.99% topology), so the figure holds under one failure.
+with its sources. The bound is placement's floor for the same route (``Estimate.floor_text``: the
+legs' fibre floors summed), the one figure every migrate message gives, as placement does. The best
+attachment metro is the one the path takes; a single attachment failure leaves the other attachment
+of the same metro (99.99% topology), so the figure holds under one failure.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ class Crossing:
     rtt_us: float
     bound_us: float
     basis: str
+    floor: str = ""  # ``bound_us`` and what it is, e.g. "7,258 µs (along the route: 6,745 µs + 512 µs, ...)"
 
     def to_json(self) -> dict[str, Any]:
         return {"site": self.site_place, "place": self.place, "metro": self.metro, "via": self.via,
-                "rtt_us": round(self.rtt_us, 1), "bound_us": round(self.bound_us, 1), "basis": self.basis}
+                "rtt_us": round(self.rtt_us, 1), "bound_us": round(self.bound_us, 1), "floor": self.floor,
+                "basis": self.basis}
 
 
 def crossing_rtt(estate: Estate, site: str, place: str) -> Crossing | None:
@@ -47,6 +50,6 @@ def crossing_rtt(estate: Estate, site: str, place: str) -> Crossing | None:
         return None
     leg1, leg2 = r.legs
     basis = (f"{site_place} -> {r.exit.code} metro ({r.exit.place}) {leg2.rtt_us:,.0f} µs + {r.exit.place} -> "
-             f"{place} {leg1.rtt_us:,.0f} µs over {r.exit.link}; bound {r.estimate.fibre_bound_us:,.0f} µs of fibre")
+             f"{place} {leg1.rtt_us:,.0f} µs over {r.exit.link}; floor {r.estimate.floor_text()}")
     return Crossing(site_place, place, r.exit.code, r.exit.place, r.estimate.rtt_us, r.estimate.fibre_bound_us,
-                    basis)
+                    basis, r.estimate.floor_text())

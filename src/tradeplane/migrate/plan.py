@@ -4,7 +4,8 @@ The plan is pure (estate in, plan out). Stage 0 is the estate as it is (nothing 
 has waves 1..i moved. Each stage is proven (``proof.prove_next``: only what its wave changes, on
 top of the previous stage; ``proof.prove`` with ``incremental=False``) against stage 0's network findings,
 its Terraform is diffed against the previous stage's, and each wave gets a window (``windows``).
-A wave is ready when every check of its stage passes and it has a window.
+A wave is ready when every check of its stage passes and it has a window (outside the venues' declared
+events, within ``windows.MAX_WAIT_DAYS`` of when it could go).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 from tradeplane.errors import EstateError, Location
 from tradeplane.estate import Estate, hours
 from tradeplane.migrate.proof import UNPLACEABLE, CheckResult, StageProof, finding_key, prove, prove_next
+from tradeplane.migrate.stage import stage
 from tradeplane.migrate.tfdiff import ResourceDiff, resource_diff
 from tradeplane.migrate.units import Blocked, Unit, build_units
 from tradeplane.migrate.waves import Wave, order_waves
-from tradeplane.migrate.windows import Slot, schedule
+from tradeplane.migrate.windows import Blackout, Slot, blackouts, schedule
 from tradeplane.plural import count
 
-__all__ = ["WAVE_CHECKS", "MigrationPlan", "WavePlan", "plan"]
+__all__ = ["WAVE_CHECKS", "MigrationPlan", "WavePlan", "after_wave", "plan"]
 
 
 WAVE_CHECKS: dict[str, tuple[str, str]] = {
@@ -42,9 +44,12 @@ WAVE_CHECKS: dict[str, tuple[str, str]] = {
                       "attachments less the largest one."),
     "cost": ("The stage can be priced.", "finops.estimate prices the cloud side; the colocation racks still "
              "holding a workload are added, for what running both sides costs a month."),
-    "window": ("The wave's cutover and rollback fit a window when the venue is closed.",
+    "window": ("The wave's cutover and rollback fit a window when the venue is closed, outside its declared "
+               "events, within 28 days of when the wave could go.",
                "The cutover minutes plus the rollback objective fit the venue's daily halt or weekend, from the "
-               "venue's trading hours in the estate (migrate.windows)."),
+               "venue's trading hours in the estate (migrate.windows); no window overlapping a declared event of "
+               "the venues (roll, expiry: hours.events) is used; a wave waiting more than MAX_WAIT_DAYS (28) after "
+               "the previous wave's cutover and soak is flagged; a clock change inside the window is named."),
 }
 """Each check a wave must pass: name -> (the rule in one sentence, in full), for reviewers' tools (SARIF)."""
 
@@ -72,8 +77,9 @@ class WavePlan:
         placement, net verify), not restated by every wave; when the estate as it is cannot be placed at
         all, no stage can be, whatever its text says (its explanations name other workloads as waves
         add them), so the wave's placement is "not judged", one line, until the estate's own is fixed."""
-        window = CheckResult("window", self.slot.window is not None, self.slot.reason,
-                             () if self.slot.window is not None else (self.slot.reason,))
+        fits = self.slot.window is not None and not self.slot.late
+        window = CheckResult("window", fits, self.slot.reason,
+                             () if fits else (self.slot.late or self.slot.reason,))
         before = {c.name: c for c in self.baseline if not c.ok}
         out = []
         for c in self.proof.checks:
@@ -115,6 +121,8 @@ class MigrationPlan:
     waves: tuple[WavePlan, ...]
     baseline: StageProof
     rollback_minutes: int
+    blackouts: tuple[Blackout, ...] = ()
+    """The declared venue events no wave's window overlaps (``windows.blackouts``)."""
 
     @property
     def ok(self) -> bool:
@@ -150,6 +158,7 @@ class MigrationPlan:
         return {"estate": self.estate, "site": self.site, "venue": self.venue, "ok": self.ok,
                 "fingerprint": self.fingerprint, "rollback_minutes": self.rollback_minutes,
                 "units": [u.to_json() for u in self.units], "blocked": [b.to_json() for b in self.blocked],
+                "blackouts": [b.to_json() for b in self.blackouts],
                 "baseline": self.baseline.to_json(), "waves": [w.to_json() for w in self.waves]}
 
 
@@ -172,8 +181,9 @@ def plan(estate: Estate, *, incremental: bool = True) -> MigrationPlan:
     baseline = prove(estate, ())
     base_keys = {finding_key(f) for f in baseline.findings}
     needs = [sum(by_name[n].cutover_minutes for n in w.workloads) for w in waves]
+    events = tuple(blackouts(estate, event_venues(estate)))
     slots = schedule(hours.venue_hours(estate.venue(m.venue)), m.start, needs, m.windows, m.soak_days,
-                     m.rollback_minutes, m.venue)
+                     m.rollback_minutes, m.venue, events)
     out: list[WavePlan] = []
     moved: list[str] = []
     previous = baseline
@@ -185,4 +195,28 @@ def plan(estate: Estate, *, incremental: bool = True) -> MigrationPlan:
                             tuple(baseline.checks)))
         previous = proof
     return MigrationPlan(estate.name, colo.site, m.venue, tuple(units.units), tuple(units.blocked), tuple(out),
-                         baseline, m.rollback_minutes)
+                         baseline, m.rollback_minutes, events)
+
+
+def event_venues(estate: Estate) -> set[str]:
+    """The venues whose declared events no wave may cut over in: the migration's venue and every venue
+    a colocation workload trades on or has a budget to."""
+    colo = estate.colocation
+    assert colo is not None and colo.migration is not None
+    known = {v.name for v in estate.venues}
+    names = {colo.migration.venue}
+    for w in colo.workloads:
+        names.update(w.venues)
+        names.update(b.to for b in w.latency_budgets if b.to in known)
+    return names
+
+
+def after_wave(estate: Estate, p: MigrationPlan, number: int) -> tuple[Estate, dict[str, tuple[str, ...]]]:
+    """The estate as it is once wave ``number`` is done (waves 1..number moved: ``stage.stage``, the
+    same application the plan proves and diffs), and the zones the plan placed every workload of that
+    stage in (``StageProof.zones``): what ``tradeplane migrate render`` hands to Terraform, so the
+    rendered wave holds the resources the plan's ``terraform +A ~C -R`` column counts. ``KeyError``
+    when the plan has no such wave."""
+    w = p.wave(number)
+    moved = [n for x in p.waves if x.number <= w.number for n in x.wave.workloads]
+    return stage(estate, moved), dict(w.proof.zones)

@@ -107,7 +107,8 @@ def cutover_runbook(estate: Estate, p: MigrationPlan, number: int, estate_path: 
               f"tradeplane migrate status {estate_path}          # waves 1..{w.number - 1} done",
               f"tradeplane migrate plan {estate_path} --wave {w.number}   # every check of this wave passes",
               f"tradeplane net verify {estate_path}",
-              f"tradeplane terraform render {estate_path} -o tf-wave-{w.number}  # then terraform plan each changed stage"]
+              f"tradeplane migrate render {estate_path} --wave {w.number} -o tf-wave-{w.number}  # the estate after "
+              f"this wave; terraform plan each changed stage: {w.terraform.summary()}"]
     for m in _ordered(estate, w):
         if m.role in (ColoRole.MARKET_DATA, ColoRole.DROP_COPY, ColoRole.STRATEGY):
             lines.append(f"tradeplane migrate compare {m.name}-colo.pcap {m.name}-gcp.pcap --estate {estate_path}")
@@ -118,8 +119,8 @@ def cutover_runbook(estate: Estate, p: MigrationPlan, number: int, estate_path: 
               f"duplicated <= {crit.max_duplicated}, reordered <= {crit.max_reordered}, differing <= "
               f"{crit.max_differing}, latency p99 <= {crit.max_p99_us:,.0f} µs"
               + (f", max <= {crit.max_us:,.0f} µs" if crit.max_us else ""), ""]
-    lines += ["## Steps", "", f"1. Apply the Terraform of this wave ({w.terraform.summary()} resources: "
-              "added, changed, removed), stage by stage in order."]
+    lines += ["## Steps", "", f"1. Apply the Terraform of this wave from `tf-wave-{w.number}` "
+              f"({w.terraform.summary()} resources: added, changed, removed), stage by stage in order."]
     n = 2
     for m in _ordered(estate, w):
         lines.append(f"{n}. **{m.name}** ({m.role.value}, {m.cutover_minutes} min):")

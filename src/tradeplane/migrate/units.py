@@ -118,8 +118,8 @@ def _cannot_move(estate: Estate) -> list[Blocked]:
                 est = routes.rtt(place, b.to)  # through the venue's declared Interconnect metro
                 if est.rtt_us > b.rtt_us:
                     out.append(Blocked(
-                        w.name, f"no feasible target: {place} -> {b.to} is {est.rtt_us:,.0f} µs "
-                        f"(bound {est.bound_us:,.0f} µs) against a budget of {b.rtt_us:,.0f} µs; it stays in "
+                        w.name, f"no feasible target: {place} -> {b.to} is {est.rtt_us:,.0f} µs against a budget "
+                        f"of {b.rtt_us:,.0f} µs, and no path beats the floor, {est.floor_text()}; it stays in "
                         f"the colocation", _where(estate, b, "rtt_us")))
                     break
     return out
@@ -148,7 +148,7 @@ def _budget_glue(estate: Estate, site: str) -> list[tuple[str, str, str]]:
                 continue
             out.append((w.name, other.name,
                         f"{w.name} -> {other.name} budget {b.rtt_us:,.0f} µs cannot cross the Interconnect: "
-                        f"{worst.basis} (estimate {worst.rtt_us:,.0f} µs); same wave"))
+                        f"estimate {worst.rtt_us:,.0f} µs, {worst.basis}; same wave"))
     return out
 
 
