@@ -224,6 +224,7 @@ def test_cli_advance_refuses_with_one_line_and_records_the_override(
 def test_the_runbooks_terraform_step_renders_the_wave(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                       reference_estate: est.Estate,
                                                       reference_plan: MigrationPlan) -> None:
+    from tradeplane import placement
     from tradeplane.migrate.tfdiff import resource_blocks
     from tradeplane.plan import render_terraform
 
@@ -243,5 +244,13 @@ def test_the_runbooks_terraform_step_renders_the_wave(tmp_path: Path, capsys: py
     assert not set(w2.terraform.added) & set(resource_blocks(render_terraform(reference_estate)))
     before = resource_blocks(render_terraform(*migrate.after_wave(reference_estate, reference_plan, 1)))
     assert sorted(blocks.keys() - before.keys()) == list(w2.terraform.added)
+    # Wave 0, the estate before the migration (where rolling wave 1 back returns), is terraform render --place's.
+    back = migrate.rollback_runbook(reference_estate, reference_plan, 1, str(REFERENCE))
+    assert f"`tradeplane migrate render {REFERENCE} --wave 0 -o tf-wave-0`" in back
+    zero = resource_blocks(render_terraform(*migrate.after_wave(reference_estate, reference_plan, 0)))
+    solved = resource_blocks(render_terraform(reference_estate, placement.solved_zones(reference_estate)))
+    assert zero == solved
+    one = resource_blocks(render_terraform(*migrate.after_wave(reference_estate, reference_plan, 1)))
+    assert sorted(one.keys() - zero.keys()) == list(reference_plan.wave(1).terraform.added)
     assert main(["migrate", "render", str(REFERENCE), "--wave", "9", "-o", str(tmp_path / "x")]) == 2
     assert "the plan has no wave 9" in capsys.readouterr().err

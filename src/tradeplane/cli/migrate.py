@@ -236,8 +236,8 @@ def now() -> datetime:
 @app.command()
 def render(
     path: Path = EstateArg,
-    wave: int = typer.Option(..., "--wave", help="render the estate as it is once this wave is done",
-                             show_default=False),
+    wave: int = typer.Option(..., "--wave", min=0, help="render the estate as it is once this wave is done "
+                             "(0: before the first)", show_default=False),
     output: Path = typer.Option(..., "-o", "--output", help="directory to write the root modules into"),
     json: bool = JsonOpt,
 ) -> None:
@@ -257,7 +257,7 @@ def render(
         staged, zones = migrate.after_wave(e, p, wave)
     except KeyError:
         raise UnsupportedError.single(f"the plan has no wave {wave}", field="--wave",
-                                      hint=f"waves are 1..{len(p.waves)}") from None
+                                      hint=f"waves are 1..{len(p.waves)} (0: the estate before the first)") from None
     rendered = render_terraform(staged, zones or None)
     problems = tf.check_references(rendered)
     if problems:  # a renderer bug, not a user mistake: nothing written
@@ -265,9 +265,13 @@ def render(
                               [Problem(f"terraform: dangling reference {r}", hint="a renderer bug: report it with "
                                        "the estate") for r in problems])
     tf.write(rendered, output)
-    w = p.wave(wave)
+    w = p.wave(wave) if wave else None
     if json:
-        print_json({"output": str(output), "wave": wave, "change": w.terraform.to_json(), **rendered.to_json()})
+        print_json({"output": str(output), "wave": wave, "change": w.terraform.to_json() if w else None,
+                    **rendered.to_json()})
+        return
+    if w is None:
+        render_counts(rendered, f"wrote {output}: the estate before the first wave")
         return
     render_counts(rendered, f"wrote {output}: the estate once wave {wave} is done")
     console.print(f"wave {wave} against the estate before it: terraform {w.terraform.summary()} "

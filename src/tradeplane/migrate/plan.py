@@ -215,8 +215,11 @@ def after_wave(estate: Estate, p: MigrationPlan, number: int) -> tuple[Estate, d
     """The estate as it is once wave ``number`` is done (waves 1..number moved: ``stage.stage``, the
     same application the plan proves and diffs), and the zones the plan placed every workload of that
     stage in (``StageProof.zones``): what ``tradeplane migrate render`` hands to Terraform, so the
-    rendered wave holds the resources the plan's ``terraform +A ~C -R`` column counts. ``KeyError``
-    when the plan has no such wave."""
+    rendered wave holds the resources the plan's ``terraform +A ~C -R`` column counts. Wave 0 is the
+    estate before the migration (stage 0, in its zones: what rolling wave 1 back returns to).
+    ``KeyError`` when the plan has no such wave."""
+    if number == 0:
+        return stage(estate, ()), dict(p.baseline.zones)
     w = p.wave(number)
     moved = [n for x in p.waves if x.number <= w.number for n in x.wave.workloads]
     return stage(estate, moved), dict(w.proof.zones)

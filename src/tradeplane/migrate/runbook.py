@@ -166,8 +166,10 @@ def rollback_runbook(estate: Estate, p: MigrationPlan, number: int, estate_path:
         if m.role is ColoRole.RISK:
             lines.append("   - switch pre-trade checks back to the colocation risk engine; reconcile positions")
         n += 1
-    lines += [f"{n}. Leave the Terraform of this wave applied but idle (instances stopped), or destroy the "
-              "added instances; nothing of the previous waves changes.",
+    lines += [f"{n}. Leave the Terraform of this wave applied but idle (instances stopped), or return to the "
+              f"estate before it: `tradeplane migrate render {estate_path} --wave {w.number - 1} -o "
+              f"tf-wave-{w.number - 1}`, then `terraform plan` shows the wave's resources removed "
+              f"({w.terraform.summary()} reversed); nothing of the previous waves changes.",
               f"{n + 1}. Prove the previous state again:", "", "```sh",
               (f"tradeplane migrate plan {estate_path} --wave {w.number - 1}" if w.number > 1
                else f"tradeplane net verify {estate_path}"),
