@@ -28,9 +28,13 @@ def serve(config: Path = CONFIG, host: str = typer.Option(None, help="listen add
           ready_file: Path = typer.Option(None, "--ready-file",
                                           help="write {url, host, port, pid} here (JSON) once serving")) -> None:
     """Run the intake and API (uvicorn; OpenAPI at /openapi.json)."""
+    from tradeplane.cli.output import err_console
     from tradeplane.incidents.api import serve as run
 
-    run(str(config), host=host, port=port, fd=fd, ready_file=str(ready_file) if ready_file else None)
+    def warn(line: str) -> None:
+        err_console.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+
+    run(str(config), host=host, port=port, fd=fd, ready_file=str(ready_file) if ready_file else None, warn=warn)
 
 
 @app.command("list")

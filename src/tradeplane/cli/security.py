@@ -8,6 +8,7 @@ import signal
 import threading
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -16,6 +17,10 @@ from rich.table import Table
 from tradeplane import estate as est
 from tradeplane.cli.output import console, err_console, print_json
 from tradeplane.errors import InputError
+
+if TYPE_CHECKING:
+    from tradeplane.security.bgp.sources import SourceStats
+    from tradeplane.security.chain.watch import ChainWatcher
 
 app = typer.Typer(no_args_is_help=True, help="Crypto security: key custody, perimeter, BGP hijacks, chain reorgs.")
 bgp_app = typer.Typer(no_args_is_help=True, help="BGP hijack watch over RIS Live, MRT or a live ExaBGP session.")
@@ -99,19 +104,35 @@ def bgp_replay(path: Path = EstateArg,
         return
     console.print(f"[bold]bgp replay[/] {updates}: {result.source.read} messages, {result.monitor.relevant} "
                   f"announcements in watched space ({result.watched} prefixes), {len(result.alerts)} alert changes")
-    table = Table("time (UTC)", "status", "alert", "announced", "origin", "watched")
-    for a in result.alerts:
+    rows = [(a, a.labels.get("announced", ""), a.labels.get("prefix", "")) for a in result.alerts]
+    # The prefixes are what the rows are about: their columns are never cut or wrapped; the others give way
+    # (the time wraps at its space, the alert name folds), and a table that still cannot fit is printed wider
+    # than the terminal rather than cut.
+    announced = max((len(r[1]) for r in rows), default=9)
+    watched = max((len(r[2]) for r in rows), default=7)
+    name = max((len(r[0].labels["alertname"].removeprefix("Bgp")) for r in rows), default=5)
+    origin = max((len(r[0].labels.get("origin_as", "")) for r in rows), default=6)
+    narrow = console.width < 19 + 8 + name + announced + origin + watched + 5  # the time then wraps at its space
+    table = Table(box=None, padding=(0, 1), collapse_padding=True, pad_edge=False)
+    table.add_column("time (UTC)", width=10 if narrow else 19)
+    table.add_column("status", no_wrap=True, width=8)
+    table.add_column("alert", overflow="fold", min_width=min(name, 15))
+    table.add_column("announced", no_wrap=True, min_width=announced)
+    table.add_column("origin", overflow="fold", min_width=min(origin, 8))
+    table.add_column("watched", no_wrap=True, min_width=watched)
+    for a, _, _ in rows:
         d = a.to_dict()
         when = (d["startsAt"] if a.status == "firing" else d["endsAt"])[:19].replace("T", " ")
         table.add_row(when, a.status, a.labels["alertname"].removeprefix("Bgp"), a.labels.get("announced", ""),
                       a.labels.get("origin_as", ""), a.labels.get("prefix", ""))
     if result.alerts:
-        console.print(table)
+        narrowest = 10 + 8 + 6 + announced + 6 + watched + 5
+        console.print(table, width=max(console.width, narrowest), crop=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
     if result.source.malformed:
         err_console.print(f"{result.source.malformed} malformed message(s) skipped; first: "
-                          f"{result.source.examples[0]}", markup=False)
+                          f"{result.source.examples[0]}", markup=False, highlight=False, soft_wrap=True)
 
 
 @bgp_app.command("watch")
@@ -130,9 +151,21 @@ def bgp_watch(path: Path = EstateArg,
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     source = Path(exabgp) if exabgp not in (None, "-") else (ris if ris else None)
     sink = _sink(intake, token)
+
+    def garbage(stats: SourceStats, example: str) -> None:  # the 1st, 10th, 100th ... malformed message
+        if len(str(stats.malformed).rstrip("0")) == 1 and str(stats.malformed)[0] == "1":
+            err_console.print(f"bgp watch: {stats.malformed} of {stats.read} message(s) malformed so far; "
+                              f"latest: {example}", markup=False, highlight=False, soft_wrap=True)
+
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            watch(est.load(path), source, "exabgp" if exabgp else "ris", sink, vrps, follow=True, stop=stop.is_set)
+            result = watch(est.load(path), source, "exabgp" if exabgp else "ris", sink, vrps, follow=True,
+                           stop=stop.is_set, on_skip=garbage)
+            if result.source.ended:
+                err_console.print(f"bgp watch: the feed ended: {result.source.ended}; {result.source.read} "
+                                  f"message(s) read, {result.source.malformed} malformed; BgpFeedLost raised, "
+                                  "nothing is watched any more", markup=False, highlight=False, soft_wrap=True)
+                raise typer.Exit(1)
     finally:
         getattr(sink, "close", lambda: None)()  # deliver what is queued
 
@@ -153,10 +186,18 @@ def chain_watch(path: Path = EstateArg,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await watch_chains(chains, sink, poll, stop, once=once)
+        watchers.extend(await watch_chains(chains, sink, poll, stop, once=once))
 
     sink = _sink(intake, token)
+    watchers: list[ChainWatcher] = []
     try:
         asyncio.run(main())
     finally:
         getattr(sink, "close", lambda: None)()  # deliver what is queued
+    blind = [w for w in watchers if w.blind]
+    for w in blind:
+        err_console.print(f"chain watch: {w.chain.name} is blind: all {len(w.states)} endpoint(s) down ("
+                          + "; ".join(s.error or s.endpoint.name for s in w.states) + "); ChainBlind raised",
+                          markup=False, highlight=False, soft_wrap=True)
+    if blind:
+        raise typer.Exit(1)

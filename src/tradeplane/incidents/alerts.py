@@ -19,22 +19,59 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 __all__ = [
     "EVENT_KINDS",
+    "SEVERITY_ALIASES",
     "Alert",
     "AlertmanagerWebhook",
     "Event",
     "GenericAlert",
+    "canonical_severity",
     "fingerprint_of",
     "webhook_of",
 ]
 
 Severity = Literal["critical", "high", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "warning", "info")
+SEVERITY_ALIASES: dict[str, str] = {
+    "critical": "critical", "page": "critical", "p1": "critical", "sev1": "critical", "fatal": "critical",
+    "emergency": "critical",
+    "high": "high", "error": "high", "major": "high", "p2": "high", "sev2": "high",
+    "warning": "warning", "warn": "warning", "minor": "warning", "medium": "warning", "p3": "warning",
+    "sev3": "warning",
+    "info": "info", "informational": "info", "low": "info", "none": "info", "p4": "info", "p5": "info",
+    "sev4": "info", "notice": "info",
+}
+"""Every severity word the intake reads (case-insensitive) -> the four the store keeps (docs/incidents.md,
+"Severity"): the labels of any alert, and the ``severity`` field of events and generic alerts."""
+
+
+def canonical_severity(raw: str) -> str | None:
+    """``critical``, ``high``, ``warning`` or ``info`` for a severity word or alias (``P2`` -> ``high``);
+    ``None`` when it is none of them."""
+    return SEVERITY_ALIASES.get(raw.strip().lower())
+
+
+def _severity_field(value: Any) -> Any:
+    if isinstance(value, str):
+        found = canonical_severity(value)
+        if found is None:
+            raise ValueError(f"unknown severity {value!r}: give critical, high, warning or info, or an alias "
+                             "(P1-P5, SEV1-SEV4, page, error, major, warn, minor, low, ...)")
+        return found
+    return value
+
+
+SeverityIn = Annotated[Severity, BeforeValidator(_severity_field), WithJsonSchema({
+    "type": "string", "examples": ["critical", "high", "warning", "info", "P1", "P2", "SEV3", "page"],
+    "description": "critical, high, warning or info, or an alias, case-insensitive: page/P1/SEV1/fatal/emergency "
+                   "(critical), error/major/P2/SEV2 (high), warn/minor/medium/P3/SEV3 (warning), "
+                   "low/none/notice/P4/P5/SEV4 (info)"})]
+"""A severity as clients write it, stored as one of the four."""
 _ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -129,7 +166,7 @@ class Event(BaseModel):
                   "budget_breach", "cost_anomaly", "security"]
     summary: str = Field(min_length=1, max_length=1000)
     source: str = Field(default="tradeplane", max_length=200, description="the runtime that raised it")
-    severity: Severity | None = None
+    severity: SeverityIn | None = None
     at: datetime = Field(description="when the condition began (RFC 3339)")
     resolved: bool = False
     key: str = Field(default="", max_length=300)
@@ -170,7 +207,7 @@ class GenericAlert(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=1000)
-    severity: Severity = "warning"
+    severity: SeverityIn = "warning"
     description: str = Field(default="", max_length=10_000)
     source: str = Field(default="generic", max_length=200)
     labels: dict[str, str] = Field(default_factory=dict, max_length=128)

@@ -16,13 +16,16 @@ also exports the audit trail; a token sees only its desks' incidents):
 - ``GET /healthz``
 
 Every request body is limited to ``max_body_bytes`` (413 beyond). Errors are
-``{"detail": "..."}`` with 400, 401, 403, 404, 409, 413 or 422.
+``{"detail": "..."}`` (one line) with 400, 401, 403, 404, 409, 413 or 422; a body or parameter
+that does not validate is 422 with its problems on that line (``body.severity: unknown severity ...``),
+not FastAPI's list.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import pathlib
 import socket
@@ -30,11 +33,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradeplane.errors import InputError
+from tradeplane.errors import ConfigError, InputError
 from tradeplane.incidents.alerts import Alert, AlertmanagerWebhook, Event, GenericAlert
 from tradeplane.incidents.config import Role, TokenConfig
 from tradeplane.incidents.lifecycle import Action, LifecycleError
@@ -46,6 +50,8 @@ from tradeplane.incidents.views import NotFound, incident_json, list_incidents, 
 from tradeplane.incidents.views import Scope as DeskScope
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("tradeplane.incidents")
 
 _RANK = {"viewer": 0, "responder": 1, "admin": 2}
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the incident's id")]
@@ -167,6 +173,18 @@ class AuditView(BaseModel):
     verification: VerifyView
 
 
+def validation_line(errors: Any) -> str:
+    """FastAPI's validation errors as the one line of ``{"detail": ...}``: each problem as
+    ``where.field: message``, the first three joined by "; " and a count of the rest."""
+    parts = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        msg = " ".join(str(err.get("msg", "invalid")).removeprefix("Value error, ").split())
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    shown = "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
+    return shown or "the request is not valid"
+
+
 # ---------------------------------------------------------------------- body size limit
 
 
@@ -241,7 +259,7 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, limit=service.config.max_body_bytes)
     errors: dict[int | str, dict[str, Any]] = {
         400: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem},
-        409: {"model": Problem}, 413: {"model": Problem}}
+        409: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem}}
     infra = service.estate.oncall.infrastructure_desk
 
     @app.exception_handler(NotFound)
@@ -251,6 +269,10 @@ def create_app(service: Service, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.exception_handler(LifecycleError)
     async def _conflict(_r: Request, exc: LifecycleError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_line(exc.errors())}, status_code=422)
 
     @app.exception_handler(InputError)
     async def _bad(_r: Request, exc: InputError) -> JSONResponse:
@@ -389,7 +411,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(config_path: str, *, host: str | None = None, port: int | None = None, fd: int | None = None,
-          ready_file: str | None = None) -> None:
+          ready_file: str | None = None, warn: Callable[[str], None] | None = None) -> None:
     """Load the config and its estate, and serve the API on uvicorn until interrupted.
 
     The listening socket exists before the app starts: ``fd`` is one inherited from the
@@ -397,7 +419,12 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None,
     systemd socket activation), else it is bound here to ``host:port`` (``port`` 0: a free
     one). Once the service accepts requests, ``ready_file`` (when given) receives
     ``{"url", "host", "port", "pid"}`` as JSON, written atomically: a supervisor or a test reads
-    the port there instead of guessing one, and never races for it."""
+    the port there instead of guessing one, and never races for it.
+
+    Refuses to start, with ``ConfigError`` (one line, exit 2 in the CLI), when no intake credential
+    is set (:meth:`Config.credential_problems`: it would answer 401 to every alert), when the
+    database cannot be opened, or when the port cannot be bound (already in use). Credentials
+    that are unset while another way works go to ``warn`` (default: the log), one line each."""
 
     import uvicorn
 
@@ -405,12 +432,30 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None,
     from tradeplane.incidents.config import load_config
 
     config = load_config(config_path)
+    fatal, warnings = config.credential_problems()
+    if fatal:
+        raise ConfigError(fatal[0])
+    for line in warnings:
+        (warn or log.warning)(line)
     estate = load(config.estate_path())
+    service = Service(config, estate)  # the database opens (or fails in one line) before the port is taken
     if fd is not None:
-        sock = socket.socket(fileno=fd)
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError as exc:
+            raise ConfigError.single(f"--fd {fd}: not an inherited listening socket ({exc.strerror})",
+                                     hint="pass the descriptor of a socket the parent bound and listens on") from None
     else:
-        sock = listen_socket(host or config.listen.host, config.listen.port if port is None else port)
-    app = create_app(Service(config, estate))
+        bind_host, bind_port = host or config.listen.host, config.listen.port if port is None else port
+        try:
+            sock = listen_socket(bind_host, bind_port)
+        except OSError as exc:
+            source = "--port" if port is not None else config.where("listen", "port")
+            raise ConfigError.single(f"{source}: cannot listen on {bind_host}:{bind_port}: "
+                                     f"{os.strerror(exc.errno) if exc.errno else exc}",
+                                     hint="another process holds the port: stop it, or choose another port "
+                                          "(--port 0: any free one, reported with --ready-file)") from None
+    app = create_app(service)
     from tradeplane.jsonlog import configure
 
     configure()

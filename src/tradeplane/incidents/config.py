@@ -146,11 +146,60 @@ class Config(_Model):
     escalation_tick_s: float = Field(default=5, gt=0, le=300)
 
     _base: Path = PrivateAttr(default_factory=lambda: Path("."))
+    _source: str = PrivateAttr(default="")
+    _positions: Any = PrivateAttr(default=None)
+    _overridden: frozenset[str] = PrivateAttr(default=frozenset())
 
     def with_base(self, base: Path) -> Config:
         out = self.model_copy()
         out._base = base
         return out
+
+    def where(self, *path: str | int) -> str:
+        """Where a field was given, for messages: ``incidents.yaml:4:11: database``, ``--database``
+        when a command-line option overrode it, or the dotted field alone."""
+        field = ".".join(str(p) for p in path)
+        if path and path[0] in self._overridden:
+            return f"--{path[0]}" if path[0] != "database" else "--db"
+        loc = self._positions.of_value(path) if self._positions is not None else None
+        loc = loc or (Location(self._source) if self._source else None)
+        return f"{loc}: {field}" if loc else field
+
+    def credential_problems(self) -> tuple[list[str], list[str]]:
+        """(fatal, warnings) about credentials held in environment variables, before serving.
+
+        Fatal: no way to post alerts works (every intake method names a variable that is unset or
+        empty, and ``open`` is false): the service would answer 401 to every alert. Warnings: one
+        intake method or API token whose variable is unset (it can never authenticate), when
+        another way still works."""
+        missing: list[tuple[str, str]] = []  # (where, variable) of intake methods that cannot work
+        usable = self.intake.open or bool(self.intake.bearer_sha256) or bool(
+            self.intake.basic and self.intake.basic.password_sha256)
+        if self.intake.bearer_env:
+            if os.environ.get(self.intake.bearer_env):
+                usable = True
+            else:
+                missing.append((self.where("intake", "bearer_env"), self.intake.bearer_env))
+        if self.intake.basic and self.intake.basic.password_env:
+            if os.environ.get(self.intake.basic.password_env):
+                usable = True
+            else:
+                missing.append((self.where("intake", "basic", "password_env"), self.intake.basic.password_env))
+        fatal: list[str] = []
+        warnings: list[str] = []
+        if not usable:
+            names = " or ".join(v for _, v in missing)
+            fatal.append(f"{missing[0][0] if len(missing) == 1 else self.where('intake')}: no intake credential "
+                         f"is set: the service would answer 401 to every alert (hint: export {names} (the bearer "
+                         "token / basic password Alertmanager and the runtimes send) before serving)")
+        else:
+            warnings.extend(f"{where}: {var} is not set: this intake method answers 401 until it is"
+                            for where, var in missing)
+        for i, token in enumerate(self.tokens):
+            if token.env and not os.environ.get(token.env):
+                warnings.append(f"{self.where('tokens', i, 'env')}: {token.env} is not set: API token "
+                                f"'{token.name}' cannot authenticate until it is")
+        return fatal, warnings
 
     def estate_path(self) -> Path:
         return (self._base / self.estate).resolve()
@@ -200,7 +249,8 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
         raise ConfigError("the incidents config is not valid YAML", exc.problems) from None
     if soft:
         raise ConfigError("the incidents config has problems", soft)
-    data = {**(data or {}), **{k: v for k, v in overrides.items() if v is not None}}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data = {**(data or {}), **given}
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
@@ -211,4 +261,6 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
             problems.append(Problem(str(e["msg"]).removeprefix("Value error, "), where,
                                     ".".join(str(x) for x in loc)))
         raise ConfigError(f"{p}: invalid incidents config", problems) from None
-    return cfg.with_base(p.resolve().parent)
+    out = cfg.with_base(p.resolve().parent)
+    out._source, out._positions, out._overridden = str(p), pos, frozenset(given)
+    return out

@@ -12,22 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tradeplane.incidents.alerts import canonical_severity
 from tradeplane.incidents.owners import Owner
 
 __all__ = ["SEVERITY_RANK", "Grouping", "group_key", "severity_of", "worst"]
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "warning": 2, "info": 3}
-_ALIASES = {
-    "critical": "critical", "page": "critical", "p1": "critical", "sev1": "critical", "fatal": "critical",
-    "emergency": "critical",
-    "high": "high", "error": "high", "major": "high", "p2": "high", "sev2": "high",
-    "warning": "warning", "warn": "warning", "minor": "warning", "medium": "warning", "p3": "warning",
-    "sev3": "warning",
-    "info": "info", "informational": "info", "low": "info", "none": "info", "p4": "info", "p5": "info",
-    "sev4": "info", "notice": "info",
-}
-
-
 @dataclass(frozen=True)
 class Grouping:
     """How alerts join incidents: the window and which labels make a group."""
@@ -40,8 +30,7 @@ def severity_of(labels: dict[str, str]) -> str:
     """``critical``, ``high``, ``warning`` or ``info`` from the ``severity`` (or ``priority``)
     label, with the common aliases (page, error, warn, P1-P5, SEV1-4); ``warning`` when absent
     or unknown."""
-    raw = (labels.get("severity") or labels.get("priority") or "").strip().lower()
-    return _ALIASES.get(raw, "warning")
+    return canonical_severity(labels.get("severity") or labels.get("priority") or "") or "warning"
 
 
 def worst(a: str, b: str) -> str:

@@ -21,7 +21,7 @@ from tradeplane.incidents.actions import act
 from tradeplane.incidents.config import load_config
 from tradeplane.incidents.lifecycle import Action
 from tradeplane.incidents.postmortem import postmortem, report
-from tradeplane.incidents.store import engine_for, migrate, sessions
+from tradeplane.incidents.store import open_database, sessions
 from tradeplane.incidents.timeline import verify
 from tradeplane.incidents.views import Scope, incident_json, list_incidents, load_incident
 
@@ -43,8 +43,7 @@ class Database:
     @classmethod
     def open(cls, config_path: str, database: str | None = None) -> Database:
         config = load_config(config_path, database=database)
-        engine = engine_for(config.database_url())
-        migrate(engine)
+        engine = open_database(config.database_url(), config.where("database"))
         return cls(load(config.estate_path()), sessions(engine))
 
     def list(self, *, status: str | None = None, desk: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

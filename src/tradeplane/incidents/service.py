@@ -43,7 +43,7 @@ from tradeplane.incidents.escalation import page_for
 from tradeplane.incidents.intake import Intake, IntakeResult
 from tradeplane.incidents.lifecycle import Action, Status
 from tradeplane.incidents.notify import Delivery, Message, Notifier
-from tradeplane.incidents.store import IncidentRow, engine_for, iso, migrate, sessions
+from tradeplane.incidents.store import IncidentRow, iso, open_database, sessions
 from tradeplane.incidents.timeline import append
 from tradeplane.incidents.views import Scope
 
@@ -71,8 +71,7 @@ class Service:
         self.config = config
         self.estate = estate
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.engine = engine_for(config.database_url())
-        migrate(self.engine)
+        self.engine = open_database(config.database_url(), config.where("database"))
         self.sessions = sessions(self.engine)
         self.intake = Intake(self.sessions, estate, config.grouping_rules())
         self.enricher = Enricher(estate, config.enrich)

@@ -46,6 +46,7 @@ __all__ = [
     "engine_for",
     "iso",
     "migrate",
+    "open_database",
     "parse_iso",
     "sessions",
 ]
@@ -167,7 +168,43 @@ def engine_for(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A server that does not answer fails the connection after 10 s instead of the OS's minutes.
+    connect = {"connect_timeout": 10} if url.startswith("postgresql+psycopg") else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect)
+
+
+def open_database(url: str, where: str = "") -> Engine:
+    """:func:`engine_for` ``url`` and :func:`migrate` it to head, or ``ConfigError`` in one line when the
+    database cannot be opened: a SQLite file in a folder that does not exist or cannot be written, a
+    server that refuses or does not answer, bad credentials. ``where`` names where the URL was given
+    (``incidents.yaml:4:11: database`` or ``--db``); the URL is shown without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from tradeplane.errors import ConfigError
+
+    prefix = f"{where}: " if where else ""
+    if "://" not in url:
+        folder = Path(url).resolve().parent
+        if not folder.is_dir():
+            raise ConfigError.single(f"{prefix}cannot open the incidents database {url}: the folder {folder} "
+                                     "does not exist", hint="create the folder, or give another database path "
+                                     "or URL (the config's database:, or --db)")
+    try:
+        shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    except ArgumentError:
+        raise ConfigError.single(f"{prefix}{url!r} is not a database path or URL",
+                                 hint="a path (SQLite) or postgresql+psycopg://user@host:port/db") from None
+    try:
+        engine = engine_for(url)
+        migrate(engine)
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        text = " ".join(str(cause).split()) or type(cause).__name__
+        raise ConfigError.single(f"{prefix}cannot open the incidents database {shown}: {text[:300]}",
+                                 hint="check that the database is running and reachable and the credentials are "
+                                      "right, or give another one (the config's database:, or --db)") from None
+    return engine
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -26,7 +26,7 @@ from tradeplane.estate import ApiKey, Estate, Venue, Workload
 from tradeplane.estate.access import AccessProblem, Reader, secret_access_problems
 from tradeplane.security.finding import Finding
 from tradeplane.security.iam import Principal, Resource, read_principals
-from tradeplane.security.inventory import KeyInventory
+from tradeplane.security.inventory import KeyInventory, check_inventory, nearest
 
 __all__ = ["RULES", "EgressLike", "check_custody", "key_users"]
 
@@ -56,6 +56,12 @@ RULES: dict[str, tuple[str, str, str]] = {
                        "One desk's compromise or rotation must not touch another's: one key per desk.", ""),
     "custody.age": ("No key is older than the rotation policy.",
                     "Judged against the key inventory's creation dates and the estate's key_rotation_days.", ""),
+    "custody.age-unknown": ("Every key the estate declares has a creation date in the key inventory.",
+                            "A key the inventory does not list cannot be judged by the age rule; a check that "
+                            "skipped it would pass it.", ""),
+    "custody.undeclared": ("Every key in the key inventory is declared in the estate.",
+                           "A key the venue issued that the estate does not declare has no secret, readers, "
+                           "permissions or allowlist under review: declare it or revoke it.", ""),
     "custody.allowlist-unproven": ("A key's venue IP allowlist can be compared with its users' egress.",
                                    "When a user's egress addresses are unknown (no NAT public_ips or Cloud NAT "
                                    "addresses in the estate) the allowlist cannot be proven.", ""),
@@ -169,6 +175,10 @@ def check_custody(estate: Estate, resources: Sequence[Resource], egress: Iterabl
     principals = read_principals(resources)
     rotations = {r.text("secret_id") for r in resources if r.type == "aws_secretsmanager_secret_rotation"}
     egress_by = {(e.workload, e.venue): e for e in egress}
+    if inventory is not None:
+        check_inventory(inventory, {v.name: [k.name for k in v.api_keys] for v in estate.venues},
+                        [d.name for d in estate.desks], as_of)
+        findings.extend(_undeclared(estate, inventory))
     records = {(k.venue, k.name): k for k in (inventory.keys if inventory else ())}
     access, by_address = _access(estate, resources, principals)
     for venue in sorted(estate.venues, key=lambda v: v.name):
@@ -247,9 +257,37 @@ def check_custody(estate: Estate, resources: Sequence[Resource], egress: Iterabl
                                             f"created {record.created.isoformat()}", "rotate the key", where))
                 else:
                     passed.append(f"custody.age {subject}")
+            elif inventory is not None:
+                findings.append(Finding("medium", "custody.age-unknown", subject,
+                                        f"{key.name} is not in the key inventory: its age cannot be judged",
+                                        f"policy {estate.security.key_rotation_days} days; the inventory lists "
+                                        + (", ".join(sorted(k.name for k in inventory.keys if k.venue == venue.name))
+                                           or f"no key of {venue.name}"),
+                                        "add {name, venue, created, desks} for it to the key inventory", where))
             if venue.ip_allowlist or key.allowlist:
                 findings.extend(_allowlist(estate, venue, key, users, egress_by, subject, where, passed))
     return findings, passed
+
+
+def _undeclared(estate: Estate, inventory: KeyInventory) -> list[Finding]:
+    """``custody.undeclared`` for each inventory key of a known venue that the estate does not
+    declare, located in the inventory, with the nearest declared key of that venue."""
+    out = []
+    declared = {v.name: [k.name for k in v.api_keys] for v in estate.venues}
+    for i, record in enumerate(inventory.keys):
+        names = declared.get(record.venue)
+        if names is None or record.name in names:
+            continue  # an unknown venue is an input error (check_inventory)
+        where = inventory.location(i, "name")
+        out.append(Finding("high", "custody.undeclared", f"{record.venue}/{record.name}",
+                           f"the key inventory lists {record.name}, which the estate does not declare for "
+                           f"{record.venue}",
+                           "its secret, readers, permissions and allowlist are not under review; "
+                           + nearest(record.name, names).replace("none is declared",
+                                                                 f"{record.venue} declares no key"),
+                           "declare it under the venue's api_keys in the estate, or revoke it at the venue "
+                           "and remove it from the inventory", str(where) if where else ""))
+    return out
 
 
 def _allowlist(estate: Estate, venue: Venue, key: ApiKey, users: list[Workload],

@@ -9,7 +9,10 @@ Alerts (Alertmanager webhook v4 shape, through the sink), each resolving by itse
 - ``ChainReorgDeep`` (critical): a reorg deeper than ``max_reorg_depth``; ``ChainReorg``
   (warning) for any shallower one. Both resolve when the chain has settled (no reorg or
   disagreement for ``settle_blocks``), which is also when raised confirmations fall back.
-- ``ChainEndpointUnhealthy``: an endpoint timed out or answered garbage (it is skipped, never fatal).
+- ``ChainEndpointUnhealthy`` (warning): an endpoint timed out or answered garbage (it is skipped, never fatal).
+- ``ChainBlind`` (critical): every endpoint of the chain is unhealthy at once, so no reorg, deposit
+  or finality stall can be seen; resolves when one answers again. Its own alert, not only the
+  endpoints' warnings: one endpoint down is redundancy at work, all of them down is blindness.
 - ``ChainEndpointDisagreement``: two healthy endpoints hold different hashes at one height, or
   one lags the best by more than ``lag_blocks``.
 - ``ChainFinalityStall`` (Ethereum, ``use_finalized``): head time minus finalized time exceeds
@@ -66,6 +69,11 @@ class ChainWatcher:
         self.ledger.add(deposit)
 
     @property
+    def blind(self) -> bool:
+        """True when every endpoint failed its last poll (``ChainBlind`` is firing)."""
+        return bool(self.states) and not any(s.healthy for s in self.states)
+
+    @property
     def required_confirmations(self) -> int:
         tip = self._reference_tip()
         return self.policy.required(tip if tip is not None else 0)
@@ -92,6 +100,13 @@ class ChainWatcher:
             self._resolve(alerts, ("unhealthy", name))
             if reorg is not None:
                 self._on_reorg(alerts, name, reorg)
+        if self.blind:
+            self._fire(alerts, ("blind",), "ChainBlind", "critical", {},
+                       f"every endpoint of {self.chain.name} is unhealthy ("
+                       + "; ".join(s.error or s.endpoint.name for s in self.states)
+                       + "): reorgs, deposit reversals and finality stalls cannot be seen")
+        else:
+            self._resolve(alerts, ("blind",))
         self._check_agreement(alerts)
         tip = self._reference_tip()
         reference = self._reference()

@@ -7,7 +7,13 @@ received message to its API process; point that process at a file (``cat >> FILE
 - ``{"type": "update", "time", "neighbor": {"address": {"peer"}, "asn": {"peer"},
   "message": {"update": {"attribute": {"as-path": [...]}, "announce": {"ipv4 unicast":
   {NEXT_HOP: [{"nlri": PREFIX}, ...]}}, "withdraw": {"ipv4 unicast": [{"nlri": PREFIX}]}}}}}``
-- ``{"type": "state", "neighbor": {"state": "down", ...}}`` -> ``PeerDown``.
+- ``{"type": "state", "neighbor": {"state": "down", ...}}`` -> ``PeerDown``;
+- ``{"type": "notification", "notification": "shutdown"}``: ExaBGP is stopping; the feed ends.
+
+Every message of the JSON encoder carries ``exabgp`` (its version); a line without it is not
+ExaBGP's (a RIS Live or other JSON line) and is counted as malformed, never silently ignored.
+Reading a stream (stdin) ends at its end of file: ExaBGP closed the pipe (it stopped or died);
+the reason is left in ``SourceStats.ended``.
 
 ExaBGP 4.x also writes ``announce`` entries as ``{NEXT_HOP: {PREFIX: {}}}`` and NLRI as plain
 strings; both are read.
@@ -60,6 +66,8 @@ def parse_exabgp(message: Any, where: str = "") -> Update | PeerDown | None:
     """One decoded ExaBGP JSON message -> update, peer-down, or ``None`` (keepalives, opens, ...)."""
     if not isinstance(message, dict):
         raise ValueError("not a JSON object")
+    if "exabgp" not in message:
+        raise ValueError("not an ExaBGP JSON API message (no 'exabgp' version field)")
     neighbor = message.get("neighbor")
     if not isinstance(neighbor, dict):
         return None
@@ -88,7 +96,10 @@ def parse_exabgp(message: Any, where: str = "") -> Update | PeerDown | None:
 
 def read_exabgp(source: Path | IO[str], stats: SourceStats | None = None, follow: bool = False,
                 poll_s: float = 0.05, stop: Any = None) -> Iterator[Update | PeerDown]:
-    """Stream ExaBGP JSON lines from a file or stream; ``follow`` tails a growing file until ``stop()``."""
+    """Stream ExaBGP JSON lines from a file or stream; ``follow`` tails a growing file until ``stop()``.
+
+    A stream ends at its end of file, followed or not (the writer closed it); ExaBGP's shutdown
+    notification ends either. Why it ended is left in ``stats.ended``."""
     stats = stats if stats is not None else SourceStats()
     handle = source.open(encoding="utf-8", errors="replace") if isinstance(source, Path) else source
     name = str(source) if isinstance(source, Path) else getattr(source, "name", "stream")
@@ -98,8 +109,17 @@ def read_exabgp(source: Path | IO[str], stats: SourceStats | None = None, follow
         while True:
             chunk = handle.readline()
             if not chunk:
-                if not follow or (stop is not None and stop()):
+                if pending.strip() and not isinstance(source, Path):
+                    chunk = "\n"  # the stream ended inside a line: read what came
+                elif not follow or not isinstance(source, Path):
+                    if not isinstance(source, Path) and not (stop is not None and stop()):
+                        stats.ended = f"{name} was closed (end of input)"
                     return
+                elif stop is not None and stop():
+                    return
+                else:
+                    time.sleep(poll_s)
+                    continue
                 time.sleep(poll_s)
                 continue
             pending += chunk
@@ -112,10 +132,14 @@ def read_exabgp(source: Path | IO[str], stats: SourceStats | None = None, follow
             stats.read += 1
             where = f"{name}:{number}"
             try:
-                item = parse_exabgp(json.loads(line), where)
+                message = json.loads(line)
+                item = parse_exabgp(message, where)
             except (ValueError, TypeError, AttributeError, json.JSONDecodeError) as exc:
                 stats.skip(where, str(exc))
                 continue
+            if message.get("type") == "notification" and message.get("notification") == "shutdown":
+                stats.ended = f"ExaBGP shut down ({where})"
+                return
             if item is not None:
                 yield item
     finally:

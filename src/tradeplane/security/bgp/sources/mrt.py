@@ -3,7 +3,10 @@
 ``BGP4MP`` / ``BGP4MP_ET`` UPDATE messages become updates (IPv4 NLRI and MP_REACH / MP_UNREACH
 for IPv6); a ``STATE_CHANGE`` that leaves Established becomes a ``PeerDown``; ``TABLE_DUMP_V2``
 RIB entries become announcements (a RIB snapshot to start from). gzip and bzip2 files are read
-as they are. A record mrtparse cannot decode is counted and skipped with its record number.
+as they are. A record mrtparse cannot decode is counted and skipped with its record number: one
+it reports as an error, and one it fails on (mrtparse raises ``KeyError`` and the like on types and
+subtypes it does not know, or on a file that is not MRT); reading goes on after the record, whose
+length the common header gives (RFC 6396 section 2), never a traceback.
 """
 
 from __future__ import annotations
@@ -78,6 +81,46 @@ def _mrtparse() -> Any:  # mrtparse has no type information
     return mrtparse
 
 
+def _records(reader: Any, name: str, stats: SourceStats) -> Iterator[tuple[int, Any]]:
+    """(record number, mrtparse's reader on that record) for each record; a record mrtparse fails on
+    is counted and skipped by its header's length (the rest of the file when it cannot seek)."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            start: int | None = reader.f.tell()
+        except (OSError, ValueError):
+            start = None
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except Exception as exc:  # mrtparse fails with whatever its decoding hits (KeyError, IndexError, ...)
+            stats.read += 1
+            where = f"{name}: record {number}"
+            resumed = start is not None and _skip_record(reader.f, start)
+            stats.skip(where, f"mrtparse cannot decode it ({type(exc).__name__}: {exc})"
+                       + ("" if resumed else "; the rest of the file is not read"))
+            if not resumed:
+                return
+            continue
+        stats.read += 1
+        yield number, record
+
+
+def _skip_record(handle: Any, start: int) -> bool:
+    """Move ``handle`` past the record at ``start`` (12-byte header: timestamp, type, subtype, length)."""
+    try:
+        handle.seek(start)
+        header = handle.read(12)
+        if len(header) < 12:
+            return False
+        handle.seek(start + 12 + int.from_bytes(header[8:12], "big"))
+        return True
+    except (OSError, ValueError, EOFError):
+        return False
+
+
 def read_mrt(path: Path, stats: SourceStats | None = None) -> Iterator[Update | PeerDown]:
     """Stream updates from an MRT file; undecodable records are counted in ``stats`` and skipped."""
     mrtparse = _mrtparse()
@@ -85,8 +128,7 @@ def read_mrt(path: Path, stats: SourceStats | None = None) -> Iterator[Update | 
     stats = stats if stats is not None else SourceStats()
     name = str(path)
     peers: dict[int, tuple[str, int]] = {}
-    for number, record in enumerate(mrtparse.Reader(name), 1):
-        stats.read += 1
+    for number, record in _records(mrtparse.Reader(name), name, stats):
         where = f"{name}: record {number}"
         if record.err:
             stats.skip(where, str(record.err_msg))

@@ -10,14 +10,19 @@ with ``state: "down"`` becomes a ``PeerDown``), ``path`` (ints, an AS_SET as a n
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tradeplane.security.bgp.route import PeerDown, Update
 from tradeplane.security.bgp.sources.base import SourceStats
+from tradeplane.security.bgp.sources.sniff import RIS_TYPES
 
 __all__ = ["parse_ris", "read_ris", "ris_live"]
+
+_DATA_TYPES = frozenset({"UPDATE", "RIS_PEER_STATE", "OPEN", "NOTIFICATION", "KEEPALIVE"})
+"""The ``type`` of a ris_message's ``data`` (RIS Live manual), for lines holding the data object alone."""
 
 
 def _path(raw: Any) -> tuple[int | tuple[int, ...], ...]:
@@ -37,13 +42,20 @@ def _path(raw: Any) -> tuple[int | tuple[int, ...], ...]:
 def parse_ris(message: Any, where: str = "") -> Update | PeerDown | None:
     """One decoded RIS Live message -> an update, a peer-down, or ``None`` for other types.
 
-    Raises ``ValueError`` (with the field) when the message is malformed.
+    Raises ``ValueError`` (with the field) when the message is malformed, or is not a RIS Live
+    message at all (a ``type`` RIS Live does not send, e.g. an ExaBGP ``update``).
     """
     if not isinstance(message, dict):
         raise ValueError("not a JSON object")
-    data = message.get("data", message) if message.get("type") in ("ris_message", None) else None
-    if data is None:
+    outer = message.get("type")
+    if outer in _DATA_TYPES:
+        data: Any = message  # the bare data object of a ris_message
+    elif outer in ("ris_message", None):
+        data = message.get("data", message)
+    elif outer in RIS_TYPES:
         return None  # ris_error, pong, ... : not updates
+    else:
+        raise ValueError(f"not a RIS Live message (type {outer!r})")
     if not isinstance(data, dict):
         raise ValueError("data is not an object")
     kind = data.get("type")
@@ -91,11 +103,31 @@ def _lines(lines: Iterable[str], name: str, stats: SourceStats) -> Iterator[Upda
             yield item
 
 
-def read_ris(path: Path, stats: SourceStats | None = None) -> Iterator[Update | PeerDown]:
-    """Stream a file of RIS Live JSON lines; malformed lines are counted in ``stats`` and skipped."""
+def read_ris(path: Path, stats: SourceStats | None = None, follow: bool = False,
+             stop: Callable[[], bool] | None = None, poll_s: float = 0.05) -> Iterator[Update | PeerDown]:
+    """Stream a file of RIS Live JSON lines; malformed lines are counted in ``stats`` and skipped.
+    ``follow`` tails the growing file (a line is read once complete) until ``stop()``."""
     stats = stats if stats is not None else SourceStats()
     with path.open(encoding="utf-8", errors="replace") as handle:
-        yield from _lines(handle, str(path), stats)
+        if not follow:
+            yield from _lines(handle, str(path), stats)
+            return
+        yield from _lines(_tail(handle, poll_s, stop), str(path), stats)
+
+
+def _tail(handle: IO[str], poll_s: float, stop: Callable[[], bool] | None) -> Iterator[str]:
+    pending = ""
+    while True:
+        chunk = handle.readline()
+        if not chunk:
+            if stop is not None and stop():
+                return
+            time.sleep(poll_s)
+            continue
+        pending += chunk
+        if pending.endswith("\n"):
+            yield pending
+            pending = ""
 
 
 async def ris_live(url: str, prefixes: Iterable[str], stats: SourceStats | None = None,
