@@ -91,6 +91,7 @@ def _records(reader: Any, name: str, stats: SourceStats) -> Iterator[tuple[int, 
             start: int | None = reader.f.tell()
         except (OSError, ValueError):
             start = None
+        reader.err, reader.err_msg = None, None  # mrtparse keeps a record's error on the reader for the next ones
         try:
             record = next(reader)
         except StopIteration:
