@@ -97,7 +97,7 @@ def bgp_replay(path: Path = EstateArg,
         raise InputError.single(f"--format {fmt!r} is not one of ris, mrt, exabgp")
     result = replay(est.load(path), updates, fmt, vrps)  # type: ignore[arg-type]
     if json:
-        print_json({"alerts": [a.to_dict() for a in result.alerts], "watched": result.watched,
+        print_json({"alerts": [a.to_dict() for a in result.alerts], "watched": result.watched, "format": result.format,
                     "read": result.source.read, "malformed": result.source.malformed,
                     "malformed_examples": result.source.examples, "notes": result.notes,
                     "updates": result.monitor.updates, "relevant": result.monitor.relevant})

@@ -24,6 +24,7 @@ not FastAPI's list.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradeplane.errors import ConfigError, InputError
+from tradeplane.errors import ConfigError, InputError, TradeplaneError
 from tradeplane.incidents.alerts import Alert, AlertmanagerWebhook, Event, GenericAlert
 from tradeplane.incidents.config import Role, TokenConfig
 from tradeplane.incidents.lifecycle import Action, LifecycleError
@@ -450,11 +451,7 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None,
         try:
             sock = listen_socket(bind_host, bind_port)
         except OSError as exc:
-            source = "--port" if port is not None else config.where("listen", "port")
-            raise ConfigError.single(f"{source}: cannot listen on {bind_host}:{bind_port}: "
-                                     f"{os.strerror(exc.errno) if exc.errno else exc}",
-                                     hint="another process holds the port: stop it, or choose another port "
-                                          "(--port 0: any free one, reported with --ready-file)") from None
+            raise _listen_error(exc, bind_host, bind_port, host, port, config) from None
     app = create_app(service)
     from tradeplane.jsonlog import configure
 
@@ -462,6 +459,23 @@ def serve(config_path: str, *, host: str | None = None, port: int | None = None,
     server = _ready_server()(uvicorn.Config(app, log_level="warning", access_log=False,
                                             timeout_graceful_shutdown=5), ready_file)
     server.run(sockets=[sock])
+
+
+def _listen_error(exc: OSError, bind_host: str, bind_port: int, host: str | None, port: int | None,
+                  config: Any) -> TradeplaneError:
+    """The one line for a socket that cannot be bound: the port is taken or privileged (the port's
+    option or config line), else the address is not this machine's or does not resolve (the host's)."""
+    reason = (os.strerror(exc.errno) if isinstance(exc.errno, int) and exc.errno > 0
+              else str(exc.strerror or exc).split(" (while attempting")[0])
+    if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        source = "--port" if port is not None else config.where("listen", "port")
+        hint = ("another process holds the port: stop it, or choose another port (--port 0: any free one, "
+                "reported with --ready-file)" if exc.errno == errno.EADDRINUSE
+                else "ports below 1024 need privileges: choose a port above 1023")
+    else:
+        source = "--host" if host is not None else config.where("listen", "host")
+        hint = "give an address of this machine (127.0.0.1, ::1, 0.0.0.0)"
+    return ConfigError.single(f"{source}: cannot listen on {bind_host}:{bind_port}: {reason}", hint=hint)
 
 
 def _ready_server() -> Any:

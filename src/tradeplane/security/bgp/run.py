@@ -31,6 +31,7 @@ class ReplayResult:
     monitor: MonitorStats = field(default_factory=MonitorStats)
     watched: int = 0
     notes: list[str] = field(default_factory=list)
+    format: str = ""  # the format read: the one given, or the one the file looks like
 
 
 def guess_format(path: Path) -> Format:
@@ -80,6 +81,7 @@ def replay(estate: Estate, path: Path, fmt: Format | None = None, vrps: Path | N
     quiet "0 announcements" over a file full of hijacks."""
     chosen: Format = fmt or guess_format(path)
     monitor, result = _monitor(estate, vrps)
+    result.format = chosen
     items = 0
     for item in open_source(path, chosen, result.source):
         items += 1
