@@ -243,8 +243,9 @@ def test_a_line_that_is_not_exabgp_is_malformed_not_ignored() -> None:
 
 def test_followed_stream_ends_at_end_of_input_and_at_exabgp_shutdown() -> None:
     stats = SourceStats()
-    stream = io.StringIO(exabgp_update(0, (3333, 16509), announce=("205.251.192.0/23",)) + "\n")
-    assert len(list(read_exabgp(stream, stats, follow=True))) == 1
+    stream = io.StringIO(exabgp_update(0, (3333, 16509), announce=("205.251.192.0/23",)) + "\n"
+                         + exabgp_update(1, (3333, 16509), announce=("205.251.194.0/23",)))  # no newline at the end
+    assert len(list(read_exabgp(stream, stats, follow=True))) == 2
     assert "closed (end of input)" in stats.ended
     stats = SourceStats()
     shutdown = '{"exabgp": "4.2.21", "time": 1.0, "type": "notification", "notification": "shutdown"}\n'

@@ -120,8 +120,6 @@ def read_exabgp(source: Path | IO[str], stats: SourceStats | None = None, follow
                 else:
                     time.sleep(poll_s)
                     continue
-                time.sleep(poll_s)
-                continue
             pending += chunk
             if not pending.endswith("\n") and follow:
                 continue
