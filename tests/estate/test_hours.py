@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
 from tradeplane.estate import MarketHours
-from tradeplane.estate.hours import closed_intervals, is_open, next_change, open_intervals
+from tradeplane.estate.hours import closed_intervals, is_open, next_change, open_intervals, trading_date
+from tradeplane.estate.model import TradingSession, Weekday
 
 CT = ZoneInfo("America/Chicago")
 GLOBEX = MarketHours.model_validate(
@@ -52,9 +53,40 @@ def test_daylight_saving_moves_the_open_in_utc() -> None:
     assert summer[0][0].astimezone(UTC).hour == 22
 
 
-def test_holiday_cancels_the_session_that_would_open() -> None:
-    assert is_open(GLOBEX, ct(2026, 12, 24, 15, 0))  # Wednesday evening's session runs to Thursday 16:00
-    assert not is_open(GLOBEX, ct(2026, 12, 25, 18, 0))  # no session opens on the holiday
+def test_holiday_closes_its_trading_date_including_the_evening_before() -> None:
+    assert is_open(GLOBEX, ct(2026, 12, 24, 15, 0))  # Wednesday evening's session (the 24th's) runs to 16:00
+    assert not is_open(GLOBEX, ct(2026, 12, 24, 17, 0))  # the 25th's session would open Thursday 17:00
+    assert not is_open(GLOBEX, ct(2026, 12, 25, 10, 0))  # Friday, the holiday itself
+    assert not is_open(GLOBEX, ct(2026, 12, 25, 18, 0))
+    # closed from Thursday's close to Sunday's open: one interval
+    closed = closed_intervals(GLOBEX, ct(2026, 12, 24, 12, 0), ct(2026, 12, 28, 12, 0))
+    assert closed == [(ct(2026, 12, 24, 16, 0).astimezone(UTC), ct(2026, 12, 27, 17, 0).astimezone(UTC))]
+    assert next_change(GLOBEX, ct(2026, 12, 24, 15, 0)) == ct(2026, 12, 24, 16, 0)
+    assert next_change(GLOBEX, ct(2026, 12, 24, 16, 30)) == ct(2026, 12, 27, 17, 0)
+
+
+def test_a_monday_holiday_cancels_the_sunday_evening_open() -> None:
+    mlk = MarketHours.model_validate({**GLOBEX.model_dump(), "holidays": ["2027-01-18"]})
+    assert not is_open(mlk, ct(2027, 1, 17, 18, 0))  # Sunday evening: Monday's session
+    assert not is_open(mlk, ct(2027, 1, 18, 10, 0))
+    assert is_open(mlk, ct(2027, 1, 18, 17, 0))  # Monday 17:00 opens Tuesday's session
+    assert is_open(mlk, ct(2027, 1, 15, 10, 0))  # Friday before: its own trading date
+
+
+def test_day_sessions_and_midnight_closes_keep_their_own_date() -> None:
+    ny = ZoneInfo("America/New_York")
+    nasdaq = MarketHours.model_validate({"timezone": "America/New_York", "holidays": ["2026-12-25"],
+        "sessions": [{"days": ["mon", "tue", "wed", "thu", "fri"], "open": "09:30", "close": "16:00"}]})
+    assert is_open(nasdaq, datetime(2026, 12, 24, 10, 0, tzinfo=ny))
+    assert not is_open(nasdaq, datetime(2026, 12, 25, 10, 0, tzinfo=ny))
+    assert is_open(nasdaq, datetime(2026, 12, 28, 10, 0, tzinfo=ny))
+    evening = TradingSession(days=(Weekday.THU,), open="18:00", close="00:00")
+    whole_day = TradingSession(days=(Weekday.THU,), open="00:00", close="00:00")
+    overnight = TradingSession(days=(Weekday.THU,), open="17:00", close="16:00")
+    thursday = date(2026, 12, 24)
+    assert trading_date(evening, thursday) == thursday
+    assert trading_date(whole_day, thursday) == thursday
+    assert trading_date(overnight, thursday) == date(2026, 12, 25)
 
 
 def test_next_change_and_always_open() -> None:

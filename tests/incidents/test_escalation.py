@@ -21,6 +21,14 @@ def test_market_state_comes_from_the_estate(dv: est.Estate) -> None:
     assert desk_market_open(dv, "platform", SAT) == (True, "the desk trades on no venue: treated as open")
 
 
+def test_a_holiday_closes_the_market_from_the_evening_before(dv: est.Estate) -> None:
+    """CME's Friday 2026-12-25: the session that would open Thursday 17:00 CT is Friday's, so closed."""
+    assert desk_market_open(dv, "futures", datetime(2026, 12, 24, 21, 0, tzinfo=UTC))[0]  # Thu 15:00 CT
+    for at in (datetime(2026, 12, 25, 0, 0, tzinfo=UTC), datetime(2026, 12, 25, 16, 0, tzinfo=UTC)):  # Thu 18:00, Fri 10:00 CT
+        assert desk_market_open(dv, "futures", at) == (False, "closed: cme-globex")
+    assert desk_market_open(dv, "equities", datetime(2026, 12, 25, 16, 0, tzinfo=UTC))[0] is False  # Nasdaq too
+
+
 def test_futures_times_out_faster_while_cme_trades(dv: est.Estate) -> None:
     open_page = page_for(dv, "futures", "high", 0, MON_OPEN)
     closed_page = page_for(dv, "futures", "high", 0, SAT)

@@ -176,9 +176,20 @@ def test_capacity_and_windows_block_waves(variant: Callable[[Edit], Path]) -> No
         colo["migration"]["rollback_minutes"] = 200  # 3,080 min: longer than any weekend close (3,000 min at the
         # autumn clock change)
 
-    p = migrate.plan(est.load(variant(heavy)))
+    root = variant(heavy)
+    # CME's holidays (Fri 2026-12-25, Fri 2027-01-01) close Thursday 16:00 to Sunday 17:00 CT (4,380 min):
+    # the one close long enough, which wave 3 takes
+    p = migrate.plan(est.load(root))
     w1 = p.waves[0]
     assert not w1.ok and any(b.startswith("link capacity: 40,405 Mb/s crosses") for b in w1.blocking)
+    w3 = p.waves[-1]
+    assert w3.slot.label == "weekend Thu 2026-12-24 16:00 CST" and w3.slot.window is not None
+    assert w3.slot.window.minutes == 4380
+    # without them, no close is long enough
+    venues = root / "venues.yaml"
+    venues.write_text(venues.read_text(encoding="utf-8").replace('holidays: ["2026-12-25", "2027-01-01"]', "holidays: []"),
+                      encoding="utf-8")
+    p = migrate.plan(est.load(root))
     w3 = p.waves[-1]
     assert w3.slot.window is None and any(b.startswith("window: no weekend/daily-halt window") for b in w3.blocking)
     assert "BLOCKED" in p.summary_lines()[3]

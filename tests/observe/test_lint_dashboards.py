@@ -101,3 +101,58 @@ def test_one_dashboard_per_desk_and_venue_with_slo_and_budget_panels(standard):
     otel = files["otel/collector.yaml"]
     for exporter in ("googlecloud", "googlemanagedprometheus", "awsemf", "awsxray", "awscloudwatchlogs"):
         assert exporter in otel
+
+
+OPENMETRICS = """\
+# TYPE feeds_messages counter
+# HELP feeds_messages WebSocket messages received
+feeds_messages_total{venue="binance",leg="a"} 3
+feeds_messages_created{venue="binance",leg="a"} 1.7e9
+# TYPE feeds_leg_state gauge
+feeds_leg_state{venue="binance",leg="a"} 2
+# EOF
+"""
+
+
+def test_openmetrics_counters_are_named_without_total_and_pass():
+    """OpenMetrics: the counter family omits _total, its samples carry it (and _created)."""
+    assert observe.lint_text(OPENMETRICS) == []
+    # the same family without the closing '# EOF' (a pasted excerpt) is still read as OpenMetrics
+    assert observe.lint_text(OPENMETRICS.replace("# EOF\n", "")) == []
+    # and an undeclared OpenMetrics counter is judged by its sample name, as a counter
+    other = "# TYPE feeds_msgs counter\nfeeds_msgs_total{venue=\"x\",leg=\"a\"} 1\n# EOF\n"
+    assert [(f.metric, f.rule) for f in observe.lint_text(other)] == [("feeds_msgs_total", "declared")]
+
+
+def test_the_gateways_openmetrics_exposition_passes():
+    from prometheus_client.openmetrics.exposition import generate_latest
+
+    from tradeplane.feeds.gateway import Gateway, LegSpec, VenueSpec
+    from tradeplane.feeds.instrument import Instrument
+    from tradeplane.feeds.metrics import GatewayMetrics
+
+    metrics = GatewayMetrics()
+    legs = tuple(LegSpec(x, "ws://127.0.0.1:9/ws", "http://127.0.0.1:9/") for x in ("a", "b"))
+    inst = Instrument("binance", "BTCUSDT", "0.01", "0.001")
+    metrics.bind(Gateway([VenueSpec("binance", (inst,), ("book", "trades"), legs)], [], metrics=metrics))
+    metrics.on_latency("binance", 1, 2)
+    text = generate_latest(metrics.registry).decode()
+    assert text.rstrip().endswith("# EOF")
+    assert observe.lint_text(text) == []
+
+
+def test_an_untyped_total_is_one_finding_no_type():
+    findings = observe.lint_text('feeds_things_total{venue="x"} 3\n')
+    assert [(f.rule, f.message) for f in findings if f.rule == "type"] == [
+        ("type", "no TYPE: declare counter, gauge, histogram or summary (a name ending in _total is a counter's)")]
+
+
+def test_an_empty_scrape_is_not_a_pass(tmp_path, capsys):
+    for text in ("", "\n", "# HELP feeds_leg_state state\n# TYPE feeds_leg_state gauge\n", "# EOF\n"):
+        f = tmp_path / "scrape.txt"
+        f.write_text(text)
+        assert main(["observe", "lint", str(f)]) == 2, repr(text)
+        out = capsys.readouterr()
+        assert "follows the standard" not in out.out
+        assert out.err.strip() == f"{f}: nothing was scraped: the exposition holds no samples (is it the right " \
+                                  "endpoint or file, and has the service registered its metrics?)"

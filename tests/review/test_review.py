@@ -53,6 +53,25 @@ def test_freeze_while_globex_trades_and_not_in_the_daily_halt(changed: Path) -> 
     assert freeze(new, touched, datetime(2026, 12, 5, 12, 0, tzinfo=CT)) == []  # Saturday
 
 
+def test_no_freeze_on_a_holiday_nor_the_evening_before(changed: Path) -> None:
+    """CME's declared holidays (Fri 2026-12-25, Fri 2027-01-01) close their trading date, including
+    the session that would open at 17:00 Chicago the evening before."""
+    old, new = est.load(ROOT / "examples/dv-trading"), est.load(changed)
+    touched = changed_desks(old, new)
+    for at in (datetime(2026, 12, 25, 10, 0, tzinfo=CT), datetime(2026, 12, 24, 18, 0, tzinfo=CT),
+               datetime(2026, 12, 31, 20, 0, tzinfo=CT), datetime(2027, 1, 1, 10, 0, tzinfo=CT)):
+        assert freeze(new, touched, at) == [], at
+    # Christmas Eve's daytime session is the 24th's and still runs to its close
+    eve = freeze(new, touched, datetime(2026, 12, 24, 10, 0, tzinfo=CT))
+    assert [v.reopens for v in eve] == ["2026-12-24T16:00:00-06:00"]
+
+
+def test_plan_strict_passes_a_change_on_a_holiday(capsys: pytest.CaptureFixture[str], changed: Path) -> None:
+    code, out, _ = run(capsys, "plan", str(changed), "--strict", "--against", str(ROOT / "examples/dv-trading"),
+                       "--at", "2026-12-25T10:00:00-06:00", "--json")
+    assert json.loads(out)["freeze"] == [] and code == 0
+
+
 def test_plan_strict_refuses_a_frozen_change_unless_emergency(capsys: pytest.CaptureFixture[str],
                                                               changed: Path) -> None:
     base = str(ROOT / "examples/dv-trading")

@@ -10,9 +10,15 @@ are half-open ``[start, end)`` pairs in UTC, sorted and merged. Daylight-saving 
 handled by working in the venue's zone (a session "17:00 Chicago" is 23:00 UTC in winter and
 22:00 UTC in summer).
 
-Holidays: no session *opens* on a holiday date (the exchange's calendar lists the dates on
-which the session that would open is cancelled); a session that opened the day before runs
-to its close.
+Trading date and holidays: every session belongs to one *trading date*, the venue-local date on
+which it closes (:func:`trading_date`). A session that closes on the day it opens (Nasdaq
+09:30-16:00) trades for that day; one that runs past midnight belongs to the day it closes on
+(CME Globex opens at 17:00 Chicago the evening before: Sunday's 17:00 open is Monday's trading
+date). A holiday is a trading date on which the venue does not trade (exchanges publish their
+holiday calendars by trade date, e.g. CME Group's holiday calendar), so it cancels every session
+of that trading date, including the one that would open the evening before (Thursday 17:00 for
+a Friday holiday); the session of the previous trading date still runs to its close. Every reader of market hours (change freezes, SLO budgets, escalation, maintenance and
+migration windows) gets holidays only through :func:`open_intervals`, so they all agree.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from tradeplane.estate.model import Estate, MarketEvent, MarketHours, Venue, Weekday
+from tradeplane.estate.model import Estate, MarketEvent, MarketHours, TradingSession, Venue, Weekday
 
 __all__ = [
     "Interval",
@@ -34,6 +40,7 @@ __all__ = [
     "is_open",
     "next_change",
     "open_intervals",
+    "trading_date",
     "venue_hours",
 ]
 
@@ -93,6 +100,17 @@ def _local_span(day: date, start: str, end: str, zone: ZoneInfo) -> Interval:
     return opens.astimezone(UTC), closes.astimezone(UTC)
 
 
+def trading_date(session: TradingSession, opens_on: date) -> date:
+    """The trading date of ``session`` opening on ``opens_on`` (venue-local dates): the date on
+    which it closes, i.e. ``opens_on`` for a session inside one day (or closing at midnight) and the
+    next day for one that runs past midnight (CME Globex's Sunday 17:00 open trades for Monday).
+    A holiday on that date cancels the session."""
+    opens, closes = _clock(session.open), _clock(session.close)
+    if closes > opens or closes == time(0):
+        return opens_on
+    return opens_on + timedelta(days=1)
+
+
 def _days(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[date]:
     # One day of margin either side: a session that opened yesterday may still run.
     day = start.astimezone(zone).date() - timedelta(days=1)
@@ -115,10 +133,11 @@ def open_intervals(hours: MarketHours, start: datetime, end: datetime) -> list[I
     halts: list[Interval] = []
     for day in _days(start, end, zone):
         weekday = _WEEKDAYS[day.weekday()]
-        if day not in holidays:
-            sessions.extend(
-                _local_span(day, s.open, s.close, zone) for s in hours.sessions if weekday in s.days
-            )
+        sessions.extend(
+            _local_span(day, s.open, s.close, zone)
+            for s in hours.sessions
+            if weekday in s.days and trading_date(s, day) not in holidays
+        )
         halts.extend(_local_span(day, h.start, h.end, zone) for h in hours.halts if weekday in h.days)
     clipped = [(max(s, start), min(e, end)) for s, e in _subtract(_merge(sessions), _merge(halts))]
     return _merge(clipped)

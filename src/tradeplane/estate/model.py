@@ -1109,7 +1109,10 @@ class MarketHours(Frozen):
     sessions: tuple[TradingSession, ...] = ()
     halts: tuple[DailyHalt, ...] = ()
     holidays: tuple[str, ...] = Field(
-        default=(), description="dates YYYY-MM-DD on which no session opens (the exchange's holiday calendar)"
+        default=(),
+        description="trading dates YYYY-MM-DD on which the venue does not trade (the exchange's holiday "
+        "calendar): every session of that date is cancelled, including one that opens the evening before "
+        "(a session's trading date is the date it closes on)",
     )
     source: str = Field(default="", description="where these hours are published")
     events: tuple[MarketEvent, ...] = Field(
@@ -1302,6 +1305,22 @@ class MetricSpec(Frozen):
     help: str = ""
     labels: tuple[LabelName, ...] = Field(default=(), description="labels the service puts on every series")
     max_series: int | None = Field(default=None, ge=1, description="cardinality limit; the standard's default when omitted")
+    buckets: tuple[float, ...] | None = Field(
+        default=None, min_length=1,
+        description="histograms: the bucket upper bounds the service exposes (its `le` labels, without +Inf), "
+        "ascending; a latency SLO's threshold_seconds must be one of them")
+
+    @model_validator(mode="after")
+    def _check_buckets(self) -> MetricSpec:
+        if self.buckets is None:
+            return self
+        if self.type != "histogram":
+            raise ValueError(f"{self.name} is a {self.type}: only a histogram has buckets")
+        if any(not (b > 0 and b != float("inf")) for b in self.buckets):
+            raise ValueError(f"{self.name}: bucket bounds are positive finite numbers (+Inf is implied)")
+        if any(b >= c for b, c in zip(self.buckets, self.buckets[1:], strict=False)):
+            raise ValueError(f"{self.name}: bucket bounds must be strictly ascending")
+        return self
 
 
 class MetricService(Frozen):

@@ -43,7 +43,8 @@ _FEEDS = (
     MetricSpec(name="feeds_stale_bound_seconds", type="gauge", help="stale bound from the observed rate",
                labels=("venue",)),
     MetricSpec(name="feeds_exchange_to_receive_seconds", type="histogram",
-               help="exchange timestamp to local receive time, at each message's first copy", labels=("venue",)),
+               help="exchange timestamp to local receive time, at each message's first copy", labels=("venue",),
+               buckets=FEEDS_LATENCY_BUCKETS),
 )
 _HYBRID = (
     MetricSpec(name="hybrid_bgp_session_up", type="gauge", help="1 while the link's BGP session is established",

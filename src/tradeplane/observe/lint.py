@@ -20,16 +20,22 @@ Rules (after the Prometheus naming guide and OpenMetrics):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from prometheus_client.metrics_core import Metric
 
 from tradeplane.errors import InputError
 from tradeplane.estate.model import Estate, MetricSpec, ObservabilityStandards
 from tradeplane.observe.catalog import BUILTIN_SERVICES, builtin_metrics
 
-__all__ = ["Finding", "fetch", "lint_text"]
+__all__ = ["Finding", "fetch", "lint_text", "parse"]
 
+#: Sample-name suffixes of a family in OpenMetrics (counter ``_total``, info ``_info``, histogram and
+#: summary parts, ``_created``).
+_OM_SUFFIXES = ("_total", "_info", "_bucket", "_count", "_sum", "_created", "_gcount", "_gsum")
 _RUNTIME = ("process_", "python_", "go_", "promhttp_")
 _NON_BASE = {
     "milliseconds": "seconds", "microseconds": "seconds", "nanoseconds": "seconds", "ms": "seconds",
@@ -83,15 +89,52 @@ def _declared(estate: Estate | None) -> tuple[dict[str, str], dict[str, MetricSp
     return prefixes, specs, o
 
 
-def lint_text(text: str, estate: Estate | None = None, source: str = "metrics") -> list[Finding]:
-    """Every finding of an exposition, sorted. Raises ``InputError`` when the text is not a
-    Prometheus/OpenMetrics exposition."""
-    from prometheus_client.parser import text_string_to_metric_families
+def _openmetrics(text: str, source: str) -> list[Metric]:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
     try:
-        families = list(text_string_to_metric_families(text))
+        return list(text_string_to_metric_families(text))  # type: ignore[no-untyped-call]
     except (ValueError, IndexError, KeyError) as exc:
-        raise InputError(f"{source}: not a Prometheus exposition ({exc})") from None
+        raise InputError(f"{source}: not an OpenMetrics exposition ({exc})") from None
+
+
+def parse(text: str, source: str = "metrics") -> list[Metric]:
+    """The metric families of an exposition, read by prometheus_client's parsers.
+
+    OpenMetrics (its text ends with ``# EOF``, as the format requires) is read by the OpenMetrics
+    parser: a counter family is named without ``_total`` and its samples carry it
+    (``# TYPE feeds_msgs counter`` / ``feeds_msgs_total``), ``_created`` samples belong to their
+    family. Anything else is read as the Prometheus text format (0.0.4); when that reading leaves a
+    declared family without samples while a family of the same name plus a sample suffix carries
+    them untyped, the text is OpenMetrics without its ``# EOF`` line and is read as such.
+    Raises ``InputError`` (one line) when the text is neither, or holds no sample at all.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[-1].strip() == "# EOF":
+        families = _openmetrics(text, source)
+    else:
+        try:
+            families = list(text_string_to_metric_families(text))
+        except (ValueError, IndexError, KeyError) as exc:
+            raise InputError(f"{source}: not a Prometheus exposition ({exc})") from None
+        untyped = {f.name for f in families if f.type in ("unknown", "untyped") and f.samples}
+        if any(not f.samples and f.type not in ("unknown", "untyped")
+               and any(f.name + suffix in untyped for suffix in _OM_SUFFIXES) for f in families):
+            # not OpenMetrics either: judge it as the Prometheus text it parsed as
+            with contextlib.suppress(InputError):
+                families = _openmetrics(text.rstrip("\n") + "\n# EOF\n", source)
+    if not any(f.samples for f in families):
+        raise InputError(f"{source}: nothing was scraped: the exposition holds no samples "
+                         "(is it the right endpoint or file, and has the service registered its metrics?)")
+    return families
+
+
+def lint_text(text: str, estate: Estate | None = None, source: str = "metrics") -> list[Finding]:
+    """Every finding of an exposition (Prometheus text or OpenMetrics, see :func:`parse`), sorted.
+    Raises ``InputError`` when the text is not an exposition or holds no sample."""
+    families = parse(text, source)
     prefixes, specs, o = _declared(estate)
     out: list[Finding] = []
     names = {f.name for f in families} | {f"{f.name}_total" for f in families if f.type == "counter"}
@@ -108,8 +151,9 @@ def lint_text(text: str, estate: Estate | None = None, source: str = "metrics") 
             out.append(Finding(exposed, "prefix", f"no service prefix: start it with one of "
                                f"{', '.join(sorted(p + '_' for p in prefixes))}"))
         if fam.type in ("untyped", "unknown"):
-            out.append(Finding(exposed, "type", "no TYPE: declare counter, gauge, histogram or summary"))
-        if fam.type != "counter" and name.endswith("_total"):
+            hint = " (a name ending in _total is a counter's)" if name.endswith("_total") else ""
+            out.append(Finding(exposed, "type", f"no TYPE: declare counter, gauge, histogram or summary{hint}"))
+        elif fam.type != "counter" and name.endswith("_total"):
             out.append(Finding(exposed, "type", f"a {fam.type} must not end in _total (only counters do)"))
         parts = name.split("_")
         for part in parts[1:]:

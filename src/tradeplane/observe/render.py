@@ -23,6 +23,7 @@ import yaml
 
 from tradeplane.estate.model import Estate
 from tradeplane.observe.alertmanager import alertmanager_config
+from tradeplane.observe.budget import budget_of
 from tradeplane.observe.dashboards import dashboards
 from tradeplane.observe.otel import collector_config, scrape_jobs
 from tradeplane.observe.rules import link_rules, slo_rules
@@ -37,15 +38,28 @@ def _yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, width=100_000, default_flow_style=False)
 
 
-def slo_table(standard: Standard) -> list[dict[str, Any]]:
-    """One row per SLO: owner, objective, window, error budget (ratio and minutes), alert windows."""
+def slo_table(standard: Standard, end: datetime) -> list[dict[str, Any]]:
+    """One row per SLO: owner, objective, window, error budget, alert windows.
+
+    The budget is over the rolling window ending at ``end`` (``observe.budget``): ``error_budget``
+    is the ratio, ``budget_basis`` ``time`` (a time indicator) or ``events`` (ratio, latency),
+    ``counted_minutes`` the minutes of the window the rules count (trading time outside maintenance
+    for an SLO with a calendar), ``budget_minutes`` the budget in minutes of counted time for a
+    time indicator and ``None`` for an event-counting one, ``budget`` the text ``observe slo`` prints.
+    """
     rows = []
     for s in standard.slos:
+        b = budget_of(standard, s, end)
+        minutes = b.minutes
         rows.append({
-            "slo": s.name, "kind": s.kind, "desk": s.desk, "team": s.team, "objective": s.objective,
-            "window_days": s.window_days, "error_budget": round(s.budget, 10),
-            "budget_minutes": round(s.budget * s.window_days * 1440, 2),
+            "slo": s.name, "kind": s.kind, "indicator": s.sli.kind, "desk": s.desk, "team": s.team,
+            "objective": s.objective, "window_days": s.window_days, "window_end": end.isoformat(),
+            "error_budget": round(s.budget, 10), "budget_basis": b.basis, "budget": b.text(),
+            "counted_minutes": round(b.counted.total_seconds() / 60, 2),
+            "budget_minutes": None if minutes is None else round(minutes, 2),
             "calendar": list(s.calendar_venues) + [f"maintenance {a}..{b}" for a, b, _ in s.maintenance],
+            "calendar_venues": list(s.calendar_venues),
+            "maintenance": [{"start": a, "end": b, "reason": why} for a, b, why in s.maintenance],
             "alerts": [{"severity": w.severity, "long": duration(w.long), "short": duration(w.short),
                         "burn_rate": round(w.factor, 4), "error_ratio_over": round(w.threshold(s.objective), 10)}
                        for w in s.windows],
@@ -80,7 +94,7 @@ def render_standard(standard: Standard, start: datetime) -> dict[str, str]:
     for name, text in dashboards(standard).items():
         files[f"grafana/{name}"] = text
     files["otel/collector.yaml"] = _yaml(collector_config(standard))
-    files["slos.json"] = json.dumps(slo_table(standard), indent=2, sort_keys=True) + "\n"
+    files["slos.json"] = json.dumps(slo_table(standard, start), indent=2, sort_keys=True) + "\n"
     return dict(sorted(files.items()))
 
 

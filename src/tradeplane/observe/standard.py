@@ -35,6 +35,7 @@ __all__ = [
     "Exposed",
     "SloSpec",
     "Standard",
+    "bucket_problem",
     "burn_windows",
     "compile_standard",
     "duration",
@@ -225,13 +226,13 @@ def _builtin(estate: Estate, exposed: dict[str, Exposed], problems: list[Problem
             if not cfg.enabled or owner is None:
                 continue
             desk, team = cfg.desk or owner.desk, cfg.team or owner.team
-            if kind == "feed_latency" and cfg.threshold_seconds not in FEEDS_LATENCY_BUCKETS:
-                problems.append(Problem(
-                    f"feed_latency threshold_seconds {cfg.threshold_seconds} is not a bucket of "
-                    "feeds_exchange_to_receive_seconds", estate.where(cfg, "threshold_seconds"),
-                    "observability.builtin.feed_latency.threshold_seconds",
-                    "use one of " + ", ".join(str(x) for x in FEEDS_LATENCY_BUCKETS)))
-                continue
+            if kind == "feed_latency":
+                bad = bucket_problem(cfg.threshold_seconds, "feeds_exchange_to_receive_seconds",
+                                     FEEDS_LATENCY_BUCKETS)
+                if bad is not None:
+                    problems.append(Problem(bad[0], estate.where(cfg, "threshold_seconds") or estate.where(cfg),
+                                            "observability.builtin.feed_latency.threshold_seconds", bad[1]))
+                    continue
             for venue in venues:
                 out.append(_feed_slo(estate, kind, cfg, venue, desk, team, owner.env))
     links = sorted((x for x in estate.links if isinstance(x, HYBRID_LINKS)), key=lambda x: x.name)
@@ -282,6 +283,30 @@ def _feed_slo(estate: Estate, kind: str, cfg: BuiltinSlo, venue: str, desk: str,
                    calendar_venues=calendar, labels=(("venue", venue),), location=estate.where(cfg))
 
 
+def bucket_problem(threshold: float | None, metric: str, buckets: tuple[float, ...] | None) -> tuple[str, str] | None:
+    """``(message, fix)`` when a latency SLO's ``threshold`` is not one of the ``buckets`` of the
+    histogram ``metric`` it reads, else ``None``.
+
+    The SLI counts good observations from the bucket ``le="<threshold>"``; a threshold between two
+    bounds names a series no client exposes, so the SLO could never be measured (nor fire). The fix
+    names the nearest bounds. A histogram with no declared buckets cannot be checked: that is a
+    problem too (declare them).
+    """
+    if threshold is None:
+        return None
+    if buckets is None:
+        return (f"{metric} declares no buckets, so threshold_seconds {threshold:g} cannot be checked against them",
+                f"add 'buckets: [...]' (the le bounds the service exposes) to {metric} under observability.services")
+    if threshold in buckets:
+        return None
+    below = [b for b in buckets if b < threshold]
+    above = [b for b in buckets if b > threshold]
+    nearest = " or ".join(f"{b:g}" for b in (below[-1:] + above[:1]))
+    return (f"{threshold:g} is not a bucket bound of {metric}: le=\"{threshold:g}\" matches no series, so the "
+            "SLO could never be measured",
+            f"use {nearest}, the nearest bounds (all: {', '.join(f'{b:g}' for b in buckets)})")
+
+
 def _check_indicator(estate: Estate, slo: Slo, exposed: dict[str, Exposed], problems: list[Problem]) -> str:
     """Problems of one custom SLO's indicator; returns the env of the service exposing it."""
     sli = slo.indicator
@@ -312,6 +337,11 @@ def _check_indicator(estate: Estate, slo: Slo, exposed: dict[str, Exposed], prob
         if known.spec.type != want:
             problems.append(Problem(f"{name} is a {known.spec.type}; '{fname}' needs a {want}", where,
                                     f"{path}.{fname}"))
+        elif fname == "histogram":
+            bad = bucket_problem(sli.threshold_seconds, name, known.spec.buckets)
+            if bad is not None:
+                problems.append(Problem(bad[0], estate.where(sli, "threshold_seconds") or where,
+                                        f"{path}.threshold_seconds", bad[1]))
         for label, _, _ in matchers:
             if label not in known.spec.labels:
                 problems.append(Problem(f"{name} has no label {label!r}", where, f"{path}.{fname}",
