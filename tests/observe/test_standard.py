@@ -101,6 +101,13 @@ def test_a_time_budget_counts_trading_time_only_as_the_rules_do(estate_copy, cap
     assert b.counted == timedelta(seconds=hi - lo - shut)
 
 
+def test_an_estate_without_slos_says_so(capsys):
+    assert main(["observe", "slo", "examples/small", "--from", "2026-12-01"]) == 0
+    assert capsys.readouterr().out.startswith("no SLOs in examples/small")
+    assert main(["observe", "slo", "examples/small", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
 def test_the_slo_table_never_cuts_the_slo_name(capsys, monkeypatch):
     """Pipes and CI logs print 80 columns: the key column is whole, the others wrap."""
     monkeypatch.setenv("COLUMNS", "80")

@@ -80,6 +80,9 @@ def slo(
     if json:
         print_json(rows)
         return
+    if not rows:
+        console.print(f"no SLOs in {path}: declare them under observability.slos (docs/observe.md)", soft_wrap=True)
+        return
     cells = []
     for r in rows:
         counted, whole = r["counted_minutes"] / 60, r["window_days"] * 24
