@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
+from tradeplane.cli.output import Table
 
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.output import console, print_json

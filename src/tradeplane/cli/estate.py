@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
+from tradeplane.cli.output import Table
 from rich.tree import Tree
 
 from tradeplane.cli._lazy import lazy

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 from rich.live import Live
-from rich.table import Table
+from tradeplane.cli.output import Table
 
 from tradeplane.cli.output import console, print_json
 

@@ -42,7 +42,7 @@ def list_(config: Path = CONFIG, status: str = typer.Option(None, help="triggere
           desk: str = typer.Option(None), limit: int = typer.Option(100), db: str = DB,
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Incidents, newest first."""
-    from rich.table import Table
+    from tradeplane.cli.output import Table
 
     rows = _db(config, db).list(status=status, desk=desk, limit=limit)
     if as_json:
@@ -59,7 +59,7 @@ def list_(config: Path = CONFIG, status: str = typer.Option(None, help="triggere
 def show(config: Path = CONFIG, incident: int = typer.Argument(...), db: str = DB,
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One incident: owner, alerts, timeline, open actions."""
-    from rich.table import Table
+    from tradeplane.cli.output import Table
 
     data = _db(config, db).show(incident)
     if as_json:
@@ -149,7 +149,7 @@ def postmortem(config: Path = CONFIG, incident: int = typer.Argument(...), db: s
 @app.command()
 def report(config: Path = CONFIG, db: str = DB, as_json: bool = typer.Option(False, "--json")) -> None:
     """MTTA and MTTR by desk and month."""
-    from rich.table import Table
+    from tradeplane.cli.output import Table
 
     from tradeplane.incidents.postmortem import duration_text
 

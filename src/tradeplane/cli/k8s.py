@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
+from tradeplane.cli.output import Table
 
 from tradeplane import estate as est
 from tradeplane.cli.output import console, print_json

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
+from tradeplane.cli.output import Table
 
 from tradeplane.cli.output import console, print_json
 

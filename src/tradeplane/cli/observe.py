@@ -70,7 +70,7 @@ def slo(
     """The SLOs, their error budgets (over the time the rules count) and alert windows."""
     from rich import box
     from rich.console import Console
-    from rich.table import Table
+    from tradeplane.cli.output import Table
 
     from tradeplane import estate as est
     from tradeplane import observe

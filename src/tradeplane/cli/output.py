@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table as RichTable
 
 # emoji=False: Rich would print "estate.yaml:100:44" as "estate.yaml💯44" (":100:" is an emoji code).
 console = Console(highlight=False, emoji=False)
@@ -14,6 +15,22 @@ err_console = Console(stderr=True, highlight=False, emoji=False)
 TABLE_ROWS = 200
 """Rows a table (or tree) prints before it stops and says how many more there are: a 20,000-row table
 is unreadable on a terminal and took 24 s of CPU to print (docs/plan.md); ``--json`` lists every one."""
+
+
+class Table(RichTable):
+    """A Rich table that never cuts a value short: Rich's default ends a word wider than its column in an
+    ellipsis ("feed-fre…", "$59,575…", as in an 80-column pipe or CI log). The first column, a row's key,
+    is kept whole on one line (the others give up the width); any other column folds a long word onto
+    the next line."""
+
+    def add_column(self, header: Any = "", footer: Any = "", **kwargs: Any) -> None:
+        if not self.columns and "overflow" not in kwargs:
+            kwargs.setdefault("no_wrap", True)
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(header, footer, **kwargs)
+
+
+__all__ = ["TABLE_ROWS", "Table", "console", "err_console", "more", "print_json"]
 
 
 def more(total: int, shown: int, what: str) -> None:

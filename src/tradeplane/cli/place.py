@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
+from tradeplane.cli.output import Table
 from typer.core import TyperGroup
 
 from tradeplane.cli._lazy import lazy

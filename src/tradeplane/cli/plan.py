@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from tradeplane.cli.output import Table
 
 from tradeplane import collector
 from tradeplane.cli._lazy import lazy

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from tradeplane.cli.output import Table
 
 from tradeplane import estate as est
 from tradeplane.cli.output import console, err_console, print_json
