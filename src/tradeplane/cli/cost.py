@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from tradeplane.cli.output import Table
 
 from tradeplane.cli._lazy import lazy
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import Table, console, print_json
 from tradeplane.errors import InputError
 from tradeplane.writing import check_dir, check_file, write_file
 

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from tradeplane.cli.output import Table
 from rich.tree import Tree
 
 from tradeplane.cli._lazy import lazy
-from tradeplane.cli.output import TABLE_ROWS, console, print_json
+from tradeplane.cli.output import TABLE_ROWS, Table, console, print_json
 from tradeplane.writing import write_file
 
 if TYPE_CHECKING:

@@ -8,15 +8,15 @@ from typing import Any
 
 import typer
 from rich.live import Live
-from tradeplane.cli.output import Table
+from rich.table import Table as RichTable
 
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import Table, console, print_json
 
 app = typer.Typer(no_args_is_help=True, help="Redundant WebSocket market-data feeds: run, status, simulate, replay.")
 
 
-def _tables(status: dict[str, Any]) -> Table:
-    outer = Table.grid()
+def _tables(status: dict[str, Any]) -> RichTable:
+    outer = RichTable.grid()  # a layout of tables, not a table of values
     s = Table(title="streams", title_justify="left")
     for col in ("stream", "state", "arbitration", "events", "gaps", "resyncs", "checksum fails", "bid", "ask"):
         s.add_column(col, justify="right" if col in ("events", "gaps", "resyncs", "checksum fails", "bid", "ask") else "left")

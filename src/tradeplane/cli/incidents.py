@@ -150,7 +150,6 @@ def postmortem(config: Path = CONFIG, incident: int = typer.Argument(...), db: s
 def report(config: Path = CONFIG, db: str = DB, as_json: bool = typer.Option(False, "--json")) -> None:
     """MTTA and MTTR by desk and month."""
     from tradeplane.cli.output import Table
-
     from tradeplane.incidents.postmortem import duration_text
 
     rows = _db(config, db).report()

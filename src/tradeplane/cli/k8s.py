@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from tradeplane.cli.output import Table
 
 from tradeplane import estate as est
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import Table, console, print_json
 from tradeplane.errors import Problem, UnsupportedError
 
 app = typer.Typer(no_args_is_help=True, help="Kubernetes scheduling on GKE compiled from the placement solve.")

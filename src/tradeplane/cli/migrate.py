@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from tradeplane.cli.output import Table
 
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import Table, console, print_json
 
 app = typer.Typer(no_args_is_help=True, help="Move colocation workloads into GCP in safe waves: plan, parallel-run "
                                            "comparison, runbooks, state.")

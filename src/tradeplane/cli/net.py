@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from tradeplane.cli.output import Table
 
 from tradeplane.cli._lazy import lazy
-from tradeplane.cli.output import console, print_json
+from tradeplane.cli.output import Table, console, print_json
 from tradeplane.plural import count
 from tradeplane.writing import check_file, write_file
 

@@ -70,10 +70,10 @@ def slo(
     """The SLOs, their error budgets (over the time the rules count) and alert windows."""
     from rich import box
     from rich.console import Console
-    from tradeplane.cli.output import Table
 
     from tradeplane import estate as est
     from tradeplane import observe
+    from tradeplane.cli.output import Table
 
     end = _start(start)
     rows = observe.slo_table(observe.compile_standard(est.load(path)), end)

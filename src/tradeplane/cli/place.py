@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from tradeplane.cli.output import Table
 from typer.core import TyperGroup
 
 from tradeplane.cli._lazy import lazy
-from tradeplane.cli.output import TABLE_ROWS, console, more, print_json
+from tradeplane.cli.output import TABLE_ROWS, Table, console, more, print_json
 from tradeplane.errors import InputError, UnsupportedError
 from tradeplane.plural import count
 

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from tradeplane.cli.output import Table
 
 from tradeplane import collector
 from tradeplane.cli._lazy import lazy
 from tradeplane.cli.cost import render_estimate
 from tradeplane.cli.estate import render_summary
 from tradeplane.cli.net import render_report
-from tradeplane.cli.output import console, err_console, print_json
+from tradeplane.cli.output import Table, console, err_console, print_json
 from tradeplane.cli.place import render_placement
 from tradeplane.cli.terraform import render_counts
 from tradeplane.errors import InputError

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from tradeplane.cli.output import Table
 
 from tradeplane import estate as est
-from tradeplane.cli.output import console, err_console, print_json
+from tradeplane.cli.output import Table, console, err_console, print_json
 from tradeplane.errors import InputError
 
 if TYPE_CHECKING:
