@@ -19,13 +19,10 @@ is unreadable on a terminal and took 24 s of CPU to print (docs/plan.md); ``--js
 
 class Table(RichTable):
     """A Rich table that never cuts a value short: Rich's default ends a word wider than its column in an
-    ellipsis ("feed-fre…", "$59,575…", as in an 80-column pipe or CI log). The first column, a row's key,
-    is kept whole on one line (the others give up the width); any other column folds a long word onto
-    the next line."""
+    ellipsis ("feed-fre…", "$59,575…", as in an 80-column pipe or CI log); here a column too narrow for a
+    word folds it onto the next line instead (wrapping at spaces first, as Rich does)."""
 
     def add_column(self, header: Any = "", footer: Any = "", **kwargs: Any) -> None:
-        if not self.columns and "overflow" not in kwargs:
-            kwargs.setdefault("no_wrap", True)
         kwargs.setdefault("overflow", "fold")
         super().add_column(header, footer, **kwargs)
 
