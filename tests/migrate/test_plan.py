@@ -65,8 +65,11 @@ def test_windows_come_from_the_venue_hours(reference_plan: MigrationPlan) -> Non
     assert w1.slot.needs_minutes == 60 and "fits" in w1.slot.reason
     assert w2.slot.window is not None and w2.slot.window.kind == "weekend"
     # The weekends of Dec 11 and Dec 18 fall in the estate's roll-2026-12 event (venues.yaml: Dec 10-18):
-    # wave 2 takes the first weekend after it, and says so.
-    assert w2.slot.window.start == datetime(2026, 12, 25, 22, 0, tzinfo=UTC)
+    # wave 2 takes the first weekend after it, and says so. Christmas (Fri 2026-12-25, a holiday) closes its
+    # whole trading date, so that weekend opens at Thursday's 16:00 CST halt and runs to Sunday 17:00 CST.
+    assert w2.slot.window.start == datetime(2026, 12, 24, 22, 0, tzinfo=UTC)
+    assert w2.slot.window.end == datetime(2026, 12, 27, 23, 0, tzinfo=UTC)
+    assert w2.slot.label == "weekend Thu 2026-12-24 16:00 CST"
     assert "100 min, longer than the 60 min daily halt, so the weekend window fits" in w2.slot.reason
     assert w2.slot.notes == ("not in cme-globex event roll-2026-12 (2026-12-10 to 2026-12-18: December roll and "
                              "expiry): 2 window(s) inside it skipped, from Fri 2026-12-11 16:00 CST",)
@@ -102,9 +105,14 @@ def test_a_wave_that_waits_too_long_is_flagged_and_a_clock_change_is_named(varia
     def long_cutover(colo: dict) -> None:
         workload(colo, "aur-ogw")["cutover_minutes"] = 2880  # wave 2: 2,920 + 30 = 2,950 min > a 2,940 min weekend
 
-    p = migrate.plan(est.load(variant(long_cutover)))
+    root = variant(long_cutover)
+    # Without the holidays (whose Thursday-to-Sunday closes, 4,380 min, would take it at Christmas), the only
+    # weekend long enough within the horizon is the autumn clock change (CDT -> CST: 3,000 min).
+    p = migrate.plan(est.load(root))
+    assert p.waves[1].slot.label == "weekend Thu 2026-12-24 16:00 CST" and not p.waves[1].slot.late
+    _without_holidays(root)
+    p = migrate.plan(est.load(root))
     w2 = p.waves[1]
-    # The only weekend long enough within the horizon is the autumn clock change (CDT -> CST: 3,000 min).
     assert w2.slot.window is not None and w2.slot.window.start == datetime(2027, 11, 5, 21, 0, tzinfo=UTC)
     assert w2.slot.window.minutes == 3000
     assert ("it fits only because the clocks change inside it (CDT -> CST on Sun 2027-11-07): 3000 min closed "
@@ -169,26 +177,35 @@ def test_a_blocked_crossing_flow_fails_the_network_check(variant: Callable[[Edit
                            for t in dropped[0].traces)
 
 
+def _without_holidays(root: Path) -> None:
+    venues = root / "venues.yaml"
+    text = venues.read_text(encoding="utf-8")
+    assert 'holidays: ["2026-12-25", "2027-01-01"]' in text
+    venues.write_text(text.replace('holidays: ["2026-12-25", "2027-01-01"]', "holidays: []"), encoding="utf-8")
+
+
 def test_capacity_and_windows_block_waves(variant: Callable[[Edit], Path]) -> None:
     def heavy(colo: dict) -> None:
         workload(colo, "aur-mdh-a")["flows"][0]["mbps"] = 40_000
         workload(colo, "aur-mon")["cutover_minutes"] = 2880
         colo["migration"]["rollback_minutes"] = 200  # 3,080 min: longer than any weekend close (3,000 min at the
         # autumn clock change)
+        # Waves 1 and 2 (230 and 270 min with that rollback) need weekends too: started two weekends before the
+        # December roll, they take those, and the holiday closes are left for wave 3.
+        colo["migration"]["start"] = "2026-11-27"
 
     root = variant(heavy)
-    # CME's holidays (Fri 2026-12-25, Fri 2027-01-01) close Thursday 16:00 to Sunday 17:00 CT (4,380 min):
-    # the one close long enough, which wave 3 takes
+    # CME's holidays (Fri 2026-12-25, Fri 2027-01-01) close their whole trading date: Thursday 16:00 to Sunday
+    # 17:00 CT (4,380 min), the only closes long enough; wave 3 takes Christmas, the first after the roll.
     p = migrate.plan(est.load(root))
     w1 = p.waves[0]
     assert not w1.ok and any(b.startswith("link capacity: 40,405 Mb/s crosses") for b in w1.blocking)
+    assert [w.slot.label for w in p.waves[:2]] == ["weekend Fri 2026-11-27 16:00 CST", "weekend Fri 2026-12-04 16:00 CST"]
     w3 = p.waves[-1]
     assert w3.slot.label == "weekend Thu 2026-12-24 16:00 CST" and w3.slot.window is not None
-    assert w3.slot.window.minutes == 4380
+    assert w3.slot.window.minutes == 4380 and w3.slot.needs_minutes == 3080 and not w3.slot.late
     # without them, no close is long enough
-    venues = root / "venues.yaml"
-    venues.write_text(venues.read_text(encoding="utf-8").replace('holidays: ["2026-12-25", "2027-01-01"]', "holidays: []"),
-                      encoding="utf-8")
+    _without_holidays(root)
     p = migrate.plan(est.load(root))
     w3 = p.waves[-1]
     assert w3.slot.window is None and any(b.startswith("window: no weekend/daily-halt window") for b in w3.blocking)

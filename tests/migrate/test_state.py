@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -17,10 +19,11 @@ from tradeplane.migrate import MigrationPlan, open_recording
 from tradeplane.migrate.compare import compare_readers
 
 from . import mdp
-from .conftest import REFERENCE
+from .conftest import REFERENCE, Edit, workload
 
 AT = datetime(2026, 12, 7, 22, 40, tzinfo=UTC)  # Mon 16:40 CST: inside wave 1's window (the 16:00-17:00 halt)
-AT2 = datetime(2026, 12, 25, 22, 30, tzinfo=UTC)  # Fri 16:30 CST: inside wave 2's weekend (after the December roll)
+AT2 = datetime(2026, 12, 25, 22, 30, tzinfo=UTC)  # Fri 16:30 CST: inside wave 2's weekend (after the December roll;
+# Christmas, a holiday, closes from Thu 2026-12-24 16:00 CST to Sun 2026-12-27 17:00 CST)
 T0 = 1_765_000_000_000_000_000
 
 
@@ -103,17 +106,45 @@ def test_advance_keeps_the_soak_and_the_window(tmp_path: Path, reference_estate:
     # Two seconds later, wave 2: the 1-day soak has not elapsed.
     with pytest.raises(UnsupportedError) as exc:
         migrate.advance(e, p, s1, 2, AT + timedelta(seconds=2), good)
-    assert _one_line(exc).startswith("soak_days: wave 2 may be recorded from weekend Fri 2026-12-25 16:00 CST to "
+    assert _one_line(exc).startswith("soak_days: wave 2 may be recorded from weekend Thu 2026-12-24 16:00 CST to "
                                      "Sun 2026-12-27 17:00 CST: wave 1's 1-day soak runs until Tue 2026-12-08 16:40 CST")
     # After the soak, inside a weekend of the December roll (an event): refused, no window there.
-    with pytest.raises(UnsupportedError, match="may be recorded from weekend Fri 2026-12-25 16:00 CST"):
+    with pytest.raises(UnsupportedError, match="may be recorded from weekend Thu 2026-12-24 16:00 CST"):
         migrate.advance(e, p, s1, 2, datetime(2026, 12, 12, 12, 0, tzinfo=UTC), good)
-    # Mid-week between halts: refused. In a daily halt: too short for wave 2's 100 min.
-    for t in (datetime(2026, 12, 22, 15, 0, tzinfo=UTC), datetime(2026, 12, 22, 22, 30, tzinfo=UTC)):
+    # Mid-week between halts: refused. In a daily halt: too short for wave 2's 100 min. Christmas Eve before
+    # its 16:00 close: the market still trades.
+    for t in (datetime(2026, 12, 22, 15, 0, tzinfo=UTC), datetime(2026, 12, 22, 22, 30, tzinfo=UTC),
+              datetime(2026, 12, 24, 21, 30, tzinfo=UTC)):
         with pytest.raises(UnsupportedError, match="is not inside a weekend/daily-halt window"):
             migrate.advance(e, p, s1, 2, t, good)
+    # From the Christmas Eve close (Thu 16:30 CST) the window is open; the state records the time given.
+    eve = datetime(2026, 12, 24, 22, 30, tzinfo=UTC)
+    assert migrate.advance(e, p, s1, 2, eve, good).done[2].done_at == eve.isoformat()
     s2 = migrate.advance(e, p, s1, 2, AT2, good)
     assert s2.done[2].done_at == AT2.isoformat() and not s2.done[2].outside_window
+
+
+def test_a_long_wave_is_judged_by_its_whole_window(tmp_path: Path,
+                                                   variant: Callable[[Edit], Path]) -> None:
+    """A wave needing more than a day (2,950 min) recorded half an hour into the Christmas close it was planned
+    for (4,380 min): the window is the whole close, not the day after ``at`` (it was cut there: 1,470 min,
+    refused, and called a 'holiday')."""
+    def long_cutover(colo: dict[str, Any]) -> None:
+        workload(colo, "aur-ogw")["cutover_minutes"] = 2880
+
+    e = est.load(variant(long_cutover))
+    p = migrate.plan(e)
+    w2 = p.wave(2).slot
+    assert w2.needs_minutes == 2950 and w2.label == "weekend Thu 2026-12-24 16:00 CST"
+    crit = e.colocation.migration.criteria if e.colocation and e.colocation.migration else None
+    good = migrate.compare(*_recordings(tmp_path), crit)
+    s1 = migrate.advance(e, p, migrate.State(e.name), 1, AT, good)
+    for at in (datetime(2026, 12, 24, 22, 30, tzinfo=UTC), datetime(2026, 12, 27, 12, 0, tzinfo=UTC)):
+        assert migrate.advance(e, p, s1, 2, at, good).done[2].done_at == at.isoformat()
+    # An ordinary weekend (2,940 min) stays too short, from its first minute to its last.
+    for at in (datetime(2027, 1, 8, 22, 30, tzinfo=UTC), datetime(2027, 1, 10, 22, 30, tzinfo=UTC)):
+        with pytest.raises(UnsupportedError, match="is not inside a weekend/daily-halt window"):
+            migrate.advance(e, p, s1, 2, at, good)
 
 
 def test_recording_outside_the_window_needs_a_reason_that_the_state_keeps(

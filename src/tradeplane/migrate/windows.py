@@ -134,11 +134,20 @@ def fits(w: Window, need: int, allowed: Iterable[str], events: Sequence[Blackout
 
 def window_at(h: MarketHours, at: datetime, need: int, allowed: Iterable[str],
               events: Sequence[Blackout]) -> Window | None:
-    """The window ``at`` falls in (``start <= at < end``) when the wave may use it (``fits``), else None."""
-    for w in windows(h, at - timedelta(days=6), at + timedelta(days=1)):
-        if w.start <= at < w.end and fits(w, need, allowed, events):
-            return w
-    return None
+    """The window ``at`` falls in (``start <= at < end``) when the wave may use it (``fits``), else None.
+
+    The window is the whole closed interval around ``at`` (the one ``schedule`` planned), never one cut at
+    the edge of the span read: the span widens until the interval ends inside it (up to ``HORIZON_DAYS``
+    either side), so a 4,380 min holiday weekend is judged at its full length and by every event it meets."""
+    span = timedelta(days=7)
+    while True:
+        lo, hi = at - span, at + span
+        here = next((w for w in windows(h, lo, hi) if w.start <= at < w.end), None)
+        if here is None:
+            return None
+        if (here.start > lo and here.end < hi) or span >= timedelta(days=HORIZON_DAYS):
+            return here if fits(here, need, allowed, events) else None
+        span *= 2
 
 
 def next_window(h: MarketHours, after: datetime, need: int, allowed: Iterable[str],
@@ -148,8 +157,9 @@ def next_window(h: MarketHours, after: datetime, need: int, allowed: Iterable[st
     here = window_at(h, after, need, allowed, events)
     if here is not None:
         return here
+    # A window starting at ``after`` is the tail of the one ``after`` falls in, which ``window_at`` refused whole.
     return next((w for w in windows(h, after, after + timedelta(days=HORIZON_DAYS))
-                 if w.start >= after and fits(w, need, allowed, events)), None)
+                 if w.start > after and fits(w, need, allowed, events)), None)
 
 
 def local(t: datetime, zone: ZoneInfo) -> str:
