@@ -88,11 +88,13 @@ class Plan:
         return out
 
     def _over_budget(self) -> list[tuple[str, str]]:
-        """Each desk whose estimated month is over its budget: (the warning, the budget's ``file:line``)."""
+        """Each desk whose estimated month is over its budget: (the warning, the budget's ``file:line``).
+        The estimate is in US dollars (list prices), so only a USD budget is compared: a budget in another
+        currency is the billing report's to judge, against spend billed in that currency (``cost report``)."""
         by_desk = self.cost.by("desk")
         return [(f"desk {b.desk}: estimated ${by_desk[b.desk]:,.0f}/month is over its budget of "
                  f"${b.monthly_usd:,.0f}", str(self.estate.where(b) or ""))
-                for b in self.estate.budgets if by_desk.get(b.desk, 0.0) > b.monthly_usd]
+                for b in self.estate.budgets if b.currency == "USD" and by_desk.get(b.desk, 0.0) > b.monthly_usd]
 
     def _blocked_waves(self) -> list[tuple[str, str, str]]:
         """Each problem that blocks migration waves, once with every wave it blocks (a problem a later

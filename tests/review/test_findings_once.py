@@ -98,6 +98,20 @@ def test_a_desk_over_its_budget_is_a_sarif_warning_at_the_budget(small_plan: pla
     assert f"- {warning} (at `" in md
 
 
+def test_a_budget_in_another_currency_is_not_compared_with_the_usd_estimate(small_bad: Path,
+                                                                             tmp_path: Path) -> None:
+    """The estimate is list prices in US dollars: 100 EUR is not 100 USD, so no overrun is claimed (the
+    billing report compares it with spend billed in EUR)."""
+    out = tmp_path / "small"
+    shutil.copytree(small_bad, out)
+    text = (out / "estate.yaml").read_text()
+    (out / "estate.yaml").write_text(text.replace("{desk: futures, monthly_usd: 100}",
+                                                  "{desk: futures, monthly_usd: 100, currency: EUR}", 1))
+    p = plan.build(est.load(out))
+    assert not [w for w in p.warnings if w.startswith("desk futures:")]
+    assert "finops/desk-budget" not in {r["ruleId"] for r in _results(p)[0]}
+
+
 def test_every_sarif_rule_says_what_it_checks(small_plan: plan.Plan) -> None:
     results, rules = _results(small_plan)
     assert {r["ruleId"] for r in results} == {r["id"] for r in rules}
