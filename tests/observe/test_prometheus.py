@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import yaml
 from tradeplane import observe
 from tradeplane.observe.alertmanager import links_carrying
 from tradeplane.observe.calendar import closed_intervals
-from tradeplane.observe.rules import slo_rules
+from tradeplane.observe.rules import rate_window, slo_rules
 from tradeplane.observe.ruletests import slo_test
 
 PROMTOOL = shutil.which("promtool")
@@ -131,3 +131,61 @@ def test_alertmanager_routes_by_desk_team_and_severity_and_inhibits_over_links(s
         (tmp_path / "alertmanager.yml").write_text(cfg)
         r = run(AMTOOL, "check-config", "alertmanager.yml", cwd=tmp_path)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _trading_hour_test(coarse, tmp_path: Path, error_ratio: float, fires: bool) -> subprocess.CompletedProcess[str]:
+    """order-gateway-availability's rules with Nasdaq's calendar anchored on Thursday 1970-01-01 (the
+    promtool clock starts at the epoch): 09:30 New York is 14:30 UTC. 1,000,000 requests a minute all
+    day; half of them fail overnight (closed: not counted), none 13:00-14:30, then ``error_ratio``
+    from the open. Only the 1h page alert is kept (the 6h and 3d windows hold only this one session,
+    so they would fire on any burn above their own thresholds). Asserts it pages once the first
+    trading hour is done (and at 15:45, 17:00) when ``fires``, and that it is silent overnight and
+    otherwise."""
+    slo = coarse.slo("order-gateway-availability")
+    tmp_path.mkdir()
+    rules = slo_rules(coarse, slo, datetime(1970, 1, 2, tzinfo=UTC))
+    group = rules["groups"][0]
+    page = next(r for r in group["rules"] if r.get("alert") and r["labels"]["long_window"] == "1h")
+    group["rules"] = [r for r in group["rules"] if "record" in r] + [page]
+    (tmp_path / "s.rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
+    per_minute = 1_000_000
+    total, good = [0], [0]
+    for minute in range(1, 17 * 60 + 1):
+        bad = per_minute // 2 if minute <= 13 * 60 else 0 if minute <= 14 * 60 + 30 else round(error_ratio * per_minute)
+        total.append(total[-1] + per_minute)
+        good.append(good[-1] + per_minute - bad)
+    expected = [{"exp_labels": {"slo": slo.name, **page["labels"]}, "exp_annotations": page["annotations"]}]
+    # One trading hour after the open, plus the rate window the first recordings reach back over
+    # (they still see the good minutes before the open) and the alert's pending time: 15:36.
+    hour_done = 14 * 60 + 30 + 60 + int(rate_window(coarse).total_seconds() + coarse.estate.observability.pending_seconds) // 60
+    evals = [("12:00", False), (f"{hour_done // 60}:{hour_done % 60:02d}", fires), ("15:45", fires), ("17:00", fires)]
+    test = {"rule_files": ["s.rules.yml"], "evaluation_interval": "60s", "tests": [{
+        "interval": "60s",
+        "input_series": [{"series": 'orders_requests_total{venue="nasdaq"}', "values": " ".join(map(str, total))},
+                         {"series": 'orders_accepted_total{venue="nasdaq"}', "values": " ".join(map(str, good))}],
+        "alert_rule_test": [{"eval_time": f"{int(t[:2]) * 60 + int(t[3:])}m", "alertname": "SloErrorBudgetBurn",
+                             "exp_alerts": expected if on else []} for t, on in evals]}]}
+    (tmp_path / "s.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
+    return run(PROMTOOL, "test", "rules", "s.test.yml", cwd=tmp_path)
+
+
+@needs_promtool
+def test_one_bad_trading_hour_at_the_page_threshold_spends_2_percent_of_the_budget(coarse, tmp_path):
+    """The page of a Nasdaq-hours SLO fires on an hour of errors that spends 2% of its budget, not 10%."""
+    slo = coarse.slo("order-gateway-availability")
+    page = slo.windows[0]
+    theta = page.threshold(slo.objective)
+    # An hour of trading at the threshold, against the budget of the 28 days' trading time (20
+    # sessions of 6.5 h, at the same request rate): 2% of it.
+    counted = 20 * 6.5
+    assert theta * 1 / (slo.budget * counted) == pytest.approx(0.02)
+    assert observe.budget_of(coarse, slo, START).counted == timedelta(hours=counted)
+    # The calendar factor this replaces would only have paged at 13.44 x 0.05%: 10% of the budget an hour.
+    old = observe.burn_windows(slo.window_days)[0].threshold(slo.objective)
+    assert old / (slo.budget * counted) == pytest.approx(13.44 / 130)
+    over, under = theta * 1.02, theta * 0.98
+    assert over < old
+    r = _trading_hour_test(coarse, tmp_path / "over", over, fires=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = _trading_hour_test(coarse, tmp_path / "under", under, fires=False)
+    assert r.returncode == 0, r.stdout + r.stderr

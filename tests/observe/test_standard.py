@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
+from tradeplane import observe
 from tradeplane.cli import main
 from tradeplane.observe import burn_windows
+from tradeplane.observe.rules import slo_rules
+from tradeplane.observe.standard import POLICY
 
 
 def test_burn_factors_come_from_the_slo_window_as_in_the_sre_workbook():
@@ -22,6 +26,103 @@ def test_burn_factors_come_from_the_slo_window_as_in_the_sre_workbook():
         (timedelta(days=3), timedelta(hours=6), "ticket")]
     assert w[0].threshold(99.9) == pytest.approx(0.0144)
     assert w[0].threshold(50.0) == 1.0  # unreachable burn: fires only on total failure
+
+
+def _session_hours(reference_estate, venue: str) -> dict[str, float]:
+    """Hours a venue trades on each weekday, from the estate's session list (local clock arithmetic,
+    independent of estate.hours and observe.standard): a session closing at or before it opens runs
+    past midnight, less its daily halts."""
+    hours = reference_estate.venue(venue).hours
+    out: dict[str, float] = {}
+    for s in hours.sessions:
+        (oh, om), (ch, cm) = (map(int, s.open.split(":")), map(int, s.close.split(":")))
+        length = (ch * 60 + cm - oh * 60 - om) / 60
+        length = length if length > 0 else length + 24
+        for day in s.days:
+            out[str(day.value)] = out.get(str(day.value), 0.0) + length
+    assert not hours.halts  # the reference venues express halts as the gap between sessions
+    return out
+
+
+def test_a_market_hours_slo_burns_at_the_share_of_the_time_its_rules_count(standard, reference_estate):
+    """Nasdaq 09:30-16:00 New York, Monday to Friday: a 28-day window counts 4 x 5 x 6.5 h = 130 h;
+    an hour inside the session 1 h, six hours 6 h (the session is 6.5 h), three days at most three
+    sessions (19.5 h). Spending 2% of the budget in one trading hour is 0.02 x 130 / 1 = 2.6x."""
+    slo = standard.slo("order-gateway-availability")
+    per_day = _session_hours(reference_estate, "nasdaq")
+    assert per_day == {d: 6.5 for d in ("mon", "tue", "wed", "thu", "fri")}
+    window = sum(per_day.values()) * slo.window_days / 7
+    assert window == 130.0
+    session = max(per_day.values())
+    counted_long = {1: min(1.0, session), 6: min(6.0, session), 72: 3 * session}
+    expected = [share * window / counted_long[int(long / timedelta(hours=1))] for share, long, _ in POLICY]
+    assert [w.factor for w in slo.windows] == pytest.approx(expected, rel=1e-12)
+    assert [round(w.factor, 4) for w in slo.windows] == [2.6, 1.0833, 0.6667]
+    assert slo.windows[0].factor == pytest.approx(0.02 * 130 / 1)
+    assert [w.counted_long for w in slo.windows] == [timedelta(hours=1), timedelta(hours=6),
+                                                     timedelta(hours=19.5)]
+    # The rules' threshold follows it: 2.6 x 0.05% = 0.13% errors over the hour (was 13.44 x 0.05%).
+    alerts = [r for r in slo_rules(standard, slo, datetime(2026, 12, 1, tzinfo=UTC))["groups"][0]["rules"]
+              if "alert" in r]
+    assert alerts[0]["expr"].endswith("> 0.0013")
+    assert "2.6x too fast" in alerts[0]["annotations"]["summary"]
+    assert "130 h of the window" in alerts[0]["annotations"]["description"]
+
+
+def test_cme_globex_counts_23_hours_a_day_less_its_daily_halt(standard, reference_estate):
+    """CME Globex: Sunday-Thursday 17:00 to 16:00 Chicago (23 h, the 16:00-17:00 halt between):
+    115 h a week, 460 h in 28 days; any 3 days hold three halts (69 h)."""
+    slo = standard.slo("cme-order-availability")
+    per_day = _session_hours(reference_estate, "cme-globex")
+    window = sum(per_day.values()) * slo.window_days / 7
+    assert window == 460.0
+    expected = [share * window / h for (share, _, _), h in zip(POLICY, (1, 6, 72 - 3), strict=True)]
+    assert [w.factor for w in slo.windows] == pytest.approx(expected, rel=1e-12)
+    assert [round(w.factor, 4) for w in slo.windows] == [9.2, 3.8333, 0.6667]
+
+
+def test_24x7_slos_keep_the_calendar_factors_exactly(standard, reference_estate):
+    for slo in standard.slos:
+        if slo.calendar_venues:
+            continue
+        assert slo.counted is None
+        assert slo.windows == burn_windows(slo.window_days) == slo.calendar_windows
+        # what the code computed before calendars were counted: share * (window / long), to the bit
+        window = timedelta(days=slo.window_days)
+        assert [w.factor for w in slo.windows] == [share * (window / long) for share, long, _ in POLICY]
+    # A calendar of a venue that trades 24x7 counts all of the window: the same factors, to the bit.
+    e = reference_estate
+    slos = [x.model_copy(update={"calendar": x.calendar.model_copy(update={"venues": ("binance",)})})
+            if x.name == "order-gateway-availability" else x for x in e.observability.slos]
+    std = observe.compile_standard(e.model_copy(update={"observability": e.observability.model_copy(
+        update={"slos": tuple(slos)})}))
+    slo = std.slo("order-gateway-availability")
+    assert slo.counted is not None and slo.calendar_venues == ("binance",)
+    assert [w.factor for w in slo.windows] == [w.factor for w in burn_windows(28)]
+
+
+def test_factors_do_not_depend_on_the_date_rendered(standard):
+    """Holidays and the render date are left out of the factors: the alert rules are the same
+    for a window over Christmas and one in June (only the slo_open calendar rule moves)."""
+    slo = standard.slo("order-gateway-availability")
+
+    def alerts(day: datetime) -> str:
+        return yaml.safe_dump([r for r in slo_rules(standard, slo, day)["groups"][0]["rules"] if "alert" in r])
+
+    assert alerts(datetime(2026, 12, 28, tzinfo=UTC)) == alerts(datetime(2027, 6, 14, tzinfo=UTC))
+
+
+def test_a_calendar_of_several_venues_counts_while_any_trades(reference_estate):
+    """Nasdaq's session lies inside CME Globex's (08:30-15:00 Chicago): the union counts as CME."""
+    e = reference_estate
+    slos = [x.model_copy(update={"calendar": x.calendar.model_copy(update={"venues": ("nasdaq", "cme-globex")})})
+            if x.name == "order-gateway-availability" else x for x in e.observability.slos]
+    std = observe.compile_standard(e.model_copy(update={"observability": e.observability.model_copy(
+        update={"slos": tuple(slos)})}))
+    both = std.slo("order-gateway-availability")
+    cme = std.slo("cme-order-availability")
+    assert both.counted is not None and cme.counted is not None
+    assert (both.counted.per_week, both.counted.most) == (cme.counted.per_week, cme.counted.most)
 
 
 def test_builtin_slos_cover_every_stream_venue_and_hybrid_link(standard):
@@ -46,6 +147,14 @@ def test_slo_command_lists_budgets_and_windows(capsys):
     r = rows["md-freshness"]
     assert [a["burn_rate"] for a in r["alerts"]] == [13.44, 5.6, 0.9333]
     assert rows["order-gateway-availability"]["calendar"] == ["nasdaq"]
+    # the rules' factors follow the time they count; the cloud alerts, which count all time, keep the calendar's
+    nasdaq = rows["order-gateway-availability"]
+    assert [a["burn_rate"] for a in nasdaq["alerts"]] == [2.6, 1.0833, 0.6667]
+    assert [a["cloud_burn_rate"] for a in nasdaq["alerts"]] == [13.44, 5.6, 0.9333]
+    assert [a["long_counted_minutes"] for a in nasdaq["alerts"]] == [60, 360, 19.5 * 60]
+    assert nasdaq["factor_counted_minutes"] == 130 * 60
+    assert [a["cloud_burn_rate"] for a in r["alerts"]] == [a["burn_rate"] for a in r["alerts"]]
+    assert r["factor_counted_minutes"] == 28 * 1440
     # a time SLO (the share of evaluations a gauge is good) spends its budget in minutes
     link = rows["link-availability-dx-chicago"]
     assert (link["budget_basis"], link["counted_minutes"]) == ("time", 28 * 1440)
@@ -123,6 +232,10 @@ def test_the_slo_table_never_cuts_the_slo_name(capsys, monkeypatch):
         assert any(line.startswith(name + " ") for line in lines), name
     assert "0.05% of events" in out.replace("\n", " ") or "0.05% of" in out
     assert "alerts of 28d SLOs (burn rate, long/short window): page 13.44x 1h/5m" in out
+    flat = " ".join(out.split())
+    assert ("alerts of 28d SLOs on nasdaq hours, 130 h counted (burn rate, long/short window): page 2.6x 1h/5m, "
+            "page 1.0833x 6h/30m, ticket 0.6667x 3d/6h") in flat
+    assert "alerts of 28d SLOs on cme-globex hours, 460 h counted" in flat
 
 
 BAD = [

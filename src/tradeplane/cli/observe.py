@@ -105,12 +105,15 @@ def slo(
         table.add_row(*row)
     need = sum(widths) + len(widths) - 1
     (console if need <= console.width else Console(width=need, highlight=False, emoji=False)).print(table)
-    windows: dict[int, str] = {}
+    windows: dict[tuple[int, tuple[str, ...], float], str] = {}
     for r in rows:
-        windows.setdefault(r["window_days"], ", ".join(
+        counted = r["factor_counted_minutes"]
+        trading = tuple(r["calendar_venues"]) if counted != r["window_days"] * 1440 else ()
+        windows.setdefault((r["window_days"], trading, counted), ", ".join(
             f"{a['severity']} {a['burn_rate']:g}x {a['long']}/{a['short']}" for a in r["alerts"]))
-    for days, alerts in sorted(windows.items()):
-        console.print(f"alerts of {days}d SLOs (burn rate, long/short window): {alerts}")
+    for (days, trading, counted), alerts in sorted(windows.items()):
+        hours = f" on {', '.join(trading)} hours, {counted / 60:,.4g} h counted" if trading else ""
+        console.print(f"alerts of {days}d SLOs{hours} (burn rate, long/short window): {alerts}")
     console.print("budget: a time SLO in minutes of counted time; a ratio or latency SLO as a share of its events.")
 
 

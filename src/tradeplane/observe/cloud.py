@@ -10,7 +10,7 @@ GCP (Managed Service for Prometheus stores the same series as ``prometheus.googl
 ``good_total_ratio`` or ``distribution_cut``, or windows-based ``metric_mean_in_range`` for a time
 indicator; ``goal`` = objective, ``rolling_period_days`` = window) and one
 ``google_monitoring_alert_policy`` per burn window (``select_slo_burn_rate`` over the long and the
-short window, AND-combined, threshold = the burn-rate factor).
+short window, AND-combined, threshold = the calendar burn-rate factor, below).
 
 AWS (the collector's EMF exporter writes the same series into namespace ``<prefix>/<service>``):
 ``aws_applicationsignals_service_level_objective`` per SLO (``attainment_goal`` = objective,
@@ -19,7 +19,13 @@ time indicator) and, per burn window, two ``aws_cloudwatch_metric_alarm`` (long,
 error ratio > factor x budget) joined by an ``aws_cloudwatch_composite_alarm`` (AND).
 
 Neither cloud's Terraform resource can express the trading calendar: the Prometheus rules are the
-calendar-aware ones, the cloud SLOs the backstop (docs/observe.md says so).
+calendar-aware ones, the cloud SLOs the backstop (docs/observe.md says so). The cloud SLOs and
+their alerts count all of the calendar window (``rolling_period_days`` and ``select_slo_burn_rate``
+over every hour; the alarms' periods likewise), so their burn-rate factors are the calendar ones,
+``SloSpec.calendar_windows`` (``share * window / long``), not the trading-time factors of the
+Prometheus rules (``SloSpec.windows``): for a time indicator the cloud's budget is ``1 - goal`` of
+every hour of the window, and a factor derived from trading time would page it at a fraction of
+2% of that budget.
 """
 
 from __future__ import annotations
@@ -144,7 +150,7 @@ def _gcp(standard: Standard) -> list[CloudResource]:
             "user_labels": {"desk": slo.desk, "team": slo.team, "slo_kind": slo.kind},
             sli_kind: sli,
         }))
-        for w in slo.windows:
+        for w in slo.calendar_windows:
             long_s, short_s = int(w.long.total_seconds()), int(w.short.total_seconds())
             conds = [Nested(display_name=f"burn rate over {secs}s above {w.factor:.4g}", condition_threshold=Nested(
                 filter=Ref(f'"select_slo_burn_rate(\\"${{google_monitoring_slo.{ident}.name}}\\", \\"{secs}s\\")"'),
@@ -234,10 +240,10 @@ def _aws(standard: Standard) -> list[CloudResource]:
             "goal": Nested(attainment_goal=slo.objective, warning_threshold=50.0,
                            interval=Nested(rolling_interval=Nested(duration=slo.window_days, duration_unit="DAY"))),
             "burn_rate_configurations": [Nested(look_back_window_minutes=int(x.total_seconds() // 60))
-                                         for w in slo.windows for x in (w.long, w.short)],
+                                         for w in slo.calendar_windows for x in (w.long, w.short)],
             sli_kind: sli,
         }))
-        for w in slo.windows:
+        for w in slo.calendar_windows:
             theta = w.threshold(slo.objective)
             names = []
             for which, d in (("long", w.long), ("short", w.short)):

@@ -15,7 +15,7 @@ Layout of the output folder::
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,10 @@ def _yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, width=100_000, default_flow_style=False)
 
 
+def _minutes(d: timedelta | None) -> float | None:
+    return None if d is None else round(d.total_seconds() / 60, 2)
+
+
 def slo_table(standard: Standard, end: datetime) -> list[dict[str, Any]]:
     """One row per SLO: owner, objective, window, error budget, alert windows.
 
@@ -46,6 +50,12 @@ def slo_table(standard: Standard, end: datetime) -> list[dict[str, Any]]:
     ``counted_minutes`` the minutes of the window the rules count (trading time outside maintenance
     for an SLO with a calendar), ``budget_minutes`` the budget in minutes of counted time for a
     time indicator and ``None`` for an event-counting one, ``budget`` the text ``observe slo`` prints.
+
+    The alerts' ``burn_rate`` is the factor of the Prometheus rules, derived from the time they
+    count (``standard.burn_windows``): ``factor_counted_minutes`` is what the SLO window counts by
+    the calendar's weekly schedule (no holidays, so it may differ from ``counted_minutes``) and each
+    alert's ``long_counted_minutes`` the most its long window counts; ``cloud_burn_rate`` is the
+    factor of the cloud alerts, which count all time (``SloSpec.calendar_windows``).
     """
     rows = []
     for s in standard.slos:
@@ -60,9 +70,12 @@ def slo_table(standard: Standard, end: datetime) -> list[dict[str, Any]]:
             "calendar": list(s.calendar_venues) + [f"maintenance {a}..{b}" for a, b, _ in s.maintenance],
             "calendar_venues": list(s.calendar_venues),
             "maintenance": [{"start": a, "end": b, "reason": why} for a, b, why in s.maintenance],
+            "factor_counted_minutes": _minutes(s.windows[0].counted_window),
             "alerts": [{"severity": w.severity, "long": duration(w.long), "short": duration(w.short),
-                        "burn_rate": round(w.factor, 4), "error_ratio_over": round(w.threshold(s.objective), 10)}
-                       for w in s.windows],
+                        "burn_rate": round(w.factor, 4), "error_ratio_over": round(w.threshold(s.objective), 10),
+                        "long_counted_minutes": _minutes(w.counted_long),
+                        "cloud_burn_rate": round(c.factor, 4)}
+                       for w, c in zip(s.windows, s.calendar_windows, strict=True)],
         })
     return rows
 

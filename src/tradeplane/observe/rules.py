@@ -9,7 +9,9 @@ For an SLO ``s`` with scrape interval ``i`` (rate window ``r = 4 i``, Prometheus
 * ``slo:sli_error:ratio_rate<w>`` for every alert window and the SLO window:
   ``sum_over_time(bad[w]) / sum_over_time(total[w])``: event-weighted, and over trading time only;
 * ``slo:error_budget_remaining:ratio``: ``1 - error_ratio(window) / (1 - objective)``;
-* ``SloErrorBudgetBurn`` alerts, one per burn window of ``standard.POLICY``.
+* ``SloErrorBudgetBurn`` alerts, one per burn window of ``standard.POLICY``, at the factor of
+  ``SloSpec.windows``: derived from the time these rules count (trading time for an SLO with a
+  calendar: ``standard.CountedTime``).
 
 Alert labels: ``severity`` (page|ticket), ``desk``, ``team``, ``env``, ``slo``, ``slo_kind``,
 ``long_window``, ``short_window`` and the indicator's ``by`` labels (venue, channel, symbol; link,
@@ -26,6 +28,7 @@ from prometheus_client.utils import floatToGoString
 from tradeplane.observe.calendar import closed_intervals, open_expression
 from tradeplane.observe.standard import (
     HYBRID_LINKS,
+    BurnWindow,
     SloSpec,
     Standard,
     duration,
@@ -95,6 +98,22 @@ def alert_labels(standard: Standard, slo: SloSpec, w: Any) -> dict[str, str]:
             "slo_kind": slo.kind, "long_window": duration(w.long), "short_window": duration(w.short)}
 
 
+def _hours(d: timedelta) -> str:
+    return f"{d.total_seconds() / 3600:,.4g} h"
+
+
+def _description(slo: SloSpec, w: BurnWindow) -> str:
+    """A burn alert's description: what the factor means in budget spent (and, for an SLO with a
+    trading calendar, in which counted time: ``standard.CountedTime``)."""
+    share = f"{round(w.budget_share * 100)}%"
+    if slo.counted is None or w.counted_long is None or w.counted_window is None:
+        return (f"{slo.description}. Objective {number(slo.objective)}% over {slo.window_days}d; at this rate "
+                f"{share} of the budget goes in {duration(w.long)}.")
+    return (f"{slo.description}. Objective {number(slo.objective)}% over {slo.window_days}d, counted while "
+            f"{', '.join(slo.counted.venues)} trades ({_hours(w.counted_window)} of the window); at this rate "
+            f"{share} of the budget goes in {duration(w.long)} ({_hours(w.counted_long)} of trading).")
+
+
 def slo_rules(standard: Standard, slo: SloSpec, start: datetime) -> dict[str, Any]:
     """The rule file (as data) of one SLO; ``start`` anchors its trading calendar."""
     o = standard.estate.observability
@@ -132,9 +151,7 @@ def slo_rules(standard: Standard, slo: SloSpec, start: datetime) -> dict[str, An
             "annotations": {
                 "summary": f"{slo.name}: error budget burning {number(w.factor)}x too fast "
                            f"({duration(w.long)} and {duration(w.short)} windows)",
-                "description": f"{slo.description}. Objective {number(slo.objective)}% over "
-                               f"{slo.window_days}d; at this rate {round(w.budget_share * 100)}% of the "
-                               f"budget goes in {duration(w.long)}.",
+                "description": _description(slo, w),
             },
         })
     return {"groups": [{"name": f"slo-{slo.name}", "interval": f"{o.scrape_interval_seconds}s", "rules": rules}]}

@@ -6,22 +6,30 @@ Burn-rate alerting follows the Google SRE Workbook, chapter 5 "Alerting on SLOs"
 6 hours, open a ticket when 10% is spent in 3 days; each long window is paired with a short window
 of 1/12 of it so an alert stops soon after the burn does. The burn-rate factor is *derived* from the
 SLO's own window: spending fraction ``f`` of the budget in ``long`` means burning at
-``f * window / long`` times the sustainable rate (14.4 for 2%/1h of 30 days, 13.44 of 28 days).
+``f * counted(window) / counted(long)`` times the sustainable rate, where ``counted`` is the time the
+rules count (``observe.rules`` joins every recording with ``<prefix>:slo_open``). For a 24x7 SLO
+that is the whole span, ``f * window / long`` (14.4 for 2%/1h of 30 days, 13.44 of 28 days); for an
+SLO with a trading calendar it is trading time (:class:`CountedTime`: Nasdaq's 09:30-16:00 session
+counts 130 h of a 28-day window and at most 1 h of an hour, so its page for 2% in 1 h is 2.6x).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import timedelta
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from tradeplane.errors import EstateError, Location, Problem
+from tradeplane.estate.hours import Interval, open_intervals, venue_hours
 from tradeplane.estate.model import (
     BuiltinSlo,
     CrossCloud,
     DirectConnect,
     Estate,
     Interconnect,
+    MarketHours,
     MetricSpec,
     Sli,
     Slo,
@@ -31,13 +39,17 @@ from tradeplane.observe.catalog import FEEDS_LATENCY_BUCKETS, STREAM_LIVE, built
 
 __all__ = [
     "POLICY",
+    "REFERENCE_START",
+    "REFERENCE_WEEKS",
     "BurnWindow",
+    "CountedTime",
     "Exposed",
     "SloSpec",
     "Standard",
     "bucket_problem",
     "burn_windows",
     "compile_standard",
+    "counted_time",
     "duration",
     "good_when",
     "links_carrying",
@@ -59,13 +71,19 @@ HYBRID_LINKS = (Interconnect, DirectConnect, Vpn, CrossCloud)
 @dataclass(frozen=True)
 class BurnWindow:
     """One multi-window burn-rate alert: fires while the error ratio over both ``long`` and ``short``
-    exceeds ``factor * (1 - objective)``."""
+    exceeds ``factor * (1 - objective)``.
+
+    ``counted_long`` and ``counted_window`` are the counted times the factor was derived from
+    (``factor = budget_share * counted_window / counted_long``): the most a ``long`` window counts
+    and what the SLO window counts; the spans themselves for a 24x7 SLO."""
 
     long: timedelta
     short: timedelta
     budget_share: float
     factor: float
     severity: str
+    counted_long: timedelta | None = None
+    counted_window: timedelta | None = None
 
     def threshold(self, objective: float) -> float:
         """The error ratio (0..1) both windows must exceed; capped at 1 (an objective so loose that
@@ -73,13 +91,101 @@ class BurnWindow:
         return min(1.0, self.factor * (1.0 - objective / 100.0))
 
 
-def burn_windows(window_days: int) -> tuple[BurnWindow, ...]:
-    """The burn-rate windows of an SLO with a ``window_days`` rolling window."""
+#: The fixed span over which a trading calendar's weekly schedule is measured: 52 weeks from
+#: Monday 2025-01-06 00:00 UTC (a fixed span, so rendered factors never depend on today's date).
+REFERENCE_START = datetime(2025, 1, 6, tzinfo=UTC)
+REFERENCE_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class CountedTime:
+    """The time the rules of an SLO with a trading calendar count, from its venues' weekly schedule.
+
+    ``per_week`` is the mean open time of a week (any calendar venue trading: their sessions less
+    their daily halts, merged), ``most`` pairs each long burn window of ``POLICY`` with the most
+    time any window of that length counts (Nasdaq 09:30-16:00 New York: 1 h of 1 h, 6 h of 6 h,
+    19.5 h of 3 days, i.e. three sessions; CME Globex with its daily 16:00-17:00 halt: 1 h, 6 h,
+    69 h). Both are measured over the fixed span of ``REFERENCE_WEEKS`` weeks from
+    ``REFERENCE_START`` with the venues' hours through ``tradeplane.estate.hours.open_intervals``
+    (the model ``observe.calendar.closed_intervals`` compiles into the ``slo_open`` rule, daylight
+    saving included), so they are deterministic. Holidays and dated maintenance windows are left
+    out: they close a few days a year and would make the factors depend on the date rendered.
+    """
+
+    venues: tuple[str, ...]
+    per_week: timedelta
+    most: tuple[tuple[timedelta, timedelta], ...]
+
+    def window(self, days: int) -> timedelta:
+        """What a rolling window of ``days`` counts on average (exact for whole weeks: 28 days of
+        Nasdaq count 4 x 32.5 h = 130 h)."""
+        return self.per_week * days / 7
+
+    def longest(self, span: timedelta) -> timedelta:
+        """The most time any window of ``span`` counts (``KeyError`` for a span not in ``POLICY``)."""
+        return dict(self.most)[span]
+
+
+def _most_open(opens: list[Interval], span: timedelta) -> timedelta:
+    """The most open time in any half-open window of ``span`` over the sorted, merged ``opens``:
+    the maximum is reached with the window starting at an open or ending at a close."""
+    starts = [s for s, _ in opens]
+    ends = [e for _, e in opens]
+    cumulative = [timedelta()]
+    for s, e in opens:
+        cumulative.append(cumulative[-1] + (e - s))
+
+    def open_before(t: datetime) -> timedelta:  # open time in (-inf, t)
+        i = bisect_right(starts, t)  # intervals starting at or before t
+        if i == 0:
+            return timedelta()
+        s, e = opens[i - 1]
+        return cumulative[i - 1] + (min(e, t) - s)
+
+    best = timedelta()
+    for lo in (*starts, *(e - span for e in ends)):
+        best = max(best, open_before(lo + span) - open_before(lo))
+    return min(best, span)
+
+
+@lru_cache(maxsize=64)
+def _counted(hours: tuple[MarketHours, ...], venues: tuple[str, ...]) -> CountedTime | None:
+    span_end = REFERENCE_START + timedelta(weeks=REFERENCE_WEEKS)
+    raw = sorted(iv for h in hours for iv in open_intervals(h.model_copy(update={"holidays": ()}),
+                                                          REFERENCE_START, span_end))
+    opens: list[Interval] = []
+    for s, e in raw:
+        if opens and s <= opens[-1][1]:
+            opens[-1] = (opens[-1][0], max(opens[-1][1], e))
+        else:
+            opens.append((s, e))
+    total = sum((e - s for s, e in opens), timedelta())
+    if total == timedelta():
+        return None
+    return CountedTime(venues, total / REFERENCE_WEEKS,
+                       tuple((long, _most_open(opens, long)) for _, long, _ in POLICY))
+
+
+def counted_time(estate: Estate, venues: tuple[str, ...]) -> CountedTime | None:
+    """The :class:`CountedTime` of a calendar of ``venues`` (names in ``estate``); ``None`` when
+    there is no calendar or it never opens (the rules count nothing, so nothing can burn)."""
+    if not venues:
+        return None
+    return _counted(tuple(venue_hours(estate.venue(v)) for v in venues), venues)
+
+
+def burn_windows(window_days: int, counted: CountedTime | None = None) -> tuple[BurnWindow, ...]:
+    """The burn-rate windows of an SLO with a ``window_days`` rolling window.
+
+    Without ``counted`` (a 24x7 SLO) the factor is ``share * window / long``; with it (an SLO whose
+    rules count only trading time) ``share * counted.window(window_days) / counted.longest(long)``.
+    """
     window = timedelta(days=window_days)
-    return tuple(
-        BurnWindow(long, long / SHORT_WINDOW_DIVISOR, share, share * (window / long), severity)
-        for share, long, severity in POLICY
-    )
+    out = []
+    for share, long, severity in POLICY:
+        cw, cl = (window, long) if counted is None else (counted.window(window_days), counted.longest(long))
+        out.append(BurnWindow(long, long / SHORT_WINDOW_DIVISOR, share, share * (cw / cl), severity, cl, cw))
+    return tuple(out)
 
 
 def duration(d: timedelta) -> str:
@@ -147,7 +253,9 @@ class SloSpec:
 
     ``kind`` is ``custom`` for the estate's own SLOs, else the built-in kind (``feed_freshness``,
     ``feed_gaps``, ``feed_resyncs``, ``feed_latency``, ``link_availability``). ``objective`` is in
-    percent; ``closed_venues`` and ``maintenance`` say when the budget is not spent.
+    percent; ``calendar_venues`` and ``maintenance`` say when the budget is not spent, ``counted``
+    what the rules count of the calendar's weekly schedule (``None``: all of the window), from which
+    the burn-rate factors of ``windows`` are derived.
     """
 
     name: str
@@ -163,9 +271,17 @@ class SloSpec:
     maintenance: tuple[tuple[str, str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     location: Location | None = None
+    counted: CountedTime | None = None
 
     @property
     def windows(self) -> tuple[BurnWindow, ...]:
+        """The burn windows of the rules (factors over the time they count)."""
+        return burn_windows(self.window_days, self.counted)
+
+    @property
+    def calendar_windows(self) -> tuple[BurnWindow, ...]:
+        """The burn windows over the whole calendar window (for backends that count all time:
+        the cloud SLOs); the same as ``windows`` for a 24x7 SLO."""
         return burn_windows(self.window_days)
 
     @property
@@ -392,6 +508,8 @@ def compile_standard(estate: Estate) -> Standard:
     if problems:
         n = len(problems)
         raise EstateError(f"observability standard: {n} problem{'s' if n != 1 else ''}", problems)
+    specs = [replace(s, counted=counted_time(estate, s.calendar_venues)) if s.calendar_venues else s
+             for s in specs]
     return Standard(estate, tuple(sorted(specs, key=lambda s: s.name)), exposed)
 
 
