@@ -40,3 +40,15 @@ def test_an_explicit_overflow_is_kept() -> None:
     t.add_column("a", overflow="ellipsis", max_width=5)
     t.add_row("abcdefghij")
     assert "…" in _render(t)
+
+
+def test_a_number_is_never_split_and_a_short_key_stays_whole() -> None:
+    """The trial's `| cat` cases: '$90,000.0' / '0' and '100000' / '9' split over two lines."""
+    t = Table("stream", "state", "ask", "budget", "note")
+    for i in range(3):
+        t.add_row(f"book/BTCUSDT-{i}", "live", "1000009", "$90,000.00", "a fairly long note that wraps " * 3)
+    lines = _render(t, 60).splitlines()
+    for i in range(3):
+        assert any(f"book/BTCUSDT-{i}" in line for line in lines)
+    assert sum("1000009" in line for line in lines) == 3
+    assert sum("$90,000.00" in line for line in lines) == 3
