@@ -304,3 +304,22 @@ def test_coinbase_level2_matches_ticker():
     st = Stream(cb, "book", "BTC-USD", HealthBoard())
     st.on_wire("a", s, 1)
     assert st.on_wire("a", d, 2) == [d] and st.on_wire("b", d, 2) == []
+
+
+def test_arbitration_key_is_the_identity_the_keyed_arbiter_uses() -> None:
+    from tradeplane.feeds.events import NO_SEQ
+    from tradeplane.feeds.venues import arbitration_key, arbitration_mode, content_key
+
+    kraken = adapter_class("kraken")([XBT])
+    bbo = BBO("kraken", "BTC/USD", NO_SEQ, NO_SEQ, 5, 6, 1, 2, 3, 4)
+    delta = BookDelta("kraken", "BTC/USD", NO_SEQ, NO_SEQ, 7, 8, ((10, 1),), ())
+    # what FeedStream keys Kraken's ticker and book by; the receive time is never part of it
+    assert arbitration_key(bbo) == kraken.key(bbo) == (1, 2, 3, 4, 5)
+    assert arbitration_key(delta) == kraken.key(delta) == arbitration_key(msgspec.structs.replace(delta, ts_recv=9))
+    assert arbitration_mode("kraken", "book") == "keyed" and arbitration_mode("binance", "book") == "contiguous"
+    assert arbitration_mode("nowhere", "book") is None
+    # sequenced: the position identifies it (None); a row without a sequence falls back to its content
+    assert arbitration_key(Trade("binance", "BTCUSDT", 3, 2, 1, 2, 3, 4, 1, "3")) is None
+    lost = BBO("nowhere", "X", NO_SEQ, NO_SEQ, 5, 6, 1, 2, 3, 4)
+    assert arbitration_key(lost) == content_key(lost) == ("BBO", NO_SEQ, 5, "")
+    assert arbitration_key(Gap("kraken", "BTC/USD", "book", 1, 2, 3, "x")) is None

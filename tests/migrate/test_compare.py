@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -134,3 +135,178 @@ def test_histogram_quantiles_are_within_two_percent() -> None:
     for q in (0.5, 0.99):
         exact = np.quantile(values // 1000, q)
         assert abs(h.quantile(q) - exact) <= 0.02 * exact + 1
+
+
+# --------------------------------------------------------------------------- a real gateway recording
+
+
+def _record_gateway(out: Path) -> Path:
+    """A real recording: the feeds gateway (two legs a venue) on the exchange simulator, Kraken (keyed:
+    no sequence numbers, book and ticker rows recorded with seq = NO_SEQ) beside Binance (sequenced),
+    book, trades and bbo, into the Parquet sink."""
+    import asyncio
+
+    from tradeplane.feeds.gateway import Gateway, LegSpec, Tuning, VenueSpec
+    from tradeplane.feeds.instrument import Instrument
+    from tradeplane.feeds.sim.server import ExchangeSimulator
+
+    insts = {"kraken": [Instrument("kraken", "BTC/USD", "0.1", "0.00000001")],
+             "binance": [Instrument("binance", "BTCUSDT", "0.01", "0.00001")]}
+
+    async def run() -> None:
+        rec = ParquetRecorder(out, batch=200)
+        async with ExchangeSimulator(insts, rate_hz=400, steps=300, start_after=4, seed=5) as sim:
+            specs = [VenueSpec(v, tuple(i), ("book", "trades", "bbo"),
+                               tuple(LegSpec(e, sim.url(v, e), sim.rest(v, e)) for e in ("a", "b")))
+                     for v, i in insts.items()]
+            tuning = Tuning(seed=3, stale_floor_s=0.3, backoff_base_s=0.05, backoff_cap_s=0.2)
+            async with Gateway(specs, [rec], tuning=tuning):
+                await asyncio.wait_for(sim.done.wait(), 30)
+                await asyncio.sleep(0.3)
+        rec.close()
+
+    asyncio.run(run())
+    return out
+
+
+@pytest.fixture(scope="module")
+def gateway_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _record_gateway(tmp_path_factory.mktemp("gateway") / "colo")
+
+
+def _copy(src: Path, dst: Path, shift_ns: int = 0, edit: Any = None) -> Path:
+    """The recording again, receive times (column and payload) moved by ``shift_ns``, rows changed by
+    ``edit(rows) -> rows`` (rows as dicts, in recorded order). Written with another codec than the
+    recorder's, so an unshifted copy is other bytes than the original."""
+    import msgspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tradeplane.feeds.events import event_decoder, event_encoder
+    from tradeplane.feeds.sinks.parquet import SCHEMA
+
+    rows: list[dict[str, Any]] = []
+    for f in sorted(src.glob("*.parquet")):
+        rows += pq.read_table(f).to_pylist()
+    for r in rows:
+        r["ts_recv"] += shift_ns
+        ev = event_decoder.decode(r["payload"])
+        r["payload"] = event_encoder.encode(msgspec.structs.replace(ev, ts_recv=ev.ts_recv + shift_ns))
+    if edit is not None:
+        rows = edit(rows)
+    dst.mkdir()
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), dst / "md-0.parquet", compression="snappy")
+    return dst
+
+
+def _kraken_book(rows: list[dict[str, Any]]) -> list[int]:
+    return [i for i, r in enumerate(rows) if r["venue"] == "kraken" and r["type"] == "book"]
+
+
+def _at(tx: int) -> str:
+    from datetime import UTC, datetime
+
+    return f"{datetime.fromtimestamp(tx // 1_000_000_000, UTC):%Y-%m-%dT%H:%M:%S}.{tx % 1_000_000_000:09d}Z"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_a_keyed_venue_shifted_or_not_is_matched_by_content(gateway_recording: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(gateway_recording)
+    rows = table.to_pylist()
+    kraken = [r for r in rows if r["venue"] == "kraken" and r["type"] in ("book", "bbo")]
+    # What the trial found: Kraken's book and ticker come without sequence numbers (seq = NO_SEQ),
+    # many a recording; Binance's are sequenced.
+    assert len(kraken) > 100 and {r["seq"] for r in kraken} == {-1}
+    assert any(r["venue"] == "binance" and r["seq"] > 0 for r in rows)
+    for name, shift in (("shifted", 100_000), ("unshifted", 0)):
+        right = _copy(gateway_recording, tmp_path / name, shift)
+        r = compare(gateway_recording, right)
+        assert (r.matched, r.missing, r.extra, r.differing) == (len(rows), 0, 0, 0), name
+        assert (r.left.duplicated, r.right.duplicated, r.right.reordered) == (0, 0, 0), name
+        assert r.p50_us == r.max_us == shift / 1000 and r.passed, name
+        # a shifted receive time is never a difference, for any batch size (copies counted across batches)
+        small = compare(gateway_recording, right, batch=64, window=50)
+        assert (small.matched, small.missing, small.extra, small.right.duplicated) == (len(rows), 0, 0, 0), name
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("batch,window", [(65_536, 100_000), (64, 50)])
+def test_a_real_duplicate_and_a_real_loss_on_the_keyed_stream_are_reported(
+        gateway_recording: Path, tmp_path: Path, batch: int, window: int) -> None:
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(gateway_recording).to_pylist()
+    book = _kraken_book(rows)
+    dup_i, lost_i = book[len(book) // 3], book[2 * len(book) // 3]
+
+    def edit(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for i, r in enumerate(rs):
+            if i != lost_i:
+                out.append(r)
+            if i == dup_i:
+                out.append(dict(r, ts_recv=r["ts_recv"] + 5_000))  # a second copy, a little later
+        return out
+
+    right = _copy(gateway_recording, tmp_path / "gcp", 100_000, edit)
+    r = compare(gateway_recording, right, batch=batch, window=window)
+    assert (r.matched, r.missing, r.extra, r.differing) == (len(rows) - 1, 1, 0, 0)
+    assert (r.right.duplicated, r.left.duplicated, r.right.reordered) == (1, 0, 0)
+    assert r.missing_sample == [f"kraken/BTC/USD/book at {_at(rows[lost_i]['ts_exchange'])}"]
+    assert r.right.duplicated_sample == [f"kraken/BTC/USD/book at {_at(rows[dup_i]['ts_exchange'])}"]
+    assert r.reasons == ["missing: 1 > 0 allowed", "duplicated: 1 > 0 allowed"]
+    assert r.to_json()["samples"]["duplicated"] == r.right.duplicated_sample
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_the_same_content_twice_on_both_sides_is_matched_twice(gateway_recording: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(gateway_recording).to_pylist()
+    twice = _kraken_book(rows)[5]
+
+    def edit(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [*rs[:twice + 1], dict(rs[twice]), *rs[twice + 1:]]
+
+    left = _copy(gateway_recording, tmp_path / "colo", 0, edit)
+    right = _copy(gateway_recording, tmp_path / "gcp", 100_000, edit)
+    r = compare(left, right)
+    assert (r.matched, r.missing, r.extra, r.left.duplicated, r.right.duplicated) == (len(rows) + 1, 0, 0, 0, 0)
+    assert r.passed
+    # once on the left, three times on the right: the right has two more, both duplicates
+    right3 = _copy(gateway_recording, tmp_path / "gcp3", 100_000,
+                   lambda rs: [*rs[:twice + 1], dict(rs[twice]), dict(rs[twice]), *rs[twice + 1:]])
+    r = compare(gateway_recording, right3)
+    assert (r.matched, r.right.duplicated, r.left.duplicated, r.extra) == (len(rows), 2, 0, 0)
+    # on the right only, twice: one extra event and its duplicate
+    left = _copy(gateway_recording, tmp_path / "colo5", 0, lambda rs: [*rs[:twice], *rs[twice + 1:]])
+    r = compare(left, right)
+    assert (r.matched, r.extra, r.right.duplicated, r.missing) == (len(rows) - 1, 1, 1, 0)
+    assert r.extra_sample == r.right.duplicated_sample == [f"kraken/BTC/USD/book at {_at(rows[twice]['ts_exchange'])}"]
+
+
+def test_a_keyed_row_whose_payload_is_damaged_is_a_located_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tradeplane.feeds.events import BBO
+    from tradeplane.feeds.sinks.parquet import SCHEMA
+
+    rec = ParquetRecorder(tmp_path / "colo", batch=100)
+    for i in range(1, 11):
+        rec.publish(BBO("kraken", "BTC/USD", -1, -1, T0 + i, T0 + i + 1000, 100 + i, 1, 200 + i, 1))
+    rec.close()
+    rows = pq.read_table(tmp_path / "colo").to_pylist()
+    rows[6]["payload"] = b"\xc1junk"
+    (tmp_path / "gcp").mkdir()
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), tmp_path / "gcp" / "md-0.parquet")
+    with pytest.raises(InputError) as exc:
+        compare(tmp_path / "colo", tmp_path / "gcp")
+    text = str(exc.value)
+    assert "md-0.parquet:7" in text and "payload" in text and "row 7: payload is not a recorded event" in text
+    assert "no sequence number to identify it by" in text

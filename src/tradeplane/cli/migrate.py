@@ -122,7 +122,8 @@ def compare(
                                 show_default=False),
     right: Path = typer.Argument(..., help="the GCP side's recording", show_default=False),
     estate_path: Path | None = typer.Option(None, "--estate", help="take the cutover criteria from this estate"),
-    window: int = typer.Option(100_000, "--window", min=1, help="sequence numbers before an event counts missing"),
+    window: int = typer.Option(100_000, "--window", min=1, help="sequence numbers (events, on a stream without them) before an event "
+                                                     "counts missing"),
     json: bool = JsonOpt,
 ) -> None:
     """Event-by-event comparison of two recordings with a cutover verdict; exit 1 when it fails."""
@@ -160,7 +161,8 @@ def render_comparison(r: object) -> None:
                   f"differing {r.differing:,}", markup=False)
     console.print(r.latency_line(), markup=False)
     for what, sample in (("missing", r.missing_sample), ("extra", r.extra_sample),
-                         ("differing", r.differing_sample)):
+                         ("differing", r.differing_sample), ("duplicated on the left", r.left.duplicated_sample),
+                         ("duplicated on the right", r.right.duplicated_sample)):
         if sample:
             console.print(f"first {what}: {', '.join(sample)}", markup=False, soft_wrap=True)
     if r.passed:

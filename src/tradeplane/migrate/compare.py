@@ -1,14 +1,21 @@
 """``compare(left, right)``: two recordings of the same feed, event by event, with a cutover verdict.
 
 LEFT is the reference (the colocation side), RIGHT the candidate (the GCP side). An event is
-identified by its stream and sequence number (``recordings``). The comparison streams both
-recordings in batches, alternately, so memory is bounded by the batch size and the ``window``:
+identified by its stream and sequence number (``recordings``); on a stream without sequence
+numbers (``keyed``: Kraken, Coinbase level2, ...) by its stream and the key the feeds gateway's
+arbiter drops copies by (``feeds.venues.arbitration_key``: e.g. a Kraken book update's exchange
+timestamp and levels), never by its receive time. The comparison streams both recordings in
+batches, alternately, so memory is bounded by the batch size and the ``window``:
 
 - **duplicated**: a (stream, seq) seen again on the same side within the last ``recent`` batches;
-- **reordered**: a sequence number lower than the highest already seen on that stream and side;
+  a keyed event: a copy of the same key that one side holds more of than the other (the n-th copy
+  on one side pairs with the n-th on the other, copies counted within the last ``recent`` batches),
+  so content that really comes twice on both sides is matched twice, not duplicated;
+- **reordered**: a sequence number lower than the highest already seen on that stream and side
+  (keyed events have no order to break);
 - **matched**: present on both sides; **differing** when their content differs;
 - **missing** / **extra**: on one side only, once the other side has moved ``window`` sequence
-  numbers past it on that stream (or at the end);
+  numbers (keyed: ``window`` events) past it on that stream (or at the end);
 - **latency**: RIGHT time minus LEFT time of each matched event, in a log-bucketed histogram (exact
   below 2,048 µs, within 1.6% above), giving p50/p99/max in µs. Both sides' clocks must be
   comparable (PTP on both; never a smeared clock against an unsmeared one).
@@ -19,6 +26,7 @@ The verdict checks the counts of the candidate side against the wave's ``Cutover
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +41,11 @@ __all__ = ["Comparison", "Side", "compare", "compare_readers"]
 SEQ_BITS = 40
 SEQ_MASK = (1 << SEQ_BITS) - 1
 SAMPLE = 10
+# A keyed event's match key: its 64-bit identity mixed with its occurrence, with the sign bit set, so
+# it never equals a sequenced key (stream << SEQ_BITS | seq, never negative). Two different keyed
+# events share a key only by a 63-bit digest collision: about n^2 / 2^64 for n events a side.
+KEYED_BIT = np.int64(-(1 << 63))
+OCC_MIX = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # odd (golden ratio), as a signed 64-bit integer
 
 
 @dataclass
@@ -46,10 +59,12 @@ class Side:
     reordered: int = 0
     skipped: int = 0
     streams: int = 0
+    duplicated_sample: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "events": self.events, "duplicated": self.duplicated,
-                "reordered": self.reordered, "skipped": self.skipped, "streams": self.streams}
+                "reordered": self.reordered, "skipped": self.skipped, "streams": self.streams,
+                "duplicated_sample": self.duplicated_sample}
 
 
 @dataclass
@@ -92,7 +107,7 @@ class Comparison:
                 "latency_us": {"p50": r(self.p50_us), "p99": r(self.p99_us), "max": r(self.max_us),
                                "min": r(self.min_us)},
                 "samples": {"missing": self.missing_sample, "extra": self.extra_sample,
-                            "differing": self.differing_sample},
+                            "differing": self.differing_sample, "duplicated": self.right.duplicated_sample},
                 "verdict": self.verdict, "reasons": self.reasons}
 
 
@@ -157,39 +172,119 @@ class _Histogram:
 # --------------------------------------------------------------------------- one side's running state
 
 
+@dataclass
+class _Pending:
+    """Events of one side not matched yet, as parallel arrays: match ``key``, stream id, position on
+    the stream (sequenced: the key, whose low bits are the sequence; keyed: the event's ordinal on its
+    stream on this side), receive time, content hash, exchange time, keyed, and ``dup`` (a keyed
+    event's second or later occurrence on this side)."""
+
+    key: np.ndarray
+    sid: np.ndarray
+    pos: np.ndarray
+    t: np.ndarray
+    content: np.ndarray
+    tx: np.ndarray
+    keyed: np.ndarray
+    dup: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Pending:
+        z = np.empty(0, dtype=np.int64)
+        f = np.empty(0, dtype=bool)
+        return cls(z, z, z, z, z, z, f, f)
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def select(self, mask: np.ndarray) -> _Pending:
+        return _Pending(*(getattr(self, n)[mask] for n in _PENDING))
+
+    def extend(self, *more: _Pending) -> _Pending:
+        if not more:
+            return self
+        return _Pending(*(np.concatenate([getattr(p, n) for p in (self, *more)]) for n in _PENDING))
+
+    def name(self, names: list[str], i: int) -> str:
+        """How a sample names event ``i``: ``stream seq N``, or for a keyed event ``stream at`` its
+        exchange time (``stream event N (no exchange time)`` when it has none)."""
+        sid = int(self.sid[i])
+        stream = names[sid] if sid < len(names) else f"stream {sid}"
+        if not self.keyed[i]:
+            return f"{stream} seq {int(self.key[i]) & SEQ_MASK}"
+        tx = int(self.tx[i])
+        if tx <= 0:
+            return f"{stream} event {int(self.pos[i]) + 1} (no exchange time)"
+        at = datetime.fromtimestamp(tx // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{stream} at {at}.{tx % 1_000_000_000:09d}Z"
+
+
+_PENDING = ("key", "sid", "pos", "t", "content", "tx", "keyed", "dup")
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """For each element, how many equal values come before it (stable: in array order)."""
+    order = np.argsort(values, kind="stable")
+    s = values[order]
+    idx = np.arange(len(s))
+    starts = np.ones(len(s), dtype=bool)
+    starts[1:] = s[1:] != s[:-1]
+    out = np.empty(len(s), dtype=np.int64)
+    out[order] = idx - np.maximum.accumulate(np.where(starts, idx, 0))
+    return out
+
+
 class _Running:
-    """Per side: highest key per stream, recent keys (duplicates) and unmatched events."""
+    """Per side: highest key per sequenced stream, events per keyed stream, recent keys (duplicates)
+    and the events not matched yet."""
 
     def __init__(self, recent: int) -> None:
-        self.hi = np.full(0, -1, dtype=np.int64)  # per stream id: highest key seen
-        self.recent: list[np.ndarray] = []
+        self.hi = np.full(0, -1, dtype=np.int64)  # per stream id: highest key seen (sequenced events)
+        self.n = np.zeros(0, dtype=np.int64)  # per stream id: keyed events seen
+        self.recent: list[np.ndarray] = []  # per batch: first occurrences' keys (sequenced)
+        self.recent_ident: list[np.ndarray] = []  # per batch: every keyed event's identity
         self.recent_batches = recent
-        self.keys = np.empty(0, dtype=np.int64)
-        self.t = np.empty(0, dtype=np.int64)
-        self.content = np.empty(0, dtype=np.int64)
+        self.pending = _Pending.empty()
 
     def grow(self, streams: int) -> None:
         if streams > len(self.hi):
             self.hi = np.concatenate([self.hi, np.full(streams - len(self.hi), -1, dtype=np.int64)])
+            self.n = np.concatenate([self.n, np.zeros(streams - len(self.n), dtype=np.int64)])
 
-    def take(self, b: Batch, side: Side) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Count duplicates and reorders; return the batch's first occurrences (key, t, content)."""
-        keys = (b.stream << SEQ_BITS) | (b.seq & SEQ_MASK)
+    def take(self, b: Batch, side: Side, names: list[str]) -> None:
+        """Count duplicates and reorders of the batch's sequenced events; add its first occurrences
+        and all its keyed events (numbered by occurrence) to the pending events."""
         self.grow(int(b.stream.max()) + 1)
+        new: list[_Pending] = []
+        seq_mask = ~b.keyed
+        self.recent.append(self._sequenced(b, seq_mask, side, names, new) if seq_mask.any()
+                           else np.empty(0, dtype=np.int64))
+        self.recent_ident.append(self._keyed(b, b.keyed, new) if b.keyed.any() else np.empty(0, dtype=np.int64))
+        if len(self.recent) > self.recent_batches:
+            self.recent.pop(0)
+            self.recent_ident.pop(0)
+        self.pending = self.pending.extend(*new)
+
+    def _sequenced(self, b: Batch, m: np.ndarray, side: Side, names: list[str], new: list[_Pending]) -> np.ndarray:
+        stream, t, content, tx = b.stream[m], b.t[m], b.content[m], b.tx[m]
+        keys: np.ndarray = (stream << SEQ_BITS) | (b.seq[m] & SEQ_MASK)
         # Duplicates: within the batch, and against the recent batches.
         _, first = np.unique(keys, return_index=True)
         keep = np.zeros(len(keys), dtype=bool)
         keep[first] = True
         if self.recent:
             keep &= ~np.isin(keys, np.concatenate(self.recent))
-        side.duplicated += int(len(keys) - np.count_nonzero(keep))
-        self.recent.append(keys[keep])
-        if len(self.recent) > self.recent_batches:
-            self.recent.pop(0)
+        dups = int(len(keys) - np.count_nonzero(keep))
+        if dups:
+            side.duplicated += dups
+            room = SAMPLE - len(side.duplicated_sample)
+            if room > 0:
+                d = keys[~keep][:room]
+                side.duplicated_sample += [f"{names[int(k) >> SEQ_BITS]} seq {int(k) & SEQ_MASK}" for k in d]
         # Reordered: a first occurrence lower than the running maximum of its stream (arrival order).
-        order = np.argsort(b.stream, kind="stable")
+        order = np.argsort(stream, kind="stable")
         ks = keys[order]
-        ss = b.stream[order]
+        ss = stream[order]
         cm = np.maximum.accumulate(ks)
         prev = np.empty_like(ks)
         prev[0] = -1
@@ -202,18 +297,32 @@ class _Running:
         ends = np.ones(len(ks), dtype=bool)
         ends[:-1] = starts[1:]
         self.hi[ss[ends]] = np.maximum(self.hi[ss[ends]], cm[ends])
-        return keys[keep], b.t[keep], b.content[keep]
+        k = keys[keep]
+        new.append(_Pending(k, stream[keep], k, t[keep], content[keep], tx[keep],
+                            np.zeros(len(k), dtype=bool), np.zeros(len(k), dtype=bool)))
+        return k
 
-
-def _name(streams: list[str], key: int) -> str:
-    sid, seq = key >> SEQ_BITS, key & SEQ_MASK
-    stream = streams[sid] if sid < len(streams) else f"stream {sid}"
-    return f"{stream} seq {seq}"
+    def _keyed(self, b: Batch, m: np.ndarray, new: list[_Pending]) -> np.ndarray:
+        """Keyed events: each is its identity and its occurrence on this side (0 the first time, 1
+        for a second copy within the recent batches, ...), so the n-th copy on one side pairs with
+        the n-th on the other and only copies one side has more of are left over as duplicates."""
+        stream: np.ndarray = b.stream[m]
+        ident: np.ndarray = b.ident[m]
+        pos = self.n[stream] + _ranks(stream)  # ordinal of the event on its stream, this side
+        self.n += np.bincount(stream, minlength=len(self.n))
+        history = np.concatenate(self.recent_ident) if self.recent_ident else np.empty(0, dtype=np.int64)
+        occ = _ranks(np.concatenate([history, ident]))[len(history):]
+        with np.errstate(over="ignore"):
+            key = (ident ^ (occ * OCC_MIX)) | KEYED_BIT
+        new.append(_Pending(key, stream, pos, b.t[m], b.content[m], b.tx[m],
+                            np.ones(len(key), dtype=bool), occ > 0))
+        return ident
 
 
 def compare_readers(left: Reader, right: Reader, criteria: CutoverCriteria | None = None, *,
                     window: int = 100_000, recent: int = 8) -> Comparison:
-    """Compare two opened recordings; see the module docstring. ``window`` is in sequence numbers."""
+    """Compare two opened recordings; see the module docstring. ``window`` is in sequence numbers
+    (events, on a stream without them)."""
     crit = criteria or CutoverCriteria()
     ls, rs = Side(str(left.path), left.kind), Side(str(right.path), right.kind)
     result = Comparison(ls, rs)
@@ -227,7 +336,7 @@ def compare_readers(left: Reader, right: Reader, criteria: CutoverCriteria | Non
         for sid in range(len(mapping), len(reader.streams)):
             mapping[sid] = names.setdefault(reader.streams[sid], len(names))
         table = np.asarray([mapping[i] for i in range(len(reader.streams))], dtype=np.int64)
-        return Batch(table[b.stream], b.seq, b.t, b.content)
+        return Batch(table[b.stream], b.seq, b.t, b.content, b.keyed, b.ident, b.tx)
 
     lmap: dict[int, int] = {}
     lit, rit = left.batches(), right.batches()
@@ -238,17 +347,15 @@ def compare_readers(left: Reader, right: Reader, criteria: CutoverCriteria | Non
             if lb is None:
                 ldone = True
             elif len(lb):
-                k, t, c = lrun.take(unify(left, lb, lmap), ls)
-                lrun.keys, lrun.t, lrun.content = (np.concatenate([lrun.keys, k]), np.concatenate([lrun.t, t]),
-                                                   np.concatenate([lrun.content, c]))
+                ub = unify(left, lb, lmap)
+                lrun.take(ub, ls, sorted(names, key=names.__getitem__))
         if not rdone:
             rb = next(rit, None)
             if rb is None:
                 rdone = True
             elif len(rb):
-                k, t, c = rrun.take(unify(right, rb, rmap), rs)
-                rrun.keys, rrun.t, rrun.content = (np.concatenate([rrun.keys, k]), np.concatenate([rrun.t, t]),
-                                                   np.concatenate([rrun.content, c]))
+                ub = unify(right, rb, rmap)
+                rrun.take(ub, rs, sorted(names, key=names.__getitem__))
         streams = sorted(names, key=names.__getitem__)
         _match(lrun, rrun, result, hist, streams)
         _evict(lrun, rrun, window, result, streams, final=ldone and rdone)
@@ -263,48 +370,56 @@ def compare_readers(left: Reader, right: Reader, criteria: CutoverCriteria | Non
 
 
 def _match(lrun: _Running, rrun: _Running, result: Comparison, hist: _Histogram, names: list[str]) -> None:
-    if not len(lrun.keys) or not len(rrun.keys):
+    lp, rp = lrun.pending, rrun.pending
+    if not len(lp) or not len(rp):
         return
-    common, li, ri = np.intersect1d(lrun.keys, rrun.keys, assume_unique=True, return_indices=True)
+    common, li, ri = np.intersect1d(lp.key, rp.key, assume_unique=True, return_indices=True)
     if not len(common):
         return
     result.matched += len(common)
-    hist.add(rrun.t[ri] - lrun.t[li])
-    diff = lrun.content[li] != rrun.content[ri]
+    hist.add(rp.t[ri] - lp.t[li])
+    diff = lp.content[li] != rp.content[ri]
     n = int(np.count_nonzero(diff))
     if n:
         result.differing += n
         room = SAMPLE - len(result.differing_sample)
-        result.differing_sample += [_name(names, int(k)) for k in common[diff][:max(room, 0)]]
-    lkeep = np.ones(len(lrun.keys), dtype=bool)
+        result.differing_sample += [lp.name(names, int(i)) for i in li[diff][:max(room, 0)]]
+    lkeep = np.ones(len(lp), dtype=bool)
     lkeep[li] = False
-    rkeep = np.ones(len(rrun.keys), dtype=bool)
+    rkeep = np.ones(len(rp), dtype=bool)
     rkeep[ri] = False
-    lrun.keys, lrun.t, lrun.content = lrun.keys[lkeep], lrun.t[lkeep], lrun.content[lkeep]
-    rrun.keys, rrun.t, rrun.content = rrun.keys[rkeep], rrun.t[rkeep], rrun.content[rkeep]
+    lrun.pending, rrun.pending = lp.select(lkeep), rp.select(rkeep)
 
 
 def _evict(lrun: _Running, rrun: _Running, window: int, result: Comparison, names: list[str], *, final: bool) -> None:
-    for run, other, attr, sample in ((lrun, rrun, "missing", result.missing_sample),
-                                     (rrun, lrun, "extra", result.extra_sample)):
-        if not len(run.keys):
+    """Settle the events the other side can no longer bring: it is ``window`` positions past them on
+    their stream, or both recordings have ended. A keyed event's later copy is a duplicate of its
+    side; any other is missing (LEFT only) or extra (RIGHT only)."""
+    for run, other, attr, sample, side in ((lrun, rrun, "missing", result.missing_sample, result.left),
+                                           (rrun, lrun, "extra", result.extra_sample, result.right)):
+        p = run.pending
+        if not len(p):
             continue
         if final:
-            gone = np.ones(len(run.keys), dtype=bool)
+            gone = np.ones(len(p), dtype=bool)
         else:
-            sid = run.keys >> SEQ_BITS
-            other.grow(int(sid.max()) + 1)
-            gone = run.keys < other.hi[sid] - window
-            gone &= other.hi[sid] >= 0
-        n = int(np.count_nonzero(gone))
-        if not n:
+            other.grow(int(p.sid.max()) + 1)
+            hi, n = other.hi[p.sid], other.n[p.sid]
+            gone = np.where(p.keyed, (n > 0) & (p.pos < n - 1 - window), (hi >= 0) & (p.pos < hi - window))
+        if not gone.any():
             continue
-        setattr(result, attr, getattr(result, attr) + n)
-        room = SAMPLE - len(sample)
-        if room > 0:
-            sample += [_name(names, int(k)) for k in np.sort(run.keys[gone])[:room]]
-        keep = ~gone
-        run.keys, run.t, run.content = run.keys[keep], run.t[keep], run.content[keep]
+        order = np.lexsort((p.pos, p.keyed, p.sid))
+        order = order[gone[order]]
+        dup = p.dup[order]
+        for rows, count_side, what, into in ((order[dup], side, "duplicated", side.duplicated_sample),
+                                             (order[~dup], result, attr, sample)):
+            if not len(rows):
+                continue
+            setattr(count_side, what, getattr(count_side, what) + len(rows))
+            room = SAMPLE - len(into)
+            if room > 0:
+                into += [p.name(names, int(i)) for i in rows[:room]]
+        run.pending = p.select(~gone)
 
 
 def _verdict(r: Comparison, c: CutoverCriteria) -> None:

@@ -6,7 +6,14 @@ Two formats, recognised by their first bytes:
   of ``*.parquet``): a stream is venue/symbol/type, the sequence is ``seq``, the time ``ts_recv``
   (ns) and the content the exchange's fields (price, qty, ``ts_exchange``), so the two sides'
   receive times do not make every event differ. ``gap`` rows (written by the gateway, not the
-  venue) are skipped.
+  venue) are skipped. A stream without sequence numbers (one the gateway arbitrates ``keyed``:
+  Kraken's book, ticker and trades, Coinbase's level2, ...; and any row recorded with
+  ``seq`` = ``NO_SEQ``) is identified the way the gateway's arbiter identifies it:
+  ``feeds.venues.arbitration_key`` of the recorded event (the ``payload``), e.g. a Kraken book
+  update by its exchange timestamp and levels. Such a row is marked ``keyed`` and carries
+  ``ident``, a 64-bit BLAKE2b digest of (stream, key); its content is then price and qty only,
+  since the key already holds what of the exchange timestamp identifies the event (Coinbase
+  Advanced's ticker time is each connection's own).
 - **CME MDP 3.0 packet captures**, pcap or pcapng (read with dpkt). Each UDP packet starts with the
   MDP 3.0 packet header: ``MsgSeqNum`` (uint32, little-endian) then ``SendingTime`` (uint64,
   little-endian, ns since the epoch); that is enough for gaps, duplicates and latency without
@@ -28,9 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 import numpy as np
 
 from tradeplane.errors import InputError, Location
+from tradeplane.feeds.events import NO_SEQ, event_decoder
+from tradeplane.feeds.venues import arbitration_key, arbitration_mode
 
 __all__ = ["Batch", "Reader", "open_recording", "same_recording"]
 
@@ -42,12 +52,23 @@ PARQUET_MAGIC = b"PAR1"
 
 @dataclass
 class Batch:
-    """Parallel arrays: stream id (into ``Reader.streams``), sequence, receive time (ns), content hash."""
+    """Parallel arrays: stream id (into ``Reader.streams``), sequence, receive time (ns), content hash;
+    ``keyed`` (bool) marks events a sequence number does not identify, ``ident`` their identity (int64
+    digest of stream and arbitration key; 0 elsewhere) and ``tx`` is the exchange time (ns; 0 where
+    unknown), which names keyed events in samples. ``Batch.sequenced``: nothing keyed (captures)."""
 
     stream: np.ndarray
     seq: np.ndarray
     t: np.ndarray
     content: np.ndarray
+    keyed: np.ndarray
+    ident: np.ndarray
+    tx: np.ndarray
+
+    @classmethod
+    def sequenced(cls, stream: np.ndarray, seq: np.ndarray, t: np.ndarray, content: np.ndarray) -> Batch:
+        zeros = np.zeros(len(seq), dtype=np.int64)
+        return cls(stream, seq, t, content, np.zeros(len(seq), dtype=bool), zeros, zeros)
 
     def __len__(self) -> int:
         return len(self.seq)
@@ -65,12 +86,14 @@ class Reader:
     skipped: int = 0  # frames that are not MDP packets (non-UDP, short payloads) or gap rows
     last_seq: dict[str, int] = field(default_factory=dict)
     _ids: dict[Any, int] = field(default_factory=dict)
+    _keyed: list[bool] = field(default_factory=list)  # per stream id: arbitrated keyed (no sequence)
 
     def stream_id(self, key: Any, name: str) -> int:
         sid = self._ids.get(key)
         if sid is None:
             sid = self._ids[key] = len(self.streams)
             self.streams.append(name)
+            self._keyed.append(False)
         return sid
 
     def batches(self) -> Iterator[Batch]:
@@ -96,7 +119,7 @@ class Reader:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        columns = ["type", "venue", "symbol", "seq", "ts_recv", "ts_exchange", "price", "qty"]
+        columns = ["type", "venue", "symbol", "seq", "ts_recv", "ts_exchange", "price", "qty", "payload"]
         for f in self._files():
             try:
                 pf = pq.ParquetFile(f)
@@ -119,7 +142,7 @@ class Reader:
                         continue
                     key = pc.binary_join_element_wise(rb.column(1), rb.column(2), rb.column(0), "/")
                     enc = key.dictionary_encode()
-                    local = [self.stream_id(v, v) for v in enc.dictionary.to_pylist()]
+                    local = [self._parquet_stream(v) for v in enc.dictionary.to_pylist()]
                     sid = np.asarray(local, dtype=np.int64)[enc.indices.to_numpy(zero_copy_only=False)]
                     seq = rb.column(3).fill_null(-1).to_numpy().astype(np.int64)
                     t = rb.column(4).fill_null(0).to_numpy().astype(np.int64)
@@ -127,12 +150,55 @@ class Reader:
                     price = rb.column(6).fill_null(0).to_numpy().astype(np.int64)
                     qty = rb.column(7).fill_null(0).to_numpy().astype(np.int64)
                     with np.errstate(over="ignore"):
-                        content = (price * np.int64(0x9E3779B1)) ^ (qty * np.int64(0x85EBCA77)) ^ tx
+                        content = (price * np.int64(0x9E3779B1)) ^ (qty * np.int64(0x85EBCA77))
+                    keyed = np.asarray(self._keyed, dtype=bool)[sid] | (seq == NO_SEQ)
+                    ident = self._identities(f, row - len(keep), keep.fill_null(False).to_numpy(zero_copy_only=False),
+                                             rb.column(8), keyed, sid)
+                    content = np.where(keyed, content, content ^ tx)
                     self.events += len(seq)
-                    yield Batch(sid, seq, t, content)
+                    yield Batch(sid, seq, t, content, keyed, ident, tx)
             except (OSError, pa.ArrowInvalid) as exc:
                 raise InputError.single(f"corrupt Parquet recording after row {row:,}: {exc}",
                                         location=Location(str(f), row), hint=self._so_far()) from None
+
+    def _parquet_stream(self, name: str) -> int:
+        """The id of stream ``venue/symbol/type`` (the symbol may hold a '/'), noting whether the
+        gateway arbitrates it ``keyed``."""
+        sid = self.stream_id(name, name)
+        venue, _, rest = name.partition("/")
+        self._keyed[sid] = arbitration_mode(venue, rest.rpartition("/")[2]) == "keyed"
+        return sid
+
+    def _identities(self, f: Path, first_row: int, kept: np.ndarray, payload: Any, keyed: np.ndarray,
+                    sid: np.ndarray) -> np.ndarray:
+        """The ``ident`` of each keyed row (0 elsewhere): a signed 64-bit BLAKE2b digest of the msgpack
+        of (stream name, arbitration key of the decoded payload). A row whose payload is no recorded
+        event is an ``InputError`` naming the file and row; one whose key turns out to be None
+        (sequenced after all) is left unkeyed."""
+        ident = np.zeros(len(keyed), dtype=np.int64)
+        rows = np.flatnonzero(keyed)
+        if not len(rows):
+            return ident
+        where = np.flatnonzero(kept)  # the rows of the file's batch the gap filter kept
+        payloads = payload.take(rows).to_pylist()
+        encode = msgspec.msgpack.encode
+        for i, raw in zip(rows.tolist(), payloads, strict=True):
+            try:
+                ev = event_decoder.decode(raw or b"")
+            except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+                row = first_row + int(where[i]) + 1
+                raise InputError.single(
+                    f"row {row:,}: payload is not a recorded event ({exc}), and this stream has no sequence "
+                    f"number to identify it by", location=Location(str(f), row), field="payload",
+                    hint="the recording is damaged: record it again with 'tradeplane feeds run' (Parquet sink)"
+                ) from None
+            k = arbitration_key(ev)
+            if k is None:
+                keyed[i] = False
+                continue
+            digest = hashlib.blake2b(encode((self.streams[int(sid[i])], k)), digest_size=8).digest()
+            ident[i] = int.from_bytes(digest, "little", signed=True)
+        return ident
 
     # ------------------------------------------------------------------ pcap / pcapng
 
@@ -210,7 +276,7 @@ class Reader:
 
 
 def _batch(sids: list[int], seqs: list[int], times: list[int], contents: list[int]) -> Batch:
-    return Batch(np.asarray(sids, dtype=np.int64), np.asarray(seqs, dtype=np.int64),
+    return Batch.sequenced(np.asarray(sids, dtype=np.int64), np.asarray(seqs, dtype=np.int64),
                  np.asarray(times, dtype=np.int64), np.asarray(contents, dtype=np.int64))
 
 

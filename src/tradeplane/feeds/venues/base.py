@@ -24,6 +24,16 @@ Fit = Literal["drop", "apply", "refetch"]
 TextDelta = tuple[str, int, int, int, int, TextLevels, TextLevels]
 
 
+def content_key(event: WireEvent) -> Hashable:
+    """The default identity of an event for keyed arbitration: a book update's exchange timestamp
+    and levels ``(ts_exchange, bids, asks)``; any other event's ``(type name, seq, ts_exchange,
+    trade_id)`` (0 / "" where it has none). Never the receive time: two legs' copies are one event."""
+    if isinstance(event, BookDelta):
+        return (event.ts_exchange, event.bids, event.asks)
+    return (type(event).__name__, getattr(event, "seq", 0), getattr(event, "ts_exchange", 0),
+            getattr(event, "trade_id", ""))
+
+
 @dataclass(frozen=True)
 class Limits:
     """A venue's published connection and subscription limits."""
@@ -141,11 +151,9 @@ class VenueAdapter(ABC):
         raise NotImplementedError
 
     def key(self, event: WireEvent) -> Hashable:
-        """Identity of an event for keyed arbitration: the venue's timestamp and content."""
-        if isinstance(event, BookDelta):
-            return (event.ts_exchange, event.bids, event.asks)
-        return (type(event).__name__, getattr(event, "seq", 0), getattr(event, "ts_exchange", 0),
-                getattr(event, "trade_id", ""))
+        """Identity of an event for keyed arbitration: the venue's timestamp and content
+        (``content_key``, unless the venue knows better)."""
+        return content_key(event)
 
 
 class VenuePublisher(ABC):
