@@ -312,6 +312,12 @@ def _problem(err: Any, data: Any, positions: Positions, root: type[BaseModel] = 
     message = _message(err)
     name_rule = kind == "string_pattern_mismatch" and message.startswith("names must")
     hint = "" if name_rule else _field_hint(loc, data, root)
+    ctx = err.get("ctx") or {}
+    if isinstance(ctx.get("at"), tuple):  # a custom error about one item inside the field: locate that item
+        path = _data_path((*loc, *ctx["at"]), data)
+        field = field_name(path)
+    if isinstance(ctx.get("hint"), str):  # a custom error that says what to do: not the field's description
+        hint = ctx["hint"]
     return Problem(message, positions.of_value(path) or positions.nearest(path), field, hint)
 
 

@@ -58,14 +58,16 @@ class VenueConfig(_Model):
         if not 1 <= n <= MAX_LEGS:
             raise ValueError(f"between 1 and {MAX_LEGS} legs (got {n}): a venue with no leg never receives data")
         if not isinstance(v, int):
-            seen: set[str] = set()
+            seen: dict[str, int] = {}
             for i, leg in enumerate(v):
                 if leg.name in seen:
+                    # pydantic fills "{name}" in a template from the context (no "!r" or format spec): the
+                    # message is written whole here; "at" and "hint" are read by the YAML loader
                     raise PydanticCustomError(
-                        "duplicate_leg", "legs[{i}].name: {name!r} is used twice; give each leg its own name",
-                        {"i": i, "name": leg.name},
+                        "duplicate_leg", f"leg name {leg.name!r} is used twice (also legs[{seen[leg.name]}])",
+                        {"at": (i, "name"), "hint": "give each leg of a venue its own name"},
                     )
-                seen.add(leg.name)
+                seen[leg.name] = i
         return v
 
     @field_validator("venue")
@@ -122,10 +124,8 @@ class FeedsConfig(_Model):
         for i, vc in enumerate(self.venues):
             if vc.venue in first:
                 raise PydanticCustomError(
-                    "duplicate_venue",
-                    "venues[{i}].venue: {venue} is listed twice (also venues[{j}]); list each venue once, "
-                    "with all its symbols",
-                    {"i": i, "j": first[vc.venue], "venue": vc.venue},
+                    "duplicate_venue", f"venue {vc.venue!r} is listed twice (also venues[{first[vc.venue]}])",
+                    {"at": ("venues", i, "venue"), "hint": "list each venue once, with all its symbols"},
                 )
             first[vc.venue] = i
         return self

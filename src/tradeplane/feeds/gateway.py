@@ -809,17 +809,33 @@ class Gateway:
     # ------------------------------------------------------------------ status
 
     def status(self) -> dict[str, Any]:
-        """A JSON-able picture of every stream and leg (served on /status)."""
+        """A JSON-able picture of every stream and leg (served on /status).
+
+        Per stream: ``best_bid``/``best_ask`` are the book's best prices in integer ticks (counts of
+        ``tick``, the instrument's price step, e.g. ``1000008`` at ``"0.01"``); ``best_bid_price``/
+        ``best_ask_price`` the same prices as exact decimal text in the instrument's units
+        (``"10000.08"``, via its ``Scale``); ``null`` without a book. ``state_for_ms``: how long the
+        stream has been in ``state`` (``null`` if it has not changed since it was created): for a
+        stream that is not ``live`` the prices are the last its book had, at least that old. Per leg:
+        ``silent_ms`` since its last data, ``stale_bound_ms`` its current stale bound."""
         now = time.time_ns()
+        since = self.board.stream_since
         streams = []
         for v in sorted(self.venues.values(), key=lambda x: x.name):
-            for (ch, _sym), st in sorted(v.streams.items()):
+            scales = {i.symbol: i.price for i in v.spec.instruments}
+            for (ch, sym), st in sorted(v.streams.items()):
+                price = scales[sym]
+                bid, ask = st.book.best_bid, st.book.best_ask
+                entered = since.get(st.name, 0)
                 streams.append({
                     "stream": st.name, "state": st.state.value, "mode": st.arbiter.mode,
                     "delivered": st.stats.delivered, "gaps": st.stats.gaps, "resyncs": st.stats.resyncs,
                     "checksum_failures": st.stats.checksum_failures,
                     "note": v.adapter.notes.get(ch, ""),  # type: ignore[call-overload]
-                    "best_bid": st.book.best_bid, "best_ask": st.book.best_ask,
+                    "tick": price.step, "best_bid": bid, "best_ask": ask,
+                    "best_bid_price": None if bid is None else price.to_text(bid),
+                    "best_ask_price": None if ask is None else price.to_text(ask),
+                    "state_for_ms": (now - entered) / 1e6 if entered else None,
                 })
         legs = []
         for name, h in sorted(self.board.legs.items()):

@@ -87,6 +87,8 @@ class HealthBoard:
     changes: list[StateChange] = field(default_factory=list)
     legs: dict[str, LegHealth] = field(default_factory=dict)
     streams: dict[str, State] = field(default_factory=dict)
+    # when each stream entered its state (ns, the caller's clock; 0: at creation, time unknown)
+    stream_since: dict[str, int] = field(default_factory=dict)
     rates: dict[str, RateEstimator] = field(default_factory=dict)
     max_changes: int = 10_000
     listeners: list[Callable[[StateChange], None]] = field(default_factory=list)
@@ -110,6 +112,7 @@ class HealthBoard:
                 StateChange(now_ns, "stream", name, old.value if old else "", state.value, reason)
             )
             self.streams[name] = state
+            self.stream_since[name] = now_ns
 
     def _record(self, change: StateChange) -> None:
         self.changes.append(change)

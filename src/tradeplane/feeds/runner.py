@@ -93,11 +93,13 @@ async def run_gateway(path: str | Path, *, duration: float | None = None, port: 
         sinks.append(nats_pub)
     metrics = GatewayMetrics()
     gw = Gateway(specs, sinks, tuning=tuning(cfg), metrics=metrics)
-    endpoint = StatusEndpoint(gw, metrics, cfg.metrics.host, cfg.metrics.port if port is None else port)
+    listen = cfg.metrics.port if port is None else port
+    endpoint = StatusEndpoint(gw, metrics, cfg.metrics.host, listen)
     try:
         await endpoint.start()
     except OSError as exc:
-        raise ConfigError(f"{p}: metrics: cannot listen on {cfg.metrics.host}:{cfg.metrics.port} ({exc.strerror})") from None
+        where = "metrics" if port is None else "--port"
+        raise ConfigError(f"{p}: {where}: cannot listen on {cfg.metrics.host}:{listen} ({exc.strerror})") from None
     if incidents:
         from tradeplane.feeds.incidents import attach
 
@@ -147,13 +149,17 @@ def simulator_for(cfg: FeedsConfig, path: Path, *, rate_hz: float, steps: int | 
 async def run_simulator(path: str | Path, *, rate_hz: float = 50.0, steps: int | None = None, seed: int = 1,
                         faults: Sequence[str] = (), duration: float | None = None,
                         recording: str | Path | None = None) -> dict[str, Any]:
+    """Serve the config's loopback legs until SIGINT/SIGTERM (or ``duration``); return the steps and the
+    messages sent per venue/endpoint. Every input is checked before a port opens: the config, each
+    ``faults`` entry (``FaultPlan.parse``, against the config's leg names) and ``recording``
+    (``recorded_files``); each raises a one-line InputError/ConfigError."""
     cfg, p = load_config(path)
-    plans = [FaultPlan.parse(f) for f in faults]
+    legs = {leg.name for spec in venue_specs(cfg, p) for leg in spec.legs}
+    plans = [FaultPlan.parse(f, legs) for f in faults]
     rec = None
     if recording is not None:
         rec = Path(recording)
-        if not recorded_files(rec):
-            raise InputError(f"{rec}: no md-*.parquet recording files to replay")
+        recorded_files(rec, what="--replay")
     sim = simulator_for(cfg, p, rate_hz=rate_hz, steps=steps, seed=seed, recording=rec)
     try:
         await sim.start()

@@ -27,7 +27,7 @@ from websockets.http11 import Request, Response
 
 from tradeplane.feeds.book import OrderBook
 from tradeplane.feeds.instrument import Instrument
-from tradeplane.feeds.sim.faults import FaultPlan, Faults
+from tradeplane.feeds.sim.faults import FAULTS, FaultPlan, Faults
 from tradeplane.feeds.sim.market import Market
 from tradeplane.feeds.sim.recorded import RecordedMarket
 from tradeplane.feeds.sinks.parquet import replay
@@ -244,22 +244,23 @@ class ExchangeSimulator:
                 if plan.endpoint not in v.endpoints:
                     continue
                 f = v.endpoints[plan.endpoint].faults
+                value = plan.value or FAULTS[plan.kind].default
                 if plan.kind == "close":
                     await self.close(v.name, plan.endpoint, plan.duration_s)
                 elif plan.kind == "stall":
                     f.stalled = True
                 elif plan.kind == "drop":
-                    f.drop = plan.value or 0.05
+                    f.drop = value
                 elif plan.kind == "duplicate":
-                    f.duplicate = plan.value or 0.05
+                    f.duplicate = value
                 elif plan.kind == "reorder":
-                    f.reorder = plan.value or 0.05
+                    f.reorder = value
                 elif plan.kind == "corrupt":
-                    f.corrupt = int(plan.value or 1)
+                    f.corrupt = int(value)
                 elif plan.kind == "burst":
-                    self.burst = plan.value or 10.0
+                    self.burst = value
                 elif plan.kind == "delay":
-                    f.delay_s = (plan.value or 20.0) / 1000.0
+                    f.delay_s = value / 1000.0
                 elif plan.kind == "nosnapshot":
                     f.no_snapshot = True
                 elif plan.kind == "restart":

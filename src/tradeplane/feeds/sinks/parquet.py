@@ -108,11 +108,22 @@ class ParquetRecorder:
         self.close()
 
 
-def recorded_files(directory: Path) -> list[Path]:
+def recorded_files(directory: Path, *, what: str = "") -> list[Path]:
+    """The recording files (``md-*.parquet``) in ``directory``, in order: the one check of a recording
+    directory (``feeds replay``, ``feeds simulate --replay``, ``replay()``). Raises InputError, one
+    line (prefixed with ``what``, e.g. the option's name, when given), when the directory does not
+    exist, is not a directory, or holds no recording file."""
     directory = Path(directory)
+    head = f"{what} {directory}" if what else str(directory)
+    expected = "give the directory the Parquet sink recorded into (sinks.parquet.dir), holding md-*.parquet files"
+    if not directory.exists():
+        raise InputError(f"{head}: no such recording directory; {expected}")
     if not directory.is_dir():
-        raise InputError(f"{directory}: no such recording directory (expected md-*.parquet files from the recorder)")
-    return sorted(directory.glob("md-*.parquet"))
+        raise InputError(f"{head}: not a directory; {expected}")
+    files = sorted(directory.glob("md-*.parquet"))
+    if not files:
+        raise InputError(f"{head}: no recording files in it (no md-*.parquet); {expected}")
+    return files
 
 
 def replay(directory: Path, *, venue: str | None = None, symbol: str | None = None) -> Iterator[MarketEvent]:
