@@ -178,9 +178,14 @@ def test_the_requester_never_approves_and_a_budget_is_written_in_usd(tmp_path: P
         [problem] = a.json()["detail"]
         assert problem["field"] == "actor" and "separation of duties" in problem["reason"] and problem["hint"]
     assert not (tmp_path / "state" / "patches").exists()
+    for name in ("ABE", " Abe "):  # the same person whatever the case or padding of his name
+        a = c.post(f"/api/requests/{body['id']}/approve", headers=_as("approver", name))
+        assert a.status_code == 403 and "separation of duties" in a.json()["detail"][0]["reason"], a.text
+    assert not (tmp_path / "state" / "patches").exists()
     a = c.post(f"/api/requests/{body['id']}/approve", headers=_as("approver", "ada"))
     assert a.status_code == 200, a.text
     assert "monthly_usd: 27105" in Path(a.json()["patch"]).read_text()
     log = Store(tmp_path / "state").audit_log()
     refused = [(x["actor"], x["role"], x["reason"]) for x in log if x["event"] == "approve-forbidden"]
-    assert refused == [("abe", "approver", "self-approval"), ("abe", "platform", "self-approval")]
+    assert refused == [("abe", "approver", "self-approval"), ("abe", "platform", "self-approval"),
+                       ("ABE", "approver", "self-approval"), ("Abe", "approver", "self-approval")]

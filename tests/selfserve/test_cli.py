@@ -225,6 +225,36 @@ def test_nobody_approves_a_request_they_filed(capsys: pytest.CaptureFixture[str]
     assert not [x for x in json.loads(out) if "self_approved" in x]
 
 
+@pytest.mark.parametrize("who", ["FRED", "Fred", " fred ", "\tFRED"])
+def test_separation_of_duties_compares_people_not_spellings(capsys: pytest.CaptureFixture[str],
+                                                           submitted: dict[str, Any], tmp_path: Path,
+                                                           who: str) -> None:
+    """Found in a fresh-clone trial: alice filed a request and `request approve ID --actor ALICE --role
+    approver` printed "approved". People compare by their name without surrounding whitespace and with
+    case folded: FRED, Fred and " fred " are the fred who filed it."""
+    state, rid = _copy_of(submitted, "workload", tmp_path)
+    assert submitted["workload"]["requested_by"]["name"] == "fred"
+    rc, out, err = run(capsys, "request", "approve", rid, "--actor", who, "--role", "approver", "--state", str(state),
+                       "--out", str(tmp_path / "p.patch"))
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and f"request {rid} was filed by fred" in line and "separation of duties" in line, (out, err)
+    assert not (tmp_path / "p.patch").exists() and not (state / "patches").exists()
+    rc, out, _ = run(capsys, "request", "log", "--state", str(state), "--json", "--role", "platform")
+    assert [(x["event"], x["actor"], x.get("reason")) for x in json.loads(out)] == [
+        ("approve-forbidden", who.strip(), "self-approval")]
+
+
+def test_approving_at_once_compares_people_not_spellings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`request budget ... --actor ALICE --role approver --out P` is a request alice files and approves at
+    once; refused like `--actor alice` (nothing written), whoever spells the name."""
+    state = tmp_path / "state"
+    rc, _out, err = run(capsys, "request", "budget", "futures", "5", DV, "--actor", " ALICE ", "--role", "approver",
+                        "--out", str(tmp_path / "x.patch"), "--state", str(state))
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert rc == 2 and "separation of duties" in line, err
+    assert not (tmp_path / "x.patch").exists() and not (state / "requests").exists()
+
+
 def test_approving_at_once_is_for_a_request_someone_else_filed(capsys: pytest.CaptureFixture[str],
                                                                 submitted: dict[str, Any], tmp_path: Path) -> None:
     state, rid = _copy_of(submitted, "workload", tmp_path)

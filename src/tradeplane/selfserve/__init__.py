@@ -29,6 +29,8 @@ from tradeplane.selfserve.roles import (
     can_approve,
     can_read,
     can_request,
+    person_key,
+    same_person,
 )
 from tradeplane.selfserve.store import Store, default_state_dir
 from tradeplane.selfserve.workflow import approve, show, submit, visible
@@ -59,9 +61,11 @@ __all__ = [
     "kinds",
     "load_request",
     "parse_request",
+    "person_key",
     "redact",
     "repository_root",
     "request_id",
+    "same_person",
     "show",
     "submit",
     "visible",

@@ -17,7 +17,9 @@ workloads, networks, subnets, keys, and the findings, trace hops, Terraform addr
 patch hunks that name them) only the crypto and platform roles (``sees_crypto``); anyone else gets
 the record through ``redact.redact``. A request touching a crypto desk is approvable by platform only.
 Whoever filed a request never approves it, whatever their role (separation of duties:
-``workflow.refuse_self_approval``).
+``workflow.refuse_self_approval``). People are compared by ``person_key``: the name with surrounding
+whitespace removed and case folded (``str.casefold``), so ``ALICE`` and `` alice `` are the ``alice``
+who filed the request. Everywhere the workflow compares people it compares these keys (``same_person``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from tradeplane.errors import InputError, TradeplaneError
 
 __all__ = ["APPROVERS", "REQUESTERS", "ROLES", "Actor", "Conflict", "Forbidden", "NotFound", "can_approve",
-           "can_read", "can_request", "sees_crypto"]
+           "can_read", "can_request", "person_key", "same_person", "sees_crypto"]
 
 ROLES = ("viewer", "requester", "approver", "platform", "crypto")
 REQUESTERS = frozenset({"requester", "crypto", "approver", "platform"})
@@ -49,7 +51,9 @@ class Conflict(TradeplaneError):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a name (for the audit log) and one of ``ROLES``."""
+    """Who acts: a name (for the audit log; surrounding whitespace removed, case kept) and one of ``ROLES``.
+    ``key`` is the name as people are compared (``person_key``). Raises ``InputError`` for an unknown
+    role or an empty name, or one with a newline or angle bracket."""
 
     name: str
     role: str
@@ -61,6 +65,23 @@ class Actor:
         if not self.name.strip() or any(c in self.name for c in "\n\r<>"):
             raise InputError.single(f"actor name {self.name!r} is empty or has a newline or angle bracket",
                                     field="actor", hint="pass --actor NAME")
+        object.__setattr__(self, "name", self.name.strip())
+
+    @property
+    def key(self) -> str:
+        """The name as people are compared: ``person_key(name)``."""
+        return person_key(self.name)
+
+
+def person_key(name: str) -> str:
+    """A person's name as identities are compared: surrounding whitespace removed and case folded
+    (``" ALICE "`` -> ``"alice"``). Case and padding never make a second person (separation of duties)."""
+    return name.strip().casefold()
+
+
+def same_person(a: str, b: str) -> bool:
+    """Are ``a`` and ``b`` the same person (``person_key`` equal)? An empty name is nobody."""
+    return bool(person_key(a)) and person_key(a) == person_key(b)
 
 
 def can_request(actor: Actor) -> bool:

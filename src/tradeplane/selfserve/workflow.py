@@ -27,6 +27,7 @@ from tradeplane.selfserve.roles import (
     can_approve,
     can_read,
     can_request,
+    same_person,
     sees_crypto,
 )
 from tradeplane.selfserve.store import Store
@@ -173,13 +174,15 @@ def refuse_self_approval(store: Store, record: dict[str, Any], actor: Actor) -> 
     """Separation of duties: whoever filed a request never approves it, whatever their role.
 
     Raises ``Forbidden`` (HTTP 403, CLI exit 2) and logs ``approve-forbidden`` with the reason
-    ``self-approval`` when ``actor`` is the request's requester (the name, as the audit log records it)."""
+    ``self-approval`` when ``actor`` is the request's requester: the name the audit log records, compared
+    as ``roles.same_person`` does (surrounding whitespace and case ignored: ``ALICE`` is the ``alice``
+    who filed it)."""
     filed_by = str((record.get("requested_by") or {}).get("name", ""))
-    if filed_by != actor.name:
+    if not same_person(filed_by, actor.name):
         return
     rid = str(record.get("id", ""))
     store.audit("approve-forbidden", actor, rid, record.get("verdict"), reason="self-approval")
-    raise Forbidden.single(f"request {rid} was filed by {actor.name}: the person who files a request may not "
+    raise Forbidden.single(f"request {rid} was filed by {filed_by}: the person who files a request may not "
                            "approve it (separation of duties)", field="actor",
                            hint="ask another approver (or platform, for a crypto-desk request) to approve it")
 
