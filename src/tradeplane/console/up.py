@@ -3,7 +3,8 @@
 It reuses the existing starters, each as its own process: ``tradeplane feeds simulate`` and
 ``tradeplane feeds run`` (the venue simulator and the gateway, on the reference feeds config
 rewritten to free ports and no recording), ``tradeplane incidents serve`` (the reference incidents
-config with a database and tokens of this run), Prometheus (scraping the gateway) and Alertmanager
+config with a database and tokens of this run), Prometheus (scraping the gateway, loading the rules
+``tradeplane observe render`` writes for the estate, rendered into ``RUN_DIR/observe``) and Alertmanager
 (sending to the incidents intake) where Debian's packages are installed, ``tradeplane cost
 generate`` (a month of synthetic FOCUS billing for the cost page) and ``tradeplane console``.
 Everything lives in one run directory (a temporary one unless ``--dir``); tokens are random per run
@@ -29,7 +30,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Service", "Stack", "free_port", "plan_stack"]
+__all__ = ["Service", "Stack", "free_port", "observe_rules", "plan_stack"]
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -130,6 +131,20 @@ def _feeds_config(run_dir: Path, estate: Path, metrics_port: int) -> Path:
     return path
 
 
+def observe_rules(estate: Path, out: Path) -> list[str]:
+    """Render the estate's observability standard into ``out`` (what ``tradeplane observe render ESTATE
+    -o OUT`` writes, calendars anchored today UTC) and return the absolute paths of its Prometheus rule
+    files (``prometheus/rules/*.rules.yml``, sorted): the stack's Prometheus loads the same rules the
+    docs tell users to deploy. Raises ``EstateError`` (located) when the standard is broken."""
+    from tradeplane import estate as est
+    from tradeplane import observe
+
+    files = observe.render(est.load(estate), datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
+    observe.write(files, out)
+    return sorted(str((out / rel).resolve()) for rel in files
+                  if rel.startswith("prometheus/rules/") and rel.endswith(".rules.yml"))
+
+
 def plan_stack(estate: Path, run_dir: Path, *, console_port: int = 8080, billing: bool = True) -> Stack:
     """The services of ``tradeplane up`` for ``estate`` in ``run_dir`` (nothing started yet)."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -180,6 +195,7 @@ def plan_stack(estate: Path, run_dir: Path, *, console_port: int = 8080, billing
         prom_port = free_port()
         prom = f"http://127.0.0.1:{prom_port}"
         cfg: dict[str, Any] = {"global": {"scrape_interval": "5s"},
+                               "rule_files": observe_rules(estate, run_dir / "observe"),
                                "scrape_configs": [{"job_name": "feeds-gateway",
                                                    "static_configs": [{"targets": [f"127.0.0.1:{metrics}"]}]}]}
         if am_url:
