@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from tradeplane import feeds, finops, k8s, migrate, net, observe, placement, review, security, terraform
+from tradeplane.errors import Problem, UnsupportedError
 from tradeplane.estate import Estate, Summary, summarise
 from tradeplane.feeds import VenueFeedPlan
 from tradeplane.finops import Estimate
@@ -333,7 +334,7 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     summary = stage("summary", lambda: summarise(estate))
     placed = stage("placement", lambda: placement.solve(estate))
     budgets = stage("budgets", lambda: tuple(placement.check_budgets(estate, placed)))
-    zones = placement.zones_by_workload(placed) if placed.feasible else None
+    zones = placed_zones(placed)
     rendered = stage("terraform", lambda: render_terraform(estate, zones))
     dangling = stage("references", lambda: tuple(terraform.check_references(rendered)))
     feed_plans = stage("feeds", lambda: tuple(feeds.plan(estate)))
@@ -363,6 +364,27 @@ def _build(estate: Estate, on_stage: StageHook | None) -> Plan:
     )
 
 
+def placed_zones(placed: PlacementResult) -> dict[str, tuple[str, ...]] | None:
+    """The one answer to "which zones does each replica run in" for every output (``plan -o``,
+    ``terraform render``, ``k8s render``'s ``tradeplane.io/zones``): workload -> one zone per replica,
+    the placement solver's choice; ``None`` when the solver found no placement (the renderer then
+    uses the estate's own zones: ``terraform.placement.replica_zones``)."""
+    return placement.zones_by_workload(placed) if placed.feasible else None
+
+
+def render_placed(estate: Estate, strict: bool = False) -> tuple[Rendered, PlacementResult]:
+    """``terraform render``: the estate's Terraform in the zones ``plan`` puts it in (the solver's,
+    ``placed_zones``), and the placement they came from. Raises ``UnsupportedError`` (with the solver's
+    explanations) when ``strict`` and the solver finds no placement; otherwise, as ``plan -o`` does, the
+    replicas then go in the estate's own zones."""
+    placed = placement.solve(estate)
+    if strict and not placed.feasible:
+        raise UnsupportedError(f"the placement solver found no placement ({placed.status}); nothing written "
+                               "(without --place the estate's own zones are used, as plan -o does)",
+                               [Problem(x.render()) for x in placed.explanations])
+    return render_terraform(estate, placed_zones(placed)), placed
+
+
 def render_terraform(estate: Estate, zones: dict[str, tuple[str, ...]] | None = None) -> Rendered:
     """The estate's Terraform with what other analyses decide handed in: the placement zones
     (when given) and the observability standard's SLO and burn-rate alert resources
@@ -376,7 +398,7 @@ def judge_freeze(plan: Plan, old: Estate, at: datetime, emergency: str | None = 
     desk's path while its venues trade (``review.freeze``, market hours from the estate) blocks
     (``Plan.frozen``), unless ``emergency`` gives a reason; then each such change is said with the
     reason in every format (``Plan.overrides``) and does not block."""
-    verdicts = review.freeze(plan.estate, review.changed_desks(old, plan.estate), at)
+    verdicts = review.freeze(plan.estate, review.changed_desks(old, plan.estate), at, old)
     return replace(plan, freeze=tuple(verdicts), emergency=emergency or "")
 
 
@@ -403,7 +425,7 @@ def kubernetes(estate: Estate) -> tuple[list[k8s.ClusterManifests], list[str]]:
     placed = placement.solve(estate)
     if not placed.feasible:
         return [], [f"placement {placed.status}: {x.render()}" for x in placed.explanations]
-    parts = _kubernetes(estate, placement.zones_by_workload(placed))
+    parts = _kubernetes(estate, placed_zones(placed))
     return list(parts["kubernetes"]), list(parts["kubernetes_problems"])
 
 

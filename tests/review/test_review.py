@@ -15,7 +15,7 @@ import pytest
 from tradeplane import estate as est
 from tradeplane import plan
 from tradeplane.cli import main
-from tradeplane.review import changed_desks, freeze
+from tradeplane.review import changed_desks, changed_fields, freeze
 
 ROOT = Path(__file__).resolve().parents[2]
 CT = ZoneInfo("America/Chicago")
@@ -36,6 +36,53 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (out / "workloads.yaml").write_text(text.replace("machine_type: c2-standard-30\n    count: 2",
                                                      "machine_type: c2-standard-30\n    count: 3", 1))
     return out
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_the_freeze_names_the_changed_field_and_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found in a fresh-clone trial: `plan --against OLD` said the change touches "network:aws-apne1-crypto",
+    not which subnet or field changed. It names the field's path in the estate's words (list items by
+    name) and its file:line in the new estate; the SARIF result points there too."""
+    new = tmp_path / "dv-trading"
+    shutil.copytree(ROOT / "examples/dv-trading", new)
+    f = new / "networks-aws.yaml"
+    f.write_text(f.read_text().replace("cidr: 10.100.11.0/24, route_table: rt-trading-az1",
+                                       "cidr: 10.100.12.0/24, route_table: rt-trading-az1", 1))
+    line = _line_of(f, "cidr: 10.100.12.0/24")
+    old, changed = est.load(ROOT / "examples/dv-trading"), est.load(new)
+    touched = changed_desks(old, changed)
+    assert touched == {"crypto": ["network:aws-apne1-crypto"]}
+    [fc] = changed_fields(old, changed, "network:aws-apne1-crypto")
+    assert (fc.path, fc.how) == ("networks[aws-apne1-crypto].subnets[trading-az1].cidr", "changed")
+    assert fc.location == f"{f}:{line}:46"
+    [v] = freeze(changed, touched, datetime(2026, 12, 1, 10, 0, tzinfo=CT), old)  # crypto trades around the clock
+    assert v.location == fc.location
+    assert v.line() == ("change freeze: desk crypto is trading on binance, bybit, coinbase, deribit, kraken, okx "
+                        "and this change touches networks[aws-apne1-crypto].subnets[trading-az1].cidr at "
+                        f"{f}:{line}:46; its venues trade around the clock")
+    # without the old estate the objects are named, as before
+    assert "touches network:aws-apne1-crypto;" in freeze(changed, touched, datetime(2026, 12, 1, 10, 0, tzinfo=CT))[0].line()
+
+
+def test_changed_fields_say_what_was_added_removed_or_changed(tmp_path: Path) -> None:
+    new = tmp_path / "dv-trading"
+    shutil.copytree(ROOT / "examples/dv-trading", new)
+    f = new / "networks-aws.yaml"
+    text = f.read_text()
+    az1 = next(x for x in text.splitlines() if "{name: trading-az1, zone: apne1-az1" in x)
+    extra = az1.replace("trading-az1,", "trading-az1b,", 1).replace("10.100.11.0/24", "10.100.21.0/24")
+    f.write_text(text.replace(az1, f"{az1}\n{extra}", 1).replace("cidrs: [10.100.0.0/16]", "cidrs: [10.100.0.0/15]", 1))
+    old, changed = est.load(ROOT / "examples/dv-trading"), est.load(new)
+    got = [(c.path, c.how, bool(c.location)) for c in changed_fields(old, changed, "network:aws-apne1-crypto")]
+    assert got == [("networks[aws-apne1-crypto].cidrs", "changed", True),
+                   ("networks[aws-apne1-crypto].subnets[trading-az1b]", "added", True)], got
+    back = [(c.path, c.how) for c in changed_fields(changed, old, "network:aws-apne1-crypto")]
+    assert back == [("networks[aws-apne1-crypto].cidrs", "changed"),
+                    ("networks[aws-apne1-crypto].subnets[trading-az1b]", "removed")], back
+    assert changed_fields(old, changed, "venue:cme-globex") == []
 
 
 def test_changed_desks_follow_the_path(changed: Path) -> None:
@@ -78,8 +125,10 @@ def test_plan_strict_refuses_a_frozen_change_unless_emergency(capsys: pytest.Cap
     code, out, _ = run(capsys, "plan", str(changed), "--against", base, "--at", "2026-12-01T10:00:00-06:00",
                        "--json")
     data = json.loads(out)
+    count = _line_of(changed / "workloads.yaml", "count: 3")
     assert data["freeze"] == ["change freeze: desk futures is trading on cme-globex and this change touches "
-                              "workload:cme-order-router; the window opens at 2026-12-01T16:00:00-06:00"]
+                              f"workloads[cme-order-router].count at {changed}/workloads.yaml:{count}:5; the window "
+                              "opens at 2026-12-01T16:00:00-06:00"]
     code, out, _ = run(capsys, "plan", str(changed), "--against", base, "--at", "2026-12-01T10:00:00-06:00",
                        "--emergency", "INC-42 stuck order router", "--json")
     data = json.loads(out)

@@ -62,3 +62,69 @@ def test_render_with_solver_placement(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["terraform", "render", str(REFERENCE), "-o", str(tmp_path), "--place", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"] > 400
     assert "us-central1-b" in (tmp_path / "gcp" / "30-compute" / "instances.tf").read_text()
+
+
+def _node_pool_zones(gke_tf: str) -> dict[str, set[str]]:
+    """node pool name -> its node_locations, from a rendered gke.tf."""
+    out: dict[str, set[str]] = {}
+    for block in gke_tf.split('resource "google_container_node_pool"')[1:]:
+        name = block.split('name           = "', 1)[1].split('"', 1)[0]
+        locations = block.split("node_locations = [", 1)[1].split("]", 1)[0]
+        out[name] = {z.strip().strip('"') for z in locations.split(",") if z.strip()}
+    return out
+
+
+def test_render_plan_and_k8s_put_every_workload_in_the_same_zones(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Found in a fresh-clone trial: `terraform render` (without --place) put node pool cme-md-feed-a in
+    us-central1-a and -b in -b, while `plan -o`, `terraform render --place` and `k8s render` put them in b
+    and a. Every output now takes its zones from the one placement (plan.placed_zones): the trees
+    `terraform render` and `plan -o` write are identical, and each GKE node pool's node_locations are the
+    zones k8s render annotates its Deployment with."""
+    rendered, placed, planned, kube = (tmp_path / x for x in ("render", "place", "plan", "k8s"))
+    assert main(["terraform", "render", str(REFERENCE), "-o", str(rendered)]) == 0
+    assert main(["terraform", "render", str(REFERENCE), "-o", str(placed), "--place"]) == 0
+    assert main(["plan", str(REFERENCE), "-o", str(planned), "--json"]) in (0, 1)
+    assert main(["k8s", "render", str(REFERENCE), "-o", str(kube)]) == 0
+    capsys.readouterr()
+
+    def tree(root: Path) -> dict[str, str]:
+        return {str(f.relative_to(root)): f.read_text() for f in sorted(root.rglob("*.tf"))}
+
+    assert tree(rendered) == tree(planned) == tree(placed)
+    pools = _node_pool_zones((rendered / "gcp" / "30-compute" / "gke.tf").read_text())
+    annotated = {}
+    for f in kube.rglob("*.yaml"):
+        for doc in yaml.safe_load_all(f.read_text()):
+            if doc and doc.get("kind") == "Deployment":
+                zones = doc["metadata"]["annotations"]["tradeplane.io/zones"]
+                annotated[doc["metadata"]["name"]] = {z.strip() for z in zones.split(",")}
+    assert pools["cme-md-feed-a"] == annotated["cme-md-feed-a"] == {"us-central1-b"}, (pools, annotated)
+    assert pools["cme-md-feed-b"] == annotated["cme-md-feed-b"] == {"us-central1-a"}
+    assert {k: v for k, v in pools.items() if k in annotated} == annotated
+
+
+def test_with_no_placement_render_writes_what_plan_writes_and_place_refuses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """When the solver cannot place the estate, `terraform render` writes the Terraform `plan -o` writes (the
+    estate's own zones) and says so; `--place` refuses: one line per explanation, exit 2, nothing written."""
+    estate = tmp_path / "small"
+    estate.mkdir()
+    text = (REFERENCE.parent / "small" / "estate.yaml").read_text()
+    assert "rtt_us: 20000}" in text
+    (estate / "estate.yaml").write_text(text.replace("rtt_us: 20000}", "rtt_us: 1}", 1))
+    assert main(["terraform", "render", str(estate), "-o", str(tmp_path / "render")]) == 0
+    out = capsys.readouterr().out
+    assert "placement infeasible: replicas are in the estate's own zones" in " ".join(out.split())
+    assert main(["plan", str(estate), "-o", str(tmp_path / "plan"), "--json"]) in (0, 1)
+    capsys.readouterr()
+
+    def tree(root: Path) -> dict[str, str]:
+        return {str(f.relative_to(root)): f.read_text() for f in sorted(root.rglob("*.tf"))}
+
+    assert tree(tmp_path / "render") == tree(tmp_path / "plan") != {}
+    assert main(["terraform", "render", str(estate), "-o", str(tmp_path / "strict"), "--place"]) == 2
+    err = capsys.readouterr().err
+    assert "the placement solver found no placement (infeasible); nothing written" in err
+    assert "estate.yaml:" in err and "Traceback" not in err
+    assert not (tmp_path / "strict").exists()

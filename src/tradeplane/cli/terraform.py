@@ -14,11 +14,9 @@ from tradeplane.writing import check_dir
 
 if TYPE_CHECKING:
     from tradeplane import estate as est
-    from tradeplane import placement
     from tradeplane import terraform as tf
 else:
     est = lazy("tradeplane.estate")
-    placement = lazy("tradeplane.placement")
     tf = lazy("tradeplane.terraform")
 
 app = typer.Typer(no_args_is_help=True, help="Terraform for AWS and GCP, compiled from the estate.")
@@ -30,16 +28,17 @@ JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
 def render(
     path: Path = typer.Argument(..., help="estate directory", show_default=False),
     output: Path = typer.Option(..., "-o", "--output", help="directory to write the root modules into"),
-    place: bool = typer.Option(False, "--place", help="put replicas in the zones the placement solver chooses"),
+    place: bool = typer.Option(False, "--place", help="refuse (exit 2) when the placement solver finds no "
+                               "placement, instead of using the estate's own zones as plan -o does"),
     json: bool = JsonOpt,
 ) -> None:
-    """Render one Terraform root module per cloud and stage, check its references, write it."""
+    """Render one Terraform root module per cloud and stage, check its references, write it. Replicas go
+    in the zones plan -o and k8s render use: the placement solver's."""
     check_dir(output)  # before any work: a folder that cannot be written is one line, not a traceback
     e = est.load(path)
-    zones = placement.solved_zones(e) if place else None
-    from tradeplane.plan import render_terraform
+    from tradeplane.plan import render_placed
 
-    rendered = render_terraform(e, zones)
+    rendered, placed = render_placed(e, strict=place)
     problems = tf.check_references(rendered)
     if problems:  # a renderer bug, not a user mistake: the finding plan blocks on, and nothing written
         n = len(problems)
@@ -52,6 +51,9 @@ def render(
         print_json({"output": str(output), **rendered.to_json()})
         return
     render_counts(rendered, f"wrote {output}")
+    if not placed.feasible:
+        console.print(f"[yellow]placement {placed.status}[/]: replicas are in the estate's own zones, as plan -o "
+                      "writes them (tradeplane place explains; --place refuses instead)", highlight=False)
     console.print(f"[green]ok[/] {rendered.total} resources in {len(rendered.files)} files; every reference resolves")
 
 

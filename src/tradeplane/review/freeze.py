@@ -13,9 +13,12 @@ from datetime import datetime
 
 from tradeplane.estate import Estate
 from tradeplane.estate.hours import is_open, next_change, venue_hours
+from tradeplane.review.changes import changed_fields
 from tradeplane.review.formats import Rule
 
 __all__ = ["RULE", "FreezeVerdict", "freeze"]
+
+_SHOWN = 5  # changed fields named in one freeze line; the rest are counted
 
 RULE = Rule("No change to a desk's path while its venues trade, unless an emergency.",
             "No change to a desk's path while its venues trade, unless an emergency. "
@@ -31,7 +34,8 @@ class FreezeVerdict:
     open_venues: tuple[str, ...]
     changes: tuple[str, ...]
     reopens: str  # when the freeze lifts (the next close of the last open venue), ISO 8601, or ""
-    location: str = ""  # file:line of the first changed object in the new estate, "" when none is there
+    location: str = ""  # file:line of the first changed field (else object) in the new estate, "" when none
+    details: tuple[str, ...] = ()  # what changed: field paths with their file:line (changes.FieldChange.render)
 
     def fix(self) -> str:
         """What to do about it."""
@@ -42,11 +46,22 @@ class FreezeVerdict:
     def line(self) -> str:
         until = f"; the window opens at {self.reopens}" if self.reopens else "; its venues trade around the clock"
         return (f"change freeze: desk {self.desk} is trading on {', '.join(self.open_venues)} and this change "
-                f"touches {', '.join(self.changes)}{until}")
+                f"touches {self.touched()}{until}")
+
+    def touched(self) -> str:
+        """What the change touches: its changed fields with their file:line (``details``, at most
+        ``_SHOWN`` of them, then how many more), else the changed objects (``kind:name``)."""
+        if not self.details:
+            return ", ".join(self.changes)
+        more = len(self.details) - _SHOWN
+        return ", ".join(self.details[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
-def freeze(estate: Estate, changed: dict[str, list[str]], at: datetime) -> list[FreezeVerdict]:
-    """One verdict per changed desk whose venues are open at ``at`` (timezone-aware)."""
+def freeze(estate: Estate, changed: dict[str, list[str]], at: datetime, old: Estate | None = None
+           ) -> list[FreezeVerdict]:
+    """One verdict per changed desk whose venues are open at ``at`` (timezone-aware). With ``old`` (the
+    estate before the change) each verdict names the changed fields and their file:line in ``estate``
+    (``changes.changed_fields``), and its location is the first of them."""
     out = []
     for desk, changes in sorted(changed.items()):
         venues = sorted({v for w in estate.workloads if w.desk == desk for v in w.venues})
@@ -57,7 +72,10 @@ def freeze(estate: Estate, changed: dict[str, list[str]], at: datetime) -> list[
         closes = [next_change(hours[v], at) for v in open_now]
         last = None if any(c is None for c in closes) else max(c for c in closes if c is not None)
         reopens = "" if last is None else last.astimezone(at.tzinfo).isoformat()
-        out.append(FreezeVerdict(desk, open_now, tuple(changes), reopens, _where(estate, changes)))
+        fields = [f for c in changes for f in changed_fields(old, estate, c)] if old is not None else []
+        location = next((f.location for f in fields if f.location), "") or _where(estate, changes)
+        out.append(FreezeVerdict(desk, open_now, tuple(changes), reopens, location,
+                                 tuple(f.render() for f in fields)))
     return out
 
 
