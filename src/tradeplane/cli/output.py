@@ -72,7 +72,8 @@ class Table(RichTable):
                     column.header = Text(column.header, no_wrap=False)
                 words = str(column.header).split() or [""]
                 column.max_width = max(self._widest[i], *map(len, words)) if i in keep else None
-            widths = self._calculate_column_widths(console, options)
+            room = (self.width if self.width is not None else options.max_width) - self._extra_width
+            widths = self._calculate_column_widths(console, options.update_width(room))  # as Rich will
             if all(widths[i] - 2 >= self._widest[i] for i in keep):
                 break
         return super().__rich_console__(console, options)
