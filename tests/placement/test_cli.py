@@ -76,6 +76,60 @@ def test_place_latency(capsys: pytest.CaptureFixture[str]) -> None:
     assert "measured" in out and "cloudping" in out
 
 
+def test_place_latency_with_the_estate_is_what_plan_and_place_judge_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """The trial: place latency said 8,205 µs (floor 6,234 µs) for us-central1-a -> cme-globex while plan and
+    place judged the budget on 9,555 µs routed through the chi Interconnect (floor 7,258 µs) and sent users to
+    place latency for the basis. With the estate it prints the judged figure; the direct one is context."""
+    assert main(["place", DV, "--json"]) == 0
+    judged = {(b["zone"], b["to"]): b["rtt_us"] for b in json.loads(capsys.readouterr().out)["budgets"]}
+    assert judged[("us-central1-a", "cme-globex")] == 9_555.0
+    assert main(["place", "latency", "us-central1-a", "cme-globex", DV, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["kind"], data["rtt_us"], data["estate"]) == ("routed", 9_555.0, "dv-trading")
+    assert round(data["fibre_bound_us"]) == 7_258 and "Interconnect metro chi" in data["basis"]
+    assert data["direct"]["rtt_us"] == 8_205.0 and round(data["direct"]["fibre_bound_us"]) == 6_234
+    assert main(["place", "latency", "us-central1-a", "cme-globex", DV]) == 0
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
+    assert "9,555 µs round trip (routed" in head and "what plan and place judge budgets on" in head
+    assert "floor: 7,258 µs (along the route" in out
+    assert "direct, for context only: 8,205 µs" in out and "fibre floor 6,234 µs" in out
+    assert main(["place", "latency", "cme-globex", "us-central1-a", DV, "--json"]) == 0  # either order
+    assert json.loads(capsys.readouterr().out)["rtt_us"] == 9_555.0
+
+
+def test_place_latency_says_when_the_estate_does_not_route_the_pair(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", "latency", "apne1-az4", "binance", DV]) == 0
+    out = capsys.readouterr().out
+    assert "100 µs round trip (fabric" in out and "declares no exit or path between these places" in out
+    assert main(["place", "latency", "us-central1-a", "cme-globex"]) == 0  # no estate: the straight model
+    out = capsys.readouterr().out
+    assert "8,205 µs" in out and "tradeplane place latency us-central1-a cme-globex ESTATE" in out
+
+
+def test_place_latency_via_a_path_of_the_estate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", DV, "--json"]) == 0
+    (b,) = [b for b in json.loads(capsys.readouterr().out)["budgets"] if b["to"] == "aurora-colo"]
+    assert main(["place", "latency", b["zone"], "aurora-colo", DV, "--via", "mw-aurora-carteret", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "path" and "mw-aurora-carteret" in data["basis"] and data["rtt_us"] == b["rtt_us"]
+    assert main(["place", "latency", "use1-az4", "aurora-colo", DV, "--via", "nope"]) == 2
+    assert "unknown path 'nope'" in capsys.readouterr().err
+    assert main(["place", "latency", "use1-az4", "aurora-colo", "--via", "nope"]) == 2
+    assert "give the estate too" in capsys.readouterr().err
+
+
+def test_one_rounding_the_judged_figure_the_hint_and_the_report_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    """9,555.06 µs was printed 9,555 by plan and migrate and 'at least 9,556' by place's explanation: an
+    estimate is whole microseconds, so a budget of exactly the printed figure is met."""
+    from tradeplane import estate as est
+    from tradeplane.placement import Routes, estimate_rtt
+
+    r = Routes(est.load(DV)).rtt("us-central1-a", "cme-globex")
+    assert r.rtt_us == 9_555.0 and r.rtt_us == sum(float(x) for x in (8_869, 686))  # the legs its basis prints
+    assert estimate_rtt("us-central1-a", "cme-globex").rtt_us == 8_205.0
+
+
 def test_place_latency_unknown_place_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["place", "latency", "atlantis", "use1-az4"]) == 2
     assert "unknown place 'atlantis'" in capsys.readouterr().err

@@ -25,7 +25,7 @@ def test_shipped_table_is_the_typed_model() -> None:
 def test_bad_values_are_located_by_file_line_and_field(tmp_path: Path) -> None:
     text = SHIPPED.read_text(encoding="utf-8")
     bad = (text.replace("c5n: [0.108, 2.625]", "c5n: [-0.108, 2.625]")
-           .replace("shapes: {standard: 4, highmem: 8, highcpu: 1}", "shapes: {standard: 4, huge: 8}")
+           .replace("sole_tenant_premium: 0.10", "sole_tenant_premium: 2")
            .replace("    nat_gateway: {usd: 0.045, unit: hour}", "    nat_gateway: {usd: 0.045, unit: day}"))
     p = tmp_path / "catalog.yaml"
     p.write_text(bad, encoding="utf-8")
@@ -35,7 +35,7 @@ def test_bad_values_are_located_by_file_line_and_field(tmp_path: Path) -> None:
     lines = text.splitlines()
     c5n = next(i for i, line in enumerate(lines, 1) if "c5n:" in line)
     assert f"{p}:{c5n}:" in msg and "aws.families.c5n[0]: must be greater than 0" in msg
-    assert "gcp.shapes.huge: must be 'standard', 'highmem' or 'highcpu'" in msg
+    assert "gcp.sole_tenant_premium: must be less than or equal to 1" in msg
     assert "network.aws.nat_gateway.unit: must be 'hour', 'GB' or 'month'; got 'day'" in msg
     assert "3 problems" in msg
 

@@ -103,7 +103,7 @@ def test_a_routed_budget_to_a_colocation_gives_the_floor_along_the_route(dv: Est
     # the route's floor is the sum of its legs' floors, not the great circle's (637 km would be 6,234 µs)
     assert ("the fibre bound is 7,258 µs (along the route: 6,745 µs + 512 µs, each leg's own floor; the physical "
             "floor in vacuum is 4,247 µs)") in x.message
-    assert x.hint == "raise the budget to at least 9,556 µs, or run this workload in colocation at cme-aurora"
+    assert x.hint == "raise the budget to at least 9,555 µs, or run this workload in colocation at cme-aurora"
 
 
 def test_place_latency_names_the_venue_and_the_floor(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""`tradeplane place ESTATE` (solve) and `tradeplane place latency A B`.
+"""`tradeplane place ESTATE` (solve) and `tradeplane place latency A B [ESTATE]`.
 
 ``tradeplane place ESTATE`` is short for ``tradeplane place solve ESTATE``: the
 group runs ``solve`` when its first argument is not one of its commands.
@@ -40,7 +40,7 @@ app = typer.Typer(
     cls=_SolveByDefault,
     no_args_is_help=True,
     help="Place workloads where they meet their latency budgets at the lowest cost "
-    "(`tradeplane place ESTATE` solves; `tradeplane place latency A B` estimates a round trip).",
+    "(`tradeplane place ESTATE` solves; `tradeplane place latency A B [ESTATE]` estimates a round trip).",
 )
 
 JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
@@ -145,36 +145,70 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
                   f"${r.monthly_usd:,.0f}/month (compute the solver chose; the estimate adds networks, links "
                   "and data transfer); "
                   f"round trips to venues and sites {r.latency_us:,.0f} µs summed over replicas")
-    console.print("(tradeplane place latency A B shows the basis of any estimate; --json has every basis)")
+    console.print("(tradeplane place latency A B ESTATE shows the basis of any estimate; --json has every basis)")
 
 
 @app.command()
 def latency(
-    a: str = typer.Argument(..., help="a catalog region, zone, site or venue", show_default=False),
-    b: str = typer.Argument(..., help="a catalog region, zone, site or venue", show_default=False),
+    a: str = typer.Argument(..., help="a catalog region, zone, site or venue (or the estate's)", show_default=False),
+    b: str = typer.Argument(..., help="a catalog region, zone, site or venue (or the estate's)", show_default=False),
+    path: Path | None = typer.Argument(
+        None, help="an estate: the figure plan and place judge budgets on (through its exits and paths)",
+        show_default=False),
+    via: str | None = typer.Option(None, "--via", help="a path link of the estate, as a budget's 'via' names it"),
     json: bool = JsonOpt,
 ) -> None:
-    """The round-trip estimate between two places, the physical bound and the basis (no estate: the straight
-    model; ``place`` routes budgets through the estate's declared exits)."""
-    e = placement.estimate_rtt(a, b)
-    if json:
-        print_json(e.to_json())
+    """The round-trip estimate between two places, its floors and its basis. With ESTATE: the estimate plan
+    and place judge latency budgets on (``placement.Routes``: through the estate's Direct Connect /
+    Interconnect exits and paths), the straight catalog figure beside it as context."""
+    if path is None:
+        if via is not None:
+            raise InputError.single("--via names a path of an estate; give the estate too",
+                                    hint=f"tradeplane place latency {a} {b} ESTATE --via {via}")
+        e = placement.estimate_rtt(a, b)
+        if json:
+            print_json(e.to_json())
+            return
+        _print_estimate(a, b, e)
+        console.print("  (between catalog places, with no estate: plan and place judge a budget on the route the "
+                      "estate declares, through its Direct Connect / Interconnect location and paths, so their "
+                      f"figure can differ; `tradeplane place latency {a} {b} ESTATE` shows it)",
+                      markup=False, highlight=False, soft_wrap=True)
         return
-    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind}, {e.confidence} confidence)",
+    estate = est.load(path)
+    judged = placement.Routes(estate).between(a, b, via)
+    direct = placement.estimate_rtt(judged.a, judged.b)
+    if json:
+        print_json({**judged.to_json(), "estate": estate.name, "via": via, "direct": direct.to_json()})
+        return
+    _print_estimate(a, b, judged, f"; what plan and place judge budgets on in estate {estate.name}")
+    if judged.kind in ("routed", "path"):
+        console.print(f"  direct, for context only: {_us(direct.rtt_us)} ({direct.kind}, {direct.confidence} "
+                      f"confidence) on the straight catalog model, fibre floor {_us(direct.fibre_bound_us)} on the "
+                      f"great circle; the estate's traffic does not take that line, so budgets are not judged on it",
+                      markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(f"  (estate {estate.name} declares no exit or path between these places: the straight "
+                      "catalog model is the route, as above)", markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_estimate(a: str, b: str, e: placement.Estimate, judged: str = "") -> None:
+    console.print(f"[bold]{a} <-> {b}[/]: {_us(e.rtt_us)} round trip ({e.kind}, {e.confidence} confidence){judged}",
                   highlight=False, soft_wrap=True)
     for note in (placement.venue_note(a), placement.venue_note(b)):
         if note:
             console.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"  basis: {e.basis}", markup=False, highlight=False, soft_wrap=True)
-    if e.distance_km:
+    if e.kind in ("routed", "path"):
+        console.print(f"  physical floor: {_us(e.bound_us)} ({e.distance_km:,.0f} km great circle between the ends "
+                      "at the speed of light in vacuum; no network can beat it)", highlight=False, soft_wrap=True)
+        console.print(f"  floor: {e.floor_text()}", markup=False, highlight=False, soft_wrap=True)
+    elif e.distance_km:
         console.print(f"  physical floor: {_us(e.bound_us)} ({e.distance_km:,.0f} km great circle at the speed of "
                       "light in vacuum; no network can beat it)", highlight=False, soft_wrap=True)
         console.print(f"  fibre floor: {_us(e.fibre_bound_us)} (the same great circle in fibre; no fibre path can "
                       "beat it, microwave can)", highlight=False, soft_wrap=True)
     else:  # one region or one building: the floor is the fabric's or the cross-connect's figure, not a distance
         console.print(f"  floor: {e.floor_text()}", markup=False, highlight=False, soft_wrap=True)
-    for s in e.sources:
-        console.print(f"  source: {s}", markup=False, highlight=False, soft_wrap=True)
-    console.print("  (between catalog places, with no estate: `tradeplane place ESTATE` routes a budget through the "
-                  "Direct Connect / Interconnect location and paths the estate declares, so its figure can differ)",
-                  markup=False, highlight=False, soft_wrap=True)
+    for src in e.sources:
+        console.print(f"  source: {src}", markup=False, highlight=False, soft_wrap=True)

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Collection, Iterable, Mapping
 from ipaddress import IPv4Network, ip_network
 
-from tradeplane.errors import Problem
+from tradeplane.errors import Problem, UnsupportedError
 from tradeplane.estate import catalog
 from tradeplane.estate.model import (
     AwsRoute,
@@ -34,6 +34,7 @@ from tradeplane.estate.model import (
     Vpn,
     Workload,
 )
+from tradeplane.estate.prices.gcp_machines import gcp_machine
 
 
 class _Checker:
@@ -445,7 +446,20 @@ def _workloads(c: _Checker) -> None:
             c.add(w, "gke_cluster", "a GKE node pool needs the cluster it belongs to", "add 'gke_cluster: <name>'")
         if w.network in networks:
             _placement_fits_cloud(c, w.name, w, networks[w.network].cloud)
+            if isinstance(networks[w.network], GcpVpc):
+                _gcp_machine_type(c, w, f"workload '{w.name}'", w.machine_type)
     _groups_in_one_cloud(c, networks)
+
+
+def _gcp_machine_type(c: _Checker, obj: object, who: str, machine_type: str) -> None:
+    """A GCP machine type must be one GCP offers (``estate.prices.gcp_machines``): Terraform renders any name
+    and GCP refuses the VM at apply. Series the table does not know are left to ``plan``, which asks for a
+    price."""
+    try:
+        gcp_machine(machine_type)
+    except UnsupportedError as exc:
+        hint = exc.problems[0].hint if exc.problems else ""
+        c.add(obj, "machine_type", f"{who}: {exc.message}", hint)
 
 
 # Placement strategies per cloud (AWS placement groups: cluster, spread, partition; GCP: compact
@@ -659,6 +673,7 @@ def _colocation(c: _Checker) -> None:
             c.add(t, "network", f"network '{net.name}' is on {net.cloud}; the colocation moves into GCP",
                   "name a GCP network")
             continue
+        _gcp_machine_type(c, t, f"colocation workload '{w.name}' target", t.machine_type)
         subnets = {s.name: s for s in net.subnets}
         subnet_ok = c.need(t, "subnet", t.subnet, subnets, f"subnet of {net.name}")
         if subnet_ok and t.zone is not None and c.need(t, "zone", t.zone, catalog.ZONES, "catalog zone"):

@@ -29,7 +29,7 @@ Confidence = Literal["high", "medium", "low"]
 
 @dataclass(frozen=True)
 class Estimate:
-    """A round-trip estimate from ``a`` to ``b`` in microseconds, and why.
+    """A round-trip estimate from ``a`` to ``b`` in whole microseconds, and why.
 
     ``bound_us`` is the physical floor: the great circle at the speed of light in vacuum (no network,
     microwave included, can beat it); ``fibre_bound_us`` the floor of any fibre path. Inside a region
@@ -54,6 +54,14 @@ class Estimate:
     one cloud region, the fabric's fastest figure (two instances in one cluster placement group or compact
     placement policy), not a distance; in one building, the cross-connect; along a route, the legs'
     floors summed."""
+
+    def __post_init__(self) -> None:
+        # One rounding everywhere: an estimate is a whole number of microseconds (the models are nowhere near
+        # sub-µs accurate). What a budget is judged on, what every report prints and the smallest budget a
+        # hint proposes are then the same figure (9,555.06 µs was judged as such, printed 9,555 by plan and
+        # migrate and proposed as "at least 9,556" by place). A routed or path figure is the sum of its
+        # legs' whole figures, so the legs its basis prints add up to it. Floors stay exact.
+        object.__setattr__(self, "rtt_us", float(round(self.rtt_us)))
 
     def floor_text(self) -> str:
         """``fibre_bound_us`` and what it is, for a sentence: ``6,234 µs (637 km great circle in fibre at

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tradeplane.errors import EstateError
+from tradeplane.errors import EstateError, InputError
 from tradeplane.estate import catalog
 from tradeplane.estate.model import DirectConnect, Estate, Interconnect, PhysicalPath, Venue
 from tradeplane.placement import physics
@@ -230,6 +230,21 @@ class Routes:
         if hit is None:
             hit = self._cache[key] = self._rtt(place, to, via)
         return hit
+
+    def between(self, a: str, b: str, via: str | None = None) -> Estimate:
+        """The round trip ``plan`` and ``place`` judge a latency budget between ``a`` and ``b`` on (what
+        ``tradeplane place latency A B ESTATE`` prints): ``rtt`` from the cloud end to the other end, so a
+        zone -> venue or site pair goes through the estate's exits (and over ``via``, a path link, as a
+        budget naming it does). ``a`` and ``b``: catalog places, catalog venues, the estate's venues and
+        sites; either order. Raises ``InputError`` for an unknown place or path."""
+        if via is not None and via not in self._paths:
+            raise InputError.single(f"unknown path '{via}'", field="via",
+                                    hint="the estate's paths (links of kind path): "
+                                    + (", ".join(sorted(self._paths)) or "none is declared"))
+        pa, pb = resolve_place(self.target_place(a)), resolve_place(self.target_place(b))
+        if pa.kind == "site" and pb.kind != "site":  # budgets run from the workload's zone to the target
+            a, b, pa = b, a, pb
+        return self.rtt(pa.name, b, via)
 
     def _leg(self, place: str, site: str, exits: tuple[Exit, ...]) -> Estimate:
         p = resolve_place(place)

@@ -7,7 +7,6 @@ The file is read like every other config, through the estate's position-keeping 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -17,10 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeplane.errors import UnsupportedError
+from tradeplane.estate.prices.gcp_machines import gcp_machine, known_series
 
 HOURS_PER_MONTH = 730.0
-
-_GCP_TYPE = re.compile(r"^(?P<family>[a-z0-9]+)-(?P<shape>standard|highmem|highcpu)-(?P<vcpus>\d+)$")
 
 
 class _Strict(BaseModel):
@@ -43,12 +41,12 @@ class AwsPrices(_Strict):
 
 
 class GcpPrices(_Strict):
-    """GCP machine types: per-vCPU and per-GB-hour rates in the base region, multiplied out by shape."""
+    """GCP machine types: per-vCPU and per-GB-hour rates in the base region, multiplied out by the type's
+    vCPUs and memory (``gcp_machines``: the types GCP offers and their shapes)."""
 
     base_region: str
     region_multiplier: dict[str, _Multiplier] = Field(description="region -> multiplier against the base region")
     families: dict[str, tuple[_Usd, _Usd]] = Field(description="family -> [USD per vCPU-hour, USD per GB-hour]")
-    shapes: dict[Literal["standard", "highmem", "highcpu"], _Usd] = Field(description="shape -> GB per vCPU")
     sole_tenant_premium: float = Field(ge=0, le=1, description="sole-tenant nodes cost this much more (0.10 = 10 %)")
     node_types: dict[str, tuple[_Count, _Usd]] = Field(description="sole-tenant node type -> [vCPUs, GB]")
 
@@ -158,17 +156,23 @@ class PriceTable:
             premium = 1.0 + float(block["sole_tenant_premium"])
             return self._gcp_price(region, machine_type, family, vcpus, mem, mult * premium,
                                    f"sole-tenant node (+{block['sole_tenant_premium']:.0%})")
-        m = _GCP_TYPE.match(machine_type)
-        if m is None or m["family"] not in block["families"]:
+        machine = gcp_machine(machine_type)  # UnsupportedError: a type GCP does not offer, with the nearest
+        if machine is None or machine.series not in block["families"]:
             raise UnsupportedError.single(
                 f"no price for GCP machine type '{machine_type}'",
-                hint="priced families: " + ", ".join(sorted(block["families"]))
-                + " as FAMILY-standard|highmem|highcpu-N, node types: "
-                + ", ".join(sorted(block["node_types"])) + " (or set hourly_usd on the workload)",
+                hint="priced series: " + ", ".join(sorted(block["families"]))
+                + " (predefined types); node types: " + ", ".join(sorted(block["node_types"]))
+                + "; or set hourly_usd on the workload"
+                + ("" if machine is not None else
+                   f"; series whose types tradeplane knows: {', '.join(known_series())}"),
             )
-        vcpus = int(m["vcpus"])
-        mem = float(vcpus * block["shapes"][m["shape"]])
-        return self._gcp_price(region, machine_type, m["family"], vcpus, mem, mult, "on-demand")
+        if machine.custom:
+            raise UnsupportedError.single(
+                f"no price for GCP custom machine type '{machine_type}'",
+                hint="custom types bill at their own per-vCPU and per-GB rates, which the price table does not "
+                     "carry: set hourly_usd on the workload, or use a predefined type")
+        return self._gcp_price(region, machine_type, machine.series, machine.vcpus, machine.memory_gb, mult,
+                               "on-demand")
 
     def _gcp_price(self, region: str, machine_type: str, family: str, vcpus: int, mem: float, mult: float,
                    what: str) -> InstancePrice:
