@@ -105,6 +105,7 @@ def test_types_gcp_does_not_offer(name: str, says: str) -> None:
 
 def test_a_series_the_table_does_not_know_is_left_to_the_price_check() -> None:
     assert gcp_machine("c4-standard-8") is None  # estate validate lets it through
+    assert gcp_machine("c3-standard-8-lssd") is None and gcp_machine("c3-highmem-192-metal") is None
     with pytest.raises(UnsupportedError) as exc:
         instance_price("gcp", "us-central1", "c4-standard-8")
     assert "set hourly_usd" in "\n".join(exc.value.lines())

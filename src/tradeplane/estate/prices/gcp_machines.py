@@ -15,8 +15,9 @@ Sources (read 2026-11; re-check when a series gains sizes):
   memory a multiple of 256 MB; ``-ext`` (extended memory) lifts the per-vCPU ceiling up to the series'
   extended limit (N1, N2, N2D).
 
-Series not listed here (C4, N4, M-series, accelerator series ...) are not judged: ``estate validate``
-lets them through, and ``plan`` asks for ``hourly_usd`` because the price table has no rates for them.
+Series not listed here (C4, N4, M-series, accelerator series ...) and the local-SSD / bare-metal variants
+(``c3-standard-8-lssd``, ``c3-highmem-192-metal``) are not judged: ``estate validate`` lets them through,
+and ``plan`` asks for ``hourly_usd`` because the price table has no rates for them.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ CUSTOM: dict[str, CustomRule] = {
 }
 
 _PREDEFINED = re.compile(r"^(?P<series>[a-z][a-z0-9]*)-(?P<shape>[a-z]+)-(?P<vcpus>\d+)$")
+_VARIANT = re.compile(r"^[a-z][a-z0-9]*-[a-z]+-\d+-(lssd|metal)$")  # C3/C3D local-SSD and bare-metal variants
 _CUSTOM = re.compile(r"^(?:(?P<series>[a-z][a-z0-9]*)-)?custom-(?P<vcpus>\d+)-(?P<mb>\d+)(?P<ext>-ext)?$")
 
 
@@ -121,7 +123,7 @@ def gcp_machine(name: str) -> GcpMachine | None:
         vcpus, gb = SHARED_CORE[name]
         return GcpMachine(name, name.split("-")[0], "shared", vcpus, gb)
     series = _series_of(name)
-    if series not in known_series():
+    if series not in known_series() or _VARIANT.match(name):
         return None
     c = _CUSTOM.match(name)
     if c is not None:
