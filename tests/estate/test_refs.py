@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from tradeplane import estate as est
 from tradeplane.errors import EstateError
+
+DV = Path(__file__).resolve().parents[2] / "examples/dv-trading"
 
 BASE = """
 name: refs
@@ -147,3 +152,67 @@ links:
         "links[0].route_tables[1].name: duplicate transit gateway route table name 'rt' "
         "(the first is at refs.yaml:27:21; names must be unique)",
     ]
+
+
+# ---------------------------------------------------------------------- public IPs under no_external_ips
+
+PUBLIC = """
+workloads:
+  - {name: w, desk: futures, team: exec, network: gnet, subnet: s, machine_type: c3-standard-8, public_ip: true}
+guardrails:
+"""
+
+
+def test_a_public_ip_where_no_external_ips_applies_is_refused() -> None:
+    got = problems(PUBLIC + "  - {name: no-ext, control: no_external_ips, applies_to: [f], reason: NAT only}\n")
+    assert got == ["workloads[0].public_ip: guardrail 'no-ext' (no_external_ips) forbids external IPs in project "
+                   "'p' of workload 'w' (remove 'public_ip: true' (egress goes through NAT), or exempt the account "
+                   "or project in the guardrail with a reason)"]
+    # the root holds for everything below it
+    assert problems(PUBLIC + "  - {name: no-ext, control: no_external_ips, reason: NAT only}\n")
+
+
+@pytest.mark.parametrize("rail", [
+    "{name: no-ext, control: no_external_ips, applies_to: [f], exempt: [p], reason: NAT only}",
+    "{name: no-ext, control: no_external_ips, applies_to: [other], reason: NAT only}",
+    "{name: cmek, control: customer_managed_keys, reason: keys}",
+])
+def test_a_public_ip_no_guardrail_forbids_is_accepted(rail: str) -> None:
+    text = (BASE + PUBLIC + f"  - {rail}\n").replace("folders: [{name: f}]", "folders: [{name: f}, {name: other}]")
+    assert est.load_text(text).workload("w").public_ip is True
+
+
+def test_dv_trading_research_batch_public_ip_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(DV, tmp_path / "dv")
+    wl = tmp_path / "dv" / "workloads.yaml"
+    text = wl.read_text(encoding="utf-8")
+    marker = "  - name: research-batch\n"
+    assert marker in text
+    wl.write_text(text.replace(marker, marker + "    public_ip: true\n", 1), encoding="utf-8")
+    with pytest.raises(EstateError) as info:
+        est.load(tmp_path / "dv")
+    [p] = info.value.problems
+    assert p.field.endswith(".public_ip") and "guardrail 'no-external-ips'" in p.message
+    assert p.location is not None and p.location.file.endswith("workloads.yaml") and p.location.line == 128
+
+
+# ---------------------------------------------------------------------- sites the catalog does not know
+
+
+def test_a_site_without_a_catalog_location_is_valid_but_not_a_latency_target() -> None:
+    unplaced = BASE.replace("sites:\n", "sites:\n  - {name: peer, kind: datacenter, cidrs: [172.20.0.0/16]}\n")
+    assert est.load_text(unplaced).site("peer").location is None
+    with pytest.raises(EstateError) as info:
+        est.load_text(unplaced + """
+workloads:
+  - name: w
+    desk: futures
+    team: exec
+    network: gnet
+    subnet: s
+    machine_type: c3-standard-8
+    latency_budgets: [{to: peer, rtt_us: 500}]
+""")
+    assert [f"{p.field}: {p.message}" for p in info.value.problems] == [
+        "workloads[0].latency_budgets[0].to: site 'peer' has no catalog location, so it cannot be a latency "
+        "budget's target"]

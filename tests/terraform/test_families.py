@@ -306,3 +306,20 @@ def test_the_alerts_project_monitors_every_other_project(reference_rendered: Ren
     assert set(re.findall(r'project\s+= module.globals.project_ids\["([^"]+)"\]', policies)) == scoping
     # an estate whose GCP side renders no alert policy, SLO or uptime check has no scope to fill
     assert not any(p.endswith("metrics_scope.tf") for p in render(estates.aws_compute()).files)
+
+
+def _with_public_ip(e: Estate, name: str) -> Estate:
+    return e.model_copy(update={"workloads": tuple(w.model_copy(update={"public_ip": True}) if w.name == name else w
+                                                   for w in e.workloads)})
+
+
+def test_a_public_ip_no_guardrail_forbids_is_rendered() -> None:
+    # estate/refs.py refuses public_ip: true under no_external_ips; where none applies it is rendered
+    aws = render(_with_public_ip(estates.aws_compute(), "md")).files["aws/30-compute/instances.tf"]
+    md = aws[aws.index('resource "aws_instance" "md__use1_az4"'):]
+    assert has(md[:md.index("\n}\n")], "associate_public_ip_address", "true")
+    gw = aws[aws.index('resource "aws_instance" "gw__'):]
+    assert has(gw[:gw.index("\n}\n")], "associate_public_ip_address", "false")
+    gcp = render(_with_public_ip(estates.gcp_compute(), "router")).files["gcp/30-compute/instances.tf"]
+    assert gcp.count("access_config {") == 1 and has(gcp, "network_tier", '"PREMIUM"')
+    assert "access_config" not in render(estates.gcp_compute()).files["gcp/30-compute/instances.tf"]

@@ -181,11 +181,19 @@ def _import(kind: str, directory: Path, json: bool, yaml_out: Path | None, run_v
         e = inventory.with_policy(e, est.load(policy))
     if yaml_out is not None:
         write_file(yaml_out, est.to_yaml(e), "--yaml")
-    report = net.verify(e) if run_verify else None
+    # plan.verify, as `net verify` runs it: the same findings, and the same exit code for them
+    report = plan.verify(e) if run_verify else None
     if json:
         print_json({"summary": result.summary(), "notes": result.notes,
                     "verify": report.to_json() if report else None})
-        return
+    else:
+        _print_import(kind, directory, result, yaml_out, report)
+    if report is not None and not report.ok:
+        raise SystemExit(1)  # findings at a blocking severity, as `net verify` exits for them
+
+
+def _print_import(kind: str, directory: Path, result: inventory.ImportResult, yaml_out: Path | None,
+                  report: net.Report | None) -> None:
     s = result.summary()
     console.print(f"[green]imported[/] {kind} exports from {directory}: "
                   + ", ".join(f"{v} {k}" for k, v in s.items() if v))
@@ -203,7 +211,7 @@ def import_aws(directory: Path = typer.Argument(..., help="directory of `aws ec2
                yaml: Path | None = typer.Option(None, "--yaml", help="also write the imported estate as YAML"),
                run_verify: bool = typer.Option(True, "--verify/--no-verify", help="run net verify on it"),
                policy: Path | None = PolicyOpt) -> None:
-    """Import AWS exports, then verify them like an estate (questions: net reach aws:DIR ...)."""
+    """Import AWS exports, then verify them like an estate (exit 1 on critical/high findings, as net verify)."""
     _import("aws", directory, json, yaml, run_verify, policy)
 
 
@@ -213,5 +221,5 @@ def import_gcp(directory: Path = typer.Argument(..., help="directory of `gcloud 
                yaml: Path | None = typer.Option(None, "--yaml", help="also write the imported estate as YAML"),
                run_verify: bool = typer.Option(True, "--verify/--no-verify", help="run net verify on it"),
                policy: Path | None = PolicyOpt) -> None:
-    """Import GCP exports, then verify them like an estate (questions: net reach gcp:DIR ...)."""
+    """Import GCP exports, then verify them like an estate (exit 1 on critical/high findings, as net verify)."""
     _import("gcp", directory, json, yaml, run_verify, policy)

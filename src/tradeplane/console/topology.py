@@ -84,7 +84,7 @@ def _graph(e: Estate, snap: Snapshot, who: Principal) -> dict[str, Any]:
         node("group:sites", "on-premises", "group")
     for site in e.sites:
         alias[site.name] = f"site:{site.name}"
-        node(f"site:{site.name}", f"{site.name} ({site.location})", "site", "group:sites", desk=site.desk or "")
+        node(f"site:{site.name}", f"{site.name} ({site.location or 'not in the catalog'})", "site", "group:sites", desk=site.desk or "")
     if e.venues:
         node("group:venues", "venues", "group")
     for v in e.venues:

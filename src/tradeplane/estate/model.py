@@ -255,7 +255,10 @@ class AwsOu(Frozen):
 
 
 class AwsOrganisation(Frozen):
-    management_account_id: str = Field(pattern=r"^\d{12}$")
+    management_account_id: str | None = Field(
+        default=None, pattern=r"^\d{12}$",
+        description="12-digit id of the management account; omitted when not known (an estate imported from "
+                    "cloud exports, which do not say it): Terraform then takes it as a required variable")
     ous: tuple[AwsOu, ...] = ()
 
 
@@ -267,7 +270,7 @@ class GcpFolder(Frozen):
 class GcpProject(Frozen):
     name: Name
     project_id: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-    folder: Name
+    folder: Name | None = Field(default=None, description="its folder; directly under the organisation when omitted")
     desk: Name | None = None
     env: Literal["prod", "staging", "dev", "shared"] = "prod"
     shared_vpc_host: bool = False
@@ -277,9 +280,13 @@ class GcpProject(Frozen):
 
 
 class GcpOrganisation(Frozen):
-    org_id: str = Field(pattern=r"^\d{6,20}$")
-    domain: str
-    billing_account: str = Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
+    """The organisation; ``org_id``, ``domain`` and ``billing_account`` may be omitted when not known (an
+    estate imported from cloud exports, which do not say them): Terraform then takes them as required
+    variables."""
+
+    org_id: str | None = Field(default=None, pattern=r"^\d{6,20}$")
+    domain: str | None = None
+    billing_account: str | None = Field(default=None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
     folders: tuple[GcpFolder, ...] = ()
     projects: tuple[GcpProject, ...] = ()
 
@@ -296,7 +303,10 @@ class Site(Frozen):
     """A place the firm has presence outside the clouds: a colocation cage, an office."""
 
     name: Name
-    location: Name = Field(description="a site of the built-in catalog (e.g. cme-aurora, equinix-ny4)")
+    location: Name | None = Field(
+        default=None, description="a site of the built-in catalog (e.g. cme-aurora, equinix-ny4); omitted when "
+                                  "the catalog does not know the place (an imported VPN or Direct Connect peer): "
+                                  "latency, placement and migration then have no distance for it")
     kind: Literal["colocation", "office", "datacenter"] = "colocation"
     cidrs: tuple[Cidr, ...] = Field(default=(), description="on-premises prefixes at this site")
     asn: Asn | None = Field(default=None, description="the firm's BGP ASN at this site")

@@ -368,7 +368,9 @@ def _path(c: _Checker, link: PhysicalPath) -> None:
     for end in ("a", "b"):
         name = getattr(link, end)
         place = sites.get(name) or (name if name in catalog.SITES else None)
-        if place is None:
+        if name in sites and place is None:
+            _unplaced(c, link, end, name, "a path's end")
+        elif place is None:
             c.need(link, end, name, [*sites, *catalog.SITES], "estate or catalog site")
         else:
             ends.append(place)
@@ -404,6 +406,12 @@ _ATTACHMENT_TARGET = {
 }
 
 
+def _unplaced(c: _Checker, obj: object, field: str, site: str, what: str) -> None:
+    """``site`` has no catalog location, so it has no distance: it cannot be ``what``."""
+    c.add(obj, field, f"site '{site}' has no catalog location, so it cannot be {what}",
+          "give the site a 'location' from the catalog (e.g. equinix-ny4)")
+
+
 def _workloads(c: _Checker) -> None:
     e = c.estate
     c.unique(e.workloads, "workload")
@@ -412,6 +420,7 @@ def _workloads(c: _Checker) -> None:
     workloads = {w.name for w in e.workloads}
     targets = workloads | {v.name for v in e.venues} | {s.name for s in e.sites}
     paths = [p.name for p in e.links_of(PhysicalPath)]  # once: links_of scans every link
+    unplaced = {s.name for s in e.sites if s.location is None}
     for w in e.workloads:
         if c.need(w, "desk", w.desk, desks, "desk"):
             c.need(w, "team", w.team, desks[w.desk].teams, f"team of desk {w.desk}")
@@ -427,6 +436,8 @@ def _workloads(c: _Checker) -> None:
                       "use 'tags' and firewall rules on GCP")
         for b in w.latency_budgets:
             c.need(b, "to", b.to, targets, "workload, venue or site")
+            if b.to in unplaced:
+                _unplaced(c, b, "to", b.to, "a latency budget's target")
             c.need(b, "via", b.via, paths, "path")
             if b.via is not None and b.to in workloads:
                 c.add(b, "via", f"a budget to workload '{b.to}' cannot name a path",
@@ -533,6 +544,7 @@ def _governance(c: _Checker) -> None:
                 c.need(g, "regions", r, catalog.REGIONS, "catalog region")
         elif g.regions:
             c.add(g, "regions", f"'regions' only applies to restrict_regions, not {g.control.value}", "remove it")
+    _external_ips(c)
     for field in ("log_archive_account", "security_account"):
         c.need(e.audit, field, getattr(e.audit, field), _accounts(e), "AWS account")
     c.unique(e.budgets, "budget for desk", key="desk")
@@ -545,6 +557,52 @@ def _governance(c: _Checker) -> None:
             value = getattr(i, field)
             if value not in endpoints and not _is_cidr(value):
                 c.need(i, field, value, endpoints, "desk, workload, network, subnet, site or venue")
+
+
+def _scope_chain(e: Estate, network: AwsVpc | GcpVpc) -> tuple[str, set[str]]:
+    """The account or project of ``network`` and the scopes above it: its OU or folder, their parents,
+    and 'root' (SCPs and organisation policies hold for everything below where they attach)."""
+    parents: dict[str, str | None] = {}
+    start: str | None = None
+    if isinstance(network, AwsVpc):
+        owner = network.account
+        if e.organisation.aws:
+            for ou in e.organisation.aws.ous:
+                parents[ou.name] = ou.parent
+                if any(a.name == owner for a in ou.accounts):
+                    start = ou.name
+    else:
+        owner = network.project
+        if e.organisation.gcp:
+            parents = {f.name: f.parent for f in e.organisation.gcp.folders}
+            start = next((p.folder for p in e.organisation.gcp.projects if p.name == owner), None)
+    chain = {"root"}
+    while start is not None and start not in chain:
+        chain.add(start)
+        start = parents.get(start)
+    return owner, chain
+
+
+def _external_ips(c: _Checker) -> None:
+    """A workload asking for a public IP (``public_ip: true``) where a no_external_ips guardrail applies to
+    its account or project (and does not exempt it) is refused: the SCP / organisation policy would deny
+    the launch (terraform/guardrails.py renders the guardrail)."""
+    e = c.estate
+    guards = [g for g in e.guardrails if g.control is Control.NO_EXTERNAL_IPS]
+    if not guards:
+        return
+    nets = {n.name: n for n in e.networks}
+    for w in e.workloads:
+        n = nets.get(w.network)
+        if w.public_ip is not True or n is None:
+            continue
+        owner, chain = _scope_chain(e, n)
+        g = next((g for g in guards if owner not in g.exempt and chain & set(g.applies_to)), None)
+        if g is not None:
+            c.add(w, "public_ip", f"guardrail '{g.name}' (no_external_ips) forbids external IPs in "
+                  f"{'account' if isinstance(n, AwsVpc) else 'project'} '{owner}' of workload '{w.name}'",
+                  "remove 'public_ip: true' (egress goes through NAT), or exempt the account or project "
+                  "in the guardrail with a reason")
 
 
 def _observability(c: _Checker) -> None:
@@ -626,6 +684,8 @@ def _colocation(c: _Checker) -> None:
         if site.kind != "colocation":
             c.add(colo, "site", f"site '{site.name}' is a {site.kind}, not a colocation",
                   "name a site of kind colocation")
+        if site.location is None:
+            _unplaced(c, colo, "site", site.name, "the colocation site (migration measures from it)")
         for rack in colo.racks:
             for h in rack.hosts:
                 if site.cidrs and not any(h.address in n for n in site.cidrs):

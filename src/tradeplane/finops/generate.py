@@ -167,7 +167,7 @@ class _Scenarios:
             return []
         accounts = [a for ou in org.ous for a in ou.accounts]
         out = [(a.name, 10_000.0 + int(_hex(seed, "bucket", a.name, n=6), 16) % 90_000) for a in accounts
-               if a.desk is None] or [(org.management_account_id, 50_000.0)]
+               if a.desk is None] or [(org.management_account_id or _NO_PAYER, 50_000.0)]
         drift = next((a.name for a in accounts if a.desk == self.cc_drift_desk), None)
         if drift is not None:
             out.append((drift, 250_000.0))
@@ -185,7 +185,10 @@ class _Scenarios:
             return ""
         busy = {v.account for v in e.aws_vpcs for w in e.workloads if w.network == v.name}
         return next((a.name for ou in org.ous for a in ou.accounts if a.desk is not None and a.name not in busy),
-                    org.management_account_id)
+                    org.management_account_id or _NO_PAYER)
+
+
+_NO_PAYER = "000000000000"  # the payer account id when the estate does not declare one
 
 
 def _hex(seed: int, *parts: object, n: int = 17) -> str:
@@ -199,8 +202,9 @@ class _Builder:
         self.scale = scale
         self.res: list[_Res] = []
         org = estate.organisation
-        self.aws_payer = org.aws.management_account_id if org.aws else "000000000000"
-        self.gcp_billing = org.gcp.billing_account if org.gcp else "000000-000000-000000"
+        # an organisation may not say its ids (an imported estate): the placeholders stand in
+        self.aws_payer = (org.aws.management_account_id if org.aws else None) or _NO_PAYER
+        self.gcp_billing = (org.gcp.billing_account if org.gcp else None) or "000000-000000-000000"
         self.aws_accounts = {a.name: a for ou in (org.aws.ous if org.aws else ()) for a in ou.accounts}
         self.gcp_projects = {p.name: p for p in (org.gcp.projects if org.gcp else ())}
         self.desk_cc = {d.name: d.cost_centre for d in estate.desks}

@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-__all__ = ["estate_name", "imported_estate_name", "label_name"]
+__all__ = ["account_name", "estate_name", "imported_estate_name", "label_name", "security_group_name"]
 
 _BAD = re.compile(r"[^a-z0-9-]+")
 
@@ -20,6 +20,20 @@ def estate_name(raw: str, prefix: str = "x") -> str:
         digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
         text = f"{text[:54].rstrip('-')}-{digest}"
     return text
+
+
+def security_group_name(group_id: str) -> str:
+    """The estate name of security group ``group_id``: ``sg-0a1b`` -> ``group-0a1b``. AWS refuses group names
+    starting with ``sg-`` (CreateSecurityGroup, EC2 API reference), so the id cannot be the name; the id
+    never changes, so neither does the name (the id is kept in the group's description)."""
+    rest = group_id[3:] if group_id.lower().startswith("sg-") else group_id
+    return estate_name(f"group-{rest}")
+
+
+def account_name(owner_id: str | None) -> str:
+    """The estate name of AWS account ``owner_id`` (12 digits): ``acct-123456789012``; ``acct-unknown``
+    when the export does not say it."""
+    return estate_name(f"acct-{owner_id or 'unknown'}")
 
 
 def imported_estate_name(cloud: str, directory: Path) -> str:

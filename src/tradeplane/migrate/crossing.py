@@ -42,8 +42,10 @@ class Crossing:
 
 def crossing_rtt(estate: Estate, site: str, place: str) -> Crossing | None:
     """The best round trip from estate site ``site`` to GCP ``place`` (a zone or region) through one of
-    the site's Interconnect metros; ``None`` when the site has no Interconnect."""
+    the site's Interconnect metros; ``None`` when the site has no Interconnect or no catalog location."""
     site_place = estate.site(site).location
+    if site_place is None:
+        return None
     exits = [x for link in estate.links_of(Interconnect) if link.site == site for x in exits_of(estate, link)]
     r = route_through(place, site_place, exits)
     if r is None:

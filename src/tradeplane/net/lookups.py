@@ -226,7 +226,7 @@ class Lookups:
         if org and not chain:
             folders = {f.name: f for f in org.folders}
             project = next((p for p in org.projects if p.name == vpc.project), None)
-            folder = folders.get(project.folder) if project else None
+            folder = folders.get(project.folder) if project and project.folder else None
             while folder is not None:
                 chain.insert(0, folder.name)
                 folder = folders.get(folder.parent) if folder.parent else None

@@ -51,7 +51,7 @@ def check_budgets(estate: Estate, result: PlacementResult) -> list[BudgetFinding
     """
     placed = {w.workload: w for w in result.workloads}
     venues = {v.name: v.location for v in estate.venues}
-    sites = {s.name: s.location for s in estate.sites}
+    sites = {s.name: s.location for s in estate.sites if s.location}
     routes = Routes(estate)
     out: list[BudgetFinding] = []
     for w in estate.workloads:

@@ -82,7 +82,7 @@ def metro_place(code: str, avoid: str = "") -> str | None:
 def exits_of(estate: Estate, link: DirectConnect | Interconnect) -> tuple[Exit, ...]:
     """The exits of one link: each DX connection's location, each Interconnect attachment's metro (sorted)."""
     out: set[Exit] = set()
-    sites = {s.name: s.location for s in estate.sites}
+    sites = {s.name: s.location for s in estate.sites if s.location}
     if isinstance(link, DirectConnect):
         for conn in link.connections:
             if conn.location in sites:
@@ -170,7 +170,7 @@ def path_estimate(estate: Estate, path: PhysicalPath) -> Estimate:
 def _end(estate: Estate, path: PhysicalPath, end: str) -> str:
     name: str = path.a if end == "a" else path.b
     for s in estate.sites:
-        if s.name == name:
+        if s.name == name and s.location:  # a site without one is refused by estate/refs.py
             return s.location
     if name in catalog.SITES:
         return name
@@ -192,7 +192,7 @@ class Routes:
     def __post_init__(self) -> None:
         e = self.estate
         self._venues: dict[str, Venue] = {v.name: v for v in e.venues}
-        self._sites = {s.name: s.location for s in e.sites}
+        self._sites = {s.name: s.location for s in e.sites if s.location}
         self._links = {lk.name: lk for lk in e.links}
         self._paths = {p.name: p for p in e.links_of(PhysicalPath)}
 

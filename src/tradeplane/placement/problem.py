@@ -207,11 +207,11 @@ def _subnet_zones(net: AwsVpc | GcpVpc, w: Workload, free_subnets: bool) -> dict
 
 def _target(estate: Estate, b: LatencyBudget) -> tuple[TargetKind, str]:
     venues = {v.name: v for v in estate.venues}
-    sites = {s.name: s for s in estate.sites}
+    sites = {s.name: s for s in estate.sites if s.location}  # estate/refs.py refuses a budget to one without
     if b.to in venues:
         return "venue", venues[b.to].location
     if b.to in sites:
-        return "site", sites[b.to].location
+        return "site", sites[b.to].location or ""
     return "workload", ""
 
 

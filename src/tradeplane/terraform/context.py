@@ -89,7 +89,7 @@ class Context:
     def account_ids(self) -> dict[str, str]:
         """Every account id by name; ``management`` is the organisation's management account."""
         ids = {a.name: a.account_id for a in self.accounts.values()}
-        if self.estate.organisation.aws:
+        if self.estate.organisation.aws and self.estate.organisation.aws.management_account_id:
             ids["management"] = self.estate.organisation.aws.management_account_id
         return ids
 

@@ -41,6 +41,7 @@ from tradeplane.inventory.aws.vpcs import (
 from tradeplane.inventory.aws.vpn import propagated_to_vgw, read_vpn_connections
 from tradeplane.inventory.exports import ImportResult
 from tradeplane.inventory.naming import imported_estate_name
+from tradeplane.inventory.owners import owners
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["AWS_FILES", "import_aws"]
@@ -72,8 +73,10 @@ def import_aws(directory: str | Path) -> ImportResult:
         desks.append(Desk(name=d, owner="unknown", cost_centre="unknown", teams=("unassigned",)))
     desks = open_policy(desks)
     links = [*transit.gateways, *transit.links, *x.peerings.values(), *vpns, *vgw_dx]
+    org, owner_notes = owners(networks, links, str(x.dir))
+    x.notes += owner_notes
     estate = Estate(name=imported_estate_name("aws", x.dir), description=f"imported from AWS exports in {x.dir}",
-                    sites=(*transit.sites, *x.sites), networks=tuple(networks), links=tuple(links),
+                    organisation=org, sites=(*transit.sites, *x.sites), networks=tuple(networks), links=tuple(links),
                     desks=tuple(sorted(desks, key=lambda d: d.name)), workloads=tuple(workloads))
     estate.attach_sources(x.src.where, x.src.paths)
     counts = {"vpcs": len(networks), "subnets": sum(len(n.subnets) for n in networks),

@@ -21,7 +21,7 @@ from tradeplane.estate.model import DirectConnect, DxConnection, DxVirtualInterf
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports, cidr
 from tradeplane.inventory.aws.vpcs import vpc_cidrs
 from tradeplane.inventory.exports import Row
-from tradeplane.inventory.naming import estate_name
+from tradeplane.inventory.naming import account_name, estate_name
 
 __all__ = ["DxAssociation", "dx_link", "read_dx_associations", "vgw_direct_connects"]
 
@@ -54,9 +54,10 @@ def read_dx_associations(x: AwsExports) -> None:
 
 
 def dx_link(name: str, site: str, asn: int, allowed: tuple[IPv4Network, ...], advertised: tuple[IPv4Network, ...],
-            network: str | None = None) -> DirectConnect:
-    """A Direct Connect gateway's link as the exports give it (one placeholder connection and VIF)."""
-    return DirectConnect(kind="direct_connect", name=name, account="imported", site=site, gateway_asn=asn,
+            network: str | None = None, account: str = "acct-unknown") -> DirectConnect:
+    """A Direct Connect gateway's link as the exports give it (one placeholder connection and VIF), in
+    ``account``: the account of the transit gateway or VPC it is associated with."""
+    return DirectConnect(kind="direct_connect", name=name, account=account, site=site, gateway_asn=asn,
                          connections=(DxConnection(name="connection", location=site, device="exported"),),
                          virtual_interfaces=(DxVirtualInterface(name="vif", connection="connection", vlan=1,
                                                                 customer_asn=65000,
@@ -76,12 +77,13 @@ def vgw_direct_connects(x: AwsExports, learned: dict[str, set[IPv4Network]]) -> 
                               "not imported")
             continue
         prefixes = tuple(sorted(learned.get(gw, set()), key=lambda n: (int(n.network_address), n.prefixlen)))
-        site = x.reg_row(Site(name=estate_name(f"onprem-{dxgw}-{gw}"), location="unknown", kind="datacenter",
+        site = x.reg_row(Site(name=estate_name(f"onprem-{dxgw}-{gw}"), kind="datacenter",
                               cidrs=prefixes), a.row)
         x.sites.append(site)
         x.vgw_dx[gw].append(dxgw)
         # without allowed prefixes, a virtual private gateway association advertises the VPC's CIDRs
         allowed = a.allowed or tuple(vpc_cidrs(x.vpcs[vid]))
         out.append(x.reg_row(dx_link(estate_name(f"dxgw-{dxgw}-{gw}"), site.name, 64512, allowed, prefixes,
-                                     network=estate_name(vid)), a.row))
+                                     network=estate_name(vid),
+                                     account=account_name(x.vpcs[vid].opt_text("OwnerId"))), a.row))
     return out

@@ -15,7 +15,7 @@ from collections import defaultdict
 from tradeplane.estate.model import Nacl, NaclRule, PortRange, SecurityGroup, SgPeer, SgRule
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports, cidr, port_range, protocol
 from tradeplane.inventory.exports import Row
-from tradeplane.inventory.naming import estate_name
+from tradeplane.inventory.naming import estate_name, security_group_name
 
 __all__ = ["read_nacls", "read_security_groups"]
 
@@ -37,8 +37,9 @@ def security_group(x: AwsExports, g: Row, vid: str) -> SecurityGroup:
             rule = _sg_rule(x, pr, vid)
             if rule is not None:
                 out.append(x.reg_row(rule, perm, f"{g.ident}/{key}[{perm.path[-1]}]"))
-    return x.reg_row(SecurityGroup(name=estate_name(g.ident),
-                                   description=g.opt_text("Description") or g.opt_text("GroupName") or g.ident,
+    what = g.opt_text("Description") or g.opt_text("GroupName")
+    return x.reg_row(SecurityGroup(name=security_group_name(g.ident),
+                                   description=f"{g.ident}: {what}" if what else g.ident,
                                    ingress=tuple(rules["IpPermissions"]),
                                    egress=tuple(rules["IpPermissionsEgress"])), g)
 
@@ -63,7 +64,7 @@ def _sg_rule(x: AwsExports, pr: Row, vid: str) -> SgRule | None:
     for pair in pr.subs("UserIdGroupPairs"):
         ref = pair.text("GroupId")
         if x.sg_vpc.get(ref) == vid:
-            peers.append(SgPeer(security_group=estate_name(ref)))
+            peers.append(SgPeer(security_group=security_group_name(ref)))
         else:
             peers.append(SgPeer(unresolved=f"security group {ref} outside {vid}"))
             x.note_row(pair, f"{pr.ident}: security group {ref} is outside {vid}; its members are unknown "

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, ip_address
 from tradeplane.estate.model import Desk, Workload
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports, tags
 from tradeplane.inventory.exports import Row
-from tradeplane.inventory.naming import estate_name, label_name
+from tradeplane.inventory.naming import estate_name, label_name, security_group_name
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["LIVE_STATES", "read_instances"]
@@ -66,7 +66,7 @@ def read_instances(x: AwsExports) -> tuple[list[Workload], list[Desk]]:
                 gid = g.text("GroupId")
                 if gid not in x.sg_vpc:
                     raise g.error(f"security group {gid} is not in {AWS_FILES['security_groups']}", field="GroupId")
-                groups.append(estate_name(gid))
+                groups.append(security_group_name(gid))
             if public:
                 x.public_subnets.add(sid)
             t = tags(inst)

@@ -35,7 +35,7 @@ from tradeplane.inventory.aws.common import AWS_FILES, TGW_ROUTES_DIR, AwsExport
 from tradeplane.inventory.aws.dx import dx_link
 from tradeplane.inventory.aws.vpcs import vpc_cidrs
 from tradeplane.inventory.exports import ExportFile, Row
-from tradeplane.inventory.naming import estate_name
+from tradeplane.inventory.naming import account_name, estate_name
 
 __all__ = ["Transit", "read_transit_gateways"]
 
@@ -148,7 +148,7 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
                 out.links.append(link)
             att = TgwAttachment(name=estate_name(aid), kind="peering", target=link.name, route_table=table)
         else:
-            site = x.reg_row(Site(name=estate_name(f"onprem-{rid}"), location="unknown", kind="datacenter",
+            site = x.reg_row(Site(name=estate_name(f"onprem-{rid}"), kind="datacenter",
                                   cidrs=tuple(sorted(prefixes_to.get(aid, set())))), a, rid)
             out.sites.append(site)
             if kind == "vpn":
@@ -169,15 +169,16 @@ def _one(x: AwsExports, t: Row, tables: list[Row], atts: list[Row], vpc_subnets:
     region = parts[3] if len(parts) > 3 and parts[3] else "unknown"
     asn = t.sub("Options").integer("AmazonSideAsn", 1, 4_294_967_295, default=64512, what="an ASN")
     out.gateways.append(x.reg_row(TransitGateway(
-        kind="transit_gateway", name=estate_name(tid), account=estate_name(f"acct-{t.opt_text('OwnerId', 'unknown')}"),
+        kind="transit_gateway", name=estate_name(tid), account=account_name(t.opt_text('OwnerId')),
         region=region, asn=asn, route_tables=tuple(rts), attachments=tuple(attachments)), t))
     vpc_prefixes = sorted({c for v in vpcs_here for c in vpc_cidrs(x.vpcs[v])})
     for h in hybrid:
-        out.links.append(x.reg_row(_link(x, h, tid, vpcs_here, asn, vpc_prefixes), h.row, h.resource))
+        out.links.append(x.reg_row(_link(x, h, tid, vpcs_here, asn, vpc_prefixes, account_name(t.opt_text("OwnerId"))),
+                                   h.row, h.resource))
 
 
 def _link(x: AwsExports, h: HybridAttachment, tid: str, vpcs_here: list[str], asn: int,
-          vpc_prefixes: list[IPv4Network]) -> Vpn | DirectConnect:
+          vpc_prefixes: list[IPv4Network], account: str) -> Vpn | DirectConnect:
     if h.kind == "vpn":
         return Vpn(kind="vpn", name=h.link, type="classic",
                    network=estate_name(vpcs_here[0]) if vpcs_here else "unknown", remote=h.site.name,
@@ -191,7 +192,7 @@ def _link(x: AwsExports, h: HybridAttachment, tid: str, vpcs_here: list[str], as
         allowed = tuple(vpc_prefixes)
         x.note_row(h.row, f"{h.resource}: no association with {tid} in {AWS_FILES['dx_associations']}; its allowed "
                           "prefixes are taken as the CIDRs of the VPCs attached to the transit gateway")
-    return dx_link(h.link, h.site.name, asn, allowed, h.site.cidrs)
+    return dx_link(h.link, h.site.name, asn, allowed, h.site.cidrs, account=account)
 
 
 def _routes(x: AwsExports, tr: Row, live: dict[str, Row], not_followed: dict[str, str],

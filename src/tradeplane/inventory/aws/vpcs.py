@@ -29,7 +29,7 @@ from tradeplane.estate.model import (
 )
 from tradeplane.inventory.aws.common import AWS_FILES, AwsExports, cidr, tags
 from tradeplane.inventory.exports import Row
-from tradeplane.inventory.naming import estate_name, label_name
+from tradeplane.inventory.naming import account_name, estate_name, label_name
 
 __all__ = ["VpcTables", "build_vpc", "read_gateways", "read_peerings", "read_route_tables", "read_vpcs"]
 
@@ -242,7 +242,7 @@ def build_vpc(x: AwsExports, vid: str, rt: VpcTables, nacl_of_subnet: dict[str, 
             name=estate_name(sid), zone=zone, cidr=cidr(s, "CidrBlock"), route_table=estate_name(table), tier=tier,
             nacl=estate_name(nacl) if nacl else None), s))
     vt = tags(v)
-    vpc = AwsVpc(cloud="aws", name=estate_name(vid), account=estate_name(f"acct-{v.opt_text('OwnerId', 'unknown')}"),
+    vpc = AwsVpc(cloud="aws", name=estate_name(vid), account=account_name(v.opt_text("OwnerId")),
                  region=_region(x.subnets_by_vpc[vid]), cidrs=tuple(vpc_cidrs(v)),
                  desk=label_name(vt.get("desk"), "") or None, internet_gateway=vid in x.igw_vpc.values(),
                  nat_gateways=tuple(NatGateway(name=estate_name(n), subnet=estate_name(s))

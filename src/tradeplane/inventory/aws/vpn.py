@@ -96,7 +96,7 @@ def read_vpn_connections(x: AwsExports) -> list[Vpn]:
         if not prefixes:
             x.note_row(c, f"{c.ident}: no {'static route' if static else 'route learned over BGP'} on {vgw}; "
                           "nothing is forwarded over it")
-        site = x.reg_row(Site(name=estate_name(f"onprem-{c.ident}"), location="unknown", kind="datacenter",
+        site = x.reg_row(Site(name=estate_name(f"onprem-{c.ident}"), kind="datacenter",
                               cidrs=tuple(sorted(prefixes))), c)
         x.sites.append(site)
         tunnels = []

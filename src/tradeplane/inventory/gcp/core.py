@@ -52,6 +52,7 @@ from tradeplane.inventory.gcp.hybrid import read_hybrid
 from tradeplane.inventory.gcp.policies import read_ancestry, read_policies
 from tradeplane.inventory.gcp.services import read_forwarding_rules
 from tradeplane.inventory.naming import estate_name, imported_estate_name, label_name
+from tradeplane.inventory.owners import owners
 from tradeplane.inventory.policy import open_policy
 
 __all__ = ["GCP_FILES", "import_gcp"]
@@ -213,8 +214,10 @@ class GcpImport(ExportDirectory):
                          else "after_classic",
                          folders=folders or (), psc_endpoints=tuple(psc.get(key, ())))
             networks.append(self.reg_row(vpc, n))
+        org, owner_notes = owners(networks, [*peerings, *hybrid.links], str(self.dir))
+        self.notes += owner_notes
         estate = Estate(name=imported_estate_name("gcp", self.dir),
-                        description=f"imported from GCP exports in {self.dir}",
+                        description=f"imported from GCP exports in {self.dir}", organisation=org,
                         sites=tuple(sorted(hybrid.sites, key=lambda s: s.name)),
                         networks=tuple(networks), links=(*peerings, *hybrid.links),
                         firewall_policies=tuple(policies),

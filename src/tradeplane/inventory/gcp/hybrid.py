@@ -279,7 +279,7 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
             name = estate_name(f"ic-{first[1].router}-{first[1].name}")
         site = estate_name(f"onprem-{name}")
         asns = {m[3] for m in members if m[3] is not None}
-        sites.append(x.reg_row(Site(name=site, location="unknown", kind="datacenter", cidrs=tuple(sorted(prefixes)),
+        sites.append(x.reg_row(Site(name=site, kind="datacenter", cidrs=tuple(sorted(prefixes)),
                                     asn=next(iter(asns)) if len(asns) == 1 else None), first[0], first[0].ident))
         circ = [circuits[m[2]] for m in members if m[2] in circuits]
         dedicated = all(m[2] != "partner" for m in members)
@@ -341,7 +341,7 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
         name = estate_name(f"vpn-{rname}-{_last(peer)}")
         site = estate_name(f"onprem-{name}")
         asn = next((asn_of[c] for _t, _u, c, _k in vmembers if c in asn_of), None)
-        sites.append(x.reg_row(Site(name=site, location="unknown", kind="datacenter", cidrs=tuple(sorted(vprefixes)),
+        sites.append(x.reg_row(Site(name=site, kind="datacenter", cidrs=tuple(sorted(vprefixes)),
                                     asn=asn), vfirst, vfirst.ident))
         vpn = Vpn(kind="vpn", name=name, type="ha" if all(m[3] == "ha" for m in vmembers) else "classic",
                   network=x.nets[router.network][1], remote=site, router=rname, remote_asn=asn or 65000,
@@ -379,7 +379,7 @@ def read_hybrid(x: GcpImport, static: dict[tuple[str, str, str], list[IPv4Networ
             rname = router.name
             used.add(rname)
         site = estate_name(f"onprem-{stunnel}")
-        sites.append(x.reg_row(Site(name=site, location="unknown", kind="datacenter", cidrs=tuple(sorted(set(dests)))),
+        sites.append(x.reg_row(Site(name=site, kind="datacenter", cidrs=tuple(sorted(set(dests)))),
                                src, stunnel))
         peer_ip = (trow.opt_text("peerIp", "exported") if trow is not None else "exported") or "exported"
         links.append(x.reg_row(Vpn(kind="vpn", name=estate_name(f"vpn-{stunnel}"), type="classic", network=net,

@@ -58,7 +58,7 @@ class WorkloadRequest(RequestKind):
     def _place_of(self, estate: Estate, name: str) -> str:
         venues = by_name(estate.venues)
         sites = by_name(estate.sites)
-        return venues[name].location if name in venues else sites[name].location if name in sites else name
+        return venues[name].location if name in venues else (sites[name].location or name) if name in sites else name
 
     def choose_subnet(self, estate: Estate) -> tuple[Any, str, str, str]:
         """(network, subnet name, cidr text, region) of the desk's subnet that best fits the request."""

@@ -73,7 +73,7 @@ def emit(ctx: Context) -> None:
             subnet = _subnet_in(ctx, w, vpc, zone)
             inst = mod.resource(F, "aws_instance", ident(w.name, zone), provider=p, count=n,
                                 subnet_id=mod.upstream(Stage.NETWORKING, f'subnet_ids["{vpc.name}/{subnet.name}"]'),
-                                associate_public_ip_address=False, ebs_optimized=True, monitoring=True,
+                                associate_public_ip_address=w.public_ip is True, ebs_optimized=True, monitoring=True,
                                 iam_instance_profile=Expr(f"aws_iam_instance_profile.{name}.name"),
                                 tags={**tags, "Name": Expr(f'"{w.name}-{zone}-${{count.index}}"')})
             inst.block("launch_template", id=Expr(f"aws_launch_template.{name}.id"),

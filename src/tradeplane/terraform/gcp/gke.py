@@ -64,8 +64,12 @@ def emit(ctx: Context) -> None:
         for x in found:
             policy.block("maintenance_exclusion", exclusion_name=x.name, start_time=x.start_time,
                          end_time=x.end_time).block("exclusion_options", scope=x.scope)
-        c.block("authenticator_groups_config", security_group=f"gke-security-groups@{ctx.estate.organisation.gcp.domain}"
-                if ctx.estate.organisation.gcp else None)
+        org = ctx.estate.organisation.gcp
+        if org is not None and org.domain is None:
+            ctx.unsupported(org, "domain", f"GKE cluster '{cname}': its security group is named in the "
+                            "organisation's domain, which the estate does not declare",
+                            "add organisation.gcp.domain (e.g. example.com)")
+        c.block("authenticator_groups_config", security_group=f"gke-security-groups@{org.domain}" if org else None)
         disk_keys = mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")
         accounts = mod.var("workload_service_accounts", "map(string)",
                            "service account per workload without one in the estate")

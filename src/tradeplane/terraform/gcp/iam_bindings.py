@@ -19,6 +19,9 @@ def emit(ctx: Context) -> None:
     if gcp is None:
         return
     mod = ctx.module("gcp", Stage.SECURITY)
+    if gcp.domain is None and any(ctx.desks.get(p.desk or "") for p in ctx.projects.values()):
+        ctx.unsupported(gcp, "domain", "the desks' groups are named in the organisation's domain, which the estate "
+                        "does not declare", "add organisation.gcp.domain (e.g. example.com)")
     for p in sorted(ctx.projects.values(), key=lambda p: p.name):
         desk = ctx.desks.get(p.desk or "")
         if desk is None:

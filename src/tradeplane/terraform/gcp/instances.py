@@ -41,8 +41,10 @@ def emit(ctx: Context) -> None:
             boot = vm.block("boot_disk", auto_delete=True)
             boot.set(kms_key_self_link=Expr(f'{mod.var("disk_kms_keys", "map(string)", "CMEK key per desk for boot disks")}["{w.desk}"]'))
             boot.block("initialize_params", image=Expr(f'{images}["{w.name}"]'), size=100, type="pd-ssd")
-            vm.block("network_interface", nic_type="GVNIC",
-                     subnetwork=mod.upstream(Stage.NETWORKING, f'subnet_self_links["{net.name}/{w.subnet}"]'))
+            nic = vm.block("network_interface", nic_type="GVNIC",
+                           subnetwork=mod.upstream(Stage.NETWORKING, f'subnet_self_links["{net.name}/{w.subnet}"]'))
+            if w.public_ip is True:  # an ephemeral external IP (estate/refs.py refuses it under no_external_ips)
+                nic.block("access_config", network_tier="PREMIUM")
             collocated = w.placement.strategy is PlacementStrategy.COMPACT or group is not None
             sched = vm.block("scheduling", on_host_maintenance="TERMINATE" if collocated else "MIGRATE",
                              automatic_restart=True)

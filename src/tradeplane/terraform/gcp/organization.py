@@ -31,7 +31,8 @@ def emit(ctx: Context) -> None:
         folders[f.name] = Expr(f"google_folder.{ident(f.name)}.name")
     for p in sorted(org.projects, key=lambda p: p.name):
         proj = mod.resource(F, "google_project", ident(p.name), name=p.name, project_id=ctx.project_id(mod, p.name),
-                            folder_id=Expr(f"google_folder.{ident(p.folder)}.name"), billing_account=billing,
+                            **({"folder_id": Expr(f"google_folder.{ident(p.folder)}.name")} if p.folder
+                               else {"org_id": org_id}), billing_account=billing,
                             auto_create_network=False, deletion_policy="PREVENT",
                             labels=ctx.gcp_labels(p.desk, env=p.env))
         proj.blocks.append(Block("lifecycle").set(prevent_destroy=True))
