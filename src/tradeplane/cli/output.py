@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -30,7 +31,8 @@ class Table(RichTable):
     ellipsis ("feed-fre…", "$59,575…", as in an 80-column pipe or CI log). Here a number is never split
     (a column of numbers keeps its width, the text columns give it up), the key column stays on one line
     when it is short (``KEY_WHOLE``), each while the table fits; any other word too wide for its column
-    folds onto the next line (wrapping at spaces first, as Rich does). A column given its own ``overflow`` or ``no_wrap`` keeps it."""
+    folds onto the next line (wrapping at spaces first, as Rich does). A column given its own
+    ``overflow`` or ``no_wrap`` keeps it."""
 
     def __init__(self, *headers: Any, **kwargs: Any) -> None:
         self._chosen: set[int] = set()  # columns whose caller set overflow/no_wrap: left alone
@@ -52,8 +54,12 @@ class Table(RichTable):
             while len(self._widest) <= i:
                 self._widest.append(0)
                 self._numbers.append(True)
-            text = cell.strip()
-            self._widest[i] = max(self._widest[i], len(text))
+            try:  # what the terminal shows: "[red]NO[/]" is 2 wide
+                shown = Text.from_markup(cell)
+            except MarkupError:  # not markup after all: printed as written
+                shown = Text(cell)
+            text = shown.plain.strip()
+            self._widest[i] = max(self._widest[i], shown.cell_len)
             if text and not _NUMBER.match(text):
                 self._numbers[i] = False
 
