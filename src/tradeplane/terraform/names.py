@@ -13,7 +13,7 @@ import hashlib
 import re
 from ipaddress import IPv4Network
 
-__all__ = ["bounded", "cidr_ident", "digest", "ident", "label_value"]
+__all__ = ["alarm_name", "bounded", "cidr_ident", "digest", "ident", "label_value"]
 
 _NON_IDENT = re.compile(r"[^a-z0-9_]")
 
@@ -22,6 +22,12 @@ def ident(*parts: str) -> str:
     """A Terraform identifier from estate names: ``ident("aws-use1-shared", "public-a")``."""
     text = "__".join(_NON_IDENT.sub("_", p.lower().replace("-", "_")) for p in parts if p)
     return text if text[:1].isalpha() or text[:1] == "_" else f"n_{text}"
+
+
+def alarm_name(prefix: str, desk: str, subject: str, signal: str) -> str:
+    """``<metric_prefix>-<desk>-<subject>-<signal>``: the standards' naming of a CloudWatch alarm or a Cloud
+    Monitoring alert policy, so alerts route by desk."""
+    return f"{prefix}-{desk}-{subject}-{signal}"
 
 
 def cidr_ident(cidr: IPv4Network | str) -> str:

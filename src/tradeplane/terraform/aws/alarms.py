@@ -12,17 +12,12 @@ from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.links import cross_cloud_legs
 from tradeplane.terraform.module import RootModule, interp
-from tradeplane.terraform.names import ident
+from tradeplane.terraform.names import alarm_name, ident
 from tradeplane.terraform.placement import replica_zones
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
 F = "alarms"
-
-
-def alarm_name(prefix: str, desk: str, subject: str, signal: str) -> str:
-    """``<metric_prefix>-<desk>-<subject>-<signal>``: the standards' naming, so alerts route by desk."""
-    return f"{prefix}-{desk}-{subject}-{signal}"
 
 
 def desk_topic(ctx: Context, mod: RootModule, account: str, region: str, desk: str) -> Expr:

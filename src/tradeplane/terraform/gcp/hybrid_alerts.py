@@ -21,7 +21,7 @@ from tradeplane.terraform.gcp.monitoring import alerts_project, desk_channel
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.links import cross_cloud_legs
 from tradeplane.terraform.module import RootModule
-from tradeplane.terraform.names import ident
+from tradeplane.terraform.names import alarm_name, ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
@@ -67,13 +67,13 @@ def emit(ctx: Context) -> None:
     channel = desk_channel(ctx, mod, project, DESK)
     prefix = ctx.estate.observability.metric_prefix
     for port, what in found[0]:
-        _down(mod, project, channel, f"{prefix}-{DESK}-{port}-circuit-down", ident(port, "circuit_down"),
+        _down(mod, project, channel, alarm_name(prefix, DESK, port, "circuit-down"), ident(port, "circuit_down"),
               f'resource.type="interconnect" AND metric.type="{CIRCUIT_UP}" AND resource.labels.interconnect="{port}"',
               f"{what} ({port}): a circuit is not up. Check the port's diagnostics (`gcloud compute interconnects "
               f"get-diagnostics {port}`: light levels, LACP) and the site's cross-connect; its attachments' BGP "
               "sessions fail over to the other edge availability domain.")
     for peer, region, what in found[1]:
-        _down(mod, project, channel, f"{prefix}-{DESK}-{peer}-down", ident(peer, "down"),
+        _down(mod, project, channel, alarm_name(prefix, DESK, peer, "down"), ident(peer, "down"),
               f'resource.type="gce_router" AND metric.type="{BGP_UP}" AND metric.labels.bgp_peer_name="{peer}" '
               f'AND resource.labels.region="{region}"',
               f"{what}: BGP session {peer} ({region}) is not established; routes learned over it are withdrawn. "

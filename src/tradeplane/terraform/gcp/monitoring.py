@@ -6,7 +6,7 @@ from tradeplane.estate.model import GcpVpc
 from tradeplane.terraform.context import Context
 from tradeplane.terraform.hcl import Expr
 from tradeplane.terraform.module import RootModule
-from tradeplane.terraform.names import ident
+from tradeplane.terraform.names import alarm_name, ident
 from tradeplane.terraform.registry import family
 from tradeplane.terraform.stages import Stage
 
@@ -32,7 +32,7 @@ def emit(ctx: Context) -> None:
                        ("cpu-high", "compute.googleapis.com/instance/cpu/utilization", 0.9, "COMPARISON_GT"))
         for signal, metric, threshold, comparison in signals:
             pol = mod.resource(F, "google_monitoring_alert_policy", ident(w.name, signal.replace("-", "_")),
-                               project=project, display_name=f"{prefix}-{w.desk}-{w.name}-{signal}", combiner="OR",
+                               project=project, display_name=alarm_name(prefix, w.desk, w.name, signal), combiner="OR",
                                notification_channels=[desk_channel(ctx, mod, project, w.desk)],
                                user_labels={"desk": w.desk, "team": w.team, "env": w.env})
             cond = pol.block("conditions", display_name=f"{w.name} {signal}")
