@@ -160,6 +160,7 @@ def test_status_interval_must_be_above_zero(monkeypatch, capsys, interval):
     (["--fault", "a:explode:1"], "--fault 'a:explode:1'", "KIND one of"),
     (["--rate", "0"], "'--rate'", "0 is not above 0"),
     (["--rate", "-5"], "'--rate'", "-5 is not above 0"),
+    (["--rate", "inf"], "'--rate'", "inf is not a finite number"),
     (["--steps", "-1"], "'--steps'", "-1 is below 0"),
     (["--duration", "-1"], "'--duration'", "-1 is below 0"),
 ])

@@ -86,6 +86,7 @@ def test_place_latency_with_the_estate_is_what_plan_and_place_judge_on(capsys: p
     assert main(["place", "latency", "us-central1-a", "cme-globex", DV, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["kind"], data["rtt_us"], data["estate"]) == ("routed", 9_555.0, "dv-trading")
+    assert (data["a"], data["b"], data["b_place"]) == ("us-central1-a", "cme-globex", "cme-aurora")  # as asked
     assert round(data["fibre_bound_us"]) == 7_258 and "Interconnect metro chi" in data["basis"]
     assert data["direct"]["rtt_us"] == 8_205.0 and round(data["direct"]["fibre_bound_us"]) == 6_234
     assert main(["place", "latency", "us-central1-a", "cme-globex", DV]) == 0

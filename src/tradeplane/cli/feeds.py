@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def _above_zero(value: float) -> float:
     """--rate, --interval: a number above 0 (one line naming the option and value, exit 2)."""
     if not value > 0:  # also NaN
         raise typer.BadParameter(f"{value:g} is not above 0")
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value:g} is not a finite number")
     return value
 
 

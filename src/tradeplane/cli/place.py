@@ -150,10 +150,12 @@ def render_placement(r: placement.PlacementResult, findings: list[placement.Budg
 
 @app.command()
 def latency(
-    a: str = typer.Argument(..., help="a catalog region, zone, site or venue (or the estate's)", show_default=False),
-    b: str = typer.Argument(..., help="a catalog region, zone, site or venue (or the estate's)", show_default=False),
+    a: str = typer.Argument(..., metavar="A", help="a catalog region, zone, site or venue (or the estate's)",
+                            show_default=False),
+    b: str = typer.Argument(..., metavar="B", help="a catalog region, zone, site or venue (or the estate's)",
+                            show_default=False),
     path: Path | None = typer.Argument(
-        None, help="an estate: the figure plan and place judge budgets on (through its exits and paths)",
+        None, metavar="ESTATE", help="an estate: the figure plan and place judge budgets on (through its exits and paths)",
         show_default=False),
     via: str | None = typer.Option(None, "--via", help="a path link of the estate, as a budget's 'via' names it"),
     json: bool = JsonOpt,
@@ -179,7 +181,9 @@ def latency(
     judged = placement.Routes(estate).between(a, b, via)
     direct = placement.estimate_rtt(judged.a, judged.b)
     if json:
-        print_json({**judged.to_json(), "estate": estate.name, "via": via, "direct": direct.to_json()})
+        # a and b as asked (a venue stays a venue); the estimate's own ends (a venue's site) are "a_place"/"b_place"
+        print_json({**judged.to_json(), "a": a, "b": b, "a_place": judged.a, "b_place": judged.b,
+                    "estate": estate.name, "via": via, "direct": direct.to_json()})
         return
     _print_estimate(a, b, judged, f"; what plan and place judge budgets on in estate {estate.name}")
     if judged.kind in ("routed", "path"):
